@@ -1,0 +1,6 @@
+"""``python -m smscli``."""
+
+from smscli.cli.app import main
+
+if __name__ == "__main__":
+    main()

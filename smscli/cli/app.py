@@ -1,0 +1,98 @@
+"""Typer app assembly and ``main()``: every SmscliError becomes one stderr line and its exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from smscli import __version__
+from smscli.errors import ExitStatus, SmscliError
+
+app = typer.Typer(
+    name="smscli",
+    help="Send Korean SMS/LMS/MMS through OneShot, Bizppurio, BizNetShot and BIZCLIENT, and debug them.",
+    epilog=(
+        "Examples:\n\n"
+        "  smscli send --to 01012345678 --message 'hello'\n\n"
+        "  smscli code lookup 4100\n\n"
+        "  smscli packet decode capture.pcap\n\n"
+        "Exit codes: 0 done, 1 rejected/partial, 2 usage or input error, 3 config or auth error, "
+        "4 vendor unreachable, 130 interrupted."
+    ),
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"smscli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug or os.environ.get("SMSCLI_DEBUG", "") not in ("", "0")
+
+
+def _register() -> None:
+    """Attach every command group. Each module adds its own commands to ``app``."""
+    from smscli.cli import commands
+
+    commands.register(app)
+
+
+def program(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv``; return the exit status instead of exiting."""
+    _register()
+    try:
+        rv = app(args=argv, prog_name="smscli", standalone_mode=False)
+    except SmscliError as err:
+        if _state["debug"]:
+            import traceback
+
+            traceback.print_exc()
+        print(f"smscli: {err}", file=sys.stderr)
+        return int(err.exit_status)
+    except KeyboardInterrupt:
+        print("smscli: interrupted; the journal is consistent, re-run to resume.", file=sys.stderr)
+        return int(ExitStatus.INTERRUPTED)
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        print("smscli: aborted.", file=sys.stderr)
+        return int(ExitStatus.INTERRUPTED)
+    except Exception as exc:  # click usage errors and anything unexpected
+        return _unexpected(exc)
+    return rv if isinstance(rv, int) else 0
+
+
+def _unexpected(exc: BaseException) -> int:
+    from typer._click.exceptions import ClickException
+
+    if isinstance(exc, ClickException):
+        exc.show(file=sys.stderr)
+        return int(ExitStatus.USAGE)
+    if _state["debug"]:
+        raise exc
+    print(f"smscli: internal error: {type(exc).__name__}: {exc} (re-run with --debug for a traceback)",
+          file=sys.stderr)
+    return 70
+
+
+def main() -> None:
+    sys.exit(program(sys.argv[1:]))

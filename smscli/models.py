@@ -1,0 +1,80 @@
+"""Plain data passed between the CLI, the send pipeline, the journal and the vendors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Literal
+
+MessageType = Literal["sms", "lms", "mms"]
+
+# Send statuses (CONTRACT.md, "JSON output").
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+INVALID = "invalid"
+DUPLICATE = "duplicate"
+SCHEDULED = "scheduled"
+UNKNOWN = "unknown"
+DELIVERED = "delivered"
+FAILED = "failed"
+# Journal-only states: written before sending / cancelled reservations.
+PENDING = "pending"
+CANCELLED = "cancelled"
+
+SEND_STATUSES = (ACCEPTED, REJECTED, INVALID, DUPLICATE, SCHEDULED, UNKNOWN, DELIVERED, FAILED)
+OK_STATUSES = frozenset({ACCEPTED, SCHEDULED, DUPLICATE, DELIVERED})
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one recipient, ready for a vendor.
+
+    ``id`` is the idempotency key (CSV ``id`` column, ``--id``, or fresh).
+    ``images`` are local JPEG paths; ``file_keys`` the vendor's names after upload.
+    ``send_at`` is an aware datetime for reservations, else None.
+    """
+
+    id: str
+    to: str
+    text: str
+    sender: str
+    type: MessageType = "sms"
+    subject: str = ""
+    images: tuple[str, ...] = ()
+    file_keys: tuple[str, ...] = ()
+    send_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one message; serialises to CONTRACT's send/reserve object."""
+
+    to: str
+    status: str
+    message_id: str
+    vendor: str
+    type: str
+    code: str = ""
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A delivery report; serialises to CONTRACT's result object."""
+
+    message_id: str
+    to: str
+    status: str  # delivered | failed
+    code: str
+    detail: str
+    vendor: str
+    delivered_at: str = ""  # ISO 8601 with offset, or ""
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, str]:
+        data = asdict(self)
+        data.pop("extra")
+        return data

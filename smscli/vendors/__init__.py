@@ -1,0 +1,1 @@
+"""Vendor plug-ins: each turns Messages into vendor requests (see ``base.Vendor``)."""

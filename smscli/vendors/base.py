@@ -1,0 +1,89 @@
+"""The interface every vendor implements. Operations are synchronous and self-contained:
+a vendor may run its own asyncio loop or HTTP client inside each call.
+
+Callbacks are called on the calling thread. ``on_result`` is called exactly once per
+message handed to ``send``; ``on_reports`` must return only after the reports are
+stored, so a vendor acknowledges (ReportRes, /v1/result/confirm) only what is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from smscli.errors import UsageError
+from smscli.models import Message, Report, SendResult
+
+if TYPE_CHECKING:
+    from smscli.config import Profile
+
+OnResult = Callable[[SendResult], None]
+OnReports = Callable[[list[Report]], None]
+
+
+class VendorEvents(Protocol):
+    """What a vendor may record besides results (implemented by the Journal)."""
+
+    def add_suppression(self, phone: str, deny_no: str = "", source: str = "") -> None: ...
+
+    def add_phone_change(self, phone: str, new_phone: str, server_msg_id: str = "") -> None: ...
+
+    def token_get(self, key: str) -> tuple[str, float] | None: ...
+
+    def token_put(self, key: str, token: str, expires_at: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size rules the send pipeline checks before anything is sent."""
+
+    sms_bytes: int = 90  # EUC-KR/CP949 bytes an SMS may carry
+    lms_bytes: int = 2000
+    subject_bytes: int = 64
+    max_images: int = 3
+    image_bytes: int = 1024 * 1024  # per image
+    images_total_bytes: int = 1024 * 1024
+    image_max_wh: tuple[int, int] | None = (1024, 768)
+    server_decides_type: bool = False  # netshot: the server picks SMS/LMS at 80 bytes
+
+
+class Vendor:
+    """Base class with the defaults; subclasses override what their vendor can do."""
+
+    name: ClassVar[str] = ""
+    limits: ClassVar[Limits] = Limits()
+    can_schedule: ClassVar[bool] = False  # the server keeps reservations itself
+    can_cancel: ClassVar[bool] = False  # server-side reservations can be cancelled
+    can_upload: ClassVar[bool] = True  # `mms upload` returns reusable file keys
+
+    def __init__(self, profile: Profile, events: VendorEvents) -> None:
+        self.profile = profile
+        self.events = events
+
+    def send(
+        self,
+        messages: Iterable[Message],
+        on_result: OnResult,
+        *,
+        on_reports: OnReports | None = None,
+        wait: float = 0.0,
+    ) -> None:
+        """Send every message (pulled lazily from ``messages``); with ``wait`` > 0, keep
+        collecting reports for the sent messages for up to ``wait`` seconds."""
+        raise NotImplementedError
+
+    def upload(self, paths: Sequence[Path]) -> list[str]:
+        """Upload images (already validated as JPEG within limits); return the vendor's keys."""
+        raise UsageError(f"{self.name} has no separate upload step", hint="attach images with `send --image`")
+
+    def poll(self, on_reports: OnReports, *, timeout: float = 10.0, confirm: bool = True) -> None:
+        """Collect pending reports; call ``on_reports`` (which stores them) before acknowledging."""
+        raise UsageError(f"{self.name} cannot be polled for results")
+
+    def confirm(self, server_ids: Sequence[str]) -> None:
+        raise UsageError(f"{self.name} has no confirm step")
+
+    def cancel(self, message_id: str, server_id: str) -> None:
+        raise UsageError(f"{self.name} cannot cancel a reservation on the server")

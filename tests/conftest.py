@@ -1,0 +1,50 @@
+"""Shared fixtures: an isolated config/data dir for every test, and a subprocess CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT.parent / "shared" / "spec"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point config and data at a fresh temp dir; clear SMSCLI_* from the outer shell."""
+    for key in list(os.environ):
+        if key.startswith("SMSCLI_"):
+            monkeypatch.delenv(key, raising=False)
+    home = tmp_path / "smscli-home"
+    home.mkdir()
+    monkeypatch.setenv("SMSCLI_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("SMSCLI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    return home
+
+
+def run_cli(
+    *args: str,
+    input: bytes | str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m smscli ARGS`` in a subprocess with the test's environment."""
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
+    if env:
+        full_env.update(env)
+    data = input.encode() if isinstance(input, str) else input
+    return subprocess.run(
+        [sys.executable, "-m", "smscli", *args],
+        input=data,
+        capture_output=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
+    )
