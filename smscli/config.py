@@ -222,7 +222,7 @@ def _check_permissions(path: Path, data: dict[str, Any]) -> None:
         mode = path.stat().st_mode
     except OSError:
         return
-    if not mode & 0o077:
+    if not mode & 0o044:  # neither group- nor world-readable
         return
     holds = any(
         _holds_secret(k, v)
@@ -234,7 +234,7 @@ def _check_permissions(path: Path, data: dict[str, Any]) -> None:
              f"run: chmod 600 {path}")
 
 
-def _close_match(word: str, candidates: Any, cutoff: float = 0.8) -> str | None:
+def _close_match(word: str, candidates: Any, cutoff: float = 0.75) -> str | None:
     import difflib
 
     found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
