@@ -274,8 +274,9 @@ def coerce(key: str, value: Any, *, like: Any = None, where: str = "") -> Any:
         number = float(str(value).strip()) if not isinstance(value, bool) else None
     except ValueError:
         number = None
-    if number is None or number <= 0:
-        raise ConfigError(f"{where}{key} must be a positive number of seconds, not {value!r}")
+    if number is None or (key in KEY_TYPES and number <= 0):
+        rule = "a positive number of seconds" if key in KEY_TYPES else "a number"
+        raise ConfigError(f"{where}{key} must be {rule}, not {value!r}")
     return number
 
 

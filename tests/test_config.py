@@ -456,3 +456,15 @@ def test_symlinked_config_is_written_through(isolated_env, tmp_path):
     link.symlink_to(real)
     cfg.update_config(link, [("prod", "host", "10.0.0.7")])
     assert link.is_symlink() and cfg.read_config(real)["profiles"]["prod"]["host"] == "10.0.0.7"
+
+
+def test_env_values_take_the_type_of_the_file_value(isolated_env, monkeypatch):
+    write(isolated_env, toml_profile("s", "sandbox", {"speed": 5, "ratio": 0.5, "fast": False, "timeout": 3}))
+    monkeypatch.setenv("SMSCLI_SPEED", "7")
+    monkeypatch.setenv("SMSCLI_RATIO", "0")
+    monkeypatch.setenv("SMSCLI_FAST", "on")
+    prof = cfg.load_profile("s")
+    assert (prof.get("speed"), prof.get("ratio"), prof.get("fast")) == (7, 0.0, True)
+    monkeypatch.setenv("SMSCLI_TIMEOUT", "0")
+    with pytest.raises(ConfigError, match="SMSCLI_TIMEOUT: timeout must be a positive number of seconds"):
+        cfg.load_profile("s")
