@@ -95,8 +95,12 @@ def _holds_secret(key: str, value: Any) -> bool:
 
 
 def check_key_material(key: str, value: str) -> None:
-    """``aes_key``/``aes_iv``: 16 bytes of text, or ``hex:`` and 32 hex digits."""
+    """``aes_key``/``aes_iv``: 16 bytes of text, or ``hex:`` and 32 hex digits.
+
+    A longer ``aes_key`` is accepted: OneShot uses its first 16 bytes (spec README)."""
     rule = f"{key} must be 16 bytes of text or 'hex:' followed by 32 hex digits"
+    if key == "aes_key" and not value.startswith("hex:") and len(value.encode()) > 16:
+        return
     if value.startswith("hex:"):
         digits = value[4:]
         if not re.fullmatch(r"[0-9A-Fa-f]{32}", digits):

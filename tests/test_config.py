@@ -297,6 +297,12 @@ def test_good_aes_material():
     cfg.check_key_material("aes_key", "0123456789abcdef")
     cfg.check_key_material("aes_key", "가나다라마a")  # 5 x 3 bytes + 1 = 16 bytes
     cfg.check_key_material("aes_iv", "hex:" + "0A" * 16)
+    cfg.check_key_material("aes_key", "0123456789abcdef-longer-key")  # first 16 bytes are used
+
+
+def test_long_iv_is_refused():
+    with pytest.raises(ConfigError, match="got 17 bytes"):
+        cfg.check_key_material("aes_iv", "0123456789abcdefX")
 
 
 def test_aes_key_from_env_reference_is_checked(isolated_env, monkeypatch):
