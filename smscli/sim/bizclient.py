@@ -1,0 +1,293 @@
+"""A stand-in for Daou's BIZCLIENT agent, working a database the way the real one does.
+
+Each pass: rows with STATUS 0 whose SEND_TIME has come are checked (body size, CP949,
+phone number, every ATTACHED_FILE present in ``file_path``) and taken (STATUS 1), or
+refused at once (STATUS 3 with a 9xxx code); ``send_delay`` later the carrier "answers"
+(STATUS 2, CALL_STATUS 4100/6600 or, for a ``fail_rate`` share, a failure code, plus
+REPORT_TIME and TEL_INFO); ``move_delay`` after that the row moves to ``BIZ_LOG_YYYYMM``
+(created on first use like the agent does, without a primary key) in one transaction.
+
+Outcomes depend only on ``seed`` and the CMID, so a run can be repeated exactly.
+Nothing is delivered anywhere. ``BizclientAgent(...).start()`` runs it in a thread (tests);
+``smscli sim bizclient`` runs it in the foreground.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smscli.vendors.bizclient_db import (
+    DONE,
+    ERROR,
+    FINISHED,
+    SENDING,
+    WAITING,
+    BizDatabase,
+    chunks,
+    log_table_name,
+    now_kst,
+    safe_file_name,
+)
+
+DELIVERED = {0: "4100", 5: "6600"}
+FAILURES = {0: ("4401", "4410", "4414", "4421"), 5: ("6604", "6606", "6613", "6601")}
+CARRIERS = ("SKT", "KTF", "LGT")
+BODY_BYTES = {0: 90, 5: 2000}
+MAX_IMAGE = 60 * 1024
+IMAGE_SUFFIXES = (".jpg", ".jpeg")
+MAX_BATCHES_PER_PASS = 50
+
+
+@dataclass
+class AgentConfig:
+    database_url: str
+    file_path: str
+    interval: float = 0.2  # seconds between passes over BIZ_MSG
+    send_delay: float = 0.2  # STATUS 1 -> 2 (the carrier's report)
+    move_delay: float = 1.0  # STATUS 2/3 -> BIZ_LOG_YYYYMM
+    fail_rate: float = 0.0  # share of messages the carrier does not deliver
+    seed: int = 0
+    batch: int = 1000  # rows per statement
+    connect_timeout: float = 5.0
+
+
+class BizclientAgent:
+    """The agent loop. ``step()`` does one pass; ``start()``/``stop()`` run passes in a
+    thread every ``interval`` seconds. ``stats`` counts taken / refused / delivered /
+    failed / moved rows; ``error`` holds what stopped the thread, if anything."""
+
+    def __init__(self, config: AgentConfig, *, on_event: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.file_path = Path(config.file_path).expanduser()
+        self.on_event = on_event or (lambda _line: None)
+        self.db = BizDatabase(config.database_url, create=True, pool=True,
+                              connect_timeout=config.connect_timeout)
+        self.stats: Counter[str] = Counter()
+        self.error: BaseException | None = None
+        self._picked: dict[str, tuple[float, int]] = {}  # cmid -> (taken at, MSG_TYPE)
+        self._finished: dict[str, float] = {}  # cmid -> finished at
+        self._msg: str | None = None
+        self._logs: dict[str, str] = {}  # wanted name -> real name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Create BIZ_MSG if missing (the agent does), and take over rows left half-done."""
+        with self.db.connect() as conn:
+            created = self.db.create_tables(conn)
+            self._msg = created[0][0]
+            msg = self.db.table(self._msg)
+            sa = self.db.sa
+            now = time.monotonic()
+            for cmid, msg_type in conn.execute(sa.select(msg.c.CMID, msg.c.MSG_TYPE).where(msg.c.STATUS == SENDING)):
+                self._picked[cmid] = (now, int(msg_type))
+            for (cmid,) in conn.execute(sa.select(msg.c.CMID).where(msg.c.STATUS.in_(FINISHED))):
+                self._finished[cmid] = now
+
+    def start(self) -> BizclientAgent:
+        self.prepare()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="bizclient-agent", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.db.dispose()
+
+    def __enter__(self) -> BizclientAgent:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+    def run(self, duration: float | None = None) -> None:
+        """Passes in the foreground until ``duration`` (seconds) or ``stop()``/Ctrl-C."""
+        self.prepare()
+        deadline = None if duration is None else time.monotonic() + duration
+        try:
+            while not self._stop.is_set():
+                self.step()
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+                wait = self.config.interval
+                if deadline is not None:
+                    wait = min(wait, max(0.0, deadline - time.monotonic()))
+                self._stop.wait(wait)
+        finally:
+            self.db.dispose()
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self.step()
+                self._stop.wait(self.config.interval)
+        except BaseException as exc:  # noqa: BLE001 - kept for the test that started us
+            self.error = exc
+            self.on_event(f"agent stopped: {exc}")
+
+    def idle(self) -> bool:
+        """Nothing taken and not yet moved (rows waiting in BIZ_MSG are not counted)."""
+        return not self._picked and not self._finished
+
+    # -- one pass ---------------------------------------------------------------------
+    def step(self) -> Counter[str]:
+        """Take due rows, finish the taken ones whose time has come, move finished ones."""
+        with self._lock:
+            if self._msg is None:
+                self.prepare()
+            done: Counter[str] = Counter()
+            with self.db.connect() as conn:
+                for _ in range(MAX_BATCHES_PER_PASS):
+                    if self._take(conn, done) < self.config.batch:
+                        break
+                self._report(conn, done)
+                self._move(conn, done)
+            self.stats.update(done)
+            if done:
+                self.on_event(" ".join(f"{k} {v}" for k, v in sorted(done.items())))
+            return done
+
+    def _take(self, conn: Any, done: Counter[str]) -> int:
+        sa = self.db.sa
+        msg = self.db.table(self._msg or "")
+        rows = conn.execute(
+            sa.select(msg.c.CMID, msg.c.MSG_TYPE, msg.c.DEST_PHONE, msg.c.MSG_BODY, msg.c.ATTACHED_FILE)
+            .where(msg.c.STATUS == WAITING, msg.c.SEND_TIME <= now_kst())  # noqa: SIM300
+            .limit(self.config.batch)
+        ).all()
+        if not rows:
+            return 0
+        taken: list[tuple[str, int]] = []
+        refused: dict[str, list[str]] = {}
+        for row in rows:
+            code = self.check(row)
+            if code:
+                refused.setdefault(code, []).append(row.CMID)
+            else:
+                taken.append((row.CMID, int(row.MSG_TYPE)))
+        now = time.monotonic()
+        with self.db.begin(conn):
+            if taken:
+                conn.execute(sa.update(msg).where(msg.c.CMID.in_([c for c, _ in taken]), msg.c.STATUS == WAITING)
+                             .values(STATUS=SENDING))
+            for code, ids in refused.items():
+                conn.execute(sa.update(msg).where(msg.c.CMID.in_(ids), msg.c.STATUS == WAITING)
+                             .values(STATUS=ERROR, CALL_STATUS=code, REPORT_TIME=now_kst()))
+        for cmid, msg_type in taken:
+            self._picked[cmid] = (now, msg_type)
+        for ids in refused.values():
+            for cmid in ids:
+                self._finished[cmid] = now
+        done["taken"] += len(taken)
+        done["refused"] += sum(len(ids) for ids in refused.values())
+        return len(rows)
+
+    def check(self, row: Any) -> str:
+        """The agent's own checks: "" if the row can be sent, else its 9xxx code."""
+        msg_type = int(row.MSG_TYPE) if row.MSG_TYPE is not None else -1
+        if msg_type not in BODY_BYTES:
+            return "9020"  # this stand-in sends SMS / LMS / MMS only
+        body = row.MSG_BODY or ""
+        if not body:
+            return "9021"
+        try:
+            size = len(body.encode("cp949"))
+        except UnicodeEncodeError:
+            return "9215"
+        if size > BODY_BYTES[msg_type]:
+            return "9024"
+        phone = row.DEST_PHONE or ""
+        if not (phone.isdigit() and phone.isascii() and 8 <= len(phone) <= 12):
+            return "9214"
+        if msg_type == 5 and row.ATTACHED_FILE:
+            for name in str(row.ATTACHED_FILE).split("|"):
+                path = self.file_path / name
+                if not safe_file_name(name) or not path.is_file():
+                    return "9017"
+                size = path.stat().st_size
+                if size == 0:
+                    return "9018"
+                if not name.lower().endswith(IMAGE_SUFFIXES):
+                    return "9019"
+                if size > MAX_IMAGE:
+                    return "9027"
+        return ""
+
+    def outcome(self, cmid: str, msg_type: int) -> tuple[str, str]:
+        """(CALL_STATUS, TEL_INFO) for a taken message: the same for the same seed and CMID."""
+        tel = CARRIERS[int(self._fraction(cmid, "carrier") * len(CARRIERS))]
+        if self._fraction(cmid, "fail") < self.config.fail_rate:
+            codes = FAILURES[msg_type]
+            return codes[int(self._fraction(cmid, "code") * len(codes))], tel
+        return DELIVERED[msg_type], tel
+
+    def _fraction(self, cmid: str, salt: str) -> float:
+        digest = hashlib.blake2b(f"{self.config.seed}:{salt}:{cmid}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64
+
+    def _report(self, conn: Any, done: Counter[str]) -> None:
+        now = time.monotonic()
+        due = [cmid for cmid, (at, _t) in self._picked.items() if now - at >= self.config.send_delay]
+        if not due:
+            return
+        sa = self.db.sa
+        msg = self.db.table(self._msg or "")
+        groups: dict[tuple[str, str], list[str]] = {}
+        for cmid in due:
+            groups.setdefault(self.outcome(cmid, self._picked[cmid][1]), []).append(cmid)
+        report_time = now_kst()
+        with self.db.begin(conn):
+            for (code, tel), ids in groups.items():
+                for part in chunks(ids, self.config.batch):
+                    conn.execute(sa.update(msg).where(msg.c.CMID.in_(part), msg.c.STATUS == SENDING)
+                                 .values(STATUS=DONE, CALL_STATUS=code, REPORT_TIME=report_time, TEL_INFO=tel))
+                delivered = code in DELIVERED.values()
+                done["delivered" if delivered else "failed"] += len(ids)
+        finished = time.monotonic()
+        for cmid in due:
+            del self._picked[cmid]
+            self._finished[cmid] = finished
+
+    def _move(self, conn: Any, done: Counter[str]) -> None:
+        now = time.monotonic()
+        due = [cmid for cmid, at in self._finished.items() if now - at >= self.config.move_delay]
+        if not due:
+            return
+        sa = self.db.sa
+        msg = self.db.table(self._msg or "")
+        log = self.db.table(self._log_table(conn), log=True)
+        names = [c.name for c in msg.columns]
+        for part in chunks(due, self.config.batch):
+            with self.db.begin(conn):
+                where = (msg.c.CMID.in_(part), msg.c.STATUS.in_(FINISHED))
+                conn.execute(log.insert().from_select(names, sa.select(*msg.c).where(*where)))
+                moved = conn.execute(sa.delete(msg).where(*where)).rowcount
+            done["moved"] += moved
+            for cmid in part:
+                del self._finished[cmid]
+
+    def _log_table(self, conn: Any) -> str:
+        wanted = log_table_name(now_kst())
+        if wanted not in self._logs:
+            real = self.db.names(conn).log(wanted)
+            if real is None:  # the agent creates each month's table itself, without a key
+                self.db.create_tables(conn, months=[wanted], log_index=False)
+                real = wanted
+                self.on_event(f"created {wanted}")
+            self._logs[wanted] = real
+        return self._logs[wanted]

@@ -1,0 +1,600 @@
+"""BIZCLIENT (Daou Tech): the customer's database is the interface.
+
+``send`` inserts one ``BIZ_MSG`` row per message (CMID = the message id), 1000 rows per
+transaction; the agent picks rows with STATUS 0 whose SEND_TIME has come, sends them,
+writes STATUS/CALL_STATUS/REPORT_TIME and moves finished rows to ``BIZ_LOG_YYYYMM``.
+A CMID already in BIZ_MSG or in this or last month's log is reported ``duplicate`` and
+never overwritten. MMS images are copied into the agent's ``file_path`` (temp name, then
+rename) under a name derived from their content, and named in ATTACHED_FILE.
+
+``poll`` reads the results of the journal's unfinished messages from BIZ_MSG and the
+recent log tables; ``cancel`` deletes a reservation only while the agent has not taken it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smscli.errors import ConfigError, UsageError, VendorError
+from smscli.models import (
+    ACCEPTED,
+    DELIVERED,
+    DUPLICATE,
+    FAILED,
+    INVALID,
+    PENDING,
+    SCHEDULED,
+    UNKNOWN,
+    Message,
+    Report,
+    SendResult,
+)
+from smscli.vendors.base import Limits, OnReports, OnResult, Vendor
+from smscli.vendors.bizclient_db import (
+    DONE,
+    ERROR,
+    FINISHED,
+    IN_CHUNK,
+    WAITING,
+    BizDatabase,
+    Names,
+    chunks,
+    iso_kst,
+    now_kst,
+    recent_log_names,
+    safe_file_name,
+    to_db_time,
+)
+
+if TYPE_CHECKING:
+    from smscli.vendors.base import VendorEvents
+
+NAME = "bizclient"
+MAX_IMAGE = 60 * 1024  # the manual: MMS image ≤ 60 kB JPEG
+MAX_CMID = 32
+MSG_TYPE = {"sms": 0, "lms": 5, "mms": 5}
+BODY_BYTES = {"sms": 90, "lms": 2000, "mms": 2000}
+SUBJECT_BYTES = 64
+DELIVERED_CODES = frozenset({"4100", "6600", "7000"})  # SMS, LMS/MMS, AlimTalk
+UNFINISHED = (PENDING, ACCEPTED, SCHEDULED, UNKNOWN)  # journal states that may still get a result
+STATUS_WORDS = {0: "waiting", 1: "being sent", 2: "done", 3: "error", 7: "being sent", 11: "fallback send"}
+_CMID = re.compile(r"^[\x21-\x7e]{1,32}$")
+_PHONE_NOISE = re.compile(r"[\s\-().]")
+_READ_COLUMNS = ("CMID", "DEST_PHONE", "MSG_TYPE", "STATUS", "CALL_STATUS", "REPORT_TIME", "UMID", "TEL_INFO")
+
+PendingIds = Callable[[], Iterable[str]]
+
+
+class _CommitLost(Exception):
+    """The connection failed while committing: the batch may or may not be stored."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class BizclientVendor(Vendor):
+    name = NAME
+    limits = Limits(sms_bytes=90, lms_bytes=2000, subject_bytes=SUBJECT_BYTES, max_images=3,
+                    image_bytes=MAX_IMAGE, images_total_bytes=3 * MAX_IMAGE, image_max_wh=None)
+    can_schedule = True
+    can_cancel = True
+    can_upload = False
+
+    def __init__(self, profile: Any, events: VendorEvents, *, pending_ids: PendingIds | None = None) -> None:
+        """``pending_ids`` lists the message ids that still await a result (for ``poll``);
+        without it, ``events.list_messages`` (the journal) is asked, and without that,
+        ``poll`` reports the finished rows still in BIZ_MSG."""
+        super().__init__(profile, events)
+        self.database_url = str(profile.require("database_url"))
+        self.file_path = Path(str(profile.require("file_path"))).expanduser()
+        self.connect_timeout = _seconds(profile, "connect_timeout", 5.0)
+        self.timeout = _seconds(profile, "timeout", 30.0)
+        self.poll_interval = _seconds(profile, "poll_interval", 1.0)
+        self.batch_size = IN_CHUNK
+        self.default_sender = str(profile.get("sender") or "")
+        self.pending_ids = pending_ids
+        self._db: BizDatabase | None = None
+        self._images: dict[str, bytes] = {}  # path -> checked JPEG bytes, until stored
+        self._stored: dict[str, str] = {}  # path -> its name in file_path
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def database(self) -> BizDatabase:
+        if self._db is None:
+            self._db = BizDatabase(self.database_url, connect_timeout=self.connect_timeout, timeout=self.timeout)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+    def _open(self) -> tuple[BizDatabase, Any, Names, str]:
+        db = self.database()
+        conn = db.connect()
+        try:
+            names = db.names(conn)
+            msg = db.require_msg_table(conn, names)
+            conn.rollback()
+        except BaseException:
+            conn.close()
+            raise
+        return db, conn, names, msg
+
+    # -- send ----------------------------------------------------------------------------
+
+    def send(
+        self,
+        messages: Iterable[Message],
+        on_result: OnResult,
+        *,
+        on_reports: OnReports | None = None,
+        wait: float = 0.0,
+    ) -> None:
+        """Insert the messages, 1000 per transaction; ``on_result`` once per message after
+        its batch is committed. If the database goes away before a commit, that batch gets
+        no result (nothing of it is stored) and UnreachableError is raised; if it goes away
+        during the commit, the batch is ``unknown``."""
+        db, conn, _names, msg = self._open()
+        queued: list[str] = []
+        try:
+            for batch in _batches(messages, self.batch_size):
+                for result in self._send_batch(db, conn, msg, batch, on_result):
+                    if result.status == ACCEPTED:
+                        queued.append(result.message_id)
+        finally:
+            conn.close()
+        if wait > 0 and on_reports is not None and queued:
+            self._wait_reports(queued, on_reports, wait)
+
+    def _send_batch(self, db: BizDatabase, conn: Any, msg: str, batch: list[Message],
+                    on_result: OnResult) -> list[SendResult]:
+        now = now_kst()
+        rows: dict[str, dict[str, Any]] = {}
+        outcome: dict[int, SendResult] = {}
+        for i, message in enumerate(batch):
+            try:
+                row = self._row(message, now)
+            except _Invalid as exc:
+                outcome[i] = _result(message, INVALID, detail=str(exc))
+                continue
+            if row["CMID"] in rows:
+                outcome[i] = _result(message, DUPLICATE, detail="the same id appears twice in this send")
+                continue
+            rows[row["CMID"]] = row
+        self._attach(batch, rows, outcome)
+        try:
+            found = self._insert(db, conn, msg, list(rows.values())) if rows else {}
+        except _CommitLost as lost:
+            error = db.error(lost.cause)
+            results = [outcome.get(i) or _result(m, UNKNOWN, detail=f"the database went away while committing: {error}")
+                       for i, m in enumerate(batch)]
+            for result in results:
+                on_result(result)
+            raise error from None
+        results = []
+        for i, message in enumerate(batch):
+            result = outcome.get(i)
+            if result is None:
+                row = rows[message.id]
+                if message.id in found:
+                    result = _result(message, DUPLICATE, detail=found[message.id])
+                elif row["SEND_TIME"] > now:
+                    result = _result(message, SCHEDULED, "0", f"queued in {msg} for {row['SEND_TIME']:%Y-%m-%d %H:%M:%S} (Korea time)")
+                else:
+                    result = _result(message, ACCEPTED, "0", f"queued in {msg}")
+            results.append(result)
+            on_result(result)
+        return results
+
+    def _row(self, message: Message, now: Any) -> dict[str, Any]:
+        if not _CMID.match(message.id or ""):
+            raise _Invalid(f"message id {message.id!r} cannot be a CMID (1-{MAX_CMID} printable ASCII characters)")
+        kind = message.type
+        if kind not in MSG_TYPE:
+            raise _Invalid(f"BIZCLIENT sends sms, lms or mms, not {kind!r}")
+        to = _phone(message.to)
+        if not to:
+            raise _Invalid(f"{message.to!r} is not a phone number (3-16 digits)")
+        sender = _phone(message.sender or self.default_sender)
+        if not sender:
+            raise _Invalid("no valid sender number", hint="use --from, or set sender in the profile")
+        text = message.text or ""
+        if not text:
+            raise _Invalid("the message text is empty")
+        size = _cp949_size(text, "message text")
+        if size > BODY_BYTES[kind]:
+            raise _Invalid(f"{kind.upper()} text is {size} bytes (CP949); at most {BODY_BYTES[kind]}")
+        subject = None
+        if kind != "sms" and message.subject:
+            if _cp949_size(message.subject, "subject") > SUBJECT_BYTES:
+                raise _Invalid(f"the subject is longer than {SUBJECT_BYTES} bytes (CP949)")
+            subject = message.subject
+        send_time = now
+        if message.send_at is not None:
+            send_time = max(now, to_db_time(message.send_at))
+        attached = None
+        if kind == "mms" and not message.images and message.file_keys:
+            attached = self._file_keys(message.file_keys)
+        return {"CMID": message.id, "MSG_TYPE": MSG_TYPE[kind], "STATUS": WAITING, "REQUEST_TIME": now,
+                "SEND_TIME": send_time, "DEST_PHONE": to, "SEND_PHONE": sender, "SUBJECT": subject,
+                "MSG_BODY": text, "ATTACHED_FILE": attached}
+
+    def _file_keys(self, keys: Sequence[str]) -> str:
+        for key in keys:
+            if not safe_file_name(key):
+                raise _Invalid(f"file key {key!r} is not a plain file name in file_path")
+            if not (self.file_path / key).is_file():
+                raise _Invalid(f"file {key} is not in file_path {self.file_path}")
+        return "|".join(keys)
+
+    # -- images ----------------------------------------------------------------------------
+
+    def _attach(self, batch: list[Message], rows: dict[str, dict[str, Any]], outcome: dict[int, SendResult]) -> None:
+        """Check every image of the batch (UsageError: nothing of the batch is inserted),
+        then copy them into file_path (ConfigError if it is not writable)."""
+        wanted = [(m, rows[m.id]) for i, m in enumerate(batch)
+                  if i not in outcome and m.type == "mms" and m.images]
+        for message, _row in wanted:
+            if len(message.images) > self.limits.max_images:
+                raise UsageError(f"message {message.id} has {len(message.images)} images; "
+                                 f"BIZCLIENT MMS takes at most {self.limits.max_images}")
+            for path in message.images:
+                self._image(path)
+        for message, row in wanted:
+            row["ATTACHED_FILE"] = "|".join(self._store(path) for path in message.images)
+
+    def _image(self, path: str) -> bytes:
+        if path in self._stored:
+            return b""
+        if path not in self._images:
+            self._images[path] = check_jpeg(Path(path))
+        return self._images[path]
+
+    def _store(self, path: str) -> str:
+        """The name of the image in file_path, copying it there first if needed."""
+        if path in self._stored:
+            return self._stored[path]
+        data = self._images.pop(path)
+        name = f"smscli-{hashlib.sha256(data).hexdigest()[:40]}.jpg"
+        write_atomic(self.file_path, name, data)
+        self._stored[path] = name
+        return name
+
+    # -- inserting ---------------------------------------------------------------------
+
+    def _insert(self, db: BizDatabase, conn: Any, msg: str, rows: list[dict[str, Any]]) -> dict[str, str]:
+        """Insert ``rows`` in one transaction; returns ``{cmid: why}`` for those that were
+        already there (BIZ_MSG or a recent log) and so were not inserted."""
+        sa = db.sa
+        table = db.table(msg)
+        try:
+            return self._transaction(db, conn, lambda: self._insert_new(db, conn, table, rows, {}))
+        except sa.exc.IntegrityError:
+            pass
+        for _ in range(5):  # someone else inserted one of our CMIDs meanwhile: look again
+            try:
+                return self._transaction(db, conn, lambda: self._insert_missing(db, conn, table, rows))
+            except sa.exc.IntegrityError:
+                continue
+        raise VendorError(f"could not queue {len(rows)} messages: their CMIDs keep colliding in {msg}",
+                          hint="another program inserts the same CMIDs; retry the command")
+
+    def _transaction(self, db: BizDatabase, conn: Any, work: Callable[[], dict[str, str]]) -> dict[str, str]:
+        sa = db.sa
+        trans = db.begin(conn)
+        try:
+            found = work()
+        except BaseException as exc:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                trans.rollback()
+            if isinstance(exc, sa.exc.IntegrityError):
+                raise
+            if isinstance(exc, sa.exc.DBAPIError):
+                raise db.error(exc) from None
+            raise
+        try:
+            trans.commit()
+        except sa.exc.DBAPIError as exc:
+            raise _CommitLost(exc) from None
+        return found
+
+    def _insert_missing(self, db: BizDatabase, conn: Any, table: Any, rows: list[dict[str, Any]]) -> dict[str, str]:
+        sa = db.sa
+        ids = [r["CMID"] for r in rows]
+        existing = dict(conn.execute(sa.select(table.c.CMID, table.c.STATUS).where(table.c.CMID.in_(ids))).all())
+        found = {cmid: f"already queued in {table.name} (STATUS {status}: {STATUS_WORDS.get(status, '?')}); "
+                       "not overwritten" for cmid, status in existing.items()}
+        new = [r for r in rows if r["CMID"] not in existing]
+        return self._insert_new(db, conn, table, new, found)
+
+    def _insert_new(self, db: BizDatabase, conn: Any, table: Any, rows: list[dict[str, Any]],
+                    found: dict[str, str]) -> dict[str, str]:
+        if not rows:
+            return found
+        sa = db.sa
+        conn.execute(table.insert(), rows)
+        # A CMID the agent already finished (moved to a log) would be sent twice: take it back.
+        done = self._in_logs(db, conn, [r["CMID"] for r in rows])
+        if done:
+            for part in chunks(sorted(done)):
+                conn.execute(sa.delete(table).where(table.c.CMID.in_(part), table.c.STATUS == WAITING))
+        return {**found, **done}
+
+    def _in_logs(self, db: BizDatabase, conn: Any, ids: Sequence[str]) -> dict[str, str]:
+        sa = db.sa
+        names = db.names(conn)
+        found: dict[str, str] = {}
+        for wanted in recent_log_names():
+            real = names.log(wanted)
+            if real is None:
+                continue
+            log = db.table(real, log=True)
+            for part in chunks(ids):
+                for (cmid,) in conn.execute(sa.select(log.c.CMID).where(log.c.CMID.in_(part))):
+                    found.setdefault(cmid, f"already sent (in {real}); not queued again")
+        return found
+
+    # -- results -------------------------------------------------------------------------
+
+    def poll(self, on_reports: OnReports, *, timeout: float = 10.0, confirm: bool = True) -> None:
+        """Report every unfinished message whose row is finished (STATUS 2/3 in BIZ_MSG, or
+        moved to this or last month's log). The agent needs no acknowledgement: ``confirm``
+        changes nothing. Reports are handed over 1000 at a time."""
+        ids = self._pending()
+        for part in chunks(self.collect(ids)):
+            on_reports(list(part))
+
+    def _pending(self) -> list[str] | None:
+        if self.pending_ids is not None:
+            return list(self.pending_ids())
+        lister = getattr(self.events, "list_messages", None)
+        if lister is None:
+            return None
+        rows = lister(status=list(UNFINISHED), vendor=NAME)
+        return [r["id"] for r in rows if r.get("profile") in (None, self.profile.name)]
+
+    def collect(self, ids: Sequence[str] | None) -> list[Report]:
+        """The reports for ``ids`` that are finished (each once), or with ``ids`` None, the
+        finished rows still in BIZ_MSG."""
+        db, conn, _names, msg = self._open()
+        try:
+            return self._collect(db, conn, msg, ids)
+        except db.sa.exc.DBAPIError as exc:
+            raise db.error(exc) from None
+        finally:
+            conn.close()
+
+    def _collect(self, db: BizDatabase, conn: Any, msg: str, ids: Sequence[str] | None) -> list[Report]:
+        sa = db.sa
+        table = db.table(msg)
+        cols = [table.c[name] for name in _READ_COLUMNS]
+        reports: dict[str, Report] = {}
+        if ids is None:
+            for row in conn.execute(sa.select(*cols).where(table.c.STATUS.in_(FINISHED))):
+                reports.setdefault(row.CMID, report_from_row(row, msg))
+            return list(reports.values())
+        wanted = list(dict.fromkeys(ids))
+        # BIZ_MSG first, then the logs: a row the agent moves meanwhile is found in the log.
+        for part in chunks(wanted):
+            for row in conn.execute(sa.select(*cols).where(table.c.CMID.in_(part), table.c.STATUS.in_(FINISHED))):
+                reports.setdefault(row.CMID, report_from_row(row, msg))
+        remaining = set(wanted) - reports.keys()
+        names = db.names(conn)
+        for log_name in recent_log_names():
+            real = names.log(log_name)
+            if real is None or not remaining:
+                continue
+            log = db.table(real, log=True)
+            log_cols = [log.c[name] for name in _READ_COLUMNS]
+            if len(remaining) <= IN_CHUNK or db.has_cmid_index(conn, real):
+                rows: Iterable[Any] = (row for part in chunks(sorted(remaining))
+                                       for row in conn.execute(sa.select(*log_cols).where(log.c.CMID.in_(part))))
+            else:  # no index on CMID: one pass over the table beats a scan per 1000 ids
+                rows = conn.execution_options(stream_results=True, yield_per=5000).execute(sa.select(*log_cols))
+            for row in rows:
+                if row.CMID in remaining:
+                    remaining.discard(row.CMID)
+                    reports[row.CMID] = report_from_row(row, real)
+        order = {cmid: i for i, cmid in enumerate(wanted)}
+        return sorted(reports.values(), key=lambda r: order[r.message_id])
+
+    def _wait_reports(self, ids: list[str], on_reports: OnReports, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        remaining = list(ids)
+        while remaining:
+            reports = self.collect(remaining)
+            if reports:
+                on_reports(reports)
+                done = {r.message_id for r in reports}
+                remaining = [i for i in remaining if i not in done]
+            left = deadline - time.monotonic()
+            if not remaining or left <= 0:
+                return
+            time.sleep(min(self.poll_interval, left))
+
+    # -- reservations ----------------------------------------------------------------------
+
+    def cancel(self, message_id: str, server_id: str = "") -> None:
+        """Delete the row while STATUS is 0 (the WHERE clause says so, so a row the agent
+        took is never touched); VendorError when the agent already took it."""
+        db, conn, names, msg = self._open()
+        sa = db.sa
+        table = db.table(msg)
+        try:
+            with db.begin(conn):
+                deleted = conn.execute(sa.delete(table).where(
+                    table.c.CMID == message_id, table.c.STATUS == WAITING)).rowcount  # noqa: SIM300
+            if deleted:
+                return
+            cmid = table.c.CMID
+            status = conn.execute(sa.select(table.c.STATUS).where(cmid == message_id)).scalar()
+            if status is not None:
+                raise VendorError(
+                    f"message {message_id} cannot be cancelled: the agent has already taken it "
+                    f"(STATUS {status}: {STATUS_WORDS.get(status, 'unknown state')})",
+                    code=str(status), hint="it is being sent or was sent; see `smscli result poll`")
+            for log_name in recent_log_names():
+                real = names.log(log_name)
+                if real is None:
+                    continue
+                log = db.table(real, log=True)
+                log_cmid = log.c.CMID
+                if conn.execute(sa.select(log_cmid).where(log_cmid == message_id).limit(1)).first():
+                    raise VendorError(f"message {message_id} cannot be cancelled: it was already sent (in {real})",
+                                      code=str(DONE))
+            raise VendorError(f"message {message_id} is not in {msg}",
+                              hint="it was never queued there, or was cancelled already")
+        except sa.exc.DBAPIError as exc:
+            raise db.error(exc) from None
+        finally:
+            conn.close()
+
+
+# --------------------------------------------------------------------------- helpers
+class _Invalid(Exception):
+    """A message that cannot be queued as it is (it gets ``invalid``)."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(f"{message} ({hint})" if hint else message)
+
+
+def _result(message: Message, status: str, code: str = "", detail: str = "") -> SendResult:
+    return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
+                      type=message.type, code=code, detail=detail)
+
+
+def _batches(messages: Iterable[Message], size: int) -> Iterator[list[Message]]:
+    batch: list[Message] = []
+    for message in messages:
+        batch.append(message)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _phone(number: str) -> str:
+    digits = _PHONE_NOISE.sub("", number or "")
+    if digits.startswith("+82"):
+        digits = "0" + digits[3:].lstrip("0")
+    return digits if re.fullmatch(r"[0-9]{3,16}", digits) else ""
+
+
+def _cp949_size(text: str, what: str) -> int:
+    try:
+        return len(text.encode("cp949"))
+    except UnicodeEncodeError:
+        bad = sorted({ch for ch in text if not _encodable(ch)})
+        shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad[:5])
+        raise _Invalid(f"the {what} has characters the agent cannot send (not in CP949): {shown}") from None
+
+
+def _encodable(ch: str) -> bool:
+    try:
+        ch.encode("cp949")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _seconds(profile: Any, key: str, default: float) -> float:
+    value = profile.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number < 0:
+        raise ConfigError(f"profile '{profile.name}': {key} must be a number of seconds, not {value!r}")
+    return number
+
+
+def check_jpeg(path: Path) -> bytes:
+    """The bytes of a JPEG within 60 kB; UsageError (exit 2) otherwise."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read image {path}: {exc.strerror or exc}") from None
+    if data[:3] != b"\xff\xd8\xff":
+        raise UsageError(f"{path} is not a JPEG image", hint="BIZCLIENT MMS takes JPEG images only")
+    if len(data) > MAX_IMAGE:
+        raise UsageError(f"image {path} is {len(data):,} bytes; BIZCLIENT takes at most 60 kB ({MAX_IMAGE:,} bytes)",
+                         hint="shrink or recompress it")
+    return data
+
+
+def write_atomic(directory: Path, name: str, data: bytes) -> None:
+    """Write ``directory/name`` so the agent never sees half a file: a hidden temp name
+    in the same directory, fsync, then rename. An identical file already there is kept."""
+    target = directory / name
+    where = f"file_path {directory}"
+    if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "does not exist"
+        raise ConfigError(f"{where} {what}", hint="set file_path to the agent's FILE_PATH directory")
+    try:
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ConfigError(f"{where} is not writable: {exc.strerror or exc}",
+                          hint="give this user write access to the agent's FILE_PATH") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # the agent may run as another user
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ConfigError(f"cannot write {name} into {where}: {exc.strerror or exc}") from None
+
+
+def report_from_row(row: Any, table: str) -> Report:
+    """A report from a finished BIZ_MSG / BIZ_LOG row."""
+    code = str(row.CALL_STATUS or "").strip()
+    status = int(row.STATUS) if row.STATUS is not None else None
+    delivered = code in DELIVERED_CODES
+    extra = {"table": table, "status": "" if status is None else str(status)}
+    if row.UMID:
+        extra["umid"] = str(row.UMID)
+    if row.TEL_INFO:
+        extra["tel_info"] = str(row.TEL_INFO)
+    report_time = iso_kst(row.REPORT_TIME)
+    if report_time:
+        extra["report_time"] = report_time
+    if code:
+        detail = code_meaning(code, "delivered" if delivered else f"not delivered (CALL_STATUS {code})")
+    else:
+        detail = f"the agent reported an error without CALL_STATUS (STATUS {status})" if status == ERROR \
+            else "finished without CALL_STATUS"
+    return Report(message_id=str(row.CMID), to=str(row.DEST_PHONE or ""), status=DELIVERED if delivered else FAILED,
+                  code=code, detail=detail, vendor=NAME, delivered_at=report_time if delivered else "", extra=extra)
+
+
+def code_meaning(code: str, fallback: str) -> str:
+    """The result code's meaning from smscli's code tables, else ``fallback``."""
+    try:
+        from smscli.codes import describe
+    except ImportError:
+        return fallback
+    try:
+        entry = describe(NAME, code)
+    except Exception:  # noqa: BLE001 - a code table problem must not lose a report
+        return fallback
+    return entry.meaning if entry is not None else fallback
