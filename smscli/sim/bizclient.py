@@ -157,6 +157,7 @@ class BizclientAgent:
                         break
                 self._report(conn, done)
                 self._move(conn, done)
+            done = +done  # only what happened
             self.stats.update(done)
             if done:
                 self.on_event(" ".join(f"{k} {v}" for k, v in sorted(done.items())))

@@ -109,7 +109,8 @@ class BizclientVendor(Vendor):
 
     def database(self) -> BizDatabase:
         if self._db is None:
-            self._db = BizDatabase(self.database_url, connect_timeout=self.connect_timeout, timeout=self.timeout)
+            self._db = BizDatabase(self.database_url, connect_timeout=self.connect_timeout, timeout=self.timeout,
+                                   pool=True)
         return self._db
 
     def close(self) -> None:

@@ -195,7 +195,8 @@ class BizDatabase:
     """An engine for ``url`` with fast connect timeouts, friendly errors, and the tables.
 
     ``create``: SQLite only: allow a database file that does not exist yet (init-db and
-    the agent create it; everything else says to run init-db).
+    the agent create it; everything else says to run init-db). ``pool``: keep connections
+    for reuse (call ``dispose`` when done); else one connection per ``connect``.
     """
 
     def __init__(self, url: str, *, connect_timeout: float = 5.0, timeout: float = 30.0,
@@ -219,7 +220,10 @@ class BizDatabase:
         elif self.dialect == "mysql":
             driver = parsed.get_driver_name()
             if driver == "pymysql":
-                connect_args.update(connect_timeout=connect_timeout, read_timeout=timeout, write_timeout=timeout)
+                # The server's greeting is read with read_timeout: keep the whole login within
+                # connect_timeout, then give queries ``timeout`` (see _pymysql_timeouts).
+                connect_args.update(connect_timeout=connect_timeout, read_timeout=connect_timeout,
+                                    write_timeout=timeout)
                 if "charset" not in parsed.query:
                     connect_args["charset"] = "utf8mb4"
             elif driver in ("mysqldb", "mariadbconnector"):
@@ -229,7 +233,9 @@ class BizDatabase:
         elif self.dialect == "oracle":
             connect_args["tcp_connect_timeout"] = connect_timeout
         options: dict[str, Any] = {"connect_args": connect_args}
-        if not pool:
+        if pool:  # connections are reused: a MySQL login costs ~50 ms (PyMySQL's TLS set-up)
+            options.update(pool_pre_ping=True, pool_recycle=3600)
+        else:
             options["poolclass"] = sa.pool.NullPool
         try:
             self.engine = sa.create_engine(parsed, **options)
@@ -247,6 +253,8 @@ class BizDatabase:
             raise ConfigError(f"database_url {self.display} is not usable: {exc}") from None
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        elif self.dialect == "mysql" and parsed.get_driver_name() == "pymysql":
+            sa.event.listen(self.engine, "connect", lambda dbapi_conn, _rec: _pymysql_timeouts(dbapi_conn, timeout))
         self._tables: dict[tuple[str, bool], sa.Table] = {}
 
     def _check_sqlite_file(self, parsed: Any, create: bool) -> None:
@@ -399,6 +407,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
     finally:
         cur.close()
+
+
+def _pymysql_timeouts(dbapi_conn: Any, timeout: float) -> None:
+    """After the login, reads may take ``timeout`` (PyMySQL reads ``_read_timeout`` on
+    every read; an older or newer PyMySQL without it keeps connect_timeout)."""
+    if hasattr(dbapi_conn, "_read_timeout"):
+        dbapi_conn._read_timeout = timeout
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
