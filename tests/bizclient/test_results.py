@@ -251,7 +251,9 @@ def test_cancel_races_the_agent_safely(vendor_factory, agent_factory, database):
     with agent_factory(interval=0.005, send_delay=3600):
         while datetime.now(UTC) < due - timedelta(milliseconds=100):
             time.sleep(0.01)
-        for i in range(60):
+        for i in range(60):  # spread over the moment the rows fall due
+            while datetime.now(UTC) < due - timedelta(milliseconds=100 - 4 * i):
+                time.sleep(0.001)
             try:
                 vendor.cancel(f"m{i}", "")
                 cancelled.append(f"m{i}")
