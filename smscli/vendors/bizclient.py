@@ -14,6 +14,7 @@ recent log tables; ``cancel`` deletes a reservation only while the agent has not
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -67,7 +68,7 @@ UNFINISHED = (PENDING, ACCEPTED, SCHEDULED, UNKNOWN)  # journal states that may 
 STATUS_WORDS = {0: "waiting", 1: "being sent", 2: "done", 3: "error", 7: "being sent", 11: "fallback send"}
 _CMID = re.compile(r"^[\x21-\x7e]{1,32}$")
 _PHONE_NOISE = re.compile(r"[\s\-().]")
-_READ_COLUMNS = ("CMID", "DEST_PHONE", "MSG_TYPE", "STATUS", "CALL_STATUS", "REPORT_TIME", "UMID", "TEL_INFO")
+_READ_COLUMNS = ("CMID", "DEST_PHONE", "STATUS", "CALL_STATUS", "REPORT_TIME", "UMID", "TEL_INFO")
 
 PendingIds = Callable[[], Iterable[str]]
 
@@ -590,12 +591,17 @@ def report_from_row(row: Any, table: str) -> Report:
 
 def code_meaning(code: str, fallback: str) -> str:
     """The result code's meaning from smscli's code tables, else ``fallback``."""
+    return _meaning(code) or fallback
+
+
+@functools.lru_cache(maxsize=512)
+def _meaning(code: str) -> str:
     try:
         from smscli.codes import describe
     except ImportError:
-        return fallback
+        return ""
     try:
         entry = describe(NAME, code)
     except Exception:  # noqa: BLE001 - a code table problem must not lose a report
-        return fallback
-    return entry.meaning if entry is not None else fallback
+        return ""
+    return entry.meaning if entry is not None else ""

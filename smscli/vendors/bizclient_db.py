@@ -104,8 +104,9 @@ def iso_kst(value: Any) -> str:
             return ""
     if not isinstance(value, datetime):
         return ""
-    value = value.astimezone(KST) if value.tzinfo is not None else value.replace(tzinfo=KST)
-    return value.replace(microsecond=0).isoformat()
+    if value.tzinfo is not None:
+        value = value.astimezone(KST).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "+09:00"
 
 
 def log_table_name(when: datetime) -> str:
