@@ -45,6 +45,7 @@ from smscli.vendors.bizclient_db import (
     IN_CHUNK,
     WAITING,
     BizDatabase,
+    FinishedLookup,
     Names,
     chunks,
     iso_kst,
@@ -146,10 +147,11 @@ class BizclientVendor(Vendor):
         no result (nothing of it is stored) and UnreachableError is raised; if it goes away
         during the commit, the batch is ``unknown``."""
         db, conn, _names, msg = self._open()
+        finished = FinishedLookup(db, msg)
         queued: list[str] = []
         try:
             for batch in _batches(messages, self.batch_size):
-                for result in self._send_batch(db, conn, msg, batch, on_result):
+                for result in self._send_batch(db, conn, msg, batch, finished, on_result):
                     if result.status == ACCEPTED:
                         queued.append(result.message_id)
         finally:
@@ -158,7 +160,7 @@ class BizclientVendor(Vendor):
             self._wait_reports(queued, on_reports, wait)
 
     def _send_batch(self, db: BizDatabase, conn: Any, msg: str, batch: list[Message],
-                    on_result: OnResult) -> list[SendResult]:
+                    finished: FinishedLookup, on_result: OnResult) -> list[SendResult]:
         now = now_kst()
         rows: dict[str, dict[str, Any]] = {}
         outcome: dict[int, SendResult] = {}
@@ -174,7 +176,7 @@ class BizclientVendor(Vendor):
             rows[row["CMID"]] = row
         self._attach(batch, rows, outcome)
         try:
-            found = self._insert(db, conn, msg, list(rows.values())) if rows else {}
+            found = self._insert(db, conn, finished, list(rows.values())) if rows else {}
         except _CommitLost as lost:
             error = db.error(lost.cause)
             results = [outcome.get(i) or _result(m, UNKNOWN, detail=f"the database went away while committing: {error}")
@@ -273,21 +275,23 @@ class BizclientVendor(Vendor):
 
     # -- inserting ---------------------------------------------------------------------
 
-    def _insert(self, db: BizDatabase, conn: Any, msg: str, rows: list[dict[str, Any]]) -> dict[str, str]:
+    def _insert(self, db: BizDatabase, conn: Any, finished: FinishedLookup,
+                rows: list[dict[str, Any]]) -> dict[str, str]:
         """Insert ``rows`` in one transaction; returns ``{cmid: why}`` for those that were
         already there (BIZ_MSG or a recent log) and so were not inserted."""
         sa = db.sa
-        table = db.table(msg)
+        table = db.table(finished.msg)
+        finished.before_batch(conn)
         try:
-            return self._transaction(db, conn, lambda: self._insert_new(db, conn, table, rows, {}))
+            return self._transaction(db, conn, lambda: self._insert_new(db, conn, table, finished, rows, {}))
         except sa.exc.IntegrityError:
             pass
         for _ in range(5):  # someone else inserted one of our CMIDs meanwhile: look again
             try:
-                return self._transaction(db, conn, lambda: self._insert_missing(db, conn, table, rows))
+                return self._transaction(db, conn, lambda: self._insert_missing(db, conn, table, finished, rows))
             except sa.exc.IntegrityError:
                 continue
-        raise VendorError(f"could not queue {len(rows)} messages: their CMIDs keep colliding in {msg}",
+        raise VendorError(f"could not queue {len(rows)} messages: their CMIDs keep colliding in {table.name}",
                           hint="another program inserts the same CMIDs; retry the command")
 
     def _transaction(self, db: BizDatabase, conn: Any, work: Callable[[], dict[str, str]]) -> dict[str, str]:
@@ -309,41 +313,28 @@ class BizclientVendor(Vendor):
             raise _CommitLost(exc) from None
         return found
 
-    def _insert_missing(self, db: BizDatabase, conn: Any, table: Any, rows: list[dict[str, Any]]) -> dict[str, str]:
+    def _insert_missing(self, db: BizDatabase, conn: Any, table: Any, finished: FinishedLookup,
+                        rows: list[dict[str, Any]]) -> dict[str, str]:
         sa = db.sa
         ids = [r["CMID"] for r in rows]
         existing = dict(conn.execute(sa.select(table.c.CMID, table.c.STATUS).where(table.c.CMID.in_(ids))).all())
         found = {cmid: f"already queued in {table.name} (STATUS {status}: {STATUS_WORDS.get(status, '?')}); "
                        "not overwritten" for cmid, status in existing.items()}
         new = [r for r in rows if r["CMID"] not in existing]
-        return self._insert_new(db, conn, table, new, found)
+        return self._insert_new(db, conn, table, finished, new, found)
 
-    def _insert_new(self, db: BizDatabase, conn: Any, table: Any, rows: list[dict[str, Any]],
-                    found: dict[str, str]) -> dict[str, str]:
+    def _insert_new(self, db: BizDatabase, conn: Any, table: Any, finished: FinishedLookup,
+                    rows: list[dict[str, Any]], found: dict[str, str]) -> dict[str, str]:
         if not rows:
             return found
         sa = db.sa
         conn.execute(table.insert(), rows)
-        # A CMID the agent already finished (moved to a log) would be sent twice: take it back.
-        done = self._in_logs(db, conn, [r["CMID"] for r in rows])
+        # A CMID the agent already finished would be sent twice: take it back out.
+        done = finished.find(conn, [r["CMID"] for r in rows])
         if done:
             for part in chunks(sorted(done)):
                 conn.execute(sa.delete(table).where(table.c.CMID.in_(part), table.c.STATUS == WAITING))
         return {**found, **done}
-
-    def _in_logs(self, db: BizDatabase, conn: Any, ids: Sequence[str]) -> dict[str, str]:
-        sa = db.sa
-        names = db.names(conn)
-        found: dict[str, str] = {}
-        for wanted in recent_log_names():
-            real = names.log(wanted)
-            if real is None:
-                continue
-            log = db.table(real, log=True)
-            for part in chunks(ids):
-                for (cmid,) in conn.execute(sa.select(log.c.CMID).where(log.c.CMID.in_(part))):
-                    found.setdefault(cmid, f"already sent (in {real}); not queued again")
-        return found
 
     # -- results -------------------------------------------------------------------------
 

@@ -423,3 +423,68 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 def safe_file_name(name: str) -> bool:
     """A name the agent can find in FILE_PATH: no directory parts, no ``|`` separator."""
     return bool(_SAFE_NAME.match(name)) and name not in (".", "..")
+
+
+class FinishedLookup:
+    """For one send: which CMIDs the agent already finished (rows in this or last month's
+    log), so that a re-run never queues them again.
+
+    A log indexed on CMID is asked per batch (``CMID IN (...)``). A log without such an
+    index (the agent makes its monthly tables itself) costs a full scan per question, so
+    from the second batch on its CMIDs are read once, after BIZ_MSG's: a CMID in neither at
+    that moment can reach the log later only through BIZ_MSG, where the primary key
+    catches it; one that was in BIZ_MSG then and is gone now was taken meanwhile.
+    """
+
+    def __init__(self, db: BizDatabase, msg: str) -> None:
+        self.db = db
+        self.msg = msg
+        self.batches = 0
+        self._indexed: dict[str, bool] = {}
+        self._snapshot: dict[str, set[str]] | None = None  # real log name -> its CMIDs
+        self._was_queued: set[str] = set()  # BIZ_MSG's CMIDs when the snapshot was taken
+
+    def before_batch(self, conn: Any) -> None:
+        """Call before each batch's transaction."""
+        self.batches += 1
+        if self.batches != 2:
+            return
+        slow = [real for real in self._logs(conn) if not self._is_indexed(conn, real)]
+        if slow:
+            self._was_queued = self._cmids(conn, self.db.table(self.msg))
+            self._snapshot = {real: self._cmids(conn, self.db.table(real, log=True)) for real in slow}
+        if conn.in_transaction():
+            conn.rollback()
+
+    def find(self, conn: Any, ids: Sequence[str]) -> dict[str, str]:
+        """``{cmid: why}`` for the ``ids`` already finished (call inside the transaction
+        that has just inserted them, so a row the agent moves meanwhile is seen)."""
+        sa = self.db.sa
+        found: dict[str, str] = {}
+        for real in self._logs(conn):
+            if self._snapshot is not None and real in self._snapshot:
+                known = self._snapshot[real]
+                hits: Iterable[str] = [cmid for cmid in ids if cmid in known]
+            else:
+                log = self.db.table(real, log=True)
+                hits = [cmid for part in chunks(ids)
+                        for (cmid,) in conn.execute(sa.select(log.c.CMID).where(log.c.CMID.in_(part)))]
+            for cmid in hits:
+                found.setdefault(cmid, f"already sent (in {real}); not queued again")
+        for cmid in ids:
+            if cmid in self._was_queued and cmid not in found:
+                found[cmid] = f"was in {self.msg} when this send began and was taken since; not queued again"
+        return found
+
+    def _logs(self, conn: Any) -> list[str]:
+        names = self.db.names(conn)
+        return [real for wanted in recent_log_names() if (real := names.log(wanted)) is not None]
+
+    def _is_indexed(self, conn: Any, real: str) -> bool:
+        if real not in self._indexed:
+            self._indexed[real] = self.db.has_cmid_index(conn, real)
+        return self._indexed[real]
+
+    def _cmids(self, conn: Any, table: Any) -> set[str]:
+        stmt = self.db.sa.select(table.c.CMID).execution_options(yield_per=20_000)
+        return {cmid for (cmid,) in conn.execute(stmt)}

@@ -290,3 +290,49 @@ def test_lower_case_table_names_are_found(backend, files, tmp_path):
     assert [r.CMID for r in rows(db, "biz_msg")] == ["m1"]
     vendor.close()
     db.dispose()
+
+
+def _unindexed_last_month_log(database) -> str:
+    name = recent_log_names()[1]
+    with database.connect() as conn, database.begin(conn):
+        build_table(name, dialect=database.dialect, log=True, index=False).create(conn)
+    return name
+
+
+def _finished_row(cmid: str) -> dict:
+    return {"CMID": cmid, "MSG_TYPE": 0, "STATUS": 2, "REQUEST_TIME": now_kst(), "SEND_TIME": now_kst(),
+            "DEST_PHONE": "01012345678", "SEND_PHONE": "0212341234", "MSG_BODY": "sent", "CALL_STATUS": "4100"}
+
+
+def test_a_large_send_checks_an_unindexed_log_once_and_still_finds_finished_cmids(vendor_factory, database):
+    log_name = _unindexed_last_month_log(database)
+    with database.connect() as conn, database.begin(conn):
+        conn.execute(database.table(log_name, log=True).insert(), [_finished_row("m5"), _finished_row("m2500")])
+    results = send(vendor_factory(), [sms(i) for i in range(3000)])
+    dup = {r.message_id: r.detail for r in results if r.status == "duplicate"}
+    assert set(dup) == {"m5", "m2500"} and log_name in dup["m2500"]  # batch 1 asks, batch 3 uses the snapshot
+    assert len(rows(database)) == 2998 and {"m5", "m2500"}.isdisjoint(r.CMID for r in rows(database))
+
+
+def test_a_row_taken_by_the_agent_during_a_long_send_is_not_queued_twice(vendor_factory, database):
+    """A re-run after Ctrl-C: m2500 was queued by the first run and is still in BIZ_MSG when
+    this send starts; the agent finishes and moves it while batch 2 is being queued."""
+    log_name = _unindexed_last_month_log(database)
+    msg = database.table("BIZ_MSG")
+    log = database.table(log_name, log=True)
+    with database.connect() as conn, database.begin(conn):
+        conn.execute(msg.insert(), [{**_finished_row("m2500"), "STATUS": 0, "CALL_STATUS": None}])
+
+    def messages():
+        for i in range(3000):
+            if i == 2001:  # batch 2 has begun: the snapshot was taken with m2500 in BIZ_MSG
+                with database.connect() as conn, database.begin(conn):
+                    conn.execute(log.insert().from_select([c.name for c in msg.columns],
+                                                          database.sa.select(msg).where(msg.c.CMID == "m2500")))
+                    conn.execute(database.sa.delete(msg).where(msg.c.CMID == "m2500"))
+            yield sms(i)
+
+    results = send(vendor_factory(), messages())
+    dup = {r.message_id: r.detail for r in results if r.status == "duplicate"}
+    assert list(dup) == ["m2500"] and "taken since" in dup["m2500"]
+    assert "m2500" not in {r.CMID for r in rows(database)} and len(rows(database)) == 2999
