@@ -1,12 +1,14 @@
 """BIZCLIENT: queueing speed and result-poll time, on SQLite and on MariaDB.
 
     /work/venv/bin/python bench/bench_bizclient.py [--messages 100000] [--backend sqlite|mariadb|all]
+        [--big-log 1000000]
 
 For each backend: queue N SMS with ``BizclientVendor.send`` (rows/s; goal ≥ 5,000),
 queue the same N again (all duplicates: the fallback path), let the stand-in agent finish
 and move every row (its rows/s), then time ``result poll`` over the N finished rows with
 the N ids a journal would hand it: once with the log table indexed on CMID (as
 ``init-db`` makes it) and once without (as the agent makes its monthly tables).
+``--big-log ROWS``: also queue N beside a log of ROWS finished rows without an index.
 
 MariaDB: ``--mysql-url`` or ``SMSCLI_TEST_MYSQL_URL`` (e.g. from
 ``scripts/mariadb-test-server.sh``). Its BIZ_* tables are dropped: use a scratch database.
@@ -29,7 +31,7 @@ from smscli.config import Paths, resolve_profile  # noqa: E402
 from smscli.models import Message, Report  # noqa: E402
 from smscli.sim.bizclient import AgentConfig, BizclientAgent  # noqa: E402
 from smscli.vendors.bizclient import BizclientVendor  # noqa: E402
-from smscli.vendors.bizclient_db import BizDatabase, recent_log_names  # noqa: E402
+from smscli.vendors.bizclient_db import BizDatabase, now_kst, recent_log_names  # noqa: E402
 
 
 def fresh_tables(url: str) -> BizDatabase:
@@ -105,22 +107,57 @@ def run(label: str, url: str, n: int, work: Path) -> dict[str, float]:
     return figures
 
 
+def queue_beside_big_log(label: str, url: str, n: int, log_rows: int, work: Path) -> None:
+    """Queue N messages while this month's log holds ``log_rows`` finished rows and has no
+    index on CMID (each batch must still be checked against it)."""
+    db = fresh_tables(url)
+    log_name = recent_log_names()[0]
+    quote = db.engine.dialect.identifier_preparer.quote
+    log = db.table(log_name, log=True)
+    stamp = now_kst()
+    with db.connect() as conn:
+        index = quote(f"IX_{log_name}_CMID")
+        conn.exec_driver_sql(f"DROP INDEX {index} ON {quote(log_name)}" if db.dialect == "mysql"
+                             else f"DROP INDEX {index}")
+        for start in range(0, log_rows, 10_000):
+            conn.execute(log.insert(), [
+                {"CMID": f"old{i:09d}", "MSG_TYPE": 0, "STATUS": 2, "REQUEST_TIME": stamp, "SEND_TIME": stamp,
+                 "REPORT_TIME": stamp, "DEST_PHONE": "01012345678", "SEND_PHONE": "0212341234",
+                 "MSG_BODY": "지난달 안내 문자입니다", "CALL_STATUS": "4100"}
+                for i in range(start, min(start + 10_000, log_rows))])
+            conn.commit()
+    db.dispose()
+    ids = [f"new{i:08d}" for i in range(n)]
+    vendor = vendor_for(url, work, ids)
+    messages = [Message(id=cmid, to="01012345678", text="[벤치] 안녕하세요", sender="") for cmid in ids]
+    rate = n / timed(lambda: vendor.send(messages, lambda r: None))
+    vendor.close()
+    print(f"{label}: queue rows/s beside a {log_rows:,}-row log without index {rate:,.0f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--backend", choices=["sqlite", "mariadb", "all"], default="all")
     parser.add_argument("--mysql-url", default=os.environ.get("SMSCLI_TEST_MYSQL_URL", ""))
+    parser.add_argument("--big-log", type=int, default=0, metavar="ROWS",
+                        help="also queue beside a log of ROWS finished rows without an index (e.g. 1000000)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-bizclient-") as tmp:
         work = Path(tmp)
+        targets = []
         if args.backend in ("sqlite", "all"):
-            run("SQLite", f"sqlite:///{work / 'biz.db'}", args.messages, work)
+            targets.append(("SQLite", f"sqlite:///{work / 'biz.db'}"))
         if args.backend in ("mariadb", "all"):
             if not args.mysql_url:
                 print("MariaDB: skipped (give --mysql-url or export "
                       'SMSCLI_TEST_MYSQL_URL="$(scripts/mariadb-test-server.sh)")', file=sys.stderr)
             else:
-                run("MariaDB", args.mysql_url, args.messages, work)
+                targets.append(("MariaDB", args.mysql_url))
+        for label, url in targets:
+            run(label, url, args.messages, work)
+            if args.big_log:
+                queue_beside_big_log(label, url, args.messages, args.big_log, work)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ def init_db(profile: ProfileOpt = None, config: ConfigOpt = None, json: JsonOpt 
         conn = db.connect()
         try:
             done = db.create_tables(conn, months=recent_log_names()[:1])
+            db.require_msg_table(conn)  # an existing BIZ_MSG must have the columns smscli uses
         finally:
             conn.close()
     finally:

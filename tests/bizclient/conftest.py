@@ -34,7 +34,7 @@ def mysql_url_or_skip() -> str:
 
 
 _admin: dict[str, BizDatabase] = {}
-_clean: set[str] = set()  # tables known to be exactly as create_tables makes them
+_clean: set[str] = set()  # MariaDB tables known to be exactly as create_tables makes them
 
 
 def _mysql_admin(url: str) -> BizDatabase:
@@ -46,6 +46,8 @@ def _mysql_admin(url: str) -> BizDatabase:
 def reset_mysql(url: str, keep: tuple[str, ...] = ()) -> None:
     """Drop the test database's tables, except the clean ones in ``keep``, which are emptied."""
     db = _mysql_admin(url)
+    if not keep:
+        _clean.clear()
     with db.connect() as conn:
         for name in db.sa.inspect(conn).get_table_names():
             if name in keep and name in _clean:
@@ -98,7 +100,8 @@ def database(backend_url: str) -> Iterator[BizDatabase]:
     db = _mysql_admin(backend_url) if shared else BizDatabase(backend_url, create=True)
     with db.connect() as conn:
         db.create_tables(conn, months=[this_month])
-    _clean.update((MSG_TABLE, this_month))
+    if shared:
+        _clean.update((MSG_TABLE, this_month))
     yield db
     db.dispose()  # the shared engine only closes its idle connections
 

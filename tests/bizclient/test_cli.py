@@ -142,3 +142,30 @@ def test_help_does_not_import_sqlalchemy():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert out.stdout.decode().strip().endswith("False")
+
+
+def test_init_db_refuses_an_existing_biz_msg_without_the_columns(backend, files, isolated_env, capsys):
+    write_config(isolated_env, backend, files)
+    db = BizDatabase(backend, create=True)
+    with db.connect() as conn, db.begin(conn):
+        conn.exec_driver_sql("CREATE TABLE BIZ_MSG (CMID VARCHAR(32) PRIMARY KEY, BODY VARCHAR(10))")
+    db.dispose()
+    assert program(["bizclient", "init-db"]) == 3
+    err = capsys.readouterr().err
+    assert "lacks the column(s) MSG_TYPE, STATUS" in err and err.count("\n") == 1
+
+
+def test_database_url_from_an_environment_variable(database, files, tmp_path, monkeypatch):
+    from smscli.vendors.bizclient import BizclientVendor
+
+    url = database.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("BIZ_DB_URL", url)
+    table = {"vendor": "bizclient", "database_url_env": "BIZ_DB_URL", "file_path": str(files), "sender": "0212341234"}
+    from smscli.config import Paths, resolve_profile
+
+    profile = resolve_profile("agent", table, Paths(tmp_path / "c.toml", tmp_path / "d"))
+    vendor = BizclientVendor(profile, FakeJournal())
+    results: list = []
+    vendor.send([Message(id="e1", to="01012345678", text="hi", sender="")], results.append)
+    assert results[0].status == "accepted" and [r.CMID for r in rows(database)] == ["e1"]
+    vendor.close()
