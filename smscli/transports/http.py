@@ -228,7 +228,8 @@ def _reason(exc: BaseException) -> str:
     return text[:120]
 
 
-def _final_error(exc: BaseException, settings: HttpSettings, tries: int, sent_maybe: bool) -> Exception:
+def _final_error(exc: BaseException, settings: HttpSettings, tries: int, lost: bool) -> Exception:
+    """The error to raise after the last try; ``lost``: a non-idempotent request may have arrived."""
     host = settings.host
     if _cert_failure(exc):
         return ConfigError(
@@ -236,7 +237,7 @@ def _final_error(exc: BaseException, settings: HttpSettings, tries: int, sent_ma
             hint="set ca_file to the server's CA certificate, or verify_tls = false for a local simulator",
         )
     times = f" after {tries} attempts" if tries > 1 else ""
-    if sent_maybe:
+    if lost:
         return AnswerLost(f"no answer from {host}: {_reason(exc)}{times}", hint="the request may have arrived")
     return UnreachableError(
         f"cannot reach {host}: {_reason(exc)}{times}", hint="check base_url and the network"
@@ -299,7 +300,7 @@ class HttpClient:
                 sent_maybe = not isinstance(exc, _not_sent_errors())
                 delay = None if _cert_failure(exc) or (sent_maybe and not idempotent) else tries.after_error()
                 if delay is None:
-                    raise _final_error(exc, self.settings, attempt, sent_maybe) from None
+                    raise _final_error(exc, self.settings, attempt, sent_maybe and not idempotent) from None
                 self._sleep(delay)
                 continue
             if retry_on is None or not retry_on(response):
@@ -370,7 +371,7 @@ class AsyncHttpClient:
                 sent_maybe = not isinstance(exc, _not_sent_errors())
                 delay = None if _cert_failure(exc) or (sent_maybe and not idempotent) else tries.after_error()
                 if delay is None:
-                    raise _final_error(exc, self.settings, attempt, sent_maybe) from None
+                    raise _final_error(exc, self.settings, attempt, sent_maybe and not idempotent) from None
                 await self._sleep(delay)
                 continue
             if retry_on is None or not retry_on(response):
