@@ -212,3 +212,57 @@ def test_record_file_lists_accepted_messages(tmp_path):
         client.post("/v3/message", json=sms("x" * 40), headers=headers)
     lines = [json.loads(line) for line in record.read_text().splitlines()]
     assert [line["refkey"] for line in lines] == ["a"]
+
+
+def test_cli_runs_the_simulator_until_terminated(tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "SMSCLI_SIM_PASSWORD": "s3cret"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smscli", "sim", "bizppurio", "--port", "0", "--account", "acme", "--tls",
+         "--record", str(tmp_path / "rec.jsonl")],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=root,
+    )
+    try:
+        banner = ""
+        while "ca_file" not in banner:
+            line = proc.stderr.readline()
+            assert line, f"simulator exited: {banner}"
+            banner += line
+        url = re.search(r"listening on (https://127\.0\.0\.1:\d+)", banner).group(1)
+        ca_file = re.search(r'ca_file  = "([^"]+)"', banner).group(1)
+        assert "s3cret" not in banner and 'password_env = "SMSCLI_SIM_PASSWORD"' in banner
+        with httpx.Client(base_url=url, verify=__import__("ssl").create_default_context(cafile=ca_file)) as client:
+            assert client.post("/v1/token", auth=("acme", "s3cret")).status_code == 200
+            assert client.post("/v1/token", auth=("acme", "test")).status_code == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert not Path(ca_file).exists()  # the certificate goes with the server
+
+
+def test_cli_rejects_bad_options():
+    from tests.conftest import run_cli
+
+    result = run_cli("sim", "bizppurio", "--fail-rate", "2")
+    assert result.returncode == 2
+    assert result.stderr.decode().strip() == "smscli: --fail-rate must be between 0 and 1"
+
+
+def test_cli_port_in_use_is_a_usage_error():
+    from tests.conftest import run_cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("sim", "bizppurio", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith(f"smscli: cannot listen on 127.0.0.1:{port}")

@@ -802,7 +802,14 @@ class BizppurioSim:
 
 
 def serve(config: SimConfig, *, announce: Any = None) -> None:
-    """Run the simulator until Ctrl-C (the ``smscli sim bizppurio`` command)."""
+    """Run the simulator until Ctrl-C or SIGTERM (the ``smscli sim bizppurio`` command)."""
+    import signal
+
+    def terminate(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
     sim = BizppurioSim(config).start()
     try:
         if announce is not None:

@@ -1,0 +1,27 @@
+"""``smscli sim``: local vendor simulators. Each vendor's command lives in its own module
+``smscli/cli/sim_<vendor>.py`` exposing ``register(sim_app)``, listed once below."""
+
+from __future__ import annotations
+
+import typer
+
+sim_app = typer.Typer(
+    name="sim",
+    help="Run a local vendor simulator (for tests and CI; nothing is delivered).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def _register_vendors() -> None:
+    # One line per simulator; keep imports inside this function.
+    from smscli.cli import sim_bizppurio
+
+    sim_bizppurio.register(sim_app)
+
+
+def register(app: typer.Typer) -> None:
+    if not getattr(sim_app, "_smscli_vendors", False):
+        sim_app._smscli_vendors = True  # type: ignore[attr-defined]
+        _register_vendors()
+    app.add_typer(sim_app, name="sim")
