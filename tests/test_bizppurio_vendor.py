@@ -134,6 +134,26 @@ def test_wrong_password_is_auth_error_before_any_message_is_taken(sim_factory, t
     assert taken == [] and sim.accepted() == {}
 
 
+def test_wrong_password_with_errors_in_200_is_still_auth_error(sim_factory, tmp_path):
+    sim = sim_factory(errors_in_200=True)
+    with pytest.raises(AuthError, match="3001"):
+        vendor_for(sim, tmp_path, password="nope").send(messages(1), lambda r: None)
+
+
+def test_a_failing_result_callback_stops_intake_after_in_flight_messages(sim_factory, tmp_path):
+    sim = sim_factory()
+    seen: list[SendResult] = []
+
+    def on_result(result: SendResult) -> None:
+        seen.append(result)
+        if len(seen) == 5:
+            raise OSError("journal is gone")
+
+    with pytest.raises(OSError, match="journal is gone"):
+        vendor_for(sim, tmp_path, concurrency=4).send(messages(100), on_result)
+    assert 5 <= len(seen) <= 8 and len(sim.accepted()) == len(seen)
+
+
 def test_unreachable_server_is_reported_quickly(tmp_path):
     port = free_port()
     vendor = BizppurioVendor(

@@ -201,12 +201,12 @@ class BizppurioVendor(Vendor):
                         return
                     try:
                         result = await self._send_one(session, message, uploads)
-                    except (UnreachableError, AuthError, ConfigError) as exc:
+                        if result.status in (ACCEPTED, SCHEDULED):
+                            accepted.add(result.message_id)
+                        on_result(result)
+                    except Exception as exc:  # unreachable, auth, or on_result failing: stop cleanly
                         failure.append(exc)
                         return
-                    if result.status in (ACCEPTED, SCHEDULED):
-                        accepted.add(result.message_id)
-                    on_result(result)
 
             await asyncio.gather(*(worker() for _ in range(self.concurrency)))
             if failure:
