@@ -266,3 +266,14 @@ def test_cli_port_in_use_is_a_usage_error():
         result = run_cli("sim", "bizppurio", "--port", str(port))
     assert result.returncode == 2
     assert result.stderr.decode().startswith(f"smscli: cannot listen on 127.0.0.1:{port}")
+
+
+def test_expect_100_continue_is_answered(sim):
+    body = json.dumps(sms()).encode()
+    head = (b"POST /v3/message HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body))
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=5) as s:
+        s.sendall(head)
+        assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(body)
+        assert s.recv(1000).startswith(b"HTTP/1.1 401")  # no token: the body was read and judged

@@ -546,6 +546,8 @@ class _HttpConnection:
                     raise _BadHttp(400)
                 headers[name.strip().lower()] = value.strip()
             self.head = (method, target, version, headers)
+            if headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits for it
         method, target, version, headers = self.head
         if "chunked" in headers.get("transfer-encoding", "").lower():
             body = self._take_chunked()
