@@ -121,12 +121,17 @@ def main() -> None:
     asyncio.run(bare_loop(base_url, verify, make_messages(warm, "wb-"), c))
     vendor_run(base_url, ca_file, make_messages(warm, "wv-"), c)
     bare_times, vendor_times = [], []
+    cpu_used = {"bare": 0.0, "vendor": 0.0}  # this process only: the simulator runs elsewhere
     for round_no in range(args.rounds):
         # alternate who goes first, so drift in machine load hits both alike
         bare_batch, vendor_batch = make_messages(n, f"b{round_no}-"), make_messages(n, f"v{round_no}-")
         runs = [("bare", lambda b=bare_batch: asyncio.run(bare_loop(base_url, verify, b, c))),
                 ("vendor", lambda v=vendor_batch: vendor_run(base_url, ca_file, v, c))]
-        timed = {name: run() for name, run in (runs if round_no % 2 == 0 else runs[::-1])}
+        timed = {}
+        for name, run in runs if round_no % 2 == 0 else runs[::-1]:
+            cpu = time.process_time()
+            timed[name] = run()
+            cpu_used[name] += time.process_time() - cpu
         bare_times.append(timed["bare"])
         vendor_times.append(timed["vendor"])
         print(f"round {round_no + 1}: bare httpx {n / timed['bare']:6.0f} msg/s   "
@@ -141,6 +146,9 @@ def main() -> None:
     print(f"{n} messages x {args.rounds} rounds, concurrency {c}, {'https' if args.tls else 'http'} loopback")
     print(f"overall: bare {bare_rate:.0f} msg/s, vendor {vendor_rate:.0f} msg/s, ratio {vendor_rate / bare_rate:.2f}; "
           f"median round ratio {median:.2f} (goal >= 0.8)")
+    per = {k: v / (n * args.rounds) * 1e6 for k, v in cpu_used.items()}
+    print(f"client CPU per message: bare {per['bare']:.0f} us, vendor {per['vendor']:.0f} us "
+          f"(ratio {per['bare'] / per['vendor']:.2f}; insensitive to other load on the machine)")
     print(f"simulator accepted {total} requests for {distinct} distinct refkeys "
           f"({'exactly once each' if total == distinct == 2 * (n * args.rounds + warm) else 'MISMATCH'})")
 
