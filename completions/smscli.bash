@@ -12,38 +12,86 @@ _smscli() {
         if (( skip )); then skip=0; continue; fi
         case "$cmdpath|$w" in
             "|code") cmdpath="code"; npos=0; continue ;;
+            "|config") cmdpath="config"; npos=0; continue ;;
             "code|lookup") cmdpath="code lookup"; npos=0; continue ;;
             "code|search") cmdpath="code search"; npos=0; continue ;;
             "code|list") cmdpath="code list"; npos=0; continue ;;
+            "config|show") cmdpath="config show"; npos=0; continue ;;
+            "config|get") cmdpath="config get"; npos=0; continue ;;
+            "config|set") cmdpath="config set"; npos=0; continue ;;
+            "config|unset") cmdpath="config unset"; npos=0; continue ;;
+            "config|use") cmdpath="config use"; npos=0; continue ;;
+            "config|profiles") cmdpath="config profiles"; npos=0; continue ;;
+            "config|path") cmdpath="config path"; npos=0; continue ;;
+            "config|init") cmdpath="config init"; npos=0; continue ;;
         esac
         case "$w" in
             -*)
                 case "$cmdpath|$w" in
+                    "|-p"|"|--profile"|"|--config") skip=1 ;;
                     "code lookup|--vendor") skip=1 ;;
                     "code search|--vendor") skip=1 ;;
                     "code list|--vendor") skip=1 ;;
+                    "config show|-p"|"config show|--profile"|"config show|--config") skip=1 ;;
+                    "config get|-p"|"config get|--profile"|"config get|--config") skip=1 ;;
+                    "config set|-p"|"config set|--profile"|"config set|--config") skip=1 ;;
+                    "config unset|-p"|"config unset|--profile"|"config unset|--config") skip=1 ;;
+                    "config use|--config") skip=1 ;;
+                    "config profiles|-p"|"config profiles|--profile"|"config profiles|--config") skip=1 ;;
+                    "config path|--config") skip=1 ;;
+                    "config init|--vendor"|"config init|-n"|"config init|--name"|"config init|--set"|"config init|--password-env"|"config init|--password-command"|"config init|--config") skip=1 ;;
                 esac ;;
             *) npos=$(( npos + 1 )) ;;
         esac
     done
     case "$cmdpath|$prev" in
+        "|-p"|"|--profile") COMPREPLY=(); return ;;
+        "|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "code lookup|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
         "code search|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
         "code list|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
+        "config show|-p"|"config show|--profile") COMPREPLY=(); return ;;
+        "config show|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "config get|-p"|"config get|--profile") COMPREPLY=(); return ;;
+        "config get|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "config set|-p"|"config set|--profile") COMPREPLY=(); return ;;
+        "config set|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "config unset|-p"|"config unset|--profile") COMPREPLY=(); return ;;
+        "config unset|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "config use|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "config profiles|-p"|"config profiles|--profile") COMPREPLY=(); return ;;
+        "config profiles|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "config path|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "config init|--vendor") COMPREPLY=(); return ;;
+        "config init|-n"|"config init|--name") COMPREPLY=(); return ;;
+        "config init|--set") COMPREPLY=(); return ;;
+        "config init|--password-env") COMPREPLY=(); return ;;
+        "config init|--password-command") COMPREPLY=(); return ;;
+        "config init|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
-            "") COMPREPLY=($(compgen -W '--version --debug -h --help' -- "$cur")) ;;
+            "") COMPREPLY=($(compgen -W '-p --profile --config --version --debug -h --help' -- "$cur")) ;;
             "code") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "code lookup") COMPREPLY=($(compgen -W '--vendor --json -h --help' -- "$cur")) ;;
             "code search") COMPREPLY=($(compgen -W '--vendor --json -h --help' -- "$cur")) ;;
             "code list") COMPREPLY=($(compgen -W '--vendor --json -h --help' -- "$cur")) ;;
+            "config") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
+            "config show") COMPREPLY=($(compgen -W '-p --profile --config --show-secrets --json -h --help' -- "$cur")) ;;
+            "config get") COMPREPLY=($(compgen -W '-p --profile --config --show-secrets --json -h --help' -- "$cur")) ;;
+            "config set") COMPREPLY=($(compgen -W '-p --profile --config -h --help' -- "$cur")) ;;
+            "config unset") COMPREPLY=($(compgen -W '-p --profile --config -h --help' -- "$cur")) ;;
+            "config use") COMPREPLY=($(compgen -W '--config -h --help' -- "$cur")) ;;
+            "config profiles") COMPREPLY=($(compgen -W '-p --profile --config --json -h --help' -- "$cur")) ;;
+            "config path") COMPREPLY=($(compgen -W '--config --data-dir -h --help' -- "$cur")) ;;
+            "config init") COMPREPLY=($(compgen -W '--vendor -n --name --set --password-env --password-command --password-stdin --default --no-default --force --interactive --no-interactive --config -h --help' -- "$cur")) ;;
         esac
         return 0
     fi
     case "$cmdpath" in
-        "") COMPREPLY=($(compgen -W 'code' -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W 'code config' -- "$cur")) ;;
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;
+        "config") COMPREPLY=($(compgen -W 'show get set unset use profiles path init' -- "$cur")) ;;
     esac
     return 0
 }

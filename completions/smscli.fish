@@ -17,6 +17,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'code'
                 set npos 0
                 continue
+            case '|config'
+                set cmdpath 'config'
+                set npos 0
+                continue
             case 'code|lookup'
                 set cmdpath 'code lookup'
                 set npos 0
@@ -29,13 +33,63 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'code list'
                 set npos 0
                 continue
+            case 'config|show'
+                set cmdpath 'config show'
+                set npos 0
+                continue
+            case 'config|get'
+                set cmdpath 'config get'
+                set npos 0
+                continue
+            case 'config|set'
+                set cmdpath 'config set'
+                set npos 0
+                continue
+            case 'config|unset'
+                set cmdpath 'config unset'
+                set npos 0
+                continue
+            case 'config|use'
+                set cmdpath 'config use'
+                set npos 0
+                continue
+            case 'config|profiles'
+                set cmdpath 'config profiles'
+                set npos 0
+                continue
+            case 'config|path'
+                set cmdpath 'config path'
+                set npos 0
+                continue
+            case 'config|init'
+                set cmdpath 'config init'
+                set npos 0
+                continue
         end
         switch "$cmdpath|$w"
+            case '|-p' '|--profile' '|--config'
+                set skip 1
             case 'code lookup|--vendor'
                 set skip 1
             case 'code search|--vendor'
                 set skip 1
             case 'code list|--vendor'
+                set skip 1
+            case 'config show|-p' 'config show|--profile' 'config show|--config'
+                set skip 1
+            case 'config get|-p' 'config get|--profile' 'config get|--config'
+                set skip 1
+            case 'config set|-p' 'config set|--profile' 'config set|--config'
+                set skip 1
+            case 'config unset|-p' 'config unset|--profile' 'config unset|--config'
+                set skip 1
+            case 'config use|--config'
+                set skip 1
+            case 'config profiles|-p' 'config profiles|--profile' 'config profiles|--config'
+                set skip 1
+            case 'config path|--config'
+                set skip 1
+            case 'config init|--vendor' 'config init|-n' 'config init|--name' 'config init|--set' 'config init|--password-env' 'config init|--password-command' 'config init|--config'
                 set skip 1
             case '*|-*'
             case '*'
@@ -58,6 +112,9 @@ end
 
 complete -c smscli -f
 complete -c smscli -n '__smscli_at ""' -a code -d 'Look up what vendor result and error codes mean.'
+complete -c smscli -n '__smscli_at ""' -a config -d 'Create, inspect and change profiles (vendor, host, credentials...).'
+complete -c smscli -n '__smscli_at ""' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at ""' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at ""' -l version -d 'Print the version and exit.'
 complete -c smscli -n '__smscli_at ""' -l debug -d 'Show tracebacks on errors.'
 complete -c smscli -n '__smscli_at ""' -s h -l help -d 'Show this message and exit.'
@@ -74,3 +131,48 @@ complete -c smscli -n '__smscli_at "code search"' -s h -l help -d 'Show this mes
 complete -c smscli -n '__smscli_at "code list"' -l vendor -x -a 'oneshot bizppurio netshot bizclient sandbox' -d 'Only this vendor: oneshot, bizppurio, netshot or bizclient (sandbox = oneshot).'
 complete -c smscli -n '__smscli_at "code list"' -l json -d 'Print JSON Lines on stdout, one object per code.'
 complete -c smscli -n '__smscli_at "code list"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config"' -a show -d 'Show the active profile: every value and where it comes from (secrets masked).'
+complete -c smscli -n '__smscli_at "config"' -a get -d 'Print one value of the active profile (secrets masked unless --show-secrets).'
+complete -c smscli -n '__smscli_at "config"' -a set -d 'Set KEY to VALUE in the active profile (or --profile); default_profile at top level.'
+complete -c smscli -n '__smscli_at "config"' -a unset -d 'Remove KEY from the active profile (or --profile); default_profile at top level.'
+complete -c smscli -n '__smscli_at "config"' -a use -d 'Make NAME the default profile (sets default_profile).'
+complete -c smscli -n '__smscli_at "config"' -a profiles -d 'List the profiles; \'*\' marks the active one and says what chose it.'
+complete -c smscli -n '__smscli_at "config"' -a path -d 'Print the config file path (or, with --data-dir, the data dir).'
+complete -c smscli -n '__smscli_at "config"' -a init -d 'Create a profile, by asking on a terminal or from flags; never needs a password on argv.'
+complete -c smscli -n '__smscli_at "config"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config show"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config show"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config show"' -l show-secrets -d 'Print secrets instead of masking them.'
+complete -c smscli -n '__smscli_at "config show"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "config show"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config get"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config get"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config get"' -l show-secrets -d 'Print secrets instead of masking them.'
+complete -c smscli -n '__smscli_at "config get"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "config get"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config set"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config set"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config set"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config unset"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config unset"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config unset"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config use"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config use"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config profiles"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config profiles"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config profiles"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "config profiles"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config path"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config path"' -l data-dir -d 'Print the data dir (journal, caches) instead.'
+complete -c smscli -n '__smscli_at "config path"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config init"' -l vendor -x -d 'oneshot, bizppurio, netshot, bizclient or sandbox.'
+complete -c smscli -n '__smscli_at "config init"' -s n -l name -x -d 'Profile name (default: the vendor\'s name).'
+complete -c smscli -n '__smscli_at "config init"' -l set -x -d 'A profile value (repeatable).'
+complete -c smscli -n '__smscli_at "config init"' -l password-env -x -d 'Read the password from this environment variable when needed.'
+complete -c smscli -n '__smscli_at "config init"' -l password-command -x -d 'Run this (no shell) to get the password, e.g. \'pass show sms\'.'
+complete -c smscli -n '__smscli_at "config init"' -l password-stdin -d 'Read the password from the first line of stdin and store it in the file.'
+complete -c smscli -n '__smscli_at "config init"' -l default -l no-default -d 'Make it the default profile (default: if there is none yet).'
+complete -c smscli -n '__smscli_at "config init"' -l force -d 'Replace an existing profile of that name.'
+complete -c smscli -n '__smscli_at "config init"' -l interactive -l no-interactive -d 'Ask for what is missing (default: when stdin is a terminal).'
+complete -c smscli -n '__smscli_at "config init"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config init"' -s h -l help -d 'Show this message and exit.'
