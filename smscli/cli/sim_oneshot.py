@@ -23,14 +23,22 @@ EPILOG = (
     "are pushed again after the next bind until acknowledged. Fault knobs are deterministic "
     "for a given --seed.\n\n"
     "Examples:\n\n"
-    "  smscli sim oneshot                       # 127.0.0.1:9000, test001 / built-in password\n\n"
-    "  smscli sim oneshot --port 0 -v           # a free port; log every event to stderr\n\n"
-    "  smscli sim oneshot --encrypt --speed 50 --enforce-speed 30   # a server slower than it says\n\n"
-    "  smscli sim oneshot --fail-rate 0.1 --reject-rate 0.05 --seed 42 --record accepted.jsonl\n\n"
-    "  smscli sim oneshot --drop-after 100 --silent-rate 0.01   # lost connections and answers\n\n"
+    "\b\n"
+    "  # 127.0.0.1:9000, bind id test001 and the built-in password:\n"
+    "  smscli sim oneshot\n"
+    "  # a free port, every event logged to stderr:\n"
+    "  smscli sim oneshot --port 0 -v\n"
+    "  # encrypted, and slower than it announces:\n"
+    "  smscli sim oneshot --encrypt --speed 50 --enforce-speed 30\n"
+    "  # failures, reproducible, accepted messages written down:\n"
+    "  smscli sim oneshot --fail-rate 0.1 --reject-rate 0.05 --seed 42 --record accepted.jsonl\n"
+    "  # lost connections and lost answers:\n"
+    "  smscli sim oneshot --drop-after 100 --silent-rate 0.01\n"
+    "  # your own credentials (the password from the environment, not argv):\n"
     "  SMSCLI_SIM_PASSWORD=s3cret smscli sim oneshot --bind-id acme\n\n"
-    "The address and a profile for smscli's config go to stderr; --record FILE appends one "
-    'JSON line per accepted message (event "accepted"), uploaded file and acknowledged report.'
+    "The address and a profile for smscli's config go to stderr. --record FILE appends one "
+    'JSON line per accepted message (event "accepted"), uploaded file ("uploaded") and '
+    'acknowledged report ("report_acked").'
 )
 
 
@@ -107,6 +115,7 @@ def oneshot(
         list[str] | None,
         typer.Option(
             "--silent-id",
+            metavar="USERMSGID",
             show_default=False,
             help="A UserMsgId accepted but never answered (repeatable).",
         ),
@@ -151,11 +160,15 @@ def oneshot(
     ] = False,
     record: Annotated[
         Path | None,
-        typer.Option(show_default=False, help="Append a JSON line per accepted message to FILE."),
+        typer.Option(
+            metavar="FILE",
+            show_default=False,
+            help="Append a JSON line per accepted message to FILE.",
+        ),
     ] = None,
     upload_dir: Annotated[
         Path | None,
-        typer.Option(show_default=False, help="Also write uploaded files to this directory."),
+        typer.Option(metavar="DIR", show_default=False, help="Also write uploaded files to DIR."),
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log one line per event to stderr.")

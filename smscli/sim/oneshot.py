@@ -246,7 +246,6 @@ class OneShotSimulator:
         sock = self._server.sockets[0]
         self.address = sock.getsockname()[:2]
         self._running = True
-        self._emit(f"listening on {self.address[0]}:{self.address[1]}")
         return self.address
 
     async def stop(self) -> None:
