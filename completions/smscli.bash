@@ -13,6 +13,7 @@ _smscli() {
         case "$cmdpath|$w" in
             "|code") cmdpath="code"; npos=0; continue ;;
             "|config") cmdpath="config"; npos=0; continue ;;
+            "|sim") cmdpath="sim"; npos=0; continue ;;
             "code|lookup") cmdpath="code lookup"; npos=0; continue ;;
             "code|search") cmdpath="code search"; npos=0; continue ;;
             "code|list") cmdpath="code list"; npos=0; continue ;;
@@ -24,6 +25,7 @@ _smscli() {
             "config|profiles") cmdpath="config profiles"; npos=0; continue ;;
             "config|path") cmdpath="config path"; npos=0; continue ;;
             "config|init") cmdpath="config init"; npos=0; continue ;;
+            "sim|oneshot") cmdpath="sim oneshot"; npos=0; continue ;;
         esac
         case "$w" in
             -*)
@@ -40,6 +42,7 @@ _smscli() {
                     "config profiles|-p"|"config profiles|--profile"|"config profiles|--config") skip=1 ;;
                     "config path|--config") skip=1 ;;
                     "config init|--vendor"|"config init|-n"|"config init|--name"|"config init|--set"|"config init|--password-env"|"config init|--password-command"|"config init|--config") skip=1 ;;
+                    "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir") skip=1 ;;
                 esac ;;
             *) npos=$(( npos + 1 )) ;;
         esac
@@ -68,6 +71,29 @@ _smscli() {
         "config init|--password-env") COMPREPLY=(); return ;;
         "config init|--password-command") COMPREPLY=(); return ;;
         "config init|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "sim oneshot|--host") COMPREPLY=(); return ;;
+        "sim oneshot|--port") COMPREPLY=(); return ;;
+        "sim oneshot|--bind-id") COMPREPLY=(); return ;;
+        "sim oneshot|--password") COMPREPLY=(); return ;;
+        "sim oneshot|--key") COMPREPLY=(); return ;;
+        "sim oneshot|--iv") COMPREPLY=(); return ;;
+        "sim oneshot|--speed") COMPREPLY=(); return ;;
+        "sim oneshot|--enforce-speed") COMPREPLY=(); return ;;
+        "sim oneshot|--begin") COMPREPLY=(); return ;;
+        "sim oneshot|--end") COMPREPLY=(); return ;;
+        "sim oneshot|--report-delay") COMPREPLY=(); return ;;
+        "sim oneshot|--fail-rate") COMPREPLY=(); return ;;
+        "sim oneshot|--reject-rate") COMPREPLY=(); return ;;
+        "sim oneshot|--silent-rate") COMPREPLY=(); return ;;
+        "sim oneshot|--silent-id") COMPREPLY=(); return ;;
+        "sim oneshot|--seed") COMPREPLY=(); return ;;
+        "sim oneshot|--drop-after") COMPREPLY=(); return ;;
+        "sim oneshot|--idle-timeout") COMPREPLY=(); return ;;
+        "sim oneshot|--max-connections") COMPREPLY=(); return ;;
+        "sim oneshot|--spam") COMPREPLY=(); return ;;
+        "sim oneshot|--change-phone") COMPREPLY=(); return ;;
+        "sim oneshot|--record") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "sim oneshot|--upload-dir") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
@@ -85,13 +111,16 @@ _smscli() {
             "config profiles") COMPREPLY=($(compgen -W '-p --profile --config --json -h --help' -- "$cur")) ;;
             "config path") COMPREPLY=($(compgen -W '--config --data-dir -h --help' -- "$cur")) ;;
             "config init") COMPREPLY=($(compgen -W '--vendor -n --name --set --password-env --password-command --password-stdin --default --no-default --force --interactive --no-interactive --config -h --help' -- "$cur")) ;;
+            "sim") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
+            "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir -v --verbose -h --help' -- "$cur")) ;;
         esac
         return 0
     fi
     case "$cmdpath" in
-        "") COMPREPLY=($(compgen -W 'code config' -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W 'code config sim' -- "$cur")) ;;
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;
         "config") COMPREPLY=($(compgen -W 'show get set unset use profiles path init' -- "$cur")) ;;
+        "sim") COMPREPLY=($(compgen -W 'oneshot' -- "$cur")) ;;
     esac
     return 0
 }

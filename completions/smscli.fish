@@ -21,6 +21,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'config'
                 set npos 0
                 continue
+            case '|sim'
+                set cmdpath 'sim'
+                set npos 0
+                continue
             case 'code|lookup'
                 set cmdpath 'code lookup'
                 set npos 0
@@ -65,6 +69,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'config init'
                 set npos 0
                 continue
+            case 'sim|oneshot'
+                set cmdpath 'sim oneshot'
+                set npos 0
+                continue
         end
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
@@ -91,6 +99,8 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'config init|--vendor' 'config init|-n' 'config init|--name' 'config init|--set' 'config init|--password-env' 'config init|--password-command' 'config init|--config'
                 set skip 1
+            case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir'
+                set skip 1
             case '*|-*'
             case '*'
                 set npos (math $npos + 1)
@@ -113,6 +123,7 @@ end
 complete -c smscli -f
 complete -c smscli -n '__smscli_at ""' -a code -d 'Look up what vendor result and error codes mean.'
 complete -c smscli -n '__smscli_at ""' -a config -d 'Create, inspect and change profiles (vendor, host, credentials...).'
+complete -c smscli -n '__smscli_at ""' -a sim -d 'Run a local vendor simulator (for tests and CI; nothing is delivered).'
 complete -c smscli -n '__smscli_at ""' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at ""' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at ""' -l version -d 'Print the version and exit.'
@@ -176,3 +187,34 @@ complete -c smscli -n '__smscli_at "config init"' -l force -d 'Replace an existi
 complete -c smscli -n '__smscli_at "config init"' -l interactive -l no-interactive -d 'Ask for what is missing (default: when stdin is a terminal).'
 complete -c smscli -n '__smscli_at "config init"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "config init"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "sim"' -a oneshot -d 'Run a OneShot (SMTNT) server simulator on TCP until Ctrl-C.'
+complete -c smscli -n '__smscli_at "sim"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l host -x -d 'Address to listen on.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l port -x -d 'TCP port; 0 picks a free one (printed on stderr).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l bind-id -x -d 'The login id clients must send.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l password -x -d 'Login password (default: the built-in test001#$$%). Prefer the environment va...'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l key -x -d 'AES key: 16 characters or hex:<32 hex digits> (default: 0123456789abcdef).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l iv -x -d 'AES IV: 16 characters or hex:<32 hex digits> (default: fedcba9876543210).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l encrypt -l no-encrypt -d 'Require PrivateKeyReq and encrypt every body.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l encrypted-key-res -l no-encrypted-key-res -d 'Encrypt the PrivateKeyRes body with the configured key.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l speed -x -d 'Messages/s announced in BindRes (0: unlimited).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l enforce-speed -x -d 'Messages/s actually enforced (903 above it); default: --speed.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l begin -x -d 'BeginTime: first sending hour, Korea time (901 outside).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l end -x -d 'EndTime: sending stops at this hour, Korea time.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l report-delay -x -d 'Seconds from acceptance to its ReportReq.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l fail-rate -x -d 'Fraction of reports that fail (codes 7, 8, 15).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l reject-rate -x -d 'Fraction of MsgSendReq refused (codes 33, 316, 997).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l silent-rate -x -d 'Fraction of MsgSendReq accepted but never answered.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l silent-id -x -d 'A UserMsgId accepted but never answered (repeatable).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l seed -x -d 'Seed for every rate above (same seed, same outcomes).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l drop-after -x -d 'Close a connection upon its N-th MsgSendReq (accepted, unanswered); 0: never.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l drop-every -l no-drop-every -d 'With --drop-after: drop every connection, not only the first.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l idle-timeout -x -d 'Close a connection silent for this many seconds.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l max-connections -x -d 'Bound connections allowed at once (Result 2 above); 0: unlimited.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l spam -x -d 'Push a SpamReq after each bind (repeatable).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l change-phone -x -d 'Push a ChangePhoneReq after each bind (repeatable).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l upload-ack -l no-upload-ack -d 'Answer each upload data frame with UploadFileRes (some servers do).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l record -r -F -d 'Append a JSON line per accepted message to FILE.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l upload-dir -r -F -d 'Also write uploaded files to DIR.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -s v -l verbose -d 'Log one line per event to stderr.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -s h -l help -d 'Show this message and exit.'
