@@ -11,9 +11,21 @@ _smscli() {
         w="${COMP_WORDS[i]}"
         if (( skip )); then skip=0; continue; fi
         case "$cmdpath|$w" in
+            "|send") cmdpath="send"; npos=0; continue ;;
+            "|reserve") cmdpath="reserve"; npos=0; continue ;;
+            "|mms") cmdpath="mms"; npos=0; continue ;;
+            "|result") cmdpath="result"; npos=0; continue ;;
             "|code") cmdpath="code"; npos=0; continue ;;
             "|config") cmdpath="config"; npos=0; continue ;;
             "|sim") cmdpath="sim"; npos=0; continue ;;
+            "reserve|list") cmdpath="reserve list"; npos=0; continue ;;
+            "reserve|cancel") cmdpath="reserve cancel"; npos=0; continue ;;
+            "reserve|flush") cmdpath="reserve flush"; npos=0; continue ;;
+            "mms|upload") cmdpath="mms upload"; npos=0; continue ;;
+            "result|poll") cmdpath="result poll"; npos=0; continue ;;
+            "result|confirm") cmdpath="result confirm"; npos=0; continue ;;
+            "result|list") cmdpath="result list"; npos=0; continue ;;
+            "result|listen") cmdpath="result listen"; npos=0; continue ;;
             "code|lookup") cmdpath="code lookup"; npos=0; continue ;;
             "code|search") cmdpath="code search"; npos=0; continue ;;
             "code|list") cmdpath="code list"; npos=0; continue ;;
@@ -31,6 +43,16 @@ _smscli() {
             -*)
                 case "$cmdpath|$w" in
                     "|-p"|"|--profile"|"|--config") skip=1 ;;
+                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
+                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
+                    "reserve list|-p"|"reserve list|--profile"|"reserve list|--config") skip=1 ;;
+                    "reserve cancel|-p"|"reserve cancel|--profile"|"reserve cancel|--config") skip=1 ;;
+                    "reserve flush|-p"|"reserve flush|--profile"|"reserve flush|--config") skip=1 ;;
+                    "mms upload|-p"|"mms upload|--profile"|"mms upload|--config") skip=1 ;;
+                    "result poll|--timeout"|"result poll|-p"|"result poll|--profile"|"result poll|--config") skip=1 ;;
+                    "result confirm|-p"|"result confirm|--profile"|"result confirm|--config") skip=1 ;;
+                    "result list|--status"|"result list|--since"|"result list|-p"|"result list|--profile"|"result list|--config") skip=1 ;;
+                    "result listen|--host"|"result listen|--port"|"result listen|-p"|"result listen|--profile"|"result listen|--config") skip=1 ;;
                     "code lookup|--vendor") skip=1 ;;
                     "code search|--vendor") skip=1 ;;
                     "code list|--vendor") skip=1 ;;
@@ -50,6 +72,51 @@ _smscli() {
     case "$cmdpath|$prev" in
         "|-p"|"|--profile") COMPREPLY=(); return ;;
         "|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "send|-t"|"send|--to") COMPREPLY=(); return ;;
+        "send|--csv") COMPREPLY=(); return ;;
+        "send|-m"|"send|--message") COMPREPLY=(); return ;;
+        "send|--message-file") COMPREPLY=(); return ;;
+        "send|--from") COMPREPLY=(); return ;;
+        "send|--subject") COMPREPLY=(); return ;;
+        "send|--type") COMPREPLY=(); return ;;
+        "send|--image") COMPREPLY=(); return ;;
+        "send|--id") COMPREPLY=(); return ;;
+        "send|--wait") COMPREPLY=(); return ;;
+        "send|-p"|"send|--profile") COMPREPLY=(); return ;;
+        "send|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "reserve|--at") COMPREPLY=(); return ;;
+        "reserve|-t"|"reserve|--to") COMPREPLY=(); return ;;
+        "reserve|--csv") COMPREPLY=(); return ;;
+        "reserve|-m"|"reserve|--message") COMPREPLY=(); return ;;
+        "reserve|--message-file") COMPREPLY=(); return ;;
+        "reserve|--from") COMPREPLY=(); return ;;
+        "reserve|--subject") COMPREPLY=(); return ;;
+        "reserve|--type") COMPREPLY=(); return ;;
+        "reserve|--image") COMPREPLY=(); return ;;
+        "reserve|--id") COMPREPLY=(); return ;;
+        "reserve|-p"|"reserve|--profile") COMPREPLY=(); return ;;
+        "reserve|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "reserve list|-p"|"reserve list|--profile") COMPREPLY=(); return ;;
+        "reserve list|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "reserve cancel|-p"|"reserve cancel|--profile") COMPREPLY=(); return ;;
+        "reserve cancel|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "reserve flush|-p"|"reserve flush|--profile") COMPREPLY=(); return ;;
+        "reserve flush|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "mms upload|-p"|"mms upload|--profile") COMPREPLY=(); return ;;
+        "mms upload|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "result poll|--timeout") COMPREPLY=(); return ;;
+        "result poll|-p"|"result poll|--profile") COMPREPLY=(); return ;;
+        "result poll|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "result confirm|-p"|"result confirm|--profile") COMPREPLY=(); return ;;
+        "result confirm|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "result list|--status") COMPREPLY=(); return ;;
+        "result list|--since") COMPREPLY=(); return ;;
+        "result list|-p"|"result list|--profile") COMPREPLY=(); return ;;
+        "result list|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "result listen|--host") COMPREPLY=(); return ;;
+        "result listen|--port") COMPREPLY=(); return ;;
+        "result listen|-p"|"result listen|--profile") COMPREPLY=(); return ;;
+        "result listen|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "code lookup|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
         "code search|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
         "code list|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
@@ -98,6 +165,18 @@ _smscli() {
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
             "") COMPREPLY=($(compgen -W '-p --profile --config --version --debug -h --help' -- "$cur")) ;;
+            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --no-wait-window -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve list") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve cancel") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve flush") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "mms") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
+            "mms upload") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "result") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
+            "result poll") COMPREPLY=($(compgen -W '--confirm --no-confirm --timeout --json -p --profile --config -h --help' -- "$cur")) ;;
+            "result confirm") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "result list") COMPREPLY=($(compgen -W '--status --since --json -p --profile --config -h --help' -- "$cur")) ;;
+            "result listen") COMPREPLY=($(compgen -W '--host --port --json -p --profile --config -h --help' -- "$cur")) ;;
             "code") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "code lookup") COMPREPLY=($(compgen -W '--vendor --json -h --help' -- "$cur")) ;;
             "code search") COMPREPLY=($(compgen -W '--vendor --json -h --help' -- "$cur")) ;;
@@ -117,7 +196,10 @@ _smscli() {
         return 0
     fi
     case "$cmdpath" in
-        "") COMPREPLY=($(compgen -W 'code config sim' -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W 'send reserve mms result code config sim' -- "$cur")) ;;
+        "reserve") COMPREPLY=($(compgen -W 'list cancel flush' -- "$cur")) ;;
+        "mms") COMPREPLY=($(compgen -W 'upload' -- "$cur")) ;;
+        "result") COMPREPLY=($(compgen -W 'poll confirm list listen' -- "$cur")) ;;
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;
         "config") COMPREPLY=($(compgen -W 'show get set unset use profiles path init' -- "$cur")) ;;
         "sim") COMPREPLY=($(compgen -W 'oneshot' -- "$cur")) ;;

@@ -13,6 +13,22 @@ function __smscli_state --description 'Print the smscli command path and positio
             continue
         end
         switch "$cmdpath|$w"
+            case '|send'
+                set cmdpath 'send'
+                set npos 0
+                continue
+            case '|reserve'
+                set cmdpath 'reserve'
+                set npos 0
+                continue
+            case '|mms'
+                set cmdpath 'mms'
+                set npos 0
+                continue
+            case '|result'
+                set cmdpath 'result'
+                set npos 0
+                continue
             case '|code'
                 set cmdpath 'code'
                 set npos 0
@@ -23,6 +39,38 @@ function __smscli_state --description 'Print the smscli command path and positio
                 continue
             case '|sim'
                 set cmdpath 'sim'
+                set npos 0
+                continue
+            case 'reserve|list'
+                set cmdpath 'reserve list'
+                set npos 0
+                continue
+            case 'reserve|cancel'
+                set cmdpath 'reserve cancel'
+                set npos 0
+                continue
+            case 'reserve|flush'
+                set cmdpath 'reserve flush'
+                set npos 0
+                continue
+            case 'mms|upload'
+                set cmdpath 'mms upload'
+                set npos 0
+                continue
+            case 'result|poll'
+                set cmdpath 'result poll'
+                set npos 0
+                continue
+            case 'result|confirm'
+                set cmdpath 'result confirm'
+                set npos 0
+                continue
+            case 'result|list'
+                set cmdpath 'result list'
+                set npos 0
+                continue
+            case 'result|listen'
+                set cmdpath 'result listen'
                 set npos 0
                 continue
             case 'code|lookup'
@@ -77,6 +125,26 @@ function __smscli_state --description 'Print the smscli command path and positio
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
                 set skip 1
+            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|-p' 'send|--profile' 'send|--config'
+                set skip 1
+            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
+                set skip 1
+            case 'reserve list|-p' 'reserve list|--profile' 'reserve list|--config'
+                set skip 1
+            case 'reserve cancel|-p' 'reserve cancel|--profile' 'reserve cancel|--config'
+                set skip 1
+            case 'reserve flush|-p' 'reserve flush|--profile' 'reserve flush|--config'
+                set skip 1
+            case 'mms upload|-p' 'mms upload|--profile' 'mms upload|--config'
+                set skip 1
+            case 'result poll|--timeout' 'result poll|-p' 'result poll|--profile' 'result poll|--config'
+                set skip 1
+            case 'result confirm|-p' 'result confirm|--profile' 'result confirm|--config'
+                set skip 1
+            case 'result list|--status' 'result list|--since' 'result list|-p' 'result list|--profile' 'result list|--config'
+                set skip 1
+            case 'result listen|--host' 'result listen|--port' 'result listen|-p' 'result listen|--profile' 'result listen|--config'
+                set skip 1
             case 'code lookup|--vendor'
                 set skip 1
             case 'code search|--vendor'
@@ -121,6 +189,10 @@ function __smscli_at --description 'Is the command line at PATH (and positional 
 end
 
 complete -c smscli -f
+complete -c smscli -n '__smscli_at ""' -a send -d 'Send SMS/LMS/MMS to one or many recipients.'
+complete -c smscli -n '__smscli_at ""' -a reserve -d 'Schedule a send for later; list, cancel and flush reservations.'
+complete -c smscli -n '__smscli_at ""' -a mms -d 'Upload MMS images.'
+complete -c smscli -n '__smscli_at ""' -a result -d 'Collect, confirm, list and receive delivery reports.'
 complete -c smscli -n '__smscli_at ""' -a code -d 'Look up what vendor result and error codes mean.'
 complete -c smscli -n '__smscli_at ""' -a config -d 'Create, inspect and change profiles (vendor, host, credentials...).'
 complete -c smscli -n '__smscli_at ""' -a sim -d 'Run a local vendor simulator (for tests and CI; nothing is delivered).'
@@ -129,6 +201,89 @@ complete -c smscli -n '__smscli_at ""' -l config -r -F -d 'Config file (default:
 complete -c smscli -n '__smscli_at ""' -l version -d 'Print the version and exit.'
 complete -c smscli -n '__smscli_at ""' -l debug -d 'Show tracebacks on errors.'
 complete -c smscli -n '__smscli_at ""' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "send"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated.'
+complete -c smscli -n '__smscli_at "send"' -l csv -x -d 'CSV of recipients (\'-\' = stdin): a `phone` column, other columns are {variabl...'
+complete -c smscli -n '__smscli_at "send"' -s m -l message -x -d 'Message text; {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "send"' -l message-file -x -d 'Read the message from FILE (\'-\' = stdin).'
+complete -c smscli -n '__smscli_at "send"' -l from -x -d 'Callback number (default: the profile\'s `sender`).'
+complete -c smscli -n '__smscli_at "send"' -l subject -x -d 'Subject (LMS/MMS).'
+complete -c smscli -n '__smscli_at "send"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).'
+complete -c smscli -n '__smscli_at "send"' -l image -x -d 'JPEG to attach (repeatable, up to 3): sends MMS.'
+complete -c smscli -n '__smscli_at "send"' -l id -x -d 'Idempotency key: re-running with the same key never sends twice.'
+complete -c smscli -n '__smscli_at "send"' -l dry-run -d 'Validate and show type, bytes and recipients; connect to nothing.'
+complete -c smscli -n '__smscli_at "send"' -l wait -x -d 'Wait up to SECONDS for delivery reports before exiting.'
+complete -c smscli -n '__smscli_at "send"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "send"' -l allow-unicode -d 'Send characters CP949 cannot carry (emoji...) anyway.'
+complete -c smscli -n '__smscli_at "send"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
+complete -c smscli -n '__smscli_at "send"' -l no-wait-window -d 'OneShot: fail instead of waiting for the server\'s sending hours.'
+complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "send"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "send"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "reserve"' -a list -d 'List scheduled messages (this machine\'s journal).'
+complete -c smscli -n '__smscli_at "reserve"' -a cancel -d 'Cancel scheduled messages (on the server too where the vendor allows it).'
+complete -c smscli -n '__smscli_at "reserve"' -a flush -d 'Send locally held reservations that are due (run it from cron every minute).'
+complete -c smscli -n '__smscli_at "reserve"' -l at -x -d 'When to send: "YYYY-MM-DD HH:MM" (Korea time) or ISO 8601.'
+complete -c smscli -n '__smscli_at "reserve"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated.'
+complete -c smscli -n '__smscli_at "reserve"' -l csv -x -d 'CSV of recipients (\'-\' = stdin): a `phone` column, other columns are {variabl...'
+complete -c smscli -n '__smscli_at "reserve"' -s m -l message -x -d 'Message text; {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "reserve"' -l message-file -x -d 'Read the message from FILE (\'-\' = stdin).'
+complete -c smscli -n '__smscli_at "reserve"' -l from -x -d 'Callback number (default: the profile\'s `sender`).'
+complete -c smscli -n '__smscli_at "reserve"' -l subject -x -d 'Subject (LMS/MMS).'
+complete -c smscli -n '__smscli_at "reserve"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).'
+complete -c smscli -n '__smscli_at "reserve"' -l image -x -d 'JPEG to attach (repeatable, up to 3): sends MMS.'
+complete -c smscli -n '__smscli_at "reserve"' -l id -x -d 'Idempotency key: re-running with the same key never sends twice.'
+complete -c smscli -n '__smscli_at "reserve"' -l dry-run -d 'Validate and show type, bytes and recipients; connect to nothing.'
+complete -c smscli -n '__smscli_at "reserve"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "reserve"' -l allow-unicode -d 'Send characters CP949 cannot carry (emoji...) anyway.'
+complete -c smscli -n '__smscli_at "reserve"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
+complete -c smscli -n '__smscli_at "reserve"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "reserve"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "reserve"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "reserve list"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "reserve list"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "reserve list"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "reserve list"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "reserve cancel"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "reserve cancel"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "reserve cancel"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "reserve cancel"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "reserve flush"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "reserve flush"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "reserve flush"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "reserve flush"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "mms"' -a upload -d 'Upload JPEG images and print the vendor\'s file name / key for each.'
+complete -c smscli -n '__smscli_at "mms"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "mms upload"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "mms upload"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "mms upload"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "mms upload"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result"' -a poll -d 'Fetch delivery reports from the vendor, store them in the journal, print them.'
+complete -c smscli -n '__smscli_at "result"' -a confirm -d 'Acknowledge reports by the vendor\'s message id (Bizppurio), so they are not sent again.'
+complete -c smscli -n '__smscli_at "result"' -a list -d 'List messages and their latest state from the journal.'
+complete -c smscli -n '__smscli_at "result"' -a listen -d 'Receive pushed reports (Bizppurio POST, BizNetShot GET), store them, print them.'
+complete -c smscli -n '__smscli_at "result"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result poll"' -l confirm -l no-confirm -d 'Acknowledge reports once stored.'
+complete -c smscli -n '__smscli_at "result poll"' -l timeout -x -d 'Stop after SECONDS (or earlier on silence).'
+complete -c smscli -n '__smscli_at "result poll"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result poll"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result poll"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result poll"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result confirm"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result confirm"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result confirm"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result confirm"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result list"' -l status -x -d 'Only messages in this state.'
+complete -c smscli -n '__smscli_at "result list"' -l since -x -d '"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d.'
+complete -c smscli -n '__smscli_at "result list"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result list"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result list"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result list"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result listen"' -l host -x -d 'Address to bind.'
+complete -c smscli -n '__smscli_at "result listen"' -l port -x -d 'Port to listen on.'
+complete -c smscli -n '__smscli_at "result listen"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result listen"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result listen"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result listen"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "code"' -a lookup -d 'Show what a result or error code means.'
 complete -c smscli -n '__smscli_at "code"' -a search -d 'Find codes by meaning, in Korean or English.'
 complete -c smscli -n '__smscli_at "code"' -a list -d 'List every known code.'

@@ -8,6 +8,9 @@ import typer
 
 # Order is the order in --help.
 MODULES = (
+    "send",  # send + reserve
+    "mms",
+    "result",
     "code",
     "config",
     "sim",
