@@ -374,6 +374,7 @@ class Connection:
     number: int
     client: str
     server: str
+    state: Any = None  # free for the consumer
     to_server: Stream = field(init=False)
     to_client: Stream = field(init=False)
 
@@ -399,6 +400,7 @@ class Stream:
     dst: str
     state: Any = None
     isn: int | None = None  # sequence number of stream offset 0
+    from_syn: bool = False  # offset 0 is the true start of the stream (its SYN was captured)
     next: int = 0  # stream offset of the next byte expected
     fin: int | None = None
     ended: bool = False
@@ -518,7 +520,7 @@ class Reassembler:
         if flags & TCP_SYN:
             seq = (seq + 1) % _MOD  # the SYN takes one sequence number
             if st.isn is None:
-                st.isn = seq
+                st.isn, st.from_syn = seq, True
         if st.ended:
             return
         if st.isn is None:
