@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from smscli.errors import UsageError
+from smscli.protocol.oneshot.frames import Damaged, FrameDecoder
 
 CHUNK_SIZE = 1 << 20
 SNIFF_SIZE = 64 * 1024
@@ -315,8 +316,6 @@ class WireDecoder:
         return items
 
     def _start_framed(self, base: int) -> None:
-        from smscli.protocol.oneshot.frames import FrameDecoder
-
         self._dec = FrameDecoder()
         self._base = base
 
@@ -330,8 +329,6 @@ class _Bare:
         self.rest: bytes | None = None  # set when a Content-Length line takes over
 
     def feed(self, data: bytes, final: bool) -> list[tuple[int, Any]]:
-        from smscli.protocol.oneshot.frames import Damaged, FrameDecoder
-
         self.buf += data
         out: list[tuple[int, Any]] = []
         while self.buf:
@@ -408,10 +405,10 @@ class Session:
         self._session: tuple[str, Any] | None = None
 
     def record(self, offset: int, item: Any) -> dict[str, Any]:
-        method = getattr(item, "method", None)
-        if method is None and not hasattr(item, "body"):  # Damaged
+        if type(item) is Damaged:
             return {"offset": offset, "length": item.length, "method": None, "header": None,
                     "body": None, "error": item.reason}
+        method = item.method
         body = item.body
         rec: dict[str, Any] = {"offset": offset, "length": item.length, "method": method,
                                "header": item.header, "body": body}

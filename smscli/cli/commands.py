@@ -11,3 +11,4 @@ def register(app: typer.Typer) -> None:
     app._smscli_registered = True  # type: ignore[attr-defined]
     # Each module exposes ``register(app)``; order is the order in --help.
     __import__("smscli.cli.config", fromlist=["register"]).register(app)
+    __import__("smscli.cli.packet", fromlist=["register"]).register(app)
