@@ -251,7 +251,7 @@ class Base64Text:
 
 
 class WireDecoder:
-    """One byte stream → ``(offset, Frame | Damaged)`` with offsets counted in this stream.
+    """One byte stream → ``Frame | Damaged`` items whose offsets count from the stream's start.
 
     A stream normally holds ``Content-Length:N`` frames (the codec's ``FrameDecoder``);
     one that starts with a zlib header holds bare payloads, as the document prints its
@@ -261,43 +261,38 @@ class WireDecoder:
     """
 
     def __init__(self) -> None:
-        self._dec: Any = None  # FrameDecoder once the mode is known
+        self._dec: FrameDecoder | None = None
         self._bare: _Bare | None = None
         self._base = 0  # stream offset of the current decoder's first byte
         self._pos = 0  # stream offset of the next byte fed
         self._hold = b""
 
-    def feed(self, data: bytes) -> list[tuple[int, Any]]:
+    def feed(self, data: bytes) -> list[Any]:
         self._pos += len(data)
         if self._dec is not None:
-            base = self._base
             items = self._dec.feed(data)
-            return [(base + it.offset, it) for it in items] if base else [(it.offset, it) for it in items]
+            return _shift(items, self._base) if self._base and items else items
         return self._undecided(data, final=False)
 
-    def gap(self, size: int) -> list[tuple[int, Any]]:
+    def gap(self, size: int) -> list[Any]:
         out = self.close()
         self._dec = self._bare = None
         self._pos += size
         self._base = self._pos
         return out
 
-    def close(self) -> list[tuple[int, Any]]:
-        out = self._undecided(b"", final=True) if self._dec is None else []
-        if self._dec is not None:
-            out.extend((self._base + it.offset, it) for it in self._dec.close())
-        return out
+    def close(self) -> list[Any]:
+        if self._dec is None:
+            return self._undecided(b"", final=True)
+        return _shift(self._dec.close(), self._base)
 
-    def _undecided(self, data: bytes, *, final: bool) -> list[tuple[int, Any]]:
+    def _undecided(self, data: bytes, *, final: bool) -> list[Any]:
         if self._bare is not None:
             items = self._bare.feed(data, final)
             if self._bare.rest is not None:  # a Content-Length line after bare payloads
                 rest, start = self._bare.rest, self._bare.pos
                 self._bare = None
-                self._start_framed(start)
-                items += [(self._base + it.offset, it) for it in self._dec.feed(rest)]
-                if final:
-                    items += [(self._base + it.offset, it) for it in self._dec.close()]
+                return items + self._framed(start, rest, final)
             return items
         buf = self._hold + data
         if len(buf) < 2 and not final:
@@ -306,18 +301,27 @@ class WireDecoder:
         self._hold = b""
         if not buf:
             return []
+        start = self._pos - len(buf)
         if _looks_zlib(buf):
-            self._bare = _Bare(self._pos - len(buf))
+            self._bare = _Bare(start)
             return self._undecided(buf, final=final)
-        self._start_framed(self._pos - len(buf))
-        items = [(self._base + it.offset, it) for it in self._dec.feed(buf)]
-        if final:
-            items += [(self._base + it.offset, it) for it in self._dec.close()]
-        return items
+        return self._framed(start, buf, final)
 
-    def _start_framed(self, base: int) -> None:
+    def _framed(self, start: int, data: bytes, final: bool) -> list[Any]:
         self._dec = FrameDecoder()
-        self._base = base
+        self._base = start
+        items = self._dec.feed(data)
+        if final:
+            items += self._dec.close()
+        return _shift(items, start)
+
+
+def _shift(items: list[Any], base: int) -> list[Any]:
+    if not base:
+        return items
+    import dataclasses
+
+    return [dataclasses.replace(it, offset=it.offset + base) for it in items]
 
 
 class _Bare:
@@ -328,9 +332,11 @@ class _Bare:
         self.buf = b""
         self.rest: bytes | None = None  # set when a Content-Length line takes over
 
-    def feed(self, data: bytes, final: bool) -> list[tuple[int, Any]]:
+    def feed(self, data: bytes, final: bool) -> list[Any]:
+        import dataclasses
+
         self.buf += data
-        out: list[tuple[int, Any]] = []
+        out: list[Any] = []
         while self.buf:
             buf = self.buf
             if buf.startswith(_HEADER):
@@ -346,21 +352,21 @@ class _Bare:
                 if cut is None and not final and len(buf) < _MAX_BARE:
                     return out
                 cut = cut or len(buf)
-                out.append((self.pos, Damaged(0, cut, f"not a zlib stream ({err})")))
+                out.append(Damaged(self.pos, cut, f"not a zlib stream ({err})"))
                 self._advance(cut)
                 continue
             if not z.eof:
                 if len(inflated) >= _MAX_INFLATE or len(buf) >= _MAX_BARE or final:
-                    reason = ("the payload ends before its zlib stream does" if final
+                    reason = ("truncated: the payload ends before its zlib stream does" if final
                               else "the payload is too large")
-                    out.append((self.pos, Damaged(0, len(buf), reason)))
+                    out.append(Damaged(self.pos, len(buf), reason))
                     self._advance(len(buf))
                     continue
                 return out
             size = len(buf) - len(z.unused_data)
             dec = FrameDecoder()
             for it in dec.feed(b"Content-Length:%d\r\n" % size + buf[:size]) + dec.close():
-                out.append((self.pos, _relength(it, size)))
+                out.append(dataclasses.replace(it, offset=self.pos, length=size))
             self._advance(size)
         return out
 
@@ -373,12 +379,6 @@ def _next_start(buf: bytes) -> int | None:
     """Where the next payload or Content-Length line may start in ``buf`` (after byte 0)."""
     found = [i for i in (buf.find(b"\x78\xda", 1), buf.find(_HEADER, 1)) if i > 0]
     return min(found) if found else None
-
-
-def _relength(item: Any, size: int) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(item, offset=0, length=size)
 
 
 # --------------------------------------------------------------------------- records
@@ -404,13 +404,13 @@ class Session:
         self._ciphers: list[tuple[str, Any]] | None = None
         self._session: tuple[str, Any] | None = None
 
-    def record(self, offset: int, item: Any) -> dict[str, Any]:
+    def record(self, item: Any) -> dict[str, Any]:
         if type(item) is Damaged:
-            return {"offset": offset, "length": item.length, "method": None, "header": None,
+            return {"offset": item.offset, "length": item.length, "method": None, "header": None,
                     "body": None, "error": item.reason}
         method = item.method
         body = item.body
-        rec: dict[str, Any] = {"offset": offset, "length": item.length, "method": method,
+        rec: dict[str, Any] = {"offset": item.offset, "length": item.length, "method": method,
                                "header": item.header, "body": body}
         if type(body) is str:
             body = self._decrypt(rec, body)
@@ -497,15 +497,19 @@ def decode_records(
     elif fmt == "base64":
         text = Base64Text()
     record = session.record
-    for chunk in it:
-        data = text.feed(chunk) if text is not None else chunk
-        for offset, item in wire.feed(data):
-            yield record(offset, item)
-    if text is not None:
-        for offset, item in wire.feed(text.feed(b"", final=True)):
-            yield record(offset, item)
-    for offset, item in wire.close():
-        yield record(offset, item)
+    feed = wire.feed
+    if text is None:
+        for chunk in it:
+            for item in feed(chunk):
+                yield record(item)
+    else:
+        for chunk in it:
+            for item in feed(text.feed(chunk)):
+                yield record(item)
+        for item in feed(text.feed(b"", final=True)):
+            yield record(item)
+    for item in wire.close():
+        yield record(item)
 
 
 # --------------------------------------------------------------------------- captures
@@ -666,7 +670,7 @@ def _feed(stream: Any, conv: _Conv, kind: str, off: int, payload: Any, ts: float
     if ts:
         extra["time"] = datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     record = conv.session.record
-    for offset, item in items:
-        rec = record(offset, item)
+    for item in items:
+        rec = record(item)
         rec.update(extra)
         yield rec

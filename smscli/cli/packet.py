@@ -287,22 +287,17 @@ def decode(
         with stream:
             records = decode_records(read_chunks(stream), fmt.value, keys=keys, show_secrets=show_secrets,
                                      ports=port or (), notes=_warn)
-            if json_out:
-                import json
-
-                dumps = json.JSONEncoder(ensure_ascii=False).encode
-                write = stdout.write
-                for rec in records:
-                    total += 1
-                    if "error" in rec:
-                        damaged += 1
-                    write(dumps(rec) + "\n")
-            else:
-                for rec in records:
-                    total += 1
-                    if "error" in rec:
-                        damaged += 1
-                    stdout.write(_block(rec, total))
+            render = _json_line() if json_out else None
+            batch: list[str] = []
+            for rec in records:
+                total += 1
+                if "error" in rec:
+                    damaged += 1
+                batch.append(render(rec) if render else _block(rec, total))
+                if len(batch) >= 256:
+                    stdout.write("".join(batch))
+                    batch.clear()
+            stdout.write("".join(batch))
             stdout.flush()
     except BrokenPipeError:
         _quiet_stdout()
@@ -335,6 +330,20 @@ def _read_file(path: str) -> bytes:
             return fh.read()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _json_line() -> Any:
+    """A fast ``json.dumps(obj, ensure_ascii=False) + "\\n"``: one C encoder made once."""
+    import json
+    import json.encoder
+
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        return lambda obj: dumps(obj) + "\n"
+    enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    join = "".join
+    return lambda obj: join(enc(obj, 0)) + "\n"
 
 
 def _block(rec: dict[str, Any], n: int) -> str:
