@@ -5,7 +5,8 @@
 Generates a raw OneShot stream of ``--mb`` megabytes (a session's mix of MsgSendReq,
 MsgSendRes, ReportReq, ReportRes, AliveReq/AliveRes, with varying ids), then runs
 ``python -m smscli packet decode --json FILE > /dev/null`` in a subprocess and prints
-wall-clock MB/s, frames/s and the child's peak RSS (``getrusage(RUSAGE_CHILDREN)``).
+wall-clock MB/s, frames/s, MB per CPU-second (what a busy machine's wall clock hides)
+and the child's peak RSS (``getrusage(RUSAGE_CHILDREN)``).
 ``--pcap`` also writes the same bytes as a capture (1460-byte TCP segments, both
 directions interleaved) and times decoding that; ``--human`` times the text output.
 """
@@ -103,18 +104,22 @@ def write_pcap(path: Path, size: int, up: list[bytes], down: list[bytes]) -> int
 
 def run(args: list[str], size: int, frames: int, label: str) -> tuple[float, float]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     with open(os.devnull, "wb") as devnull:
         proc = subprocess.run([sys.executable, "-m", "smscli", "packet", "decode", *args],
                               stdout=devnull, stderr=subprocess.PIPE, env=env, check=False)
     elapsed = time.perf_counter() - start
-    rss_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss_mb = max(usage.ru_maxrss, before) / 1024
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
     if proc.returncode != 0:
         sys.exit(f"{label}: exit {proc.returncode}: {proc.stderr.decode()[-500:]}")
     mbs = size / elapsed / 1e6
-    print(f"{label:<28} {size / 1e6:7.1f} MB  {elapsed:6.2f} s  {mbs:6.1f} MB/s  "
-          f"{frames / elapsed / 1000:6.1f} k frames/s  peak RSS {rss_mb:5.1f} MB")
+    print(f"{label:<20} {size / 1e6:6.1f} MB  {elapsed:6.2f} s  {mbs:5.1f} MB/s  "
+          f"{frames / elapsed / 1000:5.1f} k frames/s  (CPU {cpu:5.2f} s: {size / cpu / 1e6:5.1f} MB/s)  "
+          f"peak RSS {rss_mb:5.1f} MB")
     return mbs, rss_mb
 
 

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 from smscli.errors import UsageError
 from smscli.protocol.oneshot.frames import Damaged, FrameDecoder
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 64 * 1024
 SNIFF_SIZE = 64 * 1024
 FORMATS = ("auto", "raw", "hex", "base64", "pcap")
 MASK = "********"
@@ -156,34 +156,30 @@ class HexText:
             buf = buf[len(_BOM):]
         out: list[bytes] = []
         digits: list[bytes] = []
-        pos, match, n = 0, _HEX_TOKEN.match, len(buf)
+        pos, match = 0, _HEX_TOKEN.match
+        n = len(buf) if final else _complete_until(buf)
         while pos < n:
-            m = match(buf, pos)
-            if m is None or (m.end() == n and not final and not m.group(3)):
-                if not final and n - pos < 64:
-                    break  # maybe a token cut by the chunk boundary
-                if m is None:
-                    self._bad(buf, pos)
-            hexrun = m.group(3)
-            if hexrun is not None:
-                if m.end() == n and not final and hexrun[-1:] in b"cC":
-                    digits.append(hexrun[:-1])  # the C may start "Content-Length"
-                    pos = m.end() - 1
-                    break
-                digits.append(hexrun)
+            m = match(buf, pos, n)
+            if m is None:
+                if not final and len(buf) - pos < 64:
+                    break  # maybe "[CR]" cut by the chunk boundary
+                self._bad(buf, pos)
+            if m.group(3) is not None:
+                digits.append(m.group(3))
             elif m.group(1) is not None:
-                self._flush(digits, out, header=True)
+                if m.end() == n and not final:
+                    break  # more digits of the length may follow
+                self._flush(digits, out, header_line=self._line + buf[:pos].count(b"\n"))
                 out.append(b"Content-Length:%d\r\n" % int(m.group(2)))
-            else:
-                self._line += m.group(0).count(b"\n")
             pos = m.end()
+        self._line += buf[:pos].count(b"\n")
         self._buf = buf[pos:]
-        self._flush(digits, out, header=final)
+        self._flush(digits, out, header_line=self._line if final else None)
         if final and self._buf:
             self._bad(self._buf, 0)
         return b"".join(out)
 
-    def _flush(self, digits: list[bytes], out: list[bytes], *, header: bool) -> None:
+    def _flush(self, digits: list[bytes], out: list[bytes], *, header_line: int | None) -> None:
         text = self._nibble + b"".join(digits)
         digits.clear()
         if len(text) % 2:
@@ -192,9 +188,9 @@ class HexText:
             self._nibble = b""
         if text:
             out.append(bytes.fromhex(text.decode("ascii")))
-        if header and self._nibble:
+        if header_line is not None and self._nibble:
             if self._notes:
-                self._notes(f"hex input: an odd number of hex digits before line {self._line}; "
+                self._notes(f"hex input: an odd number of hex digits before line {header_line}; "
                             "the last digit is ignored")
             self._nibble = b""
 
@@ -205,6 +201,21 @@ class HexText:
             f"hex input, line {line}: unexpected {snippet!r}",
             hint="hex input holds hex digits, whitespace and Content-Length:N lines",
         )
+
+
+_WORD = b"content-length"
+_HEADER_REST = re.compile(rb"[ \t]*(?::[ \t]*)?")
+
+
+def _complete_until(buf: bytes) -> int:
+    """Where a chunk's complete tokens end: an unfinished ``Content-Length`` waits."""
+    i = max(buf.rfind(b"C", -40), buf.rfind(b"c", -40))
+    if i < 0:
+        return len(buf)
+    tail = buf[i:].lower()
+    if _WORD.startswith(tail) or (tail.startswith(_WORD) and _HEADER_REST.fullmatch(tail, len(_WORD))):
+        return i
+    return len(buf)
 
 
 class Base64Text:
@@ -477,6 +488,22 @@ def decode_records(
     notes: Notes | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Decode ``chunks`` of input in format ``fmt`` (``auto`` sniffs); yield records."""
+    for batch in decode_batches(chunks, fmt, keys=keys, show_secrets=show_secrets, ports=ports, notes=notes):
+        yield from batch
+
+
+def decode_batches(
+    chunks: Iterable[bytes],
+    fmt: str,
+    *,
+    keys: KeyMaterial | None = None,
+    show_secrets: bool = False,
+    ports: Iterable[int] = (),
+    notes: Notes | None = None,
+) -> Iterator[list[dict[str, Any]]]:
+    """Like ``decode_records``, but one list of records per piece of input (a chunk read,
+    a captured packet): a consumer that writes each list at once keeps up with a live
+    stream without paying per record."""
     it = iter(chunks)
     head, it = peek(it)
     if not head:
@@ -487,29 +514,24 @@ def decode_records(
     elif fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", hint="use " + ", ".join(FORMATS))
     if fmt == "pcap":
-        yield from _capture_records(it, keys, show_secrets, tuple(ports), notes or (lambda _m: None))
+        yield from _capture_batches(it, keys, show_secrets, tuple(ports), notes or (lambda _m: None))
         return
-    session = Session(keys, show_secrets)
+    record = Session(keys, show_secrets).record
     wire = WireDecoder()
     text: HexText | Base64Text | None = None
     if fmt == "hex":
         text = HexText(notes)
     elif fmt == "base64":
         text = Base64Text()
-    record = session.record
     feed = wire.feed
-    if text is None:
-        for chunk in it:
-            for item in feed(chunk):
-                yield record(item)
-    else:
-        for chunk in it:
-            for item in feed(text.feed(chunk)):
-                yield record(item)
-        for item in feed(text.feed(b"", final=True)):
-            yield record(item)
-    for item in wire.close():
-        yield record(item)
+    for chunk in it:
+        items = feed(text.feed(chunk) if text is not None else chunk)
+        if items:
+            yield [record(item) for item in items]
+    tail = feed(text.feed(b"", final=True)) if text is not None else []
+    tail += wire.close()
+    if tail:
+        yield [record(item) for item in tail]
 
 
 # --------------------------------------------------------------------------- captures
@@ -535,108 +557,109 @@ class _Side:
 _ONESHOT_HEADER = re.compile(rb"Content-Length:\d{1,10}\r\n")
 
 
-def _capture_records(
+def _capture_batches(
     chunks: Iterator[bytes],
     keys: KeyMaterial | None,
     show_secrets: bool,
     ports: tuple[int, ...],
     notes: Notes,
-) -> Iterator[dict[str, Any]]:
-    from smscli.capture import (
-        CaptureError,
-        CaptureReader,
-        Data,
-        End,
-        Fragment,
-        Gap,
-        Reassembler,
-        parse_tcp,
-    )
+) -> Iterator[list[dict[str, Any]]]:
+    from smscli.capture import CaptureError, CaptureReader, Fragment, Reassembler, parse_tcp
 
     reader = CaptureReader(chunks)
     reasm = Reassembler(server_ports=ports)
     port_set = frozenset(ports)
-    stats = {"tcp": 0, "fragments": 0, "skipped": 0, "oneshot": 0}
-    skipped: set[int] = set()
+    tracker = _Tracker(keys, show_secrets, forced=bool(port_set), notes=notes)
+    tcp = fragments = 0
+    try:
+        for pkt in reader:
+            try:
+                seg = parse_tcp(pkt.linktype, pkt.data)
+            except Fragment:
+                fragments += 1
+                continue
+            if seg is None or (port_set and seg.sport not in port_set and seg.dport not in port_set):
+                continue
+            tcp += 1
+            events = reasm.add(seg)
+            if events:
+                batch = tracker.handle(events, pkt.ts)
+                if batch:
+                    yield batch
+        batch = tracker.handle(reasm.finish(), None)
+        if batch:
+            yield batch
+    except CaptureError as err:
+        raise UsageError(f"cannot read the capture: {err}", hint="is it a pcap or pcapng file?") from None
+    for note in reader.notes:
+        notes(note)
+    if fragments:
+        notes(f"{fragments} IP fragments skipped (fragmented IP is not reassembled)")
+    if not tcp:
+        where = f" on port {', '.join(map(str, ports))}" if ports else ""
+        notes(f"the capture holds no TCP segments{where} ({reader.packets} packets read)")
+    elif not tracker.oneshot:
+        notes("no connection in the capture carries OneShot frames"
+              + ("" if ports else " (use --port to decode one anyway)"))
 
-    def handle(events: list[Any], ts: float | None) -> Iterator[dict[str, Any]]:
+
+class _Tracker:
+    """Routes reassembled stream events to per-direction decoders.
+
+    Without ``forced`` (``--port``), a connection's bytes are held until it shows
+    OneShot frames (``_classify``); connections that do not are skipped with a note.
+    """
+
+    def __init__(self, keys: KeyMaterial | None, show_secrets: bool, *, forced: bool, notes: Notes) -> None:
+        self.keys, self.show_secrets, self.forced, self.notes = keys, show_secrets, forced, notes
+        self.oneshot = 0
+
+    def handle(self, events: list[Any], ts: float | None) -> list[dict[str, Any]]:
+        from smscli.capture import Data, End, Gap
+
+        out: list[dict[str, Any]] = []
         for ev in events:
             stream = ev.stream
             conn = stream.conn
             if conn.state is None:
-                conn.state = _Conv(Session(keys, show_secrets), bool(port_set))
-                stream.state = None
+                conn.state = _Conv(Session(self.keys, self.show_secrets), self.forced)
+                conn.to_server.state, conn.to_client.state = _Side(), _Side()
             conv: _Conv = conn.state
-            if stream.state is None:
-                stream.state = _Side()
-            other = conn.to_client if stream is conn.to_server else conn.to_server
-            if other.state is None:
-                other.state = _Side()
-            side: _Side = stream.state
             if conv.kind == "other":
                 continue
             if isinstance(ev, Data):
                 item = ("data", ev.offset, ev.data)
             elif isinstance(ev, Gap):
                 item = ("gap", ev.offset, ev.size)
-                notes(f"connection {conn.number} {stream.direction}: {ev.size} bytes missing from the "
-                      f"capture at stream offset {ev.offset}; frames there are reported damaged")
+                self.notes(f"connection {conn.number} {stream.direction}: {ev.size} bytes missing from the "
+                           f"capture at stream offset {ev.offset}; frames there are reported damaged")
             else:
                 item = ("end", 0, b"")
-            if conv.kind == "unknown":
-                side.held.append(item)
-                if item[0] == "data":
-                    side.held_bytes += len(ev.data)
-                verdict = _classify(stream, side, isinstance(ev, End))
-                if verdict == "unknown":
-                    continue
-                if verdict == "other" and other.state.held and _classify(other, other.state, True) == "oneshot":
-                    verdict = "oneshot"
-                conv.kind = verdict
-                if verdict == "other":
-                    if conn.number not in skipped:
-                        skipped.add(conn.number)
-                        stats["skipped"] += 1
-                        notes(f"connection {conn.number} ({conn.label}) does not carry OneShot frames; "
-                              "skipped (use --port to decode it anyway)")
-                    side.held = other.state.held = []
-                    continue
-                stats["oneshot"] += 1
-                for held_stream in (conn.to_server, conn.to_client):
-                    held, held_stream.state.held = held_stream.state.held, []
-                    for kind, off, payload in held:
-                        yield from _feed(held_stream, conv, kind, off, payload, ts)
+            if conv.kind == "oneshot":
+                _feed(stream, conv, item, ts, out)
                 continue
-            yield from _feed(stream, conv, item[0], item[1], item[2], ts)
-
-    try:
-        for pkt in reader:
-            try:
-                seg = parse_tcp(pkt.linktype, pkt.data)
-            except Fragment:
-                stats["fragments"] += 1
+            side: _Side = stream.state
+            side.held.append(item)
+            if isinstance(ev, Data):
+                side.held_bytes += len(ev.data)
+            verdict = _classify(stream, side, isinstance(ev, End))
+            other = conn.to_client if stream is conn.to_server else conn.to_server
+            if verdict == "other" and other.state.held and _classify(other, other.state, True) == "oneshot":
+                verdict = "oneshot"
+            if verdict == "unknown":
                 continue
-            if seg is None:
+            conv.kind = verdict
+            if verdict == "other":
+                self.notes(f"connection {conn.number} ({conn.label}) does not carry OneShot frames; "
+                           "skipped (use --port to decode it anyway)")
+                side.held = other.state.held = []
                 continue
-            if port_set and seg.sport not in port_set and seg.dport not in port_set:
-                continue
-            stats["tcp"] += 1
-            events = reasm.add(seg)
-            if events:
-                yield from handle(events, pkt.ts)
-        yield from handle(reasm.finish(), None)
-    except CaptureError as err:
-        raise UsageError(f"cannot read the capture: {err}", hint="is it a pcap or pcapng file?") from None
-    for note in reader.notes:
-        notes(note)
-    if stats["fragments"]:
-        notes(f"{stats['fragments']} IP fragments skipped (fragmented IP is not reassembled)")
-    if not stats["tcp"]:
-        where = f" on port {', '.join(map(str, ports))}" if ports else ""
-        notes(f"the capture holds no TCP segments{where} ({reader.packets} packets read)")
-    elif not stats["oneshot"]:
-        notes("no connection in the capture carries OneShot frames"
-              + ("" if ports else " (use --port to decode one anyway)"))
+            self.oneshot += 1
+            for held_stream in (conn.to_server, conn.to_client):
+                held, held_stream.state.held = held_stream.state.held, []
+                for held_item in held:
+                    _feed(held_stream, conv, held_item, ts, out)
+        return out
 
 
 def _classify(stream: Any, side: _Side, ended: bool) -> str:
@@ -654,15 +677,16 @@ def _classify(stream: Any, side: _Side, ended: bool) -> str:
     return "unknown"
 
 
-def _feed(stream: Any, conv: _Conv, kind: str, off: int, payload: Any, ts: float | None
-          ) -> Iterator[dict[str, Any]]:
-    side: _Side = stream.state
+def _feed(stream: Any, conv: _Conv, item: tuple[str, int, Any], ts: float | None,
+          out: list[dict[str, Any]]) -> None:
+    kind, _, payload = item
+    decoder: WireDecoder = stream.state.decoder
     if kind == "data":
-        items = side.decoder.feed(payload)
+        items = decoder.feed(payload)
     elif kind == "gap":
-        items = side.decoder.gap(payload)
+        items = decoder.gap(payload)
     else:
-        items = side.decoder.close()
+        items = decoder.close()
     if not items:
         return
     conn = stream.conn
@@ -670,7 +694,7 @@ def _feed(stream: Any, conv: _Conv, kind: str, off: int, payload: Any, ts: float
     if ts:
         extra["time"] = datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     record = conv.session.record
-    for item in items:
-        rec = record(item)
+    for it in items:
+        rec = record(it)
         rec.update(extra)
-        yield rec
+        out.append(rec)

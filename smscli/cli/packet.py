@@ -277,7 +277,7 @@ def decode(
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    from smscli.packet_input import decode_records, read_chunks
+    from smscli.packet_input import decode_batches, read_chunks
 
     keys = _key_material(key, iv, profile, config, required=False)
     stream, name = _open_input(file)
@@ -285,20 +285,18 @@ def decode(
     total = damaged = 0
     try:
         with stream:
-            records = decode_records(read_chunks(stream), fmt.value, keys=keys, show_secrets=show_secrets,
+            batches = decode_batches(read_chunks(stream), fmt.value, keys=keys, show_secrets=show_secrets,
                                      ports=port or (), notes=_warn)
             render = _json_line() if json_out else None
-            batch: list[str] = []
-            for rec in records:
-                total += 1
-                if "error" in rec:
-                    damaged += 1
-                batch.append(render(rec) if render else _block(rec, total))
-                if len(batch) >= 256:
-                    stdout.write("".join(batch))
-                    batch.clear()
-            stdout.write("".join(batch))
-            stdout.flush()
+            for batch in batches:
+                lines = []
+                for rec in batch:
+                    total += 1
+                    if "error" in rec:
+                        damaged += 1
+                    lines.append(render(rec) if render else _block(rec, total))
+                stdout.write("".join(lines))
+                stdout.flush()
     except BrokenPipeError:
         _quiet_stdout()
         return
