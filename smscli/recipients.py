@@ -26,8 +26,9 @@ import csv
 import os
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
 from smscli.errors import UsageError
@@ -43,6 +44,9 @@ _OVERLONG = object()
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f", "\v"} | {"\x7f"}
 
 
+NO_VARS: Mapping[str, str] = MappingProxyType({})
+
+
 class Row(NamedTuple):
     """One data row. ``line_no`` is the 1-based line where the row starts; ``phone`` is as
     written (stripped; validate it with ``phone.validate_recipient``); ``vars`` maps every
@@ -51,7 +55,7 @@ class Row(NamedTuple):
 
     line_no: int
     phone: str
-    vars: dict[str, str]
+    vars: Mapping[str, str] = NO_VARS  # a dict for CSV rows; read-only and empty by default
     id: str | None = None
     error: str | None = None
 

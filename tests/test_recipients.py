@@ -262,6 +262,13 @@ def test_duplicate_columns():
     assert "duplicate column 'Name'" in str(usage_error(b"phone,name,Name\n"))
 
 
+def test_rows_for_to_numbers_need_only_a_phone():
+    row = Row(line_no=0, phone="01012345678")
+    assert (row.vars, row.id, row.error) == ({}, None, None)
+    with pytest.raises(TypeError):
+        row.vars["x"] = "shared default must stay empty"  # type: ignore[index]
+
+
 def test_header_only_gives_no_rows():
     assert rows_of(b"phone,name\n") == []
 
