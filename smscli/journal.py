@@ -143,8 +143,9 @@ _RECLAIM_MESSAGE = (
 _RECORD_RESULT = (
     "UPDATE messages SET status = ?1, code = ?2, detail = ?3, "
     "server_id = CASE WHEN ?4 != '' THEN ?4 ELSE server_id END, updated_at = ?5 "
-    "WHERE id = ?6 AND (status NOT IN ('delivered', 'failed', 'cancelled') "
-    "OR ?1 IN ('delivered', 'failed'))"
+    "WHERE id = ?6 AND (status IN ('pending', 'unknown', 'rejected', 'invalid') "
+    "OR ?1 IN ('delivered', 'failed') "
+    "OR (status IN ('accepted', 'scheduled') AND ?1 IN ('accepted', 'scheduled')))"
 )
 _INSERT_RESULT = (
     'INSERT OR IGNORE INTO messages (id, vendor, "to", type, status, code, detail, server_id, run, '
@@ -417,10 +418,13 @@ class Journal:
         """Store what became of sent messages (one transaction).
 
         Updates status/code/detail (and ``server_ids[message_id]`` when given) of each
-        result's message. ``duplicate`` results change nothing (the stored state stays).
-        A message already ``delivered``/``failed``/``cancelled`` keeps that state unless the
-        result itself is ``delivered``/``failed``. A result for an id never claimed (e.g.
-        an ``invalid`` row) is stored as a new message; results without an id are skipped.
+        result's message, if the move is allowed: a message not sent yet (``pending``,
+        ``unknown``, ``rejected``, ``invalid``) takes any result; one that was sent
+        (``accepted``, ``scheduled``) takes only ``accepted``/``scheduled``/``delivered``/
+        ``failed``; a ``delivered``/``failed``/``cancelled`` one only ``delivered``/``failed``.
+        So an ``invalid`` row in a re-run never un-sends an earlier ``accepted`` message.
+        ``duplicate`` results change nothing. A result for an id never claimed (e.g. an
+        ``invalid`` row) is stored as a new message; results without an id are skipped.
         """
         now = _now_iso()
         sids = server_ids or {}
