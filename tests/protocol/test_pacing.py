@@ -48,3 +48,12 @@ def test_back_off_slows_down() -> None:
     pacer.back_off(0.0)
     assert pacer.interval == pytest.approx(0.15)
     assert pacer.delay(0.0) == pytest.approx(1.0)
+
+
+def test_answers_to_one_burst_back_off_once() -> None:
+    pacer = Pacer(10)
+    for _ in range(10):  # ten 903 answers to sends already in flight
+        pacer.back_off(0.0)
+    assert pacer.interval == pytest.approx(0.15)
+    pacer.back_off(1.5)  # a new complaint after the pause counts again
+    assert pacer.interval == pytest.approx(0.225)

@@ -141,13 +141,7 @@ class Connection:
     def send(self, message: OneShotMessage | GenericMessage) -> bytes:
         """The wire bytes for ``message``; updates the session state."""
         self._check_can_send(message)
-        body = message.to_body()
-        cipher = self._cipher_for(message.method)
-        if cipher is not None and body is not None:
-            if not isinstance(body, dict):
-                raise LocalProtocolError(f"{message.method} body must be an object to be encrypted")
-            body = cipher.encrypt(body)
-        data = encode_frame(message.method, body)
+        data = self.encode(message)
         now = self.clock()
         self.last_sent_at = now
         if isinstance(message, PrivateKeyReq):
@@ -162,6 +156,16 @@ class Connection:
         elif isinstance(message, UnBindReq):
             self.state = State.UNBINDING
         return data
+
+    def encode(self, message: OneShotMessage | GenericMessage) -> bytes:
+        """The wire bytes ``send`` would produce now, without changing any state."""
+        body = message.to_body()
+        cipher = self._cipher_for(message.method)
+        if cipher is not None and body is not None:
+            if not isinstance(body, dict):
+                raise LocalProtocolError(f"{message.method} body must be an object to be encrypted")
+            body = cipher.encrypt(body)
+        return encode_frame(message.method, body)
 
     def _check_can_send(self, message: OneShotMessage | GenericMessage) -> None:
         state = self.state

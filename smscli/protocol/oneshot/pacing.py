@@ -17,6 +17,7 @@ class Pacer:
     def __init__(self, speed: float = 0.0) -> None:
         self.interval = 1.0 / speed if speed and speed > 0 else 0.0
         self._next = float("-inf")
+        self._paused_until = float("-inf")
 
     def delay(self, now: float) -> float:
         """Seconds to wait before the next send (0 when it may go now)."""
@@ -27,6 +28,10 @@ class Pacer:
         self._next = max(now, self._next) + self.interval
 
     def back_off(self, now: float) -> None:
-        """The server said too fast: pause, then send a third slower."""
+        """The server said too fast: pause, then send a third slower. Complaints about
+        sends made before the pause began count once."""
+        if now < self._paused_until:
+            return
         self.interval = max(self.interval * 1.5, MIN_BACKOFF_INTERVAL)
-        self._next = max(self._next, now + BACKOFF_PAUSE)
+        self._paused_until = now + BACKOFF_PAUSE
+        self._next = max(self._next, self._paused_until)
