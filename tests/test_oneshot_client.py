@@ -622,3 +622,15 @@ def test_calls_from_threads_each_run_their_own_loop(make_sim, data_dir) -> None:
     for t in threads:
         t.join(10)
     assert sorted(r[0].message_id for r in out) == ["mt0", "mt1", "mt2"]
+
+
+def test_confirm_acknowledges_only_the_listed_reports(make_sim, data_dir) -> None:
+    sim = make_sim()
+    vendor, _ = vendor_for(sim, data_dir)
+    send(vendor, [sms(i, to=f"0106666000{i}") for i in range(3)])
+    assert sim.wait_until(lambda: len(sim.pending_reports) == 3)
+    polled: list[Report] = []
+    vendor.poll(polled.extend, timeout=3, confirm=False)
+    server_id = next(r.extra["server_msg_id"] for r in polled if r.message_id == "m1")
+    vendor.confirm([server_id, "m2"])  # a server id, or our message id
+    assert sorted(r["UserMsgId"] for r in sim.pending_reports) == ["m0"]

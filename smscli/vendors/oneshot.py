@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -63,14 +64,25 @@ LOGIN_HINTS = {
 }
 
 
-def describe(code: int, table: str = "send") -> str:
-    """The meaning of a OneShot result code (from smscli.codes when available)."""
+@functools.cache
+def _code_lookup() -> Callable[..., Any] | None:
     try:
         from smscli.codes import describe as lookup
+    except ImportError:  # the code tables are optional here
+        return None
+    return lookup
 
+
+@functools.cache
+def describe(code: int, table: str = "send") -> str:
+    """The meaning of a OneShot result code (from smscli.codes when available)."""
+    lookup = _code_lookup()
+    if lookup is None:
+        return ""
+    try:
         entry = lookup("oneshot", str(code), table=table)
-    except Exception:  # noqa: BLE001 - the code tables are optional here
-        entry = None
+    except Exception:  # noqa: BLE001 - an unknown table must not break sending
+        return ""
     return entry.meaning if entry is not None else ""
 
 
@@ -288,7 +300,7 @@ class _Session:
         self.waiters: dict[str, asyncio.Future[Any]] = {}
         self.on_answer: Callable[[Any], None] = lambda answered: None
         self.on_reports: OnReports | None = None
-        self.confirm = True
+        self.confirm: bool | Callable[[Any], bool] = True  # which ReportReq to acknowledge
         self.last_report_at = time.monotonic()
         self.refusals = _Refusals(_data_dir(vendor.profile), settings)
         self.error: BaseException | None = None  # raised by a callback inside the reader
@@ -381,8 +393,16 @@ class _Session:
             self.waiters.pop(answer, None)
 
     def send(self, message: Any) -> None:
-        assert self.link is not None
-        self.link.send(message)
+        """Queue ``message``; raises _Lost when the connection can no longer carry it."""
+        from smscli.protocol.oneshot import OneShotError
+
+        if self.dead or self.link is None:
+            raise _Lost(self.dead_reason or "not connected")
+        try:
+            self.link.send(message)
+        except OneShotError as exc:
+            self.kill(str(exc))
+            raise _Lost(str(exc)) from None
 
     async def drain(self) -> None:
         if self.link is not None:
@@ -417,6 +437,8 @@ class _Session:
                 await asyncio.wait_for(future, min(self.s.response_timeout, 2.0))
             except (TimeoutError, Exception):  # noqa: BLE001 - leaving anyway
                 pass
+            finally:
+                self.waiters.pop("UnBindRes", None)
         await self.close()
 
     def kill(self, reason: str) -> None:
@@ -461,7 +483,10 @@ class _Session:
                 self.kill(f"no AliveRes within {self.s.response_timeout:g} s")
                 return
             if conn.alive_due(now):
-                self.send(m.AliveReq())
+                try:
+                    self.send(m.AliveReq())
+                except _Lost:
+                    return
                 await self.drain()
             wake_at = conn.alive_deadline()
             if conn.alive_sent_at is not None:
@@ -510,17 +535,15 @@ class _Session:
             self.last_report_at = time.monotonic()
             if self.on_reports is not None:
                 self.on_reports([report_from(r) for r in reports])  # stored first...
-                if self.confirm:
-                    for r in reports:
+                for r in reports:
+                    if self.confirm is True or (callable(self.confirm) and self.confirm(r)):
                         self._reply(r.answer())  # ...then acknowledged
         self.wake.set()
 
     def _reply(self, message: Any) -> None:
-        if self.dead or self.link is None:
-            return
         try:
             self.send(message)
-        except Exception as exc:  # noqa: BLE001 - the session may have just ended
+        except _Lost as exc:  # the session just ended: the server asks again next time
             log.info("OneShot: could not send %s: %s", getattr(message, "method", "?"), exc)
 
     def check_error(self) -> None:
@@ -541,6 +564,14 @@ class _Session:
 
     async def upload(self, path: Path) -> str:
         """UploadFileNameReq → data chunks → UploadFileFinishReq; the server's file name."""
+        try:
+            return await self._upload(path)
+        except _Lost as exc:
+            raise UnreachableError(
+                f"lost the connection to OneShot during the upload of {path.name}: {exc}"
+            ) from None
+
+    async def _upload(self, path: Path) -> str:
         from smscli.protocol.oneshot import messages as m
 
         try:
@@ -617,7 +648,12 @@ class OneShotVendor(Vendor):
             finally:
                 await session.close()
 
-        return asyncio.run(main())
+        from smscli.protocol.oneshot import OneShotError
+
+        try:
+            return asyncio.run(main())
+        except OneShotError as exc:  # a bug or a server we cannot talk to: one line, no trace
+            raise VendorError(f"OneShot protocol error: {exc}") from None
 
     async def _open_first(self, session: _Session) -> None:
         try:
@@ -671,6 +707,43 @@ class OneShotVendor(Vendor):
                 session.check_error()
             session.check_error()
             await session.unbind()
+
+        self._run(run)
+
+    # --------------------------------------------------------------- confirm
+
+    def confirm(self, server_ids: Sequence[str]) -> None:
+        """Acknowledge reports left unconfirmed (``poll --no-confirm``): the server pushes
+        them again after a bind; those whose ServerMsgId or message id is listed are
+        acknowledged, the others stay on the server."""
+        wanted = {str(i) for i in server_ids}
+        done: set[str] = set()
+
+        def pick(report: Any) -> bool:
+            hit = {report.server_msg_id, report.user_msg_id} & wanted
+            done.update(hit)
+            return bool(hit)
+
+        async def run(session: _Session) -> None:
+            session.on_reports = lambda reports: None  # stored already, when they were polled
+            session.confirm = pick
+            await self._open_first(session)
+            start = session.last_report_at = time.monotonic()
+            while not session.dead and not wanted <= done:
+                now = time.monotonic()
+                left = (
+                    min(
+                        start + self.settings.response_timeout,
+                        session.last_report_at + self.settings.poll_silence,
+                    )
+                    - now
+                )
+                if left <= 0:
+                    break
+                await session.sleep(left)
+            await session.unbind()
+            if wanted - done:
+                log.info("OneShot: no pending report for %s", ", ".join(sorted(wanted - done)))
 
         self._run(run)
 
@@ -870,7 +943,11 @@ class _Batch:
 
     def _send(self, item: _Item, now: float) -> None:
         session = self.session
-        session.send(item.request)
+        try:
+            session.send(item.request)
+        except _Lost:
+            self.queue.appendleft(item)  # goes out after the reconnect
+            return
         session.pacer.take(now)
         item.sends += 1
         self.inflight[item.request.key] = item
