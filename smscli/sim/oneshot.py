@@ -75,6 +75,7 @@ OTHER = 999
 MAX_IMAGES = 3
 MAX_IMAGE_BYTES = 1024 * 1024
 _BASE_KEY_METHODS = frozenset({"BindReq", "BindRes", "UnBindReq", "UnBindRes"})
+_TELECOMS = ("SKT", "KTF", "LGT")
 _SESSION_KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 Log = Callable[[str], None]
@@ -218,6 +219,8 @@ class OneShotSimulator:
         self._queued_pushes: list[tuple[str, dict[str, Any]]] = []
         self._stats: dict[str, int] = {}
         self._window: deque[float] = deque()
+        self._due: deque[tuple[float, str]] = deque()  # (loop time, ServerMsgId) of reports to come
+        self._due_timer: asyncio.TimerHandle | None = None
         self._sessions: dict[int, _Session] = {}
         self._next_conn = 0
         self._next_msg = 0
@@ -255,6 +258,9 @@ class OneShotSimulator:
         self._running = False
         if self._server is not None:
             self._server.close()
+        if self._due_timer is not None:
+            self._due_timer.cancel()
+            self._due_timer = None
         for session in list(self._sessions.values()):
             session.close("server stopping")
         if self._server is not None:
@@ -418,8 +424,10 @@ class OneShotSimulator:
             self._record_dirty = False
 
     def _hour_open(self) -> bool:
-        hour = datetime.fromtimestamp(self._clock(), KST).hour
         begin, end = self.config.begin, self.config.end
+        if begin == 0 and end == 24:
+            return True
+        hour = datetime.fromtimestamp(self._clock(), KST).hour
         return begin <= hour < end if begin < end else (hour >= begin or hour < end)
 
     def _speed_ok(self) -> bool:
@@ -631,8 +639,13 @@ class OneShotSimulator:
         return OK, self._accept(session, body, key)
 
     def _check_files(self, body: dict[str, Any]) -> int:
-        names = [str(body.get(f"FileName{i}") or "") for i in range(1, MAX_IMAGES + 1)]
-        names = [n for n in names if n]
+        names = [
+            str(n)
+            for n in (body.get("FileName1"), body.get("FileName2"), body.get("FileName3"))
+            if n
+        ]
+        if not names and not body.get("FileCount"):
+            return OK
         try:
             count = int(body.get("FileCount") or 0)
         except (TypeError, ValueError):
@@ -692,15 +705,31 @@ class OneShotSimulator:
             "MsgType": accepted.msg_type,
             "PhoneNo": body.get("PhoneNo", ""),
             "Result": int(self._pick("fail-code", key, cfg.fail_codes)) if failed else OK,
-            "Telecom": self._pick("telecom", (key[2],), ("SKT", "KTF", "LGT")),
+            "Telecom": _TELECOMS[sum(map(ord, key[2])) % 3],
             "DeliveryTime": "",
             "UserData": body.get("UserData", ""),
         }
         with self._lock:
             self._reports[server_msg_id] = _Report(report, session.id)
         assert self._loop is not None
-        self._loop.call_later(cfg.report_delay, self._report_due, server_msg_id)
+        due_at = self._loop.time() + cfg.report_delay
+        self._due.append((due_at, server_msg_id))
+        if self._due_timer is None:
+            self._due_timer = self._loop.call_at(due_at, self._run_due)
         return server_msg_id
+
+    def _run_due(self) -> None:
+        """Make every report whose time has come due (one timer for all: the delay is
+        constant, so the queue is in due order)."""
+        assert self._loop is not None
+        self._due_timer = None
+        now = self._loop.time()
+        due = self._due
+        while due and due[0][0] <= now:
+            self._report_due(due.popleft()[1])
+        if due and self._running:
+            self._due_timer = self._loop.call_at(due[0][0], self._run_due)
+        self._flush_record()
 
     def _report_due(self, server_msg_id: str) -> None:
         if not self._running:
@@ -721,7 +750,6 @@ class OneShotSimulator:
                 )
         if origin is not None:
             self._send_report(origin, report)
-        self._flush_record()
 
     def _send_report(self, session: _Session, report: _Report) -> None:
         self._count("reports_pushed")
@@ -864,15 +892,15 @@ class _Session(asyncio.Protocol):
         self.tag = f"#{self.id}"
         self.decoder = FrameDecoder(max_frame=sim.config.max_frame)
         self.transport: asyncio.Transport | None = None
-        self.cipher: BodyCipher | None = (
-            None  # session cipher (encrypt mode, after the key exchange)
-        )
+        self.cipher: BodyCipher | None = None  # encrypt mode, after the key exchange
         self.bound = False
         self.closed = False
         self.msg_count = 0
         self.upload: _Upload | None = None
         self.last_rx = time.monotonic()
         self._idle: asyncio.TimerHandle | None = None
+        self._out: list[bytes] = []  # frames written in this loop turn, sent together
+        self._flush_pending = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -895,6 +923,7 @@ class _Session(asyncio.Protocol):
                 if isinstance(item, Damaged):
                     raise _ProtocolError(f"damaged frame at offset {item.offset}: {item.reason}")
                 sim._dispatch(self, item)
+            self.flush()
         except (_ProtocolError, OneShotError) as exc:
             sim._count("protocol_errors")
             self.close(f"protocol error: {exc}")
@@ -924,8 +953,20 @@ class _Session(asyncio.Protocol):
             self.transport.resume_reading()
 
     def write(self, data: bytes) -> None:
-        if self.transport is not None and not self.closed:
-            self.transport.write(data)
+        """Queue a frame; everything queued in one loop turn goes out in one send."""
+        if self.transport is None or self.closed:
+            return
+        self._out.append(data)
+        if not self._flush_pending:
+            self._flush_pending = True
+            assert self.sim._loop is not None
+            self.sim._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_pending = False
+        if self._out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self._out))
+        self._out.clear()
 
     def close(self, reason: str) -> None:
         if self.closed:
@@ -935,6 +976,7 @@ class _Session(asyncio.Protocol):
         self.sim._emit(f"{self.tag} closing: {reason}")
         if self._idle is not None:
             self._idle.cancel()
+        self.flush()  # what was answered before the close still goes out
         if self.transport is not None:
             self.transport.close()
 

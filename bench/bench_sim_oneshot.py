@@ -1,18 +1,21 @@
-"""Throughput: the simulator (its own process, as users run it) keeps up with more than
-5,000 MsgSendReq/s on loopback with ``--speed 0``. Run with ``-s`` to see the figure."""
+"""Throughput of `smscli sim oneshot` (its own process, as users run it): MsgSendReq
+answered per second on loopback with ``--speed 0`` (goal > 5,000/s).
+
+    python bench/bench_sim_oneshot.py        # N=10000, SMSCLI_SIM_BENCH_N to change
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
+from pathlib import Path
 
-import pytest
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.sim_oneshot_raw import RawClient, msg_body
-from tests.test_sim_oneshot_cli import sim_process
-
-pytestmark = pytest.mark.timeout(60)
+from tests.sim_oneshot_raw import RawClient, msg_body  # noqa: E402
+from tests.test_sim_oneshot_cli import sim_process  # noqa: E402
 
 N = int(os.environ.get("SMSCLI_SIM_BENCH_N", "10000"))
 
@@ -42,8 +45,11 @@ def measure(*args: str) -> float:
     return N / elapsed
 
 
-@pytest.mark.parametrize("mode", ["plain", "encrypt"])
-def test_keeps_up_with_more_than_5000_messages_per_second(mode):
-    rate = measure(*(["--encrypt"] if mode == "encrypt" else []))
-    print(f"\nOneShot simulator, {mode}: {N} MsgSendReq answered at {rate:,.0f}/s")
-    assert rate > 5000
+def main() -> None:
+    for mode in ("plain", "encrypt"):
+        rate = measure(*(["--encrypt"] if mode == "encrypt" else []))
+        print(f"OneShot simulator, {mode}: {N} MsgSendReq answered at {rate:,.0f}/s (goal > 5,000/s)")
+
+
+if __name__ == "__main__":
+    main()
