@@ -48,7 +48,9 @@ def measure(*args: str) -> float:
 def main() -> None:
     for mode in ("plain", "encrypt"):
         rate = measure(*(["--encrypt"] if mode == "encrypt" else []))
-        print(f"OneShot simulator, {mode}: {N} MsgSendReq answered at {rate:,.0f}/s (goal > 5,000/s)")
+        print(
+            f"OneShot simulator, {mode}: {N} MsgSendReq answered at {rate:,.0f}/s (goal > 5,000/s)"
+        )
 
 
 if __name__ == "__main__":
