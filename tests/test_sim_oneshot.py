@@ -141,6 +141,22 @@ def test_msg_send_res_echoes_ids_and_user_data(make_sim):
     assert acc.body["Message"] == "SMS 테스트 메시지"
 
 
+def test_content_rules_911_316_908(make_sim):
+    sim = make_sim()
+    with client(sim) as c:
+        c.bind()
+        c.send_msg("a", MsgType="4")  # a number in the document, not a string
+        c.send_msg("b", MsgType=5)
+        c.send_msg("c", CallbackNo="")
+        c.send_msg("d", Message="가" * 45)  # 90 CP949 bytes: fits an SMS
+        c.send_msg("e", Message="가" * 45 + "a")
+        c.send_msg("f", MsgType=6, Subject="s", Message="나" * 1000)
+        c.send_msg("g", MsgType=6, Subject="s", Message="나" * 1000 + "!")
+        c.send_msg("h", MsgType=6, Subject="제" * 33, Message="x")
+        results = [r["Result"] for r in c.collect("MsgSendRes", 8)]
+        assert results == [911, 911, 316, 0, 908, 0, 908, 908]
+
+
 def test_duplicate_is_320_across_connections(make_sim):
     sim = make_sim()
     with client(sim) as c:

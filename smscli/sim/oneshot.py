@@ -10,8 +10,10 @@ What it enforces (spec ``003_…`` and ``spec/README.md``):
   connections → 2; any failure closes the connection after the BindRes.
 - MsgSendReq (answered by MsgSendRes with the same UserMsgId/UserMsgSubId/PhoneNo):
   902 not bound, 320 already accepted (remembered for the server's life, across
-  connections), 901 outside BeginTime–EndTime (Korea time), 909/16 bad attachments,
-  903 more than the speed limit within the last second (sliding window).
+  connections), 901 outside BeginTime–EndTime (Korea time), 911 unknown MsgType,
+  316 no CallbackNo, 908 text over 90 (SMS) / 2000 (LMS) CP949 bytes or subject over 64,
+  909/16/910 bad attachments, 903 more than the speed limit within the last second
+  (sliding window).
 - Every accepted message gets a ReportReq after ``report_delay`` seconds; reports not
   acknowledged with ReportRes are pushed again after the next bind.
 - Uploads: UploadFileNameReq → ``<32 hex>.jpg``; UploadFileReq/UploadFileDataReq chunks
@@ -63,16 +65,21 @@ LOGIN_BAD_ID = 4
 LOGIN_BAD_PASSWORD = 5
 LOGIN_BAD_VERSION = 7
 NO_FILE = 16
+NO_CALLBACK = 316
 DUPLICATE_SEND = 320
 OUTSIDE_HOURS = 901
 NOT_BOUND = 902
 TOO_FAST = 903
+TOO_LONG = 908
 FILE_COUNT = 909
 FILE_SIZE = 910
 BAD_DATA = 911
 OTHER = 999
 
 MAX_IMAGES = 3
+MSG_TYPES = frozenset({4, 6, 7, 71, 8, 9, 10, 11, 12})
+TEXT_LIMITS = {4: 90, 6: 2000}  # CP949 bytes of Message: SMS, LMS/MMS
+SUBJECT_LIMIT = 64
 MAX_IMAGE_BYTES = 1024 * 1024
 _BASE_KEY_METHODS = frozenset({"BindReq", "BindRes", "UnBindReq", "UnBindRes"})
 _TELECOMS = ("SKT", "KTF", "LGT")
@@ -624,7 +631,7 @@ class OneShotSimulator:
         elif not self._hour_open():
             code = OUTSIDE_HOURS
         else:
-            code = self._check_files(body)
+            code = _check_content(body) or self._check_files(body)
             if code == OK and not self._speed_ok():
                 code = TOO_FAST
             if (
@@ -858,6 +865,26 @@ class OneShotSimulator:
         session.upload = None
         self._emit(f"{session.tag} UploadFileFinishReq {name}: Result {code} ({reason})")
         self._send(session, "UploadFileFinishRes", {"Result": code})
+
+
+def _cp949_len(value: Any) -> int:
+    return len(str(value).encode("cp949", errors="replace"))
+
+
+def _check_content(body: dict[str, Any]) -> int:
+    """911 unknown MsgType, 316 no callback number, 908 text too long for its type."""
+    msg_type = body.get("MsgType")
+    if type(msg_type) is not int or msg_type not in MSG_TYPES:
+        return BAD_DATA
+    if not str(body.get("CallbackNo") or ""):
+        return NO_CALLBACK
+    limit = TEXT_LIMITS.get(msg_type)
+    if limit is not None:
+        if _cp949_len(body.get("Message", "")) > limit:
+            return TOO_LONG
+        if _cp949_len(body.get("Subject", "")) > SUBJECT_LIMIT:
+            return TOO_LONG
+    return OK
 
 
 def _wire_size(frame: Frame) -> int:
