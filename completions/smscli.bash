@@ -15,6 +15,7 @@ _smscli() {
             "|reserve") cmdpath="reserve"; npos=0; continue ;;
             "|mms") cmdpath="mms"; npos=0; continue ;;
             "|result") cmdpath="result"; npos=0; continue ;;
+            "|packet") cmdpath="packet"; npos=0; continue ;;
             "|code") cmdpath="code"; npos=0; continue ;;
             "|config") cmdpath="config"; npos=0; continue ;;
             "|sim") cmdpath="sim"; npos=0; continue ;;
@@ -26,6 +27,8 @@ _smscli() {
             "result|confirm") cmdpath="result confirm"; npos=0; continue ;;
             "result|list") cmdpath="result list"; npos=0; continue ;;
             "result|listen") cmdpath="result listen"; npos=0; continue ;;
+            "packet|encode") cmdpath="packet encode"; npos=0; continue ;;
+            "packet|decode") cmdpath="packet decode"; npos=0; continue ;;
             "code|lookup") cmdpath="code lookup"; npos=0; continue ;;
             "code|search") cmdpath="code search"; npos=0; continue ;;
             "code|list") cmdpath="code list"; npos=0; continue ;;
@@ -53,6 +56,8 @@ _smscli() {
                     "result confirm|-p"|"result confirm|--profile"|"result confirm|--config") skip=1 ;;
                     "result list|--status"|"result list|--since"|"result list|-p"|"result list|--profile"|"result list|--config") skip=1 ;;
                     "result listen|--host"|"result listen|--port"|"result listen|-p"|"result listen|--profile"|"result listen|--config") skip=1 ;;
+                    "packet encode|-m"|"packet encode|--method"|"packet encode|-f"|"packet encode|--format"|"packet encode|--key"|"packet encode|--iv"|"packet encode|-p"|"packet encode|--profile"|"packet encode|--config") skip=1 ;;
+                    "packet decode|-f"|"packet decode|--format"|"packet decode|--key"|"packet decode|--iv"|"packet decode|--port"|"packet decode|-p"|"packet decode|--profile"|"packet decode|--config") skip=1 ;;
                     "code lookup|--vendor") skip=1 ;;
                     "code search|--vendor") skip=1 ;;
                     "code list|--vendor") skip=1 ;;
@@ -117,6 +122,18 @@ _smscli() {
         "result listen|--port") COMPREPLY=(); return ;;
         "result listen|-p"|"result listen|--profile") COMPREPLY=(); return ;;
         "result listen|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "packet encode|-m"|"packet encode|--method") COMPREPLY=(); return ;;
+        "packet encode|-f"|"packet encode|--format") COMPREPLY=($(compgen -W 'raw hex base64' -- "$cur")); return ;;
+        "packet encode|--key") COMPREPLY=(); return ;;
+        "packet encode|--iv") COMPREPLY=(); return ;;
+        "packet encode|-p"|"packet encode|--profile") COMPREPLY=(); return ;;
+        "packet encode|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "packet decode|-f"|"packet decode|--format") COMPREPLY=($(compgen -W 'auto raw hex base64 pcap' -- "$cur")); return ;;
+        "packet decode|--key") COMPREPLY=(); return ;;
+        "packet decode|--iv") COMPREPLY=(); return ;;
+        "packet decode|--port") COMPREPLY=(); return ;;
+        "packet decode|-p"|"packet decode|--profile") COMPREPLY=(); return ;;
+        "packet decode|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "code lookup|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
         "code search|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
         "code list|--vendor") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient sandbox' -- "$cur")); return ;;
@@ -177,6 +194,9 @@ _smscli() {
             "result confirm") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "result list") COMPREPLY=($(compgen -W '--status --since --json -p --profile --config -h --help' -- "$cur")) ;;
             "result listen") COMPREPLY=($(compgen -W '--host --port --json -p --profile --config -h --help' -- "$cur")) ;;
+            "packet") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
+            "packet encode") COMPREPLY=($(compgen -W '-m --method -f --format --key --iv --encrypt -p --profile --config -h --help' -- "$cur")) ;;
+            "packet decode") COMPREPLY=($(compgen -W '-f --format --key --iv --show-secrets --json --port -p --profile --config -h --help' -- "$cur")) ;;
             "code") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "code lookup") COMPREPLY=($(compgen -W '--vendor --json -h --help' -- "$cur")) ;;
             "code search") COMPREPLY=($(compgen -W '--vendor --json -h --help' -- "$cur")) ;;
@@ -196,10 +216,11 @@ _smscli() {
         return 0
     fi
     case "$cmdpath" in
-        "") COMPREPLY=($(compgen -W 'send reserve mms result code config sim' -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W 'send reserve mms result packet code config sim' -- "$cur")) ;;
         "reserve") COMPREPLY=($(compgen -W 'list cancel flush' -- "$cur")) ;;
         "mms") COMPREPLY=($(compgen -W 'upload' -- "$cur")) ;;
         "result") COMPREPLY=($(compgen -W 'poll confirm list listen' -- "$cur")) ;;
+        "packet") COMPREPLY=($(compgen -W 'encode decode' -- "$cur")) ;;
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;
         "config") COMPREPLY=($(compgen -W 'show get set unset use profiles path init' -- "$cur")) ;;
         "sim") COMPREPLY=($(compgen -W 'oneshot' -- "$cur")) ;;

@@ -29,6 +29,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'result'
                 set npos 0
                 continue
+            case '|packet'
+                set cmdpath 'packet'
+                set npos 0
+                continue
             case '|code'
                 set cmdpath 'code'
                 set npos 0
@@ -71,6 +75,14 @@ function __smscli_state --description 'Print the smscli command path and positio
                 continue
             case 'result|listen'
                 set cmdpath 'result listen'
+                set npos 0
+                continue
+            case 'packet|encode'
+                set cmdpath 'packet encode'
+                set npos 0
+                continue
+            case 'packet|decode'
+                set cmdpath 'packet decode'
                 set npos 0
                 continue
             case 'code|lookup'
@@ -145,6 +157,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'result listen|--host' 'result listen|--port' 'result listen|-p' 'result listen|--profile' 'result listen|--config'
                 set skip 1
+            case 'packet encode|-m' 'packet encode|--method' 'packet encode|-f' 'packet encode|--format' 'packet encode|--key' 'packet encode|--iv' 'packet encode|-p' 'packet encode|--profile' 'packet encode|--config'
+                set skip 1
+            case 'packet decode|-f' 'packet decode|--format' 'packet decode|--key' 'packet decode|--iv' 'packet decode|--port' 'packet decode|-p' 'packet decode|--profile' 'packet decode|--config'
+                set skip 1
             case 'code lookup|--vendor'
                 set skip 1
             case 'code search|--vendor'
@@ -193,6 +209,7 @@ complete -c smscli -n '__smscli_at ""' -a send -d 'Send SMS/LMS/MMS to one or ma
 complete -c smscli -n '__smscli_at ""' -a reserve -d 'Schedule a send for later; list, cancel and flush reservations.'
 complete -c smscli -n '__smscli_at ""' -a mms -d 'Upload MMS images.'
 complete -c smscli -n '__smscli_at ""' -a result -d 'Collect, confirm, list and receive delivery reports.'
+complete -c smscli -n '__smscli_at ""' -a packet -d 'Encode and decode OneShot wire frames (raw bytes, hex, base64, pcap captures).'
 complete -c smscli -n '__smscli_at ""' -a code -d 'Look up what vendor result and error codes mean.'
 complete -c smscli -n '__smscli_at ""' -a config -d 'Create, inspect and change profiles (vendor, host, credentials...).'
 complete -c smscli -n '__smscli_at ""' -a sim -d 'Run a local vendor simulator (for tests and CI; nothing is delivered).'
@@ -284,6 +301,26 @@ complete -c smscli -n '__smscli_at "result listen"' -l json -d 'Print JSON Lines
 complete -c smscli -n '__smscli_at "result listen"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "result listen"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "result listen"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "packet"' -a encode -d 'Build the wire bytes of OneShot frames from JSON.'
+complete -c smscli -n '__smscli_at "packet"' -a decode -d 'Show the OneShot frames in a stream dump, hex or base64 text, or a pcap/pcapng capture.'
+complete -c smscli -n '__smscli_at "packet"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "packet encode"' -s m -l method -x -d 'Method of the frame when JSON is a body.'
+complete -c smscli -n '__smscli_at "packet encode"' -s f -l format -x -a 'raw hex base64' -d 'raw wire bytes, hex like the document, or base64 (one line per frame).'
+complete -c smscli -n '__smscli_at "packet encode"' -l key -x -d 'AES key: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_key).'
+complete -c smscli -n '__smscli_at "packet encode"' -l iv -x -d 'AES IV: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_iv).'
+complete -c smscli -n '__smscli_at "packet encode"' -l encrypt -d 'Encrypt the body (as in an encrypted session).'
+complete -c smscli -n '__smscli_at "packet encode"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "packet encode"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "packet encode"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "packet decode"' -s f -l format -x -a 'auto raw hex base64 pcap' -d 'Input format; auto detects it.'
+complete -c smscli -n '__smscli_at "packet decode"' -l key -x -d 'AES key: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_key).'
+complete -c smscli -n '__smscli_at "packet decode"' -l iv -x -d 'AES IV: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_iv).'
+complete -c smscli -n '__smscli_at "packet decode"' -l show-secrets -d 'Show BindPwd and PrivateKey instead of ********.'
+complete -c smscli -n '__smscli_at "packet decode"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "packet decode"' -l port -x -d 'Captures: only TCP connections on this port (the server\'s); repeatable.'
+complete -c smscli -n '__smscli_at "packet decode"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "packet decode"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "packet decode"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "code"' -a lookup -d 'Show what a result or error code means.'
 complete -c smscli -n '__smscli_at "code"' -a search -d 'Find codes by meaning, in Korean or English.'
 complete -c smscli -n '__smscli_at "code"' -a list -d 'List every known code.'

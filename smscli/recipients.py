@@ -73,8 +73,11 @@ class CsvInput:
     ``encoding`` (``"utf-8"``/``"cp949"``, or None while everything read was ASCII).
     """
 
-    def __init__(self, stream: BinaryIO, name: str = "-", *, close: bool = False) -> None:
+    def __init__(
+        self, stream: BinaryIO, name: str = "-", *, close: bool = False, max_line: int = MAX_LINE
+    ) -> None:
         self.name = name
+        self._max_line = max_line
         self._stream = stream
         self._close = close
         self._buf = b""
@@ -86,7 +89,8 @@ class CsvInput:
         self._started = False
         try:
             self._first_chunk()
-            csv.field_size_limit(MAX_LINE)
+            if csv.field_size_limit() < MAX_LINE:  # process-wide; only ever raised
+                csv.field_size_limit(MAX_LINE)
             self._reader = csv.reader(self._decoded_lines())
             self._read_header()
         except BaseException:
@@ -148,10 +152,10 @@ class CsvInput:
             if nl >= 0:
                 line = self._buf[self._pos : nl + 1]
                 self._pos = nl + 1
-                yield line
+                yield line if len(line) <= self._max_line else _OVERLONG
                 continue
             rest = self._buf[self._pos :]
-            if len(rest) > MAX_LINE:
+            if len(rest) > self._max_line:
                 yield _OVERLONG
                 self._skip_rest_of_line()
                 continue
@@ -201,10 +205,14 @@ class CsvInput:
         for raw in self._physical_lines():
             line_no += 1
             if raw is _OVERLONG:
-                self._bad[line_no] = f"line is longer than {MAX_LINE // 1024} KiB"
+                self._bad[line_no] = f"line {line_no} is longer than {self._max_line} bytes"
                 yield "\n"
                 continue
             assert isinstance(raw, bytes)
+            if b"\x00" in raw:
+                self._bad[line_no] = f"line {line_no} contains a NUL byte (binary data?)"
+                yield raw.replace(b"\x00", b"").decode(self.encoding or "utf-8", errors="replace")
+                continue
             if raw.isascii():
                 yield raw.decode("ascii")
                 continue

@@ -11,6 +11,7 @@ MODULES = (
     "send",  # send + reserve
     "mms",
     "result",
+    "packet",
     "code",
     "config",
     "sim",

@@ -1,25 +1,25 @@
-"""Throughput: the simulator (its own process, as users run it) keeps up with more than
-5,000 MsgSendReq/s on loopback with ``--speed 0``.
+"""Throughput of `smscli sim oneshot` (its own process, as users run it): MsgSendReq
+answered per second on loopback with ``--speed 0`` (goal > 5,000/s).
 
-Two figures: wall clock (first byte sent → last MsgSendRes received) and the
-simulator's own CPU time per message (what it could do on an idle core; robust when
-the machine is busy, so that is what the suite asserts). ``SMSCLI_SIM_BENCH=1`` also
-asserts the wall-clock figure; run with ``-s`` to see both.
+    python bench/bench_sim_oneshot.py        # N=10000, SMSCLI_SIM_BENCH_N to change
+
+Two figures: wall clock (first byte sent → last MsgSendRes received, client included)
+and messages per CPU second of the simulator process (Linux /proc; what it could do
+on an idle core, so it holds when the machine is busy).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
 
-import pytest
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.sim_oneshot_raw import RawClient, msg_body
-from tests.test_sim_oneshot_cli import sim_process
-
-pytestmark = pytest.mark.timeout(60)
+from tests.sim_oneshot_raw import RawClient, msg_body  # noqa: E402
+from tests.test_sim_oneshot_cli import sim_process  # noqa: E402
 
 N = int(os.environ.get("SMSCLI_SIM_BENCH_N", "10000"))
 PREFIX = b"Content-Length:"
@@ -66,14 +66,15 @@ def measure(*args: str) -> tuple[float, float | None]:
     return N / elapsed, cpu_rate
 
 
-@pytest.mark.parametrize("mode", ["plain", "encrypt"])
-def test_keeps_up_with_more_than_5000_messages_per_second(mode):
-    wall, cpu = measure(*(["--encrypt"] if mode == "encrypt" else []))
-    cpu_text = f"{cpu:,.0f}/s per CPU second" if cpu else "CPU time not available"
-    print(
-        f"\nOneShot simulator, {mode}: {N} MsgSendReq answered at {wall:,.0f}/s wall clock, {cpu_text}"
-    )
-    if cpu is not None:
-        assert cpu > 5000
-    if os.environ.get("SMSCLI_SIM_BENCH") == "1" or cpu is None:
-        assert wall > 5000
+def main() -> None:
+    for mode in ("plain", "encrypt"):
+        wall, cpu = measure(*(["--encrypt"] if mode == "encrypt" else []))
+        cpu_text = f", {cpu:,.0f}/s per CPU second" if cpu else ""
+        print(
+            f"OneShot simulator, {mode}: {N} MsgSendReq answered at {wall:,.0f}/s wall clock"
+            f"{cpu_text} (goal > 5,000/s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
