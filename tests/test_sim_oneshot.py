@@ -609,6 +609,48 @@ def test_record_file_has_one_line_per_accepted_message(make_sim, tmp_path: Path)
     assert sum(x["event"] == "report_acked" for x in lines) == 2
 
 
+def test_state_file_keeps_ids_and_unacknowledged_reports_across_restarts(make_sim, tmp_path):
+    state = tmp_path / "state.json"
+    sim = make_sim(state_file=state, report_delay=0.05)
+    with client(sim) as c:
+        c.bind()
+        c.send_msg("1")
+        c.send_msg("2")
+        c.send_msg("3")
+        c.collect("MsgSendRes", 3)
+        reports = c.collect("ReportReq", 3)
+        c.ack(reports[0])
+        assert sim.wait_until(lambda: len(sim.pending_reports) == 2)
+    sim.close()
+    again = make_sim(state_file=state)
+    with client(again) as c:
+        c.bind()
+        pushed = c.collect("ReportReq", 2)
+        assert sorted(r["UserMsgId"] for r in pushed) == ["2", "3"]
+        assert {r["ServerMsgId"] for r in pushed} == {r["ServerMsgId"] for r in reports[1:]}
+        c.send_msg("1")
+        c.send_msg("4")
+        results = c.collect("MsgSendRes", 2)
+        assert [r["Result"] for r in results] == [320, 0]
+        for r in [*pushed, *c.collect("ReportReq", 1)]:  # with the report for "4"
+            c.ack(r)
+        assert again.wait_until(lambda: not again.pending_reports)
+    assert int(again.accepted[0].server_msg_id) > max(int(r["ServerMsgId"]) for r in reports)
+    again.close()
+    data = json.loads(state.read_text())
+    assert data["reports"] == [] and ["4", "", "01012345678"] in data["accepted"]
+
+
+def test_unreadable_state_file_is_replaced(make_sim, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("{not json")
+    lines: list[str] = []
+    sim = make_sim(state_file=state, log=lines.append)
+    sim.close()
+    assert any("unreadable" in line for line in lines)
+    assert json.loads(state.read_text())["version"] == 1
+
+
 @pytest.mark.parametrize(
     ("overrides", "text"),
     [
