@@ -98,6 +98,7 @@ def test_max_connections_refuses_a_second_bind_with_2(make_sim):
     sim = make_sim(max_connections=1)
     with client(sim) as a, client(sim) as b:
         assert a.bind()["Result"] == 0
+        assert a.bind()["Result"] == 0  # binding again on the same connection is no second one
         assert b.bind()["Result"] == 2
         assert b.closed_within(2)
 

@@ -224,9 +224,8 @@ class OneShotSimulator:
         self._base_cipher = BodyCipher(parse_key_material(cfg.key), self._iv)
         self._lock = threading.Lock()
         self._accepted: dict[tuple[str, str, str], AcceptedMessage] = {}
-        self._earlier_keys: dict[
-            tuple[str, ...], None
-        ] = {}  # accepted by earlier runs (state_file)
+        # (UserMsgId, UserMsgSubId, PhoneNo) accepted by earlier runs (state_file)
+        self._earlier_keys: dict[tuple[str, ...], None] = {}
         self._reports: dict[str, _Report] = {}  # ServerMsgId → report not yet acknowledged
         self._files: dict[str, bytes] = {}
         self._acks: list[tuple[str, dict[str, Any]]] = []
@@ -261,7 +260,8 @@ class OneShotSimulator:
             lambda: _Session(self), cfg.host, cfg.port, reuse_address=True
         )
         if cfg.record is not None:
-            self._record = open(cfg.record, "a", encoding="utf-8")  # noqa: SIM115
+            # A large buffer flushed after each batch: readers never see half a line.
+            self._record = open(cfg.record, "a", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
         sock = self._server.sockets[0]
         self.address = sock.getsockname()[:2]
         self._running = True
@@ -583,11 +583,17 @@ class OneShotSimulator:
             code = LOGIN_BAD_PASSWORD
         elif body.get("Version") not in (1, "1"):
             code = LOGIN_BAD_VERSION
-        elif cfg.max_connections and self.bound_connections >= cfg.max_connections:
+        elif cfg.max_connections and self._bound_elsewhere(session) >= cfg.max_connections:
             code = LOGIN_DUPLICATE
         else:
             code = OK
         self._finish_bind(session, bind_id, code)
+
+    def _bound_elsewhere(self, session: _Session) -> int:
+        with self._lock:
+            return sum(
+                1 for s in self._sessions.values() if s.bound and not s.closed and s is not session
+            )
 
     def _finish_bind(self, session: _Session, bind_id: str, code: int) -> None:
         cfg = self.config

@@ -96,6 +96,8 @@ class SandboxVendor(Vendor):
                     "aes_iv": SANDBOX_IV,
                     "encrypt": False,
                 }
+                if self.profile.get("poll_silence") is None:
+                    overlay["poll_silence"] = 1.0  # the simulator pushes everything at once
                 self._client = OneShotVendor(_OverlayProfile(self.profile, overlay), self.events)  # type: ignore[arg-type]
             return self._client
 
