@@ -634,3 +634,66 @@ def test_confirm_acknowledges_only_the_listed_reports(make_sim, data_dir) -> Non
     server_id = next(r.extra["server_msg_id"] for r in polled if r.message_id == "m1")
     vendor.confirm([server_id, "m2"])  # a server id, or our message id
     assert sorted(r["UserMsgId"] for r in sim.pending_reports) == ["m0"]
+
+
+def test_with_the_real_profile_and_journal(make_sim, isolated_env, monkeypatch) -> None:
+    """The vendor as the CLI runs it: a config-file profile (password from the
+    environment) and the SQLite journal storing reports, opt-outs and number changes."""
+    from smscli.config import load_profile
+    from smscli.journal import Journal
+
+    sim = make_sim(
+        spam=(("01011112222", "0800000000"),), change_phone=(("0111234564", "01012345678"),)
+    )
+    host, port = sim.address
+    config = isolated_env / "config.toml"
+    config.write_text(
+        f'default_profile = "prod"\n[profiles.prod]\nvendor = "oneshot"\nhost = "{host}"\nport = {port}\n'
+        'bind_id = "test001"\npassword_env = "ONESHOT_PW"\naes_key = "0123456789abcdef"\n'
+        'aes_iv = "hex:66656463626139383736353433323130"\nsender = "15666639"\nresponse_timeout = 3\n',
+        encoding="utf-8",
+    )
+    config.chmod(0o600)
+    monkeypatch.setenv("ONESHOT_PW", PASSWORD)
+    profile = load_profile()
+    journal = Journal.open(profile.data_dir)
+    try:
+        messages = [sms(i, to=f"0107777000{i}") for i in range(3)]
+        journal.claim(messages, "oneshot", profile.name)
+        results: list[SendResult] = []
+        OneShotVendor(profile, journal).send(
+            messages, results.append, on_reports=journal.add_reports, wait=3
+        )
+        journal.record(results)
+        assert {r.status for r in results} == {"accepted"}
+        assert {journal.get(m.id)["status"] for m in messages} == {"delivered"}
+        assert journal.is_suppressed("01011112222")
+        assert journal.phone_change("0111234564") == "01012345678"
+    finally:
+        journal.close()
+
+
+def test_lms_goes_as_type_6_with_subject_and_the_session_ends_with_unbind(
+    make_sim, data_dir
+) -> None:
+    lines: list[str] = []
+    sim = make_sim(log=lines.append)
+    vendor, _ = vendor_for(sim, data_dir)
+    message = Message(
+        id="l1", to="01012345678", text="긴 글 " * 50, sender="", type="lms", subject="공지"
+    )
+    (result,) = send(vendor, [message])
+    assert result.status == "accepted" and result.type == "lms"
+    body = sim.accepted[0].body
+    assert body["MsgType"] == 6 and body["Subject"] == "공지" and body["FileCount"] == 0
+    assert sim.wait_until(lambda: any("UnBindReq" in line for line in lines))
+
+
+def test_connect_timeout_is_unreachable(make_sim, data_dir) -> None:
+    sim = make_sim()
+    vendor, _ = vendor_for(sim, data_dir, connect_timeout=0)
+    with pytest.raises(
+        UnreachableError, match=r"no answer from 127\.0\.0\.1:\d+ within 0 s"
+    ) as info:
+        send(vendor, [sms(1)])
+    assert info.value.exit_status == 4
