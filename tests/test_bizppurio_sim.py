@@ -107,7 +107,7 @@ def test_message_validation(sim, changes, needle):
     with httpx.Client(base_url=sim.base_url) as client:
         answer = client.post("/v3/message", json=sms(**changes), headers=token_of(client))
     data = answer.json()
-    assert answer.status_code in (400, 401) and data["code"] in (2000, 3001)
+    assert answer.status_code in (400, 401) and data["code"] in (2000, 3004)
     assert needle in data["description"]
     assert sim.accepted() == {}
 

@@ -11,7 +11,8 @@ answer thousands of requests per second on loopback. It serves:
 - ``POST /v1/result/request`` / ``/v1/result/confirm`` (polling), or pushes reports to a URL
 
 Codes it answers: 1000 success; 2000 invalid message (the description says what);
-3001 authentication failed; 3002 invalid or missing token; 3005 expired token;
+3001 authentication failed (token request); 3002 invalid or missing token; 3004 account
+not valid (not the token's); 3005 expired token;
 5002 too many requests (HTTP 429 + ``RateLimit-Reset``); 5003 temporary server error.
 
 Run it in-process with :meth:`BizppurioSim.start` (ephemeral port, background thread) and
@@ -46,6 +47,7 @@ RESERVATION_WINDOW = 30 * 86400
 OK = 1000
 INVALID_MESSAGE = 2000
 AUTH_FAILED = 3001
+INVALID_ACCOUNT = 3004
 INVALID_TOKEN = 3002
 EXPIRED_TOKEN = 3005
 TOO_MANY_REQUESTS = 5002
@@ -249,7 +251,7 @@ class BizppurioApi:
         account = self._bearer(req)
         body = _json_object(req.body)
         if body.get("account") != account:
-            raise _ApiError(AUTH_FAILED, "account does not match the token")
+            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
         kind = body.get("type")
         if kind not in ("sms", "lms", "mms"):
             raise _ApiError(INVALID_MESSAGE, "type must be sms, lms or mms")
@@ -326,7 +328,7 @@ class BizppurioApi:
     def file(self, req: _Request) -> _Answer:
         fields = _multipart(req.headers.get("content-type", ""), req.body)
         if fields.get("account", (None, b""))[1].decode("utf-8", "replace") != self.config.account:
-            raise _ApiError(AUTH_FAILED, "unknown account", 401)
+            raise _ApiError(INVALID_ACCOUNT, "unknown account", 401)
         name, data = fields.get("file", (None, b""))
         if name is None or not data:
             raise _ApiError(INVALID_MESSAGE, "file is required")
@@ -374,7 +376,7 @@ class BizppurioApi:
         account = self._bearer(req)
         body = _json_object(req.body)
         if body.get("account") != account:
-            raise _ApiError(AUTH_FAILED, "account does not match the token")
+            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
         now = time.time()
         page: list[dict[str, str]] = []
         with self.lock:
@@ -390,7 +392,7 @@ class BizppurioApi:
         account = self._bearer(req)
         body = _json_object(req.body)
         if body.get("account") != account:
-            raise _ApiError(AUTH_FAILED, "account does not match the token")
+            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
         items = body.get("msgid")
         if not isinstance(items, list) or len(items) > REPORT_PAGE:
             raise _ApiError(INVALID_MESSAGE, "msgid must be a list of at most 1000")

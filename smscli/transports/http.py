@@ -423,7 +423,11 @@ def code_meaning(vendor: str, code: str, fallback: str = "") -> str:
 def rejected_result(
     *, to: str, message_id: str, vendor: str, type: str, code: str, description: str = ""
 ) -> SendResult:
-    """A ``rejected`` result carrying the code and its meaning (or the server's description)."""
+    """A ``rejected`` result carrying the code, its meaning from the code tables and the
+    server's own description when it adds something (``메시지가 유효하지 않음 (refkey too long)``)."""
+    meaning = code_meaning(vendor, str(code), description)
+    if description and description != meaning:
+        meaning = f"{meaning} ({description})"
     return SendResult(
         to=to,
         status=REJECTED,
@@ -431,5 +435,5 @@ def rejected_result(
         vendor=vendor,
         type=type,
         code=str(code),
-        detail=code_meaning(vendor, str(code), description),
+        detail=meaning,
     )

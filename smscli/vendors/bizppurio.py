@@ -438,6 +438,10 @@ class _Session:
         async with self.lock:
             if self.current and self.current != stale and time.time() < self.use_until:
                 return self.current
+            forget = getattr(self.vendor.events, "token_delete", None)
+            if forget:
+                forget(self.vendor.token_key)
+            self.current = None
             return await self._fetch()
 
     def _cached(self) -> tuple[str, float] | None:
