@@ -274,3 +274,17 @@ def test_rejected_result_carries_code_and_a_meaning():
     assert result.status == "rejected" and result.code == "2000"
     assert result.detail  # the code table's meaning, or the server's description
     assert code_meaning("bizppurio", "no-such-code", "server says so") == "server says so"
+
+
+@pytest.mark.timeout(10)
+def test_async_refused_and_unknown_host_name_the_os_reason():
+    port = free_port()
+
+    async def attempt(url: str) -> None:
+        async with AsyncHttpClient(HttpSettings(base_url=url, connect_timeout=2), FAST) as client:
+            await client.request("GET", "/")
+
+    with pytest.raises(UnreachableError, match=f"cannot reach 127.0.0.1:{port}: connection refused after 3"):
+        asyncio.run(attempt(f"http://127.0.0.1:{port}"))
+    with pytest.raises(UnreachableError, match="cannot reach nonexistent.invalid: host name not found"):
+        asyncio.run(attempt("http://nonexistent.invalid"))

@@ -195,17 +195,23 @@ def _not_sent_errors() -> tuple[type[BaseException], ...]:
     return (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes / contexts, outermost first."""
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and all(cur is not s for s in seen):
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return seen
+
+
 def _cert_failure(exc: BaseException) -> bool:
     import ssl
 
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, ssl.SSLCertVerificationError):
-            return True
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+    chain = _chain(exc)
+    return any(isinstance(e, ssl.SSLCertVerificationError) for e in chain) or any(
+        "CERTIFICATE_VERIFY_FAILED" in str(e) for e in chain
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -219,6 +225,15 @@ def _reason(exc: BaseException) -> str:
         return "timed out"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "connection closed by the server"
+    import socket
+
+    for cause in _chain(exc):  # the OS error underneath says more than "all attempts failed"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror[0].lower() + cause.strerror[1:]
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     lowered = text.lower()
     if "refused" in lowered:

@@ -216,7 +216,7 @@ class BizppurioVendor(Vendor):
 
     async def _send_one(self, session: _Session, message: Message,
                         uploads: dict[tuple[str, ...], asyncio.Future[tuple[str, ...]]]) -> SendResult:
-        from smscli.transports.http import AnswerLost, rejected_result
+        from smscli.transports.http import AnswerLost, code_meaning, rejected_result
 
         def result(status: str, code: str = "", detail: str = "") -> SendResult:
             return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
@@ -241,7 +241,7 @@ class BizppurioVendor(Vendor):
         code = _code(data)
         if code == SUCCESS:
             status = SCHEDULED if "sendtime" in body else ACCEPTED
-            return result(status, code, str(data.get("description") or "success"))
+            return result(status, code, code_meaning(NAME, code, str(data.get("description") or "success")))
         if not code and response.status_code >= 500:
             return result(UNKNOWN, detail=f"HTTP {response.status_code} without a result code; it may have been sent")
         if not code:
