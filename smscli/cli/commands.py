@@ -10,3 +10,6 @@ def register(app: typer.Typer) -> None:
         return
     app._smscli_registered = True  # type: ignore[attr-defined]
     # Each module exposes ``register(app)``; order is the order in --help.
+    from smscli.cli import sim
+
+    sim.register(app)
