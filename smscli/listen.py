@@ -57,14 +57,10 @@ class BadPush(ValueError):
 
 
 def describe_code(vendor: str, code: str) -> str:
-    """The meaning of a vendor result code, from ``smscli.codes`` when present, else the code."""
-    try:
-        from smscli.codes import describe  # type: ignore[attr-defined]
+    """The meaning of a vendor result code (``smscli.codes`` when present), else the code."""
+    from smscli.transports.http import code_meaning
 
-        text = describe(vendor, code)
-    except Exception:  # the code tables are optional here: fall back to the bare code
-        text = ""
-    return str(text) if text else code
+    return code_meaning(vendor, code, code)
 
 
 def normalize_phone(number: str) -> str:
@@ -365,9 +361,12 @@ class ResultListener:
             else:
                 done.set_result(None)
 
+    def _serve(self) -> None:
+        self.httpd.serve_forever(poll_interval=0.05)
+
     def start(self) -> ResultListener:
         """Serve and dispatch on background threads."""
-        for target in (self.httpd.serve_forever, self._dispatch):
+        for target in (self._serve, self._dispatch):
             thread = threading.Thread(target=target, name="smscli-listen", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -375,7 +374,7 @@ class ResultListener:
 
     def serve_forever(self) -> None:
         """Serve until :meth:`stop` (or Ctrl-C); ``on_reports`` runs on this thread."""
-        thread = threading.Thread(target=self.httpd.serve_forever, name="smscli-listen", daemon=True)
+        thread = threading.Thread(target=self._serve, name="smscli-listen", daemon=True)
         thread.start()
         self._threads.append(thread)
         try:

@@ -56,9 +56,12 @@ class SendResult:
     type: str
     code: str = ""
     detail: str = ""
+    server_id: str = field(default="", compare=False)  # the vendor's key (journal only, not in JSON)
 
     def to_json(self) -> dict[str, str]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("server_id")
+        return data
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Annotated
@@ -55,10 +56,8 @@ def netshot(
                          hint="choose another --port") from None
     main_log(f"listening on {sim.url} (user {user!r})"
              + (f", results to {callback}" if callback else ", no --callback: results are not pushed"))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sim.serve_forever()
-    except KeyboardInterrupt:
-        pass
     counts = sim.counts
     main_log(f"stopped: {counts['requests']} requests, {counts['accepted_pairs']} recipients accepted, "
              f"{counts['callbacks_sent']} results pushed")

@@ -154,7 +154,7 @@ class NetshotSim:
         return f"http://{host}:{port}{SEND_PATH}"
 
     def start(self) -> NetshotSim:
-        threads = [threading.Thread(target=self.httpd.serve_forever, name="netshot-sim", daemon=True)]
+        threads = [threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="netshot-sim", daemon=True)]
         if self.callback:
             threads += [threading.Thread(target=self._callback_worker, name="netshot-cb", daemon=True)
                         for _ in range(max(1, self._workers))]
