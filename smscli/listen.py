@@ -289,9 +289,20 @@ def _path(target: str) -> str:
     return urlsplit(target).path or "/"
 
 
-class _Server(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that logs a dropped client in one line instead of a traceback."""
+
     daemon_threads = True
     allow_reuse_address = True
+    log_line: Callable[[str], None] = staticmethod(lambda line: None)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, TimeoutError)):
+            self.log_line(f"{client_address[0]}: request failed: {type(exc).__name__}: {exc}")
+
+
+class _Server(QuietServer):
     owner: ResultListener
 
 
@@ -320,6 +331,7 @@ class ResultListener:
         self._threads: list[threading.Thread] = []
         self.httpd = _Server((host, port), _Handler)
         self.httpd.owner = self
+        self.httpd.log_line = self.log
 
     @property
     def address(self) -> tuple[str, int]:

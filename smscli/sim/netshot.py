@@ -34,12 +34,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
-from smscli.listen import BadPush, read_body, send_text
+from smscli.listen import BadPush, QuietServer, read_body, send_text
 
 KST = timezone(timedelta(hours=9), "KST")
 SEND_PATH = "/corp/send_message.php"
@@ -140,6 +140,7 @@ class NetshotSim:
         self._workers = callback_workers
         self.httpd = _Server((host, port), _Handler)
         self.httpd.sim = self
+        self.httpd.log_line = self.log
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -498,9 +499,7 @@ def parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], tup
     return form, file
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(QuietServer):
     request_queue_size = 128
     sim: NetshotSim
 
