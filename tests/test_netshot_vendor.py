@@ -139,7 +139,6 @@ def test_reservation_inside_the_window_is_scheduled(sim):
 
 
 def test_reservation_in_utc_is_sent_in_korea_time(sim):
-
     at = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # 09:00 KST
     send(vendor_for(sim), msgs(1, send_at=at))
     assert (sim.requests[0]["rday"], sim.requests[0]["rhour"]) == ("22", "09")
