@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from smscli import __version__
+from smscli.cli.common import ConfigOpt, ProfileOpt, set_global_options
 from smscli.errors import ExitStatus, SmscliError
 
 app = typer.Typer(
@@ -40,6 +41,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
     version: Annotated[
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
@@ -47,6 +50,7 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug or os.environ.get("SMSCLI_DEBUG", "") not in ("", "0")
+    set_global_options(profile, config)
 
 
 def _register() -> None:
