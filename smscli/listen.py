@@ -12,8 +12,12 @@ Two vendors push results to a URL registered with them, on whatever path that UR
 Each request becomes a list of :class:`smscli.models.Report`; ``on_reports`` stores them
 and only then the listener answers 200 (so a vendor retries what was not stored). A push
 it cannot read gets 400 with a short reason and one log line; the server keeps serving.
-Reports whose message id cannot be resolved are still handed to ``on_reports`` (with
-``extra["resolved"] == "no"``): the store decides what to do with them.
+Matching a report to a message: ``resolve(vendor, key, phone)`` (optional) returns a
+message id; without one the report's ``message_id`` is "" and ``extra["server_id"]`` is
+the vendor's key, which the journal matches (``Journal.add_reports``): Bizppurio's
+``CMSGID`` (the send answer's ``messagekey``), BizNetShot's ``corpfrcode:number`` (what
+the netshot vendor records as each message's server id; one corpfrcode covers up to 1500
+numbers). Reports that match nothing are still handed to ``on_reports``: the store decides.
 
 ``on_reports`` is always called from one thread at a time: the thread that runs
 :func:`serve` (or, with :meth:`ResultListener.start`, the listener's dispatcher thread),
@@ -64,11 +68,10 @@ def describe_code(vendor: str, code: str) -> str:
 
 
 def normalize_phone(number: str) -> str:
-    """Digits only; ``+82 10-...`` becomes ``010...``."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    if digits.startswith("82") and len(digits) in (11, 12) and number.lstrip().startswith("+"):
-        digits = "0" + digits[2:]
-    return digits
+    """``011-1234-5678`` / ``+82 10 ...`` → digits (``smscli.phone.normalize``)."""
+    from smscli.phone import normalize
+
+    return normalize(number)
 
 
 def parse_request(
@@ -117,11 +120,11 @@ def netshot_report(params: Mapping[str, str], resolve: Resolve | None = None) ->
     message_id = resolve("netshot", corpfrcode, phone) if resolve else None
     extra = {k: params[k] for k in ("corpfrcode", "sdate", "stime", "edate", "etime", "page", "price")
              if k in params}
-    extra["resolved"] = "yes" if message_id else "no"
+    extra["server_id"] = f"{corpfrcode}:{phone}"
     when = _kst_iso(params.get("edate", ""), params.get("etime", "")) or _kst_iso(
         params.get("sdate", ""), params.get("stime", ""))
     return Report(
-        message_id=message_id or corpfrcode,
+        message_id=message_id or "",
         to=phone,
         status=DELIVERED if code in NETSHOT_DELIVERED else FAILED,
         code=code,
@@ -152,10 +155,9 @@ def bizppurio_report(item: Any, resolve: Resolve | None = None, *, index: int | 
             if value and (message_id := resolve("bizppurio", value, phone)):
                 break
     extra = {k.lower(): v for k, v in fields.items() if k not in ("RESULT", "PHONE") and v}
-    extra["resolved"] = "yes" if message_id else "no"
-    fallback = fields.get("REFKEY", "").strip() or fields.get("CMSGID", "").strip() or fields["MSGID"]
+    extra["server_id"] = fields.get("CMSGID", "").strip() or fields.get("MSGID", "").strip()
     return Report(
-        message_id=message_id or fallback,
+        message_id=message_id or "",
         to=phone,
         status=DELIVERED if code in BIZPPURIO_DELIVERED else FAILED,
         code=code,

@@ -63,7 +63,7 @@ def test_bizppurio_push_becomes_a_delivered_report(listener, store):
         "detail": report.detail, "vendor": "bizppurio", "delivered_at": "2020-10-27T13:43:57+09:00",
     }
     assert report.detail  # the code's meaning, or the code itself without the code tables
-    assert report.extra["msgid"] == PUSH["MSGID"] and report.extra["resolved"] == "yes"
+    assert report.extra["msgid"] == PUSH["MSGID"] and report.extra["server_id"] == PUSH["CMSGID"]
     assert listener.lines[-1].endswith("-> 200 bizppurio 1 report(s)")
 
 
@@ -74,8 +74,8 @@ def test_bizppurio_list_and_failures_and_unknown_ids(listener, store):
     first, second = store.reports
     assert (first.status, first.code, first.message_id) == ("delivered", "6600", "msg-1")
     assert (second.status, second.code, second.to) == ("failed", "4401", "01099990000")
-    assert second.message_id == "smstest00001"  # unresolved: the refkey, flagged
-    assert second.extra["resolved"] == "no" and second.delivered_at == ""
+    assert second.message_id == ""  # unresolved: the journal matches extra["server_id"]
+    assert second.extra["server_id"] == "other" and second.delivered_at == ""
 
 
 def test_lower_case_keys_of_the_polling_format_are_read_too(listener, store):
@@ -99,8 +99,8 @@ def test_netshot_failure_code_and_euc_kr_query(listener, store):
     query = "resultCode=104&corpfrcode=abc&sendNumber=01055556666&etc=%C7%D1"  # 한 in EUC-KR
     assert HTTP.get(listener.url + "?" + query).status_code == 200
     (report,) = store.reports
-    assert (report.status, report.code, report.message_id) == ("failed", "104", "abc")
-    assert report.extra["resolved"] == "no"
+    assert (report.status, report.code, report.message_id) == ("failed", "104", "")
+    assert report.extra["server_id"] == "abc:01055556666"
 
 
 @pytest.mark.parametrize(("method", "kwargs", "reason"), [
@@ -179,4 +179,5 @@ def test_serve_on_a_busy_port_is_a_usage_error(store):
 def test_parse_request_is_usable_without_a_server():
     (report,) = parse_request("POST", "/x", "application/x-www-form-urlencoded",
                               b"resultCode=1&corpfrcode=k&sendNumber=01012345678")
-    assert (report.vendor, report.status, report.message_id) == ("netshot", "delivered", "k")
+    assert (report.vendor, report.status, report.message_id) == ("netshot", "delivered", "")
+    assert report.extra["server_id"] == "k:01012345678"

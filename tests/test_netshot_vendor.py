@@ -86,7 +86,8 @@ def test_same_text_goes_in_one_request_and_results_carry_the_corpfrcode(sim):
     assert request["contents"] == "안녕하세요" and request["fromNumber"] == "0212341234"
     assert request["toNumber"] == "01000000000,01000000001,01000000002"
     code = corpfrcode_for(["m0", "m1", "m2"])
-    assert request["m_corpfrcode"] == code and {r.server_id for r in results} == {code}
+    assert request["m_corpfrcode"] == code
+    assert [r.server_id for r in results] == [f"{code}:0100000000{i}" for i in range(3)]
     assert "server_id" not in results[0].to_json()
 
 
@@ -106,7 +107,7 @@ def test_more_than_1500_recipients_are_split(sim):
     sizes = sorted(len(r["toNumber"].split(",")) for r in sim.requests)
     assert sizes == [1, MAX_RECIPIENTS, MAX_RECIPIENTS]
     assert sim.counts["accepted_pairs"] == 3001
-    assert len({r.server_id for r in results}) == 3
+    assert len({r.server_id.split(":")[0] for r in results}) == 3
 
 
 def test_resending_the_same_ids_is_reported_duplicate_not_sent_again(sim):
@@ -236,7 +237,7 @@ def test_text_cp949_cannot_carry_is_invalid_and_not_sent(sim):
     results = send(vendor_for(sim), batch)
     by_id = {r.message_id: r for r in results}
     assert by_id["m0"].status == "invalid" and "'😀'" in by_id["m0"].detail
-    assert by_id["bad"].status == "invalid" and "not a phone number" in by_id["bad"].detail
+    assert by_id["bad"].status == "invalid" and by_id["bad"].detail == "invalid number '12ab': letters in number"
     assert by_id["k0"].status == "accepted"
     assert sim.counts["requests"] == 1
 
@@ -265,30 +266,52 @@ def test_upload_poll_and_wait_explain_what_to_do_instead(sim):
     assert (vendor.can_schedule, vendor.can_upload, vendor.limits.sms_bytes) == (True, False, 80)
 
 
-def test_callbacks_from_the_sim_reach_the_listener_matched_to_message_ids():
-    sent: dict[tuple[str, str], str] = {}
-    reports: list = []
+def test_callbacks_from_the_sim_reach_the_listener_and_the_journal(tmp_path):
+    from smscli.journal import Journal
 
-    def resolve(vendor, key, phone):
-        return sent.get((key, phone))
+    journal = Journal.open(tmp_path / "data")
+    batch = msgs(30) + msgs(5, "다른 문자", prefix="o", start=100)
+    assert journal.claim(batch, "netshot", "net") == [None] * 35
 
-    with ResultListener(reports.extend, resolve=resolve, port=0) as listener, NetshotSim(
+    def record(result: SendResult) -> None:  # what the send pipeline does with each result
+        journal.record([result], {result.message_id: result.server_id})
+
+    stored: list = []
+
+    def store(reports: list) -> None:  # what `result listen` does
+        stored.extend(journal.add_reports(reports))
+
+    with ResultListener(store, port=0) as listener, NetshotSim(
         accounts={"member": "s3cret"}, callback=listener.url + "netshot/result", report_delay=0.02,
         fail_rate=0.3, seed=5,
     ) as sim:
-        results: list[SendResult] = []
-
-        def record(result: SendResult) -> None:  # what the journal does with server_id
-            sent[(result.server_id, result.to)] = result.message_id
-            results.append(result)
-
-        vendor = vendor_for(sim)
-        vendor.send(iter(msgs(30) + msgs(5, "다른 문자", prefix="o", start=100)), record)
+        vendor_for(sim).send(iter(batch), record)
         assert sim.wait_callbacks(35, timeout=10)
-    assert sorted(r.message_id for r in reports) == sorted(r.message_id for r in results)
-    assert {r.extra["resolved"] for r in reports} == {"yes"}
-    assert {r.status for r in reports} == {"delivered", "failed"}
-    assert all(r.vendor == "netshot" and r.delivered_at.endswith("+09:00") for r in reports)
+    rows = {r["id"]: r for r in journal.list_messages(vendor="netshot")}
+    assert {r.message_id for r in stored} == set(rows) == {m.id for m in batch}
+    assert {r.status for r in stored} == {"delivered", "failed"}
+    for report in stored:  # each callback landed on its own message, not on its request's first
+        assert rows[report.message_id]["status"] == report.status
+        assert rows[report.message_id]["to"] == report.to
+    journal.close()
+
+
+def test_a_resolve_hook_matches_callbacks_without_a_journal():
+    sent: dict[tuple[str, str], str] = {}
+    reports: list = []
+
+    def record(result: SendResult) -> None:
+        sent[(result.server_id.split(":")[0], result.to)] = result.message_id
+
+    with ResultListener(reports.extend, resolve=lambda v, key, phone: sent.get((key, phone)),
+                        port=0) as listener, NetshotSim(
+        accounts={"member": "s3cret"}, callback=listener.url, report_delay=0.01,
+    ) as sim:
+        vendor_for(sim).send(iter(msgs(5)), record)
+        assert sim.wait_callbacks(5, timeout=10)
+    assert sorted(r.message_id for r in reports) == [f"m{i}" for i in range(5)]
+    assert {(r.status, r.code, r.vendor) for r in reports} == {("delivered", "1", "netshot")}
+    assert all(r.delivered_at.endswith("+09:00") for r in reports)
 
 
 def test_many_distinct_texts_are_sent_concurrently():

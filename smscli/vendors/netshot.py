@@ -13,15 +13,14 @@ message ids: the first 20 characters of the lower-case Base32 SHA-256 of the ids
 and joined with U+001F (:func:`corpfrcode_for`). Re-sending the same ids after a crash or
 a lost answer therefore reuses the corpfrcode; the server answers 314 if it had accepted
 them, and those messages are reported ``duplicate``. Each result carries the corpfrcode
-as ``server_id`` so the journal can match the server's GET callbacks (corpfrcode + number)
-to message ids later.
+as ``server_id`` ``"<corpfrcode>:<number>"`` (one corpfrcode covers up to 1500 numbers), so
+the journal matches the server's GET callbacks (corpfrcode + sendNumber) to message ids.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -65,6 +64,11 @@ def corpfrcode_for(message_ids: Iterable[str]) -> str:
     """The request's ``m_corpfrcode``: a stable 20-character name for this set of ids."""
     digest = hashlib.sha256("\x1f".join(sorted(message_ids)).encode("utf-8")).digest()
     return base64.b32encode(digest).decode("ascii").lower()[:CORPFRCODE_LEN]
+
+
+def server_id(corpfrcode: str, number: str) -> str:
+    """A message's server id: its request's corpfrcode and its number (digits)."""
+    return f"{corpfrcode}:{number}"
 
 
 def parse_answer(body: bytes) -> dict[str, str]:
@@ -249,10 +253,12 @@ class NetshotVendor(Vendor):
     def _prepare(self, message: Message, on_result: OnResult) -> tuple[tuple[Any, ...], str] | None:
         """Check one message; report it ``invalid`` (None) or return its batch key and number."""
         kind = self._type(message)
-        problem = None
-        number = re.sub(r"[\s-]", "", message.to)
-        if not number.isdigit() or not 8 <= len(number) <= 12:
-            problem = f"not a phone number: {message.to!r}"
+        from smscli.phone import normalize, recipient_problem
+
+        number = normalize(message.to)
+        problem = recipient_problem(number)
+        if problem:
+            problem = f"invalid number {message.to!r}: {problem}"
         elif not message.text.strip():
             problem = "the message is empty"
         else:
@@ -265,7 +271,7 @@ class NetshotVendor(Vendor):
             on_result(SendResult(to=message.to, status=INVALID, message_id=message.id, vendor=self.name,
                                  type=kind, code="", detail=problem))
             return None
-        sender = re.sub(r"[\s-]", "", message.sender or str(self.profile.get("sender") or ""))
+        sender = normalize(message.sender or str(self.profile.get("sender") or ""))
         if not sender:
             raise UsageError("no sender number", hint="pass --from or set `sender` in the profile")
         if len(message.images) > 1:
@@ -353,8 +359,10 @@ class NetshotVendor(Vendor):
         return response.status_code, response.content
 
     def _form(self, user: str, password: str, batch: _Batch) -> list[tuple[str, str]]:
+        from smscli.phone import normalize
+
         first = batch.first
-        sender = re.sub(r"[\s-]", "", first.sender or str(self.profile.get("sender") or ""))
+        sender = normalize(first.sender or str(self.profile.get("sender") or ""))
         form = [
             ("m_id", user),
             ("m_pw", password),
@@ -408,18 +416,15 @@ class NetshotVendor(Vendor):
 
     def _report(self, batch: _Batch, status: str, code: str, detail: str, corpfrcode: str,
                 on_result: OnResult) -> None:
-        for message in batch.messages:
-            on_result(_result(message, status, self._type(message), code, detail, corpfrcode))
+        for message, number in zip(batch.messages, batch.numbers, strict=True):
+            on_result(SendResult(to=message.to, status=status, message_id=message.id, vendor=self.name,
+                                 type=self._type(message), code=code, detail=detail,
+                                 server_id=server_id(corpfrcode, number)))
 
 
 def _first_done(in_flight: dict[Future[Any], Any]) -> set[Future[Any]]:
     done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
     return done
-
-
-def _result(message: Message, status: str, kind: str, code: str, detail: str, corpfrcode: str) -> SendResult:
-    return SendResult(to=message.to, status=status, message_id=message.id, vendor="netshot", type=kind,
-                      code=code, detail=detail, server_id=corpfrcode)
 
 
 def _meaning(code: str) -> str:
