@@ -124,7 +124,7 @@ def test_long_text_is_reported_lms_and_mms_goes_as_multipart(sim, tmp_path):
     image = tmp_path / "사진.jpg"
     image.write_bytes(JPEG)
     results = send(vendor_for(sim), msgs(1, "가" * 41) + msgs(2, "그림", prefix="i", images=(str(image),)))
-    assert [r.type for r in results] == ["lms", "mms", "mms"]
+    assert {r.message_id: r.type for r in results} == {"m0": "lms", "i0": "mms", "i1": "mms"}
     assert {r.status for r in results} == {"accepted"}
     assert sorted(a.type for a in sim.accepted) == ["lms", "mms", "mms"]
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote_plus, urlsplit
@@ -168,6 +169,7 @@ class NetshotVendor(Vendor):
         self.policy = policy
         self.clock = clock or (lambda: datetime.now(KST))
         self._images: dict[str, tuple[str, bytes]] = {}
+        self._checked_at: datetime | None = None  # the last reservation time found inside the window
 
     # ------------------------------------------------------------------ public
     def send(
@@ -252,41 +254,36 @@ class NetshotVendor(Vendor):
     # ------------------------------------------------------------------ checks
     def _prepare(self, message: Message, on_result: OnResult) -> tuple[tuple[Any, ...], str] | None:
         """Check one message; report it ``invalid`` (None) or return its batch key and number."""
-        kind = self._type(message)
         from smscli.phone import normalize, recipient_problem
 
-        number = normalize(message.to)
+        to = message.to
+        number = to if to.isdigit() and to.isascii() else normalize(to)
         problem = recipient_problem(number)
         if problem:
-            problem = f"invalid number {message.to!r}: {problem}"
-        elif not message.text.strip():
-            problem = "the message is empty"
+            problem = f"invalid number {to!r}: {problem}"
         else:
-            for what, value in (("text", message.text), ("subject", message.subject)):
-                bad = _unencodable(value)
-                if bad:
-                    problem = f"{what} has characters EUC-KR/CP949 cannot carry: {bad}"
-                    break
+            problem = _content_problem(message.text, message.subject)
         if problem:
-            on_result(SendResult(to=message.to, status=INVALID, message_id=message.id, vendor=self.name,
-                                 type=kind, code="", detail=problem))
+            on_result(SendResult(to=to, status=INVALID, message_id=message.id, vendor=self.name,
+                                 type=self._type(message), code="", detail=problem))
             return None
-        sender = normalize(message.sender or str(self.profile.get("sender") or ""))
+        sender = _sender(message.sender or str(self.profile.get("sender") or ""))
         if not sender:
             raise UsageError("no sender number", hint="pass --from or set `sender` in the profile")
         if len(message.images) > 1:
             raise UsageError(f"BizNetShot takes one image per message, got {len(message.images)}",
                              hint="attach a single JPEG of at most 100 kB")
         image = self._image(message.images[0]) if message.images else None
-        if message.send_at is not None:
+        if message.send_at is not None and message.send_at != self._checked_at:
             self._check_reservation(message.send_at)
+            self._checked_at = message.send_at
         key = (message.text, sender, message.subject, image[0] if image else "", message.send_at)
         return key, number
 
     def _type(self, message: Message) -> str:
         if message.images:
             return "mms"
-        return "lms" if len(message.text.encode("cp949", "replace")) > SMS_BYTES else "sms"
+        return "lms" if _byte_length(message.text) > SMS_BYTES else "sms"
 
     def _image(self, path: str) -> tuple[str, bytes]:
         """Read and check one image once: a JPEG (by content) of at most 100 kB."""
@@ -359,10 +356,8 @@ class NetshotVendor(Vendor):
         return response.status_code, response.content
 
     def _form(self, user: str, password: str, batch: _Batch) -> list[tuple[str, str]]:
-        from smscli.phone import normalize
-
         first = batch.first
-        sender = normalize(first.sender or str(self.profile.get("sender") or ""))
+        sender = _sender(first.sender or str(self.profile.get("sender") or ""))
         form = [
             ("m_id", user),
             ("m_pw", password),
@@ -433,16 +428,32 @@ def _meaning(code: str) -> str:
     return code_meaning("netshot", code, code)
 
 
-def _unencodable(text: str) -> str:
-    """The characters of ``text`` CP949 cannot encode (quoted, at most five), or ""."""
-    bad: list[str] = []
-    for ch in text:
-        try:
-            ch.encode("cp949")
-        except UnicodeEncodeError:
-            if ch not in bad:
-                bad.append(ch)
-    return ", ".join(repr(ch) for ch in bad[:5])
+@lru_cache(maxsize=4096)
+def _content_problem(text: str, subject: str) -> str:
+    """Why this text/subject cannot be sent (empty, not CP949), or "" (cached: texts repeat)."""
+    from smscli.text import describe_chars, unencodable
+
+    if not text.strip():
+        return "the message is empty"
+    for what, value in (("text", text), ("subject", subject)):
+        bad = unencodable(value)
+        if bad:
+            return f"{what} has characters EUC-KR/CP949 cannot carry: {describe_chars(bad)}"
+    return ""
+
+
+@lru_cache(maxsize=4096)
+def _byte_length(text: str) -> int:
+    from smscli.text import byte_length
+
+    return byte_length(text)
+
+
+@lru_cache(maxsize=64)
+def _sender(number: str) -> str:
+    from smscli.phone import normalize
+
+    return normalize(number)
 
 
 def encode_form(form: Sequence[tuple[str, str]]) -> bytes:
