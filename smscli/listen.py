@@ -13,11 +13,13 @@ Each request becomes a list of :class:`smscli.models.Report`; ``on_reports`` sto
 and only then the listener answers 200 (so a vendor retries what was not stored). A push
 it cannot read gets 400 with a short reason and one log line; the server keeps serving.
 Matching a report to a message: ``resolve(vendor, key, phone)`` (optional) returns a
-message id; without one the report's ``message_id`` is "" and ``extra["server_id"]`` is
-the vendor's key, which the journal matches (``Journal.add_reports``): Bizppurio's
-``CMSGID`` (the send answer's ``messagekey``), BizNetShot's ``corpfrcode:number`` (what
-the netshot vendor records as each message's server id; one corpfrcode covers up to 1500
-numbers). Reports that match nothing are still handed to ``on_reports``: the store decides.
+message id. Without it, a Bizppurio report's ``message_id`` is its ``REFKEY`` (the
+bizppurio vendor sends the message id as refkey); otherwise ``message_id`` is "" and
+``extra["server_id"]`` holds the vendor's key, which ``Journal.add_reports`` matches:
+Bizppurio's ``CMSGID``, BizNetShot's ``corpfrcode:number`` (what the netshot vendor records
+as each message's server id; one corpfrcode covers up to 1500 numbers). Reports that match
+nothing are still handed to ``on_reports``: the store decides. ``delivered_at`` is set
+for delivered reports only.
 
 ``on_reports`` is always called from one thread at a time: the thread that runs
 :func:`serve` (or, with :meth:`ResultListener.start`, the listener's dispatcher thread),
@@ -123,12 +125,13 @@ def netshot_report(params: Mapping[str, str], resolve: Resolve | None = None) ->
     extra = {k: params[k] for k in ("corpfrcode", "sdate", "stime", "edate", "etime", "page", "price")
              if k in params}
     extra["server_id"] = f"{corpfrcode}:{phone}"
-    when = _kst_iso(params.get("edate", ""), params.get("etime", "")) or _kst_iso(
-        params.get("sdate", ""), params.get("stime", ""))
+    delivered = code in NETSHOT_DELIVERED
+    when = (_kst_iso(params.get("edate", ""), params.get("etime", "")) or _kst_iso(
+        params.get("sdate", ""), params.get("stime", ""))) if delivered else ""
     return Report(
         message_id=message_id or "",
         to=phone,
-        status=DELIVERED if code in NETSHOT_DELIVERED else FAILED,
+        status=DELIVERED if delivered else FAILED,
         code=code,
         detail=describe_code("netshot", code),
         vendor="netshot",
@@ -158,14 +161,15 @@ def bizppurio_report(item: Any, resolve: Resolve | None = None, *, index: int | 
                 break
     extra = {k.lower(): v for k, v in fields.items() if k not in ("RESULT", "PHONE") and v}
     extra["server_id"] = fields.get("CMSGID", "").strip() or fields.get("MSGID", "").strip()
+    delivered = code in BIZPPURIO_DELIVERED
     return Report(
-        message_id=message_id or "",
+        message_id=message_id or fields.get("REFKEY", "").strip(),
         to=phone,
-        status=DELIVERED if code in BIZPPURIO_DELIVERED else FAILED,
+        status=DELIVERED if delivered else FAILED,
         code=code,
         detail=describe_code("bizppurio", code),
         vendor="bizppurio",
-        delivered_at=_unix_iso(fields.get("UNIXTIME", "")),
+        delivered_at=_unix_iso(fields.get("UNIXTIME", "")) if delivered else "",
         extra=extra,
     )
 

@@ -69,13 +69,15 @@ def test_bizppurio_push_becomes_a_delivered_report(listener, store):
 
 def test_bizppurio_list_and_failures_and_unknown_ids(listener, store):
     items = [dict(PUSH, RESULT=6600, MEDIA="LMS"), dict(PUSH, RESULT="4401", CMSGID="other",
-                                                         PHONE="010-9999-0000", UNIXTIME=None)]
+                                                         PHONE="010-9999-0000"),
+             dict(PUSH, CMSGID="third", REFKEY=None)]
     assert HTTP.post(listener.url, json=items).status_code == 200
-    first, second = store.reports
+    first, second, third = store.reports
     assert (first.status, first.code, first.message_id) == ("delivered", "6600", "msg-1")
     assert (second.status, second.code, second.to) == ("failed", "4401", "01099990000")
-    assert second.message_id == ""  # unresolved: the journal matches extra["server_id"]
-    assert second.extra["server_id"] == "other" and second.delivered_at == ""
+    assert second.message_id == "smstest00001"  # unresolved: the refkey (= the message id)
+    assert second.extra["server_id"] == "other" and second.delivered_at == ""  # failed: no time
+    assert third.message_id == "" and third.extra["server_id"] == "third"  # the journal matches it
 
 
 def test_lower_case_keys_of_the_polling_format_are_read_too(listener, store):

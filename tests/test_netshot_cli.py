@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 
 def test_sim_netshot_serves_until_interrupted(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SMSCLI_SIM_PASSWORD="pw")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SMSCLI_SIM_PASSWORD="s3cr3t-pw")
     record = tmp_path / "rec.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "smscli", "sim", "netshot", "--port", "0", "--user", "me",
@@ -23,10 +23,15 @@ def test_sim_netshot_serves_until_interrupted(tmp_path):
     )
     try:
         assert proc.stderr is not None
-        first = proc.stderr.readline().decode()
-        match = re.search(r"listening on (http://127\.0\.0\.1:\d+/corp/send_message\.php)", first)
-        assert match, first
-        body = "m_id=me&m_pw=pw&m_corpfrcode=c1&fromNumber=0212341234&toNumber=01012345678&contents=hi"
+        banner = ""
+        while not banner.endswith('sender = "0212341234"\n'):  # the address, then a profile
+            line = proc.stderr.readline().decode()
+            assert line, banner
+            banner += line
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+/corp/send_message\.php)", banner)
+        assert match, banner
+        assert f'url = "{match.group(1)}"\nuser = "me"\npassword_env = "SMSCLI_SIM_PASSWORD"' in banner
+        body = "m_id=me&m_pw=s3cr3t-pw&m_corpfrcode=c1&fromNumber=0212341234&toNumber=01012345678&contents=hi"
         response = httpx.post(match.group(1), content=body, timeout=5, trust_env=False,
                               headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert response.text.startswith("sendCode: 300\n")
@@ -38,7 +43,7 @@ def test_sim_netshot_serves_until_interrupted(tmp_path):
     assert proc.returncode == 0
     text = err.decode()
     assert "stopped: 1 requests, 1 recipients accepted" in text and "Traceback" not in text
-    assert "pw" not in first
+    assert "s3cr3t" not in banner + text
     assert '"to": "01012345678"' in record.read_text("utf-8")
 
 

@@ -201,7 +201,7 @@ def test_callbacks_reach_a_listener_as_get_with_the_documented_fields():
     for report in got:
         assert (report.status == "delivered") == (report.code == "1")
         assert report.extra["corpfrcode"] == "c1" and report.extra["page"] == "1"
-        assert report.delivered_at.endswith("+09:00")
+        assert report.delivered_at.endswith("+09:00") == (report.status == "delivered")
 
 
 def test_callbacks_are_retried_until_the_listener_answers():

@@ -1,13 +1,27 @@
-"""``smscli sim ...``: local vendor simulators (minimal group; each simulator adds its command)."""
+"""``smscli sim``: local vendor simulators. Each vendor's command lives in its own module
+``smscli/cli/sim_<vendor>.py`` exposing ``register(sim_app)``, listed once below."""
 
 from __future__ import annotations
 
 import typer
 
+sim_app = typer.Typer(
+    name="sim",
+    help="Run a local vendor simulator (for tests and CI; nothing is delivered).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
-def register(app: typer.Typer) -> None:
+
+def _register_vendors() -> None:
+    # One line per simulator; keep imports inside this function.
     from smscli.cli import sim_netshot
 
-    sim_app = typer.Typer(help="Run local vendor simulators (loopback by default).", no_args_is_help=True)
     sim_netshot.register(sim_app)
+
+
+def register(app: typer.Typer) -> None:
+    if not getattr(sim_app, "_smscli_vendors", False):
+        sim_app._smscli_vendors = True  # type: ignore[attr-defined]
+        _register_vendors()
     app.add_typer(sim_app, name="sim")
