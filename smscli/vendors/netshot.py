@@ -100,6 +100,10 @@ class _Batch:
     def first(self) -> Message:
         return self.messages[0]
 
+    @property
+    def corpfrcode(self) -> str:
+        return corpfrcode_for(m.id for m in self.messages)
+
 
 class _Batcher:
     """Groups messages into batches; hands back batches that are full or held too long."""
@@ -209,9 +213,10 @@ class NetshotVendor(Vendor):
 
         def submit(batch: _Batch) -> None:
             if not session:
-                session["password"] = self.profile.secret()
+                password = self.profile.secret()
                 session["client"] = self._client(parts, concurrency)
                 session["pool"] = ThreadPoolExecutor(concurrency, thread_name_prefix="netshot")
+                session["password"] = password
             future = session["pool"].submit(self._post, session["client"], parts, user,
                                             session["password"], batch)
             in_flight[future] = batch
@@ -236,8 +241,9 @@ class NetshotVendor(Vendor):
         finally:
             while in_flight:
                 settle(_first_done(in_flight))
-            if session:
+            if "pool" in session:
                 session["pool"].shutdown(wait=True)
+            if "client" in session:
                 session["client"].close()
         if failures:
             raise failures[0]
@@ -361,7 +367,7 @@ class NetshotVendor(Vendor):
         form = [
             ("m_id", user),
             ("m_pw", password),
-            ("m_corpfrcode", corpfrcode_for(m.id for m in batch.messages)),
+            ("m_corpfrcode", batch.corpfrcode),
             ("fromNumber", sender),
             ("toNumber", ",".join(batch.numbers)),
             ("subject", first.subject),
@@ -375,7 +381,7 @@ class NetshotVendor(Vendor):
 
     # ------------------------------------------------------------------ answers
     def _answered(self, batch: _Batch, status: int, body: bytes, on_result: OnResult) -> None:
-        corpfrcode = corpfrcode_for(m.id for m in batch.messages)
+        corpfrcode = batch.corpfrcode
         answer = parse_answer(body) if status == 200 else {}
         code = answer.get("sendCode", "")
         if not code:
@@ -406,8 +412,7 @@ class NetshotVendor(Vendor):
         from smscli.transports.http import AnswerLost
 
         if isinstance(exc, AnswerLost):
-            self._report(batch, UNKNOWN, "", str(exc), corpfrcode_for(m.id for m in batch.messages),
-                         on_result)
+            self._report(batch, UNKNOWN, "", str(exc), batch.corpfrcode, on_result)
 
     def _report(self, batch: _Batch, status: str, code: str, detail: str, corpfrcode: str,
                 on_result: OnResult) -> None:
