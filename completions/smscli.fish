@@ -13,8 +13,76 @@ function __smscli_state --description 'Print the smscli command path and positio
             continue
         end
         switch "$cmdpath|$w"
+            case '|send'
+                set cmdpath 'send'
+                set npos 0
+                continue
+            case '|reserve'
+                set cmdpath 'reserve'
+                set npos 0
+                continue
+            case '|mms'
+                set cmdpath 'mms'
+                set npos 0
+                continue
+            case '|result'
+                set cmdpath 'result'
+                set npos 0
+                continue
+            case '|packet'
+                set cmdpath 'packet'
+                set npos 0
+                continue
             case '|code'
                 set cmdpath 'code'
+                set npos 0
+                continue
+            case '|config'
+                set cmdpath 'config'
+                set npos 0
+                continue
+            case '|sim'
+                set cmdpath 'sim'
+                set npos 0
+                continue
+            case 'reserve|list'
+                set cmdpath 'reserve list'
+                set npos 0
+                continue
+            case 'reserve|cancel'
+                set cmdpath 'reserve cancel'
+                set npos 0
+                continue
+            case 'reserve|flush'
+                set cmdpath 'reserve flush'
+                set npos 0
+                continue
+            case 'mms|upload'
+                set cmdpath 'mms upload'
+                set npos 0
+                continue
+            case 'result|poll'
+                set cmdpath 'result poll'
+                set npos 0
+                continue
+            case 'result|confirm'
+                set cmdpath 'result confirm'
+                set npos 0
+                continue
+            case 'result|list'
+                set cmdpath 'result list'
+                set npos 0
+                continue
+            case 'result|listen'
+                set cmdpath 'result listen'
+                set npos 0
+                continue
+            case 'packet|encode'
+                set cmdpath 'packet encode'
+                set npos 0
+                continue
+            case 'packet|decode'
+                set cmdpath 'packet decode'
                 set npos 0
                 continue
             case 'code|lookup'
@@ -29,13 +97,93 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'code list'
                 set npos 0
                 continue
+            case 'config|show'
+                set cmdpath 'config show'
+                set npos 0
+                continue
+            case 'config|get'
+                set cmdpath 'config get'
+                set npos 0
+                continue
+            case 'config|set'
+                set cmdpath 'config set'
+                set npos 0
+                continue
+            case 'config|unset'
+                set cmdpath 'config unset'
+                set npos 0
+                continue
+            case 'config|use'
+                set cmdpath 'config use'
+                set npos 0
+                continue
+            case 'config|profiles'
+                set cmdpath 'config profiles'
+                set npos 0
+                continue
+            case 'config|path'
+                set cmdpath 'config path'
+                set npos 0
+                continue
+            case 'config|init'
+                set cmdpath 'config init'
+                set npos 0
+                continue
+            case 'sim|oneshot'
+                set cmdpath 'sim oneshot'
+                set npos 0
+                continue
         end
         switch "$cmdpath|$w"
+            case '|-p' '|--profile' '|--config'
+                set skip 1
+            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|-p' 'send|--profile' 'send|--config'
+                set skip 1
+            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
+                set skip 1
+            case 'reserve list|-p' 'reserve list|--profile' 'reserve list|--config'
+                set skip 1
+            case 'reserve cancel|-p' 'reserve cancel|--profile' 'reserve cancel|--config'
+                set skip 1
+            case 'reserve flush|-p' 'reserve flush|--profile' 'reserve flush|--config'
+                set skip 1
+            case 'mms upload|-p' 'mms upload|--profile' 'mms upload|--config'
+                set skip 1
+            case 'result poll|--timeout' 'result poll|-p' 'result poll|--profile' 'result poll|--config'
+                set skip 1
+            case 'result confirm|-p' 'result confirm|--profile' 'result confirm|--config'
+                set skip 1
+            case 'result list|--status' 'result list|--since' 'result list|-p' 'result list|--profile' 'result list|--config'
+                set skip 1
+            case 'result listen|--host' 'result listen|--port' 'result listen|-p' 'result listen|--profile' 'result listen|--config'
+                set skip 1
+            case 'packet encode|-m' 'packet encode|--method' 'packet encode|-f' 'packet encode|--format' 'packet encode|--key' 'packet encode|--iv' 'packet encode|-p' 'packet encode|--profile' 'packet encode|--config'
+                set skip 1
+            case 'packet decode|-f' 'packet decode|--format' 'packet decode|--key' 'packet decode|--iv' 'packet decode|--port' 'packet decode|-p' 'packet decode|--profile' 'packet decode|--config'
+                set skip 1
             case 'code lookup|--vendor'
                 set skip 1
             case 'code search|--vendor'
                 set skip 1
             case 'code list|--vendor'
+                set skip 1
+            case 'config show|-p' 'config show|--profile' 'config show|--config'
+                set skip 1
+            case 'config get|-p' 'config get|--profile' 'config get|--config'
+                set skip 1
+            case 'config set|-p' 'config set|--profile' 'config set|--config'
+                set skip 1
+            case 'config unset|-p' 'config unset|--profile' 'config unset|--config'
+                set skip 1
+            case 'config use|--config'
+                set skip 1
+            case 'config profiles|-p' 'config profiles|--profile' 'config profiles|--config'
+                set skip 1
+            case 'config path|--config'
+                set skip 1
+            case 'config init|--vendor' 'config init|-n' 'config init|--name' 'config init|--set' 'config init|--password-env' 'config init|--password-command' 'config init|--config'
+                set skip 1
+            case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir'
                 set skip 1
             case '*|-*'
             case '*'
@@ -57,10 +205,122 @@ function __smscli_at --description 'Is the command line at PATH (and positional 
 end
 
 complete -c smscli -f
+complete -c smscli -n '__smscli_at ""' -a send -d 'Send SMS/LMS/MMS to one or many recipients.'
+complete -c smscli -n '__smscli_at ""' -a reserve -d 'Schedule a send for later; list, cancel and flush reservations.'
+complete -c smscli -n '__smscli_at ""' -a mms -d 'Upload MMS images.'
+complete -c smscli -n '__smscli_at ""' -a result -d 'Collect, confirm, list and receive delivery reports.'
+complete -c smscli -n '__smscli_at ""' -a packet -d 'Encode and decode OneShot wire frames (raw bytes, hex, base64, pcap captures).'
 complete -c smscli -n '__smscli_at ""' -a code -d 'Look up what vendor result and error codes mean.'
+complete -c smscli -n '__smscli_at ""' -a config -d 'Create, inspect and change profiles (vendor, host, credentials...).'
+complete -c smscli -n '__smscli_at ""' -a sim -d 'Run a local vendor simulator (for tests and CI; nothing is delivered).'
+complete -c smscli -n '__smscli_at ""' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at ""' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at ""' -l version -d 'Print the version and exit.'
 complete -c smscli -n '__smscli_at ""' -l debug -d 'Show tracebacks on errors.'
 complete -c smscli -n '__smscli_at ""' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "send"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated.'
+complete -c smscli -n '__smscli_at "send"' -l csv -x -d 'CSV of recipients (\'-\' = stdin): a `phone` column, other columns are {variabl...'
+complete -c smscli -n '__smscli_at "send"' -s m -l message -x -d 'Message text; {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "send"' -l message-file -x -d 'Read the message from FILE (\'-\' = stdin).'
+complete -c smscli -n '__smscli_at "send"' -l from -x -d 'Callback number (default: the profile\'s `sender`).'
+complete -c smscli -n '__smscli_at "send"' -l subject -x -d 'Subject (LMS/MMS).'
+complete -c smscli -n '__smscli_at "send"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).'
+complete -c smscli -n '__smscli_at "send"' -l image -x -d 'JPEG to attach (repeatable, up to 3): sends MMS.'
+complete -c smscli -n '__smscli_at "send"' -l id -x -d 'Idempotency key: re-running with the same key never sends twice.'
+complete -c smscli -n '__smscli_at "send"' -l dry-run -d 'Validate and show type, bytes and recipients; connect to nothing.'
+complete -c smscli -n '__smscli_at "send"' -l wait -x -d 'Wait up to SECONDS for delivery reports before exiting.'
+complete -c smscli -n '__smscli_at "send"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "send"' -l allow-unicode -d 'Send characters CP949 cannot carry (emoji...) anyway.'
+complete -c smscli -n '__smscli_at "send"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
+complete -c smscli -n '__smscli_at "send"' -l no-wait-window -d 'OneShot: fail instead of waiting for the server\'s sending hours.'
+complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "send"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "send"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "reserve"' -a list -d 'List scheduled messages (this machine\'s journal).'
+complete -c smscli -n '__smscli_at "reserve"' -a cancel -d 'Cancel scheduled messages (on the server too where the vendor allows it).'
+complete -c smscli -n '__smscli_at "reserve"' -a flush -d 'Send locally held reservations that are due (run it from cron every minute).'
+complete -c smscli -n '__smscli_at "reserve"' -l at -x -d 'When to send: "YYYY-MM-DD HH:MM" (Korea time) or ISO 8601.'
+complete -c smscli -n '__smscli_at "reserve"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated.'
+complete -c smscli -n '__smscli_at "reserve"' -l csv -x -d 'CSV of recipients (\'-\' = stdin): a `phone` column, other columns are {variabl...'
+complete -c smscli -n '__smscli_at "reserve"' -s m -l message -x -d 'Message text; {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "reserve"' -l message-file -x -d 'Read the message from FILE (\'-\' = stdin).'
+complete -c smscli -n '__smscli_at "reserve"' -l from -x -d 'Callback number (default: the profile\'s `sender`).'
+complete -c smscli -n '__smscli_at "reserve"' -l subject -x -d 'Subject (LMS/MMS).'
+complete -c smscli -n '__smscli_at "reserve"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).'
+complete -c smscli -n '__smscli_at "reserve"' -l image -x -d 'JPEG to attach (repeatable, up to 3): sends MMS.'
+complete -c smscli -n '__smscli_at "reserve"' -l id -x -d 'Idempotency key: re-running with the same key never sends twice.'
+complete -c smscli -n '__smscli_at "reserve"' -l dry-run -d 'Validate and show type, bytes and recipients; connect to nothing.'
+complete -c smscli -n '__smscli_at "reserve"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "reserve"' -l allow-unicode -d 'Send characters CP949 cannot carry (emoji...) anyway.'
+complete -c smscli -n '__smscli_at "reserve"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
+complete -c smscli -n '__smscli_at "reserve"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "reserve"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "reserve"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "reserve list"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "reserve list"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "reserve list"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "reserve list"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "reserve cancel"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "reserve cancel"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "reserve cancel"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "reserve cancel"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "reserve flush"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "reserve flush"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "reserve flush"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "reserve flush"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "mms"' -a upload -d 'Upload JPEG images and print the vendor\'s file name / key for each.'
+complete -c smscli -n '__smscli_at "mms"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "mms upload"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "mms upload"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "mms upload"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "mms upload"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result"' -a poll -d 'Fetch delivery reports from the vendor, store them in the journal, print them.'
+complete -c smscli -n '__smscli_at "result"' -a confirm -d 'Acknowledge reports by the vendor\'s message id (Bizppurio), so they are not sent again.'
+complete -c smscli -n '__smscli_at "result"' -a list -d 'List messages and their latest state from the journal.'
+complete -c smscli -n '__smscli_at "result"' -a listen -d 'Receive pushed reports (Bizppurio POST, BizNetShot GET), store them, print them.'
+complete -c smscli -n '__smscli_at "result"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result poll"' -l confirm -l no-confirm -d 'Acknowledge reports once stored.'
+complete -c smscli -n '__smscli_at "result poll"' -l timeout -x -d 'Stop after SECONDS (or earlier on silence).'
+complete -c smscli -n '__smscli_at "result poll"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result poll"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result poll"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result poll"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result confirm"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result confirm"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result confirm"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result confirm"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result list"' -l status -x -d 'Only messages in this state.'
+complete -c smscli -n '__smscli_at "result list"' -l since -x -d '"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d.'
+complete -c smscli -n '__smscli_at "result list"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result list"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result list"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result list"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result listen"' -l host -x -d 'Address to bind.'
+complete -c smscli -n '__smscli_at "result listen"' -l port -x -d 'Port to listen on.'
+complete -c smscli -n '__smscli_at "result listen"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result listen"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result listen"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result listen"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "packet"' -a encode -d 'Build the wire bytes of OneShot frames from JSON.'
+complete -c smscli -n '__smscli_at "packet"' -a decode -d 'Show the OneShot frames in a stream dump, hex or base64 text, or a pcap/pcapng capture.'
+complete -c smscli -n '__smscli_at "packet"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "packet encode"' -s m -l method -x -d 'Method of the frame when JSON is a body.'
+complete -c smscli -n '__smscli_at "packet encode"' -s f -l format -x -a 'raw hex base64' -d 'raw wire bytes, hex like the document, or base64 (one line per frame).'
+complete -c smscli -n '__smscli_at "packet encode"' -l key -x -d 'AES key: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_key).'
+complete -c smscli -n '__smscli_at "packet encode"' -l iv -x -d 'AES IV: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_iv).'
+complete -c smscli -n '__smscli_at "packet encode"' -l encrypt -d 'Encrypt the body (as in an encrypted session).'
+complete -c smscli -n '__smscli_at "packet encode"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "packet encode"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "packet encode"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "packet decode"' -s f -l format -x -a 'auto raw hex base64 pcap' -d 'Input format; auto detects it.'
+complete -c smscli -n '__smscli_at "packet decode"' -l key -x -d 'AES key: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_key).'
+complete -c smscli -n '__smscli_at "packet decode"' -l iv -x -d 'AES IV: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_iv).'
+complete -c smscli -n '__smscli_at "packet decode"' -l show-secrets -d 'Show BindPwd and PrivateKey instead of ********.'
+complete -c smscli -n '__smscli_at "packet decode"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "packet decode"' -l port -x -d 'Captures: only TCP connections on this port (the server\'s); repeatable.'
+complete -c smscli -n '__smscli_at "packet decode"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "packet decode"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "packet decode"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "code"' -a lookup -d 'Show what a result or error code means.'
 complete -c smscli -n '__smscli_at "code"' -a search -d 'Find codes by meaning, in Korean or English.'
 complete -c smscli -n '__smscli_at "code"' -a list -d 'List every known code.'
@@ -74,3 +334,79 @@ complete -c smscli -n '__smscli_at "code search"' -s h -l help -d 'Show this mes
 complete -c smscli -n '__smscli_at "code list"' -l vendor -x -a 'oneshot bizppurio netshot bizclient sandbox' -d 'Only this vendor: oneshot, bizppurio, netshot or bizclient (sandbox = oneshot).'
 complete -c smscli -n '__smscli_at "code list"' -l json -d 'Print JSON Lines on stdout, one object per code.'
 complete -c smscli -n '__smscli_at "code list"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config"' -a show -d 'Show the active profile: every value and where it comes from (secrets masked).'
+complete -c smscli -n '__smscli_at "config"' -a get -d 'Print one value of the active profile (secrets masked unless --show-secrets).'
+complete -c smscli -n '__smscli_at "config"' -a set -d 'Set KEY to VALUE in the active profile (or --profile); default_profile at top level.'
+complete -c smscli -n '__smscli_at "config"' -a unset -d 'Remove KEY from the active profile (or --profile); default_profile at top level.'
+complete -c smscli -n '__smscli_at "config"' -a use -d 'Make NAME the default profile (sets default_profile).'
+complete -c smscli -n '__smscli_at "config"' -a profiles -d 'List the profiles; \'*\' marks the active one and says what chose it.'
+complete -c smscli -n '__smscli_at "config"' -a path -d 'Print the config file path (or, with --data-dir, the data dir).'
+complete -c smscli -n '__smscli_at "config"' -a init -d 'Create a profile, by asking on a terminal or from flags; never needs a password on argv.'
+complete -c smscli -n '__smscli_at "config"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config show"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config show"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config show"' -l show-secrets -d 'Print secrets instead of masking them.'
+complete -c smscli -n '__smscli_at "config show"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "config show"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config get"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config get"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config get"' -l show-secrets -d 'Print secrets instead of masking them.'
+complete -c smscli -n '__smscli_at "config get"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "config get"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config set"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config set"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config set"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config unset"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config unset"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config unset"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config use"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config use"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config profiles"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "config profiles"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config profiles"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "config profiles"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config path"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config path"' -l data-dir -d 'Print the data dir (journal, caches) instead.'
+complete -c smscli -n '__smscli_at "config path"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "config init"' -l vendor -x -d 'oneshot, bizppurio, netshot, bizclient or sandbox.'
+complete -c smscli -n '__smscli_at "config init"' -s n -l name -x -d 'Profile name (default: the vendor\'s name).'
+complete -c smscli -n '__smscli_at "config init"' -l set -x -d 'A profile value (repeatable).'
+complete -c smscli -n '__smscli_at "config init"' -l password-env -x -d 'Read the password from this environment variable when needed.'
+complete -c smscli -n '__smscli_at "config init"' -l password-command -x -d 'Run this (no shell) to get the password, e.g. \'pass show sms\'.'
+complete -c smscli -n '__smscli_at "config init"' -l password-stdin -d 'Read the password from the first line of stdin and store it in the file.'
+complete -c smscli -n '__smscli_at "config init"' -l default -l no-default -d 'Make it the default profile (default: if there is none yet).'
+complete -c smscli -n '__smscli_at "config init"' -l force -d 'Replace an existing profile of that name.'
+complete -c smscli -n '__smscli_at "config init"' -l interactive -l no-interactive -d 'Ask for what is missing (default: when stdin is a terminal).'
+complete -c smscli -n '__smscli_at "config init"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "config init"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "sim"' -a oneshot -d 'Run a OneShot (SMTNT) server simulator on TCP until Ctrl-C.'
+complete -c smscli -n '__smscli_at "sim"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l host -x -d 'Address to listen on.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l port -x -d 'TCP port; 0 picks a free one (printed on stderr).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l bind-id -x -d 'The login id clients must send.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l password -x -d 'Login password (default: the built-in test001#$$%). Prefer the environment va...'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l key -x -d 'AES key: 16 characters or hex:<32 hex digits> (default: 0123456789abcdef).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l iv -x -d 'AES IV: 16 characters or hex:<32 hex digits> (default: fedcba9876543210).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l encrypt -l no-encrypt -d 'Require PrivateKeyReq and encrypt every body.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l encrypted-key-res -l no-encrypted-key-res -d 'Encrypt the PrivateKeyRes body with the configured key.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l speed -x -d 'Messages/s announced in BindRes (0: unlimited).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l enforce-speed -x -d 'Messages/s actually enforced (903 above it); default: --speed.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l begin -x -d 'BeginTime: first sending hour, Korea time (901 outside).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l end -x -d 'EndTime: sending stops at this hour, Korea time.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l report-delay -x -d 'Seconds from acceptance to its ReportReq.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l fail-rate -x -d 'Fraction of reports that fail (codes 7, 8, 15).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l reject-rate -x -d 'Fraction of MsgSendReq refused (codes 33, 316, 997).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l silent-rate -x -d 'Fraction of MsgSendReq accepted but never answered.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l silent-id -x -d 'A UserMsgId accepted but never answered (repeatable).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l seed -x -d 'Seed for every rate above (same seed, same outcomes).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l drop-after -x -d 'Close a connection upon its N-th MsgSendReq (accepted, unanswered); 0: never.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l drop-every -l no-drop-every -d 'With --drop-after: drop every connection, not only the first.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l idle-timeout -x -d 'Close a connection silent for this many seconds.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l max-connections -x -d 'Bound connections allowed at once (Result 2 above); 0: unlimited.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l spam -x -d 'Push a SpamReq after each bind (repeatable).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l change-phone -x -d 'Push a ChangePhoneReq after each bind (repeatable).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l upload-ack -l no-upload-ack -d 'Answer each upload data frame with UploadFileRes (some servers do).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l record -r -F -d 'Append a JSON line per accepted message to FILE.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l upload-dir -r -F -d 'Also write uploaded files to DIR.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -s v -l verbose -d 'Log one line per event to stderr.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -s h -l help -d 'Show this message and exit.'

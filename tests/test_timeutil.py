@@ -25,8 +25,6 @@ from smscli.timeutil import (
 )
 from tests.conftest import ROOT
 
-UTC = UTC
-
 
 @pytest.mark.parametrize(
     ("text", "utc"),

@@ -8,6 +8,10 @@ import typer
 
 # Order is the order in --help.
 MODULES = (
+    "send",  # send + reserve
+    "mms",
+    "result",
+    "packet",
     "code",
     "config",
     "sim",
