@@ -347,3 +347,21 @@ def test_parse_answer_reads_the_documents_example():
     answer = parse_answer(body)
     assert answer["sendCode"] == "300" and answer["reserveTime"] == ""
     assert answer["subject"] == "연동테스트입니다."
+
+
+def test_a_real_profile_from_the_config_file_drives_the_vendor(sim, isolated_env, monkeypatch):
+    from smscli.config import load_profile
+    from smscli.vendors.registry import create_vendor
+
+    (isolated_env / "config.toml").write_text(
+        f'[profiles.net]\nvendor = "netshot"\nurl = "{sim.url}"\nuser = "member"\n'
+        'password_env = "NETSHOT_PW"\nsender = "02-1234-1234"\n', encoding="utf-8")
+    (isolated_env / "config.toml").chmod(0o600)
+    monkeypatch.setenv("NETSHOT_PW", "s3cret")
+    vendor = create_vendor(load_profile("net"), Events())
+    assert isinstance(vendor, NetshotVendor)
+    results: list[SendResult] = []
+    vendor.send(iter(msgs(2)), results.append)
+    assert {r.status for r in results} == {"accepted"}
+    assert sim.requests[0]["fromNumber"] == "0212341234"
+

@@ -250,7 +250,7 @@ class NetshotVendor(Vendor):
 
     def upload(self, paths: Sequence[Path]) -> list[str]:
         raise UsageError("BizNetShot has no separate upload step: the image goes with each send",
-                         hint="use `smscli send --image FILE` (one JPEG of at most 100 kB)")
+                         hint="use `smscli send --image FILE`, one JPEG of at most 100 kB")
 
     def poll(self, on_reports: OnReports, *, timeout: float = 10.0, confirm: bool = True) -> None:
         raise UsageError("BizNetShot cannot be polled: it pushes results by HTTP GET to the URL "
