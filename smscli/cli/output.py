@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-
 FLUSH_EVERY = 0.1  # seconds between stdout flushes of JSON Lines
 
 
