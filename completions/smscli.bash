@@ -42,6 +42,7 @@ _smscli() {
             "config|init") cmdpath="config init"; npos=0; continue ;;
             "sim|oneshot") cmdpath="sim oneshot"; npos=0; continue ;;
             "sim|bizppurio") cmdpath="sim bizppurio"; npos=0; continue ;;
+            "sim|netshot") cmdpath="sim netshot"; npos=0; continue ;;
         esac
         case "$w" in
             -*)
@@ -72,6 +73,7 @@ _smscli() {
                     "config init|--vendor"|"config init|-n"|"config init|--name"|"config init|--set"|"config init|--password-env"|"config init|--password-command"|"config init|--config") skip=1 ;;
                     "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir"|"sim oneshot|--state") skip=1 ;;
                     "sim bizppurio|--host"|"sim bizppurio|--port"|"sim bizppurio|--account"|"sim bizppurio|--password"|"sim bizppurio|--token-ttl"|"sim bizppurio|--rate"|"sim bizppurio|--speed"|"sim bizppurio|--fail-5xx"|"sim bizppurio|--delay"|"sim bizppurio|--report-delay"|"sim bizppurio|--fail-rate"|"sim bizppurio|--push"|"sim bizppurio|--record"|"sim bizppurio|--seed") skip=1 ;;
+                    "sim netshot|--host"|"sim netshot|--port"|"sim netshot|--user"|"sim netshot|--password"|"sim netshot|--callback"|"sim netshot|--report-delay"|"sim netshot|--fail-rate"|"sim netshot|--rate"|"sim netshot|--speed"|"sim netshot|--delay"|"sim netshot|--credit"|"sim netshot|--record"|"sim netshot|--seed") skip=1 ;;
                 esac ;;
             *) npos=$(( npos + 1 )) ;;
         esac
@@ -194,6 +196,18 @@ _smscli() {
         "sim bizppurio|--push") COMPREPLY=(); return ;;
         "sim bizppurio|--record") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "sim bizppurio|--seed") COMPREPLY=(); return ;;
+        "sim netshot|--host") COMPREPLY=(); return ;;
+        "sim netshot|--port") COMPREPLY=(); return ;;
+        "sim netshot|--user") COMPREPLY=(); return ;;
+        "sim netshot|--password") COMPREPLY=(); return ;;
+        "sim netshot|--callback") COMPREPLY=(); return ;;
+        "sim netshot|--report-delay") COMPREPLY=(); return ;;
+        "sim netshot|--fail-rate") COMPREPLY=(); return ;;
+        "sim netshot|--rate"|"sim netshot|--speed") COMPREPLY=(); return ;;
+        "sim netshot|--delay") COMPREPLY=(); return ;;
+        "sim netshot|--credit") COMPREPLY=(); return ;;
+        "sim netshot|--record") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "sim netshot|--seed") COMPREPLY=(); return ;;
     esac
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
@@ -229,6 +243,7 @@ _smscli() {
             "sim") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir --state -v --verbose -h --help' -- "$cur")) ;;
             "sim bizppurio") COMPREPLY=($(compgen -W '--host --port --account --password --tls --no-tls --token-ttl --rate --speed --fail-5xx --delay --errors-in-200 --report-delay --fail-rate --push --record --seed -h --help' -- "$cur")) ;;
+            "sim netshot") COMPREPLY=($(compgen -W '--host --port --user --password --callback --report-delay --fail-rate --rate --speed --delay --credit --record --seed -v --verbose -h --help' -- "$cur")) ;;
         esac
         return 0
     fi
@@ -240,7 +255,7 @@ _smscli() {
         "packet") COMPREPLY=($(compgen -W 'encode decode' -- "$cur")) ;;
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;
         "config") COMPREPLY=($(compgen -W 'show get set unset use profiles path init' -- "$cur")) ;;
-        "sim") COMPREPLY=($(compgen -W 'oneshot bizppurio' -- "$cur")) ;;
+        "sim") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot' -- "$cur")) ;;
     esac
     return 0
 }

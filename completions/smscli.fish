@@ -137,6 +137,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'sim bizppurio'
                 set npos 0
                 continue
+            case 'sim|netshot'
+                set cmdpath 'sim netshot'
+                set npos 0
+                continue
         end
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
@@ -190,6 +194,8 @@ function __smscli_state --description 'Print the smscli command path and positio
             case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir' 'sim oneshot|--state'
                 set skip 1
             case 'sim bizppurio|--host' 'sim bizppurio|--port' 'sim bizppurio|--account' 'sim bizppurio|--password' 'sim bizppurio|--token-ttl' 'sim bizppurio|--rate' 'sim bizppurio|--speed' 'sim bizppurio|--fail-5xx' 'sim bizppurio|--delay' 'sim bizppurio|--report-delay' 'sim bizppurio|--fail-rate' 'sim bizppurio|--push' 'sim bizppurio|--record' 'sim bizppurio|--seed'
+                set skip 1
+            case 'sim netshot|--host' 'sim netshot|--port' 'sim netshot|--user' 'sim netshot|--password' 'sim netshot|--callback' 'sim netshot|--report-delay' 'sim netshot|--fail-rate' 'sim netshot|--rate' 'sim netshot|--speed' 'sim netshot|--delay' 'sim netshot|--credit' 'sim netshot|--record' 'sim netshot|--seed'
                 set skip 1
             case '*|-*'
             case '*'
@@ -387,6 +393,7 @@ complete -c smscli -n '__smscli_at "config init"' -l config -r -F -d 'Config fil
 complete -c smscli -n '__smscli_at "config init"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim"' -a oneshot -d 'Run a OneShot (SMTNT) server simulator on TCP until Ctrl-C.'
 complete -c smscli -n '__smscli_at "sim"' -a bizppurio -d 'Run a Bizppurio (Daou) HTTP API v3 simulator until Ctrl-C.'
+complete -c smscli -n '__smscli_at "sim"' -a netshot -d 'Run a BizNetShot (Coaintec) HTTP simulator until Ctrl-C.'
 complete -c smscli -n '__smscli_at "sim"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim oneshot"' -l host -x -d 'Address to listen on.'
 complete -c smscli -n '__smscli_at "sim oneshot"' -l port -x -d 'TCP port; 0 picks a free one (printed on stderr).'
@@ -434,3 +441,17 @@ complete -c smscli -n '__smscli_at "sim bizppurio"' -l push -x -d 'POST each rep
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l record -r -F -d 'Append a JSON line per accepted message to FILE.'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l seed -x -d 'Seed for --fail-rate.'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "sim netshot"' -l host -x -d 'Address to listen on.'
+complete -c smscli -n '__smscli_at "sim netshot"' -l port -x -d 'TCP port; 0 picks a free one (printed on stderr).'
+complete -c smscli -n '__smscli_at "sim netshot"' -l user -x -d 'The m_id clients must send.'
+complete -c smscli -n '__smscli_at "sim netshot"' -l password -x -d 'The m_pw clients must send (default: test). Prefer the environment variable:...'
+complete -c smscli -n '__smscli_at "sim netshot"' -l callback -x -d 'URL that receives results by HTTP GET (e.g. `smscli result listen`).'
+complete -c smscli -n '__smscli_at "sim netshot"' -l report-delay -x -d 'Seconds from acceptance to the result.'
+complete -c smscli -n '__smscli_at "sim netshot"' -l fail-rate -x -d 'Fraction of results that fail (resultCode 101-117).'
+complete -c smscli -n '__smscli_at "sim netshot"' -l rate -l speed -x -d 'At most this many requests/s.'
+complete -c smscli -n '__smscli_at "sim netshot"' -l delay -x -d 'Extra seconds before each answer.'
+complete -c smscli -n '__smscli_at "sim netshot"' -l credit -x -d 'Recipients the account may still send (then 301).'
+complete -c smscli -n '__smscli_at "sim netshot"' -l record -r -F -d 'Append one JSON line per accepted (corpfrcode, number) to FILE.'
+complete -c smscli -n '__smscli_at "sim netshot"' -l seed -x -d 'Random seed for --fail-rate.'
+complete -c smscli -n '__smscli_at "sim netshot"' -s v -l verbose -d 'Log every request on stderr.'
+complete -c smscli -n '__smscli_at "sim netshot"' -s h -l help -d 'Show this message and exit.'

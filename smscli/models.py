@@ -56,6 +56,7 @@ class SendResult:
     type: str
     code: str = ""
     detail: str = ""
+    server_id: str = field(default="", compare=False)  # the vendor's key (journal only, not in JSON)
 
     def to_json(self) -> dict[str, str]:
         return {"to": self.to, "status": self.status, "message_id": self.message_id,

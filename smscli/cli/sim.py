@@ -23,10 +23,11 @@ sim_app = typer.Typer(
 
 def _register_vendors() -> None:
     # One line per simulator; keep imports inside this function.
-    from smscli.cli import sim_bizppurio, sim_oneshot
+    from smscli.cli import sim_bizppurio, sim_netshot, sim_oneshot
 
     sim_oneshot.register(sim_app)
     sim_bizppurio.register(sim_app)
+    sim_netshot.register(sim_app)
 
 
 def register(app: typer.Typer) -> None:
