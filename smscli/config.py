@@ -45,7 +45,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {  # tuning keys the vendors read (typo w
                 "poll_silence"),
     "bizppurio": ("concurrency", "attempts", "connect_timeout", "backoff", "poll_interval",
                   "file_path", "verify_tls", "ca_file"),
-    "netshot": (),
+    "netshot": ("concurrency", "connect_timeout"),
     "bizclient": (),
     SANDBOX: (),
 }

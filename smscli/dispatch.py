@@ -168,7 +168,8 @@ class ResultSink:
 
     def flush(self) -> None:
         if self._pending:
-            self.journal.record(self._pending)
+            server_ids = {r.message_id: r.server_id for r in self._pending if r.server_id}
+            self.journal.record(self._pending, server_ids or None)
             self._pending = []
         self._last = time.monotonic()
 

@@ -42,8 +42,7 @@ def poll(
 
     def store(reports) -> None:
         nonlocal count
-        journal.add_reports(reports)
-        for rep in reports:
+        for rep in journal.add_reports(reports):  # matched to messages; re-pushes dropped
             count += 1
             out.emit(rep.to_json())
 
@@ -124,10 +123,10 @@ def listen(
     out = Output(json_, columns=REPORT_COLUMNS)
 
     def store(reports) -> None:
-        journal.add_reports(reports)
-        for rep in reports:
+        for rep in journal.add_reports(reports):  # matched to messages; re-pushes dropped
             out.emit(rep.to_json())
-            out.flush()
+        out.flush()
 
-    listener.serve(host=host, port=port, on_reports=store, resolve=journal.resolve_report_key,
-                   log=out.info)
+    # Reports carry our message id (Bizppurio REFKEY) or the vendor's key, which the journal
+    # matches through the server id it stored at send time (BizNetShot corpfrcode:number).
+    listener.serve(host=host, port=port, on_reports=store, log=out.info)
