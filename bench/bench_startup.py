@@ -14,6 +14,11 @@ Two ways to start smscli (``--form``):
   is one; otherwise one generated into a temp dir from ``[project.scripts]`` in
   pyproject.toml, with the same body pip writes, run with ``PYTHONPATH`` = this repository.
 
+The children run as an installed smscli would: ``PYTHONDONTWRITEBYTECODE`` and
+``PYTHONUNBUFFERED`` are dropped from their environment, so the warm-up runs leave
+``__pycache__`` next to the sources (``pip install`` compiles them likewise);
+``--no-bytecode`` keeps Python from writing them, to see the cost of compiling.
+
 ``--typer`` adds the same invocations with ``SMSCLI_NO_FAST_PATH=1`` (the full Typer app),
 i.e. the start-up before the lean entry point existed.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,18 +56,23 @@ class Case:
     sink: str  # "pipe" or "null"
     env: dict[str, str] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
 
-    def run(self, base_env: dict[str, str]) -> float:
+    def run(self, base_env: dict[str, str]) -> tuple[float, float]:
+        """Wall time and CPU time (user + system) of one run, in seconds."""
         env = {**base_env, **self.env}
         out = subprocess.PIPE if self.sink == "pipe" else subprocess.DEVNULL
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(self.argv, stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT,
                               timeout=60)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if proc.returncode != 0:
             sys.exit(f"bench_startup: {' '.join(self.argv)} exited {proc.returncode}: "
                      f"{proc.stderr.decode(errors='replace').strip()}")
-        return elapsed
+        return elapsed, cpu
 
 
 def console_script(python: str, tmp: Path) -> tuple[str, str]:
@@ -107,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--form", choices=("module", "script", "both"), default="both")
     parser.add_argument("--typer", action="store_true", help="also time the full Typer path")
     parser.add_argument("--python", default=sys.executable, help="interpreter (default: this one)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="set PYTHONDONTWRITEBYTECODE=1: compile smscli's sources on every run")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -114,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCLI_")}
+        dropped = ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCLI_") and k not in dropped}
+        if args.no_bytecode:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["SMSCLI_CONFIG"] = str(tmp / "config.toml")
         env["SMSCLI_DATA_DIR"] = str(tmp / "data")
@@ -124,20 +140,27 @@ def main(argv: list[str] | None = None) -> int:
                 case.run(env)
         for _ in range(args.runs):
             for case in cases:
-                case.times.append(case.run(env))
+                wall, cpu = case.run(env)
+                case.times.append(wall)
+                case.cpu.append(cpu)
 
     base = statistics.median(cases[0].times)
+    base_cpu = statistics.median(cases[0].cpu)
     version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     print(f"Python {version}; {args.runs} runs after {args.warmup} warm-ups, interleaved; "
+          f"bytecode {'not written' if args.no_bytecode else 'cached'}; "
           f"load average {os.getloadavg()[0]:.2f}")
     for note in notes:
         print(note)
     width = max(len(c.label) for c in cases)
-    print(f"{'command':<{width}}  {'median ms':>9}  {'min ms':>7}  {'ratio':>6}")
+    print(f"{'command':<{width}}  {'median ms':>9}  {'min ms':>7}  {'ratio':>6}  {'cpu ms':>7}  "
+          f"{'cpu ratio':>9}")
     for case in cases:
         med = statistics.median(case.times)
-        print(f"{case.label:<{width}}  {med * 1e3:9.1f}  {min(case.times) * 1e3:7.1f}  {med / base:6.2f}")
+        cpu = statistics.median(case.cpu)
+        print(f"{case.label:<{width}}  {med * 1e3:9.1f}  {min(case.times) * 1e3:7.1f}  {med / base:6.2f}  "
+              f"{cpu * 1e3:7.1f}  {cpu / base_cpu:9.2f}")
     return 0
 
 
