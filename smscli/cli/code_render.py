@@ -6,10 +6,9 @@ Both the Typer commands (``smscli.cli.code``) and the lean entry point
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from smscli.errors import RejectedError, UsageError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this whole command
 if TYPE_CHECKING:
     from smscli.codes import CodeEntry
 
