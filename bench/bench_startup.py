@@ -53,7 +53,7 @@ if __name__ == "__main__":
 class Case:
     label: str
     argv: list[str]
-    sink: str  # "pipe" or "null"
+    sink: str  # "pipe", "null" or "tty"
     env: dict[str, str] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
@@ -61,11 +61,14 @@ class Case:
     def run(self, base_env: dict[str, str]) -> tuple[float, float]:
         """Wall time and CPU time (user + system) of one run, in seconds."""
         env = {**base_env, **self.env}
-        out = subprocess.PIPE if self.sink == "pipe" else subprocess.DEVNULL
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        proc = subprocess.run(self.argv, stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT,
-                              timeout=60)
+        if self.sink == "tty":
+            proc = _run_on_terminal(self.argv, env)
+        else:
+            out = subprocess.PIPE if self.sink == "pipe" else subprocess.DEVNULL
+            proc = subprocess.run(self.argv, stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT,
+                                  timeout=60)
         elapsed = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -73,6 +76,32 @@ class Case:
             sys.exit(f"bench_startup: {' '.join(self.argv)} exited {proc.returncode}: "
                      f"{proc.stderr.decode(errors='replace').strip()}")
         return elapsed, cpu
+
+
+def _run_on_terminal(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """Run with stdout on a 100-column pseudo-terminal, reading what it shows."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen(argv, stdout=slave, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    os.close(slave)
+    shown = b""
+    try:
+        while chunk := os.read(master, 65536):
+            shown += chunk
+    except OSError:  # EIO: the child closed the terminal
+        pass
+    finally:
+        os.close(master)
+    err = proc.stderr.read() if proc.stderr else b""
+    if proc.stderr:
+        proc.stderr.close()
+    return subprocess.CompletedProcess(argv, proc.wait(timeout=60), shown, err)
 
 
 def console_script(python: str, tmp: Path) -> tuple[str, str]:
@@ -89,7 +118,8 @@ def console_script(python: str, tmp: Path) -> tuple[str, str]:
     return str(path), f"generated from pyproject ({target})"
 
 
-def build_cases(python: str, forms: list[str], typer: bool, tmp: Path) -> tuple[list[Case], list[str]]:
+def build_cases(python: str, forms: list[str], typer: bool, tty: bool,
+                tmp: Path) -> tuple[list[Case], list[str]]:
     cases = [Case("python -c pass", [python, "-c", "pass"], "null")]
     notes = []
     starts = []
@@ -104,9 +134,10 @@ def build_cases(python: str, forms: list[str], typer: bool, tmp: Path) -> tuple[
         paths.append((" [typer]", {"SMSCLI_NO_FAST_PATH": "1"}))
     for name, start in starts:
         for args in (["--help"], ["code", "lookup", "4100"]):
-            for sink in ("pipe", "null"):
+            for sink in ("pipe", "null", "tty") if tty else ("pipe", "null"):
                 for suffix, env in paths:
-                    label = f"{name} {' '.join(args)} >{'|' if sink == 'pipe' else '/dev/null'}{suffix}"
+                    target = {"pipe": "|", "null": "/dev/null", "tty": "tty"}[sink]
+                    label = f"{name} {' '.join(args)} >{target}{suffix}"
                     cases.append(Case(label, [*start, *args], sink, env))
     return cases, notes
 
@@ -117,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs per command first (default 2)")
     parser.add_argument("--form", choices=("module", "script", "both"), default="both")
     parser.add_argument("--typer", action="store_true", help="also time the full Typer path")
+    parser.add_argument("--tty", action="store_true",
+                        help="also with stdout on a pseudo-terminal (lookup then draws a rich table)")
     parser.add_argument("--python", default=sys.executable, help="interpreter (default: this one)")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="set PYTHONDONTWRITEBYTECODE=1: compile smscli's sources on every run")
@@ -134,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["SMSCLI_CONFIG"] = str(tmp / "config.toml")
         env["SMSCLI_DATA_DIR"] = str(tmp / "data")
-        cases, notes = build_cases(args.python, forms, args.typer, tmp)
+        cases, notes = build_cases(args.python, forms, args.typer, args.tty, tmp)
         for _ in range(args.warmup):
             for case in cases:
                 case.run(env)
