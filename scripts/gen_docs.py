@@ -15,6 +15,9 @@ added to ``smscli/cli/commands.py`` appears in every output on the next run. Out
   parameters complete file names.
 - ``man/smscli.1`` and one page per command node, named by its path:
   ``man/smscli-code.1`` (a group: lists its commands) and ``man/smscli-code-lookup.1``.
+- ``smscli/cli/_help_root.txt``: ``smscli --help`` exactly as the Typer app prints it
+  when stdout is not a terminal and ``COLUMNS=80``; the lean entry point
+  (``smscli/cli/main.py``) prints this file instead of loading Typer.
 
 Help text becomes the DESCRIPTION. In an epilog, a paragraph ``Examples:`` followed by
 indented (or ``smscli ...``) paragraphs becomes EXAMPLES; a paragraph starting with
@@ -26,6 +29,8 @@ Output is deterministic: no dates, no version, commands in registration order.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import re
 import sys
@@ -678,6 +683,29 @@ def render_all(root: Node) -> dict[str, str]:
     return files
 
 
+def render_root_help() -> dict[str, str]:
+    """``smscli --help`` as the Typer app prints it (not a terminal, 80 columns), by path."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from smscli.cli.app import program
+    from smscli.cli.main import HELP_COLUMNS, HELP_FILE
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(HELP_COLUMNS)
+    try:
+        with _empty_config(), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            status = program(["--help"])
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+    if status != 0 or stderr.getvalue() or not stdout.getvalue():
+        raise SystemExit(f"gen_docs: smscli --help exited {status}: {stderr.getvalue().strip()}")
+    return {f"smscli/cli/{HELP_FILE}": stdout.getvalue()}
+
+
 def _generated_on_disk(out: Path) -> set[str]:
     found = set()
     for folder in ("completions", "man"):
@@ -728,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 listing stale files; write nothing")
     parser.add_argument("--out", type=Path, default=ROOT, help="repository root to write into (default: this one)")
     args = parser.parse_args(argv)
-    files = render_all(build_tree(load_app_command()))
+    files = {**render_all(build_tree(load_app_command())), **render_root_help()}
     if args.check:
         problems = stale(files, args.out)
         if problems:

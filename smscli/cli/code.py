@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from smscli.errors import RejectedError, UsageError
+from smscli.cli import code_render
+from smscli.cli.code_render import COLUMNS, CodeNotFound
 
-if TYPE_CHECKING:
-    from smscli.codes import CodeEntry
-
-COLUMNS = ("vendor", "table", "code", "meaning", "meaning_en", "category", "retryable")
-
-
-class CodeNotFound(RejectedError):
-    """No table knows the code or the text (exit 1)."""
+__all__ = ["COLUMNS", "CodeNotFound", "code_app", "register"]
 
 
 def _complete_vendor(incomplete: str) -> list[str]:
@@ -70,19 +64,7 @@ def lookup_command(
 
     One row per vendor and table that knows the code; --vendor narrows it down.
     """
-    from smscli import codes
-
-    if not code.strip():
-        raise UsageError("give a code to look up", hint="e.g. smscli code lookup 4100")
-    entries = codes.lookup(code, vendor)
-    if not entries:
-        near = codes.nearest(code, vendor)
-        where = f" for {codes.normalize_vendor(vendor)}" if vendor else ""
-        raise CodeNotFound(
-            f"unknown code {code.strip()!r}{where}",
-            hint=f"nearest known codes: {', '.join(near)}" if near else None,
-        )
-    _show(entries, json_)
+    code_render.lookup(code, vendor, json_)
 
 
 @code_app.command(
@@ -104,17 +86,7 @@ def search_command(
 
     Matches any part of the meaning, ignoring case and spacing.
     """
-    from smscli import codes
-
-    if not text.strip():
-        raise UsageError("give some text to search for", hint="e.g. smscli code search 음영")
-    entries = codes.search(text, vendor)
-    if not entries:
-        raise CodeNotFound(
-            f"no code meaning contains {text.strip()!r}",
-            hint="try a shorter word, in Korean or English, or 'smscli code list'",
-        )
-    _show(entries, json_)
+    code_render.search(text, vendor, json_)
 
 
 @code_app.command(
@@ -131,21 +103,7 @@ def list_command(vendor: Vendor = None, json_: Json = False) -> None:
 
     Vendor by vendor, table by table, in the order of the vendors' documents.
     """
-    from smscli import codes
-
-    _show(codes.all_entries(vendor), json_)
-
-
-def _show(entries: list[CodeEntry], json_mode: bool) -> None:
-    from smscli.cli.output import Output
-
-    out = Output(json_mode, columns=COLUMNS)
-    for entry in entries:
-        row = entry.to_json()
-        if not json_mode:
-            row["retryable"] = "yes" if entry.retryable else "no"
-        out.emit(row)
-    out.flush()
+    code_render.list_all(vendor, json_)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,13 +6,16 @@ Stdout carries only results; everything else (warnings, progress, summaries) goe
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TextIO
+
+# json and typing load only when used: ``smscli code lookup`` starts without them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any, TextIO
 
 FLUSH_EVERY = 0.1  # seconds between stdout flushes of JSON Lines
 
@@ -41,11 +44,16 @@ class Output:
         self.title = title
         self._rows: list[dict[str, Any]] = []
         self._flushed = 0.0
+        self._encode: Callable[[object], str] | None = None  # JSON, made on first use
 
     # results ---------------------------------------------------------------
     def emit(self, obj: dict[str, Any]) -> None:
         if self.json_mode:
-            self.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            if self._encode is None:
+                import json
+
+                self._encode = json.JSONEncoder(ensure_ascii=False).encode  # = json.dumps(ensure_ascii=False)
+            self.stdout.write(self._encode(obj) + "\n")
             now = time.monotonic()
             if now - self._flushed > FLUSH_EVERY:  # readers see lines promptly, without a
                 self.stdout.flush()  # system call per line on big batches
@@ -144,9 +152,13 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
+        import json
+
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
 def rows_as_json(rows: Iterable[dict[str, Any]]) -> str:
+    import json
+
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

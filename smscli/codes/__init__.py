@@ -10,12 +10,15 @@ for each.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections import namedtuple
 
 from smscli.codes._schema import CATEGORIES, split_codes
 
+# Not dataclasses or typing: importing them costs more than a whole ``smscli code lookup``.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from smscli.codes._schema import Table
 
 __all__ = [
@@ -39,19 +42,23 @@ _ALIASES = {"sandbox": "oneshot"}
 _JSON_FIELDS = ("vendor", "table", "code", "meaning", "meaning_en", "category", "retryable")
 
 
-@dataclass(frozen=True, slots=True)
-class CodeEntry:
-    """One code of one vendor's table."""
+_ENTRY_FIELDS = (
+    "vendor",  # str
+    "table",  # str
+    "code",  # str
+    "meaning",  # str: Korean, as the vendor's document writes it
+    "meaning_en",  # str
+    "category",  # str: one of CATEGORIES
+    "retryable",  # bool: resending the same message later, unchanged, may succeed
+    "source",  # str, default "": the document and section the table comes from
+    "note",  # str, default "": where this row differs from that source, OCR fixes
+)
 
-    vendor: str
-    table: str
-    code: str
-    meaning: str  # Korean, as the vendor's document writes it
-    meaning_en: str
-    category: str  # one of CATEGORIES
-    retryable: bool  # resending the same message later, unchanged, may succeed
-    source: str = ""  # the document and section the table comes from
-    note: str = ""  # where this row differs from that source, OCR fixes
+
+class CodeEntry(namedtuple("CodeEntry", _ENTRY_FIELDS, defaults=("", ""))):
+    """One code of one vendor's table (immutable)."""
+
+    __slots__ = ()
 
     def to_json(self) -> dict[str, Any]:
         """The contract's "code lookup" object: exactly these seven fields."""

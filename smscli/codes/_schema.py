@@ -8,7 +8,7 @@ become one entry per code.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple  # not typing.NamedTuple: importing typing is slow
 
 CATEGORIES = (
     "delivered",  # the message reached the handset / was answered
@@ -23,24 +23,32 @@ CATEGORIES = (
 )
 
 
-class Row(NamedTuple):
+_ROW_FIELDS = (
+    "codes",  # str: one code, or several separated by spaces / commas
+    "meaning",  # str: Korean, as the document writes it (obvious OCR slips fixed)
+    "meaning_en",  # str
+    "category",  # str: one of CATEGORIES
+    "retryable",  # bool: sending the same message again later, unchanged, may succeed
+    "note",  # str, default "": where this row's text comes from when not the table's source; OCR fixes
+)
+_TABLE_FIELDS = (
+    "name",  # str
+    "title",  # str: what the table is, in English
+    "source",  # str: document and section the rows come from
+    "rows",  # tuple[Row, ...]
+)
+
+
+class Row(namedtuple("Row", _ROW_FIELDS, defaults=("",))):
     """One row of a document's table."""
 
-    codes: str  # one code, or several separated by spaces / commas
-    meaning: str  # Korean, as the document writes it (obvious OCR slips fixed)
-    meaning_en: str
-    category: str
-    retryable: bool  # sending the same message again later, unchanged, may succeed
-    note: str = ""  # where this row's text comes from when not the table's source; OCR fixes
+    __slots__ = ()
 
 
-class Table(NamedTuple):
+class Table(namedtuple("Table", _TABLE_FIELDS)):
     """One code table of one vendor."""
 
-    name: str
-    title: str  # what the table is, in English
-    source: str  # document and section the rows come from
-    rows: tuple[Row, ...]
+    __slots__ = ()
 
 
 def split_codes(codes: str) -> tuple[str, ...]:
