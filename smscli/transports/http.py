@@ -244,7 +244,8 @@ def _reason(exc: BaseException) -> str:
 
 
 def _final_error(exc: BaseException, settings: HttpSettings, tries: int, lost: bool) -> Exception:
-    """The error to raise after the last try; ``lost``: a non-idempotent request may have arrived."""
+    """The error to raise after the last try; ``lost``: the last try may have reached the
+    server (a non-idempotent request is never repeated then; an idempotent one was, in vain)."""
     host = settings.host
     if _cert_failure(exc):
         return ConfigError(
@@ -315,7 +316,7 @@ class HttpClient:
                 sent_maybe = not isinstance(exc, _not_sent_errors())
                 delay = None if _cert_failure(exc) or (sent_maybe and not idempotent) else tries.after_error()
                 if delay is None:
-                    raise _final_error(exc, self.settings, attempt, sent_maybe and not idempotent) from None
+                    raise _final_error(exc, self.settings, attempt, sent_maybe) from None
                 self._sleep(delay)
                 continue
             if retry_on is None or not retry_on(response):
@@ -386,7 +387,7 @@ class AsyncHttpClient:
                 sent_maybe = not isinstance(exc, _not_sent_errors())
                 delay = None if _cert_failure(exc) or (sent_maybe and not idempotent) else tries.after_error()
                 if delay is None:
-                    raise _final_error(exc, self.settings, attempt, sent_maybe and not idempotent) from None
+                    raise _final_error(exc, self.settings, attempt, sent_maybe) from None
                 await self._sleep(delay)
                 continue
             if retry_on is None or not retry_on(response):
