@@ -302,12 +302,11 @@ def decode(
         return
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
-    if not json_out:
-        sys.stderr.write(f"{total} frame{'s' if total != 1 else ''}"
-                         + (f", {damaged} damaged" if damaged else "") + "\n")
     if damaged:
         raise RejectedError(f"{damaged} of {total} frame{'s' if total != 1 else ''} damaged",
                             hint="see the error of each damaged frame above")
+    if not json_out:
+        sys.stderr.write(f"{total} frame{'s' if total != 1 else ''}, none damaged\n")
 
 
 def _open_input(file: str | None) -> tuple[BinaryIO, str]:
