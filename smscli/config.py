@@ -95,8 +95,12 @@ def _holds_secret(key: str, value: Any) -> bool:
 
 
 def check_key_material(key: str, value: str) -> None:
-    """``aes_key``/``aes_iv``: 16 bytes of text, or ``hex:`` and 32 hex digits."""
+    """``aes_key``/``aes_iv``: 16 bytes of text, or ``hex:`` and 32 hex digits.
+
+    A longer ``aes_key`` is accepted: OneShot uses its first 16 bytes (spec README)."""
     rule = f"{key} must be 16 bytes of text or 'hex:' followed by 32 hex digits"
+    if key == "aes_key" and not value.startswith("hex:") and len(value.encode()) > 16:
+        return
     if value.startswith("hex:"):
         digits = value[4:]
         if not re.fullmatch(r"[0-9A-Fa-f]{32}", digits):
@@ -222,7 +226,7 @@ def _check_permissions(path: Path, data: dict[str, Any]) -> None:
         mode = path.stat().st_mode
     except OSError:
         return
-    if not mode & 0o077:
+    if not mode & 0o044:  # neither group- nor world-readable
         return
     holds = any(
         _holds_secret(k, v)
@@ -234,7 +238,7 @@ def _check_permissions(path: Path, data: dict[str, Any]) -> None:
              f"run: chmod 600 {path}")
 
 
-def _close_match(word: str, candidates: Any, cutoff: float = 0.8) -> str | None:
+def _close_match(word: str, candidates: Any, cutoff: float = 0.75) -> str | None:
     import difflib
 
     found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
@@ -274,8 +278,9 @@ def coerce(key: str, value: Any, *, like: Any = None, where: str = "") -> Any:
         number = float(str(value).strip()) if not isinstance(value, bool) else None
     except ValueError:
         number = None
-    if number is None or number <= 0:
-        raise ConfigError(f"{where}{key} must be a positive number of seconds, not {value!r}")
+    if number is None or (key in KEY_TYPES and number <= 0):
+        rule = "a positive number of seconds" if key in KEY_TYPES else "a number"
+        raise ConfigError(f"{where}{key} must be {rule}, not {value!r}")
     return number
 
 
