@@ -26,10 +26,10 @@ import csv
 import os
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from types import MappingProxyType
+from typing import BinaryIO, NamedTuple
 
 from smscli.errors import UsageError
 from smscli.ids import id_problem
@@ -44,8 +44,10 @@ _OVERLONG = object()
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f", "\v"} | {"\x7f"}
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+NO_VARS: Mapping[str, str] = MappingProxyType({})
+
+
+class Row(NamedTuple):
     """One data row. ``line_no`` is the 1-based line where the row starts; ``phone`` is as
     written (stripped; validate it with ``phone.validate_recipient``); ``vars`` maps every
     other named column to its (stripped) value; ``id`` is the ``id`` column or None;
@@ -53,7 +55,7 @@ class Row:
 
     line_no: int
     phone: str
-    vars: dict[str, str] = field(default_factory=dict)
+    vars: Mapping[str, str] = NO_VARS  # a dict for CSV rows; read-only and empty by default
     id: str | None = None
     error: str | None = None
 
@@ -80,8 +82,7 @@ class CsvInput:
         self._max_line = max_line
         self._stream = stream
         self._close = close
-        self._buf = b""
-        self._pos = 0
+        self._buf = b""  # read but not yet handed out
         self._offset = 0  # stream offset of self._buf[0]
         self._eof = False
         self._bad: dict[int, str] = {}
@@ -145,50 +146,51 @@ class CsvInput:
             self._offset = 3
         self._buf = chunk
 
-    def _physical_lines(self) -> Iterator[bytes | object]:
-        """Lines ending in b"\\n" (the last may not); an over-long line yields _OVERLONG."""
+    def _blocks(self) -> Iterator[tuple[int, bytes] | None]:
+        """Runs of whole lines as (stream offset, bytes); None stands for one line longer
+        than ``max_line``, which is skipped without being held in memory."""
         while True:
-            nl = self._buf.find(b"\n", self._pos)
-            if nl >= 0:
-                line = self._buf[self._pos : nl + 1]
-                self._pos = nl + 1
-                yield line if len(line) <= self._max_line else _OVERLONG
+            buf = self._buf
+            last = buf.rfind(b"\n")
+            if last >= 0:
+                start = self._offset
+                self._buf = buf[last + 1 :]
+                self._offset += last + 1
+                yield start, buf[: last + 1]
                 continue
-            rest = self._buf[self._pos :]
-            if len(rest) > self._max_line:
-                yield _OVERLONG
+            if len(buf) > self._max_line:
+                yield None
                 self._skip_rest_of_line()
                 continue
             chunk = self._read()
             if not chunk:
-                if rest:
-                    self._advance(len(self._buf))
-                    yield rest
+                if buf:
+                    start = self._offset
+                    self._buf = b""
+                    self._offset += len(buf)
+                    yield start, buf
                 return
-            self._advance(self._pos)
-            self._buf = rest + chunk
-
-    def _advance(self, n: int) -> None:
-        self._offset += n
-        self._buf = self._buf[n:]
-        self._pos = 0
+            self._buf = buf + chunk
 
     def _skip_rest_of_line(self) -> None:
+        self._offset += len(self._buf)
+        self._buf = b""
         while True:
-            nl = self._buf.find(b"\n", self._pos)
+            chunk = self._read()
+            if not chunk:
+                return
+            nl = chunk.find(b"\n")
             if nl >= 0:
-                self._pos = nl + 1
+                self._offset += nl + 1
+                self._buf = chunk[nl + 1 :]
                 return
-            self._advance(len(self._buf))
-            self._buf = self._read()
-            if not self._buf:
-                return
+            self._offset += len(chunk)
 
     # --- decoding ---------------------------------------------------------------------
 
-    def _decide(self, line: bytes) -> None:
-        """Pick UTF-8 or CP949 from ``line`` and what follows it in the buffer."""
-        window = line + self._buf[self._pos : self._pos + CHUNK]
+    def _decide(self, data: bytes) -> None:
+        """Pick UTF-8 or CP949 from ``data`` and up to 64 KiB read after it."""
+        window = data + self._buf[:CHUNK]
         errors = {}
         for enc in ("utf-8", "cp949"):
             try:
@@ -201,14 +203,55 @@ class CsvInput:
         self.encoding = "utf-8" if errors["utf-8"] >= errors["cp949"] else "cp949"
 
     def _decoded_lines(self) -> Iterator[str]:
+        """Text lines for the csv reader, one per physical line (so ``line_num`` counts
+        lines). Problems are noted in ``self._bad`` by line number, never raised (except
+        on line 1, where they mean the input is not text)."""
         line_no = 0
-        for raw in self._physical_lines():
+        max_line = self._max_line
+        for item in self._blocks():
+            if item is None:
+                line_no += 1
+                self._bad[line_no] = f"line {line_no} is longer than {max_line} bytes"
+                yield "\n"
+                continue
+            start, block = item
+            text = None
+            if len(block) <= max_line and b"\x00" not in block:
+                if block.isascii():
+                    text = block.decode("ascii")
+                else:
+                    if self.encoding is None:
+                        self._decide(block)
+                    try:
+                        text = block.decode(self.encoding or "utf-8")
+                    except UnicodeDecodeError:
+                        text = None
+            if text is None:  # something is wrong in this block: go line by line
+                for line in self._lines_one_by_one(start, block, line_no):
+                    line_no += 1
+                    yield line
+                continue
+            lines = text.split("\n")
+            tail = lines.pop()
+            line_no += len(lines)
+            for line in lines:
+                yield line + "\n"
+            if tail:
+                line_no += 1
+                yield tail
+
+    def _lines_one_by_one(self, start: int, block: bytes, line_no: int) -> Iterator[str]:
+        pos, size = 0, len(block)
+        while pos < size:
+            nl = block.find(b"\n", pos)
+            end = size if nl < 0 else nl + 1
+            raw = block[pos:end]
+            line_start, pos = start + pos, end
             line_no += 1
-            if raw is _OVERLONG:
+            if len(raw) > self._max_line:
                 self._bad[line_no] = f"line {line_no} is longer than {self._max_line} bytes"
                 yield "\n"
                 continue
-            assert isinstance(raw, bytes)
             if b"\x00" in raw:
                 self._bad[line_no] = f"line {line_no} contains a NUL byte (binary data?)"
                 yield raw.replace(b"\x00", b"").decode(self.encoding or "utf-8", errors="replace")
@@ -217,17 +260,17 @@ class CsvInput:
                 yield raw.decode("ascii")
                 continue
             if self.encoding is None:
-                self._decide(raw)
+                self._decide(block[line_start - start :])
             enc = self.encoding or "utf-8"
             try:
                 yield raw.decode(enc)
             except UnicodeDecodeError as exc:
+                if line_no == 1:
+                    raise _not_text(line_start + exc.start) from None
                 name = "UTF-8" if enc == "utf-8" else "CP949"
                 self._bad[line_no] = (
                     f"line {line_no} is not valid {name} (byte {exc.start + 1} of the line)"
                 )
-                if line_no == 1:
-                    raise _not_text(self._offset + self._pos - len(raw) + exc.start) from None
                 yield raw.decode(enc, errors="replace")
 
     # --- header -----------------------------------------------------------------------
@@ -305,22 +348,25 @@ class CsvInput:
                     problem = bad.pop(n, None)
                     if problem and error is None:
                         error = problem
-            if not fields or not any(f.strip() for f in fields):
+            count = len(fields)
+            if count != width:
+                if not any(f.strip() for f in fields):  # a blank line
+                    if error:
+                        yield Row(start, "", {}, None, error)
+                    continue
+                if count > width and not any(f.strip() for f in fields[width:]):
+                    fields, count = fields[:width], width
+                elif error is None:
+                    error = f"expected {width} columns, found {count}"
+            phone = fields[phone_i].strip() if phone_i < count else ""
+            if not phone and not any(f.strip() for f in fields):  # ",,," (Excel)
                 if error:
                     yield Row(start, "", {}, None, error)
                 continue
-            if len(fields) != width:
-                if len(fields) > width and not any(f.strip() for f in fields[width:]):
-                    fields = fields[:width]
-                elif error is None:
-                    error = f"expected {width} columns, found {len(fields)}"
-            get = fields.__getitem__
-            count = len(fields)
-            phone = get(phone_i).strip() if phone_i < count else ""
-            values = {n: get(i).strip() for i, n in var_columns if i < count}
+            values = {n: fields[i].strip() for i, n in var_columns if i < count}
             row_id = None
             if id_i is not None:
-                row_id = get(id_i).strip() if id_i < count else ""
+                row_id = fields[id_i].strip() if id_i < count else ""
                 if error is None:
                     if not row_id:
                         error = "missing id (the file has an id column)"

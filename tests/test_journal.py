@@ -176,6 +176,29 @@ def test_late_results_do_not_undo_reports_or_cancels(journal):
     assert journal.get(m.id)["status"] == "failed"
 
 
+@pytest.mark.parametrize("later", ["invalid", "rejected", "unknown", "pending"])
+def test_a_sent_message_is_never_unsent(data_dir, later):
+    m = msg("order-1")
+    with Journal.open(data_dir) as j:
+        j.claim([m], "oneshot", "p")
+        j.record([result(m, "accepted", "0", "성공")])
+    with Journal.open(data_dir) as j:  # a re-run in which the row is now invalid, say
+        j.record([result(m, later, "X", "later")])
+        assert (j.get(m.id)["status"], j.get(m.id)["code"]) == ("accepted", "0")
+    with Journal.open(data_dir) as j:
+        assert j.claim([m], "oneshot", "p") == ["accepted"]  # so it is not sent again
+
+
+def test_vendor_scheduled_message_can_become_accepted(journal):
+    m = msg()
+    journal.claim([m], "bizppurio", "p")
+    journal.record([result(m, "scheduled")])
+    journal.record([result(m, "accepted")])
+    assert journal.get(m.id)["status"] == "accepted"
+    journal.record([result(m, "rejected")])
+    assert journal.get(m.id)["status"] == "accepted"
+
+
 def test_record_stores_results_of_unclaimed_rows(journal):
     journal.record([SendResult("0101", "invalid", "row-7", "oneshot", "sms", "", "too short")])
     journal.record([SendResult("0101", "invalid", "", "oneshot", "sms", "", "no id")])

@@ -91,6 +91,20 @@ def test_bad_bytes_later_in_utf8_make_only_that_row_invalid():
     assert rows[2].vars == {"name": "김철수"}
 
 
+def test_line_numbers_stay_right_across_blocks():
+    lines = [f"0101{i:07d},고객{i}\n".encode() for i in range(20_000)]  # ~0.5 MB: many blocks
+    lines[12_345] = b"01099999999,\xc0\xc0 bad\n"
+    lines[15_000] = b'01088888888,"two\nlines"\n'
+    rows = rows_of(b"phone,name\n" + b"".join(lines))
+    assert len(rows) == 20_000
+    bad = [r for r in rows if r.error]
+    assert [(r.line_no, r.error) for r in bad] == [
+        (12_347, "line 12347 is not valid UTF-8 (byte 13 of the line)")
+    ]
+    assert rows[15_000].vars["name"] == "two\nlines" and rows[15_000].line_no == 15_002
+    assert rows[-1].line_no == 20_002 and rows[-1].vars["name"] == "고객19999"
+
+
 def test_id_column():
     data = b"id,phone,name\norder-1,01012345678,a\n,01011112222,b\nbad id,01033334444,c\n" + (
         b"x" * 33 + b",01044445555,d\n"
@@ -246,6 +260,13 @@ def test_empty_input(data):
 
 def test_duplicate_columns():
     assert "duplicate column 'Name'" in str(usage_error(b"phone,name,Name\n"))
+
+
+def test_rows_for_to_numbers_need_only_a_phone():
+    row = Row(line_no=0, phone="01012345678")
+    assert (row.vars, row.id, row.error) == ({}, None, None)
+    with pytest.raises(TypeError):
+        row.vars["x"] = "shared default must stay empty"  # type: ignore[index]
 
 
 def test_header_only_gives_no_rows():

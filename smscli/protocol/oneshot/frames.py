@@ -240,7 +240,9 @@ class FrameDecoder:
                     pos = max(self._search, end - _KEEP, pos)
                     self._search = 0
                     return pos
-                out.append(Damaged(self._junk_at, self._base + found - self._junk_at, self._junk_reason))
+                out.append(
+                    Damaged(self._junk_at, self._base + found - self._junk_at, self._junk_reason)
+                )
                 self._junk_at = None
                 pos = found
             if pos >= end:
@@ -258,14 +260,18 @@ class FrameDecoder:
                 continue
             length = int(match.group(1))
             if length > self.max_frame:
-                self._start_junk(pos, f"{TOO_LARGE}: Content-Length {length} over {self.max_frame}", pos + 1)
+                self._start_junk(
+                    pos, f"{TOO_LARGE}: Content-Length {length} over {self.max_frame}", pos + 1
+                )
                 continue
             start = match.end()
             stop = start + length
             if stop > end:
                 return pos  # wait for the rest of the payload
             try:
-                out.append(_frame(self._base + pos, length, bytes(buf[start:stop]), self.max_decompressed))
+                out.append(
+                    _frame(self._base + pos, length, bytes(buf[start:stop]), self.max_decompressed)
+                )
             except OneShotError as exc:
                 # Resync at the next header, which may lie inside this payload when
                 # the announced length was wrong.
