@@ -156,7 +156,16 @@ def vector_wire() -> bytes:
     return b"".join(encode_frame(v["method"], json.loads(v["json"]).get("Body")) for v in VECTORS)
 
 
-def test_every_format_and_auto_detection(tmp_path: Path) -> None:
+def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict], str]:
+    """Run the CLI in this process (faster than a subprocess): exit code, JSON lines, stderr."""
+    from smscli.cli.app import program
+
+    code = program(list(args))
+    out, stderr = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines() if line.startswith("{")], stderr
+
+
+def test_every_format_and_auto_detection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wire = vector_wire()
     text = "".join(f"Content-Length:{v['content_length']}[CR][LF]\n{v['compressed_hex']}\n" for v in VECTORS)
     inputs = {
@@ -169,9 +178,9 @@ def test_every_format_and_auto_detection(tmp_path: Path) -> None:
         path = tmp_path / f"in.{fmt}"
         path.write_bytes(data)
         for how in ("auto", fmt):
-            proc = run_cli("packet", "decode", str(path), "--json", "--format", how)
-            assert proc.returncode == 0, (fmt, how, err(proc))
-            assert [r["method"] for r in lines(proc)] == expected, (fmt, how)
+            code, recs, stderr = in_process(capsys, "packet", "decode", str(path), "--json", "--format", how)
+            assert code == 0, (fmt, how, stderr)
+            assert [r["method"] for r in recs] == expected, (fmt, how)
     piped = run_cli("packet", "decode", "--json", input=inputs["base64"])
     assert [r["method"] for r in lines(piped)] == expected
 
@@ -228,23 +237,27 @@ def test_damaged_frames_are_reported_and_decoding_resumes(tmp_path: Path) -> Non
     assert err(human).startswith("smscli: 5 of 10 frames damaged")
 
 
-def test_empty_and_unreadable_input() -> None:
+def test_empty_and_unreadable_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = run_cli("packet", "decode", "-", input=b"")
     assert empty.returncode == 2
     assert err(empty).strip() == ("smscli: the input is empty: there is nothing to decode "
                                   "(give a FILE, or pipe frames on stdin)")
-    missing = run_cli("packet", "decode", "/nonexistent/dump.bin")
-    assert missing.returncode == 2
-    assert err(missing).strip() == "smscli: cannot read /nonexistent/dump.bin: No such file or directory"
-    text = run_cli("packet", "decode", input="just some words")
-    assert text.returncode == 2 and "cannot tell the input format" in err(text)
-    wrong = run_cli("packet", "decode", "--format", "hex", input=vector_wire())
-    assert wrong.returncode == 2
-    assert err(wrong).startswith("smscli: hex input, line 2: unexpected bytes 78 da ab 56 f2 48 4d 4c (hex input")
-    bad_key = run_cli("packet", "decode", "--key", KEY, input=vector_wire())
-    assert bad_key.returncode == 2
-    assert err(bad_key).strip() == ("smscli: an AES key was given without an IV "
-                                    "(pass --iv, or set aes_iv in the profile)")
+    text, wire = tmp_path / "words.txt", tmp_path / "wire.bin"
+    text.write_text("just some words")
+    wire.write_bytes(vector_wire())
+    cases = [
+        (["/nonexistent/dump.bin"], "smscli: cannot read /nonexistent/dump.bin: No such file or directory"),
+        ([str(text)], "smscli: cannot tell the input format: the text is neither hex nor base64"),
+        ([str(wire), "--format", "hex"],
+         "smscli: hex input, line 2: unexpected bytes 78 da ab 56 f2 48 4d 4c (hex input"),
+        ([str(wire), "--key", KEY],
+         "smscli: an AES key was given without an IV (pass --iv, or set aes_iv in the profile)"),
+        ([str(tmp_path)], f"smscli: cannot read {tmp_path}: Is a directory"),
+    ]
+    for args, message in cases:
+        code, recs, stderr = in_process(capsys, "packet", "decode", *args)
+        assert (code, recs) == (2, []), args
+        assert stderr.startswith(message), stderr
 
 
 def test_encrypted_body_without_key_is_shown_with_a_note() -> None:
