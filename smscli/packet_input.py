@@ -103,10 +103,11 @@ def sniff(head: bytes, complete: bool = True) -> str:
                          hint="give a FILE, or pipe frames on stdin")
     if is_capture(head):
         return "pcap"
-    if (head.startswith(_HEADER) or _looks_zlib(head)) and not _is_text(head):
-        return "raw"
     text = head[len(_BOM):] if head.startswith(_BOM) else head
-    if not _is_text(text):
+    binary = not _is_text(text)
+    if binary and (_HEADER in head or _looks_zlib(head)):
+        return "raw"  # frames, maybe after some bytes of a frame cut off at the start
+    if binary:
         raise UsageError(
             "cannot tell the input format: it is binary but neither OneShot frames nor a capture",
             hint="pass --format raw|hex|base64|pcap",
