@@ -69,7 +69,7 @@ _smscli() {
                     "config profiles|-p"|"config profiles|--profile"|"config profiles|--config") skip=1 ;;
                     "config path|--config") skip=1 ;;
                     "config init|--vendor"|"config init|-n"|"config init|--name"|"config init|--set"|"config init|--password-env"|"config init|--password-command"|"config init|--config") skip=1 ;;
-                    "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir") skip=1 ;;
+                    "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir"|"sim oneshot|--state") skip=1 ;;
                 esac ;;
             *) npos=$(( npos + 1 )) ;;
         esac
@@ -178,6 +178,7 @@ _smscli() {
         "sim oneshot|--change-phone") COMPREPLY=(); return ;;
         "sim oneshot|--record") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "sim oneshot|--upload-dir") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "sim oneshot|--state") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
@@ -211,7 +212,7 @@ _smscli() {
             "config path") COMPREPLY=($(compgen -W '--config --data-dir -h --help' -- "$cur")) ;;
             "config init") COMPREPLY=($(compgen -W '--vendor -n --name --set --password-env --password-command --password-stdin --default --no-default --force --interactive --no-interactive --config -h --help' -- "$cur")) ;;
             "sim") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
-            "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir -v --verbose -h --help' -- "$cur")) ;;
+            "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir --state -v --verbose -h --help' -- "$cur")) ;;
         esac
         return 0
     fi

@@ -183,7 +183,7 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'config init|--vendor' 'config init|-n' 'config init|--name' 'config init|--set' 'config init|--password-env' 'config init|--password-command' 'config init|--config'
                 set skip 1
-            case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir'
+            case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir' 'sim oneshot|--state'
                 set skip 1
             case '*|-*'
             case '*'
@@ -408,5 +408,6 @@ complete -c smscli -n '__smscli_at "sim oneshot"' -l change-phone -x -d 'Push a 
 complete -c smscli -n '__smscli_at "sim oneshot"' -l upload-ack -l no-upload-ack -d 'Answer each upload data frame with UploadFileRes (some servers do).'
 complete -c smscli -n '__smscli_at "sim oneshot"' -l record -r -F -d 'Append a JSON line per accepted message to FILE.'
 complete -c smscli -n '__smscli_at "sim oneshot"' -l upload-dir -r -F -d 'Also write uploaded files to DIR.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l state -r -F -d 'Keep accepted ids (for 320) and unacknowledged reports in FILE across restarts.'
 complete -c smscli -n '__smscli_at "sim oneshot"' -s v -l verbose -d 'Log one line per event to stderr.'
 complete -c smscli -n '__smscli_at "sim oneshot"' -s h -l help -d 'Show this message and exit.'

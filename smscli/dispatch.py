@@ -81,14 +81,12 @@ class Summary:
 
 
 class Prepared:
-    """Turns input rows into Messages or ``invalid`` results (no I/O besides the journal's
-    suppression list)."""
+    """Turns an input row into a Message or an ``invalid`` result (no I/O)."""
 
-    def __init__(self, opts: SendOptions, vendor_name: str, limits, journal: Journal | None) -> None:
+    def __init__(self, opts: SendOptions, vendor_name: str, limits) -> None:
         self.opts = opts
         self.vendor_name = vendor_name
         self.limits = limits
-        self.journal = journal
         self.template = text.compile_template(opts.template)
 
     def __call__(self, row: Row) -> Message | SendResult:
@@ -104,10 +102,6 @@ class Prepared:
         except text.InvalidInput as exc:
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
                               type="", code="", detail=str(exc))
-        if (not self.opts.ignore_optout and self.journal is not None
-                and self.journal.is_suppressed(to)):
-            return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
-                              type=mtype, code="", detail="opted out (080)")
         return Message(
             id=mid,
             to=to,
@@ -208,19 +202,20 @@ def run_send(
 ) -> Summary:
     """Send (or schedule locally, or dry-run) every row; return the summary."""
     summary = Summary()
-    prepare = Prepared(opts, vendor.name, vendor.limits, journal)
+    prepare = Prepared(opts, vendor.name, vendor.limits)
+    chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
     if opts.images:
         _check_images(vendor, opts.images)
 
     if opts.dry_run:
-        for row in rows:
-            item = prepare(row)
-            if isinstance(item, SendResult):
-                summary.add(item.status)
-                emit(item)
-            else:
-                summary.add("valid")
-                emit(_dry_run_object(item, vendor.name))
+        for chunk in chunks:
+            for item in chunk:
+                if isinstance(item, SendResult):
+                    summary.add(item.status)
+                    emit(item)
+                else:
+                    summary.add("valid")
+                    emit(_dry_run_object(item, vendor.name))
         return summary
 
     def output(result: SendResult) -> None:
@@ -231,7 +226,7 @@ def run_send(
     local_schedule = opts.send_at is not None and not vendor.can_schedule
     sink = ResultSink(journal, summary, output, hold=opts.wait > 0 and not local_schedule)
     with journal.send_lock(profile.name):
-        stream = _claimed(prepare, rows, journal, vendor.name, profile.name, sink, local_schedule)
+        stream = _claimed(chunks, journal, vendor.name, profile.name, sink, local_schedule)
         try:
             if local_schedule:
                 for _ in stream:  # _claimed schedules locally and reports `scheduled`
@@ -247,9 +242,35 @@ def run_send(
     return summary
 
 
+def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
+                     ignore_optout: bool) -> Iterator[list[Message | SendResult]]:
+    """Prepared rows in chunks, with numbers on the 080 opt-out list made ``invalid``."""
+
+    def optout(chunk: list[Message | SendResult]) -> list[Message | SendResult]:
+        if ignore_optout:
+            return chunk
+        blocked = journal.suppressed([m.to for m in chunk if isinstance(m, Message)])
+        if not blocked:
+            return chunk
+        return [
+            SendResult(to=m.to, status=INVALID, message_id=m.id, vendor=prepare.vendor_name,
+                       type=m.type, detail="opted out (080); --ignore-optout sends anyway")
+            if isinstance(m, Message) and m.to in blocked else m
+            for m in chunk
+        ]
+
+    chunk: list[Message | SendResult] = []
+    for row in rows:
+        chunk.append(prepare(row))
+        if len(chunk) >= CLAIM_CHUNK:
+            yield optout(chunk)
+            chunk = []
+    if chunk:
+        yield optout(chunk)
+
+
 def _claimed(
-    prepare: Prepared,
-    rows: Iterable[Row],
+    chunks: Iterable[list[Message | SendResult]],
     journal: Journal,
     vendor_name: str,
     profile_name: str,
@@ -257,9 +278,15 @@ def _claimed(
     local_schedule: bool,
 ) -> Iterator[Message]:
     """Yield messages only after they are journaled; settle duplicates and invalid rows."""
-    chunk: list[Message] = []
-
-    def release(batch: list[Message]) -> Iterator[Message]:
+    for chunk in chunks:
+        batch: list[Message] = []
+        for item in chunk:
+            if isinstance(item, SendResult):
+                sink(item)
+            else:
+                batch.append(item)
+        if not batch:
+            continue
         if local_schedule:
             previous = journal.schedule(batch, vendor_name, profile_name)
         else:
@@ -275,18 +302,6 @@ def _claimed(
                                 type=msg.type, code="", detail=f"held locally until {when}"))
             else:
                 yield msg
-
-    for row in rows:
-        item = prepare(row)
-        if isinstance(item, SendResult):
-            sink(item)
-            continue
-        chunk.append(item)
-        if len(chunk) >= CLAIM_CHUNK:
-            yield from release(chunk)
-            chunk = []
-    if chunk:
-        yield from release(chunk)
 
 
 def _check_images(vendor: Vendor, images: Sequence[Path]) -> None:

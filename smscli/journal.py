@@ -128,7 +128,9 @@ _MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
 
 _MESSAGE_COLUMNS = (
     'id, vendor, profile, "to", type, text, subject, sender, images, file_keys, send_at, '
-    "status, code, detail, server_id, attempts, held, created_at, updated_at"
+    "status, code, detail, server_id, attempts, held, created_at, updated_at, "
+    "(SELECT r.delivered_at FROM reports r WHERE r.message_id = messages.id "
+    "ORDER BY r.rowid DESC LIMIT 1)"
 )
 _INSERT_MESSAGE = (
     'INSERT INTO messages (id, vendor, profile, "to", type, text, subject, sender, images, '
@@ -814,13 +816,13 @@ def _filters(
 
 def _message_dict(row: Sequence[Any]) -> dict[str, Any]:
     (mid, vendor, profile, to, mtype, text, subject, sender, images, keys, send_at, status, code,
-     detail, server_id, attempts, held, created_at, updated_at) = row  # fmt: skip
+     detail, server_id, attempts, held, created_at, updated_at, delivered_at) = row  # fmt: skip
     return {
         "id": mid, "vendor": vendor, "profile": profile, "to": to, "type": mtype, "text": text,
         "subject": subject, "sender": sender, "images": json.loads(images),
         "file_keys": json.loads(keys), "send_at": send_at, "status": status, "code": code,
         "detail": detail, "server_id": server_id, "attempts": attempts, "held": bool(held),
-        "created_at": created_at, "updated_at": updated_at,
+        "created_at": created_at, "updated_at": updated_at, "delivered_at": delivered_at or "",
     }  # fmt: skip
 
 

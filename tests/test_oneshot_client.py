@@ -200,8 +200,12 @@ def test_no_burst_at_the_announced_speed(make_sim, data_dir) -> None:
     results = send(vendor, [sms(i, to=f"010555500{i:02d}") for i in range(30)])
     elapsed = time.monotonic() - start
     assert {r.status for r in results} == {"accepted"}
-    assert sim.stats.get("result_903", 0) == 0
     assert elapsed > 1.3  # 30 messages at 20/s
+    # Evenly spaced: never a second's quota at once (a quarter second holds ~5). One
+    # late wake-up of a thread on a loaded machine may bunch two, not ten.
+    times = sorted(m.accepted_at for m in sim.accepted)
+    assert max(sum(1 for u in times[i:] if u < t + 0.25) for i, t in enumerate(times)) <= 7
+    assert sim.stats.get("result_903", 0) <= 1
 
 
 def test_too_fast_answers_slow_down_and_resend(make_sim, data_dir) -> None:
@@ -542,10 +546,10 @@ def test_spam_and_number_changes_go_to_the_journal_then_are_acknowledged(
 
 
 def test_idle_connection_is_kept_alive(make_sim, data_dir) -> None:
-    sim = make_sim(idle_timeout=0.6)
+    sim = make_sim(idle_timeout=1.0)
     vendor, _ = vendor_for(sim, data_dir, alive_interval=0.2, poll_silence=10)
-    vendor.poll(lambda reports: None, timeout=1.5)
-    assert sim.stats.get("alives", 0) >= 3
+    vendor.poll(lambda reports: None, timeout=2.0)
+    assert sim.stats.get("alives", 0) >= 4
     assert sim.stats.get("idle_cuts", 0) == 0
 
 

@@ -98,6 +98,7 @@ def test_max_connections_refuses_a_second_bind_with_2(make_sim):
     sim = make_sim(max_connections=1)
     with client(sim) as a, client(sim) as b:
         assert a.bind()["Result"] == 0
+        assert a.bind()["Result"] == 0  # binding again on the same connection is no second one
         assert b.bind()["Result"] == 2
         assert b.closed_within(2)
 
@@ -139,6 +140,22 @@ def test_msg_send_res_echoes_ids_and_user_data(make_sim):
     (acc,) = sim.accepted
     assert acc.key == ("80", "2", "01091874302")
     assert acc.body["Message"] == "SMS 테스트 메시지"
+
+
+def test_content_rules_911_316_908(make_sim):
+    sim = make_sim()
+    with client(sim) as c:
+        c.bind()
+        c.send_msg("a", MsgType="4")  # a number in the document, not a string
+        c.send_msg("b", MsgType=5)
+        c.send_msg("c", CallbackNo="")
+        c.send_msg("d", Message="가" * 45)  # 90 CP949 bytes: fits an SMS
+        c.send_msg("e", Message="가" * 45 + "a")
+        c.send_msg("f", MsgType=6, Subject="s", Message="나" * 1000)
+        c.send_msg("g", MsgType=6, Subject="s", Message="나" * 1000 + "!")
+        c.send_msg("h", MsgType=6, Subject="제" * 33, Message="x")
+        results = [r["Result"] for r in c.collect("MsgSendRes", 8)]
+        assert results == [911, 911, 316, 0, 908, 0, 908, 908]
 
 
 def test_duplicate_is_320_across_connections(make_sim):
@@ -591,6 +608,48 @@ def test_record_file_has_one_line_per_accepted_message(make_sim, tmp_path: Path)
     assert [(x["user_msg_id"], x["user_msg_sub_id"]) for x in accepted] == [("1", ""), ("2", "a")]
     assert accepted[0]["message"] == "SMS 테스트 메시지"
     assert sum(x["event"] == "report_acked" for x in lines) == 2
+
+
+def test_state_file_keeps_ids_and_unacknowledged_reports_across_restarts(make_sim, tmp_path):
+    state = tmp_path / "state.json"
+    sim = make_sim(state_file=state, report_delay=0.05)
+    with client(sim) as c:
+        c.bind()
+        c.send_msg("1")
+        c.send_msg("2")
+        c.send_msg("3")
+        c.collect("MsgSendRes", 3)
+        reports = c.collect("ReportReq", 3)
+        c.ack(reports[0])
+        assert sim.wait_until(lambda: len(sim.pending_reports) == 2)
+    sim.close()
+    again = make_sim(state_file=state)
+    with client(again) as c:
+        c.bind()
+        pushed = c.collect("ReportReq", 2)
+        assert sorted(r["UserMsgId"] for r in pushed) == ["2", "3"]
+        assert {r["ServerMsgId"] for r in pushed} == {r["ServerMsgId"] for r in reports[1:]}
+        c.send_msg("1")
+        c.send_msg("4")
+        results = c.collect("MsgSendRes", 2)
+        assert [r["Result"] for r in results] == [320, 0]
+        for r in [*pushed, *c.collect("ReportReq", 1)]:  # with the report for "4"
+            c.ack(r)
+        assert again.wait_until(lambda: not again.pending_reports)
+    assert int(again.accepted[0].server_msg_id) > max(int(r["ServerMsgId"]) for r in reports)
+    again.close()
+    data = json.loads(state.read_text())
+    assert data["reports"] == [] and ["4", "", "01012345678"] in data["accepted"]
+
+
+def test_unreadable_state_file_is_replaced(make_sim, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("{not json")
+    lines: list[str] = []
+    sim = make_sim(state_file=state, log=lines.append)
+    sim.close()
+    assert any("unreadable" in line for line in lines)
+    assert json.loads(state.read_text())["version"] == 1
 
 
 @pytest.mark.parametrize(

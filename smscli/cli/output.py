@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
+
+FLUSH_EVERY = 0.1  # seconds between stdout flushes of JSON Lines
 
 
 class Output:
@@ -37,12 +40,16 @@ class Output:
         self.columns = list(columns) if columns else None
         self.title = title
         self._rows: list[dict[str, Any]] = []
+        self._flushed = 0.0
 
     # results ---------------------------------------------------------------
     def emit(self, obj: dict[str, Any]) -> None:
         if self.json_mode:
             self.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            self.stdout.flush()
+            now = time.monotonic()
+            if now - self._flushed > FLUSH_EVERY:  # readers see lines promptly, without a
+                self.stdout.flush()  # system call per line on big batches
+                self._flushed = now
         elif self.is_tty(self.stdout):
             self._rows.append(obj)
         else:
@@ -50,8 +57,9 @@ class Output:
             self.stdout.write("\t".join(_cell(obj.get(c, "")) for c in cols) + "\n")
 
     def flush(self) -> None:
-        """Render buffered rows as a table (human mode on a TTY)."""
+        """Render buffered rows as a table (human mode on a TTY); flush stdout."""
         if not self._rows:
+            self.stdout.flush()
             return
         from rich.console import Console
         from rich.table import Table

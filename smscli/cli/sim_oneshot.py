@@ -170,6 +170,14 @@ def oneshot(
         Path | None,
         typer.Option(metavar="DIR", show_default=False, help="Also write uploaded files to DIR."),
     ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            show_default=False,
+            help="Keep accepted ids (for 320) and unacknowledged reports in FILE across restarts.",
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log one line per event to stderr.")
     ] = False,
@@ -205,6 +213,7 @@ def oneshot(
         upload_ack=upload_ack,
         record=record,
         upload_dir=upload_dir,
+        state_file=state,
     ).validate()
     _run(cfg, verbose)
 

@@ -10,10 +10,13 @@ What it enforces (spec ``003_…`` and ``spec/README.md``):
   connections → 2; any failure closes the connection after the BindRes.
 - MsgSendReq (answered by MsgSendRes with the same UserMsgId/UserMsgSubId/PhoneNo):
   902 not bound, 320 already accepted (remembered for the server's life, across
-  connections), 901 outside BeginTime–EndTime (Korea time), 909/16 bad attachments,
-  903 more than the speed limit within the last second (sliding window).
+  connections), 901 outside BeginTime–EndTime (Korea time), 911 unknown MsgType,
+  316 no CallbackNo, 908 text over 90 (SMS) / 2000 (LMS) CP949 bytes or subject over 64,
+  909/16/910 bad attachments, 903 more than the speed limit within the last second
+  (sliding window).
 - Every accepted message gets a ReportReq after ``report_delay`` seconds; reports not
-  acknowledged with ReportRes are pushed again after the next bind.
+  acknowledged with ReportRes are pushed again after the next bind. With ``state_file``
+  the accepted ids and the unacknowledged reports survive a restart.
 - Uploads: UploadFileNameReq → ``<32 hex>.jpg``; UploadFileReq/UploadFileDataReq chunks
   (a frame over 2048 bytes, or Data over 4096 characters, spoils the upload: 910);
   UploadFileFinishReq checks FileSize and JPEG data, then stores the file.
@@ -37,6 +40,7 @@ import concurrent.futures
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import threading
 import time
@@ -63,16 +67,22 @@ LOGIN_BAD_ID = 4
 LOGIN_BAD_PASSWORD = 5
 LOGIN_BAD_VERSION = 7
 NO_FILE = 16
+NO_CALLBACK = 316
 DUPLICATE_SEND = 320
 OUTSIDE_HOURS = 901
 NOT_BOUND = 902
 TOO_FAST = 903
+TOO_LONG = 908
 FILE_COUNT = 909
 FILE_SIZE = 910
 BAD_DATA = 911
 OTHER = 999
 
 MAX_IMAGES = 3
+STATE_MAX_IDS = 100_000  # accepted ids kept in the state file
+MSG_TYPES = frozenset({4, 6, 7, 71, 8, 9, 10, 11, 12})
+TEXT_LIMITS = {4: 90, 6: 2000}  # CP949 bytes of Message: SMS, LMS/MMS
+SUBJECT_LIMIT = 64
 MAX_IMAGE_BYTES = 1024 * 1024
 _BASE_KEY_METHODS = frozenset({"BindReq", "BindRes", "UnBindReq", "UnBindRes"})
 _TELECOMS = ("SKT", "KTF", "LGT")
@@ -113,6 +123,7 @@ class OneShotSimConfig:
     upload_ack: bool = False  # answer each upload data frame with UploadFileRes
     record: Path | None = None  # append one JSON line per accepted message
     upload_dir: Path | None = None  # also write uploaded files here
+    state_file: Path | None = None  # accepted ids and unacknowledged reports survive restarts
     max_frame: int = 1024 * 1024
     upload_frame_max: int = 2048
     upload_data_max: int = 4096
@@ -213,6 +224,8 @@ class OneShotSimulator:
         self._base_cipher = BodyCipher(parse_key_material(cfg.key), self._iv)
         self._lock = threading.Lock()
         self._accepted: dict[tuple[str, str, str], AcceptedMessage] = {}
+        # (UserMsgId, UserMsgSubId, PhoneNo) accepted by earlier runs (state_file)
+        self._earlier_keys: dict[tuple[str, ...], None] = {}
         self._reports: dict[str, _Report] = {}  # ServerMsgId → report not yet acknowledged
         self._files: dict[str, bytes] = {}
         self._acks: list[tuple[str, dict[str, Any]]] = []
@@ -239,13 +252,16 @@ class OneShotSimulator:
         """Listen; return the (host, port) actually bound."""
         self._loop = asyncio.get_running_loop()
         cfg = self.config
-        if cfg.record is not None:
-            self._record = open(cfg.record, "a", encoding="utf-8")  # noqa: SIM115
         if cfg.upload_dir is not None:
             cfg.upload_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.state_file is not None:
+            self._load_state(cfg.state_file)
         self._server = await self._loop.create_server(
             lambda: _Session(self), cfg.host, cfg.port, reuse_address=True
         )
+        if cfg.record is not None:
+            # A large buffer flushed after each batch: readers never see half a line.
+            self._record = open(cfg.record, "a", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
         sock = self._server.sockets[0]
         self.address = sock.getsockname()[:2]
         self._running = True
@@ -269,7 +285,52 @@ class OneShotSimulator:
         if self._record is not None:
             self._record.close()
             self._record = None
+        if self.config.state_file is not None:
+            self._save_state(self.config.state_file)
         self._emit("stopped")
+
+    # state across restarts (``state_file``) ------------------------------------------
+    def _load_state(self, path: Path) -> None:
+        """Take back the accepted ids and unacknowledged reports of an earlier run; those
+        reports are due at once (pushed after the next bind). An unreadable file is
+        ignored (and replaced at stop)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            keys = [tuple(map(str, k)) for k in data["accepted"]]
+            reports = [r for r in data["reports"] if isinstance(r, dict) and "ServerMsgId" in r]
+            next_msg = int(data["next_msg"])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self._emit(f"state file {path} unreadable ({type(exc).__name__}); starting afresh")
+            return
+        with self._lock:
+            self._earlier_keys.update(dict.fromkeys(k for k in keys if len(k) == 3))
+            for body in reports:
+                if not body.get("DeliveryTime"):  # was not due yet when the last run stopped
+                    body["DeliveryTime"] = self._delivery_time()
+                self._reports[str(body["ServerMsgId"])] = _Report(body, 0, due=True)
+            self._next_msg = max(self._next_msg, next_msg)
+        self._emit(f"state: {len(keys)} earlier message id(s), {len(reports)} report(s) to push")
+
+    def _save_state(self, path: Path) -> None:
+        with self._lock:
+            keys = [*self._earlier_keys, *self._accepted]
+            data = {
+                "version": 1,
+                "next_msg": self._next_msg,
+                "accepted": [list(k) for k in keys[-STATE_MAX_IDS:]],
+                "reports": [r.body for r in self._reports.values()],
+            }
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps(data, ensure_ascii=False))
+            os.replace(tmp, path)
+        except OSError as exc:
+            self._emit(f"state file {path} not written: {exc}")
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -522,11 +583,17 @@ class OneShotSimulator:
             code = LOGIN_BAD_PASSWORD
         elif body.get("Version") not in (1, "1"):
             code = LOGIN_BAD_VERSION
-        elif cfg.max_connections and self.bound_connections >= cfg.max_connections:
+        elif cfg.max_connections and self._bound_elsewhere(session) >= cfg.max_connections:
             code = LOGIN_DUPLICATE
         else:
             code = OK
         self._finish_bind(session, bind_id, code)
+
+    def _bound_elsewhere(self, session: _Session) -> int:
+        with self._lock:
+            return sum(
+                1 for s in self._sessions.values() if s.bound and not s.closed and s is not session
+            )
 
     def _finish_bind(self, session: _Session, bind_id: str, code: int) -> None:
         cfg = self.config
@@ -619,12 +686,12 @@ class OneShotSimulator:
             code = NOT_BOUND
         elif not key[0] or not key[2]:
             code = BAD_DATA
-        elif key in self._accepted:
+        elif key in self._accepted or key in self._earlier_keys:
             code = DUPLICATE_SEND
         elif not self._hour_open():
             code = OUTSIDE_HOURS
         else:
-            code = self._check_files(body)
+            code = _check_content(body) or self._check_files(body)
             if code == OK and not self._speed_ok():
                 code = TOO_FAST
             if (
@@ -739,10 +806,7 @@ class OneShotSimulator:
             if report is None:
                 return
             report.due = True
-            stamp = datetime.fromtimestamp(self._clock(), KST)
-            report.body["DeliveryTime"] = (
-                stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
-            )
+            report.body["DeliveryTime"] = self._delivery_time()
             origin = self._sessions.get(report.origin)
             if origin is None or not origin.bound or origin.closed:
                 origin = next(
@@ -750,6 +814,10 @@ class OneShotSimulator:
                 )
         if origin is not None:
             self._send_report(origin, report)
+
+    def _delivery_time(self) -> str:
+        stamp = datetime.fromtimestamp(self._clock(), KST)
+        return stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
 
     def _send_report(self, session: _Session, report: _Report) -> None:
         self._count("reports_pushed")
@@ -858,6 +926,26 @@ class OneShotSimulator:
         session.upload = None
         self._emit(f"{session.tag} UploadFileFinishReq {name}: Result {code} ({reason})")
         self._send(session, "UploadFileFinishRes", {"Result": code})
+
+
+def _cp949_len(value: Any) -> int:
+    return len(str(value).encode("cp949", errors="replace"))
+
+
+def _check_content(body: dict[str, Any]) -> int:
+    """911 unknown MsgType, 316 no callback number, 908 text too long for its type."""
+    msg_type = body.get("MsgType")
+    if type(msg_type) is not int or msg_type not in MSG_TYPES:
+        return BAD_DATA
+    if not str(body.get("CallbackNo") or ""):
+        return NO_CALLBACK
+    limit = TEXT_LIMITS.get(msg_type)
+    if limit is not None:
+        if _cp949_len(body.get("Message", "")) > limit:
+            return TOO_LONG
+        if _cp949_len(body.get("Subject", "")) > SUBJECT_LIMIT:
+            return TOO_LONG
+    return OK
 
 
 def _wire_size(frame: Frame) -> int:

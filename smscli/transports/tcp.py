@@ -26,6 +26,7 @@ class TcpLink:
         self.writer = writer
         self.conn = conn
         self.closed = False
+        self._pending: list[bytes] = []  # frames queued in this loop turn, written together
 
     @classmethod
     async def connect(cls, host: str, port: int, conn: Any, timeout: float) -> TcpLink:
@@ -46,10 +47,22 @@ class TcpLink:
         return cls(reader, writer, conn)
 
     def send(self, message: Any) -> None:
-        """Queue ``message`` (raises the connection's LocalProtocolError if not allowed)."""
+        """Queue ``message`` (raises the connection's LocalProtocolError if not allowed).
+
+        Frames queued before the event loop's next turn go out in one write, so a burst
+        of pipelined requests costs one system call, not one per frame."""
         data = self.conn.send(message)
-        if not self.closed:
-            self.writer.write(data)
+        if self.closed:
+            return
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        """Hand the queued frames to the socket now."""
+        if self._pending and not self.closed:
+            self.writer.write(b"".join(self._pending))
+        self._pending.clear()
 
     async def drain(self) -> None:
         """Wait while the socket's buffer is full; a dead socket is noticed by ``receive``."""
@@ -78,6 +91,7 @@ class TcpLink:
 
     async def close(self, timeout: float = 1.0) -> None:
         """Close the stream (idempotent; never raises)."""
+        self.flush()
         self.closed = True
         writer = self.writer
         if writer.is_closing():

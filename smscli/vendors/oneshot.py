@@ -47,7 +47,8 @@ OUTSIDE_HOURS = 901
 DUPLICATE_SEND = 320
 RETRY_LOGIN = (1, 2)  # system error, duplicate connection: worth another try later
 MAX_SPEED_RETRIES = 20
-SPEED_MARGIN = 0.95  # pace at 95% of BindRes.Speed: network jitter must not tip us over
+SPEED_MARGIN = 0.98  # pace at 98% of BindRes.Speed, catching up on at most CATCH_UP s of
+CATCH_UP = 0.01  # lateness: any second then holds ≤ ceil(0.98 * 1.01 * Speed) < Speed sends
 UPLOAD_FRAME_MAX = 2048
 UPLOAD_DATA_MAX = 4096
 REFUSAL_FILE = "oneshot-login-refusals.json"
@@ -365,7 +366,7 @@ class _Session:
             await self.close()
             raise
         self.bind = res
-        self.pacer = Pacer(res.speed * SPEED_MARGIN if res.speed > 0 else 0)
+        self.pacer = Pacer(res.speed * SPEED_MARGIN if res.speed > 0 else 0, slack=CATCH_UP)
         self.refusals.clear()
         self.tasks.append(asyncio.ensure_future(self._keepalive(link, conn)))
 

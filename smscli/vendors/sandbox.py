@@ -1,10 +1,11 @@
 """The ``sandbox`` vendor: the real OneShot client against the OneShot simulator, started
 in this process on an ephemeral loopback port. Nothing leaves the machine.
 
-The simulator lives as long as the process: within one command, ``send --wait`` gets
-its reports; another process starts a fresh simulator (the journal still knows what
-was sent). The credentials below are fixed and not secrets: they only open a server
-that this process started on 127.0.0.1.
+Each command starts its own simulator; what a real server would remember between
+commands (the accepted ids, the reports not yet acknowledged) is kept in
+``<data dir>/sandbox-oneshot.json``, so ``smscli send`` now and ``smscli result poll``
+later behave as with a real vendor. The credentials below are fixed and not secrets:
+they only open a server that this process started on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import atexit
 import sys
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,6 +31,7 @@ SANDBOX_KEY = "smscli-sandbox-k"  # 16 bytes
 SANDBOX_IV = "smscli-sandbox-i"  # 16 bytes
 SANDBOX_SPEED = 1000  # messages/s the simulator announces (and enforces)
 SANDBOX_REPORT_DELAY = 0.2  # seconds from acceptance to the delivery report
+STATE_FILE = "sandbox-oneshot.json"  # in the profile's data dir
 
 _announced = threading.Event()
 
@@ -70,6 +73,7 @@ class SandboxVendor(Vendor):
                     iv=SANDBOX_IV,
                     speed=SANDBOX_SPEED,
                     report_delay=SANDBOX_REPORT_DELAY,
+                    state_file=_state_file(self.profile),
                 )
                 host, port = sim.start_in_thread()
                 atexit.register(sim.close)
@@ -92,6 +96,8 @@ class SandboxVendor(Vendor):
                     "aes_iv": SANDBOX_IV,
                     "encrypt": False,
                 }
+                if self.profile.get("poll_silence") is None:
+                    overlay["poll_silence"] = 1.0  # the simulator pushes everything at once
                 self._client = OneShotVendor(_OverlayProfile(self.profile, overlay), self.events)  # type: ignore[arg-type]
             return self._client
 
@@ -106,7 +112,13 @@ class SandboxVendor(Vendor):
             sim.close()
             atexit.unregister(sim.close)
 
-    # every operation is the OneShot client's --------------------------------------------
+    # every operation is the OneShot client's, results and reports named "sandbox" -----
+    def _results(self, on_result: OnResult) -> OnResult:
+        return lambda result: on_result(replace(result, vendor=self.name))
+
+    def _reports(self, on_reports: OnReports) -> OnReports:
+        return lambda reports: on_reports([replace(r, vendor=self.name) for r in reports])
+
     def send(
         self,
         messages: Iterable[Message],
@@ -115,19 +127,31 @@ class SandboxVendor(Vendor):
         on_reports: OnReports | None = None,
         wait: float = 0.0,
     ) -> None:
-        self._oneshot().send(messages, on_result, on_reports=on_reports, wait=wait)
+        self._oneshot().send(
+            messages,
+            self._results(on_result),
+            on_reports=None if on_reports is None else self._reports(on_reports),
+            wait=wait,
+        )
 
     def upload(self, paths: Sequence[Path]) -> list[str]:
         return self._oneshot().upload(paths)
 
     def poll(self, on_reports: OnReports, *, timeout: float = 10.0, confirm: bool = True) -> None:
-        self._oneshot().poll(on_reports, timeout=timeout, confirm=confirm)
+        self._oneshot().poll(self._reports(on_reports), timeout=timeout, confirm=confirm)
 
     def confirm(self, server_ids: Sequence[str]) -> None:
         self._oneshot().confirm(server_ids)
 
     def cancel(self, message_id: str, server_id: str) -> None:
         self._oneshot().cancel(message_id, server_id)
+
+
+def _state_file(profile: Profile) -> Path | None:
+    try:
+        return Path(profile.data_dir) / STATE_FILE
+    except Exception:  # noqa: BLE001 - no data dir: the simulator forgets at exit
+        return None
 
 
 class _OverlayProfile:

@@ -57,3 +57,24 @@ def test_answers_to_one_burst_back_off_once() -> None:
     assert pacer.interval == pytest.approx(0.15)
     pacer.back_off(1.5)  # a new complaint after the pause counts again
     assert pacer.interval == pytest.approx(0.225)
+
+
+@pytest.mark.parametrize("speed", [10, 100, 1000])
+def test_late_wake_ups_catch_up_within_slack_and_never_exceed_speed(speed: int) -> None:
+    import math
+    import random
+
+    rng = random.Random(speed)
+    pacer = Pacer(speed * 0.98, slack=0.01)
+    now, times = 0.0, []
+    for _ in range(speed * 4):
+        now += pacer.delay(now) + (rng.random() * 0.004 if rng.random() < 0.3 else 0.0)  # oversleep
+        pacer.take(now)
+        times.append(now)
+    j = 0
+    for i, t in enumerate(times):  # every sliding one-second window
+        while j < len(times) and times[j] < t + 1.0 - 1e-9:
+            j += 1
+        assert j - i <= min(speed, math.ceil(speed * 0.98 * 1.01))
+    achieved = (len(times) - 1) / (times[-1] - times[0])
+    assert achieved >= 0.97 * speed  # oversleeping 4 ms now and then costs (almost) nothing

@@ -144,14 +144,27 @@ def decode_payload(data: bytes, max_size: int = MAX_DECOMPRESSED) -> dict[str, A
 
 
 def _frame(offset: int, length: int, payload: bytes, max_size: int) -> Frame:
-    text = inflate(payload, max_size)
-    obj = parse_json_object(text)
+    """Decode one payload; the common case inline, any doubt through the strict helpers."""
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(payload, max_size + 1)
+    except zlib.error:
+        text = inflate(payload, max_size)  # raises with the reason
+    if not inflater.eof or inflater.unused_data or len(text) > max_size:
+        text = inflate(payload, max_size)  # raises with the reason
+    try:
+        string = text.decode("utf-8")
+        obj, end = _scan_once(string, 0)
+        if end != len(string) or type(obj) is not dict:
+            raise ValueError
+    except (ValueError, StopIteration, IndexError, RecursionError):
+        obj = parse_json_object(text)  # raises with the reason (or accepts blanks around)
     header = obj.get("Header")
-    method = header.get("Method") if isinstance(header, dict) else None
-    if not isinstance(method, str) or not method:
+    method = header.get("Method") if type(header) is dict else None
+    if type(method) is not str or not method:
         raise OneShotError(NO_METHOD)
     body = obj.get("Body")
-    if not (body is None or isinstance(body, dict | str)):
+    if not (body is None or type(body) is dict or type(body) is str):
         raise OneShotError(f"{BAD_BODY}: {type(body).__name__}")
     return Frame(offset, length, method, header, body, text)
 

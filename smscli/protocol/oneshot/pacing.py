@@ -3,6 +3,10 @@
 The server counts MsgSendReq per second against BindRes.Speed and answers 903 (or 11)
 when it is exceeded; a limiter that lets a second's quota out at once trips it at
 every second boundary. ``Pacer`` spaces sends ``1/speed`` seconds apart instead.
+
+A sender that wakes up late (a busy machine oversleeps) may catch up on at most
+``slack`` seconds of its schedule, so the rate holds without a burst: any one-second
+window then holds at most ``ceil(speed * (1 + slack))`` sends.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ BACKOFF_PAUSE = 1.0  # after a 903, the rest of the server's second
 class Pacer:
     """When the next send may go out; times are a monotonic clock's seconds."""
 
-    def __init__(self, speed: float = 0.0) -> None:
+    def __init__(self, speed: float = 0.0, slack: float = 0.0) -> None:
         self.interval = 1.0 / speed if speed and speed > 0 else 0.0
+        self.slack = slack
         self._next = float("-inf")
         self._paused_until = float("-inf")
 
@@ -25,7 +30,7 @@ class Pacer:
 
     def take(self, now: float) -> None:
         """Record a send at ``now`` (call it when the send goes out)."""
-        self._next = max(now, self._next) + self.interval
+        self._next = max(now - self.slack, self._next) + self.interval
 
     def back_off(self, now: float) -> None:
         """The server said too fast: pause, then send a third slower. Complaints about
