@@ -25,7 +25,8 @@ from smscli.errors import UsageError
 from smscli.protocol.oneshot.frames import Damaged, FrameDecoder
 
 CHUNK_SIZE = 64 * 1024
-SNIFF_SIZE = 64 * 1024
+SNIFF_SIZE = 64 * 1024  # at most this much of the input is looked at to tell its format
+SNIFF_MIN = 32  # at least this much is waited for (unless the input ends sooner)
 FORMATS = ("auto", "raw", "hex", "base64", "pcap")
 MASK = "********"
 SECRET_KEYS = ("BindPwd", "PrivateKey")
@@ -48,14 +49,18 @@ def read_chunks(stream: BinaryIO, size: int = CHUNK_SIZE) -> Iterator[bytes]:
         yield chunk
 
 
-def peek(chunks: Iterator[bytes], size: int = SNIFF_SIZE) -> tuple[bytes, Iterator[bytes]]:
-    """The first ``size`` bytes (fewer at end of input), and an iterator over all chunks."""
+def peek(chunks: Iterator[bytes], size: int = SNIFF_MIN) -> tuple[bytes, bool, Iterator[bytes]]:
+    """The first bytes of the input (at least ``size`` unless it ends sooner; more if the
+    first chunk brings more), whether that is all of it, and an iterator over all chunks.
+    Reads no more than needed, so a live stream is not held up."""
     head: list[bytes] = []
     have = 0
+    ended = True
     for chunk in chunks:
         head.append(chunk)
         have += len(chunk)
         if have >= size:
+            ended = False
             break
     first = b"".join(head)
 
@@ -64,7 +69,7 @@ def peek(chunks: Iterator[bytes], size: int = SNIFF_SIZE) -> tuple[bytes, Iterat
             yield first
         yield from chunks
 
-    return first[:size], again()
+    return first, ended, again()
 
 
 # --------------------------------------------------------------------------- detection
@@ -85,8 +90,9 @@ def _looks_zlib(data: bytes) -> bool:
     return len(data) >= 2 and data[0] == _ZLIB_FIRST and (data[0] << 8 | data[1]) % 31 == 0
 
 
-def sniff(head: bytes) -> str:
-    """Which of raw / hex / base64 / pcap ``head`` (the first bytes of the input) is.
+def sniff(head: bytes, complete: bool = True) -> str:
+    """Which of raw / hex / base64 / pcap ``head`` (the first bytes of the input) is;
+    ``complete`` says that ``head`` is the whole input (else its last token may be cut).
 
     Raises ``UsageError`` for empty input and for input that is none of them.
     """
@@ -97,16 +103,19 @@ def sniff(head: bytes) -> str:
                          hint="give a FILE, or pipe frames on stdin")
     if is_capture(head):
         return "pcap"
-    if (head.startswith(_HEADER) or _looks_zlib(head)) and not _is_text(head):
-        return "raw"
     text = head[len(_BOM):] if head.startswith(_BOM) else head
-    if not _is_text(text):
+    binary = not _is_text(text)
+    if binary and (_HEADER in head or _looks_zlib(head)):
+        return "raw"  # frames, maybe after some bytes of a frame cut off at the start
+    if binary:
         raise UsageError(
             "cannot tell the input format: it is binary but neither OneShot frames nor a capture",
             hint="pass --format raw|hex|base64|pcap",
         )
-    cut = text.rfind(b"\n") if len(head) >= SNIFF_SIZE else -1
-    sample = text[:cut] if cut > 0 else text
+    sample = text[:SNIFF_SIZE]
+    if not complete or len(text) > SNIFF_SIZE:
+        cut = max(sample.rfind(b"\n"), sample.rfind(b" "), sample.rfind(b"\t"))
+        sample = sample[:cut] if cut > 0 else sample
     if _hex_error(sample) is None:
         return "hex"
     if _B64_TEXT.fullmatch(sample):
@@ -196,9 +205,15 @@ class HexText:
 
     def _bad(self, buf: bytes, pos: int) -> None:
         line = self._line + buf[:pos].count(b"\n")
-        snippet = buf[pos:pos + 20].split(b"\n")[0].decode("utf-8", "replace")
+        raw = buf[pos:pos + 20].split(b"\n")[0]
+        try:
+            what = repr(raw.decode("utf-8"))
+            if not what[1:-1].isprintable():
+                raise ValueError
+        except ValueError:
+            what = "bytes " + raw[:8].hex(" ")
         raise UsageError(
-            f"hex input, line {line}: unexpected {snippet!r}",
+            f"hex input, line {line}: unexpected {what}",
             hint="hex input holds hex digits, whitespace and Content-Length:N lines",
         )
 
@@ -504,13 +519,12 @@ def decode_batches(
     """Like ``decode_records``, but one list of records per piece of input (a chunk read,
     a captured packet): a consumer that writes each list at once keeps up with a live
     stream without paying per record."""
-    it = iter(chunks)
-    head, it = peek(it)
+    head, complete, it = peek(iter(chunks))
     if not head:
         raise UsageError("the input is empty: there is nothing to decode",
                          hint="give a FILE, or pipe frames on stdin")
     if fmt == "auto":
-        fmt = sniff(head)
+        fmt = sniff(head, complete)
     elif fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", hint="use " + ", ".join(FORMATS))
     if fmt == "pcap":

@@ -52,6 +52,7 @@ def decode_all(data: bytes, fmt: str = "auto", chunk: int = 1 << 20, **kw) -> li
     ("head", "fmt"),
     [
         (WIRE, "raw"),
+        (WIRE[30:], "raw"),  # a dump that starts inside a frame
         (zlib.compress(b'{"Header":{"Method":"AliveReq"}}', 9), "raw"),
         (doc_hex(WIRE), "hex"),
         (b"78DAAB56 F2484D4C\n", "hex"),

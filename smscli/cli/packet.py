@@ -46,12 +46,12 @@ class DecodeFormat(enum.StrEnum):
 
 KeyOpt = Annotated[
     str | None,
-    typer.Option("--key", help="AES key: 16 characters or hex:<32 hex digits> (default: the profile's aes_key).",
+    typer.Option("--key", metavar="KEY", help="AES key: 16 characters or hex:<32 hex digits> (default: the profile's aes_key).",
                  show_default=False),
 ]
 IvOpt = Annotated[
     str | None,
-    typer.Option("--iv", help="AES IV: 16 characters or hex:<32 hex digits> (default: the profile's aes_iv).",
+    typer.Option("--iv", metavar="IV", help="AES IV: 16 characters or hex:<32 hex digits> (default: the profile's aes_iv).",
                  show_default=False),
 ]
 
@@ -134,7 +134,7 @@ def encode(
         typer.Argument(metavar="[JSON|-|@FILE]", help="The frame or body as JSON; - or nothing reads stdin.",
                        show_default=False),
     ] = None,
-    method: Annotated[str | None, typer.Option("--method", "-m", help="Method of the frame when JSON is a body.",
+    method: Annotated[str | None, typer.Option("--method", "-m", metavar="METHOD", help="Method of the frame when JSON is a body.",
                                                show_default=False)] = None,
     fmt: Annotated[EncodeFormat, typer.Option("--format", "-f", help="raw wire bytes, hex like the document, "
                                               "or base64 (one line per frame).")] = EncodeFormat.raw,
@@ -272,7 +272,7 @@ def decode(
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Show BindPwd and PrivateKey instead of ********.")]
     = False,
     json_out: JsonOpt = False,
-    port: Annotated[list[int] | None, typer.Option("--port", help="Captures: only TCP connections on this port "
+    port: Annotated[list[int] | None, typer.Option("--port", metavar="PORT", help="Captures: only TCP connections on this port "
                                                    "(the server's); repeatable.", show_default=False)] = None,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
@@ -302,12 +302,11 @@ def decode(
         return
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
-    if not json_out:
-        sys.stderr.write(f"{total} frame{'s' if total != 1 else ''}"
-                         + (f", {damaged} damaged" if damaged else "") + "\n")
     if damaged:
         raise RejectedError(f"{damaged} of {total} frame{'s' if total != 1 else ''} damaged",
                             hint="see the error of each damaged frame above")
+    if not json_out:
+        sys.stderr.write(f"{total} frame{'s' if total != 1 else ''}, none damaged\n")
 
 
 def _open_input(file: str | None) -> tuple[BinaryIO, str]:
