@@ -354,24 +354,28 @@ def test_parse_to_options_needs_a_number(values):
 
 # --- memory: a million rows ----------------------------------------------------------
 
+# Peak RSS of this process image: VmHWM (ru_maxrss would carry the forking parent's peak).
 _MEMORY_PROBE = """
-import resource, sys
+import sys
 from smscli.recipients import open_csv
 count = errors = 0
 with open_csv(sys.argv[1]) as rows:
     for row in rows:
         count += 1
         errors += row.error is not None
-print(count, errors, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(count, errors, hwm.split()[1])
 """
 
 
 @pytest.mark.timeout(120)
-def test_a_million_rows_stream_in_flat_memory(tmp_path):
-    path = tmp_path / "million.csv"
+def test_many_rows_stream_in_flat_memory(tmp_path):
+    """300,000 rows held in memory would take well over 100 MB; streaming stays near the
+    interpreter's own size (bench/bench_send_dryrun.py measures 1,000,000 rows)."""
+    path = tmp_path / "many.csv"
     with path.open("w", encoding="utf-8") as out:
         out.write("phone,name,amount\n")
-        for start in range(0, 1_000_000, 10_000):
+        for start in range(0, 300_000, 10_000):
             out.write(
                 "".join(f"0101{i:07d},고객{i},{i * 10}\n" for i in range(start, start + 10_000))
             )
@@ -381,5 +385,5 @@ def test_a_million_rows_stream_in_flat_memory(tmp_path):
         env=env, capture_output=True, timeout=110, check=True,
     )  # fmt: skip
     count, errors, maxrss_kib = map(int, proc.stdout.split())
-    assert (count, errors) == (1_000_000, 0)
-    assert maxrss_kib < 150 * 1024, f"max RSS {maxrss_kib / 1024:.0f} MB"
+    assert (count, errors) == (300_000, 0)
+    assert maxrss_kib < 60 * 1024, f"max RSS {maxrss_kib / 1024:.0f} MB"
