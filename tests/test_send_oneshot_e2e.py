@@ -125,6 +125,27 @@ def test_sigkill_mid_batch_then_rerun_sends_each_once(isolated_env, tmp_path):
         assert len(ids) == n and set(ids) == {f"row-{i}" for i in range(n)}  # none lost, none twice
 
 
+def test_ctrl_c_mid_batch_exits_130_then_rerun_sends_the_rest_once(isolated_env, tmp_path):
+    n = 1500
+    csv = write_csv(tmp_path / "big.csv", n)
+    with OneShotSimulator(speed=300, report_delay=3600) as server:
+        write_config(isolated_env, server.address[1])
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        args = [sys.executable, "-m", "smscli", "send", "--csv", str(csv), "-m", "{name}", "--json"]
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert server.wait_until(lambda: len(server.accepted) >= 200, timeout=30)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 130
+        assert err.decode().strip().endswith("smscli: interrupted; the journal is consistent, re-run to resume.")
+        assert b"Traceback" not in err
+
+        again = run_cli("send", "--csv", str(csv), "-m", "{name}", "--json", timeout=80)
+        assert again.returncode == 0, again.stderr
+        ids = accepted_ids(server)
+        assert len(ids) == n and set(ids) == {f"row-{i}" for i in range(n)}
+
+
 def test_message_checks(sim):
     empty = run_cli("send", "--to", "01012345678", "-m", "   ")
     assert empty.returncode == 2 and b"empty message" in empty.stderr

@@ -75,12 +75,13 @@ def program(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         return report_error(exc)
     except typer.Exit as exc:
-        return int(exc.exit_code or 0)
+        rv = exc.exit_code or 0
     except typer.Abort:
-        print("smscli: aborted.", file=sys.stderr)
-        return int(ExitStatus.INTERRUPTED)
+        return report_error(KeyboardInterrupt())
     except Exception as exc:  # click usage errors and anything unexpected
         return _unexpected(exc)
+    if rv == ExitStatus.INTERRUPTED:  # Typer turns Ctrl-C inside a command into a quiet 130
+        return report_error(KeyboardInterrupt())
     return rv if isinstance(rv, int) else 0
 
 

@@ -558,8 +558,13 @@ class _Session:
         import asyncio
 
         self.wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wake.wait(), max(0.0, seconds))
+        # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation (Ctrl-C) that
+        # races with the event being set, and this runs once per paced message.
+        waiter = asyncio.ensure_future(self.wake.wait())
+        try:
+            await asyncio.wait((waiter,), timeout=max(0.0, seconds))
+        finally:
+            waiter.cancel()
 
     # ------------------------------------------------------------- uploads
 
