@@ -15,7 +15,6 @@ login_retry_wait, reconnect_attempts, reconnect_backoff, wait_window, poll_silen
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import json
 import logging
