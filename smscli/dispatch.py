@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from smscli import ids, phone, text
 from smscli.errors import ExitStatus, UsageError
 from smscli.models import (
-    ACCEPTED,
     DUPLICATE,
     INVALID,
     OK_STATUSES,
@@ -206,7 +205,9 @@ def run_send(
     prepare = Prepared(opts, vendor.name, vendor.limits)
     chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
     if opts.images:
-        _check_images(vendor, opts.images)
+        from smscli.images import check_for_vendor
+
+        check_for_vendor(opts.images, vendor.limits, vendor.name)
 
     if opts.dry_run:
         for chunk in chunks:
@@ -305,14 +306,6 @@ def _claimed(
                 yield msg
 
 
-def _check_images(vendor: Vendor, images: Sequence[Path]) -> None:
-    from smscli.images import check_jpegs
-
-    lim = vendor.limits
-    check_jpegs(images, max_files=lim.max_images, max_bytes=lim.image_bytes,
-                max_total_bytes=lim.images_total_bytes, max_wh=lim.image_max_wh, vendor=vendor.name)
-
-
 def _upload_once(vendor: Vendor, images: Sequence[Path]) -> tuple[str, ...]:
     if not images or not vendor.can_upload:
         return ()
@@ -358,5 +351,3 @@ def ensure_sender(sender: str | None) -> str:
     except text.InvalidInput as exc:
         raise UsageError(f"bad sender number: {exc}") from None
 
-
-__all__ = ["ACCEPTED", "SendOptions", "Summary", "run_send", "send_due", "ensure_sender"]

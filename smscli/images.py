@@ -92,6 +92,13 @@ def check_jpegs(
     return infos
 
 
+def check_for_vendor(paths: Sequence[str | Path], limits, vendor: str) -> list[JpegInfo]:
+    """``check_jpegs`` with a vendor's ``Limits`` (smscli.vendors.base.Limits)."""
+    return check_jpegs(paths, max_files=limits.max_images, max_bytes=limits.image_bytes,
+                       max_total_bytes=limits.images_total_bytes, max_wh=limits.image_max_wh,
+                       vendor=vendor)
+
+
 def make_jpeg(width: int = 64, height: int = 48, pad: int = 0) -> bytes:
     """A minimal structurally valid JPEG header (for tests and simulators), ``pad`` bytes of comment."""
     sof = b"\xff\xc0\x00\x11\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + b"\x03" + b"\x01\x11\x00\x02\x11\x01\x03\x11\x01"

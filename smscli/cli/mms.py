@@ -28,7 +28,7 @@ def upload(
 ) -> None:
     """Upload JPEG images and print the vendor's file name / key for each."""
     from smscli.cli.output import Output
-    from smscli.images import check_jpegs
+    from smscli.images import check_for_vendor
     from smscli.journal import Journal
     from smscli.vendors.registry import create_vendor
 
@@ -36,9 +36,7 @@ def upload(
     vendor = create_vendor(prof, Journal.open(prof.data_dir))
     if not vendor.can_upload:
         vendor.upload(files)  # raises the vendor's own explanation
-    lim = vendor.limits
-    infos = check_jpegs(files, max_files=lim.max_images, max_bytes=lim.image_bytes,
-                        max_total_bytes=lim.images_total_bytes, max_wh=lim.image_max_wh, vendor=vendor.name)
+    infos = check_for_vendor(files, vendor.limits, vendor.name)
     keys = vendor.upload([i.path for i in infos])
     out = Output(json_, columns=["file", "key", "bytes", "width", "height", "vendor"])
     for info, key in zip(infos, keys, strict=True):
