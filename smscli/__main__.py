@@ -1,6 +1,6 @@
 """``python -m smscli``."""
 
-from smscli.cli.app import main
+from smscli.cli.main import main
 
 if __name__ == "__main__":
     main()

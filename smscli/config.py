@@ -39,11 +39,14 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "bizclient": ("database_url", "file_path"),
     SANDBOX: (),
 }
-OPTIONAL: dict[str, tuple[str, ...]] = {
-    "oneshot": ("encrypt",),
-    "bizppurio": (),
-    "netshot": (),
-    "bizclient": (),
+OPTIONAL: dict[str, tuple[str, ...]] = {  # tuning keys the vendors read (typo warnings)
+    "oneshot": ("encrypt", "window", "connect_timeout", "response_timeout", "alive_interval",
+                "login_retry_wait", "reconnect_attempts", "reconnect_backoff", "wait_window",
+                "poll_silence"),
+    "bizppurio": ("concurrency", "attempts", "connect_timeout", "backoff", "poll_interval",
+                  "file_path", "verify_tls", "ca_file"),
+    "netshot": ("concurrency", "connect_timeout"),
+    "bizclient": ("connect_timeout", "poll_interval"),
     SANDBOX: (),
 }
 COMMON_KEYS = ("sender", "timeout", "command_timeout")
@@ -52,7 +55,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     SANDBOX: {"sender": "01000000000"},
 }
 VENDORS = tuple(REQUIRED)
-KEY_TYPES: dict[str, type] = {"port": int, "encrypt": bool, "timeout": float, "command_timeout": float}
+KEY_TYPES: dict[str, type] = {
+    "port": int, "encrypt": bool, "timeout": float, "command_timeout": float,
+    "window": int, "reconnect_attempts": int, "concurrency": int, "attempts": int,
+    "wait_window": bool, "verify_tls": bool,
+}
 KEY_MATERIAL = ("aes_key", "aes_iv")
 
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "key")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -56,9 +56,11 @@ class SendResult:
     type: str
     code: str = ""
     detail: str = ""
+    server_id: str = field(default="", compare=False)  # the vendor's key (journal only, not in JSON)
 
     def to_json(self) -> dict[str, str]:
-        return asdict(self)
+        return {"to": self.to, "status": self.status, "message_id": self.message_id,
+                "vendor": self.vendor, "type": self.type, "code": self.code, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,6 @@ class Report:
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, str]:
-        data = asdict(self)
-        data.pop("extra")
-        return data
+        return {"message_id": self.message_id, "to": self.to, "status": self.status,
+                "code": self.code, "detail": self.detail, "vendor": self.vendor,
+                "delivered_at": self.delivered_at}

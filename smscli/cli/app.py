@@ -10,6 +10,7 @@ import typer
 
 from smscli import __version__
 from smscli.cli.common import ConfigOpt, ProfileOpt, set_global_options
+from smscli.cli.main import report_error
 from smscli.errors import ExitStatus, SmscliError
 
 app = typer.Typer(
@@ -70,18 +71,17 @@ def program(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"smscli: {err}", file=sys.stderr)
-        return int(err.exit_status)
-    except KeyboardInterrupt:
-        print("smscli: interrupted; the journal is consistent, re-run to resume.", file=sys.stderr)
-        return int(ExitStatus.INTERRUPTED)
+        return report_error(err)
+    except KeyboardInterrupt as exc:
+        return report_error(exc)
     except typer.Exit as exc:
-        return int(exc.exit_code or 0)
+        rv = exc.exit_code or 0
     except typer.Abort:
-        print("smscli: aborted.", file=sys.stderr)
-        return int(ExitStatus.INTERRUPTED)
+        return report_error(KeyboardInterrupt())
     except Exception as exc:  # click usage errors and anything unexpected
         return _unexpected(exc)
+    if rv == ExitStatus.INTERRUPTED:  # Typer turns Ctrl-C inside a command into a quiet 130
+        return report_error(KeyboardInterrupt())
     return rv if isinstance(rv, int) else 0
 
 
@@ -93,10 +93,9 @@ def _unexpected(exc: BaseException) -> int:
         return int(ExitStatus.USAGE)
     if _state["debug"]:
         raise exc
-    print(f"smscli: internal error: {type(exc).__name__}: {exc} (re-run with --debug for a traceback)",
-          file=sys.stderr)
-    return 70
+    return report_error(exc)
 
 
 def main() -> None:
+    """Run the Typer app on ``sys.argv`` (the console script is ``smscli.cli.main:main``)."""
     sys.exit(program(sys.argv[1:]))

@@ -1,15 +1,27 @@
-"""The list of command groups. Add one line per module; keep imports inside ``register``."""
+"""The list of command groups. Add one name per module; each exposes ``register(app)``."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import typer
+
+# Order is the order in --help.
+MODULES = (
+    "send",  # send + reserve
+    "mms",
+    "result",
+    "packet",
+    "code",
+    "config",
+    "bizclient",
+    "sim",
+)
 
 
 def register(app: typer.Typer) -> None:
     if getattr(app, "_smscli_registered", False):
         return
     app._smscli_registered = True  # type: ignore[attr-defined]
-    # Each module exposes ``register(app)``; order is the order in --help.
-    __import__("smscli.cli.config", fromlist=["register"]).register(app)
-    __import__("smscli.cli.bizclient", fromlist=["register"]).register(app)
-    __import__("smscli.cli.sim", fromlist=["register"]).register(app)
+    for name in MODULES:
+        import_module(f"smscli.cli.{name}").register(app)

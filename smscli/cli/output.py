@@ -6,12 +6,18 @@ Stdout carries only results; everything else (warnings, progress, summaries) goe
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+import time
 from contextlib import contextmanager
-from typing import Any, TextIO
+
+# json and typing load only when used: ``smscli code lookup`` starts without them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any, TextIO
+
+FLUSH_EVERY = 0.1  # seconds between stdout flushes of JSON Lines
 
 
 class Output:
@@ -37,12 +43,21 @@ class Output:
         self.columns = list(columns) if columns else None
         self.title = title
         self._rows: list[dict[str, Any]] = []
+        self._flushed = 0.0
+        self._encode: Callable[[object], str] | None = None  # JSON, made on first use
 
     # results ---------------------------------------------------------------
     def emit(self, obj: dict[str, Any]) -> None:
         if self.json_mode:
-            self.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            self.stdout.flush()
+            if self._encode is None:
+                import json
+
+                self._encode = json.JSONEncoder(ensure_ascii=False).encode  # = json.dumps(ensure_ascii=False)
+            self.stdout.write(self._encode(obj) + "\n")
+            now = time.monotonic()
+            if now - self._flushed > FLUSH_EVERY:  # readers see lines promptly, without a
+                self.stdout.flush()  # system call per line on big batches
+                self._flushed = now
         elif self.is_tty(self.stdout):
             self._rows.append(obj)
         else:
@@ -50,8 +65,9 @@ class Output:
             self.stdout.write("\t".join(_cell(obj.get(c, "")) for c in cols) + "\n")
 
     def flush(self) -> None:
-        """Render buffered rows as a table (human mode on a TTY)."""
+        """Render buffered rows as a table (human mode on a TTY); flush stdout."""
         if not self._rows:
+            self.stdout.flush()
             return
         from rich.console import Console
         from rich.table import Table
@@ -136,9 +152,13 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
+        import json
+
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
 def rows_as_json(rows: Iterable[dict[str, Any]]) -> str:
+    import json
+
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

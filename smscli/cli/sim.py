@@ -8,6 +8,15 @@ import typer
 sim_app = typer.Typer(
     name="sim",
     help="Run a local vendor simulator (for tests and CI; nothing is delivered).",
+    epilog=(
+        "Examples:\n\n"
+        "  smscli sim oneshot --port 9000\n\n"
+        "  smscli sim oneshot --port 0 --speed 10 --fail-rate 0.2 --seed 7 -v\n\n"
+        "  smscli sim bizppurio --tls --port 0 --rate 50\n\n"
+        "  smscli sim bizclient -p agent --fail-rate 0.1 -v\n\n"
+        "Each simulator prints its address and a profile to paste into the config on stderr, "
+        "and runs until Ctrl-C (exit 0)."
+    ),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -15,8 +24,11 @@ sim_app = typer.Typer(
 
 def _register_vendors() -> None:
     # One line per simulator; keep imports inside this function.
-    from smscli.cli import sim_bizclient
+    from smscli.cli import sim_bizclient, sim_bizppurio, sim_netshot, sim_oneshot
 
+    sim_oneshot.register(sim_app)
+    sim_bizppurio.register(sim_app)
+    sim_netshot.register(sim_app)
     sim_bizclient.register(sim_app)
 
 

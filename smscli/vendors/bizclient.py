@@ -461,8 +461,9 @@ class _Invalid(Exception):
 
 
 def _result(message: Message, status: str, code: str = "", detail: str = "") -> SendResult:
+    queued = status in (ACCEPTED, SCHEDULED)
     return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
-                      type=message.type, code=code, detail=detail)
+                      type=message.type, code=code, detail=detail, server_id=message.id if queued else "")
 
 
 def _batches(messages: Iterable[Message], size: int) -> Iterator[list[Message]]:
@@ -512,17 +513,14 @@ def _seconds(profile: Any, key: str, default: float) -> float:
 
 
 def check_jpeg(path: Path) -> bytes:
-    """The bytes of a JPEG within 60 kB; UsageError (exit 2) otherwise."""
+    """The bytes of a JPEG (checked by content) within 60 kB; UsageError (exit 2) otherwise."""
+    from smscli.images import check_jpegs
+
+    check_jpegs([path], max_files=1, max_bytes=MAX_IMAGE, vendor=NAME)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read image {path}: {exc.strerror or exc}") from None
-    if data[:3] != b"\xff\xd8\xff":
-        raise UsageError(f"{path} is not a JPEG image", hint="BIZCLIENT MMS takes JPEG images only")
-    if len(data) > MAX_IMAGE:
-        raise UsageError(f"image {path} is {len(data):,} bytes; BIZCLIENT takes at most 60 kB ({MAX_IMAGE:,} bytes)",
-                         hint="shrink or recompress it")
-    return data
 
 
 def write_atomic(directory: Path, name: str, data: bytes) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from smscli.config import Paths, resolve_profile
+from smscli.images import make_jpeg
 from smscli.models import Message, Report
 from smscli.sim.bizclient import AgentConfig, BizclientAgent
 from smscli.vendors.bizclient import BizclientVendor
@@ -24,7 +25,7 @@ from smscli.vendors.bizclient_db import BizDatabase
 # Read at import: the autouse isolated_env fixture clears SMSCLI_* before each test.
 MYSQL_URL = os.environ.get("SMSCLI_TEST_MYSQL_URL", "")
 ENABLE = 'export SMSCLI_TEST_MYSQL_URL="$(scripts/mariadb-test-server.sh)"'
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 8 + b"\xff\xd9"
+JPEG = make_jpeg(64, 48, pad=2000)
 
 
 def mysql_url_or_skip() -> str:

@@ -1,0 +1,400 @@
+"""``smscli packet``: encode OneShot frames, and decode them from dumps, hex, base64 or captures."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
+
+import typer
+
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, choose
+from smscli.errors import ConfigError, RejectedError, UsageError
+
+packet_app = typer.Typer(
+    name="packet",
+    help="Encode and decode OneShot wire frames (raw bytes, hex, base64, pcap captures).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(packet_app, name="packet")
+
+
+def _examples(*lines: str) -> str:
+    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in lines)
+
+
+class EncodeFormat(enum.StrEnum):
+    raw = "raw"
+    hex = "hex"
+    base64 = "base64"
+
+
+class DecodeFormat(enum.StrEnum):
+    auto = "auto"
+    raw = "raw"
+    hex = "hex"
+    base64 = "base64"
+    pcap = "pcap"
+
+
+KeyOpt = Annotated[
+    str | None,
+    typer.Option("--key", metavar="KEY", help="AES key: 16 characters or hex:<32 hex digits> (default: the profile's aes_key).",
+                 show_default=False),
+]
+IvOpt = Annotated[
+    str | None,
+    typer.Option("--iv", metavar="IV", help="AES IV: 16 characters or hex:<32 hex digits> (default: the profile's aes_iv).",
+                 show_default=False),
+]
+
+
+# --------------------------------------------------------------------------- keys
+def _key_material(key: str | None, iv: str | None, profile: str | None, config: Path | None,
+                  *, required: bool) -> Any:
+    """Key and IV from the flags, else from the active profile; None parts when absent.
+
+    With ``required``, a missing key or IV is a ConfigError (exit 3); a malformed flag is a
+    UsageError (exit 2), a malformed profile value a ConfigError.
+    """
+    from smscli.packet_input import KeyMaterial
+    from smscli.protocol.oneshot.crypto import parse_iv, parse_key_material
+    from smscli.protocol.oneshot.errors import OneShotError
+
+    prof = None
+    if key is None or iv is None:
+        prof = _profile_quietly(profile, config, explicit=bool(choose(profile, config)[0]))
+
+    def pick(flag: str | None, name: str, parse: Any) -> tuple[bytes | None, str]:
+        if flag is not None:
+            try:
+                return parse(flag), "--" + name.split("_")[1]
+            except OneShotError as exc:
+                raise UsageError(f"--{name.split('_')[1]}: {exc}") from None
+        if prof is None or not any(k in prof for k in (name, f"{name}_env", f"{name}_command")):
+            return None, ""
+        try:
+            return parse(prof.secret(name)), f"profile '{prof.name}'"
+        except OneShotError as exc:
+            raise ConfigError(f"profile '{prof.name}': {name}: {exc}") from None
+
+    key_bytes, key_src = pick(key, "aes_key", parse_key_material)
+    iv_bytes, iv_src = pick(iv, "aes_iv", parse_iv)
+    if required and (key_bytes is None or iv_bytes is None):
+        missing = " and ".join(w for w, v in (("key", key_bytes), ("IV", iv_bytes)) if v is None)
+        raise ConfigError(
+            f"this body must be encrypted, and there is no AES {missing}",
+            hint="pass --key and --iv, or set aes_key and aes_iv in the profile",
+        )
+    if key_bytes is not None and iv_bytes is None:
+        raise UsageError("an AES key was given without an IV", hint="pass --iv, or set aes_iv in the profile")
+    source = key_src if key_src == iv_src or not iv_src else f"{key_src} and {iv_src}"
+    return KeyMaterial(key_bytes, iv_bytes, source)
+
+
+def _profile_quietly(profile: str | None, config: Path | None, *, explicit: bool) -> Any:
+    """The active profile, unvalidated: decoding needs only its keys. A profile named on
+    the command line must exist; an unreadable default is ignored."""
+    from smscli.config import load_profile
+
+    name, path = choose(profile, config)
+    try:
+        return load_profile(name, config=path, validate=False)
+    except ConfigError:
+        if explicit:
+            raise
+        return None
+
+
+# --------------------------------------------------------------------------- encode
+@packet_app.command(
+    "encode",
+    help="Build the wire bytes of OneShot frames from JSON.",
+    epilog=_examples(
+        "smscli packet encode '{\"Header\":{\"Method\":\"AliveReq\"}}' --format hex",
+        "smscli packet encode --method MsgSendReq '{\"UserMsgId\":\"1\",\"MsgType\":4}' > frame.bin",
+        "smscli packet encode --method BindReq '{\"BindId\":\"me\",\"BindPwd\":\"pw\",\"Version\":1}' "
+        "--key 0123456789abcdef --iv fedcba9876543210 --format base64",
+        "smscli packet encode - < frames.jsonl | nc 127.0.0.1 9000",
+    )
+    + "\n\nJSON is a whole frame {\"Header\":{\"Method\":M},\"Body\":B}, or with --method just the body; "
+    "several JSON values (JSON Lines) make several frames. BindReq/BindRes/UnBindReq/UnBindRes bodies "
+    "are always encrypted, as the protocol requires; --encrypt encrypts any other object body.",
+)
+def encode(
+    json_text: Annotated[
+        str | None,
+        typer.Argument(metavar="[JSON|-|@FILE]", help="The frame or body as JSON; - or nothing reads stdin.",
+                       show_default=False),
+    ] = None,
+    method: Annotated[str | None, typer.Option("--method", "-m", metavar="METHOD", help="Method of the frame when JSON is a body.",
+                                               show_default=False)] = None,
+    fmt: Annotated[EncodeFormat, typer.Option("--format", "-f", help="raw wire bytes, hex like the document, "
+                                              "or base64 (one line per frame).")] = EncodeFormat.raw,
+    key: KeyOpt = None,
+    iv: IvOpt = None,
+    encrypt: Annotated[bool, typer.Option("--encrypt", help="Encrypt the body (as in an encrypted session).")] = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    import base64
+
+    from smscli.protocol.oneshot.errors import OneShotError
+    from smscli.protocol.oneshot.frames import PREFIX, encode_frame
+    from smscli.protocol.oneshot.messages import ALWAYS_ENCRYPTED, MESSAGE_TYPES
+
+    if fmt is EncodeFormat.raw and _isatty(sys.stdout):
+        raise UsageError("refusing to write binary frame bytes to a terminal",
+                         hint="use --format hex or --format base64, or redirect: > frame.bin")
+    frames = list(_frames_from_json(_encode_input(json_text, method), method))
+    cipher: Any = None
+    out: list[bytes] = []
+    for name, body in frames:
+        if name not in MESSAGE_TYPES:
+            _warn(f"{name!r} is not a method of the OneShot document; encoding it anyway")
+        if isinstance(body, dict) and (encrypt or name in ALWAYS_ENCRYPTED):
+            if cipher is None:
+                from smscli.protocol.oneshot.crypto import BodyCipher
+
+                keys = _key_material(key, iv, profile, config, required=True)
+                cipher = BodyCipher(keys.key, keys.iv)
+            body = cipher.encrypt(body)
+        try:
+            wire = encode_frame(name, body)
+        except OneShotError as exc:
+            raise UsageError(f"cannot encode {name}: {exc}") from None
+        if fmt is EncodeFormat.raw:
+            out.append(wire)
+        elif fmt is EncodeFormat.hex:
+            payload = wire[wire.index(b"\r\n", len(PREFIX)) + 2:]
+            out.append(b"Content-Length:%d\n%s\n" % (len(payload), payload.hex().upper().encode()))
+        else:
+            out.append(base64.b64encode(wire) + b"\n")
+    stdout = sys.stdout.buffer
+    stdout.write(b"".join(out))
+    stdout.flush()
+
+
+def _encode_input(text: str | None, method: str | None) -> str:
+    if text is None:
+        if method is not None or _isatty(sys.stdin):
+            if method is None:
+                raise UsageError("no JSON given", hint="pass the frame as an argument, '-' for stdin, "
+                                 "or --method M for a frame without a body")
+            return ""
+        text = "-"
+    if text == "-":
+        data = sys.stdin.buffer.read()
+    elif text.startswith("@"):
+        data = _read_file(text[1:])
+    else:
+        return text
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the JSON input is not UTF-8 (byte {exc.start})") from None
+
+
+def _frames_from_json(text: str, method: str | None) -> Any:
+    """(method, body) for each JSON value in ``text`` (one value, or JSON Lines)."""
+    import json
+
+    decoder = json.JSONDecoder()
+    pos, count = 0, 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            break
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"the input is not valid JSON: {exc}") from None
+        count += 1
+        yield _frame_parts(value, method, count)
+    if not count:
+        if method is None:
+            raise UsageError("no JSON given", hint="pass the frame as an argument or on stdin")
+        yield method, None
+
+
+def _frame_parts(value: Any, method: str | None, n: int) -> tuple[str, Any]:
+    where = f"JSON value {n}"
+    if isinstance(value, dict) and "Header" in value:
+        header = value["Header"]
+        name = header.get("Method") if isinstance(header, dict) else None
+        if not isinstance(name, str) or not name:
+            raise UsageError(f"{where}: Header has no Method", hint='a frame is {"Header":{"Method":M},"Body":B}')
+        extra = [k for k in value if k not in ("Header", "Body")] + [f"Header.{k}" for k in header if k != "Method"]
+        if extra:
+            raise UsageError(f"{where}: unexpected key {extra[0]!r}",
+                             hint="a frame has only Header.Method and Body")
+        if method is not None and method != name:
+            raise UsageError(f"{where}: --method {method} but the frame's Header.Method is {name}")
+        body = value.get("Body")
+    elif method is None:
+        raise UsageError(f"{where} has no Header.Method",
+                         hint='pass --method M with a body, or a whole frame {"Header":{"Method":M},"Body":B}')
+    else:
+        name, body = method, value
+    if body is not None and not isinstance(body, dict | str):
+        raise UsageError(f"{where}: the body must be a JSON object or an (encrypted) string, "
+                         f"not {type(body).__name__}")
+    return name, body
+
+
+# --------------------------------------------------------------------------- decode
+@packet_app.command(
+    "decode",
+    help="Show the OneShot frames in a stream dump, hex or base64 text, or a pcap/pcapng capture.",
+    epilog=_examples(
+        "smscli packet decode samples/oneshot-session.hex",
+        "smscli packet decode capture.pcap --port 9000 --json | jq .method",
+        "smscli packet encode --method AliveReq | smscli packet decode -",
+        "smscli packet decode dump.bin --key 0123456789abcdef --iv fedcba9876543210 --show-secrets",
+    )
+    + "\n\nExit status: 0 all frames decoded, 1 some frames damaged, 2 unreadable input.",
+)
+def decode(
+    file: Annotated[str | None, typer.Argument(metavar="[FILE|-]", help="Input file; - or nothing reads stdin.",
+                                               show_default=False)] = None,
+    fmt: Annotated[DecodeFormat, typer.Option("--format", "-f", help="Input format; auto detects it.")]
+    = DecodeFormat.auto,
+    key: KeyOpt = None,
+    iv: IvOpt = None,
+    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Show BindPwd and PrivateKey instead of ********.")]
+    = False,
+    json_out: JsonOpt = False,
+    port: Annotated[list[int] | None, typer.Option("--port", metavar="PORT", help="Captures: only TCP connections on this port "
+                                                   "(the server's); repeatable.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    from smscli.packet_input import decode_batches, read_chunks
+
+    keys = _key_material(key, iv, profile, config, required=False)
+    stream, name = _open_input(file)
+    stdout = sys.stdout
+    total = damaged = 0
+    try:
+        with stream:
+            batches = decode_batches(read_chunks(stream), fmt.value, keys=keys, show_secrets=show_secrets,
+                                     ports=port or (), notes=_warn)
+            render = _json_line() if json_out else None
+            for batch in batches:
+                lines = []
+                for rec in batch:
+                    total += 1
+                    if "error" in rec:
+                        damaged += 1
+                    lines.append(render(rec) if render else _block(rec, total))
+                stdout.write("".join(lines))
+                stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        return
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if damaged:
+        raise RejectedError(f"{damaged} of {total} frame{'s' if total != 1 else ''} damaged",
+                            hint="see the error of each damaged frame above")
+    if not json_out:
+        sys.stderr.write(f"{total} frame{'s' if total != 1 else ''}, none damaged\n")
+
+
+def _open_input(file: str | None) -> tuple[BinaryIO, str]:
+    if file is None or file == "-":
+        if file is None and _isatty(sys.stdin):
+            raise UsageError("no input", hint="give a FILE, or pipe frames on stdin (use - for stdin)")
+        return os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0) if _has_fd(sys.stdin) \
+            else sys.stdin.buffer, "stdin"
+    try:
+        return open(file, "rb"), file  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _json_line() -> Any:
+    """A fast ``json.dumps(obj, ensure_ascii=False) + "\\n"``: one C encoder made once."""
+    import json
+    import json.encoder
+
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        return lambda obj: dumps(obj) + "\n"
+    enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    join = "".join
+    return lambda obj: join(enc(obj, 0)) + "\n"
+
+
+def _block(rec: dict[str, Any], n: int) -> str:
+    """One human-readable block per frame."""
+    import json
+
+    head = [f"#{n}", rec["method"] or "DAMAGED", f"offset {rec['offset']}", f"length {rec['length']}"]
+    if "direction" in rec:
+        head.append(f"{rec['direction']} {rec['src']} → {rec['dst']} (connection {rec['connection']})")
+    if "time" in rec:
+        head.append(rec["time"])
+    lines = ["  ".join(head)]
+    if rec.get("error"):
+        lines.append(f"  error: {rec['error']}")
+    body = rec["body"]
+    if rec["method"] is not None:
+        if body is None:
+            lines.append("  (no body)")
+        elif isinstance(body, str):
+            lines.append(f"  body (encrypted): {body}")
+            if rec.get("note"):
+                lines.append(f"  note: {rec['note']}")
+        else:
+            label = "body (decrypted):" if rec.get("encrypted") else "body:"
+            text = json.dumps(body, ensure_ascii=False, indent=2)
+            lines.append(f"  {label}")
+            lines.extend("    " + line for line in text.splitlines())
+    return "\n".join(lines) + "\n\n"
+
+
+# --------------------------------------------------------------------------- helpers
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _has_fd(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, ValueError, OSError):
+        return False
+    return True
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"smscli: {message}\n")
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (``| head``): point stdout at /dev/null so exit is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

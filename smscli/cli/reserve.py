@@ -1,0 +1,135 @@
+"""`smscli reserve`: schedule a send; list, cancel and flush reservations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from smscli.cli import send as send_cli
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+
+EXAMPLES = """Examples:
+
+  smscli reserve --at "2026-11-23 09:00" --to 01012345678 -m "회의는 10시입니다"
+
+  smscli reserve --at 2026-11-23T00:00+00:00 --csv list.csv -m "{name}님 안녕하세요"
+
+  smscli reserve list
+
+  smscli reserve cancel 01JD3K8Q2W7M4X
+
+  * * * * *  smscli reserve flush     # cron: send what is due (vendors that cannot schedule)
+
+Times without an offset are Korea time (Asia/Seoul), whatever this machine's timezone.
+"""
+
+reserve_app = typer.Typer(
+    name="reserve",
+    help="Schedule a send for later; list, cancel and flush reservations.",
+    epilog=EXAMPLES,
+    invoke_without_command=True,
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(reserve_app)
+
+
+@reserve_app.callback()
+def reserve(
+    ctx: typer.Context,
+    at: Annotated[str | None, typer.Option("--at", help='When to send: "YYYY-MM-DD HH:MM" (Korea time) or ISO 8601.')] = None,
+    to: send_cli.ToOpt = None,
+    csv: send_cli.CsvOpt = None,
+    message: send_cli.MessageOpt = None,
+    message_file: send_cli.MessageFileOpt = None,
+    sender: send_cli.FromOpt = None,
+    subject: send_cli.SubjectOpt = "",
+    type_: send_cli.TypeOpt = "auto",
+    image: send_cli.ImageOpt = None,
+    id_: send_cli.IdOpt = None,
+    dry_run: send_cli.DryRunOpt = False,
+    json_: JsonOpt = False,
+    allow_unicode: send_cli.UnicodeOpt = False,
+    ignore_optout: send_cli.OptoutOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Schedule a send for later; list, cancel and flush reservations."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"profile": profile, "config": config, "json": json_}
+        return
+    from smscli.errors import UsageError
+
+    if at is None:
+        raise UsageError("reserve needs --at WHEN", hint='e.g. --at "2026-11-23 09:00" (Korea time)')
+    code = send_cli.run(
+        to=to, csv=csv, message=message, message_file=message_file, sender=sender, subject=subject,
+        type_=type_, image=image, id_=id_, dry_run=dry_run, wait=0.0, json_=json_,
+        allow_unicode=allow_unicode, ignore_optout=ignore_optout, no_wait_window=False,
+        profile=profile, config=config, at=at,
+    )
+    raise typer.Exit(code)
+
+
+@reserve_app.command("list", epilog="Examples:\n\n  smscli reserve list\n\n  smscli reserve list --json")
+def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
+    """List scheduled messages (this machine's journal)."""
+    from smscli.cli.output import Output
+    from smscli.journal import Journal
+
+    prof = current_profile(profile, config)
+    out = Output(json_, columns=["message_id", "to", "send_at", "type", "vendor", "status", "text"])
+    for row in Journal.open(prof.data_dir).list_messages(status="scheduled"):
+        out.emit({"message_id": row["id"], "to": row["to"], "send_at": row["send_at"], "type": row["type"],
+                  "vendor": row["vendor"], "status": row["status"], "text": row["text"]})
+    out.flush()
+
+
+@reserve_app.command("cancel", epilog="Examples:\n\n  smscli reserve cancel 01JD3K8Q2W7M4X")
+def cancel(
+    ids: Annotated[list[str], typer.Argument(help="Message id(s) to cancel.")],
+    json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Cancel scheduled messages (on the server too where the vendor allows it)."""
+    from smscli.cli.output import Output
+    from smscli.errors import UsageError
+    from smscli.journal import Journal
+    from smscli.vendors.registry import create_vendor
+
+    prof = current_profile(profile, config)
+    journal = Journal.open(prof.data_dir)
+    out = Output(json_, columns=["message_id", "to", "status", "detail"])
+    for mid in ids:
+        row = journal.get(mid)
+        if row is None:
+            raise UsageError(f"no message with id {mid!r} in the journal", hint="see `smscli reserve list`")
+        if row["status"] != "scheduled":
+            raise UsageError(f"message {mid} is {row['status']}, not scheduled: nothing to cancel")
+        if row.get("server_id"):  # held by the vendor, not locally
+            create_vendor(prof, journal).cancel(mid, row["server_id"])
+        journal.cancel(mid)
+        out.emit({"message_id": mid, "to": row["to"], "status": "cancelled", "detail": ""})
+    out.flush()
+
+
+@reserve_app.command("flush", epilog="Examples:\n\n  smscli reserve flush\n\n  * * * * * smscli reserve flush --json >> sent.jsonl   # crontab")
+def flush(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
+    """Send locally held reservations that are due (run it from cron every minute)."""
+    from smscli import dispatch, timeutil
+    from smscli.cli.output import Output
+    from smscli.journal import Journal
+    from smscli.vendors.registry import create_vendor
+
+    prof = current_profile(profile, config)
+    journal = Journal.open(prof.data_dir)
+    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
+    summary = dispatch.send_due(prof, journal, create_vendor(prof, journal), timeutil.now_kst(),
+                                lambda r: out.emit(r.to_json()))
+    out.flush()
+    out.info(summary.line("flushed"))
+    raise typer.Exit(int(summary.exit_status()))

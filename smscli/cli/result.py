@@ -1,0 +1,132 @@
+"""`smscli result`: poll, confirm, list and listen for delivery reports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+
+REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]
+
+result_app = typer.Typer(name="result", help="Collect, confirm, list and receive delivery reports.",
+                         no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(result_app)
+
+
+@result_app.command(
+    "poll",
+    epilog="Examples:\n\n  smscli result poll\n\n  smscli result poll --timeout 30 --json\n\n"
+    "  smscli result poll --no-confirm     # look without acknowledging",
+)
+def poll(
+    confirm: Annotated[bool, typer.Option("--confirm/--no-confirm", help="Acknowledge reports once stored.")] = True,
+    timeout: Annotated[float, typer.Option("--timeout", help="Stop after SECONDS (or earlier on silence).", min=0)] = 10.0,
+    json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Fetch delivery reports from the vendor, store them in the journal, print them."""
+    from smscli.cli.output import Output
+    from smscli.journal import Journal
+    from smscli.vendors.registry import create_vendor
+
+    prof = current_profile(profile, config)
+    journal = Journal.open(prof.data_dir)
+    out = Output(json_, columns=REPORT_COLUMNS)
+    count = 0
+
+    def store(reports) -> None:
+        nonlocal count
+        for rep in journal.add_reports(reports):  # matched to messages; re-pushes dropped
+            count += 1
+            out.emit(rep.to_json())
+
+    create_vendor(prof, journal).poll(store, timeout=timeout, confirm=confirm)
+    out.flush()
+    out.info(f"{count} report(s) stored")
+
+
+@result_app.command("confirm", epilog="Examples:\n\n  smscli result confirm 1027se_SL4676027383600490148")
+def confirm_(
+    msgids: Annotated[list[str], typer.Argument(help="The vendor's message ids (msgid) to acknowledge.")],
+    json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Acknowledge reports by the vendor's message id (Bizppurio), so they are not sent again."""
+    from smscli.cli.output import Output
+    from smscli.journal import Journal
+    from smscli.vendors.registry import create_vendor
+
+    prof = current_profile(profile, config)
+    create_vendor(prof, Journal.open(prof.data_dir)).confirm(msgids)
+    out = Output(json_, columns=["msgid", "status"])
+    for mid in msgids:
+        out.emit({"msgid": mid, "status": "confirmed"})
+    out.flush()
+
+
+@result_app.command(
+    "list",
+    epilog="Examples:\n\n  smscli result list --since 1h\n\n  smscli result list --status failed --json",
+)
+def list_(
+    status: Annotated[str | None, typer.Option("--status", help="Only messages in this state.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help='"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d.')] = None,
+    json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List messages and their latest state from the journal."""
+    from smscli import timeutil
+    from smscli.cli.output import Output
+    from smscli.journal import Journal
+
+    prof = current_profile(profile, config)
+    when = timeutil.parse_since(since) if since else None
+    out = Output(json_, columns=REPORT_COLUMNS)
+    for row in Journal.open(prof.data_dir).list_messages(status=status, since=when):
+        out.emit({
+            "message_id": row["id"], "to": row["to"], "status": row["status"], "code": row["code"] or "",
+            "detail": row["detail"] or "", "vendor": row["vendor"],
+            "delivered_at": row.get("delivered_at") or "",
+        })
+    out.flush()
+
+
+@result_app.command(
+    "listen",
+    epilog="Examples:\n\n  smscli result listen --port 8080\n\n"
+    "  smscli result listen --host 0.0.0.0 --port 8080 --json >> reports.jsonl\n\n"
+    "Register http://YOUR-HOST:8080/ (any path) with the vendor: Bizppurio POSTs JSON,\n"
+    "BizNetShot calls it with GET. Binds to 127.0.0.1 unless --host says otherwise.",
+)
+def listen(
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=0, max=65535)] = 8080,
+    json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Receive pushed reports (Bizppurio POST, BizNetShot GET), store them, print them."""
+    from smscli import listen as listener
+    from smscli.cli.output import Output
+    from smscli.journal import Journal
+
+    prof = current_profile(profile, config)
+    journal = Journal.open(prof.data_dir)
+    out = Output(json_, columns=REPORT_COLUMNS)
+
+    def store(reports) -> None:
+        for rep in journal.add_reports(reports):  # matched to messages; re-pushes dropped
+            out.emit(rep.to_json())
+        out.flush()
+
+    # Reports carry our message id (Bizppurio REFKEY) or the vendor's key, which the journal
+    # matches through the server id it stored at send time (BizNetShot corpfrcode:number).
+    listener.serve(host=host, port=port, on_reports=store, log=out.info)

@@ -1,0 +1,118 @@
+"""``smscli sim bizppurio``: run the Bizppurio HTTP API simulator in the foreground."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from smscli.sim.bizppurio import BizppurioSim
+
+DEFAULT_PASSWORD = "test"
+HELP = "Run a Bizppurio (Daou) HTTP API v3 simulator until Ctrl-C."
+EPILOG = (
+    "It serves /v1/token, /v3/message, /v1/file and /v2/file, /v1/result/request and "
+    "/v1/result/confirm with the real checks (EUC-KR byte limits, refkey <= 32 bytes, JPEG <= 300 kB, "
+    "sendtime within 30 days) and codes (2000, 3001, 3002, 3005, 5002 with RateLimit-Reset, 5003).\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  # http://127.0.0.1:8480, account test, password test:\n"
+    "  smscli sim bizppurio\n"
+    "  # HTTPS with a self-signed certificate (its CA file is printed):\n"
+    "  smscli sim bizppurio --tls --port 0\n"
+    "  # a hostile day: 50 requests/s, the first 10 fail, slow answers, 10% failed reports:\n"
+    "  smscli sim bizppurio --rate 50 --fail-5xx 10 --delay 0.5 --fail-rate 0.1 --seed 1\n"
+    "  # push reports to `smscli result listen` instead of waiting to be polled:\n"
+    "  smscli sim bizppurio --push http://127.0.0.1:8000/result\n"
+    "  # your own credentials (the password from the environment, not argv):\n"
+    "  SMSCLI_SIM_PASSWORD=s3cret smscli sim bizppurio --account acme\n\n"
+    "The address and a profile for smscli's config go to stderr. --record FILE appends one "
+    "JSON line per accepted message."
+)
+
+
+def register(sim_app: typer.Typer) -> None:
+    sim_app.command("bizppurio", help=HELP, epilog=EPILOG)(bizppurio)
+
+
+def bizppurio(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one (printed on stderr).")] = 8480,
+    account: Annotated[str, typer.Option(help="The account clients must use.")] = "test",
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="SMSCLI_SIM_PASSWORD", show_default=False,
+                     help="The account's password (default: test). Prefer the environment variable: "
+                          "argv is visible to other users."),
+    ] = None,
+    tls: Annotated[bool, typer.Option(help="Serve HTTPS with a self-signed certificate made on the fly.")] = False,
+    token_ttl: Annotated[float, typer.Option(help="Seconds a token stays valid.")] = 86400.0,
+    rate: Annotated[
+        int, typer.Option("--rate", "--speed", help="Requests/s before HTTP 429 / 5002 (0: unlimited).")
+    ] = 0,
+    fail_5xx: Annotated[int, typer.Option("--fail-5xx", help="The first N requests answer 5003 (HTTP 503).")] = 0,
+    delay: Annotated[float, typer.Option(help="Seconds before answering each /v3/message.")] = 0.0,
+    errors_in_200: Annotated[
+        bool, typer.Option("--errors-in-200", help="Answer error codes with HTTP 200 instead of 4xx.")
+    ] = False,
+    report_delay: Annotated[float, typer.Option(help="Seconds from acceptance (or sendtime) to its report.")] = 1.0,
+    fail_rate: Annotated[float, typer.Option(help="Fraction of reports that fail (4401/4410/4414, 6604/...).")] = 0.0,
+    push: Annotated[
+        str | None,
+        typer.Option(metavar="URL", show_default=False,
+                     help="POST each report (JSON, upper-case keys) to URL instead of keeping it for polling."),
+    ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", show_default=False, help="Append a JSON line per accepted message to FILE."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(show_default=False, help="Seed for --fail-rate.")] = None,
+) -> None:
+    from smscli.errors import UsageError
+    from smscli.sim.bizppurio import SimConfig, serve
+
+    for name, value in (("--token-ttl", token_ttl), ("--delay", delay), ("--report-delay", report_delay),
+                        ("--rate", rate), ("--fail-5xx", fail_5xx)):
+        if value < 0:
+            raise UsageError(f"{name} must not be negative")
+    if not 0.0 <= fail_rate <= 1.0:
+        raise UsageError("--fail-rate must be between 0 and 1")
+    if push and not push.startswith(("http://", "https://")):
+        raise UsageError(f"--push needs an http:// or https:// URL, not {push!r}")
+    config = SimConfig(
+        host=host, port=port, account=account,
+        password=DEFAULT_PASSWORD if password is None else password,
+        token_ttl=token_ttl, rate=rate, fail_5xx=fail_5xx, delay=delay, errors_in_200=errors_in_200,
+        report_delay=report_delay, fail_rate=fail_rate, push_url=push, tls=tls, record=record, seed=seed,
+    )
+    try:
+        serve(config, announce=lambda sim: _announce(sim, custom_password=password is not None))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                         hint="pick another --port, or --port 0 for a free one") from None
+    except KeyboardInterrupt:
+        print("smscli sim bizppurio: stopped.", file=sys.stderr)
+
+
+def _announce(sim: BizppurioSim, *, custom_password: bool) -> None:
+    cfg = sim.config
+    secret = 'password_env = "SMSCLI_SIM_PASSWORD"' if custom_password else f'password = "{DEFAULT_PASSWORD}"'
+    lines = [
+        f"smscli sim bizppurio: listening on {sim.base_url} (account {cfg.account}; "
+        f"rate {cfg.rate or 'unlimited'}/s; reports {'pushed to ' + cfg.push_url if cfg.push_url else 'polled'}; "
+        "Ctrl-C to stop)",
+        "Profile for smscli's config.toml (`smscli config path` shows where):",
+        "",
+        "[profiles.bizsim]",
+        'vendor   = "bizppurio"',
+        f'base_url = "{sim.base_url}"',
+        f'account  = "{cfg.account}"',
+        secret,
+        'sender   = "0212341234"',
+    ]
+    if sim.ca_file is not None:
+        lines.append(f'ca_file  = "{sim.ca_file}"   # the self-signed certificate, valid while this runs')
+    print("\n".join(lines) + "\n", file=sys.stderr, flush=True)

@@ -1,0 +1,921 @@
+"""The journal: every message, result, report, opt-out, number change and cached token.
+
+SQLite in WAL mode at ``<data_dir>/journal.db`` (mode 0600; ``synchronous=NORMAL``;
+a busy timeout so concurrent processes wait for each other instead of failing). Every
+write is one ``BEGIN IMMEDIATE`` transaction, so two processes may write at once and a
+Ctrl-C leaves the journal consistent. Passwords and keys are never stored here; message
+text is (a reservation must be sendable later).
+
+Message states: ``pending`` (journaled, maybe sent), ``accepted``, ``rejected``,
+``invalid``, ``scheduled``, ``unknown``, ``delivered``, ``failed``, ``cancelled``.
+
+The send pipeline::
+
+    journal = Journal.open(profile.data_dir)
+    with journal.send_lock(profile.name):
+        previous = journal.claim(batch, vendor, profile.name)   # before the first byte
+        to_send = [m for m, p in zip(batch, previous) if p is None or p in RECLAIMABLE]
+        ...                                                     # others: "duplicate"
+        journal.record(results, server_ids)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from smscli.errors import ExitStatus, SmscliError, UsageError
+from smscli.models import (
+    CANCELLED,
+    DELIVERED,
+    DUPLICATE,
+    FAILED,
+    INVALID,
+    PENDING,
+    REJECTED,
+    SCHEDULED,
+    UNKNOWN,
+    Message,
+    Report,
+    SendResult,
+)
+
+if TYPE_CHECKING:
+    import sqlite3
+
+SCHEMA_VERSION = 1
+JOURNAL_FILE = "journal.db"
+
+# A known id in one of these states is claimed again (it was never accepted).
+RECLAIMABLE = frozenset({PENDING, UNKNOWN, REJECTED, INVALID})
+# States a late send result must not overwrite (a report or the user decided them).
+FINAL = frozenset({DELIVERED, FAILED, CANCELLED})
+_IN_CHUNK = 500  # ids per "IN (...)" lookup
+
+_SCHEMA_V1 = """
+CREATE TABLE messages (
+    id         TEXT PRIMARY KEY,
+    vendor     TEXT NOT NULL DEFAULT '',
+    profile    TEXT NOT NULL DEFAULT '',
+    "to"       TEXT NOT NULL DEFAULT '',
+    type       TEXT NOT NULL DEFAULT '',
+    text       TEXT NOT NULL DEFAULT '',
+    subject    TEXT NOT NULL DEFAULT '',
+    sender     TEXT NOT NULL DEFAULT '',
+    images     TEXT NOT NULL DEFAULT '[]',
+    file_keys  TEXT NOT NULL DEFAULT '[]',
+    send_at    TEXT,
+    status     TEXT NOT NULL,
+    code       TEXT NOT NULL DEFAULT '',
+    detail     TEXT NOT NULL DEFAULT '',
+    server_id  TEXT NOT NULL DEFAULT '',
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    held       INTEGER NOT NULL DEFAULT 0,  -- 1: reservation kept here until `reserve flush`
+    run        TEXT NOT NULL DEFAULT '',    -- the Journal instance that last claimed it
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX messages_created ON messages(created_at);
+CREATE INDEX messages_due ON messages(send_at) WHERE status = 'scheduled' AND held = 1;
+CREATE INDEX messages_server_id ON messages(vendor, server_id) WHERE server_id != '';
+CREATE TABLE reports (
+    message_id   TEXT NOT NULL DEFAULT '',
+    "to"         TEXT NOT NULL DEFAULT '',
+    status       TEXT NOT NULL DEFAULT '',
+    code         TEXT NOT NULL DEFAULT '',
+    detail       TEXT NOT NULL DEFAULT '',
+    vendor       TEXT NOT NULL DEFAULT '',
+    delivered_at TEXT NOT NULL DEFAULT '',
+    server_id    TEXT NOT NULL DEFAULT '',
+    raw          TEXT NOT NULL DEFAULT '{}',
+    matched      INTEGER NOT NULL DEFAULT 0,
+    received_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX reports_once ON reports(vendor, server_id, message_id, code);
+CREATE INDEX reports_message ON reports(message_id);
+CREATE INDEX reports_received ON reports(received_at);
+CREATE TABLE suppression (
+    phone   TEXT PRIMARY KEY,
+    deny_no TEXT NOT NULL DEFAULT '',
+    source  TEXT NOT NULL DEFAULT '',
+    at      TEXT NOT NULL
+);
+CREATE TABLE phone_changes (
+    phone         TEXT NOT NULL,
+    new_phone     TEXT NOT NULL,
+    server_msg_id TEXT NOT NULL DEFAULT '',
+    at            TEXT NOT NULL
+);
+CREATE INDEX phone_changes_phone ON phone_changes(phone);
+CREATE TABLE tokens (
+    key        TEXT PRIMARY KEY,
+    token      TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
+# Index i upgrades a journal from user_version i to i + 1.
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+
+_MESSAGE_COLUMNS = (
+    'id, vendor, profile, "to", type, text, subject, sender, images, file_keys, send_at, '
+    "status, code, detail, server_id, attempts, held, created_at, updated_at, "
+    "(SELECT r.delivered_at FROM reports r WHERE r.message_id = messages.id "
+    "ORDER BY r.rowid DESC LIMIT 1)"
+)
+_INSERT_MESSAGE = (
+    'INSERT INTO messages (id, vendor, profile, "to", type, text, subject, sender, images, '
+    "file_keys, send_at, status, attempts, held, run, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_RECLAIM_MESSAGE = (
+    'UPDATE messages SET vendor = ?, profile = ?, "to" = ?, type = ?, text = ?, subject = ?, '
+    "sender = ?, images = ?, file_keys = ?, send_at = ?, status = ?, held = ?, run = ?, "
+    "code = '', detail = '', server_id = '', attempts = attempts + 1, updated_at = ? WHERE id = ?"
+)
+# Plain comparisons, not IN (...) lists: SQLite builds a temporary table for each IN list on
+# every execution, which made this hot statement 50% slower.
+_RECORD_RESULT = (
+    "UPDATE messages SET status = ?1, code = ?2, detail = ?3, "
+    "server_id = CASE WHEN ?4 != '' THEN ?4 ELSE server_id END, updated_at = ?5 "
+    "WHERE id = ?6 AND (status = 'pending' OR status = 'unknown' OR status = 'rejected' "
+    "OR status = 'invalid' OR ?1 = 'delivered' OR ?1 = 'failed' "
+    "OR ((status = 'accepted' OR status = 'scheduled') AND (?1 = 'accepted' OR ?1 = 'scheduled')))"
+)
+_INSERT_RESULT = (
+    'INSERT OR IGNORE INTO messages (id, vendor, "to", type, status, code, detail, server_id, run, '
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class JournalError(SmscliError):
+    """The journal cannot be opened or written (corrupt file, full disk, locked too long)."""
+
+    exit_status = ExitStatus.CONFIG
+
+
+class LockTimeout(SmscliError):
+    """Another process kept the profile's send lock longer than the timeout."""
+
+
+def _now_iso() -> str:
+    from smscli.timeutil import now_kst, to_iso
+
+    return to_iso(now_kst())
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    from smscli.timeutil import to_iso
+
+    return to_iso(value)
+
+
+def _json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False) if values else "[]"
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Journal:
+    """The journal of one data dir. Open with :meth:`Journal.open`; close with
+    :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
+
+    ``run_id`` identifies this instance: an id claimed earlier through the same instance
+    is reported as ``duplicate`` instead of being claimed twice (an input listing one id
+    twice must not send twice).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, data_dir: Path) -> None:
+        import threading
+
+        from smscli.ids import new_id
+
+        self._conn = conn
+        self._lock = threading.RLock()
+        self.path = path
+        self.data_dir = data_dir
+        self.run_id = new_id()
+
+    # --- opening ----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> Journal:
+        """Open (creating or upgrading) ``<data_dir>/journal.db``.
+
+        ``busy_timeout`` is how long a write waits for another process's transaction.
+        Raises :class:`JournalError` when the file is not a journal, is from a newer
+        smscli, or the directory is not writable.
+        """
+        import sqlite3
+
+        data_dir = Path(data_dir)
+        path = data_dir / JOURNAL_FILE
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_mode & 0o077:
+                    os.fchmod(fd, 0o600)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise JournalError(
+                f"cannot create the journal {path}: {exc.strerror or exc}",
+                hint="check SMSCLI_DATA_DIR and its permissions",
+            ) from None
+        try:
+            conn = sqlite3.connect(
+                str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open the journal {path}: {exc}") from None
+        journal = cls(conn, path, data_dir)
+        try:
+            journal._setup(busy_timeout)
+        except BaseException:
+            conn.close()
+            raise
+        return journal
+
+    def _setup(self, busy_timeout: float) -> None:
+        import sqlite3
+
+        conn = self._conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise JournalError(f"journal {self.path}: cannot switch to WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            with self._tx() as cur:
+                version = cur.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise JournalError(
+                        f"journal {self.path} was written by a newer smscli (schema {version}, "
+                        f"this one knows {SCHEMA_VERSION})",
+                        hint="upgrade smscli, or point SMSCLI_DATA_DIR elsewhere",
+                    )
+                for step in range(version, SCHEMA_VERSION):
+                    cur.executescript_in_tx(_MIGRATIONS[step])  # type: ignore[attr-defined]
+                if version < SCHEMA_VERSION:
+                    cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: Exception) -> JournalError:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text:
+            return JournalError(
+                f"journal {self.path} is damaged ({text})",
+                hint="move it aside; smscli creates a new one",
+            )
+        if "locked" in text or "busy" in text:
+            return JournalError(
+                f"journal {self.path} is busy ({text})",
+                hint="another smscli process holds it; retry",
+            )
+        return JournalError(f"journal {self.path}: {text}", hint="check disk space and permissions")
+
+    @contextmanager
+    def _tx(self) -> Iterator[_Cursor]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back on any exception."""
+        import sqlite3
+
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from None
+            try:
+                yield _Cursor(self._conn.cursor())
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise self._error(exc) from None
+                raise
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import sqlite3
+
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from None
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- claiming and results ---------------------------------------------------------
+
+    def claim(
+        self, messages: Sequence[Message], vendor: str, profile: str, *, retry: bool = False
+    ) -> list[str | None]:
+        """Journal ``messages`` as ``pending`` before they are sent; one transaction.
+
+        Returns, per message, the previous state of its id: ``None`` for a new id (now
+        ``pending``). A known id in ``pending``/``unknown``/``rejected``/``invalid``
+        (:data:`RECLAIMABLE`) is claimed again (back to ``pending``, attempts + 1) and its
+        previous state returned; one in ``accepted``/``delivered``/``failed``/
+        ``scheduled``/``cancelled`` is left alone and its state returned: do not send it.
+        An id already claimed through this instance (or twice in ``messages``) returns
+        ``"duplicate"`` and is left alone, unless ``retry`` is true and its state is
+        reclaimable (the pipeline resending its own ``unknown`` messages).
+        """
+        return self._claim(messages, vendor, profile, PENDING, held=0, retry=retry)
+
+    def schedule(self, messages: Sequence[Message], vendor: str, profile: str) -> list[str | None]:
+        """Keep reservations in the journal (vendors that cannot schedule on the server):
+        like :meth:`claim`, but new and reclaimed ids become ``scheduled`` (held here) until
+        :meth:`due` + :meth:`claim_scheduled` hand them to ``reserve flush``."""
+        return self._claim(messages, vendor, profile, SCHEDULED, held=1, retry=False)
+
+    def _claim(
+        self,
+        messages: Sequence[Message],
+        vendor: str,
+        profile: str,
+        status: str,
+        *,
+        held: int,
+        retry: bool,
+    ) -> list[str | None]:
+        msgs = list(messages)
+        if not msgs:
+            return []
+        previous: list[str | None] = [None] * len(msgs)
+        now = _now_iso()
+        run = self.run_id
+        with self._tx() as cur:
+            known = self._lookup(cur, [m.id for m in msgs])
+            inserts: list[tuple[Any, ...]] = []
+            updates: list[tuple[Any, ...]] = []
+            seen: set[str] = set()
+            for i, m in enumerate(msgs):
+                if m.id in seen:
+                    previous[i] = DUPLICATE
+                    continue
+                seen.add(m.id)
+                images = _json_list(m.images) if m.images else "[]"
+                keys = _json_list(m.file_keys) if m.file_keys else "[]"
+                send_at = _iso(m.send_at) if m.send_at is not None else None
+                old = known.get(m.id)
+                if old is None:
+                    inserts.append(
+                        (m.id, vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images,
+                         keys, send_at, status, 1 - held, held, run, now, now)
+                    )  # fmt: skip
+                    continue
+                old_status, old_run = old
+                if old_run == run and not (retry and old_status in RECLAIMABLE):
+                    previous[i] = DUPLICATE
+                    continue
+                previous[i] = old_status
+                if old_status in RECLAIMABLE:
+                    updates.append(
+                        (vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images, keys,
+                         send_at, status, held, run, now, m.id)
+                    )  # fmt: skip
+            if inserts:
+                cur.executemany(_INSERT_MESSAGE, inserts)
+            if updates:
+                cur.executemany(_RECLAIM_MESSAGE, updates)
+        return previous
+
+    @staticmethod
+    def _lookup(cur: _Cursor, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            for mid, status, run in cur.execute(
+                f"SELECT id, status, run FROM messages WHERE id IN ({marks})", part
+            ):
+                found[mid] = (status, run)
+        return found
+
+    def record(
+        self, results: Sequence[SendResult], server_ids: dict[str, str] | None = None
+    ) -> None:
+        """Store what became of sent messages (one transaction).
+
+        Updates status/code/detail (and ``server_ids[message_id]`` when given) of each
+        result's message, if the move is allowed: a message not sent yet (``pending``,
+        ``unknown``, ``rejected``, ``invalid``) takes any result; one that was sent
+        (``accepted``, ``scheduled``) takes only ``accepted``/``scheduled``/``delivered``/
+        ``failed``; a ``delivered``/``failed``/``cancelled`` one only ``delivered``/``failed``.
+        So an ``invalid`` row in a re-run never un-sends an earlier ``accepted`` message.
+        ``duplicate`` results change nothing. A result for an id never claimed (e.g. an
+        ``invalid`` row) is stored as a new message; results without an id are skipped.
+        """
+        now = _now_iso()
+        sids = server_ids or {}
+        todo = [r for r in results if r.message_id and r.status != DUPLICATE]
+        if not todo:
+            return
+        with self._tx() as cur:
+            cur.executemany(
+                _RECORD_RESULT,
+                [(r.status, r.code, r.detail, sids.get(r.message_id, ""), now, r.message_id)
+                 for r in todo],
+            )  # fmt: skip
+            if cur.rowcount == len(todo):
+                return
+            # Some ids were never claimed (or are final): store the unknown ones.
+            known = self._lookup(cur, [r.message_id for r in todo])
+            cur.executemany(
+                _INSERT_RESULT,
+                [(r.message_id, r.vendor, r.to, r.type, r.status, r.code, r.detail,
+                  sids.get(r.message_id, ""), self.run_id, now, now)
+                 for r in todo if r.message_id not in known],
+            )  # fmt: skip
+
+    # --- reports ----------------------------------------------------------------------
+
+    def add_reports(self, reports: Sequence[Report]) -> list[Report]:
+        """Store delivery reports (one transaction); return those newly stored.
+
+        A report is stored once per (vendor, server id, message id, code): a re-pushed
+        report is dropped (and not returned). ``report.extra["server_id"]`` is the vendor's
+        message id, and ``extra`` is kept as the raw JSON. A report without a message id
+        is matched through the server id. Matched messages become ``delivered``/``failed``;
+        reports for unknown ids are still stored and returned with
+        ``extra["unmatched"] = "true"``.
+        """
+        if not reports:
+            return []
+        now = _now_iso()
+        stored: list[Report] = []
+        with self._tx() as cur:
+            ids = list({r.message_id for r in reports if r.message_id})
+            known: set[str] = set()
+            for part in _chunks(ids):
+                marks = ",".join("?" * len(part))
+                known.update(
+                    row[0]
+                    for row in cur.execute(f"SELECT id FROM messages WHERE id IN ({marks})", part)
+                )
+            status_updates: list[tuple[str, str, str]] = []
+            for report in reports:
+                server_id = str(report.extra.get("server_id", ""))
+                message_id = report.message_id
+                if not message_id and server_id:
+                    row = cur.execute(
+                        "SELECT id FROM messages WHERE vendor = ? AND server_id = ? AND server_id != ''",
+                        (report.vendor, server_id),
+                    ).fetchone()
+                    if row:
+                        message_id = row[0]
+                        known.add(message_id)
+                        report = replace(report, message_id=message_id)
+                matched = message_id in known
+                cur.execute(
+                    'INSERT OR IGNORE INTO reports (message_id, "to", status, code, detail, vendor, '
+                    "delivered_at, server_id, raw, matched, received_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (message_id, report.to, report.status, report.code, report.detail, report.vendor,
+                     report.delivered_at, server_id, json.dumps(report.extra, ensure_ascii=False),
+                     int(matched), now),
+                )  # fmt: skip
+                if cur.rowcount != 1:
+                    continue
+                if matched:
+                    if report.status in (DELIVERED, FAILED):
+                        status_updates.append((report.status, now, message_id))
+                    stored.append(report)
+                else:
+                    stored.append(replace(report, extra={**report.extra, "unmatched": "true"}))
+            if status_updates:
+                cur.executemany(
+                    "UPDATE messages SET status = ?, updated_at = ? WHERE id = ?", status_updates
+                )
+        return stored
+
+    def list_reports(
+        self,
+        *,
+        message_id: str | None = None,
+        status: str | Collection[str] | None = None,
+        since: datetime | str | None = None,
+        vendor: str | None = None,
+        limit: int | None = None,
+    ) -> list[Report]:
+        """Stored reports, oldest first (``since`` compares the time they were received).
+        ``extra`` holds the raw vendor fields plus ``server_id``/``received_at``, and
+        ``unmatched`` when no message had that id."""
+        where, params = _filters(status=status, vendor=vendor)
+        if message_id is not None:
+            where.append("message_id = ?")
+            params.append(message_id)
+        if since is not None:
+            where.append("received_at >= ?")
+            params.append(_iso(since))
+        sql = (
+            'SELECT message_id, "to", status, code, detail, vendor, delivered_at, server_id, raw, '
+            "matched, received_at FROM reports"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY received_at, rowid"
+            + (" LIMIT ?" if limit is not None else "")
+        )
+        if limit is not None:
+            params.append(int(limit))
+        out = []
+        for row in self._query(sql, params):
+            sid, raw, matched, received = row[7:]
+            try:
+                extra = {str(k): str(v) for k, v in json.loads(raw).items()}
+            except (ValueError, AttributeError):
+                extra = {}
+            extra.update(server_id=sid, received_at=received)
+            if not matched:
+                extra["unmatched"] = "true"
+            out.append(Report(*row[:7], extra=extra))
+        return out
+
+    # --- reservations -----------------------------------------------------------------
+
+    def due(self, now: datetime, *, profile: str | None = None) -> list[Message]:
+        """Reservations held here (from :meth:`schedule`) whose ``send_at`` ≤ ``now``,
+        earliest first; pass them to :meth:`claim_scheduled` before sending."""
+        from smscli.timeutil import KST
+
+        sql = (
+            'SELECT id, "to", text, sender, type, subject, images, file_keys, send_at '
+            "FROM messages WHERE status = 'scheduled' AND held = 1 AND send_at <= ?"
+        )
+        params: list[Any] = [_iso(now)]
+        if profile is not None:
+            sql += " AND profile = ?"
+            params.append(profile)
+        sql += " ORDER BY send_at, rowid"
+        out = []
+        for mid, to, text, sender, mtype, subject, images, keys, send_at in self._query(
+            sql, params
+        ):
+            out.append(
+                Message(
+                    id=mid, to=to, text=text, sender=sender, type=mtype or "sms", subject=subject,
+                    images=tuple(json.loads(images)), file_keys=tuple(json.loads(keys)),
+                    send_at=datetime.fromisoformat(send_at).astimezone(KST) if send_at else None,
+                )
+            )  # fmt: skip
+        return out
+
+    def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
+        """Move held reservations to ``pending`` (attempts + 1) before ``reserve flush``
+        sends them; returns the ids moved (one cancelled meanwhile is not)."""
+        now = _now_iso()
+        moved = []
+        with self._tx() as cur:
+            for mid in ids:
+                cur.execute(
+                    "UPDATE messages SET status = 'pending', held = 0, attempts = attempts + 1, "
+                    "run = ?, updated_at = ? WHERE id = ? AND status = 'scheduled' AND held = 1",
+                    (self.run_id, now, mid),
+                )
+                if cur.rowcount == 1:
+                    moved.append(mid)
+        return moved
+
+    def cancel(self, message_id: str) -> dict[str, Any]:
+        """Cancel a ``scheduled`` message and return it (as :meth:`get`, now ``cancelled``).
+
+        Its ``held`` is False when the vendor keeps the reservation: cancel it there
+        first (``Vendor.cancel(id, server_id)``). Raises ``UsageError`` for an unknown id or
+        a message in any other state.
+        """
+        with self._tx() as cur:
+            row = cur.execute("SELECT status FROM messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                raise UsageError(
+                    f"no message {message_id!r} in the journal", hint="see `smscli reserve list`"
+                )
+            if row[0] != SCHEDULED:
+                raise UsageError(
+                    f"message {message_id!r} is {row[0]}; only scheduled messages can be cancelled"
+                )
+            cur.execute(
+                "UPDATE messages SET status = 'cancelled', updated_at = ? WHERE id = ?",
+                (_now_iso(), message_id),
+            )
+        found = self.get(message_id)
+        assert found is not None
+        return found
+
+    # --- reading messages -------------------------------------------------------------
+
+    def get(self, message_id: str) -> dict[str, Any] | None:
+        """The stored message as a dict (see :meth:`list_messages`), or None."""
+        rows = self._query(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+        return _message_dict(rows[0]) if rows else None
+
+    def list_messages(
+        self,
+        status: str | Collection[str] | None = None,
+        since: datetime | str | None = None,
+        vendor: str | None = None,
+        limit: int | None = None,
+        *,
+        profile: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Messages oldest first, filtered by state(s), creation time ≥ ``since``, vendor,
+        profile; at most ``limit`` (the newest ``limit`` when given).
+
+        Each dict has ``id, vendor, profile, to, type, text, subject, sender, images``
+        (list), ``file_keys`` (list), ``send_at`` (ISO or None), ``status, code, detail,
+        server_id, attempts, held`` (bool: a reservation kept locally), ``created_at,
+        updated_at`` (ISO 8601, Korea time).
+        """
+        where, params = _filters(status=status, vendor=vendor)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(_iso(since))
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        clause = " WHERE " + " AND ".join(where) if where else ""
+        if limit is not None:
+            sql = (
+                f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, rowid AS r FROM messages{clause} "
+                "ORDER BY created_at DESC, rowid DESC LIMIT ?) ORDER BY created_at, r"
+            )
+            params.append(int(limit))
+            return [_message_dict(row[:-1]) for row in self._query(sql, params)]
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages{clause} ORDER BY created_at, rowid"
+        return [_message_dict(row) for row in self._query(sql, params)]
+
+    # --- vendor events: suppression, number changes, tokens ---------------------------
+
+    def add_suppression(self, phone: str, deny_no: str = "", source: str = "") -> None:
+        """Remember an opt-out (080 deny list): ``phone`` is never sent to again."""
+        from smscli.phone import normalize
+
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO suppression (phone, deny_no, source, at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(phone) DO UPDATE SET deny_no = excluded.deny_no, "
+                "source = excluded.source, at = excluded.at",
+                (normalize(phone), deny_no, source, _now_iso()),
+            )
+
+    def is_suppressed(self, phone: str) -> bool:
+        """Whether ``phone`` (any spelling) opted out."""
+        from smscli.phone import normalize
+
+        return bool(self._query("SELECT 1 FROM suppression WHERE phone = ?", (normalize(phone),)))
+
+    def suppressed(self, phones: Iterable[str]) -> set[str]:
+        """The normalised numbers among ``phones`` that opted out (one query per 500)."""
+        from smscli.phone import normalize
+
+        wanted = list({normalize(p) for p in phones})
+        found: set[str] = set()
+        for part in _chunks(wanted):
+            marks = ",".join("?" * len(part))
+            found.update(
+                r[0]
+                for r in self._query(
+                    f"SELECT phone FROM suppression WHERE phone IN ({marks})", part
+                )
+            )
+        return found
+
+    def add_phone_change(self, phone: str, new_phone: str, server_msg_id: str = "") -> None:
+        """Record a number-portability notice (``phone`` now reaches ``new_phone``)."""
+        from smscli.phone import normalize
+
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO phone_changes (phone, new_phone, server_msg_id, at) VALUES (?, ?, ?, ?)",
+                (normalize(phone), normalize(new_phone), server_msg_id, _now_iso()),
+            )
+
+    def phone_change(self, phone: str) -> str | None:
+        """The latest new number recorded for ``phone``, or None."""
+        from smscli.phone import normalize
+
+        rows = self._query(
+            "SELECT new_phone FROM phone_changes WHERE phone = ? ORDER BY rowid DESC LIMIT 1",
+            (normalize(phone),),
+        )
+        return rows[0][0] if rows else None
+
+    def token_get(self, key: str) -> tuple[str, float] | None:
+        """A cached access token and its expiry (Unix seconds); None if absent or expired."""
+        rows = self._query("SELECT token, expires_at FROM tokens WHERE key = ?", (key,))
+        if not rows or rows[0][1] <= time.time():
+            return None
+        return rows[0][0], float(rows[0][1])
+
+    def token_put(self, key: str, token: str, expires_at: float) -> None:
+        """Cache an access token (a session token, never a password) until ``expires_at``."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO tokens (key, token, expires_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at",
+                (key, token, float(expires_at)),
+            )
+
+    def token_delete(self, key: str) -> None:
+        """Forget a cached token (after the vendor refused it)."""
+        with self._tx() as cur:
+            cur.execute("DELETE FROM tokens WHERE key = ?", (key,))
+
+    # --- the send lock ----------------------------------------------------------------
+
+    def send_lock(
+        self,
+        profile: str,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 0.05,
+        stderr: TextIO | None = None,
+    ) -> AbstractContextManager[None]:
+        """See :func:`send_lock`; the lock file lives in this journal's data dir."""
+        return send_lock(
+            self.data_dir, profile, timeout=timeout, poll_interval=poll_interval, stderr=stderr
+        )
+
+
+class _Cursor:
+    """A cursor inside :meth:`Journal._tx` (adds running a script without committing)."""
+
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._cur.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        return self._cur.executemany(sql, rows)
+
+    def executescript_in_tx(self, script: str) -> None:
+        # sqlite3's executescript() commits first; run the statements one by one instead.
+        for statement in _split_sql(script):
+            self._cur.execute(statement)
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+
+def _split_sql(script: str) -> list[str]:
+    import sqlite3
+
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+def _filters(
+    *, status: str | Collection[str] | None, vendor: str | None
+) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if status is not None:
+        states = [status] if isinstance(status, str) else list(status)
+        where.append(f"status IN ({','.join('?' * len(states))})")
+        params.extend(states)
+    if vendor is not None:
+        where.append("vendor = ?")
+        params.append(vendor)
+    return where, params
+
+
+def _message_dict(row: Sequence[Any]) -> dict[str, Any]:
+    (mid, vendor, profile, to, mtype, text, subject, sender, images, keys, send_at, status, code,
+     detail, server_id, attempts, held, created_at, updated_at, delivered_at) = row  # fmt: skip
+    return {
+        "id": mid, "vendor": vendor, "profile": profile, "to": to, "type": mtype, "text": text,
+        "subject": subject, "sender": sender, "images": json.loads(images),
+        "file_keys": json.loads(keys), "send_at": send_at, "status": status, "code": code,
+        "detail": detail, "server_id": server_id, "attempts": attempts, "held": bool(held),
+        "created_at": created_at, "updated_at": updated_at, "delivered_at": delivered_at or "",
+    }  # fmt: skip
+
+
+# --- the send lock --------------------------------------------------------------------
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _lock_name(profile: str) -> str:
+    safe = _SAFE_NAME.sub("_", profile) or "_"
+    if safe != profile or safe.startswith("."):
+        import hashlib
+
+        safe = f"{safe.lstrip('.')[:40]}-{hashlib.sha256(profile.encode()).hexdigest()[:12]}"
+    return f"{safe}.lock"
+
+
+@contextmanager
+def send_lock(
+    data_dir: str | os.PathLike[str],
+    profile: str,
+    *,
+    timeout: float | None = None,
+    poll_interval: float = 0.05,
+    stderr: TextIO | None = None,
+) -> Iterator[None]:
+    """Hold an exclusive lock on ``<data_dir>/locks/<profile>.lock`` (``fcntl.flock``).
+
+    If another process holds it, say once on stderr ``smscli: waiting for another smscli
+    process sending on profile X (pid N)...`` and wait; with ``timeout`` (seconds) raise
+    :class:`LockTimeout` when it is not free in time. The lock is released on exit, and
+    by the OS if the process dies.
+    """
+    import fcntl
+
+    lock_dir = Path(data_dir) / "locks"
+    path = lock_dir / _lock_name(profile)
+    try:
+        lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise JournalError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_pid(fd)
+            who = f" (pid {holder})" if holder else ""
+            out = stderr or sys.stderr
+            out.write(
+                f"smscli: waiting for another smscli process sending on profile {profile}{who}...\n"
+            )
+            out.flush()
+            if timeout is None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            else:
+                deadline = time.monotonic() + timeout
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            raise LockTimeout(
+                                f"another smscli process{who} is still sending on profile "
+                                f"{profile} after {timeout:g} s",
+                                hint="wait for it to finish, or raise the timeout",
+                            ) from None
+                        time.sleep(min(poll_interval, left))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+__all__ = [
+    "FINAL",
+    "RECLAIMABLE",
+    "Journal",
+    "JournalError",
+    "LockTimeout",
+    "send_lock",
+]

@@ -1,0 +1,405 @@
+"""One frozen dataclass per OneShot method, to and from JSON bodies.
+
+Attributes are snake_case; each field's JSON key is in its metadata, fields are
+declared in the document's key order, and keys we do not know are kept in ``extra``
+(written back after the known ones). ``parse_message`` of a method we do not know
+returns a ``GenericMessage``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import cache
+from typing import Any, ClassVar
+
+from smscli.protocol.oneshot.errors import OneShotError
+
+
+def _s(key: str, *, optional: bool = False) -> Any:
+    """A text field; ``optional`` ones are written only when not empty."""
+    return field(default="", metadata={"key": key, "type": str, "optional": optional})
+
+
+def _n(key: str, default: int = 0) -> Any:
+    """A number field."""
+    return field(default=default, metadata={"key": key, "type": int, "optional": False})
+
+
+def _extra() -> Any:
+    return field(default_factory=dict, hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class OneShotMessage:
+    """Base: ``method`` is the frame's Header.Method; ``to_body()`` its Body."""
+
+    METHOD: ClassVar[str] = ""
+    HAS_BODY: ClassVar[bool] = True
+
+    @property
+    def method(self) -> str:
+        return self.METHOD
+
+    def to_body(self) -> dict[str, Any] | None:
+        body: dict[str, Any] = {}
+        for name, key, _kind, optional, default in _layout(type(self)):
+            value = getattr(self, name)
+            if optional and value == default:
+                continue
+            body[key] = value
+        extra = getattr(self, "extra", None)
+        if extra:
+            for key, value in extra.items():
+                body.setdefault(key, value)
+        if not body and not self.HAS_BODY:
+            return None
+        return body
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any] | None) -> OneShotMessage:
+        if body is None:
+            body = {}
+        elif isinstance(body, str):
+            raise OneShotError(f"{cls.METHOD} body is encrypted: decrypt it first")
+        elif not isinstance(body, dict):
+            raise OneShotError(f"{cls.METHOD} body must be an object, not {type(body).__name__}")
+        values: dict[str, Any] = {}
+        known = set()
+        for name, key, kind, _optional, _default in _layout(cls):
+            known.add(key)
+            if key in body:
+                values[name] = _coerce(cls.METHOD, key, body[key], kind)
+        extra = {k: v for k, v in body.items() if k not in known}
+        return cls(**values, extra=extra)  # type: ignore[call-arg]
+
+
+@cache
+def _layout(cls: type) -> tuple[tuple[str, str, type, bool, Any], ...]:
+    return tuple(
+        (f.name, f.metadata["key"], f.metadata["type"], f.metadata["optional"], f.default)
+        for f in fields(cls)
+        if "key" in f.metadata
+    )
+
+
+def _coerce(method: str, key: str, value: Any, kind: type) -> Any:
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 20:
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise OneShotError(f"{method}.{key} must be a number, not {value!r:.40}")
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise OneShotError(f"{method}.{key} must be text, not {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class PrivateKeyReq(OneShotMessage):
+    METHOD: ClassVar[str] = "PrivateKeyReq"
+    HAS_BODY: ClassVar[bool] = False
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class PrivateKeyRes(OneShotMessage):
+    METHOD: ClassVar[str] = "PrivateKeyRes"
+    result: int = _n("Result")
+    private_key: str = _s("PrivateKey")
+    extra: dict[str, Any] = _extra()
+
+    def __repr__(self) -> str:
+        return f"PrivateKeyRes(result={self.result}, private_key=<secret>)"
+
+
+@dataclass(frozen=True)
+class BindReq(OneShotMessage):
+    METHOD: ClassVar[str] = "BindReq"
+    bind_id: str = _s("BindId")
+    bind_pwd: str = _s("BindPwd")
+    version: int = _n("Version", 1)
+    extra: dict[str, Any] = _extra()
+
+    def __repr__(self) -> str:
+        return f"BindReq(bind_id={self.bind_id!r}, bind_pwd=<secret>, version={self.version})"
+
+
+@dataclass(frozen=True)
+class BindRes(OneShotMessage):
+    METHOD: ClassVar[str] = "BindRes"
+    result: int = _n("Result")
+    bind_id: str = _s("BindId")
+    speed: int = _n("Speed")
+    begin_time: int = _n("BeginTime")
+    end_time: int = _n("EndTime", 24)
+    effective_time: int = _n("EffectiveTime")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class AliveReq(OneShotMessage):
+    METHOD: ClassVar[str] = "AliveReq"
+    HAS_BODY: ClassVar[bool] = False
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class AliveRes(OneShotMessage):
+    METHOD: ClassVar[str] = "AliveRes"
+    HAS_BODY: ClassVar[bool] = False
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class MsgSendReq(OneShotMessage):
+    """Carries the document example's whole key set, in its order ("" / 0 when unused)."""
+
+    METHOD: ClassVar[str] = "MsgSendReq"
+    user_msg_id: str = _s("UserMsgId")
+    user_msg_sub_id: str = _s("UserMsgSubId")
+    msg_type: int = _n("MsgType", 4)
+    phone_no: str = _s("PhoneNo")
+    callback_no: str = _s("CallbackNo")
+    tran_id: str = _s("TranId")
+    subject: str = _s("Subject")
+    message: str = _s("Message")
+    kakao_ad_flag: str = _s("KakaoAdFlag")
+    kakao_nation_code: str = _s("KakaoNationCode")
+    kakao_sender_key: str = _s("KakaoSenderKey")
+    kakao_template_code: str = _s("KakaoTemplateCode")
+    kakao_timeout: int = _n("KakaoTimeout")
+    kakao_button: str = _s("KakaoButton")
+    file_count: int = _n("FileCount")
+    file_type1: str = _s("FileType1")
+    file_name1: str = _s("FileName1")
+    file_type2: str = _s("FileType2")
+    file_name2: str = _s("FileName2")
+    file_type3: str = _s("FileType3")
+    file_name3: str = _s("FileName3")
+    user_data: str = _s("UserData")
+    reseller_code: str = _s("ResellerCode", optional=True)
+    extra: dict[str, Any] = _extra()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What a MsgSendRes is matched by."""
+        return (self.user_msg_id, self.user_msg_sub_id, self.phone_no)
+
+
+@dataclass(frozen=True)
+class MsgSendRes(OneShotMessage):
+    METHOD: ClassVar[str] = "MsgSendRes"
+    user_msg_id: str = _s("UserMsgId")
+    user_msg_sub_id: str = _s("UserMsgSubId")
+    phone_no: str = _s("PhoneNo")
+    msg_type: int = _n("MsgType")
+    result: int = _n("Result")
+    user_data: str = _s("UserData")
+    extra: dict[str, Any] = _extra()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.user_msg_id, self.user_msg_sub_id, self.phone_no)
+
+
+@dataclass(frozen=True)
+class UploadFileNameReq(OneShotMessage):
+    METHOD: ClassVar[str] = "UploadFileNameReq"
+    file_extension: str = _s("FileExtension")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class UploadFileNameRes(OneShotMessage):
+    METHOD: ClassVar[str] = "UploadFileNameRes"
+    result: int = _n("Result")
+    file_name: str = _s("FileName")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class UploadFileReq(OneShotMessage):
+    """A chunk of file data (Base64); what we send (the example's method name)."""
+
+    METHOD: ClassVar[str] = "UploadFileReq"
+    data: str = _s("Data")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class UploadFileDataReq(OneShotMessage):
+    """The method table's name for a chunk of file data; accepted when decoding."""
+
+    METHOD: ClassVar[str] = "UploadFileDataReq"
+    data: str = _s("Data")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class UploadFileRes(OneShotMessage):
+    """Not in the document; tolerated if a server answers data chunks."""
+
+    METHOD: ClassVar[str] = "UploadFileRes"
+    result: int = _n("Result")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class UploadFileFinishReq(OneShotMessage):
+    METHOD: ClassVar[str] = "UploadFileFinishReq"
+    file_name: str = _s("FileName")
+    file_size: int = _n("FileSize")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class UploadFileFinishRes(OneShotMessage):
+    METHOD: ClassVar[str] = "UploadFileFinishRes"
+    result: int = _n("Result")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class ReportReq(OneShotMessage):
+    METHOD: ClassVar[str] = "ReportReq"
+    user_msg_id: str = _s("UserMsgId")
+    user_msg_sub_id: str = _s("UserMsgSubId")
+    server_msg_id: str = _s("ServerMsgId")
+    msg_type: int = _n("MsgType")
+    phone_no: str = _s("PhoneNo")
+    result: int = _n("Result")
+    telecom: str = _s("Telecom")
+    delivery_time: str = _s("DeliveryTime")
+    user_data: str = _s("UserData")
+    extra: dict[str, Any] = _extra()
+
+    def answer(self, result: int = 0) -> ReportRes:
+        return ReportRes(self.user_msg_id, self.user_msg_sub_id, self.server_msg_id, result)
+
+
+@dataclass(frozen=True)
+class ReportRes(OneShotMessage):
+    METHOD: ClassVar[str] = "ReportRes"
+    user_msg_id: str = _s("UserMsgId")
+    user_msg_sub_id: str = _s("UserMsgSubId")
+    server_msg_id: str = _s("ServerMsgId")
+    result: int = _n("Result")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class SpamReq(OneShotMessage):
+    METHOD: ClassVar[str] = "SpamReq"
+    spam_id: str = _s("SpamId")
+    phone_no: str = _s("PhoneNo")
+    deny_no: str = _s("DenyNo")
+    extra: dict[str, Any] = _extra()
+
+    def answer(self, result: int = 0) -> SpamRes:
+        return SpamRes(self.spam_id, self.phone_no, self.deny_no, result)
+
+
+@dataclass(frozen=True)
+class SpamRes(OneShotMessage):
+    METHOD: ClassVar[str] = "SpamRes"
+    spam_id: str = _s("SpamId")
+    phone_no: str = _s("PhoneNo")
+    deny_no: str = _s("DenyNo")
+    result: int = _n("Result")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class ChangePhoneReq(OneShotMessage):
+    METHOD: ClassVar[str] = "ChangePhoneReq"
+    server_msg_id: str = _s("ServerMsgId")
+    phone_no: str = _s("PhoneNo")
+    change_phone_no: str = _s("ChangePhoneNo")
+    extra: dict[str, Any] = _extra()
+
+    def answer(self, result: int = 0) -> ChangePhoneRes:
+        return ChangePhoneRes(self.server_msg_id, self.phone_no, self.change_phone_no, result)
+
+
+@dataclass(frozen=True)
+class ChangePhoneRes(OneShotMessage):
+    METHOD: ClassVar[str] = "ChangePhoneRes"
+    server_msg_id: str = _s("ServerMsgId")
+    phone_no: str = _s("PhoneNo")
+    change_phone_no: str = _s("ChangePhoneNo")
+    result: int = _n("Result")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class UnBindReq(OneShotMessage):
+    METHOD: ClassVar[str] = "UnBindReq"
+    bind_id: str = _s("BindId")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class UnBindRes(OneShotMessage):
+    METHOD: ClassVar[str] = "UnBindRes"
+    result: int = _n("Result")
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class GenericMessage:
+    """A method this codec does not know: its body is kept as is."""
+
+    method: str
+    body: dict[str, Any] | str | None = None
+
+    def to_body(self) -> dict[str, Any] | str | None:
+        return self.body
+
+
+MESSAGE_TYPES: dict[str, type[OneShotMessage]] = {
+    cls.METHOD: cls
+    for cls in (
+        PrivateKeyReq,
+        PrivateKeyRes,
+        BindReq,
+        BindRes,
+        MsgSendReq,
+        MsgSendRes,
+        UploadFileNameReq,
+        UploadFileNameRes,
+        UploadFileDataReq,
+        UploadFileReq,
+        UploadFileRes,
+        UploadFileFinishReq,
+        UploadFileFinishRes,
+        ReportReq,
+        ReportRes,
+        AliveReq,
+        AliveRes,
+        SpamReq,
+        SpamRes,
+        ChangePhoneReq,
+        ChangePhoneRes,
+        UnBindReq,
+        UnBindRes,
+    )
+}
+
+# Bodies encrypted with the configured key even when `encrypt` is off.
+ALWAYS_ENCRYPTED = frozenset({"BindReq", "BindRes", "UnBindReq", "UnBindRes"})
+
+
+def parse_message(
+    method: str, body: dict[str, Any] | str | None
+) -> OneShotMessage | GenericMessage:
+    """The message object for a decoded (and, if it was, decrypted) body."""
+    cls = MESSAGE_TYPES.get(method)
+    if cls is None:
+        return GenericMessage(method, body)
+    return cls.from_body(body)

@@ -1,0 +1,824 @@
+"""A local simulator of the Bizppurio (Daou Tech) HTTP API v3, for tests, benchmarks and
+users' own CI (``smscli sim bizppurio``).
+
+It is a real HTTP/1.1 server on asyncio (keep-alive, chunked request bodies without
+Content-Length, optional TLS with a self-signed certificate made on the fly), built to
+answer thousands of requests per second on loopback. It serves:
+
+- ``POST /v1/token`` (Basic auth) → ``{"accesstoken","type":"Bearer","expired"}``
+- ``POST /v3/message`` (Bearer) → ``{"code":1000,"description","refkey","messagekey"}``
+- ``POST /v1/file`` and ``/v2/file`` (multipart ``account`` + ``file``, JPEG ≤ 300 kB)
+- ``POST /v1/result/request`` / ``/v1/result/confirm`` (polling), or pushes reports to a URL
+
+Codes it answers: 1000 success; 2000 invalid message (the description says what);
+3001 authentication failed (token request); 3002 invalid or missing token; 3004 account
+not valid (not the token's); 3005 expired token;
+5002 too many requests (HTTP 429 + ``RateLimit-Reset``); 5003 temporary server error.
+
+Run it in-process with :meth:`BizppurioSim.start` (ephemeral port, background thread) and
+read :meth:`BizppurioSim.accepted` to assert that every refkey was accepted exactly once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
+
+KST = timezone(timedelta(hours=9), "KST")
+MAX_HEAD = 64 * 1024
+MAX_BODY = 4 * 1024 * 1024
+REPORT_PAGE = 1000
+RESERVATION_WINDOW = 30 * 86400
+
+OK = 1000
+INVALID_MESSAGE = 2000
+AUTH_FAILED = 3001
+INVALID_ACCOUNT = 3004
+INVALID_TOKEN = 3002
+EXPIRED_TOKEN = 3005
+TOO_MANY_REQUESTS = 5002
+SERVER_ERROR = 5003
+
+DELIVERED = {"sms": "4100", "lms": "6600", "mms": "6600"}
+FAILURES = {"sms": ("4401", "4410", "4414"), "lms": ("6604", "6606", "6613"), "mms": ("6604", "6606", "6613")}
+
+
+@dataclass
+class SimConfig:
+    """What the simulator accepts and how it misbehaves."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = an ephemeral port
+    account: str = "test"
+    password: str = "test"
+    token_ttl: float = 86400.0  # seconds a token stays valid
+    rate: int = 0  # requests per second before HTTP 429 / 5002 (0 = no limit)
+    fail_5xx: int = 0  # the first N API requests answer 5003 (HTTP 503)
+    delay: float = 0.0  # seconds before answering /v3/message (a slow server)
+    errors_in_200: bool = False  # error codes in a 200 body instead of HTTP 4xx
+    report_delay: float = 1.0  # seconds from acceptance (or sendtime) to the report
+    fail_rate: float = 0.0  # fraction of reports that are failures
+    push_url: str | None = None  # push reports (POST JSON, upper-case keys) instead of polling
+    tls: bool = False
+    record: Path | None = None  # JSON lines of accepted messages
+    seed: int | None = None
+    max_file_bytes: int = 300 * 1024
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.status = status
+
+
+@dataclass
+class _Answer:
+    status: int
+    payload: dict[str, Any]
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    delay: float = 0.0
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    keep_alive: bool
+
+
+class _BadHttp(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def euckr_len(text: str) -> int:
+    """Bytes of ``text`` in CP949 (EUC-KR superset); -1 if it cannot be encoded."""
+    try:
+        return len(text.encode("cp949"))
+    except UnicodeEncodeError:
+        return -1
+
+
+def is_jpeg(data: bytes) -> bool:
+    """JPEG by content: SOI marker first, an EOI marker somewhere after it."""
+    return data[:3] == b"\xff\xd8\xff" and b"\xff\xd9" in data[3:]
+
+
+# ---------------------------------------------------------------------------------------
+# The API: pure request → answer logic, with all state behind one lock.
+
+
+class BizppurioApi:
+    """State and handlers; independent of the socket layer (see :class:`BizppurioSim`)."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.rng = random.Random(config.seed)
+        self.tokens: dict[str, tuple[str, float]] = {}
+        self.files: dict[str, int] = {}
+        self.accepted: Counter[str] = Counter()
+        self.stats: Counter[str] = Counter()
+        # msgid → (ready_at, report with lower-case keys), insertion ordered
+        self.reports: dict[str, tuple[float, dict[str, str]]] = {}
+        self._seq = 0
+        self._served = 0
+        self._window = -1
+        self._window_count = 0
+        self._record = config.record.open("a", encoding="utf-8") if config.record else None
+        self.on_report_ready: Any = None  # set by the server when pushing
+
+    def close(self) -> None:
+        if self._record:
+            self._record.close()
+            self._record = None
+
+    # -- dispatch ----------------------------------------------------------------------
+
+    def handle(self, req: _Request) -> _Answer:
+        routes = {
+            "/v1/token": self.token,
+            "/v3/message": self.message,
+            "/v1/file": self.file,
+            "/v2/file": self.file,
+            "/v1/result/request": self.result_request,
+            "/v1/result/confirm": self.result_confirm,
+        }
+        handler = routes.get(req.path)
+        if handler is None:
+            return _Answer(404, {"code": INVALID_MESSAGE, "description": f"no such path {req.path}"})
+        if req.method != "POST":
+            return _Answer(405, {"code": INVALID_MESSAGE, "description": "use POST"})
+        with self.lock:
+            self.stats["requests"] += 1
+            limited = self._rate_limited()
+            if limited is not None:
+                self.stats["rate_limited"] += 1
+                return limited
+            self._served += 1
+            if self._served <= self.config.fail_5xx:
+                self.stats["failed_5xx"] += 1
+                return _Answer(503, {"code": SERVER_ERROR, "description": "temporary server error"})
+        try:
+            answer = handler(req)
+        except _ApiError as err:
+            with self.lock:
+                self.stats[f"code_{err.code}"] += 1
+            status = 200 if self.config.errors_in_200 else err.status
+            answer = _Answer(status, {"code": err.code, "description": err.description})
+            if req.path == "/v3/message":
+                answer.payload["refkey"] = _refkey_of(req.body)
+        return answer
+
+    def _rate_limited(self) -> _Answer | None:
+        if self.config.rate <= 0:
+            return None
+        now = time.monotonic()
+        window = int(now)
+        if window != self._window:
+            self._window, self._window_count = window, 0
+        if self._window_count >= self.config.rate:
+            reset = max(0.001, window + 1 - now)
+            return _Answer(
+                429,
+                {"code": TOO_MANY_REQUESTS, "description": "too many requests"},
+                [
+                    ("RateLimit-Limit", str(self.config.rate)),
+                    ("RateLimit-Remaining", "0"),
+                    ("RateLimit-Reset", f"{reset:.3f}"),
+                ],
+            )
+        self._window_count += 1
+        return None
+
+    # -- auth --------------------------------------------------------------------------
+
+    def token(self, req: _Request) -> _Answer:
+        scheme, _, value = req.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            raise _ApiError(AUTH_FAILED, "Basic authorization required", 401)
+        try:
+            account, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise _ApiError(AUTH_FAILED, "malformed Basic authorization", 401) from None
+        if account != self.config.account or not secrets.compare_digest(password, self.config.password):
+            raise _ApiError(AUTH_FAILED, "authentication failed: wrong account or password", 401)
+        token = secrets.token_urlsafe(32)
+        expires = time.time() + self.config.token_ttl
+        with self.lock:
+            self.tokens[token] = (account, expires)
+            self.stats["tokens_issued"] += 1
+        expired = datetime.fromtimestamp(expires, KST).strftime("%Y%m%d%H%M%S")
+        return _Answer(200, {"accesstoken": token, "type": "Bearer", "expired": expired})
+
+    def _bearer(self, req: _Request) -> str:
+        scheme, _, token = req.headers.get("authorization", "").partition(" ")
+        entry = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if entry is None:
+            raise _ApiError(INVALID_TOKEN, "jwt must be provided", 401)
+        account, expires = entry
+        if time.time() >= expires:
+            raise _ApiError(EXPIRED_TOKEN, "token expired", 401)
+        return account
+
+    def expire_tokens(self) -> None:
+        """Make every issued token expired now (to test refreshing mid-batch)."""
+        with self.lock:
+            self.tokens = {t: (a, 0.0) for t, (a, _) in self.tokens.items()}
+
+    # -- sending -----------------------------------------------------------------------
+
+    def message(self, req: _Request) -> _Answer:
+        account = self._bearer(req)
+        body = _json_object(req.body)
+        if body.get("account") != account:
+            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
+        kind = body.get("type")
+        if kind not in ("sms", "lms", "mms"):
+            raise _ApiError(INVALID_MESSAGE, "type must be sms, lms or mms")
+        for key in ("from", "to"):
+            value = body.get(key)
+            if not isinstance(value, str) or not value.isdigit() or not 3 <= len(value) <= 20:
+                raise _ApiError(INVALID_MESSAGE, f"{key} must be 3-20 digits")
+        refkey = body.get("refkey", "")
+        if not isinstance(refkey, str) or not refkey or len(refkey.encode()) > 32:
+            raise _ApiError(INVALID_MESSAGE, "refkey must be 1-32 bytes")
+        self._check_content(kind, body.get("content"), account)
+        sendtime = self._check_sendtime(body.get("sendtime"))
+        now = time.time()
+        with self.lock:
+            self._seq += 1
+            seq = self._seq
+            self.accepted[refkey] += 1
+            self.stats["accepted"] += 1
+        stamp = datetime.fromtimestamp(now, KST)
+        messagekey = f"{stamp:%y%m%d%H%M%S}{stamp.microsecond // 1000:03d}{kind}{seq:08d}sim"
+        if self._record:
+            line = {"refkey": refkey, "messagekey": messagekey, "to": body["to"], "type": kind,
+                    "accepted_at": round(now, 3), "sendtime": sendtime}
+            with self.lock:
+                self._record.write(json.dumps(line, ensure_ascii=False) + "\n")
+                self._record.flush()
+        self._make_report(kind, body["to"], refkey, messagekey, seq, now, sendtime)
+        delay = self.config.delay
+        return _Answer(200, {"code": OK, "description": "success", "refkey": refkey,
+                             "messagekey": messagekey}, delay=delay)
+
+    def _check_content(self, kind: str, content: Any, account: str) -> None:
+        part = content.get(kind) if isinstance(content, dict) else None
+        if not isinstance(part, dict):
+            raise _ApiError(INVALID_MESSAGE, f"content.{kind} is required")
+        message = part.get("message")
+        if not isinstance(message, str) or not message:
+            raise _ApiError(INVALID_MESSAGE, f"content.{kind}.message is required")
+        limit = 90 if kind == "sms" else 2000
+        size = euckr_len(message)
+        if size < 0:
+            raise _ApiError(INVALID_MESSAGE, "message has characters EUC-KR cannot carry")
+        if size > limit:
+            raise _ApiError(INVALID_MESSAGE, f"message is {size} bytes, {kind} allows {limit}")
+        subject = part.get("subject", "")
+        if kind != "sms" and subject and (not isinstance(subject, str) or not 0 <= euckr_len(subject) <= 64):
+            raise _ApiError(INVALID_MESSAGE, "subject must be at most 64 EUC-KR bytes")
+        if kind == "mms":
+            files = part.get("file")
+            if not isinstance(files, list) or not 1 <= len(files) <= 3:
+                raise _ApiError(INVALID_MESSAGE, "content.mms.file must list 1-3 files")
+            for item in files:
+                key = item.get("key") if isinstance(item, dict) else None
+                if not isinstance(item, dict) or item.get("type") != "IMG" or key not in self.files:
+                    raise _ApiError(INVALID_MESSAGE, f"unknown file key {key!r}")
+
+    @staticmethod
+    def _check_sendtime(value: Any) -> int | None:
+        if value in (None, ""):
+            return None
+        try:
+            when = int(value)
+        except (TypeError, ValueError):
+            raise _ApiError(INVALID_MESSAGE, "sendtime must be unix seconds") from None
+        now = time.time()
+        if when <= now:
+            raise _ApiError(INVALID_MESSAGE, "sendtime is in the past")
+        if when > now + RESERVATION_WINDOW:
+            raise _ApiError(INVALID_MESSAGE, "sendtime is more than 30 days ahead")
+        return when
+
+    # -- files -------------------------------------------------------------------------
+
+    def file(self, req: _Request) -> _Answer:
+        fields = _multipart(req.headers.get("content-type", ""), req.body)
+        if fields.get("account", (None, b""))[1].decode("utf-8", "replace") != self.config.account:
+            raise _ApiError(INVALID_ACCOUNT, "unknown account", 401)
+        name, data = fields.get("file", (None, b""))
+        if name is None or not data:
+            raise _ApiError(INVALID_MESSAGE, "file is required")
+        if not is_jpeg(data):
+            raise _ApiError(INVALID_MESSAGE, "file is not a JPEG image")
+        if len(data) > self.config.max_file_bytes:
+            raise _ApiError(INVALID_MESSAGE, f"file is {len(data)} bytes, at most {self.config.max_file_bytes}")
+        key = f"{secrets.token_hex(8)}.jpg"
+        with self.lock:
+            self.files[key] = len(data)
+            self.stats["files"] += 1
+        return _Answer(200, {"code": OK, "description": "success", "filekey": key})
+
+    # -- reports -----------------------------------------------------------------------
+
+    def add_report(self, kind: str, to: str, refkey: str, *, ready_at: float | None = None) -> str:
+        """Queue a report as if a message had been accepted (for tests); returns its msgid."""
+        with self.lock:
+            self._seq += 1
+            seq = self._seq
+        now = time.time()
+        messagekey = f"{datetime.fromtimestamp(now, KST):%y%m%d%H%M%S}000{kind}{seq:08d}sim"
+        return self._make_report(kind, to, refkey, messagekey, seq, now, None, ready_at)
+
+    def _make_report(self, kind: str, to: str, refkey: str, messagekey: str, seq: int,
+                     now: float, sendtime: int | None, ready_at: float | None = None) -> str:
+        ready = max(now, float(sendtime or 0)) + self.config.report_delay if ready_at is None else ready_at
+        with self.lock:
+            failed = self.rng.random() < self.config.fail_rate
+            result = self.rng.choice(FAILURES[kind]) if failed else DELIVERED[kind]
+            carrier = self.rng.choice(("SKT", "KTF", "LGT"))
+        msgid = f"{seq:010d}se_SIM{messagekey[-20:]}"[:32]
+        report = {
+            "device": kind.upper(), "cmsgid": messagekey, "msgid": msgid, "phone": to,
+            "media": kind.upper(), "unixtime": str(int(ready)), "result": result,
+            "userdata": "", "wapinfo": carrier, "refkey": refkey,
+        }
+        with self.lock:
+            self.reports[msgid] = (ready, report)
+        if self.on_report_ready is not None:
+            self.on_report_ready(msgid, ready)
+        return msgid
+
+    def result_request(self, req: _Request) -> _Answer:
+        account = self._bearer(req)
+        body = _json_object(req.body)
+        if body.get("account") != account:
+            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
+        now = time.time()
+        page: list[dict[str, str]] = []
+        with self.lock:
+            for ready, report in self.reports.values():
+                if ready <= now:
+                    page.append(report)
+                    if len(page) >= REPORT_PAGE:
+                        break
+            self.stats["result_requests"] += 1
+        return _Answer(200, {"code": "1000", "description": "success", "report": page})
+
+    def result_confirm(self, req: _Request) -> _Answer:
+        account = self._bearer(req)
+        body = _json_object(req.body)
+        if body.get("account") != account:
+            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
+        items = body.get("msgid")
+        if not isinstance(items, list) or len(items) > REPORT_PAGE:
+            raise _ApiError(INVALID_MESSAGE, "msgid must be a list of at most 1000")
+        with self.lock:
+            for item in items:
+                msgid = item.get("msgid") if isinstance(item, dict) else None
+                if isinstance(msgid, str) and self.reports.pop(msgid, None) is not None:
+                    self.stats["confirmed"] += 1
+        return _Answer(200, {"code": OK, "description": "Success"})
+
+    def pending_reports(self) -> int:
+        with self.lock:
+            return len(self.reports)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise _ApiError(INVALID_MESSAGE, "body is not JSON") from None
+    if not isinstance(data, dict):
+        raise _ApiError(INVALID_MESSAGE, "body must be a JSON object")
+    return data
+
+
+def _refkey_of(body: bytes) -> str:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    value = data.get("refkey", "") if isinstance(data, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """Form fields of a multipart/form-data body: name → (filename or None, bytes)."""
+    from email import policy
+    from email.parser import BytesParser
+
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise _ApiError(INVALID_MESSAGE, "multipart/form-data required")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise _ApiError(INVALID_MESSAGE, "malformed multipart body")
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        fields[str(name)] = (part.get_filename(), payload)
+    return fields
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP/1.1 over asyncio.
+
+
+class _HttpConnection:
+    """One client connection: parses requests (Content-Length or chunked), answers them in
+    order, keeps the connection alive unless asked to close."""
+
+    def __init__(self, server: BizppurioSim) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.head: tuple[str, str, str, dict[str, str]] | None = None
+        self.busy = False
+        self.closing = False
+
+    # asyncio.Protocol interface
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self.server.connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._pump()
+
+    def eof_received(self) -> bool:
+        return False
+
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    # request loop
+    def _pump(self) -> None:
+        while not self.busy and not self.closing:
+            try:
+                req = self._parse()
+            except _BadHttp as err:
+                self._write(err.status, {"code": INVALID_MESSAGE, "description": HTTPStatus(err.status).phrase},
+                            [], close=True)
+                return
+            if req is None:
+                return
+            answer = self.server.api.handle(req)
+            if answer.delay > 0:
+                self.busy = True
+                self.server.loop.call_later(answer.delay, self._finish, answer, req.keep_alive)
+                return
+            self._write(answer.status, answer.payload, answer.headers, close=not req.keep_alive)
+
+    def _finish(self, answer: _Answer, keep_alive: bool) -> None:
+        self.busy = False
+        if self.closing:
+            return
+        self._write(answer.status, answer.payload, answer.headers, close=not keep_alive)
+        self._pump()
+
+    def _write(self, status: int, payload: dict[str, Any], headers: list[tuple[str, str]], *, close: bool) -> None:
+        if self.transport is None or self.closing:
+            return
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+                 "Content-Type: application/json;charset=utf-8",
+                 f"Content-Length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in headers]
+        if close:
+            lines.append("Connection: close")
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        if close:
+            self.closing = True
+            self.transport.close()
+
+    def _parse(self) -> _Request | None:
+        buf = self.buffer
+        if self.head is None:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buf) > MAX_HEAD:
+                    raise _BadHttp(431)
+                return None
+            try:
+                text = bytes(buf[:end]).decode("latin-1")
+                request_line, *header_lines = text.split("\r\n")
+                method, target, version = request_line.split(" ", 2)
+            except ValueError:
+                raise _BadHttp(400) from None
+            del buf[: end + 4]
+            headers: dict[str, str] = {}
+            for line in header_lines:
+                name, sep, value = line.partition(":")
+                if not sep:
+                    raise _BadHttp(400)
+                headers[name.strip().lower()] = value.strip()
+            self.head = (method, target, version, headers)
+            if headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits for it
+        method, target, version, headers = self.head
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = self._take_chunked()
+            if body is None:
+                return None
+        else:
+            try:
+                size = int(headers.get("content-length", "0") or "0")
+            except ValueError:
+                raise _BadHttp(400) from None
+            if size < 0 or size > MAX_BODY:
+                raise _BadHttp(413)
+            if len(buf) < size:
+                return None
+            body = bytes(buf[:size])
+            del buf[:size]
+        self.head = None
+        connection = headers.get("connection", "").lower()
+        keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
+        return _Request(method, target.split("?", 1)[0], headers, body, keep_alive)
+
+    def _take_chunked(self) -> bytes | None:
+        buf = self.buffer
+        pos, parts, total = 0, [], 0
+        while True:
+            eol = buf.find(b"\r\n", pos)
+            if eol < 0:
+                return None
+            try:
+                size = int(bytes(buf[pos:eol]).split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise _BadHttp(400) from None
+            pos = eol + 2
+            if size == 0:
+                if buf[pos : pos + 2] == b"\r\n":
+                    end = pos + 2
+                else:
+                    trailer_end = buf.find(b"\r\n\r\n", pos)
+                    if trailer_end < 0:
+                        return None
+                    end = trailer_end + 4
+                del buf[:end]
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY:
+                raise _BadHttp(413)
+            if len(buf) < pos + size + 2:
+                return None
+            parts.append(bytes(buf[pos : pos + size]))
+            pos += size + 2
+
+
+# ---------------------------------------------------------------------------------------
+# TLS: a self-signed certificate for localhost / 127.0.0.1, made on the fly.
+
+
+def make_self_signed(directory: Path) -> tuple[Path, Path]:
+    """Write ``cert.pem`` (also usable as a CA file) and ``key.pem`` into ``directory``."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smscli bizppurio simulator")])
+    now = datetime.now(UTC)
+    public = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([
+                x509.DNSName("localhost"),
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                x509.IPAddress(ipaddress.ip_address("::1")),
+            ]),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption())
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+# ---------------------------------------------------------------------------------------
+# The server.
+
+
+class BizppurioSim:
+    """The simulator: ``start()`` serves on a background thread; ``stop()`` ends it.
+
+    ``base_url`` (after start), ``ca_file`` (with TLS), ``accepted()`` (refkey → times
+    accepted), ``stats()`` (counters) and ``api`` (the state) are for tests.
+    """
+
+    def __init__(self, config: SimConfig | None = None, **options: Any) -> None:
+        self.config = config or SimConfig(**options)
+        self.api = BizppurioApi(self.config)
+        self.connections: set[_HttpConnection] = set()
+        self.port = 0
+        self.ca_file: Path | None = None
+        self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+        self._thread: threading.Thread | None = None
+        self._tmpdir: str | None = None
+        self._push_queue: asyncio.Queue[str] | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def base_url(self) -> str:
+        scheme = "https" if self.config.tls else "http"
+        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    def accepted(self) -> dict[str, int]:
+        with self.api.lock:
+            return dict(self.api.accepted)
+
+    def stats(self) -> dict[str, int]:
+        with self.api.lock:
+            return dict(self.api.stats)
+
+    def start(self) -> BizppurioSim:
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="bizppurio-sim", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self.loop is not None and self._thread is not None and self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+        self.api.close()
+        if self._tmpdir:
+            import shutil
+
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> BizppurioSim:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _ssl_context(self) -> Any:
+        import ssl
+        import tempfile
+
+        self._tmpdir = tempfile.mkdtemp(prefix="smscli-sim-")
+        cert, key = make_self_signed(Path(self._tmpdir))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.ca_file = cert
+        return context
+
+    def _run(self, ready: threading.Event) -> None:
+        import asyncio
+
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        server = None
+        try:
+            context = self._ssl_context() if self.config.tls else None
+            server = loop.run_until_complete(
+                loop.create_server(lambda: _HttpConnection(self), self.config.host, self.config.port,
+                                   ssl=context, backlog=1024, reuse_address=True)
+            )
+            self.port = server.sockets[0].getsockname()[1]
+            if self.config.push_url:
+                self._push_queue = asyncio.Queue()
+                self.api.on_report_ready = self._schedule_push
+                loop.create_task(self._pusher())
+        except BaseException as exc:  # reported to start()
+            self._error = exc
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+            for conn in list(self.connections):
+                if conn.transport is not None:
+                    conn.transport.abort()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.close()
+
+    # -- push --------------------------------------------------------------------------
+
+    def _schedule_push(self, msgid: str, ready_at: float) -> None:
+        def enqueue() -> None:
+            assert self._push_queue is not None
+            self._push_queue.put_nowait(msgid)
+
+        self.loop.call_soon_threadsafe(self.loop.call_later, max(0.0, ready_at - time.time()), enqueue)
+
+    async def _pusher(self) -> None:
+        import asyncio
+
+        import httpx
+
+        assert self._push_queue is not None and self.config.push_url
+        async with httpx.AsyncClient(timeout=5.0, verify=False) as client:
+            while True:
+                msgid = await self._push_queue.get()
+                with self.api.lock:
+                    entry = self.api.reports.get(msgid)
+                if entry is None:
+                    continue
+                body = {k.upper(): v for k, v in entry[1].items() if v != ""}
+                for attempt in range(5):
+                    try:
+                        response = await client.post(self.config.push_url, json=body)
+                        if response.status_code < 300:
+                            with self.api.lock:
+                                self.api.reports.pop(msgid, None)
+                                self.api.stats["pushed"] += 1
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    await asyncio.sleep(0.2 * 2**attempt)
+                else:  # left for /v1/result/request
+                    with self.api.lock:
+                        self.api.stats["push_failed"] += 1
+
+
+def serve(config: SimConfig, *, announce: Any = None) -> None:
+    """Run the simulator until Ctrl-C or SIGTERM (the ``smscli sim bizppurio`` command)."""
+    import signal
+
+    def terminate(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
+    sim = BizppurioSim(config).start()
+    try:
+        if announce is not None:
+            announce(sim)
+        while True:
+            time.sleep(3600)
+    finally:
+        sim.stop()

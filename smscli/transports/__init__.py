@@ -1,0 +1,1 @@
+"""Byte transports that drive the sans-I/O protocol connections of ``smscli.protocol``."""

@@ -1,0 +1,536 @@
+"""Bizppurio (Daou Tech) over its HTTPS JSON API v3.
+
+Token: ``POST /v1/token`` (Basic), reused until shortly before it expires (cached through
+``events.token_get/token_put``); a 3002/3005 answer gets a new token and one retry.
+Send: one ``POST /v3/message`` per recipient with ``refkey`` = the message id, from a
+bounded pool of concurrent requests over keep-alive. Results: ``/v1/result/request`` +
+``/v1/result/confirm`` (polling), or pushed to ``result listen`` (see :func:`parse_report`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smscli.errors import AuthError, ConfigError, UnreachableError, UsageError, VendorError
+from smscli.models import (
+    ACCEPTED,
+    DELIVERED,
+    FAILED,
+    INVALID,
+    SCHEDULED,
+    UNKNOWN,
+    Message,
+    Report,
+    SendResult,
+)
+from smscli.vendors.base import Limits, OnReports, OnResult, Vendor
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
+
+    from smscli.transports.http import AsyncHttpClient
+
+NAME = "bizppurio"
+KST = timezone(timedelta(hours=9))
+DEFAULT_BASE_URL = "https://api.bizppurio.com"
+SUCCESS = "1000"
+TOKEN_CODES = frozenset({"3002", "3005"})  # invalid / expired token: get a new one, retry once
+RETRY_CODES = frozenset({"5002", "5003", "5004", "5005"})  # rate limited / temporary
+DELIVERED_CODES = frozenset({"4100", "6600", "7000"})  # SMS, LMS/MMS, AlimTalk
+REPORT_PAGE = 1000
+RESERVATION_WINDOW = timedelta(days=30)
+MAX_REFKEY = 32
+MAX_FILE = 300 * 1024
+
+
+def _code(data: Mapping[str, Any]) -> str:
+    value = data.get("code", "")
+    return "" if value is None else str(value).strip()
+
+
+def retryable(response: httpx.Response) -> bool:
+    """Worth repeating: HTTP 429, codes 5002–5005, or a bare 503 (nothing processed)."""
+    from smscli.transports.http import json_body
+
+    if response.status_code == 429:
+        return True
+    code = _code(json_body(response))
+    return code in RETRY_CODES or (not code and response.status_code == 503)
+
+
+def kst_iso(unixtime: str | int | float) -> str:
+    """Unix seconds → ISO 8601 in Korea time (``2026-11-21T10:00:00+09:00``); "" if unreadable."""
+    try:
+        return datetime.fromtimestamp(int(float(unixtime)), KST).isoformat()
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""
+
+
+def parse_report(item: Mapping[str, Any]) -> Report:
+    """A report from a polled page (lower-case keys) or a push (upper-case keys)."""
+    from smscli.transports.http import code_meaning
+
+    data = {str(k).strip().lower().replace(" ", "_"): "" if v is None else str(v) for k, v in item.items()}
+    code = data.get("result", "")
+    delivered = code in DELIVERED_CODES
+    media = data.get("media") or data.get("device", "")
+    fallback = "delivered" if delivered else f"not delivered ({media or 'message'} result {code or '?'})"
+    extra = {k: data[k] for k in ("msgid", "cmsgid", "device", "media", "wapinfo", "unixtime", "userdata")
+             if data.get(k)}
+    return Report(
+        message_id=data.get("refkey") or data.get("cmsgid") or data.get("msgid", ""),
+        to=data.get("phone", ""),
+        status=DELIVERED if delivered else FAILED,
+        code=code,
+        detail=code_meaning(NAME, code, fallback),
+        vendor=NAME,
+        delivered_at=kst_iso(data.get("unixtime", "")) if delivered else "",
+        extra=extra,
+    )
+
+
+def check_jpeg(path: Path) -> bytes:
+    """The file's bytes if it is a JPEG within Bizppurio's 300 kB; else UsageError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if data[:3] != b"\xff\xd8\xff":
+        raise UsageError(f"{path} is not a JPEG image", hint="Bizppurio MMS takes JPEG files only")
+    if len(data) > MAX_FILE:
+        raise UsageError(f"{path} is {len(data) // 1024} kB; Bizppurio takes at most 300 kB",
+                         hint="shrink or recompress the image")
+    return data
+
+
+class _Invalid(Exception):
+    """A message that cannot be sent as it is (never leaves the machine)."""
+
+
+class BizppurioVendor(Vendor):
+    name = NAME
+    limits = Limits(sms_bytes=90, lms_bytes=2000, subject_bytes=64, max_images=3,
+                    image_bytes=MAX_FILE, images_total_bytes=3 * MAX_FILE, image_max_wh=None)
+    can_schedule = True
+    can_cancel = False
+    can_upload = True
+
+    def __init__(self, profile: Any, events: Any) -> None:
+        super().__init__(profile, events)
+        self.base_url = str(profile.get("base_url", DEFAULT_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+        self.account = str(profile.require("account"))
+        self.concurrency = _number(profile, "concurrency", 8, int, 1)
+        self.attempts = _number(profile, "attempts", 5, int, 1)
+        self.timeout = _number(profile, "timeout", 10.0, float, 0.001)
+        self.connect_timeout = _number(profile, "connect_timeout", min(self.timeout, 5.0), float, 0.001)
+        self.backoff = _number(profile, "backoff", 0.25, float, 0.0)
+        self.poll_interval = _number(profile, "poll_interval", 2.0, float, 0.0)
+        self.file_path = "/" + str(profile.get("file_path", "/v1/file") or "/v1/file").lstrip("/")
+        self.verify_tls = _flag(profile, "verify_tls", True)
+        ca_file = profile.get("ca_file")
+        self.ca_file = str(Path(str(ca_file)).expanduser()) if ca_file else None
+        self.token_key = f"{NAME}|{self.base_url}|{self.account}"
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _client(self, *, read_timeout: float | None = None, concurrency: int | None = None) -> AsyncHttpClient:
+        from smscli import __version__
+        from smscli.transports.http import AsyncHttpClient, HttpSettings, RetryPolicy
+
+        settings = HttpSettings(
+            base_url=self.base_url,
+            connect_timeout=self.connect_timeout,
+            read_timeout=read_timeout or self.timeout,
+            max_connections=concurrency or self.concurrency,
+            verify_tls=self.verify_tls,
+            ca_file=self.ca_file,
+            user_agent=f"smscli/{__version__}",
+        )
+        policy = RetryPolicy(attempts=self.attempts, backoff_base=self.backoff,
+                             backoff_max=max(self.backoff, 8.0))
+        return AsyncHttpClient(settings, policy)
+
+    @staticmethod
+    def _run(coro: Any) -> Any:
+        import asyncio
+
+        return asyncio.run(coro)
+
+    # -- send ----------------------------------------------------------------------------
+
+    def send(
+        self,
+        messages: Iterable[Message],
+        on_result: OnResult,
+        *,
+        on_reports: OnReports | None = None,
+        wait: float = 0.0,
+    ) -> None:
+        """Send each message (``on_result`` once per message). Authentication happens before
+        the first message is taken. If the server becomes unreachable, no further message is
+        taken, those in flight finish, and UnreachableError is raised; a message that could
+        not be delivered to the server at all gets no result (it stays pending)."""
+        self._run(self._send(iter(messages), on_result, on_reports, wait))
+
+    async def _send(self, messages: Iterator[Message], on_result: OnResult,
+                    on_reports: OnReports | None, wait: float) -> None:
+        import asyncio
+
+        async with self._client() as client:
+            session = _Session(self, client)
+            await session.token()
+            uploads: dict[tuple[str, ...], asyncio.Future[tuple[str, ...]]] = {}
+            accepted: set[str] = set()
+            failure: list[BaseException] = []
+
+            async def worker() -> None:
+                while not failure:
+                    try:
+                        message = next(messages)
+                    except StopIteration:
+                        return
+                    except BaseException as exc:  # a bad input row: stop taking more
+                        failure.append(exc)
+                        return
+                    try:
+                        result = await self._send_one(session, message, uploads)
+                        if result.status in (ACCEPTED, SCHEDULED):
+                            accepted.add(result.message_id)
+                        on_result(result)
+                    except Exception as exc:  # unreachable, auth, or on_result failing: stop cleanly
+                        failure.append(exc)
+                        return
+
+            await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+            if failure:
+                raise failure[0]
+            if wait > 0 and on_reports is not None and accepted:
+                await self._await_reports(session, accepted, on_reports, wait)
+
+    async def _send_one(self, session: _Session, message: Message,
+                        uploads: dict[tuple[str, ...], asyncio.Future[tuple[str, ...]]]) -> SendResult:
+        from smscli.transports.http import AnswerLost, code_meaning, rejected_result
+
+        def result(status: str, code: str = "", detail: str = "") -> SendResult:
+            return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
+                              type=message.type, code=code, detail=detail)
+
+        try:
+            body = self._message_body(message)
+            if message.type == "mms":
+                keys = message.file_keys or await self._upload_cached(session.client, message.images, uploads)
+                body["content"]["mms"]["file"] = [{"type": "IMG", "key": k} for k in keys]
+        except _Invalid as exc:
+            return result(INVALID, detail=str(exc))
+        except UsageError as exc:
+            return result(INVALID, detail=str(exc))
+        except VendorError as exc:
+            return rejected_result(to=message.to, message_id=message.id, vendor=NAME, type=message.type,
+                                   code=exc.code or "", description=exc.message)
+        try:
+            response, data = await session.call("/v3/message", body, idempotent=False)
+        except AnswerLost:
+            return result(UNKNOWN, detail=f"no answer within {self.timeout:g} s; it may have been sent")
+        code = _code(data)
+        if code == SUCCESS:
+            status = SCHEDULED if "sendtime" in body else ACCEPTED
+            return result(status, code, code_meaning(NAME, code, str(data.get("description") or "success")))
+        if not code and response.status_code >= 500:
+            return result(UNKNOWN, detail=f"HTTP {response.status_code} without a result code; it may have been sent")
+        if not code:
+            code = f"HTTP {response.status_code}"
+        return rejected_result(to=message.to, message_id=message.id, vendor=NAME, type=message.type,
+                               code=code, description=str(data.get("description") or ""))
+
+    def _message_body(self, message: Message) -> dict[str, Any]:
+        kind = message.type
+        if kind not in ("sms", "lms", "mms"):
+            raise _Invalid(f"message type {kind!r} is not sms, lms or mms")
+        if not message.id or len(message.id.encode()) > MAX_REFKEY:
+            raise _Invalid(f"message id must be 1-{MAX_REFKEY} bytes for Bizppurio (it is the refkey)")
+        sender = _digits(message.sender or str(self.profile.get("sender", "") or ""))
+        if not sender:
+            raise _Invalid("no sender number: set `sender` in the profile or pass --from")
+        part: dict[str, Any] = {"message": message.text}
+        if kind != "sms" and message.subject:
+            part = {"subject": message.subject, "message": message.text}
+        body: dict[str, Any] = {
+            "account": self.account,
+            "type": kind,
+            "from": sender,
+            "to": _digits(message.to),
+            "refkey": message.id,
+            "content": {kind: part},
+        }
+        if message.send_at is not None:
+            body["sendtime"] = reservation_time(message.send_at)
+        if kind == "mms" and not message.file_keys and not message.images:
+            raise _Invalid("an MMS needs at least one image")
+        return body
+
+    async def _await_reports(self, session: _Session, expected: set[str], on_reports: OnReports,
+                             wait: float) -> None:
+        import asyncio
+
+        deadline = time.monotonic() + wait
+        waiting = set(expected)
+        while waiting and time.monotonic() < deadline:
+            reports, full = await self._poll_page(session, on_reports, confirm=True)
+            waiting.difference_update(r.message_id for r in reports)
+            if waiting and not full:
+                await asyncio.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
+
+    # -- upload --------------------------------------------------------------------------
+
+    def upload(self, paths: Sequence[Path]) -> list[str]:
+        files = [(Path(p), check_jpeg(Path(p))) for p in paths]
+
+        async def run() -> list[str]:
+            async with self._client() as client:
+                return [await self._upload_one(client, path, data) for path, data in files]
+
+        return self._run(run())
+
+    async def _upload_cached(self, client: AsyncHttpClient, images: Sequence[str],
+                             cache: dict[tuple[str, ...], asyncio.Future[tuple[str, ...]]]) -> tuple[str, ...]:
+        import asyncio
+
+        key = tuple(images)
+        future = cache.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            cache[key] = future
+            try:
+                keys = []
+                for image in images:
+                    path = Path(image)
+                    keys.append(await self._upload_one(client, path, check_jpeg(path)))
+                future.set_result(tuple(keys))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return await asyncio.shield(future)
+
+    async def _upload_one(self, client: AsyncHttpClient, path: Path, data: bytes) -> str:
+        from smscli.transports.http import code_meaning, json_body
+
+        response = await client.request(
+            "POST", self.file_path, data={"account": self.account},
+            files={"file": (path.name, data, "image/jpeg")}, retry_on=retryable, idempotent=True,
+        )
+        body = json_body(response)
+        key = body.get("filekey")
+        if response.status_code < 300 and isinstance(key, str) and key:
+            return key
+        code = _code(body) or f"HTTP {response.status_code}"
+        meaning = code_meaning(NAME, code, str(body.get("description") or "upload refused"))
+        raise VendorError(f"bizppurio refused {path.name}: {code} {meaning}", code=code,
+                          retryable=code in RETRY_CODES)
+
+    # -- results -------------------------------------------------------------------------
+
+    def poll(self, on_reports: OnReports, *, timeout: float = 10.0, confirm: bool = True) -> None:
+        """Fetch pending reports page by page (1000 a page); after ``on_reports`` stored a page,
+        confirm exactly those; continue while full pages come (only one page without confirm)."""
+
+        async def run() -> None:
+            deadline = time.monotonic() + timeout
+            async with self._client(read_timeout=min(self.timeout, timeout)) as client:
+                session = _Session(self, client)
+                while True:
+                    _, full = await self._poll_page(session, on_reports, confirm=confirm)
+                    if not (full and confirm) or time.monotonic() >= deadline:
+                        return
+
+        self._run(run())
+
+    async def _poll_page(self, session: _Session, on_reports: OnReports, *,
+                         confirm: bool) -> tuple[list[Report], bool]:
+        _, data = await session.call("/v1/result/request", {"account": self.account}, idempotent=True)
+        self._expect_success(data, "result request")
+        items = [i for i in (data.get("report") or []) if isinstance(i, Mapping)]
+        reports = [parse_report(item) for item in items]
+        if reports:
+            stored = on_reports(reports)
+            kept = stored if isinstance(stored, list) else reports
+            if confirm:
+                await self._confirm(session, [r.extra["msgid"] for r in kept if r.extra.get("msgid")])
+        return reports, len(items) >= REPORT_PAGE
+
+    def confirm(self, server_ids: Sequence[str]) -> None:
+        async def run() -> None:
+            async with self._client() as client:
+                await self._confirm(_Session(self, client), list(server_ids))
+
+        self._run(run())
+
+    async def _confirm(self, session: _Session, msgids: list[str]) -> None:
+        for start in range(0, len(msgids), REPORT_PAGE):
+            chunk = msgids[start : start + REPORT_PAGE]
+            body = {"account": self.account, "msgid": [{"msgid": m} for m in chunk]}
+            _, data = await session.call("/v1/result/confirm", body, idempotent=True)
+            self._expect_success(data, "result confirm")
+
+    @staticmethod
+    def _expect_success(data: Mapping[str, Any], what: str) -> None:
+        from smscli.transports.http import code_meaning
+
+        code = _code(data)
+        if code != SUCCESS:
+            meaning = code_meaning(NAME, code, str(data.get("description") or "no description"))
+            raise VendorError(f"bizppurio {what} failed: {code or 'no code'} {meaning}", code=code or None,
+                              retryable=code in RETRY_CODES)
+
+    def cancel(self, message_id: str, server_id: str) -> None:
+        raise UsageError(
+            "bizppurio cannot cancel a reservation through its API (API v3 has token, message, "
+            "file and result endpoints, no cancel)",
+            hint="cancel it on the Bizppurio website, or reserve without sendtime via `reserve` on a vendor smscli schedules itself",
+        )
+
+
+def reservation_time(send_at: datetime, *, now: float | None = None) -> int:
+    """Unix seconds for ``sendtime``; a naive time is Korea time. Raises _Invalid unless it is
+    in the future and at most 30 days ahead (the machine's timezone plays no part)."""
+    if send_at.tzinfo is None:
+        send_at = send_at.replace(tzinfo=KST)
+    now = time.time() if now is None else now
+    when = send_at.timestamp()
+    shown = send_at.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")
+    if when <= now:
+        raise _Invalid(f"reservation time {shown} is in the past")
+    if when > now + RESERVATION_WINDOW.total_seconds():
+        raise _Invalid(f"reservation time {shown} is more than 30 days ahead (Bizppurio's limit)")
+    return math.ceil(when)
+
+
+class _Session:
+    """One operation's client plus the bearer token its concurrent requests share."""
+
+    def __init__(self, vendor: BizppurioVendor, client: AsyncHttpClient) -> None:
+        import asyncio
+
+        self.vendor = vendor
+        self.client = client
+        self.current: str | None = None
+        self.use_until = 0.0
+        self.lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        if self.current and time.time() < self.use_until:
+            return self.current
+        async with self.lock:
+            if self.current and time.time() < self.use_until:
+                return self.current
+            cached = self._cached()
+            if cached is not None:
+                self.current, self.use_until = cached
+                return self.current
+            return await self._fetch()
+
+    async def refresh(self, stale: str) -> str:
+        async with self.lock:
+            if self.current and self.current != stale and time.time() < self.use_until:
+                return self.current
+            forget = getattr(self.vendor.events, "token_delete", None)
+            if forget:
+                forget(self.vendor.token_key)
+            self.current = None
+            return await self._fetch()
+
+    def _cached(self) -> tuple[str, float] | None:
+        getter = getattr(self.vendor.events, "token_get", None)
+        entry = getter(self.vendor.token_key) if getter else None
+        if entry and entry[0] and time.time() < float(entry[1]):
+            return str(entry[0]), float(entry[1])
+        return None
+
+    async def _fetch(self) -> str:
+        from smscli.transports.http import code_meaning, json_body
+
+        vendor = self.vendor
+        password = vendor.profile.secret("password")
+        response = await self.client.request(
+            "POST", "/v1/token", auth=(vendor.account, password), retry_on=retryable, idempotent=True,
+        )
+        data = json_body(response)
+        token = data.get("accesstoken")
+        code = _code(data)
+        if response.status_code < 300 and isinstance(token, str) and token and not code:
+            expires = _expiry(data.get("expired"))
+            now = time.time()
+            lifetime = max(0.0, expires - now)
+            use_until = expires - min(3600.0, 0.05 * lifetime)
+            self.current, self.use_until = token, use_until
+            putter = getattr(vendor.events, "token_put", None)
+            if putter:
+                putter(vendor.token_key, token, use_until)
+            return token
+        meaning = code_meaning(NAME, code, str(data.get("description") or "no description"))
+        if response.status_code in (401, 403) or code.startswith("30"):
+            raise AuthError(
+                f"bizppurio refused account {vendor.account!r}: {code or response.status_code} {meaning}",
+                hint=f"check account and password of profile {getattr(vendor.profile, 'name', '?')!r}",
+            )
+        shown = f"{code or 'HTTP ' + str(response.status_code)} {meaning}"
+        if code in RETRY_CODES or (not code and response.status_code >= 500):
+            raise UnreachableError(f"bizppurio at {self.client.settings.host} keeps failing: {shown}",
+                                   hint="try again later")
+        raise VendorError(f"bizppurio token request failed: {shown}", code=code or None)
+
+    async def call(self, path: str, body: dict[str, Any], *, idempotent: bool) -> tuple[httpx.Response, dict[str, Any]]:
+        """POST JSON with the bearer token; on 3002/3005 a new token and one retry."""
+        from smscli.transports.http import json_body
+
+        token = await self.token()
+        for renewed in (False, True):
+            response = await self.client.request(
+                "POST", path, json=body, headers={"Authorization": f"Bearer {token}"},
+                retry_on=retryable, idempotent=idempotent,
+            )
+            data = json_body(response)
+            if _code(data) not in TOKEN_CODES or renewed:
+                return response, data
+            token = await self.refresh(token)
+        raise AssertionError("unreachable")
+
+
+def _expiry(value: Any) -> float:
+    """``yyyyMMddHHmmss`` in Korea time → Unix seconds; 24 h from now if unreadable."""
+    try:
+        return datetime.strptime(str(value), "%Y%m%d%H%M%S").replace(tzinfo=KST).timestamp()
+    except ValueError:
+        return time.time() + 86400.0
+
+
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def _number(profile: Any, key: str, default: Any, cast: type, minimum: float) -> Any:
+    raw = profile.get(key, default)
+    try:
+        value = cast(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number, not {raw!r}", hint=f"smscli config set {key} {default}") from None
+    if value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum}, not {raw!r}")
+    return value
+
+
+def _flag(profile: Any, key: str, default: bool) -> bool:
+    raw = profile.get(key, default)
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false, not {raw!r}")

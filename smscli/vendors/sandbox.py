@@ -1,0 +1,185 @@
+"""The ``sandbox`` vendor: the real OneShot client against the OneShot simulator, started
+in this process on an ephemeral loopback port. Nothing leaves the machine.
+
+Each command starts its own simulator; what a real server would remember between
+commands (the accepted ids, the reports not yet acknowledged) is kept in
+``<data dir>/sandbox-oneshot.json``, so ``smscli send`` now and ``smscli result poll``
+later behave as with a real vendor. The credentials below are fixed and not secrets:
+they only open a server that this process started on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, VendorEvents
+
+if TYPE_CHECKING:
+    from smscli.config import Profile
+    from smscli.models import Message
+    from smscli.sim.oneshot import OneShotSimulator
+
+SANDBOX_BIND_ID = "sandbox"
+SANDBOX_PASSWORD = "sandbox-not-a-secret"
+SANDBOX_KEY = "smscli-sandbox-k"  # 16 bytes
+SANDBOX_IV = "smscli-sandbox-i"  # 16 bytes
+SANDBOX_SPEED = 1000  # messages/s the simulator announces (and enforces)
+SANDBOX_REPORT_DELAY = 0.2  # seconds from acceptance to the delivery report
+STATE_FILE = "sandbox-oneshot.json"  # in the profile's data dir
+
+_announced = threading.Event()
+
+
+class SandboxVendor(Vendor):
+    """Delegates every operation to the OneShot client vendor, pointed at a simulator."""
+
+    name: ClassVar[str] = "sandbox"
+    limits: ClassVar[Limits] = Limits()  # OneShot's
+    can_schedule: ClassVar[bool] = False
+    can_cancel: ClassVar[bool] = False
+    can_upload: ClassVar[bool] = True
+
+    def __init__(self, profile: Profile, events: VendorEvents) -> None:
+        super().__init__(profile, events)
+        self._sim: OneShotSimulator | None = None
+        self._client: Vendor | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def simulator(self) -> OneShotSimulator:
+        """The simulator behind this vendor (started on first use)."""
+        self._oneshot()
+        assert self._sim is not None
+        return self._sim
+
+    def _oneshot(self) -> Vendor:
+        with self._lock:
+            if self._client is None:
+                from smscli.sim.oneshot import OneShotSimulator
+                from smscli.vendors.oneshot import OneShotVendor
+
+                sim = OneShotSimulator(
+                    host="127.0.0.1",
+                    port=0,
+                    bind_id=SANDBOX_BIND_ID,
+                    password=SANDBOX_PASSWORD,
+                    key=SANDBOX_KEY,
+                    iv=SANDBOX_IV,
+                    speed=SANDBOX_SPEED,
+                    report_delay=SANDBOX_REPORT_DELAY,
+                    state_file=_state_file(self.profile),
+                )
+                host, port = sim.start_in_thread()
+                atexit.register(sim.close)
+                self._sim = sim
+                if not _announced.is_set():
+                    _announced.set()
+                    print(
+                        f"smscli: sandbox: messages go to a OneShot simulator on this machine "
+                        f"({host}:{port}); nothing is delivered. Set up a real vendor with "
+                        "`smscli config init`.",
+                        file=sys.stderr,
+                    )
+                overlay = {
+                    "vendor": "oneshot",
+                    "host": host,
+                    "port": port,
+                    "bind_id": SANDBOX_BIND_ID,
+                    "password": SANDBOX_PASSWORD,
+                    "aes_key": SANDBOX_KEY,
+                    "aes_iv": SANDBOX_IV,
+                    "encrypt": False,
+                }
+                if self.profile.get("poll_silence") is None:
+                    overlay["poll_silence"] = 1.0  # the simulator pushes everything at once
+                self._client = OneShotVendor(_OverlayProfile(self.profile, overlay), self.events)  # type: ignore[arg-type]
+            return self._client
+
+    def close(self) -> None:
+        """Close the client (if it can be) and stop the simulator."""
+        client, sim = self._client, self._sim
+        self._client = self._sim = None
+        closer = getattr(client, "close", None)
+        if callable(closer):
+            closer()
+        if sim is not None:
+            sim.close()
+            atexit.unregister(sim.close)
+
+    # every operation is the OneShot client's, results and reports named "sandbox" -----
+    def _results(self, on_result: OnResult) -> OnResult:
+        return lambda result: on_result(replace(result, vendor=self.name))
+
+    def _reports(self, on_reports: OnReports) -> OnReports:
+        return lambda reports: on_reports([replace(r, vendor=self.name) for r in reports])
+
+    def send(
+        self,
+        messages: Iterable[Message],
+        on_result: OnResult,
+        *,
+        on_reports: OnReports | None = None,
+        wait: float = 0.0,
+    ) -> None:
+        self._oneshot().send(
+            messages,
+            self._results(on_result),
+            on_reports=None if on_reports is None else self._reports(on_reports),
+            wait=wait,
+        )
+
+    def upload(self, paths: Sequence[Path]) -> list[str]:
+        return self._oneshot().upload(paths)
+
+    def poll(self, on_reports: OnReports, *, timeout: float = 10.0, confirm: bool = True) -> None:
+        self._oneshot().poll(self._reports(on_reports), timeout=timeout, confirm=confirm)
+
+    def confirm(self, server_ids: Sequence[str]) -> None:
+        self._oneshot().confirm(server_ids)
+
+    def cancel(self, message_id: str, server_id: str) -> None:
+        self._oneshot().cancel(message_id, server_id)
+
+
+def _state_file(profile: Profile) -> Path | None:
+    try:
+        return Path(profile.data_dir) / STATE_FILE
+    except Exception:  # noqa: BLE001 - no data dir: the simulator forgets at exit
+        return None
+
+
+class _OverlayProfile:
+    """The user's sandbox profile as the OneShot client sees it: the simulator's address
+    and credentials laid over it; everything else (sender, timeout, data dir) passes through."""
+
+    def __init__(self, base: Profile, overlay: dict[str, Any]) -> None:
+        self._base = base
+        self._overlay = overlay
+        self.vendor = "oneshot"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+    def __repr__(self) -> str:
+        return f"Profile(name={self._base.name!r}, vendor='oneshot' (sandbox))"
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._overlay or key in self._base
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._overlay[key] if key in self._overlay else self._base.get(key, default)
+
+    def require(self, key: str) -> Any:
+        return self._overlay[key] if key in self._overlay else self._base.require(key)
+
+    def secret(self, key: str = "password") -> str:
+        return str(self._overlay[key]) if key in self._overlay else self._base.secret(key)
+
+    def source(self, key: str) -> str | None:
+        return "default" if key in self._overlay else self._base.source(key)

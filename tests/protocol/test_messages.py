@@ -1,0 +1,142 @@
+"""Message dataclasses: vectors, key order, extras, coercion, unknown methods."""
+
+from __future__ import annotations
+
+import pytest
+
+from smscli.protocol.oneshot import GenericMessage, OneShotError, encode_frame, parse_message
+from smscli.protocol.oneshot import messages as m
+from tests.protocol.vectors import VECTORS
+
+DOCUMENT_METHODS = [
+    "PrivateKeyReq",
+    "PrivateKeyRes",
+    "BindReq",
+    "BindRes",
+    "MsgSendReq",
+    "MsgSendRes",
+    "UploadFileNameReq",
+    "UploadFileNameRes",
+    "UploadFileDataReq",
+    "UploadFileFinishReq",
+    "UploadFileFinishRes",
+    "ReportReq",
+    "ReportRes",
+    "AliveReq",
+    "AliveRes",
+    "SpamReq",
+    "SpamRes",
+    "ChangePhoneReq",
+    "ChangePhoneRes",
+    "UnBindReq",
+    "UnBindRes",
+]
+
+
+def test_every_document_method_has_a_class() -> None:
+    assert len(DOCUMENT_METHODS) == 21
+    for method in DOCUMENT_METHODS + ["UploadFileReq", "UploadFileRes"]:
+        assert method == m.MESSAGE_TYPES[method].METHOD
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [v for v in VECTORS if not isinstance(v["obj"].get("Body"), str)],
+    ids=lambda v: v["method"],
+)
+def test_vector_bodies_round_trip_in_document_order(vector: dict) -> None:
+    body = vector["obj"].get("Body")
+    msg = parse_message(vector["method"], body)
+    assert type(msg).__name__ == vector["method"]
+    assert msg.extra == {}
+    assert msg.to_body() == body
+    assert list(msg.to_body() or {}) == list(body or {})
+    assert encode_frame(msg.method, msg.to_body()) == vector["wire"]
+
+
+def test_msgsendreq_defaults_give_the_full_example_key_set() -> None:
+    req = m.MsgSendReq(
+        user_msg_id="80",
+        msg_type=4,
+        phone_no="01091874302",
+        callback_no="15666639",
+        message="SMS 테스트 메시지 ",
+    )
+    vector = next(v for v in VECTORS if v["method"] == "MsgSendReq")
+    assert encode_frame(req.method, req.to_body()) == vector["wire"]
+    with_code = m.MsgSendReq(reseller_code="123456789").to_body()
+    assert list(with_code)[-1] == "ResellerCode"
+    assert req.key == ("80", "", "01091874302")
+
+
+def test_unknown_keys_are_kept_in_extra_and_written_back() -> None:
+    body = {
+        "Result": 0,
+        "BindId": "a",
+        "Speed": 5,
+        "Foo": [1],
+        "BeginTime": 9,
+        "EndTime": 18,
+        "EffectiveTime": 3,
+    }
+    msg = parse_message("BindRes", body)
+    assert isinstance(msg, m.BindRes)
+    assert msg.extra == {"Foo": [1]} and msg.speed == 5 and msg.begin_time == 9
+    assert msg.to_body() == {
+        "Result": 0,
+        "BindId": "a",
+        "Speed": 5,
+        "BeginTime": 9,
+        "EndTime": 18,
+        "EffectiveTime": 3,
+        "Foo": [1],
+    }
+
+
+def test_missing_keys_take_defaults_and_numbers_are_coerced() -> None:
+    msg = parse_message("MsgSendRes", {"UserMsgId": 80, "Result": "320"})
+    assert msg == m.MsgSendRes(user_msg_id="80", result=320)
+    assert parse_message("AliveRes", None) == m.AliveRes()
+    assert m.AliveReq().to_body() is None and m.PrivateKeyReq().to_body() is None
+    assert m.UnBindReq(bind_id="x").to_body() == {"BindId": "x"}
+    with pytest.raises(OneShotError, match="MsgSendRes.Result must be a number"):
+        parse_message("MsgSendRes", {"Result": "ok"})
+    with pytest.raises(OneShotError, match="must be text"):
+        parse_message("MsgSendRes", {"PhoneNo": {"a": 1}})
+    with pytest.raises(OneShotError, match="encrypted"):
+        parse_message("BindRes", "c2VjcmV0")
+    with pytest.raises(OneShotError, match="must be an object"):
+        parse_message("BindRes", [1])  # type: ignore[arg-type]
+
+
+def test_unknown_method_is_generic_not_an_error() -> None:
+    msg = parse_message("FutureReq", {"X": 1})
+    assert msg == GenericMessage("FutureReq", {"X": 1})
+    assert msg.method == "FutureReq" and msg.to_body() == {"X": 1}
+
+
+def test_upload_data_accepted_under_both_names() -> None:
+    a = parse_message("UploadFileReq", {"Data": "AAAA"})
+    b = parse_message("UploadFileDataReq", {"Data": "AAAA"})
+    assert a.data == b.data == "AAAA"
+    assert a.method == "UploadFileReq" and b.method == "UploadFileDataReq"
+    assert parse_message("UploadFileRes", {"Result": 0}).result == 0
+
+
+def test_answers_echo_the_ids() -> None:
+    report = m.ReportReq(user_msg_id="80", server_msg_id="781857", result=0)
+    assert report.answer() == m.ReportRes(user_msg_id="80", server_msg_id="781857", result=0)
+    spam = m.SpamReq("1", "01000000000", "0800000000")
+    assert spam.answer().to_body() == {
+        "SpamId": "1",
+        "PhoneNo": "01000000000",
+        "DenyNo": "0800000000",
+        "Result": 0,
+    }
+    change = m.ChangePhoneReq("2603", "0111234564", "01012345678")
+    assert change.answer().result == 0 and change.answer().change_phone_no == "01012345678"
+
+
+def test_secrets_not_in_repr() -> None:
+    assert "pw123" not in repr(m.BindReq("id", "pw123"))
+    assert "k123" not in repr(m.PrivateKeyRes(0, "k123"))

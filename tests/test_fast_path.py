@@ -1,0 +1,207 @@
+"""The lean entry point answers its hot invocations exactly as the Typer app does, without Typer."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
+
+import pytest
+
+from smscli.cli import main as entry
+from tests.conftest import ROOT
+
+TYPER = {"SMSCLI_NO_FAST_PATH": "1"}
+HEAVY = {"typer", "click", "rich", "pydantic", "pydantic_core", "httpx", "cryptography"}
+
+# Answered by the fast path.
+FAST = [
+    ["--help"],
+    ["-h"],
+    [],
+    ["code", "lookup", "320"],  # one vendor knows it
+    ["code", "lookup", "4100"],  # bizppurio and bizclient share Daou's table
+    ["code", "lookup", "4401", "--vendor", "bizppurio"],
+    ["code", "lookup", "--vendor=sandbox", "320"],
+    ["code", "lookup", "4100", "--json"],
+    ["code", "lookup", "--json", "kat", "--vendor", "BizPpurio"],
+    ["code", "lookup", "4199", "--vendor", "bizppurio"],  # unknown: nearest codes on stderr, exit 1
+    ["code", "lookup", "KAX", "--json"],
+    ["code", "lookup", "4100", "--vendor", "kt"],  # unknown vendor: exit 2
+    ["code", "lookup", " "],  # blank code: exit 2
+]
+# Handed to Typer (test_lookup_arguments_the_fast_path_takes has the rest); compared too,
+# so a fast path that wrongly took one would show.
+FALL_THROUGH = [
+    ["code", "lookup", "4100", "--vendor", "--json"],
+    ["code", "lookup", "4100", "--help"],
+    ["--debug", "code", "lookup", "4100"],
+]
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+def _run(argv: list[str], extra: dict[str, str] | None = None,
+         python_flags: tuple[str, ...] = ()) -> tuple[int, bytes, bytes]:
+    proc = subprocess.run([sys.executable, *python_flags, "-m", "smscli", *argv], capture_output=True,
+                          env=_env(extra), cwd=ROOT, timeout=60)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _both_ways(cases: list[list[str]], extra: dict[str, str] | None = None
+               ) -> list[tuple[tuple[int, bytes, bytes], tuple[int, bytes, bytes]]]:
+    """Each case run on the fast path and on the Typer path, in parallel."""
+    with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 1))) as pool:
+        fast = [pool.submit(_run, argv, extra) for argv in cases]
+        slow = [pool.submit(_run, argv, {**(extra or {}), **TYPER}) for argv in cases]
+        return [(f.result(), s.result()) for f, s in zip(fast, slow, strict=True)]
+
+
+def test_fast_path_output_is_byte_identical_to_typer() -> None:
+    cases = FAST + FALL_THROUGH
+    results = _both_ways(cases)
+    for argv, (fast, slow) in zip(cases, results, strict=True):
+        assert fast == slow, argv
+        assert b"Traceback" not in fast[2], argv
+    by_case = {tuple(argv): fast for argv, (fast, _) in zip(cases, results, strict=True)}
+    assert by_case[("--help",)][0] == 0 and by_case[("--help",)][1].startswith(b"Usage: smscli ")
+    assert by_case[()] == (2, b"", by_case[("--help",)][1])
+    assert by_case[("code", "lookup", "4100")] == (0, (
+        "bizppurio\tsms\t4100\t전달\tdelivered\tdelivered\tno\n"
+        "bizclient\tsms\t4100\t전달\tdelivered\tdelivered\tno\n").encode(), b"")
+    assert by_case[("code", "lookup", "4199", "--vendor", "bizppurio")][:2] == (1, b"")
+    assert by_case[("code", "lookup", "4100", "--vendor", "kt")][:2] == (2, b"")
+    assert by_case[("code", "lookup", "4100", "--vendor", "kt")][2].startswith(b"smscli: unknown vendor 'kt'")
+    assert by_case[("code", "lookup", " ")][0] == 2
+
+
+@pytest.mark.parametrize("argv", FAST, ids=lambda argv: " ".join(argv) or "(no arguments)")
+def test_fast_path_imports_nothing_heavy(argv: list[str]) -> None:
+    status, _, err = _run(argv, python_flags=("-X", "importtime"))
+    imported = _imported(err)
+    assert "smscli" in imported and imported & HEAVY == set(), argv
+    assert status in (0, 1, 2)
+
+
+def test_text_lookup_starts_without_typing_dataclasses_or_json() -> None:
+    """The start-up goal (bench/bench_startup.py: <= 2x ``python -c pass``) leaves no room for
+    these: smscli.codes, smscli.cli.output and code_render import them only under TYPE_CHECKING
+    or inside the functions that need them."""
+    status, out, err = _run(["code", "lookup", "4100"], python_flags=("-X", "importtime"))
+    assert status == 0 and out
+    assert _imported(err) & {"typing", "dataclasses", "inspect", "json", "re"} == set()
+
+
+def test_typer_path_really_is_the_typer_path() -> None:
+    _, _, err = _run(["code", "lookup", "4100"], TYPER, python_flags=("-X", "importtime"))
+    assert "typer" in _imported(err)
+
+
+def _imported(importtime: bytes) -> set[str]:
+    """Top-level names of the modules ``python -X importtime`` reports."""
+    return {line.split("|")[-1].strip().split(".")[0] for line in importtime.decode().splitlines()
+            if line.startswith("import time:")}
+
+
+def test_narrow_terminal_falls_through_so_help_is_wrapped_as_typer_wraps_it() -> None:
+    cases = [["--help"], []]
+    for argv, (fast, slow) in zip(cases, _both_ways(cases, {"COLUMNS": "60"}), strict=True):
+        assert fast == slow, argv
+        assert max(len(line) for line in (fast[1] or fast[2]).splitlines()) <= 58
+
+
+def test_debug_environment_falls_through() -> None:
+    fast, slow = _both_ways([["code", "lookup", "4199"]], {"SMSCLI_DEBUG": "1"})[0]
+    assert fast == slow
+
+
+def _run_tty(argv: list[str], extra: dict[str, str], columns: int) -> tuple[int, bytes, bytes]:
+    """Run with stdout on a pseudo-terminal ``columns`` wide; what the terminal shows, and stderr."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = _env(extra)
+    env.pop("COLUMNS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "smscli", *argv], stdout=slave,
+                            stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    os.close(slave)
+    shown = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        err = proc.stderr.read() if proc.stderr else b""
+        status = proc.wait(timeout=60)
+    finally:
+        os.close(master)
+        if proc.stderr:
+            proc.stderr.close()
+    return status, shown, err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("columns", [100, 79])
+@pytest.mark.parametrize("argv", [["--help"], ["code", "lookup", "4100"]], ids=" ".join)
+def test_on_a_terminal_both_paths_show_the_same(argv: list[str], columns: int) -> None:
+    fast = _run_tty(argv, {}, columns)
+    slow = _run_tty(argv, TYPER, columns)
+    assert fast == slow
+    assert fast[0] == 0 and fast[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "parsed"),
+    [
+        (["4100"], ("4100", None, False)),
+        (["--json", "4100"], ("4100", None, True)),
+        (["4100", "--vendor", "x", "--json"], ("4100", "x", True)),
+        (["--vendor=x", "4100"], ("4100", "x", False)),
+        ([""], ("", None, False)),
+        ([], None),
+        (["--json"], None),
+        (["4100", "--vendor"], None),
+        (["4100", "--vendor="], None),
+        (["4100", "--vendor", "-x"], None),
+        (["4100", "--vendor", "a", "--vendor", "b"], None),
+        (["4100", "--json", "--json"], None),
+        (["4100", "4401"], None),
+        (["-1"], None),
+        (["4100", "-h"], None),
+        (["4100", "--jso"], None),
+        (["--", "4100"], None),
+    ],
+)
+def test_lookup_arguments_the_fast_path_takes(args: list[str], parsed: tuple | None) -> None:
+    assert entry._parse_lookup(args) == parsed
+
+
+def test_console_script_is_the_lean_entry_point() -> None:
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["smscli"]
+    module, func = target.split(":")
+    assert getattr(import_module(module), func) is entry.main
+    assert import_module("smscli.__main__").main is entry.main

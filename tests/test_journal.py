@@ -1,0 +1,465 @@
+"""The journal: claims, results, reports, reservations, vendor events, schema."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+
+from smscli.errors import UsageError
+from smscli.ids import new_id
+from smscli.journal import SCHEMA_VERSION, Journal, JournalError
+from smscli.models import Message, Report, SendResult
+from smscli.timeutil import KST, now_kst, parse_time
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def journal(data_dir):
+    with Journal.open(data_dir) as j:
+        yield j
+
+
+def msg(mid: str | None = None, to: str = "01012345678", **kw) -> Message:
+    return Message(
+        id=mid or new_id(), to=to, text=kw.pop("text", "안녕하세요"), sender="15666639", **kw
+    )
+
+
+def result(m: Message, status: str, code: str = "0", detail: str = "") -> SendResult:
+    return SendResult(m.to, status, m.id, "oneshot", m.type, code, detail)
+
+
+def test_open_creates_a_private_wal_journal(data_dir):
+    with Journal.open(data_dir) as j:
+        j.claim([msg()], "oneshot", "prod")
+        assert j.path == data_dir / "journal.db"
+    mode = stat.S_IMODE(os.stat(data_dir / "journal.db").st_mode)
+    assert mode == 0o600
+    conn = sqlite3.connect(data_dir / "journal.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables >= {"messages", "reports", "suppression", "phone_changes", "tokens"}
+
+
+def test_open_tightens_a_world_readable_journal(data_dir):
+    data_dir.mkdir()
+    (data_dir / "journal.db").touch(mode=0o644)
+    os.chmod(data_dir / "journal.db", 0o644)
+    Journal.open(data_dir).close()
+    assert stat.S_IMODE(os.stat(data_dir / "journal.db").st_mode) == 0o600
+
+
+def test_reopen_keeps_data(data_dir):
+    m = msg()
+    with Journal.open(data_dir) as j:
+        j.claim([m], "oneshot", "prod")
+    with Journal.open(data_dir) as j:
+        assert j.get(m.id)["status"] == "pending"
+
+
+def test_claim_stores_the_message(journal):
+    at = parse_time("2026-11-23 09:00")
+    m = msg(
+        text="본문",
+        subject="제목",
+        type="mms",
+        images=("/tmp/a.jpg",),
+        file_keys=("k1.jpg",),
+        send_at=at,
+    )
+    assert journal.claim([m], "oneshot", "prod") == [None]
+    row = journal.get(m.id)
+    assert row == {
+        **row,
+        "id": m.id, "vendor": "oneshot", "profile": "prod", "to": "01012345678", "type": "mms",
+        "text": "본문", "subject": "제목", "sender": "15666639", "images": ["/tmp/a.jpg"],
+        "file_keys": ["k1.jpg"], "send_at": "2026-11-23T09:00:00+09:00", "status": "pending",
+        "code": "", "detail": "", "server_id": "", "attempts": 1, "held": False,
+    }  # fmt: skip
+    assert row["created_at"].endswith("+09:00")
+    assert journal.get("nope") is None
+
+
+@pytest.mark.parametrize(
+    ("state", "reclaimed"),
+    [
+        ("accepted", False), ("delivered", False), ("failed", False), ("scheduled", False),
+        ("cancelled", False),
+        ("pending", True), ("unknown", True), ("rejected", True), ("invalid", True),
+    ],
+)  # fmt: skip
+def test_reclaim_rules(data_dir, state, reclaimed):
+    m = msg()
+    with Journal.open(data_dir) as first:
+        first.claim([m], "oneshot", "prod")
+        if state != "pending":
+            first.record([result(m, state, code="E1")], {m.id: "srv-1"})
+    changed = Message(id=m.id, to="01099998888", text="새 본문", sender="15666639")
+    with Journal.open(data_dir) as second:  # a later run (e.g. after a crash)
+        assert second.claim([changed], "bizppurio", "biz") == [state]
+        row = second.get(m.id)
+    if reclaimed:
+        assert row["status"] == "pending" and row["attempts"] == 2
+        assert (row["vendor"], row["to"], row["text"], row["code"]) == (
+            "bizppurio",
+            "01099998888",
+            "새 본문",
+            "",
+        )
+    else:
+        assert row["status"] == state and row["attempts"] == 1
+        assert (row["vendor"], row["text"], row["code"]) == ("oneshot", "안녕하세요", "E1")
+
+
+def test_same_id_twice_in_one_run_is_a_duplicate(journal):
+    a, b = msg("order-1"), msg("order-2")
+    assert journal.claim([a, b, msg("order-1", to="01011112222")], "oneshot", "p") == [
+        None,
+        None,
+        "duplicate",
+    ]
+    assert journal.claim([msg("order-2")], "oneshot", "p") == ["duplicate"]  # a later batch
+    assert journal.get("order-1")["to"] == "01012345678"
+    journal.record([result(a, "unknown")])
+    assert journal.claim([a], "oneshot", "p") == ["duplicate"]
+    assert journal.claim([a], "oneshot", "p", retry=True) == ["unknown"]  # the pipeline resending
+    assert journal.get(a.id)["attempts"] == 2
+    journal.record([result(a, "accepted")])
+    assert journal.claim([a], "oneshot", "p", retry=True) == ["duplicate"]  # never resend accepted
+
+
+def test_claim_of_nothing(journal):
+    assert journal.claim([], "oneshot", "p") == []
+    journal.record([])
+    assert journal.add_reports([]) == []
+
+
+def test_record_results_and_server_ids(journal):
+    a, b, c = msg(), msg(), msg()
+    journal.claim([a, b, c], "oneshot", "p")
+    journal.record(
+        [
+            result(a, "accepted", "0", "성공"),
+            result(b, "rejected", "23", "번호 오류"),
+            result(c, "duplicate"),
+        ],
+        {a.id: "S-1"},
+    )
+    assert (journal.get(a.id)["status"], journal.get(a.id)["server_id"], journal.get(a.id)["detail"]) == (
+        "accepted", "S-1", "성공",
+    )  # fmt: skip
+    assert (journal.get(b.id)["status"], journal.get(b.id)["code"]) == ("rejected", "23")
+    assert journal.get(c.id)["status"] == "pending"  # "duplicate" changes nothing
+
+
+def test_late_results_do_not_undo_reports_or_cancels(journal):
+    m = msg()
+    journal.claim([m], "oneshot", "p")
+    journal.add_reports([Report(m.id, m.to, "delivered", "4100", "전달", "oneshot")])
+    journal.record([result(m, "accepted")], {m.id: "S-9"})
+    row = journal.get(m.id)
+    assert row["status"] == "delivered"
+    journal.record([result(m, "failed", "4401")])
+    assert journal.get(m.id)["status"] == "failed"
+
+
+@pytest.mark.parametrize("later", ["invalid", "rejected", "unknown", "pending"])
+def test_a_sent_message_is_never_unsent(data_dir, later):
+    m = msg("order-1")
+    with Journal.open(data_dir) as j:
+        j.claim([m], "oneshot", "p")
+        j.record([result(m, "accepted", "0", "성공")])
+    with Journal.open(data_dir) as j:  # a re-run in which the row is now invalid, say
+        j.record([result(m, later, "X", "later")])
+        assert (j.get(m.id)["status"], j.get(m.id)["code"]) == ("accepted", "0")
+    with Journal.open(data_dir) as j:
+        assert j.claim([m], "oneshot", "p") == ["accepted"]  # so it is not sent again
+
+
+def test_vendor_scheduled_message_can_become_accepted(journal):
+    m = msg()
+    journal.claim([m], "bizppurio", "p")
+    journal.record([result(m, "scheduled")])
+    journal.record([result(m, "accepted")])
+    assert journal.get(m.id)["status"] == "accepted"
+    journal.record([result(m, "rejected")])
+    assert journal.get(m.id)["status"] == "accepted"
+
+
+def test_record_stores_results_of_unclaimed_rows(journal):
+    journal.record([SendResult("0101", "invalid", "row-7", "oneshot", "sms", "", "too short")])
+    journal.record([SendResult("0101", "invalid", "", "oneshot", "sms", "", "no id")])
+    row = journal.get("row-7")
+    assert (row["status"], row["detail"], row["to"]) == ("invalid", "too short", "0101")
+    assert journal.get("") is None
+    assert len(journal.list_messages()) == 1
+
+
+def test_failed_batch_leaves_nothing_behind(journal):
+    good = msg()
+    bad = Message(id=new_id(), to=object(), text="x", sender="1")  # cannot be bound
+    with pytest.raises(Exception):  # noqa: B017 - whatever sqlite3 raises, nothing may remain
+        journal.claim([good, bad], "oneshot", "p")
+    assert journal.get(good.id) is None
+    assert journal.claim([good], "oneshot", "p") == [None]  # and the journal still works
+
+
+def test_interrupt_inside_a_transaction_rolls_back(journal):
+    m = msg()
+    with pytest.raises(KeyboardInterrupt), journal._tx() as cur:
+        cur.execute(
+            "INSERT INTO messages (id, status, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            (m.id, "pending", "t", "t"),
+        )
+        raise KeyboardInterrupt
+    assert journal.get(m.id) is None
+
+
+# --- reports -------------------------------------------------------------------------
+
+
+def test_reports_are_stored_once_and_update_messages(journal):
+    a, b = msg(), msg()
+    journal.claim([a, b], "bizppurio", "p")
+    r1 = Report(a.id, a.to, "delivered", "4100", "전달", "bizppurio", "2026-11-21T10:00:00+09:00",
+                {"server_id": "M1", "RESULT": "4100"})  # fmt: skip
+    r2 = Report(b.id, b.to, "failed", "4401", "전원 꺼짐", "bizppurio", "", {"server_id": "M2"})
+    stored = journal.add_reports([r1, r2])
+    assert stored == [r1, r2]
+    assert "unmatched" not in stored[0].extra
+    assert journal.get(a.id)["status"] == "delivered"
+    assert journal.get(b.id)["status"] == "failed"
+    assert journal.add_reports([r1, r2]) == []  # pushed again: stored once
+    reports = journal.list_reports()
+    assert len(reports) == 2
+    assert reports[0].to_json() == r1.to_json()
+    assert reports[0].extra["RESULT"] == "4100" and reports[0].extra["server_id"] == "M1"
+    assert [r.message_id for r in journal.list_reports(status="failed")] == [b.id]
+    assert [r.message_id for r in journal.list_reports(message_id=a.id)] == [a.id]
+    assert journal.list_reports(vendor="oneshot") == []
+    assert len(journal.list_reports(limit=1)) == 1
+
+
+def test_reports_for_unknown_ids_are_kept_and_flagged(journal):
+    r = Report("who-knows", "01012345678", "delivered", "4100", "", "bizppurio")
+    stored = journal.add_reports([r])
+    assert stored[0].extra["unmatched"] == "true"
+    assert journal.list_reports()[0].extra["unmatched"] == "true"
+    assert journal.get("who-knows") is None
+
+
+def test_reports_without_our_id_match_by_server_id(journal):
+    m = msg()
+    journal.claim([m], "netshot", "p")
+    journal.record(
+        [SendResult(m.to, "accepted", m.id, "netshot", "sms", "300", "")], {m.id: "CF-1"}
+    )
+    stored = journal.add_reports(
+        [Report("", m.to, "delivered", "1", "", "netshot", extra={"server_id": "CF-1"})]
+    )
+    assert stored[0].message_id == m.id
+    assert journal.get(m.id)["status"] == "delivered"
+
+
+def test_reports_since(journal):
+    journal.add_reports([Report("x", "010", "delivered", "1", "", "v")])
+    assert len(journal.list_reports(since=now_kst() - timedelta(minutes=1))) == 1
+    assert journal.list_reports(since=now_kst() + timedelta(minutes=1)) == []
+
+
+# --- reservations --------------------------------------------------------------------
+
+
+def test_schedule_due_claim_and_flush(journal):
+    now = now_kst()
+    early = msg(send_at=now - timedelta(minutes=5), images=("a.jpg",), type="mms")
+    later = msg(send_at=now + timedelta(hours=1))
+    assert journal.schedule([later, early], "netshot", "p") == [None, None]
+    assert journal.get(early.id)["status"] == "scheduled" and journal.get(early.id)["held"]
+    assert journal.get(early.id)["attempts"] == 0
+    due = journal.due(now)
+    assert [d.id for d in due] == [early.id]
+    assert due[0] == Message(**{**early.__dict__, "send_at": early.send_at.replace(microsecond=0)})
+    assert due[0].send_at.tzinfo is not None
+    assert [d.id for d in journal.due(now + timedelta(hours=2))] == [early.id, later.id]
+    assert journal.due(now, profile="other") == []
+    assert journal.claim_scheduled([early.id, early.id]) == [early.id]
+    assert journal.get(early.id)["status"] == "pending" and journal.get(early.id)["attempts"] == 1
+    assert journal.due(now) == []
+
+
+def test_rescheduling_the_same_id_is_reported(data_dir):
+    m = msg("rsv-1", send_at=now_kst() + timedelta(days=1))
+    with Journal.open(data_dir) as j:
+        j.schedule([m], "netshot", "p")
+    with Journal.open(data_dir) as j:
+        assert j.schedule([m], "netshot", "p") == ["scheduled"]
+        assert j.claim([m], "netshot", "p") == ["scheduled"]  # and never sent early
+
+
+def test_cancel(journal):
+    m = msg("rsv-1", send_at=now_kst() + timedelta(days=1))
+    journal.schedule([m], "netshot", "p")
+    row = journal.cancel("rsv-1")
+    assert row["status"] == "cancelled" and row["held"]
+    assert journal.due(now_kst() + timedelta(days=2)) == []
+    assert journal.claim_scheduled(["rsv-1"]) == []
+    with pytest.raises(UsageError) as info:
+        journal.cancel("rsv-1")
+    assert (
+        str(info.value) == "message 'rsv-1' is cancelled; only scheduled messages can be cancelled"
+    )
+    with pytest.raises(UsageError, match="no message 'nope' in the journal") as info:
+        journal.cancel("nope")
+    assert info.value.exit_status == 2
+
+
+def test_cancel_of_a_vendor_kept_reservation_says_so(journal):
+    m = msg(send_at=now_kst() + timedelta(days=1))
+    journal.claim([m], "bizppurio", "p")
+    journal.record(
+        [SendResult(m.to, "scheduled", m.id, "bizppurio", "sms", "1000", "")], {m.id: "MK"}
+    )
+    assert journal.due(now_kst() + timedelta(days=2)) == []  # the vendor keeps it
+    row = journal.cancel(m.id)
+    assert (row["held"], row["server_id"], row["status"]) == (False, "MK", "cancelled")
+    accepted = msg()
+    journal.claim([accepted], "bizppurio", "p")
+    journal.record([result(accepted, "accepted")])
+    with pytest.raises(UsageError, match="is accepted; only scheduled"):
+        journal.cancel(accepted.id)
+
+
+# --- listing -------------------------------------------------------------------------
+
+
+def test_list_messages_filters(journal):
+    a, b, c = msg("a"), msg("b"), msg("c")
+    journal.claim([a, b], "oneshot", "prod")
+    journal.claim([c], "bizppurio", "biz")
+    journal.record([result(a, "accepted"), result(b, "rejected")])
+    assert [r["id"] for r in journal.list_messages()] == ["a", "b", "c"]
+    assert [r["id"] for r in journal.list_messages(status="accepted")] == ["a"]
+    assert [r["id"] for r in journal.list_messages(status=["accepted", "pending"])] == ["a", "c"]
+    assert [r["id"] for r in journal.list_messages(vendor="bizppurio")] == ["c"]
+    assert [r["id"] for r in journal.list_messages(profile="prod")] == ["a", "b"]
+    assert [r["id"] for r in journal.list_messages(limit=2)] == ["b", "c"]  # the newest, in order
+    assert [r["id"] for r in journal.list_messages(since=now_kst() - timedelta(hours=1))] == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert journal.list_messages(since="2999-01-01T00:00:00+09:00") == []
+
+
+# --- vendor events -------------------------------------------------------------------
+
+
+def test_suppression(journal):
+    assert not journal.is_suppressed("010-1234-5678")
+    journal.add_suppression("+82 10 1234 5678", deny_no="0801234567", source="oneshot")
+    journal.add_suppression("01012345678", deny_no="0801234567", source="oneshot")  # again: fine
+    assert journal.is_suppressed("010-1234-5678")
+    assert journal.suppressed(["01012345678", "010-9999-8888"]) == {"01012345678"}
+
+
+def test_phone_changes(journal):
+    assert journal.phone_change("01012345678") is None
+    journal.add_phone_change("010-1234-5678", "010-5555-6666", "S1")
+    journal.add_phone_change("01012345678", "01077778888")
+    assert journal.phone_change("01012345678") == "01077778888"
+
+
+def test_tokens(journal):
+    assert journal.token_get("biz:acct") is None
+    expires = time.time() + 3600
+    journal.token_put("biz:acct", "tok-1", expires)
+    assert journal.token_get("biz:acct") == ("tok-1", expires)
+    journal.token_put("biz:acct", "tok-2", time.time() - 1)  # expired
+    assert journal.token_get("biz:acct") is None
+    journal.token_put("biz:acct", "tok-3", expires)
+    journal.token_delete("biz:acct")
+    assert journal.token_get("biz:acct") is None
+
+
+def test_no_secret_columns():
+    from smscli.journal import _SCHEMA_V1
+
+    for word in ("password", "secret", "aes", "iv "):
+        assert word not in _SCHEMA_V1.lower()
+
+
+# --- schema and damaged files --------------------------------------------------------
+
+
+def test_newer_schema_is_refused(data_dir):
+    Journal.open(data_dir).close()
+    conn = sqlite3.connect(data_dir / "journal.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(JournalError, match="written by a newer smscli") as info:
+        Journal.open(data_dir)
+    assert info.value.exit_status == 3
+
+
+def test_damaged_file_is_a_clear_error(data_dir):
+    data_dir.mkdir()
+    (data_dir / "journal.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(JournalError, match="is damaged") as info:
+        Journal.open(data_dir)
+    assert "move it aside" in str(info.value)
+
+
+def test_unwritable_data_dir(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(JournalError, match="cannot create the journal"):
+        Journal.open(blocker / "data")
+
+
+def test_heavy_modules_are_not_imported_at_module_level():
+    code = (
+        "import sys\n"
+        "import smscli.journal, smscli.recipients, smscli.text, smscli.phone, smscli.timeutil, smscli.ids\n"
+        "heavy = {'sqlite3', 'httpx', 'cryptography', 'asyncio', 'sqlalchemy', 'rich'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True, timeout=30, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == b"[]"
+
+
+def test_claim_and_record_are_fast(journal):
+    msgs = [msg(to=f"0101{i:07d}") for i in range(10_000)]
+    start = time.perf_counter()
+    for k in range(0, len(msgs), 1000):
+        batch = msgs[k : k + 1000]
+        journal.claim(batch, "oneshot", "p")
+        journal.record([result(m, "accepted") for m in batch], {m.id: "S" + m.id for m in batch})
+    elapsed = time.perf_counter() - start
+    assert elapsed < 5, f"10,000 claim+record took {elapsed:.2f}s"  # ~0.3 s on an idle laptop
+    assert len(journal.list_messages(status="accepted")) == 10_000
+
+
+def test_due_uses_korea_time_for_any_offset(journal):
+    at = parse_time("2026-11-23T00:00+00:00")  # 09:00 KST
+    m = msg(send_at=at)
+    journal.schedule([m], "netshot", "p")
+    assert journal.due(parse_time("2026-11-23 08:59")) == []
+    assert [d.id for d in journal.due(parse_time("2026-11-23 09:00"))] == [m.id]
+    assert journal.due(parse_time("2026-11-23 09:00"))[0].send_at.tzinfo is KST

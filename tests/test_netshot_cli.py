@@ -1,0 +1,62 @@
+"""`smscli sim netshot` as a user runs it: a foreground server stopped with Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+
+from tests.conftest import ROOT
+
+
+def test_sim_netshot_serves_until_interrupted(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SMSCLI_SIM_PASSWORD="s3cr3t-pw")
+    record = tmp_path / "rec.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smscli", "sim", "netshot", "--port", "0", "--user", "me",
+         "--record", str(record)],
+        stderr=subprocess.PIPE, env=env, cwd=ROOT,
+    )
+    try:
+        assert proc.stderr is not None
+        banner = ""
+        while not banner.endswith('sender = "0212341234"\n'):  # the address, then a profile
+            line = proc.stderr.readline().decode()
+            assert line, banner
+            banner += line
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+/corp/send_message\.php)", banner)
+        assert match, banner
+        assert f'url = "{match.group(1)}"\nuser = "me"\npassword_env = "SMSCLI_SIM_PASSWORD"' in banner
+        body = "m_id=me&m_pw=s3cr3t-pw&m_corpfrcode=c1&fromNumber=0212341234&toNumber=01012345678&contents=hi"
+        response = httpx.post(match.group(1), content=body, timeout=5, trust_env=False,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert response.text.startswith("sendCode: 300\n")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    text = err.decode()
+    assert "stopped: 1 requests, 1 recipients accepted" in text and "Traceback" not in text
+    assert "s3cr3t" not in banner + text
+    assert '"to": "01012345678"' in record.read_text("utf-8")
+
+
+def test_sim_netshot_busy_port_is_exit_2():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        from tests.conftest import run_cli
+
+        proc = run_cli("sim", "netshot", "--port", str(port), timeout=20)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().strip() == (
+        f"smscli: cannot listen on 127.0.0.1:{port}: Address already in use (choose another --port)")

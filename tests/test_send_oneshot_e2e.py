@@ -1,0 +1,288 @@
+"""`smscli send` / `reserve` / `result` end to end: the real CLI in a subprocess, the
+OneShot simulator in-process, real sockets on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smscli.images import make_jpeg
+from smscli.sim.oneshot import OneShotSimulator
+from tests.conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.timeout(90)
+
+PROFILE = """
+default_profile = "t"
+[profiles.t]
+vendor = "oneshot"
+host = "127.0.0.1"
+port = {port}
+bind_id = "test001"
+password = "test001#$$%"
+aes_key = "0123456789abcdef"
+aes_iv = "fedcba9876543210"
+sender = "15666639"
+connect_timeout = 2
+response_timeout = 2
+reconnect_attempts = 3
+"""
+
+
+def write_config(home: Path, port: int) -> None:
+    path = home / "config.toml"
+    path.write_text(PROFILE.format(port=port))
+    path.chmod(0o600)
+
+
+@pytest.fixture
+def sim(isolated_env):
+    """A simulator and a config whose default profile points at it."""
+    with OneShotSimulator(speed=0, report_delay=0.2) as server:
+        _, port = server.address
+        write_config(isolated_env, port)
+        yield server
+
+
+def lines(proc: subprocess.CompletedProcess[bytes]) -> list[dict]:
+    return [json.loads(line) for line in proc.stdout.decode().splitlines() if line.strip()]
+
+
+def accepted_ids(server: OneShotSimulator) -> list[str]:
+    return [m.user_msg_id for m in server.accepted]
+
+
+def write_csv(path: Path, n: int, *, bad_at: int | None = None) -> Path:
+    rows = ["id,phone,name"]
+    for i in range(n):
+        number = "not-a-number" if i == bad_at else f"010{i:08d}"
+        rows.append(f"row-{i},{number},고객{i}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_send_one_message(sim):
+    proc = run_cli("send", "--to", "010-1234-5678", "-m", "안녕하세요", "--json")
+    assert proc.returncode == 0, proc.stderr
+    [obj] = lines(proc)
+    assert obj["status"] == "accepted" and obj["to"] == "01012345678"
+    assert obj["vendor"] == "oneshot" and obj["type"] == "sms" and obj["code"] == "0"
+    assert set(obj) >= {"to", "status", "message_id", "vendor", "type", "code", "detail"}
+    assert accepted_ids(sim) == [obj["message_id"]]
+
+
+def test_csv_with_a_bad_row_among_good_ones(sim, tmp_path):
+    csv = write_csv(tmp_path / "list.csv", 20, bad_at=7)
+    proc = run_cli("send", "--csv", str(csv), "-m", "{name}님 안녕하세요", "--json")
+    assert proc.returncode == 1  # some rows invalid
+    out = lines(proc)
+    bad = [o for o in out if o["status"] == "invalid"]
+    assert len(bad) == 1 and "letters in number" in bad[0]["detail"]
+    assert sorted(o["message_id"] for o in out if o["status"] == "accepted") == sorted(accepted_ids(sim))
+    assert len(accepted_ids(sim)) == 19
+    assert "19 accepted" in proc.stderr.decode() and "1 invalid" in proc.stderr.decode()
+
+
+def test_same_id_twice_sends_once(sim):
+    first = run_cli("send", "--to", "01012345678", "-m", "daily", "--id", "job-1121", "--json")
+    second = run_cli("send", "--to", "01012345678", "-m", "daily", "--id", "job-1121", "--json")
+    assert first.returncode == 0 and second.returncode == 0
+    assert lines(first)[0]["status"] == "accepted"
+    assert lines(second)[0]["status"] == "duplicate"
+    assert accepted_ids(sim) == ["job-1121"]
+
+
+def test_sigkill_mid_batch_then_rerun_sends_each_once(isolated_env, tmp_path):
+    n = 1500
+    csv = write_csv(tmp_path / "big.csv", n)
+    with OneShotSimulator(speed=300, report_delay=3600) as server:
+        _, port = server.address
+        write_config(isolated_env, port)
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        args = [sys.executable, "-m", "smscli", "send", "--csv", str(csv), "-m", "{name}", "--json"]
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert server.wait_until(lambda: len(server.accepted) >= 200, timeout=30)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+        partial = len(server.accepted)
+        assert 0 < partial < n
+
+        again = run_cli("send", "--csv", str(csv), "-m", "{name}", "--json", timeout=80)
+        assert again.returncode == 0, again.stderr
+        statuses = {o["message_id"]: o["status"] for o in lines(again)}
+        assert len(statuses) == n
+        assert set(statuses.values()) <= {"accepted", "duplicate"}
+        ids = accepted_ids(server)
+        assert len(ids) == n and set(ids) == {f"row-{i}" for i in range(n)}  # none lost, none twice
+
+
+def test_ctrl_c_mid_batch_exits_130_then_rerun_sends_the_rest_once(isolated_env, tmp_path):
+    n = 1500
+    csv = write_csv(tmp_path / "big.csv", n)
+    with OneShotSimulator(speed=300, report_delay=3600) as server:
+        write_config(isolated_env, server.address[1])
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        args = [sys.executable, "-m", "smscli", "send", "--csv", str(csv), "-m", "{name}", "--json"]
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert server.wait_until(lambda: len(server.accepted) >= 200, timeout=30)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 130
+        assert err.decode().strip().endswith("smscli: interrupted; the journal is consistent, re-run to resume.")
+        assert b"Traceback" not in err
+
+        again = run_cli("send", "--csv", str(csv), "-m", "{name}", "--json", timeout=80)
+        assert again.returncode == 0, again.stderr
+        ids = accepted_ids(server)
+        assert len(ids) == n and set(ids) == {f"row-{i}" for i in range(n)}
+
+
+def test_message_checks(sim):
+    empty = run_cli("send", "--to", "01012345678", "-m", "   ")
+    assert empty.returncode == 2 and b"empty message" in empty.stderr
+
+    long = run_cli("send", "--to", "01012345678", "-m", "가" * 1001, "--json")
+    assert long.returncode == 1
+    assert lines(long)[0]["status"] == "invalid" and "2002 bytes" in lines(long)[0]["detail"]
+
+    emoji = run_cli("send", "--to", "01012345678", "-m", "hi 😀", "--json")
+    assert emoji.returncode == 1
+    assert lines(emoji)[0]["status"] == "invalid" and "U+1F600" in lines(emoji)[0]["detail"]
+
+    allowed = run_cli("send", "--to", "01012345678", "-m", "hi 😀", "--allow-unicode", "--json")
+    assert allowed.returncode == 0 and lines(allowed)[0]["status"] == "accepted"
+    assert len(sim.accepted) == 1
+
+
+def test_binary_garbage_on_stdin_is_refused_quickly(sim):
+    garbage = os.urandom(10 * 1024 * 1024)
+    started = time.monotonic()
+    proc = run_cli("send", "--csv", "-", "-m", "hi", input=garbage)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().startswith("smscli: input is not text")
+    assert len(proc.stderr.decode().strip().splitlines()) == 1
+    assert time.monotonic() - started < 15
+    assert sim.accepted == []
+
+
+def test_wrong_password_is_one_line_exit_3(isolated_env):
+    with OneShotSimulator(password="right") as server:
+        _, port = server.address
+        write_config(isolated_env, port)
+        proc = run_cli("send", "--to", "01012345678", "-m", "hi")
+    assert proc.returncode == 3
+    err = proc.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("smscli:") and "password" in err[0].lower()
+    assert "test001#$$%" not in proc.stderr.decode()
+
+
+def test_nothing_listening_is_exit_4_within_the_connect_timeout(isolated_env):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    write_config(isolated_env, port)
+    started = time.monotonic()
+    proc = run_cli("send", "--to", "01012345678", "-m", "hi")
+    assert proc.returncode == 4, proc.stderr
+    assert time.monotonic() - started < 20
+    assert b"Traceback" not in proc.stderr
+
+
+def test_wait_collects_delivery_reports(sim):
+    proc = run_cli("send", "--to", "01012345678,01022223333", "-m", "hi", "--wait", "10", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert {o["status"] for o in lines(proc)} == {"delivered"}
+    listed = run_cli("result", "list", "--status", "delivered", "--json")
+    assert len(lines(listed)) == 2
+
+
+def test_result_poll_stores_pushed_reports(sim):
+    sent = run_cli("send", "--to", "01012345678", "-m", "hi", "--json")
+    mid = lines(sent)[0]["message_id"]
+    time.sleep(0.5)
+    polled = run_cli("result", "poll", "--timeout", "3", "--json")
+    assert polled.returncode == 0, polled.stderr
+    reports = lines(polled)
+    assert [r["message_id"] for r in reports] == [mid]
+    assert reports[0]["status"] == "delivered" and reports[0]["vendor"] == "oneshot"
+    assert sim.wait_until(lambda: not sim.pending_reports, timeout=5)  # acknowledged
+
+
+def test_optout_from_spam_push_is_skipped(sim):
+    sim.push_spam("01055556666")
+    run_cli("result", "poll", "--timeout", "2")
+    proc = run_cli("send", "--to", "01055556666", "-m", "hi", "--json")
+    assert proc.returncode == 1
+    assert lines(proc)[0]["status"] == "invalid" and "opted out (080)" in lines(proc)[0]["detail"]
+    forced = run_cli("send", "--to", "01055556666", "-m", "hi", "--ignore-optout", "--json")
+    assert lines(forced)[0]["status"] == "accepted"
+
+
+def test_reserve_holds_locally_then_flush_sends_when_due(sim, isolated_env):
+    proc = run_cli("reserve", "--at", "2099-01-01 09:00", "--to", "01012345678", "-m", "later", "--json")
+    assert proc.returncode == 0, proc.stderr
+    [obj] = lines(proc)
+    assert obj["status"] == "scheduled"
+    listed = lines(run_cli("reserve", "list", "--json"))
+    assert [r["message_id"] for r in listed] == [obj["message_id"]]
+    assert run_cli("reserve", "flush").returncode == 0 and sim.accepted == []  # not due yet
+
+    db = sqlite3.connect(isolated_env / "data" / "journal.db")
+    db.execute("UPDATE messages SET send_at = '2000-01-01T00:00:00+09:00' WHERE id = ?", (obj["message_id"],))
+    db.commit()
+    db.close()
+    flushed = run_cli("reserve", "flush", "--json")
+    assert flushed.returncode == 0, flushed.stderr
+    assert lines(flushed)[0]["status"] == "accepted"
+    assert accepted_ids(sim) == [obj["message_id"]]
+    assert lines(run_cli("reserve", "flush", "--json")) == []  # sent once
+
+
+def test_reserve_cancel(sim):
+    obj = lines(run_cli("reserve", "--at", "2099-01-01 09:00", "--to", "01012345678", "-m", "x", "--json"))[0]
+    proc = run_cli("reserve", "cancel", obj["message_id"], "--json")
+    assert proc.returncode == 0 and lines(proc)[0]["status"] == "cancelled"
+    assert lines(run_cli("reserve", "list", "--json")) == []
+    again = run_cli("reserve", "cancel", obj["message_id"])
+    assert again.returncode == 2 and b"cancelled" in again.stderr
+
+
+def test_reserve_in_the_past_is_refused(sim):
+    proc = run_cli("reserve", "--at", "2001-01-01 09:00", "--to", "01012345678", "-m", "x")
+    assert proc.returncode == 2 and b"in the past" in proc.stderr
+
+
+def test_mms_upload_then_send_with_image(sim, tmp_path):
+    jpg = tmp_path / "a.jpg"
+    jpg.write_bytes(make_jpeg(640, 480, pad=5000))
+    up = run_cli("mms", "upload", str(jpg), "--json")
+    assert up.returncode == 0, up.stderr
+    key = lines(up)[0]["key"]
+    assert key in sim.files and sim.files[key] == jpg.read_bytes()
+
+    sent = run_cli("send", "--to", "01012345678", "-m", "photo", "--image", str(jpg), "--json")
+    assert sent.returncode == 0, sent.stderr
+    assert lines(sent)[0]["type"] == "mms"
+
+
+def test_image_problems_are_usage_errors(sim, tmp_path):
+    png = tmp_path / "a.jpg"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    proc = run_cli("mms", "upload", str(png))
+    assert proc.returncode == 2 and b"not a JPEG" in proc.stderr
+    big = tmp_path / "big.jpg"
+    big.write_bytes(make_jpeg(2000, 1000))
+    proc = run_cli("send", "--to", "01012345678", "-m", "x", "--image", str(big))
+    assert proc.returncode == 2 and b"1024x768" in proc.stderr
+    proc = run_cli("mms", "upload", str(tmp_path / "missing.jpg"))
+    assert proc.returncode == 2 and b"not found" in proc.stderr
+    assert sim.files == {} and sim.accepted == []
