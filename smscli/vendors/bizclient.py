@@ -561,7 +561,7 @@ def report_from_row(row: Any, table: str) -> Report:
     code = str(row.CALL_STATUS or "").strip()
     status = int(row.STATUS) if row.STATUS is not None else None
     delivered = code in DELIVERED_CODES
-    extra = {"table": table, "status": "" if status is None else str(status)}
+    extra = {"server_id": str(row.CMID), "table": table, "status": "" if status is None else str(status)}
     if row.UMID:
         extra["umid"] = str(row.UMID)
     if row.TEL_INFO:
