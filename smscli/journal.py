@@ -504,13 +504,16 @@ class Journal:
                     continue
                 if matched:
                     if report.status in (DELIVERED, FAILED):
-                        status_updates.append((report.status, now, message_id))
+                        status_updates.append(
+                            (report.status, report.code, report.detail, now, message_id)
+                        )
                     stored.append(report)
                 else:
                     stored.append(replace(report, extra={**report.extra, "unmatched": "true"}))
             if status_updates:
                 cur.executemany(
-                    "UPDATE messages SET status = ?, updated_at = ? WHERE id = ?", status_updates
+                    "UPDATE messages SET status = ?, code = ?, detail = ?, updated_at = ? WHERE id = ?",
+                    status_updates,
                 )
         return stored
 
