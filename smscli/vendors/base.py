@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from smscli.errors import UsageError
+from smscli.errors import ConfigError, UsageError
 from smscli.models import Message, Report, SendResult
 
 if TYPE_CHECKING:
@@ -47,6 +47,37 @@ class Limits:
     images_total_bytes: int = 1024 * 1024
     image_max_wh: tuple[int, int] | None = (1024, 768)
     server_decides_type: bool = False  # netshot: the server picks SMS/LMS at 80 bytes
+
+
+def profile_number(profile: Any, key: str, default: float, kind: type = float,
+                   minimum: float = 0.0) -> Any:
+    """A numeric profile value (a TOML number, or text from ``SMSCLI_<KEY>``), at least
+    ``minimum``; else a ConfigError naming the key and the profile."""
+    raw = profile.get(key, default)
+    if raw is None or raw == "":
+        raw = default
+    where = f"profile '{getattr(profile, 'name', '?')}': "
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}{key} must be a number, not {raw!r}",
+                          hint=f"smscli config set {key} {default}") from None
+    if value < minimum:
+        raise ConfigError(f"{where}{key} must be at least {minimum:g}, not {raw!r}")
+    return value
+
+
+def profile_flag(profile: Any, key: str, default: bool) -> bool:
+    """A true/false profile value (TOML boolean, or 1/0, yes/no, on/off, true/false text)."""
+    raw = profile.get(key, default)
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"profile '{getattr(profile, 'name', '?')}': {key} must be true or false, not {raw!r}")
 
 
 class Vendor:

@@ -37,7 +37,7 @@ from smscli.models import (
     Report,
     SendResult,
 )
-from smscli.vendors.base import Limits, OnReports, OnResult, Vendor
+from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, profile_number
 from smscli.vendors.bizclient_db import (
     DONE,
     ERROR,
@@ -97,9 +97,9 @@ class BizclientVendor(Vendor):
         super().__init__(profile, events)
         self.database_url = str(profile.require("database_url"))
         self.file_path = Path(str(profile.require("file_path"))).expanduser()
-        self.connect_timeout = _seconds(profile, "connect_timeout", 5.0)
-        self.timeout = _seconds(profile, "timeout", 30.0)
-        self.poll_interval = _seconds(profile, "poll_interval", 1.0)
+        self.connect_timeout = profile_number(profile, "connect_timeout", 5.0)
+        self.timeout = profile_number(profile, "timeout", 30.0)
+        self.poll_interval = profile_number(profile, "poll_interval", 1.0)
         self.batch_size = IN_CHUNK
         self.default_sender = str(profile.get("sender") or "")
         self.pending_ids = pending_ids
@@ -499,17 +499,6 @@ def _encodable(ch: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _seconds(profile: Any, key: str, default: float) -> float:
-    value = profile.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if number < 0:
-        raise ConfigError(f"profile '{profile.name}': {key} must be a number of seconds, not {value!r}")
-    return number
 
 
 def check_jpeg(path: Path) -> bytes:

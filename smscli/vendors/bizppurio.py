@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smscli.errors import AuthError, ConfigError, UnreachableError, UsageError, VendorError
+from smscli.errors import AuthError, UnreachableError, UsageError, VendorError
 from smscli.models import (
     ACCEPTED,
     DELIVERED,
@@ -28,7 +28,7 @@ from smscli.models import (
     Report,
     SendResult,
 )
-from smscli.vendors.base import Limits, OnReports, OnResult, Vendor
+from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, profile_flag, profile_number
 
 if TYPE_CHECKING:
     import asyncio
@@ -126,14 +126,14 @@ class BizppurioVendor(Vendor):
         super().__init__(profile, events)
         self.base_url = str(profile.get("base_url", DEFAULT_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
         self.account = str(profile.require("account"))
-        self.concurrency = _number(profile, "concurrency", 8, int, 1)
-        self.attempts = _number(profile, "attempts", 5, int, 1)
-        self.timeout = _number(profile, "timeout", 10.0, float, 0.001)
-        self.connect_timeout = _number(profile, "connect_timeout", min(self.timeout, 5.0), float, 0.001)
-        self.backoff = _number(profile, "backoff", 0.25, float, 0.0)
-        self.poll_interval = _number(profile, "poll_interval", 2.0, float, 0.0)
+        self.concurrency = profile_number(profile, "concurrency", 8, int, 1)
+        self.attempts = profile_number(profile, "attempts", 5, int, 1)
+        self.timeout = profile_number(profile, "timeout", 10.0, float, 0.001)
+        self.connect_timeout = profile_number(profile, "connect_timeout", min(self.timeout, 5.0), float, 0.001)
+        self.backoff = profile_number(profile, "backoff", 0.25, float, 0.0)
+        self.poll_interval = profile_number(profile, "poll_interval", 2.0, float, 0.0)
         self.file_path = "/" + str(profile.get("file_path", "/v1/file") or "/v1/file").lstrip("/")
-        self.verify_tls = _flag(profile, "verify_tls", True)
+        self.verify_tls = profile_flag(profile, "verify_tls", True)
         ca_file = profile.get("ca_file")
         self.ca_file = str(Path(str(ca_file)).expanduser()) if ca_file else None
         self.token_key = f"{NAME}|{self.base_url}|{self.account}"
@@ -511,26 +511,3 @@ def _expiry(value: Any) -> float:
 
 def _digits(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit())
-
-
-def _number(profile: Any, key: str, default: Any, cast: type, minimum: float) -> Any:
-    raw = profile.get(key, default)
-    try:
-        value = cast(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key} must be a number, not {raw!r}", hint=f"smscli config set {key} {default}") from None
-    if value < minimum:
-        raise ConfigError(f"{key} must be at least {minimum}, not {raw!r}")
-    return value
-
-
-def _flag(profile: Any, key: str, default: bool) -> bool:
-    raw = profile.get(key, default)
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{key} must be true or false, not {raw!r}")

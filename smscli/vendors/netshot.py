@@ -42,7 +42,14 @@ from smscli.models import (
     Message,
     SendResult,
 )
-from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, VendorEvents
+from smscli.vendors.base import (
+    Limits,
+    OnReports,
+    OnResult,
+    Vendor,
+    VendorEvents,
+    profile_number,
+)
 
 if TYPE_CHECKING:
     from smscli.config import Profile
@@ -330,16 +337,10 @@ class NetshotVendor(Vendor):
     def _client(self, parts: Any, concurrency: int) -> HttpClient:
         from smscli.transports.http import HttpClient, HttpSettings, RetryPolicy
 
-        def seconds(key: str, default: float) -> float:
-            try:
-                return float(self.profile.get(key) or default)
-            except (TypeError, ValueError):
-                raise ConfigError(f"profile {self.profile.name!r}: {key} must be a number of seconds") from None
-
         settings = HttpSettings(
             base_url=f"{parts.scheme}://{parts.netloc}",
-            connect_timeout=seconds("connect_timeout", 5.0),
-            read_timeout=seconds("timeout", 30.0),
+            connect_timeout=profile_number(self.profile, "connect_timeout", 5.0),
+            read_timeout=profile_number(self.profile, "timeout", 30.0),
             max_connections=concurrency,
         )
         return HttpClient(settings, self.policy or RetryPolicy(attempts=3))

@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from smscli.errors import AuthError, ConfigError, UnreachableError, UsageError, VendorError
 from smscli.models import ACCEPTED, DUPLICATE, REJECTED, UNKNOWN, Message, Report, SendResult
-from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, VendorEvents
+from smscli.vendors.base import (
+    Limits,
+    OnReports,
+    OnResult,
+    Vendor,
+    VendorEvents,
+    profile_flag,
+    profile_number,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -107,31 +115,6 @@ class Settings:
     poll_silence: float = 3.0
 
 
-def _number(profile: Profile, key: str, default: float, kind: type = float) -> Any:
-    value = profile.get(key, default)
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"profile '{profile.name}': {key} must be a number, not {value!r}"
-        ) from None
-    if number < 0:
-        raise ConfigError(f"profile '{profile.name}': {key} must not be negative")
-    return number
-
-
-def _flag(profile: Profile, key: str, default: bool) -> bool:
-    value = profile.get(key, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"profile '{profile.name}': {key} must be true or false, not {value!r}")
-
-
 def load_settings(profile: Profile) -> Settings:
     """Read and check the profile (ConfigError naming the key on any problem)."""
     from smscli.protocol.oneshot import OneShotError, parse_iv, parse_key_material
@@ -149,7 +132,7 @@ def load_settings(profile: Profile) -> Settings:
         raise ConfigError(
             f"profile '{profile.name}': port must be a number, not {port!r}"
         ) from None
-    window = _number(profile, "window", 10, int)
+    window = profile_number(profile, "window", 10, int)
     if window < 1:
         raise ConfigError(f"profile '{profile.name}': window must be at least 1")
     return Settings(
@@ -159,17 +142,17 @@ def load_settings(profile: Profile) -> Settings:
         password=profile.secret("password"),
         key=keys["aes_key"],
         iv=keys["aes_iv"],
-        encrypt=_flag(profile, "encrypt", False),
+        encrypt=profile_flag(profile, "encrypt", False),
         sender=str(profile.get("sender", "") or ""),
         window=window,
-        connect_timeout=_number(profile, "connect_timeout", 5.0),
-        response_timeout=_number(profile, "response_timeout", 10.0),
-        alive_interval=_number(profile, "alive_interval", 20.0),
-        login_retry_wait=_number(profile, "login_retry_wait", 30.0),
-        reconnect_attempts=_number(profile, "reconnect_attempts", 5, int),
-        reconnect_backoff=_number(profile, "reconnect_backoff", 0.5),
-        wait_window=_flag(profile, "wait_window", True),
-        poll_silence=_number(profile, "poll_silence", 3.0),
+        connect_timeout=profile_number(profile, "connect_timeout", 5.0),
+        response_timeout=profile_number(profile, "response_timeout", 10.0),
+        alive_interval=profile_number(profile, "alive_interval", 20.0),
+        login_retry_wait=profile_number(profile, "login_retry_wait", 30.0),
+        reconnect_attempts=profile_number(profile, "reconnect_attempts", 5, int),
+        reconnect_backoff=profile_number(profile, "reconnect_backoff", 0.5),
+        wait_window=profile_flag(profile, "wait_window", True),
+        poll_silence=profile_number(profile, "poll_silence", 3.0),
     )
 
 
