@@ -329,10 +329,7 @@ class NetshotVendor(Vendor):
 
     # ------------------------------------------------------------------ wire
     def _concurrency(self) -> int:
-        try:
-            return max(1, int(self.profile.get("concurrency") or 4))
-        except (TypeError, ValueError):
-            raise ConfigError(f"profile {self.profile.name!r}: concurrency must be a whole number") from None
+        return profile_number(self.profile, "concurrency", 4, int, 1)
 
     def _client(self, parts: Any, concurrency: int) -> HttpClient:
         from smscli.transports.http import HttpClient, HttpSettings, RetryPolicy
