@@ -110,8 +110,8 @@ def cancel(
             raise UsageError(f"no message with id {mid!r} in the journal", hint="see `smscli reserve list`")
         if row["status"] != "scheduled":
             raise UsageError(f"message {mid} is {row['status']}, not scheduled: nothing to cancel")
-        if row.get("server_id"):  # held by the vendor, not locally
-            create_vendor(prof, journal).cancel(mid, row["server_id"])
+        if not row["held"]:  # the vendor keeps this reservation: cancel it there first
+            create_vendor(prof, journal).cancel(mid, row["server_id"] or "")
         journal.cancel(mid)
         out.emit({"message_id": mid, "to": row["to"], "status": "cancelled", "detail": ""})
     out.flush()
