@@ -197,6 +197,17 @@ def test_nothing_listening_is_exit_4_within_the_connect_timeout(isolated_env):
     assert b"Traceback" not in proc.stderr
 
 
+def test_a_server_that_never_answers_ends_unknown_exit_1(isolated_env):
+    with OneShotSimulator(speed=0, silent_ids=frozenset({"quiet-1"})) as server:
+        write_config(isolated_env, server.address[1])
+        proc = run_cli("send", "--to", "01012345678", "-m", "hi", "--id", "quiet-1", "--json")
+        assert proc.returncode == 1, proc.stderr
+        assert lines(proc)[0]["status"] == "unknown"
+        again = run_cli("send", "--to", "01012345678", "-m", "hi", "--id", "quiet-1", "--json")
+        assert lines(again)[0]["status"] in ("unknown", "duplicate")  # resent: the server has it
+        assert accepted_ids(server) == ["quiet-1"]
+
+
 def test_wait_collects_delivery_reports(sim):
     proc = run_cli("send", "--to", "01012345678,01022223333", "-m", "hi", "--wait", "10", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -219,7 +230,11 @@ def test_result_poll_stores_pushed_reports(sim):
 
 def test_optout_from_spam_push_is_skipped(sim):
     sim.push_spam("01055556666")
-    run_cli("result", "poll", "--timeout", "2")
+    sim.push_change_phone("0111234564", "01012345678")
+    polled = run_cli("result", "poll", "--timeout", "2")
+    assert polled.returncode == 0
+    assert "01055556666 opted out via 0800000000 (080)" in polled.stderr.decode()
+    assert "number change reported by the vendor: 0111234564 → 01012345678" in polled.stderr.decode()
     proc = run_cli("send", "--to", "01055556666", "-m", "hi", "--json")
     assert proc.returncode == 1
     assert lines(proc)[0]["status"] == "invalid" and "opted out (080)" in lines(proc)[0]["detail"]

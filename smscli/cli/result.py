@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, current_profile
 
 REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]
 
@@ -46,7 +46,7 @@ def poll(
             count += 1
             out.emit(rep.to_json())
 
-    create_vendor(prof, journal).poll(store, timeout=timeout, confirm=confirm)
+    create_vendor(prof, ShownEvents(journal, out.info)).poll(store, timeout=timeout, confirm=confirm)
     out.flush()
     out.info(f"{count} report(s) stored")
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, current_profile
 from smscli.errors import UsageError
 
 SEND_EXAMPLES = """Examples:
@@ -140,7 +140,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         ignore_optout=ignore_optout,
     )
     journal = Journal.open(prof.data_dir)
-    vendor = create_vendor(prof, journal)
+    vendor = create_vendor(prof, ShownEvents(journal, out.info))
 
     def emit(result) -> None:
         out.emit(result if isinstance(result, dict) else result.to_json())
