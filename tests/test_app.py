@@ -23,3 +23,19 @@ def test_unknown_command_is_usage_error():
     proc = run_cli("no-such-command")
     assert proc.returncode == 2
     assert b"Traceback" not in proc.stderr
+
+
+def test_usage_errors_are_one_line_with_a_pointer_to_help():
+    for args, text in (
+        (["send", "--bogus"], "smscli: No such option: --bogus (see `smscli send --help`)"),
+        (["sendd"], "smscli: No such command 'sendd'. Did you mean 'send'?"),
+        (["send", "--to", "01012345678", "-m", "x", "--wait", "-1"], "Invalid value for '--wait'"),
+    ):
+        proc = run_cli(*args)
+        err = proc.stderr.decode().strip().splitlines()
+        assert proc.returncode == 2 and len(err) == 1 and text in err[0], (args, err)
+
+
+def test_a_bare_group_shows_its_help_on_stderr():
+    proc = run_cli("code")
+    assert proc.returncode == 2 and proc.stderr.decode().startswith("Usage: smscli code")

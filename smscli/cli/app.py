@@ -86,10 +86,16 @@ def program(argv: list[str] | None = None) -> int:
 
 
 def _unexpected(exc: BaseException) -> int:
-    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-    if isinstance(exc, ClickException):
+    if isinstance(exc, NoArgsIsHelpError):  # a bare group: its help, on stderr
         exc.show(file=sys.stderr)
+        return int(ExitStatus.USAGE)
+    if isinstance(exc, ClickException):  # one line, like every other failure
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = " ".join(exc.format_message().split())
+        print(f"smscli: {message}{where}", file=sys.stderr)
         return int(ExitStatus.USAGE)
     if _state["debug"]:
         raise exc
