@@ -97,7 +97,7 @@ class Prepared:
                 raise text.InvalidInput(row.error)
             to = phone.validate_recipient(to)
             body = self.template.render(row.vars)
-            mtype = self._choose_type(body)
+            mtype = self.choose_type(body)
         except text.InvalidInput as exc:
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
                               type="", code="", detail=str(exc))
@@ -124,7 +124,7 @@ class Prepared:
             return ids.derive_id(self.opts.id_key, phone.normalize(row.phone or ""))
         return ids.new_id()
 
-    def _choose_type(self, body: str) -> str:
+    def choose_type(self, body: str) -> str:
         if not body.strip():
             raise text.InvalidInput("empty message")
         if self.opts.allow_unicode:  # count what CP949 cannot carry as 2 bytes each
@@ -203,6 +203,11 @@ def run_send(
     """Send (or schedule locally, or dry-run) every row; return the summary."""
     summary = Summary()
     prepare = Prepared(opts, vendor.name, vendor.limits)
+    if not prepare.template.names:  # the same text for everyone: one error, not one per row
+        try:
+            prepare.choose_type(opts.template)
+        except text.InvalidInput as exc:
+            raise UsageError(f"message: {exc}", hint="nothing was sent") from None
     chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
     if opts.images:
         from smscli.images import check_for_vendor

@@ -146,17 +146,29 @@ def test_ctrl_c_mid_batch_exits_130_then_rerun_sends_the_rest_once(isolated_env,
         assert len(ids) == n and set(ids) == {f"row-{i}" for i in range(n)}
 
 
+def test_csv_rows_whose_text_becomes_too_long_are_invalid(sim, tmp_path):
+    csv = tmp_path / "l.csv"
+    csv.write_text("phone,name\n01012345678,짧은\n01022223333," + "가" * 1000 + "\n", encoding="utf-8")
+    proc = run_cli("send", "--csv", str(csv), "-m", "{name}님", "--json")
+    assert proc.returncode == 1
+    statuses = {o["to"]: (o["status"], o["detail"]) for o in lines(proc)}
+    assert statuses["01012345678"][0] == "accepted"
+    assert statuses["01022223333"][0] == "invalid" and "bytes" in statuses["01022223333"][1]
+
+
 def test_message_checks(sim):
     empty = run_cli("send", "--to", "01012345678", "-m", "   ")
     assert empty.returncode == 2 and b"empty message" in empty.stderr
 
     long = run_cli("send", "--to", "01012345678", "-m", "가" * 1001, "--json")
-    assert long.returncode == 1
-    assert lines(long)[0]["status"] == "invalid" and "2002 bytes" in lines(long)[0]["detail"]
+    assert long.returncode == 2 and long.stdout == b""
+    assert "2002 bytes" in long.stderr.decode() and len(long.stderr.decode().splitlines()) == 1
 
-    emoji = run_cli("send", "--to", "01012345678", "-m", "hi 😀", "--json")
-    assert emoji.returncode == 1
-    assert lines(emoji)[0]["status"] == "invalid" and "U+1F600" in lines(emoji)[0]["detail"]
+    emoji = run_cli("send", "--to", "01012345678,01022223333", "-m", "hi 😀", "--json")
+    assert emoji.returncode == 2 and "U+1F600" in emoji.stderr.decode()
+
+    per_row = run_cli("send", "--to", "01012345678", "-m", "{x}", "--json")  # no CSV: no {x}
+    assert per_row.returncode == 2
 
     allowed = run_cli("send", "--to", "01012345678", "-m", "hi 😀", "--allow-unicode", "--json")
     assert allowed.returncode == 0 and lines(allowed)[0]["status"] == "accepted"
