@@ -233,7 +233,8 @@ def run_send(
     local_schedule = opts.send_at is not None and not vendor.can_schedule
     sink = ResultSink(journal, summary, output, hold=opts.wait > 0 and not local_schedule)
     with journal.send_lock(profile.name):
-        stream = _claimed(chunks, journal, vendor.name, profile.name, sink, local_schedule)
+        claimed = _claimed(chunks, journal, vendor.name, profile.name, sink, local_schedule)
+        stream: Iterator[Message] = claimed
         try:
             if local_schedule:
                 for _ in stream:  # _claimed schedules locally and reports `scheduled`
@@ -244,6 +245,7 @@ def run_send(
                     stream = (replace(m, file_keys=file_keys) for m in stream)
                 vendor.send(stream, sink, on_reports=sink.reports, wait=opts.wait)
         finally:
+            claimed.close()  # a stop before the end forgets what was journaled but never handed out
             sink.flush()
             sink.release()
     return summary
@@ -298,17 +300,26 @@ def _claimed(
             previous = journal.schedule(batch, vendor_name, profile_name)
         else:
             previous = journal.claim(batch, vendor_name, profile_name)
-        for msg, prev in zip(batch, previous, strict=True):
-            if prev in NOT_AGAIN:
-                why = "earlier in this input" if prev == DUPLICATE else f"already {prev}"
-                sink(SendResult(to=msg.to, status=DUPLICATE, message_id=msg.id, vendor=vendor_name,
-                                type=msg.type, code="", detail=f"{why} under this id"))
-            elif local_schedule:
-                when = msg.send_at.isoformat() if msg.send_at else ""
-                sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id, vendor=vendor_name,
-                                type=msg.type, code="", detail=f"held locally until {when}"))
-            else:
-                yield msg
+        not_handed = {m.id for m, prev in zip(batch, previous, strict=True) if prev is None}
+        try:
+            for msg, prev in zip(batch, previous, strict=True):
+                if prev in NOT_AGAIN:
+                    why = "earlier in this input" if prev == DUPLICATE else f"already {prev}"
+                    sink(SendResult(to=msg.to, status=DUPLICATE, message_id=msg.id,
+                                    vendor=vendor_name, type=msg.type, code="",
+                                    detail=f"{why} under this id"))
+                elif local_schedule:
+                    when = msg.send_at.isoformat() if msg.send_at else ""
+                    sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id,
+                                    vendor=vendor_name, type=msg.type, code="",
+                                    detail=f"held locally until {when}"))
+                else:
+                    not_handed.discard(msg.id)
+                    yield msg
+            not_handed.clear()
+        finally:
+            if not_handed and not local_schedule:
+                journal.unclaim(sorted(not_handed))
 
 
 def _upload_once(vendor: Vendor, images: Sequence[Path]) -> tuple[str, ...]:

@@ -70,3 +70,9 @@ class RejectedError(SmscliError):
     """The command ran, but some items failed (exit 1). Used for a summary line."""
 
     exit_status = ExitStatus.REJECTED
+
+
+class Interrupted(SmscliError):
+    """Ctrl-C during a command; the message says how to resume."""
+
+    exit_status = ExitStatus.INTERRUPTED

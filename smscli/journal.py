@@ -587,6 +587,22 @@ class Journal:
             )  # fmt: skip
         return out
 
+    def unclaim(self, ids: Sequence[str]) -> int:
+        """Forget messages claimed by :meth:`claim` that were never handed to a vendor
+        (the run stopped first): rows still ``pending`` with one attempt are deleted, so
+        nothing stays pending that was never sent. Returns how many were deleted."""
+        deleted = 0
+        with self._tx() as cur:
+            for part in _chunks(list(ids)):
+                marks = ",".join("?" * len(part))
+                cur.execute(
+                    f"DELETE FROM messages WHERE id IN ({marks}) AND status = 'pending' "
+                    "AND attempts = 1",
+                    part,
+                )
+                deleted += cur.rowcount
+        return deleted
+
     def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
         """Move held reservations to ``pending`` (attempts + 1) before ``reserve flush``
         sends them; returns the ids moved (one cancelled meanwhile is not)."""

@@ -463,3 +463,19 @@ def test_due_uses_korea_time_for_any_offset(journal):
     assert journal.due(parse_time("2026-11-23 08:59")) == []
     assert [d.id for d in journal.due(parse_time("2026-11-23 09:00"))] == [m.id]
     assert journal.due(parse_time("2026-11-23 09:00"))[0].send_at.tzinfo is KST
+
+
+def test_unclaim_forgets_only_new_pending_claims(tmp_path):
+    from smscli.journal import Journal
+    from smscli.models import Message, SendResult
+
+    journal = Journal.open(tmp_path)
+    a, b, c = (Message(f"id-{x}", "01012345678", "hi", "15666639") for x in "abc")
+    journal.claim([a], "oneshot", "p")
+    journal.record([SendResult(a.to, "unknown", a.id, "oneshot", "sms")])
+    fresh = Journal.open(tmp_path)  # a later run
+    fresh.claim([a, b, c], "oneshot", "p")  # a re-claimed (attempt 2), b and c new
+    fresh.record([SendResult(c.to, "accepted", c.id, "oneshot", "sms")])
+    assert fresh.unclaim([a.id, b.id, c.id]) == 1  # only b: new and still pending
+    assert fresh.get(b.id) is None
+    assert fresh.get(a.id)["status"] == "pending" and fresh.get(c.id)["status"] == "accepted"

@@ -137,7 +137,8 @@ def test_ctrl_c_mid_batch_exits_130_then_rerun_sends_the_rest_once(isolated_env,
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
         assert proc.returncode == 130
-        assert err.decode().strip().endswith("smscli: interrupted; the journal is consistent, re-run to resume.")
+        assert err.decode().strip().splitlines()[-1].startswith(
+            "smscli: interrupted; the journal is consistent: run the same command again")
         assert b"Traceback" not in err
 
         again = run_cli("send", "--csv", str(csv), "-m", "{name}", "--json", timeout=80)
@@ -154,6 +155,25 @@ def test_csv_rows_whose_text_becomes_too_long_are_invalid(sim, tmp_path):
     statuses = {o["to"]: (o["status"], o["detail"]) for o in lines(proc)}
     assert statuses["01012345678"][0] == "accepted"
     assert statuses["01022223333"][0] == "invalid" and "bytes" in statuses["01022223333"][1]
+
+
+def test_ctrl_c_without_ids_says_a_rerun_sends_again_and_leaves_nothing_pending(isolated_env, tmp_path):
+    csv = tmp_path / "noid.csv"
+    csv.write_text("phone\n" + "".join(f"010{i:08d}\n" for i in range(1500)), encoding="utf-8")
+    with OneShotSimulator(speed=300, report_delay=3600) as server:
+        write_config(isolated_env, server.address[1])
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        proc = subprocess.Popen([sys.executable, "-m", "smscli", "send", "--csv", str(csv), "-m", "hi"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert server.wait_until(lambda: len(server.accepted) >= 100, timeout=30)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 130 and "fresh ids" in err.decode()
+        sent = len(server.accepted)
+    listed = [json.loads(x) for x in run_cli("result", "list", "--json").stdout.decode().splitlines()]
+    pending = [o for o in listed if o["status"] == "pending"]
+    assert len(pending) <= 20  # at most the in-flight window; never-handed-out rows are forgotten
+    assert sent - 20 <= len([o for o in listed if o["status"] == "accepted"]) <= sent
 
 
 def test_message_checks(sim):

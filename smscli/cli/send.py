@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, current_profile
-from smscli.errors import UsageError
+from smscli.errors import Interrupted, UsageError
 
 SEND_EXAMPLES = """Examples:
 
@@ -122,7 +122,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     overrides = {"wait_window": False} if no_wait_window else None
     prof = current_profile(profile, config, overrides=overrides)
     out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
-    rows, count, columns = _rows(to, csv)
+    rows, count, columns, has_id_column = _rows(to, csv)
     _check_template(message, columns, csv)
     sender_no = sender or prof.get("sender")
     opts = dispatch.SendOptions(
@@ -152,8 +152,12 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
             seen[result.status] += 1
             bar.advance(1, **seen)
 
-        summary = dispatch.run_send(prof, rows, opts, emit=emit, journal=journal, vendor=vendor,
-                                    on_progress=tick)
+        try:
+            summary = dispatch.run_send(prof, rows, opts, emit=emit, journal=journal,
+                                        vendor=vendor, on_progress=tick)
+        except KeyboardInterrupt:
+            out.flush()
+            raise Interrupted(_resume_hint(stable_ids=bool(id_) or has_id_column)) from None
     out.flush()
     verb = "checked" if dry_run else ("reserved" if at else "sent")
     out.info(summary.line(verb))
@@ -161,14 +165,23 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
 
 
 def _rows(to: list[str] | None, csv: str | None):
-    """(rows iterator, number of rows if known, template columns)."""
+    """(rows iterator, number of rows if known, template columns, has an id column)."""
     from smscli import recipients
 
     if to:
         numbers = recipients.parse_to_options(to)
-        return (recipients.Row(line_no=0, phone=n) for n in numbers), len(numbers), []
+        return (recipients.Row(line_no=0, phone=n) for n in numbers), len(numbers), [], False
     source = recipients.open_csv(csv)  # reads and checks the header now
-    return iter(source), None, source.variables
+    return iter(source), None, source.variables, source.id_column is not None
+
+
+def _resume_hint(*, stable_ids: bool) -> str:
+    if stable_ids:
+        return ("interrupted; the journal is consistent: run the same command again to send the "
+                "rest (what was accepted shows as duplicate)")
+    return ("interrupted; the journal is consistent, but these messages had fresh ids: running "
+            "the command again sends every one of them again (give --id KEY or an id column to "
+            "make a send resumable; `smscli result list --since 1h` shows what went out)")
 
 
 def _check_template(message: str, columns: list[str], csv: str | None) -> None:
