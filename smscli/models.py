@@ -23,6 +23,9 @@ CANCELLED = "cancelled"
 
 SEND_STATUSES = (ACCEPTED, REJECTED, INVALID, DUPLICATE, SCHEDULED, UNKNOWN, DELIVERED, FAILED)
 OK_STATUSES = frozenset({ACCEPTED, SCHEDULED, DUPLICATE, DELIVERED})
+# States a message can have in the journal (`result list --status`).
+MESSAGE_STATES = frozenset({PENDING, ACCEPTED, REJECTED, INVALID, SCHEDULED, UNKNOWN, DELIVERED,
+                            FAILED, CANCELLED})
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def listener(isolated_env):
 
 def journal_with(isolated_env, vendor: str, mid: str, to: str, server_id: str = "") -> None:
     journal = Journal.open(isolated_env / "data")
-    journal.claim([Message(mid, to, "hi", "15666639")], vendor, "p")
+    journal.claim([Message(mid, to, "hi", "15666639")], vendor, "sandbox")  # the active profile
     journal.record([SendResult(to, "accepted", mid, vendor, "sms", "1000", "")],
                    {mid: server_id} if server_id else None)
     journal.close()

@@ -333,3 +333,25 @@ def test_image_problems_are_usage_errors(sim, tmp_path):
     proc = run_cli("mms", "upload", str(tmp_path / "missing.jpg"))
     assert proc.returncode == 2 and b"not found" in proc.stderr
     assert sim.files == {} and sim.accepted == []
+
+
+def test_result_list_checks_status_and_keeps_to_the_profile(sim):
+    run_cli("send", "--to", "01012345678", "-m", "hi")
+    bad = run_cli("result", "list", "--status", "bogus")
+    assert bad.returncode == 2 and b"not a message state" in bad.stderr
+    assert len(lines(run_cli("result", "list", "--json"))) == 1
+    assert lines(run_cli("-p", "sandbox", "result", "list", "--json")) == []  # another profile
+
+
+def test_wait_that_times_out_says_so(isolated_env):
+    with OneShotSimulator(speed=0, report_delay=3600) as server:
+        write_config(isolated_env, server.address[1])
+        proc = run_cli("send", "--to", "01012345678", "-m", "hi", "--wait", "0.5")
+    assert proc.returncode == 0
+    assert "no delivery report within 0.5 s for 1 message(s)" in proc.stderr.decode()
+
+
+def test_a_number_given_twice_is_sent_once_with_a_warning(sim):
+    proc = run_cli("send", "--to", "01012345678", "--to", "+82 10 1234 5678", "-m", "hi", "--json")
+    assert proc.returncode == 0 and len(lines(proc)) == 1
+    assert "1 number(s) given more than once" in proc.stderr.decode()

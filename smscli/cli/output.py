@@ -74,8 +74,8 @@ class Output:
 
         cols = self.columns or list(self._rows[0])
         table = Table(title=self.title, show_lines=False)
-        for c in cols:
-            table.add_column(c)
+        for c in cols:  # ids must stay whole (users copy them): wrap, never cut
+            table.add_column(c, overflow="fold")
         for row in self._rows:
             table.add_row(*(_cell(row.get(c, "")) for c in cols))
         Console(file=self.stdout).print(table)

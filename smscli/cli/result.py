@@ -85,12 +85,19 @@ def list_(
     """List messages and their latest state from the journal."""
     from smscli import timeutil
     from smscli.cli.output import Output
+    from smscli.errors import UsageError
     from smscli.journal import Journal
+    from smscli.models import MESSAGE_STATES
 
+    if status is not None and status not in MESSAGE_STATES:
+        raise UsageError(f"--status {status!r} is not a message state",
+                         hint=f"use one of: {', '.join(sorted(MESSAGE_STATES))}")
     prof = current_profile(profile, config)
     when = timeutil.parse_since(since) if since else None
     out = Output(json_, columns=REPORT_COLUMNS)
-    for row in Journal.open(prof.data_dir).list_messages(status=status, since=when):
+    # The journal is shared by every profile of this data dir: list this profile's messages.
+    for row in Journal.open(prof.data_dir).list_messages(status=status, since=when,
+                                                         profile=prof.name):
         out.emit({
             "message_id": row["id"], "to": row["to"], "status": row["status"], "code": row["code"] or "",
             "detail": row["detail"] or "", "vendor": row["vendor"],

@@ -145,7 +145,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     def emit(result) -> None:
         out.emit(result if isinstance(result, dict) else result.to_json())
 
-    with out.progress("sending", total=count) as bar:
+    with out.progress("checking" if dry_run else "sending", total=count) as bar:
         seen: Counter[str] = Counter()
 
         def tick(result) -> None:
@@ -161,6 +161,10 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     out.flush()
     verb = "checked" if dry_run else ("reserved" if at else "sent")
     out.info(summary.line(verb))
+    waiting = summary.counts.get("accepted", 0) if wait > 0 else 0
+    if waiting:
+        out.info(f"no delivery report within {wait:g} s for {waiting} message(s); "
+                 "`smscli result poll` (or `result listen`) collects them later")
     return int(summary.exit_status())
 
 
@@ -170,6 +174,10 @@ def _rows(to: list[str] | None, csv: str | None):
 
     if to:
         numbers = recipients.parse_to_options(to)
+        given = sum(1 for value in to for part in value.replace(";", ",").split(",") if part.strip())
+        if given > len(numbers):
+            print(f"smscli: warning: {given - len(numbers)} number(s) given more than once; "
+                  "each recipient gets the message once", file=sys.stderr)
         return (recipients.Row(line_no=0, phone=n) for n in numbers), len(numbers), [], False
     source = recipients.open_csv(csv)  # reads and checks the header now
     return iter(source), None, source.variables, source.id_column is not None
