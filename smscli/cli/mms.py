@@ -9,7 +9,12 @@ import typer
 
 from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
 
-mms_app = typer.Typer(name="mms", help="Upload MMS images.", no_args_is_help=True)
+mms_app = typer.Typer(
+    name="mms",
+    help="Upload MMS images.",
+    epilog="Examples:\n\n  smscli mms upload banner.jpg\n\n  smscli send --to 01012345678 -m 'photo' --image banner.jpg",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:

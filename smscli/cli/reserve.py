@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 @reserve_app.callback()
 def reserve(
     ctx: typer.Context,
-    at: Annotated[str | None, typer.Option("--at", help='When to send: "YYYY-MM-DD HH:MM" (Korea time) or ISO 8601.')] = None,
+    at: Annotated[str | None, typer.Option("--at", metavar="WHEN", help='When to send: "YYYY-MM-DD HH:MM" (Korea time) or ISO 8601.')] = None,
     to: send_cli.ToOpt = None,
     csv: send_cli.CsvOpt = None,
     message: send_cli.MessageOpt = None,

@@ -10,8 +10,13 @@ from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, curre
 
 REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]
 
-result_app = typer.Typer(name="result", help="Collect, confirm, list and receive delivery reports.",
-                         no_args_is_help=True)
+result_app = typer.Typer(
+    name="result",
+    help="Collect, confirm, list and receive delivery reports.",
+    epilog="Examples:\n\n  smscli result poll --json\n\n  smscli result list --since 1h --status failed\n\n"
+    "  smscli result listen --port 8080",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +30,7 @@ def register(app: typer.Typer) -> None:
 )
 def poll(
     confirm: Annotated[bool, typer.Option("--confirm/--no-confirm", help="Acknowledge reports once stored.")] = True,
-    timeout: Annotated[float, typer.Option("--timeout", help="Stop after SECONDS (or earlier on silence).", min=0)] = 10.0,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", help="Stop after SECONDS (or earlier on silence).", min=0)] = 10.0,
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
@@ -76,8 +81,8 @@ def confirm_(
     epilog="Examples:\n\n  smscli result list --since 1h\n\n  smscli result list --status failed --json",
 )
 def list_(
-    status: Annotated[str | None, typer.Option("--status", help="Only messages in this state.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help='"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d.')] = None,
+    status: Annotated[str | None, typer.Option("--status", metavar="STATE", help="Only messages in this state.")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help='"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d.')] = None,
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
@@ -114,8 +119,8 @@ def list_(
     "BizNetShot calls it with GET. Binds to 127.0.0.1 unless --host says otherwise.",
 )
 def listen(
-    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=0, max=65535)] = 8080,
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.", min=0, max=65535)] = 8080,
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,

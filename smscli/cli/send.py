@@ -27,26 +27,26 @@ SEND_EXAMPLES = """Examples:
 
 ToOpt = Annotated[
     list[str] | None,
-    typer.Option("--to", "-t", help="Recipient number(s); repeatable or comma-separated."),
+    typer.Option("--to", "-t", metavar="NUM", help="Recipient number(s); repeatable or comma-separated."),
 ]
 CsvOpt = Annotated[
     str | None,
-    typer.Option("--csv", help="CSV of recipients ('-' = stdin): a `phone` column, other columns are {variables}, optional `id`."),
+    typer.Option("--csv", metavar="FILE", help="CSV of recipients ('-' = stdin): a `phone` column, other columns are {variables}, optional `id`."),
 ]
-MessageOpt = Annotated[str | None, typer.Option("--message", "-m", help="Message text; {column} fills from the CSV.")]
+MessageOpt = Annotated[str | None, typer.Option("--message", "-m", metavar="TEXT", help="Message text; {column} fills from the CSV.")]
 MessageFileOpt = Annotated[
-    str | None, typer.Option("--message-file", help="Read the message from FILE ('-' = stdin).")
+    str | None, typer.Option("--message-file", metavar="FILE", help="Read the message from FILE ('-' = stdin).")
 ]
-FromOpt = Annotated[str | None, typer.Option("--from", help="Callback number (default: the profile's `sender`).")]
-SubjectOpt = Annotated[str, typer.Option("--subject", help="Subject (LMS/MMS).")]
-TypeOpt = Annotated[str, typer.Option("--type", help="auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).")]
-ImageOpt = Annotated[list[Path] | None, typer.Option("--image", help="JPEG to attach (repeatable, up to 3): sends MMS.")]
+FromOpt = Annotated[str | None, typer.Option("--from", metavar="NUM", help="Callback number (default: the profile's `sender`).")]
+SubjectOpt = Annotated[str, typer.Option("--subject", metavar="TEXT", help="Subject (LMS/MMS).")]
+TypeOpt = Annotated[str, typer.Option("--type", metavar="TYPE", help="auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).")]
+ImageOpt = Annotated[list[Path] | None, typer.Option("--image", metavar="FILE", help="JPEG to attach (repeatable, up to 3): sends MMS.")]
 IdOpt = Annotated[
     str | None,
-    typer.Option("--id", help="Idempotency key: re-running with the same key never sends twice."),
+    typer.Option("--id", metavar="KEY", help="Idempotency key: re-running with the same key never sends twice."),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Validate and show type, bytes and recipients; connect to nothing.")]
-WaitOpt = Annotated[float, typer.Option("--wait", help="Wait up to SECONDS for delivery reports before exiting.", min=0)]
+WaitOpt = Annotated[float, typer.Option("--wait", metavar="SECONDS", help="Wait up to SECONDS for delivery reports before exiting.", min=0)]
 UnicodeOpt = Annotated[bool, typer.Option("--allow-unicode", help="Send characters CP949 cannot carry (emoji...) anyway.")]
 OptoutOpt = Annotated[bool, typer.Option("--ignore-optout", help="Also send to numbers on the 080 opt-out list.")]
 WindowOpt = Annotated[
