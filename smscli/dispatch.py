@@ -61,6 +61,7 @@ class Summary:
 
     counts: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
+    notes: list[str] = field(default_factory=list)  # warnings for the user, said once
 
     def add(self, status: str) -> None:
         self.counts[status] += 1
@@ -87,6 +88,7 @@ class Prepared:
         self.vendor_name = vendor_name
         self.limits = limits
         self.template = text.compile_template(opts.template)
+        self.over_sms = 0  # messages past the SMS size (the server decides their type)
 
     def __call__(self, row: Row) -> Message | SendResult:
         to = row.phone or ""
@@ -98,6 +100,8 @@ class Prepared:
             to = phone.validate_recipient(to)
             body = self.template.render(row.vars)
             mtype = self.choose_type(body)
+            if self.limits.server_decides_type and text.byte_length(body) > self.limits.sms_bytes:
+                self.over_sms += 1
         except text.InvalidInput as exc:
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
                               type="", code="", detail=str(exc))
@@ -223,6 +227,7 @@ def run_send(
                 else:
                     summary.add("valid")
                     emit(_dry_run_object(item, vendor.name))
+        summary.notes.extend(_type_notes(prepare, opts, vendor))
         return summary
 
     def output(result: SendResult) -> None:
@@ -248,7 +253,22 @@ def run_send(
             claimed.close()  # a stop before the end forgets what was journaled but never handed out
             sink.flush()
             sink.release()
+    summary.notes.extend(_type_notes(prepare, opts, vendor))
     return summary
+
+
+def _type_notes(prepare: Prepared, opts: SendOptions, vendor: Vendor) -> list[str]:
+    """What the user should know when the server, not smscli, picks SMS or LMS."""
+    if not vendor.limits.server_decides_type:
+        return []
+    limit, notes = vendor.limits.sms_bytes, []
+    if opts.type in ("sms", "lms"):
+        notes.append(f"{vendor.name} picks SMS or LMS itself (LMS over {limit} bytes); "
+                     f"--type {opts.type} is not sent")
+    if prepare.over_sms:
+        notes.append(f"{prepare.over_sms} message(s) are over {limit} bytes: "
+                     f"{vendor.name} sends them as LMS")
+    return notes
 
 
 def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,

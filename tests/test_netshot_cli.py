@@ -60,3 +60,23 @@ def test_sim_netshot_busy_port_is_exit_2():
     assert proc.returncode == 2
     assert proc.stderr.decode().strip() == (
         f"smscli: cannot listen on 127.0.0.1:{port}: Address already in use (choose another --port)")
+
+
+def test_send_warns_that_biznetshot_picks_sms_or_lms_at_80_bytes(isolated_env, monkeypatch):
+    import json
+
+    from smscli.sim.netshot import NetshotSim
+    from tests.conftest import run_cli
+
+    with NetshotSim(accounts={"member": "s3cret"}) as sim:
+        (isolated_env / "config.toml").write_text(
+            f'default_profile = "net"\n[profiles.net]\nvendor = "netshot"\nurl = "{sim.url}"\n'
+            'user = "member"\npassword_env = "NETSHOT_PW"\nsender = "0212341234"\n', encoding="utf-8")
+        (isolated_env / "config.toml").chmod(0o600)
+        proc = run_cli("send", "--to", "01012345678", "-m", "가" * 45, "--type", "lms", "--json",
+                       env={"NETSHOT_PW": "s3cret"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["status"] == "accepted"
+    err = proc.stderr.decode()
+    assert "netshot picks SMS or LMS itself (LMS over 80 bytes); --type lms is not sent" in err
+    assert "1 message(s) are over 80 bytes: netshot sends them as LMS" in err

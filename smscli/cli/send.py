@@ -161,6 +161,8 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     out.flush()
     verb = "checked" if dry_run else ("reserved" if at else "sent")
     out.info(summary.line(verb))
+    for note in summary.notes:
+        out.warn(note)
     waiting = summary.counts.get("accepted", 0) if wait > 0 else 0
     if waiting:
         out.info(f"no delivery report within {wait:g} s for {waiting} message(s); "
