@@ -98,14 +98,16 @@ class _Chunks:
 class CaptureReader:
     """Iterate the packets of a pcap or pcapng file given as chunks of bytes.
 
-    Problems that do not stop reading (a file cut mid-packet, interfaces of an unknown
-    link type) are collected in ``notes``; a file that is not a capture at all raises
+    Problems that do not stop reading (interfaces of an unknown link type) are collected
+    in ``notes``; a file cut mid-packet ends the packets and says why in ``truncated``
+    (the packets before it are still yielded); a file that is not a capture at all raises
     ``CaptureError``.
     """
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._src = _Chunks(chunks)
         self.notes: list[str] = []
+        self.truncated: str | None = None
         self.packets = 0
 
     def __iter__(self) -> Iterator[RawPacket]:
@@ -118,7 +120,7 @@ class CaptureReader:
             raise CaptureError("not a pcap or pcapng file (unknown magic number)")
 
     def _truncated(self, what: str) -> None:
-        self.notes.append(f"the capture file ends in the middle of {what} (file truncated?)")
+        self.truncated = f"the capture file ends in the middle of {what} (file truncated?)"
 
     # pcap ------------------------------------------------------------------
     def _pcap(self, magic: bytes) -> Iterator[RawPacket]:

@@ -50,6 +50,38 @@ def jpeg_dimensions(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+_HEIF_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"heim": "HEIC", b"heis": "HEIC", b"hevc": "HEIC",
+                b"hevx": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF", b"avis": "AVIF"}
+
+
+def image_kind(data: bytes) -> str | None:
+    """The name of a common non-JPEG image format ``data`` is in (by content), or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    if data[:2] == b"BM" and len(data) >= 26 and int.from_bytes(data[2:6], "little") in (0, len(data)):
+        return "BMP"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    if data[4:8] == b"ftyp":
+        return _HEIF_BRANDS.get(data[8:12])
+    return None
+
+
+def _not_jpeg(path: Path, data: bytes) -> UsageError:
+    kind = image_kind(data)
+    if kind:
+        return UsageError(f"{path} is a{'n' if kind[0] == 'A' else ''} {kind} image, not a JPEG"
+                          " (checked by content); convert it to JPEG")
+    if data[:3] == b"\xff\xd8\xff":
+        return UsageError(f"{path} is not a JPEG image that can be sent: it starts like one, but its"
+                          " width and height cannot be read (damaged or cut short?)")
+    return UsageError(f"{path} is not a JPEG image (checked by content); convert it to JPEG")
+
+
 def check_jpegs(
     paths: Sequence[str | Path],
     *,
@@ -74,7 +106,7 @@ def check_jpegs(
             raise UsageError(f"cannot read image {path}: {exc.strerror}") from None
         dims = jpeg_dimensions(data)
         if dims is None:
-            raise UsageError(f"{path} is not a JPEG image (checked by content)", hint="convert it to JPEG")
+            raise _not_jpeg(path, data)
         if len(data) > max_bytes:
             raise UsageError(
                 f"{path} is {len(data) / 1024:.0f} kB; images may be at most {max_bytes // 1024} kB{who}"

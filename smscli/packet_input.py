@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from smscli.errors import UsageError
+from smscli.errors import RejectedError, UsageError
 from smscli.protocol.oneshot.frames import Damaged, FrameDecoder
 
 CHUNK_SIZE = 64 * 1024
@@ -37,6 +37,11 @@ _MAX_INFLATE = 64 * 1024 * 1024
 _ONESHOT_SNIFF = 64 * 1024  # bytes of a capture stream searched for a OneShot header
 
 Notes = Callable[[str], None]
+
+
+class DamagedInput(RejectedError):
+    """The input itself is damaged (a capture file cut short): raised after every record
+    read before the damage was yielded (exit 1, like damaged frames)."""
 
 
 def read_chunks(stream: BinaryIO, size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -502,7 +507,8 @@ def decode_records(
     ports: Iterable[int] = (),
     notes: Notes | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Decode ``chunks`` of input in format ``fmt`` (``auto`` sniffs); yield records."""
+    """Decode ``chunks`` of input in format ``fmt`` (``auto`` sniffs); yield records.
+    A capture cut short raises :class:`DamagedInput` after the records read before the cut."""
     for batch in decode_batches(chunks, fmt, keys=keys, show_secrets=show_secrets, ports=ports, notes=notes):
         yield from batch
 
@@ -609,6 +615,8 @@ def _capture_batches(
         notes(note)
     if fragments:
         notes(f"{fragments} IP fragments skipped (fragmented IP is not reassembled)")
+    if reader.truncated:
+        raise DamagedInput(reader.truncated)
     if not tcp:
         where = f" on port {', '.join(map(str, ports))}" if ports else ""
         notes(f"the capture holds no TCP segments{where} ({reader.packets} packets read)")

@@ -53,6 +53,20 @@ def test_send_wait_duplicate_reserve_and_poll(isolated_env):
                                   lines(reserved.stdout)[0]["message_id"]: 1}
 
 
+def test_wrong_password_is_refused_even_while_a_token_from_the_right_one_is_cached(isolated_env):
+    with BizppurioSim(SimConfig()) as sim:
+        write_profile(isolated_env, sim.base_url)
+        good = run_cli("send", "--to", "01012345678", "--message", "hi", env={"BIZ_PASSWORD": "test"})
+        assert good.returncode == 0, good.stderr
+        wrong = run_cli("send", "--to", "01012345678", "--message", "hi again", env={"BIZ_PASSWORD": "wrong"})
+        assert wrong.returncode == 3, wrong.stderr
+        assert wrong.stderr.decode().startswith("smscli: bizppurio refused account 'test': 3001")
+        assert sim.stats()["tokens_issued"] == 1 and len(sim.accepted()) == 1
+        again = run_cli("send", "--to", "01012345678", "--message", "right again", env={"BIZ_PASSWORD": "test"})
+        assert again.returncode == 0, again.stderr
+        assert sim.stats()["tokens_issued"] == 1 and len(sim.accepted()) == 2  # the first token, reused
+
+
 def test_wrong_password_exit_3_and_unreachable_exit_4(isolated_env):
     with BizppurioSim(SimConfig()) as sim:
         write_profile(isolated_env, sim.base_url)

@@ -16,7 +16,12 @@ import pytest
 from smscli.errors import AuthError, ConfigError, UnreachableError, UsageError
 from smscli.models import Message, Report, SendResult
 from smscli.sim.bizppurio import BizppurioSim, SimConfig
-from smscli.vendors.bizppurio import BizppurioVendor, parse_report, reservation_time
+from smscli.vendors.bizppurio import (
+    BizppurioVendor,
+    credential_fingerprint,
+    parse_report,
+    reservation_time,
+)
 
 KST = timezone(timedelta(hours=9))
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
@@ -251,7 +256,30 @@ def test_token_is_cached_through_events_and_reused(sim_factory, tmp_path):
     second = vendor_for(sim, tmp_path, events=events)
     send_all(second, messages(2, "b"))
     assert sim.stats()["tokens_issued"] == 1
-    assert second.profile.secret_reads == 0  # the password was not even looked up
+    assert second.profile.secret_reads == 1  # read once, for the cache key's fingerprint
+
+
+def test_changed_password_never_reuses_a_token_got_with_another(sim_factory, tmp_path):
+    sim = sim_factory()
+    events = FakeEvents()
+    send_all(vendor_for(sim, tmp_path, events=events, password="test"), messages(1, "a"))
+    assert sim.stats()["tokens_issued"] == 1
+    (key,) = events.tokens
+    assert "test" not in key.rsplit("|", 1)[1] and len(key.rsplit("|", 1)[1]) == 16
+    with pytest.raises(AuthError, match="3001") as info:
+        vendor_for(sim, tmp_path, events=events, password="wrong").send(messages(1, "b"), lambda r: None)
+    assert info.value.exit_status == 3
+    assert sim.stats()["tokens_issued"] == 1 and list(sim.accepted()) == ["a00000"]
+
+
+def test_credential_fingerprint_changes_with_each_part_and_hides_the_password():
+    base = credential_fingerprint("https://a", "acct", "secret")
+    assert len(base) == 16 and int(base, 16) >= 0
+    assert base == credential_fingerprint("https://a", "acct", "secret")
+    others = {credential_fingerprint("https://b", "acct", "secret"),
+              credential_fingerprint("https://a", "acct2", "secret"),
+              credential_fingerprint("https://a", "acct", "secret2")}
+    assert base not in others and len(others) == 3
 
 
 def test_server_rejections_map_to_rejected_with_code(sim_factory, tmp_path):

@@ -145,13 +145,15 @@ def test_real_tcpdump_captures() -> None:
         assert events[0].stream.conn.server == "127.0.0.1:19000"
 
 
-def test_truncated_file_is_a_note_not_an_error() -> None:
-    data = session()
-    pkts, notes = packets(data[:-7])
-    assert len(pkts) == 8
-    assert notes == ["the capture file ends in the middle of a packet (file truncated?)"]
-    _, notes = packets(session(pcapng=True)[:-3])
-    assert notes == ["the capture file ends in the middle of a block (file truncated?)"]
+def test_truncated_file_yields_the_packets_before_it_and_says_why_it_ended() -> None:
+    reader = CaptureReader([session()[:-7]])
+    assert len(list(reader)) == 8 and reader.notes == []
+    assert reader.truncated == "the capture file ends in the middle of a packet (file truncated?)"
+    reader = CaptureReader(chunked(session(pcapng=True)[:-3], 5))
+    list(reader)
+    assert reader.truncated == "the capture file ends in the middle of a block (file truncated?)"
+    whole = CaptureReader([session()])
+    assert len(list(whole)) == 9 and whole.truncated is None
 
 
 @pytest.mark.parametrize(

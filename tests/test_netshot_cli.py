@@ -30,6 +30,8 @@ def test_sim_netshot_serves_until_interrupted(tmp_path):
             banner += line
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+/corp/send_message\.php)", banner)
         assert match, banner
+        assert banner.startswith("smscli sim netshot: listening on "), banner
+        assert "netshot-sim:" not in banner
         assert f'url = "{match.group(1)}"\nuser = "me"\npassword_env = "SMSCLI_SIM_PASSWORD"' in banner
         body = "m_id=me&m_pw=s3cr3t-pw&m_corpfrcode=c1&fromNumber=0212341234&toNumber=01012345678&contents=hi"
         response = httpx.post(match.group(1), content=body, timeout=5, trust_env=False,
@@ -42,7 +44,7 @@ def test_sim_netshot_serves_until_interrupted(tmp_path):
             proc.kill()
     assert proc.returncode == 0
     text = err.decode()
-    assert "stopped: 1 requests, 1 recipients accepted" in text and "Traceback" not in text
+    assert "smscli sim netshot: stopped: 1 requests, 1 recipients accepted" in text and "Traceback" not in text
     assert "s3cr3t" not in banner + text
     assert '"to": "01012345678"' in record.read_text("utf-8")
 

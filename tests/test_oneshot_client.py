@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -339,9 +340,25 @@ def test_refused_login_is_one_clear_auth_error_and_is_remembered(make_sim, data_
     assert sim.stats["connections"] == 1
     # The next process does not even connect within login_retry_wait.
     vendor2, _ = vendor_for(sim, data_dir)
-    with pytest.raises(AuthError, match=r"try again in \d+ s"):
+    with pytest.raises(AuthError) as info:
         send(vendor2, [sms(1)])
+    assert info.value.exit_status == 3
+    assert re.fullmatch(
+        r"not logging in yet: OneShot refused the last login \d+ s ago \(code 5: .+\) and wants 30 s"
+        r" between attempts; try again in (30|29|28) s",
+        str(info.value),
+    ), str(info.value)
     assert sim.stats["connections"] == 1
+    # Nothing to send (an empty batch, or every row invalid upstream): no login, no lockout.
+    assert send(vendor2, []) == []
+    assert sim.stats["connections"] == 1
+    pulled: list[int] = []
+
+    def counted() -> Iterator[Message]:
+        pulled.append(1)
+        yield from ()
+
+    assert send(vendor2, counted()) == [] and pulled == [1]
     stored = json.loads((data_dir / "oneshot-login-refusals.json").read_text())
     assert list(stored.values())[0]["code"] == 5
     # Once the wait is over, a good login works and clears the record.

@@ -323,6 +323,29 @@ def test_pcap_session_both_directions(tmp_path: Path) -> None:
     assert "4 frames, none damaged" in err(human)
 
 
+@pytest.mark.parametrize(("cut", "frames"), [(50, "0 frames"), (-5, "4 frames")])
+def test_truncated_capture_is_damaged_input_on_one_line(tmp_path: Path, cut: int, frames: str) -> None:
+    path = tmp_path / "trunc.pcap"
+    path.write_bytes(session_pcap()[:cut])
+    for extra in ([], ["--json"]):
+        proc = run_cli("packet", "decode", str(path), *KEYS, *extra)
+        assert proc.returncode == 1, err(proc)
+        assert err(proc).splitlines()[-1] == (
+            f"smscli: {path}: the capture file ends in the middle of a packet (file truncated?);"
+            f" {frames} decoded before it")
+        assert "none damaged" not in err(proc) and "holds no TCP" not in err(proc)
+        if cut == 50:
+            assert len(err(proc).splitlines()) == 1
+    whole = tmp_path / "whole.pcapng"
+    whole.write_bytes((ROOT / "tests" / "data" / "oneshot-session-sll2.pcapng").read_bytes())
+    assert run_cli("packet", "decode", str(whole)).returncode == 0
+    cut_block = run_cli("packet", "decode", "-", input=whole.read_bytes()[:-30])
+    assert cut_block.returncode == 1
+    assert err(cut_block).endswith("the capture file ends in the middle of a block (file truncated?);"
+                                   " 10 frames decoded before it\n")
+    assert len(err(cut_block).splitlines()) == 1
+
+
 def test_pcap_with_no_tcp_is_noted(tmp_path: Path) -> None:
     out = io.BytesIO()
     PcapWriter(out).write(1.0, b"\xff" * 12 + b"\x08\x06" + b"\0" * 28)  # one ARP packet

@@ -355,3 +355,22 @@ def test_a_number_given_twice_is_sent_once_with_a_warning(sim):
     proc = run_cli("send", "--to", "01012345678", "--to", "+82 10 1234 5678", "-m", "hi", "--json")
     assert proc.returncode == 0 and len(lines(proc)) == 1
     assert "1 number(s) given more than once" in proc.stderr.decode()
+
+
+def test_login_lockout_is_checked_only_when_about_to_connect(sim, isolated_env):
+    config = isolated_env / "config.toml"
+    good = config.read_text()
+    config.write_text(good.replace('password = "test001#$$%"', 'password = "wrong"'))
+    refused = run_cli("send", "--to", "01012345678", "-m", "hi")
+    assert refused.returncode == 3
+    assert "refused the login for 'test001' (code 5" in refused.stderr.decode()
+    config.write_text(good)  # corrected, but within login_retry_wait (30 s) of the refusal
+    invalid = run_cli("send", "--to", "not-a-number", "-m", "hi", "--json")
+    assert invalid.returncode == 1, invalid.stderr
+    assert lines(invalid)[0]["status"] == "invalid" and "login" not in invalid.stderr.decode()
+    waiting = run_cli("send", "--to", "01012345678", "-m", "hi")
+    assert waiting.returncode == 3
+    [line] = waiting.stderr.decode().strip().splitlines()
+    assert line.startswith("smscli: not logging in yet: OneShot refused the last login ")
+    assert "between attempts; try again in " in line
+    assert sim.stats["connections"] == 1 and accepted_ids(sim) == []

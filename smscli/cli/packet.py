@@ -260,7 +260,8 @@ def _frame_parts(value: Any, method: str | None, n: int) -> tuple[str, Any]:
         "smscli packet encode --method AliveReq | smscli packet decode -",
         "smscli packet decode dump.bin --key 0123456789abcdef --iv fedcba9876543210 --show-secrets",
     )
-    + "\n\nExit status: 0 all frames decoded, 1 some frames damaged, 2 unreadable input.",
+    + "\n\nExit status: 0 all frames decoded, 1 some frames damaged or the capture cut short,"
+    " 2 unreadable input.",
 )
 def decode(
     file: Annotated[str | None, typer.Argument(metavar="[FILE|-]", help="Input file; - or nothing reads stdin.",
@@ -277,12 +278,13 @@ def decode(
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    from smscli.packet_input import decode_batches, read_chunks
+    from smscli.packet_input import DamagedInput, decode_batches, read_chunks
 
     keys = _key_material(key, iv, profile, config, required=False)
     stream, name = _open_input(file)
     stdout = sys.stdout
     total = damaged = 0
+    cut_short = ""
     try:
         with stream:
             batches = decode_batches(read_chunks(stream), fmt.value, keys=keys, show_secrets=show_secrets,
@@ -297,16 +299,25 @@ def decode(
                     lines.append(render(rec) if render else _block(rec, total))
                 stdout.write("".join(lines))
                 stdout.flush()
+    except DamagedInput as exc:
+        cut_short = str(exc)
     except BrokenPipeError:
         _quiet_stdout()
         return
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if cut_short:
+        raise RejectedError(f"{name}: {cut_short}; {_frames(total)} decoded before it"
+                            + (f", {damaged} damaged" if damaged else ""))
     if damaged:
-        raise RejectedError(f"{damaged} of {total} frame{'s' if total != 1 else ''} damaged",
+        raise RejectedError(f"{damaged} of {_frames(total)} damaged",
                             hint="see the error of each damaged frame above")
     if not json_out:
-        sys.stderr.write(f"{total} frame{'s' if total != 1 else ''}, none damaged\n")
+        sys.stderr.write(f"{_frames(total)}, none damaged\n")
+
+
+def _frames(n: int) -> str:
+    return f"{n} frame{'s' if n != 1 else ''}"
 
 
 def _open_input(file: str | None) -> tuple[BinaryIO, str]:

@@ -549,4 +549,4 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main_log(line: str) -> None:
-    print(f"netshot-sim: {line}", file=sys.stderr, flush=True)
+    print(f"smscli sim netshot: {line}", file=sys.stderr, flush=True)

@@ -1,7 +1,9 @@
 """Bizppurio (Daou Tech) over its HTTPS JSON API v3.
 
 Token: ``POST /v1/token`` (Basic), reused until shortly before it expires (cached through
-``events.token_get/token_put``); a 3002/3005 answer gets a new token and one retry.
+``events.token_get/token_put`` under a key that includes a one-way fingerprint of base URL,
+account and password, so a changed password never reuses a token got with another); a
+3002/3005 answer gets a new token and one retry.
 Send: one ``POST /v3/message`` per recipient with ``refkey`` = the message id, from a
 bounded pool of concurrent requests over keep-alive. Results: ``/v1/result/request`` +
 ``/v1/result/confirm`` (polling), or pushed to ``result listen`` (see :func:`parse_report`).
@@ -53,6 +55,16 @@ MAX_FILE = 300 * 1024
 def _code(data: Mapping[str, Any]) -> str:
     value = data.get("code", "")
     return "" if value is None else str(value).strip()
+
+
+def credential_fingerprint(base_url: str, account: str, password: str) -> str:
+    """16 hex characters that change with any of the three and do not reveal the password
+    (scrypt, salted with base URL and account; costly enough to make guessing slow)."""
+    import hashlib
+
+    salt = f"smscli-token:{base_url}:{account}".encode()
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return digest.hex()[:16]
 
 
 def retryable(response: httpx.Response) -> bool:
@@ -136,7 +148,16 @@ class BizppurioVendor(Vendor):
         self.verify_tls = profile_flag(profile, "verify_tls", True)
         ca_file = profile.get("ca_file")
         self.ca_file = str(Path(str(ca_file)).expanduser()) if ca_file else None
-        self.token_key = f"{NAME}|{self.base_url}|{self.account}"
+        self._token_key: str | None = None
+
+    @property
+    def token_key(self) -> str:
+        """The token cache key: vendor, base URL, account and :func:`credential_fingerprint`
+        (reads the password once, on first use)."""
+        if self._token_key is None:
+            fingerprint = credential_fingerprint(self.base_url, self.account, self.profile.secret("password"))
+            self._token_key = f"{NAME}|{self.base_url}|{self.account}|{fingerprint}"
+        return self._token_key
 
     # -- plumbing ------------------------------------------------------------------------
 

@@ -291,16 +291,21 @@ class _Session:
     # ------------------------------------------------------------ connecting
 
     def check_refusal(self) -> None:
+        """Refuse to log in (AuthError) while login_retry_wait has not passed since the
+        server last refused a login; nothing is sent, so the message says so."""
+        import math
+
         last = self.refusals.last()
         if last is None:
             return
         at, code = last
-        left = at + self.s.login_retry_wait - time.time()
+        now = time.time()
+        left = at + self.s.login_retry_wait - now
         if left > 0:
             raise AuthError(
-                f"OneShot refused the login {time.time() - at:.0f} s ago ({self._login_reason(code)});"
-                f" the server wants {self.s.login_retry_wait:g} s between logins",
-                hint=f"try again in {left:.0f} s",
+                f"not logging in yet: OneShot refused the last login {max(0.0, now - at):.0f} s ago"
+                f" ({self._login_reason(code)}) and wants {self.s.login_retry_wait:g} s between"
+                f" attempts; try again in {math.ceil(left)} s"
             )
 
     def _login_reason(self, code: int) -> str:
@@ -628,7 +633,6 @@ class OneShotVendor(Vendor):
 
         settings = self.settings
         session = _Session(self, settings)
-        session.check_refusal()
 
         async def main() -> Any:
             try:
@@ -644,6 +648,9 @@ class OneShotVendor(Vendor):
             raise VendorError(f"OneShot protocol error: {exc}") from None
 
     async def _open_first(self, session: _Session) -> None:
+        """The first login of an operation; refused at once (nothing sent) within
+        login_retry_wait of the last refused login."""
+        session.check_refusal()
         try:
             await session.open()
         except _LoginRefused as exc:
