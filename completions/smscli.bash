@@ -251,7 +251,7 @@ _smscli() {
             "config") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "config show") COMPREPLY=($(compgen -W '-p --profile --config --show-secrets --json -h --help' -- "$cur")) ;;
             "config get") COMPREPLY=($(compgen -W '-p --profile --config --show-secrets --json -h --help' -- "$cur")) ;;
-            "config set") COMPREPLY=($(compgen -W '-p --profile --config -h --help' -- "$cur")) ;;
+            "config set") COMPREPLY=($(compgen -W '-p --profile --config --force -h --help' -- "$cur")) ;;
             "config unset") COMPREPLY=($(compgen -W '-p --profile --config -h --help' -- "$cur")) ;;
             "config use") COMPREPLY=($(compgen -W '--config -h --help' -- "$cur")) ;;
             "config profiles") COMPREPLY=($(compgen -W '-p --profile --config --json -h --help' -- "$cur")) ;;

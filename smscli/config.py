@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from smscli.errors import ConfigError
+from smscli.errors import ConfigError, UsageError
 
 Source = Literal["flag", "env", "file", "default"]
 
@@ -47,8 +47,9 @@ OPTIONAL: dict[str, tuple[str, ...]] = {  # tuning keys the vendors read (typo w
                   "file_path", "verify_tls", "ca_file"),
     "netshot": ("concurrency", "connect_timeout"),
     "bizclient": ("connect_timeout", "poll_interval"),
-    SANDBOX: (),
 }
+# The sandbox runs the OneShot client against a simulator: its tuning keys pass through.
+OPTIONAL[SANDBOX] = tuple(k for k in OPTIONAL["oneshot"] if k != "encrypt")
 COMMON_KEYS = ("sender", "timeout", "command_timeout")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "oneshot": {"encrypt": False},
@@ -97,7 +98,12 @@ def mask(key: str, value: Any) -> Any:
     return value
 
 
-def _holds_secret(key: str, value: Any) -> bool:
+def holds_inline_secret(key: str, value: Any) -> bool:
+    """True when ``key = value`` puts a secret itself in the file: a non-empty password,
+    ``aes_key``, ``aes_iv`` or other secret key, or a URL with a password in it.
+    References (``password_env``, ``password_command``) only say where a secret lives."""
+    if value is None or value == "":
+        return False
     return mask(key, value) != value
 
 
@@ -169,8 +175,11 @@ def warn(message: str) -> None:
         sys.stderr.write(f"smscli: warning: {message}\n")
 
 
-def read_config(path: Path) -> dict[str, Any]:
-    """Parse the config file (a missing file is an empty config) and check its shape."""
+def read_config(path: Path, *, check_permissions: bool = True) -> dict[str, Any]:
+    """Parse the config file (a missing file is an empty config) and check its shape.
+
+    ``check_permissions`` False skips the "readable by others" warning: for callers about
+    to rewrite the file, which leaves it with mode 0600."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -188,7 +197,8 @@ def read_config(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(path, text, exc) from None
     _check_shape(path, data)
-    _check_permissions(path, data)
+    if check_permissions:
+        _check_permissions(path, data)
     return data
 
 
@@ -235,14 +245,13 @@ def _check_permissions(path: Path, data: dict[str, Any]) -> None:
         return
     if not mode & 0o044:  # neither group- nor world-readable
         return
-    holds = any(
-        _holds_secret(k, v)
-        for table in data.get("profiles", {}).values()
-        for k, v in table.items()
-    )
-    if holds:
-        warn(f"{path} holds a password and is readable by others (mode {mode & 0o777:03o}); "
-             f"run: chmod 600 {path}")
+    found = next(((name, k) for name, table in data.get("profiles", {}).items()
+                  for k, v in table.items() if holds_inline_secret(k, v)), None)
+    if found:
+        name, key = found
+        what = "a password" if "pass" in key.lower() else "a secret"
+        warn(f"{path} holds {what} ({key} in profile '{name}') and is readable by others "
+             f"(mode {mode & 0o777:03o}); run: chmod 600 {path}")
 
 
 def _close_match(word: str, candidates: Any, cutoff: float = 0.75) -> str | None:
@@ -295,6 +304,28 @@ def _known_keys(vendor: str) -> tuple[str, ...]:
     base = ("vendor", *REQUIRED.get(vendor, ()), *OPTIONAL.get(vendor, ()), *COMMON_KEYS)
     refs = tuple(f"{k}{s}" for k in base if _is_reference_base(k) for s in _REFERENCE_SUFFIXES)
     return base + refs
+
+
+def unknown_key_error(vendor: str, key: str, where: str) -> UsageError | None:
+    """None when ``key`` is one smscli reads for ``vendor`` (or the vendor is a plugin,
+    whose keys we cannot know); otherwise the error that says what to type instead."""
+    if vendor not in REQUIRED:
+        return None
+    known = _known_keys(vendor)
+    if key in known:
+        return None
+    what = f"{where}: '{key}' is not a {vendor} key"
+    guess = _close_match(key, known)
+    if guess:
+        return UsageError(f"{what} (did you mean '{guess}'?)",
+                          hint="or pass --force to store it anyway")
+    others = [v for v in VENDORS if key in _known_keys(v)]
+    if others:
+        what += f" (only {', '.join(others)} read it)"
+    base = [k for k in known if _reference_group(k) == k]
+    refs = [k for k in base if _is_reference_base(k)]
+    also = f"; {', '.join(refs)} also as KEY_env or KEY_command" if refs else ""
+    return UsageError(what, hint=f"known keys: {', '.join(base)}{also}; pass --force to store it anyway")
 
 
 def _all_known_keys() -> set[str]:
@@ -473,9 +504,7 @@ class Profile:
                 + (f" (did you mean '{hint}'?)" if hint else ""),
                 hint=f"known vendors: {', '.join(VENDORS)}"))
             return found
-        for key in REQUIRED.get(self.vendor, ()):
-            if key in self._values or self._secret_members(key):
-                continue
+        for key in self.missing():
             typo = next((k for k in self._values if _close_match(k, [key])), None)
             found.append(ConfigError(
                 f"{where} ({self.vendor}) is missing required key '{key}'"
@@ -489,6 +518,11 @@ class Profile:
                 except ConfigError as exc:
                     found.append(ConfigError(f"{where}: {exc}"))
         return found
+
+    def missing(self) -> list[str]:
+        """The vendor's required keys this profile does not give (in any form)."""
+        return [key for key in REQUIRED.get(self.vendor, ())
+                if key not in self._values and not self._secret_members(key)]
 
     def check(self) -> Profile:
         """Raise the first problem, if any."""
@@ -690,7 +724,7 @@ def update_config(path: Path, edits: list[tuple[str | None, str, Any]]) -> dict[
     """Apply ``(profile or None for top level, key, value or None to delete)`` edits and
     write the file. The old text is edited line by line so comments survive; if that
     does not give exactly the intended data, the file is rewritten from the data."""
-    data = read_config(path)
+    data = read_config(path, check_permissions=False)  # the rewrite leaves it 0600
     text = _read_text(path)
     for profile, key, value in edits:
         table = data if profile is None else data.setdefault("profiles", {}).setdefault(profile, {})
@@ -712,7 +746,7 @@ def update_config(path: Path, edits: list[tuple[str | None, str, Any]]) -> dict[
 
 def replace_profile(path: Path, name: str, table: dict[str, Any], *, default: bool = False) -> None:
     """Create or replace the whole ``[profiles.NAME]`` table (``config init``)."""
-    data = read_config(path)
+    data = read_config(path, check_permissions=False)
     profiles = data.setdefault("profiles", {})
     old = set(profiles.get(name, {}))
     edits: list[tuple[str | None, str, Any]] = [(name, k, None) for k in old - set(table)]

@@ -381,8 +381,56 @@ def test_group_readable_file_with_password_warns(isolated_env, capsys):
     cfg._warned.clear()
     cfg.load_profile()
     err = capsys.readouterr().err
-    assert f"smscli: warning: {path} holds a password and is readable by others" in err
+    assert (f"smscli: warning: {path} holds a password (password in profile 'prod') "
+            "and is readable by others (mode 644)") in err
     assert f"chmod 600 {path}" in err
+
+
+@pytest.mark.parametrize(("table", "named"), [
+    ({"password_command": "pass show sms", "password": ""}, None),
+    ({"password_env": "SMS_PW", "aes_key_env": "K", "aes_iv_command": "x"}, None),
+    ({"password_command": ["pass", "show"], "database_url": "sqlite:///x.db"}, None),
+    ({"password_env": "SMS_PW", "aes_iv": "fedcba9876543210"}, "a secret (aes_iv in profile 'p')"),
+    ({"password_env": "SMS_PW", "database_url": "mysql://u:pw@h/db"}, "a secret (database_url in profile 'p')"),
+])
+def test_readable_warning_only_for_inline_secret_values(isolated_env, capsys, table, named):
+    path = write(isolated_env, toml_profile("p", "sandbox", table), mode=0o644)
+    cfg._warned.clear()
+    cfg.read_config(path)
+    err = capsys.readouterr().err
+    if named is None:
+        assert err == ""
+    else:
+        assert err == (f"smscli: warning: {path} holds {named} and is readable by others (mode 644); "
+                       f"run: chmod 600 {path}\n")
+
+
+def test_inline_secret_rule():
+    assert cfg.holds_inline_secret("password", "x") and cfg.holds_inline_secret("api_token", "t")
+    assert not cfg.holds_inline_secret("password", "")
+    assert not cfg.holds_inline_secret("password_env", "X")
+    assert not cfg.holds_inline_secret("password_command", "pass show sms")
+
+
+@pytest.mark.parametrize(("vendor", "key", "expect"), [
+    ("oneshot", "host", None),
+    ("oneshot", "password_command", None),
+    ("oneshot", "aes_iv_env", None),
+    ("bizclient", "database_url_command", None),
+    ("sandbox", "poll_silence", None),
+    ("sandbox", "sender", None),
+    ("my-plugin", "anything", None),
+    ("oneshot", "hots", "profile 'x': 'hots' is not a oneshot key (did you mean 'host'?)"),
+    ("oneshot", "concurrency", "profile 'x': 'concurrency' is not a oneshot key (only bizppurio, netshot read it)"),
+    ("bizppurio", "bogus_key", "profile 'x': 'bogus_key' is not a bizppurio key"),
+])
+def test_unknown_key_error(vendor, key, expect):
+    err = cfg.unknown_key_error(vendor, key, "profile 'x'")
+    if expect is None:
+        assert err is None
+    else:
+        assert err is not None and err.message == expect and err.exit_status == ExitStatus.USAGE
+        assert "pass --force to store it anyway" in err.hint
 
 
 def test_no_warning_when_private_or_without_password(isolated_env, capsys):

@@ -14,7 +14,7 @@ import pytest
 from smscli import config as cfg
 from smscli.cli.app import program
 from tests.conftest import run_cli
-from tests.test_config import ONESHOT, write
+from tests.test_config import ONESHOT, toml_profile, write
 
 SECRETS = ("hunter2-secret", "0123456789abcdef", "fedcba9876543210")
 
@@ -231,10 +231,91 @@ def test_set_unknown_profile(isolated_env, capsys):
     assert code == 3 and "no profile 'nope'" in err
 
 
-def test_set_typo_warns(isolated_env, capsys):
-    write(isolated_env, ONESHOT)
+BIZ_KEYS = ("known keys: vendor, base_url, account, password, concurrency, attempts, connect_timeout, "
+            "backoff, poll_interval, file_path, verify_tls, ca_file, sender, timeout, command_timeout; "
+            "password also as KEY_env or KEY_command; pass --force to store it anyway")
+
+
+def test_set_typo_is_refused_with_a_suggestion(isolated_env, capsys):
+    path = write(isolated_env, ONESHOT)
     code, _, err = run(capsys, "config", "set", "hots", "h")
-    assert code == 0 and "did you mean 'host'?" in err
+    assert code == 2
+    assert err == ("smscli: profile 'prod': 'hots' is not a oneshot key (did you mean 'host'?) "
+                   "(or pass --force to store it anyway)\n")
+    assert path.read_text() == ONESHOT
+
+
+def test_set_unknown_key_is_refused_listing_the_known_ones(isolated_env, capsys):
+    path = write(isolated_env, ONESHOT)
+    code, out, err = run(capsys, "config", "set", "bogus_key", "1", "-p", "biz")
+    assert (code, out) == (2, "")
+    assert err == f"smscli: profile 'biz': 'bogus_key' is not a bizppurio key ({BIZ_KEYS})\n"
+    assert path.read_text() == ONESHOT
+    code, _, err = run(capsys, "config", "set", "concurrency", "3")
+    assert code == 2 and "'concurrency' is not a oneshot key (only bizppurio, netshot read it)" in err
+    assert path.read_text() == ONESHOT
+
+
+def test_set_unknown_key_with_force_warns_and_keeps_it_masked(isolated_env, capsys):
+    path = write(isolated_env, ONESHOT)
+    code, out, err = run(capsys, "config", "set", "bogus_key", "1", "-p", "biz", "--force")
+    assert (code, out) == (0, "")
+    assert "smscli: warning: profile 'biz': 'bogus_key' is not a bizppurio key; storing it anyway (--force)" in err
+    assert "bogus_key_env" not in err  # no advice to use a reference nothing reads
+    assert "smscli: warning: if bogus_key is a secret, the command line shows it" in err
+    assert "set bogus_key = ******** (masked: the name looks like a secret's) in profile 'biz'" in err
+    assert cfg.read_config(path)["profiles"]["biz"]["bogus_key"] == "1"
+    code, _, err = run(capsys, "config", "set", "retry_limit", "3", "-p", "biz", "--force")
+    assert code == 0 and "set retry_limit = 3 in profile 'biz'" in err
+
+
+def test_set_known_keys_of_every_kind_are_accepted(isolated_env, capsys):
+    path = write(isolated_env, ONESHOT)
+    for key, value in (("window", "5"), ("aes_key_env", "K"), ("command_timeout", "2"), ("timeout", "3")):
+        code, _, err = run(capsys, "config", "set", key, value)
+        assert code == 0, err
+    assert run(capsys, "config", "set", "poll_silence", "2", "-p", "sandbox")[0] == 0
+    table = cfg.read_config(path)["profiles"]
+    assert table["prod"]["aes_key_env"] == "K" and "aes_key" not in table["prod"]
+    assert table["sandbox"] == {"poll_silence": "2"}
+
+
+@pytest.mark.parametrize(("first", "then", "gone"), [
+    (("password_env", "SMS_PW"), ("password", "hunter2"), "password_env"),
+    (("password", "hunter2"), ("password_env", "SMS_PW"), "password"),
+    (("password", "hunter2"), ("password_command", "pass show sms"), "password"),
+])
+def test_set_says_which_form_of_a_secret_it_replaced(isolated_env, capsys, first, then, gone):
+    path = write(isolated_env, toml_profile("x", "netshot", {"url": "u", "user": "me", first[0]: first[1]}))
+    code, out, err = run(capsys, "config", "set", *then, "-p", "x")
+    assert (code, out) == (0, "")
+    assert f"smscli: replaced {gone} with {then[0]} in profile 'x'\n" in err
+    assert "hunter2" not in err
+    table = cfg.read_config(path)["profiles"]["x"]
+    assert table[then[0]] == then[1] and gone not in table
+
+
+def test_set_without_a_replacement_says_nothing_about_replacing(isolated_env, capsys):
+    write(isolated_env, ONESHOT)
+    code, _, err = run(capsys, "config", "set", "host", "h")
+    assert code == 0 and "replaced" not in err
+
+
+def test_readable_config_with_only_password_references_does_not_warn(isolated_env):
+    write(isolated_env, toml_profile("x", "oneshot", {
+        "host": "h", "port": 1, "bind_id": "b", "password_command": "pass show sms",
+        "aes_key_env": "K", "aes_iv_env": "I"}) + toml_profile("y", "netshot", {
+        "url": "u", "user": "me", "password_env": "NET_PW"}), mode=0o644)
+    proc = run_cli("config", "get", "host", "-p", "x")
+    assert proc.returncode == 0 and proc.stdout == b"h\n"
+    assert proc.stderr == b""
+
+
+def test_set_that_removes_the_inline_password_gives_no_stale_warning(isolated_env, capsys):
+    path = write(isolated_env, ONESHOT, mode=0o644)
+    code, _, err = run(capsys, "config", "set", "password_command", "pass show sms")
+    assert code == 0 and "readable by others" not in err
+    assert mode(path) == 0o600
 
 
 def test_use_and_set_default_profile(isolated_env, capsys, monkeypatch):
@@ -302,8 +383,37 @@ def test_init_password_stdin_and_command(isolated_env, capsys, monkeypatch):
 def test_init_missing_required_key_names_it_and_writes_nothing(isolated_env, capsys):
     code, _, err = run(capsys, "config", "init", "--vendor", "netshot", "--set", "url=u",
                        "--password-env", "P")
-    assert code == 3 and "profile 'netshot' (netshot) is missing required key 'user'" in err
+    assert code == 3
+    assert err == ("smscli: profile 'netshot' (netshot) is missing required key user; nothing was written "
+                   "(re-run `smscli config init` with your flags plus --set user=VALUE, "
+                   "or with --interactive to be asked for them)\n")
     assert not (isolated_env / "config.toml").exists()
+
+
+def test_init_names_every_missing_key_and_suggests_init_not_set(isolated_env, capsys):
+    code, out, err = run(capsys, "config", "init", "--vendor", "oneshot", "--name", "half",
+                         "--set", "host=127.0.0.1")
+    assert (code, out) == (3, "")
+    assert err == ("smscli: profile 'half' (oneshot) is missing required keys port, bind_id, password, "
+                   "aes_key, aes_iv; nothing was written (re-run `smscli config init` with your flags plus "
+                   "--set port=VALUE --set bind_id=VALUE --set aes_key=VALUE --set aes_iv=VALUE and one of "
+                   "--password-env VAR, --password-command CMD, --password-stdin, "
+                   "or with --interactive to be asked for them)\n")
+    assert "config set" not in err
+    assert not (isolated_env / "config.toml").exists()
+    code, _, err = run(capsys, "config", "init", "--vendor", "netshot", "--set", "url=u", "--set", "user=me")
+    assert code == 3 and "missing required key password; nothing was written" in err
+    assert "plus one of --password-env VAR, --password-command CMD, --password-stdin," in err
+
+
+def test_init_refuses_unknown_set_keys_unless_forced(isolated_env, capsys):
+    args = ["config", "init", "--vendor", "netshot", "--set", "url=u", "--set", "user=me", "--password-env", "P"]
+    code, _, err = run(capsys, *args, "--set", "usr=me")
+    assert code == 2 and err.startswith("smscli: --set usr: 'usr' is not a netshot key (did you mean 'user'?)")
+    assert not (isolated_env / "config.toml").exists()
+    code, _, err = run(capsys, *args, "--set", "retry_limit=3", "--force")
+    assert code == 0 and "'retry_limit' is not a netshot key; storing it anyway (--force)" in err
+    assert cfg.read_config(isolated_env / "config.toml")["profiles"]["netshot"]["retry_limit"] == "3"
 
 
 @pytest.mark.parametrize(

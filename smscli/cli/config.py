@@ -176,8 +176,11 @@ def set_(
         show_default=False)] = None,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Store a key smscli does not know for the vendor.")] = False,
 ) -> None:
     """Set KEY to VALUE in the active profile (or --profile); default_profile at top level."""
+    import os
+
     from smscli import config as cfg
     from smscli.errors import UsageError
 
@@ -188,12 +191,19 @@ def set_(
             raise UsageError("missing VALUE: the profile name", hint="smscli config set default_profile NAME")
         _use(value, paths)
         return
-    data = cfg.read_config(paths.config_file)
+    data = cfg.read_config(paths.config_file, check_permissions=False)  # the write leaves it 0600
     target, _, how = cfg.active_name(data, name, paths.config_file)
     tables = data.get("profiles", {})
     if target not in tables and target != cfg.SANDBOX:
         raise cfg.unknown_profile(target, data, paths.config_file, "" if name else f" (from {how})")
     table = tables.get(target, {})
+    where = f"profile '{target}'"
+    vendor = str(table.get("vendor", cfg.SANDBOX if target == cfg.SANDBOX else ""))
+    unknown = None if key == "vendor" else cfg.unknown_key_error(vendor, key, where)
+    if unknown is not None:
+        if not force:
+            raise unknown
+        cfg.warn(f"{unknown.message}; storing it anyway (--force)")
     secret = cfg.is_secret_key(key)
     if value is None or value == "-":
         if value is None and not secret:
@@ -202,27 +212,27 @@ def set_(
             value = typer.prompt(f"{key} for profile '{target}'", hide_input=secret, err=True)
         else:
             value = _read_secret_stdin(key)
-    elif secret:
+    elif secret and unknown is None:
         _warn_argv_secret(key)
-    where = f"profile '{target}'"
+    elif secret:
+        cfg.warn(f"if {key} is a secret, the command line shows it in `ps` and your shell history; "
+                 f"give it as '-' to read it from stdin")
     typed = cfg.coerce(key, value, like=table.get(key), where=where)
     _check_value(key, typed, where)
-    vendor = typed if key == "vendor" else table.get("vendor", cfg.SANDBOX if target == cfg.SANDBOX else "")
-    known = cfg._known_keys(str(vendor))
-    if key not in known and (hint := cfg._close_match(key, known)):
-        cfg.warn(f"{where}: '{key}' is not a key smscli knows (did you mean '{hint}'?); setting it anyway")
     group = cfg._reference_group(key)
-    edits: list[tuple[str | None, str, Any]] = [(target, key, typed)]
+    replaced: list[str] = []
     if cfg._is_reference_base(group):
-        edits += [(target, k, None) for k in (group, f"{group}_env", f"{group}_command")
-                  if k != key and k in table]
+        replaced = [k for k in (group, f"{group}_env", f"{group}_command") if k != key and k in table]
+    edits: list[tuple[str | None, str, Any]] = [(target, key, typed), *((target, k, None) for k in replaced)]
     cfg.update_config(paths.config_file, edits)
-    shown = cfg.mask(key, typed)
-    _info(f"set {key} = {_display(shown)} in profile '{target}' ({paths.config_file})")
+    shown = _display(cfg.mask(key, typed))
+    if secret and unknown is not None:
+        shown += " (masked: the name looks like a secret's)"
+    _info(f"set {key} = {shown} in {where} ({paths.config_file})")
+    for k in replaced:  # one way per secret: say which form went
+        _info(f"smscli: replaced {k} with {key} in {where}")
     for k in (key, group):
         var = cfg.env_name(k)
-        import os
-
         if os.environ.get(var):
             cfg.warn(f"{var} is set in the environment and takes precedence over the file")
             break
@@ -253,7 +263,7 @@ def unset(
 
     name, path = choose(profile, config)
     paths = cfg.resolve_paths(path)
-    data = cfg.read_config(paths.config_file)
+    data = cfg.read_config(paths.config_file, check_permissions=False)  # the write leaves it 0600
     if key == "default_profile":
         target = None
         present = key in data
@@ -286,7 +296,7 @@ def _use(name: str, paths: Any) -> None:
 
     from smscli import config as cfg
 
-    data = cfg.read_config(paths.config_file)
+    data = cfg.read_config(paths.config_file, check_permissions=False)
     if name not in cfg.profile_names(data):
         raise cfg.unknown_profile(name, data, paths.config_file)
     cfg.update_config(paths.config_file, [(None, "default_profile", name)])
@@ -367,7 +377,8 @@ def init(
     default: Annotated[bool | None, typer.Option(
         "--default/--no-default", help="Make it the default profile (default: if there is none yet).",
         show_default=False)] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing profile of that name.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an existing profile of that name; accept --set keys smscli does not know.")] = False,
     interactive: Annotated[bool | None, typer.Option(
         "--interactive/--no-interactive", help="Ask for what is missing (default: when stdin is a terminal).",
         show_default=False)] = None,
@@ -379,7 +390,7 @@ def init(
 
     _, path = choose(None, config)
     paths = cfg.resolve_paths(path)
-    data = cfg.read_config(paths.config_file)
+    data = cfg.read_config(paths.config_file, check_permissions=False)  # the write leaves it 0600
     ask = _is_tty(sys.stdin) if interactive is None else interactive
     values = _parse_sets(sets or [])
     given = [x for x in (password_env, password_command, password_stdin or None, values.get("password")) if x]
@@ -413,6 +424,11 @@ def init(
                              hint="pass --force to replace it, or use `smscli config set`")
     table: dict[str, Any] = {"vendor": vendor}
     for key, raw in values.items():
+        unknown = cfg.unknown_key_error(vendor, key, f"--set {key}")
+        if unknown is not None and not force:
+            raise unknown
+        if unknown is not None:
+            cfg.warn(f"{unknown.message}; storing it anyway (--force)")
         typed = cfg.coerce(key, raw, where=f"--set {key}")
         _check_value(key, typed, f"profile '{name}'")
         table[key] = typed
@@ -422,11 +438,29 @@ def init(
         current = data.get("default_profile")
         default = (typer.confirm(f"Make '{name}' the default profile?", default=True, err=True) if ask
                    else current is None or current not in cfg.profile_names(data))
-    cfg.resolve_profile(name, table, paths).check()
+    prof = cfg.resolve_profile(name, table, paths)
+    if missing := prof.missing():
+        raise _missing_error(name, vendor, missing)
+    prof.check()
     cfg.replace_profile(paths.config_file, name, table, default=default)
     _info(f"wrote profile '{name}' ({vendor}) to {paths.config_file}"
           + (" and made it the default" if default else f"; use it with -p {name}"))
     _info("check it with: smscli config show" + ("" if default else f" -p {name}"))
+
+
+def _missing_error(name: str, vendor: str, missing: list[str]) -> Exception:
+    """Nothing was written, so `config set` cannot help: say what to add to `config init`."""
+    from smscli.errors import ConfigError
+
+    flags = " ".join(f"--set {k}=VALUE" for k in missing if k != "password")
+    if "password" in missing:
+        flags += (" and " if flags else "") + "one of --password-env VAR, --password-command CMD, --password-stdin"
+    keys = ", ".join(missing)
+    return ConfigError(
+        f"profile '{name}' ({vendor}) is missing required key{'s' if len(missing) > 1 else ''} {keys}; "
+        "nothing was written",
+        hint=f"re-run `smscli config init` with your flags plus {flags}, "
+             "or with --interactive to be asked for them")
 
 
 def _parse_sets(items: list[str]) -> dict[str, str]:
