@@ -603,6 +603,15 @@ class Journal:
                 deleted += cur.rowcount
         return deleted
 
+    def due_profiles(self, now: datetime) -> list[str]:
+        """Profiles that have reservations held here and due by ``now``."""
+        rows = self._query(
+            "SELECT DISTINCT profile FROM messages WHERE status = 'scheduled' AND held = 1 "
+            "AND send_at <= ? ORDER BY profile",
+            (_iso(now),),
+        )
+        return [row[0] for row in rows]
+
     def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
         """Move held reservations to ``pending`` (attempts + 1) before ``reserve flush``
         sends them; returns the ids moved (one cancelled meanwhile is not)."""

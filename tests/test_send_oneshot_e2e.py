@@ -374,3 +374,32 @@ def test_login_lockout_is_checked_only_when_about_to_connect(sim, isolated_env):
     assert line.startswith("smscli: not logging in yet: OneShot refused the last login ")
     assert "between attempts; try again in " in line
     assert sim.stats["connections"] == 1 and accepted_ids(sim) == []
+
+
+def test_flush_without_a_profile_sends_every_profiles_due_reservations(sim, isolated_env):
+    config = isolated_env / "config.toml"
+    other = PROFILE.format(port=sim.address[1]).replace('default_profile = "t"\n', "").replace(
+        "[profiles.t]", "[profiles.u]")
+    config.write_text(config.read_text() + other)
+    obj = lines(run_cli("-p", "u", "reserve", "--at", "2099-01-01 09:00", "--to", "01012345678",
+                        "-m", "later", "--json"))[0]
+    listed = lines(run_cli("reserve", "list", "--json"))
+    assert [(r["message_id"], r["profile"]) for r in listed] == [(obj["message_id"], "u")]
+    db = sqlite3.connect(isolated_env / "data" / "journal.db")
+    db.execute("UPDATE messages SET send_at = '2000-01-01T00:00:00+09:00'")
+    db.commit()
+    db.close()
+    assert lines(run_cli("-p", "t", "reserve", "flush", "--json")) == []  # only profile t: none
+    flushed = run_cli("reserve", "flush", "--json")  # cron: every profile
+    assert flushed.returncode == 0, flushed.stderr
+    assert [o["status"] for o in lines(flushed)] == ["accepted"]
+    assert "profile u: flushed 1: 1 accepted" in flushed.stderr.decode()
+    assert accepted_ids(sim) == [obj["message_id"]]
+
+
+def test_id_next_to_a_csv_id_column_is_not_silently_ignored(sim, tmp_path):
+    csv = write_csv(tmp_path / "ids.csv", 2)
+    proc = run_cli("send", "--csv", str(csv), "-m", "{name}", "--id", "daily", "--json")
+    assert proc.returncode == 0
+    assert "the CSV's id column gives each row its key; --id is not used" in proc.stderr.decode()
+    assert sorted(accepted_ids(sim)) == ["row-0", "row-1"]

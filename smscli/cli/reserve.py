@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from smscli.cli import send as send_cli
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, current_profile
 
 EXAMPLES = """Examples:
 
@@ -76,15 +76,17 @@ def reserve(
 
 @reserve_app.command("list", epilog="Examples:\n\n  smscli reserve list\n\n  smscli reserve list --json")
 def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
-    """List scheduled messages (this machine's journal)."""
+    """List scheduled messages of every profile (this machine's journal)."""
     from smscli.cli.output import Output
     from smscli.journal import Journal
 
     prof = current_profile(profile, config)
-    out = Output(json_, columns=["message_id", "to", "send_at", "type", "vendor", "status", "text"])
-    for row in Journal.open(prof.data_dir).list_messages(status="scheduled"):
+    out = Output(json_, columns=["message_id", "to", "send_at", "type", "profile", "vendor", "status",
+                                 "text"])
+    for row in Journal.open(prof.data_dir).list_messages(status="scheduled"):  # every profile
         out.emit({"message_id": row["id"], "to": row["to"], "send_at": row["send_at"], "type": row["type"],
-                  "vendor": row["vendor"], "status": row["status"], "text": row["text"]})
+                  "profile": row["profile"], "vendor": row["vendor"], "status": row["status"],
+                  "text": row["text"]})
     out.flush()
 
 
@@ -117,19 +119,38 @@ def cancel(
     out.flush()
 
 
-@reserve_app.command("flush", epilog="Examples:\n\n  smscli reserve flush\n\n  * * * * * smscli reserve flush --json >> sent.jsonl   # crontab")
+@reserve_app.command(
+    "flush",
+    epilog="Examples:\n\n  smscli reserve flush                 # every profile with due reservations\n\n"
+    "  smscli -p prod reserve flush         # only profile prod\n\n"
+    "  * * * * * smscli reserve flush --json >> sent.jsonl   # crontab",
+)
 def flush(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
-    """Send locally held reservations that are due (run it from cron every minute)."""
+    """Send reservations held here that are due, for every profile (or only --profile)."""
+    import os
+
     from smscli import dispatch, timeutil
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
+    from smscli.config import load_profile
     from smscli.journal import Journal
     from smscli.vendors.registry import create_vendor
 
-    prof = current_profile(profile, config)
-    journal = Journal.open(prof.data_dir)
+    name, path = choose(profile, config)
+    first = current_profile(profile, config)
+    journal = Journal.open(first.data_dir)
+    now = timeutil.now_kst()
+    explicit = name is not None or bool(os.environ.get("SMSCLI_PROFILE"))
+    names = [first.name] if explicit else journal.due_profiles(now)
     out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
-    summary = dispatch.send_due(prof, journal, create_vendor(prof, journal), timeutil.now_kst(),
-                                lambda r: out.emit(r.to_json()))
-    out.flush()
-    out.info(summary.line("flushed"))
-    raise typer.Exit(int(summary.exit_status()))
+    status = 0
+    for pname in names:
+        prof = first if pname == first.name else load_profile(pname, config=path)
+        summary = dispatch.send_due(prof, journal, create_vendor(prof, ShownEvents(journal, out.info)),
+                                    now, lambda r: out.emit(r.to_json()))
+        out.flush()
+        out.info(f"profile {pname}: " + summary.line("flushed"))
+        status = max(status, int(summary.exit_status()))
+    if not names:
+        out.info("flushed 0: nothing due")
+    raise typer.Exit(status)

@@ -123,6 +123,9 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     prof = current_profile(profile, config, overrides=overrides)
     out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
     rows, count, columns, has_id_column = _rows(to, csv)
+    if id_ and has_id_column:
+        print("smscli: warning: the CSV's id column gives each row its key; --id is not used",
+              file=sys.stderr)
     _check_template(message, columns, csv)
     sender_no = sender or prof.get("sender")
     opts = dispatch.SendOptions(
