@@ -312,6 +312,9 @@ def decode(
     if damaged:
         raise RejectedError(f"{damaged} of {_frames(total)} damaged",
                             hint="see the error of each damaged frame above")
+    if total == 0:  # e.g. a capture with no OneShot traffic (on --port): nothing was decoded
+        raise UsageError(f"no OneShot frames found in {name}",
+                         hint="check --port and that the capture holds the OneShot connection")
     if not json_out:
         sys.stderr.write(f"{_frames(total)}, none damaged\n")
 
