@@ -23,6 +23,21 @@ def register(app: typer.Typer) -> None:
     app.add_typer(result_app)
 
 
+class ReportPrinter:
+    """``on_reports`` for vendors and the listener: store in the journal (which matches
+    them to messages and drops re-pushes), then print what was stored."""
+
+    def __init__(self, journal, out, *, flush: bool = False) -> None:
+        self.journal, self.out, self.flush, self.count = journal, out, flush, 0
+
+    def __call__(self, reports) -> None:
+        for rep in self.journal.add_reports(reports):
+            self.count += 1
+            self.out.emit(rep.to_json())
+        if self.flush:  # a long-running listener shows each report as it comes
+            self.out.flush()
+
+
 @result_app.command(
     "poll",
     epilog="Examples:\n\n  smscli result poll\n\n  smscli result poll --timeout 30 --json\n\n"
@@ -43,17 +58,10 @@ def poll(
     prof = current_profile(profile, config)
     journal = Journal.open(prof.data_dir)
     out = Output(json_, columns=REPORT_COLUMNS)
-    count = 0
-
-    def store(reports) -> None:
-        nonlocal count
-        for rep in journal.add_reports(reports):  # matched to messages; re-pushes dropped
-            count += 1
-            out.emit(rep.to_json())
-
+    store = ReportPrinter(journal, out)
     create_vendor(prof, ShownEvents(journal, out.info)).poll(store, timeout=timeout, confirm=confirm)
     out.flush()
-    out.info(f"{count} report(s) stored")
+    out.info(f"{store.count} report(s) stored")
 
 
 @result_app.command("confirm", epilog="Examples:\n\n  smscli result confirm 1027se_SL4676027383600490148")
@@ -133,12 +141,7 @@ def listen(
     prof = current_profile(profile, config)
     journal = Journal.open(prof.data_dir)
     out = Output(json_, columns=REPORT_COLUMNS)
-
-    def store(reports) -> None:
-        for rep in journal.add_reports(reports):  # matched to messages; re-pushes dropped
-            out.emit(rep.to_json())
-        out.flush()
-
+    store = ReportPrinter(journal, out, flush=True)
     # Reports carry our message id (Bizppurio REFKEY) or the vendor's key, which the journal
     # matches through the server id it stored at send time (BizNetShot corpfrcode:number).
     listener.serve(host=host, port=port, on_reports=store, log=out.info)
