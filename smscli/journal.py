@@ -257,7 +257,7 @@ class Journal:
         conn = self._conn
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._switch_to_wal(busy_timeout)
             if str(mode).lower() != "wal":
                 raise JournalError(f"journal {self.path}: cannot switch to WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -275,6 +275,26 @@ class Journal:
                     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
+
+    def _switch_to_wal(self, busy_timeout: float) -> str:
+        """``PRAGMA journal_mode = WAL``. Two processes creating the journal at the same
+        moment can get SQLITE_BUSY here without SQLite's busy handler being called, so
+        retry (within ``busy_timeout``) rather than fail."""
+        import sqlite3
+        import time
+
+        deadline = time.monotonic() + busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                return str(self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
     def _error(self, exc: Exception) -> JournalError:
         text = str(exc)
