@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from smscli.capture import LINKTYPE_ETHERNET, PcapWriter  # noqa: E402
 from smscli.protocol.oneshot import encode_frame  # noqa: E402
+from smscli.protocol.oneshot.messages import MsgSendReq  # noqa: E402
 
 GOAL_MBS = 10.0
 GOAL_RSS_MB = 100.0
@@ -41,30 +42,14 @@ def session_frames(n: int) -> tuple[list[bytes], list[bytes]]:
         up.append(
             encode_frame(
                 "MsgSendReq",
-                {
-                    "UserMsgId": uid,
-                    "UserMsgSubId": "",
-                    "MsgType": 4 if i % 3 else 6,
-                    "PhoneNo": phone,
-                    "CallbackNo": "15666639",
-                    "TranId": "",
-                    "Subject": "" if i % 3 else "공지",
-                    "Message": f"[smscli] 주문 {i}번이 접수되었습니다. 감사합니다.",
-                    "KakaoAdFlag": "",
-                    "KakaoNationCode": "",
-                    "KakaoSenderKey": "",
-                    "KakaoTemplateCode": "",
-                    "KakaoTimeout": 0,
-                    "KakaoButton": "",
-                    "FileCount": 0,
-                    "FileType1": "",
-                    "FileName1": "",
-                    "FileType2": "",
-                    "FileName2": "",
-                    "FileType3": "",
-                    "FileName3": "",
-                    "UserData": "",
-                },
+                MsgSendReq(
+                    user_msg_id=uid,
+                    msg_type=4 if i % 3 else 6,
+                    phone_no=phone,
+                    callback_no="15666639",
+                    subject="" if i % 3 else "공지",
+                    message=f"[smscli] 주문 {i}번이 접수되었습니다. 감사합니다.",
+                ).to_body(),
             )
         )
         down.append(
