@@ -402,6 +402,16 @@ def read_csv(source: str | os.PathLike[str], *, stdin: BinaryIO | None = None) -
         yield from rows
 
 
+def split_to_options(values: Iterable[str]) -> list[str]:
+    """Every number in repeated and/or comma-separated ``--to`` values, as written."""
+    return [
+        number
+        for value in values
+        for part in value.replace(";", ",").replace("\n", ",").split(",")
+        if (number := part.strip())
+    ]
+
+
 def parse_to_options(values: Iterable[str]) -> list[str]:
     """Numbers from repeated and/or comma-separated ``--to`` values, in order.
 
@@ -411,15 +421,11 @@ def parse_to_options(values: Iterable[str]) -> list[str]:
     """
     out: list[str] = []
     seen: set[str] = set()
-    for value in values:
-        for part in value.replace(";", ",").replace("\n", ",").split(","):
-            number = part.strip()
-            if not number:
-                continue
-            key = normalize(number)
-            if key not in seen:
-                seen.add(key)
-                out.append(number)
+    for number in split_to_options(values):
+        key = normalize(number)
+        if key not in seen:
+            seen.add(key)
+            out.append(number)
     if not out:
         raise UsageError("--to: no phone number given", hint="e.g. --to 01012345678,01098765432")
     return out

@@ -179,7 +179,7 @@ def _rows(to: list[str] | None, csv: str | None):
 
     if to:
         numbers = recipients.parse_to_options(to)
-        given = sum(1 for value in to for part in value.replace(";", ",").split(",") if part.strip())
+        given = len(recipients.split_to_options(to))
         if given > len(numbers):
             print(f"smscli: warning: {given - len(numbers)} number(s) given more than once; "
                   "each recipient gets the message once", file=sys.stderr)
