@@ -12,6 +12,7 @@ _smscli() {
         if (( skip )); then skip=0; continue; fi
         case "$cmdpath|$w" in
             "|send") cmdpath="send"; npos=0; continue ;;
+            "|runs") cmdpath="runs"; npos=0; continue ;;
             "|reserve") cmdpath="reserve"; npos=0; continue ;;
             "|mms") cmdpath="mms"; npos=0; continue ;;
             "|result") cmdpath="result"; npos=0; continue ;;
@@ -51,8 +52,9 @@ _smscli() {
             -*)
                 case "$cmdpath|$w" in
                     "|-p"|"|--profile"|"|--config") skip=1 ;;
-                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
-                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
+                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
+                    "runs|--limit"|"runs|-p"|"runs|--profile"|"runs|--config") skip=1 ;;
+                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
                     "reserve list|-p"|"reserve list|--profile"|"reserve list|--config") skip=1 ;;
                     "reserve cancel|-p"|"reserve cancel|--profile"|"reserve cancel|--config") skip=1 ;;
                     "reserve flush|-p"|"reserve flush|--profile"|"reserve flush|--config") skip=1 ;;
@@ -96,8 +98,12 @@ _smscli() {
         "send|--image") COMPREPLY=(); return ;;
         "send|--id") COMPREPLY=(); return ;;
         "send|--wait") COMPREPLY=(); return ;;
+        "send|--resume") COMPREPLY=(); return ;;
         "send|-p"|"send|--profile") COMPREPLY=(); return ;;
         "send|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "runs|--limit") COMPREPLY=(); return ;;
+        "runs|-p"|"runs|--profile") COMPREPLY=(); return ;;
+        "runs|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve|--at") COMPREPLY=(); return ;;
         "reserve|-t"|"reserve|--to") COMPREPLY=(); return ;;
         "reserve|--csv") COMPREPLY=(); return ;;
@@ -108,6 +114,7 @@ _smscli() {
         "reserve|--type") COMPREPLY=(); return ;;
         "reserve|--image") COMPREPLY=(); return ;;
         "reserve|--id") COMPREPLY=(); return ;;
+        "reserve|--resume") COMPREPLY=(); return ;;
         "reserve|-p"|"reserve|--profile") COMPREPLY=(); return ;;
         "reserve|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve list|-p"|"reserve list|--profile") COMPREPLY=(); return ;;
@@ -229,8 +236,9 @@ _smscli() {
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
             "") COMPREPLY=($(compgen -W '-p --profile --config --version --debug -h --help' -- "$cur")) ;;
-            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --no-wait-window -p --profile --config -h --help' -- "$cur")) ;;
-            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout -p --profile --config -h --help' -- "$cur")) ;;
+            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --no-wait-window --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
+            "runs") COMPREPLY=($(compgen -W '--unfinished --limit -p --profile --json --config -h --help' -- "$cur")) ;;
+            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
             "reserve list") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve cancel") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve flush") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
@@ -268,7 +276,7 @@ _smscli() {
         return 0
     fi
     case "$cmdpath" in
-        "") COMPREPLY=($(compgen -W 'send reserve mms result packet code config bizclient sim' -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W 'send runs reserve mms result packet code config bizclient sim' -- "$cur")) ;;
         "reserve") COMPREPLY=($(compgen -W 'list cancel flush' -- "$cur")) ;;
         "mms") COMPREPLY=($(compgen -W 'upload' -- "$cur")) ;;
         "result") COMPREPLY=($(compgen -W 'poll confirm list listen' -- "$cur")) ;;

@@ -17,6 +17,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'send'
                 set npos 0
                 continue
+            case '|runs'
+                set cmdpath 'runs'
+                set npos 0
+                continue
             case '|reserve'
                 set cmdpath 'reserve'
                 set npos 0
@@ -157,9 +161,11 @@ function __smscli_state --description 'Print the smscli command path and positio
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
                 set skip 1
-            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|-p' 'send|--profile' 'send|--config'
+            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|-p' 'send|--profile' 'send|--config'
                 set skip 1
-            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
+            case 'runs|--limit' 'runs|-p' 'runs|--profile' 'runs|--config'
+                set skip 1
+            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
                 set skip 1
             case 'reserve list|-p' 'reserve list|--profile' 'reserve list|--config'
                 set skip 1
@@ -234,6 +240,7 @@ end
 
 complete -c smscli -f
 complete -c smscli -n '__smscli_at ""' -a send -d 'Send SMS/LMS/MMS to one or many recipients.'
+complete -c smscli -n '__smscli_at ""' -a runs -d 'List recent send/reserve runs: counts, finished or not.'
 complete -c smscli -n '__smscli_at ""' -a reserve -d 'Schedule a send for later; list, cancel and flush reservations.'
 complete -c smscli -n '__smscli_at ""' -a mms -d 'Upload MMS images.'
 complete -c smscli -n '__smscli_at ""' -a result -d 'Collect, confirm, list and receive delivery reports.'
@@ -262,9 +269,17 @@ complete -c smscli -n '__smscli_at "send"' -l json -d 'Print JSON Lines on stdou
 complete -c smscli -n '__smscli_at "send"' -l allow-unicode -d 'Send characters CP949 cannot carry (emoji...) anyway.'
 complete -c smscli -n '__smscli_at "send"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
 complete -c smscli -n '__smscli_at "send"' -l no-wait-window -d 'OneShot: fail instead of waiting for the server\'s sending hours.'
+complete -c smscli -n '__smscli_at "send"' -l resume -x -d 'Continue an unfinished run: the latest of this profile with the same input, o...'
+complete -c smscli -n '__smscli_at "send"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
 complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "send"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "send"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "runs"' -l unfinished -d 'Only runs that did not finish (resumable).'
+complete -c smscli -n '__smscli_at "runs"' -l limit -x -d 'At most N runs, newest first.'
+complete -c smscli -n '__smscli_at "runs"' -s p -l profile -x -d 'Only this profile\'s runs (default: all).'
+complete -c smscli -n '__smscli_at "runs"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "runs"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "runs"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "reserve"' -a list -d 'List scheduled messages of every profile (this machine\'s journal).'
 complete -c smscli -n '__smscli_at "reserve"' -a cancel -d 'Cancel scheduled messages (on the server too where the vendor allows it).'
 complete -c smscli -n '__smscli_at "reserve"' -a flush -d 'Send reservations held here that are due, for every profile (or only --profile).'
@@ -282,6 +297,8 @@ complete -c smscli -n '__smscli_at "reserve"' -l dry-run -d 'Validate and show t
 complete -c smscli -n '__smscli_at "reserve"' -l json -d 'Print JSON Lines on stdout.'
 complete -c smscli -n '__smscli_at "reserve"' -l allow-unicode -d 'Send characters CP949 cannot carry (emoji...) anyway.'
 complete -c smscli -n '__smscli_at "reserve"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
+complete -c smscli -n '__smscli_at "reserve"' -l resume -x -d 'Continue an unfinished run: the latest of this profile with the same input, o...'
+complete -c smscli -n '__smscli_at "reserve"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
 complete -c smscli -n '__smscli_at "reserve"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "reserve"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "reserve"' -s h -l help -d 'Show this message and exit.'

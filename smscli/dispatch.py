@@ -1,12 +1,17 @@
 """The send pipeline: input rows → validated Messages → journal → vendor → results.
 
-Every message is committed to the journal (``pending``) before it is handed to the
-vendor, in chunks pulled lazily, so memory stays flat for a million rows and a crash
-at any point leaves a journal from which a re-run sends each message exactly once.
+Every message is committed to the journal before it is handed to the vendor, in chunks
+pulled lazily, so memory stays flat for a million rows and a crash at any point leaves a
+journal from which a re-run (or ``--resume``) sends each message exactly once: a vendor
+that de-duplicates (OneShot, BizNetShot, BIZCLIENT) answers "duplicate" for what it has;
+for one that cannot (Bizppurio) each message is marked as handed over just before it
+leaves, and one handed over without a journaled answer is held as ``unknown``, never
+re-sent blindly (``--resend-unknown`` takes the risk).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +27,7 @@ from smscli.models import (
     INVALID,
     OK_STATUSES,
     SCHEDULED,
+    UNKNOWN,
     Message,
     Report,
     SendResult,
@@ -35,8 +41,6 @@ if TYPE_CHECKING:
 
 CLAIM_CHUNK = 500  # messages journaled per transaction before they are handed out
 RECORD_EVERY = 0.2  # seconds between journal commits of results
-# A message id the journal knows in one of these states is not sent again.
-NOT_AGAIN = frozenset({"accepted", "delivered", "failed", "scheduled", "cancelled", DUPLICATE})
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class SendOptions:
     wait: float = 0.0
     allow_unicode: bool = False
     ignore_optout: bool = False
+    run_id: str = ""  # fresh ids derive from it (smscli.runs); "" = none recorded
+    resend_unknown: bool = False  # also re-send what may have reached a non-deduplicating vendor
 
 
 @dataclass
@@ -62,6 +68,10 @@ class Summary:
     counts: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     notes: list[str] = field(default_factory=list)  # warnings for the user, said once
+    complete: bool = True  # every row was read and handed over (or settled without sending)
+    rows: int = 0  # rows read
+    left: int = 0  # rows never handed over (a stop, an error)
+    held: int = 0  # maybe handed over before, the vendor cannot tell: reported unknown
 
     def add(self, status: str) -> None:
         self.counts[status] += 1
@@ -77,7 +87,8 @@ class Summary:
     def line(self, verb: str = "sent") -> str:
         parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items(), key=lambda kv: -kv[1]))
         secs = time.monotonic() - self.started
-        return f"{verb} {self.total}: {parts or 'nothing'} ({secs:.1f} s)"
+        left = f"; {self.left} not handed over" if self.left else ""
+        return f"{verb} {self.total}: {parts or 'nothing'}{left} ({secs:.1f} s)"
 
 
 class Prepared:
@@ -89,12 +100,14 @@ class Prepared:
         self.limits = limits
         self.template = text.compile_template(opts.template)
         self.over_sms = 0  # messages past the SMS size (the server decides their type)
+        self.position = 0  # rows seen: the next row's position in the input
 
     def __call__(self, row: Row) -> Message | SendResult:
         to = row.phone or ""
         mid = ""
+        position, self.position = self.position, self.position + 1
         try:
-            mid = self._message_id(row)
+            mid = self._message_id(row, position)
             if row.error:
                 raise text.InvalidInput(row.error)
             to = phone.validate_recipient(to)
@@ -116,7 +129,7 @@ class Prepared:
             send_at=self.opts.send_at,
         )
 
-    def _message_id(self, row: Row) -> str:
+    def _message_id(self, row: Row, position: int) -> str:
         if row.id:
             problem = ids.id_problem(row.id)
             if problem:
@@ -126,6 +139,8 @@ class Prepared:
             if self.opts.single_recipient:
                 return self.opts.id_key
             return ids.derive_id(self.opts.id_key, phone.normalize(row.phone or ""))
+        if self.opts.run_id:
+            return ids.run_message_id(self.opts.run_id, position)
         return ids.new_id()
 
     def choose_type(self, body: str) -> str:
@@ -149,17 +164,23 @@ class ResultSink:
     passes them on for output. ``flush()`` must run on every exit path."""
 
     def __init__(self, journal: Journal, summary: Summary, emit: Callable[[SendResult], None],
-                 *, hold: bool = False) -> None:
+                 *, hold: bool = False, progress: Callable[[Counter[str]], None] | None = None) -> None:
         self.journal = journal
         self.summary = summary
         self.emit = emit
         self.hold = hold  # --wait: keep results to update them with reports
         self.held: dict[str, SendResult] = {}
+        self.seen: Counter[str] = Counter()  # results so far, for the run's progress
+        self.progress = progress
         self._pending: list[SendResult] = []
         self._last = time.monotonic()
 
-    def __call__(self, result: SendResult) -> None:
-        self._pending.append(result)
+    def __call__(self, result: SendResult, *, record: bool = True) -> None:
+        """Take one result; ``record`` false for what the pipeline settled itself (an id
+        already accepted, held by another process...): the journal has it right already."""
+        self.seen[result.status] += 1
+        if record:
+            self._pending.append(result)
         if self.hold:
             self.held[result.message_id] = result
         else:
@@ -174,6 +195,8 @@ class ResultSink:
             server_ids = {r.message_id: r.server_id for r in self._pending if r.server_id}
             self.journal.record(self._pending, server_ids or None)
             self._pending = []
+            if self.progress is not None:
+                self.progress(self.seen)
         self._last = time.monotonic()
 
     def reports(self, reports: list[Report]) -> None:
@@ -203,9 +226,16 @@ def run_send(
     journal: Journal,
     vendor: Vendor,
     on_progress: Callable[[SendResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Summary:
-    """Send (or schedule locally, or dry-run) every row; return the summary."""
+    """Send (or schedule locally, or dry-run) every row; return the summary.
+
+    With ``opts.run_id`` the run (already recorded with :meth:`Journal.start_run` or
+    adopted for a resume) gets its progress and final state journaled. ``stop`` set (the
+    first Ctrl-C): no further message is handed over; those in flight get their answers.
+    """
     summary = Summary()
+    rows = iter(rows)
     prepare = Prepared(opts, vendor.name, vendor.limits)
     if not prepare.template.names:  # the same text for everyone: one error, not one per row
         try:
@@ -228,6 +258,7 @@ def run_send(
                     summary.add("valid")
                     emit(_dry_run_object(item, vendor.name))
         summary.notes.extend(_type_notes(prepare, opts, vendor))
+        summary.rows = prepare.position
         return summary
 
     def output(result: SendResult) -> None:
@@ -235,25 +266,54 @@ def run_send(
         if on_progress:
             on_progress(result)
 
+    def progress(seen: Counter[str]) -> None:
+        journal.update_run(opts.run_id, rows=prepare.position, counts=seen)
+
     local_schedule = opts.send_at is not None and not vendor.can_schedule
-    sink = ResultSink(journal, summary, output, hold=opts.wait > 0 and not local_schedule)
+    sink = ResultSink(journal, summary, output, hold=opts.wait > 0 and not local_schedule,
+                      progress=progress if opts.run_id else None)
+    if stop is not None:
+        vendor.stop_requested = stop.is_set
+    handout = Handout(chunks, journal, vendor, profile.name, sink, local_schedule=local_schedule,
+                      run_id=opts.run_id, hold_unsure=not (vendor.dedupes or opts.resend_unknown),
+                      stop=stop)
+    state = "failed"  # unless it ends normally, or by a stop
     with journal.send_lock(profile.name):
-        claimed = _claimed(chunks, journal, vendor.name, profile.name, sink, local_schedule)
-        stream: Iterator[Message] = claimed
+        stream: Iterator[Message] = iter(handout)
         try:
             if local_schedule:
-                for _ in stream:  # _claimed schedules locally and reports `scheduled`
+                for _ in stream:  # Handout schedules locally and reports `scheduled`
                     pass
             else:
                 file_keys = _upload_once(vendor, opts.images)
                 if file_keys:
                     stream = (replace(m, file_keys=file_keys) for m in stream)
                 vendor.send(stream, sink, on_reports=sink.reports, wait=opts.wait)
+            state = "interrupted"  # the vendor returned: finished, unless a stop cut it short
+        except KeyboardInterrupt:
+            state = "interrupted"
+            raise
         finally:
-            claimed.close()  # a stop before the end forgets what was journaled but never handed out
+            handout.close()  # a stop before the end forgets what was journaled but never handed out
             sink.flush()
             sink.release()
+            summary.complete, summary.held = handout.complete, handout.held
+            summary.rows = prepare.position
+            summary.left = handout.left
+            if not handout.complete and stop is not None and stop.is_set():
+                left = sum(1 for _ in rows)  # the rest of the input, never read (fast)
+                summary.left += left
+                summary.rows += left
+            if opts.run_id:
+                journal.update_run(opts.run_id, rows=prepare.position, counts=sink.seen,
+                                   state="finished" if handout.complete else state)
+            journal.release()
     summary.notes.extend(_type_notes(prepare, opts, vendor))
+    if summary.held:
+        summary.notes.append(
+            f"{summary.held} message(s) were handed to {vendor.name} before without a journaled "
+            f"answer and {vendor.name} cannot tell whether it has them: reported unknown, not sent "
+            "again; --resend-unknown sends them again (at the risk of a duplicate)")
     return summary
 
 
@@ -298,48 +358,115 @@ def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
         yield optout(chunk)
 
 
-def _claimed(
-    chunks: Iterable[list[Message | SendResult]],
-    journal: Journal,
-    vendor_name: str,
-    profile_name: str,
-    sink: ResultSink,
-    local_schedule: bool,
-) -> Iterator[Message]:
-    """Yield messages only after they are journaled; settle duplicates and invalid rows."""
-    for chunk in chunks:
-        batch: list[Message] = []
-        for item in chunk:
-            if isinstance(item, SendResult):
-                sink(item)
-            else:
-                batch.append(item)
-        if not batch:
-            continue
-        if local_schedule:
-            previous = journal.schedule(batch, vendor_name, profile_name)
-        else:
-            previous = journal.claim(batch, vendor_name, profile_name)
-        not_handed = {m.id for m, prev in zip(batch, previous, strict=True) if prev is None}
-        try:
-            for msg, prev in zip(batch, previous, strict=True):
-                if prev in NOT_AGAIN:
-                    why = "earlier in this input" if prev == DUPLICATE else f"already {prev}"
-                    sink(SendResult(to=msg.to, status=DUPLICATE, message_id=msg.id,
-                                    vendor=vendor_name, type=msg.type, code="",
-                                    detail=f"{why} under this id"))
-                elif local_schedule:
-                    when = msg.send_at.isoformat() if msg.send_at else ""
-                    sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id,
-                                    vendor=vendor_name, type=msg.type, code="",
-                                    detail=f"held locally until {when}"))
+class Handout:
+    """The messages for the vendor, each yielded only after it is journaled; what needs no
+    sending (already accepted, held by another process, duplicates, held as unknown) is
+    settled here. ``complete`` once every row was handed over or settled."""
+
+    def __init__(self, chunks: Iterable[list[Message | SendResult]], journal: Journal,
+                 vendor: Vendor, profile_name: str, sink: ResultSink, *, local_schedule: bool,
+                 run_id: str, hold_unsure: bool, stop: threading.Event | None) -> None:
+        self.chunks = chunks
+        self.journal = journal
+        self.vendor_name = vendor.name
+        self.profile_name = profile_name
+        self.sink = sink
+        self.local_schedule = local_schedule
+        self.run_id = run_id
+        self.hold_unsure = hold_unsure
+        # A vendor that cannot de-duplicate: journal "handed over" in small steps just
+        # before the messages leave, so a kill leaves the rest known as never sent.
+        self.step = 0 if vendor.dedupes or local_schedule else max(1, vendor.handoff_batch)
+        self.stop = stop
+        self.complete = False
+        self.held = 0
+        self.left = 0  # claimed, then given back unsent
+        self._gen = self._messages()
+
+    def __iter__(self) -> Iterator[Message]:
+        return self._gen
+
+    def close(self) -> None:
+        self._gen.close()
+
+    def _stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def _messages(self) -> Iterator[Message]:
+        journal, sink, vendor = self.journal, self.sink, self.vendor_name
+        for chunk in self.chunks:
+            if self._stopped() and not self.local_schedule:
+                self.left += len(chunk)
+                return
+            batch: list[Message] = []
+            for item in chunk:
+                if isinstance(item, SendResult):
+                    sink(item)
                 else:
+                    batch.append(item)
+            if not batch:
+                continue
+            if self.local_schedule:
+                previous = journal.schedule(batch, vendor, self.profile_name, run=self.run_id)
+            else:
+                previous = journal.claim(batch, vendor, self.profile_name, run=self.run_id,
+                                         queued=self.step > 0, hold_unsure=self.hold_unsure)
+            sendable = [m for m, prev in zip(batch, previous, strict=True) if _to_send(prev)]
+            not_handed = {m.id for m in sendable}
+            k = marked = 0  # sendable[k] is the next to go; sendable[:marked] are marked handed
+            try:
+                for msg, prev in zip(batch, previous, strict=True):
+                    if not _to_send(prev):
+                        self._settle(msg, prev)
+                        continue
+                    if self.local_schedule:
+                        not_handed.discard(msg.id)
+                        when = msg.send_at.isoformat() if msg.send_at else ""
+                        sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id,
+                                        vendor=vendor, type=msg.type, code="",
+                                        detail=f"held locally until {when}"))
+                        continue
+                    if self._stopped():
+                        return
+                    if self.step and k >= marked:
+                        marked = k + self.step
+                        journal.mark_handed([m.id for m in sendable[k:marked]])
+                    k += 1
                     not_handed.discard(msg.id)
                     yield msg
-            not_handed.clear()
-        finally:
-            if not_handed and not local_schedule:
-                journal.unclaim(sorted(not_handed))
+                not_handed.clear()
+            finally:
+                if not_handed and not self.local_schedule:
+                    journal.unclaim(sorted(not_handed))
+                    self.left += len(not_handed)
+        self.complete = True
+
+    def _settle(self, msg: Message, prev: str | None) -> None:
+        """Report a message that is not sent, as the claim found it."""
+        from smscli.journal import HELD, OWNED
+
+        def result(status: str, detail: str, *, record: bool = False) -> None:
+            self.sink(SendResult(to=msg.to, status=status, message_id=msg.id,
+                                 vendor=self.vendor_name, type=msg.type, code="", detail=detail),
+                      record=record)
+
+        if prev == HELD:
+            self.held += 1
+            result(UNKNOWN, "handed over before without a journaled answer; not sent again "
+                   "(--resend-unknown sends it)", record=True)
+        elif prev == OWNED:
+            owner = self.journal.owner_of(msg.id) or {}
+            who = f" (pid {owner['pid']})" if owner.get("pid") else ""
+            result(DUPLICATE, f"being sent by another smscli process{who} under this id")
+        else:
+            why = "earlier in this input" if prev == DUPLICATE else f"already {prev}"
+            result(DUPLICATE, f"{why} under this id")
+
+
+def _to_send(prev: str | None) -> bool:
+    from smscli.journal import RECLAIMABLE
+
+    return prev is None or prev in RECLAIMABLE
 
 
 def _upload_once(vendor: Vendor, images: Sequence[Path]) -> tuple[str, ...]:

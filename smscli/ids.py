@@ -3,6 +3,9 @@
 - :func:`new_id` — a fresh id: 26 Crockford base32 characters of a 48-bit millisecond
   time and 80 random bits (the ULID layout). Ids sort by creation time; within one
   process they are strictly increasing, even within the same millisecond.
+- :func:`new_run_id` / :func:`run_message_id` — a send's run id (20 characters: the time
+  and 50 random bits) and the id of its row N (the run id plus N in 6 characters), so an
+  interrupted run can be resumed: the same input gives the same ids again.
 - :func:`derive_id` — ``--id KEY`` with several recipients: ``KEY-RECIPIENT``, or a
   stable hashed form when that exceeds 32 bytes.
 - :func:`validate_id` / :func:`id_problem` — user-given ids: printable ASCII without
@@ -65,6 +68,25 @@ def new_id() -> str:
             _prefix = _encode(ms, 10)  # 48 time bits in 10 digits (50 bits)
         _last_ms, _last_random = ms, rand
         return _prefix + _encode(rand, 16)  # 80 random bits in 16 digits
+
+
+RUN_ID_CHARS = 20
+POSITION_CHARS = 6
+MAX_POSITION = 32**POSITION_CHARS - 1
+
+
+def new_run_id() -> str:
+    """A fresh run id: 10 characters of millisecond time, 10 of randomness (50 bits)."""
+    ms = time.time_ns() // 1_000_000
+    return _encode(ms, 10) + _encode(int.from_bytes(os.urandom(7), "big") >> 6, 10)
+
+
+def run_message_id(run_id: str, position: int) -> str:
+    """The id of the row at ``position`` (0-based) of run ``run_id``: 26 characters, the
+    shape of :func:`new_id` (time first, so ids still sort by creation)."""
+    if not 0 <= position <= MAX_POSITION:
+        raise UsageError(f"a run holds at most {MAX_POSITION + 1} rows")
+    return run_id + _encode(position, POSITION_CHARS)
 
 
 def id_time_ms(message_id: str) -> int | None:

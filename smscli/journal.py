@@ -27,20 +27,23 @@ import re
 import sys
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli.errors import ExitStatus, SmscliError, UsageError
+from smscli.journal_runs import RunsMixin
 from smscli.models import (
+    ACCEPTED,
     CANCELLED,
     DELIVERED,
     DUPLICATE,
     FAILED,
     INVALID,
     PENDING,
+    QUEUED,
     REJECTED,
     SCHEDULED,
     UNKNOWN,
@@ -52,11 +55,18 @@ from smscli.models import (
 if TYPE_CHECKING:
     import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 JOURNAL_FILE = "journal.db"
 
-# A known id in one of these states is claimed again (it was never accepted).
-RECLAIMABLE = frozenset({PENDING, UNKNOWN, REJECTED, INVALID})
+# A known id in one of these states is claimed again (it was never accepted) ...
+RECLAIMABLE = frozenset({QUEUED, PENDING, UNKNOWN, REJECTED, INVALID})
+# ... but one in these may have reached the vendor: where the vendor cannot de-duplicate it
+# is held back (``HELD``) instead, unless the caller accepts the risk.
+MAYBE_SENT = frozenset({PENDING, UNKNOWN})
+# Pseudo-states :meth:`Journal.claim` returns besides the stored ones.
+OWNED = "owned"  # another live smscli process holds the id: not claimed
+HELD = "held"  # maybe handed over before, the vendor cannot tell: now ``unknown``, not claimed
+LEASE_SECONDS = 120.0  # how long an owner on another host counts as alive without news
 # States a late send result must not overwrite (a report or the user decided them).
 FINAL = frozenset({DELIVERED, FAILED, CANCELLED})
 _IN_CHUNK = 500  # ids per "IN (...)" lookup
@@ -123,8 +133,38 @@ CREATE TABLE tokens (
 );
 """
 
+# v2: runs (every send/reserve, with its input's fingerprint), owners (the live processes
+# that hold claims), and each message's owner. In v1 `run` held the claiming instance.
+_SCHEMA_V2 = """
+ALTER TABLE messages ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+UPDATE messages SET owner = run, run = '';
+CREATE TABLE runs (
+    id          TEXT PRIMARY KEY,
+    command     TEXT NOT NULL,
+    profile     TEXT NOT NULL,
+    vendor      TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    parts       TEXT NOT NULL DEFAULT '{}',
+    state       TEXT NOT NULL,               -- running | finished | interrupted | failed
+    owner       TEXT NOT NULL DEFAULT '',
+    rows        INTEGER NOT NULL DEFAULT 0,  -- rows read so far
+    counts      TEXT NOT NULL DEFAULT '{}',  -- results per status so far
+    note        TEXT NOT NULL DEFAULT '',
+    started_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX runs_profile ON runs(profile, started_at);
+CREATE TABLE owners (
+    token       TEXT PRIMARY KEY,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    started_at  TEXT NOT NULL,
+    lease_until REAL NOT NULL
+);
+"""
+
 # Index i upgrades a journal from user_version i to i + 1.
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
 
 _MESSAGE_COLUMNS = (
     'id, vendor, profile, "to", type, text, subject, sender, images, file_keys, send_at, '
@@ -134,12 +174,12 @@ _MESSAGE_COLUMNS = (
 )
 _INSERT_MESSAGE = (
     'INSERT INTO messages (id, vendor, profile, "to", type, text, subject, sender, images, '
-    "file_keys, send_at, status, attempts, held, run, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "file_keys, send_at, status, attempts, held, run, owner, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _RECLAIM_MESSAGE = (
     'UPDATE messages SET vendor = ?, profile = ?, "to" = ?, type = ?, text = ?, subject = ?, '
-    "sender = ?, images = ?, file_keys = ?, send_at = ?, status = ?, held = ?, run = ?, "
+    "sender = ?, images = ?, file_keys = ?, send_at = ?, status = ?, held = ?, run = ?, owner = ?, "
     "code = '', detail = '', server_id = '', attempts = attempts + 1, updated_at = ? WHERE id = ?"
 )
 # Plain comparisons, not IN (...) lists: SQLite builds a temporary table for each IN list on
@@ -148,12 +188,13 @@ _RECORD_RESULT = (
     "UPDATE messages SET status = ?1, code = ?2, detail = ?3, "
     "server_id = CASE WHEN ?4 != '' THEN ?4 ELSE server_id END, updated_at = ?5 "
     "WHERE id = ?6 AND (status = 'pending' OR status = 'unknown' OR status = 'rejected' "
+    "OR status = 'queued' "
     "OR status = 'invalid' OR ?1 = 'delivered' OR ?1 = 'failed' "
     "OR ((status = 'accepted' OR status = 'scheduled') AND (?1 = 'accepted' OR ?1 = 'scheduled')))"
 )
 _INSERT_RESULT = (
-    'INSERT OR IGNORE INTO messages (id, vendor, "to", type, status, code, detail, server_id, run, '
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    'INSERT OR IGNORE INTO messages (id, vendor, "to", type, status, code, detail, server_id, '
+    "owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -190,11 +231,11 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
-class Journal:
+class Journal(RunsMixin):
     """The journal of one data dir. Open with :meth:`Journal.open`; close with
     :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
 
-    ``run_id`` identifies this instance: an id claimed earlier through the same instance
+    ``owner`` identifies this instance: an id claimed earlier through the same instance
     is reported as ``duplicate`` instead of being claimed twice (an input listing one id
     twice must not send twice).
     """
@@ -208,7 +249,9 @@ class Journal:
         self._lock = threading.RLock()
         self.path = path
         self.data_dir = data_dir
-        self.run_id = new_id()
+        self.owner = new_id()  # the token of this instance's claims (messages.owner)
+        self._owner_fd: int | None = None
+        self._lease_renewed = 0.0
 
     # --- opening ----------------------------------------------------------------------
 
@@ -340,8 +383,9 @@ class Journal:
                 raise self._error(exc) from None
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Release this instance's claims and close the connection (idempotent)."""
         with self._lock:
+            self.release()
             self._conn.close()
 
     def __enter__(self) -> Journal:
@@ -353,26 +397,44 @@ class Journal:
     # --- claiming and results ---------------------------------------------------------
 
     def claim(
-        self, messages: Sequence[Message], vendor: str, profile: str, *, retry: bool = False
+        self,
+        messages: Sequence[Message],
+        vendor: str,
+        profile: str,
+        *,
+        run: str = "",
+        queued: bool = False,
+        hold_unsure: bool = False,
+        retry: bool = False,
     ) -> list[str | None]:
-        """Journal ``messages`` as ``pending`` before they are sent; one transaction.
+        """Journal ``messages`` before they are sent; one transaction.
 
-        Returns, per message, the previous state of its id: ``None`` for a new id (now
-        ``pending``). A known id in ``pending``/``unknown``/``rejected``/``invalid``
-        (:data:`RECLAIMABLE`) is claimed again (back to ``pending``, attempts + 1) and its
-        previous state returned; one in ``accepted``/``delivered``/``failed``/
-        ``scheduled``/``cancelled`` is left alone and its state returned: do not send it.
-        An id already claimed through this instance (or twice in ``messages``) returns
-        ``"duplicate"`` and is left alone, unless ``retry`` is true and its state is
-        reclaimable (the pipeline resending its own ``unknown`` messages).
+        New ids are stored as ``pending`` (handed over, maybe sent), or as ``queued`` with
+        ``queued`` true: the caller then marks them with :meth:`mark_handed` just before
+        the vendor gets them, so that a kill in between leaves them known as never sent.
+        ``run`` is the run they belong to (see :meth:`start_run`).
+
+        Returns, per message, the previous state of its id: ``None`` for a new id. A known
+        id in :data:`RECLAIMABLE` is claimed again (attempts + 1) and its previous state
+        returned; one in ``accepted``/``delivered``/``failed``/``scheduled``/``cancelled``
+        is left alone and its state returned: do not send it. Besides:
+
+        - ``"duplicate"``: already claimed by this instance (or twice in ``messages``),
+          unless ``retry`` and its state is reclaimable;
+        - :data:`OWNED`: another live smscli process holds it (see :meth:`owner_of`);
+        - :data:`HELD`: with ``hold_unsure`` (a vendor that cannot de-duplicate), an id in
+          :data:`MAYBE_SENT` is not claimed again but becomes ``unknown``.
         """
-        return self._claim(messages, vendor, profile, PENDING, held=0, retry=retry)
+        return self._claim(messages, vendor, profile, PENDING, held=0, run=run, queued=queued,
+                           hold_unsure=hold_unsure, retry=retry)
 
-    def schedule(self, messages: Sequence[Message], vendor: str, profile: str) -> list[str | None]:
+    def schedule(self, messages: Sequence[Message], vendor: str, profile: str, *,
+                 run: str = "") -> list[str | None]:
         """Keep reservations in the journal (vendors that cannot schedule on the server):
         like :meth:`claim`, but new and reclaimed ids become ``scheduled`` (held here) until
         :meth:`due` + :meth:`claim_scheduled` hand them to ``reserve flush``."""
-        return self._claim(messages, vendor, profile, SCHEDULED, held=1, retry=False)
+        return self._claim(messages, vendor, profile, SCHEDULED, held=1, run=run, queued=False,
+                           hold_unsure=False, retry=False)
 
     def _claim(
         self,
@@ -382,48 +444,73 @@ class Journal:
         status: str,
         *,
         held: int,
+        run: str,
+        queued: bool,
+        hold_unsure: bool,
         retry: bool,
     ) -> list[str | None]:
         msgs = list(messages)
         if not msgs:
             return []
+        self._register_owner()
         previous: list[str | None] = [None] * len(msgs)
         now = _now_iso()
-        run = self.run_id
+        me = self.owner
+        fresh = QUEUED if queued and status == PENDING else status
         with self._tx() as cur:
             known = self._lookup(cur, [m.id for m in msgs])
+            alive = self._alive_owners(cur, {owner for _, owner in known.values()} - {me, ""})
             inserts: list[tuple[Any, ...]] = []
             updates: list[tuple[Any, ...]] = []
+            holds: list[tuple[str, str]] = []
             seen: set[str] = set()
             for i, m in enumerate(msgs):
                 if m.id in seen:
                     previous[i] = DUPLICATE
                     continue
                 seen.add(m.id)
+                old = known.get(m.id)
+                if old is not None:
+                    old_status, old_owner = old
+                    if old_owner == me and not (retry and old_status in RECLAIMABLE):
+                        previous[i] = DUPLICATE
+                        continue
+                    previous[i] = old_status
+                    if old_status not in RECLAIMABLE:
+                        continue
+                    if old_owner in alive:
+                        previous[i] = OWNED
+                        continue
+                    if hold_unsure and old_status in MAYBE_SENT and old_owner != me:
+                        previous[i] = HELD
+                        if old_status != UNKNOWN:
+                            holds.append((now, m.id))
+                        continue
                 images = _json_list(m.images) if m.images else "[]"
                 keys = _json_list(m.file_keys) if m.file_keys else "[]"
                 send_at = _iso(m.send_at) if m.send_at is not None else None
-                old = known.get(m.id)
                 if old is None:
                     inserts.append(
                         (m.id, vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images,
-                         keys, send_at, status, 1 - held, held, run, now, now)
+                         keys, send_at, fresh, 1 - held, held, run, me, now, now)
                     )  # fmt: skip
                     continue
-                old_status, old_run = old
-                if old_run == run and not (retry and old_status in RECLAIMABLE):
-                    previous[i] = DUPLICATE
-                    continue
-                previous[i] = old_status
-                if old_status in RECLAIMABLE:
-                    updates.append(
-                        (vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images, keys,
-                         send_at, status, held, run, now, m.id)
-                    )  # fmt: skip
+                # What may have reached the vendor before stays "maybe sent" (pending).
+                again = PENDING if fresh == QUEUED and old[0] in MAYBE_SENT else fresh
+                updates.append(
+                    (vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images, keys,
+                     send_at, again, held, run, me, now, m.id)
+                )  # fmt: skip
             if inserts:
                 cur.executemany(_INSERT_MESSAGE, inserts)
             if updates:
                 cur.executemany(_RECLAIM_MESSAGE, updates)
+            if holds:
+                cur.executemany(
+                    "UPDATE messages SET status = 'unknown', detail = 'handed over earlier; "
+                    "no answer was journaled', updated_at = ? WHERE id = ?",
+                    holds,
+                )
         return previous
 
     @staticmethod
@@ -431,11 +518,24 @@ class Journal:
         found: dict[str, tuple[str, str]] = {}
         for part in _chunks(ids):
             marks = ",".join("?" * len(part))
-            for mid, status, run in cur.execute(
-                f"SELECT id, status, run FROM messages WHERE id IN ({marks})", part
+            for mid, status, owner in cur.execute(
+                f"SELECT id, status, owner FROM messages WHERE id IN ({marks})", part
             ):
-                found[mid] = (status, run)
+                found[mid] = (status, owner)
         return found
+
+    def mark_handed(self, ids: Sequence[str]) -> None:
+        """``queued`` → ``pending``: these are about to be handed to the vendor (one
+        transaction, committed before the first of them leaves)."""
+        now = _now_iso()
+        with self._tx() as cur:
+            for part in _chunks(list(ids)):
+                marks = ",".join("?" * len(part))
+                cur.execute(
+                    f"UPDATE messages SET status = 'pending', updated_at = ? WHERE id IN ({marks}) "
+                    "AND status = 'queued'",
+                    [now, *part],
+                )
 
     def record(
         self, results: Sequence[SendResult], server_ids: dict[str, str] | None = None
@@ -443,35 +543,122 @@ class Journal:
         """Store what became of sent messages (one transaction).
 
         Updates status/code/detail (and ``server_ids[message_id]`` when given) of each
-        result's message, if the move is allowed: a message not sent yet (``pending``,
-        ``unknown``, ``rejected``, ``invalid``) takes any result; one that was sent
-        (``accepted``, ``scheduled``) takes only ``accepted``/``scheduled``/``delivered``/
-        ``failed``; a ``delivered``/``failed``/``cancelled`` one only ``delivered``/``failed``.
-        So an ``invalid`` row in a re-run never un-sends an earlier ``accepted`` message.
-        ``duplicate`` results change nothing. A result for an id never claimed (e.g. an
-        ``invalid`` row) is stored as a new message; results without an id are skipped.
+        result's message, if the move is allowed: a message not sent yet (``queued``,
+        ``pending``, ``unknown``, ``rejected``, ``invalid``) takes any result; one that was
+        sent (``accepted``, ``scheduled``) takes only ``accepted``/``scheduled``/
+        ``delivered``/``failed``; a ``delivered``/``failed``/``cancelled`` one only
+        ``delivered``/``failed``. So an ``invalid`` row in a re-run never un-sends an
+        earlier ``accepted`` message. A ``duplicate`` result is the vendor saying it already
+        has the message: it is stored as ``accepted`` (with its code, detail and server id).
+        A result for an id never claimed (e.g. an ``invalid`` row) is stored as a new
+        message; results without an id are skipped.
         """
         now = _now_iso()
         sids = server_ids or {}
-        todo = [r for r in results if r.message_id and r.status != DUPLICATE]
+        todo = [r for r in results if r.message_id]
         if not todo:
             return
+        rows = [(ACCEPTED if r.status == DUPLICATE else r.status, r.code, r.detail,
+                 sids.get(r.message_id, ""), now, r.message_id) for r in todo]  # fmt: skip
         with self._tx() as cur:
-            cur.executemany(
-                _RECORD_RESULT,
-                [(r.status, r.code, r.detail, sids.get(r.message_id, ""), now, r.message_id)
-                 for r in todo],
-            )  # fmt: skip
+            cur.executemany(_RECORD_RESULT, rows)
+            self._renew_lease(cur)
             if cur.rowcount == len(todo):
                 return
             # Some ids were never claimed (or are final): store the unknown ones.
             known = self._lookup(cur, [r.message_id for r in todo])
             cur.executemany(
                 _INSERT_RESULT,
-                [(r.message_id, r.vendor, r.to, r.type, r.status, r.code, r.detail,
-                  sids.get(r.message_id, ""), self.run_id, now, now)
-                 for r in todo if r.message_id not in known],
+                [(r.message_id, r.vendor, r.to, r.type, status, r.code, r.detail, sid, self.owner,
+                  stamp, stamp)
+                 for r, (status, _, _, sid, stamp, _) in zip(todo, rows, strict=True)
+                 if r.message_id not in known],
             )  # fmt: skip
+
+    # --- owners: which live process holds a claim ----------------------------------------
+
+    def _register_owner(self) -> None:
+        """Before the first claim: hold ``locks/owner-<token>.lock`` for this instance's
+        life (other processes on this host test it to see whether we are alive) and say
+        who we are in ``owners`` (host, pid, a lease for other hosts)."""
+        if self._owner_fd is not None:
+            return
+        import fcntl
+        import socket
+
+        lock_dir = self.data_dir / "locks"
+        path = lock_dir / f"owner-{self.owner}.lock"
+        try:
+            lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise JournalError(f"cannot create the lock file {path}: {exc.strerror or exc}",
+                               hint="check the data dir's free space and permissions") from None
+        self._owner_fd = fd
+        wall = time.time
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO owners (token, host, pid, started_at, lease_until) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (self.owner, socket.gethostname(), os.getpid(), _now_iso(), wall() + LEASE_SECONDS),
+            )
+        self._lease_renewed = time.monotonic()
+
+    def _renew_lease(self, cur: _Cursor) -> None:
+        if self._owner_fd is None or time.monotonic() - self._lease_renewed < LEASE_SECONDS / 3:
+            return
+        wall = time.time
+        cur.execute("UPDATE owners SET lease_until = ? WHERE token = ?",
+                    (wall() + LEASE_SECONDS, self.owner))
+        self._lease_renewed = time.monotonic()
+
+    def _alive_owners(self, cur: _Cursor, tokens: Collection[str]) -> set[str]:
+        """Which of ``tokens`` (other instances) still live: on this host, the one whose
+        lock file is held; on another host, the one whose lease has not run out."""
+        if not tokens:
+            return set()
+        import socket
+
+        host, now, alive = socket.gethostname(), time.time(), set()
+        for part in _chunks(list(tokens)):
+            marks = ",".join("?" * len(part))
+            for token, owner_host, lease_until in cur.execute(
+                f"SELECT token, host, lease_until FROM owners WHERE token IN ({marks})", part
+            ):
+                if owner_host == host:
+                    if _lock_held(self.data_dir / "locks" / f"owner-{token}.lock"):
+                        alive.add(token)
+                elif lease_until > now:
+                    alive.add(token)
+        return alive
+
+    def owner_of(self, message_id: str) -> dict[str, Any] | None:
+        """The process holding ``message_id``'s claim: ``{"host", "pid", "run"}``, or None."""
+        rows = self._query(
+            "SELECT o.host, o.pid, m.run FROM messages m JOIN owners o ON o.token = m.owner "
+            "WHERE m.id = ?",
+            (message_id,),
+        )
+        return {"host": rows[0][0], "pid": rows[0][1], "run": rows[0][2]} if rows else None
+
+    def release(self) -> None:
+        """Give up this instance's claims (after its send is over): other processes may
+        then claim what it left unanswered. Idempotent; also done by :meth:`close`."""
+        fd, self._owner_fd = self._owner_fd, None
+        if fd is None:
+            return
+        import sqlite3
+
+        try:
+            with self._tx() as cur:
+                cur.execute("DELETE FROM owners WHERE token = ?", (self.owner,))
+        except (JournalError, sqlite3.Error):
+            pass  # the lock below is what other processes test
+        with suppress(OSError):
+            os.unlink(self.data_dir / "locks" / f"owner-{self.owner}.lock")
+        os.close(fd)
+
 
     # --- reports ----------------------------------------------------------------------
 
@@ -608,17 +795,18 @@ class Journal:
         return out
 
     def unclaim(self, ids: Sequence[str]) -> int:
-        """Forget messages claimed by :meth:`claim` that were never handed to a vendor
-        (the run stopped first): rows still ``pending`` with one attempt are deleted, so
-        nothing stays pending that was never sent. Returns how many were deleted."""
+        """Forget messages this instance claimed that were never handed to a vendor (the
+        run stopped first): new rows still ``queued`` or ``pending`` are deleted, so nothing
+        stays pending that was never sent (reclaimed ones keep their state). Returns how
+        many were deleted."""
         deleted = 0
         with self._tx() as cur:
             for part in _chunks(list(ids)):
                 marks = ",".join("?" * len(part))
                 cur.execute(
-                    f"DELETE FROM messages WHERE id IN ({marks}) AND status = 'pending' "
-                    "AND attempts = 1",
-                    part,
+                    f"DELETE FROM messages WHERE id IN ({marks}) AND attempts = 1 "
+                    "AND (status = 'pending' OR status = 'queued') AND owner = ?",
+                    [*part, self.owner],
                 )
                 deleted += cur.rowcount
         return deleted
@@ -641,8 +829,8 @@ class Journal:
             for mid in ids:
                 cur.execute(
                     "UPDATE messages SET status = 'pending', held = 0, attempts = attempts + 1, "
-                    "run = ?, updated_at = ? WHERE id = ? AND status = 'scheduled' AND held = 1",
-                    (self.run_id, now, mid),
+                    "owner = ?, updated_at = ? WHERE id = ? AND status = 'scheduled' AND held = 1",
+                    (self.owner, now, mid),
                 )
                 if cur.rowcount == 1:
                     moved.append(mid)
@@ -949,6 +1137,25 @@ def send_lock(
             os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the lock
+
+
+def _lock_held(path: Path) -> bool:
+    """Whether some process holds an flock on ``path`` (False when there is no file)."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also drops the shared lock we may have got
+    return False
 
 
 def _read_pid(fd: int) -> int | None:

@@ -17,14 +17,16 @@ SCHEDULED = "scheduled"
 UNKNOWN = "unknown"
 DELIVERED = "delivered"
 FAILED = "failed"
-# Journal-only states: written before sending / cancelled reservations.
+# Journal-only states: journaled but never handed to the vendor / handed over (maybe sent),
+# no answer yet / cancelled reservations.
+QUEUED = "queued"
 PENDING = "pending"
 CANCELLED = "cancelled"
 
 SEND_STATUSES = (ACCEPTED, REJECTED, INVALID, DUPLICATE, SCHEDULED, UNKNOWN, DELIVERED, FAILED)
 OK_STATUSES = frozenset({ACCEPTED, SCHEDULED, DUPLICATE, DELIVERED})
 # States a message can have in the journal (`result list --status`).
-MESSAGE_STATES = frozenset({PENDING, ACCEPTED, REJECTED, INVALID, SCHEDULED, UNKNOWN, DELIVERED,
+MESSAGE_STATES = frozenset({QUEUED, PENDING, ACCEPTED, REJECTED, INVALID, SCHEDULED, UNKNOWN, DELIVERED,
                             FAILED, CANCELLED})
 
 

@@ -162,7 +162,10 @@ def test_record_results_and_server_ids(journal):
         "accepted", "S-1", "성공",
     )  # fmt: skip
     assert (journal.get(b.id)["status"], journal.get(b.id)["code"]) == ("rejected", "23")
-    assert journal.get(c.id)["status"] == "pending"  # "duplicate" changes nothing
+    # "duplicate" is the vendor saying it has the message already: accepted, never re-claimed
+    assert (journal.get(c.id)["status"], journal.get(c.id)["code"]) == ("accepted", "0")
+    with Journal.open(journal.data_dir) as later:
+        assert later.claim([c], "oneshot", "p") == ["accepted"]
 
 
 def test_late_results_do_not_undo_reports_or_cancels(journal):
@@ -473,6 +476,7 @@ def test_unclaim_forgets_only_new_pending_claims(tmp_path):
     a, b, c = (Message(f"id-{x}", "01012345678", "hi", "15666639") for x in "abc")
     journal.claim([a], "oneshot", "p")
     journal.record([SendResult(a.to, "unknown", a.id, "oneshot", "sms")])
+    journal.close()  # that run is over: its claims are free again
     fresh = Journal.open(tmp_path)  # a later run
     fresh.claim([a, b, c], "oneshot", "p")  # a re-claimed (attempt 2), b and c new
     fresh.record([SendResult(c.to, "accepted", c.id, "oneshot", "sms")])

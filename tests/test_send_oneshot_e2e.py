@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -137,8 +139,8 @@ def test_ctrl_c_mid_batch_exits_130_then_rerun_sends_the_rest_once(isolated_env,
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
         assert proc.returncode == 130
-        assert err.decode().strip().splitlines()[-1].startswith(
-            "smscli: interrupted; the journal is consistent: run the same command again")
+        last = err.decode().strip().splitlines()[-1]
+        assert last.startswith("smscli: stopped: ") and "--resume sends the rest" in last, last
         assert b"Traceback" not in err
 
         again = run_cli("send", "--csv", str(csv), "-m", "{name}", "--json", timeout=80)
@@ -157,9 +159,10 @@ def test_csv_rows_whose_text_becomes_too_long_are_invalid(sim, tmp_path):
     assert statuses["01022223333"][0] == "invalid" and "bytes" in statuses["01022223333"][1]
 
 
-def test_ctrl_c_without_ids_says_a_rerun_sends_again_and_leaves_nothing_pending(isolated_env, tmp_path):
+def test_ctrl_c_without_ids_drains_then_resume_sends_the_rest_once(isolated_env, tmp_path):
+    n = 1500
     csv = tmp_path / "noid.csv"
-    csv.write_text("phone\n" + "".join(f"010{i:08d}\n" for i in range(1500)), encoding="utf-8")
+    csv.write_text("phone\n" + "".join(f"010{i:08d}\n" for i in range(n)), encoding="utf-8")
     with OneShotSimulator(speed=300, report_delay=3600) as server:
         write_config(isolated_env, server.address[1])
         env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -168,12 +171,24 @@ def test_ctrl_c_without_ids_says_a_rerun_sends_again_and_leaves_nothing_pending(
         assert server.wait_until(lambda: len(server.accepted) >= 100, timeout=30)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
-        assert proc.returncode == 130 and "fresh ids" in err.decode()
+        assert proc.returncode == 130, err
+        assert "Ctrl-C again to stop at once" in err.decode()
+        run_id = re.search(r"run (\w+) is unfinished", err.decode()).group(1)
         sent = len(server.accepted)
-    listed = [json.loads(x) for x in run_cli("result", "list", "--json").stdout.decode().splitlines()]
-    pending = [o for o in listed if o["status"] == "pending"]
-    assert len(pending) <= 20  # at most the in-flight window; never-handed-out rows are forgotten
-    assert sent - 20 <= len([o for o in listed if o["status"] == "accepted"]) <= sent
+        # Drained: every message handed over got its answer journaled; nothing is pending.
+        listed = [json.loads(x) for x in run_cli("result", "list", "--json").stdout.decode().splitlines()]
+        assert [o["status"] for o in listed].count("accepted") == sent
+        assert {o["status"] for o in listed} == {"accepted"}
+        runs = [json.loads(x) for x in run_cli("runs", "--json").stdout.decode().splitlines()]
+        assert [(r["run_id"], r["state"], r["finished"]) for r in runs] == [(run_id, "interrupted", False)]
+
+        again = run_cli("send", "--csv", str(csv), "-m", "hi", "--resume", "--json", timeout=80)
+        assert again.returncode == 0, again.stderr
+        statuses = Counter(o["status"] for o in lines(again))
+        assert statuses == {"duplicate": sent, "accepted": n - sent}
+        numbers = Counter(m.phone for m in server.accepted)
+        assert len(numbers) == n and set(numbers.values()) == {1}  # 0 lost, 0 doubled
+        assert f"resuming run {run_id}" in again.stderr.decode()
 
 
 def test_message_checks(sim):

@@ -64,6 +64,9 @@ def _register() -> None:
 def program(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv``; return the exit status instead of exiting."""
     _register()
+    from smscli.cli.send import resume_argv
+
+    argv = resume_argv(sys.argv[1:] if argv is None else argv)
     try:
         rv = app(args=argv, prog_name="smscli", standalone_mode=False)
     except SmscliError as err:

@@ -9,6 +9,7 @@ import typer
 # Order is the order in --help.
 MODULES = (
     "send",  # send + reserve
+    "runs",
     "mms",
     "result",
     "packet",

@@ -54,6 +54,8 @@ def reserve(
     json_: JsonOpt = False,
     allow_unicode: send_cli.UnicodeOpt = False,
     ignore_optout: send_cli.OptoutOpt = False,
+    resume: send_cli.ResumeOpt = None,
+    resend_unknown: send_cli.ResendUnknownOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -69,7 +71,7 @@ def reserve(
         to=to, csv=csv, message=message, message_file=message_file, sender=sender, subject=subject,
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=0.0, json_=json_,
         allow_unicode=allow_unicode, ignore_optout=ignore_optout, no_wait_window=False,
-        profile=profile, config=config, at=at,
+        profile=profile, config=config, at=at, resume=resume, resend_unknown=resend_unknown,
     )
     raise typer.Exit(code)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -52,6 +53,30 @@ OptoutOpt = Annotated[bool, typer.Option("--ignore-optout", help="Also send to n
 WindowOpt = Annotated[
     bool, typer.Option("--no-wait-window", help="OneShot: fail instead of waiting for the server's sending hours.")
 ]
+ResumeOpt = Annotated[
+    str | None,
+    typer.Option("--resume", metavar="[RUN_ID]", show_default=False,
+                 help="Continue an unfinished run: the latest of this profile with the same input, or RUN_ID "
+                      "(`smscli runs`). Only what was not accepted is sent."),
+]
+ResendUnknownOpt = Annotated[
+    bool,
+    typer.Option("--resend-unknown", help="Bizppurio: also send again what was handed over before without a "
+                                          "journaled answer (it may arrive twice)."),
+]
+RESUME_LATEST = "latest"  # a bare --resume (see resume_argv)
+
+
+def resume_argv(argv: list[str]) -> list[str]:
+    """``--resume`` takes an optional RUN_ID: a bare one (last, or before another option)
+    becomes ``--resume latest``, which the option parser can read."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg == "--resume" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+            out[i] = f"--resume={RESUME_LATEST}"
+    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -77,6 +102,8 @@ def send(
     allow_unicode: UnicodeOpt = False,
     ignore_optout: OptoutOpt = False,
     no_wait_window: WindowOpt = False,
+    resume: ResumeOpt = None,
+    resend_unknown: ResendUnknownOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -85,16 +112,18 @@ def send(
         to=to, csv=csv, message=message, message_file=message_file, sender=sender, subject=subject,
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=wait, json_=json_,
         allow_unicode=allow_unicode, ignore_optout=ignore_optout, no_wait_window=no_wait_window,
-        profile=profile, config=config, at=None,
+        profile=profile, config=config, at=None, resume=resume, resend_unknown=resend_unknown,
     )
     raise typer.Exit(code)
 
 
 def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, dry_run, wait,
-        json_, allow_unicode, ignore_optout, no_wait_window, profile, config, at) -> int:
+        json_, allow_unicode, ignore_optout, no_wait_window, profile, config, at,
+        resume=None, resend_unknown=False) -> int:
     """Shared by `send` and `reserve`: returns the exit code."""
-    from smscli import dispatch, timeutil
+    from smscli import dispatch, ids, interrupts, runs, timeutil
     from smscli.cli.output import Output
+    from smscli.errors import SmscliError
     from smscli.journal import Journal
     from smscli.vendors.registry import create_vendor
 
@@ -119,10 +148,12 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         if send_at <= timeutil.now_kst():
             raise UsageError(f"--at {at!r} is in the past (Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
 
+    if resume is not None and dry_run:
+        raise UsageError("--resume and --dry-run do not go together", hint="a dry run sends nothing to resume")
     overrides = {"wait_window": False} if no_wait_window else None
     prof = current_profile(profile, config, overrides=overrides)
     out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
-    rows, count, columns, has_id_column = _rows(to, csv)
+    rows, count, columns, has_id_column, input_part = _rows(to, csv, fingerprint=not dry_run)
     if id_ and has_id_column:
         print("smscli: warning: the CSV's id column gives each row its key; --id is not used",
               file=sys.stderr)
@@ -141,14 +172,31 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         wait=wait,
         allow_unicode=allow_unicode,
         ignore_optout=ignore_optout,
+        run_id=ids.new_run_id(),
+        resend_unknown=resend_unknown,
     )
     journal = Journal.open(prof.data_dir)
     vendor = create_vendor(prof, ShownEvents(journal, out.info))
+    command = "reserve" if at else "send"
+    if not dry_run:
+        fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, message, input_part))
+        if resume is not None:
+            earlier = runs.choose_run(journal, "" if resume == RESUME_LATEST else resume,
+                                      profile=prof.name, command=command, fingerprint=fingerprint)
+            opts = replace(opts, run_id=earlier["id"])
+            out.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} "
+                     f"({earlier['rows']} row(s) read before)")
+        else:
+            journal.start_run(opts.run_id, command=command, profile=prof.name, vendor=vendor.name,
+                              fingerprint=fingerprint.digest, parts=fingerprint.parts)
 
     def emit(result) -> None:
         out.emit(result if isinstance(result, dict) else result.to_json())
 
-    with out.progress("checking" if dry_run else "sending", total=count) as bar:
+    unfinished = (f"run {opts.run_id} is unfinished: the same command with --resume sends the rest "
+                  "(what was accepted shows as duplicate)")
+    with out.progress("checking" if dry_run else "sending", total=count) as bar, \
+            interrupts.graceful_stop(out.info) as stop:
         seen: Counter[str] = Counter()
 
         def tick(result) -> None:
@@ -157,15 +205,22 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
 
         try:
             summary = dispatch.run_send(prof, rows, opts, emit=emit, journal=journal,
-                                        vendor=vendor, on_progress=tick)
+                                        vendor=vendor, on_progress=tick, stop=stop)
         except KeyboardInterrupt:
             out.flush()
-            raise Interrupted(_resume_hint(stable_ids=bool(id_) or has_id_column)) from None
+            raise Interrupted(f"interrupted at once; {unfinished}") from None
+        except SmscliError as exc:
+            out.flush()
+            if not dry_run:
+                exc.hint = f"{exc.hint}; {unfinished}" if exc.hint else unfinished
+            raise
     out.flush()
     verb = "checked" if dry_run else ("reserved" if at else "sent")
     out.info(summary.line(verb))
     for note in summary.notes:
         out.warn(note)
+    if not summary.complete:
+        raise Interrupted(f"stopped: {summary.left} row(s) not handed over; {unfinished}")
     waiting = summary.counts.get("accepted", 0) if wait > 0 else 0
     if waiting:
         out.info(f"no delivery report within {wait:g} s for {waiting} message(s); "
@@ -173,9 +228,25 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     return int(summary.exit_status())
 
 
-def _rows(to: list[str] | None, csv: str | None):
-    """(rows iterator, number of rows if known, template columns, has an id column)."""
-    from smscli import recipients
+def _fingerprint_parts(command: str, prof, opts, message: str, input_part: str) -> dict[str, str]:
+    """What makes a run's input (see smscli.runs): a resume must match it."""
+    from smscli import runs
+
+    return {
+        "command": command, "profile": prof.name, "vendor": str(prof.vendor),
+        "message": runs.digest(message), "input": input_part, "type": opts.type,
+        "subject": runs.digest(opts.subject) if opts.subject else "", "sender": opts.sender,
+        "images": runs.files_digest(opts.images) if opts.images else "",
+        "at": opts.send_at.isoformat() if opts.send_at else "", "id": opts.id_key or "",
+        "allow_unicode": "yes" if opts.allow_unicode else "",
+        "ignore_optout": "yes" if opts.ignore_optout else "",
+    }  # fmt: skip
+
+
+def _rows(to: list[str] | None, csv: str | None, *, fingerprint: bool):
+    """(rows iterator, number of rows if known, template columns, has an id column, the
+    input's fingerprint part ("" unless ``fingerprint``))."""
+    from smscli import recipients, runs
 
     if to:
         numbers = recipients.parse_to_options(to)
@@ -183,18 +254,11 @@ def _rows(to: list[str] | None, csv: str | None):
         if given > len(numbers):
             print(f"smscli: warning: {given - len(numbers)} number(s) given more than once; "
                   "each recipient gets the message once", file=sys.stderr)
-        return (recipients.Row(line_no=0, phone=n) for n in numbers), len(numbers), [], False
-    source = recipients.open_csv(csv)  # reads and checks the header now
-    return iter(source), None, source.variables, source.id_column is not None
-
-
-def _resume_hint(*, stable_ids: bool) -> str:
-    if stable_ids:
-        return ("interrupted; the journal is consistent: run the same command again to send the "
-                "rest (what was accepted shows as duplicate)")
-    return ("interrupted; the journal is consistent, but these messages had fresh ids: running "
-            "the command again sends every one of them again (give --id KEY or an id column to "
-            "make a send resumable; `smscli result list --since 1h` shows what went out)")
+        part = runs.numbers_part(numbers) if fingerprint else ""
+        return (recipients.Row(line_no=0, phone=n) for n in numbers), len(numbers), [], False, part
+    part, spool = runs.csv_part(csv) if fingerprint else ("", None)
+    source = recipients.open_csv(csv, stdin=spool)  # reads and checks the header now
+    return iter(source), None, source.variables, source.id_column is not None, part
 
 
 def _check_template(message: str, columns: list[str], csv: str | None) -> None:

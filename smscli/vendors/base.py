@@ -88,10 +88,18 @@ class Vendor:
     can_schedule: ClassVar[bool] = False  # the server keeps reservations itself
     can_cancel: ClassVar[bool] = False  # server-side reservations can be cancelled
     can_upload: ClassVar[bool] = True  # `mms upload` returns reusable file keys
+    # The server answers "duplicate" for an id it already accepted, so re-sending a message
+    # that may have reached it is safe. Where it cannot (Bizppurio), the pipeline marks each
+    # message as handed over, ``handoff_batch`` at a time, just before it goes out.
+    dedupes: ClassVar[bool] = True
+    handoff_batch: int = 0
 
     def __init__(self, profile: Profile, events: VendorEvents) -> None:
         self.profile = profile
         self.events = events
+        # Set by the pipeline: true once the user asked to stop (the first Ctrl-C). Long
+        # waits (delivery reports, sending hours) end early when it is.
+        self.stop_requested: Callable[[], bool] = lambda: False
 
     def send(
         self,

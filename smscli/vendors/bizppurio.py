@@ -133,12 +133,14 @@ class BizppurioVendor(Vendor):
     can_schedule = True
     can_cancel = False
     can_upload = True
+    dedupes = False  # a refkey sent twice is two messages
 
     def __init__(self, profile: Any, events: Any) -> None:
         super().__init__(profile, events)
         self.base_url = str(profile.get("base_url", DEFAULT_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
         self.account = str(profile.require("account"))
         self.concurrency = profile_number(profile, "concurrency", 8, int, 1)
+        self.handoff_batch = 2 * self.concurrency
         self.attempts = profile_number(profile, "attempts", 5, int, 1)
         self.timeout = profile_number(profile, "timeout", 10.0, float, 0.001)
         self.connect_timeout = profile_number(profile, "connect_timeout", min(self.timeout, 5.0), float, 0.001)

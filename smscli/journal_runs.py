@@ -1,0 +1,133 @@
+"""The journal's ``runs`` table: every ``send`` / ``reserve`` is a run with an id, the
+fingerprint of its input, the process that owns it and its counts so far.
+
+Mixed into :class:`smscli.journal.Journal`; the policy (fingerprints, which run a
+``--resume`` picks) lives in :mod:`smscli.runs`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smscli.journal import _Cursor
+
+RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
+KILLED = "killed"  # shown for a run still marked running whose process is gone
+
+_RUN_COLUMNS = (
+    "r.id, r.command, r.profile, r.vendor, r.fingerprint, r.parts, r.state, r.owner, r.rows, "
+    "r.counts, r.note, r.started_at, r.updated_at, o.pid, o.host"
+)
+
+
+class RunsMixin:
+    """Run records (see the module docstring)."""
+
+    owner: str
+
+    def start_run(self, run_id: str, *, command: str, profile: str, vendor: str,
+                  fingerprint: str, parts: Mapping[str, str]) -> None:
+        """Record a new run, owned by this instance."""
+        from smscli.journal import _now_iso
+
+        self._register_owner()  # type: ignore[attr-defined]
+        now = _now_iso()
+        with self._tx() as cur:  # type: ignore[attr-defined]
+            cur.execute(
+                "INSERT INTO runs (id, command, profile, vendor, fingerprint, parts, state, owner, "
+                "started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, command, profile, vendor, fingerprint,
+                 json.dumps(dict(parts), ensure_ascii=False), RUNNING, self.owner, now, now),
+            )  # fmt: skip
+
+    def adopt_run(self, run_id: str) -> dict[str, Any] | None:
+        """Take over ``run_id`` to resume it; returns the run as it was, or None when
+        another live process owns it (nothing changed then)."""
+        from smscli.journal import _now_iso
+
+        self._register_owner()  # type: ignore[attr-defined]
+        with self._tx() as cur:  # type: ignore[attr-defined]
+            run = self._run_row(cur, run_id)
+            if run is None:
+                return None
+            if run["owner"] not in ("", self.owner) and run["owner"] in self._alive_owners(  # type: ignore[attr-defined]
+                cur, {run["owner"]}
+            ):
+                return None
+            cur.execute("UPDATE runs SET owner = ?, state = ?, updated_at = ? WHERE id = ?",
+                        (self.owner, RUNNING, _now_iso(), run_id))
+        return run
+
+    def update_run(self, run_id: str, *, rows: int, counts: Mapping[str, int],
+                   state: str | None = None, note: str | None = None) -> None:
+        """Store a run's progress (rows read, results per status) and, at its end, its state."""
+        from smscli.journal import _now_iso
+
+        sets, params = ["rows = MAX(rows, ?)", "counts = ?", "updated_at = ?"], [
+            rows, json.dumps(dict(counts)), _now_iso()]
+        if state is not None:
+            sets.append("state = ?")
+            params.append(state)
+        if note is not None:
+            sets.append("note = ?")
+            params.append(note)
+        with self._tx() as cur:  # type: ignore[attr-defined]
+            cur.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", [*params, run_id])
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """One run as :meth:`list_runs` gives it, or None."""
+        with self._tx() as cur:  # type: ignore[attr-defined]
+            return self._run_row(cur, run_id)
+
+    def list_runs(self, *, profile: str | None = None, command: str | None = None,
+                  unfinished: bool = False, limit: int | None = 20) -> list[dict[str, Any]]:
+        """Runs, newest first. Each: ``id, command, profile, vendor, fingerprint, parts``
+        (dict), ``state`` (``running``, ``finished``, ``interrupted``, ``failed``, or
+        ``killed``: marked running, its process gone), ``finished`` (bool), ``rows``,
+        ``counts`` (dict), ``note, started_at, updated_at, pid, host``."""
+        where, params = [], []
+        if profile is not None:
+            where.append("r.profile = ?")
+            params.append(profile)
+        if command is not None:
+            where.append("r.command = ?")
+            params.append(command)
+        if unfinished:
+            where.append("r.state != 'finished'")
+        sql = (f"SELECT {_RUN_COLUMNS} FROM runs r LEFT JOIN owners o ON o.token = r.owner"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY r.started_at DESC, r.rowid DESC"
+               + (" LIMIT ?" if limit is not None else ""))
+        if limit is not None:
+            params.append(int(limit))
+        with self._tx() as cur:  # type: ignore[attr-defined]
+            rows = cur.execute(sql, params).fetchall()
+            alive = self._alive_owners(cur, {r[7] for r in rows} - {""})  # type: ignore[attr-defined]
+        return [_run_dict(row, alive) for row in rows]
+
+    def _run_row(self, cur: _Cursor, run_id: str) -> dict[str, Any] | None:
+        row = cur.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs r LEFT JOIN owners o ON o.token = r.owner "
+            "WHERE r.id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return _run_dict(row, self._alive_owners(cur, {row[7]} - {""}))  # type: ignore[attr-defined]
+
+
+def _run_dict(row: tuple[Any, ...], alive: set[str]) -> dict[str, Any]:
+    (rid, command, profile, vendor, fingerprint, parts, state, owner, rows, counts, note,
+     started, updated, pid, host) = row  # fmt: skip
+    if state == RUNNING and owner not in alive:
+        state = KILLED
+    return {
+        "id": rid, "command": command, "profile": profile, "vendor": vendor,
+        "fingerprint": fingerprint, "parts": json.loads(parts or "{}"), "state": state,
+        "finished": state == FINISHED, "rows": rows, "counts": json.loads(counts or "{}"),
+        "note": note, "started_at": started, "updated_at": updated,
+        "pid": pid if owner in alive else None, "host": host if owner in alive else None,
+        "owner": owner,
+    }  # fmt: skip
