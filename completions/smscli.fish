@@ -268,7 +268,7 @@ complete -c smscli -n '__smscli_at "send"' -l wait -x -d 'Wait up to SECONDS for
 complete -c smscli -n '__smscli_at "send"' -l json -d 'Print JSON Lines on stdout.'
 complete -c smscli -n '__smscli_at "send"' -l allow-unicode -d 'Send characters CP949 cannot carry (emoji...) anyway.'
 complete -c smscli -n '__smscli_at "send"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
-complete -c smscli -n '__smscli_at "send"' -l no-wait-window -d 'OneShot: fail instead of waiting for the server\'s sending hours.'
+complete -c smscli -n '__smscli_at "send"' -l wait-window -l no-wait-window -d 'OneShot outside its sending hours: wait for them (countdown on a terminal) /...'
 complete -c smscli -n '__smscli_at "send"' -l resume -x -d 'Continue an unfinished run: the latest of this profile with the same input, o...'
 complete -c smscli -n '__smscli_at "send"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
 complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'

@@ -26,12 +26,14 @@ from smscli.models import (
     DUPLICATE,
     INVALID,
     OK_STATUSES,
+    QUEUED,
     SCHEDULED,
     UNKNOWN,
     Message,
     Report,
     SendResult,
 )
+from smscli.vendors.base import OutsideHours
 
 if TYPE_CHECKING:
     from smscli.config import Profile
@@ -173,11 +175,16 @@ class ResultSink:
         self.seen: Counter[str] = Counter()  # results so far, for the run's progress
         self.progress = progress
         self._pending: list[SendResult] = []
+        self._unsent: list[str] = []
         self._last = time.monotonic()
 
     def __call__(self, result: SendResult, *, record: bool = True) -> None:
         """Take one result; ``record`` false for what the pipeline settled itself (an id
         already accepted, held by another process...): the journal has it right already."""
+        if result.status == QUEUED:  # the vendor gave it back unsent: forget the claim
+            self._unsent.append(result.message_id)
+            self.summary.left += 1
+            return
         self.seen[result.status] += 1
         if record:
             self._pending.append(result)
@@ -197,6 +204,9 @@ class ResultSink:
             self._pending = []
             if self.progress is not None:
                 self.progress(self.seen)
+        if self._unsent:
+            self.journal.unclaim(self._unsent)  # a claim from an earlier attempt stays as it was
+            self._unsent = []
         self._last = time.monotonic()
 
     def reports(self, reports: list[Report]) -> None:
@@ -288,7 +298,15 @@ def run_send(
                 file_keys = _upload_once(vendor, opts.images)
                 if file_keys:
                     stream = (replace(m, file_keys=file_keys) for m in stream)
-                vendor.send(stream, sink, on_reports=sink.reports, wait=opts.wait)
+                try:
+                    vendor.send(stream, sink, on_reports=sink.reports, wait=opts.wait)
+                except OutsideHours as closed:
+                    if not closed.hold:
+                        for msg in closed.unsent:
+                            sink(_unsent(msg, vendor.name, "outside the sending hours"))
+                        raise
+                    handout.hold_rest(closed.opens_at, closed.unsent)
+                    summary.notes.append(_held_note(closed, sink.seen[SCHEDULED]))
             state = "interrupted"  # the vendor returned: finished, unless a stop cut it short
         except KeyboardInterrupt:
             state = "interrupted"
@@ -299,7 +317,7 @@ def run_send(
             sink.release()
             summary.complete, summary.held = handout.complete, handout.held
             summary.rows = prepare.position
-            summary.left = handout.left
+            summary.left += handout.left
             if not handout.complete and stop is not None and stop.is_set():
                 left = sum(1 for _ in rows)  # the rest of the input, never read (fast)
                 summary.left += left
@@ -381,6 +399,7 @@ class Handout:
         self.complete = False
         self.held = 0
         self.left = 0  # claimed, then given back unsent
+        self.hold_at: datetime | None = None  # outside the vendor's hours: the rest is held till then
         self._gen = self._messages()
 
     def __iter__(self) -> Iterator[Message]:
@@ -388,6 +407,29 @@ class Handout:
 
     def close(self) -> None:
         self._gen.close()
+
+    def hold_rest(self, opens_at: datetime, unsent: Sequence[Message]) -> None:
+        """The vendor takes nothing before ``opens_at``: keep what it gave back, what was
+        claimed but not handed over, and the rest of the input as reservations for then
+        (``reserve flush`` sends them)."""
+        self.sink.flush()
+        self.hold_at = opens_at
+        self._reschedule(unsent)
+        self._gen.close()  # the current chunk's rest is rescheduled on the way out
+        self.local_schedule, self.step = True, 0
+        for _ in self._messages():
+            pass
+
+    def _reschedule(self, messages: Iterable[Message]) -> None:
+        msgs = list(messages)
+        assert self.hold_at is not None
+        self.journal.reschedule([m.id for m in msgs], self.hold_at)
+        when = self.hold_at.isoformat()
+        for msg in msgs:
+            self.sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id,
+                                 vendor=self.vendor_name, type=msg.type, code="",
+                                 detail=f"outside the sending hours: held locally until {when}"),
+                      record=False)
 
     def _stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -402,6 +444,8 @@ class Handout:
             for item in chunk:
                 if isinstance(item, SendResult):
                     sink(item)
+                elif self.hold_at is not None:
+                    batch.append(replace(item, send_at=self.hold_at))
                 else:
                     batch.append(item)
             if not batch:
@@ -412,7 +456,7 @@ class Handout:
                 previous = journal.claim(batch, vendor, self.profile_name, run=self.run_id,
                                          queued=self.step > 0, hold_unsure=self.hold_unsure)
             sendable = [m for m, prev in zip(batch, previous, strict=True) if _to_send(prev)]
-            not_handed = {m.id for m in sendable}
+            not_handed = {m.id: m for m in sendable}
             k = marked = 0  # sendable[k] is the next to go; sendable[:marked] are marked handed
             try:
                 for msg, prev in zip(batch, previous, strict=True):
@@ -420,7 +464,7 @@ class Handout:
                         self._settle(msg, prev)
                         continue
                     if self.local_schedule:
-                        not_handed.discard(msg.id)
+                        not_handed.pop(msg.id, None)
                         when = msg.send_at.isoformat() if msg.send_at else ""
                         sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id,
                                         vendor=vendor, type=msg.type, code="",
@@ -432,11 +476,13 @@ class Handout:
                         marked = k + self.step
                         journal.mark_handed([m.id for m in sendable[k:marked]])
                     k += 1
-                    not_handed.discard(msg.id)
+                    not_handed.pop(msg.id, None)
                     yield msg
                 not_handed.clear()
             finally:
-                if not_handed and not self.local_schedule:
+                if not_handed and self.hold_at is not None:
+                    self._reschedule(not_handed.values())
+                elif not_handed and not self.local_schedule:
                     journal.unclaim(sorted(not_handed))
                     self.left += len(not_handed)
         self.complete = True
@@ -461,6 +507,17 @@ class Handout:
         else:
             why = "earlier in this input" if prev == DUPLICATE else f"already {prev}"
             result(DUPLICATE, f"{why} under this id")
+
+
+def _unsent(msg: Message, vendor: str, why: str) -> SendResult:
+    return SendResult(to=msg.to, status=QUEUED, message_id=msg.id, vendor=vendor, type=msg.type,
+                      detail=f"not sent: {why}")
+
+
+def _held_note(closed: OutsideHours, count: int) -> str:
+    return (f"{closed.message}: {count} message(s) held until {closed.opens_at:%Y-%m-%d %H:%M} "
+            "(Korea time); `smscli reserve flush` (e.g. every minute from cron) sends them then; "
+            "--wait-window waits instead")
 
 
 def _to_send(prev: str | None) -> bool:
@@ -501,8 +558,16 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
             return summary
         try:
             vendor.send(iter(due), sink)
+        except OutsideHours as closed:
+            if not closed.hold:
+                raise
+            sink.flush()
+            journal.reschedule([m.id for m in due], closed.opens_at)  # those still unsent
+            summary.notes.append(f"{closed.message}: what is due stays held until "
+                                 f"{closed.opens_at:%Y-%m-%d %H:%M} (Korea time)")
         finally:
             sink.flush()
+            journal.release()
     return summary
 
 

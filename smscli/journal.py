@@ -811,6 +811,20 @@ class Journal(RunsMixin):
                 deleted += cur.rowcount
         return deleted
 
+    def reschedule(self, ids: Sequence[str], send_at: datetime) -> None:
+        """Hold messages this instance claimed and never sent as reservations for
+        ``send_at`` (the vendor's hours open then; ``reserve flush`` sends them)."""
+        now, when = _now_iso(), _iso(send_at)
+        with self._tx() as cur:
+            for part in _chunks(list(ids)):
+                marks = ",".join("?" * len(part))
+                cur.execute(
+                    f"UPDATE messages SET status = 'scheduled', held = 1, send_at = ?, "
+                    f"updated_at = ? WHERE id IN ({marks}) AND owner = ? "
+                    "AND (status = 'pending' OR status = 'queued')",
+                    [when, now, *part, self.owner],
+                )
+
     def due_profiles(self, now: datetime) -> list[str]:
         """Profiles that have reservations held here and due by ``now``."""
         rows = self._query(

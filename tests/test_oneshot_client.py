@@ -16,6 +16,7 @@ import pytest
 from smscli.errors import AuthError, ConfigError, UnreachableError, VendorError
 from smscli.models import Message, Report, SendResult
 from smscli.sim.oneshot import OneShotSimulator
+from smscli.vendors.base import OutsideHours
 from smscli.vendors.oneshot import OneShotVendor, load_settings, window_wait
 
 pytestmark = pytest.mark.timeout(60)
@@ -451,10 +452,22 @@ def test_outside_hours_without_waiting_fails_clearly(make_sim, data_dir) -> None
     sim = make_sim(begin=begin, end=end)
     vendor, _ = vendor_for(sim, data_dir, wait_window=False)
     results: list[SendResult] = []
-    with pytest.raises(VendorError, match=f"only between {begin}–{end} h Korea time") as info:
+    with pytest.raises(OutsideHours, match=f"only between {begin}–{end} h Korea time") as info:
         vendor.send([sms(1), sms(2)], results.append)
-    assert info.value.exit_status == 1
-    assert [(r.message_id, r.status, r.code) for r in results] == [("m1", "rejected", "901")]
+    assert info.value.exit_status == 4 and not info.value.hold
+    assert "--wait-window waits" in str(info.value)
+    assert [m.id for m in info.value.unsent] == ["m1"] and results == []  # m2 never taken
+    assert sim.accepted == []
+
+
+def test_outside_hours_by_default_gives_the_messages_back_to_be_held(make_sim, data_dir) -> None:
+    begin, end = closed_hours_now()
+    sim = make_sim(begin=begin, end=end)
+    vendor, _ = vendor_for(sim, data_dir)
+    with pytest.raises(OutsideHours) as info:
+        vendor.send([sms(1), sms(2)], lambda r: pytest.fail(f"no result expected: {r}"))
+    assert info.value.hold and [m.id for m in info.value.unsent] == ["m1"]
+    assert info.value.opens_at.hour == begin and info.value.opens_at.minute == 0
     assert sim.accepted == []
 
 
@@ -466,9 +479,9 @@ def test_901_answer_without_waiting(make_sim, data_dir) -> None:
     sim = make_sim(begin=hour, end=hour + 1, clock=lambda: time.time() + 12 * 3600)
     vendor, _ = vendor_for(sim, data_dir, wait_window=False)
     results: list[SendResult] = []
-    with pytest.raises(VendorError, match="only between"):
+    with pytest.raises(OutsideHours, match="only between") as info:
         vendor.send([sms(1), sms(2), sms(3)], results.append)
-    assert results and all(r.status == "rejected" and r.code == "901" for r in results)
+    assert results == [] and sorted(m.id for m in info.value.unsent) == ["m1", "m2", "m3"]
     assert sim.accepted == []
 
 

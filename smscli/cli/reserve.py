@@ -70,7 +70,7 @@ def reserve(
     code = send_cli.run(
         to=to, csv=csv, message=message, message_file=message_file, sender=sender, subject=subject,
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=0.0, json_=json_,
-        allow_unicode=allow_unicode, ignore_optout=ignore_optout, no_wait_window=False,
+        allow_unicode=allow_unicode, ignore_optout=ignore_optout, wait_window=None,
         profile=profile, config=config, at=at, resume=resume, resend_unknown=resend_unknown,
     )
     raise typer.Exit(code)

@@ -17,8 +17,8 @@ EXAMPLES = """Examples:
   smscli -p prod send --csv list.csv -m "{name}님 안녕하세요" --resume   # continue the latest unfinished one
 """
 
-COLUMNS = ["run", "command", "profile", "state", "started_at", "rows", "accepted", "duplicate",
-           "unknown", "other"]
+MAIN = ("accepted", "duplicate", "scheduled", "unknown")
+COLUMNS = ["run", "command", "profile", "state", "started_at", "rows", *MAIN, "other"]
 
 
 def register(app: typer.Typer) -> None:
@@ -54,9 +54,8 @@ def runs(
                       "rows": run["rows"], "counts": counts, "started_at": run["started_at"],
                       "updated_at": run["updated_at"], "pid": run["pid"]})
             continue
-        main = ("accepted", "duplicate", "unknown")
         out.emit({"run": run["id"], "command": run["command"], "profile": run["profile"],
                   "state": run["state"], "started_at": run["started_at"], "rows": run["rows"],
-                  **{k: counts.get(k, 0) for k in main},
-                  "other": sum(n for k, n in counts.items() if k not in main)})
+                  **{k: counts.get(k, 0) for k in MAIN},
+                  "other": sum(n for k, n in counts.items() if k not in MAIN)})
     out.flush()

@@ -51,7 +51,10 @@ WaitOpt = Annotated[float, typer.Option("--wait", metavar="SECONDS", help="Wait 
 UnicodeOpt = Annotated[bool, typer.Option("--allow-unicode", help="Send characters CP949 cannot carry (emoji...) anyway.")]
 OptoutOpt = Annotated[bool, typer.Option("--ignore-optout", help="Also send to numbers on the 080 opt-out list.")]
 WindowOpt = Annotated[
-    bool, typer.Option("--no-wait-window", help="OneShot: fail instead of waiting for the server's sending hours.")
+    bool | None,
+    typer.Option("--wait-window/--no-wait-window", show_default=False,
+                 help="OneShot outside its sending hours: wait for them (countdown on a terminal) / fail "
+                      "(exit 4). Default: hold the messages for the opening; `reserve flush` sends them."),
 ]
 ResumeOpt = Annotated[
     str | None,
@@ -101,7 +104,7 @@ def send(
     json_: JsonOpt = False,
     allow_unicode: UnicodeOpt = False,
     ignore_optout: OptoutOpt = False,
-    no_wait_window: WindowOpt = False,
+    wait_window: WindowOpt = None,
     resume: ResumeOpt = None,
     resend_unknown: ResendUnknownOpt = False,
     profile: ProfileOpt = None,
@@ -111,14 +114,14 @@ def send(
     code = run(
         to=to, csv=csv, message=message, message_file=message_file, sender=sender, subject=subject,
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=wait, json_=json_,
-        allow_unicode=allow_unicode, ignore_optout=ignore_optout, no_wait_window=no_wait_window,
+        allow_unicode=allow_unicode, ignore_optout=ignore_optout, wait_window=wait_window,
         profile=profile, config=config, at=None, resume=resume, resend_unknown=resend_unknown,
     )
     raise typer.Exit(code)
 
 
 def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, dry_run, wait,
-        json_, allow_unicode, ignore_optout, no_wait_window, profile, config, at,
+        json_, allow_unicode, ignore_optout, wait_window, profile, config, at,
         resume=None, resend_unknown=False) -> int:
     """Shared by `send` and `reserve`: returns the exit code."""
     from smscli import dispatch, ids, interrupts, runs, timeutil
@@ -150,7 +153,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
 
     if resume is not None and dry_run:
         raise UsageError("--resume and --dry-run do not go together", hint="a dry run sends nothing to resume")
-    overrides = {"wait_window": False} if no_wait_window else None
+    overrides = None if wait_window is None else {"wait_window": wait_window}
     prof = current_profile(profile, config, overrides=overrides)
     out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
     rows, count, columns, has_id_column, input_part = _rows(to, csv, fingerprint=not dry_run)
@@ -177,6 +180,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     )
     journal = Journal.open(prof.data_dir)
     vendor = create_vendor(prof, ShownEvents(journal, out.info))
+    vendor.waiting = _Countdown(out)
     command = "reserve" if at else "send"
     if not dry_run:
         fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, message, input_part))
@@ -226,6 +230,23 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         out.info(f"no delivery report within {wait:g} s for {waiting} message(s); "
                  "`smscli result poll` (or `result listen`) collects them later")
     return int(summary.exit_status())
+
+
+class _Countdown:
+    """``Vendor.waiting``: a countdown on a terminal (stderr), one line otherwise."""
+
+    def __init__(self, out) -> None:
+        self.out, self.said = out, False
+
+    def __call__(self, left: float, why: str) -> None:
+        secs = int(left)
+        clock = f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+        if self.out.is_tty(sys.stderr):
+            sys.stderr.write(f"\rsmscli: waiting for {why}: {clock} left (Ctrl-C stops) \x1b[K")
+            sys.stderr.flush()
+        elif not self.said:
+            self.out.info(f"smscli: waiting {clock} for {why}")
+        self.said = True
 
 
 def _fingerprint_parts(command: str, prof, opts, message: str, input_part: str) -> dict[str, str]:

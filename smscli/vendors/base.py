@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from smscli.errors import ConfigError, UsageError
+from smscli.errors import ConfigError, UnreachableError, UsageError
 from smscli.models import Message, Report, SendResult
 
 if TYPE_CHECKING:
@@ -33,6 +34,20 @@ class VendorEvents(Protocol):
     def token_get(self, key: str) -> tuple[str, float] | None: ...
 
     def token_put(self, key: str, token: str, expires_at: float) -> None: ...
+
+
+class OutsideHours(UnreachableError):
+    """The vendor takes no messages now (OneShot's sending hours). ``unsent`` are messages
+    it was handed and did not send; with ``hold`` the pipeline keeps them, and the rest of
+    the input, as reservations for ``opens_at`` (``reserve flush`` sends them); without it
+    the command fails (exit 4) and the run can be resumed."""
+
+    def __init__(self, message: str, *, opens_at: datetime, unsent: list[Message],
+                 hold: bool, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.opens_at = opens_at
+        self.unsent = unsent  # the vendor may add to it until it raises this
+        self.hold = hold
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,8 @@ class Vendor:
         # Set by the pipeline: true once the user asked to stop (the first Ctrl-C). Long
         # waits (delivery reports, sending hours) end early when it is.
         self.stop_requested: Callable[[], bool] = lambda: False
+        # Called about once a second while the vendor waits (seconds left, for what).
+        self.waiting: Callable[[float, str], None] = lambda left, why: None
 
     def send(
         self,

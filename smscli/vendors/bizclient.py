@@ -461,7 +461,7 @@ class _Invalid(Exception):
 
 
 def _result(message: Message, status: str, code: str = "", detail: str = "") -> SendResult:
-    queued = status in (ACCEPTED, SCHEDULED)
+    queued = status in (ACCEPTED, SCHEDULED, DUPLICATE)  # a duplicate CMID is in the tables
     return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
                       type=message.type, code=code, detail=detail, server_id=message.id if queued else "")
 

@@ -24,6 +24,7 @@ from smscli.models import (
     DELIVERED,
     FAILED,
     INVALID,
+    QUEUED,
     SCHEDULED,
     UNKNOWN,
     Message,
@@ -206,6 +207,8 @@ class BizppurioVendor(Vendor):
                     on_reports: OnReports | None, wait: float) -> None:
         import asyncio
 
+        from smscli.transports.http import AnswerLost
+
         async with self._client() as client:
             session = _Session(self, client)
             await session.token()
@@ -228,6 +231,10 @@ class BizppurioVendor(Vendor):
                             accepted.add(result.message_id)
                         on_result(result)
                     except Exception as exc:  # unreachable, auth, or on_result failing: stop cleanly
+                        if isinstance(exc, UnreachableError) and not isinstance(exc, AnswerLost):
+                            # It never left this machine: known as not sent, safe to send later.
+                            on_result(SendResult(to=message.to, status=QUEUED, message_id=message.id,
+                                                 vendor=NAME, type=message.type, detail=f"not sent: {exc}"))
                         failure.append(exc)
                         return
 

@@ -10,6 +10,12 @@ journal before they are acknowledged.
 Profile keys: host, port, bind_id, password (secret), aes_key, aes_iv (secrets), encrypt,
 sender; tuning: window, connect_timeout, response_timeout, alive_interval,
 login_retry_wait, reconnect_attempts, reconnect_backoff, wait_window, poll_silence.
+
+Outside the server's sending hours (BindRes BeginTime–EndTime, or a 901 answer) nothing
+waits silently: by default the messages are given back to the pipeline to be held as
+reservations for the hours' opening (:class:`OutsideHours` with ``hold``);
+``wait_window = true`` (``--wait-window``) waits, with a countdown; ``false``
+(``--no-wait-window``) fails (exit 4).
 """
 
 from __future__ import annotations
@@ -27,11 +33,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from smscli.errors import AuthError, ConfigError, UnreachableError, UsageError, VendorError
-from smscli.models import ACCEPTED, DUPLICATE, REJECTED, UNKNOWN, Message, Report, SendResult
+from smscli.models import (
+    ACCEPTED,
+    DUPLICATE,
+    QUEUED,
+    REJECTED,
+    UNKNOWN,
+    Message,
+    Report,
+    SendResult,
+)
 from smscli.vendors.base import (
     Limits,
     OnReports,
     OnResult,
+    OutsideHours,
     Vendor,
     VendorEvents,
     profile_flag,
@@ -111,7 +127,7 @@ class Settings:
     login_retry_wait: float = 30.0
     reconnect_attempts: int = 5
     reconnect_backoff: float = 0.5
-    wait_window: bool = True
+    hours: str = "hold"  # outside the sending hours: hold | wait | fail (profile key wait_window)
     poll_silence: float = 3.0
 
 
@@ -151,9 +167,16 @@ def load_settings(profile: Profile) -> Settings:
         login_retry_wait=profile_number(profile, "login_retry_wait", 30.0),
         reconnect_attempts=profile_number(profile, "reconnect_attempts", 5, int),
         reconnect_backoff=profile_number(profile, "reconnect_backoff", 0.5),
-        wait_window=profile_flag(profile, "wait_window", True),
+        hours=_hours_mode(profile),
         poll_silence=profile_number(profile, "poll_silence", 3.0),
     )
+
+
+def _hours_mode(profile: Profile) -> str:
+    """``wait_window``: unset → hold the messages for the opening; true → wait; false → fail."""
+    if profile.get("wait_window") in (None, ""):
+        return "hold"
+    return "wait" if profile_flag(profile, "wait_window", False) else "fail"
 
 
 def window_wait(bind: BindRes | None, now: float) -> float:
@@ -766,6 +789,7 @@ class _Batch:
         self.exhausted = False
         self.paused_until = 0.0
         self.fatal: Exception | None = None
+        self.unsent: list[Message] = []  # handed to us, not sent (outside the sending hours)
         self.accepted: set[str] = set()
         self.reported: set[str] = set()
         self.uploads: dict[str, str] = {}
@@ -810,40 +834,44 @@ class _Batch:
             self._result(item, REJECTED, code, describe(code))
 
     def _outside_hours(self, item: _Item) -> None:
-        """A 901 answer: wait for the sending hours, or stop (``wait_window = false``)."""
-        if not self.s.wait_window:
-            self._result(
-                item, REJECTED, OUTSIDE_HOURS, describe(OUTSIDE_HOURS) or "outside sending hours"
-            )
-            self._stop_for_hours()
+        """A 901 answer: wait for the sending hours, or give the message back."""
+        if self.s.hours == "wait":
+            self.queue.appendleft(item)
+            self._pause_for_hours(window_wait(self.session.bind, time.time()) or 60.0)
             return
-        self.queue.appendleft(item)
-        self._pause_for_hours(window_wait(self.session.bind, time.time()) or 60.0)
+        self.unsent.append(item.message)
+        self._close_for_hours(window_wait(self.session.bind, time.time()) or 60.0)
 
     def _check_hours(self) -> None:
         """After a bind: outside BeginTime–EndTime, wait (or stop) before sending."""
         wait = window_wait(self.session.bind, time.time())
         if wait > 0:
-            if self.s.wait_window:
+            if self.s.hours == "wait":
                 self._pause_for_hours(wait)
             else:
-                self._stop_for_hours()
+                self._close_for_hours(wait)
 
     def _hours(self) -> str:
         bind = self.session.bind
         return f"{bind.begin_time}–{bind.end_time} h Korea time" if bind else "its sending hours"
 
     def _pause_for_hours(self, wait: float) -> None:
-        log.warning("OneShot sends only between %s: waiting %.0f s", self._hours(), wait)
         self.paused_until = max(self.paused_until, time.monotonic() + wait)
 
-    def _stop_for_hours(self) -> None:
-        if self.fatal is None:
-            self.fatal = VendorError(
-                f"OneShot accepts messages only between {self._hours()}; the rest was not sent",
-                code=str(OUTSIDE_HOURS),
-                hint="send again within those hours, or set wait_window = true to wait for them",
-            )
+    def _close_for_hours(self, wait: float) -> None:
+        """Send nothing more; what is queued or answered 901 goes back to the pipeline."""
+        if self.fatal is not None:
+            return
+        opens = datetime.fromtimestamp(time.time() + wait, KST).replace(second=0, microsecond=0)
+        hold = self.s.hours == "hold"
+        self.fatal = OutsideHours(
+            f"OneShot accepts messages only between {self._hours()}"
+            + ("" if hold else "; the rest was not sent"),
+            opens_at=opens, unsent=self.unsent, hold=hold,
+            hint=None if hold else (
+                f"without --no-wait-window they are held for {opens:%Y-%m-%d %H:%M} and "
+                "`smscli reserve flush` sends them; --wait-window waits"),
+        )
 
     # ---------------------------------------------------------- the loop
 
@@ -865,12 +893,18 @@ class _Batch:
         session.check_error()
         if self.fatal is not None:
             raise self.fatal
+        for message in self.unsent:  # a stop: given back, never sent
+            self.on_result(SendResult(message.to, QUEUED, message.id, "oneshot", message.type,
+                                      "", "not sent: stopped"))
 
     def _next_item(self) -> _Item | None:
-        if self.fatal is not None:
-            while self.queue:  # pulled, never sent: say so, send nothing more
+        if self.fatal is not None or self.vendor.stop_requested():
+            while self.queue:  # pulled, never sent: give it back, send nothing more
                 item = self.queue.popleft()
-                self._result(item, REJECTED, OUTSIDE_HOURS, "not sent: outside the sending hours")
+                if item.sends:  # sent before a reconnect: the server may have it
+                    self._result(item, UNKNOWN, "", "sent, no answer before the stop")
+                else:
+                    self.unsent.append(item.message)
             return None
         if self.queue:
             return self.queue[0]
@@ -923,6 +957,9 @@ class _Batch:
                     await self._attach(item)
                     continue
                 delay = max(session.pacer.delay(now), self.paused_until - now)
+                if self.paused_until > now:  # the sending hours: count down, see a stop
+                    self.vendor.waiting(self.paused_until - now, f"OneShot's sending hours ({self._hours()})")
+                    delay = min(delay, 1.0)
                 if delay <= 0 and session.conn.can_send_message:
                     self.queue.popleft()
                     self._send(item, now)
