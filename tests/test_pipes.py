@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from smscli.sim.oneshot import OneShotSimulator
 from smscli.vendors import sandbox
 from tests.conftest import ROOT, run_cli
 
@@ -121,6 +122,36 @@ def test_a_closed_stderr_keeps_the_exit_status():
         assert stderr_closed("code", "lookup", "4199", "--vendor", "bizppurio", env=env) == (1, b"")
         status, out = stderr_closed("code", "lookup", "4100", env=env)
         assert status == 0 and out.count(b"\n") == 2
+
+
+def test_send_into_a_closed_pipe_stops_and_journals_what_the_sandbox_accepted(isolated_env, tmp_path):
+    csv = write_csv(tmp_path / "many.csv")
+    status, first, err = head_1("send", "--csv", str(csv), "-m", "hi", "--json")
+    assert status == BROKEN_PIPE
+    assert json.loads(first)["status"] == "accepted"
+    assert only_the_sandbox_notice(err), err  # no summary line, no traceback
+    accepted = sandbox_accepted(isolated_env)
+    statuses = journal_statuses()
+    assert 0 < len(accepted) < ROWS  # it stopped
+    assert "pending" not in statuses.values()  # what was never handed out is forgotten
+    assert {mid for mid, s in statuses.items() if s in ("accepted", "delivered")} == accepted
+    assert set(statuses) == accepted
+
+
+def test_send_to_oneshot_into_a_closed_pipe_says_nothing(isolated_env, tmp_path):
+    csv = write_csv(tmp_path / "many.csv")
+    with OneShotSimulator(speed=0, report_delay=3600) as server:
+        (isolated_env / "config.toml").write_text(
+            'default_profile = "t"\n[profiles.t]\nvendor = "oneshot"\nhost = "127.0.0.1"\n'
+            f'port = {server.address[1]}\nbind_id = "test001"\npassword = "test001#$$%"\n'
+            'aes_key = "0123456789abcdef"\naes_iv = "fedcba9876543210"\nsender = "15666639"\n')
+        (isolated_env / "config.toml").chmod(0o600)
+        status, err = into_closed_pipe("send", "--csv", str(csv), "-m", "hi", "--json")
+        accepted = {m.user_msg_id for m in server.accepted}
+    assert (status, err) == (BROKEN_PIPE, b"")
+    statuses = journal_statuses()
+    assert len(accepted) < ROWS
+    assert statuses == dict.fromkeys(accepted, "accepted")
 
 
 def test_a_full_run_still_prints_everything_then_result_list_stops_at_a_closed_pipe(tmp_path):

@@ -79,3 +79,21 @@ class ShownEvents:
 
     def __getattr__(self, name: str) -> Any:  # token_get, token_put, ... go to the journal
         return getattr(self._journal, name)
+
+
+class StopsWhenClosed:
+    """A vendor that takes no more messages once ``out`` found stdout closed (``| head``).
+
+    What is in flight then still gets its result journaled (``out`` drops it: made with
+    ``drop_when_closed``), the rest is never handed out, and the command's final
+    ``out.flush()`` raises BrokenPipeError: exit 141, the journal exact."""
+
+    def __init__(self, vendor: Any, out: Any) -> None:
+        self._vendor = vendor
+        self._out = out
+
+    def send(self, messages: Any, on_result: Any, **kwargs: Any) -> None:
+        self._vendor.send(self._out.until_closed(messages), on_result, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # name, limits, upload, ... are the vendor's
+        return getattr(self._vendor, name)

@@ -130,7 +130,7 @@ def flush(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
     import os
 
     from smscli import dispatch, timeutil
-    from smscli.cli.common import choose
+    from smscli.cli.common import StopsWhenClosed, choose
     from smscli.cli.output import Output
     from smscli.config import load_profile
     from smscli.journal import Journal
@@ -142,12 +142,13 @@ def flush(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
     now = timeutil.now_kst()
     explicit = name is not None or bool(os.environ.get("SMSCLI_PROFILE"))
     names = [first.name] if explicit else journal.due_profiles(now)
-    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
+    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"],
+                 drop_when_closed=True)  # stdout closed: stop sending, journal what is in flight
     status = 0
     for pname in names:
         prof = first if pname == first.name else load_profile(pname, config=path)
-        summary = dispatch.send_due(prof, journal, create_vendor(prof, ShownEvents(journal, out.info)),
-                                    now, lambda r: out.emit(r.to_json()))
+        vendor = StopsWhenClosed(create_vendor(prof, ShownEvents(journal, out.info)), out)
+        summary = dispatch.send_due(prof, journal, vendor, now, lambda r: out.emit(r.to_json()))
         out.flush()
         out.info(f"profile {pname}: " + summary.line("flushed"))
         status = max(status, int(summary.exit_status()))

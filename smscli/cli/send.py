@@ -94,6 +94,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         json_, allow_unicode, ignore_optout, no_wait_window, profile, config, at) -> int:
     """Shared by `send` and `reserve`: returns the exit code."""
     from smscli import dispatch, timeutil
+    from smscli.cli.common import StopsWhenClosed
     from smscli.cli.output import Output
     from smscli.journal import Journal
     from smscli.vendors.registry import create_vendor
@@ -121,8 +122,11 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
 
     overrides = {"wait_window": False} if no_wait_window else None
     prof = current_profile(profile, config, overrides=overrides)
-    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
+    # stdout closed (`| head`): stop taking rows, journal what is in flight, then exit 141
+    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"],
+                 drop_when_closed=True)
     rows, count, columns, has_id_column = _rows(to, csv)
+    rows = out.until_closed(rows)
     if id_ and has_id_column:
         print("smscli: warning: the CSV's id column gives each row its key; --id is not used",
               file=sys.stderr)
@@ -143,7 +147,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         ignore_optout=ignore_optout,
     )
     journal = Journal.open(prof.data_dir)
-    vendor = create_vendor(prof, ShownEvents(journal, out.info))
+    vendor = StopsWhenClosed(create_vendor(prof, ShownEvents(journal, out.info)), out)
 
     def emit(result) -> None:
         out.emit(result if isinstance(result, dict) else result.to_json())
