@@ -4,10 +4,13 @@ exact journal. Real pipes, real processes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -169,3 +172,28 @@ def test_a_full_run_still_prints_everything_then_result_list_stops_at_a_closed_p
     listed = run_cli("result", "list")
     assert (listed.returncode, listed.stderr) == (0, b"")
     assert listed.stdout.count(b"\n") == ROWS
+
+
+def test_result_listen_ends_when_stdout_closes(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.Popen(_argv(("result", "listen", "--port", "0", "--json")),
+                                stdout=write_end, stderr=subprocess.PIPE, env=_env(None), cwd=ROOT)
+    finally:
+        os.close(write_end)
+    try:
+        banner = proc.stderr.readline().decode()  # type: ignore[union-attr]
+        url = re.search(r"http://\S+/", banner)
+        assert url, banner
+        push = json.dumps({"CMSGID": "c1", "MSGID": "m1", "PHONE": "01012345678",
+                           "RESULT": "4100", "REFKEY": "r1"}).encode()
+        request = urllib.request.Request(url.group(0), data=push,
+                                         headers={"Content-Type": "application/json"})
+        with contextlib.suppress(OSError):  # the listener stopped: the vendor pushes again later
+            urllib.request.urlopen(request, timeout=10).read()
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert (proc.returncode, err) == (BROKEN_PIPE, b"")
