@@ -166,8 +166,11 @@ class ResultSink:
     passes them on for output. ``flush()`` must run on every exit path."""
 
     def __init__(self, journal: Journal, summary: Summary, emit: Callable[[SendResult], None],
-                 *, hold: bool = False, progress: Callable[[Counter[str]], None] | None = None) -> None:
+                 *, hold: bool = False, progress: Callable[[Counter[str]], None] | None = None,
+                 give_back: Callable[[list[str]], object] | None = None) -> None:
         self.journal = journal
+        # What the vendor gives back unsent: a claim is forgotten, a reservation held again.
+        self.give_back = give_back or journal.unclaim
         self.summary = summary
         self.emit = emit
         self.hold = hold  # --wait: keep results to update them with reports
@@ -205,7 +208,7 @@ class ResultSink:
             if self.progress is not None:
                 self.progress(self.seen)
         if self._unsent:
-            self.journal.unclaim(self._unsent)  # a claim from an earlier attempt stays as it was
+            self.give_back(self._unsent)
             self._unsent = []
         self._last = time.monotonic()
 
@@ -546,18 +549,31 @@ def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
 
 
 def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
-             emit: Callable[[SendResult], None]) -> Summary:
-    """`reserve flush`: send locally scheduled messages that are due."""
+             emit: Callable[[SendResult], None], *, stop: threading.Event | None = None) -> Summary:
+    """`reserve flush`: send locally scheduled messages that are due. What is not sent
+    (a stop, the vendor's hours still closed, a lost connection) stays held for later."""
     summary = Summary()
-    sink = ResultSink(journal, summary, emit)
+    sink = ResultSink(journal, summary, emit, give_back=journal.reschedule)
     with journal.send_lock(profile.name):
         due = journal.due(now, profile=profile.name)
         moved = set(journal.claim_scheduled([m.id for m in due]))  # scheduled → pending
         due = [m for m in due if m.id in moved]
         if not due:
             return summary
+        handed: set[str] = set()
+
+        def stream() -> Iterator[Message]:
+            for msg in due:
+                if stop is not None and stop.is_set():
+                    summary.complete = False
+                    return
+                handed.add(msg.id)
+                yield msg
+
+        if stop is not None:
+            vendor.stop_requested = stop.is_set
         try:
-            vendor.send(iter(due), sink)
+            vendor.send(stream(), sink)
         except OutsideHours as closed:
             if not closed.hold:
                 raise
@@ -567,6 +583,7 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
                                  f"{closed.opens_at:%Y-%m-%d %H:%M} (Korea time)")
         finally:
             sink.flush()
+            journal.reschedule([m.id for m in due if m.id not in handed])  # never handed over
             journal.release()
     return summary
 

@@ -11,7 +11,9 @@ class ExitStatus(IntEnum):
     USAGE = 2  # usage or input error: nothing was sent
     CONFIG = 3  # configuration or authentication error
     UNREACHABLE = 4  # vendor unreachable or timed out
+    INTERNAL = 70  # a bug: one line, ``--debug`` for the traceback
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # stdout went to a closed pipe (``smscli ... | head``): 128 + SIGPIPE, quietly
 
 
 class SmscliError(Exception):

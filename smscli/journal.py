@@ -811,17 +811,18 @@ class Journal(RunsMixin):
                 deleted += cur.rowcount
         return deleted
 
-    def reschedule(self, ids: Sequence[str], send_at: datetime) -> None:
-        """Hold messages this instance claimed and never sent as reservations for
-        ``send_at`` (the vendor's hours open then; ``reserve flush`` sends them)."""
+    def reschedule(self, ids: Sequence[str], send_at: datetime | None = None) -> None:
+        """Hold messages this instance claimed and never sent as reservations (again), for
+        ``send_at`` (the vendor's hours open then) or their own time; ``reserve flush``
+        sends them. Messages with an answer meanwhile are left alone."""
         now, when = _now_iso(), _iso(send_at)
         with self._tx() as cur:
             for part in _chunks(list(ids)):
                 marks = ",".join("?" * len(part))
                 cur.execute(
-                    f"UPDATE messages SET status = 'scheduled', held = 1, send_at = ?, "
-                    f"updated_at = ? WHERE id IN ({marks}) AND owner = ? "
-                    "AND (status = 'pending' OR status = 'queued')",
+                    "UPDATE messages SET status = 'scheduled', held = 1, "
+                    f"send_at = COALESCE(?, send_at), updated_at = ? WHERE id IN ({marks}) "
+                    "AND owner = ? AND (status = 'pending' OR status = 'queued')",
                     [when, now, *part, self.owner],
                 )
 

@@ -1,4 +1,5 @@
-"""Typer app assembly and ``main()``: every SmscliError becomes one stderr line and its exit code."""
+"""Typer app assembly and ``main()``: every SmscliError becomes one stderr line and its exit code;
+output into a closed pipe ends quietly with exit 141."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 
 from smscli import __version__
 from smscli.cli.common import ConfigOpt, ProfileOpt, set_global_options
-from smscli.cli.main import report_error
+from smscli.cli.main import broken_pipe, report_error
 from smscli.errors import ExitStatus, SmscliError
 
 app = typer.Typer(
@@ -22,7 +23,7 @@ app = typer.Typer(
         "  smscli code lookup 4100\n\n"
         "  smscli packet decode capture.pcap\n\n"
         "Exit codes: 0 done, 1 rejected/partial, 2 usage or input error, 3 config or auth error, "
-        "4 vendor unreachable, 130 interrupted."
+        "4 vendor unreachable, 70 internal error, 130 interrupted, 141 output pipe closed."
     ),
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -67,8 +68,18 @@ def program(argv: list[str] | None = None) -> int:
     from smscli.cli.send import resume_argv
 
     argv = resume_argv(sys.argv[1:] if argv is None else argv)
+    streams = sys.stdout, sys.stderr
     try:
         rv = app(args=argv, prog_name="smscli", standalone_mode=False)
+    except BrokenPipeError:  # raised outside Typer's own handler
+        return broken_pipe()
+    except SystemExit as exc:
+        # Typer answers EPIPE (in a command, in --help) with sys.exit(1) from its handler,
+        # after wrapping sys.stdout/sys.stderr: undo that, and exit 141 instead.
+        if not isinstance(exc.__context__, BrokenPipeError):
+            raise
+        sys.stdout, sys.stderr = streams
+        return broken_pipe()
     except SmscliError as err:
         if _state["debug"]:
             import traceback
@@ -91,14 +102,19 @@ def program(argv: list[str] | None = None) -> int:
 def _unexpected(exc: BaseException) -> int:
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
+    from smscli.cli.output import silence, to_stderr
+
     if isinstance(exc, NoArgsIsHelpError):  # a bare group: its help, on stderr
-        exc.show(file=sys.stderr)
+        try:
+            exc.show(file=sys.stderr)
+        except BrokenPipeError:
+            silence(sys.stderr)
         return int(ExitStatus.USAGE)
     if isinstance(exc, ClickException):  # one line, like every other failure
         ctx = getattr(exc, "ctx", None)
         where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         message = " ".join(exc.format_message().split())
-        print(f"smscli: {message}{where}", file=sys.stderr)
+        to_stderr(f"smscli: {message}{where}")
         return int(ExitStatus.USAGE)
     if _state["debug"]:
         raise exc
@@ -107,4 +123,6 @@ def _unexpected(exc: BaseException) -> int:
 
 def main() -> None:
     """Run the Typer app on ``sys.argv`` (the console script is ``smscli.cli.main:main``)."""
-    sys.exit(program(sys.argv[1:]))
+    from smscli.cli.main import finish
+
+    sys.exit(finish(program(sys.argv[1:])))

@@ -10,6 +10,11 @@ a terminal narrower than the help was rendered for, ``SMSCLI_DEBUG``, shell comp
 goes to the Typer app, ``smscli.cli.app.program``, unchanged. ``SMSCLI_NO_FAST_PATH=1``
 sends every invocation there. Output, errors and exit codes are the same on both paths
 (tests/test_fast_path.py). Keep this module cheap: nothing but ``os`` and ``sys`` at the top.
+
+Output into a closed pipe (``smscli ... | head``) ends the process quietly with exit 141 on
+both paths: BrokenPipeError is caught here and in ``program()``, stdout is pointed at
+/dev/null (so Python's flush at exit cannot fail again) and nothing is printed. SIGPIPE
+keeps Python's default (ignored): a signal could kill a send between two journal writes.
 """
 
 from __future__ import annotations
@@ -24,22 +29,60 @@ _OFF = ("", "0")
 
 def main() -> None:
     """Console script: run on ``sys.argv`` and exit with the status."""
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(finish(run(sys.argv[1:])))
 
 
 def run(argv: list[str]) -> int:
     """Answer ``argv`` on the fast path when it is one of the hot invocations, else with Typer."""
-    if _fast_path_allowed():
-        status = _fast(argv)
-        if status is not None:
-            return status
-    from smscli.cli.app import program
+    try:
+        if _fast_path_allowed():
+            status = _fast(argv)
+            if status is not None:
+                return status
+        from smscli.cli.app import program
 
-    return program(argv)
+        return program(argv)
+    except BrokenPipeError:
+        return broken_pipe()
+
+
+def finish(status: int) -> int:
+    """Flush stdout and stderr before exiting: output still buffered that finds a closed pipe
+    only now also exits 141 quietly (Python's own flush at exit would print "Exception
+    ignored ... BrokenPipeError" and exit 120)."""
+    if not _flushed(sys.stdout):
+        status = broken_pipe()
+    _flushed(sys.stderr)
+    return status
+
+
+def broken_pipe() -> int:
+    """Output went to a closed pipe: silence stdout, say nothing; the exit status (141).
+
+    What stdout still buffers goes out first if it can (the closed pipe may be stderr's)."""
+    from smscli.errors import ExitStatus
+
+    _flushed(sys.stdout)
+    _silence(sys.stdout)
+    _flushed(sys.stderr)
+    return int(ExitStatus.BROKEN_PIPE)
+
+
+def _flushed(stream: object) -> bool:
+    """Flush ``stream``; False (and the stream silenced) when it is a closed pipe."""
+    try:
+        stream.flush()  # type: ignore[attr-defined]
+    except BrokenPipeError:
+        _silence(stream)
+        return False
+    except (OSError, ValueError, AttributeError):
+        pass  # another failure (a full disk...): Python reports it at exit, as before
+    return True
 
 
 def report_error(exc: BaseException) -> int:
     """Print the one stderr line for an error that ended a command; return its exit status."""
+    from smscli.cli.output import to_stderr
     from smscli.errors import ExitStatus, SmscliError
 
     if isinstance(exc, SmscliError):
@@ -50,8 +93,8 @@ def report_error(exc: BaseException) -> int:
     else:
         line = (f"smscli: internal error: {type(exc).__name__}: {exc} "
                 "(re-run with --debug for a traceback)")
-        status = 70
-    print(line, file=sys.stderr)
+        status = int(ExitStatus.INTERNAL)
+    to_stderr(line)  # dropped when stderr is a closed pipe: the status still tells
     return status
 
 
@@ -86,9 +129,16 @@ def _root_help(*, usage_error: bool) -> int | None:
     stream = sys.stderr if usage_error else sys.stdout
     if not text or (not text.isascii() and not _is_utf8(stream)):
         return None
-    stream.write(text)
-    stream.flush()
-    return 2 if usage_error else 0
+    if not usage_error:
+        stream.write(text)  # a closed stdout: BrokenPipeError, exit 141 (run)
+        stream.flush()
+        return 0
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:  # a closed stderr: the help is lost, the status stays
+        _silence(stream)
+    return 2
 
 
 def _terminal_columns() -> int:
@@ -145,16 +195,13 @@ def _lookup(code: str, vendor: str | None, json_mode: bool) -> int:
     except KeyboardInterrupt:
         return 130  # Typer turns ^C inside a command into a silent exit 130
     except BrokenPipeError:
-        _silence_stdout()  # Typer: exit 1, and no second error when stdout is flushed at exit
-        return 1
+        return broken_pipe()
     except Exception as exc:
         return report_error(exc)
     return 0
 
 
-def _silence_stdout() -> None:
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
+def _silence(stream: object) -> None:
+    from smscli.cli.output import silence
+
+    silence(stream)

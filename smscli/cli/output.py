@@ -2,10 +2,16 @@
 
 Stdout carries only results; everything else (warnings, progress, summaries) goes to stderr.
 ``NO_COLOR`` is honoured (rich reads it); progress bars appear only when stderr is a TTY.
+
+A closed stdout (``smscli ... | head``) raises BrokenPipeError from the write that finds it,
+after pointing the descriptor at /dev/null (so nothing fails again when Python flushes at
+exit); ``smscli.cli.main`` turns it into exit 141 with nothing on stderr. Diagnostics that
+find stderr closed are dropped.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -15,7 +21,9 @@ from contextlib import contextmanager
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
-    from typing import Any, TextIO
+    from typing import Any, TextIO, TypeVar
+
+    T = TypeVar("T")
 
 FLUSH_EVERY = 0.1  # seconds between stdout flushes of JSON Lines
 
@@ -36,7 +44,11 @@ class Output:
         stderr: TextIO | None = None,
         columns: Sequence[str] | None = None,
         title: str | None = None,
+        drop_when_closed: bool = False,
     ) -> None:
+        """``drop_when_closed``: once stdout is found closed, ``emit`` drops results instead
+        of raising (a send keeps journaling what is in flight; ``on_close`` tells it to stop
+        handing out messages) and only ``flush()`` raises BrokenPipeError."""
         self.json_mode = json_mode
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
@@ -45,9 +57,24 @@ class Output:
         self._rows: list[dict[str, Any]] = []
         self._flushed = 0.0
         self._encode: Callable[[object], str] | None = None  # JSON, made on first use
+        self.drop_when_closed = drop_when_closed
+        self.closed = False  # stdout went to a closed pipe: nothing more is written there
+        self.on_close: Callable[[], None] | None = None  # called once stdout is found closed
 
     # results ---------------------------------------------------------------
     def emit(self, obj: dict[str, Any]) -> None:
+        if self.closed:
+            if self.drop_when_closed:
+                return
+            raise _broken_pipe()
+        try:
+            self._emit(obj)
+        except BrokenPipeError:
+            self._close()
+            if not self.drop_when_closed:
+                raise
+
+    def _emit(self, obj: dict[str, Any]) -> None:
         if self.json_mode:
             if self._encode is None:
                 import json
@@ -65,7 +92,25 @@ class Output:
             self.stdout.write("\t".join(_cell(obj.get(c, "")) for c in cols) + "\n")
 
     def flush(self) -> None:
-        """Render buffered rows as a table (human mode on a TTY); flush stdout."""
+        """Render buffered rows as a table (human mode on a TTY); flush stdout.
+
+        BrokenPipeError when stdout is (or was found) closed, also with ``drop_when_closed``."""
+        if self.closed:
+            raise _broken_pipe()
+        try:
+            self._flush()
+        except BrokenPipeError:
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        self.closed = True
+        self._rows.clear()
+        silence(self.stdout)
+        if self.on_close is not None:
+            self.on_close()
+
+    def _flush(self) -> None:
         if not self._rows:
             self.stdout.flush()
             return
@@ -83,14 +128,20 @@ class Output:
 
     def text(self, line: str = "") -> None:
         """A line of human-readable result text on stdout."""
-        self.stdout.write(line + "\n")
+        if self.closed:
+            raise _broken_pipe()
+        try:
+            self.stdout.write(line + "\n")
+        except BrokenPipeError:
+            self._close()
+            raise
 
     # diagnostics -----------------------------------------------------------
     def info(self, message: str) -> None:
-        self.stderr.write(f"{message}\n")
+        to_stderr(message, self.stderr)
 
     def warn(self, message: str) -> None:
-        self.stderr.write(f"smscli: warning: {message}\n")
+        to_stderr(f"smscli: warning: {message}", self.stderr)
 
     # progress --------------------------------------------------------------
     @contextmanager
@@ -146,6 +197,39 @@ class ProgressHandle:
     def total(self, total: int | None) -> None:
         if self._bar is not None:
             self._bar.update(self._task, total=total)
+
+
+def silence(stream: Any) -> None:
+    """Point ``stream``'s file descriptor at /dev/null, after it was found to be a closed pipe:
+    what is still buffered, and Python's flush at exit, then go nowhere instead of failing
+    again ("Exception ignored ... BrokenPipeError", exit 120). See "Note on SIGPIPE" in the
+    Python documentation of ``signal``."""
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        os.dup2(null, fd)
+    except OSError:
+        pass
+    finally:
+        if null != fd:  # fd was closed already: /dev/null took its number, keep it
+            os.close(null)
+
+
+def to_stderr(line: str, stream: Any = None) -> None:
+    """One diagnostic line; dropped (and the stream silenced) when stderr is a closed pipe."""
+    stream = stream or sys.stderr
+    try:
+        stream.write(line + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        silence(stream)
+
+
+def _broken_pipe() -> BrokenPipeError:
+    return BrokenPipeError(errno.EPIPE, "stdout is a closed pipe")
 
 
 def _cell(value: Any) -> str:

@@ -301,9 +301,8 @@ def decode(
                 stdout.flush()
     except DamagedInput as exc:
         cut_short = str(exc)
-    except BrokenPipeError:
-        _quiet_stdout()
-        return
+    except BrokenPipeError:  # stdout is a closed pipe (`| head`): exit 141, quietly
+        raise
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
     if cut_short:
@@ -404,11 +403,3 @@ def _has_fd(stream: Any) -> bool:
 def _warn(message: str) -> None:
     sys.stderr.write(f"smscli: {message}\n")
 
-
-def _quiet_stdout() -> None:
-    """After a closed pipe (``| head``): point stdout at /dev/null so exit is quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass

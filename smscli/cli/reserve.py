@@ -131,10 +131,11 @@ def flush(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
     """Send reservations held here that are due, for every profile (or only --profile)."""
     import os
 
-    from smscli import dispatch, timeutil
+    from smscli import dispatch, interrupts, timeutil
     from smscli.cli.common import choose
     from smscli.cli.output import Output
     from smscli.config import load_profile
+    from smscli.errors import Interrupted
     from smscli.journal import Journal
     from smscli.vendors.registry import create_vendor
 
@@ -144,15 +145,22 @@ def flush(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
     now = timeutil.now_kst()
     explicit = name is not None or bool(os.environ.get("SMSCLI_PROFILE"))
     names = [first.name] if explicit else journal.due_profiles(now)
-    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
+    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"],
+                 drop_when_closed=True)  # stdout closed: stop sending, journal what is in flight
     status = 0
-    for pname in names:
-        prof = first if pname == first.name else load_profile(pname, config=path)
-        summary = dispatch.send_due(prof, journal, create_vendor(prof, ShownEvents(journal, out.info)),
-                                    now, lambda r: out.emit(r.to_json()))
-        out.flush()
-        out.info(f"profile {pname}: " + summary.line("flushed"))
-        status = max(status, int(summary.exit_status()))
+    with interrupts.graceful_stop(out.info) as stop:  # Ctrl-C, a closed stdout: hold the rest
+        out.on_close = stop.set
+        for pname in names:
+            prof = first if pname == first.name else load_profile(pname, config=path)
+            vendor = create_vendor(prof, ShownEvents(journal, out.info))
+            summary = dispatch.send_due(prof, journal, vendor, now, lambda r: out.emit(r.to_json()),
+                                        stop=stop)
+            out.flush()
+            out.info(f"profile {pname}: " + summary.line("flushed"))
+            status = max(status, int(summary.exit_status()))
+            if stop.is_set():
+                raise Interrupted("stopped; what was not sent stays held: `smscli reserve flush` "
+                                  "sends it")
     if not names:
         out.info("flushed 0: nothing due")
     raise typer.Exit(status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Annotated
 
 import typer
@@ -142,6 +143,22 @@ def listen(
     journal = Journal.open(prof.data_dir)
     out = Output(json_, columns=REPORT_COLUMNS)
     store = ReportPrinter(journal, out, flush=True)
+
+    def on_reports(reports) -> None:
+        try:
+            store(reports)  # stored in the journal before it is printed
+        except BrokenPipeError:
+            raise _StdoutClosed from None
+
     # Reports carry our message id (Bizppurio REFKEY) or the vendor's key, which the journal
     # matches through the server id it stored at send time (BizNetShot corpfrcode:number).
-    listener.serve(host=host, port=port, on_reports=store, log=out.info)
+    try:
+        listener.serve(host=host, port=port, on_reports=on_reports, log=out.info)
+    except _StdoutClosed:
+        raise BrokenPipeError(errno.EPIPE, "stdout is a closed pipe") from None
+
+
+class _StdoutClosed(BaseException):
+    """Stdout is a closed pipe: stop listening. Not an Exception, which the listener would
+    answer with 500 before serving on (as for Ctrl-C, the vendor pushes the report again,
+    and the journal, which stored it already, drops the repeat)."""

@@ -155,7 +155,9 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         raise UsageError("--resume and --dry-run do not go together", hint="a dry run sends nothing to resume")
     overrides = None if wait_window is None else {"wait_window": wait_window}
     prof = current_profile(profile, config, overrides=overrides)
-    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"])
+    # stdout closed (`| head`): stop as on Ctrl-C (what is in flight is journaled), exit 141
+    out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"],
+                 drop_when_closed=True)
     rows, count, columns, has_id_column, input_part = _rows(to, csv, fingerprint=not dry_run)
     if id_ and has_id_column:
         print("smscli: warning: the CSV's id column gives each row its key; --id is not used",
@@ -201,6 +203,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
                   "(what was accepted shows as duplicate)")
     with out.progress("checking" if dry_run else "sending", total=count) as bar, \
             interrupts.graceful_stop(out.info) as stop:
+        out.on_close = stop.set
         seen: Counter[str] = Counter()
 
         def tick(result) -> None:
