@@ -410,9 +410,9 @@ class BizclientVendor(Vendor):
                 done = {r.message_id for r in reports}
                 remaining = [i for i in remaining if i not in done]
             left = deadline - time.monotonic()
-            if not remaining or left <= 0:
+            if not remaining or left <= 0 or self.stop_requested():
                 return
-            time.sleep(min(self.poll_interval, left))
+            time.sleep(min(self.poll_interval, left, 0.5))
 
     # -- reservations ----------------------------------------------------------------------
 

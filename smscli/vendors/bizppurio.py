@@ -311,7 +311,7 @@ class BizppurioVendor(Vendor):
 
         deadline = time.monotonic() + wait
         waiting = set(expected)
-        while waiting and time.monotonic() < deadline:
+        while waiting and time.monotonic() < deadline and not self.stop_requested():
             reports, full = await self._poll_page(session, on_reports, confirm=True)
             waiting.difference_update(r.message_id for r in reports)
             if waiting and not full:

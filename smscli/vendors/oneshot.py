@@ -1099,9 +1099,9 @@ class _Batch:
             if self.accepted <= self.reported:
                 return
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self.vendor.stop_requested():
                 return
-            await session.sleep(left)
+            await session.sleep(min(left, 0.5))  # wakes for a stop, or a report
 
 
 class _Lost(Exception):
