@@ -190,8 +190,8 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
             earlier = runs.choose_run(journal, "" if resume == RESUME_LATEST else resume,
                                       profile=prof.name, command=command, fingerprint=fingerprint)
             opts = replace(opts, run_id=earlier["id"])
-            out.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} "
-                     f"({earlier['rows']} row(s) read before)")
+            before = ", ".join(f"{n} {k}" for k, n in sorted(earlier["counts"].items())) or "no answers"
+            out.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} ({before} before)")
         else:
             journal.start_run(opts.run_id, command=command, profile=prof.name, vendor=vendor.name,
                               fingerprint=fingerprint.digest, parts=fingerprint.parts)
