@@ -459,7 +459,7 @@ class Journal(RunsMixin):
         fresh = QUEUED if queued and status == PENDING else status
         with self._tx() as cur:
             known = self._lookup(cur, [m.id for m in msgs])
-            alive = self._alive_owners(cur, {owner for _, owner in known.values()} - {me, ""})
+            alive = self._alive_owners({owner for _, owner in known.values()} - {me, ""}, cur)
             inserts: list[tuple[Any, ...]] = []
             updates: list[tuple[Any, ...]] = []
             holds: list[tuple[str, str]] = []
@@ -613,24 +613,31 @@ class Journal(RunsMixin):
                     (wall() + LEASE_SECONDS, self.owner))
         self._lease_renewed = time.monotonic()
 
-    def _alive_owners(self, cur: _Cursor, tokens: Collection[str]) -> set[str]:
-        """Which of ``tokens`` (other instances) still live: on this host, the one whose
-        lock file is held; on another host, the one whose lease has not run out."""
+    def _alive_owners(self, tokens: Collection[str], cur: _Cursor | None = None) -> set[str]:
+        """Which of ``tokens`` (instances) still live: on this host, the one whose lock file
+        is held; on another host, the one whose lease has not run out. Inside a write
+        transaction (``cur``) the dead ones of this host are forgotten."""
         if not tokens:
             return set()
         import socket
 
-        host, now, alive = socket.gethostname(), time.time(), set()
+        host, now, alive, gone = socket.gethostname(), time.time(), set(), []
         for part in _chunks(list(tokens)):
             marks = ",".join("?" * len(part))
-            for token, owner_host, lease_until in cur.execute(
-                f"SELECT token, host, lease_until FROM owners WHERE token IN ({marks})", part
-            ):
-                if owner_host == host:
-                    if _lock_held(self.data_dir / "locks" / f"owner-{token}.lock"):
+            sql = f"SELECT token, host, lease_until FROM owners WHERE token IN ({marks})"
+            rows = cur.execute(sql, part).fetchall() if cur is not None else self._query(sql, part)
+            for token, owner_host, lease_until in rows:
+                if owner_host != host:
+                    if lease_until > now:
                         alive.add(token)
-                elif lease_until > now:
+                elif _lock_held(self.data_dir / "locks" / f"owner-{token}.lock"):
                     alive.add(token)
+                else:
+                    gone.append(token)
+        for token in gone if cur is not None else ():  # killed: forget it (its claims are free)
+            cur.execute("DELETE FROM owners WHERE token = ?", (token,))
+            with suppress(OSError):
+                os.unlink(self.data_dir / "locks" / f"owner-{token}.lock")
         return alive
 
     def owner_of(self, message_id: str) -> dict[str, Any] | None:

@@ -54,7 +54,7 @@ class RunsMixin:
             if run is None:
                 return None
             if run["owner"] not in ("", self.owner) and run["owner"] in self._alive_owners(  # type: ignore[attr-defined]
-                cur, {run["owner"]}
+                {run["owner"]}, cur
             ):
                 return None
             cur.execute("UPDATE runs SET owner = ?, state = ?, updated_at = ? WHERE id = ?",
@@ -79,8 +79,7 @@ class RunsMixin:
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run as :meth:`list_runs` gives it, or None."""
-        with self._tx() as cur:  # type: ignore[attr-defined]
-            return self._run_row(cur, run_id)
+        return self._run_row(None, run_id)
 
     def list_runs(self, *, profile: str | None = None, command: str | None = None,
                   unfinished: bool = False, limit: int | None = 20) -> list[dict[str, Any]]:
@@ -103,19 +102,17 @@ class RunsMixin:
                + (" LIMIT ?" if limit is not None else ""))
         if limit is not None:
             params.append(int(limit))
-        with self._tx() as cur:  # type: ignore[attr-defined]
-            rows = cur.execute(sql, params).fetchall()
-            alive = self._alive_owners(cur, {r[7] for r in rows} - {""})  # type: ignore[attr-defined]
+        rows = self._query(sql, params)  # type: ignore[attr-defined]
+        alive = self._alive_owners({r[7] for r in rows} - {""})  # type: ignore[attr-defined]
         return [_run_dict(row, alive) for row in rows]
 
-    def _run_row(self, cur: _Cursor, run_id: str) -> dict[str, Any] | None:
-        row = cur.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs r LEFT JOIN owners o ON o.token = r.owner "
-            "WHERE r.id = ?", (run_id,)
-        ).fetchone()
-        if row is None:
+    def _run_row(self, cur: _Cursor | None, run_id: str) -> dict[str, Any] | None:
+        sql = (f"SELECT {_RUN_COLUMNS} FROM runs r LEFT JOIN owners o ON o.token = r.owner "
+               "WHERE r.id = ?")
+        rows = cur.execute(sql, (run_id,)).fetchall() if cur else self._query(sql, (run_id,))  # type: ignore[attr-defined]
+        if not rows:
             return None
-        return _run_dict(row, self._alive_owners(cur, {row[7]} - {""}))  # type: ignore[attr-defined]
+        return _run_dict(rows[0], self._alive_owners({rows[0][7]} - {""}, cur))  # type: ignore[attr-defined]
 
 
 def _run_dict(row: tuple[Any, ...], alive: set[str]) -> dict[str, Any]:
