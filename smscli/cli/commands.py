@@ -15,6 +15,7 @@ MODULES = (
     "code",
     "config",
     "bizclient",
+    "journal",
     "sim",
 )
 
