@@ -150,7 +150,8 @@ class JournalFiles:
         accept_loss: bool = False,
     ) -> JournalFiles | None:
         """Lock, guard and connect ``<data_dir>/journal.db`` (created when missing and
-        ``create``; else None for a missing one). Raises :class:`JournalLost` when the
+        ``create``; else None for a missing data dir, and files without ``conn``, locks
+        released, for a missing journal). Raises :class:`JournalLost` when the
         marker says committed data was lost (unless ``accept_loss``: then the marker goes
         and ``accepted_loss`` says what was accepted), :class:`JournalError` otherwise."""
         files = cls(Path(data_dir), busy_timeout)
@@ -162,7 +163,8 @@ class JournalFiles:
             files._guard(accept_loss)
             if not files._create(create):
                 files._release()
-                return None
+                files._closed = True
+                return files  # no journal.db (``conn`` None)
             files.conn = files._connect()
         except BaseException:
             files._release()
@@ -490,11 +492,9 @@ def check(
     if files is None:
         return {**report, "status": "absent"}
     report.update(files.before, accepted_loss=files.accepted_loss, readonly=files.readonly)
-    if files.accepted_loss == "journal":
-        files.close()
-        return {**report, "status": "absent"}
-    assert files.conn is not None
     conn = files.conn
+    if conn is None:
+        return {**report, "status": "absent"}
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         try:
