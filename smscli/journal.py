@@ -219,7 +219,9 @@ class Journal:
 
         ``busy_timeout`` is how long a write waits for another process's transaction.
         Raises :class:`JournalError` when the file is not a journal, is from a newer
-        smscli, or the directory is not writable.
+        smscli, cannot be created, or its write-ahead log was lost
+        (:class:`~smscli.journal_files.JournalLost`). An existing journal in a read-only
+        data dir opens read-only (writes then raise JournalError).
         """
         from smscli.journal_files import JournalFiles
 
