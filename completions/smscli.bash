@@ -20,6 +20,7 @@ _smscli() {
             "|code") cmdpath="code"; npos=0; continue ;;
             "|config") cmdpath="config"; npos=0; continue ;;
             "|bizclient") cmdpath="bizclient"; npos=0; continue ;;
+            "|journal") cmdpath="journal"; npos=0; continue ;;
             "|sim") cmdpath="sim"; npos=0; continue ;;
             "reserve|list") cmdpath="reserve list"; npos=0; continue ;;
             "reserve|cancel") cmdpath="reserve cancel"; npos=0; continue ;;
@@ -43,6 +44,8 @@ _smscli() {
             "config|path") cmdpath="config path"; npos=0; continue ;;
             "config|init") cmdpath="config init"; npos=0; continue ;;
             "bizclient|init-db") cmdpath="bizclient init-db"; npos=0; continue ;;
+            "journal|init") cmdpath="journal init"; npos=0; continue ;;
+            "journal|check") cmdpath="journal check"; npos=0; continue ;;
             "sim|oneshot") cmdpath="sim oneshot"; npos=0; continue ;;
             "sim|bizppurio") cmdpath="sim bizppurio"; npos=0; continue ;;
             "sim|netshot") cmdpath="sim netshot"; npos=0; continue ;;
@@ -267,6 +270,9 @@ _smscli() {
             "config init") COMPREPLY=($(compgen -W '--vendor -n --name --set --password-env --password-command --password-stdin --default --no-default --force --interactive --no-interactive --config -h --help' -- "$cur")) ;;
             "bizclient") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "bizclient init-db") COMPREPLY=($(compgen -W '-p --profile --config --json -h --help' -- "$cur")) ;;
+            "journal") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
+            "journal init") COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;
+            "journal check") COMPREPLY=($(compgen -W '--json --accept-loss -h --help' -- "$cur")) ;;
             "sim") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir --state -v --verbose -h --help' -- "$cur")) ;;
             "sim bizppurio") COMPREPLY=($(compgen -W '--host --port --account --password --tls --no-tls --token-ttl --rate --speed --fail-5xx --delay --errors-in-200 --report-delay --fail-rate --push --record --seed -h --help' -- "$cur")) ;;
@@ -276,7 +282,7 @@ _smscli() {
         return 0
     fi
     case "$cmdpath" in
-        "") COMPREPLY=($(compgen -W 'send runs reserve mms result packet code config bizclient sim' -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W 'send runs reserve mms result packet code config bizclient journal sim' -- "$cur")) ;;
         "reserve") COMPREPLY=($(compgen -W 'list cancel flush' -- "$cur")) ;;
         "mms") COMPREPLY=($(compgen -W 'upload' -- "$cur")) ;;
         "result") COMPREPLY=($(compgen -W 'poll confirm list listen' -- "$cur")) ;;
@@ -284,6 +290,7 @@ _smscli() {
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;
         "config") COMPREPLY=($(compgen -W 'show get set unset use profiles path init' -- "$cur")) ;;
         "bizclient") COMPREPLY=($(compgen -W 'init-db' -- "$cur")) ;;
+        "journal") COMPREPLY=($(compgen -W 'init check' -- "$cur")) ;;
         "sim") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient' -- "$cur")) ;;
     esac
     return 0

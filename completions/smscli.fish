@@ -49,6 +49,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'bizclient'
                 set npos 0
                 continue
+            case '|journal'
+                set cmdpath 'journal'
+                set npos 0
+                continue
             case '|sim'
                 set cmdpath 'sim'
                 set npos 0
@@ -139,6 +143,14 @@ function __smscli_state --description 'Print the smscli command path and positio
                 continue
             case 'bizclient|init-db'
                 set cmdpath 'bizclient init-db'
+                set npos 0
+                continue
+            case 'journal|init'
+                set cmdpath 'journal init'
+                set npos 0
+                continue
+            case 'journal|check'
+                set cmdpath 'journal check'
                 set npos 0
                 continue
             case 'sim|oneshot'
@@ -248,6 +260,7 @@ complete -c smscli -n '__smscli_at ""' -a packet -d 'Encode and decode OneShot w
 complete -c smscli -n '__smscli_at ""' -a code -d 'Look up what vendor result and error codes mean.'
 complete -c smscli -n '__smscli_at ""' -a config -d 'Create, inspect and change profiles (vendor, host, credentials...).'
 complete -c smscli -n '__smscli_at ""' -a bizclient -d 'BIZCLIENT (Daou\'s table agent): create the BIZ_MSG / BIZ_LOG_YYYYMM tables.'
+complete -c smscli -n '__smscli_at ""' -a journal -d 'The journal (what was sent, to send each message once): init, check.'
 complete -c smscli -n '__smscli_at ""' -a sim -d 'Run a local vendor simulator (for tests and CI; nothing is delivered).'
 complete -c smscli -n '__smscli_at ""' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at ""' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
@@ -432,6 +445,14 @@ complete -c smscli -n '__smscli_at "bizclient init-db"' -s p -l profile -x -d 'P
 complete -c smscli -n '__smscli_at "bizclient init-db"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "bizclient init-db"' -l json -d 'Print JSON Lines on stdout.'
 complete -c smscli -n '__smscli_at "bizclient init-db"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "journal"' -a init -d 'Create the journal in the data dir (nothing happens to an existing one).'
+complete -c smscli -n '__smscli_at "journal"' -a check -d 'Check the journal: integrity, schema, write-ahead log, counts per status.'
+complete -c smscli -n '__smscli_at "journal"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "journal init"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "journal init"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "journal check"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "journal check"' -l accept-loss -d 'Use a journal whose write-ahead log was lost as it is (a re-run may send agai...'
+complete -c smscli -n '__smscli_at "journal check"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim"' -a oneshot -d 'Run a OneShot (SMTNT) server simulator on TCP until Ctrl-C.'
 complete -c smscli -n '__smscli_at "sim"' -a bizppurio -d 'Run a Bizppurio (Daou) HTTP API v3 simulator until Ctrl-C.'
 complete -c smscli -n '__smscli_at "sim"' -a netshot -d 'Run a BizNetShot (Coaintec) HTTP simulator until Ctrl-C.'

@@ -1,6 +1,7 @@
 """The journal: every message, result, report, opt-out, number change and cached token.
 
-SQLite in WAL mode at ``<data_dir>/journal.db`` (mode 0600; ``synchronous=NORMAL``;
+SQLite in WAL mode at ``<data_dir>/journal.db`` (mode 0600; ``synchronous=FULL``, and a
+guard against a lost WAL: see :mod:`smscli.journal_files`;
 a busy timeout so concurrent processes wait for each other instead of failing). Every
 write is one ``BEGIN IMMEDIATE`` transaction, so two processes may write at once and a
 Ctrl-C leaves the journal consistent. Passwords and keys are never stored here; message
@@ -261,49 +262,44 @@ class Journal(RunsMixin):
 
         ``busy_timeout`` is how long a write waits for another process's transaction.
         Raises :class:`JournalError` when the file is not a journal, is from a newer
-        smscli, or the directory is not writable.
+        smscli, cannot be created, or its write-ahead log was lost
+        (:class:`~smscli.journal_files.JournalLost`). An existing journal in a read-only
+        data dir opens read-only (writes then raise JournalError).
         """
-        import sqlite3
+        from smscli.journal_files import JournalFiles
 
-        data_dir = Path(data_dir)
-        path = data_dir / JOURNAL_FILE
-        try:
-            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                if os.fstat(fd).st_mode & 0o077:
-                    os.fchmod(fd, 0o600)
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            raise JournalError(
-                f"cannot create the journal {path}: {exc.strerror or exc}",
-                hint="check SMSCLI_DATA_DIR and its permissions",
-            ) from None
-        try:
-            conn = sqlite3.connect(
-                str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot open the journal {path}: {exc}") from None
-        journal = cls(conn, path, data_dir)
+        files = JournalFiles.open(data_dir, busy_timeout=busy_timeout)  # refuses a lost WAL
+        assert files is not None and files.conn is not None
+        journal = cls(files.conn, files.path, Path(data_dir))
+        journal._files = files
+        files.watch(journal)  # a journal nobody closes is closed cleanly at exit
         try:
             journal._setup(busy_timeout)
         except BaseException:
-            conn.close()
+            files.close()
             raise
+        files.opened()
         return journal
 
     def _setup(self, busy_timeout: float) -> None:
         import sqlite3
 
+        from smscli import journal_files
+
         conn = self._conn
+        files = self._files
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            files.prepare()  # reads the file; the marker goes down before the first write
+            if files.readonly:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version != SCHEMA_VERSION:
+                    raise journal_files.readonly_error(self.path, version, SCHEMA_VERSION)
+                return
             mode = self._switch_to_wal(busy_timeout)
             if str(mode).lower() != "wal":
                 raise JournalError(f"journal {self.path}: cannot switch to WAL mode (got {mode})")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA synchronous = {journal_files.SYNCHRONOUS}")
             with self._tx() as cur:
                 version = cur.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
@@ -340,11 +336,15 @@ class Journal(RunsMixin):
                 delay = min(delay * 2, 0.1)
 
     def _error(self, exc: Exception) -> JournalError:
+        from smscli import journal_files
+
         text = str(exc)
         if "not a database" in text or "malformed" in text:
+            return journal_files.damaged_error(self.path, text)
+        if "readonly" in text:
             return JournalError(
-                f"journal {self.path} is damaged ({text})",
-                hint="move it aside; smscli creates a new one",
+                f"journal {self.path} cannot be written here ({text})",
+                hint="this command writes to the journal; make the data dir writable (SMSCLI_DATA_DIR)",
             )
         if "locked" in text or "busy" in text:
             return JournalError(
@@ -383,10 +383,16 @@ class Journal(RunsMixin):
                 raise self._error(exc) from None
 
     def close(self) -> None:
-        """Release this instance's claims and close the connection (idempotent)."""
+        """Release this instance's claims and close the connection (idempotent); the last
+        process to close the journal checkpoints it and removes its marker (see
+        :mod:`smscli.journal_files`)."""
         with self._lock:
             self.release()
-            self._conn.close()
+            files = getattr(self, "_files", None)
+            if files is None:
+                self._conn.close()
+            else:
+                files.close()
 
     def __enter__(self) -> Journal:
         return self

@@ -423,7 +423,9 @@ def test_damaged_file_is_a_clear_error(data_dir):
     (data_dir / "journal.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(JournalError, match="is damaged") as info:
         Journal.open(data_dir)
-    assert "move it aside" in str(info.value)
+    text = str(info.value)
+    assert "smscli journal check" in text and "smscli creates a new one" not in text
+    assert "a re-run sends those messages again" in text and "Bizppurio cannot tell" in text
 
 
 def test_unwritable_data_dir(tmp_path):

@@ -16,6 +16,7 @@ MODULES = (
     "code",
     "config",
     "bizclient",
+    "journal",
     "sim",
 )
 
