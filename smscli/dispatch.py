@@ -71,7 +71,6 @@ class Summary:
     started: float = field(default_factory=time.monotonic)
     notes: list[str] = field(default_factory=list)  # warnings for the user, said once
     complete: bool = True  # every row was read and handed over (or settled without sending)
-    rows: int = 0  # rows read
     left: int = 0  # rows never handed over (a stop, an error)
     held: int = 0  # maybe handed over before, the vendor cannot tell: reported unknown
 
@@ -271,7 +270,6 @@ def run_send(
                     summary.add("valid")
                     emit(_dry_run_object(item, vendor.name))
         summary.notes.extend(_type_notes(prepare, opts, vendor))
-        summary.rows = prepare.position
         return summary
 
     def output(result: SendResult) -> None:
@@ -310,7 +308,7 @@ def run_send(
                         raise
                     handout.hold_rest(closed.opens_at, closed.unsent)
                     summary.notes.append(_held_note(closed, sink.seen[SCHEDULED]))
-            state = "interrupted"  # the vendor returned: finished, unless a stop cut it short
+            state = "interrupted"  # the vendor returned before the end: only a stop does that
         except KeyboardInterrupt:
             state = "interrupted"
             raise
@@ -319,12 +317,9 @@ def run_send(
             sink.flush()
             sink.release()
             summary.complete, summary.held = handout.complete, handout.held
-            summary.rows = prepare.position
             summary.left += handout.left
             if not handout.complete and stop is not None and stop.is_set():
-                left = sum(1 for _ in rows)  # the rest of the input, never read (fast)
-                summary.left += left
-                summary.rows += left
+                summary.left += sum(1 for _ in rows)  # the rest of the input, never read (fast)
             if opts.run_id:
                 journal.update_run(opts.run_id, rows=prepare.position, counts=sink.seen,
                                    state="finished" if handout.complete else state)
