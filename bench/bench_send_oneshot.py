@@ -39,7 +39,8 @@ sender = "15666639"
 """
 
 
-def run(rows: int, speed: int, tmp: Path, label: str) -> None:
+def run(rows: int, speed: int, tmp: Path, label: str, root: Path = ROOT) -> float:
+    """One send of ``rows`` rows by the smscli of ``root``; prints and returns the rate."""
     csv = tmp / "list.csv"
     with csv.open("w", encoding="utf-8") as fh:
         fh.write("phone,name\n")
@@ -50,7 +51,7 @@ def run(rows: int, speed: int, tmp: Path, label: str) -> None:
     with OneShotSimulator(speed=speed, report_delay=3600) as sim:
         (home / "config.toml").write_text(PROFILE.format(port=sim.address[1]))
         (home / "config.toml").chmod(0o600)
-        env = dict(os.environ, PYTHONPATH=str(ROOT), SMSCLI_CONFIG=str(home / "config.toml"),
+        env = dict(os.environ, PYTHONPATH=str(root), SMSCLI_CONFIG=str(home / "config.toml"),
                    SMSCLI_DATA_DIR=str(home / "data"))
         started = time.perf_counter()
         proc = subprocess.run(
@@ -71,6 +72,7 @@ def run(rows: int, speed: int, tmp: Path, label: str) -> None:
     if speed:
         line += f"; rate / Speed = {rate / speed:.3f} (goal ≥ 0.97)"
     print(line)
+    return rate
 
 
 def main() -> None:
