@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from smscli import clock
 from smscli.errors import ExitStatus, SmscliError, UsageError
 from smscli.models import (
     CANCELLED,
@@ -774,7 +775,7 @@ class Journal:
     def token_get(self, key: str) -> tuple[str, float] | None:
         """A cached access token and its expiry (Unix seconds); None if absent or expired."""
         rows = self._query("SELECT token, expires_at FROM tokens WHERE key = ?", (key,))
-        if not rows or rows[0][1] <= time.time():
+        if not rows or rows[0][1] <= clock.time():
             return None
         return rows[0][0], float(rows[0][1])
 

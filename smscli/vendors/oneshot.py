@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from smscli import clock
 from smscli.errors import AuthError, ConfigError, UnreachableError, UsageError, VendorError
 from smscli.models import ACCEPTED, DUPLICATE, REJECTED, UNKNOWN, Message, Report, SendResult
 from smscli.vendors.base import (
@@ -243,7 +244,7 @@ class _Refusals:
 
     def remember(self, code: int) -> None:
         data = self._load()
-        data[self.key] = {"at": time.time(), "code": code}
+        data[self.key] = {"at": clock.time(), "code": code}
         self._store(data)
 
     def clear(self) -> None:
@@ -299,7 +300,7 @@ class _Session:
         if last is None:
             return
         at, code = last
-        now = time.time()
+        now = clock.time()
         left = at + self.s.login_retry_wait - now
         if left > 0:
             raise AuthError(
@@ -818,11 +819,11 @@ class _Batch:
             self._stop_for_hours()
             return
         self.queue.appendleft(item)
-        self._pause_for_hours(window_wait(self.session.bind, time.time()) or 60.0)
+        self._pause_for_hours(window_wait(self.session.bind, clock.time()) or 60.0)
 
     def _check_hours(self) -> None:
         """After a bind: outside BeginTime–EndTime, wait (or stop) before sending."""
-        wait = window_wait(self.session.bind, time.time())
+        wait = window_wait(self.session.bind, clock.time())
         if wait > 0:
             if self.s.wait_window:
                 self._pause_for_hours(wait)
