@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -86,6 +87,64 @@ def test_an_unreadable_offset_is_a_config_error(value):
     err = got.stderr.decode()
     assert err.startswith(f"smscli: SMSCLI_CLOCK_OFFSET={value!r} is not a number of seconds")
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+# --clock-at ------------------------------------------------------------------------------
+
+INNER = f"""
+import json, subprocess, sys
+from smscli import clock
+
+def test_report():
+    here = clock.time()
+    out = subprocess.run([sys.executable, "-c", {PROBE!r}], capture_output=True, text=True, check=True)
+    print("CLOCK", json.dumps({{"here": here, "there": float(out.stdout)}}))
+"""
+
+
+def run_inner(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, float]]:
+    """A pytest session with the --clock-at plugin and ``args``: what its test and a
+    subprocess of that test read from smscli.clock."""
+    pytester.makepyfile(test_inner=INNER)
+    result = pytester.runpytest_subprocess("-p", "tests.clock_option", "-s", *args)
+    lines = [line.partition("CLOCK ")[2] for line in result.outlines if "CLOCK {" in line]
+    return result, json.loads(lines[0]) if lines else {}
+
+
+@pytest.fixture
+def inner_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv(clock.ENV, "86400")  # what an outer shell exported: the option wins
+
+
+@pytest.mark.parametrize("when", ["03:00", "2027-02-28 23:59"])
+def test_clock_at_shifts_the_session_and_its_subprocesses(pytester, inner_env, when):
+    real_before = datetime.fromtimestamp(time.time(), KST)
+    result, got = run_inner(pytester, "--clock-at", when)
+    assert result.ret == 0, result.outlines
+    if len(when) == 5:  # today, Korea time (either side of a real midnight during the run)
+        days = {real_before.date(), datetime.fromtimestamp(time.time(), KST).date()}
+        targets = [datetime.combine(day, datetime.strptime(when, "%H:%M").time(), KST) for day in days]
+    else:
+        targets = [datetime.strptime(when, "%Y-%m-%d %H:%M").replace(tzinfo=KST)]
+    here = datetime.fromtimestamp(got["here"], KST)
+    assert any(timedelta(0) <= here - target < timedelta(seconds=30) for target in targets), here
+    assert 0 <= got["there"] - got["here"] < 10  # the subprocess runs on the same shifted clock
+    assert any(f"smscli.clock: shifted to {target:%Y-%m-%d %H:%M}" in result.stdout.str()
+               for target in targets)
+
+
+def test_without_clock_at_the_session_has_the_real_clock(pytester, inner_env):
+    result, got = run_inner(pytester)
+    assert result.ret == 0, result.outlines
+    assert abs(got["here"] - time.time()) < 30 and 0 <= got["there"] - got["here"] < 10
+    assert "smscli.clock: the real time" in result.stdout.str()
+
+
+def test_clock_at_that_is_not_a_time_is_a_usage_error(pytester, inner_env):
+    result, _ = run_inner(pytester, "--clock-at", "25:00")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--clock-at '25:00': use \"HH:MM\" or \"YYYY-MM-DD HH:MM\" (Korea time)" in result.stderr.str()
 
 
 def test_the_variable_is_never_a_profile_key(monkeypatch, tmp_path):

@@ -90,6 +90,16 @@ def test_the_same_session_outside_sending_hours_binds_but_sends_get_901(make_sim
     assert sim.accepted == []
 
 
+def test_by_default_the_simulator_reads_smscli_clock(make_sim, clock_at):
+    clock_at(datetime(2026, 11, 23, 3, 0))
+    sim = make_sim(speed=50, begin=8, end=21)
+    assert bind_then_send(sim) == 901
+    clock_at(datetime(2026, 11, 23, 12, 0))
+    assert bind_then_send(sim) == 0  # refused before, so not a duplicate now
+    assert [m.user_msg_id for m in sim.accepted] == ["1"]
+    assert abs(sim.accepted[0].accepted_at - at(12)) < 60
+
+
 @pytest.mark.parametrize(
     ("bind_id", "password", "version", "code"),
     [("nobody", PASSWORD, 1, 4), ("test001", "wrong", 1, 5), ("test001", PASSWORD, 2, 7)],
