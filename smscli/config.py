@@ -29,7 +29,7 @@ SANDBOX = "sandbox"
 MASK = "********"
 ENV_PREFIX = "SMSCLI_"
 # SMSCLI_* variables that are never profile keys.
-RESERVED_ENV = frozenset({"CONFIG", "DATA_DIR", "PROFILE", "DEBUG", "NO_PROGRESS"})
+RESERVED_ENV = frozenset({"CONFIG", "DATA_DIR", "PROFILE", "DEBUG", "NO_PROGRESS", "CLOCK_OFFSET"})
 COMMAND_TIMEOUT = 30.0  # seconds for a `<key>_command`; profile key `command_timeout`
 
 REQUIRED: dict[str, tuple[str, ...]] = {

@@ -34,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from smscli import clock
 from smscli.errors import ExitStatus, SmscliError, UsageError
 from smscli.journal_runs import RunsMixin
 from smscli.models import (
@@ -602,7 +603,7 @@ class Journal(RunsMixin):
             raise JournalError(f"cannot create the lock file {path}: {exc.strerror or exc}",
                                hint="check the data dir's free space and permissions") from None
         self._owner_fd = fd
-        wall = time.time
+        wall = clock.time
         with self._tx() as cur:
             cur.execute(
                 "INSERT OR REPLACE INTO owners (token, host, pid, started_at, lease_until) "
@@ -614,7 +615,7 @@ class Journal(RunsMixin):
     def _renew_lease(self, cur: _Cursor) -> None:
         if self._owner_fd is None or time.monotonic() - self._lease_renewed < LEASE_SECONDS / 3:
             return
-        wall = time.time
+        wall = clock.time
         cur.execute("UPDATE owners SET lease_until = ? WHERE token = ?",
                     (wall() + LEASE_SECONDS, self.owner))
         self._lease_renewed = time.monotonic()
@@ -627,7 +628,7 @@ class Journal(RunsMixin):
             return set()
         import socket
 
-        host, now, alive, gone = socket.gethostname(), time.time(), set(), []
+        host, now, alive, gone = socket.gethostname(), clock.time(), set(), []
         for part in _chunks(list(tokens)):
             marks = ",".join("?" * len(part))
             sql = f"SELECT token, host, lease_until FROM owners WHERE token IN ({marks})"
@@ -990,7 +991,7 @@ class Journal(RunsMixin):
     def token_get(self, key: str) -> tuple[str, float] | None:
         """A cached access token and its expiry (Unix seconds); None if absent or expired."""
         rows = self._query("SELECT token, expires_at FROM tokens WHERE key = ?", (key,))
-        if not rows or rows[0][1] <= time.time():
+        if not rows or rows[0][1] <= clock.time():
             return None
         return rows[0][0], float(rows[0][1])
 

@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from smscli import clock
 from smscli.sim.bizppurio import BizppurioSim, SimConfig, euckr_len
 
 pytestmark = pytest.mark.timeout(30)
@@ -54,7 +55,7 @@ def test_token_shape_and_expiry_in_korea_time(sim):
     from datetime import datetime, timedelta, timezone
 
     expired = datetime.strptime(data["expired"], "%Y%m%d%H%M%S").replace(tzinfo=timezone(timedelta(hours=9)))
-    assert abs(expired.timestamp() - (time.time() + 86400)) < 5
+    assert abs(expired.timestamp() - (clock.time() + 86400)) < 5
 
 
 def test_wrong_password_missing_and_expired_tokens(sim):
@@ -98,8 +99,8 @@ def test_keep_alive_and_chunked_bodies_without_content_length(sim):
         ({"type": "lms", "content": {"lms": {"message": "a" * 2001}}}, "2001 bytes"),
         ({"type": "mms", "content": {"mms": {"message": "hi", "file": []}}}, "1-3"),
         ({"type": "mms", "content": {"mms": {"message": "hi", "file": [{"type": "IMG", "key": "no.jpg"}]}}}, "no.jpg"),
-        ({"sendtime": int(time.time()) - 10}, "past"),
-        ({"sendtime": int(time.time()) + 31 * 86400}, "30 days"),
+        ({"sendtime": int(clock.time()) - 10}, "past"),
+        ({"sendtime": int(clock.time()) + 31 * 86400}, "30 days"),
         ({"account": "other"}, "account"),
     ],
 )
@@ -122,7 +123,7 @@ def test_limits_are_inclusive():
             sms("s90", content={"sms": {"message": "가" * 45}}),
             sms("l", type="lms", content={"lms": {"subject": "가" * 32, "message": "a" * 2000}}),
             sms("m", type="mms", content={"mms": {"message": "hi", "file": [{"type": "IMG", "key": k} for k in files]}}),
-            sms("t", sendtime=int(time.time()) + 30 * 86400 - 5),
+            sms("t", sendtime=int(clock.time()) + 30 * 86400 - 5),
         ]
         codes = [client.post("/v3/message", json=body, headers=headers).json()["code"] for body in ok]
     assert codes == [1000] * 4

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from smscli import clock
 from smscli.cli.common import ConfigOpt, ProfileOpt
 
 HELP = "Run a stand-in BIZCLIENT agent on a database until Ctrl-C."
@@ -99,6 +100,6 @@ def _target(database_url: str | None, file_path: Path | None, profile: str | Non
 
 
 def _log(line: str) -> None:
-    now = time.time()
+    now = clock.time()
     stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
     print(f"{stamp} {line}", file=sys.stderr, flush=True)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smscli import clock
+
 if TYPE_CHECKING:
     from smscli.sim.oneshot import OneShotSimConfig
 
@@ -219,7 +221,7 @@ def oneshot(
 
 
 def _log(line: str) -> None:
-    now = time.time()
+    now = clock.time()
     stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
     print(f"{stamp} {line}", file=sys.stderr, flush=True)
 

@@ -35,6 +35,8 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smscli import clock as wall_clock
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -223,7 +225,7 @@ class BizppurioApi:
         if account != self.config.account or not secrets.compare_digest(password, self.config.password):
             raise _ApiError(AUTH_FAILED, "authentication failed: wrong account or password", 401)
         token = secrets.token_urlsafe(32)
-        expires = time.time() + self.config.token_ttl
+        expires = wall_clock.time() + self.config.token_ttl
         with self.lock:
             self.tokens[token] = (account, expires)
             self.stats["tokens_issued"] += 1
@@ -236,7 +238,7 @@ class BizppurioApi:
         if entry is None:
             raise _ApiError(INVALID_TOKEN, "jwt must be provided", 401)
         account, expires = entry
-        if time.time() >= expires:
+        if wall_clock.time() >= expires:
             raise _ApiError(EXPIRED_TOKEN, "token expired", 401)
         return account
 
@@ -264,7 +266,7 @@ class BizppurioApi:
             raise _ApiError(INVALID_MESSAGE, "refkey must be 1-32 bytes")
         self._check_content(kind, body.get("content"), account)
         sendtime = self._check_sendtime(body.get("sendtime"))
-        now = time.time()
+        now = wall_clock.time()
         with self.lock:
             self._seq += 1
             seq = self._seq
@@ -316,7 +318,7 @@ class BizppurioApi:
             when = int(value)
         except (TypeError, ValueError):
             raise _ApiError(INVALID_MESSAGE, "sendtime must be unix seconds") from None
-        now = time.time()
+        now = wall_clock.time()
         if when <= now:
             raise _ApiError(INVALID_MESSAGE, "sendtime is in the past")
         if when > now + RESERVATION_WINDOW:
@@ -349,7 +351,7 @@ class BizppurioApi:
         with self.lock:
             self._seq += 1
             seq = self._seq
-        now = time.time()
+        now = wall_clock.time()
         messagekey = f"{datetime.fromtimestamp(now, KST):%y%m%d%H%M%S}000{kind}{seq:08d}sim"
         return self._make_report(kind, to, refkey, messagekey, seq, now, None, ready_at)
 
@@ -377,7 +379,7 @@ class BizppurioApi:
         body = _json_object(req.body)
         if body.get("account") != account:
             raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
-        now = time.time()
+        now = wall_clock.time()
         page: list[dict[str, str]] = []
         with self.lock:
             for ready, report in self.reports.values():
@@ -617,7 +619,9 @@ def make_self_signed(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smscli bizppurio simulator")])
-    now = datetime.now(UTC)
+    # TLS clients check the dates against the real clock, not a shifted smscli.clock:
+    # the certificate is valid at both.
+    now, shift = wall_clock.now().astimezone(UTC), timedelta(seconds=abs(wall_clock.offset()))
     public = key.public_key()
     cert = (
         x509.CertificateBuilder()
@@ -625,8 +629,8 @@ def make_self_signed(directory: Path) -> tuple[Path, Path]:
         .issuer_name(name)
         .public_key(public)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_before(now - shift - timedelta(minutes=5))
+        .not_valid_after(now + shift + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
@@ -773,7 +777,7 @@ class BizppurioSim:
             assert self._push_queue is not None
             self._push_queue.put_nowait(msgid)
 
-        self.loop.call_soon_threadsafe(self.loop.call_later, max(0.0, ready_at - time.time()), enqueue)
+        self.loop.call_soon_threadsafe(self.loop.call_later, max(0.0, ready_at - wall_clock.time()), enqueue)
 
     async def _pusher(self) -> None:
         import asyncio

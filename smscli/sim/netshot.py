@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
+from smscli import clock as wall_clock
 from smscli.listen import BadPush, QuietServer, read_body, send_text
 
 KST = timezone(timedelta(hours=9), "KST")
@@ -89,7 +90,7 @@ class FormError(Exception):
 class NetshotSim:
     """The simulator. ``start()``/``stop()`` (or ``with``) run it on background threads.
 
-    ``clock`` returns the server's aware "now" (default: the real time in KST), so tests
+    ``clock`` returns the server's aware "now" (default: :func:`smscli.clock.now`), so tests
     can check reservation windows; ``credit`` limits the total recipients (then 301).
     """
 
@@ -120,7 +121,7 @@ class NetshotSim:
         self.rate = rate
         self.delay = delay
         self.credit = credit
-        self.clock = clock or (lambda: datetime.now(KST))
+        self.clock = clock or wall_clock.now
         self.callback_retries = callback_retries
         self.log = log or (lambda line: None)
         self.counts: Counter[str] = Counter()  # requests, accepted_requests, accepted_pairs, ...

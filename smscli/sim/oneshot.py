@@ -52,6 +52,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from smscli import clock as wall_clock
 from smscli.errors import UsageError
 from smscli.protocol.oneshot.crypto import BodyCipher, parse_iv, parse_key_material
 from smscli.protocol.oneshot.errors import OneShotError
@@ -211,7 +212,7 @@ class OneShotSimulator:
         config: OneShotSimConfig | None = None,
         *,
         log: Log | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = wall_clock.time,
         **overrides: Any,
     ) -> None:
         cfg = config or OneShotSimConfig()

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smscli import clock
 from smscli.errors import AuthError, ConfigError, SmscliError, UnreachableError, VendorError
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ USED_COLUMNS = ("CMID", "MSG_TYPE", "STATUS", "REQUEST_TIME", "SEND_TIME", "REPO
 # --------------------------------------------------------------------------- time
 def now_kst() -> datetime:
     """Korea time now, naive, to the second (what goes into DATETIME columns)."""
-    return datetime.now(KST).replace(tzinfo=None, microsecond=0)
+    return clock.now().replace(tzinfo=None, microsecond=0)
 
 
 def to_db_time(dt: datetime) -> datetime:
