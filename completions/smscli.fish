@@ -374,7 +374,7 @@ complete -c smscli -n '__smscli_at "packet encode"' -s h -l help -d 'Show this m
 complete -c smscli -n '__smscli_at "packet decode"' -s f -l format -x -a 'auto raw hex base64 pcap' -d 'Input format; auto detects it.'
 complete -c smscli -n '__smscli_at "packet decode"' -l key -x -d 'AES key: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_key).'
 complete -c smscli -n '__smscli_at "packet decode"' -l iv -x -d 'AES IV: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_iv).'
-complete -c smscli -n '__smscli_at "packet decode"' -l show-secrets -d 'Show BindPwd and PrivateKey instead of ********.'
+complete -c smscli -n '__smscli_at "packet decode"' -l show-secrets -d 'Show passwords, keys and tokens (BindPwd, PrivateKey, ...; in header and body...'
 complete -c smscli -n '__smscli_at "packet decode"' -l json -d 'Print JSON Lines on stdout.'
 complete -c smscli -n '__smscli_at "packet decode"' -l port -x -d 'Captures: only TCP connections on this port (the server\'s); repeatable.'
 complete -c smscli -n '__smscli_at "packet decode"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
