@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from pathlib import Path
 
@@ -175,3 +176,23 @@ def test_packet_decode_keeps_encrypted_text_without_a_key(tmp_path: Path):
     (rec,) = [json.loads(line) for line in run_cli("packet", "decode", str(path), "--json",
                                                      "--config", str(tmp_path / "none.toml")).stdout.splitlines()]
     assert rec["body"] == body and rec["encrypted"] is True
+
+
+def test_oneshot_sim_log_masks_secrets_in_acknowledgements():
+    from smscli.sim.oneshot import OneShotSimulator
+    from tests.sim_oneshot_raw import RawClient
+
+    lines: list[str] = []
+    sim = OneShotSimulator(report_delay=0.05, log=lines.append)
+    sim.start_in_thread()
+    try:
+        with RawClient(sim.address) as c:
+            c.bind()
+            c.send("SpamRes", {"Result": 0, "DenyNo": "0801234567", "access_token": "tok-in-ack"})
+            deadline = time.monotonic() + 5
+            while not any("SpamRes" in line for line in lines) and time.monotonic() < deadline:
+                time.sleep(0.02)
+    finally:
+        sim.close()
+    (line,) = [line for line in lines if "SpamRes" in line]
+    assert "tok-in-ack" not in line and MASK in line and "0801234567" in line
