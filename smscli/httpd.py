@@ -360,7 +360,6 @@ class BoundedHTTPServer:
         self._shutdown_request = False
         self._is_shut_down = threading.Event()
         self._is_shut_down.set()
-        self._loop: Any = None
         self._connections = 0
         self.buffered = 0  # bytes of requests held (read, not yet answered)
         self.stats: dict[str, int] = {}
@@ -399,7 +398,6 @@ class BoundedHTTPServer:
     async def _main(self, poll_interval: float) -> None:
         import asyncio
 
-        self._loop = asyncio.get_running_loop()
         tasks: set[asyncio.Task[None]] = set()
 
         def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
