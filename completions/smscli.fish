@@ -193,7 +193,7 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'result list|--status' 'result list|--since' 'result list|-p' 'result list|--profile' 'result list|--config'
                 set skip 1
-            case 'result listen|--host' 'result listen|--port' 'result listen|-p' 'result listen|--profile' 'result listen|--config'
+            case 'result listen|--host' 'result listen|--port' 'result listen|--max-body' 'result listen|--request-timeout' 'result listen|-p' 'result listen|--profile' 'result listen|--config'
                 set skip 1
             case 'packet encode|-m' 'packet encode|--method' 'packet encode|-f' 'packet encode|--format' 'packet encode|--key' 'packet encode|--iv' 'packet encode|-p' 'packet encode|--profile' 'packet encode|--config'
                 set skip 1
@@ -225,9 +225,9 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir' 'sim oneshot|--state'
                 set skip 1
-            case 'sim bizppurio|--host' 'sim bizppurio|--port' 'sim bizppurio|--account' 'sim bizppurio|--password' 'sim bizppurio|--token-ttl' 'sim bizppurio|--rate' 'sim bizppurio|--speed' 'sim bizppurio|--fail-5xx' 'sim bizppurio|--delay' 'sim bizppurio|--report-delay' 'sim bizppurio|--fail-rate' 'sim bizppurio|--push' 'sim bizppurio|--record' 'sim bizppurio|--seed'
+            case 'sim bizppurio|--host' 'sim bizppurio|--port' 'sim bizppurio|--account' 'sim bizppurio|--password' 'sim bizppurio|--token-ttl' 'sim bizppurio|--rate' 'sim bizppurio|--speed' 'sim bizppurio|--fail-5xx' 'sim bizppurio|--delay' 'sim bizppurio|--report-delay' 'sim bizppurio|--fail-rate' 'sim bizppurio|--push' 'sim bizppurio|--record' 'sim bizppurio|--seed' 'sim bizppurio|--max-body' 'sim bizppurio|--request-timeout'
                 set skip 1
-            case 'sim netshot|--host' 'sim netshot|--port' 'sim netshot|--user' 'sim netshot|--password' 'sim netshot|--callback' 'sim netshot|--report-delay' 'sim netshot|--fail-rate' 'sim netshot|--rate' 'sim netshot|--speed' 'sim netshot|--delay' 'sim netshot|--credit' 'sim netshot|--record' 'sim netshot|--seed'
+            case 'sim netshot|--host' 'sim netshot|--port' 'sim netshot|--user' 'sim netshot|--password' 'sim netshot|--callback' 'sim netshot|--report-delay' 'sim netshot|--fail-rate' 'sim netshot|--rate' 'sim netshot|--speed' 'sim netshot|--delay' 'sim netshot|--credit' 'sim netshot|--record' 'sim netshot|--seed' 'sim netshot|--max-body' 'sim netshot|--request-timeout'
                 set skip 1
             case 'sim bizclient|--database-url' 'sim bizclient|--file-path' 'sim bizclient|-p' 'sim bizclient|--profile' 'sim bizclient|--config' 'sim bizclient|--interval' 'sim bizclient|--send-delay' 'sim bizclient|--move-delay' 'sim bizclient|--fail-rate' 'sim bizclient|--seed' 'sim bizclient|--duration'
                 set skip 1
@@ -356,6 +356,8 @@ complete -c smscli -n '__smscli_at "result list"' -l config -r -F -d 'Config fil
 complete -c smscli -n '__smscli_at "result list"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "result listen"' -l host -x -d 'Address to bind.'
 complete -c smscli -n '__smscli_at "result listen"' -l port -x -d 'Port to listen on.'
+complete -c smscli -n '__smscli_at "result listen"' -l max-body -x -d 'Largest request body accepted (413 beyond).'
+complete -c smscli -n '__smscli_at "result listen"' -l request-timeout -x -d 'Time a client has to send a whole request (408 after).'
 complete -c smscli -n '__smscli_at "result listen"' -l json -d 'Print JSON Lines on stdout.'
 complete -c smscli -n '__smscli_at "result listen"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "result listen"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
@@ -374,7 +376,7 @@ complete -c smscli -n '__smscli_at "packet encode"' -s h -l help -d 'Show this m
 complete -c smscli -n '__smscli_at "packet decode"' -s f -l format -x -a 'auto raw hex base64 pcap' -d 'Input format; auto detects it.'
 complete -c smscli -n '__smscli_at "packet decode"' -l key -x -d 'AES key: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_key).'
 complete -c smscli -n '__smscli_at "packet decode"' -l iv -x -d 'AES IV: 16 characters or hex:<32 hex digits> (default: the profile\'s aes_iv).'
-complete -c smscli -n '__smscli_at "packet decode"' -l show-secrets -d 'Show BindPwd and PrivateKey instead of ********.'
+complete -c smscli -n '__smscli_at "packet decode"' -l show-secrets -d 'Show passwords, keys and tokens (BindPwd, PrivateKey, ...; in header and body...'
 complete -c smscli -n '__smscli_at "packet decode"' -l json -d 'Print JSON Lines on stdout.'
 complete -c smscli -n '__smscli_at "packet decode"' -l port -x -d 'Captures: only TCP connections on this port (the server\'s); repeatable.'
 complete -c smscli -n '__smscli_at "packet decode"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
@@ -503,6 +505,8 @@ complete -c smscli -n '__smscli_at "sim bizppurio"' -l fail-rate -x -d 'Fraction
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l push -x -d 'POST each report (JSON, upper-case keys) to URL instead of keeping it for pol...'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l record -r -F -d 'Append a JSON line per accepted message to FILE.'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l seed -x -d 'Seed for --fail-rate.'
+complete -c smscli -n '__smscli_at "sim bizppurio"' -l max-body -x -d 'Largest request body accepted (413 beyond).'
+complete -c smscli -n '__smscli_at "sim bizppurio"' -l request-timeout -x -d 'Time a client has to send a whole request (408 after).'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim netshot"' -l host -x -d 'Address to listen on.'
 complete -c smscli -n '__smscli_at "sim netshot"' -l port -x -d 'TCP port; 0 picks a free one (printed on stderr).'
@@ -517,6 +521,8 @@ complete -c smscli -n '__smscli_at "sim netshot"' -l credit -x -d 'Recipients th
 complete -c smscli -n '__smscli_at "sim netshot"' -l record -r -F -d 'Append one JSON line per accepted (corpfrcode, number) to FILE.'
 complete -c smscli -n '__smscli_at "sim netshot"' -l seed -x -d 'Random seed for --fail-rate.'
 complete -c smscli -n '__smscli_at "sim netshot"' -s v -l verbose -d 'Log every request on stderr.'
+complete -c smscli -n '__smscli_at "sim netshot"' -l max-body -x -d 'Largest request body accepted (413 beyond).'
+complete -c smscli -n '__smscli_at "sim netshot"' -l request-timeout -x -d 'Time a client has to send a whole request (408 after).'
 complete -c smscli -n '__smscli_at "sim netshot"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l database-url -x -d 'SQLAlchemy URL of the agent\'s database (default: the profile\'s database_url).'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l file-path -r -F -d 'The agent\'s FILE_PATH (default: the profile\'s file_path).'

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from smscli.errors import ConfigError, UsageError
+from smscli.masking import MASK, is_secret_name
 
 Source = Literal["flag", "env", "file", "default"]
 
 SANDBOX = "sandbox"
-MASK = "********"
 ENV_PREFIX = "SMSCLI_"
 # SMSCLI_* variables that are never profile keys.
 RESERVED_ENV = frozenset({"CONFIG", "DATA_DIR", "PROFILE", "DEBUG", "NO_PROGRESS", "CLOCK_OFFSET"})
@@ -63,7 +63,6 @@ KEY_TYPES: dict[str, type] = {
 }
 KEY_MATERIAL = ("aes_key", "aes_iv")
 
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "key")
 _REFERENCE_SUFFIXES = ("_env", "_command")
 _warned: set[str] = set()
 
@@ -71,16 +70,14 @@ _warned: set[str] = set()
 # --------------------------------------------------------------------------- secrets
 @functools.lru_cache(maxsize=256)
 def is_secret_key(key: str) -> bool:
-    """The masking rule: a key is secret when its name contains ``password``, ``passwd``,
-    ``secret``, ``token`` or ``key`` (``aes_key``, ``api_key``, ``sender_key``...) or is
-    ``aes_iv``, or looks like a typo of ``password``/``aes_key``/``aes_iv`` (``pasword``),
-    unless it is a reference (``*_env``, ``*_command``, ``*_timeout``): references name
-    where the secret lives, not the secret itself."""
+    """The masking rule: ``smscli.masking.is_secret_name`` (a password, PIN, key or token
+    by meaning: ``password``, ``aes_key``, ``aes_iv``, ``api_token``, ``sender_key``, ...;
+    not a reference such as ``password_env``/``password_command``, nor ``*_timeout``), or
+    a name that looks like a typo of ``password``/``aes_key``/``aes_iv`` (``pasword``)."""
     k = key.lower()
     if k.endswith((*_REFERENCE_SUFFIXES, "_timeout")):
         return False
-    return (k == "aes_iv" or any(word in k for word in _SECRET_WORDS)
-            or _close_match(k, ("password", "aes_key", "aes_iv")) is not None)
+    return is_secret_name(key) or _close_match(k, ("password", "aes_key", "aes_iv")) is not None
 
 
 _URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)([^@/\s]+)(@)")

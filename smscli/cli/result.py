@@ -125,11 +125,19 @@ def list_(
     epilog="Examples:\n\n  smscli result listen --port 8080\n\n"
     "  smscli result listen --host 0.0.0.0 --port 8080 --json >> reports.jsonl\n\n"
     "Register http://YOUR-HOST:8080/ (any path) with the vendor: Bizppurio POSTs JSON,\n"
-    "BizNetShot calls it with GET. Binds to 127.0.0.1 unless --host says otherwise.",
+    "BizNetShot calls it with GET. Binds to 127.0.0.1 unless --host says otherwise.\n\n"
+    "Every request gets a status and a one-line reason: 400 for a push it cannot read (JSON\n"
+    "nested deeper than 32 levels included), 413 over --max-body, 408 when a request is not\n"
+    "complete --request-timeout seconds after its first byte, 503 past 512 connections.\n"
+    "At most 16 threads handle requests, however many clients connect.",
 )
 def listen(
     host: Annotated[str, typer.Option("--host", metavar="HOST", help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.", min=0, max=65535)] = 8080,
+    max_body: Annotated[int, typer.Option("--max-body", metavar="BYTES", min=1024,
+                                          help="Largest request body accepted (413 beyond).")] = 1024 * 1024,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
+                                                   help="Time a client has to send a whole request (408 after).")] = 10.0,
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
@@ -153,7 +161,8 @@ def listen(
     # Reports carry our message id (Bizppurio REFKEY) or the vendor's key, which the journal
     # matches through the server id it stored at send time (BizNetShot corpfrcode:number).
     try:
-        listener.serve(host=host, port=port, on_reports=on_reports, log=out.info)
+        listener.serve(host=host, port=port, on_reports=on_reports, log=out.info, max_body=max_body,
+                       request_timeout=request_timeout)
     except _StdoutClosed:
         raise BrokenPipeError(errno.EPIPE, "stdout is a closed pipe") from None
 

@@ -70,6 +70,10 @@ def bizppurio(
         typer.Option(metavar="FILE", show_default=False, help="Append a JSON line per accepted message to FILE."),
     ] = None,
     seed: Annotated[int | None, typer.Option(show_default=False, help="Seed for --fail-rate.")] = None,
+    max_body: Annotated[int, typer.Option("--max-body", metavar="BYTES", min=1024,
+                                          help="Largest request body accepted (413 beyond).")] = 1024 * 1024,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
+                                                   help="Time a client has to send a whole request (408 after).")] = 10.0,
 ) -> None:
     from smscli.errors import UsageError
     from smscli.sim.bizppurio import SimConfig, serve
@@ -87,6 +91,7 @@ def bizppurio(
         password=DEFAULT_PASSWORD if password is None else password,
         token_ttl=token_ttl, rate=rate, fail_5xx=fail_5xx, delay=delay, errors_in_200=errors_in_200,
         report_delay=report_delay, fail_rate=fail_rate, push_url=push, tls=tls, record=record, seed=seed,
+        max_body=max_body, request_timeout=request_timeout,
     )
     try:
         serve(config, announce=lambda sim: _announce(sim, custom_password=password is not None))

@@ -58,6 +58,10 @@ def netshot(
         show_default=False, help="Append one JSON line per accepted (corpfrcode, number) to FILE.")] = None,
     seed: Annotated[int | None, typer.Option(show_default=False, help="Random seed for --fail-rate.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request on stderr.")] = False,
+    max_body: Annotated[int, typer.Option("--max-body", metavar="BYTES", min=1024,
+                                          help="Largest request body accepted (413 beyond).")] = 1024 * 1024,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
+                                                   help="Time a client has to send a whole request (408 after).")] = 10.0,
 ) -> None:
     from smscli.errors import UsageError
     from smscli.sim.netshot import NetshotSim, main_log
@@ -66,7 +70,8 @@ def netshot(
         sim = NetshotSim(host=host, port=port, accounts={user: password or DEFAULT_PASSWORD},
                          callback=callback, report_delay=report_delay, fail_rate=fail_rate, seed=seed,
                          rate=rate, delay=delay, record=record, credit=credit,
-                         log=main_log if verbose else None)
+                         log=main_log if verbose else None, max_body=max_body,
+                         request_timeout=request_timeout)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          hint="choose another --port") from None

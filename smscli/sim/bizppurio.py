@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 KST = timezone(timedelta(hours=9), "KST")
 MAX_HEAD = 64 * 1024
-MAX_BODY = 4 * 1024 * 1024
+MAX_BODY = 1024 * 1024
+MAX_DEPTH = 32
 REPORT_PAGE = 1000
 RESERVATION_WINDOW = 30 * 86400
 
@@ -79,6 +80,12 @@ class SimConfig:
     record: Path | None = None  # JSON lines of accepted messages
     seed: int | None = None
     max_file_bytes: int = 300 * 1024
+    # bounds: what one client, or all of them, can take (smscli.httpd has the same)
+    max_body: int = MAX_BODY  # bytes of a request body (413 beyond)
+    request_timeout: float = 10.0  # seconds from a request's first byte to its last (408)
+    idle_timeout: float = 30.0  # seconds a keep-alive connection may wait for its next request
+    max_connections: int = 512  # connections at once (503 beyond)
+    max_buffered: int = 64 * 1024 * 1024  # bytes of requests held in all (503 beyond)
 
 
 class _ApiError(Exception):
@@ -107,9 +114,10 @@ class _Request:
 
 
 class _BadHttp(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
         self.status = status
+        self.reason = reason
 
 
 def euckr_len(text: str) -> int:
@@ -411,19 +419,27 @@ class BizppurioApi:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
+    from smscli.httpd import loads_json
+
     try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = loads_json(body or b"{}", MAX_DEPTH)
+    except json.JSONDecodeError:
         raise _ApiError(INVALID_MESSAGE, "body is not JSON") from None
+    except UnicodeDecodeError:
+        raise _ApiError(INVALID_MESSAGE, "body is not UTF-8 JSON") from None
+    except ValueError as exc:  # nested too deeply
+        raise _ApiError(INVALID_MESSAGE, str(exc)) from None
     if not isinstance(data, dict):
         raise _ApiError(INVALID_MESSAGE, "body must be a JSON object")
     return data
 
 
 def _refkey_of(body: bytes) -> str:
+    from smscli.httpd import loads_json
+
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = loads_json(body, MAX_DEPTH)
+    except ValueError:
         return ""
     value = data.get("refkey", "") if isinstance(data, dict) else ""
     return value if isinstance(value, str) else ""
@@ -456,26 +472,51 @@ def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, by
 
 class _HttpConnection:
     """One client connection: parses requests (Content-Length or chunked), answers them in
-    order, keeps the connection alive unless asked to close."""
+    order, keeps the connection alive unless asked to close. Within bounds: a request must
+    be complete ``request_timeout`` seconds after its first byte (408), an idle connection
+    is closed after ``idle_timeout``, bodies over ``max_body`` get 413, a connection past
+    ``max_connections`` or bytes past ``max_buffered`` (all connections) get 503."""
 
     def __init__(self, server: BizppurioSim) -> None:
+        from smscli.httpd import Framing
+
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.head: tuple[str, str, str, dict[str, str]] | None = None
+        self.framing = Framing()
         self.busy = False
         self.closing = False
+        self.discarding = False
+        self.served = 0
+        self.timer: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol interface
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        over = len(self.server.connections) >= self.server.config.max_connections
         self.server.connections.add(self)
+        if over:
+            self._reject(503, "too many connections; try again later")
+            return
+        self._arm(self.server.config.request_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        self._disarm()
+        self.server.buffered -= len(self.buffer)
+        self.buffer.clear()
         self.server.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.discarding or self.closing:
+            return
+        cfg = self.server.config
+        if not self.buffer and not self.busy:  # the first byte of a request: its clock starts
+            self._arm(cfg.request_timeout)
+        if self.server.buffered + len(data) > cfg.max_buffered:
+            self._reject(503, "server busy: too many request bytes held; try again later")
+            return
+        self.server.buffered += len(data)
         self.buffer += data
         self._pump()
 
@@ -488,29 +529,59 @@ class _HttpConnection:
     def resume_writing(self) -> None:
         pass
 
+    # timers
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self.timer = self.server.loop.call_later(seconds, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _timed_out(self) -> None:
+        self.timer = None
+        if self.busy or self.closing or self.transport is None:
+            return
+        if not self.buffer and self.served:  # an idle keep-alive connection
+            self.closing = True
+            self.transport.close()
+            return
+        timeout = self.server.config.request_timeout
+        self._reject(408, f"request not complete within {timeout:g} s" if self.buffer
+                     else f"no request within {timeout:g} s")
+
     # request loop
     def _pump(self) -> None:
         while not self.busy and not self.closing:
             try:
                 req = self._parse()
             except _BadHttp as err:
-                self._write(err.status, {"code": INVALID_MESSAGE, "description": HTTPStatus(err.status).phrase},
-                            [], close=True)
+                self._reject(err.status, err.reason)
                 return
             if req is None:
                 return
+            self._disarm()
             answer = self.server.api.handle(req)
             if answer.delay > 0:
                 self.busy = True
                 self.server.loop.call_later(answer.delay, self._finish, answer, req.keep_alive)
                 return
             self._write(answer.status, answer.payload, answer.headers, close=not req.keep_alive)
+            self._answered()
+
+    def _answered(self) -> None:
+        self.served += 1
+        if not self.closing:
+            cfg = self.server.config
+            self._arm(cfg.request_timeout if self.buffer else cfg.idle_timeout)
 
     def _finish(self, answer: _Answer, keep_alive: bool) -> None:
         self.busy = False
         if self.closing:
             return
         self._write(answer.status, answer.payload, answer.headers, close=not keep_alive)
+        self._answered()
         self._pump()
 
     def _write(self, status: int, payload: dict[str, Any], headers: list[tuple[str, str]], *, close: bool) -> None:
@@ -528,80 +599,65 @@ class _HttpConnection:
             self.closing = True
             self.transport.close()
 
-    def _parse(self) -> _Request | None:
-        buf = self.buffer
-        if self.head is None:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buf) > MAX_HEAD:
-                    raise _BadHttp(431)
-                return None
-            try:
-                text = bytes(buf[:end]).decode("latin-1")
-                request_line, *header_lines = text.split("\r\n")
-                method, target, version = request_line.split(" ", 2)
-            except ValueError:
-                raise _BadHttp(400) from None
-            del buf[: end + 4]
-            headers: dict[str, str] = {}
-            for line in header_lines:
-                name, sep, value = line.partition(":")
-                if not sep:
-                    raise _BadHttp(400)
-                headers[name.strip().lower()] = value.strip()
-            self.head = (method, target, version, headers)
-            if headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits for it
-        method, target, version, headers = self.head
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = self._take_chunked()
-            if body is None:
-                return None
+    def _reject(self, status: int, reason: str) -> None:
+        """Answer ``status`` with the reason as the description, then close; what the client
+        still sends is read and dropped for a while, so the answer is not lost to a reset."""
+        from smscli.httpd import LINGER
+
+        transport = self.transport
+        if transport is None or self.closing:
+            return
+        self._disarm()
+        with self.server.api.lock:
+            self.server.api.stats[f"http_{status}"] += 1
+        body = json.dumps({"code": INVALID_MESSAGE if status < 500 else SERVER_ERROR,
+                           "description": reason}, ensure_ascii=False).encode()
+        transport.write((f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+                         "Content-Type: application/json;charset=utf-8\r\n"
+                         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode("latin-1") + body)
+        self.closing = True
+        self.server.buffered -= len(self.buffer)
+        self.buffer.clear()
+        if transport.can_write_eof():
+            transport.write_eof()
+            self.discarding = True
+            self.server.loop.call_later(LINGER, transport.close)
         else:
-            try:
-                size = int(headers.get("content-length", "0") or "0")
-            except ValueError:
-                raise _BadHttp(400) from None
-            if size < 0 or size > MAX_BODY:
-                raise _BadHttp(413)
-            if len(buf) < size:
-                return None
-            body = bytes(buf[:size])
-            del buf[:size]
-        self.head = None
+            transport.close()
+
+    def _parse(self) -> _Request | None:
+        from smscli.httpd import Framing, Reject, dechunk, frame_request, strip_empty_lines
+
+        buf = self.buffer
+        cfg = self.server.config
+        self.server.buffered -= strip_empty_lines(buf)
+        if not buf:
+            return None
+        framing = self.framing
+        try:
+            end = frame_request(buf, framing, max_head=MAX_HEAD, max_body=cfg.max_body)
+        except Reject as exc:
+            raise _BadHttp(exc.status, str(exc)) from None
+        if end < 0:
+            if framing.expect and self.transport is not None:
+                framing.expect = False
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits for it
+            return None
+        text = bytes(buf[: framing.head_end]).decode("latin-1").rstrip("\r\n")
+        raw_body = bytes(buf[framing.head_end : end])
+        del buf[:end]
+        self.server.buffered -= end
+        self.framing = Framing()
+        request_line, *header_lines = text.replace("\r\n", "\n").split("\n")
+        method, target, version = request_line.split(" ", 2)
+        headers: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = dechunk(raw_body) if framing.chunked else raw_body
         connection = headers.get("connection", "").lower()
         keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
         return _Request(method, target.split("?", 1)[0], headers, body, keep_alive)
-
-    def _take_chunked(self) -> bytes | None:
-        buf = self.buffer
-        pos, parts, total = 0, [], 0
-        while True:
-            eol = buf.find(b"\r\n", pos)
-            if eol < 0:
-                return None
-            try:
-                size = int(bytes(buf[pos:eol]).split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise _BadHttp(400) from None
-            pos = eol + 2
-            if size == 0:
-                if buf[pos : pos + 2] == b"\r\n":
-                    end = pos + 2
-                else:
-                    trailer_end = buf.find(b"\r\n\r\n", pos)
-                    if trailer_end < 0:
-                        return None
-                    end = trailer_end + 4
-                del buf[:end]
-                return b"".join(parts)
-            total += size
-            if total > MAX_BODY:
-                raise _BadHttp(413)
-            if len(buf) < pos + size + 2:
-                return None
-            parts.append(bytes(buf[pos : pos + size]))
-            pos += size + 2
 
 
 # ---------------------------------------------------------------------------------------
@@ -676,6 +732,7 @@ class BizppurioSim:
         self.config = config or SimConfig(**options)
         self.api = BizppurioApi(self.config)
         self.connections: set[_HttpConnection] = set()
+        self.buffered = 0  # bytes of requests held by all connections
         self.port = 0
         self.ca_file: Path | None = None
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]

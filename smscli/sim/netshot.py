@@ -34,13 +34,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
 from smscli import clock as wall_clock
-from smscli.listen import BadPush, QuietServer, read_body, send_text
+from smscli.httpd import MAX_BODY, REQUEST_TIMEOUT, BoundedHTTPServer, BufferedHandler
+from smscli.listen import BadPush, read_body, send_text
+from smscli.masking import mask_target
 
 KST = timezone(timedelta(hours=9), "KST")
 SEND_PATH = "/corp/send_message.php"
@@ -112,6 +113,10 @@ class NetshotSim:
         callback_retries: int = 3,
         callback_workers: int = 4,
         log: Callable[[str], None] | None = None,
+        max_body: int = MAX_BODY,
+        request_timeout: float = REQUEST_TIMEOUT,
+        max_workers: int = 32,
+        **limits: Any,
     ) -> None:
         self.accounts = {u: a if isinstance(a, Account) else Account(a)
                          for u, a in (accounts or {"test": "test"}).items()}
@@ -139,7 +144,8 @@ class NetshotSim:
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self._workers = callback_workers
-        self.httpd = _Server((host, port), _Handler)
+        self.httpd = _Server((host, port), _Handler, max_body=max_body, request_timeout=request_timeout,
+                             max_workers=max_workers, **limits)
         self.httpd.sim = self
         self.httpd.log_line = self.log
 
@@ -500,15 +506,12 @@ def parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], tup
     return form, file
 
 
-class _Server(QuietServer):
-    request_queue_size = 128
+class _Server(BoundedHTTPServer):
     sim: NetshotSim
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(BufferedHandler):
     server: _Server
-    timeout = 30
 
     def do_POST(self) -> None:
         sim = self.server.sim
@@ -516,7 +519,7 @@ class _Handler(BaseHTTPRequestHandler):
             send_text(self, 404, f"not found: POST .{SEND_PATH}\n")
             return
         try:
-            body = read_body(self, limit=8 * 1024 * 1024)
+            body = read_body(self, limit=self.server.max_body)
             ctype = self.headers.get("Content-Type", "")
             if ctype.lower().startswith("multipart/form-data"):
                 form, file = parse_multipart(body, ctype)
@@ -524,12 +527,12 @@ class _Handler(BaseHTTPRequestHandler):
                 form, file = parse_urlencoded(body), None
         except (BadPush, FormError) as exc:
             status = getattr(exc, "status", 400)
-            sim.log(f"POST {self.path} -> {status} {exc}")
+            sim.log(f"POST {mask_target(self.path)} -> {status} {exc}")
             send_text(self, status, f"{exc}\n", "text/plain; charset=euc-kr")
             return
         sim.throttle()
         answer = sim.handle_send(form, file)
-        sim.log(f"POST {self.path} -> sendCode {answer['sendCode']} "
+        sim.log(f"POST {mask_target(self.path)} -> sendCode {answer['sendCode']} "
                 f"corpfrcode {answer['corpfrcode']!r} ({len(answer['toNumber'].split(',')) if answer['toNumber'] else 0} numbers)")
         return_url = form.get("returnURL", "")
         if return_url:
@@ -544,9 +547,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         send_text(self, 405, f"BizNetShot simulator: POST the send form to {SEND_PATH}\n")
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
 
 
 def main_log(line: str) -> None:

@@ -54,6 +54,7 @@ from typing import Any, TextIO
 
 from smscli import clock as wall_clock
 from smscli.errors import UsageError
+from smscli.masking import mask_tree
 from smscli.protocol.oneshot.crypto import BodyCipher, parse_iv, parse_key_material
 from smscli.protocol.oneshot.errors import OneShotError
 from smscli.protocol.oneshot.frames import Damaged, Frame, FrameDecoder, encode_frame
@@ -829,7 +830,7 @@ class OneShotSimulator:
             self._acks.append((frame.method, body))
             self._stats[f"acks_{frame.method}"] = self._stats.get(f"acks_{frame.method}", 0) + 1
         if frame.method != "ReportRes":
-            self._emit(f"{session.tag} {frame.method} {body}")
+            self._emit(f"{session.tag} {frame.method} {mask_tree(body)}")
             return
         server_msg_id = str(body.get("ServerMsgId", ""))
         with self._lock:
@@ -854,7 +855,7 @@ class OneShotSimulator:
                 self._queued_pushes.append((method, body))
         for session in targets:
             self._send(session, method, body)
-        self._emit(f"{method} {body} → {len(targets) or 'next bind'}")
+        self._emit(f"{method} {mask_tree(body)} → {len(targets) or 'next bind'}")
 
     # uploads -------------------------------------------------------------------------
     def _on_upload_name(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
