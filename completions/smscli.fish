@@ -211,7 +211,7 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'sim netshot|--host' 'sim netshot|--port' 'sim netshot|--user' 'sim netshot|--password' 'sim netshot|--callback' 'sim netshot|--report-delay' 'sim netshot|--fail-rate' 'sim netshot|--rate' 'sim netshot|--speed' 'sim netshot|--delay' 'sim netshot|--drop-rate' 'sim netshot|--credit' 'sim netshot|--record' 'sim netshot|--seed'
                 set skip 1
-            case 'sim bizclient|--database-url' 'sim bizclient|--file-path' 'sim bizclient|-p' 'sim bizclient|--profile' 'sim bizclient|--config' 'sim bizclient|--interval' 'sim bizclient|--send-delay' 'sim bizclient|--move-delay' 'sim bizclient|--fail-rate' 'sim bizclient|--seed' 'sim bizclient|--duration'
+            case 'sim bizclient|--database-url' 'sim bizclient|--file-path' 'sim bizclient|-p' 'sim bizclient|--profile' 'sim bizclient|--config' 'sim bizclient|--interval' 'sim bizclient|--send-delay' 'sim bizclient|--move-delay' 'sim bizclient|--fail-rate' 'sim bizclient|--seed' 'sim bizclient|--duration' 'sim bizclient|--record'
                 set skip 1
             case '*|-*'
             case '*'
@@ -495,5 +495,6 @@ complete -c smscli -n '__smscli_at "sim bizclient"' -l move-delay -x -d 'Seconds
 complete -c smscli -n '__smscli_at "sim bizclient"' -l fail-rate -x -d 'Share of messages not delivered.'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l seed -x -d 'Seed for --fail-rate (same seed and CMID, same outcome).'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l duration -x -d 'Stop after this many seconds.'
+complete -c smscli -n '__smscli_at "sim bizclient"' -l record -r -F -d 'Append a JSON line per row taken (STATUS 1) to FILE; a CMID taken again too.'
 complete -c smscli -n '__smscli_at "sim bizclient"' -s v -l verbose -d 'One line per pass that changed rows.'
 complete -c smscli -n '__smscli_at "sim bizclient"' -s h -l help -d 'Show this message and exit.'
