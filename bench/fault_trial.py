@@ -273,6 +273,7 @@ class Outcome:
     codes: list[str] = field(default_factory=list)  # exit code of each step, per process
     notes: list[str] = field(default_factory=list)
     skipped: str = ""
+    error: str = ""  # the harness broke on this run: not counted
 
 
 class Trial:
@@ -453,7 +454,7 @@ class Trial:
                     (self.data / f"journal.db{suffix}").unlink(missing_ok=True)
             elif case == "journal-moved":
                 aside = self.data / "aside"
-                aside.mkdir(exist_ok=True)
+                aside.mkdir(parents=True, exist_ok=True)  # (killed before smscli made the data dir)
                 for path in self.data.glob("journal.db*"):
                     path.rename(aside / path.name)
             self.next_steps("a", after_loss=case != "kill")
@@ -558,7 +559,16 @@ def summarize(outcomes: list[Outcome]) -> list[dict[str, object]]:
         groups.setdefault((o.case, o.vendor, o.input), []).append(o)
     table = []
     for (case, vendor, input_), items in groups.items():
-        done = [o for o in items if not o.skipped]
+        broken = [o for o in items if o.error]
+        done = [o for o in items if not o.skipped and not o.error]
+        if broken:
+            print(f"harness error in {case} {vendor} {input_} (run not counted): {broken[0].error}",
+                  file=sys.stderr)
+        if not done and broken:
+            table.append({"case": case, "vendor": vendor, "input": input_, "runs": 0, "rows": "",
+                          "lost": "", "doubled": "", "extra": "", "held": "", "pending": "",
+                          "notes": f"{len(broken)} run(s) broke in the harness: {broken[0].error[:100]}"})
+            continue
         if not done:
             table.append({"case": case, "vendor": vendor, "input": input_, "runs": 0, "rows": "",
                           "lost": "", "doubled": "", "extra": "", "held": "", "pending": "",
@@ -574,6 +584,7 @@ def summarize(outcomes: list[Outcome]) -> list[dict[str, object]]:
                 [f"doubled in {sum(1 for h in hit if h)} of {len(done)} runs: {', '.join(map(str, hit))}"]
                 * (len(done) > 1 and any(hit))
                 + [f"exit codes {' / '.join('→'.join(o.codes) for o in done)}"]
+                + [f"{len(broken)} run(s) broke in the harness, not counted"] * bool(broken)
                 + [f"{n} (x{c})" if c > 1 else n for n, c in notes.items()]),
         })
     return table
@@ -647,9 +658,10 @@ def main() -> int:
                         outcome = trial.run()
                     except Exception as exc:  # noqa: BLE001 - one broken run must not end the trial
                         outcome = trial.out
-                        outcome.notes.append(f"harness error: {type(exc).__name__}: {exc}")
+                        outcome.error = f"{type(exc).__name__}: {exc}"
                     outcomes.append(outcome)
                     log(args, f"{case} {vendor} {input_} #{run}: "
+                              + (f"harness error: {outcome.error}; " if outcome.error else "")
                               + (f"skipped ({outcome.skipped})" if outcome.skipped else
                                  f"lost {outcome.lost}, doubled {outcome.doubled} (+{outcome.extra}), "
                                  f"held {outcome.held}, pending {outcome.pending}, exits "
