@@ -153,7 +153,8 @@ class Sim:
         else:
             cmd += ["--host", "127.0.0.1", "--port", "0"]
         if vendor == "oneshot":
-            cmd += ["--speed", "0"]
+            # no report before the count: a report would mend a journal row an answer left wrong
+            cmd += ["--speed", "0", "--report-delay", "600"]
         cmd += ["--record", str(self.record), *knobs]
         self.handle = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, stdout=self.handle, stderr=subprocess.STDOUT, env=env, cwd=work)

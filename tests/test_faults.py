@@ -7,74 +7,35 @@ on the simulator's record: every row accepted exactly once, and the journal know
 accepted. Bizppurio cannot de-duplicate, so there a message whose answer was lost may be
 held as ``unknown`` instead (never sent twice, never silently dropped); the other vendors
 answer a repeat with 320 / 314 / "CMID exists", which must be journaled as accepted, not
-left ``pending``. (`bench/fault_trial.py` runs the same cases at scale.)
+left ``pending``. Process and network faults here; a full disk and a damaged journal in
+tests/test_faults_storage.py. (`bench/fault_trial.py` runs the same cases at scale.)
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from tests.faults_helpers import ANSWERING, VENDORS, World, assert_each_once, phone
+from tests.faults_helpers import (
+    ANSWERING,
+    BIZCLIENT_ROWS,
+    VENDORS,
+    assert_each_once,
+    expected_exit,
+    finish,
+    held_allowed,
+    make_worlds,
+    moment,
+    phone,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
-ROWS = 200
-BIZCLIENT_ROWS = 2500  # 1000 rows per insert: three transactions, so a fault can land between them
-# Paced so that a fault at "N accepted" lands while the send is running.
-PACE = {"oneshot": {"speed": 400}, "bizppurio": {"delay": 0.02}, "netshot": {"rate": 300.0}, "bizclient": {}}
-PROFILE = {"bizppurio": {"concurrency": 4}}
-
-
-def rows_for(vendor: str) -> int:
-    return BIZCLIENT_ROWS if vendor == "bizclient" else ROWS
-
-
-def moment(vendor: str) -> int:
-    """The fault's moment: this many messages accepted by the simulator."""
-    return 1000 if vendor == "bizclient" else ROWS // 3
-
 
 @pytest.fixture
-def world(isolated_env: Path, tmp_path: Path):
-    made: list[World] = []
-
-    def make(vendor: str, *, pace: bool = True, rows: int | None = None, **options) -> World:
-        knobs = {**(PACE[vendor] if pace else {}), **options.pop("knobs", {})}
-        profile = {**PROFILE.get(vendor, {}), **options.pop("profile", {})}
-        w = World(isolated_env, tmp_path, vendor, rows=rows or rows_for(vendor), profile=profile, **knobs,
-                  **options)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
-
-
-def held_allowed(vendor: str) -> bool:
-    return vendor == "bizppurio"
-
-
-def finish(w: World, first_code: int) -> int:
-    """The documented next step after a fault: the same command again (once more while it
-    ends with 4 or 130, at most 3 times). Returns the last exit code."""
-    code = first_code
-    for _ in range(3):
-        code, _child = w.send()
-        if code not in (4, 130):
-            break
-    return code
-
-
-def expected_exit(w: World, tally) -> int:
-    """0, or 1 when some messages are held as unknown (Bizppurio)."""
-    return 1 if tally.held else 0
+def world(isolated_env, tmp_path):
+    yield from make_worlds(isolated_env, tmp_path)
 
 
 # --- SIGKILL, Ctrl-C -----------------------------------------------------------------------
@@ -128,7 +89,7 @@ SLOW_ROWS = 10
 @pytest.mark.parametrize("vendor", ANSWERING)
 def test_server_slower_than_the_timeout_then_two_re_runs(world, vendor):
     timeout_key = "response_timeout" if vendor == "oneshot" else "timeout"
-    w = world(vendor, pace=False, rows=SLOW_ROWS, knobs={"delay": 1.0}, profile={timeout_key: 0.3})
+    w = world(vendor, pace=False, rows=SLOW_ROWS, knobs={"delay": 0.5}, profile={timeout_key: 0.2})
     for _ in range(3):  # the send, then the same command twice
         code, _child = w.send(timeout=90)
     tally = w.tally()
@@ -150,85 +111,6 @@ def test_two_profile_names_on_one_account_and_data_dir_at_once(world, vendor):
     assert tally.doubled == 0 and tally.lost == 0 and tally.held == 0, tally.summary()
     assert set(tally.accepted.values()) == {1} and len(tally.accepted) == w.rows
     assert tally.pending == 0
-
-
-# --- disk full ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def tmpfs_data(isolated_env: Path):
-    """The data dir on a 16 MB tmpfs of its own (skipped where mounting is not allowed);
-    requested before `world`, so it is unmounted after smscli and the simulator ended."""
-    data = isolated_env / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(data)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
-    yield data
-    subprocess.run(["umount", "-l", str(data)], capture_output=True)
-
-
-def fill(path: Path) -> None:
-    """Write zeros until the file system is full, to the last byte."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        for size in (1 << 20, 4096, 1):
-            with contextlib.suppress(OSError):
-                while os.write(fd, b"\0" * size) > 0:
-                    pass
-    finally:
-        os.close(fd)
-
-
-@pytest.mark.parametrize("vendor", VENDORS)
-def test_disk_full_mid_send_then_freed_then_the_same_command(tmpfs_data, world, vendor):
-    w = world(vendor)
-    child = w.start()
-    w.when_handed_over(moment(vendor), child)
-    fill(tmpfs_data / "filler")
-    first = child.wait(30)  # it must end, not hang
-    assert first != 0
-    assert child.stderr().strip().splitlines()[-1].startswith("smscli: ")
-    (tmpfs_data / "filler").unlink()
-    code = finish(w, first)
-    tally = w.tally()
-    assert_each_once(w, tally, held_allowed=held_allowed(vendor))
-    assert code == expected_exit(w, tally)
-
-
-# --- the journal damaged --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("vendor", VENDORS)
-def test_journal_wal_lost_after_sigkill_then_the_same_command(world, vendor, isolated_env):
-    w = world(vendor)
-    child = w.start()
-    w.kill_at(moment(vendor), child)
-    data = isolated_env / "data"
-    assert (data / "journal.db-wal").exists()
-    for suffix in ("-wal", "-shm"):
-        (data / f"journal.db{suffix}").unlink(missing_ok=True)
-    code = finish(w, -9)
-    tally = w.tally()
-    assert_each_once(w, tally, held_allowed=held_allowed(vendor))
-    assert code == expected_exit(w, tally)
-
-
-@pytest.mark.parametrize("vendor", VENDORS)
-def test_damaged_journal_moved_aside_after_sigkill_then_the_same_command(world, vendor, isolated_env):
-    w = world(vendor)
-    child = w.start()
-    w.kill_at(moment(vendor), child)
-    data = isolated_env / "data"
-    aside = isolated_env / "aside"
-    aside.mkdir()
-    for path in data.glob("journal.db*"):
-        path.rename(aside / path.name)
-    code = finish(w, -9)
-    tally = w.tally()
-    assert_each_once(w, tally, held_allowed=held_allowed(vendor))
-    assert code == expected_exit(w, tally)
 
 
 # --- a repeat answered by the server is journaled ------------------------------------------------

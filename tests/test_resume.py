@@ -8,35 +8,17 @@ from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.faults_helpers import VENDORS, World, assert_each_once, wait_for
+from tests.faults_helpers import VENDORS, World, assert_each_once, make_worlds, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
-ROWS = 200
-BIZCLIENT_ROWS = 2500
-PACE = {"oneshot": {"speed": 400}, "bizppurio": {"delay": 0.02}, "netshot": {"rate": 300.0}, "bizclient": {}}
-
-
 @pytest.fixture
-def world(isolated_env: Path, tmp_path: Path):
-    made: list[World] = []
-
-    def make(vendor: str, *, ids: bool = False, rows: int | None = None, knobs: dict | None = None,
-             profile: dict | None = None) -> World:
-        rows = rows or (BIZCLIENT_ROWS if vendor == "bizclient" else ROWS)
-        options = {**PACE[vendor], **(knobs or {})}
-        profile = {**({"concurrency": 4} if vendor == "bizppurio" else {}), **(profile or {})}
-        w = World(isolated_env, tmp_path, vendor, rows=rows, ids=ids, profile=profile, **options)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
+def world(isolated_env, tmp_path):
+    """``world(vendor, ...)``: a CSV without ids unless ``ids=True``."""
+    yield from make_worlds(isolated_env, tmp_path, ids=False)
 
 
 def moment(w: World) -> int:
