@@ -292,6 +292,7 @@ class Trial:
         self.out = Outcome(case, vendor, input_, run, self.rows)
         self.mounted = False
         self.step_no = 0
+        self.children: list[subprocess.Popen] = []
 
     # -- setup -------------------------------------------------------------------------
     def write_csv(self) -> None:
@@ -340,6 +341,7 @@ class Trial:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=self.env, cwd=self.work)
         out.close()
         err.close()
+        self.children.append(proc)
         proc.step = self.step_no  # type: ignore[attr-defined]
         return proc
 
@@ -392,8 +394,14 @@ class Trial:
                 finally:
                     sim.stop()
         finally:
+            for proc in self.children:  # (only after a harness error)
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(10)
             if self.mounted:
-                subprocess.run(["umount", str(self.data)], capture_output=True, timeout=30)
+                done = subprocess.run(["umount", str(self.data)], capture_output=True, timeout=30)
+                if done.returncode != 0:
+                    subprocess.run(["umount", "-l", str(self.data)], capture_output=True, timeout=30)
             if self.args.keep is None:
                 shutil.rmtree(self.work, ignore_errors=True)
         return self.out
