@@ -65,7 +65,8 @@ def test_resume_after_sigkill_sends_the_rest_once(world, vendor):
     tally = w.tally()
     assert_each_once(w, tally, held_allowed=vendor == "bizppurio")
     assert code == (1 if tally.held else 0), resumed.stderr()
-    assert only_run(w)["finished"] is True
+    if not tally.held:
+        assert only_run(w)["finished"] is True
 
 
 def test_resume_of_a_run_by_id_and_with_a_changed_input(world):
