@@ -17,12 +17,18 @@ not valid (not the token's); 3005 expired token;
 
 Run it in-process with :meth:`BizppurioSim.start` (ephemeral port, background thread) and
 read :meth:`BizppurioSim.accepted` to assert that every refkey was accepted exactly once.
+Like the real service it accepts a refkey it has seen before: each acceptance counts, and
+the ``record`` file has a line per acceptance with ``times`` (1 for the first, 2 for the
+second of the same refkey, ...). Faults after accepting: ``delay`` (the answer comes late,
+so a client timing out first has lost the answer to an accepted message), ``drop_rate``
+and ``drop_ids`` (no answer at all: the connection is closed).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import random
 import secrets
@@ -71,7 +77,9 @@ class SimConfig:
     token_ttl: float = 86400.0  # seconds a token stays valid
     rate: int = 0  # requests per second before HTTP 429 / 5002 (0 = no limit)
     fail_5xx: int = 0  # the first N API requests answer 5003 (HTTP 503)
-    delay: float = 0.0  # seconds before answering /v3/message (a slow server)
+    delay: float = 0.0  # seconds from accepting a /v3/message to answering it (a slow server)
+    drop_rate: float = 0.0  # fraction of accepted /v3/message left unanswered: the connection is closed
+    drop_ids: frozenset[str] = frozenset()  # refkeys whose first acceptance is left unanswered
     errors_in_200: bool = False  # error codes in a 200 body instead of HTTP 4xx
     report_delay: float = 1.0  # seconds from acceptance (or sendtime) to the report
     fail_rate: float = 0.0  # fraction of reports that are failures
@@ -102,6 +110,7 @@ class _Answer:
     payload: dict[str, Any]
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0
+    drop: bool = False  # close the connection instead of answering (after ``delay``)
 
 
 @dataclass
@@ -279,19 +288,38 @@ class BizppurioApi:
             self._seq += 1
             seq = self._seq
             self.accepted[refkey] += 1
+            times = self.accepted[refkey]
             self.stats["accepted"] += 1
+            if times > 1:
+                self.stats["accepted_again"] += 1
+            drop = self._drops(refkey, times)
+            if drop:
+                self.stats["dropped"] += 1
         stamp = datetime.fromtimestamp(now, KST)
         messagekey = f"{stamp:%y%m%d%H%M%S}{stamp.microsecond // 1000:03d}{kind}{seq:08d}sim"
         if self._record:
             line = {"refkey": refkey, "messagekey": messagekey, "to": body["to"], "type": kind,
-                    "accepted_at": round(now, 3), "sendtime": sendtime}
+                    "accepted_at": round(now, 3), "sendtime": sendtime, "times": times}
+            if drop:
+                line["answer"] = "dropped"
             with self.lock:
                 self._record.write(json.dumps(line, ensure_ascii=False) + "\n")
                 self._record.flush()
         self._make_report(kind, body["to"], refkey, messagekey, seq, now, sendtime)
-        delay = self.config.delay
         return _Answer(200, {"code": OK, "description": "success", "refkey": refkey,
-                             "messagekey": messagekey}, delay=delay)
+                             "messagekey": messagekey}, delay=self.config.delay, drop=drop)
+
+    def _drops(self, refkey: str, times: int) -> bool:
+        """Whether this acceptance (the ``times``-th of ``refkey``) goes unanswered: its first
+        one for ``drop_ids``, else a hash of seed, refkey and ``times`` against ``drop_rate``
+        (the same for the same seed, whatever the arrival order)."""
+        if refkey in self.config.drop_ids and times == 1:
+            return True
+        if self.config.drop_rate <= 0:
+            return False
+        text = f"{self.config.seed}|drop|{refkey}|{times}".encode()
+        digest = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+        return digest / 2**64 < self.config.drop_rate
 
     def _check_content(self, kind: str, content: Any, account: str) -> None:
         part = content.get(kind) if isinstance(content, dict) else None
@@ -567,6 +595,9 @@ class _HttpConnection:
                 self.busy = True
                 self.server.loop.call_later(answer.delay, self._finish, answer, req.keep_alive)
                 return
+            if answer.drop:
+                self._drop()
+                return
             self._write(answer.status, answer.payload, answer.headers, close=not req.keep_alive)
             self._answered()
 
@@ -580,9 +611,18 @@ class _HttpConnection:
         self.busy = False
         if self.closing:
             return
+        if answer.drop:
+            self._drop()
+            return
         self._write(answer.status, answer.payload, answer.headers, close=not keep_alive)
         self._answered()
         self._pump()
+
+    def _drop(self) -> None:
+        """Close the connection without an answer (the request was processed)."""
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
 
     def _write(self, status: int, payload: dict[str, Any], headers: list[tuple[str, str]], *, close: bool) -> None:
         if self.transport is None or self.closing:

@@ -16,6 +16,11 @@ bugs early:
 - a corpfrcode is taken only when its request is accepted (300): a rejected request
   may be sent again with the same corpfrcode.
 
+Faults: ``rate`` (requests per second, waited before a request is judged), ``delay``
+(seconds between judging a request and answering it: a client that times out first has
+lost the answer to an accepted request), ``drop_rate`` (that fraction of accepted requests
+gets no answer: the connection is closed; a hash of ``seed`` and the corpfrcode decides).
+
 Send codes (document section 2.4): 201/202/203/204 account, 300 OK, 301 no credit,
 302 reservation time, 303 no valid number, 304/307 no content, 305 duplicate number,
 306 more than 1500 numbers, 313/314 corpfrcode missing/duplicate, 401/402/403 file.
@@ -23,6 +28,7 @@ Send codes (document section 2.4): 201/202/203/204 account, 300 OK, 301 no credi
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 import random
@@ -107,6 +113,7 @@ class NetshotSim:
         seed: int | None = None,
         rate: float | None = None,
         delay: float = 0.0,
+        drop_rate: float = 0.0,
         record: Path | None = None,
         credit: int | None = None,
         clock: Callable[[], datetime] | None = None,
@@ -125,6 +132,8 @@ class NetshotSim:
         self.fail_rate = fail_rate
         self.rate = rate
         self.delay = delay
+        self.drop_rate = drop_rate
+        self.seed = seed
         self.credit = credit
         self.clock = clock or wall_clock.now
         self.callback_retries = callback_retries
@@ -215,16 +224,34 @@ class NetshotSim:
 
     # ------------------------------------------------------------------ requests
     def throttle(self) -> None:
-        """Keep to ``rate`` requests per second and add ``delay`` seconds, like a slow server."""
-        wait = self.delay
-        if self.rate:
-            with self._lock:
-                now = time.monotonic()
-                slot = max(now, self._next_slot)
-                self._next_slot = slot + 1.0 / self.rate
-            wait += slot - now
-        if wait > 0:
-            time.sleep(wait)
+        """Keep to ``rate`` requests per second (before the request is judged)."""
+        if not self.rate:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self.rate
+        if slot > now:
+            time.sleep(slot - now)
+
+    def linger(self) -> None:
+        """Wait ``delay`` seconds after judging a request, before answering it: a client that
+        times out first has lost the answer to an accepted message, like with a slow server."""
+        if self.delay > 0:
+            time.sleep(self.delay)
+
+    def drops(self, answer: dict[str, str]) -> bool:
+        """Whether the answer to this accepted request is never sent (the connection is closed):
+        a hash of the seed and the corpfrcode against ``drop_rate``."""
+        if answer.get("sendCode") != "300" or self.drop_rate <= 0:
+            return False
+        text = f"{self.seed}|drop|{answer.get('corpfrcode', '')}".encode()
+        digest = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+        if digest / 2**64 >= self.drop_rate:
+            return False
+        with self._lock:
+            self.counts["dropped"] += 1
+        return True
 
     def handle_send(self, form: dict[str, str], file: tuple[str, bytes] | None) -> dict[str, str]:
         """Check one send form; return the answer fields (``sendCode`` first)."""
@@ -532,8 +559,14 @@ class _Handler(BufferedHandler):
             return
         sim.throttle()
         answer = sim.handle_send(form, file)
+        dropped = sim.drops(answer)
         sim.log(f"POST {mask_target(self.path)} -> sendCode {answer['sendCode']} "
-                f"corpfrcode {answer['corpfrcode']!r} ({len(answer['toNumber'].split(',')) if answer['toNumber'] else 0} numbers)")
+                f"corpfrcode {answer['corpfrcode']!r} ({len(answer['toNumber'].split(',')) if answer['toNumber'] else 0} numbers)"
+                + (" (answer dropped)" if dropped else ""))
+        sim.linger()
+        if dropped:
+            self.close_connection = True  # no answer: the server closes the connection
+            return
         return_url = form.get("returnURL", "")
         if return_url:
             sep = "&" if "?" in return_url else "?"
