@@ -228,6 +228,9 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         out.warn(note)
     if not summary.complete:
         raise Interrupted(f"stopped: {summary.left} row(s) not handed over; {unfinished}")
+    if stop.is_set():  # a Ctrl-C that came when everything was handed over already
+        raise Interrupted(f"interrupted after every row was handed over: run {opts.run_id} "
+                          "finished, nothing is left to resume")
     waiting = summary.counts.get("accepted", 0) if wait > 0 else 0
     if waiting:
         out.info(f"no delivery report within {wait:g} s for {waiting} message(s); "
