@@ -59,8 +59,8 @@ WindowOpt = Annotated[
 ResumeOpt = Annotated[
     str | None,
     typer.Option("--resume", metavar="[RUN_ID]", show_default=False,
-                 help="Continue an unfinished run: the latest of this profile with the same input, or RUN_ID "
-                      "(`smscli runs`). Only what was not accepted is sent."),
+                 help="Continue a run cut short: the newest of this profile with the same input, or RUN_ID "
+                      "(`smscli runs`). Only what was not accepted is sent; safe to retry."),
 ]
 ResendUnknownOpt = Annotated[
     bool,
@@ -186,13 +186,16 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     command = "reserve" if at else "send"
     if not dry_run:
         fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, message, input_part))
-        if resume is not None:
-            earlier = runs.choose_run(journal, "" if resume == RESUME_LATEST else resume,
-                                      profile=prof.name, command=command, fingerprint=fingerprint)
+        earlier = None if resume is None else runs.choose_run(
+            journal, "" if resume == RESUME_LATEST else resume, profile=prof.name,
+            command=command, fingerprint=fingerprint)
+        if earlier is not None:
             opts = replace(opts, run_id=earlier["id"])
             before = ", ".join(f"{n} {k}" for k, n in sorted(earlier["counts"].items())) or "no answers"
             out.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} ({before} before)")
         else:
+            if resume is not None:
+                out.info(f"smscli: --resume: no earlier run of this input; starting run {opts.run_id}")
             journal.start_run(opts.run_id, command=command, profile=prof.name, vendor=vendor.name,
                               fingerprint=fingerprint.digest, parts=fingerprint.parts)
 
