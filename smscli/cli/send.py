@@ -287,9 +287,13 @@ def _rows(to: list[str] | None, csv: str | None, *, fingerprint: bool):
 
 def _check_template(message: str, columns: list[str], csv: str | None) -> None:
     """Fail before sending anything when the text names a {column} the input lacks."""
-    from smscli.text import compile_template
+    from smscli.text import TemplateError, compile_template
 
-    missing = compile_template(message).missing(columns)
+    try:
+        template = compile_template(message)
+    except TemplateError as exc:  # bad braces: a usage error, nothing was sent
+        raise UsageError(exc.reason) from None
+    missing = template.missing(columns)
     if missing:
         where = f"the CSV's columns are {', '.join(columns) or 'none'}" if csv else "there is no --csv"
         raise UsageError(f"the message uses {{{missing[0]}}} but {where}",
