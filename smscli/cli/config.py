@@ -124,7 +124,14 @@ def get(
     json_: JsonOpt = False,
 ) -> None:
     """Print one value of the active profile (secrets masked unless --show-secrets)."""
-    from smscli.config import ConfigError, load_profile, mask, read_config, resolve_paths
+    from smscli.config import (
+        ConfigError,
+        load_profile,
+        mask,
+        no_key_error,
+        read_config,
+        resolve_paths,
+    )
 
     name, path = choose(profile, config)
     if key == "default_profile":
@@ -140,8 +147,7 @@ def get(
     if key == "vendor":
         value, given = prof.vendor, key
     elif not members:
-        raise ConfigError(f"profile '{prof.name}' has no '{key}'",
-                          hint=f"set it with `smscli config set {key} VALUE`")
+        raise no_key_error(prof, key)
     else:
         given = members[0]
         if show_secrets:
