@@ -208,15 +208,24 @@ def resolve_paths(config: Path | None = None) -> Paths:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (mode 0700) if it does not exist; leave an existing one alone."""
+    """Create ``path`` (mode 0700) if it does not exist; leave an existing one alone.
+    A ConfigError (exit 3) says why it cannot be created (a full disk, permissions)."""
     if not path.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            pass
-        else:
-            os.chmod(path, 0o700)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(mode=0o700)
+            except FileExistsError:
+                pass
+            else:
+                os.chmod(path, 0o700)
+        except OSError as exc:
+            from smscli import disk
+
+            if disk.full(exc, path):
+                raise disk.full_error(f"the directory {path}", path.parent) from None
+            raise ConfigError(f"cannot create the directory {path}: {exc.strerror or exc}",
+                              hint="check SMSCLI_DATA_DIR / SMSCLI_CONFIG and the permissions") from None
     return path
 
 
@@ -862,7 +871,10 @@ def write_config(path: Path, data: Mapping[str, Any], *, text: str | None = None
     ensure_private_dir(target.parent)
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _write_error(target, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             os.chmod(tmp, 0o600)
@@ -870,10 +882,22 @@ def write_config(path: Path, data: Mapping[str, Any], *, text: str | None = None
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # the old file is untouched
+            raise _write_error(target, exc) from None
         raise
+
+
+def _write_error(path: Path, exc: OSError) -> ConfigError:
+    from smscli import disk
+
+    if disk.full(exc, path.parent):
+        return disk.full_error(f"the config file {path}", path.parent,
+                               hint="free some space there; the file was left as it was")
+    return ConfigError(f"cannot write the config file {path}: {exc.strerror or exc}",
+                       hint="check the directory's permissions, or pass --config / set SMSCLI_CONFIG")
 
 
 def _dump(data: Mapping[str, Any], tomli_w: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import sys
 from pathlib import Path
@@ -304,6 +305,8 @@ def decode(
     except BrokenPipeError:  # stdout is a closed pipe (`| head`): exit 141, quietly
         raise
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # writing the output: main() says so
+            raise
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
     if cut_short:
         raise RejectedError(f"{name}: {cut_short}; {_frames(total)} decoded before it"

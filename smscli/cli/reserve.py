@@ -85,7 +85,8 @@ def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
     prof = current_profile(profile, config)
     out = Output(json_, columns=["message_id", "to", "send_at", "type", "profile", "vendor", "status",
                                  "text"])
-    for row in Journal.open(prof.data_dir).list_messages(status="scheduled"):  # every profile
+    journal = Journal.open_for_reading(prof.paths.data_dir)  # a read-only data dir will do
+    for row in journal.list_messages(status="scheduled"):  # every profile
         out.emit({"message_id": row["id"], "to": row["to"], "send_at": row["send_at"], "type": row["type"],
                   "profile": row["profile"], "vendor": row["vendor"], "status": row["status"],
                   "text": row["text"]})

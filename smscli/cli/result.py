@@ -110,8 +110,8 @@ def list_(
     when = timeutil.parse_since(since) if since else None
     out = Output(json_, columns=REPORT_COLUMNS)
     # The journal is shared by every profile of this data dir: list this profile's messages.
-    for row in Journal.open(prof.data_dir).list_messages(status=status, since=when,
-                                                         profile=prof.name):
+    journal = Journal.open_for_reading(prof.paths.data_dir)  # a read-only data dir will do
+    for row in journal.list_messages(status=status, since=when, profile=prof.name):
         out.emit({
             "message_id": row["id"], "to": row["to"], "status": row["status"], "code": row["code"] or "",
             "detail": row["detail"] or "", "vendor": row["vendor"],

@@ -44,7 +44,7 @@ def runs(
     from smscli.journal import Journal
 
     _, path = choose(None, config)
-    journal = Journal.open(resolve_paths(path).data_dir)
+    journal = Journal.open_for_reading(resolve_paths(path).data_dir)  # read-only will do
     out = Output(json_, columns=COLUMNS)
     for run in journal.list_runs(profile=profile, unfinished=unfinished, limit=limit):
         counts = run["counts"]

@@ -180,7 +180,8 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         run_id=ids.new_run_id(),
         resend_unknown=resend_unknown,
     )
-    journal = Journal.open(prof.data_dir)
+    # a dry run only reads (the opt-outs): a read-only or full data dir will do
+    journal = Journal.open_for_reading(prof.paths.data_dir) if dry_run else Journal.open(prof.data_dir)
     vendor = create_vendor(prof, ShownEvents(journal, out.info))
     vendor.waiting = _Countdown(out)
     command = "reserve" if at else "send"
