@@ -117,7 +117,7 @@ def show(
     "smscli config get default_profile",
 ))
 def get(
-    key: Annotated[str, typer.Argument(help="The key to print, or default_profile.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The key to print, or default_profile.")],
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
     show_secrets: ShowSecretsOpt = False,
@@ -176,8 +176,9 @@ def _emit_value(json_: bool, row: dict[str, Any]) -> None:
     "smscli config set default_profile prod",
 ))
 def set_(
-    key: Annotated[str, typer.Argument(help="The key (e.g. host, port, password_env), or default_profile.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The key (e.g. host, port, password_env), or default_profile.")],
     value: Annotated[str | None, typer.Argument(
+        metavar="VALUE",
         help="The value; '-' reads it from stdin. Omit it for a secret to be asked for it.",
         show_default=False)] = None,
     profile: ProfileOpt = None,
@@ -260,7 +261,7 @@ def _check_value(key: str, value: Any, where: str) -> None:
 
 @config_app.command("unset", epilog=_examples("smscli config unset sender", "smscli config unset timeout -p prod"))
 def unset(
-    key: Annotated[str, typer.Argument(help="The key to remove, or default_profile.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The key to remove, or default_profile.")],
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -287,7 +288,7 @@ def unset(
 
 @config_app.command("use", epilog=_examples("smscli config use prod", "smscli config use sandbox"))
 def use(
-    name: Annotated[str, typer.Argument(help="The profile to make the default.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The profile to make the default.")],
     config: ConfigOpt = None,
 ) -> None:
     """Make NAME the default profile (sets default_profile)."""

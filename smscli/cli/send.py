@@ -15,14 +15,13 @@ from smscli.errors import Interrupted, UsageError
 
 SEND_EXAMPLES = """Examples:
 
+\b
   smscli send --to 01012345678 --message "hello"
-
-  smscli send --to 010-1234-5678,010-2222-3333 -m "공지: 점검은 {date}입니다" --id notice-1121
-
+  # two numbers, once: the same command again reports duplicate
+  smscli send --to 010-1234-5678,010-2222-3333 -m "공지: 내일 10시에 점검이 있습니다" --id notice-1121
+  # {name} from the CSV's name column
   smscli send --csv customers.csv -m "안녕하세요 {name}님" --json > results.jsonl
-
   cat body.txt | smscli send --to 01012345678 --subject "안내" --type lms
-
   smscli send --to 01012345678 -m "see photo" --image photo.jpg --wait 30
 """
 
