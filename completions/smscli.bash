@@ -250,7 +250,7 @@ _smscli() {
     esac
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
-            "") COMPREPLY=($(compgen -W '-p --profile --config --version --debug -h --help' -- "$cur")) ;;
+            "") COMPREPLY=($(compgen -W '-p --profile --config -V --version --debug -h --help' -- "$cur")) ;;
             "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
             "runs") COMPREPLY=($(compgen -W '--unfinished --limit -p --profile --json --config -h --help' -- "$cur")) ;;
             "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;

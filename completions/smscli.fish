@@ -264,7 +264,7 @@ complete -c smscli -n '__smscli_at ""' -a journal -d 'The journal (what was sent
 complete -c smscli -n '__smscli_at ""' -a sim -d 'Run a local vendor simulator (for tests and CI; nothing is delivered).'
 complete -c smscli -n '__smscli_at ""' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at ""' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
-complete -c smscli -n '__smscli_at ""' -l version -d 'Print the version and exit.'
+complete -c smscli -n '__smscli_at ""' -s V -l version -d 'Print the version and exit.'
 complete -c smscli -n '__smscli_at ""' -l debug -d 'Show tracebacks on errors.'
 complete -c smscli -n '__smscli_at ""' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "send"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated.'

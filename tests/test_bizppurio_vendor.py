@@ -238,7 +238,7 @@ def test_token_expiring_mid_batch_is_renewed_once(sim_factory, tmp_path):
 
 
 def test_short_token_ttl_over_a_long_batch(sim_factory, tmp_path):
-    sim = sim_factory(token_ttl=1, rate=80)
+    sim = sim_factory(token_ttl=2, rate=80)  # 200 at 80/s: 2.5 s, so at least two tokens
     msgs = messages(200)
     results = send_all(vendor_for(sim, tmp_path), msgs)
     assert {r.status for r in results} == {"accepted"}

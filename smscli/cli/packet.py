@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import sys
 from pathlib import Path
@@ -286,13 +287,25 @@ def decode(
     stdout = sys.stdout
     total = damaged = 0
     cut_short = ""
+    held: list[str] = []  # notes while nothing was decoded: they may explain why (one line)
+
+    def note(message: str) -> None:
+        if total:
+            _warn(message)
+        else:
+            held.append(message)
+
     try:
         with stream:
             batches = decode_batches(read_chunks(stream), fmt.value, keys=keys, show_secrets=show_secrets,
-                                     ports=port or (), notes=_warn)
+                                     ports=port or (), notes=note)
             render = _json_line() if json_out else None
             masked = None if show_secrets else _masker()
             for batch in batches:
+                if batch and held:  # frames after all: the notes held so far are only notes
+                    for message in held:
+                        _warn(message)
+                    held.clear()
                 lines = []
                 for rec in batch:
                     if masked is not None:
@@ -308,7 +321,16 @@ def decode(
     except BrokenPipeError:  # stdout is a closed pipe (`| head`): exit 141, quietly
         raise
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # writing the output: main() says so
+            raise
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if total == 0 and held:  # e.g. nothing on --port: say why in the one error line
+        if cut_short:
+            raise RejectedError(f"{name}: {cut_short}; no frames decoded before it ({'; '.join(held)})")
+        raise UsageError(f"no OneShot frames found in {name}: {'; '.join(held)}",
+                         hint="check --port and that the capture holds the OneShot connection")
+    for message in held:
+        _warn(message)
     if cut_short:
         raise RejectedError(f"{name}: {cut_short}; {_frames(total)} decoded before it"
                             + (f", {damaged} damaged" if damaged else ""))

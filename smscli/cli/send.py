@@ -15,14 +15,13 @@ from smscli.errors import Interrupted, UsageError
 
 SEND_EXAMPLES = """Examples:
 
+\b
   smscli send --to 01012345678 --message "hello"
-
-  smscli send --to 010-1234-5678,010-2222-3333 -m "공지: 점검은 {date}입니다" --id notice-1121
-
+  # two numbers, once: the same command again reports duplicate
+  smscli send --to 010-1234-5678,010-2222-3333 -m "공지: 내일 10시에 점검이 있습니다" --id notice-1121
+  # {name} from the CSV's name column
   smscli send --csv customers.csv -m "안녕하세요 {name}님" --json > results.jsonl
-
   cat body.txt | smscli send --to 01012345678 --subject "안내" --type lms
-
   smscli send --to 01012345678 -m "see photo" --image photo.jpg --wait 30
 """
 
@@ -180,7 +179,8 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         run_id=ids.new_run_id(),
         resend_unknown=resend_unknown,
     )
-    journal = Journal.open(prof.data_dir)
+    # a dry run only reads (the opt-outs): a read-only or full data dir will do
+    journal = Journal.open_for_reading(prof.paths.data_dir) if dry_run else Journal.open(prof.data_dir)
     vendor = create_vendor(prof, ShownEvents(journal, out.info))
     vendor.waiting = _Countdown(out)
     command = "reserve" if at else "send"
@@ -293,9 +293,13 @@ def _rows(to: list[str] | None, csv: str | None, *, fingerprint: bool):
 
 def _check_template(message: str, columns: list[str], csv: str | None) -> None:
     """Fail before sending anything when the text names a {column} the input lacks."""
-    from smscli.text import compile_template
+    from smscli.text import TemplateError, compile_template
 
-    missing = compile_template(message).missing(columns)
+    try:
+        template = compile_template(message)
+    except TemplateError as exc:  # bad braces: a usage error, nothing was sent
+        raise UsageError(exc.reason) from None
+    missing = template.missing(columns)
     if missing:
         where = f"the CSV's columns are {', '.join(columns) or 'none'}" if csv else "there is no --csv"
         raise UsageError(f"the message uses {{{missing[0]}}} but {where}",

@@ -336,4 +336,5 @@ def profile_snippet(cfg: OneShotSimConfig, address: tuple[str, int], *, name: st
         else:
             lines.append(f"# {label.strip()} = the value given with {flag} (not shown)")
     lines.append(f"encrypt  = {'true' if cfg.encrypt else 'false'}")
+    lines.append('sender   = "0212341234"')  # the callback number: a send needs one
     return "\n".join(lines)

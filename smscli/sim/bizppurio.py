@@ -10,10 +10,14 @@ answer thousands of requests per second on loopback. It serves:
 - ``POST /v1/file`` and ``/v2/file`` (multipart ``account`` + ``file``, JPEG ≤ 300 kB)
 - ``POST /v1/result/request`` / ``/v1/result/confirm`` (polling), or pushes reports to a URL
 
-Codes it answers: 1000 success; 2000 invalid message (the description says what);
-3001 authentication failed (token request); 3002 invalid or missing token; 3004 account
-not valid (not the token's); 3005 expired token;
-5002 too many requests (HTTP 429 + ``RateLimit-Reset``); 5003 temporary server error.
+Codes it answers, as Daou's public document (section 8) has them: 1000 success (HTTP
+200); every error below is HTTP 400 with its code in the JSON body: 2000 invalid message
+(the description says what), 3001 authentication failed (token request), 3002 invalid or
+missing token, 3004 account not valid (not the token's), 3005 expired token, 5001 no such
+resource (an unknown path, or not POST); besides, 5002 too many requests (HTTP 429 +
+``RateLimit-Reset``) and 5003 temporary server error (HTTP 503). ``errors_in_200`` answers
+the errors with HTTP 200 instead, as some deployments do. Optional as in the document:
+``content.mms.message`` and the ``account`` of ``/v1/file``.
 
 Run it in-process with :meth:`BizppurioSim.start` (ephemeral port, background thread) and
 read :meth:`BizppurioSim.accepted` to assert that every refkey was accepted exactly once.
@@ -59,6 +63,7 @@ AUTH_FAILED = 3001
 INVALID_ACCOUNT = 3004
 INVALID_TOKEN = 3002
 EXPIRED_TOKEN = 3005
+NO_RESOURCE = 5001
 TOO_MANY_REQUESTS = 5002
 SERVER_ERROR = 5003
 
@@ -183,10 +188,10 @@ class BizppurioApi:
             "/v1/result/confirm": self.result_confirm,
         }
         handler = routes.get(req.path)
-        if handler is None:
-            return _Answer(404, {"code": INVALID_MESSAGE, "description": f"no such path {req.path}"})
-        if req.method != "POST":
-            return _Answer(405, {"code": INVALID_MESSAGE, "description": "use POST"})
+        if handler is None or req.method != "POST":
+            what = f"no such resource {req.path}" if handler is None else f"{req.path} takes POST only"
+            status = 200 if self.config.errors_in_200 else 400
+            return _Answer(status, {"code": NO_RESOURCE, "description": what})
         with self.lock:
             self.stats["requests"] += 1
             limited = self._rate_limited()
@@ -234,13 +239,13 @@ class BizppurioApi:
     def token(self, req: _Request) -> _Answer:
         scheme, _, value = req.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "basic":
-            raise _ApiError(AUTH_FAILED, "Basic authorization required", 401)
+            raise _ApiError(AUTH_FAILED, "Basic authorization required")
         try:
             account, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise _ApiError(AUTH_FAILED, "malformed Basic authorization", 401) from None
+            raise _ApiError(AUTH_FAILED, "malformed Basic authorization") from None
         if account != self.config.account or not secrets.compare_digest(password, self.config.password):
-            raise _ApiError(AUTH_FAILED, "authentication failed: wrong account or password", 401)
+            raise _ApiError(AUTH_FAILED, "authentication failed: wrong account or password")
         token = secrets.token_urlsafe(32)
         expires = wall_clock.time() + self.config.token_ttl
         with self.lock:
@@ -253,10 +258,10 @@ class BizppurioApi:
         scheme, _, token = req.headers.get("authorization", "").partition(" ")
         entry = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
         if entry is None:
-            raise _ApiError(INVALID_TOKEN, "jwt must be provided", 401)
+            raise _ApiError(INVALID_TOKEN, "jwt must be provided")
         account, expires = entry
         if wall_clock.time() >= expires:
-            raise _ApiError(EXPIRED_TOKEN, "token expired", 401)
+            raise _ApiError(EXPIRED_TOKEN, "token expired")
         return account
 
     def expire_tokens(self) -> None:
@@ -326,7 +331,9 @@ class BizppurioApi:
         if not isinstance(part, dict):
             raise _ApiError(INVALID_MESSAGE, f"content.{kind} is required")
         message = part.get("message")
-        if not isinstance(message, str) or not message:
+        if kind == "mms" and message is None:
+            message = ""  # optional for MMS (the document's table): the images alone
+        elif not isinstance(message, str) or (not message and kind != "mms"):
             raise _ApiError(INVALID_MESSAGE, f"content.{kind}.message is required")
         limit = 90 if kind == "sms" else 2000
         size = euckr_len(message)
@@ -365,8 +372,9 @@ class BizppurioApi:
 
     def file(self, req: _Request) -> _Answer:
         fields = _multipart(req.headers.get("content-type", ""), req.body)
-        if fields.get("account", (None, b""))[1].decode("utf-8", "replace") != self.config.account:
-            raise _ApiError(INVALID_ACCOUNT, "unknown account", 401)
+        account = fields.get("account")  # optional (the document's table); if given, ours
+        if account is not None and account[1].decode("utf-8", "replace").strip() != self.config.account:
+            raise _ApiError(INVALID_ACCOUNT, "unknown account")
         name, data = fields.get("file", (None, b""))
         if name is None or not data:
             raise _ApiError(INVALID_MESSAGE, "file is required")

@@ -53,7 +53,7 @@ COLUMNS: tuple[tuple[str, str, int, bool, str | None], ...] = (
     ("MSG_BODY", "str", 2000, False, None),
     ("NATION_CODE", "str", 5, True, None),
     ("SENDER_KEY", "str", 40, True, None),
-    ("TEMPLATE_CODE", "str", 30, True, None),
+    ("TEMPLATE_CODE", "str", 64, True, None),  # 30 in the v1.3 manual, 64 in the newer schema
     ("RESPONSE_METHOD", "str", 8, True, None),
     ("TIMEOUT", "str", 4, True, None),
     ("RE_TYPE", "str", 3, True, None),
