@@ -233,6 +233,17 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
+def _by_ids(cur: _Cursor, sql: str, ids: Iterable[str], *, before: Sequence[Any] = (),
+            after: Sequence[Any] = ()) -> int:
+    """Run ``sql`` (``{marks}`` stands for the ``IN`` list) for ``ids``, 500 at a time, with
+    ``before`` and ``after`` as the other parameters; returns the rows it changed."""
+    changed = 0
+    for part in _chunks(list(ids)):
+        cur.execute(sql.format(marks=",".join("?" * len(part))), [*before, *part, *after])
+        changed += cur.rowcount
+    return changed
+
+
 class Journal(RunsMixin):
     """The journal of one data dir. Open with :meth:`Journal.open`; close with
     :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
@@ -565,15 +576,9 @@ class Journal(RunsMixin):
     def mark_handed(self, ids: Sequence[str]) -> None:
         """``queued`` → ``pending``: these are about to be handed to the vendor (one
         transaction, committed before the first of them leaves)."""
-        now = _now_iso()
         with self._tx() as cur:
-            for part in _chunks(list(ids)):
-                marks = ",".join("?" * len(part))
-                cur.execute(
-                    f"UPDATE messages SET status = 'pending', updated_at = ? WHERE id IN ({marks}) "
-                    "AND status = 'queued'",
-                    [now, *part],
-                )
+            _by_ids(cur, "UPDATE messages SET status = 'pending', updated_at = ? "
+                         "WHERE id IN ({marks}) AND status = 'queued'", ids, before=[_now_iso()])
 
     def record(
         self, results: Sequence[SendResult], server_ids: dict[str, str] | None = None
@@ -843,32 +848,20 @@ class Journal(RunsMixin):
         run stopped first): new rows still ``queued`` or ``pending`` are deleted, so nothing
         stays pending that was never sent (reclaimed ones keep their state). Returns how
         many were deleted."""
-        deleted = 0
         with self._tx() as cur:
-            for part in _chunks(list(ids)):
-                marks = ",".join("?" * len(part))
-                cur.execute(
-                    f"DELETE FROM messages WHERE id IN ({marks}) AND attempts = 1 "
-                    "AND (status = 'pending' OR status = 'queued') AND owner = ?",
-                    [*part, self.owner],
-                )
-                deleted += cur.rowcount
-        return deleted
+            return _by_ids(cur, "DELETE FROM messages WHERE id IN ({marks}) AND attempts = 1 "
+                                "AND (status = 'pending' OR status = 'queued') AND owner = ?",
+                           ids, after=[self.owner])
 
     def reschedule(self, ids: Sequence[str], send_at: datetime | None = None) -> None:
         """Hold messages this instance claimed and never sent as reservations (again), for
         ``send_at`` (the vendor's hours open then) or their own time; ``reserve flush``
         sends them. Messages with an answer meanwhile are left alone."""
-        now, when = _now_iso(), _iso(send_at)
         with self._tx() as cur:
-            for part in _chunks(list(ids)):
-                marks = ",".join("?" * len(part))
-                cur.execute(
-                    "UPDATE messages SET status = 'scheduled', held = 1, "
-                    f"send_at = COALESCE(?, send_at), updated_at = ? WHERE id IN ({marks}) "
-                    "AND owner = ? AND (status = 'pending' OR status = 'queued')",
-                    [when, now, *part, self.owner],
-                )
+            _by_ids(cur, "UPDATE messages SET status = 'scheduled', held = 1, "
+                         "send_at = COALESCE(?, send_at), updated_at = ? WHERE id IN ({marks}) "
+                         "AND owner = ? AND (status = 'pending' OR status = 'queued')",
+                    ids, before=[_iso(send_at), _now_iso()], after=[self.owner])
 
     def due_profiles(self, now: datetime) -> list[str]:
         """Profiles that have reservations held here and due by ``now``."""
