@@ -62,20 +62,15 @@ class RunsMixin:
         return run
 
     def update_run(self, run_id: str, *, rows: int, counts: Mapping[str, int],
-                   state: str | None = None, note: str | None = None) -> None:
+                   state: str | None = None) -> None:
         """Store a run's progress (rows read, results per status) and, at its end, its state."""
         from smscli.journal import _now_iso
 
-        sets, params = ["rows = MAX(rows, ?)", "counts = ?", "updated_at = ?"], [
-            rows, json.dumps(dict(counts)), _now_iso()]
-        if state is not None:
-            sets.append("state = ?")
-            params.append(state)
-        if note is not None:
-            sets.append("note = ?")
-            params.append(note)
         with self._tx() as cur:  # type: ignore[attr-defined]
-            cur.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", [*params, run_id])
+            cur.execute(
+                "UPDATE runs SET rows = MAX(rows, ?), counts = ?, updated_at = ?, "
+                "state = COALESCE(?, state) WHERE id = ?",
+                (rows, json.dumps(dict(counts)), _now_iso(), state, run_id))
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run as :meth:`list_runs` gives it, or None."""
