@@ -115,14 +115,13 @@ def csv_part(source: str) -> tuple[str, IO[bytes] | None]:
 
 
 def choose_run(journal: Journal, resume: str, *, profile: str, command: str,
-               fingerprint: Fingerprint) -> dict[str, Any] | None:
-    """The run ``--resume`` continues (taken over by this process), None when a new run
-    should start (no run of this profile ever had this input: nothing of it was sent), or a
-    UsageError saying why none can be: still running, or an input that differs.
+               fingerprint: Fingerprint) -> dict[str, Any]:
+    """The run ``--resume`` continues (taken over by this process), or a UsageError saying
+    why none can be: no run had this input, it is still running, or its input differs.
 
     A bare ``--resume`` takes the newest run with this input, finished or not (resuming a
-    finished run sends nothing again: it is safe to retry); with unfinished runs of
-    another input only, it is refused (the input changed?)."""
+    finished run sends nothing again: it is safe to retry). With none, it never guesses: a
+    new run would send every row, which the journal cannot know to be safe."""
     if resume == LATEST:
         runs = journal.list_runs(profile=profile, command=command, limit=200)
         matching = [r for r in runs if r["fingerprint"] == fingerprint.digest]
@@ -136,7 +135,11 @@ def choose_run(journal: Journal, resume: str, *, profile: str, command: str,
                 hint="resume it with the same command and input, or name another with --resume RUN_ID",
             )
         if not matching:
-            return None
+            raise UsageError(
+                f"--resume: no run of profile '{profile}' with this input is in the journal",
+                hint="without --resume the command sends every row (if an earlier journal was "
+                     "moved aside, that may send again what it had sent); `smscli runs` lists the runs",
+            )
         run = matching[0]
     else:
         run = journal.get_run(resume)

@@ -161,8 +161,9 @@ def test_resume_picks_the_latest_unfinished_run_with_the_same_input(tmp_path):
         assert choose_run(j, "", profile="p", command="send", fingerprint=Fingerprint(parts))["id"] == "DONE"
         assert j.get_run("DONE")["state"] == "running"  # the newest with this input, taken over
         assert choose_run(j, "OLD", profile="p", command="send", fingerprint=Fingerprint(parts))["id"] == "OLD"
-        # No run ever had this input (and none of another is unfinished): start a new one.
-        assert choose_run(j, "", profile="q", command="send", fingerprint=Fingerprint(parts)) is None
+        # No run had this input: never guess (a new run would send every row again).
+        with pytest.raises(UsageError, match="no run of profile 'q' with this input"):
+            choose_run(j, "", profile="q", command="send", fingerprint=Fingerprint(parts))
 
 
 def test_resume_refuses_a_changed_input_saying_what_differs(tmp_path):
@@ -182,7 +183,8 @@ def test_resume_refuses_a_changed_input_saying_what_differs(tmp_path):
                        fingerprint=Fingerprint({**parts, "message": "zzz"}))
         with pytest.raises(UsageError, match="no run 'NOPE'"):
             choose_run(j, "NOPE", profile="p", command="send", fingerprint=changed)
-        assert choose_run(j, "", profile="q", command="send", fingerprint=changed) is None
+        with pytest.raises(UsageError, match="without --resume the command sends every row"):
+            choose_run(j, "", profile="q", command="send", fingerprint=changed)
         assert j.get_run("R1")["state"] == "interrupted"  # a refused resume changes nothing
 
 

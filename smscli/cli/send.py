@@ -186,16 +186,13 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     command = "reserve" if at else "send"
     if not dry_run:
         fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, message, input_part))
-        earlier = None if resume is None else runs.choose_run(
-            journal, "" if resume == RESUME_LATEST else resume, profile=prof.name,
-            command=command, fingerprint=fingerprint)
-        if earlier is not None:
+        if resume is not None:
+            earlier = runs.choose_run(journal, "" if resume == RESUME_LATEST else resume,
+                                      profile=prof.name, command=command, fingerprint=fingerprint)
             opts = replace(opts, run_id=earlier["id"])
             before = ", ".join(f"{n} {k}" for k, n in sorted(earlier["counts"].items())) or "no answers"
             out.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} ({before} before)")
         else:
-            if resume is not None:
-                out.info(f"smscli: --resume: no earlier run of this input; starting run {opts.run_id}")
             journal.start_run(opts.run_id, command=command, profile=prof.name, vendor=vendor.name,
                               fingerprint=fingerprint.digest, parts=fingerprint.parts)
 
