@@ -512,6 +512,8 @@ class BoundedHTTPServer:
             return _answer(500, "internal error"), True
         answer = handler.response_bytes
         if not answer:
+            if handler.close_connection:  # it chose to answer nothing (a simulator losing an answer)
+                return b"", True
             return _answer(500, "no answer"), True
         return answer, handler.close_connection
 
