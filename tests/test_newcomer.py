@@ -13,10 +13,12 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
 
+from smscli import clock
 from smscli.images import make_jpeg
 from smscli.sim.bizppurio import BizppurioSim, SimConfig
 from tests.conftest import ROOT, run_cli
@@ -131,6 +133,13 @@ def test_every_send_and_reserve_help_example_runs_as_written(isolated_env, tmp_p
             assert listed, "the reserve examples before cancel made no reservation"
             line = line.replace("MESSAGE_ID", json.loads(listed[0])["message_id"])
         line = re.sub(r"(^|\| )smscli ", lambda m: m.group(1) + smscli + " ", line)
+        # The shell's `date` reads the real clock; the test's clock may be shifted (--clock-at):
+        # "tomorrow" is computed on smscli's clock instead, the same as `date` when unshifted.
+        def tomorrow(m: re.Match[str]) -> str:
+            now = clock.now().astimezone(UTC) if m.group(1) else clock.now()
+            return (now + timedelta(days=1)).strftime("%Y-%m-%d")
+
+        line = re.sub(r"\$\((?:TZ=Asia/Seoul )?date (-u )?-d tomorrow \+%F\)", tomorrow, line)
         proc = subprocess.run(["sh", "-c", line], env=env, cwd=tmp_path, capture_output=True, timeout=90)
         assert proc.returncode == 0, (example, proc.stderr.decode())
         assert "Traceback" not in proc.stderr.decode()
