@@ -238,8 +238,8 @@ def test_token_expiring_mid_batch_is_renewed_once(sim_factory, tmp_path):
 
 
 def test_short_token_ttl_over_a_long_batch(sim_factory, tmp_path):
-    sim = sim_factory(token_ttl=2, rate=80)  # 200 at 80/s: 2.5 s, so at least two tokens
-    msgs = messages(200)
+    sim = sim_factory(token_ttl=3, rate=80)  # 300 at 80/s: 3.75 s, so at least two tokens
+    msgs = messages(300)
     results = send_all(vendor_for(sim, tmp_path), msgs)
     assert {r.status for r in results} == {"accepted"}
     assert sim.accepted() == {m.id: 1 for m in msgs}
