@@ -100,6 +100,11 @@ def parse_request(
         return [netshot_report(_form(stripped or query.encode("latin-1")), resolve)]
     if not stripped:
         raise BadPush("empty body: expected Bizppurio result JSON")
+    from smscli.protocol.oneshot.frames import json_shape_error  # the codec's JSON bounds
+
+    shape = json_shape_error(body)  # parsed JSON takes up to ~30 times its text
+    if shape:
+        raise BadPush(f"bad JSON: {shape}")
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError:
