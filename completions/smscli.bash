@@ -65,7 +65,7 @@ _smscli() {
                     "result poll|--timeout"|"result poll|-p"|"result poll|--profile"|"result poll|--config") skip=1 ;;
                     "result confirm|-p"|"result confirm|--profile"|"result confirm|--config") skip=1 ;;
                     "result list|--status"|"result list|--since"|"result list|-p"|"result list|--profile"|"result list|--config") skip=1 ;;
-                    "result listen|--host"|"result listen|--port"|"result listen|-p"|"result listen|--profile"|"result listen|--config") skip=1 ;;
+                    "result listen|--host"|"result listen|--port"|"result listen|--max-body"|"result listen|--request-timeout"|"result listen|-p"|"result listen|--profile"|"result listen|--config") skip=1 ;;
                     "packet encode|-m"|"packet encode|--method"|"packet encode|-f"|"packet encode|--format"|"packet encode|--key"|"packet encode|--iv"|"packet encode|-p"|"packet encode|--profile"|"packet encode|--config") skip=1 ;;
                     "packet decode|-f"|"packet decode|--format"|"packet decode|--key"|"packet decode|--iv"|"packet decode|--port"|"packet decode|-p"|"packet decode|--profile"|"packet decode|--config") skip=1 ;;
                     "code lookup|--vendor") skip=1 ;;
@@ -80,10 +80,10 @@ _smscli() {
                     "config path|--config") skip=1 ;;
                     "config init|--vendor"|"config init|-n"|"config init|--name"|"config init|--set"|"config init|--password-env"|"config init|--password-command"|"config init|--config") skip=1 ;;
                     "bizclient init-db|-p"|"bizclient init-db|--profile"|"bizclient init-db|--config") skip=1 ;;
-                    "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir"|"sim oneshot|--state") skip=1 ;;
-                    "sim bizppurio|--host"|"sim bizppurio|--port"|"sim bizppurio|--account"|"sim bizppurio|--password"|"sim bizppurio|--token-ttl"|"sim bizppurio|--rate"|"sim bizppurio|--speed"|"sim bizppurio|--fail-5xx"|"sim bizppurio|--delay"|"sim bizppurio|--report-delay"|"sim bizppurio|--fail-rate"|"sim bizppurio|--push"|"sim bizppurio|--record"|"sim bizppurio|--seed") skip=1 ;;
-                    "sim netshot|--host"|"sim netshot|--port"|"sim netshot|--user"|"sim netshot|--password"|"sim netshot|--callback"|"sim netshot|--report-delay"|"sim netshot|--fail-rate"|"sim netshot|--rate"|"sim netshot|--speed"|"sim netshot|--delay"|"sim netshot|--credit"|"sim netshot|--record"|"sim netshot|--seed") skip=1 ;;
-                    "sim bizclient|--database-url"|"sim bizclient|--file-path"|"sim bizclient|-p"|"sim bizclient|--profile"|"sim bizclient|--config"|"sim bizclient|--interval"|"sim bizclient|--send-delay"|"sim bizclient|--move-delay"|"sim bizclient|--fail-rate"|"sim bizclient|--seed"|"sim bizclient|--duration") skip=1 ;;
+                    "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--drop-rate"|"sim oneshot|--delay"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir"|"sim oneshot|--state") skip=1 ;;
+                    "sim bizppurio|--host"|"sim bizppurio|--port"|"sim bizppurio|--account"|"sim bizppurio|--password"|"sim bizppurio|--token-ttl"|"sim bizppurio|--rate"|"sim bizppurio|--speed"|"sim bizppurio|--fail-5xx"|"sim bizppurio|--delay"|"sim bizppurio|--drop-rate"|"sim bizppurio|--drop-id"|"sim bizppurio|--report-delay"|"sim bizppurio|--fail-rate"|"sim bizppurio|--push"|"sim bizppurio|--record"|"sim bizppurio|--seed"|"sim bizppurio|--max-body"|"sim bizppurio|--request-timeout") skip=1 ;;
+                    "sim netshot|--host"|"sim netshot|--port"|"sim netshot|--user"|"sim netshot|--password"|"sim netshot|--callback"|"sim netshot|--report-delay"|"sim netshot|--fail-rate"|"sim netshot|--rate"|"sim netshot|--speed"|"sim netshot|--delay"|"sim netshot|--drop-rate"|"sim netshot|--credit"|"sim netshot|--record"|"sim netshot|--seed"|"sim netshot|--max-body"|"sim netshot|--request-timeout") skip=1 ;;
+                    "sim bizclient|--database-url"|"sim bizclient|--file-path"|"sim bizclient|-p"|"sim bizclient|--profile"|"sim bizclient|--config"|"sim bizclient|--interval"|"sim bizclient|--send-delay"|"sim bizclient|--move-delay"|"sim bizclient|--fail-rate"|"sim bizclient|--seed"|"sim bizclient|--duration"|"sim bizclient|--record") skip=1 ;;
                 esac ;;
             *) npos=$(( npos + 1 )) ;;
         esac
@@ -139,6 +139,8 @@ _smscli() {
         "result list|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "result listen|--host") COMPREPLY=(); return ;;
         "result listen|--port") COMPREPLY=(); return ;;
+        "result listen|--max-body") COMPREPLY=(); return ;;
+        "result listen|--request-timeout") COMPREPLY=(); return ;;
         "result listen|-p"|"result listen|--profile") COMPREPLY=(); return ;;
         "result listen|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "packet encode|-m"|"packet encode|--method") COMPREPLY=(); return ;;
@@ -193,6 +195,8 @@ _smscli() {
         "sim oneshot|--silent-id") COMPREPLY=(); return ;;
         "sim oneshot|--seed") COMPREPLY=(); return ;;
         "sim oneshot|--drop-after") COMPREPLY=(); return ;;
+        "sim oneshot|--drop-rate") COMPREPLY=(); return ;;
+        "sim oneshot|--delay") COMPREPLY=(); return ;;
         "sim oneshot|--idle-timeout") COMPREPLY=(); return ;;
         "sim oneshot|--max-connections") COMPREPLY=(); return ;;
         "sim oneshot|--spam") COMPREPLY=(); return ;;
@@ -208,11 +212,15 @@ _smscli() {
         "sim bizppurio|--rate"|"sim bizppurio|--speed") COMPREPLY=(); return ;;
         "sim bizppurio|--fail-5xx") COMPREPLY=(); return ;;
         "sim bizppurio|--delay") COMPREPLY=(); return ;;
+        "sim bizppurio|--drop-rate") COMPREPLY=(); return ;;
+        "sim bizppurio|--drop-id") COMPREPLY=(); return ;;
         "sim bizppurio|--report-delay") COMPREPLY=(); return ;;
         "sim bizppurio|--fail-rate") COMPREPLY=(); return ;;
         "sim bizppurio|--push") COMPREPLY=(); return ;;
         "sim bizppurio|--record") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "sim bizppurio|--seed") COMPREPLY=(); return ;;
+        "sim bizppurio|--max-body") COMPREPLY=(); return ;;
+        "sim bizppurio|--request-timeout") COMPREPLY=(); return ;;
         "sim netshot|--host") COMPREPLY=(); return ;;
         "sim netshot|--port") COMPREPLY=(); return ;;
         "sim netshot|--user") COMPREPLY=(); return ;;
@@ -222,9 +230,12 @@ _smscli() {
         "sim netshot|--fail-rate") COMPREPLY=(); return ;;
         "sim netshot|--rate"|"sim netshot|--speed") COMPREPLY=(); return ;;
         "sim netshot|--delay") COMPREPLY=(); return ;;
+        "sim netshot|--drop-rate") COMPREPLY=(); return ;;
         "sim netshot|--credit") COMPREPLY=(); return ;;
         "sim netshot|--record") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "sim netshot|--seed") COMPREPLY=(); return ;;
+        "sim netshot|--max-body") COMPREPLY=(); return ;;
+        "sim netshot|--request-timeout") COMPREPLY=(); return ;;
         "sim bizclient|--database-url") COMPREPLY=(); return ;;
         "sim bizclient|--file-path") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "sim bizclient|-p"|"sim bizclient|--profile") COMPREPLY=(); return ;;
@@ -235,10 +246,11 @@ _smscli() {
         "sim bizclient|--fail-rate") COMPREPLY=(); return ;;
         "sim bizclient|--seed") COMPREPLY=(); return ;;
         "sim bizclient|--duration") COMPREPLY=(); return ;;
+        "sim bizclient|--record") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
-            "") COMPREPLY=($(compgen -W '-p --profile --config --version --debug -h --help' -- "$cur")) ;;
+            "") COMPREPLY=($(compgen -W '-p --profile --config -V --version --debug -h --help' -- "$cur")) ;;
             "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
             "runs") COMPREPLY=($(compgen -W '--unfinished --limit -p --profile --json --config -h --help' -- "$cur")) ;;
             "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
@@ -251,7 +263,7 @@ _smscli() {
             "result poll") COMPREPLY=($(compgen -W '--confirm --no-confirm --timeout --json -p --profile --config -h --help' -- "$cur")) ;;
             "result confirm") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "result list") COMPREPLY=($(compgen -W '--status --since --json -p --profile --config -h --help' -- "$cur")) ;;
-            "result listen") COMPREPLY=($(compgen -W '--host --port --json -p --profile --config -h --help' -- "$cur")) ;;
+            "result listen") COMPREPLY=($(compgen -W '--host --port --max-body --request-timeout --json -p --profile --config -h --help' -- "$cur")) ;;
             "packet") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "packet encode") COMPREPLY=($(compgen -W '-m --method -f --format --key --iv --encrypt -p --profile --config -h --help' -- "$cur")) ;;
             "packet decode") COMPREPLY=($(compgen -W '-f --format --key --iv --show-secrets --json --port -p --profile --config -h --help' -- "$cur")) ;;
@@ -274,10 +286,10 @@ _smscli() {
             "journal init") COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;
             "journal check") COMPREPLY=($(compgen -W '--json --accept-loss -h --help' -- "$cur")) ;;
             "sim") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
-            "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir --state -v --verbose -h --help' -- "$cur")) ;;
-            "sim bizppurio") COMPREPLY=($(compgen -W '--host --port --account --password --tls --no-tls --token-ttl --rate --speed --fail-5xx --delay --errors-in-200 --report-delay --fail-rate --push --record --seed -h --help' -- "$cur")) ;;
-            "sim netshot") COMPREPLY=($(compgen -W '--host --port --user --password --callback --report-delay --fail-rate --rate --speed --delay --credit --record --seed -v --verbose -h --help' -- "$cur")) ;;
-            "sim bizclient") COMPREPLY=($(compgen -W '--database-url --file-path -p --profile --config --interval --send-delay --move-delay --fail-rate --seed --duration -v --verbose -h --help' -- "$cur")) ;;
+            "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --drop-rate --delay --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir --state -v --verbose -h --help' -- "$cur")) ;;
+            "sim bizppurio") COMPREPLY=($(compgen -W '--host --port --account --password --tls --no-tls --token-ttl --rate --speed --fail-5xx --delay --drop-rate --drop-id --errors-in-200 --report-delay --fail-rate --push --record --seed --max-body --request-timeout -h --help' -- "$cur")) ;;
+            "sim netshot") COMPREPLY=($(compgen -W '--host --port --user --password --callback --report-delay --fail-rate --rate --speed --delay --drop-rate --credit --record --seed -v --verbose --max-body --request-timeout -h --help' -- "$cur")) ;;
+            "sim bizclient") COMPREPLY=($(compgen -W '--database-url --file-path -p --profile --config --interval --send-delay --move-delay --fail-rate --seed --duration --record -v --verbose -h --help' -- "$cur")) ;;
         esac
         return 0
     fi

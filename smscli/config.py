@@ -22,15 +22,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 from smscli.errors import ConfigError, UsageError
+from smscli.masking import MASK, is_secret_name
 
 Source = Literal["flag", "env", "file", "default"]
 
 SANDBOX = "sandbox"
-MASK = "********"
 ENV_PREFIX = "SMSCLI_"
 # SMSCLI_* variables that are never profile keys.
-RESERVED_ENV = frozenset({"CONFIG", "DATA_DIR", "PROFILE", "DEBUG", "NO_PROGRESS"})
+RESERVED_ENV = frozenset({"CONFIG", "DATA_DIR", "PROFILE", "DEBUG", "NO_PROGRESS", "CLOCK_OFFSET"})
 COMMAND_TIMEOUT = 30.0  # seconds for a `<key>_command`; profile key `command_timeout`
+COMMAND_OUTPUT_BYTES = 4096  # what a `<key>_command` may print: a secret is a line, not a stream
+MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few hundred bytes; refuse absurd ones
+MAX_DEPTH = 8  # nesting of tables and arrays in the config file (profiles.NAME.key[...] is 3)
+HOST_KEYS = ("host", "base_url", "url", "database_url")  # keys naming a host (checked on load)
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "oneshot": ("host", "port", "bind_id", "password", "aes_key", "aes_iv"),
@@ -63,7 +67,6 @@ KEY_TYPES: dict[str, type] = {
 }
 KEY_MATERIAL = ("aes_key", "aes_iv")
 
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "key")
 _REFERENCE_SUFFIXES = ("_env", "_command")
 _warned: set[str] = set()
 
@@ -71,16 +74,14 @@ _warned: set[str] = set()
 # --------------------------------------------------------------------------- secrets
 @functools.lru_cache(maxsize=256)
 def is_secret_key(key: str) -> bool:
-    """The masking rule: a key is secret when its name contains ``password``, ``passwd``,
-    ``secret``, ``token`` or ``key`` (``aes_key``, ``api_key``, ``sender_key``...) or is
-    ``aes_iv``, or looks like a typo of ``password``/``aes_key``/``aes_iv`` (``pasword``),
-    unless it is a reference (``*_env``, ``*_command``, ``*_timeout``): references name
-    where the secret lives, not the secret itself."""
+    """The masking rule: ``smscli.masking.is_secret_name`` (a password, PIN, key or token
+    by meaning: ``password``, ``aes_key``, ``aes_iv``, ``api_token``, ``sender_key``, ...;
+    not a reference such as ``password_env``/``password_command``, nor ``*_timeout``), or
+    a name that looks like a typo of ``password``/``aes_key``/``aes_iv`` (``pasword``)."""
     k = key.lower()
     if k.endswith((*_REFERENCE_SUFFIXES, "_timeout")):
         return False
-    return (k == "aes_iv" or any(word in k for word in _SECRET_WORDS)
-            or _close_match(k, ("password", "aes_key", "aes_iv")) is not None)
+    return is_secret_name(key) or _close_match(k, ("password", "aes_key", "aes_iv")) is not None
 
 
 _URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)([^@/\s]+)(@)")
@@ -123,6 +124,55 @@ def check_key_material(key: str, value: str) -> None:
         raise ConfigError(f"{rule}; got {len(value.encode())} bytes of text")
 
 
+def host_problem(value: str, *, url: bool = False) -> str | None:
+    """What makes ``value`` (a host name or address; with ``url``, a URL's host) unusable
+    for a connection, as the end of a sentence, or None. Resolvers refuse a name over 253
+    characters or with a label (between dots) empty or over 63 characters (after IDNA
+    encoding); Python raises a bare UnicodeError for them deep inside a connect."""
+    host = value
+    if url:
+        from urllib.parse import urlsplit
+
+        try:
+            host = urlsplit(value).hostname or ""
+        except ValueError as exc:
+            return f"is not a valid URL ({exc})"
+        if not host:
+            return None  # sqlite:///path, or a URL the vendor's own check reports
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        return "names no host"
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > 253:
+        return f"has a host name of {len(name)} characters; at most 253 are allowed"
+    for label in name.split("."):
+        if not label:
+            return f"has an empty label in host name {_short(host)!r} (two dots in a row, or a leading dot)"
+        try:
+            encoded = label.encode("idna")
+        except UnicodeError:
+            encoded = b""
+            if len(label) <= 63:
+                return f"has {_short(label, 24)!r} in its host name, which is not a valid host name label"
+        if len(label) > 63 or len(encoded) > 63:
+            return (f"has a label of {max(len(label), len(encoded))} characters "
+                    f"({_short(label, 24)!r}); a label (the text between dots) is at most 63")
+    return None
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 # --------------------------------------------------------------------------- paths
 @dataclass(frozen=True)
 class Paths:
@@ -155,15 +205,24 @@ def resolve_paths(config: Path | None = None) -> Paths:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (mode 0700) if it does not exist; leave an existing one alone."""
+    """Create ``path`` (mode 0700) if it does not exist; leave an existing one alone.
+    A ConfigError (exit 3) says why it cannot be created (a full disk, permissions)."""
     if not path.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            pass
-        else:
-            os.chmod(path, 0o700)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(mode=0o700)
+            except FileExistsError:
+                pass
+            else:
+                os.chmod(path, 0o700)
+        except OSError as exc:
+            from smscli import disk
+
+            if disk.full(exc, path):
+                raise disk.full_error(f"the directory {path}", path.parent) from None
+            raise ConfigError(f"cannot create the directory {path}: {exc.strerror or exc}",
+                              hint="check SMSCLI_DATA_DIR / SMSCLI_CONFIG and the permissions") from None
     return path
 
 
@@ -181,11 +240,15 @@ def read_config(path: Path, *, check_permissions: bool = True) -> dict[str, Any]
     ``check_permissions`` False skips the "readable by others" warning: for callers about
     to rewrite the file, which leaves it with mode 0600."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)  # bounded: --config /dev/zero must not eat memory
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024 // 1024} MiB: not an smscli config",
+                          hint="check --config / SMSCLI_CONFIG")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -196,6 +259,9 @@ def read_config(path: Path, *, check_permissions: bool = True) -> dict[str, Any]
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(path, text, exc) from None
+    except RecursionError:  # tomllib recurses per level of nesting
+        raise _too_deep(path, "") from None
+    _check_depth(path, data)
     _check_shape(path, data)
     if check_permissions:
         _check_permissions(path, data)
@@ -217,6 +283,27 @@ def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> ConfigEr
         msg = re.sub(r"\s*\(at end of document\)$", "", msg) + " at end of file"
     return ConfigError(f"{path}: line {line}, column {col}: invalid TOML: {msg}",
                        hint="fix the file, or move it away and run `smscli config init`")
+
+
+def _too_deep(path: Path, where: str) -> ConfigError:
+    at = f" ({where})" if where else ""
+    return ConfigError(f"{path}: a value{at} is nested more than {MAX_DEPTH} levels deep "
+                       "(arrays or inline tables inside each other)",
+                       hint="profile values are strings, numbers, booleans or a list of strings")
+
+
+def _check_depth(path: Path, data: dict[str, Any]) -> None:
+    """Refuse values nested deeper than ``MAX_DEPTH`` (walked without recursion), so nothing
+    later (display, rewriting the file) can hit Python's recursion limit on them."""
+    todo: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while todo:
+        value, depth, where = todo.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep(path, where.split("[", 1)[0])
+        if isinstance(value, dict):
+            todo.extend((v, depth + 1, f"{where}.{k}" if where else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            todo.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(value))
 
 
 def _check_shape(path: Path, data: dict[str, Any]) -> None:
@@ -294,7 +381,8 @@ def coerce(key: str, value: Any, *, like: Any = None, where: str = "") -> Any:
         number = float(str(value).strip()) if not isinstance(value, bool) else None
     except ValueError:
         number = None
-    if number is None or (key in KEY_TYPES and number <= 0):
+    if number is None or number != number or number in (float("inf"), float("-inf")) \
+            or (key in KEY_TYPES and number <= 0):
         rule = "a positive number of seconds" if key in KEY_TYPES else "a number"
         raise ConfigError(f"{where}{key} must be {rule}, not {value!r}")
     return number
@@ -309,23 +397,47 @@ def _known_keys(vendor: str) -> tuple[str, ...]:
 def unknown_key_error(vendor: str, key: str, where: str) -> UsageError | None:
     """None when ``key`` is one smscli reads for ``vendor`` (or the vendor is a plugin,
     whose keys we cannot know); otherwise the error that says what to type instead."""
+    found = _unknown_key(vendor, key)
+    if found is None:
+        return None
+    what, guess, known = found
+    if guess:
+        return UsageError(f"{where}: {what} (did you mean '{guess}'?)",
+                          hint="or pass --force to store it anyway")
+    return UsageError(f"{where}: {what}", hint=f"{known}; pass --force to store it anyway")
+
+
+def no_key_error(profile: Profile, key: str) -> ConfigError:
+    """``config get KEY`` of a key the profile does not set: what to set, or, for a key
+    the vendor does not read, the nearest key it does (``prot`` → ``port``)."""
+    missing = f"profile '{profile.name}' has no '{key}'"
+    found = _unknown_key(profile.vendor, key)
+    if found is None:
+        return ConfigError(missing, hint=_how_to_set(key, profile.name))
+    what, guess, known = found
+    if guess:
+        return ConfigError(f"{missing}: {what} (did you mean '{guess}'?)",
+                           hint=f"run `smscli config get {guess}`")
+    return ConfigError(f"{missing}: {what}", hint=known)
+
+
+def _unknown_key(vendor: str, key: str) -> tuple[str, str | None, str] | None:
+    """None for a key ``vendor`` reads (or a plugin vendor's); else (what is wrong, the
+    nearest known key or None, the known keys as a sentence)."""
     if vendor not in REQUIRED:
         return None
     known = _known_keys(vendor)
     if key in known:
         return None
-    what = f"{where}: '{key}' is not a {vendor} key"
+    what = f"'{key}' is not a {vendor} key"
     guess = _close_match(key, known)
-    if guess:
-        return UsageError(f"{what} (did you mean '{guess}'?)",
-                          hint="or pass --force to store it anyway")
     others = [v for v in VENDORS if key in _known_keys(v)]
-    if others:
+    if others and not guess:
         what += f" (only {', '.join(others)} read it)"
     base = [k for k in known if _reference_group(k) == k]
     refs = [k for k in base if _is_reference_base(k)]
     also = f"; {', '.join(refs)} also as KEY_env or KEY_command" if refs else ""
-    return UsageError(what, hint=f"known keys: {', '.join(base)}{also}; pass --force to store it anyway")
+    return what, guess, f"known keys: {', '.join(base)}{also}"
 
 
 def _all_known_keys() -> set[str]:
@@ -427,6 +539,10 @@ class Profile:
         return value
 
     def _run_command(self, key: str) -> str:
+        """Run ``<key>_command`` and return what it printed (stripped). At most
+        ``COMMAND_OUTPUT_BYTES`` are read and ``command_timeout`` seconds waited: a command
+        that prints more (``yes``), hangs, fails or is missing is a ConfigError. What it
+        printed is never shown (it may be the secret); its stderr goes to ours."""
         import shlex
         import subprocess
 
@@ -441,20 +557,28 @@ class Profile:
         timeout = float(self._values.get("command_timeout", COMMAND_TIMEOUT))
         failed = f"profile '{self.name}': {ref} ({argv[0]})"
         try:
-            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  timeout=timeout, check=False)
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         except FileNotFoundError:
-            raise ConfigError(f"{failed}: command not found") from None
+            raise ConfigError(f"{failed}: command not found", hint=f"check {ref} in the profile") from None
         except PermissionError:
-            raise ConfigError(f"{failed}: permission denied") from None
+            raise ConfigError(f"{failed}: permission denied", hint=f"check {ref} in the profile") from None
+        except OSError as exc:
+            raise ConfigError(f"{failed}: cannot run it: {exc.strerror or exc}") from None
+        try:
+            output, status = _bounded_run(proc, COMMAND_OUTPUT_BYTES, timeout)
         except subprocess.TimeoutExpired:
             raise ConfigError(f"{failed} timed out after {timeout:g} s",
                               hint="raise command_timeout in the profile") from None
-        if proc.returncode != 0:
-            raise ConfigError(f"{failed} failed with exit status {proc.returncode}")
-        value = proc.stdout.decode("utf-8", "replace").strip()
+        except _TooMuchOutput:
+            raise ConfigError(f"{failed} printed more than {COMMAND_OUTPUT_BYTES} bytes; it was stopped",
+                              hint=f"{ref} must print the {key} and nothing else; "
+                                   "what it printed is not shown") from None
+        if status != 0:
+            how = f"was killed by signal {-status}" if status < 0 else f"failed with exit status {status}"
+            raise ConfigError(f"{failed} {how}", hint=f"run it yourself to see why; check {ref}")
+        value = output.decode("utf-8", "replace").strip()
         if not value:
-            raise ConfigError(f"{failed} printed nothing")
+            raise ConfigError(f"{failed} printed nothing", hint=f"{ref} must print the {key}")
         return value
 
     def _secret_members(self, key: str) -> list[str]:
@@ -517,6 +641,12 @@ class Profile:
                     check_key_material(key, value)
                 except ConfigError as exc:
                     found.append(ConfigError(f"{where}: {exc}"))
+        for key in HOST_KEYS:
+            value = self._values.get(key)
+            problem = host_problem(value, url=key != "host") if isinstance(value, str) else None
+            if problem:
+                found.append(ConfigError(f"{where}: {key} {problem}",
+                                         hint=f"fix it with `smscli config set {key} VALUE -p {self.name}`"))
         return found
 
     def missing(self) -> list[str]:
@@ -530,6 +660,53 @@ class Profile:
         if problems:
             raise problems[0]
         return self
+
+
+class _TooMuchOutput(Exception):
+    pass
+
+
+def _bounded_run(proc: Any, limit: int, timeout: float) -> tuple[bytes, int]:
+    """Read ``proc``'s stdout until it ends; (output, exit status). Kills the process and
+    raises ``_TooMuchOutput`` past ``limit`` bytes, ``subprocess.TimeoutExpired`` after
+    ``timeout`` seconds (the output so far is dropped)."""
+    import selectors
+    import subprocess
+    import time
+
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(proc.args, timeout)
+                if not sel.select(left):
+                    continue
+                try:
+                    data = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    break
+                size += len(data)
+                if size > limit:
+                    raise _TooMuchOutput
+                chunks.append(data)
+        return b"".join(chunks), proc.wait(timeout=max(deadline - time.monotonic(), 0.001))
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        proc.stdout.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
 
 
 def env_name(key: str) -> str:
@@ -691,7 +868,10 @@ def write_config(path: Path, data: Mapping[str, Any], *, text: str | None = None
     ensure_private_dir(target.parent)
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _write_error(target, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             os.chmod(tmp, 0o600)
@@ -699,10 +879,22 @@ def write_config(path: Path, data: Mapping[str, Any], *, text: str | None = None
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # the old file is untouched
+            raise _write_error(target, exc) from None
         raise
+
+
+def _write_error(path: Path, exc: OSError) -> ConfigError:
+    from smscli import disk
+
+    if disk.full(exc, path.parent):
+        return disk.full_error(f"the config file {path}", path.parent,
+                               hint="free some space there; the file was left as it was")
+    return ConfigError(f"cannot write the config file {path}: {exc.strerror or exc}",
+                       hint="check the directory's permissions, or pass --config / set SMSCLI_CONFIG")
 
 
 def _dump(data: Mapping[str, Any], tomli_w: Any) -> str:

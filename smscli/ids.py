@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 
+from smscli import clock
 from smscli.errors import UsageError
 
 MAX_ID_BYTES = 32
@@ -54,7 +54,7 @@ def new_id() -> str:
     """A fresh, time-ordered, collision-safe id of 26 ASCII characters."""
     global _last_ms, _last_random, _prefix
     with _lock:
-        ms = time.time_ns() // 1_000_000
+        ms = clock.time_ns() // 1_000_000
         if ms <= _last_ms:
             # Same millisecond (or the clock stepped back): keep order by counting up.
             ms = _last_ms
@@ -77,7 +77,7 @@ MAX_POSITION = 32**POSITION_CHARS - 1
 
 def new_run_id() -> str:
     """A fresh run id: 10 characters of millisecond time, 10 of randomness (50 bits)."""
-    ms = time.time_ns() // 1_000_000
+    ms = clock.time_ns() // 1_000_000
     return _encode(ms, 10) + _encode(int.from_bytes(os.urandom(7), "big") >> 6, 10)
 
 

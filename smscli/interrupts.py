@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 STOPPING = ("smscli: stopping: nothing new is handed over; waiting for the answers to what is "
             "in flight (Ctrl-C again to stop at once)")
@@ -30,7 +30,7 @@ def graceful_stop(say: Callable[[str], None]) -> Iterator[threading.Event]:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        say(STOPPING)
+        _say_now(say)
 
     signals = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, handler) for sig in signals}
@@ -39,3 +39,18 @@ def graceful_stop(say: Callable[[str], None]) -> Iterator[threading.Event]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _say_now(say: Callable[[str], None]) -> None:
+    """Write the stopping line from a signal handler: straight to fd 2 (a buffered write
+    there could be one the signal interrupted: Python refuses re-entering it)."""
+    import os
+    import sys
+
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured stderr (tests): no fd
+        say(STOPPING)
+        return
+    with suppress(OSError):  # stderr closed: nothing to tell
+        os.write(fd, (STOPPING + "\n").encode())

@@ -34,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from smscli import clock
 from smscli.errors import ExitStatus, SmscliError, UsageError
 from smscli.journal_runs import RunsMixin
 from smscli.models import (
@@ -266,10 +267,37 @@ class Journal(RunsMixin):
         (:class:`~smscli.journal_files.JournalLost`). An existing journal in a read-only
         data dir opens read-only (writes then raise JournalError).
         """
+        journal = cls._open(data_dir, busy_timeout=busy_timeout)
+        assert journal is not None
+        return journal
+
+    @classmethod
+    def open_for_reading(cls, data_dir: str | os.PathLike[str], *,
+                         busy_timeout: float = 30.0) -> Journal | EmptyJournal:
+        """The journal for a command that only reads it (``result list``, ``reserve list``,
+        ``runs``, ``send --dry-run``). Creates nothing: where there is no journal (or no
+        data dir) yet, an :class:`EmptyJournal`. Where the data dir can be written it opens
+        as :meth:`open` does; where it cannot, or its disk is full, read-only."""
+        from smscli import disk
+
+        path = Path(data_dir)
+        if os.access(path, os.W_OK) and not disk.low_space(path):
+            try:
+                return cls._open(path, busy_timeout=busy_timeout, create=False) or EmptyJournal()
+            except JournalError:
+                if os.access(path, os.W_OK) and not disk.low_space(path):
+                    raise
+        return cls._open(path, busy_timeout=busy_timeout, create=False, readonly=True) or EmptyJournal()
+
+    @classmethod
+    def _open(cls, data_dir: str | os.PathLike[str], *, busy_timeout: float, create: bool = True,
+              readonly: bool = False) -> Journal | None:
         from smscli.journal_files import JournalFiles
 
-        files = JournalFiles.open(data_dir, busy_timeout=busy_timeout)  # refuses a lost WAL
-        assert files is not None and files.conn is not None
+        files = JournalFiles.open(data_dir, busy_timeout=busy_timeout, create=create,
+                                  readonly=readonly)  # refuses a lost WAL
+        if files is None or files.conn is None:
+            return None  # no journal (only without ``create``)
         journal = cls(files.conn, files.path, Path(data_dir))
         journal._files = files
         files.watch(journal)  # a journal nobody closes is closed cleanly at exit
@@ -341,6 +369,10 @@ class Journal(RunsMixin):
         text = str(exc)
         if "not a database" in text or "malformed" in text:
             return journal_files.damaged_error(self.path, text)
+        from smscli import disk
+
+        if disk.full(exc, self.data_dir):
+            return disk.full_error(f"the journal {self.path}", self.data_dir, JournalError)
         if "readonly" in text:
             return JournalError(
                 f"journal {self.path} cannot be written here ({text})",
@@ -599,10 +631,9 @@ class Journal(RunsMixin):
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            raise JournalError(f"cannot create the lock file {path}: {exc.strerror or exc}",
-                               hint="check the data dir's free space and permissions") from None
+            raise _lock_error(path, exc) from None
         self._owner_fd = fd
-        wall = time.time
+        wall = clock.time
         with self._tx() as cur:
             cur.execute(
                 "INSERT OR REPLACE INTO owners (token, host, pid, started_at, lease_until) "
@@ -614,7 +645,7 @@ class Journal(RunsMixin):
     def _renew_lease(self, cur: _Cursor) -> None:
         if self._owner_fd is None or time.monotonic() - self._lease_renewed < LEASE_SECONDS / 3:
             return
-        wall = time.time
+        wall = clock.time
         cur.execute("UPDATE owners SET lease_until = ? WHERE token = ?",
                     (wall() + LEASE_SECONDS, self.owner))
         self._lease_renewed = time.monotonic()
@@ -627,7 +658,7 @@ class Journal(RunsMixin):
             return set()
         import socket
 
-        host, now, alive, gone = socket.gethostname(), time.time(), set(), []
+        host, now, alive, gone = socket.gethostname(), clock.time(), set(), []
         for part in _chunks(list(tokens)):
             marks = ",".join("?" * len(part))
             sql = f"SELECT token, host, lease_until FROM owners WHERE token IN ({marks})"
@@ -990,7 +1021,7 @@ class Journal(RunsMixin):
     def token_get(self, key: str) -> tuple[str, float] | None:
         """A cached access token and its expiry (Unix seconds); None if absent or expired."""
         rows = self._query("SELECT token, expires_at FROM tokens WHERE key = ?", (key,))
-        if not rows or rows[0][1] <= time.time():
+        if not rows or rows[0][1] <= clock.time():
             return None
         return rows[0][0], float(rows[0][1])
 
@@ -1022,6 +1053,31 @@ class Journal(RunsMixin):
         return send_lock(
             self.data_dir, profile, timeout=timeout, poll_interval=poll_interval, stderr=stderr
         )
+
+
+class EmptyJournal:
+    """What :meth:`Journal.open_for_reading` gives where there is no journal yet: it knows
+    no message, run or opt-out, and holds no file."""
+
+    readonly = True
+
+    def list_messages(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return []
+
+    def list_runs(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return []
+
+    def get(self, message_id: str) -> None:
+        return None
+
+    def suppressed(self, phones: Iterable[str]) -> set[str]:
+        return set()
+
+    def is_suppressed(self, phone: str) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
 
 
 class _Cursor:
@@ -1128,7 +1184,7 @@ def send_lock(
         lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise JournalError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
+        raise _lock_error(path, exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -1157,14 +1213,28 @@ def send_lock(
                                 hint="wait for it to finish, or raise the timeout",
                             ) from None
                         time.sleep(min(poll_interval, left))
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # a full disk (the pid needs a block): nothing was sent yet
+            raise _lock_error(path, exc) from None
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the lock
+
+
+def _lock_error(path: Path, exc: OSError) -> JournalError:
+    """A lock file that cannot be created or written: a full disk said as such."""
+    from smscli import disk
+
+    if disk.full(exc, path.parent):
+        return disk.full_error(f"the lock file {path}", path.parent, JournalError)
+    return JournalError(f"cannot create the lock file {path}: {exc.strerror or exc}",
+                        hint="check the data dir's permissions")
 
 
 def _lock_held(path: Path) -> bool:
@@ -1197,6 +1267,7 @@ def _read_pid(fd: int) -> int | None:
 __all__ = [
     "FINAL",
     "RECLAIMABLE",
+    "EmptyJournal",
     "Journal",
     "JournalError",
     "LockTimeout",

@@ -148,12 +148,15 @@ class JournalFiles:
         busy_timeout: float = 30.0,
         create: bool = True,
         accept_loss: bool = False,
+        readonly: bool = False,
     ) -> JournalFiles | None:
         """Lock, guard and connect ``<data_dir>/journal.db`` (created when missing and
         ``create``; else None for a missing data dir, and files without ``conn``, locks
         released, for a missing journal). Raises :class:`JournalLost` when the
         marker says committed data was lost (unless ``accept_loss``: then the marker goes
-        and ``accepted_loss`` says what was accepted), :class:`JournalError` otherwise."""
+        and ``accepted_loss`` says what was accepted), :class:`JournalError` otherwise.
+        ``readonly`` (with ``create`` false): open it read-only even where it could be
+        written (a full disk: reading commands still work)."""
         files = cls(Path(data_dir), busy_timeout)
         if not files._make_dir(create):
             return None
@@ -161,7 +164,13 @@ class JournalFiles:
         files._lock_gate()
         try:
             files._guard(accept_loss)
-            if not files._create(create):
+            if readonly and not create:
+                files.readonly = True
+                if not files.path.exists():
+                    files._release()
+                    files._closed = True
+                    return files
+            elif not files._create(create):
                 files._release()
                 files._closed = True
                 return files  # no journal.db (``conn`` None)
@@ -250,6 +259,10 @@ class JournalFiles:
             if exists and exc.errno in _NOT_WRITABLE and os.access(self.path, os.R_OK):
                 self.readonly = True
                 return True
+            from smscli import disk
+
+            if disk.full(exc, self.data_dir):
+                raise disk.full_error(f"the journal {self.path}", self.data_dir, JournalError) from None
             raise JournalError(
                 f"cannot create the journal {self.path}: {exc.strerror or exc}",
                 hint="check SMSCLI_DATA_DIR and its permissions",
@@ -291,7 +304,8 @@ class JournalFiles:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return conn
         except sqlite3.OperationalError as exc:
-            if "unable to open" not in str(exc):
+            # "disk I/O error": a full disk where -shm cannot grow
+            if "unable to open" not in str(exc) and "disk I/O error" not in str(exc):
                 return conn  # prepare() reports it (damaged, ...)
             conn.close()
         return sqlite3.connect(
@@ -323,6 +337,11 @@ class JournalFiles:
                     os.close(fd)
                 _fsync_dir(self.data_dir)
             except OSError as exc:
+                from smscli import disk
+
+                if disk.full(exc, self.data_dir):
+                    raise disk.full_error(f"the journal's marker {self.marker}", self.data_dir,
+                                          JournalError) from None
                 raise JournalError(
                     f"cannot write {self.marker}: {exc.strerror or exc}",
                     hint="check disk space and the data dir's permissions",
@@ -483,9 +502,12 @@ def check(
 
     path = Path(data_dir) / JOURNAL_FILE
     report: dict[str, Any] = {"path": str(path), "status": "ok", "schema_known": schema_version}
-    try:
+    from smscli import disk
+
+    try:  # a full disk: read it read-only (a read-write open needs room for journal.db-shm)
         files = JournalFiles.open(
-            data_dir, busy_timeout=busy_timeout, create=False, accept_loss=accept_loss
+            data_dir, busy_timeout=busy_timeout, create=False, accept_loss=accept_loss,
+            readonly=not accept_loss and disk.low_space(data_dir),
         )
     except JournalLost as exc:
         return {**report, "status": "lost", "lost": exc.kind, "error": exc}

@@ -12,6 +12,10 @@ Two vendors push results to a URL registered with them, on whatever path that UR
 Each request becomes a list of :class:`smscli.models.Report`; ``on_reports`` stores them
 and only then the listener answers 200 (so a vendor retries what was not stored). A push
 it cannot read gets 400 with a short reason and one log line; the server keeps serving.
+It serves within bounds (:mod:`smscli.httpd`): bodies up to ``max_body`` (1 MiB; 413
+beyond), JSON nested at most 32 deep (400), each request complete within
+``request_timeout`` seconds of its first byte (10; 408 and closed), at most
+``max_workers`` threads (16) however many clients connect, 503 past 512 connections.
 Matching a report to a message: ``resolve(vendor, key, phone)`` (optional) returns a
 message id. Without it, a Bizppurio report's ``message_id`` is its ``REFKEY`` (the
 bizppurio vendor sends the message id as refkey); otherwise ``message_id`` is "" and
@@ -28,23 +32,29 @@ so a SQLite journal opened on that thread can be used as is.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
-import socket
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from smscli.httpd import (
+    MAX_BODY,
+    MAX_DEPTH,
+    REQUEST_TIMEOUT,
+    BoundedHTTPServer,
+    BufferedHandler,
+    loads_json,
+)
 from smscli.models import DELIVERED, FAILED, Report
 
 KST = timezone(timedelta(hours=9), "KST")
 DEFAULT_PORT = 8080
-MAX_BODY = 4 * 1024 * 1024
+MAX_WORKERS = 16
 BIZPPURIO_DELIVERED = frozenset({"4100", "6600", "7000"})
 NETSHOT_DELIVERED = frozenset({"1"})
 
@@ -100,17 +110,21 @@ def parse_request(
         return [netshot_report(_form(stripped or query.encode("latin-1")), resolve)]
     if not stripped:
         raise BadPush("empty body: expected Bizppurio result JSON")
-    from smscli.protocol.oneshot.frames import json_shape_error  # the codec's JSON bounds
+    from smscli.protocol.oneshot.frames import json_shape_error  # the codec's value bound
 
-    shape = json_shape_error(body)  # parsed JSON takes up to ~30 times its text
+    # Parsed, ``[],`` takes 20 times its text: count values and keys before parsing
+    # (loads_json bounds the depth).
+    shape = json_shape_error(body, max_depth=len(body))
     if shape:
         raise BadPush(f"bad JSON: {shape}")
     try:
-        data = json.loads(body.decode("utf-8-sig"))
+        data = loads_json(body, MAX_DEPTH)
     except UnicodeDecodeError:
         raise BadPush("body is not UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
         raise BadPush(f"bad JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError as exc:  # nested too deeply
+        raise BadPush(str(exc)) from None
     items = data if isinstance(data, list) else [data]
     if not items:
         raise BadPush("empty JSON list")
@@ -258,10 +272,8 @@ def send_text(handler: BaseHTTPRequestHandler, status: int, text: str,
         handler.wfile.write(data)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(BufferedHandler):
     server: _Server
-    timeout = 30
 
     def do_GET(self) -> None:
         self._handle()
@@ -272,7 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         owner = self.server.owner
         try:
-            body = read_body(self) if self.command == "POST" else b""
+            body = read_body(self, self.server.max_body) if self.command == "POST" else b""
             reports = parse_request(self.command, self.path, self.headers.get("Content-Type", ""),
                                     body, owner.resolve)
         except BadPush as exc:
@@ -293,36 +305,13 @@ class _Handler(BaseHTTPRequestHandler):
                   f"{vendor} {len(reports)} report(s)")
         send_text(self, 200, "OK\n")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass  # one line per request is written by _handle
-
 
 def _path(target: str) -> str:
     """The path without the query (which carries phone numbers)."""
     return urlsplit(target).path or "/"
 
 
-class QuietServer(ThreadingHTTPServer):
-    """A threading HTTP server that logs a dropped client in one line instead of a traceback."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    log_line: Callable[[str], None] = staticmethod(lambda line: None)
-
-    def get_request(self) -> tuple[Any, Any]:
-        conn, addr = super().get_request()
-        # headers and body go out in two writes: without this, Nagle + delayed ACK add 40 ms
-        with contextlib.suppress(OSError):
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn, addr
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if not isinstance(exc, (ConnectionError, TimeoutError)):
-            self.log_line(f"{client_address[0]}: request failed: {type(exc).__name__}: {exc}")
-
-
-class _Server(QuietServer):
+class _Server(BoundedHTTPServer):
     owner: ResultListener
 
 
@@ -342,14 +331,22 @@ class ResultListener:
         port: int = DEFAULT_PORT,
         log: Log | None = None,
         store_timeout: float = 30.0,
+        max_body: int = MAX_BODY,
+        request_timeout: float = REQUEST_TIMEOUT,
+        max_workers: int = MAX_WORKERS,
+        **limits: Any,
     ) -> None:
+        """``max_body`` (bytes), ``request_timeout`` (seconds from a request's first byte to
+        its last), ``max_workers`` (threads) and the other :class:`smscli.httpd.BoundedHTTPServer`
+        limits (``max_connections``, ``idle_timeout``, ...) bound what clients can take."""
         self.on_reports = on_reports
         self.resolve = resolve
         self._log = log
         self.store_timeout = store_timeout
         self._calls: queue.Queue[tuple[list[Report], Any] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
-        self.httpd = _Server((host, port), _Handler)
+        self.httpd = _Server((host, port), _Handler, max_body=max_body, request_timeout=request_timeout,
+                             max_workers=max_workers, **limits)
         self.httpd.owner = self
         self.httpd.log_line = self.log
 
@@ -441,6 +438,8 @@ def serve(
     on_reports: OnReports,
     resolve: Resolve | None = None,
     log: Log | None = _stderr,
+    max_body: int = MAX_BODY,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> None:
     """Run the listener on the calling thread until interrupted (Ctrl-C propagates).
 
@@ -448,7 +447,8 @@ def serve(
     unless ``host`` says otherwise.
     """
     try:
-        listener = ResultListener(on_reports, resolve=resolve, host=host, port=port, log=log)
+        listener = ResultListener(on_reports, resolve=resolve, host=host, port=port, log=log,
+                                  max_body=max_body, request_timeout=request_timeout)
     except OSError as exc:
         from smscli.errors import UsageError
 

@@ -115,25 +115,28 @@ def csv_part(source: str) -> tuple[str, IO[bytes] | None]:
 
 
 def choose_run(journal: Journal, resume: str, *, profile: str, command: str,
-               fingerprint: Fingerprint) -> dict[str, Any]:
-    """The run ``--resume`` continues (taken over by this process), or a UsageError
-    saying why none can be: no unfinished run, still running, or an input that differs."""
+               fingerprint: Fingerprint) -> dict[str, Any] | None:
+    """The run ``--resume`` continues (taken over by this process), None when a new run
+    should start (no run of this profile ever had this input: nothing of it was sent), or a
+    UsageError saying why none can be: still running, or an input that differs.
+
+    A bare ``--resume`` takes the newest run with this input, finished or not (resuming a
+    finished run sends nothing again: it is safe to retry); with unfinished runs of
+    another input only, it is refused (the input changed?)."""
     if resume == LATEST:
-        runs = journal.list_runs(profile=profile, command=command, unfinished=True, limit=100)
-        if not runs:
-            raise UsageError(
-                f"--resume: profile '{profile}' has no unfinished {command} run",
-                hint="`smscli runs` lists the recent runs; without --resume the command starts a new one",
-            )
+        runs = journal.list_runs(profile=profile, command=command, limit=200)
         matching = [r for r in runs if r["fingerprint"] == fingerprint.digest]
-        if not matching:
-            latest = runs[0]
+        unfinished = [r for r in runs if not r["finished"]]
+        if not matching and unfinished:
+            latest = unfinished[0]
             raise UsageError(
-                f"--resume: no unfinished run of profile '{profile}' has this input; the latest, "
+                f"--resume: no run of profile '{profile}' has this input; the latest unfinished, "
                 f"run {latest['id']} ({latest['started_at']}), differs in "
                 + "; ".join(fingerprint.differences(latest["parts"])),
                 hint="resume it with the same command and input, or name another with --resume RUN_ID",
             )
+        if not matching:
+            return None
         run = matching[0]
     else:
         run = journal.get_run(resume)

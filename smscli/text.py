@@ -218,30 +218,41 @@ def _parse(template: str) -> list[tuple[str, str | None]]:
             continue
         if template[j] == "}":
             raise TemplateError(
-                f"single '}}' at position {j + 1} in the message template (write '}}}}' for a literal brace)"
+                f"single '}}' at position {j + 1} of the message template: write '}}}}' for a "
+                "literal '}'"
             )
         end = template.find("}", j + 1)
         nxt = template.find("{", j + 1)
         if end < 0 or 0 <= nxt < end:
             raise TemplateError(
-                f"unclosed '{{' at position {j + 1} in the message template (write '{{{{' for a literal brace)"
+                f"unclosed '{{' at position {j + 1} of the message template "
+                f"({_excerpt(template, j)}): write '{{{{' for a literal '{{', or {{column}} for a "
+                "CSV column"
             )
         raw = template[j + 1 : end]
         name = raw.strip()
         if not name:
             raise TemplateError(
-                f"empty variable '{{{raw}}}' at position {j + 1} in the message template "
-                "(write '{{' and '}}' for literal braces)"
+                f"empty variable '{{{raw}}}' at position {j + 1} of the message template names no "
+                "column: write {column} for a CSV column, or '{{' and '}}' for literal braces"
             )
         if _NOT_PLAIN.search(name):
             raise TemplateError(
-                f"'{{{raw}}}' is not a plain column name: formats and conversions are not supported"
+                f"'{{{raw}}}' at position {j + 1} of the message template is not understood: a "
+                "variable is a plain column name such as {name}, without formats (:), conversions "
+                "(!) or indexes ([]); write '{{' and '}}' for literal braces"
             )
         parts.append(("".join(literal), name))
         literal = []
         i = end + 1
     parts.append(("".join(literal), None))
     return parts
+
+
+def _excerpt(template: str, at: int, width: int = 20) -> str:
+    """``'hello {name'``: the text from the brace at ``at``, cut at ``width`` characters."""
+    part = template[at : at + width]
+    return repr(part + ("..." if len(template) > at + width else ""))
 
 
 @lru_cache(maxsize=64)

@@ -8,25 +8,11 @@ honoured as written. Every datetime returned is timezone-aware.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta
 
+from smscli import clock
+from smscli.clock import FIXED_KST, KST  # noqa: F401  (FIXED_KST: re-exported)
 from smscli.errors import UsageError
-
-FIXED_KST = timezone(timedelta(hours=9), "KST")
-
-
-def _load_kst() -> tzinfo:
-    """Asia/Seoul from the system or tzdata; a fixed +09:00 when no zone data is found
-    (Korea has kept +09:00 without daylight saving since 1988)."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Seoul")
-    except (ImportError, KeyError, OSError, ValueError):  # ZoneInfoNotFoundError is a KeyError
-        return FIXED_KST
-
-
-KST = _load_kst()
 
 _HINT = "use YYYY-MM-DD HH:MM (Korea time) or ISO 8601 such as 2026-11-23T09:00+09:00"
 _RELATIVE = re.compile(r"(\d+)\s*([smhdw])", re.IGNORECASE)
@@ -34,8 +20,8 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 def now_kst() -> datetime:
-    """The current time in Korea (aware)."""
-    return datetime.now(KST)
+    """The current time in Korea (aware), from :mod:`smscli.clock`."""
+    return clock.now()
 
 
 def to_kst(dt: datetime) -> datetime:

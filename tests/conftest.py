@@ -1,31 +1,42 @@
-"""Shared fixtures: an isolated config/data dir for every test, and a subprocess CLI runner."""
+"""Shared fixtures: an isolated config/data dir for every test, a subprocess CLI runner,
+and the ``--clock-at`` option (tests/clock_option.py)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytest.register_assert_rewrite("tests.clock_option")
+from tests import clock_option  # noqa: E402
+
+pytest_plugins = ["pytester", "tests.clock_option"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec"
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point config and data at a fresh temp dir; clear SMSCLI_* from the outer shell."""
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point config and data at a fresh temp dir; clear SMSCLI_* from the outer shell but
+    keep the session's clock (``--clock-at``), and put that clock back after the test."""
     for key in list(os.environ):
         if key.startswith("SMSCLI_"):
             monkeypatch.delenv(key, raising=False)
+    for key, value in clock_option.session_env().items():
+        monkeypatch.setenv(key, value)
     home = tmp_path / "smscli-home"
     home.mkdir()
     monkeypatch.setenv("SMSCLI_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("SMSCLI_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
-    return home
+    yield home
+    clock_option.restore()
 
 
 def run_cli(

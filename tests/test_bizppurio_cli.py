@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from smscli import clock
 from smscli.sim.bizppurio import BizppurioSim, SimConfig
 from tests.conftest import run_cli
 
@@ -40,7 +41,7 @@ def test_send_wait_duplicate_reserve_and_poll(isolated_env):
         again = run_cli("send", "--to", "01012345678,01098765432", "--message", "안녕하세요", "--id", "k1",
                         "--json", env=env)
         assert [r["status"] for r in lines(again.stdout)] == ["duplicate", "duplicate"]
-        at = time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + 9 * 3600 + 2 * 86400))
+        at = time.strftime("%Y-%m-%d %H:%M", time.gmtime(clock.time() + 9 * 3600 + 2 * 86400))
         reserved = run_cli("reserve", "--at", at, "--to", "01011112222", "--message", "예약", "--json", env=env)
         assert reserved.returncode == 0, reserved.stderr
         assert lines(reserved.stdout)[0]["status"] == "scheduled"

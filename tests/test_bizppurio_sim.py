@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from smscli import clock
 from smscli.sim.bizppurio import BizppurioSim, SimConfig, euckr_len
 
 pytestmark = pytest.mark.timeout(30)
@@ -54,19 +55,19 @@ def test_token_shape_and_expiry_in_korea_time(sim):
     from datetime import datetime, timedelta, timezone
 
     expired = datetime.strptime(data["expired"], "%Y%m%d%H%M%S").replace(tzinfo=timezone(timedelta(hours=9)))
-    assert abs(expired.timestamp() - (time.time() + 86400)) < 5
+    assert abs(expired.timestamp() - (clock.time() + 86400)) < 5
 
 
 def test_wrong_password_missing_and_expired_tokens(sim):
     with httpx.Client(base_url=sim.base_url) as client:
         bad = client.post("/v1/token", auth=("test", "wrong"))
-        assert bad.status_code == 401 and bad.json()["code"] == 3001
+        assert bad.status_code == 400 and bad.json()["code"] == 3001  # the document: all 400
         missing = client.post("/v3/message", json=sms())
-        assert missing.status_code == 401 and missing.json()["code"] == 3002
+        assert missing.status_code == 400 and missing.json()["code"] == 3002
         headers = token_of(client)
         sim.api.expire_tokens()
         expired = client.post("/v3/message", json=sms(), headers=headers)
-        assert expired.status_code == 401 and expired.json()["code"] == 3005
+        assert expired.status_code == 400 and expired.json()["code"] == 3005
     assert sim.accepted() == {}
 
 
@@ -98,8 +99,8 @@ def test_keep_alive_and_chunked_bodies_without_content_length(sim):
         ({"type": "lms", "content": {"lms": {"message": "a" * 2001}}}, "2001 bytes"),
         ({"type": "mms", "content": {"mms": {"message": "hi", "file": []}}}, "1-3"),
         ({"type": "mms", "content": {"mms": {"message": "hi", "file": [{"type": "IMG", "key": "no.jpg"}]}}}, "no.jpg"),
-        ({"sendtime": int(time.time()) - 10}, "past"),
-        ({"sendtime": int(time.time()) + 31 * 86400}, "30 days"),
+        ({"sendtime": int(clock.time()) - 10}, "past"),
+        ({"sendtime": int(clock.time()) + 31 * 86400}, "30 days"),
         ({"account": "other"}, "account"),
     ],
 )
@@ -107,7 +108,7 @@ def test_message_validation(sim, changes, needle):
     with httpx.Client(base_url=sim.base_url) as client:
         answer = client.post("/v3/message", json=sms(**changes), headers=token_of(client))
     data = answer.json()
-    assert answer.status_code in (400, 401) and data["code"] in (2000, 3004)
+    assert answer.status_code == 400 and data["code"] in (2000, 3004)
     assert needle in data["description"]
     assert sim.accepted() == {}
 
@@ -122,7 +123,7 @@ def test_limits_are_inclusive():
             sms("s90", content={"sms": {"message": "가" * 45}}),
             sms("l", type="lms", content={"lms": {"subject": "가" * 32, "message": "a" * 2000}}),
             sms("m", type="mms", content={"mms": {"message": "hi", "file": [{"type": "IMG", "key": k} for k in files]}}),
-            sms("t", sendtime=int(time.time()) + 30 * 86400 - 5),
+            sms("t", sendtime=int(clock.time()) + 30 * 86400 - 5),
         ]
         codes = [client.post("/v3/message", json=body, headers=headers).json()["code"] for body in ok]
     assert codes == [1000] * 4
@@ -165,7 +166,7 @@ def test_file_upload_checks_jpeg_by_content_and_size(sim):
     assert good.json()["filekey"].endswith(".jpg") and newer.json()["filekey"].endswith(".jpg")
     assert png.status_code == 400 and "not a JPEG" in png.json()["description"]
     assert big.status_code == 400 and "at most" in big.json()["description"]
-    assert stranger.status_code == 401
+    assert stranger.status_code == 400 and stranger.json()["code"] == 3004
     assert len(sim.api.files) == 2
 
 
@@ -201,7 +202,7 @@ def test_malformed_http_gets_400_and_close(sim):
     assert got.startswith(b"HTTP/1.1 400")
     basic = base64.b64encode(b"test:test").decode()
     got = raw_exchange(sim.port, f"GET /v1/token HTTP/1.1\r\nAuthorization: Basic {basic}\r\n\r\n".encode(), 1)
-    assert got.startswith(b"HTTP/1.1 405")
+    assert got.startswith(b"HTTP/1.1 400") and b'"code": 5001' in got
 
 
 def test_record_file_lists_accepted_messages(tmp_path):
@@ -240,7 +241,7 @@ def test_cli_runs_the_simulator_until_terminated(tmp_path):
         assert "s3cret" not in banner and 'password_env = "SMSCLI_SIM_PASSWORD"' in banner
         with httpx.Client(base_url=url, verify=__import__("ssl").create_default_context(cafile=ca_file)) as client:
             assert client.post("/v1/token", auth=("acme", "s3cret")).status_code == 200
-            assert client.post("/v1/token", auth=("acme", "test")).status_code == 401
+            assert client.post("/v1/token", auth=("acme", "test")).json()["code"] == 3001
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
@@ -276,4 +277,58 @@ def test_expect_100_continue_is_answered(sim):
         s.sendall(head)
         assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
         s.sendall(body)
-        assert s.recv(1000).startswith(b"HTTP/1.1 401")  # no token: the body was read and judged
+        got = s.recv(1000)  # no token: the body was read and judged
+        assert got.startswith(b"HTTP/1.1 400") and b'"code": 3002' in got
+
+
+# --- as Daou's public document has it (../shared/spec/bizppurio-v3-public-README.md) -------
+
+
+def test_mms_message_is_optional(sim):
+    with httpx.Client(base_url=sim.base_url) as client:
+        headers = token_of(client)
+        key = client.post("/v1/file", data={"account": "test"}, files={"file": ("a.jpg", JPEG)}).json()["filekey"]
+        images = [{"type": "IMG", "key": key}]
+        bare = client.post("/v3/message", headers=headers,
+                           json=sms("m1", type="mms", content={"mms": {"file": images}}))
+        titled = client.post("/v3/message", headers=headers,
+                             json=sms("m2", type="mms", content={"mms": {"subject": "제목", "file": images}}))
+        empty = client.post("/v3/message", headers=headers,
+                            json=sms("m3", type="mms", content={"mms": {"message": "", "file": images}}))
+        no_sms_text = client.post("/v3/message", headers=headers, json=sms("s1", content={"sms": {}}))
+    assert [a.json()["code"] for a in (bare, titled, empty)] == [1000, 1000, 1000]
+    assert no_sms_text.status_code == 400 and no_sms_text.json()["code"] == 2000  # SMS: required
+    assert sim.accepted() == {"m1": 1, "m2": 1, "m3": 1}
+
+
+def test_file_account_is_optional(sim):
+    with httpx.Client(base_url=sim.base_url) as client:
+        anonymous = client.post("/v1/file", files={"file": ("a.jpg", JPEG)})
+        stranger = client.post("/v1/file", data={"account": "nobody"}, files={"file": ("a.jpg", JPEG)})
+    assert anonymous.status_code == 200 and anonymous.json()["filekey"].endswith(".jpg")
+    assert stranger.status_code == 400 and stranger.json()["code"] == 3004
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/v2/message"), ("POST", "/nothing"), ("GET", "/v3/message")],
+)
+def test_unknown_resource_is_5001_with_http_400(sim, method, path):
+    with httpx.Client(base_url=sim.base_url) as client:
+        answer = client.request(method, path, json=sms())
+    assert answer.status_code == 400 and answer.json()["code"] == 5001
+    assert sim.accepted() == {}
+
+
+def test_every_error_is_http_400_with_its_code_in_the_body(sim):
+    with httpx.Client(base_url=sim.base_url) as client:
+        answers = {
+            3001: client.post("/v1/token", auth=("test", "nope")),
+            3002: client.post("/v3/message", json=sms(), headers={"Authorization": "Bearer nope"}),
+            2000: client.post("/v3/message", json=sms(type="fax"), headers=token_of(client)),
+            3004: client.post("/v1/result/request", json={"account": "x"}, headers=token_of(client)),
+        }
+        sim.api.expire_tokens()
+        answers[3005] = client.post("/v1/result/confirm", json={"account": "test", "msgid": []},
+                                    headers={"Authorization": f"Bearer {next(iter(sim.api.tokens))}"})
+    for code, answer in answers.items():
+        assert (answer.status_code, answer.json()["code"]) == (400, code), answer.text

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from smscli import clock
 from smscli.errors import AuthError, ConfigError, UnreachableError, UsageError
 from smscli.models import Message, Report, SendResult
 from smscli.sim.bizppurio import BizppurioSim, SimConfig
@@ -237,7 +238,7 @@ def test_token_expiring_mid_batch_is_renewed_once(sim_factory, tmp_path):
 
 
 def test_short_token_ttl_over_a_long_batch(sim_factory, tmp_path):
-    sim = sim_factory(token_ttl=1, rate=80)
+    sim = sim_factory(token_ttl=2, rate=80)  # 200 at 80/s: 2.5 s, so at least two tokens
     msgs = messages(200)
     results = send_all(vendor_for(sim, tmp_path), msgs)
     assert {r.status for r in results} == {"accepted"}
@@ -252,7 +253,7 @@ def test_token_is_cached_through_events_and_reused(sim_factory, tmp_path):
     send_all(first, messages(2, "a"))
     assert len(events.tokens) == 1
     (token, use_until), = events.tokens.values()
-    assert use_until > time.time() + 20 * 3600  # 24 h token, renewed an hour early
+    assert use_until > clock.time() + 20 * 3600  # 24 h token, renewed an hour early
     second = vendor_for(sim, tmp_path, events=events)
     send_all(second, messages(2, "b"))
     assert sim.stats()["tokens_issued"] == 1
@@ -310,7 +311,7 @@ def test_local_checks_make_invalid_results(sim_factory, tmp_path):
 def test_reservation_inside_the_window_is_scheduled(sim_factory, tmp_path):
     record = tmp_path / "rec.jsonl"
     sim = sim_factory(record=record)
-    at = datetime.now(KST).replace(microsecond=0) + timedelta(days=2)
+    at = clock.now().replace(microsecond=0) + timedelta(days=2)
     results = send_all(vendor_for(sim, tmp_path), messages(1, send_at=at))
     assert results[0].status == "scheduled"
     line = json.loads(record.read_text())
@@ -319,8 +320,8 @@ def test_reservation_inside_the_window_is_scheduled(sim_factory, tmp_path):
 
 def test_reservation_outside_the_window_is_invalid_and_not_sent(sim_factory, tmp_path):
     sim = sim_factory()
-    past = datetime.now(KST) - timedelta(minutes=1)
-    far = datetime.now(KST) + timedelta(days=30, minutes=5)
+    past = clock.now() - timedelta(minutes=1)
+    far = clock.now() + timedelta(days=30, minutes=5)
     results = send_all(vendor_for(sim, tmp_path), messages(1, "p", send_at=past) + messages(1, "f", send_at=far))
     by_id = {r.message_id: r for r in results}
     assert by_id["p00000"].status == "invalid" and "past" in by_id["p00000"].detail
@@ -332,7 +333,7 @@ def test_reservation_window_is_korea_time_whatever_the_machine_timezone(monkeypa
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     try:
-        now = time.time()
+        now = clock.time()
         kst_now = datetime.fromtimestamp(now, KST).replace(tzinfo=None)
         # naive = Korea wall clock: 29 days 20 h ahead is inside; were it read as UTC it would be outside
         inside = kst_now + timedelta(days=29, hours=20)

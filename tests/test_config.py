@@ -470,7 +470,7 @@ def test_write_is_atomic(isolated_env, monkeypatch):
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk gone"):
+    with pytest.raises(ConfigError, match=f"cannot write the config file {path}: disk gone"):
         cfg.update_config(path, [("prod", "host", "10.9.9.9")])
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]

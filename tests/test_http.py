@@ -12,6 +12,7 @@ from email.utils import formatdate
 import httpx
 import pytest
 
+from smscli import clock
 from smscli.errors import ConfigError, UnreachableError
 from smscli.transports.http import (
     AnswerLost,
@@ -128,7 +129,7 @@ def test_server_wait_is_capped_and_patience_bounds_the_total():
 
 
 def test_retry_after_http_date_is_honoured():
-    when = formatdate(__import__("time").time() + 4, usegmt=True)
+    when = formatdate(clock.time() + 4, usegmt=True)
     handler, _ = scripted([httpx.Response(503, headers={"Retry-After": when}), httpx.Response(200)])
     client, sleeps = sync_client(handler)
     client.request("GET", "/x", retry_on=retry_5xx_and_429)

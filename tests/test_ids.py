@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscli import ids
+from smscli import clock, ids
 from smscli.errors import UsageError
 from smscli.ids import CROCKFORD, derive_id, id_problem, id_time_ms, new_id, validate_id
 
 
 def test_new_id_shape_and_time():
-    before = time.time_ns() // 1_000_000
+    before = clock.time_ns() // 1_000_000
     value = new_id()
-    after = time.time_ns() // 1_000_000
+    after = clock.time_ns() // 1_000_000
     assert len(value) == 26 and value.isascii()
     assert set(value) <= set(CROCKFORD)
     assert before <= id_time_ms(value) <= after
     assert id_problem(value) is None
+
+
+def test_new_id_takes_its_time_from_smscli_clock():
+    ahead = clock.now() + timedelta(days=400)
+    try:
+        with clock.shifted(ahead):
+            value = new_id()
+        assert abs(id_time_ms(value) / 1000 - ahead.timestamp()) < 5
+    finally:
+        ids._forget_state()  # the next id must not continue from 400 days ahead
 
 
 def test_new_ids_are_unique_and_strictly_increasing():

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from smscli import clock
 from smscli.errors import UsageError
 from smscli.ids import new_id
 from smscli.journal import SCHEMA_VERSION, Journal, JournalError
@@ -388,10 +389,10 @@ def test_phone_changes(journal):
 
 def test_tokens(journal):
     assert journal.token_get("biz:acct") is None
-    expires = time.time() + 3600
+    expires = clock.time() + 3600
     journal.token_put("biz:acct", "tok-1", expires)
     assert journal.token_get("biz:acct") == ("tok-1", expires)
-    journal.token_put("biz:acct", "tok-2", time.time() - 1)  # expired
+    journal.token_put("biz:acct", "tok-2", clock.time() - 1)  # expired
     assert journal.token_get("biz:acct") is None
     journal.token_put("biz:acct", "tok-3", expires)
     journal.token_delete("biz:acct")

@@ -438,21 +438,14 @@ def test_encrypted_session(make_sim, data_dir, encrypted_key_res: bool) -> None:
 # hours -------------------------------------------------------------------------------
 
 
-def closed_hours_now() -> tuple[int, int]:
-    """A BeginTime–EndTime window that excludes the current Korea-time hour."""
-    from datetime import datetime, timedelta, timezone
+def test_outside_hours_without_waiting_fails_clearly(make_sim, data_dir, clock_at) -> None:
+    from datetime import datetime
 
-    hour = datetime.now(timezone(timedelta(hours=9))).hour
-    begin = (hour + 2) % 24
-    return begin, (begin + 1) % 24 or 24
-
-
-def test_outside_hours_without_waiting_fails_clearly(make_sim, data_dir) -> None:
-    begin, end = closed_hours_now()
-    sim = make_sim(begin=begin, end=end)
+    clock_at(datetime(2026, 11, 23, 10, 0))  # the server opens at 12
+    sim = make_sim(begin=12, end=13)
     vendor, _ = vendor_for(sim, data_dir, wait_window=False)
     results: list[SendResult] = []
-    with pytest.raises(OutsideHours, match=f"only between {begin}–{end} h Korea time") as info:
+    with pytest.raises(OutsideHours, match="only between 12–13 h Korea time") as info:
         vendor.send([sms(1), sms(2)], results.append)
     assert info.value.exit_status == 4 and not info.value.hold
     assert "--wait-window waits" in str(info.value)
@@ -460,8 +453,11 @@ def test_outside_hours_without_waiting_fails_clearly(make_sim, data_dir) -> None
     assert sim.accepted == []
 
 
-def test_outside_hours_by_default_gives_the_messages_back_to_be_held(make_sim, data_dir) -> None:
-    begin, end = closed_hours_now()
+def test_outside_hours_by_default_gives_the_messages_back_to_be_held(make_sim, data_dir, clock_at) -> None:
+    from datetime import datetime
+
+    clock_at(datetime(2026, 11, 23, 3, 0))  # the server opens at 8
+    begin, end = 8, 21
     sim = make_sim(begin=begin, end=end)
     vendor, _ = vendor_for(sim, data_dir)
     with pytest.raises(OutsideHours) as info:
@@ -471,12 +467,14 @@ def test_outside_hours_by_default_gives_the_messages_back_to_be_held(make_sim, d
     assert sim.accepted == []
 
 
-def test_901_answer_without_waiting(make_sim, data_dir) -> None:
+def test_901_answer_without_waiting(make_sim, data_dir, clock_at) -> None:
     # The server's clock is 12 hours off ours: we think it is open, it answers 901.
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime
 
-    hour = datetime.now(timezone(timedelta(hours=9))).hour
-    sim = make_sim(begin=hour, end=hour + 1, clock=lambda: time.time() + 12 * 3600)
+    from smscli import clock
+
+    clock_at(datetime(2026, 11, 23, 10, 0))
+    sim = make_sim(begin=10, end=11, clock=lambda: clock.time() + 12 * 3600)
     vendor, _ = vendor_for(sim, data_dir, wait_window=False)
     results: list[SendResult] = []
     with pytest.raises(OutsideHours, match="only between") as info:

@@ -88,3 +88,32 @@ def test_bizppurio_push_and_netshot_callback_are_stored(listener, isolated_env):
     printed = [json.loads(line) for line in out.decode().splitlines()]
     assert {p["message_id"] for p in printed} >= {"biz-1", "net-1"}
     assert b"Traceback" not in err
+
+
+def test_listen_limits_from_the_command_line(isolated_env):
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smscli", "result", "listen", "--port", str(port), "--max-body", "2048",
+         "--request-timeout", "0.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        with sock:  # connected and silent: told within the request timeout
+            sock.settimeout(5)
+            assert sock.recv(4096).startswith(b"HTTP/1.1 408 ")
+        response = httpx.post(f"http://127.0.0.1:{port}/", content=b"x" * 3000, timeout=5)
+        assert response.status_code == 413 and response.text == "body larger than 2048 bytes\n"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert "-> 413 body larger than 2048 bytes" in proc.stderr.read().decode()
+    assert run_cli("result", "listen", "--max-body", "10").returncode == 2

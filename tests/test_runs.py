@@ -158,8 +158,11 @@ def test_resume_picks_the_latest_unfinished_run_with_the_same_input(tmp_path):
         start(j, "OTHER", {**parts, "message": "bbb"}, "interrupted")
         j.release()  # these runs' process is over
     with Journal.open(tmp_path) as j:
-        assert choose_run(j, "", profile="p", command="send", fingerprint=Fingerprint(parts))["id"] == "OLD"
-        assert j.get_run("OLD")["state"] == "running"  # taken over
+        assert choose_run(j, "", profile="p", command="send", fingerprint=Fingerprint(parts))["id"] == "DONE"
+        assert j.get_run("DONE")["state"] == "running"  # the newest with this input, taken over
+        assert choose_run(j, "OLD", profile="p", command="send", fingerprint=Fingerprint(parts))["id"] == "OLD"
+        # No run ever had this input (and none of another is unfinished): start a new one.
+        assert choose_run(j, "", profile="q", command="send", fingerprint=Fingerprint(parts)) is None
 
 
 def test_resume_refuses_a_changed_input_saying_what_differs(tmp_path):
@@ -179,8 +182,7 @@ def test_resume_refuses_a_changed_input_saying_what_differs(tmp_path):
                        fingerprint=Fingerprint({**parts, "message": "zzz"}))
         with pytest.raises(UsageError, match="no run 'NOPE'"):
             choose_run(j, "NOPE", profile="p", command="send", fingerprint=changed)
-        with pytest.raises(UsageError, match="has no unfinished send run"):
-            choose_run(j, "", profile="q", command="send", fingerprint=changed)
+        assert choose_run(j, "", profile="q", command="send", fingerprint=changed) is None
         assert j.get_run("R1")["state"] == "interrupted"  # a refused resume changes nothing
 
 

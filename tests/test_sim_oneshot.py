@@ -51,8 +51,14 @@ def jpeg(size: int) -> bytes:
 # login -------------------------------------------------------------------------------
 
 
-def test_bind_ok_announces_limits_with_bodies_encrypted_by_the_configured_key(make_sim):
-    sim = make_sim(speed=50, begin=8, end=21)
+def at(hour: int, minute: int = 0) -> float:
+    """Unix time of ``hour:minute`` Korea time on a fixed day."""
+    return datetime(2026, 11, 23, hour, minute, tzinfo=KST).timestamp()
+
+
+def bind_then_send(sim: OneShotSimulator) -> int:
+    """Bind to a simulator with speed 50 and hours 8–21, check what BindRes announces (its
+    body encrypted with the configured key), send one message: the MsgSendRes Result."""
     with client(sim) as c:
         res = c.bind()
         assert res == {
@@ -67,8 +73,31 @@ def test_bind_ok_announces_limits_with_bodies_encrypted_by_the_configured_key(ma
         c.send("AliveReq")
         assert c.expect("AliveRes") is None
         c.send_msg("1")
-        assert c.expect("MsgSendRes")["Result"] == 0
-        assert c.wire_bodies[-1][1]["Result"] == 0  # MsgSendRes in clear without encrypt
+        result = c.expect("MsgSendRes")["Result"]
+        assert c.wire_bodies[-1][1]["Result"] == result  # MsgSendRes in clear without encrypt
+        return result
+
+
+def test_bind_ok_announces_limits_with_bodies_encrypted_by_the_configured_key(make_sim):
+    sim = make_sim(speed=50, begin=8, end=21, clock=lambda: at(12))
+    assert bind_then_send(sim) == 0
+
+
+@pytest.mark.parametrize(("hour", "minute"), [(3, 0), (7, 59), (21, 0), (23, 30)])
+def test_the_same_session_outside_sending_hours_binds_but_sends_get_901(make_sim, hour, minute):
+    sim = make_sim(speed=50, begin=8, end=21, clock=lambda: at(hour, minute))
+    assert bind_then_send(sim) == 901
+    assert sim.accepted == []
+
+
+def test_by_default_the_simulator_reads_smscli_clock(make_sim, clock_at):
+    clock_at(datetime(2026, 11, 23, 3, 0))
+    sim = make_sim(speed=50, begin=8, end=21)
+    assert bind_then_send(sim) == 901
+    clock_at(datetime(2026, 11, 23, 12, 0))
+    assert bind_then_send(sim) == 0  # refused before, so not a duplicate now
+    assert [m.user_msg_id for m in sim.accepted] == ["1"]
+    assert abs(sim.accepted[0].accepted_at - at(12)) < 60
 
 
 @pytest.mark.parametrize(

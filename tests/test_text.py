@@ -155,9 +155,9 @@ def test_missing_column_names_it():
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ("{name:>10}", "not a plain column name"),
-        ("{a!r}", "not a plain column name"),
-        ("{a[0]}", "not a plain column name"),
+        ("{name:>10}", "'{name:>10}' at position 1 of the message template is not understood"),
+        ("{a!r}", "is not understood: a variable is a plain column name"),
+        ("{a[0]}", "is not understood"),
         ("hello {name", "unclosed '{' at position 7"),
         ("a { b {c}", "unclosed '{' at position 3"),
         ("a } b", "single '}' at position 3"),

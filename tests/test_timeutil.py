@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from smscli import timeutil
+from smscli import clock, timeutil
 from smscli.errors import UsageError
 from smscli.timeutil import (
     KST,
@@ -103,29 +103,33 @@ def test_since_far_back_is_a_usage_error():
 def test_now_and_formatting():
     now = now_kst()
     assert now.utcoffset() == timedelta(hours=9)
-    assert abs(now.timestamp() - time.time()) < 5
+    assert abs(now.timestamp() - clock.time()) < 5
     assert to_iso(datetime(2026, 1, 2, 3, 4, 5, 678)) == "2026-01-02T03:04:05+09:00"  # naive = KST
     assert format_kst(datetime(2026, 1, 1, 15, 30, tzinfo=UTC)) == "2026-01-02 00:30"
     assert to_kst(datetime(2026, 1, 1, tzinfo=UTC)).hour == 9
 
 
+def test_now_is_smscli_clock():
+    with clock.frozen(datetime(2026, 11, 23, 9, 0)):
+        assert now_kst() == datetime(2026, 11, 23, 9, 0, tzinfo=KST)
+        assert parse_since("1h") == datetime(2026, 11, 23, 8, 0, tzinfo=KST)
+
+
 def test_fallback_without_tzdata(monkeypatch):
-    import importlib
     import zoneinfo
 
     def missing(key):
         raise zoneinfo.ZoneInfoNotFoundError(key)
 
     monkeypatch.setattr(zoneinfo, "ZoneInfo", missing)
-    try:
-        mod = importlib.reload(timeutil)
-        assert mod.KST is mod.FIXED_KST
-        assert mod.to_iso(mod.parse_time("2026-11-23 09:00")) == "2026-11-23T09:00:00+09:00"
-        assert mod.now_kst().utcoffset() == timedelta(hours=9)
-    finally:
-        monkeypatch.undo()
-        importlib.reload(timeutil)
-    assert timeutil.KST is not timeutil.FIXED_KST
+    assert clock._load_kst() is clock.FIXED_KST
+    monkeypatch.undo()
+    assert clock._load_kst() is not clock.FIXED_KST and timeutil.KST is clock.KST
+    # What the modules do with the fallback zone:
+    monkeypatch.setattr(clock, "KST", clock.FIXED_KST)
+    monkeypatch.setattr(timeutil, "KST", clock.FIXED_KST)
+    assert to_iso(parse_time("2026-11-23 09:00")) == "2026-11-23T09:00:00+09:00"
+    assert now_kst().utcoffset() == timedelta(hours=9) and now_kst().tzinfo is clock.FIXED_KST
 
 
 def test_machine_timezone_does_not_matter_in_process(monkeypatch):
@@ -136,7 +140,7 @@ def test_machine_timezone_does_not_matter_in_process(monkeypatch):
             monkeypatch.setenv("TZ", tz)
             time.tzset()
             assert to_iso(parse_time("2026-11-23 09:00")) == "2026-11-23T09:00:00+09:00"
-            assert abs(now_kst().timestamp() - time.time()) < 5
+            assert abs(now_kst().timestamp() - clock.time()) < 5
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -149,7 +153,7 @@ print(json.dumps({
     "at": to_iso(parse_time("2026-11-23 09:00")),
     "at_utc": parse_time("2026-11-23 09:00").timestamp(),
     "since": (now_kst() - parse_since("1h")).total_seconds(),
-    "now_drift": now_kst().timestamp() - time.time(),
+    "now": now_kst().timestamp(),
     "offset": now_kst().utcoffset().total_seconds(),
     "local": time.strftime("%Z"),
 }))
@@ -166,5 +170,5 @@ def test_machine_timezone_does_not_matter_in_subprocess(tz):
     assert got["at"] == "2026-11-23T09:00:00+09:00"
     assert got["at_utc"] == datetime(2026, 11, 23, 0, 0, tzinfo=UTC).timestamp()
     assert 3599 <= got["since"] <= 3605
-    assert abs(got["now_drift"]) < 5
+    assert abs(got["now"] - clock.time()) < 5  # the same clock as this process (--clock-at)
     assert got["offset"] == 9 * 3600

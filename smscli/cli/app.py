@@ -35,6 +35,31 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
+def _arguments_by_metavar() -> None:
+    """In help, an argument with a metavar shows just that (``MSGID...``, ``[FILE|-]``):
+    Typer would add its Python type (``msgids... <list[str]>``), which says nothing to a
+    user. One that takes several values gets ``...`` as in the usage line."""
+    from typer.core import TyperArgument
+
+    if getattr(TyperArgument, "_smscli_metavars", False):
+        return
+    display_type, display_name = TyperArgument.display_type, TyperArgument._rich_display_name
+
+    def shown_type(self, ctx):  # type: ignore[no-untyped-def]
+        return "" if self.metavar else display_type(self, ctx)
+
+    def shown_name(self):  # type: ignore[no-untyped-def]
+        name = display_name(self)
+        return f"{name}..." if self.metavar and self.nargs != 1 and not name.endswith("...") else name
+
+    TyperArgument.display_type = shown_type  # type: ignore[method-assign]
+    TyperArgument._rich_display_name = shown_name  # type: ignore[method-assign]
+    TyperArgument._smscli_metavars = True  # type: ignore[attr-defined]
+
+
+_arguments_by_metavar()
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"smscli {__version__}")
@@ -47,7 +72,7 @@ def _root(
     config: ConfigOpt = None,
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:

@@ -117,14 +117,21 @@ def show(
     "smscli config get default_profile",
 ))
 def get(
-    key: Annotated[str, typer.Argument(help="The key to print, or default_profile.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The key to print, or default_profile.")],
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
     show_secrets: ShowSecretsOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Print one value of the active profile (secrets masked unless --show-secrets)."""
-    from smscli.config import ConfigError, load_profile, mask, read_config, resolve_paths
+    from smscli.config import (
+        ConfigError,
+        load_profile,
+        mask,
+        no_key_error,
+        read_config,
+        resolve_paths,
+    )
 
     name, path = choose(profile, config)
     if key == "default_profile":
@@ -140,8 +147,7 @@ def get(
     if key == "vendor":
         value, given = prof.vendor, key
     elif not members:
-        raise ConfigError(f"profile '{prof.name}' has no '{key}'",
-                          hint=f"set it with `smscli config set {key} VALUE`")
+        raise no_key_error(prof, key)
     else:
         given = members[0]
         if show_secrets:
@@ -170,8 +176,9 @@ def _emit_value(json_: bool, row: dict[str, Any]) -> None:
     "smscli config set default_profile prod",
 ))
 def set_(
-    key: Annotated[str, typer.Argument(help="The key (e.g. host, port, password_env), or default_profile.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The key (e.g. host, port, password_env), or default_profile.")],
     value: Annotated[str | None, typer.Argument(
+        metavar="VALUE",
         help="The value; '-' reads it from stdin. Omit it for a secret to be asked for it.",
         show_default=False)] = None,
     profile: ProfileOpt = None,
@@ -254,7 +261,7 @@ def _check_value(key: str, value: Any, where: str) -> None:
 
 @config_app.command("unset", epilog=_examples("smscli config unset sender", "smscli config unset timeout -p prod"))
 def unset(
-    key: Annotated[str, typer.Argument(help="The key to remove, or default_profile.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The key to remove, or default_profile.")],
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -281,7 +288,7 @@ def unset(
 
 @config_app.command("use", epilog=_examples("smscli config use prod", "smscli config use sandbox"))
 def use(
-    name: Annotated[str, typer.Argument(help="The profile to make the default.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The profile to make the default.")],
     config: ConfigOpt = None,
 ) -> None:
     """Make NAME the default profile (sets default_profile)."""

@@ -44,14 +44,22 @@ def run(argv: list[str]) -> int:
         return program(argv)
     except BrokenPipeError:
         return broken_pipe()
+    except OSError as exc:  # the root help into a full disk (`smscli --help > /dev/full`)
+        if not _no_space(exc):
+            raise
+        return report_error(exc)
 
 
 def finish(status: int) -> int:
     """Flush stdout and stderr before exiting: output still buffered that finds a closed pipe
     only now also exits 141 quietly (Python's own flush at exit would print "Exception
     ignored ... BrokenPipeError" and exit 120)."""
-    if not _flushed(sys.stdout):
-        status = broken_pipe()
+    try:
+        if not _flushed(sys.stdout, full_raises=True):
+            status = broken_pipe()
+    except OSError as exc:  # output still buffered did not fit on the disk
+        _silence(sys.stdout)
+        status = report_error(exc)
     _flushed(sys.stderr)
     return status
 
@@ -68,16 +76,26 @@ def broken_pipe() -> int:
     return int(ExitStatus.BROKEN_PIPE)
 
 
-def _flushed(stream: object) -> bool:
-    """Flush ``stream``; False (and the stream silenced) when it is a closed pipe."""
+def _flushed(stream: object, *, full_raises: bool = False) -> bool:
+    """Flush ``stream``; False (and the stream silenced) when it is a closed pipe. A full
+    disk raises its OSError with ``full_raises``; other failures are left to Python."""
     try:
         stream.flush()  # type: ignore[attr-defined]
     except BrokenPipeError:
         _silence(stream)
         return False
-    except (OSError, ValueError, AttributeError):
-        pass  # another failure (a full disk...): Python reports it at exit, as before
+    except OSError as exc:
+        if full_raises and _no_space(exc):
+            raise
+    except (ValueError, AttributeError):
+        pass
     return True
+
+
+def _no_space(exc: BaseException) -> bool:
+    import errno
+
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def report_error(exc: BaseException) -> int:
@@ -87,6 +105,12 @@ def report_error(exc: BaseException) -> int:
 
     if isinstance(exc, SmscliError):
         line, status = f"smscli: {exc}", int(exc.exit_status)
+    elif _no_space(exc):  # a write nobody expected to fail: the output into a full disk
+        where = getattr(exc, "filename", None)
+        if where is None:  # stdout: what it still buffers cannot go out either (nor fail twice)
+            _silence(sys.stdout)
+        line = f"smscli: cannot write {where or 'the output (stdout)'}: no space left on the device"
+        status = int(ExitStatus.CONFIG)
     elif isinstance(exc, KeyboardInterrupt):
         line = "smscli: interrupted; the journal is consistent, re-run to resume."
         status = int(ExitStatus.INTERRUPTED)

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
     epilog="Examples:\n\n  smscli mms upload banner.jpg\n\n  smscli mms upload a.jpg b.jpg --json",
 )
 def upload(
-    files: Annotated[list[Path], typer.Argument(help="JPEG files (checked by content).")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="JPEG files (checked by content).")],
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 FLUSH_EVERY = 0.1  # seconds between stdout flushes of JSON Lines
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 class Output:
@@ -59,6 +60,7 @@ class Output:
         self._encode: Callable[[object], str] | None = None  # JSON, made on first use
         self.drop_when_closed = drop_when_closed
         self.closed = False  # stdout went to a closed pipe: nothing more is written there
+        self._full: OSError | None = None  # ... or to a full disk (ENOSPC): said, exit 3
         self.on_close: Callable[[], None] | None = None  # called once stdout is found closed
 
     # results ---------------------------------------------------------------
@@ -66,11 +68,17 @@ class Output:
         if self.closed:
             if self.drop_when_closed:
                 return
-            raise _broken_pipe()
+            raise self._closed_error()
         try:
             self._emit(obj)
         except BrokenPipeError:
             self._close()
+            if not self.drop_when_closed:
+                raise
+        except OSError as exc:  # stdout on a full disk: like a closed pipe, but said (exit 3)
+            if exc.errno not in _NO_SPACE:
+                raise
+            self._close(exc)
             if not self.drop_when_closed:
                 raise
 
@@ -96,15 +104,23 @@ class Output:
 
         BrokenPipeError when stdout is (or was found) closed, also with ``drop_when_closed``."""
         if self.closed:
-            raise _broken_pipe()
+            raise self._closed_error()
         try:
             self._flush()
         except BrokenPipeError:
             self._close()
             raise
+        except OSError as exc:
+            if exc.errno in _NO_SPACE:
+                self._close(exc)
+            raise
 
-    def _close(self) -> None:
+    def _closed_error(self) -> OSError:
+        return self._full or _broken_pipe()
+
+    def _close(self, full: OSError | None = None) -> None:
         self.closed = True
+        self._full = full
         self._rows.clear()
         silence(self.stdout)
         if self.on_close is not None:
@@ -129,7 +145,7 @@ class Output:
     def text(self, line: str = "") -> None:
         """A line of human-readable result text on stdout."""
         if self.closed:
-            raise _broken_pipe()
+            raise self._closed_error()
         try:
             self.stdout.write(line + "\n")
         except BrokenPipeError:

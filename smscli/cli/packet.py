@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import sys
 from pathlib import Path
@@ -270,7 +271,8 @@ def decode(
     = DecodeFormat.auto,
     key: KeyOpt = None,
     iv: IvOpt = None,
-    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Show BindPwd and PrivateKey instead of ********.")]
+    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Show passwords, keys and tokens (BindPwd, "
+                                               "PrivateKey, ...; in header and body) instead of ********.")]
     = False,
     json_out: JsonOpt = False,
     port: Annotated[list[int] | None, typer.Option("--port", metavar="PORT", help="Captures: only TCP connections on this port "
@@ -285,14 +287,29 @@ def decode(
     stdout = sys.stdout
     total = damaged = 0
     cut_short = ""
+    held: list[str] = []  # notes while nothing was decoded: they may explain why (one line)
+
+    def note(message: str) -> None:
+        if total:
+            _warn(message)
+        else:
+            held.append(message)
+
     try:
         with stream:
             batches = decode_batches(read_chunks(stream), fmt.value, keys=keys, show_secrets=show_secrets,
-                                     ports=port or (), notes=_warn)
+                                     ports=port or (), notes=note)
             render = _json_line() if json_out else None
+            masked = None if show_secrets else _masker()
             for batch in batches:
+                if batch and held:  # frames after all: the notes held so far are only notes
+                    for message in held:
+                        _warn(message)
+                    held.clear()
                 lines = []
                 for rec in batch:
+                    if masked is not None:
+                        rec = masked(rec)
                     total += 1
                     if "error" in rec:
                         damaged += 1
@@ -304,7 +321,16 @@ def decode(
     except BrokenPipeError:  # stdout is a closed pipe (`| head`): exit 141, quietly
         raise
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # writing the output: main() says so
+            raise
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if total == 0 and held:  # e.g. nothing on --port: say why in the one error line
+        if cut_short:
+            raise RejectedError(f"{name}: {cut_short}; no frames decoded before it ({'; '.join(held)})")
+        raise UsageError(f"no OneShot frames found in {name}: {'; '.join(held)}",
+                         hint="check --port and that the capture holds the OneShot connection")
+    for message in held:
+        _warn(message)
     if cut_short:
         raise RejectedError(f"{name}: {cut_short}; {_frames(total)} decoded before it"
                             + (f", {damaged} damaged" if damaged else ""))
@@ -356,6 +382,24 @@ def _json_line() -> Any:
     return lambda obj: join(enc(obj, 0)) + "\n"
 
 
+def _masker() -> Any:
+    """A function: a record with secrets masked (``smscli.masking``): every secret-named
+    key of header and body at any depth; a body that is a plain string (not decrypted)
+    keeps its text but loses the values of secret-named ``name=value`` /
+    ``"name": "value"`` pairs (Base64 cipher text has none)."""
+    from smscli.masking import mask_text, mask_tree
+
+    def masked(rec: dict[str, Any]) -> dict[str, Any]:
+        header, body = rec["header"], rec["body"]
+        shown_header = mask_tree(header)
+        shown_body = mask_text(body) if type(body) is str else mask_tree(body)
+        if shown_header is header and shown_body is body:
+            return rec
+        return {**rec, "header": shown_header, "body": shown_body}
+
+    return masked
+
+
 def _block(rec: dict[str, Any], n: int) -> str:
     """One human-readable block per frame."""
     import json
@@ -368,6 +412,10 @@ def _block(rec: dict[str, Any], n: int) -> str:
     lines = ["  ".join(head)]
     if rec.get("error"):
         lines.append(f"  error: {rec['error']}")
+    header = rec["header"]
+    if isinstance(header, dict) and any(k != "Method" for k in header):
+        extra = {k: v for k, v in header.items() if k != "Method"}
+        lines.append(f"  header: {json.dumps(extra, ensure_ascii=False)}")
     body = rec["body"]
     if rec["method"] is not None:
         if body is None:

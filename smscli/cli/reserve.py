@@ -11,17 +11,18 @@ from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, curre
 
 EXAMPLES = """Examples:
 
-  smscli reserve --at "2026-11-23 09:00" --to 01012345678 -m "회의는 10시입니다"
-
-  smscli reserve --at 2026-11-23T00:00+00:00 --csv list.csv -m "{name}님 안녕하세요"
-
+\b
+  # tomorrow at 09:00 Korea time (GNU date; on macOS: date -v+1d +%F)
+  smscli reserve --at "$(TZ=Asia/Seoul date -d tomorrow +%F) 09:00" --to 01012345678 -m "회의는 10시입니다"
+  # midnight UTC, with an offset
+  smscli reserve --at "$(date -u -d tomorrow +%F)T00:00+00:00" --csv list.csv -m "{name}님 안녕하세요"
   smscli reserve list
+  smscli reserve cancel MESSAGE_ID     # an id from `reserve list`
+  # crontab: send what is due (for vendors that cannot schedule)
+  * * * * *  smscli reserve flush
 
-  smscli reserve cancel 01JD3K8Q2W7M4X
-
-  * * * * *  smscli reserve flush     # cron: send what is due (vendors that cannot schedule)
-
-Times without an offset are Korea time (Asia/Seoul), whatever this machine's timezone.
+--at is a time in the future. Times without an offset are Korea time (Asia/Seoul),
+whatever this machine's timezone.
 """
 
 reserve_app = typer.Typer(
@@ -66,7 +67,7 @@ def reserve(
     from smscli.errors import UsageError
 
     if at is None:
-        raise UsageError("reserve needs --at WHEN", hint='e.g. --at "2026-11-23 09:00" (Korea time)')
+        raise UsageError("reserve needs --at WHEN", hint='a time in the future: --at "YYYY-MM-DD HH:MM" (Korea time) or ISO 8601')
     code = send_cli.run(
         to=to, csv=csv, message=message, message_file=message_file, sender=sender, subject=subject,
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=0.0, json_=json_,
@@ -85,16 +86,21 @@ def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
     prof = current_profile(profile, config)
     out = Output(json_, columns=["message_id", "to", "send_at", "type", "profile", "vendor", "status",
                                  "text"])
-    for row in Journal.open(prof.data_dir).list_messages(status="scheduled"):  # every profile
+    journal = Journal.open_for_reading(prof.paths.data_dir)  # a read-only data dir will do
+    shown = 0
+    for row in journal.list_messages(status="scheduled"):  # every profile
         out.emit({"message_id": row["id"], "to": row["to"], "send_at": row["send_at"], "type": row["type"],
                   "profile": row["profile"], "vendor": row["vendor"], "status": row["status"],
                   "text": row["text"]})
+        shown += 1
     out.flush()
+    if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)
+        out.info("smscli: no scheduled messages in the journal")
 
 
 @reserve_app.command("cancel", epilog="Examples:\n\n  smscli reserve cancel 01JD3K8Q2W7M4X")
 def cancel(
-    ids: Annotated[list[str], typer.Argument(help="Message id(s) to cancel.")],
+    ids: Annotated[list[str], typer.Argument(metavar="MESSAGE_ID", help="Message id(s) to cancel.")],
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,

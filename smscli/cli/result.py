@@ -29,14 +29,23 @@ class ReportPrinter:
     them to messages and drops re-pushes), then print what was stored."""
 
     def __init__(self, journal, out, *, flush: bool = False) -> None:
-        self.journal, self.out, self.flush, self.count = journal, out, flush, 0
+        self.journal, self.out, self.flush = journal, out, flush
+        self.count = 0  # stored and printed: one row each
+        self.received = 0  # as the vendor sent them, re-sent ones included
 
     def __call__(self, reports) -> None:
+        self.received += len(reports)
         for rep in self.journal.add_reports(reports):
-            self.count += 1
             self.out.emit(rep.to_json())
+            self.count += 1
         if self.flush:  # a long-running listener shows each report as it comes
             self.out.flush()
+
+    def summary(self) -> str:
+        """``N report(s) stored`` (= the rows printed), and how many came again."""
+        again = self.received - self.count
+        return f"{self.count} report(s) stored" + (
+            f"; {again} received again were in the journal already, not shown" if again > 0 else "")
 
 
 @result_app.command(
@@ -62,27 +71,51 @@ def poll(
     store = ReportPrinter(journal, out)
     create_vendor(prof, ShownEvents(journal, out.info)).poll(store, timeout=timeout, confirm=confirm)
     out.flush()
-    out.info(f"{store.count} report(s) stored")
+    out.info(store.summary())
 
 
 @result_app.command("confirm", epilog="Examples:\n\n  smscli result confirm 1027se_SL4676027383600490148")
 def confirm_(
-    msgids: Annotated[list[str], typer.Argument(help="The vendor's message ids (msgid) to acknowledge.")],
+    msgids: Annotated[list[str], typer.Argument(metavar="MSGID", help="The vendor's message ids (msgid) to acknowledge.")],
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Acknowledge reports by the vendor's message id (Bizppurio), so they are not sent again."""
     from smscli.cli.output import Output
+    from smscli.errors import UsageError
     from smscli.journal import Journal
     from smscli.vendors.registry import create_vendor
 
     prof = current_profile(profile, config)
-    create_vendor(prof, Journal.open(prof.data_dir)).confirm(msgids)
-    out = Output(json_, columns=["msgid", "status"])
-    for mid in msgids:
-        out.emit({"msgid": mid, "status": "confirmed"})
+    if prof.vendor != "bizppurio":
+        how = ("it acknowledges each report as it is stored (`smscli result poll`)" if prof.vendor
+               in ("oneshot", "sandbox") else "it has no confirm step")
+        raise UsageError(f"result confirm is a Bizppurio operation; profile '{prof.name}' is "
+                         f"{prof.vendor}: {how}")
+    journal = Journal.open_for_reading(prof.paths.data_dir)
+    seen = {r.extra.get("msgid") for r in journal.list_reports(vendor="bizppurio")} \
+        if isinstance(journal, Journal) else set()
+    known = [m for m in dict.fromkeys(msgids) if m in seen]
+    unknown = [m for m in dict.fromkeys(msgids) if m not in seen]
+    if not known:
+        others = f" (nor {len(unknown) - 1} other(s))" if len(unknown) > 1 else ""
+        raise UsageError(f"no report in the journal has msgid {unknown[0]!r}{others}: nothing confirmed",
+                         hint="`smscli result poll --no-confirm` stores reports without confirming them; "
+                              "`smscli result list --json` shows what is stored")
+    create_vendor(prof, journal).confirm(known)
+    out = Output(json_, columns=["msgid", "status", "detail"])
+    for mid in dict.fromkeys(msgids):
+        if mid in seen:
+            out.emit({"msgid": mid, "status": "confirmed", "detail": ""})
+        else:
+            out.emit({"msgid": mid, "status": "unknown",
+                      "detail": "no report with this msgid in the journal; not confirmed"})
     out.flush()
+    if unknown:
+        out.info(f"smscli: {len(unknown)} msgid(s) not in the journal, not confirmed: "
+                 + ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else ""))
+        raise typer.Exit(1)
 
 
 @result_app.command(
@@ -110,14 +143,20 @@ def list_(
     when = timeutil.parse_since(since) if since else None
     out = Output(json_, columns=REPORT_COLUMNS)
     # The journal is shared by every profile of this data dir: list this profile's messages.
-    for row in Journal.open(prof.data_dir).list_messages(status=status, since=when,
-                                                         profile=prof.name):
+    journal = Journal.open_for_reading(prof.paths.data_dir)  # a read-only data dir will do
+    shown = 0
+    for row in journal.list_messages(status=status, since=when, profile=prof.name):
         out.emit({
             "message_id": row["id"], "to": row["to"], "status": row["status"], "code": row["code"] or "",
             "detail": row["detail"] or "", "vendor": row["vendor"],
             "delivered_at": row.get("delivered_at") or "",
         })
+        shown += 1
     out.flush()
+    if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)
+        which = f" {status}" if status else ""
+        when_said = f" since {since}" if since else ""
+        out.info(f"smscli: no{which} messages of profile '{prof.name}' in the journal{when_said}")
 
 
 @result_app.command(
@@ -125,11 +164,19 @@ def list_(
     epilog="Examples:\n\n  smscli result listen --port 8080\n\n"
     "  smscli result listen --host 0.0.0.0 --port 8080 --json >> reports.jsonl\n\n"
     "Register http://YOUR-HOST:8080/ (any path) with the vendor: Bizppurio POSTs JSON,\n"
-    "BizNetShot calls it with GET. Binds to 127.0.0.1 unless --host says otherwise.",
+    "BizNetShot calls it with GET. Binds to 127.0.0.1 unless --host says otherwise.\n\n"
+    "Every request gets a status and a one-line reason: 400 for a push it cannot read (JSON\n"
+    "nested deeper than 32 levels included), 413 over --max-body, 408 when a request is not\n"
+    "complete --request-timeout seconds after its first byte, 503 past 512 connections.\n"
+    "At most 16 threads handle requests, however many clients connect.",
 )
 def listen(
     host: Annotated[str, typer.Option("--host", metavar="HOST", help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.", min=0, max=65535)] = 8080,
+    max_body: Annotated[int, typer.Option("--max-body", metavar="BYTES", min=1024,
+                                          help="Largest request body accepted (413 beyond).")] = 1024 * 1024,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
+                                                   help="Time a client has to send a whole request (408 after).")] = 10.0,
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
@@ -153,7 +200,8 @@ def listen(
     # Reports carry our message id (Bizppurio REFKEY) or the vendor's key, which the journal
     # matches through the server id it stored at send time (BizNetShot corpfrcode:number).
     try:
-        listener.serve(host=host, port=port, on_reports=on_reports, log=out.info)
+        listener.serve(host=host, port=port, on_reports=on_reports, log=out.info, max_body=max_body,
+                       request_timeout=request_timeout)
     except _StdoutClosed:
         raise BrokenPipeError(errno.EPIPE, "stdout is a closed pipe") from None
 

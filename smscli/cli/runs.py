@@ -44,9 +44,11 @@ def runs(
     from smscli.journal import Journal
 
     _, path = choose(None, config)
-    journal = Journal.open(resolve_paths(path).data_dir)
+    journal = Journal.open_for_reading(resolve_paths(path).data_dir)  # read-only will do
     out = Output(json_, columns=COLUMNS)
+    shown = 0
     for run in journal.list_runs(profile=profile, unfinished=unfinished, limit=limit):
+        shown += 1
         counts = run["counts"]
         if json_:
             out.emit({"run_id": run["id"], "command": run["command"], "profile": run["profile"],
@@ -59,3 +61,6 @@ def runs(
                   **{k: counts.get(k, 0) for k in MAIN},
                   "other": sum(n for k, n in counts.items() if k not in MAIN)})
     out.flush()
+    if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)
+        out.info("smscli: no " + ("unfinished " if unfinished else "") + "runs in the journal"
+                 + (f" for profile '{profile}'" if profile else ""))

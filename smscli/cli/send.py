@@ -15,14 +15,13 @@ from smscli.errors import Interrupted, UsageError
 
 SEND_EXAMPLES = """Examples:
 
+\b
   smscli send --to 01012345678 --message "hello"
-
-  smscli send --to 010-1234-5678,010-2222-3333 -m "공지: 점검은 {date}입니다" --id notice-1121
-
+  # two numbers, once: the same command again reports duplicate
+  smscli send --to 010-1234-5678,010-2222-3333 -m "공지: 내일 10시에 점검이 있습니다" --id notice-1121
+  # {name} from the CSV's name column
   smscli send --csv customers.csv -m "안녕하세요 {name}님" --json > results.jsonl
-
   cat body.txt | smscli send --to 01012345678 --subject "안내" --type lms
-
   smscli send --to 01012345678 -m "see photo" --image photo.jpg --wait 30
 """
 
@@ -59,8 +58,8 @@ WindowOpt = Annotated[
 ResumeOpt = Annotated[
     str | None,
     typer.Option("--resume", metavar="[RUN_ID]", show_default=False,
-                 help="Continue an unfinished run: the latest of this profile with the same input, or RUN_ID "
-                      "(`smscli runs`). Only what was not accepted is sent."),
+                 help="Continue a run cut short: the newest of this profile with the same input, or RUN_ID "
+                      "(`smscli runs`). Only what was not accepted is sent; safe to retry."),
 ]
 ResendUnknownOpt = Annotated[
     bool,
@@ -180,19 +179,23 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         run_id=ids.new_run_id(),
         resend_unknown=resend_unknown,
     )
-    journal = Journal.open(prof.data_dir)
+    # a dry run only reads (the opt-outs): a read-only or full data dir will do
+    journal = Journal.open_for_reading(prof.paths.data_dir) if dry_run else Journal.open(prof.data_dir)
     vendor = create_vendor(prof, ShownEvents(journal, out.info))
     vendor.waiting = _Countdown(out)
     command = "reserve" if at else "send"
     if not dry_run:
         fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, message, input_part))
-        if resume is not None:
-            earlier = runs.choose_run(journal, "" if resume == RESUME_LATEST else resume,
-                                      profile=prof.name, command=command, fingerprint=fingerprint)
+        earlier = None if resume is None else runs.choose_run(
+            journal, "" if resume == RESUME_LATEST else resume, profile=prof.name,
+            command=command, fingerprint=fingerprint)
+        if earlier is not None:
             opts = replace(opts, run_id=earlier["id"])
             before = ", ".join(f"{n} {k}" for k, n in sorted(earlier["counts"].items())) or "no answers"
             out.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} ({before} before)")
         else:
+            if resume is not None:
+                out.info(f"smscli: --resume: no earlier run of this input; starting run {opts.run_id}")
             journal.start_run(opts.run_id, command=command, profile=prof.name, vendor=vendor.name,
                               fingerprint=fingerprint.digest, parts=fingerprint.parts)
 
@@ -228,6 +231,9 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         out.warn(note)
     if not summary.complete:
         raise Interrupted(f"stopped: {summary.left} row(s) not handed over; {unfinished}")
+    if stop.is_set():  # a Ctrl-C that came when everything was handed over already
+        raise Interrupted(f"interrupted after every row was handed over: run {opts.run_id} "
+                          "finished, nothing is left to resume")
     waiting = summary.counts.get("accepted", 0) if wait > 0 else 0
     if waiting:
         out.info(f"no delivery report within {wait:g} s for {waiting} message(s); "
@@ -287,9 +293,13 @@ def _rows(to: list[str] | None, csv: str | None, *, fingerprint: bool):
 
 def _check_template(message: str, columns: list[str], csv: str | None) -> None:
     """Fail before sending anything when the text names a {column} the input lacks."""
-    from smscli.text import compile_template
+    from smscli.text import TemplateError, compile_template
 
-    missing = compile_template(message).missing(columns)
+    try:
+        template = compile_template(message)
+    except TemplateError as exc:  # bad braces: a usage error, nothing was sent
+        raise UsageError(exc.reason) from None
+    missing = template.missing(columns)
     if missing:
         where = f"the CSV's columns are {', '.join(columns) or 'none'}" if csv else "there is no --csv"
         raise UsageError(f"the message uses {{{missing[0]}}} but {where}",

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from smscli import clock
 from smscli.cli.common import ConfigOpt, ProfileOpt
 
 HELP = "Run a stand-in BIZCLIENT agent on a database until Ctrl-C."
@@ -29,7 +30,11 @@ EPILOG = (
     "  smscli sim bizclient --database-url sqlite:///biz.db --file-path ./files \\\n"
     "      --fail-rate 0.2 --move-delay 5\n"
     "  # a MariaDB URL from the environment (argv is visible to other users):\n"
-    "  SMSCLI_SIM_DATABASE_URL='mysql+pymysql://u:pw@127.0.0.1/biz' smscli sim bizclient --file-path /srv/files"
+    "  SMSCLI_SIM_DATABASE_URL='mysql+pymysql://u:pw@127.0.0.1/biz' smscli sim bizclient --file-path /srv/files\n"
+    "  # what the agent took, one JSON line per row (cmid, times, to, ...):\n"
+    "  smscli sim bizclient -p agent --record taken.jsonl\n\n"
+    "--record FILE appends one JSON line per row taken; a CMID inserted again after its row moved "
+    'to the log is taken again, and its line has "times": 2.'
 )
 
 
@@ -57,6 +62,11 @@ def bizclient(
     duration: Annotated[
         float | None, typer.Option(min=0, show_default=False, help="Stop after this many seconds.")
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", show_default=False,
+                     help="Append a JSON line per row taken (STATUS 1) to FILE; a CMID taken again too."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="One line per pass that changed rows.")] = False,
 ) -> None:
     from smscli.sim.bizclient import AgentConfig, BizclientAgent
@@ -64,7 +74,7 @@ def bizclient(
     url, files = _target(database_url, file_path, profile, config)
     agent = BizclientAgent(
         AgentConfig(database_url=url, file_path=str(files), interval=interval, send_delay=send_delay,
-                    move_delay=move_delay, fail_rate=fail_rate, seed=seed),
+                    move_delay=move_delay, fail_rate=fail_rate, seed=seed, record=record),
         on_event=_log if verbose else None,
     )
     print(f"smscli sim bizclient: working {agent.db.display} (file path {files}); "
@@ -99,6 +109,6 @@ def _target(database_url: str | None, file_path: Path | None, profile: str | Non
 
 
 def _log(line: str) -> None:
-    now = time.time()
+    now = clock.time()
     stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
     print(f"{stamp} {line}", file=sys.stderr, flush=True)

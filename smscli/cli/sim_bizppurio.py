@@ -25,12 +25,15 @@ EPILOG = (
     "  smscli sim bizppurio --tls --port 0\n"
     "  # a hostile day: 50 requests/s, the first 10 fail, slow answers, 10% failed reports:\n"
     "  smscli sim bizppurio --rate 50 --fail-5xx 10 --delay 0.5 --fail-rate 0.1 --seed 1\n"
+    "  # lost answers: 1% of accepted messages get no answer (the connection is closed):\n"
+    "  smscli sim bizppurio --drop-rate 0.01 --seed 1 --record accepted.jsonl\n"
     "  # push reports to `smscli result listen` instead of waiting to be polled:\n"
     "  smscli sim bizppurio --push http://127.0.0.1:8000/result\n"
     "  # your own credentials (the password from the environment, not argv):\n"
     "  SMSCLI_SIM_PASSWORD=s3cret smscli sim bizppurio --account acme\n\n"
     "The address and a profile for smscli's config go to stderr. --record FILE appends one "
-    "JSON line per accepted message."
+    "JSON line per acceptance: like the real service the simulator accepts a refkey it has seen "
+    'before, and such a line has "times": 2 (3, ...); an unanswered one has "answer": "dropped".'
 )
 
 
@@ -54,7 +57,15 @@ def bizppurio(
         int, typer.Option("--rate", "--speed", help="Requests/s before HTTP 429 / 5002 (0: unlimited).")
     ] = 0,
     fail_5xx: Annotated[int, typer.Option("--fail-5xx", help="The first N requests answer 5003 (HTTP 503).")] = 0,
-    delay: Annotated[float, typer.Option(help="Seconds before answering each /v3/message.")] = 0.0,
+    delay: Annotated[float, typer.Option(
+        help="Seconds from accepting each /v3/message to answering it (a client timing out first "
+             "has lost the answer to an accepted message).")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(
+        help="Fraction of accepted /v3/message never answered: the message is accepted and recorded, "
+             "then the connection is closed (deterministic for a given --seed).")] = 0.0,
+    drop_id: Annotated[list[str] | None, typer.Option(
+        "--drop-id", metavar="REFKEY", show_default=False,
+        help="A refkey whose first acceptance is never answered (repeatable).")] = None,
     errors_in_200: Annotated[
         bool, typer.Option("--errors-in-200", help="Answer error codes with HTTP 200 instead of 4xx.")
     ] = False,
@@ -67,9 +78,13 @@ def bizppurio(
     ] = None,
     record: Annotated[
         Path | None,
-        typer.Option(metavar="FILE", show_default=False, help="Append a JSON line per accepted message to FILE."),
+        typer.Option(metavar="FILE", show_default=False, help="Append a JSON line per acceptance (a refkey accepted again too) to FILE."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(show_default=False, help="Seed for --fail-rate.")] = None,
+    seed: Annotated[int | None, typer.Option(show_default=False, help="Seed for --fail-rate and --drop-rate.")] = None,
+    max_body: Annotated[int, typer.Option("--max-body", metavar="BYTES", min=1024,
+                                          help="Largest request body accepted (413 beyond).")] = 1024 * 1024,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
+                                                   help="Time a client has to send a whole request (408 after).")] = 10.0,
 ) -> None:
     from smscli.errors import UsageError
     from smscli.sim.bizppurio import SimConfig, serve
@@ -78,23 +93,35 @@ def bizppurio(
                         ("--rate", rate), ("--fail-5xx", fail_5xx)):
         if value < 0:
             raise UsageError(f"{name} must not be negative")
-    if not 0.0 <= fail_rate <= 1.0:
-        raise UsageError("--fail-rate must be between 0 and 1")
+    for name, fraction in (("--fail-rate", fail_rate), ("--drop-rate", drop_rate)):
+        if not 0.0 <= fraction <= 1.0:
+            raise UsageError(f"{name} must be between 0 and 1")
     if push and not push.startswith(("http://", "https://")):
         raise UsageError(f"--push needs an http:// or https:// URL, not {push!r}")
     config = SimConfig(
         host=host, port=port, account=account,
         password=DEFAULT_PASSWORD if password is None else password,
-        token_ttl=token_ttl, rate=rate, fail_5xx=fail_5xx, delay=delay, errors_in_200=errors_in_200,
+        token_ttl=token_ttl, rate=rate, fail_5xx=fail_5xx, delay=delay, drop_rate=drop_rate,
+        drop_ids=frozenset(drop_id or ()), errors_in_200=errors_in_200,
         report_delay=report_delay, fail_rate=fail_rate, push_url=push, tls=tls, record=record, seed=seed,
+        max_body=max_body, request_timeout=request_timeout,
     )
+    running: list[BizppurioSim] = []
+
+    def announce(sim: BizppurioSim) -> None:
+        running.append(sim)
+        _announce(sim, custom_password=password is not None)
+
     try:
-        serve(config, announce=lambda sim: _announce(sim, custom_password=password is not None))
+        serve(config, announce=announce)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          hint="pick another --port, or --port 0 for a free one") from None
     except KeyboardInterrupt:
-        print("smscli sim bizppurio: stopped.", file=sys.stderr)
+        stats = running[0].stats() if running else {}
+        print(f"smscli sim bizppurio: stopped; {stats.get('accepted', 0)} message(s) accepted "
+              f"({stats.get('accepted_again', 0)} under a refkey accepted before), "
+              f"{stats.get('dropped', 0)} answer(s) dropped.", file=sys.stderr)
 
 
 def _announce(sim: BizppurioSim, *, custom_password: bool) -> None:

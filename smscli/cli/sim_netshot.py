@@ -24,6 +24,8 @@ EPILOG = (
     "  smscli sim netshot --port 0 -v --callback http://127.0.0.1:8080/ --fail-rate 0.1 --seed 7\n"
     "  # a slow server: 2 requests/s, half a second per answer:\n"
     "  smscli sim netshot --rate 2 --delay 0.5\n"
+    "  # 1% of accepted requests lose their answer (the connection is closed):\n"
+    "  smscli sim netshot --drop-rate 0.01 --seed 1 --record accepted.jsonl\n"
     "  # your own credentials (the password from the environment, not argv):\n"
     "  SMSCLI_SIM_PASSWORD=s3cret smscli sim netshot --user acme\n\n"
     "The address and a profile for smscli's config go to stderr. --record FILE appends one "
@@ -51,13 +53,22 @@ def netshot(
         min=0.0, max=1.0, help="Fraction of results that fail (resultCode 101-117).")] = 0.0,
     rate: Annotated[float | None, typer.Option(
         "--rate", "--speed", min=0.001, show_default=False, help="At most this many requests/s.")] = None,
-    delay: Annotated[float, typer.Option(min=0.0, help="Extra seconds before each answer.")] = 0.0,
+    delay: Annotated[float, typer.Option(
+        min=0.0, help="Extra seconds before each answer, after the request is accepted (a client "
+                      "timing out first has lost the answer to an accepted request).")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Fraction of accepted requests never answered: accepted and recorded, "
+                               "then the connection is closed (deterministic for a given --seed).")] = 0.0,
     credit: Annotated[int | None, typer.Option(
         min=0, show_default=False, help="Recipients the account may still send (then 301).")] = None,
     record: Annotated[Path | None, typer.Option(
         show_default=False, help="Append one JSON line per accepted (corpfrcode, number) to FILE.")] = None,
-    seed: Annotated[int | None, typer.Option(show_default=False, help="Random seed for --fail-rate.")] = None,
+    seed: Annotated[int | None, typer.Option(show_default=False, help="Random seed for --fail-rate and --drop-rate.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request on stderr.")] = False,
+    max_body: Annotated[int, typer.Option("--max-body", metavar="BYTES", min=1024,
+                                          help="Largest request body accepted (413 beyond).")] = 1024 * 1024,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
+                                                   help="Time a client has to send a whole request (408 after).")] = 10.0,
 ) -> None:
     from smscli.errors import UsageError
     from smscli.sim.netshot import NetshotSim, main_log
@@ -65,8 +76,9 @@ def netshot(
     try:
         sim = NetshotSim(host=host, port=port, accounts={user: password or DEFAULT_PASSWORD},
                          callback=callback, report_delay=report_delay, fail_rate=fail_rate, seed=seed,
-                         rate=rate, delay=delay, record=record, credit=credit,
-                         log=main_log if verbose else None)
+                         rate=rate, delay=delay, drop_rate=drop_rate, record=record, credit=credit,
+                         log=main_log if verbose else None, max_body=max_body,
+                         request_timeout=request_timeout)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          hint="choose another --port") from None
@@ -80,4 +92,5 @@ def netshot(
         sim.serve_forever()
     counts = sim.counts
     main_log(f"stopped: {counts['requests']} requests, {counts['accepted_pairs']} recipients accepted, "
-             f"{counts['callbacks_sent']} results pushed")
+             f"{counts['callbacks_sent']} results pushed"
+             + (f", {counts['dropped']} answers dropped" if counts["dropped"] else ""))

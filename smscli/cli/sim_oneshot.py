@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smscli import clock
+
 if TYPE_CHECKING:
     from smscli.sim.oneshot import OneShotSimConfig
 
@@ -34,6 +36,8 @@ EPILOG = (
     "  smscli sim oneshot --fail-rate 0.1 --reject-rate 0.05 --seed 42 --record accepted.jsonl\n"
     "  # lost connections and lost answers:\n"
     "  smscli sim oneshot --drop-after 100 --silent-rate 0.01\n"
+    "  # 1% of accepted messages lose their answer with the connection; answers 2 s late:\n"
+    "  smscli sim oneshot --drop-rate 0.01 --seed 3 --delay 2\n"
     "  # your own credentials (the password from the environment, not argv):\n"
     "  SMSCLI_SIM_PASSWORD=s3cret smscli sim oneshot --bind-id acme\n\n"
     "The address and a profile for smscli's config go to stderr. --record FILE appends one "
@@ -132,6 +136,20 @@ def oneshot(
     drop_every: Annotated[
         bool, typer.Option(help="With --drop-after: drop every connection, not only the first.")
     ] = False,
+    drop_rate: Annotated[
+        float,
+        typer.Option(
+            help="Fraction of accepted MsgSendReq upon which the connection is closed "
+            "(accepted, unanswered)."
+        ),
+    ] = 0.0,
+    delay: Annotated[
+        float,
+        typer.Option(
+            help="Seconds from accepting each MsgSendReq to its MsgSendRes (a client timing out "
+            "first has lost the answer to an accepted message)."
+        ),
+    ] = 0.0,
     idle_timeout: Annotated[
         float, typer.Option(help="Close a connection silent for this many seconds.")
     ] = 30.0,
@@ -206,6 +224,8 @@ def oneshot(
         seed=seed,
         drop_after=drop_after,
         drop_every=drop_every,
+        drop_rate=drop_rate,
+        delay=delay,
         idle_timeout=idle_timeout,
         max_connections=max_connections,
         spam=parse_pairs(spam or (), "--spam", default_second="0800000000"),
@@ -219,7 +239,7 @@ def oneshot(
 
 
 def _log(line: str) -> None:
-    now = time.time()
+    now = clock.time()
     stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
     print(f"{stamp} {line}", file=sys.stderr, flush=True)
 
@@ -316,4 +336,5 @@ def profile_snippet(cfg: OneShotSimConfig, address: tuple[str, int], *, name: st
         else:
             lines.append(f"# {label.strip()} = the value given with {flag} (not shown)")
     lines.append(f"encrypt  = {'true' if cfg.encrypt else 'false'}")
+    lines.append('sender   = "0212341234"')  # the callback number: a send needs one
     return "\n".join(lines)

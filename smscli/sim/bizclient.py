@@ -8,6 +8,8 @@ REPORT_TIME and TEL_INFO); ``move_delay`` after that the row moves to ``BIZ_LOG_
 (created on first use like the agent does, without a primary key) in one transaction.
 
 Outcomes depend only on ``seed`` and the CMID, so a run can be repeated exactly.
+``accepted`` counts, per CMID, the times a row was taken (a CMID inserted again after its
+row moved to the log is taken again); ``record`` writes a JSON line per row taken.
 Nothing is delivered anywhere. ``BizclientAgent(...).start()`` runs it in a thread (tests);
 ``smscli sim bizclient`` runs it in the foreground.
 """
@@ -15,13 +17,14 @@ Nothing is delivered anywhere. ``BizclientAgent(...).start()`` runs it in a thre
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from smscli.vendors.bizclient_db import (
     DONE,
@@ -56,6 +59,7 @@ class AgentConfig:
     seed: int = 0
     batch: int = 1000  # rows per statement
     connect_timeout: float = 5.0
+    record: Path | None = None  # append a JSON line per row taken (STATUS 0 -> 1)
 
 
 class BizclientAgent:
@@ -78,6 +82,10 @@ class BizclientAgent:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.accepted: Counter[str] = Counter()  # CMID -> times taken (a re-inserted CMID twice)
+        self._record: IO[str] | None = None
+        if config.record is not None:
+            self._record = open(config.record, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     # -- lifecycle ------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -106,6 +114,13 @@ class BizclientAgent:
             self._thread.join(timeout)
             self._thread = None
         self.db.dispose()
+        self.close_record()
+
+    def close_record(self) -> None:
+        with self._lock:
+            if self._record is not None:
+                self._record.close()
+                self._record = None
 
     def __enter__(self) -> BizclientAgent:
         return self.start()
@@ -130,6 +145,7 @@ class BizclientAgent:
                 self._stop.wait(wait)
         finally:
             self.db.dispose()
+            self.close_record()
 
     def _loop(self) -> None:
         try:
@@ -167,7 +183,8 @@ class BizclientAgent:
         sa = self.db.sa
         msg = self.db.table(self._msg or "")
         rows = conn.execute(
-            sa.select(msg.c.CMID, msg.c.MSG_TYPE, msg.c.DEST_PHONE, msg.c.MSG_BODY, msg.c.ATTACHED_FILE)
+            sa.select(msg.c.CMID, msg.c.MSG_TYPE, msg.c.DEST_PHONE, msg.c.MSG_BODY, msg.c.ATTACHED_FILE,
+                      msg.c.SEND_TIME)
             .where(msg.c.STATUS == WAITING, msg.c.SEND_TIME <= now_kst())  # noqa: SIM300
             .limit(self.config.batch)
         ).all()
@@ -175,12 +192,14 @@ class BizclientAgent:
             return 0
         taken: list[tuple[str, int]] = []
         refused: dict[str, list[str]] = {}
+        by_cmid = {}
         for row in rows:
             code = self.check(row)
             if code:
                 refused.setdefault(code, []).append(row.CMID)
             else:
                 taken.append((row.CMID, int(row.MSG_TYPE)))
+                by_cmid[row.CMID] = row
         now = time.monotonic()
         with self.db.begin(conn):
             if taken:
@@ -191,12 +210,28 @@ class BizclientAgent:
                              .values(STATUS=ERROR, CALL_STATUS=code, REPORT_TIME=now_kst()))
         for cmid, msg_type in taken:
             self._picked[cmid] = (now, msg_type)
+            self.accepted[cmid] += 1
+        self._write_record([by_cmid[cmid] for cmid, _ in taken])
         for ids in refused.values():
             for cmid in ids:
                 self._finished[cmid] = now
         done["taken"] += len(taken)
         done["refused"] += sum(len(ids) for ids in refused.values())
         return len(rows)
+
+    def _write_record(self, rows: list[Any]) -> None:
+        """One line per row taken: its CMID, how many times that CMID was taken so far,
+        number, type (0 SMS / 5 LMS-MMS) and the time."""
+        if self._record is None or not rows:
+            return
+        stamp = now_kst().isoformat(timespec="milliseconds")
+        for row in rows:
+            self._record.write(json.dumps({
+                "event": "taken", "cmid": row.CMID, "times": self.accepted[row.CMID],
+                "to": row.DEST_PHONE, "msg_type": int(row.MSG_TYPE),
+                "send_time": str(row.SEND_TIME or ""), "time": stamp,
+            }, ensure_ascii=False) + "\n")
+        self._record.flush()
 
     def check(self, row: Any) -> str:
         """The agent's own checks: "" if the row can be sent, else its 9xxx code."""

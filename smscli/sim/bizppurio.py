@@ -10,19 +10,29 @@ answer thousands of requests per second on loopback. It serves:
 - ``POST /v1/file`` and ``/v2/file`` (multipart ``account`` + ``file``, JPEG ≤ 300 kB)
 - ``POST /v1/result/request`` / ``/v1/result/confirm`` (polling), or pushes reports to a URL
 
-Codes it answers: 1000 success; 2000 invalid message (the description says what);
-3001 authentication failed (token request); 3002 invalid or missing token; 3004 account
-not valid (not the token's); 3005 expired token;
-5002 too many requests (HTTP 429 + ``RateLimit-Reset``); 5003 temporary server error.
+Codes it answers, as Daou's public document (section 8) has them: 1000 success (HTTP
+200); every error below is HTTP 400 with its code in the JSON body: 2000 invalid message
+(the description says what), 3001 authentication failed (token request), 3002 invalid or
+missing token, 3004 account not valid (not the token's), 3005 expired token, 5001 no such
+resource (an unknown path, or not POST); besides, 5002 too many requests (HTTP 429 +
+``RateLimit-Reset``) and 5003 temporary server error (HTTP 503). ``errors_in_200`` answers
+the errors with HTTP 200 instead, as some deployments do. Optional as in the document:
+``content.mms.message`` and the ``account`` of ``/v1/file``.
 
 Run it in-process with :meth:`BizppurioSim.start` (ephemeral port, background thread) and
 read :meth:`BizppurioSim.accepted` to assert that every refkey was accepted exactly once.
+Like the real service it accepts a refkey it has seen before: each acceptance counts, and
+the ``record`` file has a line per acceptance with ``times`` (1 for the first, 2 for the
+second of the same refkey, ...). Faults after accepting: ``delay`` (the answer comes late,
+so a client timing out first has lost the answer to an accepted message), ``drop_rate``
+and ``drop_ids`` (no answer at all: the connection is closed).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import random
 import secrets
@@ -35,12 +45,15 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smscli import clock as wall_clock
+
 if TYPE_CHECKING:
     import asyncio
 
 KST = timezone(timedelta(hours=9), "KST")
 MAX_HEAD = 64 * 1024
-MAX_BODY = 4 * 1024 * 1024
+MAX_BODY = 1024 * 1024
+MAX_DEPTH = 32
 REPORT_PAGE = 1000
 RESERVATION_WINDOW = 30 * 86400
 
@@ -50,6 +63,7 @@ AUTH_FAILED = 3001
 INVALID_ACCOUNT = 3004
 INVALID_TOKEN = 3002
 EXPIRED_TOKEN = 3005
+NO_RESOURCE = 5001
 TOO_MANY_REQUESTS = 5002
 SERVER_ERROR = 5003
 
@@ -68,7 +82,9 @@ class SimConfig:
     token_ttl: float = 86400.0  # seconds a token stays valid
     rate: int = 0  # requests per second before HTTP 429 / 5002 (0 = no limit)
     fail_5xx: int = 0  # the first N API requests answer 5003 (HTTP 503)
-    delay: float = 0.0  # seconds before answering /v3/message (a slow server)
+    delay: float = 0.0  # seconds from accepting a /v3/message to answering it (a slow server)
+    drop_rate: float = 0.0  # fraction of accepted /v3/message left unanswered: the connection is closed
+    drop_ids: frozenset[str] = frozenset()  # refkeys whose first acceptance is left unanswered
     errors_in_200: bool = False  # error codes in a 200 body instead of HTTP 4xx
     report_delay: float = 1.0  # seconds from acceptance (or sendtime) to the report
     fail_rate: float = 0.0  # fraction of reports that are failures
@@ -77,6 +93,12 @@ class SimConfig:
     record: Path | None = None  # JSON lines of accepted messages
     seed: int | None = None
     max_file_bytes: int = 300 * 1024
+    # bounds: what one client, or all of them, can take (smscli.httpd has the same)
+    max_body: int = MAX_BODY  # bytes of a request body (413 beyond)
+    request_timeout: float = 10.0  # seconds from a request's first byte to its last (408)
+    idle_timeout: float = 30.0  # seconds a keep-alive connection may wait for its next request
+    max_connections: int = 512  # connections at once (503 beyond)
+    max_buffered: int = 64 * 1024 * 1024  # bytes of requests held in all (503 beyond)
 
 
 class _ApiError(Exception):
@@ -93,6 +115,7 @@ class _Answer:
     payload: dict[str, Any]
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0
+    drop: bool = False  # close the connection instead of answering (after ``delay``)
 
 
 @dataclass
@@ -105,9 +128,10 @@ class _Request:
 
 
 class _BadHttp(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
         self.status = status
+        self.reason = reason
 
 
 def euckr_len(text: str) -> int:
@@ -164,10 +188,10 @@ class BizppurioApi:
             "/v1/result/confirm": self.result_confirm,
         }
         handler = routes.get(req.path)
-        if handler is None:
-            return _Answer(404, {"code": INVALID_MESSAGE, "description": f"no such path {req.path}"})
-        if req.method != "POST":
-            return _Answer(405, {"code": INVALID_MESSAGE, "description": "use POST"})
+        if handler is None or req.method != "POST":
+            what = f"no such resource {req.path}" if handler is None else f"{req.path} takes POST only"
+            status = 200 if self.config.errors_in_200 else 400
+            return _Answer(status, {"code": NO_RESOURCE, "description": what})
         with self.lock:
             self.stats["requests"] += 1
             limited = self._rate_limited()
@@ -215,15 +239,15 @@ class BizppurioApi:
     def token(self, req: _Request) -> _Answer:
         scheme, _, value = req.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "basic":
-            raise _ApiError(AUTH_FAILED, "Basic authorization required", 401)
+            raise _ApiError(AUTH_FAILED, "Basic authorization required")
         try:
             account, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise _ApiError(AUTH_FAILED, "malformed Basic authorization", 401) from None
+            raise _ApiError(AUTH_FAILED, "malformed Basic authorization") from None
         if account != self.config.account or not secrets.compare_digest(password, self.config.password):
-            raise _ApiError(AUTH_FAILED, "authentication failed: wrong account or password", 401)
+            raise _ApiError(AUTH_FAILED, "authentication failed: wrong account or password")
         token = secrets.token_urlsafe(32)
-        expires = time.time() + self.config.token_ttl
+        expires = wall_clock.time() + self.config.token_ttl
         with self.lock:
             self.tokens[token] = (account, expires)
             self.stats["tokens_issued"] += 1
@@ -234,10 +258,10 @@ class BizppurioApi:
         scheme, _, token = req.headers.get("authorization", "").partition(" ")
         entry = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
         if entry is None:
-            raise _ApiError(INVALID_TOKEN, "jwt must be provided", 401)
+            raise _ApiError(INVALID_TOKEN, "jwt must be provided")
         account, expires = entry
-        if time.time() >= expires:
-            raise _ApiError(EXPIRED_TOKEN, "token expired", 401)
+        if wall_clock.time() >= expires:
+            raise _ApiError(EXPIRED_TOKEN, "token expired")
         return account
 
     def expire_tokens(self) -> None:
@@ -264,31 +288,52 @@ class BizppurioApi:
             raise _ApiError(INVALID_MESSAGE, "refkey must be 1-32 bytes")
         self._check_content(kind, body.get("content"), account)
         sendtime = self._check_sendtime(body.get("sendtime"))
-        now = time.time()
+        now = wall_clock.time()
         with self.lock:
             self._seq += 1
             seq = self._seq
             self.accepted[refkey] += 1
+            times = self.accepted[refkey]
             self.stats["accepted"] += 1
+            if times > 1:
+                self.stats["accepted_again"] += 1
+            drop = self._drops(refkey, times)
+            if drop:
+                self.stats["dropped"] += 1
         stamp = datetime.fromtimestamp(now, KST)
         messagekey = f"{stamp:%y%m%d%H%M%S}{stamp.microsecond // 1000:03d}{kind}{seq:08d}sim"
         if self._record:
             line = {"refkey": refkey, "messagekey": messagekey, "to": body["to"], "type": kind,
-                    "accepted_at": round(now, 3), "sendtime": sendtime}
+                    "accepted_at": round(now, 3), "sendtime": sendtime, "times": times}
+            if drop:
+                line["answer"] = "dropped"
             with self.lock:
                 self._record.write(json.dumps(line, ensure_ascii=False) + "\n")
                 self._record.flush()
         self._make_report(kind, body["to"], refkey, messagekey, seq, now, sendtime)
-        delay = self.config.delay
         return _Answer(200, {"code": OK, "description": "success", "refkey": refkey,
-                             "messagekey": messagekey}, delay=delay)
+                             "messagekey": messagekey}, delay=self.config.delay, drop=drop)
+
+    def _drops(self, refkey: str, times: int) -> bool:
+        """Whether this acceptance (the ``times``-th of ``refkey``) goes unanswered: its first
+        one for ``drop_ids``, else a hash of seed, refkey and ``times`` against ``drop_rate``
+        (the same for the same seed, whatever the arrival order)."""
+        if refkey in self.config.drop_ids and times == 1:
+            return True
+        if self.config.drop_rate <= 0:
+            return False
+        text = f"{self.config.seed}|drop|{refkey}|{times}".encode()
+        digest = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+        return digest / 2**64 < self.config.drop_rate
 
     def _check_content(self, kind: str, content: Any, account: str) -> None:
         part = content.get(kind) if isinstance(content, dict) else None
         if not isinstance(part, dict):
             raise _ApiError(INVALID_MESSAGE, f"content.{kind} is required")
         message = part.get("message")
-        if not isinstance(message, str) or not message:
+        if kind == "mms" and message is None:
+            message = ""  # optional for MMS (the document's table): the images alone
+        elif not isinstance(message, str) or (not message and kind != "mms"):
             raise _ApiError(INVALID_MESSAGE, f"content.{kind}.message is required")
         limit = 90 if kind == "sms" else 2000
         size = euckr_len(message)
@@ -316,7 +361,7 @@ class BizppurioApi:
             when = int(value)
         except (TypeError, ValueError):
             raise _ApiError(INVALID_MESSAGE, "sendtime must be unix seconds") from None
-        now = time.time()
+        now = wall_clock.time()
         if when <= now:
             raise _ApiError(INVALID_MESSAGE, "sendtime is in the past")
         if when > now + RESERVATION_WINDOW:
@@ -327,8 +372,9 @@ class BizppurioApi:
 
     def file(self, req: _Request) -> _Answer:
         fields = _multipart(req.headers.get("content-type", ""), req.body)
-        if fields.get("account", (None, b""))[1].decode("utf-8", "replace") != self.config.account:
-            raise _ApiError(INVALID_ACCOUNT, "unknown account", 401)
+        account = fields.get("account")  # optional (the document's table); if given, ours
+        if account is not None and account[1].decode("utf-8", "replace").strip() != self.config.account:
+            raise _ApiError(INVALID_ACCOUNT, "unknown account")
         name, data = fields.get("file", (None, b""))
         if name is None or not data:
             raise _ApiError(INVALID_MESSAGE, "file is required")
@@ -349,7 +395,7 @@ class BizppurioApi:
         with self.lock:
             self._seq += 1
             seq = self._seq
-        now = time.time()
+        now = wall_clock.time()
         messagekey = f"{datetime.fromtimestamp(now, KST):%y%m%d%H%M%S}000{kind}{seq:08d}sim"
         return self._make_report(kind, to, refkey, messagekey, seq, now, None, ready_at)
 
@@ -377,7 +423,7 @@ class BizppurioApi:
         body = _json_object(req.body)
         if body.get("account") != account:
             raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
-        now = time.time()
+        now = wall_clock.time()
         page: list[dict[str, str]] = []
         with self.lock:
             for ready, report in self.reports.values():
@@ -409,19 +455,27 @@ class BizppurioApi:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
+    from smscli.httpd import loads_json
+
     try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = loads_json(body or b"{}", MAX_DEPTH)
+    except json.JSONDecodeError:
         raise _ApiError(INVALID_MESSAGE, "body is not JSON") from None
+    except UnicodeDecodeError:
+        raise _ApiError(INVALID_MESSAGE, "body is not UTF-8 JSON") from None
+    except ValueError as exc:  # nested too deeply
+        raise _ApiError(INVALID_MESSAGE, str(exc)) from None
     if not isinstance(data, dict):
         raise _ApiError(INVALID_MESSAGE, "body must be a JSON object")
     return data
 
 
 def _refkey_of(body: bytes) -> str:
+    from smscli.httpd import loads_json
+
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = loads_json(body, MAX_DEPTH)
+    except ValueError:
         return ""
     value = data.get("refkey", "") if isinstance(data, dict) else ""
     return value if isinstance(value, str) else ""
@@ -454,26 +508,51 @@ def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, by
 
 class _HttpConnection:
     """One client connection: parses requests (Content-Length or chunked), answers them in
-    order, keeps the connection alive unless asked to close."""
+    order, keeps the connection alive unless asked to close. Within bounds: a request must
+    be complete ``request_timeout`` seconds after its first byte (408), an idle connection
+    is closed after ``idle_timeout``, bodies over ``max_body`` get 413, a connection past
+    ``max_connections`` or bytes past ``max_buffered`` (all connections) get 503."""
 
     def __init__(self, server: BizppurioSim) -> None:
+        from smscli.httpd import Framing
+
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.head: tuple[str, str, str, dict[str, str]] | None = None
+        self.framing = Framing()
         self.busy = False
         self.closing = False
+        self.discarding = False
+        self.served = 0
+        self.timer: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol interface
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        over = len(self.server.connections) >= self.server.config.max_connections
         self.server.connections.add(self)
+        if over:
+            self._reject(503, "too many connections; try again later")
+            return
+        self._arm(self.server.config.request_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        self._disarm()
+        self.server.buffered -= len(self.buffer)
+        self.buffer.clear()
         self.server.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.discarding or self.closing:
+            return
+        cfg = self.server.config
+        if not self.buffer and not self.busy:  # the first byte of a request: its clock starts
+            self._arm(cfg.request_timeout)
+        if self.server.buffered + len(data) > cfg.max_buffered:
+            self._reject(503, "server busy: too many request bytes held; try again later")
+            return
+        self.server.buffered += len(data)
         self.buffer += data
         self._pump()
 
@@ -486,30 +565,72 @@ class _HttpConnection:
     def resume_writing(self) -> None:
         pass
 
+    # timers
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self.timer = self.server.loop.call_later(seconds, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _timed_out(self) -> None:
+        self.timer = None
+        if self.busy or self.closing or self.transport is None:
+            return
+        if not self.buffer and self.served:  # an idle keep-alive connection
+            self.closing = True
+            self.transport.close()
+            return
+        timeout = self.server.config.request_timeout
+        self._reject(408, f"request not complete within {timeout:g} s" if self.buffer
+                     else f"no request within {timeout:g} s")
+
     # request loop
     def _pump(self) -> None:
         while not self.busy and not self.closing:
             try:
                 req = self._parse()
             except _BadHttp as err:
-                self._write(err.status, {"code": INVALID_MESSAGE, "description": HTTPStatus(err.status).phrase},
-                            [], close=True)
+                self._reject(err.status, err.reason)
                 return
             if req is None:
                 return
+            self._disarm()
             answer = self.server.api.handle(req)
             if answer.delay > 0:
                 self.busy = True
                 self.server.loop.call_later(answer.delay, self._finish, answer, req.keep_alive)
                 return
+            if answer.drop:
+                self._drop()
+                return
             self._write(answer.status, answer.payload, answer.headers, close=not req.keep_alive)
+            self._answered()
+
+    def _answered(self) -> None:
+        self.served += 1
+        if not self.closing:
+            cfg = self.server.config
+            self._arm(cfg.request_timeout if self.buffer else cfg.idle_timeout)
 
     def _finish(self, answer: _Answer, keep_alive: bool) -> None:
         self.busy = False
         if self.closing:
             return
+        if answer.drop:
+            self._drop()
+            return
         self._write(answer.status, answer.payload, answer.headers, close=not keep_alive)
+        self._answered()
         self._pump()
+
+    def _drop(self) -> None:
+        """Close the connection without an answer (the request was processed)."""
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
 
     def _write(self, status: int, payload: dict[str, Any], headers: list[tuple[str, str]], *, close: bool) -> None:
         if self.transport is None or self.closing:
@@ -526,80 +647,65 @@ class _HttpConnection:
             self.closing = True
             self.transport.close()
 
-    def _parse(self) -> _Request | None:
-        buf = self.buffer
-        if self.head is None:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buf) > MAX_HEAD:
-                    raise _BadHttp(431)
-                return None
-            try:
-                text = bytes(buf[:end]).decode("latin-1")
-                request_line, *header_lines = text.split("\r\n")
-                method, target, version = request_line.split(" ", 2)
-            except ValueError:
-                raise _BadHttp(400) from None
-            del buf[: end + 4]
-            headers: dict[str, str] = {}
-            for line in header_lines:
-                name, sep, value = line.partition(":")
-                if not sep:
-                    raise _BadHttp(400)
-                headers[name.strip().lower()] = value.strip()
-            self.head = (method, target, version, headers)
-            if headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits for it
-        method, target, version, headers = self.head
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = self._take_chunked()
-            if body is None:
-                return None
+    def _reject(self, status: int, reason: str) -> None:
+        """Answer ``status`` with the reason as the description, then close; what the client
+        still sends is read and dropped for a while, so the answer is not lost to a reset."""
+        from smscli.httpd import LINGER
+
+        transport = self.transport
+        if transport is None or self.closing:
+            return
+        self._disarm()
+        with self.server.api.lock:
+            self.server.api.stats[f"http_{status}"] += 1
+        body = json.dumps({"code": INVALID_MESSAGE if status < 500 else SERVER_ERROR,
+                           "description": reason}, ensure_ascii=False).encode()
+        transport.write((f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+                         "Content-Type: application/json;charset=utf-8\r\n"
+                         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode("latin-1") + body)
+        self.closing = True
+        self.server.buffered -= len(self.buffer)
+        self.buffer.clear()
+        if transport.can_write_eof():
+            transport.write_eof()
+            self.discarding = True
+            self.server.loop.call_later(LINGER, transport.close)
         else:
-            try:
-                size = int(headers.get("content-length", "0") or "0")
-            except ValueError:
-                raise _BadHttp(400) from None
-            if size < 0 or size > MAX_BODY:
-                raise _BadHttp(413)
-            if len(buf) < size:
-                return None
-            body = bytes(buf[:size])
-            del buf[:size]
-        self.head = None
+            transport.close()
+
+    def _parse(self) -> _Request | None:
+        from smscli.httpd import Framing, Reject, dechunk, frame_request, strip_empty_lines
+
+        buf = self.buffer
+        cfg = self.server.config
+        self.server.buffered -= strip_empty_lines(buf)
+        if not buf:
+            return None
+        framing = self.framing
+        try:
+            end = frame_request(buf, framing, max_head=MAX_HEAD, max_body=cfg.max_body)
+        except Reject as exc:
+            raise _BadHttp(exc.status, str(exc)) from None
+        if end < 0:
+            if framing.expect and self.transport is not None:
+                framing.expect = False
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits for it
+            return None
+        text = bytes(buf[: framing.head_end]).decode("latin-1").rstrip("\r\n")
+        raw_body = bytes(buf[framing.head_end : end])
+        del buf[:end]
+        self.server.buffered -= end
+        self.framing = Framing()
+        request_line, *header_lines = text.replace("\r\n", "\n").split("\n")
+        method, target, version = request_line.split(" ", 2)
+        headers: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = dechunk(raw_body) if framing.chunked else raw_body
         connection = headers.get("connection", "").lower()
         keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
         return _Request(method, target.split("?", 1)[0], headers, body, keep_alive)
-
-    def _take_chunked(self) -> bytes | None:
-        buf = self.buffer
-        pos, parts, total = 0, [], 0
-        while True:
-            eol = buf.find(b"\r\n", pos)
-            if eol < 0:
-                return None
-            try:
-                size = int(bytes(buf[pos:eol]).split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise _BadHttp(400) from None
-            pos = eol + 2
-            if size == 0:
-                if buf[pos : pos + 2] == b"\r\n":
-                    end = pos + 2
-                else:
-                    trailer_end = buf.find(b"\r\n\r\n", pos)
-                    if trailer_end < 0:
-                        return None
-                    end = trailer_end + 4
-                del buf[:end]
-                return b"".join(parts)
-            total += size
-            if total > MAX_BODY:
-                raise _BadHttp(413)
-            if len(buf) < pos + size + 2:
-                return None
-            parts.append(bytes(buf[pos : pos + size]))
-            pos += size + 2
 
 
 # ---------------------------------------------------------------------------------------
@@ -617,7 +723,9 @@ def make_self_signed(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smscli bizppurio simulator")])
-    now = datetime.now(UTC)
+    # TLS clients check the dates against the real clock, not a shifted smscli.clock:
+    # the certificate is valid at both.
+    now, shift = wall_clock.now().astimezone(UTC), timedelta(seconds=abs(wall_clock.offset()))
     public = key.public_key()
     cert = (
         x509.CertificateBuilder()
@@ -625,8 +733,8 @@ def make_self_signed(directory: Path) -> tuple[Path, Path]:
         .issuer_name(name)
         .public_key(public)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_before(now - shift - timedelta(minutes=5))
+        .not_valid_after(now + shift + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
@@ -672,6 +780,7 @@ class BizppurioSim:
         self.config = config or SimConfig(**options)
         self.api = BizppurioApi(self.config)
         self.connections: set[_HttpConnection] = set()
+        self.buffered = 0  # bytes of requests held by all connections
         self.port = 0
         self.ca_file: Path | None = None
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
@@ -773,7 +882,7 @@ class BizppurioSim:
             assert self._push_queue is not None
             self._push_queue.put_nowait(msgid)
 
-        self.loop.call_soon_threadsafe(self.loop.call_later, max(0.0, ready_at - time.time()), enqueue)
+        self.loop.call_soon_threadsafe(self.loop.call_later, max(0.0, ready_at - wall_clock.time()), enqueue)
 
     async def _pusher(self) -> None:
         import asyncio

@@ -16,6 +16,11 @@ bugs early:
 - a corpfrcode is taken only when its request is accepted (300): a rejected request
   may be sent again with the same corpfrcode.
 
+Faults: ``rate`` (requests per second, waited before a request is judged), ``delay``
+(seconds between judging a request and answering it: a client that times out first has
+lost the answer to an accepted request), ``drop_rate`` (that fraction of accepted requests
+gets no answer: the connection is closed; a hash of ``seed`` and the corpfrcode decides).
+
 Send codes (document section 2.4): 201/202/203/204 account, 300 OK, 301 no credit,
 302 reservation time, 303 no valid number, 304/307 no content, 305 duplicate number,
 306 more than 1500 numbers, 313/314 corpfrcode missing/duplicate, 401/402/403 file.
@@ -23,6 +28,7 @@ Send codes (document section 2.4): 201/202/203/204 account, 300 OK, 301 no credi
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 import random
@@ -34,12 +40,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
-from smscli.listen import BadPush, QuietServer, read_body, send_text
+from smscli import clock as wall_clock
+from smscli.httpd import MAX_BODY, REQUEST_TIMEOUT, BoundedHTTPServer, BufferedHandler
+from smscli.listen import BadPush, read_body, send_text
+from smscli.masking import mask_target
 
 KST = timezone(timedelta(hours=9), "KST")
 SEND_PATH = "/corp/send_message.php"
@@ -89,7 +97,7 @@ class FormError(Exception):
 class NetshotSim:
     """The simulator. ``start()``/``stop()`` (or ``with``) run it on background threads.
 
-    ``clock`` returns the server's aware "now" (default: the real time in KST), so tests
+    ``clock`` returns the server's aware "now" (default: :func:`smscli.clock.now`), so tests
     can check reservation windows; ``credit`` limits the total recipients (then 301).
     """
 
@@ -105,12 +113,17 @@ class NetshotSim:
         seed: int | None = None,
         rate: float | None = None,
         delay: float = 0.0,
+        drop_rate: float = 0.0,
         record: Path | None = None,
         credit: int | None = None,
         clock: Callable[[], datetime] | None = None,
         callback_retries: int = 3,
         callback_workers: int = 4,
         log: Callable[[str], None] | None = None,
+        max_body: int = MAX_BODY,
+        request_timeout: float = REQUEST_TIMEOUT,
+        max_workers: int = 32,
+        **limits: Any,
     ) -> None:
         self.accounts = {u: a if isinstance(a, Account) else Account(a)
                          for u, a in (accounts or {"test": "test"}).items()}
@@ -119,8 +132,10 @@ class NetshotSim:
         self.fail_rate = fail_rate
         self.rate = rate
         self.delay = delay
+        self.drop_rate = drop_rate
+        self.seed = seed
         self.credit = credit
-        self.clock = clock or (lambda: datetime.now(KST))
+        self.clock = clock or wall_clock.now
         self.callback_retries = callback_retries
         self.log = log or (lambda line: None)
         self.counts: Counter[str] = Counter()  # requests, accepted_requests, accepted_pairs, ...
@@ -138,7 +153,8 @@ class NetshotSim:
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self._workers = callback_workers
-        self.httpd = _Server((host, port), _Handler)
+        self.httpd = _Server((host, port), _Handler, max_body=max_body, request_timeout=request_timeout,
+                             max_workers=max_workers, **limits)
         self.httpd.sim = self
         self.httpd.log_line = self.log
 
@@ -208,16 +224,34 @@ class NetshotSim:
 
     # ------------------------------------------------------------------ requests
     def throttle(self) -> None:
-        """Keep to ``rate`` requests per second and add ``delay`` seconds, like a slow server."""
-        wait = self.delay
-        if self.rate:
-            with self._lock:
-                now = time.monotonic()
-                slot = max(now, self._next_slot)
-                self._next_slot = slot + 1.0 / self.rate
-            wait += slot - now
-        if wait > 0:
-            time.sleep(wait)
+        """Keep to ``rate`` requests per second (before the request is judged)."""
+        if not self.rate:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self.rate
+        if slot > now:
+            time.sleep(slot - now)
+
+    def linger(self) -> None:
+        """Wait ``delay`` seconds after judging a request, before answering it: a client that
+        times out first has lost the answer to an accepted message, like with a slow server."""
+        if self.delay > 0:
+            time.sleep(self.delay)
+
+    def drops(self, answer: dict[str, str]) -> bool:
+        """Whether the answer to this accepted request is never sent (the connection is closed):
+        a hash of the seed and the corpfrcode against ``drop_rate``."""
+        if answer.get("sendCode") != "300" or self.drop_rate <= 0:
+            return False
+        text = f"{self.seed}|drop|{answer.get('corpfrcode', '')}".encode()
+        digest = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+        if digest / 2**64 >= self.drop_rate:
+            return False
+        with self._lock:
+            self.counts["dropped"] += 1
+        return True
 
     def handle_send(self, form: dict[str, str], file: tuple[str, bytes] | None) -> dict[str, str]:
         """Check one send form; return the answer fields (``sendCode`` first)."""
@@ -499,15 +533,12 @@ def parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], tup
     return form, file
 
 
-class _Server(QuietServer):
-    request_queue_size = 128
+class _Server(BoundedHTTPServer):
     sim: NetshotSim
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(BufferedHandler):
     server: _Server
-    timeout = 30
 
     def do_POST(self) -> None:
         sim = self.server.sim
@@ -515,7 +546,7 @@ class _Handler(BaseHTTPRequestHandler):
             send_text(self, 404, f"not found: POST .{SEND_PATH}\n")
             return
         try:
-            body = read_body(self, limit=8 * 1024 * 1024)
+            body = read_body(self, limit=self.server.max_body)
             ctype = self.headers.get("Content-Type", "")
             if ctype.lower().startswith("multipart/form-data"):
                 form, file = parse_multipart(body, ctype)
@@ -523,13 +554,19 @@ class _Handler(BaseHTTPRequestHandler):
                 form, file = parse_urlencoded(body), None
         except (BadPush, FormError) as exc:
             status = getattr(exc, "status", 400)
-            sim.log(f"POST {self.path} -> {status} {exc}")
+            sim.log(f"POST {mask_target(self.path)} -> {status} {exc}")
             send_text(self, status, f"{exc}\n", "text/plain; charset=euc-kr")
             return
         sim.throttle()
         answer = sim.handle_send(form, file)
-        sim.log(f"POST {self.path} -> sendCode {answer['sendCode']} "
-                f"corpfrcode {answer['corpfrcode']!r} ({len(answer['toNumber'].split(',')) if answer['toNumber'] else 0} numbers)")
+        dropped = sim.drops(answer)
+        sim.log(f"POST {mask_target(self.path)} -> sendCode {answer['sendCode']} "
+                f"corpfrcode {answer['corpfrcode']!r} ({len(answer['toNumber'].split(',')) if answer['toNumber'] else 0} numbers)"
+                + (" (answer dropped)" if dropped else ""))
+        sim.linger()
+        if dropped:
+            self.close_connection = True  # no answer: the server closes the connection
+            return
         return_url = form.get("returnURL", "")
         if return_url:
             sep = "&" if "?" in return_url else "?"
@@ -543,9 +580,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         send_text(self, 405, f"BizNetShot simulator: POST the send form to {SEND_PATH}\n")
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
 
 
 def main_log(line: str) -> None:

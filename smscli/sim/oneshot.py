@@ -23,9 +23,12 @@ What it enforces (spec ``003_…`` and ``spec/README.md``):
 - AliveReq → AliveRes; a connection silent for ``idle_timeout`` seconds is closed;
   UnBindReq → UnBindRes, then close.
 
-Fault knobs (``reject_rate``, ``fail_rate``, ``silent_rate``, ``drop_after``,
+Fault knobs (``reject_rate``, ``fail_rate``, ``silent_rate``, ``drop_rate``, ``drop_after``,
 ``enforce_speed``) are deterministic: each decision is a hash of ``seed`` and the
-message's (UserMsgId, UserMsgSubId, PhoneNo), whatever the arrival order.
+message's (UserMsgId, UserMsgSubId, PhoneNo), whatever the arrival order. ``silent_rate``,
+``drop_rate`` and ``drop_after`` lose the answer to an accepted message (no answer on an
+open connection; the connection closed instead); ``delay`` answers each MsgSendReq that
+many seconds after accepting it, so a client that times out first has lost the answer.
 
 Use it in-process (``with OneShotSimulator(...) as sim:`` runs it in a background
 thread on an ephemeral loopback port) or from ``smscli sim oneshot``.
@@ -52,7 +55,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from smscli import clock as wall_clock
 from smscli.errors import UsageError
+from smscli.masking import mask_tree
 from smscli.protocol.oneshot.crypto import BodyCipher, parse_iv, parse_key_material
 from smscli.protocol.oneshot.errors import OneShotError
 from smscli.protocol.oneshot.frames import Damaged, Frame, FrameDecoder, encode_frame
@@ -116,6 +121,8 @@ class OneShotSimConfig:
     silent_ids: frozenset[str] = frozenset()  # UserMsgIds accepted but never answered
     seed: int = 0
     drop_after: int = 0  # close a connection upon its N-th MsgSendReq (accepted, unanswered)
+    drop_rate: float = 0.0  # fraction of accepted MsgSendReq upon which the connection is closed
+    delay: float = 0.0  # seconds from accepting a MsgSendReq to its MsgSendRes (a slow server)
     drop_every: bool = False  # False: only the first time; True: on every connection
     idle_timeout: float = 30.0
     max_connections: int = 0  # bound connections per bind id; 0 = unlimited
@@ -133,7 +140,7 @@ class OneShotSimConfig:
 
     def validate(self) -> OneShotSimConfig:
         """Raise UsageError for a value the simulator cannot honour; return self."""
-        for name in ("fail_rate", "reject_rate", "silent_rate"):
+        for name in ("fail_rate", "reject_rate", "silent_rate", "drop_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
@@ -149,6 +156,8 @@ class OneShotSimConfig:
             raise UsageError("--enforce-speed must not be negative")
         if self.idle_timeout <= 0 or self.report_delay < 0:
             raise UsageError("--idle-timeout must be positive and --report-delay not negative")
+        if self.delay < 0:
+            raise UsageError("--delay must not be negative")
         if not self.reject_codes or not self.fail_codes:
             raise UsageError("reject_codes and fail_codes must not be empty")
         for name, parse in (("key", parse_key_material), ("iv", parse_iv)):
@@ -212,7 +221,7 @@ class OneShotSimulator:
         config: OneShotSimConfig | None = None,
         *,
         log: Log | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = wall_clock.time,
         **overrides: Any,
     ) -> None:
         cfg = config or OneShotSimConfig()
@@ -658,12 +667,18 @@ class OneShotSimulator:
             uid in cfg.silent_ids
             or (cfg.silent_rate > 0 and self._fraction("silent", key) < cfg.silent_rate)
         )
+        cut = code == OK and cfg.drop_rate > 0 and self._fraction("drop", key) < cfg.drop_rate
         if self._log is not None:
-            extra = " (no answer)" if silent or dropping else ""
+            extra = " (no answer)" if silent or dropping or cut else ""
             self._emit(f"{session.tag} MsgSendReq {uid}/{sub} → {phone}: Result {code}{extra}")
         if dropping:
             self._dropped_once = True
+            self._count("dropped")
             session.close(f"dropping after {session.msg_count} MsgSendReq (--drop-after)")
+            return
+        if cut:
+            self._count("dropped")
+            session.close(f"dropping upon {uid}/{sub} → {phone} (--drop-rate)")
             return
         if silent:
             self._count("silent")
@@ -676,6 +691,9 @@ class OneShotSimulator:
             "Result": code,
             "UserData": body.get("UserData", ""),
         }
+        if cfg.delay > 0 and self._loop is not None:
+            self._loop.call_later(cfg.delay, self._send, session, "MsgSendRes", res)
+            return
         self._send(session, "MsgSendRes", res)
 
     def _judge(
@@ -829,7 +847,7 @@ class OneShotSimulator:
             self._acks.append((frame.method, body))
             self._stats[f"acks_{frame.method}"] = self._stats.get(f"acks_{frame.method}", 0) + 1
         if frame.method != "ReportRes":
-            self._emit(f"{session.tag} {frame.method} {body}")
+            self._emit(f"{session.tag} {frame.method} {mask_tree(body)}")
             return
         server_msg_id = str(body.get("ServerMsgId", ""))
         with self._lock:
@@ -854,7 +872,7 @@ class OneShotSimulator:
                 self._queued_pushes.append((method, body))
         for session in targets:
             self._send(session, method, body)
-        self._emit(f"{method} {body} → {len(targets) or 'next bind'}")
+        self._emit(f"{method} {mask_tree(body)} → {len(targets) or 'next bind'}")
 
     # uploads -------------------------------------------------------------------------
     def _on_upload_name(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:

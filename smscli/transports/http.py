@@ -23,6 +23,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from smscli import clock
 from smscli.errors import ConfigError, UnreachableError
 from smscli.models import REJECTED, SendResult
 
@@ -132,7 +133,7 @@ def server_wait(headers: Mapping[str, str], *, now: float | None = None) -> floa
     ``RateLimit-Reset`` is delta seconds (a value that looks like a Unix time is taken as
     one); ``Retry-After`` is delta seconds or an HTTP date. Negative values become 0.
     """
-    now = time.time() if now is None else now
+    now = clock.time() if now is None else now
     for name in ("RateLimit-Reset", "X-RateLimit-Reset", "Retry-After"):
         raw = headers.get(name)
         if raw is None or not raw.strip():

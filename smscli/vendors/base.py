@@ -64,21 +64,39 @@ class Limits:
     server_decides_type: bool = False  # netshot: the server picks SMS/LMS at 80 bytes
 
 
+# Upper bounds of numeric profile keys: beyond them a value is a typo, not a wish (a
+# concurrency of 10**9 would start a billion workers). Seconds are at most a day.
+MAXIMA: dict[str, float] = {"window": 10_000, "concurrency": 1_000, "attempts": 100,
+                            "reconnect_attempts": 1_000}
+MAX_SECONDS = 86_400.0
+MAX_COUNT = 1_000_000
+
+
 def profile_number(profile: Any, key: str, default: float, kind: type = float,
-                   minimum: float = 0.0) -> Any:
+                   minimum: float = 0.0, maximum: float | None = None) -> Any:
     """A numeric profile value (a TOML number, or text from ``SMSCLI_<KEY>``), at least
-    ``minimum``; else a ConfigError naming the key and the profile."""
+    ``minimum`` and at most ``maximum`` (default: ``MAXIMA``, else a day of seconds for
+    ``float``, ``MAX_COUNT`` for ``int``); else a ConfigError naming the key and the profile."""
+    import math
+
     raw = profile.get(key, default)
     if raw is None or raw == "":
         raw = default
     where = f"profile '{getattr(profile, 'name', '?')}': "
     try:
         value = kind(raw)
-    except (TypeError, ValueError):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(raw)
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{where}{key} must be a number, not {raw!r}",
                           hint=f"smscli config set {key} {default}") from None
     if value < minimum:
         raise ConfigError(f"{where}{key} must be at least {minimum:g}, not {raw!r}")
+    top = maximum if maximum is not None else MAXIMA.get(key, MAX_COUNT if kind is int else MAX_SECONDS)
+    if value > top:
+        unit = " (seconds)" if kind is float else ""
+        raise ConfigError(f"{where}{key} is {raw}; at most {top:g}{unit} is allowed",
+                          hint=f"the default is {default:g}")
     return value
 
 

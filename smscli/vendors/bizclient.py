@@ -527,9 +527,13 @@ def write_atomic(directory: Path, name: str, data: bytes) -> None:
         pass
     import tempfile
 
+    from smscli import disk
+
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     except OSError as exc:
+        if disk.full(exc, directory):
+            raise disk.full_error(f"{name} into {where}", directory) from None
         raise ConfigError(f"{where} is not writable: {exc.strerror or exc}",
                           hint="give this user write access to the agent's FILE_PATH") from None
     try:
@@ -542,6 +546,8 @@ def write_atomic(directory: Path, name: str, data: bytes) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if disk.full(exc, directory):
+            raise disk.full_error(f"{name} into {where}", directory) from None
         raise ConfigError(f"cannot write {name} into {where}: {exc.strerror or exc}") from None
 
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smscli import clock
 from smscli.errors import AuthError, ConfigError, SmscliError, UnreachableError, VendorError
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ COLUMNS: tuple[tuple[str, str, int, bool, str | None], ...] = (
     ("MSG_BODY", "str", 2000, False, None),
     ("NATION_CODE", "str", 5, True, None),
     ("SENDER_KEY", "str", 40, True, None),
-    ("TEMPLATE_CODE", "str", 30, True, None),
+    ("TEMPLATE_CODE", "str", 64, True, None),  # 30 in the v1.3 manual, 64 in the newer schema
     ("RESPONSE_METHOD", "str", 8, True, None),
     ("TIMEOUT", "str", 4, True, None),
     ("RE_TYPE", "str", 3, True, None),
@@ -83,7 +84,7 @@ USED_COLUMNS = ("CMID", "MSG_TYPE", "STATUS", "REQUEST_TIME", "SEND_TIME", "REPO
 # --------------------------------------------------------------------------- time
 def now_kst() -> datetime:
     """Korea time now, naive, to the second (what goes into DATETIME columns)."""
-    return datetime.now(KST).replace(tzinfo=None, microsecond=0)
+    return clock.now().replace(tzinfo=None, microsecond=0)
 
 
 def to_db_time(dt: datetime) -> datetime:

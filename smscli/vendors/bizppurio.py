@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smscli import clock
 from smscli.errors import AuthError, UnreachableError, UsageError, VendorError
 from smscli.models import (
     ACCEPTED,
@@ -430,7 +431,7 @@ def reservation_time(send_at: datetime, *, now: float | None = None) -> int:
     in the future and at most 30 days ahead (the machine's timezone plays no part)."""
     if send_at.tzinfo is None:
         send_at = send_at.replace(tzinfo=KST)
-    now = time.time() if now is None else now
+    now = clock.time() if now is None else now
     when = send_at.timestamp()
     shown = send_at.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")
     if when <= now:
@@ -453,10 +454,10 @@ class _Session:
         self.lock = asyncio.Lock()
 
     async def token(self) -> str:
-        if self.current and time.time() < self.use_until:
+        if self.current and clock.time() < self.use_until:
             return self.current
         async with self.lock:
-            if self.current and time.time() < self.use_until:
+            if self.current and clock.time() < self.use_until:
                 return self.current
             cached = self._cached()
             if cached is not None:
@@ -466,7 +467,7 @@ class _Session:
 
     async def refresh(self, stale: str) -> str:
         async with self.lock:
-            if self.current and self.current != stale and time.time() < self.use_until:
+            if self.current and self.current != stale and clock.time() < self.use_until:
                 return self.current
             forget = getattr(self.vendor.events, "token_delete", None)
             if forget:
@@ -477,7 +478,7 @@ class _Session:
     def _cached(self) -> tuple[str, float] | None:
         getter = getattr(self.vendor.events, "token_get", None)
         entry = getter(self.vendor.token_key) if getter else None
-        if entry and entry[0] and time.time() < float(entry[1]):
+        if entry and entry[0] and clock.time() < float(entry[1]):
             return str(entry[0]), float(entry[1])
         return None
 
@@ -494,7 +495,7 @@ class _Session:
         code = _code(data)
         if response.status_code < 300 and isinstance(token, str) and token and not code:
             expires = _expiry(data.get("expired"))
-            now = time.time()
+            now = clock.time()
             lifetime = max(0.0, expires - now)
             use_until = expires - min(3600.0, 0.05 * lifetime)
             self.current, self.use_until = token, use_until
@@ -536,7 +537,7 @@ def _expiry(value: Any) -> float:
     try:
         return datetime.strptime(str(value), "%Y%m%d%H%M%S").replace(tzinfo=KST).timestamp()
     except ValueError:
-        return time.time() + 86400.0
+        return clock.time() + 86400.0
 
 
 def _digits(number: str) -> str:

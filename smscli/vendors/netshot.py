@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote_plus, urlsplit
 
+from smscli import clock as wall_clock
 from smscli.errors import AuthError, ConfigError, UsageError
 from smscli.models import (
     ACCEPTED,
@@ -178,7 +179,7 @@ class NetshotVendor(Vendor):
     ) -> None:
         super().__init__(profile, events)
         self.policy = policy
-        self.clock = clock or (lambda: datetime.now(KST))
+        self.clock = clock or wall_clock.now
         self._images: dict[str, tuple[str, bytes]] = {}
         self._checked_at: datetime | None = None  # the last reservation time found inside the window
 

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from smscli import clock
 from smscli.errors import AuthError, ConfigError, UnreachableError, UsageError, VendorError
 from smscli.models import (
     ACCEPTED,
@@ -266,7 +267,7 @@ class _Refusals:
 
     def remember(self, code: int) -> None:
         data = self._load()
-        data[self.key] = {"at": time.time(), "code": code}
+        data[self.key] = {"at": clock.time(), "code": code}
         self._store(data)
 
     def clear(self) -> None:
@@ -322,7 +323,7 @@ class _Session:
         if last is None:
             return
         at, code = last
-        now = time.time()
+        now = clock.time()
         left = at + self.s.login_retry_wait - now
         if left > 0:
             raise AuthError(
@@ -837,14 +838,14 @@ class _Batch:
         """A 901 answer: wait for the sending hours, or give the message back."""
         if self.s.hours == "wait":
             self.queue.appendleft(item)
-            self._pause_for_hours(window_wait(self.session.bind, time.time()) or 60.0)
+            self._pause_for_hours(window_wait(self.session.bind, clock.time()) or 60.0)
             return
         self.unsent.append(item.message)
-        self._close_for_hours(window_wait(self.session.bind, time.time()) or 60.0)
+        self._close_for_hours(window_wait(self.session.bind, clock.time()) or 60.0)
 
     def _check_hours(self) -> None:
         """After a bind: outside BeginTime–EndTime, wait (or stop) before sending."""
-        wait = window_wait(self.session.bind, time.time())
+        wait = window_wait(self.session.bind, clock.time())
         if wait > 0:
             if self.s.hours == "wait":
                 self._pause_for_hours(wait)
@@ -862,7 +863,7 @@ class _Batch:
         """Send nothing more; what is queued or answered 901 goes back to the pipeline."""
         if self.fatal is not None:
             return
-        opens = datetime.fromtimestamp(time.time() + wait, KST).replace(second=0, microsecond=0)
+        opens = datetime.fromtimestamp(clock.time() + wait, KST).replace(second=0, microsecond=0)
         hold = self.s.hours == "hold"
         self.fatal = OutsideHours(
             f"OneShot accepts messages only between {self._hours()}"

@@ -3,6 +3,10 @@
 MariaDB runs when ``SMSCLI_TEST_MYSQL_URL`` is set (``.ci/run`` starts a private server
 with ``scripts/mariadb-test-server.sh``); otherwise those cases are skipped with a reason
 that says how to enable them.
+
+Every test here runs at :data:`MID_MONTH` (the clock runs on from it, here and in
+subprocesses): the log tables are monthly (``BIZ_LOG_YYYYMM``), so a test reading the real
+clock would fail when the month turned during it. test_month_boundary.py crosses one on purpose.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,12 @@ from smscli.vendors.bizclient_db import BizDatabase
 MYSQL_URL = os.environ.get("SMSCLI_TEST_MYSQL_URL", "")
 ENABLE = 'export SMSCLI_TEST_MYSQL_URL="$(scripts/mariadb-test-server.sh)"'
 JPEG = make_jpeg(64, 48, pad=2000)
+MID_MONTH = datetime(2026, 11, 18, 14, 0)  # Korea time
+
+
+@pytest.fixture(autouse=True)
+def _mid_month(isolated_env: Path, clock_at: Callable[[datetime], None]) -> None:
+    clock_at(MID_MONTH)
 
 
 def mysql_url_or_skip() -> str:

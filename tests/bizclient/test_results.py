@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from smscli import clock
 from smscli.errors import ExitStatus, VendorError
 from smscli.models import Report, SendResult
 from smscli.vendors.bizclient import BizclientVendor
@@ -117,7 +118,7 @@ def test_poll_asks_the_pending_ids_provider(vendor_factory, agent_factory, datab
 
 def test_unfinished_and_scheduled_rows_are_not_reported(vendor_factory, agent_factory, journal):
     vendor = vendor_factory()
-    queue(vendor, [sms(1), sms(2, send_at=datetime.now(UTC) + timedelta(hours=1))], journal)
+    queue(vendor, [sms(1), sms(2, send_at=clock.now() + timedelta(hours=1))], journal)
     agent = agent_factory(send_delay=3600)
     agent.prepare()
     agent.step()
@@ -190,7 +191,7 @@ def test_send_wait_collects_reports(vendor_factory, agent_factory):
     reports: list[Report] = []
     with agent_factory():
         results: list[SendResult] = []
-        vendor.send([sms(i) for i in range(5)] + [sms(9, send_at=datetime.now(UTC) + timedelta(hours=1))],
+        vendor.send([sms(i) for i in range(5)] + [sms(9, send_at=clock.now() + timedelta(hours=1))],
                     results.append, on_reports=reports.extend, wait=10)
     assert [r.status for r in results] == ["accepted"] * 5 + ["scheduled"]
     assert sorted(r.message_id for r in reports) == [f"m{i}" for i in range(5)]
@@ -208,7 +209,7 @@ def test_send_wait_gives_up_after_its_time(vendor_factory):
 # --------------------------------------------------------------------------- cancel
 def test_cancel_deletes_a_waiting_reservation(vendor_factory, database):
     vendor = vendor_factory()
-    queue(vendor, [sms(1, send_at=datetime.now(UTC) + timedelta(days=1)), sms(2)])
+    queue(vendor, [sms(1, send_at=clock.now() + timedelta(days=1)), sms(2)])
     vendor.cancel("m1", "")
     assert [r.CMID for r in rows(database)] == ["m2"]
 
@@ -244,15 +245,15 @@ def test_cancel_races_the_agent_safely(vendor_factory, agent_factory, database):
     never taken) or refused (the agent had it) - never both, never neither."""
     vendor = vendor_factory()
     # SEND_TIME has whole seconds: the next second boundary at least 0.3 s away.
-    due = (datetime.now(UTC) + timedelta(seconds=1.3)).replace(microsecond=0)
+    due = (clock.now() + timedelta(seconds=1.3)).replace(microsecond=0)
     queue(vendor, [sms(i, send_at=due) for i in range(60)])
     cancelled, refused = [], []
     stop = threading.Event()
     with agent_factory(interval=0.005, send_delay=3600):
-        while datetime.now(UTC) < due - timedelta(milliseconds=100):
+        while clock.now() < due - timedelta(milliseconds=100):
             time.sleep(0.01)
         for i in range(60):  # spread over the moment the rows fall due
-            while datetime.now(UTC) < due - timedelta(milliseconds=100 - 4 * i):
+            while clock.now() < due - timedelta(milliseconds=100 - 4 * i):
                 time.sleep(0.001)
             try:
                 vendor.cancel(f"m{i}", "")

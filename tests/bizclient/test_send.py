@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from smscli import clock
 from smscli.errors import ConfigError, ExitStatus, UsageError
 from smscli.models import Message, SendResult
 from smscli.vendors.bizclient_db import KST, build_table, now_kst, recent_log_names
@@ -117,10 +118,11 @@ def test_cmids_are_case_sensitive(vendor_factory, database):
 
 
 def test_reservations_store_send_time_in_korea_time(vendor_factory, database):
-    future = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    future = clock.now().astimezone(UTC).replace(microsecond=0) + timedelta(days=2)
+    past = clock.now().astimezone(timezone(timedelta(hours=-5))) - timedelta(hours=1)
     results = send(vendor_factory(), [
         sms(1, send_at=future),
-        sms(2, send_at=datetime.now(timezone(timedelta(hours=-5))) - timedelta(hours=1)),  # past: now
+        sms(2, send_at=past),  # past: now
     ])
     assert [(r.status, r.code) for r in results] == [("scheduled", "0"), ("accepted", "0")]
     assert "Korea time" in results[0].detail
