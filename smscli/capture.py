@@ -37,6 +37,7 @@ SUPPORTED_LINKTYPES = frozenset(
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 _MAX_RECORD = 256 * 1024 * 1024  # a record claiming more is a corrupt file, not a packet
+MAX_PACKET = 4 * 1024 * 1024  # a packet claiming more is skipped (read through, not held)
 
 TCP_FIN, TCP_SYN, TCP_RST, TCP_ACK = 0x01, 0x02, 0x04, 0x10
 _MOD = 1 << 32
@@ -94,6 +95,27 @@ class _Chunks:
         self.offset += len(out)
         return out
 
+    def skip(self, n: int) -> int:
+        """Pass over ``n`` bytes without holding them; return how many there were."""
+        have = len(self._buf) - self._pos
+        if n <= have:
+            self._pos += n
+            self.offset += n
+            return n
+        skipped = have
+        self._buf, self._pos = b"", 0
+        while skipped < n:
+            chunk = next(self._it, None)
+            if chunk is None:
+                break
+            if skipped + len(chunk) > n:
+                self._buf, self._pos = chunk, n - skipped
+                skipped = n
+            else:
+                skipped += len(chunk)
+        self.offset += skipped
+        return skipped
+
 
 class CaptureReader:
     """Iterate the packets of a pcap or pcapng file given as chunks of bytes.
@@ -109,6 +131,7 @@ class CaptureReader:
         self.notes: list[str] = []
         self.truncated: str | None = None
         self.packets = 0
+        self.skipped = 0  # records over MAX_PACKET, passed over
 
     def __iter__(self) -> Iterator[RawPacket]:
         head = self._src.read(4)
@@ -118,6 +141,10 @@ class CaptureReader:
             yield from self._pcapng(head)
         else:
             raise CaptureError("not a pcap or pcapng file (unknown magic number)")
+        if self.skipped:
+            what = "record" if self.skipped == 1 else "records"
+            self.notes.append(f"{self.skipped} {what} of more than {MAX_PACKET // (1024 * 1024)} MiB "
+                              "skipped (their bytes are reported missing)")
 
     def _truncated(self, what: str) -> None:
         self.truncated = f"the capture file ends in the middle of {what} (file truncated?)"
@@ -144,6 +171,12 @@ class CaptureReader:
                 raise CaptureError(
                     f"pcap record at byte {self._src.offset - 16} claims {incl} bytes: the file is corrupt"
                 )
+            if incl > MAX_PACKET:
+                if self._src.skip(incl) < incl:
+                    self._truncated("a packet")
+                    return
+                self.skipped += 1
+                continue
             data = read(incl)
             if len(data) < incl:
                 self._truncated("a packet")
@@ -185,7 +218,7 @@ class CaptureReader:
                 body = self._block_body(total, 8, start)
                 if body is None:
                     return
-                pkt = self._pcapng_block(code, body, endian, ifaces)
+                pkt = self._pcapng_block(code, body, endian, ifaces) if body is not _SKIPPED else None
                 if pkt is not None:
                     self.packets += 1
                     yield pkt
@@ -198,6 +231,12 @@ class CaptureReader:
     def _block_body(self, total: int, consumed: int, start: int) -> bytes | None:
         if total < consumed + 4 or total % 4 or total > _MAX_RECORD:
             raise CaptureError(f"pcapng block at byte {start} has a bad length ({total}): the file is corrupt")
+        if total > MAX_PACKET and consumed == 8:  # not a section header: pass over it
+            if self._src.skip(total - consumed) < total - consumed:
+                self._truncated("a block")
+                return None
+            self.skipped += 1
+            return _SKIPPED
         rest = self._src.read(total - consumed)
         if len(rest) < total - consumed:
             self._truncated("a block")
@@ -242,6 +281,9 @@ class CaptureReader:
             self.notes.append(
                 f"{where} has link type {linktype}, which smscli cannot read; its packets are skipped"
             )
+
+
+_SKIPPED = b"<skipped>"  # _block_body's answer for a block passed over
 
 
 def _options(data: bytes, endian: str) -> Iterator[tuple[int, bytes]]:
@@ -443,15 +485,32 @@ class Reassembler:
     their address/port pair; which side is the client comes from the SYN when it was
     captured, else from ``server_ports``, else the lower port is taken as the server.
     A hole that the capture never fills is skipped (``Gap``) once more than
-    ``max_pending`` bytes wait behind it, or when the stream ends, or at ``finish()``.
+    ``max_pending`` bytes wait behind it, or when the stream ends, or at ``finish()``,
+    or when all streams together hold more than ``max_pending_total`` bytes (then the
+    stream that has waited longest skips its holes). At most ``max_connections`` are
+    open at once: one more ends the connection least recently seen (``evicted`` counts
+    them), so a capture of any size and any number of connections streams in bounded
+    memory.
     """
 
-    def __init__(self, server_ports: Iterable[int] = (), max_pending: int = 8 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        server_ports: Iterable[int] = (),
+        max_pending: int = 8 * 1024 * 1024,
+        *,
+        max_pending_total: int = 32 * 1024 * 1024,
+        max_connections: int = 4096,
+    ) -> None:
         self.server_ports = frozenset(server_ports)
         self.max_pending = max_pending
+        self.max_pending_total = max_pending_total
+        self.max_connections = max_connections
         self._conns: dict[tuple[bytes, int, bytes, int], tuple[Connection, bool]] = {}
-        self._keys: dict[Connection, tuple[tuple[bytes, int, bytes, int], ...]] = {}
+        self._keys: dict[Connection, tuple[tuple[bytes, int, bytes, int], ...]] = {}  # least recent first
+        self._waiting: dict[Stream, None] = {}  # streams with bytes behind a hole, oldest first
+        self._pending_total = 0
         self.connections = 0
+        self.evicted = 0
 
     def add(self, seg: TcpSegment) -> list[Event]:
         events: list[Event] = []
@@ -467,8 +526,11 @@ class Reassembler:
         if found is None:
             if not seg.payload and not seg.flags & TCP_SYN:
                 return events  # a stray ACK/FIN of a connection already closed
-            found = self._open(seg)
+            found = self._open(seg, events)
         conn, forward = found
+        keys = self._keys
+        if next(reversed(keys)) is not conn:  # most recently seen last
+            keys[conn] = keys.pop(conn)
         stream = conn.to_server if forward else conn.to_client
         self._segment(stream, seg, events)
         if seg.flags & TCP_RST:
@@ -485,7 +547,7 @@ class Reassembler:
         return events
 
     # internals ---------------------------------------------------------------
-    def _open(self, seg: TcpSegment) -> tuple[Connection, bool]:
+    def _open(self, seg: TcpSegment, events: list[Event]) -> tuple[Connection, bool]:
         a, b = format_endpoint(seg.src, seg.sport), format_endpoint(seg.dst, seg.dport)
         flags = seg.flags
         if flags & TCP_SYN:
@@ -496,6 +558,9 @@ class Reassembler:
             sender_is_client = seg.sport > seg.dport
         else:
             sender_is_client = True
+        if len(self._keys) >= self.max_connections:
+            self.evicted += 1
+            self._close(next(iter(self._keys)), events)
         self.connections += 1
         conn = Connection(self.connections, a if sender_is_client else b, b if sender_is_client else a)
         fwd = (seg.src, seg.sport, seg.dst, seg.dport)
@@ -543,8 +608,12 @@ class Reassembler:
             else:
                 heapq.heappush(st.pending, (off, payload))
                 st.pending_bytes += len(payload)
+                self._pending_total += len(payload)
+                self._waiting[st] = None
                 if st.pending_bytes > self.max_pending:
                     self._skip_hole(st, events)
+                while self._pending_total > self.max_pending_total and self._waiting:
+                    self._flush_holes(next(iter(self._waiting)), events)
         if st.fin is not None and st.next >= st.fin and not st.pending:
             st.ended = True
             events.append(End(st))
@@ -558,11 +627,14 @@ class Reassembler:
         while pending and pending[0][0] <= st.next:
             off, data = heapq.heappop(pending)
             st.pending_bytes -= len(data)
+            self._pending_total -= len(data)
             end = off + len(data)
             if end > st.next:
                 self._deliver(st, data[st.next - off:], events)
             else:
                 st.retransmitted += 1
+        if not pending:
+            self._waiting.pop(st, None)
 
     def _skip_hole(self, st: Stream, events: list[Event]) -> None:
         off = st.pending[0][0]

@@ -110,6 +110,13 @@ def parse_request(
         return [netshot_report(_form(stripped or query.encode("latin-1")), resolve)]
     if not stripped:
         raise BadPush("empty body: expected Bizppurio result JSON")
+    from smscli.protocol.oneshot.frames import json_shape_error  # the codec's value bound
+
+    # Parsed, ``[],`` takes 20 times its text: count values and keys before parsing
+    # (loads_json bounds the depth).
+    shape = json_shape_error(body, max_depth=len(body))
+    if shape:
+        raise BadPush(f"bad JSON: {shape}")
     try:
         data = loads_json(body, MAX_DEPTH)
     except UnicodeDecodeError:

@@ -16,13 +16,25 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from smscli.errors import RejectedError, UsageError
-from smscli.protocol.oneshot.frames import Damaged, FrameDecoder
+from smscli.protocol.oneshot.errors import OneShotError
+from smscli.protocol.oneshot.frames import (
+    DEFAULT_LIMITS,
+    TOO_LARGE,
+    ZLIB_ERROR,
+    ZLIB_STATE,
+    Damaged,
+    FrameDecoder,
+    Inflater,
+    Limits,
+    ResyncWork,
+    frame_from_text,
+    size_text,
+)
 
 CHUNK_SIZE = 64 * 1024
 SNIFF_SIZE = 64 * 1024  # at most this much of the input is looked at to tell its format
@@ -32,9 +44,11 @@ MASK = "********"
 SECRET_KEYS = ("BindPwd", "PrivateKey")
 _HEADER = b"Content-Length:"
 _ZLIB_FIRST = 0x78
-_MAX_BARE = 16 * 1024 * 1024  # bare zlib payload (no Content-Length line) size bound
-_MAX_INFLATE = 64 * 1024 * 1024
 _ONESHOT_SNIFF = 64 * 1024  # bytes of a capture stream searched for a OneShot header
+# Inflated text one decoder call returns, and one list of records holds, before it is
+# handed on: parsed JSON takes up to ~30 times its text, and a few KB of zlib can carry it.
+BATCH_TEXT = 1024 * 1024
+CAPTURE_BUDGET = 48 * 1024 * 1024  # bytes all of a capture's decoders may hold together
 
 Notes = Callable[[str], None]
 
@@ -82,6 +96,11 @@ def peek(chunks: Iterator[bytes], size: int = SNIFF_MIN) -> tuple[bytes, bool, I
 _TEXT_BYTES = frozenset(range(0x20, 0x7F)) | frozenset(b"\t\r\n\f\v")
 _HEX_TOKEN = re.compile(
     rb"(content-length[ \t]*:[ \t]*(\d+))|([0-9a-f]+)|(\s+|\[cr\]|\[lf\])", re.IGNORECASE
+)
+# The same tokens, a header taking the blanks after it (one token per Content-Length line).
+_HEX_FEED = re.compile(
+    rb"(content-length[ \t]*:[ \t]*(\d+)(?:\s+|\[cr\]|\[lf\])*)|([0-9a-f]+)|(\s+|\[cr\]|\[lf\])",
+    re.IGNORECASE,
 )
 _B64_TEXT = re.compile(rb"[A-Za-z0-9+/=\-_\s]+")
 _BOM = b"\xef\xbb\xbf"
@@ -163,6 +182,7 @@ class HexText:
         self._nibble = b""
         self._line = 1
         self._notes = notes
+        self._long_length = False  # inside the digits of a Content-Length too long to be one
 
     def feed(self, data: bytes, final: bool = False) -> bytes:
         buf = self._buf + data
@@ -170,7 +190,10 @@ class HexText:
             buf = buf[len(_BOM):]
         out: list[bytes] = []
         digits: list[bytes] = []
-        pos, match = 0, _HEX_TOKEN.match
+        pos, match = 0, _HEX_FEED.match
+        if self._long_length:
+            pos = _DIGITS.match(buf).end()
+            self._long_length = pos == len(buf) and not final
         n = len(buf) if final else _complete_until(buf)
         while pos < n:
             m = match(buf, pos, n)
@@ -178,22 +201,30 @@ class HexText:
                 if not final and len(buf) - pos < 64:
                     break  # maybe "[CR]" cut by the chunk boundary
                 self._bad(buf, pos)
-            if m.group(3) is not None:
+            kind = m.lastindex
+            if kind == 3:
                 digits.append(m.group(3))
-            elif m.group(1) is not None:
-                if m.end() == n and not final:
+            elif kind == 1:
+                number = m.group(2)
+                if m.end(2) == n and not final and len(number) <= _MAX_DIGITS:
                     break  # more digits of the length may follow
-                self._flush(digits, out, header_line=self._line + buf[:pos].count(b"\n"))
-                out.append(b"Content-Length:%d\r\n" % int(m.group(2)))
+                if digits or self._nibble:
+                    self._flush(digits, out, at=(buf, pos))
+                if len(number) > _MAX_DIGITS:  # no frame is that long: the decoder says so
+                    out.append(b"Content-Length:" + number[:_MAX_DIGITS + 1])
+                    self._long_length = m.end() == n and not final
+                else:
+                    out.append(b"Content-Length:%d\r\n" % int(number))
             pos = m.end()
-        self._line += buf[:pos].count(b"\n")
+        self._line += buf.count(b"\n", 0, pos)
         self._buf = buf[pos:]
-        self._flush(digits, out, header_line=self._line if final else None)
+        self._flush(digits, out, at=(b"", 0) if final else None)
         if final and self._buf:
             self._bad(self._buf, 0)
         return b"".join(out)
 
-    def _flush(self, digits: list[bytes], out: list[bytes], *, header_line: int | None) -> None:
+    def _flush(self, digits: list[bytes], out: list[bytes], *, at: tuple[bytes, int] | None) -> None:
+        """Hex digits so far → bytes; ``at``: (buffer, offset) of the header that ends them."""
         text = self._nibble + b"".join(digits)
         digits.clear()
         if len(text) % 2:
@@ -202,9 +233,10 @@ class HexText:
             self._nibble = b""
         if text:
             out.append(bytes.fromhex(text.decode("ascii")))
-        if header_line is not None and self._nibble:
+        if at is not None and self._nibble:
             if self._notes:
-                self._notes(f"hex input: an odd number of hex digits before line {header_line}; "
+                line = self._line + at[0].count(b"\n", 0, at[1])
+                self._notes(f"hex input: an odd number of hex digits before line {line}; "
                             "the last digit is ignored")
             self._nibble = b""
 
@@ -224,6 +256,8 @@ class HexText:
 
 
 _WORD = b"content-length"
+_DIGITS = re.compile(rb"[0-9]*")
+_MAX_DIGITS = 10  # the most a frame header's length has
 _HEADER_REST = re.compile(rb"[ \t]*(?::[ \t]*)?")
 
 
@@ -255,26 +289,28 @@ class Base64Text:
         self._line += data.count(b"\n")
         buf = self._buf + re.sub(rb"\s+", b"", data)
         out: list[bytes] = []
-        while buf:
-            pad = buf.find(b"=")
+        start, end = 0, len(buf)
+        while start < end:
+            pad = buf.find(b"=", start)
             if pad < 0:
-                cut = len(buf) if final else len(buf) // 4 * 4
+                cut = end if final else start + (end - start) // 4 * 4
             else:
                 cut = pad
-                while cut < len(buf) and buf[cut:cut + 1] == b"=":
+                while cut < end and buf[cut] == 0x3D:  # "="
                     cut += 1
-                cut = max(cut, -(-pad // 4) * 4)
-                if cut > len(buf) and not final:
+                cut = max(cut, start + -(-(pad - start) // 4) * 4)
+                if cut > end and not final:
                     break
-            if not cut:
+            if cut <= start:
                 break
+            piece = buf[start:cut]
             try:
-                out.append(base64.b64decode(buf[:cut] + b"=" * (-cut % 4), altchars=b"-_"))
+                out.append(base64.b64decode(piece + b"=" * (-(cut - start) % 4), altchars=b"-_"))
             except binascii.Error as err:
                 raise UsageError(f"base64 input does not decode: {err}",
                                  hint="pass --format to read it as something else") from None
-            buf = buf[cut:]
-        self._buf = buf
+            start = cut
+        self._buf = buf[start:]
         return b"".join(out)
 
 
@@ -288,15 +324,38 @@ class WireDecoder:
     one that starts with a zlib header holds bare payloads, as the document prints its
     "압축된 Json 문자열", and is split where each zlib stream ends. ``gap(n)`` says that
     ``n`` bytes of the stream are missing (a capture that lost them): the frame in
-    progress is reported damaged and decoding resyncs after the hole.
+    progress is reported damaged and decoding resyncs after the hole. ``limits`` bound
+    what one frame may take (the codec's ``Limits``); ``held`` is what is held now, and
+    ``shed(reason)`` gives up the frame in progress (a caller over its memory budget).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, max_output: int | None = None) -> None:
+        self.limits = limits
+        self.max_output = max_output  # see FrameDecoder: then ``backlog`` and ``feed(b"")``
         self._dec: FrameDecoder | None = None
         self._bare: _Bare | None = None
         self._base = 0  # stream offset of the current decoder's first byte
         self._pos = 0  # stream offset of the next byte fed
         self._hold = b""
+
+    @property
+    def backlog(self) -> bool:
+        """The last feed stopped at ``max_output``: ``feed(b"")`` returns more."""
+        if self._dec is not None:
+            return self._dec.backlog
+        return self._bare is not None and self._bare.backlog
+
+    @property
+    def held(self) -> int:
+        if self._dec is not None:
+            return self._dec.held
+        return self._bare.held if self._bare is not None else len(self._hold)
+
+    def shed(self, reason: str) -> None:
+        if self._dec is not None:
+            self._dec.shed(reason)
+        elif self._bare is not None:
+            self._bare.shed(reason)
 
     def feed(self, data: bytes) -> list[Any]:
         self._pos += len(data)
@@ -334,12 +393,12 @@ class WireDecoder:
             return []
         start = self._pos - len(buf)
         if _looks_zlib(buf):
-            self._bare = _Bare(start)
+            self._bare = _Bare(start, self.limits, self.max_output)
             return self._undecided(buf, final=final)
         return self._framed(start, buf, final)
 
     def _framed(self, start: int, data: bytes, final: bool) -> list[Any]:
-        self._dec = FrameDecoder()
+        self._dec = FrameDecoder(limits=self.limits, max_output=self.max_output)
         self._base = start
         items = self._dec.feed(data)
         if final:
@@ -355,60 +414,126 @@ def _shift(items: list[Any], base: int) -> list[Any]:
     return [dataclasses.replace(it, offset=it.offset + base) for it in items]
 
 
-class _Bare:
-    """Consecutive zlib payloads with no ``Content-Length`` lines, split by zlib itself."""
+_NOT_ZLIB = "not a zlib stream"
+_KEEP = len(_HEADER) - 1  # bytes kept while looking for the next start: it may be cut
 
-    def __init__(self, pos: int) -> None:
+
+class _Bare:
+    """Consecutive zlib payloads with no ``Content-Length`` lines, split by zlib itself.
+
+    Each payload is inflated as it arrives, within the same limits as a frame's (at most
+    ``max_frame`` bytes, inflating to at most ``max_decompressed``); one that fails is a
+    damaged stretch up to the next zlib header or ``Content-Length`` line.
+    """
+
+    def __init__(self, pos: int, limits: Limits, max_output: int | None = None) -> None:
+        self.max_output = max_output
+        self.backlog = False
         self.pos = pos  # stream offset of buf[0]
-        self.buf = b""
+        self.buf = bytearray()
         self.rest: bytes | None = None  # set when a Content-Length line takes over
+        self.limits = limits
+        self._work = ResyncWork(limits.resync_slack, limits.inflate_step)
+        self._inflater: Inflater | None = None  # the payload that starts at buf[0]
+        self._junk_at: int | None = None  # stream offset where a damaged stretch began
+        self._junk_reason = ""
+        self._search = 1  # where to look for the next start while in a damaged stretch
+
+    @property
+    def held(self) -> int:
+        inflater = self._inflater
+        return len(self.buf) + (inflater.size + ZLIB_STATE if inflater is not None else 0)
+
+    def shed(self, reason: str) -> None:
+        if self._inflater is None:
+            return
+        self._inflater = None
+        self._junk_at, self._junk_reason = self.pos, reason
+        drop = max(len(self.buf) - _KEEP, 0)
+        self._advance(drop)
+        self._search = 0 if drop else 1
 
     def feed(self, data: bytes, final: bool) -> list[Any]:
-        import dataclasses
-
         self.buf += data
         out: list[Any] = []
-        while self.buf:
+        limits = self.limits
+        self.backlog = False
+        budget = None if final else self.max_output
+        made = 0
+        while True:
             buf = self.buf
-            if buf.startswith(_HEADER):
-                self.rest, self.buf = buf, b""
-                return out
-            if len(buf) < len(_HEADER) and _HEADER.startswith(buf) and not final:
-                return out
-            z = zlib.decompressobj()
-            try:
-                inflated = z.decompress(buf, _MAX_INFLATE)
-            except zlib.error as err:
-                cut = _next_start(buf)
-                if cut is None and not final and len(buf) < _MAX_BARE:
+            if self._junk_at is not None:
+                cut = _next_start(buf, self._search)
+                if cut is None:
+                    if final:
+                        out.append(Damaged(self._junk_at, self.pos + len(buf) - self._junk_at,
+                                           self._junk_reason))
+                        self._junk_at = None
+                        self._advance(len(buf))
+                        return out
+                    drop = max(len(buf) - _KEEP, 0)
+                    self._search = max(self._search, len(buf) - _KEEP) - drop
+                    self._advance(drop)
                     return out
-                cut = cut or len(buf)
-                out.append(Damaged(self.pos, cut, f"not a zlib stream ({err})"))
+                out.append(Damaged(self._junk_at, self.pos + cut - self._junk_at, self._junk_reason))
+                self._junk_at = None
                 self._advance(cut)
                 continue
-            if not z.eof:
-                if len(inflated) >= _MAX_INFLATE or len(buf) >= _MAX_BARE or final:
-                    reason = ("truncated: the payload ends before its zlib stream does" if final
-                              else "the payload is too large")
-                    out.append(Damaged(self.pos, len(buf), reason))
-                    self._advance(len(buf))
-                    continue
+            if not buf:
                 return out
-            size = len(buf) - len(z.unused_data)
-            dec = FrameDecoder()
-            for it in dec.feed(b"Content-Length:%d\r\n" % size + buf[:size]) + dec.close():
-                out.append(dataclasses.replace(it, offset=self.pos, length=size))
+            inflater = self._inflater
+            if inflater is None:
+                if budget is not None and made >= budget:
+                    self.backlog = True
+                    return out
+                if buf.startswith(_HEADER):
+                    self.rest, self.buf = bytes(buf), bytearray()
+                    return out
+                if len(buf) < len(_HEADER) and _HEADER.startswith(buf) and not final:
+                    return out
+                inflater = Inflater(self.pos, limits.max_frame, limits.max_decompressed, self._work)
+                self._inflater = inflater
+            try:
+                upto = min(len(buf), limits.max_frame)
+                if upto > inflater.fed:
+                    inflater.feed(bytes(buf[inflater.fed:upto]))
+                if not inflater.eof:
+                    if inflater.fed >= limits.max_frame:
+                        raise OneShotError(f"{TOO_LARGE}: its zlib stream runs past "
+                                           f"{size_text(limits.max_frame)}")
+                    if not final:
+                        return out
+                    out.append(Damaged(self.pos, len(buf),
+                                       "truncated: the payload ends before its zlib stream does"))
+                    self._inflater = None
+                    self._advance(len(buf))
+                    return out
+            except OneShotError as err:
+                inflater.failed()
+                self._inflater = None
+                reason = str(err)
+                if reason.startswith(ZLIB_ERROR + ": "):
+                    reason = f"{_NOT_ZLIB} ({reason[len(ZLIB_ERROR) + 2:]})"
+                self._junk_at, self._junk_reason, self._search = self.pos, reason, 1
+                continue
+            self._inflater = None
+            size = inflater.fed
+            made += inflater.size
+            try:
+                out.append(frame_from_text(self.pos, size, inflater.text(), limits))
+            except OneShotError as err:
+                out.append(Damaged(self.pos, size, str(err)))
             self._advance(size)
-        return out
 
     def _advance(self, n: int) -> None:
-        self.buf = self.buf[n:]
-        self.pos += n
+        if n:
+            del self.buf[:n]
+            self.pos += n
 
 
-def _next_start(buf: bytes) -> int | None:
-    """Where the next payload or Content-Length line may start in ``buf`` (after byte 0)."""
-    found = [i for i in (buf.find(b"\x78\xda", 1), buf.find(_HEADER, 1)) if i > 0]
+def _next_start(buf: bytes | bytearray, start: int) -> int | None:
+    """Where the next payload or Content-Length line may start in ``buf`` (from ``start``)."""
+    found = [i for i in (buf.find(b"\x78\xda", start), buf.find(_HEADER, start)) if i >= 0]
     return min(found) if found else None
 
 
@@ -537,21 +662,63 @@ def decode_batches(
         yield from _capture_batches(it, keys, show_secrets, tuple(ports), notes or (lambda _m: None))
         return
     record = Session(keys, show_secrets).record
-    wire = WireDecoder()
+    wire = WireDecoder(max_output=BATCH_TEXT)
     text: HexText | Base64Text | None = None
     if fmt == "hex":
         text = HexText(notes)
     elif fmt == "base64":
         text = Base64Text()
-    feed = wire.feed
+    batch = _Batch(record)
     for chunk in it:
-        items = feed(text.feed(chunk) if text is not None else chunk)
-        if items:
-            yield [record(item) for item in items]
-    tail = feed(text.feed(b"", final=True)) if text is not None else []
-    tail += wire.close()
-    if tail:
-        yield [record(item) for item in tail]
+        yield from batch.add(wire, text.feed(chunk) if text is not None else chunk)
+        if batch.records:
+            yield batch.take()
+    if text is not None:
+        yield from batch.add(wire, text.feed(b"", final=True))
+    batch.extend(wire.close())
+    if batch.records:
+        yield batch.take()
+
+
+class _Batch:
+    """Records made from decoder items, handed on in lists: one per piece of input as a
+    rule, sooner when the frames in it inflated to more than ``BATCH_TEXT`` bytes (the
+    decoders stop there too, so one call never completes more)."""
+
+    def __init__(self, record: Callable[[Any], dict[str, Any]]) -> None:
+        self.record = record
+        self.records: list[dict[str, Any]] = []
+        self.text = 0
+
+    def add(self, wire: WireDecoder, data: bytes,
+            extra: Callable[[], dict[str, Any]] | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Feed ``data`` to ``wire``; yield the lists that fill up meanwhile. ``extra``
+        makes the keys added to each record (called only when there are records)."""
+        items = wire.feed(data)
+        while True:
+            self.extend(items, extra)
+            if self.text >= BATCH_TEXT:
+                yield self.take()
+            if not wire.backlog:
+                return
+            items = wire.feed(b"")
+
+    def extend(self, items: list[Any], extra: Callable[[], dict[str, Any]] | None = None) -> None:
+        if not items:
+            return
+        record, out = self.record, self.records
+        more = extra() if extra is not None else None
+        for item in items:
+            rec = record(item)
+            if more:
+                rec.update(more)
+            out.append(rec)
+            if type(item) is not Damaged:
+                self.text += len(item.payload)
+
+    def take(self) -> list[dict[str, Any]]:
+        out, self.records, self.text = self.records, [], 0
+        return out
 
 
 # --------------------------------------------------------------------------- captures
@@ -571,10 +738,13 @@ class _Side:
     def __init__(self) -> None:
         self.held: list[tuple[str, int, bytes]] = []  # ("data", offset, bytes) / ("gap", offset, size)
         self.held_bytes = 0
-        self.decoder = WireDecoder()
+        self.sniff = bytearray()  # the held data, joined, for _classify
+        self.searched = 0  # sniff[:searched] holds no OneShot header
+        self.decoder = WireDecoder(max_output=BATCH_TEXT)
 
 
 _ONESHOT_HEADER = re.compile(rb"Content-Length:\d{1,10}\r\n")
+_HEADER_SPAN = len(_HEADER) + 12  # the most bytes of a header a previous search saw cut
 
 
 def _capture_batches(
@@ -603,16 +773,15 @@ def _capture_batches(
             tcp += 1
             events = reasm.add(seg)
             if events:
-                batch = tracker.handle(events, pkt.ts)
-                if batch:
-                    yield batch
-        batch = tracker.handle(reasm.finish(), None)
-        if batch:
-            yield batch
+                yield from tracker.handle(events, pkt.ts)
+        yield from tracker.handle(reasm.finish(), None)
     except CaptureError as err:
         raise UsageError(f"cannot read the capture: {err}", hint="is it a pcap or pcapng file?") from None
     for note in reader.notes:
         notes(note)
+    if reasm.evicted:
+        notes(f"{reasm.evicted} connections were ended early: more than {reasm.max_connections} "
+              "were open at once (a later packet of one starts a new connection)")
     if fragments:
         notes(f"{fragments} IP fragments skipped (fragmented IP is not reassembled)")
     if reader.truncated:
@@ -630,16 +799,26 @@ class _Tracker:
 
     Without ``forced`` (``--port``), a connection's bytes are held until it shows
     OneShot frames (``_classify``); connections that do not are skipped with a note.
+    What all directions hold together (bytes waiting to be classified, frames in
+    progress) stays under ``budget``: past it, the direction that has waited longest
+    gives up (its frame in progress is reported damaged; an unclassified connection is
+    skipped).
     """
 
-    def __init__(self, keys: KeyMaterial | None, show_secrets: bool, *, forced: bool, notes: Notes) -> None:
+    def __init__(self, keys: KeyMaterial | None, show_secrets: bool, *, forced: bool, notes: Notes,
+                 budget: int | None = None) -> None:
         self.keys, self.show_secrets, self.forced, self.notes = keys, show_secrets, forced, notes
         self.oneshot = 0
+        self.budget = CAPTURE_BUDGET if budget is None else budget
+        self._holding: dict[Any, int] = {}  # stream → bytes its side holds, least recent first
+        self._total = 0
+        self._batch: _Batch | None = None
 
-    def handle(self, events: list[Any], ts: float | None) -> list[dict[str, Any]]:
+    def handle(self, events: list[Any], ts: float | None) -> Iterator[list[dict[str, Any]]]:
+        """Yield the records the events complete (one list, or more when they are large)."""
         from smscli.capture import Data, End, Gap
 
-        out: list[dict[str, Any]] = []
+        batch = _Batch(lambda _it: {})
         for ev in events:
             stream = ev.stream
             conn = stream.conn
@@ -658,65 +837,100 @@ class _Tracker:
             else:
                 item = ("end", 0, b"")
             if conv.kind == "oneshot":
-                _feed(stream, conv, item, ts, out)
+                yield from self._feed(stream, conv, item, ts, batch)
                 continue
             side: _Side = stream.state
             side.held.append(item)
             if isinstance(ev, Data):
                 side.held_bytes += len(ev.data)
+                side.sniff += ev.data
             verdict = _classify(stream, side, isinstance(ev, End))
             other = conn.to_client if stream is conn.to_server else conn.to_server
             if verdict == "other" and other.state.held and _classify(other, other.state, True) == "oneshot":
                 verdict = "oneshot"
             if verdict == "unknown":
+                self._account(stream, side.held_bytes)
                 continue
             conv.kind = verdict
             if verdict == "other":
                 self.notes(f"connection {conn.number} ({conn.label}) does not carry OneShot frames; "
                            "skipped (use --port to decode it anyway)")
-                side.held = other.state.held = []
+                self._unhold(conn)
                 continue
             self.oneshot += 1
             for held_stream in (conn.to_server, conn.to_client):
                 held, held_stream.state.held = held_stream.state.held, []
+                held_stream.state.held_bytes, held_stream.state.sniff = 0, bytearray()
+                self._account(held_stream, 0)
                 for held_item in held:
-                    _feed(held_stream, conv, held_item, ts, out)
-        return out
+                    yield from self._feed(held_stream, conv, held_item, ts, batch)
+        if batch.records:
+            yield batch.take()
+
+    def _feed(self, stream: Any, conv: _Conv, item: tuple[str, int, Any], ts: float | None,
+              batch: _Batch) -> Iterator[list[dict[str, Any]]]:
+        kind, _, payload = item
+        decoder: WireDecoder = stream.state.decoder
+
+        def extra() -> dict[str, Any]:
+            conn = stream.conn
+            more = {"connection": conn.number, "direction": stream.direction, "src": stream.src,
+                    "dst": stream.dst}
+            if ts:
+                more["time"] = datetime.fromtimestamp(ts, UTC).isoformat(
+                    timespec="microseconds").replace("+00:00", "Z")
+            return more
+
+        batch.record = conv.session.record
+        if kind == "data":
+            yield from batch.add(decoder, payload, extra)
+        else:
+            batch.extend(decoder.gap(payload) if kind == "gap" else decoder.close(), extra)
+        self._account(stream, decoder.held)
+
+    def _account(self, stream: Any, held: int) -> None:
+        """``stream``'s side now holds ``held`` bytes; past the budget, make room."""
+        holding = self._holding
+        self._total += held - holding.pop(stream, 0)
+        if held:
+            holding[stream] = held  # now the most recent
+        for _ in range(len(holding)):
+            if self._total <= self.budget:
+                return
+            oldest = next(iter(holding))
+            conv: _Conv = oldest.conn.state
+            if conv.kind != "oneshot":
+                conv.kind = "other"
+                conn = oldest.conn
+                self.notes(f"connection {conn.number} ({conn.label}) showed no OneShot frame before "
+                           f"the capture's connections held {size_text(self.budget)}; skipped "
+                           "(use --port to decode it anyway)")
+                self._unhold(conn)
+                continue
+            decoder: WireDecoder = oldest.state.decoder
+            decoder.shed(f"dropped: the capture's connections held more than {size_text(self.budget)}")
+            self._total += decoder.held - holding.pop(oldest)
+            if decoder.held:  # what it still holds counts, last in line
+                holding[oldest] = decoder.held
+
+    def _unhold(self, conn: Any) -> None:
+        for st in (conn.to_server, conn.to_client):
+            side: _Side = st.state
+            side.held, side.held_bytes, side.sniff = [], 0, bytearray()
+            self._total -= self._holding.pop(st, 0)
 
 
 def _classify(stream: Any, side: _Side, ended: bool) -> str:
     """``oneshot`` / ``other`` / ``unknown`` (not enough bytes yet) for one direction."""
-    data = b"".join(p for kind, _, p in side.held if kind == "data")
+    data = side.sniff
     if stream.from_syn and side.held and side.held[0][0] == "data" and side.held[0][1] == 0:
         if len(data) >= len(_HEADER) + 1 or ended:
             ok = data.startswith(_HEADER) and data[len(_HEADER):len(_HEADER) + 1].isdigit()
             return "oneshot" if ok else "other"
         return "unknown"
-    if _ONESHOT_HEADER.search(data):
+    if _ONESHOT_HEADER.search(data, max(side.searched - _HEADER_SPAN, 0)):
         return "oneshot"
+    side.searched = len(data)
     if ended or side.held_bytes >= _ONESHOT_SNIFF:
         return "other" if data or ended else "unknown"
     return "unknown"
-
-
-def _feed(stream: Any, conv: _Conv, item: tuple[str, int, Any], ts: float | None,
-          out: list[dict[str, Any]]) -> None:
-    kind, _, payload = item
-    decoder: WireDecoder = stream.state.decoder
-    if kind == "data":
-        items = decoder.feed(payload)
-    elif kind == "gap":
-        items = decoder.gap(payload)
-    else:
-        items = decoder.close()
-    if not items:
-        return
-    conn = stream.conn
-    extra = {"connection": conn.number, "direction": stream.direction, "src": stream.src, "dst": stream.dst}
-    if ts:
-        extra["time"] = datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    record = conv.session.record
-    for it in items:
-        rec = record(it)
-        rec.update(extra)
-        out.append(rec)

@@ -291,3 +291,62 @@ def test_stray_ack_after_close_opens_nothing() -> None:
     ras.add(_seg(S, C, 0, flags=TCP_ACK | TCP_FIN))
     assert ras.add(_seg(C, S, 2)) == []
     assert ras.connections == 1
+
+
+def test_all_streams_together_wait_behind_holes_within_a_budget() -> None:
+    """Each stream under its own limit, together over the total: the stream that has
+    waited longest skips its hole first."""
+    ras = Reassembler(max_pending=1 << 20, max_pending_total=10_000)
+    events: list[cap.Event] = []
+    for n in range(5):
+        c = f"10.0.0.{n + 1}:40000"
+        seg = parse_tcp(cap.LINKTYPE_RAW, cap.tcp_ip_packet(*_ends(c, S), b"x" * 3000, 5000, 0, TCP_ACK))
+        ras.add(cap.TcpSegment(seg.src, seg.dst, seg.sport, seg.dport, 1000, TCP_ACK, b"a"))  # offset 0
+        events += ras.add(seg)  # 4000 bytes later: a hole
+    gaps = [ev for ev in events if isinstance(ev, Gap)]
+    assert [g.stream.conn.number for g in gaps] == [1, 2]  # 5 × 3000 > 10,000: the oldest two
+    assert ras._pending_total == 9000
+    assert [ev.stream.conn.number for ev in events if isinstance(ev, Data)] == [1, 2]
+
+
+def test_at_most_max_connections_open_at_once() -> None:
+    ras = Reassembler(max_connections=3)
+    events: list[cap.Event] = []
+    for n in range(5):
+        c = f"10.0.0.{n + 1}:40000"
+        seg = parse_tcp(cap.LINKTYPE_RAW, cap.tcp_ip_packet(*_ends(c, S), b"x", 1000, 0, TCP_ACK))
+        events += ras.add(seg)
+        if n == 2:  # the first connection is seen again: now the second is the least recent
+            first = parse_tcp(cap.LINKTYPE_RAW, cap.tcp_ip_packet(*_ends(C1, S), b"y", 1001, 0, TCP_ACK))
+            events += ras.add(first)
+    ended = [ev.stream.conn.number for ev in events if isinstance(ev, End)]
+    assert ended == [2, 2, 3, 3] and ras.evicted == 2 and len(ras._keys) == 3
+
+
+C1 = "10.0.0.1:40000"
+
+
+def _ends(src: str, dst: str) -> tuple[bytes, int, bytes, int]:
+    (sa, sp), (da, dp) = cap._endpoint(src), cap._endpoint(dst)
+    return sa, sp, da, dp
+
+
+def test_a_record_over_the_packet_limit_is_passed_over_with_a_note() -> None:
+    out = io.BytesIO()
+    w = PcapWriter(out, cap.LINKTYPE_ETHERNET)
+    w.write_tcp(1.0, C, S, b"first", seq=1)
+    w.write(2.0, b"\0" * (cap.MAX_PACKET + 1))
+    w.write_tcp(3.0, C, S, b"second", seq=6)
+    for pcapng in (False, True):
+        data = out.getvalue()
+        if pcapng:
+            ng = io.BytesIO()
+            w2 = PcapWriter(ng, cap.LINKTYPE_ETHERNET, pcapng=True)
+            w2.write_tcp(1.0, C, S, b"first", seq=1)
+            w2.write(2.0, b"\0" * (cap.MAX_PACKET + 1))
+            w2.write_tcp(3.0, C, S, b"second", seq=6)
+            data = ng.getvalue()
+        reader = CaptureReader(chunked(data, 65536))
+        pkts = list(reader)
+        assert len(pkts) == 2 and reader.truncated is None
+        assert reader.notes == ["1 record of more than 4 MiB skipped (their bytes are reported missing)"]

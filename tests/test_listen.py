@@ -183,3 +183,18 @@ def test_parse_request_is_usable_without_a_server():
                               b"resultCode=1&corpfrcode=k&sendNumber=01012345678")
     assert (report.vendor, report.status, report.message_id) == ("netshot", "delivered", "")
     assert report.extra["server_id"] == "k:01012345678"
+
+
+def test_json_with_too_many_values_or_too_deep_is_refused_before_parsing() -> None:
+    from smscli.listen import BadPush, parse_request
+
+    for body, reason in (
+        (b"[" * 5000 + b"]" * 5000, "JSON nested deeper than 32 levels"),
+        (b"[" + b"[]," * 300_000 + b"[]]", "bad JSON: JSON holds more than 200000 values and keys"),
+    ):
+        try:
+            parse_request("POST", "/", "application/json", body)
+        except BadPush as exc:
+            assert str(exc) == reason and exc.status == 400
+        else:
+            raise AssertionError("accepted")

@@ -561,6 +561,35 @@ def test_damaged_frame_closes_the_connection(make_sim):
     assert sim.stats["protocol_errors"] == 1
 
 
+def test_a_zlib_bomb_closes_the_connection_at_once(make_sim):
+    import zlib
+
+    lines: list[str] = []
+    sim = make_sim(log=lines.append)
+    text = b'{"Header":{"Method":"MsgSendReq"},"Body":{"List":[' + b"[]," * 10_000_000 + b"[]]}}"
+    bomb = zlib.compress(text, 9)
+    with client(sim) as c:
+        c.bind()
+        c.send_raw(b"Content-Length:%d\r\n" % len(bomb) + bomb + c.frame("AliveReq"))
+        with pytest.raises(Closed):
+            c.recv()
+    assert sim.stats["protocol_errors"] == 1
+    assert any("body inflates past 4 MiB" in line for line in lines)
+
+
+def test_frames_of_one_read_are_taken_a_bounded_lot_at_a_time(make_sim):
+    import zlib
+
+    sim = make_sim()
+    text = b'{"Header":{"Method":"AliveReq"},"Body":{"Pad":"' + b"A" * 50_000 + b'"}}'
+    frame = zlib.compress(text, 9)
+    with client(sim) as c:
+        c.bind()
+        c.send_raw((b"Content-Length:%d\r\n" % len(frame) + frame) * 100)  # 5 MB of JSON, 9 KB sent
+        assert [c.recv()[0] for _ in range(100)] == ["AliveRes"] * 100
+    assert sim.stats.get("protocol_errors", 0) == 0
+
+
 def test_plain_bind_body_is_a_protocol_error(make_sim):
     sim = make_sim()
     with client(sim) as c:

@@ -428,7 +428,7 @@ def _block(rec: dict[str, Any], n: int) -> str:
             label = "body (decrypted):" if rec.get("encrypted") else "body:"
             text = json.dumps(body, ensure_ascii=False, indent=2)
             lines.append(f"  {label}")
-            lines.extend("    " + line for line in text.splitlines())
+            lines.append("    " + text.replace("\n", "\n    "))  # one string, however many lines
     return "\n".join(lines) + "\n\n"
 
 

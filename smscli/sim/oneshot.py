@@ -89,6 +89,7 @@ MSG_TYPES = frozenset({4, 6, 7, 71, 8, 9, 10, 11, 12})
 TEXT_LIMITS = {4: 90, 6: 2000}  # CP949 bytes of Message: SMS, LMS/MMS
 SUBJECT_LIMIT = 64
 MAX_IMAGE_BYTES = 1024 * 1024
+FEED_OUTPUT = 1024 * 1024  # inflated JSON decoded from one read before it is handled
 _BASE_KEY_METHODS = frozenset({"BindReq", "BindRes", "UnBindReq", "UnBindRes"})
 _TELECOMS = ("SKT", "KTF", "LGT")
 _SESSION_KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -996,7 +997,8 @@ class _Session(asyncio.Protocol):
         sim._next_conn += 1
         self.id = sim._next_conn
         self.tag = f"#{self.id}"
-        self.decoder = FrameDecoder(max_frame=sim.config.max_frame)
+        # A read can bring many frames of zlib-packed JSON: take them a bounded lot at a time.
+        self.decoder = FrameDecoder(max_frame=sim.config.max_frame, max_output=FEED_OUTPUT)
         self.transport: asyncio.Transport | None = None
         self.cipher: BodyCipher | None = None  # encrypt mode, after the key exchange
         self.bound = False
@@ -1023,12 +1025,17 @@ class _Session(asyncio.Protocol):
         self.last_rx = time.monotonic()
         sim = self.sim
         try:
-            for item in self.decoder.feed(data):
-                if self.closed:
+            items = self.decoder.feed(data)
+            while True:
+                for item in items:
+                    if self.closed:
+                        break
+                    if isinstance(item, Damaged):
+                        raise _ProtocolError(f"damaged frame at offset {item.offset}: {item.reason}")
+                    sim._dispatch(self, item)
+                if self.closed or not self.decoder.backlog:
                     break
-                if isinstance(item, Damaged):
-                    raise _ProtocolError(f"damaged frame at offset {item.offset}: {item.reason}")
-                sim._dispatch(self, item)
+                items = self.decoder.feed(b"")
             self.flush()
         except (_ProtocolError, OneShotError) as exc:
             sim._count("protocol_errors")

@@ -313,3 +313,15 @@ def test_alive_and_response_deadlines() -> None:
 def test_only_client_role() -> None:
     with pytest.raises(Exception, match="client"):
         Connection("server", key=KEY, iv=IV)
+
+
+def test_a_zlib_bomb_from_the_server_is_a_bad_frame_and_the_session_goes_on() -> None:
+    import zlib
+
+    conn = bound()
+    text = b'{"Header":{"Method":"ReportReq"},"Body":{"List":[' + b"[]," * 10_000_000 + b"[]]}}"
+    bomb = zlib.compress(text, 9)
+    conn.receive_data(b"Content-Length:%d\r\n" % len(bomb) + bomb + encode_frame("AliveRes", None))
+    got = events(conn)
+    assert got[0] == BadFrame(len(bind_res()), len(bomb) + 22, "body inflates past 4 MiB")
+    assert got[1] == m.AliveRes()
