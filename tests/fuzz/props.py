@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import event
 
 from smscli.cli.app import program
 
@@ -25,6 +26,7 @@ def check(status: int, out: str, err: str, argv: list[str]) -> None:
     """Exit 0-4; no traceback, no internal error; a failure (2/3/4) ends stderr with its one
     ``smscli: `` line (notes and summaries of a 0/1 may come before, e.g. packet decode's
     capture notes and the "N of M frames damaged" line)."""
+    event(f"exit {status}")  # pytest --hypothesis-show-statistics: how far the inputs got
     where = f"argv={argv!r}\nstatus={status}\nstderr={err[-2000:]!r}"
     assert status in OK_STATUSES, where
     assert "Traceback" not in err and "Traceback" not in out, where
