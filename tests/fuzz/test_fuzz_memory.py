@@ -26,12 +26,13 @@ ADDRESS_SPACE = 1 << 30
 BUDGET_MB = 400  # peak RSS of one command on one of these inputs
 
 CHILD = """
-import json, resource, sys
+import json, sys
 from smscli.cli.app import program
 status = program(json.loads(sys.argv[1]))
 sys.stderr.flush(); sys.stdout.flush()
-print(json.dumps({"status": status, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}),
-      file=sys.__stderr__)
+# VmHWM: this process's peak RSS (ru_maxrss would start from the parent's, kept across fork+exec)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"status": status, "maxrss_kb": hwm}), file=sys.__stderr__)
 """
 
 
