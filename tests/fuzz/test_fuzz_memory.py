@@ -13,6 +13,7 @@ import resource
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,12 @@ def _inputs() -> dict[str, tuple[bytes, list[str]]]:
         "config-huge-value": (b'[profiles.p]\nvendor = "sandbox"\nsender = "' + b"1" * (32 << 20) + b'"\n',
                               ["send", "--config", "{}", "-p", "p", "--to", "01012345678", "-m", "hi", "--dry-run"]),
     }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _free_inputs() -> Iterator[None]:
+    yield
+    _inputs.cache_clear()  # ~150 MB of inputs: not kept for the rest of the session
 
 
 NAMES = ["config-deep", "config-huge-value", "csv-binary", "csv-huge-field", "csv-many-rows",
