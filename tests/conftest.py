@@ -1,5 +1,5 @@
 """Shared fixtures: an isolated config/data dir for every test, a subprocess CLI runner,
-and the ``--clock-at`` option (tests/clock_option.py)."""
+the ``--clock-at`` option (tests/clock_option.py) and ``--fuzz-long`` (tests/fuzz/)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,20 @@ pytest.register_assert_rewrite("tests.clock_option")
 from tests import clock_option  # noqa: E402
 
 pytest_plugins = ["pytester", "tests.clock_option"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-long", action="store_true", default=False,
+        help="run the fuzz targets (tests/fuzz/) with many random examples instead of the "
+             "bounded, derandomized CI profile",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.fuzz import profile
+
+    profile.select(long=config.getoption("--fuzz-long"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec"
