@@ -198,6 +198,8 @@ def _parse_head(buf: bytearray, req: Framing, max_head: int, max_body: int) -> b
         return False
     if not _REQUEST_LINE.fullmatch(first):
         raise Reject(400, "malformed request line")
+    if first.rstrip(b"\r")[-3:-2] != b"1":  # "HTTP/M.m": the stdlib would answer other majors without a status line
+        raise Reject(505, "HTTP version not supported (only HTTP/1.0 and HTTP/1.1)")
     end = _HEAD_END.search(buf, max(0, line_end - 1, req.scanned - 3))
     if end is None or end.end() > max_head:
         if end is not None or len(buf) > max_head:

@@ -238,7 +238,9 @@ def test_token_expiring_mid_batch_is_renewed_once(sim_factory, tmp_path):
 
 
 def test_short_token_ttl_over_a_long_batch(sim_factory, tmp_path):
-    sim = sim_factory(token_ttl=3, rate=80)  # 300 at 80/s: 3.75 s, so at least two tokens
+    # 300 at 50 a second (fixed one-second windows): over 5 s however fast the machine, so a
+    # 3 s token runs out at least once
+    sim = sim_factory(token_ttl=3, rate=50)
     msgs = messages(300)
     results = send_all(vendor_for(sim, tmp_path), msgs)
     assert {r.status for r in results} == {"accepted"}

@@ -250,6 +250,14 @@ def test_garbage_is_400_with_a_reason(target, garbage):
     assert exchange(target, target.good)[0] == 200
 
 
+@pytest.mark.parametrize("version", [b"HTTP/2.0", b"HTTP/3.0", b"HTTP/0.9"])
+def test_an_http_version_other_than_1_is_505_with_a_status_line(target, version):
+    status, reason = exchange(target, b"GET / " + version + b"\r\nHost: x\r\n\r\n")
+    assert status == 505
+    assert_one_line(reason)
+    assert exchange(target, target.good)[0] == 200
+
+
 def test_300_slow_connections_hold_no_threads_and_a_normal_request_is_answered(target):
     before = threading.active_count()
     slow = []
