@@ -89,8 +89,8 @@ class Report:
 
 @dataclass(frozen=True)
 class Batch:
-    """What ``Client.send_many`` did: each row's result in input order (empty when the
-    caller took them through ``on_result``), the count per status and the run's id.
+    """What ``Client.send_many`` did: each row's result in the order they were settled,
+    not the input's (empty when the caller took them through ``on_result``), the count per status and the run's id.
     ``complete`` is false when a stop left rows for ``resume``."""
 
     run_id: str
