@@ -12,7 +12,9 @@ terminal UI, no CLI framework until a client is created.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# Not ``from typing import TYPE_CHECKING``: importing typing would cost more than the
+# rest of ``import smscli`` (type checkers read this constant the same way).
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -71,7 +73,7 @@ if TYPE_CHECKING:
     from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'smscli' has no attribute {name!r}")

@@ -161,7 +161,8 @@ class Client:
         summary = outcome.summary
         return Batch(run_id=outcome.run_id, results=tuple(collected), counts=dict(summary.counts),
                      notes=tuple(summary.notes), complete=summary.complete,
-                     exit_code=int(summary.exit_status()))
+                     exit_code=int(summary.exit_status()),
+                     summary=summary.line("checked" if dry_run else "reserved" if at else "sent"))
 
     def submit(self, job: SendJob, hooks: Hooks) -> Outcome:
         """Run one send job (:mod:`smscli.sending`): the path the CLI's ``send`` and
@@ -172,6 +173,50 @@ class Client:
         with self._lock:
             journal = self._reader() if job.dry_run else self._writer()
             return run_job(self._profile, journal, job, hooks)  # type: ignore[arg-type]
+
+    def cancel(self, message_id: str) -> MessageRecord:
+        """Cancel a scheduled message: on the vendor's server first where it keeps the
+        reservation, then in the journal. A UsageError when the id is unknown or the
+        message is not scheduled."""
+        from smscli.vendors.registry import create_vendor
+
+        with self._lock:
+            journal = self._writer()
+            row = journal.get(message_id)
+            if row is None:
+                raise UsageError(f"no message with id {message_id!r} in the journal",
+                                 hint="see `smscli reserve list`")
+            if row["status"] != "scheduled":
+                raise UsageError(f"message {message_id} is {row['status']}, not scheduled: nothing to cancel")
+            if not row["held"]:  # the vendor keeps this reservation: cancel it there first
+                create_vendor(self._profile, journal).cancel(message_id, row["server_id"] or "")
+            return _record(journal.cancel(message_id), ())
+
+    def flush(self, *, on_result: Callable[[SendResult], None] | None = None,
+              stop: threading.Event | None = None) -> Batch:
+        """Send this profile's reservations held in the journal that are due (what
+        ``smscli reserve flush`` does, e.g. from cron); what is not sent stays held."""
+        from smscli import dispatch, timeutil
+        from smscli.sending import EventsShown
+        from smscli.vendors.registry import create_vendor
+
+        collected: list[SendResult] = []
+        with self._lock:
+            journal = self._writer()
+            vendor = create_vendor(self._profile, EventsShown(journal, self._notice))
+            summary = dispatch.send_due(self._profile, journal, vendor, timeutil.now_kst(),
+                                        on_result or collected.append, stop=stop)
+        return Batch(run_id="", results=tuple(collected), counts=dict(summary.counts),
+                     notes=tuple(summary.notes), complete=summary.complete,
+                     exit_code=int(summary.exit_status()), summary=summary.line("flushed"))
+
+    def due_profiles(self) -> list[str]:
+        """Profiles of this data dir with reservations due now (``reserve flush`` with no
+        profile flushes each)."""
+        from smscli import timeutil
+
+        with self._lock:
+            return self._writer().due_profiles(timeutil.now_kst())
 
     # --- reports and the journal ------------------------------------------------------
 

@@ -99,6 +99,7 @@ class Batch:
     notes: tuple[str, ...] = ()
     complete: bool = True
     exit_code: int = 0  # the CLI's exit code for the same send: 0 all fine, 1 some not
+    summary: str = ""  # one line for people: "sent 3: 2 accepted, 1 invalid (0.4 s)"
 
     @property
     def ok(self) -> bool:

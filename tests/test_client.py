@@ -42,6 +42,13 @@ def test_send_send_many_reserve_result(vendor: str, request: pytest.FixtureReque
         assert story is not None and story.status == "accepted" and story.to == "01012345678"
         assert sms.result("no-such-id") is None
         assert {m.message_id for m in sms.messages(status="scheduled")} == {"later-1"}
+        if vendor in ("bizppurio", "netshot"):  # their servers keep it and cannot cancel it
+            with pytest.raises(UsageError, match="cannot cancel"):
+                sms.cancel("later-1")
+        else:
+            assert sms.cancel("later-1").status == "cancelled"
+            with pytest.raises(UsageError, match="not scheduled"):
+                sms.cancel("later-1")
     accepted = sim.wait_accepted(4)
     by_to = {a.to: a for a in accepted}
     assert by_to["01020000001"].text in ("", "고객1님 안녕하세요")  # where the vendor's record has it
