@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,7 +70,6 @@ class Hooks:
     progress: Callable[[SendResult], None] | None = None
     stop: threading.Event | None = None
     waiting: Callable[[float, str], None] | None = None
-    count: int | None = field(default=None, init=False)  # rows, when known before sending
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,6 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
     assert isinstance(text, Text)
     rows, count, columns, has_id_column, input_part = _rows(job.recipients, hooks,
                                                             fingerprint=not job.dry_run)
-    hooks.count = count
     if job.id and has_id_column:
         hooks.warn("smscli: warning: the CSV's id column gives each row its key; --id is not used")
     _check_template(text.body, columns, job.recipients)

@@ -151,3 +151,29 @@ def test_import_smscli_is_lean() -> None:
             "if m in sys.modules]; assert not heavy, heavy; assert 'Client' in smscli.__all__")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
+
+
+def test_two_processes_on_one_journal(smscli_oneshot_sim) -> None:
+    """Two processes sending the same ids at once behave as two `smscli send`: each id is
+    accepted once, by one of them; the other reports it duplicate."""
+    import json
+    import os
+
+    from tests.conftest import ROOT
+
+    child = ("import json, sys\nfrom smscli import Client\n"
+             "rows = [{'phone': f'0104000{i:04d}', 'id': f'p-{i}'} for i in range(60)]\n"
+             "with Client() as sms:\n"
+             "    batch = sms.send_many(rows, template='hello')\n"
+             "print(json.dumps({r.message_id: r.status for r in batch.results}))\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", child], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    first, second = (json.loads(out) for out, _ in outs)
+    assert set(first) == set(second) == {f"p-{i}" for i in range(60)}
+    for mid in first:
+        assert sorted((first[mid], second[mid])) == ["accepted", "duplicate"], mid
+    accepted = Counter(a.id for a in smscli_oneshot_sim.accepted)
+    assert len(accepted) == 60 and set(accepted.values()) == {1}

@@ -141,6 +141,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     if message is None:
         message = _read_message(message_file, stdin_taken=(csv == "-"))
     send_at = None
+    # --at is read after the text and image checks (check_job), which say what is wrong first
     if at is not None and message.strip() and not (type_ == "mms" and not image):
         send_at = timeutil.parse_time(at, option="--at")
         if send_at <= timeutil.now_kst():
