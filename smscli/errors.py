@@ -23,11 +23,19 @@ class SmscliError(Exception):
     """
 
     exit_status: ExitStatus = ExitStatus.REJECTED
+    # True where the same call again may succeed (the vendor unreachable, a stop): a
+    # retry is safe, the journal sends each message once.
+    retryable: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this error (CONTRACT.md, "Exit codes")."""
+        return int(self.exit_status)
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
@@ -66,6 +74,7 @@ class UnreachableError(SmscliError):
     """Could not reach the vendor (connect failure, timeout, dropped connection)."""
 
     exit_status = ExitStatus.UNREACHABLE
+    retryable = True
 
 
 class RejectedError(SmscliError):
@@ -78,3 +87,4 @@ class Interrupted(SmscliError):
     """Ctrl-C during a command; the message says how to resume."""
 
     exit_status = ExitStatus.INTERRUPTED
+    retryable = True

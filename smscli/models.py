@@ -85,3 +85,64 @@ class Report:
         return {"message_id": self.message_id, "to": self.to, "status": self.status,
                 "code": self.code, "detail": self.detail, "vendor": self.vendor,
                 "delivered_at": self.delivered_at}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What ``Client.send_many`` did: each row's result in the order they were settled,
+    not the input's (empty when the caller took them through ``on_result``), the count per status and the run's id.
+    ``complete`` is false when a stop left rows for ``resume``."""
+
+    run_id: str
+    results: tuple[SendResult, ...]
+    counts: dict[str, int]
+    notes: tuple[str, ...] = ()
+    complete: bool = True
+    exit_code: int = 0  # the CLI's exit code for the same send: 0 all fine, 1 some not
+    summary: str = ""  # one line for people: "sent 3: 2 accepted, 1 invalid (0.4 s)"
+
+    @property
+    def ok(self) -> bool:
+        """Every row accepted, scheduled, delivered or a duplicate of one that was."""
+        return self.exit_code == 0 and self.complete
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """The reports one ``Client.poll`` stored (newly: a re-sent report is not repeated),
+    and how many the vendor sent in all. Iterating gives the reports."""
+
+    reports: tuple[Report, ...]
+    received: int = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.reports)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """The journal's story of one message: its latest state (CONTRACT's result object
+    with ``to_json``) and every delivery report stored for it, oldest first."""
+
+    message_id: str
+    to: str
+    status: str
+    code: str
+    detail: str
+    vendor: str
+    type: str
+    profile: str
+    created_at: str
+    updated_at: str
+    delivered_at: str = ""
+    send_at: str = ""
+    server_id: str = ""
+    reports: tuple[Report, ...] = ()
+
+    def to_json(self) -> dict[str, str]:
+        return {"message_id": self.message_id, "to": self.to, "status": self.status,
+                "code": self.code, "detail": self.detail, "vendor": self.vendor,
+                "delivered_at": self.delivered_at}

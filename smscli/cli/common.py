@@ -6,7 +6,6 @@ on each command (``smscli send -p prod ...``); the command's own flag wins.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -60,22 +59,5 @@ def current_profile(
     return load_profile(name, config=path, overrides=overrides)
 
 
-class ShownEvents:
-    """The journal as a vendor's event sink that also tells the user (one stderr line per
-    080 opt-out or number change the vendor reports)."""
-
-    def __init__(self, journal: Any, info: Callable[[str], None]) -> None:
-        self._journal = journal
-        self._info = info
-
-    def add_suppression(self, phone: str, deny_no: str = "", source: str = "") -> None:
-        self._journal.add_suppression(phone, deny_no, source)
-        via = f" via {deny_no}" if deny_no else ""
-        self._info(f"smscli: {phone} opted out{via} (080); later sends skip it")
-
-    def add_phone_change(self, phone: str, new_phone: str, server_msg_id: str = "") -> None:
-        self._journal.add_phone_change(phone, new_phone, server_msg_id)
-        self._info(f"smscli: number change reported by the vendor: {phone} → {new_phone}")
-
-    def __getattr__(self, name: str) -> Any:  # token_get, token_put, ... go to the journal
-        return getattr(self._journal, name)
+# The journal as a vendor's event sink that also tells the user (moved to the library).
+from smscli.sending import EventsShown as ShownEvents  # noqa: E402, F401

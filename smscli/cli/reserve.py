@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from smscli.cli import send as send_cli
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, current_profile
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
 
 EXAMPLES = """Examples:
 
@@ -106,24 +106,16 @@ def cancel(
     config: ConfigOpt = None,
 ) -> None:
     """Cancel scheduled messages (on the server too where the vendor allows it)."""
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
-    from smscli.errors import UsageError
-    from smscli.journal import Journal
-    from smscli.vendors.registry import create_vendor
+    from smscli.client import Client
 
-    prof = current_profile(profile, config)
-    journal = Journal.open(prof.data_dir)
+    name, path = choose(profile, config)
+    client = Client(name, config=path)
     out = Output(json_, columns=["message_id", "to", "status", "detail"])
     for mid in ids:
-        row = journal.get(mid)
-        if row is None:
-            raise UsageError(f"no message with id {mid!r} in the journal", hint="see `smscli reserve list`")
-        if row["status"] != "scheduled":
-            raise UsageError(f"message {mid} is {row['status']}, not scheduled: nothing to cancel")
-        if not row["held"]:  # the vendor keeps this reservation: cancel it there first
-            create_vendor(prof, journal).cancel(mid, row["server_id"] or "")
-        journal.cancel(mid)
-        out.emit({"message_id": mid, "to": row["to"], "status": "cancelled", "detail": ""})
+        record = client.cancel(mid)
+        out.emit({"message_id": mid, "to": record.to, "status": "cancelled", "detail": ""})
     out.flush()
 
 
@@ -137,36 +129,31 @@ def flush(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
     """Send reservations held here that are due, for every profile (or only --profile)."""
     import os
 
-    from smscli import dispatch, interrupts, timeutil
+    from smscli import interrupts
     from smscli.cli.common import choose
     from smscli.cli.output import Output
-    from smscli.config import load_profile
+    from smscli.client import Client
     from smscli.errors import Interrupted
-    from smscli.journal import Journal
-    from smscli.vendors.registry import create_vendor
 
     name, path = choose(profile, config)
-    first = current_profile(profile, config)
-    journal = Journal.open(first.data_dir)
-    now = timeutil.now_kst()
-    explicit = name is not None or bool(os.environ.get("SMSCLI_PROFILE"))
-    names = [first.name] if explicit else journal.due_profiles(now)
     out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"],
                  drop_when_closed=True)  # stdout closed: stop sending, journal what is in flight
+    first = Client(name, config=path, on_notice=out.info)
+    explicit = name is not None or bool(os.environ.get("SMSCLI_PROFILE"))
+    names = [first.profile] if explicit else first.due_profiles()
     status = 0
     with interrupts.graceful_stop(out.info) as stop:  # Ctrl-C, a closed stdout: hold the rest
         out.on_close = stop.set
         for pname in names:
-            prof = first if pname == first.name else load_profile(pname, config=path)
-            vendor = create_vendor(prof, ShownEvents(journal, out.info))
-            summary = dispatch.send_due(prof, journal, vendor, now, lambda r: out.emit(r.to_json()),
-                                        stop=stop)
+            client = first if pname == first.profile else Client(pname, config=path, on_notice=out.info)
+            batch = client.flush(on_result=lambda r: out.emit(r.to_json()), stop=stop)
             out.flush()
-            out.info(f"profile {pname}: " + summary.line("flushed"))
-            status = max(status, int(summary.exit_status()))
+            out.info(f"profile {pname}: {batch.summary}")
+            status = max(status, batch.exit_code)
             if stop.is_set():
                 raise Interrupted("stopped; what was not sent stays held: `smscli reserve flush` "
                                   "sends it")
     if not names:
         out.info("flushed 0: nothing due")
     raise typer.Exit(status)
+

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, current_profile
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
 
 REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]
 
@@ -61,17 +61,18 @@ def poll(
     config: ConfigOpt = None,
 ) -> None:
     """Fetch delivery reports from the vendor, store them in the journal, print them."""
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
-    from smscli.journal import Journal
-    from smscli.vendors.registry import create_vendor
+    from smscli.client import Client
 
-    prof = current_profile(profile, config)
-    journal = Journal.open(prof.data_dir)
+    name, path = choose(profile, config)
     out = Output(json_, columns=REPORT_COLUMNS)
-    store = ReportPrinter(journal, out)
-    create_vendor(prof, ShownEvents(journal, out.info)).poll(store, timeout=timeout, confirm=confirm)
+    client = Client(name, config=path, on_notice=out.info)
+    polled = client.poll(timeout=timeout, confirm=confirm, on_report=lambda rep: out.emit(rep.to_json()))
     out.flush()
-    out.info(store.summary())
+    again = polled.received - len(polled)
+    out.info(f"{len(polled)} report(s) stored" + (
+        f"; {again} received again were in the journal already, not shown" if again > 0 else ""))
 
 
 @result_app.command("confirm", epilog="Examples:\n\n  smscli result confirm 1027se_SL4676027383600490148")
@@ -130,33 +131,27 @@ def list_(
     config: ConfigOpt = None,
 ) -> None:
     """List messages and their latest state from the journal."""
-    from smscli import timeutil
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
+    from smscli.client import Client
     from smscli.errors import UsageError
-    from smscli.journal import Journal
     from smscli.models import MESSAGE_STATES
 
     if status is not None and status not in MESSAGE_STATES:
         raise UsageError(f"--status {status!r} is not a message state",
                          hint=f"use one of: {', '.join(sorted(MESSAGE_STATES))}")
-    prof = current_profile(profile, config)
-    when = timeutil.parse_since(since) if since else None
+    name, path = choose(profile, config)
+    client = Client(name, config=path)
     out = Output(json_, columns=REPORT_COLUMNS)
-    # The journal is shared by every profile of this data dir: list this profile's messages.
-    journal = Journal.open_for_reading(prof.paths.data_dir)  # a read-only data dir will do
     shown = 0
-    for row in journal.list_messages(status=status, since=when, profile=prof.name):
-        out.emit({
-            "message_id": row["id"], "to": row["to"], "status": row["status"], "code": row["code"] or "",
-            "detail": row["detail"] or "", "vendor": row["vendor"],
-            "delivered_at": row.get("delivered_at") or "",
-        })
+    for record in client.messages(status=status, since=since):
+        out.emit(record.to_json())
         shown += 1
     out.flush()
     if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)
         which = f" {status}" if status else ""
         when_said = f" since {since}" if since else ""
-        out.info(f"smscli: no{which} messages of profile '{prof.name}' in the journal{when_said}")
+        out.info(f"smscli: no{which} messages of profile '{client.profile}' in the journal{when_said}")
 
 
 @result_app.command(

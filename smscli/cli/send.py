@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, ShownEvents, current_profile
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt
 from smscli.errors import Interrupted, UsageError
 
 SEND_EXAMPLES = """Examples:
@@ -122,12 +121,14 @@ def send(
 def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, dry_run, wait,
         json_, allow_unicode, ignore_optout, wait_window, profile, config, at,
         resume=None, resend_unknown=False) -> int:
-    """Shared by `send` and `reserve`: returns the exit code."""
-    from smscli import dispatch, ids, interrupts, runs, timeutil
+    """Shared by `send` and `reserve`: the flags → :meth:`smscli.Client.submit` → output;
+    returns the exit code."""
+    from smscli import interrupts, sending, timeutil
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
+    from smscli.client import Client
+    from smscli.content import Text
     from smscli.errors import SmscliError
-    from smscli.journal import Journal
-    from smscli.vendors.registry import create_vendor
 
     if type_ not in ("auto", "sms", "lms", "mms"):
         raise UsageError(f"--type must be auto, sms, lms or mms, not {type_!r}")
@@ -139,68 +140,32 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         raise UsageError("give the text with --message or --message-file, not both")
     if message is None:
         message = _read_message(message_file, stdin_taken=(csv == "-"))
-    if not message.strip():
-        raise UsageError("empty message", hint="pass --message TEXT, --message-file FILE or text on stdin")
-    images = tuple(image or ())
-    if type_ == "mms" and not images:
-        raise UsageError("--type mms needs at least one --image")
     send_at = None
-    if at is not None:
+    # --at is read after the text and image checks (check_job), which say what is wrong first
+    if at is not None and message.strip() and not (type_ == "mms" and not image):
         send_at = timeutil.parse_time(at, option="--at")
         if send_at <= timeutil.now_kst():
             raise UsageError(f"--at {at!r} is in the past (Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
-
-    if resume is not None and dry_run:
-        raise UsageError("--resume and --dry-run do not go together", hint="a dry run sends nothing to resume")
+    job = sending.SendJob(
+        recipients=sending.Recipients(numbers=tuple(to or ()), csv=csv if not to else None),
+        content=Text(body=message, subject=subject, type=type_, images=tuple(image or ())),
+        sender=sender, id=id_, at=send_at, dry_run=dry_run, wait=wait,
+        allow_unicode=allow_unicode, ignore_optout=ignore_optout,
+        resume=None if resume is None else (sending.RESUME_LATEST if resume == RESUME_LATEST else resume),
+        resend_unknown=resend_unknown,
+    )
+    sending.check_job(job)
     overrides = None if wait_window is None else {"wait_window": wait_window}
-    prof = current_profile(profile, config, overrides=overrides)
+    name, path = choose(profile, config)
+    client = Client(name, config=path, settings=overrides)
     # stdout closed (`| head`): stop as on Ctrl-C (what is in flight is journaled), exit 141
     out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"],
                  drop_when_closed=True)
-    rows, count, columns, has_id_column, input_part = _rows(to, csv, fingerprint=not dry_run)
-    if id_ and has_id_column:
-        print("smscli: warning: the CSV's id column gives each row its key; --id is not used",
-              file=sys.stderr)
-    _check_template(message, columns, csv)
-    sender_no = sender or prof.get("sender")
-    opts = dispatch.SendOptions(
-        template=message,
-        sender=dispatch.ensure_sender(sender_no) if sender_no or not dry_run else "",
-        subject=subject,
-        type=type_,
-        images=images,
-        id_key=id_,
-        single_recipient=count == 1,
-        send_at=send_at,
-        dry_run=dry_run,
-        wait=wait,
-        allow_unicode=allow_unicode,
-        ignore_optout=ignore_optout,
-        run_id=ids.new_run_id(),
-        resend_unknown=resend_unknown,
-    )
-    # a dry run only reads (the opt-outs): a read-only or full data dir will do
-    journal = Journal.open_for_reading(prof.paths.data_dir) if dry_run else Journal.open(prof.data_dir)
-    vendor = create_vendor(prof, ShownEvents(journal, out.info))
-    vendor.waiting = _Countdown(out)
-    command = "reserve" if at else "send"
-    if not dry_run:
-        fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, message, input_part))
-        if resume is not None:
-            earlier = runs.choose_run(journal, "" if resume == RESUME_LATEST else resume,
-                                      profile=prof.name, command=command, fingerprint=fingerprint)
-            opts = replace(opts, run_id=earlier["id"])
-            before = ", ".join(f"{n} {k}" for k, n in sorted(earlier["counts"].items())) or "no answers"
-            out.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} ({before} before)")
-        else:
-            journal.start_run(opts.run_id, command=command, profile=prof.name, vendor=vendor.name,
-                              fingerprint=fingerprint.digest, parts=fingerprint.parts)
+    count = len(recipients_of(to)) if to else None
 
     def emit(result) -> None:
         out.emit(result if isinstance(result, dict) else result.to_json())
 
-    unfinished = (f"run {opts.run_id} is unfinished: the same command with --resume sends the rest "
-                  "(what was accepted shows as duplicate)")
     with out.progress("checking" if dry_run else "sending", total=count) as bar, \
             interrupts.graceful_stop(out.info) as stop:
         out.on_close = stop.set
@@ -210,18 +175,16 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
             seen[result.status] += 1
             bar.advance(1, **seen)
 
+        hooks = sending.Hooks(emit=emit, info=out.info, warn=_warn, progress=tick, stop=stop,
+                              waiting=_Countdown(out))
         try:
-            summary = dispatch.run_send(prof, rows, opts, emit=emit, journal=journal,
-                                        vendor=vendor, on_progress=tick, stop=stop)
-        except KeyboardInterrupt:
+            outcome = client.submit(job, hooks)
+        except SmscliError:
             out.flush()
-            raise Interrupted(f"interrupted at once; {unfinished}") from None
-        except SmscliError as exc:
-            out.flush()
-            if not dry_run:
-                exc.hint = f"{exc.hint}; {unfinished}" if exc.hint else unfinished
             raise
     out.flush()
+    summary, run_id = outcome.summary, outcome.run_id
+    unfinished = sending.unfinished(run_id)
     verb = "checked" if dry_run else ("reserved" if at else "sent")
     out.info(summary.line(verb))
     for note in summary.notes:
@@ -229,13 +192,23 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     if not summary.complete:
         raise Interrupted(f"stopped: {summary.left} row(s) not handed over; {unfinished}")
     if stop.is_set():  # a Ctrl-C that came when everything was handed over already
-        raise Interrupted(f"interrupted after every row was handed over: run {opts.run_id} "
+        raise Interrupted(f"interrupted after every row was handed over: run {run_id} "
                           "finished, nothing is left to resume")
     waiting = summary.counts.get("accepted", 0) if wait > 0 else 0
     if waiting:
         out.info(f"no delivery report within {wait:g} s for {waiting} message(s); "
                  "`smscli result poll` (or `result listen`) collects them later")
     return int(summary.exit_status())
+
+
+def recipients_of(to: list[str]) -> list[str]:
+    from smscli import recipients
+
+    return recipients.parse_to_options(to)
+
+
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 class _Countdown:
@@ -253,54 +226,6 @@ class _Countdown:
         elif not self.said:
             self.out.info(f"smscli: waiting {clock} for {why}")
         self.said = True
-
-
-def _fingerprint_parts(command: str, prof, opts, message: str, input_part: str) -> dict[str, str]:
-    """What makes a run's input (see smscli.runs): a resume must match it."""
-    from smscli import runs
-
-    return {
-        "command": command, "profile": prof.name, "vendor": str(prof.vendor),
-        "message": runs.digest(message), "input": input_part, "type": opts.type,
-        "subject": runs.digest(opts.subject) if opts.subject else "", "sender": opts.sender,
-        "images": runs.files_digest(opts.images) if opts.images else "",
-        "at": opts.send_at.isoformat() if opts.send_at else "", "id": opts.id_key or "",
-        "allow_unicode": "yes" if opts.allow_unicode else "",
-        "ignore_optout": "yes" if opts.ignore_optout else "",
-    }  # fmt: skip
-
-
-def _rows(to: list[str] | None, csv: str | None, *, fingerprint: bool):
-    """(rows iterator, number of rows if known, template columns, has an id column, the
-    input's fingerprint part ("" unless ``fingerprint``))."""
-    from smscli import recipients, runs
-
-    if to:
-        numbers = recipients.parse_to_options(to)
-        given = len(recipients.split_to_options(to))
-        if given > len(numbers):
-            print(f"smscli: warning: {given - len(numbers)} number(s) given more than once; "
-                  "each recipient gets the message once", file=sys.stderr)
-        part = runs.numbers_part(numbers) if fingerprint else ""
-        return (recipients.Row(line_no=0, phone=n) for n in numbers), len(numbers), [], False, part
-    part, spool = runs.csv_part(csv) if fingerprint else ("", None)
-    source = recipients.open_csv(csv, stdin=spool)  # reads and checks the header now
-    return iter(source), None, source.variables, source.id_column is not None, part
-
-
-def _check_template(message: str, columns: list[str], csv: str | None) -> None:
-    """Fail before sending anything when the text names a {column} the input lacks."""
-    from smscli.text import TemplateError, compile_template
-
-    try:
-        template = compile_template(message)
-    except TemplateError as exc:  # bad braces: a usage error, nothing was sent
-        raise UsageError(exc.reason) from None
-    missing = template.missing(columns)
-    if missing:
-        where = f"the CSV's columns are {', '.join(columns) or 'none'}" if csv else "there is no --csv"
-        raise UsageError(f"the message uses {{{missing[0]}}} but {where}",
-                         hint="write {{ and }} for literal braces")
 
 
 def _read_message(path: str | None, *, stdin_taken: bool) -> str:

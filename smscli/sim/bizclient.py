@@ -230,6 +230,7 @@ class BizclientAgent:
                 "event": "taken", "cmid": row.CMID, "times": self.accepted[row.CMID],
                 "to": row.DEST_PHONE, "msg_type": int(row.MSG_TYPE),
                 "send_time": str(row.SEND_TIME or ""), "time": stamp,
+                "text": str(getattr(row, "MSG_BODY", "") or ""),
             }, ensure_ascii=False) + "\n")
         self._record.flush()
 

@@ -303,8 +303,11 @@ class BizppurioApi:
         stamp = datetime.fromtimestamp(now, KST)
         messagekey = f"{stamp:%y%m%d%H%M%S}{stamp.microsecond // 1000:03d}{kind}{seq:08d}sim"
         if self._record:
+            content = body.get("content", {}).get(kind, {})
             line = {"refkey": refkey, "messagekey": messagekey, "to": body["to"], "type": kind,
-                    "accepted_at": round(now, 3), "sendtime": sendtime, "times": times}
+                    "accepted_at": round(now, 3), "sendtime": sendtime, "times": times,
+                    "from": body.get("from", ""), "text": content.get("message", ""),
+                    "subject": content.get("subject", "")}
             if drop:
                 line["answer"] = "dropped"
             with self.lock:

@@ -126,6 +126,9 @@ class Vendor:
     # message as handed over, ``handoff_batch`` at a time, just before it goes out.
     dedupes: ClassVar[bool] = True
     handoff_batch: int = 0
+    # Content kinds (smscli.content) this vendor maps onto its wire format; the pipeline
+    # refuses any other kind before anything is journaled (smscli.content.refusal).
+    carries: ClassVar[frozenset[str]] = frozenset({"text"})
 
     def __init__(self, profile: Profile, events: VendorEvents) -> None:
         self.profile = profile

@@ -1,0 +1,79 @@
+"""``smscli.AsyncClient``: :class:`smscli.Client`'s methods as coroutines, for an
+application that runs an event loop (FastAPI, aiohttp, a worker).
+
+Each call runs the Client's (blocking, journaled) operation in a worker thread
+(``asyncio.to_thread``), so the loop never waits on the vendor or the journal; calls
+from many tasks are taken one at a time per client, as from threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from smscli.client import Client, StrPath
+from smscli.content import Content
+from smscli.models import Batch, MessageRecord, PollResult, SendResult
+
+
+class AsyncClient:
+    """The same arguments as :class:`smscli.Client`; use ``async with``, or ``await
+    close()``. Creating one reads the profile (a ConfigError is raised here)."""
+
+    def __init__(self, profile: str | None = None, *, config: StrPath | None = None,
+                 data_dir: StrPath | None = None,
+                 settings: Mapping[str, object] | None = None,
+                 on_notice: Callable[[str], None] | None = None) -> None:
+        self.sync = Client(profile, config=config, data_dir=data_dir, settings=settings,
+                           on_notice=on_notice)
+
+    @property
+    def profile(self) -> str:
+        return self.sync.profile
+
+    @property
+    def vendor(self) -> str:
+        return self.sync.vendor
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(profile={self.profile!r}, vendor={self.vendor!r})"
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the journal (idempotent)."""
+        await asyncio.to_thread(self.sync.close)
+
+    async def send(self, to: str, text: str | Content, **options: Any) -> SendResult:
+        """:meth:`smscli.Client.send` as a coroutine."""
+        return await asyncio.to_thread(self.sync.send, to, text, **options)
+
+    async def reserve(self, to: str, text: str | Content, *, at: datetime | str,
+                      **options: Any) -> SendResult:
+        """:meth:`smscli.Client.reserve` as a coroutine."""
+        return await asyncio.to_thread(self.sync.reserve, to, text, at=at, **options)
+
+    async def send_many(self, rows: Iterable[Mapping[str, Any] | str], *,
+                        template: str | Content, **options: Any) -> Batch:
+        """:meth:`smscli.Client.send_many` as a coroutine (``rows`` is read in the worker
+        thread: give a list, or an iterator that does not need the loop)."""
+        return await asyncio.to_thread(self.sync.send_many, rows, template=template, **options)
+
+    async def poll(self, *, timeout: float = 10.0, confirm: bool = True) -> PollResult:
+        """:meth:`smscli.Client.poll` as a coroutine."""
+        return await asyncio.to_thread(self.sync.poll, timeout=timeout, confirm=confirm)
+
+    async def result(self, message_id: str) -> MessageRecord | None:
+        """:meth:`smscli.Client.result` as a coroutine."""
+        return await asyncio.to_thread(self.sync.result, message_id)
+
+    async def messages(self, *, status: str | None = None,
+                       since: datetime | str | None = None) -> list[MessageRecord]:
+        """:meth:`smscli.Client.messages` as a coroutine (a list)."""
+        return await asyncio.to_thread(lambda: list(self.sync.messages(status=status, since=since)))

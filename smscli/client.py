@@ -1,0 +1,357 @@
+"""``smscli.Client``: send, reserve and follow messages from Python, with every guarantee
+of the CLI (each message journaled before it is sent, ids and runs, duplicates, 080
+opt-outs). The CLI's ``send``, ``reserve`` and ``result`` commands are callers of it.
+
+One Client may be shared by threads: its operations on the vendor run one at a time (as
+two ``smscli send`` on one profile do), reading the journal does not wait for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smscli.content import Content
+from smscli.errors import UsageError
+from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult
+
+if TYPE_CHECKING:
+    from smscli.config import Profile
+    from smscli.journal import EmptyJournal, Journal
+    from smscli.sending import Hooks, Outcome, SendJob
+
+log = logging.getLogger("smscli")
+StrPath = str | PathLike[str]
+
+
+class Client:
+    """A connection to one profile's vendor and to the journal of its data dir.
+
+    ``profile`` None picks ``$SMSCLI_PROFILE``, then ``default_profile``, then
+    ``sandbox`` (as the CLI does); ``config`` is the config file (default
+    ``$SMSCLI_CONFIG``, then the platform's); ``data_dir`` where the journal lives
+    (default ``$SMSCLI_DATA_DIR``, then the platform's); ``settings`` override the
+    profile's keys (``{"sender": "0212341234"}``); ``on_notice`` takes one line for what
+    a user should know besides results (an 080 opt-out the vendor reported, a number
+    change, a note about message types; default: the ``smscli`` logger). A bad profile raises
+    :class:`smscli.ConfigError` here. Use it as a context manager, or call
+    :meth:`close`.
+    """
+
+    def __init__(self, profile: str | None = None, *, config: StrPath | None = None,
+                 data_dir: StrPath | None = None,
+                 settings: Mapping[str, object] | None = None,
+                 on_notice: Callable[[str], None] | None = None) -> None:
+        from smscli.config import load_profile
+
+        prof = load_profile(profile, config=Path(config) if config is not None else None,
+                            overrides=settings)
+        if data_dir is not None:
+            prof.paths = replace(prof.paths, data_dir=Path(data_dir).expanduser())
+        self._profile: Profile = prof
+        self._lock = threading.RLock()  # one vendor operation at a time
+        self._open_lock = threading.Lock()
+        self._journal: Journal | None = None
+        self._closed = False
+        self._notice = on_notice or log.info
+
+    # --- what it is -------------------------------------------------------------------
+
+    @property
+    def profile(self) -> str:
+        """The profile's name."""
+        return self._profile.name
+
+    @property
+    def vendor(self) -> str:
+        """The profile's vendor (``oneshot``, ``bizppurio``, ``netshot``, ``bizclient``,
+        ``sandbox`` or a plug-in's name)."""
+        return str(self._profile.vendor)
+
+    def __repr__(self) -> str:
+        return f"Client(profile={self.profile!r}, vendor={self.vendor!r})"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the journal (idempotent). What was sent stays journaled."""
+        with self._open_lock:
+            self._closed = True
+            journal, self._journal = self._journal, None
+        if journal is not None:
+            with self._lock:
+                journal.close()
+
+    # --- sending ----------------------------------------------------------------------
+
+    def send(self, to: str, text: str | Content, *, id: str | None = None,
+             sender: str | None = None, subject: str = "", type: str = "auto",
+             images: Sequence[StrPath] = (), wait: float = 0.0, allow_unicode: bool = False,
+             ignore_optout: bool = False, resend_unknown: bool = False,
+             dry_run: bool = False) -> SendResult:
+        """Send ``text`` to one number; return what became of it.
+
+        ``id`` is the idempotency key: the same id again is never sent twice (the result
+        is ``duplicate``). A bad number, an opted-out one or an empty text is a result
+        with status ``invalid``, not an exception; a vendor that cannot be reached raises
+        :class:`smscli.UnreachableError` (``retryable``). ``wait`` seconds: wait for the
+        delivery report (status ``delivered``/``failed`` if it came).
+        """
+        job = self._job(to, text, id=id, sender=sender, subject=subject, type=type,
+                        images=images, wait=wait, allow_unicode=allow_unicode,
+                        ignore_optout=ignore_optout, resend_unknown=resend_unknown,
+                        dry_run=dry_run)
+        return self._one(job)
+
+    def reserve(self, to: str, text: str | Content, *, at: datetime | str,
+                id: str | None = None, sender: str | None = None, subject: str = "",
+                type: str = "auto", images: Sequence[StrPath] = (),
+                allow_unicode: bool = False, ignore_optout: bool = False) -> SendResult:
+        """Schedule ``text`` to one number at ``at`` (an aware datetime, a naive one in
+        Korea time, or ``"YYYY-MM-DD HH:MM"``): kept by the vendor where it can, else held
+        in the journal for ``smscli reserve flush``. The result's status is
+        ``scheduled``."""
+        job = self._job(to, text, id=id, sender=sender, subject=subject, type=type,
+                        images=images, allow_unicode=allow_unicode,
+                        ignore_optout=ignore_optout, at=_when(at))
+        return self._one(job)
+
+    def send_many(self, rows: Iterable[Mapping[str, Any] | str], *, template: str | Content,
+                  id: str | None = None, sender: str | None = None, subject: str = "",
+                  type: str = "auto", images: Sequence[StrPath] = (),
+                  at: datetime | str | None = None, wait: float = 0.0,
+                  allow_unicode: bool = False, ignore_optout: bool = False,
+                  resume: str | None = None, resend_unknown: bool = False,
+                  dry_run: bool = False,
+                  on_result: Callable[[SendResult], None] | None = None) -> Batch:
+        """Send ``template`` to every row: a mapping with ``phone`` (or ``to``), an
+        optional ``id`` (the row's idempotency key) and the ``{variables}``; a plain
+        string is a number. Rows are read lazily, in chunks journaled before they are
+        sent, so a generator of a million rows keeps memory flat.
+
+        Rows without an ``id`` get ids derived from the run (``Batch.run_id``); after a
+        crash or an exception, ``resume=run_id`` (or ``"latest"``) with the same rows
+        sends only what was not accepted. ``on_result`` takes each result as it is
+        journaled (then ``Batch.results`` stays empty). ``at`` makes it a reservation.
+        """
+        from smscli.sending import Hooks, Recipients, SendJob, content_for, dry_run_result
+
+        collected: list[SendResult] = []
+        take = on_result or collected.append
+
+        def emit(item: SendResult | dict) -> None:
+            take(dry_run_result(item) if isinstance(item, dict) else item)
+
+        job = SendJob(recipients=Recipients(rows=_as_rows(rows)),
+                      content=content_for(template, subject=subject, type=type, images=images),
+                      sender=sender, id=id, at=_when(at) if at is not None else None,
+                      dry_run=dry_run, wait=wait, allow_unicode=allow_unicode,
+                      ignore_optout=ignore_optout, resume=resume, resend_unknown=resend_unknown)
+        outcome = self.submit(job, Hooks(emit=emit, info=self._notice, warn=self._notice))
+        summary = outcome.summary
+        return Batch(run_id=outcome.run_id, results=tuple(collected), counts=dict(summary.counts),
+                     notes=tuple(summary.notes), complete=summary.complete,
+                     exit_code=int(summary.exit_status()),
+                     summary=summary.line("checked" if dry_run else "reserved" if at else "sent"))
+
+    def submit(self, job: SendJob, hooks: Hooks) -> Outcome:
+        """Run one send job (:mod:`smscli.sending`): the path the CLI's ``send`` and
+        ``reserve`` and every method above take. Not part of the stable API."""
+        from smscli.sending import check_job, run_job
+
+        check_job(job)
+        with self._lock:
+            journal = self._reader() if job.dry_run else self._writer()
+            return run_job(self._profile, journal, job, hooks)  # type: ignore[arg-type]
+
+    def cancel(self, message_id: str) -> MessageRecord:
+        """Cancel a scheduled message: on the vendor's server first where it keeps the
+        reservation, then in the journal. A UsageError when the id is unknown or the
+        message is not scheduled."""
+        from smscli.vendors.registry import create_vendor
+
+        with self._lock:
+            journal = self._writer()
+            row = journal.get(message_id)
+            if row is None:
+                raise UsageError(f"no message with id {message_id!r} in the journal",
+                                 hint="see `smscli reserve list`")
+            if row["status"] != "scheduled":
+                raise UsageError(f"message {message_id} is {row['status']}, not scheduled: nothing to cancel")
+            if not row["held"]:  # the vendor keeps this reservation: cancel it there first
+                create_vendor(self._profile, journal).cancel(message_id, row["server_id"] or "")
+            return _record(journal.cancel(message_id), ())
+
+    def flush(self, *, on_result: Callable[[SendResult], None] | None = None,
+              stop: threading.Event | None = None) -> Batch:
+        """Send this profile's reservations held in the journal that are due (what
+        ``smscli reserve flush`` does, e.g. from cron); what is not sent stays held."""
+        from smscli import dispatch, timeutil
+        from smscli.sending import EventsShown
+        from smscli.vendors.registry import create_vendor
+
+        collected: list[SendResult] = []
+        with self._lock:
+            journal = self._writer()
+            vendor = create_vendor(self._profile, EventsShown(journal, self._notice))
+            summary = dispatch.send_due(self._profile, journal, vendor, timeutil.now_kst(),
+                                        on_result or collected.append, stop=stop)
+        return Batch(run_id="", results=tuple(collected), counts=dict(summary.counts),
+                     notes=tuple(summary.notes), complete=summary.complete,
+                     exit_code=int(summary.exit_status()), summary=summary.line("flushed"))
+
+    def due_profiles(self) -> list[str]:
+        """Profiles of this data dir with reservations due now (``reserve flush`` with no
+        profile flushes each)."""
+        from smscli import timeutil
+
+        with self._lock:
+            return self._writer().due_profiles(timeutil.now_kst())
+
+    # --- reports and the journal ------------------------------------------------------
+
+    def poll(self, *, timeout: float = 10.0, confirm: bool = True,
+             on_report: Callable[[Report], None] | None = None) -> PollResult:
+        """Fetch delivery reports from the vendor (up to ``timeout`` seconds, less on
+        silence), store them in the journal and acknowledge them (unless ``confirm`` is
+        false); return the newly stored ones. ``on_report`` takes each as it is stored."""
+        from smscli.sending import EventsShown
+        from smscli.vendors.registry import create_vendor
+
+        stored: list[Report] = []
+        received = 0
+
+        def on_reports(reports: list[Report]) -> None:
+            nonlocal received
+            received += len(reports)
+            for rep in journal.add_reports(reports):  # stored before the vendor is told
+                stored.append(rep)
+                if on_report is not None:
+                    on_report(rep)
+
+        with self._lock:
+            journal = self._writer()
+            vendor = create_vendor(self._profile, EventsShown(journal, self._notice))
+            vendor.poll(on_reports, timeout=timeout, confirm=confirm)
+        return PollResult(reports=tuple(stored), received=received)
+
+    def result(self, message_id: str) -> MessageRecord | None:
+        """The journal's story of one message (its state and its reports), or None when
+        the journal has no such id."""
+        journal = self._reader()
+        row = journal.get(message_id)
+        if row is None:
+            return None
+        reports = tuple(journal.list_reports(message_id=message_id)) if hasattr(journal, "list_reports") else ()
+        return _record(row, reports)
+
+    def messages(self, *, status: str | None = None,
+                 since: datetime | str | None = None) -> Iterator[MessageRecord]:
+        """This profile's messages in the journal, oldest first: every one, or those in
+        ``status`` created since ``since`` (a datetime, or ``"1h"``, ``"2d"``, ISO 8601)."""
+        from smscli import timeutil
+        from smscli.models import MESSAGE_STATES
+
+        if status is not None and status not in MESSAGE_STATES:
+            raise UsageError(f"--status {status!r} is not a message state",
+                             hint=f"use one of: {', '.join(sorted(MESSAGE_STATES))}")
+        when = timeutil.parse_since(since) if isinstance(since, str) else since
+        for row in self._reader().list_messages(status=status, since=when, profile=self.profile):
+            yield _record(row, ())
+
+    # --- the journal ------------------------------------------------------------------
+
+    def _writer(self) -> Journal:
+        from smscli.journal import Journal
+
+        with self._open_lock:
+            if self._closed:
+                raise UsageError("this Client is closed")
+            if self._journal is None:
+                self._journal = Journal.open(self._profile.data_dir)
+            return self._journal
+
+    def _reader(self) -> Journal | EmptyJournal:
+        """The open journal, else one opened for reading (a read-only data dir will do)."""
+        from smscli.journal import Journal
+
+        with self._open_lock:
+            if self._closed:
+                raise UsageError("this Client is closed")
+            if self._journal is not None:
+                return self._journal
+        journal = Journal.open_for_reading(self._profile.paths.data_dir)
+        if isinstance(journal, Journal):
+            with self._open_lock:
+                if self._journal is None:
+                    self._journal = journal
+                    return journal
+            journal.close()
+            assert self._journal is not None
+            return self._journal
+        return journal
+
+    def _job(self, to: str, text: str | Content, *, at: datetime | None = None,
+             images: Sequence[StrPath] = (), subject: str = "", type: str = "auto",
+             **options: Any) -> SendJob:
+        from smscli.sending import Recipients, SendJob, content_for
+
+        if not isinstance(to, str) or "," in to:
+            raise UsageError(f"send takes one number, not {to!r}", hint="use send_many for several")
+        return SendJob(recipients=Recipients(numbers=(to,)),
+                       content=content_for(text, subject=subject, type=type, images=images),
+                       at=at, **options)
+
+    def _one(self, job: SendJob) -> SendResult:
+        from smscli.sending import Hooks, dry_run_result
+
+        results: list[SendResult] = []
+
+        def emit(item: SendResult | dict) -> None:
+            results.append(dry_run_result(item) if isinstance(item, dict) else item)
+
+        self.submit(job, Hooks(emit=emit, info=self._notice, warn=self._notice))
+        if not results:  # a stop before it was handed over (only a signal does that)
+            raise UsageError("the message was not sent")
+        return results[-1]
+
+
+def _when(at: datetime | str) -> datetime:
+    from smscli import timeutil
+
+    if isinstance(at, str):
+        return timeutil.parse_time(at, option="at")
+    if not isinstance(at, datetime):
+        raise UsageError(f"at must be a datetime or a string, not {at!r}")
+    return timeutil.to_kst(at)
+
+
+def _as_rows(rows: Iterable[Mapping[str, Any] | str]) -> Iterable[Mapping[str, Any]]:
+    """Plain strings are numbers: ``{"phone": s}``."""
+    if isinstance(rows, str | bytes):
+        raise UsageError("send_many takes rows (mappings or numbers), not one string",
+                         hint="use send for one number")
+    if isinstance(rows, Sequence):
+        if any(isinstance(r, str) for r in rows):
+            return [{"phone": r} if isinstance(r, str) else r for r in rows]
+        return rows  # type: ignore[return-value]
+    return ({"phone": r} if isinstance(r, str) else r for r in rows)
+
+
+def _record(row: Mapping[str, Any], reports: tuple[Report, ...]) -> MessageRecord:
+    return MessageRecord(
+        message_id=row["id"], to=row["to"], status=row["status"], code=row["code"] or "",
+        detail=row["detail"] or "", vendor=row["vendor"], type=row["type"] or "",
+        profile=row["profile"], created_at=row["created_at"], updated_at=row["updated_at"],
+        delivered_at=row.get("delivered_at") or "", send_at=row.get("send_at") or "",
+        server_id=row.get("server_id") or "", reports=reports)

@@ -1,0 +1,311 @@
+"""One send (or reservation) as a job: checks, the run and its fingerprint, the journal and
+the vendor around :func:`smscli.dispatch.run_send`. :class:`smscli.Client` and the CLI's
+``send``/``reserve`` both come through :func:`run_job`: one path, the same guarantees.
+
+Moved here from ``smscli/cli/send.py`` largely as it was; what is the CLI's own (reading
+the text from a file or stdin, the progress bar, Ctrl-C, the summary line) stays there
+and reaches the job through :class:`Hooks`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smscli.content import TEXT_TYPES, Content, Text, refusal
+from smscli.errors import Interrupted, SmscliError, UsageError
+from smscli.models import SendResult
+
+if TYPE_CHECKING:
+    from smscli.config import Profile
+    from smscli.dispatch import Summary
+    from smscli.journal import Journal
+    from smscli.recipients import Row
+
+RESUME_LATEST = "latest"  # resume the newest run with the same input
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who gets the message: ``numbers`` (``--to``), a ``csv`` path (``-`` = stdin), or
+    ``rows`` (mappings with ``phone`` or ``to``, an optional ``id``, the rest variables)."""
+
+    numbers: tuple[str, ...] = ()
+    csv: str | None = None
+    rows: Iterable[Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class SendJob:
+    """What one send is asked to do (the CLI's flags, the Client's arguments)."""
+
+    recipients: Recipients
+    content: Content
+    sender: str | None = None
+    id: str | None = None
+    at: datetime | None = None  # a reservation (aware, in the future)
+    dry_run: bool = False
+    wait: float = 0.0
+    allow_unicode: bool = False
+    ignore_optout: bool = False
+    resume: str | None = None  # a run id, or RESUME_LATEST
+    resend_unknown: bool = False
+
+
+@dataclass
+class Hooks:
+    """How a job talks to its caller. ``emit`` gets each result (a dict for a dry run);
+    ``info``/``warn`` one line each; ``progress`` each result as it is journaled;
+    ``stop`` set: nothing new is handed over; ``waiting`` the vendor's countdown."""
+
+    emit: Callable[[SendResult | dict], None]
+    info: Callable[[str], None] = lambda line: None
+    warn: Callable[[str], None] = lambda line: None
+    progress: Callable[[SendResult], None] | None = None
+    stop: threading.Event | None = None
+    waiting: Callable[[float, str], None] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a job did: the summary and the run's id."""
+
+    summary: Summary
+    run_id: str
+
+
+class EventsShown:
+    """The journal as a vendor's event sink that also tells the caller (one line per
+    080 opt-out or number change the vendor reports)."""
+
+    def __init__(self, journal: Any, info: Callable[[str], None]) -> None:
+        self._journal = journal
+        self._info = info
+
+    def add_suppression(self, phone: str, deny_no: str = "", source: str = "") -> None:
+        self._journal.add_suppression(phone, deny_no, source)
+        via = f" via {deny_no}" if deny_no else ""
+        self._info(f"smscli: {phone} opted out{via} (080); later sends skip it")
+
+    def add_phone_change(self, phone: str, new_phone: str, server_msg_id: str = "") -> None:
+        self._journal.add_phone_change(phone, new_phone, server_msg_id)
+        self._info(f"smscli: number change reported by the vendor: {phone} → {new_phone}")
+
+    def __getattr__(self, name: str) -> Any:  # token_get, token_put, ... go to the journal
+        return getattr(self._journal, name)
+
+
+def check_job(job: SendJob) -> None:
+    """The checks that need no profile: a UsageError before anything is opened."""
+    from smscli import timeutil
+
+    text = job.content
+    if not isinstance(text, Text):
+        raise UsageError(f"unknown content {type(text).__name__}")
+    if text.type not in TEXT_TYPES:
+        raise UsageError(f"--type must be auto, sms, lms or mms, not {text.type!r}")
+    if not text.body.strip():
+        raise UsageError("empty message", hint="pass --message TEXT, --message-file FILE or text on stdin")
+    if text.type == "mms" and not text.images:
+        raise UsageError("--type mms needs at least one --image")
+    if job.at is not None and job.at <= timeutil.now_kst():
+        raise UsageError(f"--at {timeutil.format_kst(job.at)!r} is in the past "
+                         f"(Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
+    if job.resume is not None and job.dry_run:
+        raise UsageError("--resume and --dry-run do not go together", hint="a dry run sends nothing to resume")
+
+
+def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outcome:
+    """Send (reserve, dry-run) ``job`` on ``prof`` with ``journal``; the summary says what
+    became of each row. A stop or an error leaves a run that ``resume`` continues."""
+    from smscli import dispatch, ids, runs
+    from smscli.vendors.registry import create_vendor
+
+    check_job(job)
+    text = job.content
+    assert isinstance(text, Text)
+    rows, count, columns, has_id_column, input_part = _rows(job.recipients, hooks,
+                                                            fingerprint=not job.dry_run)
+    if job.id and has_id_column:
+        hooks.warn("smscli: warning: the CSV's id column gives each row its key; --id is not used")
+    _check_template(text.body, columns, job.recipients)
+    sender_no = job.sender or prof.get("sender")
+    opts = dispatch.SendOptions(
+        template=text.body,
+        sender=dispatch.ensure_sender(sender_no) if sender_no or not job.dry_run else "",
+        subject=text.subject,
+        type=text.type,
+        images=text.images,
+        id_key=job.id,
+        single_recipient=count == 1,
+        send_at=job.at,
+        dry_run=job.dry_run,
+        wait=job.wait,
+        allow_unicode=job.allow_unicode,
+        ignore_optout=job.ignore_optout,
+        run_id=ids.new_run_id(),
+        resend_unknown=job.resend_unknown,
+    )
+    vendor = create_vendor(prof, EventsShown(journal, hooks.info))
+    refused = refusal(vendor, text)
+    if refused:
+        raise UsageError(refused, hint="nothing was sent")
+    if hooks.waiting is not None:
+        vendor.waiting = hooks.waiting
+    command = "reserve" if job.at else "send"
+    if not job.dry_run:
+        fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, text.body, input_part))
+        if job.resume is not None:
+            earlier = runs.choose_run(journal, "" if job.resume == RESUME_LATEST else job.resume,
+                                      profile=prof.name, command=command, fingerprint=fingerprint)
+            opts = replace(opts, run_id=earlier["id"])
+            before = ", ".join(f"{n} {k}" for k, n in sorted(earlier["counts"].items())) or "no answers"
+            hooks.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} ({before} before)")
+        else:
+            journal.start_run(opts.run_id, command=command, profile=prof.name, vendor=vendor.name,
+                              fingerprint=fingerprint.digest, parts=fingerprint.parts)
+    try:
+        summary = dispatch.run_send(prof, rows, opts, emit=hooks.emit, journal=journal,
+                                    vendor=vendor, on_progress=hooks.progress, stop=hooks.stop)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted at once; {unfinished(opts.run_id)}") from None
+    except SmscliError as exc:
+        if not job.dry_run:
+            note = unfinished(opts.run_id)
+            exc.hint = f"{exc.hint}; {note}" if exc.hint else note
+        raise
+    return Outcome(summary, opts.run_id)
+
+
+def unfinished(run_id: str) -> str:
+    return (f"run {run_id} is unfinished: the same command with --resume sends the rest "
+            "(what was accepted shows as duplicate)")
+
+
+def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, input_part: str) -> dict[str, str]:
+    """What makes a run's input (see smscli.runs): a resume must match it."""
+    from smscli import runs
+
+    return {
+        "command": command, "profile": prof.name, "vendor": str(prof.vendor),
+        "message": runs.digest(message), "input": input_part, "type": opts.type,
+        "subject": runs.digest(opts.subject) if opts.subject else "", "sender": opts.sender,
+        "images": runs.files_digest(opts.images) if opts.images else "",
+        "at": opts.send_at.isoformat() if opts.send_at else "", "id": opts.id_key or "",
+        "allow_unicode": "yes" if opts.allow_unicode else "",
+        "ignore_optout": "yes" if opts.ignore_optout else "",
+    }  # fmt: skip
+
+
+def _rows(source: Recipients, hooks: Hooks, *, fingerprint: bool):
+    """(rows iterator, number of rows if known, template columns, has an id column, the
+    input's fingerprint part ("" unless ``fingerprint``))."""
+    from smscli import recipients, runs
+
+    if source.numbers:
+        numbers = recipients.parse_to_options(source.numbers)
+        given = len(recipients.split_to_options(source.numbers))
+        if given > len(numbers):
+            hooks.warn(f"smscli: warning: {given - len(numbers)} number(s) given more than once; "
+                       "each recipient gets the message once")
+        part = runs.numbers_part(numbers) if fingerprint else ""
+        return (recipients.Row(line_no=0, phone=n) for n in numbers), len(numbers), [], False, part
+    if source.rows is not None:
+        return _mapping_rows(source.rows, fingerprint=fingerprint)
+    if source.csv is None:
+        raise UsageError("no recipients", hint="pass --to NUMBER or --csv FILE")
+    part, spool = runs.csv_part(source.csv) if fingerprint else ("", None)
+    csv = recipients.open_csv(source.csv, stdin=spool)  # reads and checks the header now
+    return iter(csv), None, csv.variables, csv.id_column is not None, part
+
+
+PHONE_KEYS = ("phone", "to")
+
+
+def _mapping_rows(items: Iterable[Mapping[str, Any]], *, fingerprint: bool):
+    """Rows from mappings (``Client.send_many``): the first row's keys are the template's
+    columns. A sequence is fingerprinted whole (so ``resume`` can tell it is the same
+    input); another iterable is read lazily and its fingerprint says only that."""
+    from smscli import recipients
+
+    count = len(items) if isinstance(items, Sequence) else None
+    part = ""
+    if fingerprint:
+        part = (f"rows, {count}, sha256 {_rows_digest(items)}" if isinstance(items, Sequence)
+                else "rows from an iterator (not fingerprinted)")
+    stream = iter(items)
+    first = next(stream, None)
+    if first is None:
+        raise UsageError("no recipients", hint="send_many needs at least one row")
+    columns = [str(k) for k in first if k not in PHONE_KEYS and k != "id"]
+    has_id = "id" in first
+
+    def convert() -> Iterator[Row]:
+        for n, item in enumerate(_chain(first, stream), start=1):
+            if not isinstance(item, Mapping):
+                yield recipients.Row(line_no=n, phone="", error=f"row {n} is not a mapping")
+                continue
+            number = item.get("phone", item.get("to"))
+            given = item.get("id")
+            yield recipients.Row(
+                line_no=n, phone=str(number or "").strip(),
+                vars={str(k): "" if v is None else str(v) for k, v in item.items()
+                      if k not in PHONE_KEYS and k != "id"},
+                id=str(given) if given not in (None, "") else None,
+                error=None if number else f"row {n} has no phone")
+
+    return convert(), count, columns, has_id, part
+
+
+def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    yield first
+    yield from rest
+
+
+def _rows_digest(items: Sequence[Mapping[str, Any]]) -> str:
+    h = hashlib.sha256()
+    for item in items:
+        h.update(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode())
+        h.update(b"\n")
+    return h.hexdigest()[:16]
+
+
+def _check_template(message: str, columns: list[str], source: Recipients) -> None:
+    """Fail before sending anything when the text names a {column} the input lacks."""
+    from smscli.text import TemplateError, compile_template
+
+    try:
+        template = compile_template(message)
+    except TemplateError as exc:  # bad braces: a usage error, nothing was sent
+        raise UsageError(exc.reason) from None
+    missing = template.missing(columns)
+    if missing:
+        if source.csv:
+            where = f"the CSV's columns are {', '.join(columns) or 'none'}"
+        elif source.rows is not None:
+            where = f"the rows' keys are {', '.join(columns) or 'none'}"
+        else:
+            where = "there is no --csv"
+        raise UsageError(f"the message uses {{{missing[0]}}} but {where}",
+                         hint="write {{ and }} for literal braces")
+
+
+def dry_run_result(item: dict[str, Any]) -> SendResult:
+    """A dry run's object as a SendResult (status ``valid``, the size in ``detail``)."""
+    return SendResult(to=str(item["to"]), status=str(item["status"]), message_id=str(item["message_id"]),
+                      vendor=str(item["vendor"]), type=str(item["type"]), code=str(item["code"]),
+                      detail=str(item["detail"]))
+
+
+def content_for(text: str | Content, *, subject: str = "", type: str = "auto",
+                images: Sequence[Path | str] = ()) -> Content:
+    """``text`` as content (see :func:`smscli.content.as_content`)."""
+    from smscli.content import as_content
+
+    return as_content(text, subject=subject, type=type, images=tuple(images))
