@@ -54,3 +54,21 @@ def _say_now(say: Callable[[str], None]) -> None:
         return
     with suppress(OSError):  # stderr closed: nothing to tell
         os.write(fd, (STOPPING + "\n").encode())
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Until the block ends, SIGINT and SIGTERM raise ``KeyboardInterrupt``, for the servers
+    that run until stopped (simulators, ``result listen``). Also in a process started with
+    SIGINT ignored (``smscli sim oneshot &`` in a script), which would otherwise keep running
+    after ``kill -INT``; Python installs no Ctrl-C handler there."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -194,6 +194,17 @@ _RECORD_RESULT = (
     "OR status = 'invalid' OR ?1 = 'delivered' OR ?1 = 'failed' "
     "OR ((status = 'accepted' OR status = 'scheduled') AND (?1 = 'accepted' OR ?1 = 'scheduled')))"
 )
+_ADOPT_REPORT = (
+    "UPDATE OR IGNORE reports SET message_id = ?1, matched = 1 "
+    "WHERE vendor = ?2 AND server_id = ?3 AND message_id = '' AND matched = 0"
+)
+_SETTLE_FROM_REPORT = (
+    "UPDATE messages SET (status, code, detail, updated_at) = ("
+    "SELECT r.status, r.code, r.detail, ?1 FROM reports r WHERE r.message_id = messages.id "
+    "AND r.status IN ('delivered', 'failed') ORDER BY r.rowid DESC LIMIT 1) "
+    "WHERE id = ?2 AND EXISTS (SELECT 1 FROM reports r WHERE r.message_id = messages.id "
+    "AND r.status IN ('delivered', 'failed'))"
+)
 _INSERT_RESULT = (
     'INSERT OR IGNORE INTO messages (id, vendor, "to", type, status, code, detail, server_id, '
     "owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -606,17 +617,28 @@ class Journal(RunsMixin):
         with self._tx() as cur:
             cur.executemany(_RECORD_RESULT, rows)
             self._renew_lease(cur)
-            if cur.rowcount == len(todo):
-                return
-            # Some ids were never claimed (or are final): store the unknown ones.
-            known = self._lookup(cur, [r.message_id for r in todo])
-            cur.executemany(
-                _INSERT_RESULT,
-                [(r.message_id, r.vendor, r.to, r.type, status, r.code, r.detail, sid, self.owner,
-                  stamp, stamp)
-                 for r, (status, _, _, sid, stamp, _) in zip(todo, rows, strict=True)
-                 if r.message_id not in known],
-            )  # fmt: skip
+            if cur.rowcount != len(todo):
+                # Some ids were never claimed (or are final): store the unknown ones.
+                known = self._lookup(cur, [r.message_id for r in todo])
+                cur.executemany(
+                    _INSERT_RESULT,
+                    [(r.message_id, r.vendor, r.to, r.type, status, r.code, r.detail, sid, self.owner,
+                      stamp, stamp)
+                     for r, (status, _, _, sid, stamp, _) in zip(todo, rows, strict=True)
+                     if r.message_id not in known],
+                )  # fmt: skip
+            self._adopt_early_reports(cur, [(r.message_id, r.vendor, sid)
+                                            for r, (_, _, _, sid, _, _) in zip(todo, rows, strict=True) if sid])
+
+    @staticmethod
+    def _adopt_early_reports(cur: _Cursor, pairs: list[tuple[str, str, str]]) -> None:
+        """Reports that arrived by server id before that id was recorded (a push faster than
+        the send's own answer was journaled) now match their message, and settle it."""
+        if not pairs:
+            return
+        cur.executemany(_ADOPT_REPORT, pairs)
+        if cur.rowcount > 0:
+            cur.executemany(_SETTLE_FROM_REPORT, [(_now_iso(), mid) for mid, _, _ in pairs])
 
     # --- owners: which live process holds a claim ----------------------------------------
 

@@ -454,9 +454,12 @@ def serve(
 
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          hint="choose another --port or --host") from None
-    if log is not None:
-        log(f"listening on {listener.url} (BizNetShot GET, Bizppurio POST; any path)")
+    from smscli.interrupts import stop_on_signals
+
     try:
-        listener.serve_forever()
+        with stop_on_signals():  # before the line below: a signal right after it stops the server
+            if log is not None:
+                log(f"listening on {listener.url} (BizNetShot GET, Bizppurio POST; any path)")
+            listener.serve_forever()
     finally:
         listener.httpd.server_close()

@@ -178,10 +178,12 @@ def test_unreachable_server_is_reported_quickly(tmp_path):
 
 
 def test_rate_limit_storm_every_message_accepted_exactly_once(sim_factory, tmp_path):
-    sim = sim_factory(rate=60)
-    msgs = messages(150)
+    # 6 requests a second against 8 in flight at once: a storm even on a machine too loaded
+    # to make 60 a second (where 60 and 150 messages once saw no 429 at all)
+    sim = sim_factory(rate=6)
+    msgs = messages(30)
     results = send_all(vendor_for(sim, tmp_path, concurrency=8), msgs)
-    assert {r.status for r in results} == {"accepted"} and len(results) == 150
+    assert {r.status for r in results} == {"accepted"} and len(results) == 30
     assert sim.accepted() == {m.id: 1 for m in msgs}
     assert sim.stats()["rate_limited"] > 0
 

@@ -278,6 +278,21 @@ def test_reports_without_our_id_match_by_server_id(journal):
     assert journal.get(m.id)["status"] == "delivered"
 
 
+def test_a_report_pushed_before_its_server_id_was_recorded_matches_once_it_is(journal):
+    """A vendor's push can beat the send's own answer into the journal."""
+    m, other = msg(), msg()
+    journal.claim([m, other], "netshot", "p")
+    early = Report("", m.to, "failed", "2", "no answer", "netshot", extra={"server_id": "CF-9"})
+    assert journal.add_reports([early])[0].extra["unmatched"] == "true"
+    journal.record([SendResult(m.to, "accepted", m.id, "netshot", "sms", "300", ""),
+                    SendResult(other.to, "accepted", other.id, "netshot", "sms", "300", "")],
+                   {m.id: "CF-9", other.id: "CF-10"})
+    assert journal.get(m.id)["status"] == "failed" and journal.get(m.id)["code"] == "2"
+    assert journal.get(other.id)["status"] == "accepted"
+    (report,) = journal.list_reports()
+    assert report.message_id == m.id and "unmatched" not in report.extra
+
+
 def test_reports_since(journal):
     journal.add_reports([Report("x", "010", "delivered", "1", "", "v")])
     assert len(journal.list_reports(since=now_kst() - timedelta(minutes=1))) == 1

@@ -12,6 +12,7 @@ import typer
 
 from smscli import clock
 from smscli.cli.common import ConfigOpt, ProfileOpt
+from smscli.interrupts import stop_on_signals
 
 HELP = "Run a stand-in BIZCLIENT agent on a database until Ctrl-C."
 EPILOG = (
@@ -77,10 +78,10 @@ def bizclient(
                     move_delay=move_delay, fail_rate=fail_rate, seed=seed, record=record),
         on_event=_log if verbose else None,
     )
-    print(f"smscli sim bizclient: working {agent.db.display} (file path {files}); "
-          f"results {send_delay:g} s after pick-up, moved {move_delay:g} s later, fail rate {fail_rate:g}"
-          + ("" if duration is not None else "; Ctrl-C to stop"), file=sys.stderr, flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
+    with stop_on_signals(), contextlib.suppress(KeyboardInterrupt):  # before the line: a signal
+        print(f"smscli sim bizclient: working {agent.db.display} (file path {files}); "  # right after it stops
+              f"results {send_delay:g} s after pick-up, moved {move_delay:g} s later, fail rate {fail_rate:g}"
+              + ("" if duration is not None else "; Ctrl-C to stop"), file=sys.stderr, flush=True)
         agent.run(duration)
     stats = agent.stats
     print(f"smscli sim bizclient: stopped; {stats['taken']} taken, {stats['refused']} refused, "

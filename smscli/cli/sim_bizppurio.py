@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smscli.interrupts import stop_on_signals
+
 if TYPE_CHECKING:
     from smscli.sim.bizppurio import BizppurioSim
 
@@ -113,7 +115,8 @@ def bizppurio(
         _announce(sim, custom_password=password is not None)
 
     try:
-        serve(config, announce=announce)
+        with stop_on_signals():
+            serve(config, announce=announce)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          hint="pick another --port, or --port 0 for a free one") from None

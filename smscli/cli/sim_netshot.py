@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from smscli.interrupts import stop_on_signals
+
 HELP = "Run a BizNetShot (Coaintec) HTTP simulator until Ctrl-C."
 EPILOG = (
     "It takes POST .../corp/send_message.php with EUC-KR/CP949 form fields (multipart with a "
@@ -83,12 +85,12 @@ def netshot(
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          hint="choose another --port") from None
     secret = 'password_env = "SMSCLI_SIM_PASSWORD"' if password else f'password = "{DEFAULT_PASSWORD}"'
-    main_log(f"listening on {sim.url}"
-             + (f", results to {callback}" if callback else " (no --callback: results are not pushed)"))
-    main_log("profile for smscli's config:\n"
-             f'[profiles.netshot-sim]\nvendor = "netshot"\nurl = "{sim.url}"\nuser = "{user}"\n'
-             f'{secret}\nsender = "0212341234"')
-    with contextlib.suppress(KeyboardInterrupt):
+    with stop_on_signals(), contextlib.suppress(KeyboardInterrupt):  # before the lines: a signal
+        main_log(f"listening on {sim.url}"  # right after them stops it
+                 + (f", results to {callback}" if callback else " (no --callback: results are not pushed)"))
+        main_log("profile for smscli's config:\n"
+                 f'[profiles.netshot-sim]\nvendor = "netshot"\nurl = "{sim.url}"\nuser = "{user}"\n'
+                 f'{secret}\nsender = "0212341234"')
         sim.serve_forever()
     counts = sim.counts
     main_log(f"stopped: {counts['requests']} requests, {counts['accepted_pairs']} recipients accepted, "

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smscli import clock
+from smscli.interrupts import stop_on_signals
 
 if TYPE_CHECKING:
     from smscli.sim.oneshot import OneShotSimConfig
@@ -283,7 +284,7 @@ def _run(cfg: OneShotSimConfig, verbose: bool) -> None:
         finally:
             await sim.stop()
 
-    with contextlib.suppress(KeyboardInterrupt):
+    with stop_on_signals(), contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     stats = sim.stats
     print(
