@@ -550,20 +550,25 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
     summary = Summary()
     sink = ResultSink(journal, summary, emit, give_back=journal.reschedule)
     with journal.send_lock(profile.name):
-        due = journal.due(now, profile=profile.name)
-        moved = set(journal.claim_scheduled([m.id for m in due]))  # scheduled → pending
-        due = [m for m in due if m.id in moved]
-        if not due:
-            return summary
-        handed: set[str] = set()
+        # A page of due reservations at a time: claimed (scheduled → pending) just before it
+        # is handed out, so memory stays flat and a stop leaves the later pages held.
+        pages = journal.iter_due(now, profile=profile.name)
+        page: list[Message] = []  # claimed, not all handed over yet
+        handed: set[str] = set()  # of this page
 
         def stream() -> Iterator[Message]:
-            for msg in due:
-                if stop is not None and stop.is_set():
-                    summary.complete = False
-                    return
-                handed.add(msg.id)
-                yield msg
+            nonlocal page
+            for due in pages:
+                moved = set(journal.claim_scheduled([m.id for m in due]))
+                page = [m for m in due if m.id in moved]  # one cancelled meanwhile is not sent
+                handed.clear()
+                for msg in page:
+                    if stop is not None and stop.is_set():
+                        summary.complete = False
+                        return
+                    handed.add(msg.id)
+                    yield msg
+                page = []
 
         if stop is not None:
             vendor.stop_requested = stop.is_set
@@ -573,12 +578,15 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
             if not closed.hold:
                 raise
             sink.flush()
-            journal.reschedule([m.id for m in due], closed.opens_at)  # those still unsent
+            # Those still unsent (the vendor may give back some of the page before this one).
+            journal.reschedule([m.id for m in [*closed.unsent, *page]], closed.opens_at)
+            journal.postpone_due(now, closed.opens_at, profile=profile.name)  # the later pages
+            page = []
             summary.notes.append(f"{closed.message}: what is due stays held until "
                                  f"{closed.opens_at:%Y-%m-%d %H:%M} (Korea time)")
         finally:
             sink.flush()
-            journal.reschedule([m.id for m in due if m.id not in handed])  # never handed over
+            journal.reschedule([m.id for m in page if m.id not in handed])  # never handed over
             journal.release()
     return summary
 

@@ -145,12 +145,10 @@ def list_(
     # The journal is shared by every profile of this data dir: list this profile's messages.
     journal = Journal.open_for_reading(prof.paths.data_dir)  # a read-only data dir will do
     shown = 0
-    for row in journal.list_messages(status=status, since=when, profile=prof.name):
-        out.emit({
-            "message_id": row["id"], "to": row["to"], "status": row["status"], "code": row["code"] or "",
-            "detail": row["detail"] or "", "vendor": row["vendor"],
-            "delivered_at": row.get("delivered_at") or "",
-        })
+    emit = out.emitter(REPORT_COLUMNS)
+    # Pages of rows, each printed as it comes: flat memory whatever the journal's size.
+    for row in journal.iter_results(status=status, since=when, profile=prof.name):
+        emit(row)
         shown += 1
     out.flush()
     if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)
