@@ -65,7 +65,7 @@ def main() -> None:
         started = time.perf_counter()
         before = os.times()
         proc = subprocess.run(peak_rss.command(["result", "poll", "--json"]), env=peak_rss.env_for(env, hwm),
-                              cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+                              cwd=tmp, capture_output=True, check=False)
         wall = time.perf_counter() - started
         after = os.times()
         cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)

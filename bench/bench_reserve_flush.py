@@ -29,7 +29,7 @@ def timed(args: list[str], env: dict[str, str], home: Path) -> tuple[int, float,
     hwm = home / "hwm"
     started = time.perf_counter()
     proc = subprocess.run(peak_rss.command(args), env=peak_rss.env_for(env, hwm), cwd=home,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+                          capture_output=True, check=False)
     return (proc.stdout.count(b"\n"), time.perf_counter() - started, peak_rss.read_mb(hwm),
             proc.stderr.decode().strip(), proc.returncode)
 

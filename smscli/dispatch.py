@@ -113,8 +113,10 @@ class Prepared:
                 raise text.InvalidInput(row.error)
             to = phone.validate_recipient(to)
             body = self.template.render(row.vars)
-            mtype = self.choose_type(body)
-            if self.limits.server_decides_type and text.byte_length(body) > self.limits.sms_bytes:
+            mtype, size = self._type_and_size(body)
+            if self.opts.allow_unicode:  # sized with "??" for what CP949 lacks; vendors count 1
+                size = text.byte_length(body)
+            if self.limits.server_decides_type and size > self.limits.sms_bytes:
                 self.over_sms += 1
         except text.InvalidInput as exc:
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
@@ -128,6 +130,7 @@ class Prepared:
             subject=self.opts.subject,
             images=tuple(str(p) for p in self.opts.images),
             send_at=self.opts.send_at,
+            size=size,
         )
 
     def _message_id(self, row: Row, position: int) -> str:
@@ -145,12 +148,16 @@ class Prepared:
         return ids.new_id()
 
     def choose_type(self, body: str) -> str:
+        return self._type_and_size(body)[0]
+
+    def _type_and_size(self, body: str) -> tuple[str, int]:
+        """The message type and the CP949 size of ``body`` (encoded once)."""
         if not body.strip():
             raise text.InvalidInput("empty message")
         if self.opts.allow_unicode:  # count what CP949 cannot carry as 2 bytes each
             for ch in set(text.unencodable(body)):
                 body = body.replace(ch, "??")
-        return text.choose_type(
+        return text.choose_type_sized(
             body,
             images=self.opts.images,
             requested=self.opts.type,
@@ -531,6 +538,7 @@ def _upload_once(vendor: Vendor, images: Sequence[Path]) -> tuple[str, ...]:
 
 
 def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
+    size = msg.size if msg.size >= 0 else text.byte_length(msg.text)
     return {
         "to": msg.to,
         "status": "valid",
@@ -538,8 +546,8 @@ def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
         "vendor": vendor,
         "type": msg.type,
         "code": "",
-        "detail": f"{text.byte_length(msg.text)} bytes",
-        "bytes": text.byte_length(msg.text),
+        "detail": f"{size} bytes",
+        "bytes": size,
     }
 
 

@@ -48,6 +48,7 @@ class Message:
     images: tuple[str, ...] = ()
     file_keys: tuple[str, ...] = ()
     send_at: datetime | None = None
+    size: int = field(default=-1, compare=False, repr=False)  # CP949 bytes of text, -1: not counted
 
 
 @dataclass(frozen=True)
