@@ -742,9 +742,13 @@ def test_a_send_keeps_no_ids_once_answered_unless_it_waits(make_sim, data_dir, w
     sim = make_sim(report_delay=0.0)
     vendor, _ = vendor_for(sim, data_dir, window=4)
     seen: list[tuple[int, int]] = []
+    found: list[Any] = []
 
     def on_result(result: SendResult) -> None:
-        batch = next(o for o in gc.get_objects() if isinstance(o, oneshot._Batch))
+        if not found:  # this send's batch (earlier tests' may not be collected yet)
+            found.extend(o for o in gc.get_objects()
+                         if isinstance(o, oneshot._Batch) and o.on_result is on_result)
+        batch = found[0]
         seen.append((len(batch.accepted), len(batch.inflight)))
 
     vendor.send([sms(i, to=f"0101234{i:04d}") for i in range(30)], on_result,
