@@ -77,3 +77,8 @@ class AsyncClient:
                        since: datetime | str | None = None) -> list[MessageRecord]:
         """:meth:`smscli.Client.messages` as a coroutine (a list)."""
         return await asyncio.to_thread(lambda: list(self.sync.messages(status=status, since=since)))
+
+    async def message_rows(self, *, status: str | None = None,
+                           since: datetime | str | None = None) -> list[tuple[str, ...]]:
+        """:meth:`smscli.Client.message_rows` as a coroutine (a list)."""
+        return await asyncio.to_thread(lambda: list(self.sync.message_rows(status=status, since=since)))

@@ -113,8 +113,10 @@ class Prepared:
                 raise text.InvalidInput(row.error)
             to = phone.validate_recipient(to)
             body = self.template.render(row.vars)
-            mtype = self.choose_type(body)
-            if self.limits.server_decides_type and text.byte_length(body) > self.limits.sms_bytes:
+            mtype, size = self._type_and_size(body)
+            if self.opts.allow_unicode:  # sized with "??" for what CP949 lacks; vendors count 1
+                size = text.byte_length(body)
+            if self.limits.server_decides_type and size > self.limits.sms_bytes:
                 self.over_sms += 1
         except text.InvalidInput as exc:
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
@@ -128,6 +130,7 @@ class Prepared:
             subject=self.opts.subject,
             images=tuple(str(p) for p in self.opts.images),
             send_at=self.opts.send_at,
+            size=size,
         )
 
     def _message_id(self, row: Row, position: int) -> str:
@@ -145,12 +148,16 @@ class Prepared:
         return ids.new_id()
 
     def choose_type(self, body: str) -> str:
+        return self._type_and_size(body)[0]
+
+    def _type_and_size(self, body: str) -> tuple[str, int]:
+        """The message type and the CP949 size of ``body`` (encoded once)."""
         if not body.strip():
             raise text.InvalidInput("empty message")
         if self.opts.allow_unicode:  # count what CP949 cannot carry as 2 bytes each
             for ch in set(text.unencodable(body)):
                 body = body.replace(ch, "??")
-        return text.choose_type(
+        return text.choose_type_sized(
             body,
             images=self.opts.images,
             requested=self.opts.type,
@@ -531,6 +538,7 @@ def _upload_once(vendor: Vendor, images: Sequence[Path]) -> tuple[str, ...]:
 
 
 def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
+    size = msg.size if msg.size >= 0 else text.byte_length(msg.text)
     return {
         "to": msg.to,
         "status": "valid",
@@ -538,8 +546,8 @@ def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
         "vendor": vendor,
         "type": msg.type,
         "code": "",
-        "detail": f"{text.byte_length(msg.text)} bytes",
-        "bytes": text.byte_length(msg.text),
+        "detail": f"{size} bytes",
+        "bytes": size,
     }
 
 
@@ -550,20 +558,25 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
     summary = Summary()
     sink = ResultSink(journal, summary, emit, give_back=journal.reschedule)
     with journal.send_lock(profile.name):
-        due = journal.due(now, profile=profile.name)
-        moved = set(journal.claim_scheduled([m.id for m in due]))  # scheduled → pending
-        due = [m for m in due if m.id in moved]
-        if not due:
-            return summary
-        handed: set[str] = set()
+        # A page of due reservations at a time: claimed (scheduled → pending) just before it
+        # is handed out, so memory stays flat and a stop leaves the later pages held.
+        pages = journal.iter_due(now, profile=profile.name)
+        page: list[Message] = []  # claimed, not all handed over yet
+        handed: set[str] = set()  # of this page
 
         def stream() -> Iterator[Message]:
-            for msg in due:
-                if stop is not None and stop.is_set():
-                    summary.complete = False
-                    return
-                handed.add(msg.id)
-                yield msg
+            nonlocal page
+            for due in pages:
+                moved = set(journal.claim_scheduled([m.id for m in due]))
+                page = [m for m in due if m.id in moved]  # one cancelled meanwhile is not sent
+                handed.clear()
+                for msg in page:
+                    if stop is not None and stop.is_set():
+                        summary.complete = False
+                        return
+                    handed.add(msg.id)
+                    yield msg
+                page = []
 
         if stop is not None:
             vendor.stop_requested = stop.is_set
@@ -573,12 +586,15 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
             if not closed.hold:
                 raise
             sink.flush()
-            journal.reschedule([m.id for m in due], closed.opens_at)  # those still unsent
+            # Those still unsent (the vendor may give back some of the page before this one).
+            journal.reschedule([m.id for m in [*closed.unsent, *page]], closed.opens_at)
+            journal.postpone_due(now, closed.opens_at, profile=profile.name)  # the later pages
+            page = []
             summary.notes.append(f"{closed.message}: what is due stays held until "
                                  f"{closed.opens_at:%Y-%m-%d %H:%M} (Korea time)")
         finally:
             sink.flush()
-            journal.reschedule([m.id for m in due if m.id not in handed])  # never handed over
+            journal.reschedule([m.id for m in page if m.id not in handed])  # never handed over
             journal.release()
     return summary
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli import clock
 from smscli.errors import ExitStatus, SmscliError, UsageError
+from smscli.journal_read import ReadersMixin
 from smscli.journal_runs import RunsMixin
 from smscli.models import (
     ACCEPTED,
@@ -168,11 +169,13 @@ CREATE TABLE owners (
 # Index i upgrades a journal from user_version i to i + 1.
 _MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
 
-_MESSAGE_COLUMNS = (
-    'id, vendor, profile, "to", type, text, subject, sender, images, file_keys, send_at, '
-    "status, code, detail, server_id, attempts, held, created_at, updated_at, "
+_DELIVERED_AT = (
     "(SELECT r.delivered_at FROM reports r WHERE r.message_id = messages.id "
     "ORDER BY r.rowid DESC LIMIT 1)"
+)
+_MESSAGE_COLUMNS = (
+    'id, vendor, profile, "to", type, text, subject, sender, images, file_keys, send_at, '
+    "status, code, detail, server_id, attempts, held, created_at, updated_at, " + _DELIVERED_AT
 )
 _INSERT_MESSAGE = (
     'INSERT INTO messages (id, vendor, profile, "to", type, text, subject, sender, images, '
@@ -255,7 +258,7 @@ def _by_ids(cur: _Cursor, sql: str, ids: Iterable[str], *, before: Sequence[Any]
     return changed
 
 
-class Journal(RunsMixin):
+class Journal(RunsMixin, ReadersMixin):
     """The journal of one data dir. Open with :meth:`Journal.open`; close with
     :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
 
@@ -840,30 +843,9 @@ class Journal(RunsMixin):
 
     def due(self, now: datetime, *, profile: str | None = None) -> list[Message]:
         """Reservations held here (from :meth:`schedule`) whose ``send_at`` ≤ ``now``,
-        earliest first; pass them to :meth:`claim_scheduled` before sending."""
-        from smscli.timeutil import KST
-
-        sql = (
-            'SELECT id, "to", text, sender, type, subject, images, file_keys, send_at '
-            "FROM messages WHERE status = 'scheduled' AND held = 1 AND send_at <= ?"
-        )
-        params: list[Any] = [_iso(now)]
-        if profile is not None:
-            sql += " AND profile = ?"
-            params.append(profile)
-        sql += " ORDER BY send_at, rowid"
-        out = []
-        for mid, to, text, sender, mtype, subject, images, keys, send_at in self._query(
-            sql, params
-        ):
-            out.append(
-                Message(
-                    id=mid, to=to, text=text, sender=sender, type=mtype or "sms", subject=subject,
-                    images=tuple(json.loads(images)), file_keys=tuple(json.loads(keys)),
-                    send_at=datetime.fromisoformat(send_at).astimezone(KST) if send_at else None,
-                )
-            )  # fmt: skip
-        return out
+        earliest first; pass them to :meth:`claim_scheduled` before sending (a list: for
+        big journals :meth:`iter_due` gives them a page at a time)."""
+        return [m for page in self.iter_due(now, profile=profile) for m in page]
 
     def unclaim(self, ids: Sequence[str]) -> int:
         """Forget messages this instance claimed that were never handed to a vendor (the
@@ -884,6 +866,18 @@ class Journal(RunsMixin):
                          "send_at = COALESCE(?, send_at), updated_at = ? WHERE id IN ({marks}) "
                          "AND owner = ? AND (status = 'pending' OR status = 'queued')",
                     ids, before=[_iso(send_at), _now_iso()], after=[self.owner])
+
+    def postpone_due(self, now: datetime, send_at: datetime, *, profile: str | None = None) -> int:
+        """Move every reservation held here and due by ``now`` to ``send_at`` (the vendor's
+        hours open then); returns how many moved."""
+        sql = ("UPDATE messages SET send_at = ?, updated_at = ? WHERE status = 'scheduled' "
+               "AND held = 1 AND send_at <= ?")
+        params: list[Any] = [_iso(send_at), _now_iso(), _iso(now)]
+        if profile is not None:
+            sql += " AND profile = ?"
+            params.append(profile)
+        with self._tx() as cur:
+            return cur.execute(sql, params).rowcount
 
     def due_profiles(self, now: datetime) -> list[str]:
         """Profiles that have reservations held here and due by ``now``."""
@@ -974,8 +968,7 @@ class Journal(RunsMixin):
             )
             params.append(int(limit))
             return [_message_dict(row[:-1]) for row in self._query(sql, params)]
-        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages{clause} ORDER BY created_at, rowid"
-        return [_message_dict(row) for row in self._query(sql, params)]
+        return list(self.iter_messages(status, since, vendor, profile=profile))
 
     # --- vendor events: suppression, number changes, tokens ---------------------------
 
@@ -1081,6 +1074,15 @@ class EmptyJournal:
 
     def list_runs(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         return []
+
+    def iter_messages(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        return iter(())
+
+    def iter_results(self, *args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return iter(())
+
+    def iter_ids(self, *args: Any, **kwargs: Any) -> Iterator[list[str]]:
+        return iter(())
 
     def get(self, message_id: str) -> None:
         return None

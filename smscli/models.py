@@ -48,6 +48,7 @@ class Message:
     images: tuple[str, ...] = ()
     file_keys: tuple[str, ...] = ()
     send_at: datetime | None = None
+    size: int = field(default=-1, compare=False, repr=False)  # CP949 bytes of text, -1: not counted
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,10 @@ class PollResult:
 
     def __len__(self) -> int:
         return len(self.reports)
+
+
+RESULT_FIELDS = ("message_id", "to", "status", "code", "detail", "vendor", "delivered_at")
+"""The keys of ``MessageRecord.to_json`` (CONTRACT's result object), in order."""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ def normalize(number: str) -> str:
 
     Idempotent: ``normalize(normalize(x)) == normalize(x)`` for every string.
     """
+    if number.isdigit() and number.isascii() and number[:1] == "0" and number[:4] != "0082":
+        return number  # already normal (the common case): no NFKC, no translation
     current = number
     for _ in range(8):
         nxt = _normalize_once(current)
@@ -153,12 +155,17 @@ def _kind(n: str) -> tuple[str | None, str | None]:
 
 def recipient_problem(number: str) -> str | None:
     """Why ``number`` cannot receive a message, or None when it can."""
-    kind, _, reason = classify(number)
+    return _recipient(number)[1]
+
+
+def _recipient(number: str) -> tuple[str, str | None]:
+    """``(normalised, problem or None)``: one normalisation for both."""
+    kind, n, reason = classify(number)
     if reason:
-        return reason
+        return n, reason
     if kind not in RECIPIENT_KINDS:
-        return f"{_LABELS.get(kind, kind)} numbers cannot receive messages"
-    return None
+        return n, f"{_LABELS.get(kind, kind)} numbers cannot receive messages"
+    return n, None
 
 
 def sender_problem(number: str) -> str | None:
@@ -171,10 +178,10 @@ def sender_problem(number: str) -> str | None:
 
 def validate_recipient(number: str) -> str:
     """Normalised recipient number, or raise :class:`InvalidNumber`."""
-    reason = recipient_problem(number)
+    n, reason = _recipient(number)
     if reason:
         raise InvalidNumber(number, reason)
-    return normalize(number)
+    return n
 
 
 def validate_sender(number: str) -> str:

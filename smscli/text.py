@@ -108,17 +108,31 @@ def choose_type(
     ``requested`` type is checked, never silently changed. Limits are the vendor's
     (``Vendor.limits``). The subject itself is checked with :func:`check_subject`.
     """
-    kind = (requested or "auto").strip().lower()
+    return choose_type_sized(text, images, requested, sms_bytes, lms_bytes, subject=subject)[0]
+
+
+def choose_type_sized(
+    text: str,
+    images: Sequence[object] = (),
+    requested: str = "auto",
+    sms_bytes: int = SMS_BYTES,
+    lms_bytes: int = LMS_BYTES,
+    *,
+    subject: str = "",
+) -> tuple[str, int]:
+    """:func:`choose_type` and the CP949 size of ``text``, from one encoding of it."""
+    kind = requested if requested in MESSAGE_TYPES else (requested or "auto").strip().lower()
     if kind not in MESSAGE_TYPES:
         raise TextError(f"unknown message type {requested!r} (use auto, sms, lms or mms)")
-    bad = unencodable(text)
-    if bad:
+    try:
+        size = len(text.encode("cp949"))
+    except UnicodeEncodeError:
         raise TextError(
-            f"message has characters CP949 cannot carry: {describe_chars(bad)}; remove or replace them"
-        )
+            f"message has characters CP949 cannot carry: {describe_chars(unencodable(text))}; "
+            "remove or replace them"
+        ) from None
     if subject:
         check_subject(subject)
-    size = byte_length(text)
     if kind == "auto":
         if images:
             kind = "mms"
@@ -144,7 +158,7 @@ def choose_type(
         raise TextError(
             f"message is {size} bytes; an {kind.upper()} carries at most {lms_bytes} bytes (CP949)"
         )
-    return kind
+    return kind, size
 
 
 # --- templates ----------------------------------------------------------------------

@@ -501,3 +501,27 @@ def test_unclaim_forgets_only_new_pending_claims(tmp_path):
     assert fresh.unclaim([a.id, b.id, c.id]) == 1  # only b: new and still pending
     assert fresh.get(b.id) is None
     assert fresh.get(a.id)["status"] == "pending" and fresh.get(c.id)["status"] == "accepted"
+
+
+def test_readers_page_by_keyset_and_yield_before_the_last_page(journal, monkeypatch):
+    """result list / reserve list / poll read the journal a page at a time (keyset, never
+    OFFSET, never everything at once), in the same order as list_messages."""
+    journal.claim([msg(f"k{i:02d}") for i in range(7)], "sandbox", "p")
+    journal.schedule([msg(f"s{i}", send_at=now_kst() - timedelta(minutes=i)) for i in range(5)],
+                     "sandbox", "p")
+    statements: list[str] = []
+    journal._conn.set_trace_callback(statements.append)
+    rows = journal.iter_results(status="pending", page=3)
+    first = next(rows)
+    assert first[0] == "k00" and len([s for s in statements if s.startswith("SELECT")]) == 1
+    rest = list(rows)
+    assert [first[0], *(r[0] for r in rest)] == [f"k{i:02d}" for i in range(7)]
+    assert first[1:] == ("01012345678", "pending", "", "", "sandbox", "")
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert len(selects) == 3 and all("LIMIT 3" in s and "OFFSET" not in s for s in selects)
+    assert [m["id"] for m in journal.iter_messages(page=2)] == [m["id"] for m in journal.list_messages()]
+    assert [len(p) for p in journal.iter_ids(["pending"], page=3)] == [3, 3, 1]
+    due = [[m.id for m in page] for page in journal.iter_due(now_kst(), page=2)]
+    assert due == [["s4", "s3"], ["s2", "s1"], ["s0"]]  # earliest first
+    assert journal.among(["k01", "s1", "nope"], ["pending"]) == {"k01"}
+    journal._conn.set_trace_callback(None)

@@ -729,3 +729,33 @@ def test_connect_timeout_is_unreachable(make_sim, data_dir) -> None:
     ) as info:
         send(vendor, [sms(1)])
     assert info.value.exit_status == 4
+
+
+@pytest.mark.parametrize("wait", [0.0, 5.0])
+def test_a_send_keeps_no_ids_once_answered_unless_it_waits(make_sim, data_dir, wait) -> None:
+    """Without --wait nothing is kept per message once its answer is handed on, so a
+    million-message send stays flat in memory; --wait needs the accepted ids."""
+    import gc
+
+    from smscli.vendors import oneshot
+
+    sim = make_sim(report_delay=0.0)
+    vendor, _ = vendor_for(sim, data_dir, window=4)
+    seen: list[tuple[int, int]] = []
+    found: list[Any] = []
+
+    def on_result(result: SendResult) -> None:
+        if not found:  # this send's batch (earlier tests' may not be collected yet)
+            found.extend(o for o in gc.get_objects()
+                         if isinstance(o, oneshot._Batch) and o.on_result is on_result)
+        batch = found[0]
+        seen.append((len(batch.accepted), len(batch.inflight)))
+
+    vendor.send([sms(i, to=f"0101234{i:04d}") for i in range(30)], on_result,
+                on_reports=lambda reports: None, wait=wait)
+    assert len(seen) == 30
+    if wait:
+        assert seen[-1][0] == 30
+    else:
+        assert {a for a, _ in seen} == {0}
+    assert max(n for _, n in seen) <= 4

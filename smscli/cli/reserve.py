@@ -88,7 +88,7 @@ def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
                                  "text"])
     journal = Journal.open_for_reading(prof.paths.data_dir)  # a read-only data dir will do
     shown = 0
-    for row in journal.list_messages(status="scheduled"):  # every profile
+    for row in journal.iter_messages(status="scheduled"):  # every profile, a page at a time
         out.emit({"message_id": row["id"], "to": row["to"], "send_at": row["send_at"], "type": row["type"],
                   "profile": row["profile"], "vendor": row["vendor"], "status": row["status"],
                   "text": row["text"]})

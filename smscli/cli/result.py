@@ -9,7 +9,7 @@ import typer
 
 from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
 
-REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]
+REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]  # models.RESULT_FIELDS
 
 result_app = typer.Typer(
     name="result",
@@ -144,8 +144,10 @@ def list_(
     client = Client(name, config=path)
     out = Output(json_, columns=REPORT_COLUMNS)
     shown = 0
-    for record in client.messages(status=status, since=since):
-        out.emit(record.to_json())
+    emit = out.emitter(REPORT_COLUMNS)
+    # Pages of rows, each printed as it comes: flat memory whatever the journal's size.
+    for row in client.message_rows(status=status, since=since):
+        emit(row)
         shown += 1
     out.flush()
     if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)

@@ -65,7 +65,8 @@ MSG_TYPE = {"sms": 0, "lms": 5, "mms": 5}
 BODY_BYTES = {"sms": 90, "lms": 2000, "mms": 2000}
 SUBJECT_BYTES = 64
 DELIVERED_CODES = frozenset({"4100", "6600", "7000"})  # SMS, LMS/MMS, AlimTalk
-UNFINISHED = (PENDING, ACCEPTED, SCHEDULED, UNKNOWN)  # journal states that may still get a result
+UNFINISHED = (PENDING, ACCEPTED, SCHEDULED, UNKNOWN)
+PAGE = 5000  # unfinished ids read from the journal per page by ``poll``  # journal states that may still get a result
 STATUS_WORDS = {0: "waiting", 1: "being sent", 2: "done", 3: "error", 7: "being sent", 11: "fallback send"}
 _CMID = re.compile(r"^[\x21-\x7e]{1,32}$")
 _PHONE_NOISE = re.compile(r"[\s\-().]")
@@ -106,6 +107,7 @@ class BizclientVendor(Vendor):
         self._db: BizDatabase | None = None
         self._images: dict[str, bytes] = {}  # path -> checked JPEG bytes, until stored
         self._stored: dict[str, str] = {}  # path -> its name in file_path
+        self._log_indexed: dict[str, bool] = {}  # log table -> CMID leads an index
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -149,10 +151,11 @@ class BizclientVendor(Vendor):
         db, conn, _names, msg = self._open()
         finished = FinishedLookup(db, msg)
         queued: list[str] = []
+        track = wait > 0 and on_reports is not None  # only --wait needs the ids afterwards
         try:
             for batch in _batches(messages, self.batch_size):
                 for result in self._send_batch(db, conn, msg, batch, finished, on_result):
-                    if result.status == ACCEPTED:
+                    if track and result.status == ACCEPTED:
                         queued.append(result.message_id)
         finally:
             conn.close()
@@ -341,10 +344,57 @@ class BizclientVendor(Vendor):
     def poll(self, on_reports: OnReports, *, timeout: float = 10.0, confirm: bool = True) -> None:
         """Report every unfinished message whose row is finished (STATUS 2/3 in BIZ_MSG, or
         moved to this or last month's log). The agent needs no acknowledgement: ``confirm``
-        changes nothing. Reports are handed over 1000 at a time."""
-        ids = self._pending()
-        for part in chunks(self.collect(ids)):
-            on_reports(list(part))
+        changes nothing. Reports are handed over 1000 at a time.
+
+        With the journal, the unfinished ids come a page at a time and each page is looked
+        up by CMID (the key of BIZ_MSG, indexed in the agent's logs) and reported before the
+        next is read: memory stays flat for any journal. A log without an index on CMID is
+        read once, at the end, and its rows matched against the journal (by its key)."""
+        journal = self.events if hasattr(self.events, "iter_ids") and self.pending_ids is None else None
+        if journal is None:
+            ids = self._pending()
+            for part in chunks(self.collect(ids)):
+                on_reports(list(part))
+            return
+        db, conn, _names, msg = self._open()
+        try:
+            unindexed: list[str] = []
+            for page in journal.iter_ids(UNFINISHED, vendor=NAME, profile=self.profile.name,
+                                         page=PAGE):
+                for part in chunks(self._collect(db, conn, msg, page, unindexed=unindexed)):
+                    on_reports(list(part))
+            for real in dict.fromkeys(unindexed):
+                self._scan_log(db, conn, real, journal, on_reports)
+        except db.sa.exc.DBAPIError as exc:
+            raise db.error(exc) from None
+        finally:
+            conn.close()
+
+    def _scan_log(self, db: BizDatabase, conn: Any, real: str, journal: Any, on_reports: OnReports) -> None:
+        """One streamed pass over a log table without a CMID index: its rows whose CMID is
+        unfinished in the journal are reported, 1000 at a time (each batch is stored before
+        the next is matched, so a CMID listed twice is reported once)."""
+        log = db.table(real, log=True)
+        stmt = db.sa.select(*[log.c[name] for name in _READ_COLUMNS])
+        rows = conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
+        batch: list[Any] = []
+
+        def match() -> None:
+            wanted = journal.among([row.CMID for row in batch], UNFINISHED, vendor=NAME)
+            found: dict[str, Report] = {}
+            for row in batch:
+                if row.CMID in wanted and row.CMID not in found:
+                    found[row.CMID] = report_from_row(row, real)
+            if found:
+                on_reports(list(found.values()))
+            batch.clear()
+
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= IN_CHUNK:
+                match()
+        if batch:
+            match()
 
     def _pending(self) -> list[str] | None:
         if self.pending_ids is not None:
@@ -366,7 +416,10 @@ class BizclientVendor(Vendor):
         finally:
             conn.close()
 
-    def _collect(self, db: BizDatabase, conn: Any, msg: str, ids: Sequence[str] | None) -> list[Report]:
+    def _collect(self, db: BizDatabase, conn: Any, msg: str, ids: Sequence[str] | None, *,
+                 unindexed: list[str] | None = None) -> list[Report]:
+        """``unindexed``: a list to which the logs without a CMID index are added (they are
+        left to the caller) instead of being read here."""
         sa = db.sa
         table = db.table(msg)
         cols = [table.c[name] for name in _READ_COLUMNS]
@@ -386,9 +439,12 @@ class BizclientVendor(Vendor):
             real = names.log(log_name)
             if real is None or not remaining:
                 continue
+            if unindexed is not None and not self._indexed(db, conn, real):
+                unindexed.append(real)
+                continue
             log = db.table(real, log=True)
             log_cols = [log.c[name] for name in _READ_COLUMNS]
-            if len(remaining) <= IN_CHUNK or db.has_cmid_index(conn, real):
+            if len(remaining) <= IN_CHUNK or self._indexed(db, conn, real):
                 rows: Iterable[Any] = (row for part in chunks(sorted(remaining))
                                        for row in conn.execute(sa.select(*log_cols).where(log.c.CMID.in_(part))))
             else:  # no index on CMID: one pass over the table beats a scan per 1000 ids
@@ -399,6 +455,11 @@ class BizclientVendor(Vendor):
                     reports[row.CMID] = report_from_row(row, real)
         order = {cmid: i for i, cmid in enumerate(wanted)}
         return sorted(reports.values(), key=lambda r: order[r.message_id])
+
+    def _indexed(self, db: BizDatabase, conn: Any, real: str) -> bool:
+        if real not in self._log_indexed:
+            self._log_indexed[real] = db.has_cmid_index(conn, real)
+        return self._log_indexed[real]
 
     def _wait_reports(self, ids: list[str], on_reports: OnReports, wait: float) -> None:
         deadline = time.monotonic() + wait

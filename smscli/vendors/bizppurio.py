@@ -215,6 +215,7 @@ class BizppurioVendor(Vendor):
             await session.token()
             uploads: dict[tuple[str, ...], asyncio.Future[tuple[str, ...]]] = {}
             accepted: set[str] = set()
+            track = wait > 0 and on_reports is not None
             failure: list[BaseException] = []
 
             async def worker() -> None:
@@ -228,7 +229,7 @@ class BizppurioVendor(Vendor):
                         return
                     try:
                         result = await self._send_one(session, message, uploads)
-                        if result.status in (ACCEPTED, SCHEDULED):
+                        if track and result.status in (ACCEPTED, SCHEDULED):  # only --wait needs them
                             accepted.add(result.message_id)
                         on_result(result)
                     except Exception as exc:  # unreachable, auth, or on_result failing: stop cleanly

@@ -791,13 +791,17 @@ class _Batch:
         self.paused_until = 0.0
         self.fatal: Exception | None = None
         self.unsent: list[Message] = []  # handed to us, not sent (outside the sending hours)
+        # Only --wait needs to know which accepted messages still await a report: without
+        # it nothing is kept per message once its answer is handed on (flat memory).
+        self.track = wait > 0 and on_reports is not None
         self.accepted: set[str] = set()
         self.reported: set[str] = set()
         self.uploads: dict[str, str] = {}
         session.on_answer = self._on_answer
 
         def store(reports: list[Report]) -> None:
-            self.reported.update(r.message_id for r in reports)
+            if self.track:
+                self.reported.update(r.message_id for r in reports)
             on_reports(reports)
 
         session.on_reports = store if on_reports is not None else None
@@ -806,7 +810,7 @@ class _Batch:
 
     def _result(self, item: _Item, status: str, code: int | str = "", detail: str = "") -> None:
         msg = item.message
-        if status == ACCEPTED:
+        if status == ACCEPTED and self.track:
             self.accepted.add(msg.id)
         self.on_result(SendResult(msg.to, status, msg.id, "oneshot", msg.type, str(code), detail))
 

@@ -131,6 +131,7 @@ class FakeJournal:
     def __init__(self) -> None:
         self.status: dict[str, str] = {}
         self.reports: list[Report] = []
+        self.pages = 0  # pages of ids read by iter_ids
 
     def track(self, ids: list[str], status: str = "accepted") -> None:
         for i in ids:
@@ -141,6 +142,21 @@ class FakeJournal:
         wanted = {status} if isinstance(status, str) else set(status or ())
         return [{"id": i, "vendor": "bizclient", "profile": "agent", "status": s}
                 for i, s in self.status.items() if not wanted or s in wanted]
+
+    def iter_ids(self, status: Any, *, vendor: str | None = None, profile: str | None = None,
+                 page: int = 5000) -> Any:
+        """Pages of ids, as Journal.iter_ids (read lazily: a page reported meanwhile is
+        not listed again)."""
+        wanted = set(status)
+        ids = list(self.status)
+        for start in range(0, len(ids), page):
+            part = [i for i in ids[start:start + page] if self.status[i] in wanted]
+            if part:
+                self.pages += 1
+                yield part
+
+    def among(self, ids: list[str], status: Any, *, vendor: str | None = None) -> set[str]:
+        return {i for i in ids if self.status.get(i) in set(status)}
 
     def add_reports(self, reports: list[Report]) -> list[Report]:
         for r in reports:

@@ -266,3 +266,25 @@ def test_cancel_races_the_agent_safely(vendor_factory, agent_factory, database):
     assert len(cancelled) + len(refused) == 60
     assert not set(cancelled) & set(left)
     assert set(refused) == set(left) and set(left.values()) <= {1}
+
+
+def test_poll_reads_the_journal_a_page_at_a_time(vendor_factory, agent_factory, journal, monkeypatch):
+    """Each page of unfinished ids is reported (and stored) before the next is read: poll's
+    memory does not grow with the journal."""
+    from smscli.vendors import bizclient
+
+    monkeypatch.setattr(bizclient, "PAGE", 100)
+    vendor = vendor_factory()
+    queue(vendor, [sms(i) for i in range(250)], journal)
+    agent = agent_factory(move_delay=3600)
+    agent.prepare()
+    assert wait_for(lambda: (agent.step(), agent.stats["delivered"] == 250)[1])
+    pages_read: list[int] = []
+
+    def store(reports):
+        pages_read.append(journal.pages)
+        journal.add_reports(reports)
+
+    vendor.poll(store, timeout=5)
+    assert pages_read == [1, 2, 3]
+    assert sorted(r.message_id for r in journal.reports) == sorted(f"m{i}" for i in range(250))

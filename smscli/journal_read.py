@@ -1,0 +1,162 @@
+"""Streaming readers of the journal: rows come in pages, by keyset (the last row's
+``(created_at, rowid)`` or ``rowid``), never by OFFSET and never all at once, so
+``result list``, ``reserve list``, ``reserve flush`` and ``result poll`` stay flat in
+memory whatever the journal's size.
+
+Each page is one short query under the journal's lock; nothing is held between pages,
+so a send in another thread (or process) may write meanwhile. Mixed into
+:class:`smscli.journal.Journal`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smscli.models import Message
+
+PAGE = 2000  # rows per query
+
+RESULT_COLUMNS = ("id", "to", "status", "code", "detail", "vendor", "delivered_at")
+
+
+class ReadersMixin:
+    """Paged readers (see the module docstring)."""
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # Journal provides it
+
+    def _by_created(self, columns: str, where: list[str], params: list[Any],
+                    page: int) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``messages`` oldest first (``ORDER BY created_at, rowid``, the
+        ``messages_created`` index), one page per query."""
+        base = f"SELECT {columns}, created_at, rowid FROM messages"
+        last: tuple[str, int] | None = None
+        while True:
+            clause = list(where)
+            args = list(params)
+            if last is not None:
+                clause.append("(created_at, rowid) > (?, ?)")
+                args.extend(last)
+            sql = (base + (" WHERE " + " AND ".join(clause) if clause else "")
+                   + " ORDER BY created_at, rowid LIMIT ?")
+            rows = self._query(sql, [*args, page])
+            for row in rows:
+                yield row[:-2]
+            if len(rows) < page:
+                return
+            last = (rows[-1][-2], rows[-1][-1])
+
+    def iter_results(self, *, status: str | Collection[str] | None = None,
+                     since: datetime | str | None = None, vendor: str | None = None,
+                     profile: str | None = None, page: int = PAGE) -> Iterator[tuple[Any, ...]]:
+        """``(id, to, status, code, detail, vendor, delivered_at)`` (strings, "" for none)
+        of each message, oldest
+        first (the filters as :meth:`Journal.list_messages`), page by page."""
+        from smscli.journal import _filters, _iso
+
+        where, params = _filters(status=status, vendor=vendor)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(_iso(since))
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        from smscli.journal import _DELIVERED_AT
+
+        return self._by_created(
+            f"""id, "to", status, CAST(code AS TEXT), CAST(detail AS TEXT), vendor,
+            COALESCE({_DELIVERED_AT}, '')""", where, params, page)
+
+    def iter_messages(self, status: str | Collection[str] | None = None,
+                      since: datetime | str | None = None, vendor: str | None = None, *,
+                      profile: str | None = None, page: int = PAGE) -> Iterator[dict[str, Any]]:
+        """:meth:`Journal.list_messages` (without ``limit``) as an iterator, page by page."""
+        from smscli.journal import _MESSAGE_COLUMNS, _filters, _iso, _message_dict
+
+        where, params = _filters(status=status, vendor=vendor)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(_iso(since))
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        for row in self._by_created(_MESSAGE_COLUMNS, where, params, page):
+            yield _message_dict(row)
+
+    def iter_ids(self, status: Collection[str], *, vendor: str | None = None,
+                 profile: str | None = None, page: int = PAGE) -> Iterator[list[str]]:
+        """The ids of messages in ``status``, a page (a list) at a time, in rowid order."""
+        from smscli.journal import _filters
+
+        where, params = _filters(status=status, vendor=vendor)
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        last = 0
+        while True:
+            rows = self._query(
+                "SELECT rowid, id FROM messages WHERE " + " AND ".join([*where, "rowid > ?"])
+                + " ORDER BY rowid LIMIT ?", [*params, last, page])
+            if rows:
+                yield [mid for _, mid in rows]
+            if len(rows) < page:
+                return
+            last = rows[-1][0]
+
+    def among(self, ids: Sequence[str], status: Collection[str], *,
+              vendor: str | None = None) -> set[str]:
+        """Which of ``ids`` are messages in ``status`` (primary-key lookups, 500 at a time)."""
+        from smscli.journal import _chunks
+
+        found: set[str] = set()
+        states = list(status)
+        for part in _chunks(list(ids)):
+            sql = (f"SELECT id FROM messages WHERE id IN ({','.join('?' * len(part))}) "
+                   f"AND status IN ({','.join('?' * len(states))})")
+            params: list[Any] = [*part, *states]
+            if vendor is not None:
+                sql += " AND vendor = ?"
+                params.append(vendor)
+            found.update(mid for (mid,) in self._query(sql, params))
+        return found
+
+    def iter_due(self, now: datetime, *, profile: str | None = None,
+                 page: int = PAGE) -> Iterator[list[Message]]:
+        """:meth:`Journal.due` a page at a time (earliest first, ``messages_due`` index).
+        The keyset is ``(send_at, rowid)``, so a page claimed (or held again) meanwhile is
+        not read twice."""
+        from smscli.journal import _iso
+        from smscli.models import Message
+        from smscli.timeutil import KST
+
+        base = ('SELECT id, "to", text, sender, type, subject, images, file_keys, send_at, rowid '
+                "FROM messages WHERE status = 'scheduled' AND held = 1 AND send_at <= ?")
+        params: list[Any] = [_iso(now)]
+        if profile is not None:
+            base += " AND profile = ?"
+            params.append(profile)
+        last: tuple[str, int] | None = None
+        while True:
+            sql, args = base, list(params)
+            if last is not None:
+                sql += " AND (send_at, rowid) > (?, ?)"
+                args.extend(last)
+            rows = self._query(sql + " ORDER BY send_at, rowid LIMIT ?", [*args, page])
+            if rows:
+                yield [
+                    Message(
+                        id=mid, to=to, text=text, sender=sender, type=mtype or "sms",
+                        subject=subject,
+                        images=tuple(json.loads(images)) if images != "[]" else (),
+                        file_keys=tuple(json.loads(keys)) if keys != "[]" else (),
+                        send_at=datetime.fromisoformat(send_at).astimezone(KST) if send_at else None,
+                    )
+                    for mid, to, text, sender, mtype, subject, images, keys, send_at, _ in rows
+                ]  # fmt: skip
+            if len(rows) < page:
+                return
+            last = (rows[-1][8], rows[-1][9])
