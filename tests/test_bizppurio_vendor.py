@@ -23,6 +23,7 @@ from smscli.vendors.bizppurio import (
     parse_report,
     reservation_time,
 )
+from smscli.vendors.bizppurio import _Invalid as InvalidMessage  # what reservation_time raises
 
 KST = timezone(timedelta(hours=9))
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
@@ -354,10 +355,10 @@ def test_reservation_window_is_korea_time_whatever_the_machine_timezone(monkeypa
         # naive = Korea wall clock: 29 days 20 h ahead is inside; were it read as UTC it would be outside
         inside = kst_now + timedelta(days=29, hours=20)
         assert reservation_time(inside, now=now) == pytest.approx(now + (29 * 24 + 20) * 3600, abs=1)
-        with pytest.raises(Exception, match="past"):
+        with pytest.raises(InvalidMessage, match="is in the past"):
             reservation_time(kst_now - timedelta(minutes=1), now=now)
         aware_utc = datetime.fromtimestamp(now, UTC) + timedelta(days=30, seconds=30)
-        with pytest.raises(Exception, match="30 days"):
+        with pytest.raises(InvalidMessage, match="more than 30 days ahead"):
             reservation_time(aware_utc, now=now)
     finally:
         monkeypatch.delenv("TZ")
