@@ -109,6 +109,25 @@ def test_invalid_recipients_say_why(number, reason):
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("0501-123-4567", "unknown personal-number prefix 0501"),
+        ("0502-123", "too short (7 digits; a 0502 number has 11 or 12)"),
+        ("090-123-4567", "unknown area code 090"),
+        ("099-1234-5678", "unknown area code 099"),
+    ],
+)
+def test_reasons_name_exactly_the_prefix(number, reason):
+    assert recipient_problem(number) == reason
+
+
+def test_the_shortest_82_spelling_is_a_seoul_number():
+    # 82 + 2 + 7 digits: ten digits in all, the fewest an 82-prefixed number may have
+    assert normalize("82-2-123-4567") == "021234567"
+    assert normalize("82-123-4567") == "821234567"  # nine: not a country prefix
+
+
 def test_invalid_senders_say_why():
     assert sender_problem("010-123") == "too short (6 digits; a 010 number has 11)"
     assert "not a Korean number" in (sender_problem("+1 555 1234") or "")
