@@ -191,13 +191,14 @@ def test_rate_limit_storm_every_message_accepted_exactly_once(sim_factory, tmp_p
 def test_bare_429_from_a_gateway_is_retried_after_the_wait_it_asks_for(sim_factory, tmp_path, header):
     # A 429 with no body and one header (a gateway's, not the API's 5002): every message
     # still goes through once, and no request comes before the announced wait is over.
-    sim = sim_factory(rate=8, bare_429=header)
-    msgs = messages(12)
+    # 2 requests a second: however slow the machine, a token and 5 messages meet the limit.
+    sim = sim_factory(rate=2, bare_429=header)
+    msgs = messages(5)
     results = send_all(vendor_for(sim, tmp_path, concurrency=1), msgs)
-    assert {r.status for r in results} == {"accepted"} and len(results) == 12
+    assert {r.status for r in results} == {"accepted"} and len(results) == 5
     assert sim.accepted() == {m.id: 1 for m in msgs}
     stats = sim.stats()
-    assert stats["rate_limited"] > 0
+    assert stats.get("rate_limited", 0) > 0
     assert stats.get("early", 0) == 0
 
 
