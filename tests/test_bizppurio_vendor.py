@@ -485,6 +485,45 @@ def test_parse_report_reads_push_and_poll_shapes():
     assert failed.status == "failed" and failed.code == "6606" and failed.delivered_at == ""
 
 
+def test_parse_report_falls_back_to_cmsgid_then_msgid():
+    assert parse_report({"cmsgid": "c1", "msgid": "m1", "result": "4100"}).message_id == "c1"
+    assert parse_report({"msgid": "m1", "result": "4100"}).message_id == "m1"
+
+
+@pytest.mark.parametrize(("status", "outcome", "code"), [(500, "unknown", ""), (502, "unknown", ""),
+                                                         (400, "rejected", "HTTP 400")])
+def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(tmp_path, status, outcome, code):
+    # A gateway in front of the API answers /v3/message with no body: after a 5xx the
+    # message may have been sent (unknown, never resent); a 4xx refused it.
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path == "/v1/token":
+                body = json.dumps({"accesstoken": "t", "type": "Bearer", "expired": "29991231235959"}).encode()
+                self.send_response(200)
+            else:
+                body = b""
+                self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        values = {"base_url": f"http://127.0.0.1:{server.server_address[1]}", "account": "test",
+                  "password": "test", "sender": "0212341234", "backoff": 0.01}
+        vendor = BizppurioVendor(FakeProfile(tmp_path, **values), FakeEvents())
+        (result,) = send_all(vendor, messages(1))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (result.status, result.code) == (outcome, code)
+
+
 def test_sim_pushes_reports_with_upper_case_keys(sim_factory, tmp_path):
     received: list[dict] = []
     done = threading.Event()
