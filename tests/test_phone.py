@@ -116,6 +116,10 @@ def test_invalid_recipients_say_why(number, reason):
         ("0502-123", "too short (7 digits; a 0502 number has 11 or 12)"),
         ("090-123-4567", "unknown area code 090"),
         ("099-1234-5678", "unknown area code 099"),
+        ("030-123-4567", "unknown area code 030"),
+        ("010", "too short (3 digits; a 010 number has 11)"),
+        ("0502", "too short (4 digits; a 0502 number has 11 or 12)"),
+        ("050", "unknown personal-number prefix 050"),
     ],
 )
 def test_reasons_name_exactly_the_prefix(number, reason):

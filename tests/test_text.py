@@ -163,7 +163,7 @@ def test_missing_column_names_it():
         ("{name:>10}", "'{name:>10}' at position 1 of the message template is not understood"),
         ("{a!r}", "is not understood: a variable is a plain column name"),
         ("{a[0]}", "is not understood"),
-        ("hello {name", "unclosed '{' at position 7"),
+        ("hello {name", "unclosed '{' at position 7 of the message template ('{name'):"),
         ("a { b {c}", "unclosed '{' at position 3"),
         ("a } b", "single '}' at position 3"),
         ("{}", "empty variable"),
