@@ -411,6 +411,15 @@ def test_mms_with_images_uploads_once_and_sends_file_keys(sim_factory, tmp_path)
     assert result.status == "rejected" and result.code == "2000"
 
 
+def test_an_image_the_server_refuses_makes_its_message_rejected(sim_factory, tmp_path):
+    sim = sim_factory(max_file_bytes=100)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(JPEG)
+    (result,) = send_all(vendor_for(sim, tmp_path), messages(1, type="mms", subject="사진", images=(str(photo),)))
+    assert (result.status, result.code) == ("rejected", "2000")
+    assert sim.accepted() == {}
+
+
 # -- results ---------------------------------------------------------------------------------
 
 
@@ -483,6 +492,12 @@ def test_parse_report_reads_push_and_poll_shapes():
     assert report.extra["msgid"] == "m1" and report.to == "01000000000"
     failed = parse_report({k.lower(): v for k, v in {**push, "RESULT": "6606", "MEDIA": "MMS"}.items()})
     assert failed.status == "failed" and failed.code == "6606" and failed.delivered_at == ""
+
+
+def test_parse_report_without_a_known_code_says_which_it_was():
+    assert parse_report({"refkey": "r", "result": "", "media": "SMS"}).detail == "not delivered (SMS result ?)"
+    unknown = parse_report({"refkey": "r", "result": "9876", "device": "MMS"})
+    assert (unknown.status, unknown.detail) == ("failed", "not delivered (MMS result 9876)")
 
 
 def test_parse_report_falls_back_to_cmsgid_then_msgid():
