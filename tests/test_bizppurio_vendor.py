@@ -506,10 +506,13 @@ def test_parse_report_falls_back_to_cmsgid_then_msgid():
 
 
 @pytest.mark.parametrize(("status", "outcome", "code"), [(500, "unknown", ""), (502, "unknown", ""),
-                                                         (400, "rejected", "HTTP 400")])
+                                                         (504, "unknown", ""), (400, "rejected", "HTTP 400")])
 def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(tmp_path, status, outcome, code):
     # A gateway in front of the API answers /v3/message with no body: after a 5xx the
-    # message may have been sent (unknown, never resent); a 4xx refused it.
+    # message may have been sent (unknown, never resent: only a bare 503 is retried); a
+    # 4xx refused it.
+    sends: list[str] = []
+
     class Gateway(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -517,6 +520,7 @@ def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(
                 body = json.dumps({"accesstoken": "t", "type": "Bearer", "expired": "29991231235959"}).encode()
                 self.send_response(200)
             else:
+                sends.append(self.path)
                 body = b""
                 self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
@@ -537,6 +541,7 @@ def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(
         server.shutdown()
         server.server_close()
     assert (result.status, result.code) == (outcome, code)
+    assert sends == ["/v3/message"]
 
 
 def test_sim_pushes_reports_with_upper_case_keys(sim_factory, tmp_path):
