@@ -57,7 +57,8 @@ TARGETS: dict[str, Target] = {
     "bizppurio-answers": Target(
         "smscli/vendors/bizppurio.py",
         ("tests/test_bizppurio_vendor.py", "-k", "parse_report or rejections or 429 or 5xx or slower or "
-         "local_checks or send_accepts or reservation_inside or errors_in_200 or with_wait"),
+         "local_checks or send_accepts or reservation_inside or errors_in_200 or with_wait or mms or "
+         "refuses or without_a_code"),
         ("_code", "retryable", "kst_iso", "parse_report", "_send_one"),
     ),
     "frames": Target(

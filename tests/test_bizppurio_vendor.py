@@ -309,7 +309,8 @@ def test_server_rejections_map_to_rejected_with_code(sim_factory, tmp_path):
         results = {r.message_id: r for r in send_all(vendor_for(sim, tmp_path), [too_long, ok])}
         assert results["ok"].status == "accepted"
         assert results["long"].status == "rejected" and results["long"].code == "2000"
-        assert results["long"].detail
+        # the code's meaning, then what the server said about this message
+        assert results["long"].detail.endswith(" (message is 92 bytes, sms allows 90)"), results["long"].detail
         assert sim.accepted() == {"ok": 1}
 
 
