@@ -507,7 +507,7 @@ def test_parse_report_falls_back_to_cmsgid_then_msgid():
 
 
 @pytest.mark.parametrize(("status", "outcome", "code"), [(500, "unknown", ""), (502, "unknown", ""),
-                                                         (504, "unknown", ""), (400, "rejected", "HTTP 400")])
+                                                         (504, "unknown", ""), (499, "rejected", "HTTP 499")])
 def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(tmp_path, status, outcome, code):
     # A gateway in front of the API answers /v3/message with no body: after a 5xx the
     # message may have been sent (unknown, never resent: only a bare 503 is retried); a

@@ -126,6 +126,12 @@ def test_reasons_name_exactly_the_prefix(number, reason):
     assert recipient_problem(number) == reason
 
 
+@pytest.mark.parametrize("number", ["080-123-4567", "080-1234-5678"])
+def test_080_numbers_of_10_and_11_digits_may_send(number):
+    assert sender_problem(number) is None
+    assert sender_problem("080-1234-56789") == "too long (12 digits; an 080 number has 10 or 11)"
+
+
 def test_the_shortest_82_spelling_is_a_seoul_number():
     # 82 + 2 + 7 digits: ten digits in all, the fewest an 82-prefixed number may have
     assert normalize("82-2-123-4567") == "021234567"
