@@ -120,6 +120,8 @@ def test_invalid_recipients_say_why(number, reason):
         ("010", "too short (3 digits; a 010 number has 11)"),
         ("0502", "too short (4 digits; a 0502 number has 11 or 12)"),
         ("050", "unknown personal-number prefix 050"),
+        ("1234567", "too short (7 digits)"),
+        ("12345678", "not a Korean number (domestic numbers start with 0)"),
     ],
 )
 def test_reasons_name_exactly_the_prefix(number, reason):
