@@ -506,12 +506,14 @@ def test_parse_report_falls_back_to_cmsgid_then_msgid():
     assert parse_report({"msgid": "m1", "result": "4100"}).message_id == "m1"
 
 
-@pytest.mark.parametrize(("status", "outcome", "code"), [(500, "unknown", ""), (502, "unknown", ""),
-                                                         (504, "unknown", ""), (499, "rejected", "HTTP 499")])
-def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(tmp_path, status, outcome, code):
-    # A gateway in front of the API answers /v3/message with no body: after a 5xx the
-    # message may have been sent (unknown, never resent: only a bare 503 is retried); a
-    # 4xx refused it.
+@pytest.mark.parametrize(("status", "outcome", "code", "tries"),
+                         [(500, "unknown", "", 1), (502, "unknown", "", 1), (504, "unknown", "", 1),
+                          (499, "rejected", "HTTP 499", 1), (503, "accepted", "1000", 2)])
+def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(tmp_path, status, outcome,
+                                                                                 code, tries):
+    # A gateway in front of the API answers the first /v3/message with no body (the API
+    # accepts a second): after a 5xx the message may have been sent (unknown, never
+    # resent), a 4xx refused it; only a bare 503 (nothing processed) is tried again.
     sends: list[str] = []
 
     class Gateway(BaseHTTPRequestHandler):
@@ -522,8 +524,8 @@ def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(
                 self.send_response(200)
             else:
                 sends.append(self.path)
-                body = b""
-                self.send_response(status)
+                body = b"" if len(sends) == 1 else json.dumps({"code": 1000, "description": "ok"}).encode()
+                self.send_response(status if len(sends) == 1 else 200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -542,7 +544,7 @@ def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(
         server.shutdown()
         server.server_close()
     assert (result.status, result.code) == (outcome, code)
-    assert sends == ["/v3/message"]
+    assert sends == ["/v3/message"] * tries
 
 
 def test_sim_pushes_reports_with_upper_case_keys(sim_factory, tmp_path):
