@@ -229,16 +229,18 @@ def run_target(name: str, out: Path) -> str:
 
 
 def write_report(name: str, target: Target, dump: str, out: Path, seconds: float) -> str:
-    killed = survived = skipped = 0
+    killed = survived = skipped = untried = 0
     survivors: list[str] = []
     for line in dump.splitlines():
         item, result = json.loads(line)
-        if result is None:  # filtered out (an excluded operator, or outside the functions)
-            skipped += 1
+        if result is None:  # not tried yet (a run that was stopped)
+            untried += 1
             continue
         outcome = result.get("test_outcome")
-        if result.get("worker_outcome") == "skipped":
+        if result.get("worker_outcome") == "skipped":  # an excluded operator, outside the functions
             skipped += 1
+        elif result.get("worker_outcome") in ("exception", "no-test"):  # the test run did not start
+            untried += 1
         elif outcome == "survived":
             survived += 1
             mutation = item["mutations"][0]
@@ -250,6 +252,8 @@ def write_report(name: str, target: Target, dump: str, out: Path, seconds: float
     score = 100.0 * killed / total if total else 100.0
     where = target.module + (f" ({', '.join(target.functions)})" if target.functions else "")
     summary = f"{name}: {where}: {killed}/{total} killed ({score:.1f}%), {survived} survived, {seconds:.0f} s"
+    if untried:
+        summary += f"; {untried} not tried yet (run it again)"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.txt").write_text(summary + "\n\n" + "\n".join(survivors), encoding="utf-8")
     return summary
