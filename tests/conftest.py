@@ -14,7 +14,7 @@ import pytest
 pytest.register_assert_rewrite("tests.clock_option")
 from tests import clock_option  # noqa: E402
 
-pytest_plugins = ["pytester", "tests.clock_option"]
+pytest_plugins = ["pytester", "tests.clock_option", "tests.skip_report"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

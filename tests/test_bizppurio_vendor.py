@@ -23,6 +23,7 @@ from smscli.vendors.bizppurio import (
     parse_report,
     reservation_time,
 )
+from smscli.vendors.bizppurio import _Invalid as InvalidMessage  # what reservation_time raises
 
 KST = timezone(timedelta(hours=9))
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
@@ -188,6 +189,21 @@ def test_rate_limit_storm_every_message_accepted_exactly_once(sim_factory, tmp_p
     assert sim.stats()["rate_limited"] > 0
 
 
+@pytest.mark.parametrize("header", ["retry-after", "ratelimit-reset"])
+def test_bare_429_from_a_gateway_is_retried_after_the_wait_it_asks_for(sim_factory, tmp_path, header):
+    # A 429 with no body and one header (a gateway's, not the API's 5002): every message
+    # still goes through once, and no request comes before the announced wait is over.
+    # 2 requests a second: however slow the machine, a token and 5 messages meet the limit.
+    sim = sim_factory(rate=2, bare_429=header)
+    msgs = messages(5)
+    results = send_all(vendor_for(sim, tmp_path, concurrency=1), msgs)
+    assert {r.status for r in results} == {"accepted"} and len(results) == 5
+    assert sim.accepted() == {m.id: 1 for m in msgs}
+    stats = sim.stats()
+    assert stats.get("rate_limited", 0) > 0
+    assert stats.get("early", 0) == 0
+
+
 def test_5xx_then_success(sim_factory, tmp_path):
     sim = sim_factory(fail_5xx=4)
     msgs = messages(10)
@@ -295,7 +311,8 @@ def test_server_rejections_map_to_rejected_with_code(sim_factory, tmp_path):
         results = {r.message_id: r for r in send_all(vendor_for(sim, tmp_path), [too_long, ok])}
         assert results["ok"].status == "accepted"
         assert results["long"].status == "rejected" and results["long"].code == "2000"
-        assert results["long"].detail
+        # the code's meaning, then what the server said about this message
+        assert results["long"].detail.endswith(" (message is 92 bytes, sms allows 90)"), results["long"].detail
         assert sim.accepted() == {"ok": 1}
 
 
@@ -342,10 +359,10 @@ def test_reservation_window_is_korea_time_whatever_the_machine_timezone(monkeypa
         # naive = Korea wall clock: 29 days 20 h ahead is inside; were it read as UTC it would be outside
         inside = kst_now + timedelta(days=29, hours=20)
         assert reservation_time(inside, now=now) == pytest.approx(now + (29 * 24 + 20) * 3600, abs=1)
-        with pytest.raises(Exception, match="past"):
+        with pytest.raises(InvalidMessage, match="is in the past"):
             reservation_time(kst_now - timedelta(minutes=1), now=now)
         aware_utc = datetime.fromtimestamp(now, UTC) + timedelta(days=30, seconds=30)
-        with pytest.raises(Exception, match="30 days"):
+        with pytest.raises(InvalidMessage, match="more than 30 days ahead"):
             reservation_time(aware_utc, now=now)
     finally:
         monkeypatch.delenv("TZ")
@@ -395,6 +412,15 @@ def test_mms_with_images_uploads_once_and_sends_file_keys(sim_factory, tmp_path)
     bad_key = messages(1, "b", type="mms", file_keys=("nope.jpg",))
     result = send_all(vendor_for(sim, tmp_path), bad_key)[0]
     assert result.status == "rejected" and result.code == "2000"
+
+
+def test_an_image_the_server_refuses_makes_its_message_rejected(sim_factory, tmp_path):
+    sim = sim_factory(max_file_bytes=100)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(JPEG)
+    (result,) = send_all(vendor_for(sim, tmp_path), messages(1, type="mms", subject="사진", images=(str(photo),)))
+    assert (result.status, result.code) == ("rejected", "2000")
+    assert sim.accepted() == {}
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -469,6 +495,58 @@ def test_parse_report_reads_push_and_poll_shapes():
     assert report.extra["msgid"] == "m1" and report.to == "01000000000"
     failed = parse_report({k.lower(): v for k, v in {**push, "RESULT": "6606", "MEDIA": "MMS"}.items()})
     assert failed.status == "failed" and failed.code == "6606" and failed.delivered_at == ""
+
+
+def test_parse_report_without_a_known_code_says_which_it_was():
+    assert parse_report({"refkey": "r", "result": "", "media": "SMS"}).detail == "not delivered (SMS result ?)"
+    unknown = parse_report({"refkey": "r", "result": "9876", "device": "MMS"})
+    assert (unknown.status, unknown.detail) == ("failed", "not delivered (MMS result 9876)")
+
+
+def test_parse_report_falls_back_to_cmsgid_then_msgid():
+    assert parse_report({"cmsgid": "c1", "msgid": "m1", "result": "4100"}).message_id == "c1"
+    assert parse_report({"msgid": "m1", "result": "4100"}).message_id == "m1"
+
+
+@pytest.mark.parametrize(("status", "outcome", "code", "tries"),
+                         [(500, "unknown", "", 1), (502, "unknown", "", 1), (504, "unknown", "", 1),
+                          (499, "rejected", "HTTP 499", 1), (503, "accepted", "1000", 2)])
+def test_an_answer_without_a_code_is_unknown_from_a_5xx_and_rejected_from_a_4xx(tmp_path, status, outcome,
+                                                                                 code, tries):
+    # A gateway in front of the API answers the first /v3/message with no body (the API
+    # accepts a second): after a 5xx the message may have been sent (unknown, never
+    # resent), a 4xx refused it; only a bare 503 (nothing processed) is tried again.
+    sends: list[str] = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path == "/v1/token":
+                body = json.dumps({"accesstoken": "t", "type": "Bearer", "expired": "29991231235959"}).encode()
+                self.send_response(200)
+            else:
+                sends.append(self.path)
+                body = b"" if len(sends) == 1 else json.dumps({"code": 1000, "description": "ok"}).encode()
+                self.send_response(status if len(sends) == 1 else 200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        values = {"base_url": f"http://127.0.0.1:{server.server_address[1]}", "account": "test",
+                  "password": "test", "sender": "0212341234", "backoff": 0.01}
+        vendor = BizppurioVendor(FakeProfile(tmp_path, **values), FakeEvents())
+        (result,) = send_all(vendor, messages(1))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (result.status, result.code) == (outcome, code)
+    assert sends == ["/v3/message"] * tries
 
 
 def test_sim_pushes_reports_with_upper_case_keys(sim_factory, tmp_path):

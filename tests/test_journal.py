@@ -215,7 +215,7 @@ def test_record_stores_results_of_unclaimed_rows(journal):
 def test_failed_batch_leaves_nothing_behind(journal):
     good = msg()
     bad = Message(id=new_id(), to=object(), text="x", sender="1")  # cannot be bound
-    with pytest.raises(Exception):  # noqa: B017 - whatever sqlite3 raises, nothing may remain
+    with pytest.raises(JournalError, match=r"journal .*journal\.db: "):  # sqlite3's error, with the path
         journal.claim([good, bad], "oneshot", "p")
     assert journal.get(good.id) is None
     assert journal.claim([good], "oneshot", "p") == [None]  # and the journal still works

@@ -109,6 +109,37 @@ def test_invalid_recipients_say_why(number, reason):
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("0501-123-4567", "unknown personal-number prefix 0501"),
+        ("0502-123", "too short (7 digits; a 0502 number has 11 or 12)"),
+        ("090-123-4567", "unknown area code 090"),
+        ("099-1234-5678", "unknown area code 099"),
+        ("030-123-4567", "unknown area code 030"),
+        ("010", "too short (3 digits; a 010 number has 11)"),
+        ("0502", "too short (4 digits; a 0502 number has 11 or 12)"),
+        ("050", "unknown personal-number prefix 050"),
+        ("1234567", "too short (7 digits)"),
+        ("12345678", "not a Korean number (domestic numbers start with 0)"),
+    ],
+)
+def test_reasons_name_exactly_the_prefix(number, reason):
+    assert recipient_problem(number) == reason
+
+
+@pytest.mark.parametrize("number", ["080-123-4567", "080-1234-5678"])
+def test_080_numbers_of_10_and_11_digits_may_send(number):
+    assert sender_problem(number) is None
+    assert sender_problem("080-1234-56789") == "too long (12 digits; an 080 number has 10 or 11)"
+
+
+def test_the_shortest_82_spelling_is_a_seoul_number():
+    # 82 + 2 + 7 digits: ten digits in all, the fewest an 82-prefixed number may have
+    assert normalize("82-2-123-4567") == "021234567"
+    assert normalize("82-123-4567") == "821234567"  # nine: not a country prefix
+
+
 def test_invalid_senders_say_why():
     assert sender_problem("010-123") == "too short (6 digits; a 010 number has 11)"
     assert "not a Korean number" in (sender_problem("+1 555 1234") or "")

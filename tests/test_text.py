@@ -116,6 +116,11 @@ def test_choose_type_errors(text, images, requested, message):
     assert isinstance(info.value, ValueError) and isinstance(info.value, InvalidInput)
 
 
+def test_choose_type_checks_the_subject():
+    with pytest.raises(TextError, match="subject is 66 bytes; at most 64"):
+        choose_type("hi", (), "auto", subject="가" * 33)
+
+
 def test_subject_limits():
     check_subject("가" * 32)
     with pytest.raises(TextError, match="subject is 66 bytes; at most 64"):
@@ -158,11 +163,15 @@ def test_missing_column_names_it():
         ("{name:>10}", "'{name:>10}' at position 1 of the message template is not understood"),
         ("{a!r}", "is not understood: a variable is a plain column name"),
         ("{a[0]}", "is not understood"),
-        ("hello {name", "unclosed '{' at position 7"),
+        ("hello {name", "unclosed '{' at position 7 of the message template ('{name'):"),
         ("a { b {c}", "unclosed '{' at position 3"),
         ("a } b", "single '}' at position 3"),
         ("{}", "empty variable"),
         ("{  }", "empty variable"),
+        ("ab {  }", "empty variable '{  }' at position 4 of"),
+        # the excerpt: 20 characters from the brace, "..." only when the template goes on
+        ("{" + "x" * 19, "unclosed '{' at position 1 of the message template ('{xxxxxxxxxxxxxxxxxxx'):"),
+        ("{" + "x" * 20, "('{xxxxxxxxxxxxxxxxxxx...'):"),
     ],
 )
 def test_template_errors(template, message):

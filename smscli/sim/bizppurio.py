@@ -15,7 +15,10 @@ Codes it answers, as Daou's public document (section 8) has them: 1000 success (
 (the description says what), 3001 authentication failed (token request), 3002 invalid or
 missing token, 3004 account not valid (not the token's), 3005 expired token, 5001 no such
 resource (an unknown path, or not POST); besides, 5002 too many requests (HTTP 429 +
-``RateLimit-Reset``) and 5003 temporary server error (HTTP 503). ``errors_in_200`` answers
+``RateLimit-Reset``; ``bare_429`` answers it as a gateway in front of the API would, with
+no body and only ``Retry-After`` or only ``RateLimit-Reset``, and counts ``early``
+requests that came before the wait it asked for was over) and 5003 temporary server
+error (HTTP 503). ``errors_in_200`` answers
 the errors with HTTP 200 instead, as some deployments do. Optional as in the document:
 ``content.mms.message`` and the ``account`` of ``/v1/file``.
 
@@ -34,6 +37,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import random
 import secrets
 import threading
@@ -81,6 +85,7 @@ class SimConfig:
     password: str = "test"
     token_ttl: float = 86400.0  # seconds a token stays valid
     rate: int = 0  # requests per second before HTTP 429 / 5002 (0 = no limit)
+    bare_429: str = ""  # "retry-after" / "ratelimit-reset": 429 without a body, that header only
     fail_5xx: int = 0  # the first N API requests answer 5003 (HTTP 503)
     delay: float = 0.0  # seconds from accepting a /v3/message to answering it (a slow server)
     drop_rate: float = 0.0  # fraction of accepted /v3/message left unanswered: the connection is closed
@@ -112,7 +117,7 @@ class _ApiError(Exception):
 @dataclass
 class _Answer:
     status: int
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None  # None: no body at all
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0
     drop: bool = False  # close the connection instead of answering (after ``delay``)
@@ -168,6 +173,7 @@ class BizppurioApi:
         self._served = 0
         self._window = -1
         self._window_count = 0
+        self._come_back_at = 0.0  # monotonic time the last 429 asked the client to wait for
         self._record = config.record.open("a", encoding="utf-8") if config.record else None
         self.on_report_ready: Any = None  # set by the server when pushing
 
@@ -208,20 +214,33 @@ class BizppurioApi:
             with self.lock:
                 self.stats[f"code_{err.code}"] += 1
             status = 200 if self.config.errors_in_200 else err.status
-            answer = _Answer(status, {"code": err.code, "description": err.description})
+            payload: dict[str, Any] = {"code": err.code, "description": err.description}
             if req.path == "/v3/message":
-                answer.payload["refkey"] = _refkey_of(req.body)
+                payload["refkey"] = _refkey_of(req.body)
+            answer = _Answer(status, payload)
         return answer
 
     def _rate_limited(self) -> _Answer | None:
         if self.config.rate <= 0:
             return None
         now = time.monotonic()
+        if now < self._come_back_at:
+            self.stats["early"] += 1
         window = int(now)
         if window != self._window:
             self._window, self._window_count = window, 0
         if self._window_count >= self.config.rate:
             reset = max(0.001, window + 1 - now)
+            bare = self.config.bare_429
+            if bare:
+                if bare == "retry-after":  # delta seconds, a whole number
+                    reset = float(math.ceil(reset))
+                    header = ("Retry-After", str(int(reset)))
+                else:
+                    header = ("RateLimit-Reset", f"{reset:.3f}")
+                    reset = float(header[1])
+                self._come_back_at = max(self._come_back_at, now + reset)
+                return _Answer(429, None, [header])
             return _Answer(
                 429,
                 {"code": TOO_MANY_REQUESTS, "description": "too many requests"},
@@ -638,10 +657,11 @@ class _HttpConnection:
     def _write(self, status: int, payload: dict[str, Any], headers: list[tuple[str, str]], *, close: bool) -> None:
         if self.transport is None or self.closing:
             return
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
-                 "Content-Type: application/json;charset=utf-8",
-                 f"Content-Length: {len(body)}"]
+        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
+        if payload is not None:
+            lines.append("Content-Type: application/json;charset=utf-8")
+        lines.append(f"Content-Length: {len(body)}")
         lines += [f"{k}: {v}" for k, v in headers]
         if close:
             lines.append("Connection: close")

@@ -23,6 +23,7 @@ from smscli.protocol.oneshot.connection import (
     LocalProtocolError,
     State,
 )
+from smscli.protocol.oneshot.errors import OneShotError
 
 KEY = parse_key_material("0123456789abcdef")
 IV = parse_iv("fedcba9876543210")
@@ -133,7 +134,7 @@ def test_encrypted_session_uses_the_session_key_both_ways(encrypted_key_reply: b
     assert isinstance(event, m.PrivateKeyRes) and conn.state is State.CONNECTED
     method, body = sent(conn.send(m.BindReq("test001", "pw")))
     assert SESSION.decrypt(body)["BindPwd"] == "pw"
-    with pytest.raises(Exception):  # noqa: B017 - not the configured key any more
+    with pytest.raises(OneShotError, match="wrong key or IV"):  # not the configured key any more
         CONFIGURED.decrypt(body)
     conn.receive_data(bind_res(cipher=SESSION))
     assert isinstance(events(conn)[0], m.BindRes) and conn.state is State.BOUND
@@ -311,7 +312,7 @@ def test_alive_and_response_deadlines() -> None:
 
 
 def test_only_client_role() -> None:
-    with pytest.raises(Exception, match="client"):
+    with pytest.raises(OneShotError, match="only the client side is implemented"):
         Connection("server", key=KEY, iv=IV)
 
 

@@ -59,6 +59,20 @@ def test_answers_to_one_burst_back_off_once() -> None:
     assert pacer.interval == pytest.approx(0.225)
 
 
+def test_a_complaint_when_the_pause_ends_counts_again() -> None:
+    pacer = Pacer(10)
+    pacer.back_off(0.0)
+    pacer.back_off(1.0)  # the pause (1 s) is over at 1.0 exactly
+    assert pacer.interval == pytest.approx(0.225)
+
+
+@pytest.mark.parametrize("speed", [None, 0, -0.5, -5])
+def test_no_or_a_negative_speed_is_unpaced(speed: float | None) -> None:
+    pacer = Pacer() if speed is None else Pacer(speed)
+    assert pacer.interval == 0.0
+    assert simulate(pacer, 3, start=2.0) == [2.0, 2.0, 2.0]
+
+
 @pytest.mark.parametrize("speed", [10, 100, 1000])
 def test_late_wake_ups_catch_up_within_slack_and_never_exceed_speed(speed: int) -> None:
     import math
