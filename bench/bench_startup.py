@@ -1,26 +1,32 @@
 #!/usr/bin/env python3
-"""Cold start wall time of ``smscli --help`` and ``smscli code lookup 4100`` vs ``python -c pass``.
+"""Cold start of every smscli command as a ratio to a Typer hello world, in the same run.
 
-    python bench/bench_startup.py [--runs 21] [--warmup 2] [--typer] [--form module|script|both]
+    python bench/bench_startup.py [--runs 15] [--warmup 2] [--root DIR] [--python PY]
 
-Every command runs in a fresh subprocess; the runs are interleaved round-robin (one run of
-each command per round) so that load on the machine drifts evenly over all of them, and
-each command's median is divided by the median of ``python -c pass``. Goal: ratio <= 2.0.
+Each invocation runs in a fresh process (``python -m smscli ...``, ``PYTHONPATH`` = the tree
+measured); the runs are interleaved round-robin (one run of each case per round), so load
+on the machine drifts evenly over all of them. Two baselines run in the same rounds:
 
-Two ways to start smscli (``--form``):
+- ``typer hello world``: a one-command Typer app taking one ``str`` argument, run by the same
+  interpreter, so with the same Typer version as smscli. Goal: every command that goes
+  through Typer (``send --dry-run``, ``result list``, ``config show``, ``reserve list``,
+  ``packet decode FILE``, each command's ``--help``) at most 1.1x its median.
+- ``python -c pass``: the lean entry point's own invocations (``smscli --help``, ``smscli
+  code lookup 4100``), answered without Typer. Goal: at most 2.0x its median.
 
-- ``module``: ``python -m smscli`` with ``PYTHONPATH`` = this repository.
-- ``script``: a console script. The installed ``smscli`` next to the interpreter when there
-  is one; otherwise one generated into a temp dir from ``[project.scripts]`` in
-  pyproject.toml, with the same body pip writes, run with ``PYTHONPATH`` = this repository.
+``--root`` and ``--python`` measure another tree with another interpreter, e.g. the tree
+before a change with the Typer version it pinned::
 
-The children run as an installed smscli would: ``PYTHONDONTWRITEBYTECODE`` and
-``PYTHONUNBUFFERED`` are dropped from their environment, so the warm-up runs leave
-``__pycache__`` next to the sources (``pip install`` compiles them likewise);
-``--no-bytecode`` keeps Python from writing them, to see the cost of compiling.
+    git archive 69c9fe6 | tar -x -C /tmp/before
+    python3 -m venv /tmp/venv29 && /tmp/venv29/bin/pip install 'typer==0.29.2' rich httpx \\
+        cryptography tomli-w platformdirs
+    python bench/bench_startup.py --root /tmp/before --python /tmp/venv29/bin/python
 
-``--typer`` adds the same invocations with ``SMSCLI_NO_FAST_PATH=1`` (the full Typer app),
-i.e. the start-up before the lean entry point existed.
+The children get a fresh config and data directory holding one sent and one reserved
+message (so ``result list`` and ``reserve list`` open a real journal).
+``PYTHONDONTWRITEBYTECODE`` is dropped, so the warm-up runs leave ``__pycache__`` as an
+installed smscli has. Wall time is the figure; CPU time (user + system of the child) is
+printed too, as it stays comparable when other work loads the machine.
 """
 
 from __future__ import annotations
@@ -33,167 +39,148 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ("send", "runs", "reserve", "mms", "result", "packet", "code", "config", "bizclient",
+            "journal", "sim")
+TYPER_GOAL = 1.1
+FAST_GOAL = 2.0
 
-_SCRIPT = """#!{python}
-import re
-import sys
-from {module} import {func}
+HELLO = '''import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def main(name: str) -> None:
+    print(f"Hello {name}")
+
+
 if __name__ == "__main__":
-    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
-    sys.exit({func}())
-"""
+    app()
+'''
 
 
 @dataclass
 class Case:
     label: str
     argv: list[str]
-    sink: str  # "pipe", "null" or "tty"
+    baseline: str = ""  # label of the case this one is divided by ("" for a baseline)
     env: dict[str, str] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
 
-    def run(self, base_env: dict[str, str]) -> tuple[float, float]:
-        """Wall time and CPU time (user + system) of one run, in seconds."""
-        env = {**base_env, **self.env}
+    def run(self, base_env: dict[str, str], cwd: Path) -> None:
+        """Time one run (wall and child CPU); a failing run ends the benchmark."""
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        if self.sink == "tty":
-            proc = _run_on_terminal(self.argv, env)
-        else:
-            out = subprocess.PIPE if self.sink == "pipe" else subprocess.DEVNULL
-            proc = subprocess.run(self.argv, stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT,
-                                  timeout=60)
+        proc = subprocess.run(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env={**base_env, **self.env}, cwd=cwd, timeout=60)
         elapsed = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if proc.returncode != 0:
             sys.exit(f"bench_startup: {' '.join(self.argv)} exited {proc.returncode}: "
                      f"{proc.stderr.decode(errors='replace').strip()}")
-        return elapsed, cpu
+        self.times.append(elapsed)
+        self.cpu.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
 
 
-def _run_on_terminal(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    """Run with stdout on a 100-column pseudo-terminal, reading what it shows."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
-    proc = subprocess.Popen(argv, stdout=slave, stderr=subprocess.PIPE, env=env, cwd=ROOT)
-    os.close(slave)
-    shown = b""
-    try:
-        while chunk := os.read(master, 65536):
-            shown += chunk
-    except OSError:  # EIO: the child closed the terminal
-        pass
-    finally:
-        os.close(master)
-    err = proc.stderr.read() if proc.stderr else b""
-    if proc.stderr:
-        proc.stderr.close()
-    return subprocess.CompletedProcess(argv, proc.wait(timeout=60), shown, err)
+def build_cases(python: str, hello: Path, root: Path) -> list[Case]:
+    smscli = [python, "-m", "smscli"]
+    typer_path = {"SMSCLI_NO_FAST_PATH": "1"}
+    cases = [
+        Case("python -c pass", [python, "-c", "pass"]),
+        Case("typer hello world", [python, str(hello), "World"]),
+        Case("send --dry-run", [*smscli, "send", "--dry-run", "--to", "01012345678", "-m", "hi"],
+             "typer hello world"),
+        Case("result list", [*smscli, "result", "list"], "typer hello world"),
+        Case("config show", [*smscli, "config", "show"], "typer hello world"),
+        Case("reserve list", [*smscli, "reserve", "list"], "typer hello world"),
+        Case("packet decode FILE", [*smscli, "packet", "decode", str(root / "samples" / "oneshot-session.hex")],
+             "typer hello world"),
+    ]
+    cases += [Case(f"{name} --help", [*smscli, name, "--help"], "typer hello world") for name in COMMANDS]
+    cases += [
+        Case("--help (Typer path)", [*smscli, "--help"], "typer hello world", typer_path),
+        Case("--help (lean entry point)", [*smscli, "--help"], "python -c pass"),
+        Case("code lookup 4100 (lean entry point)", [*smscli, "code", "lookup", "4100"], "python -c pass"),
+    ]
+    return cases
 
 
-def console_script(python: str, tmp: Path) -> tuple[str, str]:
-    """The smscli console script to run, and where it came from."""
-    installed = Path(python).parent / "smscli"
-    if installed.is_file():
-        return str(installed), f"installed {installed}"
-    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    target = scripts["smscli"]
-    module, func = target.split(":")
-    path = tmp / "smscli"
-    path.write_text(_SCRIPT.format(python=python, module=module, func=func), encoding="utf-8")
-    path.chmod(0o755)
-    return str(path), f"generated from pyproject ({target})"
+def _seed(python: str, env: dict[str, str], cwd: Path) -> None:
+    """One message sent to the sandbox and one reserved: a journal for the list commands."""
+    for args in (["send", "--to", "01012345678", "-m", "hi"],
+                 ["reserve", "--at", "2099-01-01 09:00", "--to", "01012345678", "-m", "later"]):
+        proc = subprocess.run([python, "-m", "smscli", *args], capture_output=True, env=env, cwd=cwd,
+                              timeout=120)
+        if proc.returncode != 0:
+            sys.exit(f"bench_startup: seeding `smscli {' '.join(args)}` failed: {proc.stderr.decode()}")
 
 
-def build_cases(python: str, forms: list[str], typer: bool, tty: bool,
-                tmp: Path) -> tuple[list[Case], list[str]]:
-    cases = [Case("python -c pass", [python, "-c", "pass"], "null")]
-    notes = []
-    starts = []
-    if "module" in forms:
-        starts.append(("python -m smscli", [python, "-m", "smscli"]))
-    if "script" in forms:
-        script, where = console_script(python, tmp)
-        starts.append(("smscli", [script]))
-        notes.append(f"console script: {where}")
-    paths = [("", {})]
-    if typer:
-        paths.append((" [typer]", {"SMSCLI_NO_FAST_PATH": "1"}))
-    for name, start in starts:
-        for args in (["--help"], ["code", "lookup", "4100"]):
-            for sink in ("pipe", "null", "tty") if tty else ("pipe", "null"):
-                for suffix, env in paths:
-                    target = {"pipe": "|", "null": "/dev/null", "tty": "tty"}[sink]
-                    label = f"{name} {' '.join(args)} >{target}{suffix}"
-                    cases.append(Case(label, [*start, *args], sink, env))
-    return cases, notes
+def _version(python: str, env: dict[str, str]) -> str:
+    code = "import sys, typer; print(sys.version.split()[0], typer.__version__)"
+    python_version, typer_version = subprocess.run([python, "-c", code], capture_output=True, text=True,
+                                                   env=env, check=True).stdout.split()
+    return f"Python {python_version}, Typer {typer_version}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21, help="timed runs per command (default 21)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed runs per command first (default 2)")
-    parser.add_argument("--form", choices=("module", "script", "both"), default="both")
-    parser.add_argument("--typer", action="store_true", help="also time the full Typer path")
-    parser.add_argument("--tty", action="store_true",
-                        help="also with stdout on a pseudo-terminal (lookup then draws a rich table)")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs per case (default 15)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs per case first (default 2)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the smscli tree to measure (default: this one)")
     parser.add_argument("--python", default=sys.executable, help="interpreter (default: this one)")
-    parser.add_argument("--no-bytecode", action="store_true",
-                        help="set PYTHONDONTWRITEBYTECODE=1: compile smscli's sources on every run")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    forms = ["module", "script"] if args.form == "both" else [args.form]
+    root = args.root.resolve()
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        dropped = ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+        hello = tmp / "hello.py"
+        hello.write_text(HELLO, encoding="utf-8")
+        dropped = ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPATH", "COLUMNS")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCLI_") and k not in dropped}
-        if args.no_bytecode:
-            env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["PYTHONPATH"] = str(root)
         env["SMSCLI_CONFIG"] = str(tmp / "config.toml")
         env["SMSCLI_DATA_DIR"] = str(tmp / "data")
-        cases, notes = build_cases(args.python, forms, args.typer, args.tty, tmp)
+        _seed(args.python, env, tmp)
+        cases = build_cases(args.python, hello, root)
         for _ in range(args.warmup):
             for case in cases:
-                case.run(env)
+                case.run(env, tmp)
+        for case in cases:
+            case.times.clear()
+            case.cpu.clear()
         for _ in range(args.runs):
             for case in cases:
-                wall, cpu = case.run(env)
-                case.times.append(wall)
-                case.cpu.append(cpu)
+                case.run(env, tmp)
+        versions = _version(args.python, env)
 
-    base = statistics.median(cases[0].times)
-    base_cpu = statistics.median(cases[0].cpu)
-    version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    print(f"Python {version}; {args.runs} runs after {args.warmup} warm-ups, interleaved; "
-          f"bytecode {'not written' if args.no_bytecode else 'cached'}; "
+    by_label = {case.label: case for case in cases}
+    print(f"{versions}; tree {root}; {args.runs} runs after {args.warmup} warm-ups, interleaved; "
           f"load average {os.getloadavg()[0]:.2f}")
-    for note in notes:
-        print(note)
     width = max(len(c.label) for c in cases)
-    print(f"{'command':<{width}}  {'median ms':>9}  {'min ms':>7}  {'ratio':>6}  {'cpu ms':>7}  "
-          f"{'cpu ratio':>9}")
+    print(f"{'case':<{width}}  {'median ms':>9}  {'min ms':>7}  {'cpu ms':>7}  {'ratio':>5}  "
+          f"{'cpu ratio':>9}  {'of':<17}  goal")
+    worst: dict[str, float] = {}
     for case in cases:
-        med = statistics.median(case.times)
-        cpu = statistics.median(case.cpu)
-        print(f"{case.label:<{width}}  {med * 1e3:9.1f}  {min(case.times) * 1e3:7.1f}  {med / base:6.2f}  "
-              f"{cpu * 1e3:7.1f}  {cpu / base_cpu:9.2f}")
+        med, cpu = statistics.median(case.times), statistics.median(case.cpu)
+        line = f"{case.label:<{width}}  {med * 1e3:9.1f}  {min(case.times) * 1e3:7.1f}  {cpu * 1e3:7.1f}"
+        if case.baseline:
+            base = by_label[case.baseline]
+            ratio = med / statistics.median(base.times)
+            cpu_ratio = cpu / statistics.median(base.cpu)
+            goal = TYPER_GOAL if case.baseline == "typer hello world" else FAST_GOAL
+            worst[case.baseline] = max(worst.get(case.baseline, 0.0), ratio)
+            mark = "ok" if ratio <= goal else "OVER"
+            line += f"  {ratio:5.2f}  {cpu_ratio:9.2f}  {case.baseline:<17}  <= {goal} {mark}"
+        print(line)
+    for baseline, ratio in worst.items():
+        print(f"worst ratio to {baseline}: {ratio:.2f}")
     return 0
 
 

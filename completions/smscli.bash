@@ -98,7 +98,7 @@ _smscli() {
         "send|--from") COMPREPLY=(); return ;;
         "send|--subject") COMPREPLY=(); return ;;
         "send|--type") COMPREPLY=(); return ;;
-        "send|--image") COMPREPLY=(); return ;;
+        "send|--image") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "send|--id") COMPREPLY=(); return ;;
         "send|--wait") COMPREPLY=(); return ;;
         "send|--resume") COMPREPLY=(); return ;;
@@ -115,7 +115,7 @@ _smscli() {
         "reserve|--from") COMPREPLY=(); return ;;
         "reserve|--subject") COMPREPLY=(); return ;;
         "reserve|--type") COMPREPLY=(); return ;;
-        "reserve|--image") COMPREPLY=(); return ;;
+        "reserve|--image") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve|--id") COMPREPLY=(); return ;;
         "reserve|--resume") COMPREPLY=(); return ;;
         "reserve|-p"|"reserve|--profile") COMPREPLY=(); return ;;
@@ -297,6 +297,7 @@ _smscli() {
         "") COMPREPLY=($(compgen -W 'send runs reserve mms result packet code config bizclient journal sim' -- "$cur")) ;;
         "reserve") COMPREPLY=($(compgen -W 'list cancel flush' -- "$cur")) ;;
         "mms") COMPREPLY=($(compgen -W 'upload' -- "$cur")) ;;
+        "mms upload") case "$npos" in *) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;; esac ;;
         "result") COMPREPLY=($(compgen -W 'poll confirm list listen' -- "$cur")) ;;
         "packet") COMPREPLY=($(compgen -W 'encode decode' -- "$cur")) ;;
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;

@@ -441,9 +441,8 @@ def test_init_refuses_to_overwrite_without_force(isolated_env, capsys):
 def test_init_interactive_prompts_with_hidden_password(isolated_env):
     from typer.testing import CliRunner
 
-    from smscli.cli.app import _register, app
+    from smscli.cli.app import app
 
-    _register()
     answers = "\n".join(["bizppurio", "biz", "https://api.bizppurio.com", "acct",
                          "file", "typed-secret", "typed-secret", "0212341234", "y", ""])
     result = CliRunner().invoke(app, ["config", "init", "--interactive"], input=answers)
@@ -458,9 +457,8 @@ def test_init_interactive_prompts_with_hidden_password(isolated_env):
 def test_init_interactive_reasks_bad_answers(isolated_env):
     from typer.testing import CliRunner
 
-    from smscli.cli.app import _register, app
+    from smscli.cli.app import app
 
-    _register()
     answers = "\n".join(["oneshoot", "oneshot", "o", "127.0.0.1", "port?", "9000", "bind",
                          "env", "SMS_PW", "short", "0123456789abcdef", "fedcba9876543210", "n", "", "y", ""])
     result = CliRunner().invoke(app, ["config", "init", "--interactive"], input=answers)

@@ -8,8 +8,10 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
+from typing import Any
 
 import pytest
 
@@ -205,3 +207,83 @@ def test_console_script_is_the_lean_entry_point() -> None:
     module, func = target.split(":")
     assert getattr(import_module(module), func) is entry.main
     assert import_module("smscli.__main__").main is entry.main
+
+
+def describe(command: Any, ctx: Any) -> tuple[str, ...]:
+    """A click command as the fast path's ``COVERS`` lists it: its callback, then one line per
+    parameter with everything that changes what an invocation does."""
+    lines = [f"callback={getattr(command.callback, '__name__', None)} "
+             f"no_args_is_help={getattr(command, 'no_args_is_help', None)} "
+             f"invoke_without_command={getattr(command, 'invoke_without_command', None)}"]
+    for p in command.get_params(ctx):
+        lines.append(" ".join((
+            # sorted: click orders a help option's names as a set, by the per-process string hash
+            p.param_type_name, "/".join(sorted((*p.opts, *p.secondary_opts))), f"type={p.type.name}",
+            f"envvar={p.envvar}", f"callback={getattr(p.callback, '__name__', None)}",
+            f"eager={p.is_eager}", f"nargs={p.nargs}", f"flag={getattr(p, 'is_flag', False)}",
+            f"multiple={p.multiple}", f"required={p.required}", f"default={p.default!r}")))
+    return tuple(lines)
+
+
+def _typer_paths() -> tuple[Any, dict[str, Any]]:
+    """The Typer commands the fast path stands in for, by path, and a root context."""
+    import typer.main
+
+    from smscli.cli.app import app
+
+    root = typer.main.get_command(app)
+    ctx = root.context_class(root, info_name="smscli", **root.context_settings)
+    code = root.get_command(ctx, "code")
+    return ctx, {"smscli": root, "smscli code": code, "smscli code lookup": code.get_command(ctx, "lookup")}
+
+
+def test_fast_path_covers_exactly_the_typer_commands_it_stands_in_for() -> None:
+    ctx, paths = _typer_paths()
+    described = {path: describe(command, ctx) for path, command in paths.items()}
+    changed = [f"{path}: {line}" for path in described.keys() | entry.COVERS.keys()
+               for line in set(described.get(path, ())) ^ set(entry.COVERS.get(path, ()))]
+    assert described == entry.COVERS, (
+        "The Typer commands the fast path answers changed: make smscli/cli/main.py handle the "
+        "change (or hand such invocations to Typer), then update its COVERS. Differs: "
+        + "; ".join(sorted(changed)))
+    assert tuple(ctx.help_option_names) == entry.HELP_OPTIONS
+    options = [p for p in paths["smscli code lookup"].get_params(ctx)
+               if p.param_type_name == "option" and not p.is_eager]
+    assert tuple(p.opts[0] for p in options if p.is_flag) == entry.LOOKUP_FLAGS
+    assert tuple(p.opts[0] for p in options if not p.is_flag) == entry.LOOKUP_VALUES
+
+
+def test_the_parity_check_sees_an_added_option_env_var_or_callback() -> None:
+    import copy
+
+    import typer
+
+    ctx, paths = _typer_paths()
+    lookup = paths["smscli code lookup"]
+    expected = describe(lookup, ctx)
+    assert expected == entry.COVERS["smscli code lookup"]
+
+    def changed(edit: Callable[[Any], None]) -> bool:
+        command = copy.copy(lookup)
+        command.params = [copy.copy(p) for p in lookup.params]
+        edit(command)
+        return describe(command, ctx) != expected
+
+    extra = typer.main.get_command(_one_option_app()).params[0]
+    assert changed(lambda c: c.params.insert(1, extra))  # an option
+    assert changed(lambda c: setattr(c.params[1], "envvar", "SMSCLI_VENDOR"))  # an env var
+    assert changed(lambda c: setattr(c.params[2], "callback", lambda ctx, p, v: v))  # a callback
+    assert changed(lambda c: setattr(c, "callback", lambda **kw: None))  # another command body
+    assert not changed(lambda c: None)
+
+
+def _one_option_app() -> Any:
+    import typer
+
+    app = typer.Typer()
+
+    @app.command()
+    def one(limit: int = typer.Option(5, "--limit")) -> None:
+        """One option."""
+
+    return app

@@ -99,9 +99,21 @@ def only_the_sandbox_notice(err: bytes) -> bool:
     ("code", "list"),
     ("packet", "decode", SAMPLE),
     ("packet", "decode", SAMPLE, "--json"),
+    ("config", "show"),
+    ("send", "--dry-run", "--to", "01012345678", "-m", "hi"),
+    ("reserve", "--help"),
+    ("sim", "--help"),
+    ("code", "lookup", "--help"),
 ], ids=" ".join)
 def test_output_into_a_closed_pipe_exits_141_saying_nothing(args, env):
     assert into_closed_pipe(*args, env=env) == (BROKEN_PIPE, b"")
+
+
+@pytest.mark.parametrize("env", PATHS)
+def test_help_into_head_1_exits_quietly(env):
+    status, first, err = head_1("--help", env=env)
+    assert (status, err) == (BROKEN_PIPE, b"") or (status, err) == (0, b"")  # 0: written before head left
+    assert first.startswith(b"Usage: smscli ")
 
 
 @pytest.mark.parametrize("env", PATHS)
@@ -121,6 +133,7 @@ def test_a_closed_stderr_keeps_the_exit_status():
 
     for env in ({}, TYPER):
         assert stderr_closed(env=env) == (2, b"")  # no arguments: the help goes to stderr
+        assert stderr_closed("code", env=env) == (2, b"")  # a bare group, likewise
         assert stderr_closed("send", env=env) == (2, b"")  # a usage error
         assert stderr_closed("code", "lookup", "4199", "--vendor", "bizppurio", env=env) == (1, b"")
         status, out = stderr_closed("code", "lookup", "4100", env=env)

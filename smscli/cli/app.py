@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from smscli import __version__
-from smscli.cli.common import ConfigOpt, ProfileOpt, set_global_options
+from smscli.cli.commands import RootGroup
+from smscli.cli.common import ConfigOpt, ProfileOpt, resume_argv, set_global_options
 from smscli.cli.main import broken_pipe, report_error
 from smscli.errors import ExitStatus, SmscliError
 
@@ -26,6 +27,7 @@ app = typer.Typer(
         "4 vendor unreachable, 70 internal error, 130 interrupted, 141 output pipe closed."
     ),
     no_args_is_help=True,
+    cls=RootGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -33,31 +35,6 @@ app = typer.Typer(
 )
 
 _state = {"debug": False}
-
-
-def _arguments_by_metavar() -> None:
-    """In help, an argument with a metavar shows just that (``MSGID...``, ``[FILE|-]``):
-    Typer would add its Python type (``msgids... <list[str]>``), which says nothing to a
-    user. One that takes several values gets ``...`` as in the usage line."""
-    from typer.core import TyperArgument
-
-    if getattr(TyperArgument, "_smscli_metavars", False):
-        return
-    display_type, display_name = TyperArgument.display_type, TyperArgument._rich_display_name
-
-    def shown_type(self, ctx):  # type: ignore[no-untyped-def]
-        return "" if self.metavar else display_type(self, ctx)
-
-    def shown_name(self):  # type: ignore[no-untyped-def]
-        name = display_name(self)
-        return f"{name}..." if self.metavar and self.nargs != 1 and not name.endswith("...") else name
-
-    TyperArgument.display_type = shown_type  # type: ignore[method-assign]
-    TyperArgument._rich_display_name = shown_name  # type: ignore[method-assign]
-    TyperArgument._smscli_metavars = True  # type: ignore[attr-defined]
-
-
-_arguments_by_metavar()
 
 
 def _version(value: bool) -> None:
@@ -80,18 +57,8 @@ def _root(
     set_global_options(profile, config)
 
 
-def _register() -> None:
-    """Attach every command group. Each module adds its own commands to ``app``."""
-    from smscli.cli import commands
-
-    commands.register(app)
-
-
 def program(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv``; return the exit status instead of exiting."""
-    _register()
-    from smscli.cli.send import resume_argv
-
     argv = resume_argv(sys.argv[1:] if argv is None else argv)
     streams = sys.stdout, sys.stderr
     try:
@@ -117,33 +84,25 @@ def program(argv: list[str] | None = None) -> int:
         rv = exc.exit_code or 0
     except typer.Abort:
         return report_error(KeyboardInterrupt())
-    except Exception as exc:  # click usage errors and anything unexpected
-        return _unexpected(exc)
+    except typer.TyperException as exc:  # usage errors: one line, like every other failure
+        return _usage_error(exc)
+    except Exception as exc:  # anything unexpected
+        if _state["debug"]:
+            raise
+        return report_error(exc)
     if rv == ExitStatus.INTERRUPTED:  # Typer turns Ctrl-C inside a command into a quiet 130
         return report_error(KeyboardInterrupt())
     return rv if isinstance(rv, int) else 0
 
 
-def _unexpected(exc: BaseException) -> int:
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+def _usage_error(exc: typer.TyperException) -> int:
+    from smscli.cli.output import to_stderr
 
-    from smscli.cli.output import silence, to_stderr
-
-    if isinstance(exc, NoArgsIsHelpError):  # a bare group: its help, on stderr
-        try:
-            exc.show(file=sys.stderr)
-        except BrokenPipeError:
-            silence(sys.stderr)
-        return int(ExitStatus.USAGE)
-    if isinstance(exc, ClickException):  # one line, like every other failure
-        ctx = getattr(exc, "ctx", None)
-        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-        message = " ".join(exc.format_message().split())
-        to_stderr(f"smscli: {message}{where}")
-        return int(ExitStatus.USAGE)
-    if _state["debug"]:
-        raise exc
-    return report_error(exc)
+    ctx = getattr(exc, "ctx", None)  # set on usage errors
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    message = " ".join(exc.format_message().split())
+    to_stderr(f"smscli: {message}{where}")
+    return int(ExitStatus.USAGE)
 
 
 def main() -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, ProfileOpt, current_profile
 
 bizclient_app = typer.Typer(
     name="bizclient",
     help="BIZCLIENT (Daou's table agent): create the BIZ_MSG / BIZ_LOG_YYYYMM tables.",
     no_args_is_help=True,
+    cls=BareGroup,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -8,6 +8,7 @@ import typer
 
 from smscli.cli import code_render
 from smscli.cli.code_render import COLUMNS, CodeNotFound
+from smscli.cli.common import BareGroup
 
 __all__ = ["COLUMNS", "CodeNotFound", "code_app", "register"]
 
@@ -40,6 +41,7 @@ code_app = typer.Typer(
         "4100 matches once for each."
     ),
     no_args_is_help=True,
+    cls=BareGroup,
     rich_markup_mode=None,
 )
 

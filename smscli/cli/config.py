@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, choose
+from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, ProfileOpt, choose
 
 config_app = typer.Typer(
     name="config",
     help="Create, inspect and change profiles (vendor, host, credentials...).",
     no_args_is_help=True,
+    cls=BareGroup,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 import typer
 
-from smscli.cli.common import JsonOpt
+from smscli.cli.common import BareGroup, JsonOpt
 
 journal_app = typer.Typer(
     name="journal",
     help="The journal (what was sent, to send each message once): init, check.",
     no_args_is_help=True,
+    cls=BareGroup,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

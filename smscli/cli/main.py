@@ -9,7 +9,9 @@ Everything else, and anything unusual (another flag, a repeated one, a global op
 a terminal narrower than the help was rendered for, ``SMSCLI_DEBUG``, shell completion),
 goes to the Typer app, ``smscli.cli.app.program``, unchanged. ``SMSCLI_NO_FAST_PATH=1``
 sends every invocation there. Output, errors and exit codes are the same on both paths
-(tests/test_fast_path.py). Keep this module cheap: nothing but ``os`` and ``sys`` at the top.
+(tests/test_fast_path.py). What it stands in for is listed in ``COVERS`` and checked against
+the Typer command tree, so an option, env var or callback added there cannot be missed
+here. Keep this module cheap: nothing but ``os`` and ``sys`` at the top.
 
 Output into a closed pipe (``smscli ... | head``) ends the process quietly with exit 141 on
 both paths: BrokenPipeError is caught here and in ``program()``, stdout is pointed at
@@ -25,6 +27,36 @@ import sys
 HELP_FILE = "_help_root.txt"
 HELP_COLUMNS = 80  # _help_root.txt is what click prints when the terminal is at least this wide
 _OFF = ("", "0")
+HELP_OPTIONS = ("-h", "--help")  # the root's help option names
+LOOKUP_FLAGS = ("--json",)  # the options of `code lookup` the fast path reads; anything else: Typer
+LOOKUP_VALUES = ("--vendor",)
+
+# What the fast path stands in for: the parameters and callbacks of the Typer commands on
+# its two paths (``smscli``, ``smscli code`` and ``smscli code lookup``), one line each as
+# tests/test_fast_path.py describes them. An option, argument, env var or callback added
+# there fails that test until the fast path handles it (or hands it to Typer) and this
+# table says so. The root help text itself is generated (gen_docs.py), never copied here.
+COVERS = {
+    "smscli": (
+        "callback=_root no_args_is_help=True invoke_without_command=False",
+        "option --profile/-p type=str envvar=None callback=None eager=False nargs=1 flag=False multiple=False required=False default=None",
+        "option --config type=file envvar=None callback=None eager=False nargs=1 flag=False multiple=False required=False default=None",
+        "option --version/-V type=boolean envvar=None callback=_version eager=True nargs=1 flag=True multiple=False required=False default=None",
+        "option --debug type=boolean envvar=None callback=None eager=False nargs=1 flag=True multiple=False required=False default=False",
+        "option --help/-h type=boolean envvar=None callback=show_help eager=True nargs=1 flag=True multiple=False required=False default=None",
+    ),
+    "smscli code": (
+        "callback=None no_args_is_help=True invoke_without_command=False",
+        "option --help/-h type=boolean envvar=None callback=show_help eager=True nargs=1 flag=True multiple=False required=False default=None",
+    ),
+    "smscli code lookup": (
+        "callback=lookup_command no_args_is_help=False invoke_without_command=None",
+        "argument code type=str envvar=None callback=None eager=False nargs=1 flag=False multiple=False required=True default=None",
+        "option --vendor type=str envvar=None callback=None eager=False nargs=1 flag=False multiple=False required=False default=None",
+        "option --json type=boolean envvar=None callback=None eager=False nargs=1 flag=True multiple=False required=False default=False",
+        "option --help/-h type=boolean envvar=None callback=show_help eager=True nargs=1 flag=True multiple=False required=False default=None",
+    ),
+}
 
 
 def main() -> None:
@@ -131,7 +163,7 @@ def _fast_path_allowed() -> bool:
 
 def _fast(argv: list[str]) -> int | None:
     """The exit status when the fast path answered ``argv``; None to hand it to Typer."""
-    if not argv or argv in (["--help"], ["-h"]):
+    if not argv or (len(argv) == 1 and argv[0] in HELP_OPTIONS):
         return _root_help(usage_error=not argv)
     if len(argv) >= 3 and argv[0] == "code" and argv[1] == "lookup":
         parsed = _parse_lookup(argv[2:])
@@ -191,13 +223,14 @@ def _parse_lookup(args: list[str]) -> tuple[str, str | None, bool] | None:
     vendor: str | None = None
     json_mode = False
     rest = iter(args)
+    (flag,), (option,) = LOOKUP_FLAGS, LOOKUP_VALUES
     for arg in rest:
-        if arg == "--json":
+        if arg == flag:
             if json_mode:
                 return None
             json_mode = True
-        elif arg == "--vendor" or arg.startswith("--vendor="):
-            value = next(rest, None) if arg == "--vendor" else arg[len("--vendor="):]
+        elif arg == option or arg.startswith(f"{option}="):
+            value = next(rest, None) if arg == option else arg[len(option) + 1:]
             if vendor is not None or not value or value.startswith("-"):
                 return None
             vendor = value

@@ -7,13 +7,21 @@ from typing import Annotated
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+from smscli.cli.common import (
+    BareGroup,
+    ConfigOpt,
+    JsonOpt,
+    MetavarCommand,
+    ProfileOpt,
+    current_profile,
+)
 
 mms_app = typer.Typer(
     name="mms",
     help="Upload MMS images.",
     epilog="Examples:\n\n  smscli mms upload banner.jpg\n\n  smscli send --to 01012345678 -m 'photo' --image banner.jpg",
     no_args_is_help=True,
+    cls=BareGroup,
 )
 
 
@@ -23,6 +31,7 @@ def register(app: typer.Typer) -> None:
 
 @mms_app.command(
     "upload",
+    cls=MetavarCommand,
     epilog="Examples:\n\n  smscli mms upload banner.jpg\n\n  smscli mms upload a.jpg b.jpg --json",
 )
 def upload(

@@ -11,13 +11,14 @@ from typing import Annotated, Any, BinaryIO
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, choose
+from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, MetavarCommand, ProfileOpt, choose
 from smscli.errors import ConfigError, RejectedError, UsageError
 
 packet_app = typer.Typer(
     name="packet",
     help="Encode and decode OneShot wire frames (raw bytes, hex, base64, pcap captures).",
     no_args_is_help=True,
+    cls=BareGroup,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -117,6 +118,7 @@ def _profile_quietly(profile: str | None, config: Path | None, *, explicit: bool
 # --------------------------------------------------------------------------- encode
 @packet_app.command(
     "encode",
+    cls=MetavarCommand,
     help="Build the wire bytes of OneShot frames from JSON.",
     epilog=_examples(
         "smscli packet encode '{\"Header\":{\"Method\":\"AliveReq\"}}' --format hex",
@@ -254,6 +256,7 @@ def _frame_parts(value: Any, method: str | None, n: int) -> tuple[str, Any]:
 # --------------------------------------------------------------------------- decode
 @packet_app.command(
     "decode",
+    cls=MetavarCommand,
     help="Show the OneShot frames in a stream dump, hex or base64 text, or a pcap/pcapng capture.",
     epilog=_examples(
         "smscli packet decode samples/oneshot-session.hex",

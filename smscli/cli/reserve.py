@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from smscli.cli import send as send_cli
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+from smscli.cli.common import (
+    BareGroup,
+    ConfigOpt,
+    JsonOpt,
+    MetavarCommand,
+    ProfileOpt,
+    current_profile,
+)
 
 EXAMPLES = """Examples:
 
@@ -31,6 +38,7 @@ reserve_app = typer.Typer(
     epilog=EXAMPLES,
     invoke_without_command=True,
     no_args_is_help=True,
+    cls=BareGroup,
 )
 
 
@@ -98,7 +106,7 @@ def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
         out.info("smscli: no scheduled messages in the journal")
 
 
-@reserve_app.command("cancel", epilog="Examples:\n\n  smscli reserve cancel 01JD3K8Q2W7M4X")
+@reserve_app.command("cancel", cls=MetavarCommand, epilog="Examples:\n\n  smscli reserve cancel 01JD3K8Q2W7M4X")
 def cancel(
     ids: Annotated[list[str], typer.Argument(metavar="MESSAGE_ID", help="Message id(s) to cancel.")],
     json_: JsonOpt = False,

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, current_profile
+from smscli.cli.common import (
+    BareGroup,
+    ConfigOpt,
+    JsonOpt,
+    MetavarCommand,
+    ProfileOpt,
+    current_profile,
+)
 
 REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]  # models.RESULT_FIELDS
 
@@ -17,6 +24,7 @@ result_app = typer.Typer(
     epilog="Examples:\n\n  smscli result poll --json\n\n  smscli result list --since 1h --status failed\n\n"
     "  smscli result listen --port 8080",
     no_args_is_help=True,
+    cls=BareGroup,
 )
 
 
@@ -75,7 +83,7 @@ def poll(
         f"; {again} received again were in the journal already, not shown" if again > 0 else ""))
 
 
-@result_app.command("confirm", epilog="Examples:\n\n  smscli result confirm 1027se_SL4676027383600490148")
+@result_app.command("confirm", cls=MetavarCommand, epilog="Examples:\n\n  smscli result confirm 1027se_SL4676027383600490148")
 def confirm_(
     msgids: Annotated[list[str], typer.Argument(metavar="MSGID", help="The vendor's message ids (msgid) to acknowledge.")],
     json_: JsonOpt = False,

@@ -9,7 +9,12 @@ from typing import Annotated
 
 import typer
 
-from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt
+from smscli.cli.common import (
+    RESUME_LATEST,
+    ConfigOpt,
+    JsonOpt,
+    ProfileOpt,
+)
 from smscli.errors import Interrupted, UsageError
 
 SEND_EXAMPLES = """Examples:
@@ -65,26 +70,8 @@ ResendUnknownOpt = Annotated[
     typer.Option("--resend-unknown", help="Bizppurio: also send again what was handed over before without a "
                                           "journaled answer (it may arrive twice)."),
 ]
-RESUME_LATEST = "latest"  # a bare --resume (see resume_argv)
-
-
-def resume_argv(argv: list[str]) -> list[str]:
-    """``--resume`` takes an optional RUN_ID: a bare one (last, or before another option)
-    becomes ``--resume latest``, which the option parser can read."""
-    out = list(argv)
-    for i, arg in enumerate(out):
-        if arg == "--":
-            break
-        if arg == "--resume" and (i + 1 == len(out) or out[i + 1].startswith("-")):
-            out[i] = f"--resume={RESUME_LATEST}"
-    return out
-
-
 def register(app: typer.Typer) -> None:
     app.command("send", help="Send SMS/LMS/MMS to one or many recipients.", epilog=SEND_EXAMPLES)(send)
-    from smscli.cli import reserve
-
-    reserve.register(app)
 
 
 def send(

@@ -1,9 +1,25 @@
 """``smscli sim``: local vendor simulators. Each vendor's command lives in its own module
-``smscli/cli/sim_<vendor>.py`` exposing ``register(sim_app)``, listed once below."""
+``smscli/cli/sim_<vendor>.py`` exposing ``register(sim_app)``, listed once in ``SIMULATORS``
+and imported only when that simulator runs (or ``smscli sim --help`` lists them)."""
 
 from __future__ import annotations
 
 import typer
+
+from smscli.cli.commands import LazyGroup
+
+# Order is the order in --help.
+SIMULATORS = {
+    "oneshot": "sim_oneshot",
+    "bizppurio": "sim_bizppurio",
+    "netshot": "sim_netshot",
+    "bizclient": "sim_bizclient",
+}
+
+
+class SimGroup(LazyGroup):
+    table = SIMULATORS
+
 
 sim_app = typer.Typer(
     name="sim",
@@ -18,22 +34,10 @@ sim_app = typer.Typer(
         "and runs until Ctrl-C (exit 0)."
     ),
     no_args_is_help=True,
+    cls=SimGroup,
     rich_markup_mode=None,
 )
 
 
-def _register_vendors() -> None:
-    # One line per simulator; keep imports inside this function.
-    from smscli.cli import sim_bizclient, sim_bizppurio, sim_netshot, sim_oneshot
-
-    sim_oneshot.register(sim_app)
-    sim_bizppurio.register(sim_app)
-    sim_netshot.register(sim_app)
-    sim_bizclient.register(sim_app)
-
-
 def register(app: typer.Typer) -> None:
-    if not getattr(sim_app, "_smscli_vendors", False):
-        sim_app._smscli_vendors = True  # type: ignore[attr-defined]
-        _register_vendors()
     app.add_typer(sim_app, name="sim")

@@ -1,0 +1,133 @@
+"""Start-up: no command imports pydantic or another command's module, the lazy groups list
+every command, and smscli uses no private Typer API (bench/bench_startup.py times it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import typer.main
+
+from smscli.cli.app import app, program
+from smscli.cli.commands import COMMANDS, LazyGroup
+from smscli.cli.common import BareGroup, MetavarCommand
+from smscli.cli.sim import SIMULATORS
+from tests.conftest import ROOT
+
+SAMPLE = str(ROOT / "samples" / "oneshot-session.hex")
+# Never imported by these invocations: pydantic (Typer 0.29 and later build a pydantic
+# TypeAdapter per parameter), and libraries none of them use.
+NEVER = {"pydantic", "pydantic_core", "httpx", "httpcore", "rich", "cryptography", "asyncio",
+         "sqlalchemy", "pymysql", "ssl"}
+# Every Typer invocation imports these smscli.cli modules; the rest only where listed.
+SHELL = {"smscli.cli", "smscli.cli.main", "smscli.cli.app", "smscli.cli.commands",
+         "smscli.cli.common", "smscli.cli.output"}
+USES = {"reserve": {"smscli.cli.send"}, "code": {"smscli.cli.code_render"},
+        "sim": {f"smscli.cli.{module}" for module in SIMULATORS.values()}}  # to list them
+
+CASES: list[tuple[list[str], set[str]]] = [
+    (["send", "--dry-run", "--to", "01012345678", "-m", "hi"], {"smscli.cli.send"}),
+    (["result", "list"], {"smscli.cli.result"}),
+    (["config", "show"], {"smscli.cli.config"}),
+    (["reserve", "list"], {"smscli.cli.reserve", "smscli.cli.send"}),
+    (["packet", "decode", SAMPLE], {"smscli.cli.packet"}),
+    (["sim", "oneshot", "--help"], {"smscli.cli.sim", "smscli.cli.sim_oneshot"}),
+    *(([name, "--help"], {f"smscli.cli.{module}", *USES.get(name, set())})
+      for name, module in COMMANDS.items()),
+]
+
+_PROBE = ("import sys\n"
+          "from smscli.cli.main import run\n"
+          "status = run(sys.argv[1:])\n"
+          "sys.stdout.flush()\n"
+          "print('\\nMODULES', status, *sorted(sys.modules), file=sys.stderr)\n")
+
+
+def _modules_after(argv: list[str]) -> tuple[int, set[str]]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SMSCLI_NO_FAST_PATH": "1"}
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, env=env, cwd=ROOT,
+                          timeout=60)
+    last = proc.stderr.decode().rstrip().splitlines()[-1].split()
+    assert last[0] == "MODULES", proc.stderr.decode()
+    return int(last[1]), set(last[2:])
+
+
+def test_each_command_imports_its_own_module_and_no_pydantic() -> None:
+    with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 1))) as pool:
+        results = list(pool.map(_modules_after, [argv for argv, _ in CASES]))
+    for (argv, own), (status, modules) in zip(CASES, results, strict=True):
+        assert status == 0, argv
+        assert {m.split(".")[0] for m in modules} & NEVER == set(), argv
+        cli = {m for m in modules if m.startswith("smscli.cli.") or m == "smscli.cli"}
+        assert cli - SHELL == own, argv
+
+
+def _commands_listed(text: str) -> list[str]:
+    section = text.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^  (\S+)", section, re.M)
+
+
+@pytest.mark.parametrize(("argv", "names"), [([], list(COMMANDS)), (["sim"], list(SIMULATORS))],
+                         ids=["smscli", "sim"])
+def test_help_of_a_lazy_group_lists_every_command_in_order(argv: list[str], names: list[str],
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert program([*argv, "--help"]) == 0
+    assert _commands_listed(capsys.readouterr().out) == names
+
+
+def _tree() -> list[tuple[str, Any]]:
+    """Every command and group of the app, by path (each group loads all its commands)."""
+    root = typer.main.get_command(app)
+    ctx = root.context_class(root, info_name="smscli", **root.context_settings)
+    found, todo = [], [("smscli", root)]
+    while todo:
+        path, command = todo.pop(0)
+        found.append((path, command))
+        if hasattr(command, "list_commands"):
+            todo += [(f"{path} {name}", command.get_command(ctx, name)) for name in command.list_commands(ctx)]
+    return found
+
+
+def test_groups_and_commands_use_the_classes_their_help_needs() -> None:
+    tree = _tree()
+    assert len(tree) > len(COMMANDS) + 20
+    for path, command in tree:
+        if getattr(command, "no_args_is_help", False):
+            assert isinstance(command, BareGroup), path  # bare: help on stderr, exit 2
+        if isinstance(command, LazyGroup):
+            assert list(command.commands) == list(command.table), path
+        shown = [p for p in command.params if p.param_type_name == "argument" and p.metavar]
+        if any(p.nargs != 1 or p.metavar.startswith("[") for p in shown):
+            assert isinstance(command, MetavarCommand), path  # MSGID..., [FILE|-]
+
+
+def test_every_bare_group_prints_its_help_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    groups = [path for path, command in _tree() if getattr(command, "no_args_is_help", False)]
+    assert "smscli" in groups and "smscli sim" in groups and "smscli reserve" in groups
+    for path in groups:
+        assert program(path.split()[1:]) == 2, path
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.startswith(f"Usage: {path} "), path
+
+
+def test_no_private_typer_api() -> None:
+    """No ``typer._click`` or other underscore module of Typer, no underscore attribute of
+    a Typer object (click's own public names, reached through Typer, are fine)."""
+    underscore = r"(?!__\w+__)_\w"  # dunders such as __version__ are public
+    private = re.compile(rf"\btyper\.(\w+\.)*{underscore}|from typer(\.\w+)* import [^\n]*\b{underscore}|"
+                         rf"\b(Typer\w*|typer)\.{underscore}")
+    sources = [*(ROOT / "smscli").rglob("*.py"), *(ROOT / "scripts").glob("*.py"),
+               *(ROOT / "bench").glob("*.py"), *(ROOT / "tests").rglob("*.py")]
+    offenders = []
+    for path in sources:
+        if path.name == "test_startup.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if private.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
