@@ -35,6 +35,7 @@ __all__ = [
     "SmscliError",
     "Text",
     "UnreachableError",
+    "Upload",
     "UsageError",
     "VendorError",
     "__version__",
@@ -50,6 +51,7 @@ _WHERE = {
     "PollResult": "smscli.models",
     "Report": "smscli.models",
     "SendResult": "smscli.models",
+    "Upload": "smscli.models",
     **dict.fromkeys(("AuthError", "ConfigError", "ExitStatus", "Interrupted", "RejectedError",
                      "SmscliError", "UnreachableError", "UsageError", "VendorError"),
                     "smscli.errors"),
@@ -70,7 +72,7 @@ if TYPE_CHECKING:
         UsageError,
         VendorError,
     )
-    from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult
+    from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult, Upload
 
 
 def __getattr__(name: str) -> object:

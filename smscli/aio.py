@@ -9,13 +9,13 @@ from many tasks are taken one at a time per client, as from threads.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from smscli.client import Client, StrPath
 from smscli.content import Content
-from smscli.models import Batch, MessageRecord, PollResult, SendResult
+from smscli.models import Batch, MessageRecord, PollResult, SendResult, Upload
 
 
 class AsyncClient:
@@ -68,6 +68,26 @@ class AsyncClient:
     async def poll(self, *, timeout: float = 10.0, confirm: bool = True) -> PollResult:
         """:meth:`smscli.Client.poll` as a coroutine."""
         return await asyncio.to_thread(self.sync.poll, timeout=timeout, confirm=confirm)
+
+    async def cancel(self, message_id: str) -> MessageRecord:
+        """:meth:`smscli.Client.cancel` as a coroutine."""
+        return await asyncio.to_thread(self.sync.cancel, message_id)
+
+    async def flush(self, **options: Any) -> Batch:
+        """:meth:`smscli.Client.flush` as a coroutine."""
+        return await asyncio.to_thread(self.sync.flush, **options)
+
+    async def confirm(self, msgids: Iterable[str]) -> dict[str, bool]:
+        """:meth:`smscli.Client.confirm` as a coroutine."""
+        return await asyncio.to_thread(self.sync.confirm, list(msgids))
+
+    async def upload(self, files: Sequence[Any]) -> list[Upload]:
+        """:meth:`smscli.Client.upload` as a coroutine."""
+        return await asyncio.to_thread(self.sync.upload, files)
+
+    async def reservations(self) -> list[MessageRecord]:
+        """:meth:`smscli.Client.reservations` as a coroutine (a list)."""
+        return await asyncio.to_thread(lambda: list(self.sync.reservations()))
 
     async def result(self, message_id: str) -> MessageRecord | None:
         """:meth:`smscli.Client.result` as a coroutine."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from smscli.content import Content
 from smscli.errors import UsageError
-from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult
+from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult, Upload
 
 if TYPE_CHECKING:
     from smscli.config import Profile
@@ -245,6 +245,79 @@ class Client:
             vendor.poll(on_reports, timeout=timeout, confirm=confirm)
         return PollResult(reports=tuple(stored), received=received)
 
+    def confirm(self, msgids: Iterable[str]) -> dict[str, bool]:
+        """Acknowledge stored reports by the vendor's message id (a Bizppurio operation), so
+        they are not sent again. Each msgid (once, in order) maps to True when it was
+        confirmed, False when no stored report has it (it is not sent to the vendor)."""
+        from smscli.journal import Journal
+        from smscli.sending import EventsShown
+        from smscli.vendors.registry import create_vendor
+
+        prof = self._profile
+        if prof.vendor != "bizppurio":
+            how = ("it acknowledges each report as it is stored (`smscli result poll`)" if prof.vendor
+                   in ("oneshot", "sandbox") else "it has no confirm step")
+            raise UsageError(f"result confirm is a Bizppurio operation; profile '{prof.name}' is "
+                             f"{prof.vendor}: {how}")
+        wanted = list(dict.fromkeys(msgids))
+        journal = self._reader()
+        seen = {r.extra.get("msgid") for r in journal.list_reports(vendor="bizppurio")} \
+            if isinstance(journal, Journal) else set()
+        known = [m for m in wanted if m in seen]
+        if not known:
+            others = f" (nor {len(wanted) - 1} other(s))" if len(wanted) > 1 else ""
+            raise UsageError(f"no report in the journal has msgid {wanted[0]!r}{others}: nothing confirmed",
+                             hint="`smscli result poll --no-confirm` stores reports without confirming them; "
+                                  "`smscli result list --json` shows what is stored")
+        with self._lock:
+            create_vendor(prof, EventsShown(journal, self._notice)).confirm(known)
+        return {m: m in seen for m in wanted}
+
+    def listen(self, *, host: str = "127.0.0.1", port: int = 8080,
+               on_report: Callable[[Report], None] | None = None,
+               log: Callable[[str], None] | None = None, max_body: int = 1024 * 1024,
+               request_timeout: float = 10.0) -> None:
+        """Receive pushed reports (Bizppurio POST, BizNetShot GET, any path) on this thread
+        until interrupted (KeyboardInterrupt, also on SIGTERM): each is stored in the journal,
+        which matches it to its message and drops re-pushes, then given to ``on_report``.
+        ``log`` takes the server's lines. An exception from ``on_report`` answers that
+        request with 500, and the vendor pushes the report again."""
+        from smscli import listen as listener
+
+        journal = self._writer()
+
+        def on_reports(reports: list[Report]) -> None:
+            for rep in journal.add_reports(reports):  # stored before it is shown
+                if on_report is not None:
+                    on_report(rep)
+
+        listener.serve(host=host, port=port, on_reports=on_reports, log=log, max_body=max_body,
+                       request_timeout=request_timeout)
+
+    def upload(self, files: Sequence[StrPath]) -> list[Upload]:
+        """Check JPEG images by content against the vendor's limits and upload them; the
+        vendor's key for each, in order. On a vendor that sends files with the message, a
+        :class:`~smscli.errors.UsageError` says so."""
+        from smscli.images import check_for_vendor
+        from smscli.sending import EventsShown
+        from smscli.vendors.registry import create_vendor
+
+        paths = [Path(f) for f in files]
+        with self._lock:
+            vendor = create_vendor(self._profile, EventsShown(self._writer(), self._notice))
+            if not vendor.can_upload:
+                vendor.upload(paths)  # raises the vendor's own explanation
+            infos = check_for_vendor(paths, vendor.limits, vendor.name)
+            keys = vendor.upload([i.path for i in infos])
+        return [Upload(str(i.path), key, i.size, i.width, i.height, vendor.name)
+                for i, key in zip(infos, keys, strict=True)]
+
+    def reservations(self) -> Iterator[MessageRecord]:
+        """Scheduled messages of every profile of this data dir's journal, soonest created
+        first, a page at a time (``send_at``, ``type``, ``profile`` and ``text`` are set)."""
+        for row in self._reader().iter_messages(status="scheduled"):
+            yield _record(row, ())
+
     def result(self, message_id: str) -> MessageRecord | None:
         """The journal's story of one message (its state and its reports), or None when
         the journal has no such id."""
@@ -368,4 +441,4 @@ def _record(row: Mapping[str, Any], reports: tuple[Report, ...]) -> MessageRecor
         detail=row["detail"] or "", vendor=row["vendor"], type=row["type"] or "",
         profile=row["profile"], created_at=row["created_at"], updated_at=row["updated_at"],
         delivered_at=row.get("delivered_at") or "", send_at=row.get("send_at") or "",
-        server_id=row.get("server_id") or "", reports=reports)
+        server_id=row.get("server_id") or "", reports=reports, text=row.get("text") or "")

@@ -146,8 +146,26 @@ class MessageRecord:
     send_at: str = ""
     server_id: str = ""
     reports: tuple[Report, ...] = ()
+    text: str = ""
 
     def to_json(self) -> dict[str, str]:
         return {"message_id": self.message_id, "to": self.to, "status": self.status,
                 "code": self.code, "detail": self.detail, "vendor": self.vendor,
                 "delivered_at": self.delivered_at}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An image handed to the vendor ahead of a send: the vendor's key for it (what
+    ``--image`` takes on vendors that send by key), and what was checked of it."""
+
+    file: str
+    key: str
+    bytes: int
+    width: int
+    height: int
+    vendor: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.file, "key": self.key, "bytes": self.bytes, "width": self.width,
+                "height": self.height, "vendor": self.vendor}

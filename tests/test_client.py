@@ -177,3 +177,32 @@ def test_two_processes_on_one_journal(smscli_oneshot_sim) -> None:
         assert sorted((first[mid], second[mid])) == ["accepted", "duplicate"], mid
     accepted = Counter(a.id for a in smscli_oneshot_sim.accepted)
     assert len(accepted) == 60 and set(accepted.values()) == {1}
+
+
+def test_reservations_confirm_and_upload(smscli_bizppurio_sim, tmp_path) -> None:
+    from smscli.images import make_jpeg
+
+    sim = smscli_bizppurio_sim
+    with sim.client() as sms:
+        at = now_kst() + timedelta(days=2)
+        sms.reserve("01033334444", "예약 안내", at=at, id="r-1")
+        sms.send("01012345678", "hello", id="c-1")
+        (rec,) = list(sms.reservations())
+        assert (rec.message_id, rec.text, rec.profile, rec.status) == ("r-1", "예약 안내", sim.profile, "scheduled")
+        assert rec.send_at.startswith(at.strftime("%Y-%m-%d"))
+        sim.wait_accepted(2)
+        sim.deliver("c-1")
+        polled = sms.poll(timeout=2, confirm=False)
+        msgid = next(r.extra["msgid"] for r in polled if r.message_id == "c-1")
+        assert sms.confirm([msgid, "no-such-msgid", msgid]) == {msgid: True, "no-such-msgid": False}
+        with pytest.raises(UsageError, match="nothing confirmed"):
+            sms.confirm(["no-such-msgid"])
+        image = tmp_path / "photo.jpg"
+        image.write_bytes(make_jpeg(64, 48))
+        (up,) = sms.upload([image])
+        assert (up.file, up.vendor, up.width, up.height) == (str(image), "bizppurio", 64, 48) and up.key
+
+
+def test_confirm_is_a_bizppurio_operation(smscli_oneshot_sim) -> None:
+    with smscli_oneshot_sim.client() as sms, pytest.raises(UsageError, match="Bizppurio operation"):
+        sms.confirm(["x"])

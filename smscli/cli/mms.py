@@ -13,7 +13,6 @@ from smscli.cli.common import (
     JsonOpt,
     MetavarCommand,
     ProfileOpt,
-    current_profile,
 )
 
 mms_app = typer.Typer(
@@ -41,19 +40,13 @@ def upload(
     config: ConfigOpt = None,
 ) -> None:
     """Upload JPEG images and print the vendor's file name / key for each."""
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
-    from smscli.images import check_for_vendor
-    from smscli.journal import Journal
-    from smscli.vendors.registry import create_vendor
+    from smscli.client import Client
 
-    prof = current_profile(profile, config)
-    vendor = create_vendor(prof, Journal.open(prof.data_dir))
-    if not vendor.can_upload:
-        vendor.upload(files)  # raises the vendor's own explanation
-    infos = check_for_vendor(files, vendor.limits, vendor.name)
-    keys = vendor.upload([i.path for i in infos])
+    name, path = choose(profile, config)
+    uploads = Client(name, config=path).upload(files)
     out = Output(json_, columns=["file", "key", "bytes", "width", "height", "vendor"])
-    for info, key in zip(infos, keys, strict=True):
-        out.emit({"file": str(info.path), "key": key, "bytes": info.size, "width": info.width,
-                  "height": info.height, "vendor": vendor.name})
+    for up in uploads:
+        out.emit(up.to_json())
     out.flush()

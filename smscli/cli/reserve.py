@@ -13,7 +13,6 @@ from smscli.cli.common import (
     JsonOpt,
     MetavarCommand,
     ProfileOpt,
-    current_profile,
 )
 
 EXAMPLES = """Examples:
@@ -88,18 +87,17 @@ def reserve(
 @reserve_app.command("list", epilog="Examples:\n\n  smscli reserve list\n\n  smscli reserve list --json")
 def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
     """List scheduled messages of every profile (this machine's journal)."""
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
-    from smscli.journal import Journal
+    from smscli.client import Client
 
-    prof = current_profile(profile, config)
+    name, path = choose(profile, config)
     out = Output(json_, columns=["message_id", "to", "send_at", "type", "profile", "vendor", "status",
                                  "text"])
-    journal = Journal.open_for_reading(prof.paths.data_dir)  # a read-only data dir will do
     shown = 0
-    for row in journal.iter_messages(status="scheduled"):  # every profile, a page at a time
-        out.emit({"message_id": row["id"], "to": row["to"], "send_at": row["send_at"], "type": row["type"],
-                  "profile": row["profile"], "vendor": row["vendor"], "status": row["status"],
-                  "text": row["text"]})
+    for rec in Client(name, config=path).reservations():  # every profile, a page at a time
+        out.emit({"message_id": rec.message_id, "to": rec.to, "send_at": rec.send_at, "type": rec.type,
+                  "profile": rec.profile, "vendor": rec.vendor, "status": rec.status, "text": rec.text})
         shown += 1
     out.flush()
     if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)

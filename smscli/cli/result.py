@@ -13,7 +13,6 @@ from smscli.cli.common import (
     JsonOpt,
     MetavarCommand,
     ProfileOpt,
-    current_profile,
 )
 
 REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]  # models.RESULT_FIELDS
@@ -30,30 +29,6 @@ result_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(result_app)
-
-
-class ReportPrinter:
-    """``on_reports`` for vendors and the listener: store in the journal (which matches
-    them to messages and drops re-pushes), then print what was stored."""
-
-    def __init__(self, journal, out, *, flush: bool = False) -> None:
-        self.journal, self.out, self.flush = journal, out, flush
-        self.count = 0  # stored and printed: one row each
-        self.received = 0  # as the vendor sent them, re-sent ones included
-
-    def __call__(self, reports) -> None:
-        self.received += len(reports)
-        for rep in self.journal.add_reports(reports):
-            self.out.emit(rep.to_json())
-            self.count += 1
-        if self.flush:  # a long-running listener shows each report as it comes
-            self.out.flush()
-
-    def summary(self) -> str:
-        """``N report(s) stored`` (= the rows printed), and how many came again."""
-        again = self.received - self.count
-        return f"{self.count} report(s) stored" + (
-            f"; {again} received again were in the journal already, not shown" if again > 0 else "")
 
 
 @result_app.command(
@@ -91,31 +66,16 @@ def confirm_(
     config: ConfigOpt = None,
 ) -> None:
     """Acknowledge reports by the vendor's message id (Bizppurio), so they are not sent again."""
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
-    from smscli.errors import UsageError
-    from smscli.journal import Journal
-    from smscli.vendors.registry import create_vendor
+    from smscli.client import Client
 
-    prof = current_profile(profile, config)
-    if prof.vendor != "bizppurio":
-        how = ("it acknowledges each report as it is stored (`smscli result poll`)" if prof.vendor
-               in ("oneshot", "sandbox") else "it has no confirm step")
-        raise UsageError(f"result confirm is a Bizppurio operation; profile '{prof.name}' is "
-                         f"{prof.vendor}: {how}")
-    journal = Journal.open_for_reading(prof.paths.data_dir)
-    seen = {r.extra.get("msgid") for r in journal.list_reports(vendor="bizppurio")} \
-        if isinstance(journal, Journal) else set()
-    known = [m for m in dict.fromkeys(msgids) if m in seen]
-    unknown = [m for m in dict.fromkeys(msgids) if m not in seen]
-    if not known:
-        others = f" (nor {len(unknown) - 1} other(s))" if len(unknown) > 1 else ""
-        raise UsageError(f"no report in the journal has msgid {unknown[0]!r}{others}: nothing confirmed",
-                         hint="`smscli result poll --no-confirm` stores reports without confirming them; "
-                              "`smscli result list --json` shows what is stored")
-    create_vendor(prof, journal).confirm(known)
+    name, path = choose(profile, config)
+    confirmed = Client(name, config=path).confirm(msgids)
+    unknown = [m for m, done in confirmed.items() if not done]
     out = Output(json_, columns=["msgid", "status", "detail"])
-    for mid in dict.fromkeys(msgids):
-        if mid in seen:
+    for mid, done in confirmed.items():
+        if done:
             out.emit({"msgid": mid, "status": "confirmed", "detail": ""})
         else:
             out.emit({"msgid": mid, "status": "unknown",
@@ -187,26 +147,25 @@ def listen(
     config: ConfigOpt = None,
 ) -> None:
     """Receive pushed reports (Bizppurio POST, BizNetShot GET), store them, print them."""
-    from smscli import listen as listener
+    from smscli.cli.common import choose
     from smscli.cli.output import Output
-    from smscli.journal import Journal
+    from smscli.client import Client
 
-    prof = current_profile(profile, config)
-    journal = Journal.open(prof.data_dir)
+    name, path = choose(profile, config)
     out = Output(json_, columns=REPORT_COLUMNS)
-    store = ReportPrinter(journal, out, flush=True)
 
-    def on_reports(reports) -> None:
+    def on_report(report) -> None:  # stored in the journal before it is printed
         try:
-            store(reports)  # stored in the journal before it is printed
+            out.emit(report.to_json())
+            out.flush()  # a long-running listener shows each report as it comes
         except BrokenPipeError:
             raise _StdoutClosed from None
 
     # Reports carry our message id (Bizppurio REFKEY) or the vendor's key, which the journal
     # matches through the server id it stored at send time (BizNetShot corpfrcode:number).
     try:
-        listener.serve(host=host, port=port, on_reports=on_reports, log=out.info, max_body=max_body,
-                       request_timeout=request_timeout)
+        Client(name, config=path).listen(host=host, port=port, on_report=on_report, log=out.info,
+                                         max_body=max_body, request_timeout=request_timeout)
     except _StdoutClosed:
         raise BrokenPipeError(errno.EPIPE, "stdout is a closed pipe") from None
 
