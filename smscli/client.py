@@ -332,13 +332,7 @@ class Client:
                  since: datetime | str | None = None) -> Iterator[MessageRecord]:
         """This profile's messages in the journal, oldest first: every one, or those in
         ``status`` created since ``since`` (a datetime, or ``"1h"``, ``"2d"``, ISO 8601)."""
-        from smscli import timeutil
-        from smscli.models import MESSAGE_STATES
-
-        if status is not None and status not in MESSAGE_STATES:
-            raise UsageError(f"--status {status!r} is not a message state",
-                             hint=f"use one of: {', '.join(sorted(MESSAGE_STATES))}")
-        when = timeutil.parse_since(since) if isinstance(since, str) else since
+        when = _message_filter(status, since)
         for row in self._reader().iter_messages(status=status, since=when, profile=self.profile):
             yield _record(row, ())
 
@@ -347,13 +341,7 @@ class Client:
         """What :meth:`messages` gives, as tuples of strings in ``smscli.models.RESULT_FIELDS`` order
         (``MessageRecord.to_json``'s keys): read a page at a time, the fast way to export
         a big journal."""
-        from smscli import timeutil
-        from smscli.models import MESSAGE_STATES
-
-        if status is not None and status not in MESSAGE_STATES:
-            raise UsageError(f"--status {status!r} is not a message state",
-                             hint=f"use one of: {', '.join(sorted(MESSAGE_STATES))}")
-        when = timeutil.parse_since(since) if isinstance(since, str) else since
+        when = _message_filter(status, since)
         return self._reader().iter_results(status=status, since=when, profile=self.profile)
 
     # --- the journal ------------------------------------------------------------------
@@ -433,6 +421,17 @@ def _as_rows(rows: Iterable[Mapping[str, Any] | str]) -> Iterable[Mapping[str, A
             return [{"phone": r} if isinstance(r, str) else r for r in rows]
         return rows  # type: ignore[return-value]
     return ({"phone": r} if isinstance(r, str) else r for r in rows)
+
+
+def _message_filter(status: str | None, since: datetime | str | None) -> datetime | None:
+    """Check ``status`` (a message state or None); ``since`` as a datetime (or None)."""
+    from smscli import timeutil
+    from smscli.models import MESSAGE_STATES
+
+    if status is not None and status not in MESSAGE_STATES:
+        raise UsageError(f"--status {status!r} is not a message state",
+                         hint=f"use one of: {', '.join(sorted(MESSAGE_STATES))}")
+    return timeutil.parse_since(since) if isinstance(since, str) else since
 
 
 def _record(row: Mapping[str, Any], reports: tuple[Report, ...]) -> MessageRecord:

@@ -953,13 +953,7 @@ class Journal(RunsMixin, ReadersMixin):
         server_id, attempts, held`` (bool: a reservation kept locally), ``created_at,
         updated_at`` (ISO 8601, Korea time).
         """
-        where, params = _filters(status=status, vendor=vendor)
-        if since is not None:
-            where.append("created_at >= ?")
-            params.append(_iso(since))
-        if profile is not None:
-            where.append("profile = ?")
-            params.append(profile)
+        where, params = _filters(status=status, vendor=vendor, since=since, profile=profile)
         clause = " WHERE " + " AND ".join(where) if where else ""
         if limit is not None:
             sql = (
@@ -1137,8 +1131,11 @@ def _split_sql(script: str) -> list[str]:
 
 
 def _filters(
-    *, status: str | Collection[str] | None, vendor: str | None
+    *, status: str | Collection[str] | None, vendor: str | None,
+    since: datetime | str | None = None, profile: str | None = None,
 ) -> tuple[list[str], list[Any]]:
+    """WHERE terms and their parameters: state(s), vendor, created at or after ``since``
+    (messages) and profile, each when given."""
     where: list[str] = []
     params: list[Any] = []
     if status is not None:
@@ -1148,6 +1145,12 @@ def _filters(
     if vendor is not None:
         where.append("vendor = ?")
         params.append(vendor)
+    if since is not None:
+        where.append("created_at >= ?")
+        params.append(_iso(since))
+    if profile is not None:
+        where.append("profile = ?")
+        params.append(profile)
     return where, params
 
 

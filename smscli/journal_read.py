@@ -56,16 +56,9 @@ class ReadersMixin:
         """``(id, to, status, code, detail, vendor, delivered_at)`` (strings, "" for none)
         of each message, oldest
         first (the filters as :meth:`Journal.list_messages`), page by page."""
-        from smscli.journal import _filters, _iso
+        from smscli.journal import _DELIVERED_AT, _filters
 
-        where, params = _filters(status=status, vendor=vendor)
-        if since is not None:
-            where.append("created_at >= ?")
-            params.append(_iso(since))
-        if profile is not None:
-            where.append("profile = ?")
-            params.append(profile)
-        from smscli.journal import _DELIVERED_AT
+        where, params = _filters(status=status, vendor=vendor, since=since, profile=profile)
 
         return self._by_created(
             f"""id, "to", status, CAST(code AS TEXT), CAST(detail AS TEXT), vendor,
@@ -75,15 +68,9 @@ class ReadersMixin:
                       since: datetime | str | None = None, vendor: str | None = None, *,
                       profile: str | None = None, page: int = PAGE) -> Iterator[dict[str, Any]]:
         """:meth:`Journal.list_messages` (without ``limit``) as an iterator, page by page."""
-        from smscli.journal import _MESSAGE_COLUMNS, _filters, _iso, _message_dict
+        from smscli.journal import _MESSAGE_COLUMNS, _filters, _message_dict
 
-        where, params = _filters(status=status, vendor=vendor)
-        if since is not None:
-            where.append("created_at >= ?")
-            params.append(_iso(since))
-        if profile is not None:
-            where.append("profile = ?")
-            params.append(profile)
+        where, params = _filters(status=status, vendor=vendor, since=since, profile=profile)
         for row in self._by_created(_MESSAGE_COLUMNS, where, params, page):
             yield _message_dict(row)
 
@@ -92,10 +79,7 @@ class ReadersMixin:
         """The ids of messages in ``status``, a page (a list) at a time, in rowid order."""
         from smscli.journal import _filters
 
-        where, params = _filters(status=status, vendor=vendor)
-        if profile is not None:
-            where.append("profile = ?")
-            params.append(profile)
+        where, params = _filters(status=status, vendor=vendor, profile=profile)
         last = 0
         while True:
             rows = self._query(
