@@ -261,8 +261,7 @@ class Client:
                              f"{prof.vendor}: {how}")
         wanted = list(dict.fromkeys(msgids))
         journal = self._reader()
-        seen = {r.extra.get("msgid") for r in journal.list_reports(vendor="bizppurio")} \
-            if isinstance(journal, Journal) else set()
+        seen = journal.report_values("bizppurio", "msgid", wanted) if isinstance(journal, Journal) else set()
         known = [m for m in wanted if m in seen]
         if not known:
             others = f" (nor {len(wanted) - 1} other(s))" if len(wanted) > 1 else ""

@@ -74,6 +74,19 @@ class ReadersMixin:
         for row in self._by_created(_MESSAGE_COLUMNS, where, params, page):
             yield _message_dict(row)
 
+    def report_values(self, vendor: str, field: str, values: Collection[str]) -> set[str]:
+        """Which of ``values`` a stored report of ``vendor`` has as its raw field ``field``
+        (e.g. Bizppurio's ``msgid``), asked in chunks: nothing of the rest is read into memory."""
+        from smscli.journal import _chunks
+
+        found: set[str] = set()
+        for part in _chunks(list(values)):
+            marks = ",".join("?" * len(part))
+            found.update(row[0] for row in self._query(
+                f"SELECT DISTINCT json_extract(raw, ?1) FROM reports WHERE vendor = ?2 "
+                f"AND json_extract(raw, ?1) IN ({marks})", [f"$.{field}", vendor, *part]))
+        return found
+
     def iter_ids(self, status: Collection[str], *, vendor: str | None = None,
                  profile: str | None = None, page: int = PAGE) -> Iterator[list[str]]:
         """The ids of messages in ``status``, a page (a list) at a time, in rowid order."""
