@@ -95,3 +95,41 @@ def test_decrypt_failures_have_reasons() -> None:
     array = cipher.encrypt_bytes(b"[1]")
     with pytest.raises(OneShotError, match="not an object"):
         cipher.decrypt(array)
+
+
+@pytest.mark.parametrize(("key", "iv"), [(b"k" * 17, b"i" * 16), (b"k" * 32, b"i" * 16),
+                                         (b"k" * 16, b"i" * 17), (b"k" * 15, b"i" * 16)])
+def test_body_cipher_takes_exactly_16_byte_key_and_iv(key: bytes, iv: bytes) -> None:
+    with pytest.raises(OneShotError, match=r"AES (key|IV) must be 16 bytes"):
+        BodyCipher(key, iv)
+
+
+def test_every_body_length_round_trips() -> None:
+    """Each padding length 1..16 (the last byte says how many) comes off exactly."""
+    cipher = BodyCipher(KEY, IV)
+    for n in range(34):
+        data = bytes(range(65, 65 + n % 26)) * (n // 26 + 1)
+        data = data[:n]
+        assert cipher.decrypt_bytes(cipher.encrypt_bytes(data)) == data
+
+
+def _seal_raw(plain: bytes) -> str:
+    """``plain`` (whole blocks) encrypted without adding padding: what a peer with a
+    broken padder would send."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    enc = Cipher(algorithms.AES(KEY), modes.CBC(IV)).encryptor()
+    return base64.b64encode(enc.update(plain) + enc.finalize()).decode()
+
+
+@pytest.mark.parametrize("tail", [b"\x01\x03\x03", b"\x05\x03\x03", b"\x03\x00\x03", b"\x00", b"\x11"])
+def test_padding_bytes_that_disagree_with_the_last_are_refused(tail: bytes) -> None:
+    text = _seal_raw(b"A" * (16 - len(tail)) + tail)
+    with pytest.raises(OneShotError, match="bad padding"):
+        BodyCipher(KEY, IV).decrypt_bytes(text)
+
+
+def test_base64_with_characters_outside_the_alphabet_is_refused() -> None:
+    good = BodyCipher(KEY, IV).encrypt_bytes(b"hello")
+    with pytest.raises(OneShotError, match="not Base64"):
+        BodyCipher(KEY, IV).decrypt_bytes(good[:4] + "*" + good[4:])
