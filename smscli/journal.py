@@ -637,11 +637,18 @@ class Journal(RunsMixin, ReadersMixin):
     def _adopt_early_reports(cur: _Cursor, pairs: list[tuple[str, str, str]]) -> None:
         """Reports that arrived by server id before that id was recorded (a push faster than
         the send's own answer was journaled) now match their message, and settle it."""
-        if not pairs:
-            return
-        cur.executemany(_ADOPT_REPORT, pairs)
-        if cur.rowcount > 0:
-            cur.executemany(_SETTLE_FROM_REPORT, [(_now_iso(), mid) for mid, _, _ in pairs])
+        waiting: set[tuple[str, str]] = set()  # (vendor, server id) of reports still unmatched
+        for vendor in {v for _, v, _ in pairs}:
+            sids = [sid for _, v, sid in pairs if v == vendor]
+            for part in _chunks(sids):  # one indexed lookup per chunk, not an UPDATE per message
+                marks = ",".join("?" * len(part))
+                waiting.update((vendor, row[0]) for row in cur.execute(
+                    f"SELECT server_id FROM reports WHERE vendor = ? AND server_id IN ({marks}) "
+                    "AND message_id = '' AND matched = 0", [vendor, *part]))
+        found = [p for p in pairs if (p[1], p[2]) in waiting]
+        if found:
+            cur.executemany(_ADOPT_REPORT, found)
+            cur.executemany(_SETTLE_FROM_REPORT, [(_now_iso(), mid) for mid, _, _ in found])
 
     # --- owners: which live process holds a claim ----------------------------------------
 
