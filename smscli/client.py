@@ -249,7 +249,6 @@ class Client:
         """Acknowledge stored reports by the vendor's message id (a Bizppurio operation), so
         they are not sent again. Each msgid (once, in order) maps to True when it was
         confirmed, False when no stored report has it (it is not sent to the vendor)."""
-        from smscli.journal import Journal
         from smscli.sending import EventsShown
         from smscli.vendors.registry import create_vendor
 
@@ -260,8 +259,8 @@ class Client:
             raise UsageError(f"result confirm is a Bizppurio operation; profile '{prof.name}' is "
                              f"{prof.vendor}: {how}")
         wanted = list(dict.fromkeys(msgids))
-        journal = self._reader()
-        seen = journal.report_values("bizppurio", "msgid", wanted) if isinstance(journal, Journal) else set()
+        journal = self._reader()  # a journal opened for reading, or the empty stand-in
+        seen = journal.report_values("bizppurio", "msgid", wanted)
         known = [m for m in wanted if m in seen]
         if not known:
             others = f" (nor {len(wanted) - 1} other(s))" if len(wanted) > 1 else ""

@@ -22,9 +22,6 @@ def graceful_stop(say: Callable[[str], None]) -> Iterator[threading.Event]:
     handlers are restored on exit. Outside the main thread signals cannot be caught: the
     event is then never set and Ctrl-C behaves as usual."""
     stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
 
     def handler(signum: int, frame: object) -> None:
         if stop.is_set():
@@ -32,10 +29,20 @@ def graceful_stop(say: Callable[[str], None]) -> Iterator[threading.Event]:
         stop.set()
         _say_now(say)
 
-    signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
-    try:
+    with _handling(handler):
         yield stop
+
+
+@contextmanager
+def _handling(handler: Callable[..., object]) -> Iterator[None]:
+    """``handler`` for SIGINT and SIGTERM until the block ends, then the previous ones
+    again. Outside the main thread signals cannot be caught: nothing is installed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -62,13 +69,5 @@ def stop_on_signals() -> Iterator[None]:
     that run until stopped (simulators, ``result listen``). Also in a process started with
     SIGINT ignored (``smscli sim oneshot &`` in a script), which would otherwise keep running
     after ``kill -INT``; Python installs no Ctrl-C handler there."""
-    if threading.current_thread() is not threading.main_thread():
+    with _handling(signal.default_int_handler):
         yield
-        return
-    signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in signals}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

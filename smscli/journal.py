@@ -1085,6 +1085,9 @@ class EmptyJournal:
     def iter_ids(self, *args: Any, **kwargs: Any) -> Iterator[list[str]]:
         return iter(())
 
+    def report_values(self, *args: Any, **kwargs: Any) -> set[str]:
+        return set()
+
     def get(self, message_id: str) -> None:
         return None
 
