@@ -52,9 +52,15 @@ OPTIONAL: dict[str, tuple[str, ...]] = {  # tuning keys the vendors read (typo w
     "netshot": ("concurrency", "connect_timeout"),
     "bizclient": ("connect_timeout", "poll_interval"),
 }
+# Kakao and RCS (the vendors that carry them) and what a tool for advertising needs.
+KAKAO_KEYS = ("kakao_sender_key", "kakao_nation_code")
+RCS_KEYS = ("rcs_chatbot_id", "rcs_agency_id", "rcs_brand_key", "rcs_agency_key")
+OPTIONAL["oneshot"] += (*KAKAO_KEYS, *RCS_KEYS, "reseller_code")
+OPTIONAL["bizppurio"] += (*KAKAO_KEYS, *RCS_KEYS)
+OPTIONAL["bizclient"] += KAKAO_KEYS
 # The sandbox runs the OneShot client against a simulator: its tuning keys pass through.
 OPTIONAL[SANDBOX] = tuple(k for k in OPTIONAL["oneshot"] if k != "encrypt")
-COMMON_KEYS = ("sender", "timeout", "command_timeout")
+COMMON_KEYS = ("sender", "timeout", "command_timeout", "optout_number", "ad_name")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "oneshot": {"encrypt": False},
     SANDBOX: {"sender": "01000000000"},

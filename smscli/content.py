@@ -1,17 +1,18 @@
 """What a message carries, as a typed variant (see docs/DEVELOPING.md, "Content model").
 
-Today there is one kind, :class:`Text` (SMS, LMS or MMS: a body, an optional subject and
-images). Content kinds that are not text (Kakao AlimTalk/FriendTalk, RCS) join the
-``Content`` union as their own frozen dataclasses, each with an optional ``fallback``
-content sent when the first cannot be delivered; a vendor names the kinds it carries in
-``Vendor.carries`` and :func:`refusal` is the one place that says no.
+Three kinds: :class:`Text` (SMS, LMS or MMS: a body, an optional subject and images),
+:class:`Kakao` (AlimTalk, AlimTalk with an image, FriendTalk) and :class:`Rcs`. The
+non-text kinds carry an optional ``fallback`` :class:`Text`, sent when the first cannot be
+delivered; a vendor names the kinds it carries in ``Vendor.carries`` and :func:`refusal`
+is the one place that says no.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from smscli.vendors.base import Vendor
@@ -37,17 +38,153 @@ class Text:
         object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
 
 
-# The union grows by adding a kind (``Text | Kakao | Rcs``), never by changing ``Text``.
-Content: TypeAlias = Text
+KakaoType = Literal["alimtalk", "alimtalk-image", "friendtalk"]
+KAKAO_TYPES: tuple[str, ...] = ("alimtalk", "alimtalk-image", "friendtalk")
+RcsType = Literal["rcs-sms", "rcs-lms", "rcs-mms", "rcs-template"]
+RCS_TYPES: tuple[str, ...] = ("rcs-sms", "rcs-lms", "rcs-mms", "rcs-template")
+# Every ``--type`` of send/reserve, in CONTRACT's order.
+ALL_TYPES: tuple[str, ...] = TEXT_TYPES + KAKAO_TYPES + RCS_TYPES
+
+# Button fields as the vendors spell them (Bizppurio content.at.button, the BIZCLIENT
+# button file, OneShot KakaoButton), in that order.
+BUTTON_FIELDS: tuple[str, ...] = ("name", "type", "url_mobile", "url_pc", "scheme_ios",
+                                  "scheme_android", "chat_extra", "chat_event", "plugin_id")
+
+
+@dataclass(frozen=True)
+class Button:
+    """One Kakao button (or RCS suggestion): ``type`` WL, AL, DS, BK, MD, BC, BT, AC or
+    P1–P3; the URL fields may hold ``{column}`` / ``#{column}`` variables."""
+
+    name: str
+    type: str
+    url_mobile: str = ""
+    url_pc: str = ""
+    scheme_ios: str = ""
+    scheme_android: str = ""
+    chat_extra: str = ""
+    chat_event: str = ""
+    plugin_id: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """The vendors' JSON object: the fields that are set, in the vendors' order."""
+        return {k: getattr(self, k) for k in BUTTON_FIELDS if getattr(self, k)}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Button:
+        """A button from the vendors' JSON object (unknown keys are ignored; values as str)."""
+        known = {k: str(obj[k]) for k in BUTTON_FIELDS if obj.get(k) not in (None, "")}
+        return cls(name=known.pop("name", ""), type=known.pop("type", ""), **known)
+
+
+@dataclass(frozen=True)
+class Kakao:
+    """Kakao content: ``type`` ``alimtalk`` (a template approved by Kakao, ``template``
+    its code, ``body`` the text with its ``#{...}`` filled), ``alimtalk-image`` or
+    ``friendtalk`` (``image_url``/``image_link``, ``wide``; ``ad`` marks advertising).
+    ``sender_key`` "" means the profile's ``kakao_sender_key``; ``timeout`` seconds before
+    the vendor falls back (None: its default); ``fallback`` what is sent instead when the
+    recipient cannot get it (None: nothing)."""
+
+    body: str
+    type: KakaoType = "alimtalk"
+    template: str = ""
+    title: str = ""
+    buttons: tuple[Button, ...] = ()
+    image_url: str = ""
+    image_link: str = ""
+    wide: bool = False
+    ad: bool = False
+    sender_key: str = ""
+    timeout: int | None = None
+    fallback: Text | None = None
+
+    kind = "kakao"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "buttons", tuple(self.buttons))
+
+
+@dataclass(frozen=True)
+class Rcs:
+    """RCS content: ``type`` ``rcs-sms``, ``rcs-lms``, ``rcs-mms`` or ``rcs-template``;
+    ``base_id`` the message base (template) id; ``ad`` sets header 1 (advertising) and
+    ``footer`` is its opt-out line; ``buttons`` are suggestions; ``fallback`` as for
+    :class:`Kakao`."""
+
+    body: str
+    type: RcsType = "rcs-sms"
+    base_id: str = ""
+    title: str = ""
+    buttons: tuple[Button, ...] = ()
+    images: tuple[Path, ...] = ()
+    ad: bool = False
+    footer: str = ""
+    copy_allowed: bool = True
+    fallback: Text | None = None
+
+    kind = "rcs"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "buttons", tuple(self.buttons))
+        object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
+
+
+# The union grows by adding a kind, never by changing one.
+Content: TypeAlias = Text | Kakao | Rcs
+Channel: TypeAlias = Kakao | Rcs  # the kinds that are not plain text
+
+
+def to_json(content: Content) -> dict[str, Any]:
+    """``content`` as a JSON object (``{"kind": ..., field: value}``, defaults left out),
+    as the journal stores it; :func:`from_json` reads it back."""
+    out: dict[str, Any] = {"kind": content.kind}
+    for f in fields(content):
+        value = getattr(content, f.name)
+        if value == f.default or value == ():
+            continue
+        if f.name == "buttons":
+            value = [b.to_json() for b in value]
+        elif f.name == "images":
+            value = [str(p) for p in value]
+        elif f.name == "fallback":
+            value = to_json(value)
+        out[f.name] = value
+    return out
+
+
+def from_json(obj: dict[str, Any]) -> Content:
+    """The content :func:`to_json` wrote."""
+    cls = {"text": Text, "kakao": Kakao, "rcs": Rcs}[obj.get("kind", "text")]
+    args = {k: v for k, v in obj.items() if k != "kind"}
+    if "buttons" in args:
+        args["buttons"] = tuple(Button.from_json(b) for b in args["buttons"])
+    if "images" in args:
+        args["images"] = tuple(Path(p) for p in args["images"])
+    if "fallback" in args:
+        args["fallback"] = from_json(args["fallback"])
+    return cls(**args)
+
+
+def dumps(content: Content | None) -> str:
+    """The journal's ``content`` column: "" for none, else compact JSON."""
+    if content is None:
+        return ""
+    return json.dumps(to_json(content), ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(raw: str) -> Content | None:
+    """What :func:`dumps` wrote."""
+    return from_json(json.loads(raw)) if raw else None
 
 
 def as_content(value: str | Content, *, subject: str = "", type: str = "auto",
                images: tuple[Path | str, ...] = ()) -> Content:
     """``value`` as content: a ``str`` becomes :class:`Text` with the given options."""
-    if isinstance(value, Text):
+    if isinstance(value, (Text, Kakao, Rcs)):
         return value
     if not isinstance(value, str):
-        raise TypeError(f"content must be str or Text, not {type_name(value)}")
+        raise TypeError(f"content must be str, Text, Kakao or Rcs, not {type_name(value)}")
     return Text(body=value, subject=subject, type=type,  # type: ignore[arg-type]
                 images=tuple(Path(p) for p in images))
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli import clock
+from smscli import content as content_json
 from smscli.errors import ExitStatus, SmscliError, UsageError
 from smscli.journal_read import ReadersMixin
 from smscli.journal_runs import RunsMixin
@@ -58,7 +59,7 @@ from smscli.models import (
 if TYPE_CHECKING:
     import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 JOURNAL_FILE = "journal.db"
 
 # A known id in one of these states is claimed again (it was never accepted) ...
@@ -166,8 +167,22 @@ CREATE TABLE owners (
 );
 """
 
+# v3: what a message carries beyond text (``kind`` text | kakao | rcs, ``content`` its
+# fields as JSON, see smscli.content.dumps), its campaign ``tag``, the recipient's ``name``
+# and, for a fallback smscli sends itself, the ``parent`` it falls back for.
+_SCHEMA_V3 = """
+ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
+ALTER TABLE messages ADD COLUMN content TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN tag TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+CREATE INDEX messages_tag ON messages(tag, created_at) WHERE tag != '';
+CREATE INDEX messages_parent ON messages(parent) WHERE parent != '';
+CREATE INDEX messages_to ON messages("to", created_at);
+"""
+
 # Index i upgrades a journal from user_version i to i + 1.
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 
 _DELIVERED_AT = (
     "(SELECT r.delivered_at FROM reports r WHERE r.message_id = messages.id "
@@ -179,13 +194,15 @@ _MESSAGE_COLUMNS = (
 )
 _INSERT_MESSAGE = (
     'INSERT INTO messages (id, vendor, profile, "to", type, text, subject, sender, images, '
-    "file_keys, send_at, status, attempts, held, run, owner, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "file_keys, send_at, status, attempts, held, run, owner, created_at, updated_at, "
+    "kind, content, tag, name, parent) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _RECLAIM_MESSAGE = (
     'UPDATE messages SET vendor = ?, profile = ?, "to" = ?, type = ?, text = ?, subject = ?, '
     "sender = ?, images = ?, file_keys = ?, send_at = ?, status = ?, held = ?, run = ?, owner = ?, "
-    "code = '', detail = '', server_id = '', attempts = attempts + 1, updated_at = ? WHERE id = ?"
+    "code = '', detail = '', server_id = '', attempts = attempts + 1, updated_at = ?, "
+    "kind = ?, content = ?, tag = ?, name = ?, parent = ? WHERE id = ?"
 )
 # Plain comparisons, not IN (...) lists: SQLite builds a temporary table for each IN list on
 # every execution, which made this hot statement 50% slower.
@@ -552,17 +569,23 @@ class Journal(RunsMixin, ReadersMixin):
                 images = _json_list(m.images) if m.images else "[]"
                 keys = _json_list(m.file_keys) if m.file_keys else "[]"
                 send_at = _iso(m.send_at) if m.send_at is not None else None
+                if m.channel is None:
+                    kind, content = "text", ""
+                else:
+                    kind, content = m.channel.kind, content_json.dumps(m.channel)
                 if old is None:
                     inserts.append(
                         (m.id, vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images,
-                         keys, send_at, fresh, 1 - held, held, run, me, now, now)
+                         keys, send_at, fresh, 1 - held, held, run, me, now, now,
+                         kind, content, m.tag, m.name, m.parent)
                     )  # fmt: skip
                     continue
                 # What may have reached the vendor before stays "maybe sent" (pending).
                 again = PENDING if fresh == QUEUED and old[0] in MAYBE_SENT else fresh
                 updates.append(
                     (vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images, keys,
-                     send_at, again, held, run, me, now, m.id)
+                     send_at, again, held, run, me, now, kind, content, m.tag, m.name, m.parent,
+                     m.id)
                 )  # fmt: skip
             if inserts:
                 cur.executemany(_INSERT_MESSAGE, inserts)

@@ -126,12 +126,13 @@ class ReadersMixin:
         """:meth:`Journal.due` a page at a time (earliest first, ``messages_due`` index).
         The keyset is ``(send_at, rowid)``, so a page claimed (or held again) meanwhile is
         not read twice."""
+        from smscli import content as content_json
         from smscli.journal import _iso
         from smscli.models import Message
         from smscli.timeutil import KST
 
-        base = ('SELECT id, "to", text, sender, type, subject, images, file_keys, send_at, rowid '
-                "FROM messages WHERE status = 'scheduled' AND held = 1 AND send_at <= ?")
+        base = ('SELECT id, "to", text, sender, type, subject, images, file_keys, send_at, rowid, '
+                "content, tag, name, parent FROM messages WHERE status = 'scheduled' AND held = 1 AND send_at <= ?")
         params: list[Any] = [_iso(now)]
         if profile is not None:
             base += " AND profile = ?"
@@ -151,8 +152,11 @@ class ReadersMixin:
                         images=tuple(json.loads(images)) if images != "[]" else (),
                         file_keys=tuple(json.loads(keys)) if keys != "[]" else (),
                         send_at=datetime.fromisoformat(send_at).astimezone(KST) if send_at else None,
+                        channel=content_json.loads(content),  # type: ignore[arg-type]
+                        tag=tag, name=name, parent=parent,
                     )
-                    for mid, to, text, sender, mtype, subject, images, keys, send_at, _ in rows
+                    for (mid, to, text, sender, mtype, subject, images, keys, send_at, _,
+                         content, tag, name, parent) in rows
                 ]  # fmt: skip
             if len(rows) < page:
                 return

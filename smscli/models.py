@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+if TYPE_CHECKING:
+    from smscli.content import Channel
+
+# The wire types of plain text; Kakao and RCS messages carry their content's type
+# ("alimtalk", "rcs-sms", ... see smscli.content.ALL_TYPES).
 MessageType = Literal["sms", "lms", "mms"]
 
 # Send statuses (CONTRACT.md, "JSON output").
@@ -37,18 +42,26 @@ class Message:
     ``id`` is the idempotency key (CSV ``id`` column, ``--id``, or fresh).
     ``images`` are local JPEG paths; ``file_keys`` the vendor's names after upload.
     ``send_at`` is an aware datetime for reservations, else None.
+    ``channel`` is the rendered Kakao/RCS content (variables filled; ``type`` is then its
+    type and ``text`` its body), None for SMS/LMS/MMS. ``tag`` is the campaign tag,
+    ``name`` the recipient's name, ``parent`` the id of the message this one falls back
+    for ("" when it is not a fallback).
     """
 
     id: str
     to: str
     text: str
     sender: str
-    type: MessageType = "sms"
+    type: str = "sms"
     subject: str = ""
     images: tuple[str, ...] = ()
     file_keys: tuple[str, ...] = ()
     send_at: datetime | None = None
     size: int = field(default=-1, compare=False, repr=False)  # CP949 bytes of text, -1: not counted
+    channel: Channel | None = None
+    tag: str = ""
+    name: str = ""
+    parent: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,11 +94,21 @@ class Report:
     vendor: str
     delivered_at: str = ""  # ISO 8601 with offset, or ""
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    # Kakao/RCS: the channel that finally delivered (or failed): "alimtalk", "sms", ...;
+    # with a fallback, its {"type": ..., "status": ...}. Empty for plain SMS/LMS/MMS.
+    channel: str = ""
+    fallback: dict[str, str] = field(default_factory=dict, compare=False)
 
-    def to_json(self) -> dict[str, str]:
-        return {"message_id": self.message_id, "to": self.to, "status": self.status,
-                "code": self.code, "detail": self.detail, "vendor": self.vendor,
-                "delivered_at": self.delivered_at}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "message_id": self.message_id, "to": self.to, "status": self.status,
+            "code": self.code, "detail": self.detail, "vendor": self.vendor,
+            "delivered_at": self.delivered_at}
+        if self.channel:
+            out["channel"] = self.channel
+        if self.fallback:
+            out["fallback"] = dict(self.fallback)
+        return out
 
 
 @dataclass(frozen=True)

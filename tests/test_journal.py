@@ -525,3 +525,19 @@ def test_readers_page_by_keyset_and_yield_before_the_last_page(journal, monkeypa
     assert due == [["s4", "s3"], ["s2", "s1"], ["s0"]]  # earliest first
     assert journal.among(["k01", "s1", "nope"], ["pending"]) == {"k01"}
     journal._conn.set_trace_callback(None)
+
+
+def test_a_reservation_keeps_its_channel_tag_name_and_parent(journal) -> None:
+    from datetime import datetime
+
+    from smscli.content import Button, Kakao, Text
+
+    kakao = Kakao("안녕 홍길동", template="T1", buttons=(Button("보기", "WL", url_mobile="https://x"),),
+                  fallback=Text("안녕 홍길동"))
+    at = datetime(2026, 12, 1, 10, 0, tzinfo=KST)
+    msg = Message(id="k1", to="01012345678", text=kakao.body, sender="0212345678", type="alimtalk",
+                  send_at=at, channel=kakao, tag="dec", name="홍길동", parent="p0")
+    assert journal.schedule([msg], "sandbox", "default") == [None]
+    due = journal.due(at + timedelta(minutes=1))
+    assert due == [msg] and due[0].channel == kakao
+    assert (due[0].tag, due[0].name, due[0].parent) == ("dec", "홍길동", "p0")

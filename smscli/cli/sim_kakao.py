@@ -1,0 +1,36 @@
+"""The ``--kakao-*`` options every simulator that carries Kakao takes (one definition)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from smscli.sim.kakao import KakaoRules
+
+KakaoTemplates = Annotated[list[str] | None, typer.Option(
+    "--kakao-template", metavar="CODE=FILE", show_default=False,
+    help="An approved AlimTalk template (repeatable): FILE holds its text with #{...} "
+         "placeholders, or JSON {\"text\": ..., \"buttons\": [...]}. None given: any template is approved.")]
+KakaoSenderKey = Annotated[str | None, typer.Option(
+    "--kakao-sender-key", metavar="KEY", show_default=False,
+    help="The only sender (profile) key accepted (default: any).")]
+KakaoMissRate = Annotated[float, typer.Option(
+    "--kakao-miss-rate", min=0.0, max=1.0,
+    help="Fraction of Kakao recipients who are not on Kakao (reported failed, then fallen back).")]
+KakaoMisses = Annotated[list[str] | None, typer.Option(
+    "--kakao-miss", metavar="NUMBER", show_default=False,
+    help="A recipient who is not on Kakao (repeatable).")]
+
+
+def kakao_rules(templates: list[str] | None, sender_key: str | None, miss_rate: float,
+                misses: list[str] | None, seed: int | None) -> KakaoRules:
+    """The simulator's :class:`~smscli.sim.kakao.KakaoRules`; a bad option is a usage error."""
+    from smscli.sim.kakao import KakaoRules
+
+    try:
+        return KakaoRules.from_options(templates, sender_key=sender_key, miss_rate=miss_rate,
+                                       misses=misses, seed=seed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
