@@ -83,7 +83,7 @@ _smscli() {
                     "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--drop-rate"|"sim oneshot|--delay"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir"|"sim oneshot|--state") skip=1 ;;
                     "sim bizppurio|--host"|"sim bizppurio|--port"|"sim bizppurio|--account"|"sim bizppurio|--password"|"sim bizppurio|--token-ttl"|"sim bizppurio|--rate"|"sim bizppurio|--speed"|"sim bizppurio|--fail-5xx"|"sim bizppurio|--delay"|"sim bizppurio|--drop-rate"|"sim bizppurio|--drop-id"|"sim bizppurio|--report-delay"|"sim bizppurio|--fail-rate"|"sim bizppurio|--push"|"sim bizppurio|--record"|"sim bizppurio|--seed"|"sim bizppurio|--max-body"|"sim bizppurio|--request-timeout") skip=1 ;;
                     "sim netshot|--host"|"sim netshot|--port"|"sim netshot|--user"|"sim netshot|--password"|"sim netshot|--callback"|"sim netshot|--report-delay"|"sim netshot|--fail-rate"|"sim netshot|--rate"|"sim netshot|--speed"|"sim netshot|--delay"|"sim netshot|--drop-rate"|"sim netshot|--credit"|"sim netshot|--record"|"sim netshot|--seed"|"sim netshot|--max-body"|"sim netshot|--request-timeout") skip=1 ;;
-                    "sim bizclient|--database-url"|"sim bizclient|--file-path"|"sim bizclient|-p"|"sim bizclient|--profile"|"sim bizclient|--config"|"sim bizclient|--interval"|"sim bizclient|--send-delay"|"sim bizclient|--move-delay"|"sim bizclient|--fail-rate"|"sim bizclient|--seed"|"sim bizclient|--duration"|"sim bizclient|--record") skip=1 ;;
+                    "sim bizclient|--database-url"|"sim bizclient|--file-path"|"sim bizclient|-p"|"sim bizclient|--profile"|"sim bizclient|--config"|"sim bizclient|--interval"|"sim bizclient|--send-delay"|"sim bizclient|--move-delay"|"sim bizclient|--fail-rate"|"sim bizclient|--seed"|"sim bizclient|--duration"|"sim bizclient|--record"|"sim bizclient|--kakao-template"|"sim bizclient|--kakao-sender-key"|"sim bizclient|--kakao-miss-rate"|"sim bizclient|--kakao-miss") skip=1 ;;
                 esac ;;
             *) npos=$(( npos + 1 )) ;;
         esac
@@ -247,6 +247,10 @@ _smscli() {
         "sim bizclient|--seed") COMPREPLY=(); return ;;
         "sim bizclient|--duration") COMPREPLY=(); return ;;
         "sim bizclient|--record") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "sim bizclient|--kakao-template") COMPREPLY=(); return ;;
+        "sim bizclient|--kakao-sender-key") COMPREPLY=(); return ;;
+        "sim bizclient|--kakao-miss-rate") COMPREPLY=(); return ;;
+        "sim bizclient|--kakao-miss") COMPREPLY=(); return ;;
     esac
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
@@ -289,7 +293,7 @@ _smscli() {
             "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --drop-rate --delay --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir --state -v --verbose -h --help' -- "$cur")) ;;
             "sim bizppurio") COMPREPLY=($(compgen -W '--host --port --account --password --tls --no-tls --token-ttl --rate --speed --fail-5xx --delay --drop-rate --drop-id --errors-in-200 --report-delay --fail-rate --push --record --seed --max-body --request-timeout -h --help' -- "$cur")) ;;
             "sim netshot") COMPREPLY=($(compgen -W '--host --port --user --password --callback --report-delay --fail-rate --rate --speed --delay --drop-rate --credit --record --seed -v --verbose --max-body --request-timeout -h --help' -- "$cur")) ;;
-            "sim bizclient") COMPREPLY=($(compgen -W '--database-url --file-path -p --profile --config --interval --send-delay --move-delay --fail-rate --seed --duration --record -v --verbose -h --help' -- "$cur")) ;;
+            "sim bizclient") COMPREPLY=($(compgen -W '--database-url --file-path -p --profile --config --interval --send-delay --move-delay --fail-rate --seed --duration --record --kakao-template --kakao-sender-key --kakao-miss-rate --kakao-miss -v --verbose -h --help' -- "$cur")) ;;
         esac
         return 0
     fi

@@ -229,7 +229,7 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'sim netshot|--host' 'sim netshot|--port' 'sim netshot|--user' 'sim netshot|--password' 'sim netshot|--callback' 'sim netshot|--report-delay' 'sim netshot|--fail-rate' 'sim netshot|--rate' 'sim netshot|--speed' 'sim netshot|--delay' 'sim netshot|--drop-rate' 'sim netshot|--credit' 'sim netshot|--record' 'sim netshot|--seed' 'sim netshot|--max-body' 'sim netshot|--request-timeout'
                 set skip 1
-            case 'sim bizclient|--database-url' 'sim bizclient|--file-path' 'sim bizclient|-p' 'sim bizclient|--profile' 'sim bizclient|--config' 'sim bizclient|--interval' 'sim bizclient|--send-delay' 'sim bizclient|--move-delay' 'sim bizclient|--fail-rate' 'sim bizclient|--seed' 'sim bizclient|--duration' 'sim bizclient|--record'
+            case 'sim bizclient|--database-url' 'sim bizclient|--file-path' 'sim bizclient|-p' 'sim bizclient|--profile' 'sim bizclient|--config' 'sim bizclient|--interval' 'sim bizclient|--send-delay' 'sim bizclient|--move-delay' 'sim bizclient|--fail-rate' 'sim bizclient|--seed' 'sim bizclient|--duration' 'sim bizclient|--record' 'sim bizclient|--kakao-template' 'sim bizclient|--kakao-sender-key' 'sim bizclient|--kakao-miss-rate' 'sim bizclient|--kakao-miss'
                 set skip 1
             case '*|-*'
             case '*'
@@ -541,5 +541,9 @@ complete -c smscli -n '__smscli_at "sim bizclient"' -l fail-rate -x -d 'Share of
 complete -c smscli -n '__smscli_at "sim bizclient"' -l seed -x -d 'Seed for --fail-rate (same seed and CMID, same outcome).'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l duration -x -d 'Stop after this many seconds.'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l record -r -F -d 'Append a JSON line per row taken (STATUS 1) to FILE; a CMID taken again too.'
+complete -c smscli -n '__smscli_at "sim bizclient"' -l kakao-template -x -d 'An approved AlimTalk template (repeatable): FILE holds its text with #{...} p...'
+complete -c smscli -n '__smscli_at "sim bizclient"' -l kakao-sender-key -x -d 'The only sender (profile) key accepted (default: any).'
+complete -c smscli -n '__smscli_at "sim bizclient"' -l kakao-miss-rate -x -d 'Fraction of Kakao recipients who are not on Kakao (reported failed, then fall...'
+complete -c smscli -n '__smscli_at "sim bizclient"' -l kakao-miss -x -d 'A recipient who is not on Kakao (repeatable).'
 complete -c smscli -n '__smscli_at "sim bizclient"' -s v -l verbose -d 'One line per pass that changed rows.'
 complete -c smscli -n '__smscli_at "sim bizclient"' -s h -l help -d 'Show this message and exit.'

@@ -312,7 +312,7 @@ class BizclientSim(SimHandle):
     def _accepted(self, data: dict[str, Any]) -> Accepted | None:
         if data.get("event") != "taken":
             return None
-        kinds = {0: "sms", 5: "lms"}
+        kinds = {0: "sms", 5: "lms", 6: "alimtalk", 7: "friendtalk"}
         return Accepted("bizclient", str(data.get("cmid", "")), str(data.get("to", "")),
                         text=str(data.get("text", "")),
                         type=kinds.get(data.get("msg_type"), str(data.get("msg_type", ""))), raw=data)

@@ -28,7 +28,7 @@ NEVER = {"pydantic", "pydantic_core", "httpx", "httpcore", "rich", "cryptography
 SHELL = {"smscli.cli", "smscli.cli.main", "smscli.cli.app", "smscli.cli.commands",
          "smscli.cli.common", "smscli.cli.output"}
 USES = {"reserve": {"smscli.cli.send"}, "code": {"smscli.cli.code_render"},
-        "sim": {f"smscli.cli.{module}" for module in SIMULATORS.values()}}  # to list them
+        "sim": {f"smscli.cli.{module}" for module in SIMULATORS.values()} | {"smscli.cli.sim_kakao"}}  # to list them
 
 CASES: list[tuple[list[str], set[str]]] = [
     (["send", "--dry-run", "--to", "01012345678", "-m", "hi"], {"smscli.cli.send"}),

@@ -12,6 +12,13 @@ import typer
 
 from smscli import clock
 from smscli.cli.common import ConfigOpt, ProfileOpt
+from smscli.cli.sim_kakao import (
+    KakaoMisses,
+    KakaoMissRate,
+    KakaoSenderKey,
+    KakaoTemplates,
+    kakao_rules,
+)
 from smscli.interrupts import stop_on_signals
 
 HELP = "Run a stand-in BIZCLIENT agent on a database until Ctrl-C."
@@ -23,6 +30,12 @@ EPILOG = (
     "--fail-rate share, and REPORT_TIME; --move-delay after that they move to BIZ_LOG_YYYYMM. "
     "Missing tables are created, as the agent does. Nothing is delivered. Outcomes depend "
     "only on --seed and the CMID.\n\n"
+    "Kakao rows (MSG_TYPE 6 AlimTalk, 7 FriendTalk) are checked against --kakao-template / "
+    "--kakao-sender-key (the button file in the file path too: EUC-KR JSON) and answered 7000, or "
+    "7103 (sender key), 7315 (unknown template), 7204 (text or buttons unlike the template); a "
+    "recipient not on Kakao (--kakao-miss, --kakao-miss-rate) gets 7318 (AlimTalk) / 7203 "
+    "(FriendTalk) and, when the row has RE_TYPE, the fallback: STATUS 11 until the SMS/LMS "
+    "result (4100 / 6600) is written --send-delay later.\n\n"
     "Examples:\n\n"
     "\b\n"
     "  # the database and file path of a bizclient profile:\n"
@@ -33,9 +46,12 @@ EPILOG = (
     "  # a MariaDB URL from the environment (argv is visible to other users):\n"
     "  SMSCLI_SIM_DATABASE_URL='mysql+pymysql://u:pw@127.0.0.1/biz' smscli sim bizclient --file-path /srv/files\n"
     "  # what the agent took, one JSON line per row (cmid, times, to, ...):\n"
-    "  smscli sim bizclient -p agent --record taken.jsonl\n\n"
+    "  smscli sim bizclient -p agent --record taken.jsonl\n"
+    "  # AlimTalk: one approved template, a fifth of the recipients not on Kakao:\n"
+    "  smscli sim bizclient -p agent --kakao-template welcome=welcome.txt --kakao-miss-rate 0.2\n\n"
     "--record FILE appends one JSON line per row taken; a CMID inserted again after its row moved "
-    'to the log is taken again, and its line has "times": 2.'
+    'to the log is taken again, and its line has "times": 2. A fallback sent adds a line with '
+    '"event": "fallback".'
 )
 
 
@@ -68,14 +84,20 @@ def bizclient(
         typer.Option(metavar="FILE", show_default=False,
                      help="Append a JSON line per row taken (STATUS 1) to FILE; a CMID taken again too."),
     ] = None,
+    kakao_template: KakaoTemplates = None,
+    kakao_sender_key: KakaoSenderKey = None,
+    kakao_miss_rate: KakaoMissRate = 0.0,
+    kakao_miss: KakaoMisses = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="One line per pass that changed rows.")] = False,
 ) -> None:
     from smscli.sim.bizclient import AgentConfig, BizclientAgent
 
+    rules = kakao_rules(kakao_template, kakao_sender_key, kakao_miss_rate, kakao_miss, seed)
+
     url, files = _target(database_url, file_path, profile, config)
     agent = BizclientAgent(
         AgentConfig(database_url=url, file_path=str(files), interval=interval, send_delay=send_delay,
-                    move_delay=move_delay, fail_rate=fail_rate, seed=seed, record=record),
+                    move_delay=move_delay, fail_rate=fail_rate, seed=seed, record=record, kakao=rules),
         on_event=_log if verbose else None,
     )
     with stop_on_signals(), contextlib.suppress(KeyboardInterrupt):  # before the line: a signal
@@ -85,7 +107,8 @@ def bizclient(
         agent.run(duration)
     stats = agent.stats
     print(f"smscli sim bizclient: stopped; {stats['taken']} taken, {stats['refused']} refused, "
-          f"{stats['delivered']} delivered, {stats['failed']} failed, {stats['moved']} moved to the log.",
+          f"{stats['delivered']} delivered, {stats['failed']} failed, {stats['missed']} fell back, "
+          f"{stats['moved']} moved to the log.",
           file=sys.stderr)
 
 

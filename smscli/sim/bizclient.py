@@ -7,9 +7,17 @@ refused at once (STATUS 3 with a 9xxx code); ``send_delay`` later the carrier "a
 REPORT_TIME and TEL_INFO); ``move_delay`` after that the row moves to ``BIZ_LOG_YYYYMM``
 (created on first use like the agent does, without a primary key) in one transaction.
 
+Kakao rows (MSG_TYPE 6 AlimTalk / 7 FriendTalk) follow ``sim.bizclient_kakao``: checked
+against ``kakao`` (:class:`~smscli.sim.kakao.KakaoRules`), answered 7000 or with Daou's
+refusal code; a recipient not on Kakao gets the Kakao failure and, with RE_TYPE, the
+fallback: STATUS 11 (CALL_STATUS the Kakao code, TEL_INFO KKO) until, ``send_delay``
+later, STATUS 2 with the SMS/LMS result and the carrier. ``fail_rate`` applies to SMS,
+LMS/MMS and fallbacks; Kakao recipients miss by ``kakao``'s miss rate and numbers.
+
 Outcomes depend only on ``seed`` and the CMID, so a run can be repeated exactly.
 ``accepted`` counts, per CMID, the times a row was taken (a CMID inserted again after its
-row moved to the log is taken again); ``record`` writes a JSON line per row taken.
+row moved to the log is taken again), ``fallbacks`` the fallbacks sent; ``record`` writes
+a JSON line per row taken and per fallback sent.
 Nothing is delivered anywhere. ``BizclientAgent(...).start()`` runs it in a thread (tests);
 ``smscli sim bizclient`` runs it in the foreground.
 """
@@ -26,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from smscli.sim import bizclient_kakao as kakao
+from smscli.sim.kakao import KakaoRules
 from smscli.vendors.bizclient_db import (
     DONE,
     ERROR,
@@ -42,6 +52,7 @@ from smscli.vendors.bizclient_db import (
 DELIVERED = {0: "4100", 5: "6600"}
 FAILURES = {0: ("4401", "4410", "4414", "4421"), 5: ("6604", "6606", "6613", "6601")}
 CARRIERS = ("SKT", "KTF", "LGT")
+FALLBACK = 11  # STATUS: the fallback is being sent
 BODY_BYTES = {0: 90, 5: 2000}
 MAX_IMAGE = 60 * 1024
 IMAGE_SUFFIXES = (".jpg", ".jpeg")
@@ -59,7 +70,8 @@ class AgentConfig:
     seed: int = 0
     batch: int = 1000  # rows per statement
     connect_timeout: float = 5.0
-    record: Path | None = None  # append a JSON line per row taken (STATUS 0 -> 1)
+    record: Path | None = None  # append a JSON line per row taken (STATUS 0 -> 1) and fallback sent
+    kakao: KakaoRules | None = None  # approved templates, sender key, misses (None: accept all)
 
 
 class BizclientAgent:
@@ -76,6 +88,10 @@ class BizclientAgent:
         self.stats: Counter[str] = Counter()
         self.error: BaseException | None = None
         self._picked: dict[str, tuple[float, int]] = {}  # cmid -> (taken at, MSG_TYPE)
+        self._plans: dict[str, kakao.Plan] = {}  # taken Kakao rows -> Kakao's answer
+        self._falling: dict[str, tuple[float, int]] = {}  # STATUS 11: cmid -> (since, its MSG_TYPE)
+        self.kakao = config.kakao or KakaoRules()
+        self.fallbacks: Counter[str] = Counter()  # CMID -> fallbacks sent
         self._finished: dict[str, float] = {}  # cmid -> finished at
         self._msg: str | None = None
         self._logs: dict[str, str] = {}  # wanted name -> real name
@@ -96,8 +112,12 @@ class BizclientAgent:
             msg = self.db.table(self._msg)
             sa = self.db.sa
             now = time.monotonic()
-            for cmid, msg_type in conn.execute(sa.select(msg.c.CMID, msg.c.MSG_TYPE).where(msg.c.STATUS == SENDING)):
-                self._picked[cmid] = (now, int(msg_type))
+            for row in conn.execute(self._select(msg).where(msg.c.STATUS == SENDING)):
+                self._picked[row.CMID] = (now, int(row.MSG_TYPE))
+                if int(row.MSG_TYPE) in kakao.KAKAO_TYPES:
+                    self._plans[row.CMID] = self._plan(row)
+            for cmid, re_type in conn.execute(sa.select(msg.c.CMID, msg.c.RE_TYPE).where(msg.c.STATUS == FALLBACK)):
+                self._falling[cmid] = (now, kakao.FALLBACK_TYPES.get(str(re_type or "").upper(), 0))
             for (cmid,) in conn.execute(sa.select(msg.c.CMID).where(msg.c.STATUS.in_(FINISHED))):
                 self._finished[cmid] = now
 
@@ -158,7 +178,7 @@ class BizclientAgent:
 
     def idle(self) -> bool:
         """Nothing taken and not yet moved (rows waiting in BIZ_MSG are not counted)."""
-        return not self._picked and not self._finished
+        return not self._picked and not self._finished and not self._falling
 
     # -- one pass ---------------------------------------------------------------------
     def step(self) -> Counter[str]:
@@ -172,6 +192,7 @@ class BizclientAgent:
                     if self._take(conn, done) < self.config.batch:
                         break
                 self._report(conn, done)
+                self._fall_back(conn, done)
                 self._move(conn, done)
             done = +done  # only what happened
             self.stats.update(done)
@@ -183,9 +204,7 @@ class BizclientAgent:
         sa = self.db.sa
         msg = self.db.table(self._msg or "")
         rows = conn.execute(
-            sa.select(msg.c.CMID, msg.c.MSG_TYPE, msg.c.DEST_PHONE, msg.c.MSG_BODY, msg.c.ATTACHED_FILE,
-                      msg.c.SEND_TIME)
-            .where(msg.c.STATUS == WAITING, msg.c.SEND_TIME <= now_kst())  # noqa: SIM300
+            self._select(msg).where(msg.c.STATUS == WAITING, msg.c.SEND_TIME <= now_kst())  # noqa: SIM300
             .limit(self.config.batch)
         ).all()
         if not rows:
@@ -200,6 +219,8 @@ class BizclientAgent:
             else:
                 taken.append((row.CMID, int(row.MSG_TYPE)))
                 by_cmid[row.CMID] = row
+                if int(row.MSG_TYPE) in kakao.KAKAO_TYPES:
+                    self._plans[row.CMID] = self._plan(row)
         now = time.monotonic()
         with self.db.begin(conn):
             if taken:
@@ -219,6 +240,19 @@ class BizclientAgent:
         done["refused"] += sum(len(ids) for ids in refused.values())
         return len(rows)
 
+    @staticmethod
+    def _select(msg: Any) -> Any:
+        return msg.select().with_only_columns(*(msg.c[name] for name in (
+            "CMID", "MSG_TYPE", "DEST_PHONE", "MSG_BODY", "ATTACHED_FILE", "SEND_TIME", "SENDER_KEY",
+            "TEMPLATE_CODE", "RE_TYPE", "RE_BODY")))
+
+    def _plan(self, row: Any) -> kakao.Plan:
+        """Kakao's answer; whether the recipient misses depends on the seed and CMID, like
+        every outcome here (the rules' numbers always miss)."""
+        digits = "".join(c for c in row.DEST_PHONE or "" if c.isdigit())
+        missed = digits in self.kakao.misses or self._fraction(row.CMID, "kakao-miss") < self.kakao.miss_rate
+        return kakao.answer(row, self.file_path, self.kakao, missed=missed)
+
     def _write_record(self, rows: list[Any]) -> None:
         """One line per row taken: its CMID, how many times that CMID was taken so far,
         number, type (0 SMS / 5 LMS-MMS) and the time."""
@@ -237,8 +271,10 @@ class BizclientAgent:
     def check(self, row: Any) -> str:
         """The agent's own checks: "" if the row can be sent, else its 9xxx code."""
         msg_type = int(row.MSG_TYPE) if row.MSG_TYPE is not None else -1
+        if msg_type in kakao.KAKAO_TYPES:
+            return kakao.check(row, self.file_path) or self._phone_check(row)
         if msg_type not in BODY_BYTES:
-            return "9020"  # this stand-in sends SMS / LMS / MMS only
+            return "9020"  # this stand-in sends SMS / LMS / MMS, AlimTalk and FriendTalk
         body = row.MSG_BODY or ""
         if not body:
             return "9021"
@@ -248,8 +284,7 @@ class BizclientAgent:
             return "9215"
         if size > BODY_BYTES[msg_type]:
             return "9024"
-        phone = row.DEST_PHONE or ""
-        if not (phone.isdigit() and phone.isascii() and 8 <= len(phone) <= 12):
+        if self._phone_check(row):
             return "9214"
         if msg_type == 5 and row.ATTACHED_FILE:
             for name in str(row.ATTACHED_FILE).split("|"):
@@ -264,6 +299,11 @@ class BizclientAgent:
                 if size > MAX_IMAGE:
                     return "9027"
         return ""
+
+    @staticmethod
+    def _phone_check(row: Any) -> str:
+        phone = row.DEST_PHONE or ""
+        return "" if phone.isdigit() and phone.isascii() and 8 <= len(phone) <= 12 else "9214"
 
     def outcome(self, cmid: str, msg_type: int) -> tuple[str, str]:
         """(CALL_STATUS, TEL_INFO) for a taken message: the same for the same seed and CMID."""
@@ -284,21 +324,70 @@ class BizclientAgent:
             return
         sa = self.db.sa
         msg = self.db.table(self._msg or "")
+        groups: dict[tuple[str, str, int], list[str]] = {}
+        for cmid in due:
+            plan = self._plans.get(cmid)
+            if plan is None:
+                key = (*self.outcome(cmid, self._picked[cmid][1]), DONE)
+            else:
+                key = (plan.code, "KKO", DONE if plan.fallback is None else FALLBACK)
+            groups.setdefault(key, []).append(cmid)
+        report_time = now_kst()
+        falling: list[str] = []
+        with self.db.begin(conn):
+            for (code, tel, status), ids in groups.items():
+                for part in chunks(ids, self.config.batch):
+                    conn.execute(sa.update(msg).where(msg.c.CMID.in_(part), msg.c.STATUS == SENDING)
+                                 .values(STATUS=status, CALL_STATUS=code, REPORT_TIME=report_time, TEL_INFO=tel))
+                if status == FALLBACK:
+                    falling.extend(ids)
+                    done["missed"] += len(ids)
+                else:
+                    delivered = code in DELIVERED.values() or code == kakao.DELIVERED
+                    done["delivered" if delivered else "failed"] += len(ids)
+        finished = time.monotonic()
+        for cmid in falling:
+            plan = self._plans[cmid]
+            self._falling[cmid] = (finished, plan.fallback or 0)
+            self.fallbacks[cmid] += 1
+            self._write_fallback(cmid, self._picked[cmid], plan)
+        for cmid in due:
+            del self._picked[cmid]
+            self._plans.pop(cmid, None)
+            if cmid not in self._falling:
+                self._finished[cmid] = finished
+
+    def _fall_back(self, conn: Any, done: Counter[str]) -> None:
+        """The fallbacks sent ``send_delay`` ago get their result: STATUS 2, the SMS/LMS code."""
+        now = time.monotonic()
+        due = [cmid for cmid, (at, _t) in self._falling.items() if now - at >= self.config.send_delay]
+        if not due:
+            return
+        sa = self.db.sa
+        msg = self.db.table(self._msg or "")
         groups: dict[tuple[str, str], list[str]] = {}
         for cmid in due:
-            groups.setdefault(self.outcome(cmid, self._picked[cmid][1]), []).append(cmid)
+            groups.setdefault(self.outcome(cmid, self._falling[cmid][1]), []).append(cmid)
         report_time = now_kst()
         with self.db.begin(conn):
             for (code, tel), ids in groups.items():
                 for part in chunks(ids, self.config.batch):
-                    conn.execute(sa.update(msg).where(msg.c.CMID.in_(part), msg.c.STATUS == SENDING)
+                    conn.execute(sa.update(msg).where(msg.c.CMID.in_(part), msg.c.STATUS == FALLBACK)
                                  .values(STATUS=DONE, CALL_STATUS=code, REPORT_TIME=report_time, TEL_INFO=tel))
-                delivered = code in DELIVERED.values()
-                done["delivered" if delivered else "failed"] += len(ids)
+                done["fallback delivered" if code in DELIVERED.values() else "fallback failed"] += len(ids)
         finished = time.monotonic()
         for cmid in due:
-            del self._picked[cmid]
+            del self._falling[cmid]
             self._finished[cmid] = finished
+
+    def _write_fallback(self, cmid: str, picked: tuple[float, int], plan: kakao.Plan) -> None:
+        if self._record is None:
+            return
+        self._record.write(json.dumps({
+            "event": "fallback", "cmid": cmid, "times": self.fallbacks[cmid], "msg_type": plan.fallback,
+            "kakao_msg_type": picked[1], "kakao_code": plan.code, "text": plan.text,
+            "time": now_kst().isoformat(timespec="milliseconds")}, ensure_ascii=False) + "\n")
+        self._record.flush()
 
     def _move(self, conn: Any, done: Counter[str]) -> None:
         now = time.monotonic()

@@ -5,7 +5,9 @@ transaction; the agent picks rows with STATUS 0 whose SEND_TIME has come, sends 
 writes STATUS/CALL_STATUS/REPORT_TIME and moves finished rows to ``BIZ_LOG_YYYYMM``.
 A CMID already in BIZ_MSG or in this or last month's log is reported ``duplicate`` and
 never overwritten. MMS images are copied into the agent's ``file_path`` (temp name, then
-rename) under a name derived from their content, and named in ATTACHED_FILE.
+rename) under a name derived from their content, and named in ATTACHED_FILE. Kakao
+AlimTalk / FriendTalk rows (MSG_TYPE 6 / 7, their button file and the fallback the
+gateway sends itself) are built by ``bizclient_kakao``.
 
 ``poll`` reads the results of the journal's unfinished messages from BIZ_MSG and the
 recent log tables; ``cancel`` deletes a reservation only while the agent has not taken it.
@@ -54,6 +56,9 @@ from smscli.vendors.bizclient_db import (
     safe_file_name,
     to_db_time,
 )
+from smscli.vendors.bizclient_kakao import Invalid as _Invalid
+from smscli.vendors.bizclient_kakao import KakaoRow, kakao_report, kakao_row, nation_code
+from smscli.vendors.bizclient_kakao import encoded_size as _cp949_size
 
 if TYPE_CHECKING:
     from smscli.vendors.base import VendorEvents
@@ -70,7 +75,9 @@ PAGE = 5000  # unfinished ids read from the journal per page by ``poll``  # jour
 STATUS_WORDS = {0: "waiting", 1: "being sent", 2: "done", 3: "error", 7: "being sent", 11: "fallback send"}
 _CMID = re.compile(r"^[\x21-\x7e]{1,32}$")
 _PHONE_NOISE = re.compile(r"[\s\-().]")
-_READ_COLUMNS = ("CMID", "DEST_PHONE", "STATUS", "CALL_STATUS", "REPORT_TIME", "UMID", "TEL_INFO")
+_READ_COLUMNS = ("CMID", "DEST_PHONE", "STATUS", "CALL_STATUS", "REPORT_TIME", "UMID", "TEL_INFO",
+                 "MSG_TYPE", "ATTACHED_FILE")
+_FALLBACK_COLUMNS = ("RE_TYPE", "RE_PART")  # read where the table has them (Kakao reports)
 
 PendingIds = Callable[[], Iterable[str]]
 
@@ -90,6 +97,8 @@ class BizclientVendor(Vendor):
     can_schedule = True
     can_cancel = True
     can_upload = False
+    carries = frozenset({"text", "kakao"})
+    falls_back = True  # a Kakao row carries its fallback (RE_TYPE / RE_BODY): the gateway sends it
 
     def __init__(self, profile: Any, events: VendorEvents, *, pending_ids: PendingIds | None = None) -> None:
         """``pending_ids`` lists the message ids that still await a result (for ``poll``);
@@ -108,6 +117,10 @@ class BizclientVendor(Vendor):
         self._images: dict[str, bytes] = {}  # path -> checked JPEG bytes, until stored
         self._stored: dict[str, str] = {}  # path -> its name in file_path
         self._log_indexed: dict[str, bool] = {}  # log table -> CMID leads an index
+        self._nation: str | None = None  # kakao_nation_code, checked on the first Kakao row
+        self._columns: dict[str, int | None] = {}  # BIZ_MSG's columns -> declared length
+        self._read_columns: tuple[str, ...] = _READ_COLUMNS
+        self._written: set[str] = set()  # button files written into file_path by this vendor
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -129,6 +142,8 @@ class BizclientVendor(Vendor):
             names = db.names(conn)
             msg = db.require_msg_table(conn, names)
             conn.rollback()
+            self._columns = db.columns.get(msg, {})
+            self._read_columns = _READ_COLUMNS + tuple(c for c in _FALLBACK_COLUMNS if c in self._columns)
         except BaseException:
             conn.close()
             raise
@@ -166,10 +181,11 @@ class BizclientVendor(Vendor):
                     finished: FinishedLookup, on_result: OnResult) -> list[SendResult]:
         now = now_kst()
         rows: dict[str, dict[str, Any]] = {}
+        kakao: dict[str, KakaoRow] = {}
         outcome: dict[int, SendResult] = {}
         for i, message in enumerate(batch):
             try:
-                row = self._row(message, now)
+                row, extra = self._row(message, now)
             except _Invalid as exc:
                 outcome[i] = _result(message, INVALID, detail=str(exc))
                 continue
@@ -177,7 +193,10 @@ class BizclientVendor(Vendor):
                 outcome[i] = _result(message, DUPLICATE, detail="the same id appears twice in this send")
                 continue
             rows[row["CMID"]] = row
+            if extra is not None:
+                kakao[row["CMID"]] = extra
         self._attach(batch, rows, outcome)
+        self._attach_kakao(rows, kakao)
         try:
             found = self._insert(db, conn, finished, list(rows.values())) if rows else {}
         except _CommitLost as lost:
@@ -202,18 +221,33 @@ class BizclientVendor(Vendor):
             on_result(result)
         return results
 
-    def _row(self, message: Message, now: Any) -> dict[str, Any]:
+    def _row(self, message: Message, now: Any) -> tuple[dict[str, Any], KakaoRow | None]:
+        """The row for ``message`` and, for a Kakao one, what goes with it."""
         if not _CMID.match(message.id or ""):
             raise _Invalid(f"message id {message.id!r} cannot be a CMID (1-{MAX_CMID} printable ASCII characters)")
         kind = message.type
-        if kind not in MSG_TYPE:
-            raise _Invalid(f"BIZCLIENT sends sms, lms or mms, not {kind!r}")
+        if kind not in MSG_TYPE and message.channel is None:
+            raise _Invalid(f"BIZCLIENT sends sms, lms, mms, alimtalk, alimtalk-image or friendtalk, not {kind!r}")
         to = _phone(message.to)
         if not to:
             raise _Invalid(f"{message.to!r} is not a phone number (3-16 digits)")
         sender = _phone(message.sender or self.default_sender)
         if not sender:
             raise _Invalid("no valid sender number", hint="use --from, or set sender in the profile")
+        send_time = now
+        if message.send_at is not None:
+            send_time = max(now, to_db_time(message.send_at))
+        head = {"CMID": message.id, "STATUS": WAITING, "REQUEST_TIME": now, "SEND_TIME": send_time,
+                "DEST_PHONE": to, "SEND_PHONE": sender}
+        if message.channel is not None:
+            if self._nation is None:
+                self._nation = nation_code(self.profile)
+            extra = kakao_row(message, nation=self._nation, columns=self._columns)
+            return {**head, **extra.fields}, extra
+        return {**head, **self._text_fields(message)}, None
+
+    def _text_fields(self, message: Message) -> dict[str, Any]:
+        kind = message.type
         text = message.text or ""
         if not text:
             raise _Invalid("the message text is empty")
@@ -225,15 +259,10 @@ class BizclientVendor(Vendor):
             if _cp949_size(message.subject, "subject") > SUBJECT_BYTES:
                 raise _Invalid(f"the subject is longer than {SUBJECT_BYTES} bytes (CP949)")
             subject = message.subject
-        send_time = now
-        if message.send_at is not None:
-            send_time = max(now, to_db_time(message.send_at))
         attached = None
         if kind == "mms" and not message.images and message.file_keys:
             attached = self._file_keys(message.file_keys)
-        return {"CMID": message.id, "MSG_TYPE": MSG_TYPE[kind], "STATUS": WAITING, "REQUEST_TIME": now,
-                "SEND_TIME": send_time, "DEST_PHONE": to, "SEND_PHONE": sender, "SUBJECT": subject,
-                "MSG_BODY": text, "ATTACHED_FILE": attached}
+        return {"MSG_TYPE": MSG_TYPE[kind], "SUBJECT": subject, "MSG_BODY": text, "ATTACHED_FILE": attached}
 
     def _file_keys(self, keys: Sequence[str]) -> str:
         for key in keys:
@@ -258,6 +287,21 @@ class BizclientVendor(Vendor):
                 self._image(path)
         for message, row in wanted:
             row["ATTACHED_FILE"] = "|".join(self._store(path) for path in message.images)
+
+    def _attach_kakao(self, rows: dict[str, dict[str, Any]], kakao: dict[str, KakaoRow]) -> None:
+        """Check the fallbacks' images, then write each button file and image into
+        file_path (before the rows naming them are inserted)."""
+        for extra in kakao.values():
+            for path in extra.images:
+                self._image(str(path))
+        for cmid, extra in kakao.items():
+            for name, data in extra.files.items():
+                if name not in self._written:
+                    write_atomic(self.file_path, name, data)
+                    self._written.add(name)
+            if extra.images:
+                names = [*extra.files, *(self._store(str(path)) for path in extra.images)]
+                rows[cmid]["ATTACHED_FILE"] = "|".join(names)
 
     def _image(self, path: str) -> bytes:
         if path in self._stored:
@@ -331,7 +375,8 @@ class BizclientVendor(Vendor):
         if not rows:
             return found
         sa = db.sa
-        conn.execute(table.insert(), rows)
+        keys = dict.fromkeys(k for r in rows for k in r)  # Kakao rows set more columns
+        conn.execute(table.insert(), [{k: r.get(k) for k in keys} for r in rows])
         # A CMID the agent already finished would be sent twice: take it back out.
         done = finished.find(conn, [r["CMID"] for r in rows])
         if done:
@@ -375,7 +420,7 @@ class BizclientVendor(Vendor):
         unfinished in the journal are reported, 1000 at a time (each batch is stored before
         the next is matched, so a CMID listed twice is reported once)."""
         log = db.table(real, log=True)
-        stmt = db.sa.select(*[log.c[name] for name in _READ_COLUMNS])
+        stmt = db.sa.select(*[log.c[name] for name in self._read_columns])
         rows = conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
         batch: list[Any] = []
 
@@ -422,7 +467,7 @@ class BizclientVendor(Vendor):
         left to the caller) instead of being read here."""
         sa = db.sa
         table = db.table(msg)
-        cols = [table.c[name] for name in _READ_COLUMNS]
+        cols = [table.c[name] for name in self._read_columns]
         reports: dict[str, Report] = {}
         if ids is None:
             for row in conn.execute(sa.select(*cols).where(table.c.STATUS.in_(FINISHED))):
@@ -443,7 +488,7 @@ class BizclientVendor(Vendor):
                 unindexed.append(real)
                 continue
             log = db.table(real, log=True)
-            log_cols = [log.c[name] for name in _READ_COLUMNS]
+            log_cols = [log.c[name] for name in self._read_columns]
             if len(remaining) <= IN_CHUNK or self._indexed(db, conn, real):
                 rows: Iterable[Any] = (row for part in chunks(sorted(remaining))
                                        for row in conn.execute(sa.select(*log_cols).where(log.c.CMID.in_(part))))
@@ -514,13 +559,6 @@ class BizclientVendor(Vendor):
 
 
 # --------------------------------------------------------------------------- helpers
-class _Invalid(Exception):
-    """A message that cannot be queued as it is (it gets ``invalid``)."""
-
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(f"{message} ({hint})" if hint else message)
-
-
 def _result(message: Message, status: str, code: str = "", detail: str = "") -> SendResult:
     queued = status in (ACCEPTED, SCHEDULED, DUPLICATE)  # a duplicate CMID is in the tables
     return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
@@ -543,23 +581,6 @@ def _phone(number: str) -> str:
     if digits.startswith("+82"):
         digits = "0" + digits[3:].lstrip("0")
     return digits if re.fullmatch(r"[0-9]{3,16}", digits) else ""
-
-
-def _cp949_size(text: str, what: str) -> int:
-    try:
-        return len(text.encode("cp949"))
-    except UnicodeEncodeError:
-        bad = sorted({ch for ch in text if not _encodable(ch)})
-        shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad[:5])
-        raise _Invalid(f"the {what} has characters the agent cannot send (not in CP949): {shown}") from None
-
-
-def _encodable(ch: str) -> bool:
-    try:
-        ch.encode("cp949")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def check_jpeg(path: Path) -> bytes:
@@ -630,8 +651,10 @@ def report_from_row(row: Any, table: str) -> Report:
     else:
         detail = f"the agent reported an error without CALL_STATUS (STATUS {status})" if status == ERROR \
             else "finished without CALL_STATUS"
-    return Report(message_id=str(row.CMID), to=str(row.DEST_PHONE or ""), status=DELIVERED if delivered else FAILED,
-                  code=code, detail=detail, vendor=NAME, delivered_at=report_time if delivered else "", extra=extra)
+    report = Report(message_id=str(row.CMID), to=str(row.DEST_PHONE or ""),
+                    status=DELIVERED if delivered else FAILED, code=code, detail=detail, vendor=NAME,
+                    delivered_at=report_time if delivered else "", extra=extra)
+    return kakao_report(report, row, code_meaning)
 
 
 def code_meaning(code: str, fallback: str) -> str:

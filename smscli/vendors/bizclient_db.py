@@ -258,6 +258,9 @@ class BizDatabase:
         elif self.dialect == "mysql" and parsed.get_driver_name() == "pymysql":
             sa.event.listen(self.engine, "connect", lambda dbapi_conn, _rec: _pymysql_timeouts(dbapi_conn, timeout))
         self._tables: dict[tuple[str, bool], sa.Table] = {}
+        # Per table checked by require_msg_table: its columns (upper case) and their lengths
+        # as the database declares them (None: not said).
+        self.columns: dict[str, dict[str, int | None]] = {}
 
     def _check_sqlite_file(self, parsed: Any, create: bool) -> None:
         database = parsed.database or ""
@@ -341,14 +344,17 @@ class BizDatabase:
         return Names(msg, logs)
 
     def require_msg_table(self, conn: Any, names: Names | None = None) -> str:
-        """The real name of BIZ_MSG with the columns smscli uses; else ConfigError."""
+        """The real name of BIZ_MSG with the columns smscli uses; else ConfigError. Its
+        columns and their lengths are kept in ``columns``."""
         names = names or self.names(conn)
         if names.msg is None:
             raise missing_table(MSG_TABLE, self.display)
         try:
-            have = {c["name"].upper() for c in self.sa.inspect(conn).get_columns(names.msg)}
+            reflected = self.sa.inspect(conn).get_columns(names.msg)
         except self.sa.exc.DBAPIError as exc:
             raise self.error(exc) from None
+        have = {c["name"].upper(): getattr(c["type"], "length", None) for c in reflected}
+        self.columns[names.msg] = have
         missing = [c for c in USED_COLUMNS if c not in have]
         if missing:
             raise ConfigError(f"table {names.msg} in {self.display} lacks the column(s) {', '.join(missing)}",

@@ -92,15 +92,16 @@ def test_the_agents_own_checks_refuse_rows_with_9xxx_codes(agent_factory, databa
            {"CMID": "long", "MSG_BODY": "가" * 46},
            {"CMID": "emoji", "MSG_BODY": "hi 😀"},
            {"CMID": "phone", "DEST_PHONE": "12ab"},
-           {"CMID": "kakao", "MSG_TYPE": 6})
+           {"CMID": "kakao", "MSG_TYPE": 6},  # no SENDER_KEY (test_kakao.py has the rest)
+           {"CMID": "rcs", "MSG_TYPE": 8})  # not in the manual's MSG_TYPE list
     agent = agent_factory(send_delay=3600, move_delay=3600)
     agent.prepare()
     agent.step()
     got = {k: (r.STATUS, r.CALL_STATUS) for k, r in by_id(database).items()}
     assert got == {"ok": (1, None), "missing": (3, "9017"), "empty": (3, "9018"), "pdf": (3, "9019"),
                    "big": (3, "9027"), "escape": (3, "9017"), "long": (3, "9024"), "emoji": (3, "9215"),
-                   "phone": (3, "9214"), "kakao": (3, "9020")}
-    assert agent.stats == {"taken": 1, "refused": 9}
+                   "phone": (3, "9214"), "kakao": (3, "9015"), "rcs": (3, "9020")}
+    assert agent.stats == {"taken": 1, "refused": 10}
 
 
 def test_fail_rate_is_deterministic_per_seed_and_cmid(database, files):
