@@ -210,9 +210,10 @@ def test_a_bad_nation_code_is_a_config_error(vendor_factory, database):
         send(vendor_factory(kakao_nation_code="82-1"), [alimtalk("x")])
 
 
-def test_rcs_is_refused_and_kakao_carried():
-    assert BizclientVendor.carries == frozenset({"text", "kakao"}) and BizclientVendor.falls_back is True
-    vendor = BizclientVendor.__new__(BizclientVendor)  # refusal reads class attributes only
+def test_rcs_is_refused_and_kakao_carried(vendor_factory):
+    """The pipeline asks content.refusal before journaling (a UsageError, exit 2)."""
+    vendor = vendor_factory()
+    assert vendor.carries == frozenset({"text", "kakao"}) and vendor.falls_back is True
     assert content.refusal(vendor, Rcs("안녕")) == "bizclient does not carry rcs messages"
     assert content.refusal(vendor, Kakao("안녕", template="t")) is None
     assert content.refusal(vendor, Text("안녕")) is None
@@ -395,3 +396,49 @@ def test_sim_bizclient_kakao_options(tmp_path):
                  "--duration", "0")
     assert ok.returncode == 0, ok.stderr
     assert b"fell back" in ok.stderr
+
+
+# --------------------------------------------------------------------------- the whole flow
+def test_result_poll_with_the_real_journal_waits_for_the_fallback_and_shows_it(
+        database, files, isolated_env, agent_factory, capsys):
+    """Kakao messages journaled and queued as the pipeline does (until the CLI sends
+    Kakao), then ``smscli result poll --json`` with the agent working the same database."""
+    from smscli.cli.app import program
+    from smscli.config import load_profile
+    from smscli.journal import Journal
+
+    from .test_cli import write_config
+
+    write_config(isolated_env, database.url.render_as_string(hide_password=False), files)
+    prof = load_profile(None)
+    journal = Journal.open(prof.data_dir)
+    messages = [alimtalk("e2e-miss", to=MISS, fallback=Text("[다우] 우산이 발송되었습니다.", type="sms")),
+                alimtalk("e2e-hit")]
+    journal.claim(messages, "bizclient", prof.name)
+    vendor = BizclientVendor(prof, journal)
+    results: list[SendResult] = []
+    try:
+        vendor.send(messages, results.append)
+    finally:
+        vendor.close()
+    journal.record(results)
+    journal.close()
+    assert [r.status for r in results] == ["accepted", "accepted"]
+
+    def result_poll() -> list[dict[str, Any]]:
+        assert program(["result", "poll", "--json"]) == 0
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+    agent = agent_factory(kakao=rules(misses=[MISS]), send_delay=0.3, move_delay=3600)
+    agent.prepare()
+    _step_until(agent, database, "e2e-miss", 11)
+    assert wait_for(lambda: (agent.step(), {r.CMID: r.STATUS for r in rows(database)}["e2e-hit"] == 2)[1])
+    first = result_poll()
+    assert [(r["message_id"], r["status"], r["code"], r["channel"]) for r in first] == [
+        ("e2e-hit", "delivered", "7000", "alimtalk")]
+    settle(agent, database, ["e2e-miss"])
+    (second,) = result_poll()
+    assert (second["message_id"], second["status"], second["code"], second["channel"], second["fallback"]) == (
+        "e2e-miss", "delivered", "4100", "sms", {"type": "sms", "status": "delivered"})
+    assert result_poll() == []
+    assert agent.fallbacks == {"e2e-miss": 1}
