@@ -16,21 +16,17 @@ recent log tables; ``cancel`` deletes a reservation only while the agent has not
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smscli.errors import ConfigError, UsageError, VendorError
+from smscli.errors import UsageError, VendorError
 from smscli.models import (
     ACCEPTED,
-    DELIVERED,
     DUPLICATE,
-    FAILED,
     INVALID,
     PENDING,
     SCHEDULED,
@@ -42,7 +38,6 @@ from smscli.models import (
 from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, profile_number
 from smscli.vendors.bizclient_db import (
     DONE,
-    ERROR,
     FINISHED,
     IN_CHUNK,
     WAITING,
@@ -50,26 +45,25 @@ from smscli.vendors.bizclient_db import (
     FinishedLookup,
     Names,
     chunks,
-    iso_kst,
     now_kst,
     recent_log_names,
     safe_file_name,
     to_db_time,
 )
+from smscli.vendors.bizclient_files import MAX_IMAGE, check_jpeg, write_atomic
 from smscli.vendors.bizclient_kakao import Invalid as _Invalid
-from smscli.vendors.bizclient_kakao import KakaoRow, kakao_report, kakao_row, nation_code
+from smscli.vendors.bizclient_kakao import KakaoRow, kakao_row, nation_code
 from smscli.vendors.bizclient_kakao import encoded_size as _cp949_size
+from smscli.vendors.bizclient_results import report_from_row
 
 if TYPE_CHECKING:
     from smscli.vendors.base import VendorEvents
 
 NAME = "bizclient"
-MAX_IMAGE = 60 * 1024  # the manual: MMS image ≤ 60 kB JPEG
 MAX_CMID = 32
 MSG_TYPE = {"sms": 0, "lms": 5, "mms": 5}
 BODY_BYTES = {"sms": 90, "lms": 2000, "mms": 2000}
 SUBJECT_BYTES = 64
-DELIVERED_CODES = frozenset({"4100", "6600", "7000"})  # SMS, LMS/MMS, AlimTalk
 UNFINISHED = (PENDING, ACCEPTED, SCHEDULED, UNKNOWN)
 PAGE = 5000  # unfinished ids read from the journal per page by ``poll``  # journal states that may still get a result
 STATUS_WORDS = {0: "waiting", 1: "being sent", 2: "done", 3: "error", 7: "being sent", 11: "fallback send"}
@@ -581,95 +575,3 @@ def _phone(number: str) -> str:
     if digits.startswith("+82"):
         digits = "0" + digits[3:].lstrip("0")
     return digits if re.fullmatch(r"[0-9]{3,16}", digits) else ""
-
-
-def check_jpeg(path: Path) -> bytes:
-    """The bytes of a JPEG (checked by content) within 60 kB; UsageError (exit 2) otherwise."""
-    from smscli.images import check_jpegs
-
-    check_jpegs([path], max_files=1, max_bytes=MAX_IMAGE, vendor=NAME)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read image {path}: {exc.strerror or exc}") from None
-
-
-def write_atomic(directory: Path, name: str, data: bytes) -> None:
-    """Write ``directory/name`` so the agent never sees half a file: a hidden temp name
-    in the same directory, fsync, then rename. An identical file already there is kept."""
-    target = directory / name
-    where = f"file_path {directory}"
-    if not directory.is_dir():
-        what = "is not a directory" if directory.exists() else "does not exist"
-        raise ConfigError(f"{where} {what}", hint="set file_path to the agent's FILE_PATH directory")
-    try:
-        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    import tempfile
-
-    from smscli import disk
-
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    except OSError as exc:
-        if disk.full(exc, directory):
-            raise disk.full_error(f"{name} into {where}", directory) from None
-        raise ConfigError(f"{where} is not writable: {exc.strerror or exc}",
-                          hint="give this user write access to the agent's FILE_PATH") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # the agent may run as another user
-        os.replace(tmp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if disk.full(exc, directory):
-            raise disk.full_error(f"{name} into {where}", directory) from None
-        raise ConfigError(f"cannot write {name} into {where}: {exc.strerror or exc}") from None
-
-
-def report_from_row(row: Any, table: str) -> Report:
-    """A report from a finished BIZ_MSG / BIZ_LOG row."""
-    code = str(row.CALL_STATUS or "").strip()
-    status = int(row.STATUS) if row.STATUS is not None else None
-    delivered = code in DELIVERED_CODES
-    extra = {"server_id": str(row.CMID), "table": table, "status": "" if status is None else str(status)}
-    if row.UMID:
-        extra["umid"] = str(row.UMID)
-    if row.TEL_INFO:
-        extra["tel_info"] = str(row.TEL_INFO)
-    report_time = iso_kst(row.REPORT_TIME)
-    if report_time:
-        extra["report_time"] = report_time
-    if code:
-        detail = code_meaning(code, "delivered" if delivered else f"not delivered (CALL_STATUS {code})")
-    else:
-        detail = f"the agent reported an error without CALL_STATUS (STATUS {status})" if status == ERROR \
-            else "finished without CALL_STATUS"
-    report = Report(message_id=str(row.CMID), to=str(row.DEST_PHONE or ""),
-                    status=DELIVERED if delivered else FAILED, code=code, detail=detail, vendor=NAME,
-                    delivered_at=report_time if delivered else "", extra=extra)
-    return kakao_report(report, row, code_meaning)
-
-
-def code_meaning(code: str, fallback: str) -> str:
-    """The result code's meaning from smscli's code tables, else ``fallback``."""
-    return _meaning(code) or fallback
-
-
-@functools.lru_cache(maxsize=512)
-def _meaning(code: str) -> str:
-    try:
-        from smscli.codes import describe
-    except ImportError:
-        return ""
-    try:
-        entry = describe(NAME, code)
-    except Exception:  # noqa: BLE001 - a code table problem must not lose a report
-        return ""
-    return entry.meaning if entry is not None else ""
