@@ -5,7 +5,8 @@ at once): sender key and template code present, the text in CP949, RE_TYPE SMS o
 every ATTACHED_FILE in FILE_PATH, a JSON one in EUC-KR holding ``{"button": ...,
 "image": ...}``. :func:`answer` is Kakao's (after the send delay, STATUS 2): a refusal by
 the :class:`~smscli.sim.kakao.KakaoRules` with Daou's code (7103 sender key, 7315 unknown
-template, 7204 text or buttons unlike the template, 7314 too long), final; a recipient not
+template, 7204 text or buttons unlike the template, 7314 too long, 7101 buttons Kakao cannot
+show), final; a recipient not
 on Kakao gets 7318 (AlimTalk) / 7203 (FriendTalk) and, with RE_TYPE, the fallback the
 gateway sends itself (STATUS 11 meanwhile); else 7000.
 """
@@ -27,13 +28,17 @@ MISSED = {6: "7318", 7: "7203"}  # not on Kakao / not a friend of the channel
 REFUSED = {Refusal.SENDER_KEY: "7103", Refusal.TEMPLATE: "7315", Refusal.TEXT: "7204",
            Refusal.BUTTONS: "7204"}
 TOO_LONG = "7314"
+BAD_FORMAT = "7101"
+MAX_BUTTONS = 5
+BUTTON_NAME = 28
+BUTTON_TYPES = frozenset({"WL", "AL", "DS", "BK", "MD", "BC", "BT", "AC", "P1", "P2", "P3"})
 MAX_CHARS = 1000
 FALLBACK_TYPES = {"SMS": 0, "MMS": 5}  # RE_TYPE -> the MSG_TYPE the fallback goes as
 FALLBACK_BYTES = {0: 90, 5: 2000}
 MAX_IMAGE = 60 * 1024
 # Every code this module can write (tests check smscli.codes knows each).
 CODES = ("9015", "9016", "9017", "9018", "9019", "9020", "9021", "9027", "9215",
-         DELIVERED, *MISSED.values(), *REFUSED.values(), TOO_LONG)
+         DELIVERED, *MISSED.values(), *REFUSED.values(), TOO_LONG, BAD_FORMAT)
 
 
 @dataclass(frozen=True)
@@ -115,14 +120,33 @@ def buttons_of(row: Any, file_path: Path) -> list[Button]:
     return out
 
 
+def buttons_shown(buttons: list[Button]) -> bool:
+    """Whether Kakao can show these buttons: at most 5, each a known type with a name of
+    at most 28 characters and the fields its type needs (AL: two of its three)."""
+    if len(buttons) > MAX_BUTTONS:
+        return False
+    for b in buttons:
+        if b.type not in BUTTON_TYPES or not 0 < len(b.name) <= BUTTON_NAME:
+            return False
+        have = {k for k, v in b.to_json().items() if v}
+        if b.type == "AL" and len(have & {"scheme_ios", "scheme_android", "url_mobile"}) < 2:
+            return False
+        if b.type == "WL" and "url_mobile" not in have:
+            return False
+    return True
+
+
 def answer(row: Any, file_path: Path, rules: KakaoRules, *, missed: bool) -> Plan:
     """Kakao's answer for a checked row; ``missed``: the recipient is not on Kakao."""
     msg_type = int(row.MSG_TYPE)
     body = row.MSG_BODY or ""
     if len(body) > MAX_CHARS:
         return Plan(TOO_LONG)
+    buttons = buttons_of(row, file_path)
+    if not buttons_shown(buttons):
+        return Plan(BAD_FORMAT)
     refusal = rules.refusal(sender_key=row.SENDER_KEY or "", template=row.TEMPLATE_CODE or "", text=body,
-                            buttons=buttons_of(row, file_path), alimtalk=msg_type == 6)
+                            buttons=buttons, alimtalk=msg_type == 6)
     if refusal is not None:
         return Plan(REFUSED[refusal])
     if not missed:

@@ -290,7 +290,7 @@ class BizclientVendor(Vendor):
                 self._image(str(path))
         for cmid, extra in kakao.items():
             for name, data in extra.files.items():
-                if name not in self._written:
+                if name not in self._written or not (self.file_path / name).is_file():  # the agent may clean up
                     write_atomic(self.file_path, name, data)
                     self._written.add(name)
             if extra.images:

@@ -442,3 +442,69 @@ def test_result_poll_with_the_real_journal_waits_for_the_fallback_and_shows_it(
         "e2e-miss", "delivered", "4100", "sms", {"type": "sms", "status": "delivered"})
     assert result_poll() == []
     assert agent.fallbacks == {"e2e-miss": 1}
+
+
+def _button_file(files: Path, buttons: list[dict[str, str]]) -> str:
+    (files / "b.json").write_bytes(json.dumps({"button": buttons}, ensure_ascii=False).encode("euc_kr"))
+    return "b.json"
+
+
+@pytest.mark.parametrize("buttons", [
+    [{"name": "배송 조회", "type": "WL"}],  # WL without url_mobile
+    [{"name": "앱 열기", "type": "AL", "scheme_ios": "app://open"}],  # AL with one of three
+    [{"name": "가" * 29, "type": "BK"}],
+    [{"name": "알 수 없음", "type": "XX"}],
+    [{"name": f"버튼{i}", "type": "BK"} for i in range(6)],
+])
+def test_buttons_kakao_cannot_show_are_answered_7101(agent_factory, database, files, buttons):
+    _insert(database, ATTACHED_FILE=_button_file(files, buttons))
+    agent = agent_factory(kakao=KakaoRules(), move_delay=3600)
+    agent.prepare()
+    settle(agent, database, ["h1"])
+    (row,) = rows(database)
+    assert (row.STATUS, row.CALL_STATUS) == (2, "7101")  # noqa: SIM300
+
+
+def test_a_restarted_agent_finishes_each_fallback_once(agent_factory, vendor_factory, database, journal):
+    vendor = vendor_factory()
+    send(vendor, [alimtalk("r-falling", to=MISS, fallback=Text("짧은 안내", type="sms"))], journal)
+    first = agent_factory(kakao=rules(misses=[MISS]), send_delay=0.3, move_delay=3600)
+    first.prepare()
+    _step_until(first, database, "r-falling", 11)
+    first.stop()
+    assert first.fallbacks == {"r-falling": 1}
+    # A row the stopped agent had taken (STATUS 1) but not yet answered.
+    (falling,) = rows(database)
+    _insert(database, CMID="r-taken", STATUS=1, DEST_PHONE=MISS, RE_TYPE="SMS", RE_BODY="짧은 안내",
+            ATTACHED_FILE=falling.ATTACHED_FILE)
+    journal.track(["r-taken"])
+    again = agent_factory(kakao=rules(misses=[MISS]), send_delay=0.05, move_delay=3600)
+    again.prepare()
+    settle(again, database, ["r-falling", "r-taken"])
+    reports = {r.message_id: r for r in poll(vendor, journal)}
+    assert {k: (r.status, r.code, r.channel) for k, r in reports.items()} == {
+        "r-falling": ("delivered", "4100", "sms"), "r-taken": ("delivered", "4100", "sms")}
+    assert again.fallbacks == {"r-taken": 1}  # r-falling's was sent before the restart
+    assert again.accepted == {}  # nothing taken again
+
+
+def test_send_wait_collects_the_fallback_and_a_resend_meanwhile_is_a_duplicate(
+        vendor_factory, agent_factory, database):
+    vendor = vendor_factory()
+    agent = agent_factory(kakao=rules(misses=[MISS]), send_delay=0.2, move_delay=3600).start()
+    message = alimtalk("w1", to=MISS, fallback=Text("짧은 안내", type="sms"))
+    results: list[SendResult] = []
+    reports: list[Report] = []
+    vendor.send([message], results.append, on_reports=reports.extend, wait=20)
+    assert [r.status for r in results] == ["accepted"]
+    (report,) = reports
+    assert (report.status, report.channel, report.fallback) == ("delivered", "sms",
+                                                                {"type": "sms", "status": "delivered"})
+    assert agent.fallbacks == {"w1": 1}
+    resend = send(vendor, [alimtalk("w2", to=MISS, fallback=Text("짧은 안내", type="sms"))])
+    assert wait_for(lambda: any(r.CMID == "w2" and r.STATUS == 11 for r in rows(database)))  # noqa: SIM300
+    agent.stop()  # holds the row at STATUS 11
+    (dup,) = send(vendor, [alimtalk("w2", to=MISS, fallback=Text("짧은 안내", type="sms"))])
+    assert resend[0].status == "accepted" and dup.status == "duplicate"
+    assert dup.detail == "already queued in BIZ_MSG (STATUS 11: fallback send); not overwritten"
+    assert agent.fallbacks == {"w1": 1, "w2": 1}
