@@ -50,7 +50,7 @@ from smscli.vendors.bizclient_db import (
     safe_file_name,
     to_db_time,
 )
-from smscli.vendors.bizclient_files import MAX_IMAGE, check_jpeg, write_atomic
+from smscli.vendors.bizclient_files import MAX_IMAGE, check_jpeg, write_atomic, write_many
 from smscli.vendors.bizclient_kakao import Invalid as _Invalid
 from smscli.vendors.bizclient_kakao import KakaoRow, kakao_row, nation_code
 from smscli.vendors.bizclient_kakao import encoded_size as _cp949_size
@@ -283,16 +283,18 @@ class BizclientVendor(Vendor):
             row["ATTACHED_FILE"] = "|".join(self._store(path) for path in message.images)
 
     def _attach_kakao(self, rows: dict[str, dict[str, Any]], kakao: dict[str, KakaoRow]) -> None:
-        """Check the fallbacks' images, then write each button file and image into
-        file_path (before the rows naming them are inserted)."""
+        """Check the fallbacks' images, then write the batch's button files and images
+        into file_path (before the rows naming them are inserted)."""
         for extra in kakao.values():
             for path in extra.images:
                 self._image(str(path))
+        files = {name: data for extra in kakao.values() for name, data in extra.files.items()}
+        # Written before by this vendor: again only if the agent removed it meanwhile.
+        fresh = {name: data for name, data in files.items()
+                 if name not in self._written or not (self.file_path / name).is_file()}
+        write_many(self.file_path, fresh)
+        self._written.update(fresh)
         for cmid, extra in kakao.items():
-            for name, data in extra.files.items():
-                if name not in self._written or not (self.file_path / name).is_file():  # the agent may clean up
-                    write_atomic(self.file_path, name, data)
-                    self._written.add(name)
             if extra.images:
                 names = [*extra.files, *(self._store(str(path)) for path in extra.images)]
                 rows[cmid]["ATTACHED_FILE"] = "|".join(names)

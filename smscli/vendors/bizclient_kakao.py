@@ -16,6 +16,7 @@ fallback's result (STATUS 11 meanwhile, which is not final).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -162,15 +163,21 @@ def _fallback(fields: dict[str, Any], fallback: Any, text: str) -> tuple[Path, .
 def _button_file(ch: Any) -> dict[str, bytes]:
     """``{name: bytes}`` of the JSON file for the buttons and image, or {} without them.
     The name derives from the content, so a re-run writes the same file."""
-    obj: dict[str, Any] = {}
-    if ch.buttons:
-        obj["button"] = [b.to_json() for b in ch.buttons]
-    if ch.image_url:
-        obj["image"] = {"img_url": ch.image_url, **({"img_link": ch.image_link} if ch.image_link else {})}
-    if not obj:
+    if not ch.buttons and not ch.image_url:
         return {}
+    name, data = _button_json(ch.buttons, ch.image_url, ch.image_link)
+    return {name: data}
+
+
+@functools.lru_cache(maxsize=256)  # most sends have one set of buttons for every row
+def _button_json(buttons: tuple[Any, ...], image_url: str, image_link: str) -> tuple[str, bytes]:
+    obj: dict[str, Any] = {}
+    if buttons:
+        obj["button"] = [b.to_json() for b in buttons]
+    if image_url:
+        obj["image"] = {"img_url": image_url, **({"img_link": image_link} if image_link else {})}
     data = encode(json.dumps(obj, ensure_ascii=False, separators=(",", ":")), "buttons", "euc_kr")
-    return {f"smscli-{hashlib.sha256(data).hexdigest()[:40]}.json": data}
+    return f"smscli-{hashlib.sha256(data).hexdigest()[:40]}.json", data
 
 
 def _check_lengths(fields: Mapping[str, Any], columns: Mapping[str, int | None]) -> None:

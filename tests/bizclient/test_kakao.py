@@ -508,3 +508,19 @@ def test_send_wait_collects_the_fallback_and_a_resend_meanwhile_is_a_duplicate(
     assert resend[0].status == "accepted" and dup.status == "duplicate"
     assert dup.detail == "already queued in BIZ_MSG (STATUS 11: fallback send); not overwritten"
     assert agent.fallbacks == {"w1": 1, "w2": 1}
+
+
+def test_per_row_button_files_are_written_in_fsynced_groups(vendor_factory, database, files, monkeypatch):
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    messages = [alimtalk(f"p{i:03d}", buttons=(Button("배송 조회", "WL", url_mobile=f"https://x.kr/t/{i}"),))
+                for i in range(150)]
+    results = send(vendor_factory(), messages)
+    assert {r.status for r in results} == {"accepted"}
+    by_id = {r.CMID: r.ATTACHED_FILE for r in rows(database)}
+    assert len(set(by_id.values())) == 150 and len(synced) == 150  # each file fsynced once
+    assert sorted(p.name for p in files.iterdir()) == sorted(by_id.values())  # no temp file left
+    for i in (0, 64, 149):
+        data = json.loads((files / by_id[f"p{i:03d}"]).read_bytes().decode("euc_kr"))
+        assert data["button"][0]["url_mobile"] == f"https://x.kr/t/{i}"
