@@ -524,3 +524,33 @@ def test_per_row_button_files_are_written_in_fsynced_groups(vendor_factory, data
     for i in (0, 64, 149):
         data = json.loads((files / by_id[f"p{i:03d}"]).read_bytes().decode("euc_kr"))
         assert data["button"][0]["url_mobile"] == f"https://x.kr/t/{i}"
+
+
+def test_friendtalk_to_someone_not_a_friend_falls_back_to_lms(vendor_factory, agent_factory, database, journal):
+    vendor = vendor_factory()
+    message = friendtalk("ft-miss", ad=True)
+    message = Message(id=message.id, to=MISS, text=message.text, sender=message.sender, type="friendtalk",
+                      channel=Kakao(body=message.text, type="friendtalk", ad=True, sender_key=KEY,
+                                    fallback=Text(message.text, subject="할인 안내", type="lms")))
+    send(vendor, [message], journal)
+    agent = agent_factory(kakao=rules(misses=[MISS]), send_delay=0.2, move_delay=3600)
+    agent.prepare()
+    falling = _step_until(agent, database, "ft-miss", 11)
+    assert falling.CALL_STATUS == "7203"
+    settle(agent, database, ["ft-miss"])
+    (report,) = poll(vendor, journal)
+    assert (report.status, report.code, report.channel, report.fallback) == (
+        "delivered", "6600", "lms", {"type": "lms", "status": "delivered"})
+    assert "friendtalk was not delivered" in report.detail
+
+
+def test_alimtalk_image_goes_as_msg_type_6_with_its_image_in_the_file(vendor_factory, database, files):
+    channel = Kakao(body=TEXT, type="alimtalk-image", template="order-shipped", sender_key=KEY,
+                    image_url="https://mud-kage.kakao.com/dn/at/img.png")
+    (result,) = send(vendor_factory(), [Message(id="ai1", to="01012345678", text=TEXT, sender="",
+                                                type="alimtalk-image", channel=channel)])
+    assert (result.status, result.type) == ("accepted", "alimtalk-image")
+    (row,) = rows(database)
+    assert (row.MSG_TYPE, row.TEMPLATE_CODE) == (6, "order-shipped")
+    assert json.loads((files / row.ATTACHED_FILE).read_bytes().decode("euc_kr")) == {
+        "image": {"img_url": "https://mud-kage.kakao.com/dn/at/img.png"}}
