@@ -55,9 +55,9 @@ _smscli() {
             -*)
                 case "$cmdpath|$w" in
                     "|-p"|"|--profile"|"|--config") skip=1 ;;
-                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
+                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|--tag"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
                     "runs|--limit"|"runs|-p"|"runs|--profile"|"runs|--config") skip=1 ;;
-                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
+                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|--tag"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
                     "reserve list|-p"|"reserve list|--profile"|"reserve list|--config") skip=1 ;;
                     "reserve cancel|-p"|"reserve cancel|--profile"|"reserve cancel|--config") skip=1 ;;
                     "reserve flush|-p"|"reserve flush|--profile"|"reserve flush|--config") skip=1 ;;
@@ -102,6 +102,7 @@ _smscli() {
         "send|--id") COMPREPLY=(); return ;;
         "send|--wait") COMPREPLY=(); return ;;
         "send|--resume") COMPREPLY=(); return ;;
+        "send|--tag") COMPREPLY=(); return ;;
         "send|-p"|"send|--profile") COMPREPLY=(); return ;;
         "send|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "runs|--limit") COMPREPLY=(); return ;;
@@ -118,6 +119,7 @@ _smscli() {
         "reserve|--image") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve|--id") COMPREPLY=(); return ;;
         "reserve|--resume") COMPREPLY=(); return ;;
+        "reserve|--tag") COMPREPLY=(); return ;;
         "reserve|-p"|"reserve|--profile") COMPREPLY=(); return ;;
         "reserve|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve list|-p"|"reserve list|--profile") COMPREPLY=(); return ;;
@@ -251,9 +253,9 @@ _smscli() {
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
             "") COMPREPLY=($(compgen -W '-p --profile --config -V --version --debug -h --help' -- "$cur")) ;;
-            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
+            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown --tag --ad --night-consent --verbose --quiet -p --profile --config -h --help' -- "$cur")) ;;
             "runs") COMPREPLY=($(compgen -W '--unfinished --limit -p --profile --json --config -h --help' -- "$cur")) ;;
-            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown --tag --ad --night-consent --verbose --quiet -p --profile --config -h --help' -- "$cur")) ;;
             "reserve list") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve cancel") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve flush") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;

@@ -173,11 +173,11 @@ function __smscli_state --description 'Print the smscli command path and positio
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
                 set skip 1
-            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|-p' 'send|--profile' 'send|--config'
+            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|--tag' 'send|-p' 'send|--profile' 'send|--config'
                 set skip 1
             case 'runs|--limit' 'runs|-p' 'runs|--profile' 'runs|--config'
                 set skip 1
-            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
+            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|--tag' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
                 set skip 1
             case 'reserve list|-p' 'reserve list|--profile' 'reserve list|--config'
                 set skip 1
@@ -284,6 +284,11 @@ complete -c smscli -n '__smscli_at "send"' -l ignore-optout -d 'Also send to num
 complete -c smscli -n '__smscli_at "send"' -l wait-window -l no-wait-window -d 'OneShot outside its sending hours: wait for them (countdown on a terminal) /...'
 complete -c smscli -n '__smscli_at "send"' -l resume -x -d 'Continue a run cut short: the newest of this profile with the same input, or...'
 complete -c smscli -n '__smscli_at "send"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
+complete -c smscli -n '__smscli_at "send"' -l tag -x -d 'Campaign tag, journaled (`result list --tag`) and carried to the vendor where...'
+complete -c smscli -n '__smscli_at "send"' -l ad -d 'Advertising: adds "(광고)" and the profile\'s `ad_name` first, "무료거부" and its `o...'
+complete -c smscli -n '__smscli_at "send"' -l night-consent -d '--ad between 21:00 and 08:00: the recipients agreed to night-time advertising.'
+complete -c smscli -n '__smscli_at "send"' -l verbose -d 'Print every row (a terminal shows only the rows that did not go well of a sen...'
+complete -c smscli -n '__smscli_at "send"' -l quiet -d 'Print no rows: only the summary and errors.'
 complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "send"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "send"' -s h -l help -d 'Show this message and exit.'
@@ -312,6 +317,11 @@ complete -c smscli -n '__smscli_at "reserve"' -l allow-unicode -d 'Send characte
 complete -c smscli -n '__smscli_at "reserve"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
 complete -c smscli -n '__smscli_at "reserve"' -l resume -x -d 'Continue a run cut short: the newest of this profile with the same input, or...'
 complete -c smscli -n '__smscli_at "reserve"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
+complete -c smscli -n '__smscli_at "reserve"' -l tag -x -d 'Campaign tag, journaled (`result list --tag`) and carried to the vendor where...'
+complete -c smscli -n '__smscli_at "reserve"' -l ad -d 'Advertising: adds "(광고)" and the profile\'s `ad_name` first, "무료거부" and its `o...'
+complete -c smscli -n '__smscli_at "reserve"' -l night-consent -d '--ad between 21:00 and 08:00: the recipients agreed to night-time advertising.'
+complete -c smscli -n '__smscli_at "reserve"' -l verbose -d 'Print every row (a terminal shows only the rows that did not go well of a sen...'
+complete -c smscli -n '__smscli_at "reserve"' -l quiet -d 'Print no rows: only the summary and errors.'
 complete -c smscli -n '__smscli_at "reserve"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "reserve"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "reserve"' -s h -l help -d 'Show this message and exit.'

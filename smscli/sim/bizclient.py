@@ -184,7 +184,7 @@ class BizclientAgent:
         msg = self.db.table(self._msg or "")
         rows = conn.execute(
             sa.select(msg.c.CMID, msg.c.MSG_TYPE, msg.c.DEST_PHONE, msg.c.MSG_BODY, msg.c.ATTACHED_FILE,
-                      msg.c.SEND_TIME)
+                      msg.c.SEND_TIME, msg.c.CINFO, msg.c.DEST_NAME)
             .where(msg.c.STATUS == WAITING, msg.c.SEND_TIME <= now_kst())  # noqa: SIM300
             .limit(self.config.batch)
         ).all()
@@ -231,6 +231,7 @@ class BizclientAgent:
                 "to": row.DEST_PHONE, "msg_type": int(row.MSG_TYPE),
                 "send_time": str(row.SEND_TIME or ""), "time": stamp,
                 "text": str(getattr(row, "MSG_BODY", "") or ""),
+                "cinfo": str(row.CINFO or ""), "dest_name": str(row.DEST_NAME or ""),
             }, ensure_ascii=False) + "\n")
         self._record.flush()
 

@@ -233,7 +233,8 @@ class BizclientVendor(Vendor):
             attached = self._file_keys(message.file_keys)
         return {"CMID": message.id, "MSG_TYPE": MSG_TYPE[kind], "STATUS": WAITING, "REQUEST_TIME": now,
                 "SEND_TIME": send_time, "DEST_PHONE": to, "SEND_PHONE": sender, "SUBJECT": subject,
-                "MSG_BODY": text, "ATTACHED_FILE": attached}
+                "MSG_BODY": text, "ATTACHED_FILE": attached,
+                "CINFO": message.tag or None, "DEST_NAME": message.name or None}
 
     def _file_keys(self, keys: Sequence[str]) -> str:
         for key in keys:
