@@ -24,6 +24,7 @@ from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult, 
 if TYPE_CHECKING:
     from smscli.config import Profile
     from smscli.journal import EmptyJournal, Journal
+    from smscli.optout import OptOut
     from smscli.sending import Hooks, Outcome, SendJob
 
 log = logging.getLogger("smscli")
@@ -352,6 +353,40 @@ class Client:
         a big journal."""
         when = _message_filter(status, since)
         return self._reader().iter_results(status=status, since=when, profile=self.profile)
+
+    # --- 080 opt-outs ------------------------------------------------------------------
+
+    def optouts(self) -> Iterator[OptOut]:
+        """The opt-out list of this data dir's journal (every profile's), oldest first, a
+        page at a time. Sends skip these numbers unless ``ignore_optout``."""
+        from smscli.optout import OptOut
+
+        for row in self._reader().iter_suppression():
+            yield OptOut(row["phone"], row["deny_no"], row["source"], row["at"])
+
+    def add_optouts(self, numbers: Iterable[str], *, source: str = "manual",
+                    deny_no: str = "") -> list[str]:
+        """Put ``numbers`` on the opt-out list (a UsageError for a number that is not a
+        recipient's, and then none is added); returns those that were not listed yet
+        (normalised). One already listed keeps its source and date."""
+        from smscli.optout import checked_numbers
+
+        wanted = checked_numbers(numbers)
+        with self._lock:
+            return self._writer().add_suppressions(wanted, source, deny_no)
+
+    def remove_optouts(self, numbers: Iterable[str]) -> list[str]:
+        """Take ``numbers`` off the opt-out list; returns those that were listed
+        (normalised): later sends reach them again."""
+        from smscli.phone import normalize
+
+        wanted = [normalize(n) for n in numbers]
+        with self._lock:
+            return self._writer().remove_suppressions(wanted)
+
+    def is_opted_out(self, number: str) -> bool:
+        """Whether ``number`` (any spelling) is on the opt-out list."""
+        return self._reader().is_suppressed(number)
 
     # --- the journal ------------------------------------------------------------------
 
