@@ -11,6 +11,7 @@ cannot take is found here, before anything is journaled or sent, so the row is
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 TAG_COLUMN = "tag"
 NAME_COLUMN = "name"
@@ -60,12 +61,21 @@ def name_problem(vendor: str, name: str) -> str:
 
 def tag_and_name(vendor: str, values: Mapping[str, str], default_tag: str = "") -> tuple[str, str]:
     """A row's tag (its ``tag`` column, else ``default_tag``) and name (its ``name``
-    column); :class:`smscli.text.InvalidInput` when ``vendor`` cannot carry them."""
-    from smscli.text import InvalidInput
-
-    tag = (values.get(TAG_COLUMN) or default_tag).strip()
-    name = (values.get(NAME_COLUMN) or "").strip()
-    problem = tag_problem(vendor, tag) or name_problem(vendor, name)
+    column); :class:`smscli.text.InvalidInput` when ``vendor`` cannot carry them. Runs
+    once per row: a tag seen before is not checked again."""
+    tag = values.get(TAG_COLUMN) or default_tag
+    name = values.get(NAME_COLUMN) or ""
+    if not tag and not name:
+        return "", ""
+    tag, name = tag.strip(), name.strip()
+    problem = _cached_tag_problem(vendor, tag) if tag else ""
+    if not problem and name and vendor in NAME_LIMITS:
+        problem = name_problem(vendor, name)
     if problem:
+        from smscli.text import InvalidInput
+
         raise InvalidInput(problem)
     return tag, name
+
+
+_cached_tag_problem = lru_cache(maxsize=4096)(tag_problem)

@@ -2,9 +2,10 @@
 big batch on a terminal only the rows that did not go well.
 
 On a terminal (stdout a TTY, no ``--json``) a send of more than :data:`BIG` recipients
-shows the summary and only the rows that are ``invalid``, ``rejected`` or ``unknown``,
-plus a line naming the ``result list`` that shows them all; ``--verbose`` shows every
-row, ``--quiet`` none (only the summary and diagnostics). Piped or ``--json``: every row.
+shows the summary and only the rows that are ``invalid``, ``rejected``, ``unknown`` (or
+``failed``, a report after ``--wait``), plus a line naming the ``result list`` that shows
+them all; ``--verbose`` shows every row, ``--quiet`` none (only the summary and
+diagnostics). Piped or ``--json``: every row.
 The first :data:`BIG` rows are held until it is clear whether the batch is big, so the
 number of recipients need not be known in advance (memory: at most BIG rows).
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 BIG = 50  # more recipients than this on a terminal: only the rows that did not go well
-NOT_WELL = frozenset({"invalid", "rejected", "unknown"})
+NOT_WELL = frozenset({"invalid", "rejected", "unknown", "failed"})  # failed: a report after --wait
 COUNT_CHUNK = 1 << 20
 
 

@@ -96,3 +96,19 @@ def test_vendor_limits() -> None:
     assert tag_problem("oneshot", "a/b.c d") == ""  # only CINFO refuses these characters
     assert "control character" in tag_problem("netshot", "a\nb")
     assert tag_problem("netshot", "") == ""
+
+
+def test_a_held_reservation_keeps_its_tag_until_it_is_flushed(smscli_oneshot_sim, clock_at, capsys) -> None:
+    from datetime import datetime, timedelta
+
+    now = datetime(2026, 11, 23, 10, 0)
+    clock_at(now)
+    at = now + timedelta(hours=2)
+    code = program(["reserve", "--at", f"{at:%Y-%m-%d %H:%M}", "--to", "01012345678", "-m", "later",
+                    "--tag", "winter", "--json"])
+    [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and row["status"] == "scheduled"
+    assert _journal_tags([row["message_id"]])[row["message_id"]] == ("winter", "")
+    clock_at(at + timedelta(minutes=1))
+    assert program(["reserve", "flush", "--json"]) == 0
+    assert smscli_oneshot_sim.wait_accepted(1)[0].raw["user_data"] == "winter"

@@ -151,3 +151,29 @@ def test_async_methods() -> None:
             return added, listed, phones
 
     assert asyncio.run(main()) == (["01012345678"], True, ["01012345678"])
+
+
+def test_a_refusal_report_without_a_number_takes_the_journaled_one(tmp_path) -> None:
+    from smscli.journal import Journal
+    from smscli.models import Message, Report, SendResult
+
+    journal = Journal.open(tmp_path)
+    try:
+        msgs = [Message(id=f"m{i}", to=f"0101111000{i}", text="hi", sender="0212341234") for i in range(3)]
+        journal.claim(msgs, "bizclient", "agent")
+        journal.record([SendResult(to=m.to, status="accepted", message_id=m.id, vendor="bizclient", type="sms")
+                        for m in msgs])
+        journal.add_suppression("01011110002", "0801112222", "oneshot")
+        stored = journal.add_reports([
+            Report(message_id="m0", to="", status="failed", code="6626", detail="080", vendor="bizclient"),
+            Report(message_id="m1", to="01011110001", status="failed", code="4410", detail="wrong", vendor="bizclient"),
+            Report(message_id="m2", to="01011110002", status="failed", code="4431", detail="x", vendor="bizclient"),
+        ])
+        assert len(stored) == 3
+        listed = {row["phone"]: row for row in journal.iter_suppression()}
+        assert set(listed) == {"01011110000", "01011110002"}
+        assert listed["01011110000"]["source"] == "bizclient result 6626"
+        assert listed["01011110002"]["source"] == "oneshot"  # the first source stays
+        assert listed["01011110002"]["deny_no"] == "0801112222"
+    finally:
+        journal.close()
