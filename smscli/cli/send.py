@@ -27,6 +27,8 @@ SEND_EXAMPLES = """Examples:
   smscli send --csv customers.csv -m "안녕하세요 {name}님" --json > results.jsonl
   cat body.txt | smscli send --to 01012345678 --subject "안내" --type lms
   smscli send --to 01012345678 -m "see photo" --image photo.jpg --wait 30
+  # tagged: `smscli result list --tag spring-sale` shows them; a CSV tag column tags its row
+  smscli send --csv customers.csv -m "{name}님, 봄 세일 20%" --tag spring-sale
 """
 
 ToOpt = Annotated[
@@ -35,7 +37,8 @@ ToOpt = Annotated[
 ]
 CsvOpt = Annotated[
     str | None,
-    typer.Option("--csv", metavar="FILE", help="CSV of recipients ('-' = stdin): a `phone` column, other columns are {variables}, optional `id`."),
+    typer.Option("--csv", metavar="FILE", help="CSV of recipients ('-' = stdin): a `phone` column, other columns are {variables}, optional `id`, "
+                              "`tag` (the row's campaign tag) and `name` (the recipient's name)."),
 ]
 MessageOpt = Annotated[str | None, typer.Option("--message", "-m", metavar="TEXT", help="Message text; {column} fills from the CSV.")]
 MessageFileOpt = Annotated[
