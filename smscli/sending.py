@@ -174,8 +174,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         vendor.waiting = hooks.waiting
     command = "reserve" if job.at else "send"
     if not job.dry_run:
-        fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, text.body, input_part,
-                                                            ad=job.ad))
+        fingerprint = runs.Fingerprint(_fingerprint_parts(command, prof, opts, text.body, input_part))
         if job.resume is not None:
             earlier = runs.choose_run(journal, "" if job.resume == RESUME_LATEST else job.resume,
                                       profile=prof.name, command=command, fingerprint=fingerprint)
@@ -203,9 +202,9 @@ def unfinished(run_id: str) -> str:
             "(what was accepted shows as duplicate)")
 
 
-def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, input_part: str, *,
-                       ad: bool = False) -> dict[str, str]:
-    """What makes a run's input (see smscli.runs): a resume must match it."""
+def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, input_part: str) -> dict[str, str]:
+    """What makes a run's input (see smscli.runs): a resume must match it (an --ad run's
+    ``message`` is the advertisement's text)."""
     from smscli import runs
 
     return {
@@ -217,7 +216,6 @@ def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, inp
         "allow_unicode": "yes" if opts.allow_unicode else "",
         "ignore_optout": "yes" if opts.ignore_optout else "",
         **({"tag": opts.tag} if opts.tag else {}),  # only when set: older runs' digests stay
-        **({"ad": "yes"} if ad else {}),
     }  # fmt: skip
 
 

@@ -138,8 +138,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         verbose=False, quiet=False) -> int:
     """Shared by `send` and `reserve`: the flags → :meth:`smscli.Client.submit` → output;
     returns the exit code."""
-    from smscli import interrupts, sending, timeutil
-    from smscli import send_view as send_output
+    from smscli import interrupts, send_view, sending, timeutil
     from smscli.cli.common import choose
     from smscli.cli.output import Output
     from smscli.client import Client
@@ -183,8 +182,8 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
                  drop_when_closed=True)
     count = len(recipients_of(to)) if to else None
     if count is None and csv and out.is_tty(sys.stderr):  # the progress bar's total
-        count = send_output.count_csv_rows(csv)
-    rows = send_output.RowFilter(out.emit, mode=send_output.mode_for(
+        count = send_view.count_csv_rows(csv)
+    rows = send_view.RowFilter(out.emit, mode=send_view.mode_for(
         tty=out.is_tty(out.stdout), json_mode=json_, verbose=verbose, quiet=quiet))
 
     def emit(result) -> None:
@@ -215,7 +214,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     out.info(summary.line(verb))
     if rows.big and rows.hidden:
         where = "--verbose prints them" if dry_run else (
-            f"`{send_output.see_all_hint(run_id=run_id, tag=tag, id_key=id_, prefix=rows.prefix)}` "
+            f"`{send_view.see_all_hint(run_id=run_id, tag=tag, id_key=id_, prefix=rows.prefix)}` "
             "shows them all (--verbose prints every row)")
         out.info(f"smscli: {rows.hidden} row(s) that went well are not shown; {where}")
     for note in summary.notes:
