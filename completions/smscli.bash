@@ -16,6 +16,7 @@ _smscli() {
             "|reserve") cmdpath="reserve"; npos=0; continue ;;
             "|mms") cmdpath="mms"; npos=0; continue ;;
             "|result") cmdpath="result"; npos=0; continue ;;
+            "|optout") cmdpath="optout"; npos=0; continue ;;
             "|packet") cmdpath="packet"; npos=0; continue ;;
             "|code") cmdpath="code"; npos=0; continue ;;
             "|config") cmdpath="config"; npos=0; continue ;;
@@ -30,6 +31,11 @@ _smscli() {
             "result|confirm") cmdpath="result confirm"; npos=0; continue ;;
             "result|list") cmdpath="result list"; npos=0; continue ;;
             "result|listen") cmdpath="result listen"; npos=0; continue ;;
+            "optout|list") cmdpath="optout list"; npos=0; continue ;;
+            "optout|add") cmdpath="optout add"; npos=0; continue ;;
+            "optout|remove") cmdpath="optout remove"; npos=0; continue ;;
+            "optout|import") cmdpath="optout import"; npos=0; continue ;;
+            "optout|export") cmdpath="optout export"; npos=0; continue ;;
             "packet|encode") cmdpath="packet encode"; npos=0; continue ;;
             "packet|decode") cmdpath="packet decode"; npos=0; continue ;;
             "code|lookup") cmdpath="code lookup"; npos=0; continue ;;
@@ -55,9 +61,9 @@ _smscli() {
             -*)
                 case "$cmdpath|$w" in
                     "|-p"|"|--profile"|"|--config") skip=1 ;;
-                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
+                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|--tag"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
                     "runs|--limit"|"runs|-p"|"runs|--profile"|"runs|--config") skip=1 ;;
-                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
+                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|--tag"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
                     "reserve list|-p"|"reserve list|--profile"|"reserve list|--config") skip=1 ;;
                     "reserve cancel|-p"|"reserve cancel|--profile"|"reserve cancel|--config") skip=1 ;;
                     "reserve flush|-p"|"reserve flush|--profile"|"reserve flush|--config") skip=1 ;;
@@ -66,6 +72,11 @@ _smscli() {
                     "result confirm|-p"|"result confirm|--profile"|"result confirm|--config") skip=1 ;;
                     "result list|--status"|"result list|--since"|"result list|-p"|"result list|--profile"|"result list|--config") skip=1 ;;
                     "result listen|--host"|"result listen|--port"|"result listen|--max-body"|"result listen|--request-timeout"|"result listen|-p"|"result listen|--profile"|"result listen|--config") skip=1 ;;
+                    "optout list|-p"|"optout list|--profile"|"optout list|--config") skip=1 ;;
+                    "optout add|-p"|"optout add|--profile"|"optout add|--config") skip=1 ;;
+                    "optout remove|-p"|"optout remove|--profile"|"optout remove|--config") skip=1 ;;
+                    "optout import|-p"|"optout import|--profile"|"optout import|--config") skip=1 ;;
+                    "optout export|-p"|"optout export|--profile"|"optout export|--config") skip=1 ;;
                     "packet encode|-m"|"packet encode|--method"|"packet encode|-f"|"packet encode|--format"|"packet encode|--key"|"packet encode|--iv"|"packet encode|-p"|"packet encode|--profile"|"packet encode|--config") skip=1 ;;
                     "packet decode|-f"|"packet decode|--format"|"packet decode|--key"|"packet decode|--iv"|"packet decode|--port"|"packet decode|-p"|"packet decode|--profile"|"packet decode|--config") skip=1 ;;
                     "code lookup|--vendor") skip=1 ;;
@@ -102,6 +113,7 @@ _smscli() {
         "send|--id") COMPREPLY=(); return ;;
         "send|--wait") COMPREPLY=(); return ;;
         "send|--resume") COMPREPLY=(); return ;;
+        "send|--tag") COMPREPLY=(); return ;;
         "send|-p"|"send|--profile") COMPREPLY=(); return ;;
         "send|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "runs|--limit") COMPREPLY=(); return ;;
@@ -118,6 +130,7 @@ _smscli() {
         "reserve|--image") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve|--id") COMPREPLY=(); return ;;
         "reserve|--resume") COMPREPLY=(); return ;;
+        "reserve|--tag") COMPREPLY=(); return ;;
         "reserve|-p"|"reserve|--profile") COMPREPLY=(); return ;;
         "reserve|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve list|-p"|"reserve list|--profile") COMPREPLY=(); return ;;
@@ -143,6 +156,16 @@ _smscli() {
         "result listen|--request-timeout") COMPREPLY=(); return ;;
         "result listen|-p"|"result listen|--profile") COMPREPLY=(); return ;;
         "result listen|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "optout list|-p"|"optout list|--profile") COMPREPLY=(); return ;;
+        "optout list|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "optout add|-p"|"optout add|--profile") COMPREPLY=(); return ;;
+        "optout add|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "optout remove|-p"|"optout remove|--profile") COMPREPLY=(); return ;;
+        "optout remove|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "optout import|-p"|"optout import|--profile") COMPREPLY=(); return ;;
+        "optout import|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "optout export|-p"|"optout export|--profile") COMPREPLY=(); return ;;
+        "optout export|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "packet encode|-m"|"packet encode|--method") COMPREPLY=(); return ;;
         "packet encode|-f"|"packet encode|--format") COMPREPLY=($(compgen -W 'raw hex base64' -- "$cur")); return ;;
         "packet encode|--key") COMPREPLY=(); return ;;
@@ -255,9 +278,9 @@ _smscli() {
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
             "") COMPREPLY=($(compgen -W '-p --profile --config -V --version --debug -h --help' -- "$cur")) ;;
-            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
+            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown --tag --ad --night-consent --verbose --quiet -p --profile --config -h --help' -- "$cur")) ;;
             "runs") COMPREPLY=($(compgen -W '--unfinished --limit -p --profile --json --config -h --help' -- "$cur")) ;;
-            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown --tag --ad --night-consent --verbose --quiet -p --profile --config -h --help' -- "$cur")) ;;
             "reserve list") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve cancel") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve flush") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
@@ -268,6 +291,12 @@ _smscli() {
             "result confirm") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "result list") COMPREPLY=($(compgen -W '--status --since --json -p --profile --config -h --help' -- "$cur")) ;;
             "result listen") COMPREPLY=($(compgen -W '--host --port --max-body --request-timeout --json -p --profile --config -h --help' -- "$cur")) ;;
+            "optout") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
+            "optout list") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "optout add") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "optout remove") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "optout import") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "optout export") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "packet") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "packet encode") COMPREPLY=($(compgen -W '-m --method -f --format --key --iv --encrypt -p --profile --config -h --help' -- "$cur")) ;;
             "packet decode") COMPREPLY=($(compgen -W '-f --format --key --iv --show-secrets --json --port -p --profile --config -h --help' -- "$cur")) ;;
@@ -298,11 +327,12 @@ _smscli() {
         return 0
     fi
     case "$cmdpath" in
-        "") COMPREPLY=($(compgen -W 'send runs reserve mms result packet code config bizclient journal sim' -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W 'send runs reserve mms result optout packet code config bizclient journal sim' -- "$cur")) ;;
         "reserve") COMPREPLY=($(compgen -W 'list cancel flush' -- "$cur")) ;;
         "mms") COMPREPLY=($(compgen -W 'upload' -- "$cur")) ;;
         "mms upload") case "$npos" in *) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;; esac ;;
         "result") COMPREPLY=($(compgen -W 'poll confirm list listen' -- "$cur")) ;;
+        "optout") COMPREPLY=($(compgen -W 'list add remove import export' -- "$cur")) ;;
         "packet") COMPREPLY=($(compgen -W 'encode decode' -- "$cur")) ;;
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;
         "config") COMPREPLY=($(compgen -W 'show get set unset use profiles path init' -- "$cur")) ;;

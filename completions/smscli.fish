@@ -33,6 +33,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'result'
                 set npos 0
                 continue
+            case '|optout'
+                set cmdpath 'optout'
+                set npos 0
+                continue
             case '|packet'
                 set cmdpath 'packet'
                 set npos 0
@@ -87,6 +91,26 @@ function __smscli_state --description 'Print the smscli command path and positio
                 continue
             case 'result|listen'
                 set cmdpath 'result listen'
+                set npos 0
+                continue
+            case 'optout|list'
+                set cmdpath 'optout list'
+                set npos 0
+                continue
+            case 'optout|add'
+                set cmdpath 'optout add'
+                set npos 0
+                continue
+            case 'optout|remove'
+                set cmdpath 'optout remove'
+                set npos 0
+                continue
+            case 'optout|import'
+                set cmdpath 'optout import'
+                set npos 0
+                continue
+            case 'optout|export'
+                set cmdpath 'optout export'
                 set npos 0
                 continue
             case 'packet|encode'
@@ -173,11 +197,11 @@ function __smscli_state --description 'Print the smscli command path and positio
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
                 set skip 1
-            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|-p' 'send|--profile' 'send|--config'
+            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|--tag' 'send|-p' 'send|--profile' 'send|--config'
                 set skip 1
             case 'runs|--limit' 'runs|-p' 'runs|--profile' 'runs|--config'
                 set skip 1
-            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
+            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|--tag' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
                 set skip 1
             case 'reserve list|-p' 'reserve list|--profile' 'reserve list|--config'
                 set skip 1
@@ -194,6 +218,16 @@ function __smscli_state --description 'Print the smscli command path and positio
             case 'result list|--status' 'result list|--since' 'result list|-p' 'result list|--profile' 'result list|--config'
                 set skip 1
             case 'result listen|--host' 'result listen|--port' 'result listen|--max-body' 'result listen|--request-timeout' 'result listen|-p' 'result listen|--profile' 'result listen|--config'
+                set skip 1
+            case 'optout list|-p' 'optout list|--profile' 'optout list|--config'
+                set skip 1
+            case 'optout add|-p' 'optout add|--profile' 'optout add|--config'
+                set skip 1
+            case 'optout remove|-p' 'optout remove|--profile' 'optout remove|--config'
+                set skip 1
+            case 'optout import|-p' 'optout import|--profile' 'optout import|--config'
+                set skip 1
+            case 'optout export|-p' 'optout export|--profile' 'optout export|--config'
                 set skip 1
             case 'packet encode|-m' 'packet encode|--method' 'packet encode|-f' 'packet encode|--format' 'packet encode|--key' 'packet encode|--iv' 'packet encode|-p' 'packet encode|--profile' 'packet encode|--config'
                 set skip 1
@@ -256,6 +290,7 @@ complete -c smscli -n '__smscli_at ""' -a runs -d 'List recent send/reserve runs
 complete -c smscli -n '__smscli_at ""' -a reserve -d 'Schedule a send for later; list, cancel and flush reservations.'
 complete -c smscli -n '__smscli_at ""' -a mms -d 'Upload MMS images.'
 complete -c smscli -n '__smscli_at ""' -a result -d 'Collect, confirm, list and receive delivery reports.'
+complete -c smscli -n '__smscli_at ""' -a optout -d 'The 080 opt-out list: numbers every send skips (unless --ignore-optout).'
 complete -c smscli -n '__smscli_at ""' -a packet -d 'Encode and decode OneShot wire frames (raw bytes, hex, base64, pcap captures).'
 complete -c smscli -n '__smscli_at ""' -a code -d 'Look up what vendor result and error codes mean.'
 complete -c smscli -n '__smscli_at ""' -a config -d 'Create, inspect and change profiles (vendor, host, credentials...).'
@@ -284,6 +319,11 @@ complete -c smscli -n '__smscli_at "send"' -l ignore-optout -d 'Also send to num
 complete -c smscli -n '__smscli_at "send"' -l wait-window -l no-wait-window -d 'OneShot outside its sending hours: wait for them (countdown on a terminal) /...'
 complete -c smscli -n '__smscli_at "send"' -l resume -x -d 'Continue a run cut short: the newest of this profile with the same input, or...'
 complete -c smscli -n '__smscli_at "send"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
+complete -c smscli -n '__smscli_at "send"' -l tag -x -d 'Campaign tag, journaled (`result list --tag`) and carried to the vendor where...'
+complete -c smscli -n '__smscli_at "send"' -l ad -d 'Advertising: adds "(광고)" and the profile\'s `ad_name` first, "무료거부" and its `o...'
+complete -c smscli -n '__smscli_at "send"' -l night-consent -d '--ad between 21:00 and 08:00: the recipients agreed to night-time advertising.'
+complete -c smscli -n '__smscli_at "send"' -l verbose -d 'Print every row (a terminal shows only the rows that did not go well of a sen...'
+complete -c smscli -n '__smscli_at "send"' -l quiet -d 'Print no rows: only the summary and errors.'
 complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "send"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "send"' -s h -l help -d 'Show this message and exit.'
@@ -312,6 +352,11 @@ complete -c smscli -n '__smscli_at "reserve"' -l allow-unicode -d 'Send characte
 complete -c smscli -n '__smscli_at "reserve"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
 complete -c smscli -n '__smscli_at "reserve"' -l resume -x -d 'Continue a run cut short: the newest of this profile with the same input, or...'
 complete -c smscli -n '__smscli_at "reserve"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
+complete -c smscli -n '__smscli_at "reserve"' -l tag -x -d 'Campaign tag, journaled (`result list --tag`) and carried to the vendor where...'
+complete -c smscli -n '__smscli_at "reserve"' -l ad -d 'Advertising: adds "(광고)" and the profile\'s `ad_name` first, "무료거부" and its `o...'
+complete -c smscli -n '__smscli_at "reserve"' -l night-consent -d '--ad between 21:00 and 08:00: the recipients agreed to night-time advertising.'
+complete -c smscli -n '__smscli_at "reserve"' -l verbose -d 'Print every row (a terminal shows only the rows that did not go well of a sen...'
+complete -c smscli -n '__smscli_at "reserve"' -l quiet -d 'Print no rows: only the summary and errors.'
 complete -c smscli -n '__smscli_at "reserve"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "reserve"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "reserve"' -s h -l help -d 'Show this message and exit.'
@@ -363,6 +408,32 @@ complete -c smscli -n '__smscli_at "result listen"' -l json -d 'Print JSON Lines
 complete -c smscli -n '__smscli_at "result listen"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "result listen"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "result listen"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "optout"' -a list -d 'List the opted-out numbers: number, 080 number, source and date, oldest first.'
+complete -c smscli -n '__smscli_at "optout"' -a add -d 'Put numbers on the opt-out list (source `manual`).'
+complete -c smscli -n '__smscli_at "optout"' -a remove -d 'Take numbers off the opt-out list: later sends reach them again.'
+complete -c smscli -n '__smscli_at "optout"' -a import -d 'Add every number of FILE to the opt-out list (source `import FILE`); a bad number stops it with its line, before anything is added.'
+complete -c smscli -n '__smscli_at "optout"' -a export -d 'Write the opt-out list to stdout as CSV (phone,deny_no,source,at; `--json`: JSON Lines).'
+complete -c smscli -n '__smscli_at "optout"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "optout list"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "optout list"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "optout list"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "optout list"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "optout add"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "optout add"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "optout add"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "optout add"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "optout remove"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "optout remove"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "optout remove"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "optout remove"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "optout import"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "optout import"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "optout import"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "optout import"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "optout export"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "optout export"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "optout export"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "optout export"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "packet"' -a encode -d 'Build the wire bytes of OneShot frames from JSON.'
 complete -c smscli -n '__smscli_at "packet"' -a decode -d 'Show the OneShot frames in a stream dump, hex or base64 text, or a pcap/pcapng capture.'
 complete -c smscli -n '__smscli_at "packet"' -s h -l help -d 'Show this message and exit.'

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smscli.client import Client, StrPath
 from smscli.content import Content
 from smscli.models import Batch, MessageRecord, PollResult, SendResult, Upload
+
+if TYPE_CHECKING:
+    from smscli.optout import OptOut
 
 
 class AsyncClient:
@@ -102,3 +105,19 @@ class AsyncClient:
                            since: datetime | str | None = None) -> list[tuple[str, ...]]:
         """:meth:`smscli.Client.message_rows` as a coroutine (a list)."""
         return await asyncio.to_thread(lambda: list(self.sync.message_rows(status=status, since=since)))
+
+    async def optouts(self) -> list[OptOut]:
+        """:meth:`smscli.Client.optouts` as a coroutine (a list)."""
+        return await asyncio.to_thread(lambda: list(self.sync.optouts()))
+
+    async def add_optouts(self, numbers: Iterable[str], **options: Any) -> list[str]:
+        """:meth:`smscli.Client.add_optouts` as a coroutine."""
+        return await asyncio.to_thread(self.sync.add_optouts, list(numbers), **options)
+
+    async def remove_optouts(self, numbers: Iterable[str]) -> list[str]:
+        """:meth:`smscli.Client.remove_optouts` as a coroutine."""
+        return await asyncio.to_thread(self.sync.remove_optouts, list(numbers))
+
+    async def is_opted_out(self, number: str) -> bool:
+        """:meth:`smscli.Client.is_opted_out` as a coroutine."""
+        return await asyncio.to_thread(self.sync.is_opted_out, number)

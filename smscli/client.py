@@ -24,6 +24,7 @@ from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult, 
 if TYPE_CHECKING:
     from smscli.config import Profile
     from smscli.journal import EmptyJournal, Journal
+    from smscli.optout import OptOut
     from smscli.sending import Hooks, Outcome, SendJob
 
 log = logging.getLogger("smscli")
@@ -98,32 +99,39 @@ class Client:
              sender: str | None = None, subject: str = "", type: str = "auto",
              images: Sequence[StrPath] = (), wait: float = 0.0, allow_unicode: bool = False,
              ignore_optout: bool = False, resend_unknown: bool = False,
-             dry_run: bool = False) -> SendResult:
+             dry_run: bool = False, tag: str = "", ad: bool = False,
+             night_consent: bool = False) -> SendResult:
         """Send ``text`` to one number; return what became of it.
 
         ``id`` is the idempotency key: the same id again is never sent twice (the result
         is ``duplicate``). A bad number, an opted-out one or an empty text is a result
         with status ``invalid``, not an exception; a vendor that cannot be reached raises
         :class:`smscli.UnreachableError` (``retryable``). ``wait`` seconds: wait for the
-        delivery report (status ``delivered``/``failed`` if it came).
+        delivery report (status ``delivered``/``failed`` if it came). ``tag``: the
+        campaign tag (journaled, carried to the vendor where it has a place). ``ad``: an
+        advertisement ("(광고)" and the profile's ``ad_name`` first, "무료거부" and its
+        ``optout_number`` last), refused (UsageError) between 21:00 and 08:00 Korea time
+        unless ``night_consent``.
         """
         job = self._job(to, text, id=id, sender=sender, subject=subject, type=type,
                         images=images, wait=wait, allow_unicode=allow_unicode,
                         ignore_optout=ignore_optout, resend_unknown=resend_unknown,
-                        dry_run=dry_run)
+                        dry_run=dry_run, tag=tag, ad=ad, night_consent=night_consent)
         return self._one(job)
 
     def reserve(self, to: str, text: str | Content, *, at: datetime | str,
                 id: str | None = None, sender: str | None = None, subject: str = "",
                 type: str = "auto", images: Sequence[StrPath] = (),
-                allow_unicode: bool = False, ignore_optout: bool = False) -> SendResult:
+                allow_unicode: bool = False, ignore_optout: bool = False, tag: str = "",
+                ad: bool = False, night_consent: bool = False) -> SendResult:
         """Schedule ``text`` to one number at ``at`` (an aware datetime, a naive one in
         Korea time, or ``"YYYY-MM-DD HH:MM"``): kept by the vendor where it can, else held
         in the journal for ``smscli reserve flush``. The result's status is
         ``scheduled``."""
         job = self._job(to, text, id=id, sender=sender, subject=subject, type=type,
                         images=images, allow_unicode=allow_unicode,
-                        ignore_optout=ignore_optout, at=_when(at))
+                        ignore_optout=ignore_optout, at=_when(at), tag=tag, ad=ad,
+                        night_consent=night_consent)
         return self._one(job)
 
     def send_many(self, rows: Iterable[Mapping[str, Any] | str], *, template: str | Content,
@@ -132,7 +140,8 @@ class Client:
                   at: datetime | str | None = None, wait: float = 0.0,
                   allow_unicode: bool = False, ignore_optout: bool = False,
                   resume: str | None = None, resend_unknown: bool = False,
-                  dry_run: bool = False,
+                  dry_run: bool = False, tag: str = "", ad: bool = False,
+                  night_consent: bool = False,
                   on_result: Callable[[SendResult], None] | None = None) -> Batch:
         """Send ``template`` to every row: a mapping with ``phone`` (or ``to``), an
         optional ``id`` (the row's idempotency key) and the ``{variables}``; a plain
@@ -143,6 +152,8 @@ class Client:
         crash or an exception, ``resume=run_id`` (or ``"latest"``) with the same rows
         sends only what was not accepted. ``on_result`` takes each result as it is
         journaled (then ``Batch.results`` stays empty). ``at`` makes it a reservation.
+        ``tag``, ``ad``, ``night_consent``: as for :meth:`send`; a row's ``tag`` key
+        tags that row, its ``name`` is the recipient's name.
         """
         from smscli.sending import Hooks, Recipients, SendJob, content_for, dry_run_result
 
@@ -156,7 +167,8 @@ class Client:
                       content=content_for(template, subject=subject, type=type, images=images),
                       sender=sender, id=id, at=_when(at) if at is not None else None,
                       dry_run=dry_run, wait=wait, allow_unicode=allow_unicode,
-                      ignore_optout=ignore_optout, resume=resume, resend_unknown=resend_unknown)
+                      ignore_optout=ignore_optout, resume=resume, resend_unknown=resend_unknown,
+                      tag=tag, ad=ad, night_consent=night_consent)
         outcome = self.submit(job, Hooks(emit=emit, info=self._notice, warn=self._notice))
         summary = outcome.summary
         return Batch(run_id=outcome.run_id, results=tuple(collected), counts=dict(summary.counts),
@@ -341,6 +353,40 @@ class Client:
         a big journal."""
         when = _message_filter(status, since)
         return self._reader().iter_results(status=status, since=when, profile=self.profile)
+
+    # --- 080 opt-outs ------------------------------------------------------------------
+
+    def optouts(self) -> Iterator[OptOut]:
+        """The opt-out list of this data dir's journal (every profile's), oldest first, a
+        page at a time. Sends skip these numbers unless ``ignore_optout``."""
+        from smscli.optout import OptOut
+
+        for row in self._reader().iter_suppression():
+            yield OptOut(row["phone"], row["deny_no"], row["source"], row["at"])
+
+    def add_optouts(self, numbers: Iterable[str], *, source: str = "manual",
+                    deny_no: str = "") -> list[str]:
+        """Put ``numbers`` on the opt-out list (a UsageError for a number that is not a
+        recipient's, and then none is added); returns those that were not listed yet
+        (normalised). One already listed keeps its source and date."""
+        from smscli.optout import checked_numbers
+
+        wanted = checked_numbers(numbers)
+        with self._lock:
+            return self._writer().add_suppressions(wanted, source, deny_no)
+
+    def remove_optouts(self, numbers: Iterable[str]) -> list[str]:
+        """Take ``numbers`` off the opt-out list; returns those that were listed
+        (normalised): later sends reach them again."""
+        from smscli.phone import normalize
+
+        wanted = [normalize(n) for n in numbers]
+        with self._lock:
+            return self._writer().remove_suppressions(wanted)
+
+    def is_opted_out(self, number: str) -> bool:
+        """Whether ``number`` (any spelling) is on the opt-out list."""
+        return self._reader().is_suppressed(number)
 
     # --- the journal ------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smscli import ids, phone, text
+from smscli import campaign, ids, phone, text
 from smscli.errors import ExitStatus, UsageError
 from smscli.models import (
     DUPLICATE,
@@ -61,6 +61,7 @@ class SendOptions:
     ignore_optout: bool = False
     run_id: str = ""  # fresh ids derive from it (smscli.runs); "" = none recorded
     resend_unknown: bool = False  # also re-send what may have reached a non-deduplicating vendor
+    tag: str = ""  # the campaign tag (a CSV `tag` column wins per row; smscli.campaign)
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Prepared:
             if row.error:
                 raise text.InvalidInput(row.error)
             to = phone.validate_recipient(to)
+            tag, name = campaign.tag_and_name(self.vendor_name, row.vars, self.opts.tag)
             body = self.template.render(row.vars)
             mtype, size = self._type_and_size(body)
             if self.opts.allow_unicode:  # sized with "??" for what CP949 lacks; vendors count 1
@@ -131,6 +133,8 @@ class Prepared:
             images=tuple(str(p) for p in self.opts.images),
             send_at=self.opts.send_at,
             size=size,
+            tag=tag,
+            name=name,
         )
 
     def _message_id(self, row: Row, position: int) -> str:

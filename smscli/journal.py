@@ -778,8 +778,11 @@ class Journal(RunsMixin, ReadersMixin):
         """
         if not reports:
             return []
+        from smscli.optout import refused
+
         now = _now_iso()
         stored: list[Report] = []
+        refusals: list[Report] = []
         with self._tx() as cur:
             ids = list({r.message_id for r in reports if r.message_id})
             known: set[str] = set()
@@ -818,6 +821,8 @@ class Journal(RunsMixin, ReadersMixin):
                         status_updates.append(
                             (report.status, report.code, report.detail, now, message_id)
                         )
+                    if report.status == FAILED and refused(report.vendor, report.code):
+                        refusals.append(report)
                     stored.append(report)
                 else:
                     stored.append(replace(report, extra={**report.extra, "unmatched": "true"}))
@@ -826,7 +831,28 @@ class Journal(RunsMixin, ReadersMixin):
                     "UPDATE messages SET status = ?, code = ?, detail = ?, updated_at = ? WHERE id = ?",
                     status_updates,
                 )
+            if refusals:  # the recipient refused (080): later sends skip the number
+                self._suppress_refusals(cur, refusals, now)
         return stored
+
+    @staticmethod
+    def _suppress_refusals(cur: _Cursor, reports: list[Report], now: str) -> None:
+        """Put the numbers of reports whose code says the recipient refused on the
+        opt-out list, the report's vendor and code as the source (smscli.optout)."""
+        from smscli.optout import refusal_source
+        from smscli.phone import normalize
+
+        rows = []
+        for report in reports:
+            number = report.to
+            if not number:
+                found = cur.execute('SELECT "to" FROM messages WHERE id = ?', (report.message_id,)).fetchone()
+                number = found[0] if found else ""
+            if number:
+                rows.append((normalize(number), "", refusal_source(report.vendor, report.code), now))
+        cur.executemany(
+            "INSERT INTO suppression (phone, deny_no, source, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(phone) DO NOTHING", rows)
 
     def list_reports(
         self,
@@ -1030,6 +1056,51 @@ class Journal(RunsMixin, ReadersMixin):
             )
         return found
 
+    def add_suppressions(self, phones: Iterable[str], source: str, deny_no: str = "") -> list[str]:
+        """Put ``phones`` on the opt-out list in one transaction (one already there keeps
+        its source and date); returns the normalised numbers that were new."""
+        from smscli.phone import normalize
+
+        now = _now_iso()
+        added: list[str] = []
+        with self._tx() as cur:
+            for part in _chunks(list(dict.fromkeys(normalize(p) for p in phones))):
+                marks = ",".join("?" * len(part))
+                known = {r[0] for r in cur.execute(
+                    f"SELECT phone FROM suppression WHERE phone IN ({marks})", part)}
+                new = [p for p in part if p not in known]
+                cur.executemany("INSERT INTO suppression (phone, deny_no, source, at) VALUES (?, ?, ?, ?)",
+                                [(p, deny_no, source, now) for p in new])
+                added += new
+        return added
+
+    def remove_suppressions(self, phones: Iterable[str]) -> list[str]:
+        """Take ``phones`` off the opt-out list; returns the normalised numbers removed."""
+        from smscli.phone import normalize
+
+        removed: list[str] = []
+        with self._tx() as cur:
+            for part in _chunks(list(dict.fromkeys(normalize(p) for p in phones))):
+                marks = ",".join("?" * len(part))
+                removed += [r[0] for r in cur.execute(
+                    f"SELECT phone FROM suppression WHERE phone IN ({marks})", part)]
+                cur.execute(f"DELETE FROM suppression WHERE phone IN ({marks})", part)
+        return removed
+
+    def iter_suppression(self) -> Iterator[dict[str, str]]:
+        """The opt-out list, oldest first, a page at a time: ``phone``, ``deny_no`` (the
+        080 number), ``source`` and ``at`` (when it was added)."""
+        last = ("", "")
+        while True:
+            rows = self._query(
+                "SELECT phone, deny_no, source, at FROM suppression WHERE (at, phone) > (?, ?) "
+                "ORDER BY at, phone LIMIT 1000", last)
+            for phone, deny_no, source, at in rows:
+                yield {"phone": phone, "deny_no": deny_no, "source": source, "at": at}
+            if len(rows) < 1000:
+                return
+            last = (rows[-1][3], rows[-1][0])
+
     def add_phone_change(self, phone: str, new_phone: str, server_msg_id: str = "") -> None:
         """Record a number-portability notice (``phone`` now reaches ``new_phone``)."""
         from smscli.phone import normalize
@@ -1119,6 +1190,9 @@ class EmptyJournal:
 
     def is_suppressed(self, phone: str) -> bool:
         return False
+
+    def iter_suppression(self) -> Iterator[dict[str, str]]:
+        return iter(())
 
     def close(self) -> None:
         pass

@@ -56,6 +56,9 @@ class SendJob:
     ignore_optout: bool = False
     resume: str | None = None  # a run id, or RESUME_LATEST
     resend_unknown: bool = False
+    tag: str = ""  # the campaign tag (smscli.campaign); a CSV `tag` column wins per row
+    ad: bool = False  # advertising: "(광고)" and the opt-out number (smscli.advertising)
+    night_consent: bool = False  # --ad between 21:00 and 08:00: the recipients agreed
 
 
 @dataclass
@@ -119,6 +122,10 @@ def check_job(job: SendJob) -> None:
                          f"(Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
     if job.resume is not None and job.dry_run:
         raise UsageError("--resume and --dry-run do not go together", hint="a dry run sends nothing to resume")
+    if job.ad:
+        from smscli.advertising import check_night
+
+        check_night(job.at, night_consent=job.night_consent)
 
 
 def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outcome:
@@ -130,6 +137,12 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
     check_job(job)
     text = job.content
     assert isinstance(text, Text)
+    if job.ad:  # the text as it will be sent: sized, typed and shown as such
+        from smscli.advertising import profile_template
+
+        text = replace(text, body=profile_template(text.body, prof))
+        if job.dry_run:
+            hooks.info("smscli: the advertisement as it will be sent:\n" + text.body)
     rows, count, columns, has_id_column, input_part = _rows(job.recipients, hooks,
                                                             fingerprint=not job.dry_run)
     if job.id and has_id_column:
@@ -151,6 +164,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         ignore_optout=job.ignore_optout,
         run_id=ids.new_run_id(),
         resend_unknown=job.resend_unknown,
+        tag=job.tag.strip(),
     )
     vendor = create_vendor(prof, EventsShown(journal, hooks.info))
     refused = refusal(vendor, text)
@@ -189,7 +203,8 @@ def unfinished(run_id: str) -> str:
 
 
 def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, input_part: str) -> dict[str, str]:
-    """What makes a run's input (see smscli.runs): a resume must match it."""
+    """What makes a run's input (see smscli.runs): a resume must match it (an --ad run's
+    ``message`` is the advertisement's text)."""
     from smscli import runs
 
     return {
@@ -200,6 +215,7 @@ def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, inp
         "at": opts.send_at.isoformat() if opts.send_at else "", "id": opts.id_key or "",
         "allow_unicode": "yes" if opts.allow_unicode else "",
         "ignore_optout": "yes" if opts.ignore_optout else "",
+        **({"tag": opts.tag} if opts.tag else {}),  # only when set: older runs' digests stay
     }  # fmt: skip
 
 

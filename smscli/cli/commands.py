@@ -26,6 +26,7 @@ COMMANDS = {
     "reserve": "reserve",
     "mms": "mms",
     "result": "result",
+    "optout": "optout",
     "packet": "packet",
     "code": "code",
     "config": "config",

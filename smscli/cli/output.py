@@ -230,13 +230,14 @@ class Output:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
             TextColumn("{task.fields[stats]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=Console(file=self.stderr),
             transient=True,
         ) as bar:
-            task = bar.add_task(description, total=total, stats="")
+            task = bar.add_task(description, total=total, stats="", rate="")
             yield ProgressHandle(bar, task)
 
     @staticmethod
@@ -248,17 +249,23 @@ class Output:
 
 
 class ProgressHandle:
-    """Advance a progress bar, or do nothing when there is none."""
+    """Advance a progress bar (its rate per second since the start shown), or do nothing
+    when there is none."""
 
     def __init__(self, bar: Any, task: Any) -> None:
         self._bar = bar
         self._task = task
+        self._started = time.monotonic()
+        self._done = 0
 
     def advance(self, n: int = 1, **stats: Any) -> None:
         if self._bar is None:
             return
+        self._done += n
         text = " ".join(f"{k} {v}" for k, v in stats.items())
-        self._bar.update(self._task, advance=n, stats=text)
+        secs = time.monotonic() - self._started
+        rate = f"{self._done / secs:,.0f}/s" if secs > 0.5 else ""
+        self._bar.update(self._task, advance=n, stats=text, rate=rate)
 
     def total(self, total: int | None) -> None:
         if self._bar is not None:

@@ -64,6 +64,11 @@ def reserve(
     ignore_optout: send_cli.OptoutOpt = False,
     resume: send_cli.ResumeOpt = None,
     resend_unknown: send_cli.ResendUnknownOpt = False,
+    tag: send_cli.TagOpt = "",
+    ad: send_cli.AdOpt = False,
+    night_consent: send_cli.NightOpt = False,
+    verbose: send_cli.VerboseOpt = False,
+    quiet: send_cli.QuietOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -80,6 +85,7 @@ def reserve(
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=0.0, json_=json_,
         allow_unicode=allow_unicode, ignore_optout=ignore_optout, wait_window=None,
         profile=profile, config=config, at=at, resume=resume, resend_unknown=resend_unknown,
+        tag=tag, ad=ad, night_consent=night_consent, verbose=verbose, quiet=quiet,
     )
     raise typer.Exit(code)
 

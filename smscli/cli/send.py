@@ -27,6 +27,8 @@ SEND_EXAMPLES = """Examples:
   smscli send --csv customers.csv -m "안녕하세요 {name}님" --json > results.jsonl
   cat body.txt | smscli send --to 01012345678 --subject "안내" --type lms
   smscli send --to 01012345678 -m "see photo" --image photo.jpg --wait 30
+  # tagged: `smscli result list --tag spring-sale` shows them; a CSV tag column tags its row
+  smscli send --csv customers.csv -m "{name}님, 봄 세일 20%" --tag spring-sale
 """
 
 ToOpt = Annotated[
@@ -35,7 +37,8 @@ ToOpt = Annotated[
 ]
 CsvOpt = Annotated[
     str | None,
-    typer.Option("--csv", metavar="FILE", help="CSV of recipients ('-' = stdin): a `phone` column, other columns are {variables}, optional `id`."),
+    typer.Option("--csv", metavar="FILE", help="CSV of recipients ('-' = stdin): a `phone` column, other columns are {variables}, optional `id`, "
+                              "`tag` (the row's campaign tag) and `name` (the recipient's name)."),
 ]
 MessageOpt = Annotated[str | None, typer.Option("--message", "-m", metavar="TEXT", help="Message text; {column} fills from the CSV.")]
 MessageFileOpt = Annotated[
@@ -70,6 +73,24 @@ ResendUnknownOpt = Annotated[
     typer.Option("--resend-unknown", help="Bizppurio: also send again what was handed over before without a "
                                           "journaled answer (it may arrive twice)."),
 ]
+TagOpt = Annotated[
+    str,
+    typer.Option("--tag", metavar="NAME", help="Campaign tag, journaled (`result list --tag`) and carried to the vendor "
+                                               "where it has a place; a CSV `tag` column tags its row."),
+]
+AdOpt = Annotated[
+    bool,
+    typer.Option("--ad", help="Advertising: adds \"(광고)\" and the profile's `ad_name` first, \"무료거부\" and its "
+                              "`optout_number` last; refused between 21:00 and 08:00 Korea time."),
+]
+NightOpt = Annotated[
+    bool, typer.Option("--night-consent", help="--ad between 21:00 and 08:00: the recipients agreed to night-time advertising."),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Print every row (a terminal shows only the rows that did "
+                                                            "not go well of a send to more than 50).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print no rows: only the summary and errors.")]
+
+
 def register(app: typer.Typer) -> None:
     app.command("send", help="Send SMS/LMS/MMS to one or many recipients.", epilog=SEND_EXAMPLES)(send)
 
@@ -92,6 +113,11 @@ def send(
     wait_window: WindowOpt = None,
     resume: ResumeOpt = None,
     resend_unknown: ResendUnknownOpt = False,
+    tag: TagOpt = "",
+    ad: AdOpt = False,
+    night_consent: NightOpt = False,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -101,16 +127,18 @@ def send(
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=wait, json_=json_,
         allow_unicode=allow_unicode, ignore_optout=ignore_optout, wait_window=wait_window,
         profile=profile, config=config, at=None, resume=resume, resend_unknown=resend_unknown,
+        tag=tag, ad=ad, night_consent=night_consent, verbose=verbose, quiet=quiet,
     )
     raise typer.Exit(code)
 
 
 def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, dry_run, wait,
         json_, allow_unicode, ignore_optout, wait_window, profile, config, at,
-        resume=None, resend_unknown=False) -> int:
+        resume=None, resend_unknown=False, tag="", ad=False, night_consent=False,
+        verbose=False, quiet=False) -> int:
     """Shared by `send` and `reserve`: the flags → :meth:`smscli.Client.submit` → output;
     returns the exit code."""
-    from smscli import interrupts, sending, timeutil
+    from smscli import interrupts, send_view, sending, timeutil
     from smscli.cli.common import choose
     from smscli.cli.output import Output
     from smscli.client import Client
@@ -119,6 +147,10 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
 
     if type_ not in ("auto", "sms", "lms", "mms"):
         raise UsageError(f"--type must be auto, sms, lms or mms, not {type_!r}")
+    if verbose and quiet:
+        raise UsageError("give --verbose or --quiet, not both")
+    if night_consent and not ad:
+        raise UsageError("--night-consent goes with --ad", hint="it says the recipients agreed to night-time advertising")
     if to and csv:
         raise UsageError("give recipients with --to or --csv, not both")
     if not to and not csv:
@@ -139,7 +171,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         sender=sender, id=id_, at=send_at, dry_run=dry_run, wait=wait,
         allow_unicode=allow_unicode, ignore_optout=ignore_optout,
         resume=None if resume is None else (sending.RESUME_LATEST if resume == RESUME_LATEST else resume),
-        resend_unknown=resend_unknown,
+        resend_unknown=resend_unknown, tag=tag, ad=ad, night_consent=night_consent,
     )
     sending.check_job(job)
     overrides = None if wait_window is None else {"wait_window": wait_window}
@@ -149,9 +181,13 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     out = Output(json_, columns=["to", "status", "type", "code", "detail", "message_id"],
                  drop_when_closed=True)
     count = len(recipients_of(to)) if to else None
+    if count is None and csv and out.is_tty(sys.stderr):  # the progress bar's total
+        count = send_view.count_csv_rows(csv)
+    rows = send_view.RowFilter(out.emit, mode=send_view.mode_for(
+        tty=out.is_tty(out.stdout), json_mode=json_, verbose=verbose, quiet=quiet))
 
     def emit(result) -> None:
-        out.emit(result if isinstance(result, dict) else result.to_json())
+        rows(result if isinstance(result, dict) else result.to_json())
 
     with out.progress("checking" if dry_run else "sending", total=count) as bar, \
             interrupts.graceful_stop(out.info) as stop:
@@ -167,13 +203,20 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         try:
             outcome = client.submit(job, hooks)
         except SmscliError:
+            rows.finish()
             out.flush()
             raise
+    rows.finish()
     out.flush()
     summary, run_id = outcome.summary, outcome.run_id
     unfinished = sending.unfinished(run_id)
     verb = "checked" if dry_run else ("reserved" if at else "sent")
     out.info(summary.line(verb))
+    if rows.big and rows.hidden:
+        where = "--verbose prints them" if dry_run else (
+            f"`{send_view.see_all_hint(run_id=run_id, tag=tag, id_key=id_, prefix=rows.prefix)}` "
+            "shows them all (--verbose prints every row)")
+        out.info(f"smscli: {rows.hidden} row(s) that went well are not shown; {where}")
     for note in summary.notes:
         out.warn(note)
     if not summary.complete:

@@ -244,7 +244,7 @@ class BizclientAgent:
     def _select(msg: Any) -> Any:
         return msg.select().with_only_columns(*(msg.c[name] for name in (
             "CMID", "MSG_TYPE", "DEST_PHONE", "MSG_BODY", "ATTACHED_FILE", "SEND_TIME", "SENDER_KEY",
-            "TEMPLATE_CODE", "RE_TYPE", "RE_BODY")))
+            "TEMPLATE_CODE", "RE_TYPE", "RE_BODY", "CINFO", "DEST_NAME")))
 
     def _plan(self, row: Any) -> kakao.Plan:
         """Kakao's answer; whether the recipient misses depends on the seed and CMID, like
@@ -265,6 +265,7 @@ class BizclientAgent:
                 "to": row.DEST_PHONE, "msg_type": int(row.MSG_TYPE),
                 "send_time": str(row.SEND_TIME or ""), "time": stamp,
                 "text": str(getattr(row, "MSG_BODY", "") or ""),
+                "cinfo": str(row.CINFO or ""), "dest_name": str(row.DEST_NAME or ""),
             }, ensure_ascii=False) + "\n")
         self._record.flush()
 

@@ -326,7 +326,7 @@ class BizppurioApi:
             line = {"refkey": refkey, "messagekey": messagekey, "to": body["to"], "type": kind,
                     "accepted_at": round(now, 3), "sendtime": sendtime, "times": times,
                     "from": body.get("from", ""), "text": content.get("message", ""),
-                    "subject": content.get("subject", "")}
+                    "subject": content.get("subject", ""), "userinfo": body.get("userinfo", "")}
             if drop:
                 line["answer"] = "dropped"
             with self.lock:

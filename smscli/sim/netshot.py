@@ -326,7 +326,7 @@ class NetshotSim:
             self._record.write(json.dumps({
                 "corpfrcode": pair.corpfrcode, "to": pair.number, "type": pair.type,
                 "from": form.get("fromNumber", ""), "subject": form.get("subject", ""),
-                "contents": form.get("contents", ""), "file_bytes": len(file[1]) if file else 0,
+                "contents": form.get("contents", ""), "etc1": form.get("etc1", ""), "file_bytes": len(file[1]) if file else 0,
                 "reserve_at": pair.reserve_at.isoformat() if pair.reserve_at else "",
             }, ensure_ascii=False) + "\n")
         self._record.flush()

@@ -776,6 +776,7 @@ class OneShotSimulator:
                     "callback": body.get("CallbackNo", ""),
                     "subject": body.get("Subject", ""),
                     "message": body.get("Message", ""),
+                    "user_data": body.get("UserData", ""),
                     "files": [
                         body.get(f"FileName{i}") for i in range(1, 4) if body.get(f"FileName{i}")
                     ],

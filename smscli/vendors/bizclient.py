@@ -232,7 +232,8 @@ class BizclientVendor(Vendor):
         if message.send_at is not None:
             send_time = max(now, to_db_time(message.send_at))
         head = {"CMID": message.id, "STATUS": WAITING, "REQUEST_TIME": now, "SEND_TIME": send_time,
-                "DEST_PHONE": to, "SEND_PHONE": sender}
+                "DEST_PHONE": to, "SEND_PHONE": sender, "CINFO": message.tag or None,
+                "DEST_NAME": message.name or None}
         if message.channel is not None:
             if self._nation is None:
                 self._nation = nation_code(self.profile)

@@ -301,6 +301,8 @@ class BizppurioVendor(Vendor):
             "refkey": message.id,
             "content": {kind: part},
         }
+        if message.tag:
+            body["userinfo"] = message.tag  # the campaign tag (≤ 50, smscli.campaign)
         if message.send_at is not None:
             body["sendtime"] = reservation_time(message.send_at)
         if kind == "mms" and not message.file_keys and not message.images:

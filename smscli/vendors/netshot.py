@@ -291,7 +291,7 @@ class NetshotVendor(Vendor):
         if message.send_at is not None and message.send_at != self._checked_at:
             self._check_reservation(message.send_at)
             self._checked_at = message.send_at
-        key = (message.text, sender, message.subject, image[0] if image else "", message.send_at)
+        key = (message.text, sender, message.subject, image[0] if image else "", message.send_at, message.tag)
         return key, number
 
     def _type(self, message: Message) -> str:
@@ -372,6 +372,8 @@ class NetshotVendor(Vendor):
             ("subject", first.subject),
             ("contents", first.text),
         ]
+        if first.tag:  # the campaign tag: one per batch (the batch key holds it)
+            form.append(("etc1", first.tag))
         if first.send_at is not None:
             at = first.send_at.astimezone(KST) if first.send_at.tzinfo else first.send_at
             form += [("reserveSend", "Y"), ("ryear", f"{at.year:04d}"), ("rmonth", f"{at.month:02d}"),

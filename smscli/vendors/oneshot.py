@@ -212,6 +212,8 @@ def report_from(req: Any) -> Report:
     extra = {"server_msg_id": req.server_msg_id, "telecom": req.telecom}
     if req.user_msg_sub_id:
         extra["user_msg_sub_id"] = req.user_msg_sub_id
+    if req.user_data:
+        extra["user_data"] = req.user_data
     return Report(
         message_id=req.user_msg_id,
         to=req.phone_no,
@@ -939,6 +941,7 @@ class _Batch:
             callback_no=msg.sender or self.s.sender,
             subject=msg.subject if msg.type != "sms" else "",
             message=msg.text,
+            user_data=msg.tag,  # the campaign tag; the server echoes it in the report
             **files,
         )
 
