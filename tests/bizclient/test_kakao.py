@@ -554,3 +554,12 @@ def test_alimtalk_image_goes_as_msg_type_6_with_its_image_in_the_file(vendor_fac
     assert (row.MSG_TYPE, row.TEMPLATE_CODE) == (6, "order-shipped")
     assert json.loads((files / row.ATTACHED_FILE).read_bytes().decode("euc_kr")) == {
         "image": {"img_url": "https://mud-kage.kakao.com/dn/at/img.png"}}
+
+
+def test_a_kakao_row_carries_the_campaign_tag_and_name(vendor_factory, database):
+    message = alimtalk("tagged")
+    message = Message(id=message.id, to=message.to, text=message.text, sender=message.sender, type=message.type,
+                      channel=message.channel, tag="winter-sale", name="홍길동")
+    (result,) = send(vendor_factory(), [message])
+    (row,) = rows(database)
+    assert result.status == "accepted" and (row.CINFO, row.DEST_NAME, row.MSG_TYPE) == ("winter-sale", "홍길동", 6)
