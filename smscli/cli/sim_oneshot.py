@@ -13,6 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smscli import clock
+from smscli.cli.sim_kakao import (
+    KakaoMisses,
+    KakaoMissRate,
+    KakaoSenderKey,
+    KakaoTemplates,
+    kakao_rules,
+)
 from smscli.interrupts import stop_on_signals
 
 if TYPE_CHECKING:
@@ -37,6 +44,9 @@ EPILOG = (
     "  smscli sim oneshot --fail-rate 0.1 --reject-rate 0.05 --seed 42 --record accepted.jsonl\n"
     "  # lost connections and lost answers:\n"
     "  smscli sim oneshot --drop-after 100 --silent-rate 0.01\n"
+    "  # Kakao: one approved AlimTalk template, one sender key, a recipient not on Kakao:\n"
+    "  smscli sim oneshot --kakao-template WELCOME=welcome.txt --kakao-sender-key SK1 "
+    "--kakao-miss 01099990000\n"
     "  # 1% of accepted messages lose their answer with the connection; answers 2 s late:\n"
     "  smscli sim oneshot --drop-rate 0.01 --seed 3 --delay 2\n"
     "  # your own credentials (the password from the environment, not argv):\n"
@@ -197,6 +207,10 @@ def oneshot(
             help="Keep accepted ids (for 320) and unacknowledged reports in FILE across restarts.",
         ),
     ] = None,
+    kakao_template: KakaoTemplates = None,
+    kakao_sender_key: KakaoSenderKey = None,
+    kakao_miss_rate: KakaoMissRate = 0.0,
+    kakao_miss: KakaoMisses = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log one line per event to stderr.")
     ] = False,
@@ -235,6 +249,7 @@ def oneshot(
         record=record,
         upload_dir=upload_dir,
         state_file=state,
+        kakao=kakao_rules(kakao_template, kakao_sender_key, kakao_miss_rate, kakao_miss, seed),
     ).validate()
     _run(cfg, verbose)
 
