@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from smscli import ids, phone, text
 from smscli.errors import ExitStatus, UsageError
+from smscli.fallback import Fallback
 from smscli.models import (
     DUPLICATE,
     INVALID,
@@ -186,6 +187,7 @@ class ResultSink:
         self._pending: list[SendResult] = []
         self._unsent: list[str] = []
         self._last = time.monotonic()
+        self.fallback: Fallback | None = None  # smscli's own fallback (smscli.fallback)
 
     def __call__(self, result: SendResult, *, record: bool = True) -> None:
         """Take one result; ``record`` false for what the pipeline settled itself (an id
@@ -221,7 +223,9 @@ class ResultSink:
     def reports(self, reports: list[Report]) -> None:
         """Store reports (before the vendor acknowledges them); update held results."""
         self.flush()
-        self.journal.add_reports(reports)
+        stored = self.journal.add_reports(reports)
+        if self.fallback is not None:  # a fallback's report also settles its parent
+            reports = [*reports, *self.fallback.derive(stored)]
         for rep in reports:
             held = self.held.get(rep.message_id)
             if held is not None:
@@ -290,6 +294,7 @@ def run_send(
     local_schedule = opts.send_at is not None and not vendor.can_schedule
     sink = ResultSink(journal, summary, output, hold=opts.wait > 0 and not local_schedule,
                       progress=progress if opts.run_id else None)
+    sink.fallback = None if local_schedule else Fallback.for_vendor(journal, vendor, profile.name)
     if stop is not None:
         vendor.stop_requested = stop.is_set
     handout = Handout(chunks, journal, vendor, profile.name, sink, local_schedule=local_schedule,
@@ -315,6 +320,9 @@ def run_send(
                         raise
                     handout.hold_rest(closed.opens_at, closed.unsent)
                     summary.notes.append(_held_note(closed, sink.seen[SCHEDULED]))
+                if sink.fallback is not None and not (stop is not None and stop.is_set()):
+                    sink.flush()  # the failed parents are journaled before their fallbacks
+                    sink.fallback.send(wait=opts.wait, on_reports=sink.reports)
             state = "interrupted"  # the vendor returned before the end: only a stop does that
         except KeyboardInterrupt:
             state = "interrupted"

@@ -1,0 +1,160 @@
+"""smscli's own fallback (대체 발송) for vendors that have no field for it (OneShot and the
+sandbox: ``Vendor.falls_back`` False).
+
+When a report says a Kakao/RCS message failed and the message carries a fallback
+(``channel.fallback``, a rendered :class:`~smscli.content.Text`), smscli sends that text
+once, as its own journaled message: id :func:`smscli.ids.fallback_id` of the parent's,
+``Message.parent`` the parent's id, the parent's recipient, sender, tag and name. Whether
+it is sent is the journal's to say, never a guess: :meth:`Journal.fallbacks_owed` lists
+failed parents without a settled fallback and :meth:`Journal.claim` decides for each
+(new, or unsettled: send; settled, or held by another live process: not). So a re-run, a
+second ``result poll``, or a report that arrives twice never sends one twice, and a crash
+between the report and the send leaves it owed, sent by the next run or poll.
+
+When the fallback's own report arrives, the parent gets a report too: its status, with
+``channel`` the fallback's type and ``fallback`` ``{"type", "status"}``.
+
+Used wherever reports arrive: the send pipeline (``--wait`` and the reports pushed while
+sending, :mod:`smscli.dispatch`) and ``result poll`` (:meth:`smscli.client.Client.poll`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from smscli import content as content_json
+from smscli.content import Text
+from smscli.ids import fallback_id
+from smscli.journal_fallback import UNSETTLED
+from smscli.models import DELIVERED, FAILED, QUEUED, Message, Report, SendResult
+
+if TYPE_CHECKING:
+    from smscli.journal import Journal
+    from smscli.vendors.base import OnReports, Vendor
+
+RECORD_EVERY = 1000  # results journaled in one transaction
+
+
+def applies(vendor: Vendor) -> bool:
+    """Whether smscli falls back for ``vendor``: it carries Kakao or RCS and has no
+    fallback field of its own."""
+    carries = getattr(vendor, "carries", frozenset({"text"}))
+    return bool({"kakao", "rcs"} & set(carries)) and not getattr(vendor, "falls_back", True)
+
+
+def fallback_message(parent: dict[str, Any], text: Text) -> Message:
+    """The fallback of a journaled parent (a row of :meth:`Journal.fallbacks_owed`)."""
+    return Message(id=fallback_id(parent["id"]), to=parent["to"], text=text.body,
+                   sender=parent["sender"], type=text.type, subject=text.subject,
+                   images=tuple(str(p) for p in text.images), tag=parent["tag"],
+                   name=parent["name"], parent=parent["id"])
+
+
+class Fallback:
+    """smscli's fallback for one vendor and profile, over one journal."""
+
+    def __init__(self, journal: Journal, vendor: Vendor, profile: str) -> None:
+        self.journal = journal
+        self.vendor = vendor
+        self.profile = profile
+        self.sent = 0  # fallbacks handed to the vendor by this instance
+
+    @classmethod
+    def for_vendor(cls, journal: Journal, vendor: Vendor, profile: str) -> Fallback | None:
+        """A Fallback when smscli falls back for ``vendor`` (:func:`applies`), else None."""
+        return cls(journal, vendor, profile) if applies(vendor) else None
+
+    # --- reports ------------------------------------------------------------------
+
+    def derive(self, stored: Sequence[Report]) -> list[Report]:
+        """For each newly stored report of a fallback, store its parent's report (status,
+        ``channel``, ``fallback``); return those newly stored."""
+        final = [r for r in stored if r.message_id and r.status in (DELIVERED, FAILED)]
+        if not final:
+            return []
+        parents = self.journal.parents_of([r.message_id for r in final])
+        derived = []
+        for rep in final:
+            hit = parents.get(rep.message_id)
+            if hit is None:
+                continue
+            parent, kind = hit
+            derived.append(Report(
+                message_id=parent, to=rep.to, status=rep.status, code=rep.code, detail=rep.detail,
+                vendor=rep.vendor, delivered_at=rep.delivered_at,
+                extra={"server_id": str(rep.extra.get("server_id", "")), "fallback_id": rep.message_id},
+                channel=kind, fallback={"type": kind, "status": rep.status}))
+        return self.journal.add_reports(derived) if derived else []
+
+    def store(self, reports: Sequence[Report]) -> list[Report]:
+        """Store ``reports`` and what they derive; return every newly stored report."""
+        stored = self.journal.add_reports(reports)
+        return [*stored, *self.derive(stored)]
+
+    # --- sending ------------------------------------------------------------------
+
+    def owed(self) -> list[Message]:
+        """The fallbacks the journal says are owed (not yet settled)."""
+        out = []
+        for row in self.journal.fallbacks_owed(self.profile):
+            try:
+                channel = content_json.loads(row["content"])
+            except (ValueError, TypeError, KeyError):
+                continue  # not content we wrote: nothing to fall back to
+            text = getattr(channel, "fallback", None)
+            if isinstance(text, Text) and text.type != "auto":
+                out.append(fallback_message(row, text))
+        return out
+
+    def send(self, *, wait: float = 0.0, on_reports: OnReports | None = None,
+             on_result: Callable[[SendResult], None] | None = None) -> int:
+        """Send every owed fallback the journal's claim allows (results journaled, not
+        shown); ``on_reports`` stores reports pushed meanwhile (default :meth:`store`).
+        Returns how many were handed to the vendor."""
+        from smscli.vendors.base import OutsideHours
+
+        messages = self.owed()
+        if not messages:
+            return 0
+        previous = self.journal.claim(messages, self.vendor.name, self.profile)
+        todo = [m for m, prev in zip(messages, previous, strict=True) if prev is None or prev in UNSETTLED]
+        if not todo:
+            return 0
+        results: list[SendResult] = []
+        unsent: list[str] = []
+
+        def take(result: SendResult) -> None:
+            if result.status == QUEUED:
+                unsent.append(result.message_id)
+            else:
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+            if len(results) >= RECORD_EVERY:
+                flush()
+
+        def flush() -> None:
+            if results:
+                server_ids = {r.message_id: r.server_id for r in results if r.server_id}
+                self.journal.record(results, server_ids or None)
+                results.clear()
+            if unsent:
+                self.journal.unclaim(unsent)
+                unsent.clear()
+
+        def stored(reports: list[Report]) -> None:
+            flush()  # answers before the reports that settle them
+            if on_reports is not None:
+                on_reports(reports)
+            else:
+                self.store(reports)
+
+        try:
+            self.vendor.send(iter(todo), take, on_reports=stored, wait=wait)
+        except OutsideHours as closed:  # still owed: the next run or poll sends them
+            unsent.extend(m.id for m in closed.unsent)
+        finally:
+            flush()
+        self.sent += len(todo)
+        return len(todo)
