@@ -235,10 +235,9 @@ class Client:
         def on_reports(reports: list[Report]) -> None:
             nonlocal received
             received += len(reports)
-            new = journal.add_reports(reports)  # stored before the vendor is told
             if fallback is not None:  # a fallback's report also settles its parent
-                new += fallback.derive(new)
-            for rep in new:
+                reports = fallback.expand(reports)
+            for rep in journal.add_reports(reports):  # stored before the vendor is told
                 stored.append(rep)
                 if on_report is not None:
                     on_report(rep)

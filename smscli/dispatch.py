@@ -223,9 +223,9 @@ class ResultSink:
     def reports(self, reports: list[Report]) -> None:
         """Store reports (before the vendor acknowledges them); update held results."""
         self.flush()
-        stored = self.journal.add_reports(reports)
         if self.fallback is not None:  # a fallback's report also settles its parent
-            reports = [*reports, *self.fallback.derive(stored)]
+            reports = self.fallback.expand(reports)
+        self.journal.add_reports(reports)
         for rep in reports:
             held = self.held.get(rep.message_id)
             if held is not None:

@@ -67,12 +67,14 @@ class Fallback:
 
     # --- reports ------------------------------------------------------------------
 
-    def derive(self, stored: Sequence[Report]) -> list[Report]:
-        """For each newly stored report of a fallback, store its parent's report (status,
-        ``channel``, ``fallback``); return those newly stored."""
-        final = [r for r in stored if r.message_id and r.status in (DELIVERED, FAILED)]
+    def expand(self, reports: Sequence[Report]) -> list[Report]:
+        """``reports`` and, after them, a report for the parent of each final report of a
+        fallback (its status, ``channel``, ``fallback``), to be stored in the same
+        transaction. A re-pushed report derives the same parent report, which the journal
+        drops as it drops the re-push (one per vendor, server id, message id and code)."""
+        final = [r for r in reports if r.message_id and r.status in (DELIVERED, FAILED)]
         if not final:
-            return []
+            return list(reports)
         parents = self.journal.parents_of([r.message_id for r in final])
         derived = []
         for rep in final:
@@ -85,12 +87,11 @@ class Fallback:
                 vendor=rep.vendor, delivered_at=rep.delivered_at,
                 extra={"server_id": str(rep.extra.get("server_id", "")), "fallback_id": rep.message_id},
                 channel=kind, fallback={"type": kind, "status": rep.status}))
-        return self.journal.add_reports(derived) if derived else []
+        return [*reports, *derived]
 
     def store(self, reports: Sequence[Report]) -> list[Report]:
         """Store ``reports`` and what they derive; return every newly stored report."""
-        stored = self.journal.add_reports(reports)
-        return [*stored, *self.derive(stored)]
+        return self.journal.add_reports(self.expand(reports))
 
     # --- sending ------------------------------------------------------------------
 

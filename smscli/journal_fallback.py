@@ -17,7 +17,7 @@ _OWED = (
     'SELECT m.id, m."to", m.sender, m.content, m.tag, m.name, m.vendor FROM messages m '
     "WHERE m.kind != 'text' AND m.status = 'failed' AND m.profile = ? "
     "AND m.content LIKE '%\"fallback\":%' "
-    "AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.parent = m.id "
+    "AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.parent = m.id AND c.parent != '' "
     "AND c.status NOT IN ('queued', 'pending', 'unknown')) "
     "ORDER BY m.rowid"
 )
@@ -28,7 +28,7 @@ class FallbackMixin:
 
     def fallbacks_owed(self, profile: str) -> list[dict[str, Any]]:
         """Failed Kakao/RCS messages of ``profile`` that carry a fallback and have no
-        settled fallback message yet (indexed: ``messages_failed_channel``)."""
+        settled fallback message yet (indexed: ``messages_failed_channel``, ``messages_parent``)."""
         rows = self._query(_OWED, (profile,))  # type: ignore[attr-defined]
         keys = ("id", "to", "sender", "content", "tag", "name", "vendor")
         return [dict(zip(keys, row, strict=True)) for row in rows]
