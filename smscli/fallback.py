@@ -20,6 +20,7 @@ sending, :mod:`smscli.dispatch`) and ``result poll`` (:meth:`smscli.client.Clien
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -99,11 +100,10 @@ class Fallback:
         """The fallbacks the journal says are owed (not yet settled)."""
         out = []
         for row in self.journal.fallbacks_owed(self.profile):
-            try:
-                channel = content_json.loads(row["content"])
-            except (ValueError, TypeError, KeyError):
+            try:  # only the fallback's part of the channel's JSON (smscli.content.dumps)
+                text = content_json.from_json(json.loads(row["content"])["fallback"])
+            except (ValueError, TypeError, KeyError, AttributeError):
                 continue  # not content we wrote: nothing to fall back to
-            text = getattr(channel, "fallback", None)
             if isinstance(text, Text) and text.type != "auto":
                 out.append(fallback_message(row, text))
         return out

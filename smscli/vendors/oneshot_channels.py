@@ -9,15 +9,16 @@ Profile keys: ``kakao_nation_code`` (default "82"), ``rcs_agency_id``, ``rcs_bra
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from smscli.content import Button, Kakao
 from smscli.errors import ConfigError
 
 if TYPE_CHECKING:
     from smscli.config import Profile
-    from smscli.content import Button
     from smscli.models import Message
 
 # Message.type of a channel message → OneShot MsgType (and back, for reports).
@@ -67,6 +68,7 @@ def _secret(profile: Profile, key: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=256)  # a campaign's buttons are often the same for every row
 def buttons_json(buttons: tuple[Button, ...]) -> str:
     """Buttons as OneShot carries them: a JSON string ``{"button": [...]}`` ("" for none)."""
     if not buttons:
@@ -79,8 +81,6 @@ def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
     """The MsgSendReq fields (``MsgSendReq`` attribute names) of a channel message:
     ``msg_type`` and the Kakao or RCS ones. Files (an AlimTalk/FriendTalk image, RCS MMS
     images) go through ``file_keys`` like MMS."""
-    from smscli.content import Kakao
-
     ch = msg.channel
     assert ch is not None
     out: dict[str, Any] = {"msg_type": MSG_TYPES[msg.type]}
@@ -115,8 +115,6 @@ def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
 def image_names(msg: Message) -> list[str]:
     """The file names a message attaches: uploaded keys, else a Kakao image URL (Kakao
     fetches FriendTalk/AlimTalk images by URL)."""
-    from smscli.content import Kakao
-
     names = list(msg.file_keys)[:3]
     if not names and isinstance(msg.channel, Kakao) and msg.channel.image_url:
         names = [msg.channel.image_url]
