@@ -12,7 +12,8 @@ second ``result poll``, or a report that arrives twice never sends one twice, an
 between the report and the send leaves it owed, sent by the next run or poll.
 
 When the fallback's own report arrives, the parent gets a report too: its status, with
-``channel`` the fallback's type and ``fallback`` ``{"type", "status"}``.
+``channel`` the fallback's type and ``fallback`` ``{"type", "status"}`` (also when the
+vendor refuses the fallback: failed, status ``rejected``).
 
 Used wherever reports arrive: the send pipeline (``--wait`` and the reports pushed while
 sending, :mod:`smscli.dispatch`) and ``result poll`` (:meth:`smscli.client.Client.poll`).
@@ -28,7 +29,7 @@ from smscli import content as content_json
 from smscli.content import Text
 from smscli.ids import fallback_id
 from smscli.journal_fallback import UNSETTLED
-from smscli.models import DELIVERED, FAILED, QUEUED, Message, Report, SendResult
+from smscli.models import DELIVERED, FAILED, QUEUED, REJECTED, Message, Report, SendResult
 
 if TYPE_CHECKING:
     from smscli.journal import Journal
@@ -50,6 +51,15 @@ def fallback_message(parent: dict[str, Any], text: Text) -> Message:
                    sender=parent["sender"], type=text.type, subject=text.subject,
                    images=tuple(str(p) for p in text.images), tag=parent["tag"],
                    name=parent["name"], parent=parent["id"])
+
+
+def refused_report(parent: str, result: SendResult) -> Report:
+    """The parent's report when the vendor refused its fallback: failed, with the
+    fallback's type and ``rejected``."""
+    return Report(message_id=parent, to=result.to, status=FAILED, code=result.code,
+                  detail=result.detail, vendor=result.vendor,
+                  extra={"server_id": "", "fallback_id": result.message_id}, channel=result.type,
+                  fallback={"type": result.type, "status": REJECTED})
 
 
 class Fallback:
@@ -135,10 +145,16 @@ class Fallback:
             if len(results) >= RECORD_EVERY:
                 flush()
 
+        parents = {m.id: m.parent for m in todo}
+
         def flush() -> None:
             if results:
                 server_ids = {r.message_id: r.server_id for r in results if r.server_id}
                 self.journal.record(results, server_ids or None)
+                refused = [refused_report(parents[r.message_id], r) for r in results
+                           if r.status == REJECTED and r.message_id in parents]
+                if refused:  # the parent's story ends there: it says so
+                    (on_reports or self.store)(refused)
                 results.clear()
             if unsent:
                 self.journal.unclaim(unsent)

@@ -324,3 +324,64 @@ def test_fallback_ids_are_deterministic_and_fit() -> None:
     long = "K" * 31
     assert ids.fallback_id(long) == ids.fallback_id(long) != ids.fallback_id("K" * 30 + "L")
     assert len(ids.fallback_id(long)) == 32 and ids.id_problem(ids.fallback_id(long)) is None
+
+
+def test_a_report_that_arrives_twice_over_the_wire_falls_back_once(isolated_env: Path) -> None:
+    rules = KakaoRules(sender_key=SENDER_KEY, misses=[MISS])
+    with OneShotSimulator(speed=0, report_delay=0.3, kakao=rules) as server:
+        configure(isolated_env, server)
+        pipe = Pipeline()
+        [result] = pipe.send([alimtalk("twice", MISS, fallback=Text("대체", type="sms"))], wait=0)
+        assert result.status == "accepted"
+        pipe.close()
+        with Client("t") as client:
+            first = client.poll(timeout=2, confirm=False)  # stored, never acknowledged
+            assert [(r.message_id, r.status, r.code) for r in first] == [("twice", "failed", "29")]
+            client.poll(timeout=2, confirm=False)  # the same report, pushed again after the bind
+            client.poll(timeout=2)
+        assert server.stats.get("reports_pushed", 0) >= 3  # the parent's at least twice
+        assert len(bodies(server, ids.fallback_id("twice"))) == 1
+        reports = Journal.open(load_profile("t").data_dir).list_reports(message_id="twice")
+        assert [(r.status, r.channel) for r in reports] == [("failed", "alimtalk"), ("delivered", "sms")]
+
+
+def test_a_fallback_the_vendor_refuses_ends_the_parents_story(sim: OneShotSimulator, pipe: Pipeline) -> None:
+    too_long = Text("가" * 60, type="sms")  # 120 CP949 bytes as SMS: OneShot answers 908
+    [result] = pipe.send([alimtalk("refused", MISS, fallback=too_long)])
+    assert (result.status, result.code) == ("failed", "908")
+    assert pipe.journal.get(ids.fallback_id("refused"))["status"] == "rejected"
+    last = pipe.journal.list_reports(message_id="refused")[-1]
+    assert (last.status, last.code, last.fallback) == ("failed", "908", {"type": "sms", "status": "rejected"})
+    assert Fallback(pipe.journal, pipe.vendor, "t").send() == 0  # settled: not tried again
+
+
+def test_sim_oneshot_cli_takes_the_kakao_options(isolated_env: Path, tmp_path: Path) -> None:
+    from tests.test_sim_oneshot_cli import sim_process
+
+    template = tmp_path / "order.json"
+    template.write_text(json.dumps({"text": TEMPLATE, "buttons": {"button": [b.to_json() for b in BUTTONS]}},
+                                   ensure_ascii=False), encoding="utf-8")
+    with sim_process("--port", "0", "--report-delay", "0.05", "--kakao-template", f"ORDER1={template}",
+                     "--kakao-sender-key", SENDER_KEY, "--kakao-miss", MISS) as sp:
+        _, port = sp.address()
+        path = isolated_env / "config.toml"
+        path.write_text(PROFILE.format(port=port, key=SENDER_KEY, more=""))
+        path.chmod(0o600)
+        pipe = Pipeline()
+        fb = Text("대체 문자", type="sms")
+        results = pipe.send([alimtalk("c1", fallback=fb), alimtalk("c2", MISS, fallback=fb),
+                             alimtalk("c3", order="B-1", buttons=())], wait=3)
+        assert [(r.message_id, r.status, r.code) for r in results] == [
+            ("c1", "delivered", "0"), ("c2", "delivered", "0"), ("c3", "rejected", "38")]
+        assert pipe.journal.get(ids.fallback_id("c2"))["status"] == "delivered"
+        assert pipe.journal.get(ids.fallback_id("c1")) is None
+        pipe.close()
+        assert sp.stop() == 0
+
+
+def test_sim_oneshot_cli_refuses_an_unreadable_template_file(tmp_path: Path) -> None:
+    proc = run_cli("sim", "oneshot", "--port", "0", "--kakao-template", f"T1={tmp_path / 'nope.txt'}",
+                   timeout=30)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and err.count("\n") == 1, err
+    assert "cannot read template file" in err
