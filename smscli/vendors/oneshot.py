@@ -54,7 +54,13 @@ from smscli.vendors.base import (
     profile_flag,
     profile_number,
 )
-from smscli.vendors.oneshot_channels import CHANNELS
+from smscli.vendors.oneshot_channels import (
+    CHANNELS,
+    ChannelSettings,
+    channel_fields,
+    image_names,
+    load_channel_settings,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -63,7 +69,6 @@ if TYPE_CHECKING:
     from smscli.protocol.oneshot.connection import Connection
     from smscli.protocol.oneshot.messages import BindRes, MsgSendReq
     from smscli.transports.tcp import TcpLink
-    from smscli.vendors.oneshot_channels import ChannelSettings
 
 log = logging.getLogger("smscli.vendors.oneshot")
 
@@ -662,8 +667,6 @@ class OneShotVendor(Vendor):
     def channel_settings(self) -> ChannelSettings:
         """The profile's Kakao/RCS keys and reseller code (smscli.vendors.oneshot_channels)."""
         if self._channel_settings is None:
-            from smscli.vendors.oneshot_channels import load_channel_settings
-
             self._channel_settings = load_channel_settings(self.profile)
         return self._channel_settings
 
@@ -942,7 +945,6 @@ class _Batch:
 
     def _request(self, msg: Message) -> MsgSendReq:
         from smscli.protocol.oneshot.messages import MsgSendReq
-        from smscli.vendors.oneshot_channels import channel_fields, image_names
 
         names = image_names(msg)
         fields: dict[str, Any] = {"file_count": len(names)}
