@@ -181,7 +181,8 @@ ALTER TABLE messages ADD COLUMN parent TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_tag ON messages(tag, created_at) WHERE tag != '';
 CREATE INDEX messages_parent ON messages(parent) WHERE parent != '';
 CREATE INDEX messages_to ON messages("to", created_at);
-CREATE INDEX messages_failed_channel ON messages(profile) WHERE kind != 'text' AND status = 'failed';
+CREATE INDEX messages_failed_channel ON messages(profile)
+    WHERE kind != 'text' AND status = 'failed' AND content LIKE '%"fallback":%';
 ALTER TABLE reports ADD COLUMN channel TEXT NOT NULL DEFAULT '';
 ALTER TABLE reports ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
 """

@@ -385,3 +385,31 @@ def test_sim_oneshot_cli_refuses_an_unreadable_template_file(tmp_path: Path) -> 
     err = proc.stderr.decode()
     assert proc.returncode == 2 and err.count("\n") == 1, err
     assert "cannot read template file" in err
+
+
+def test_alimtalk_image_needs_its_image(sim: OneShotSimulator, pipe: Pipeline) -> None:
+    def image_msg(mid: str, url: str) -> Message:
+        ch = Kakao(body=TEMPLATE.replace("#{name}", "김").replace("#{order}", "C-3"), type="alimtalk-image",
+                   template="ORDER1", buttons=tuple(replace(b, url_mobile="https://shop.example/o/C-3")
+                                                    for b in BUTTONS),
+                   image_url=url, sender_key=SENDER_KEY)
+        return Message(id=mid, to="01012345678", text=ch.body, sender="15666639", type="alimtalk-image",
+                       channel=ch)
+
+    with_image, without = pipe.send([image_msg("ai1", "https://img.example/t.jpg"), image_msg("ai2", "")], wait=0)
+    assert (with_image.status, without.status, without.code) == ("accepted", "rejected", "37")
+    [body] = bodies(sim, "ai1")
+    assert (body["MsgType"], body["FileName1"], body["FileType1"]) == (71, "https://img.example/t.jpg", "IMG")
+    assert "kakaoWide" not in body
+
+
+def test_an_rcs_miss_falls_back_too(sim: OneShotSimulator, pipe: Pipeline) -> None:
+    fb = Text("RCS를 받을 수 없어 문자로 보냅니다. " * 4, subject="안내", type="lms")
+    msg = Message(id="rmiss", to=MISS, text="RCS 안내", sender="15666639", type="rcs-sms",
+                  channel=Rcs(body="RCS 안내", base_id="SS000000", fallback=fb))
+    [result] = pipe.send([msg])
+    assert result.status == "delivered"
+    assert [(r.status, r.channel) for r in pipe.journal.list_reports(message_id="rmiss")] == [
+        ("failed", "rcs-sms"), ("delivered", "lms")]
+    [child] = bodies(sim, ids.fallback_id("rmiss"))
+    assert (child["MsgType"], child["Subject"]) == (6, "안내")
