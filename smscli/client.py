@@ -247,8 +247,9 @@ class Client:
             vendor = create_vendor(self._profile, EventsShown(journal, self._notice))
             fallback = Fallback.for_vendor(journal, vendor, self._profile.name)
             vendor.poll(on_reports, timeout=timeout, confirm=confirm)
-            if fallback is not None:  # what failed on Kakao/RCS now goes as SMS/LMS (once)
-                fallback.send(on_reports=on_reports)
+            if fallback is not None and fallback.send(on_reports=on_reports):
+                self._notice(f"sent {fallback.sent} fallback message(s) for Kakao/RCS messages "
+                             "that were not delivered")  # once each: the journal decides
         return PollResult(reports=tuple(stored), received=received)
 
     def confirm(self, msgids: Iterable[str]) -> dict[str, bool]:

@@ -322,7 +322,9 @@ def run_send(
                     summary.notes.append(_held_note(closed, sink.seen[SCHEDULED]))
                 if sink.fallback is not None and not (stop is not None and stop.is_set()):
                     sink.flush()  # the failed parents are journaled before their fallbacks
-                    sink.fallback.send(wait=opts.wait, on_reports=sink.reports)
+                    if sink.fallback.send(wait=opts.wait, on_reports=sink.reports):
+                        summary.notes.append(f"sent {sink.fallback.sent} fallback message(s) for "
+                                             "Kakao/RCS messages that were not delivered")
             state = "interrupted"  # the vendor returned before the end: only a stop does that
         except KeyboardInterrupt:
             state = "interrupted"
