@@ -413,3 +413,19 @@ def test_an_rcs_miss_falls_back_too(sim: OneShotSimulator, pipe: Pipeline) -> No
         ("failed", "rcs-sms"), ("delivered", "lms")]
     [child] = bodies(sim, ids.fallback_id("rmiss"))
     assert (child["MsgType"], child["Subject"]) == (6, "안내")
+
+
+def test_the_next_smscli_send_sends_an_owed_fallback_once(sim: OneShotSimulator, pipe: Pipeline) -> None:
+    pipe.send([alimtalk("owed", MISS, fallback=Text("대체 문자", type="sms"))], fallback=False)
+    pipe.close()  # as if the process had ended before the fallback went out
+    child = ids.fallback_id("owed")
+    proc = run_cli("send", "--to", "01055556666", "-m", "다른 문자", "--wait", "3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "sent 1 fallback message(s) for Kakao/RCS messages that were not delivered" in proc.stderr.decode()
+    assert [json.loads(line)["status"] for line in proc.stdout.decode().splitlines()] == ["delivered"]
+    again = run_cli("send", "--to", "01055557777", "-m", "또 다른 문자")
+    assert again.returncode == 0 and "fallback" not in again.stderr.decode()
+    assert len(bodies(sim, child)) == 1
+    journal = Journal.open(load_profile("t").data_dir)
+    assert journal.get("owed")["status"] == "delivered"
+    assert journal.list_reports(message_id="owed")[-1].fallback == {"type": "sms", "status": "delivered"}
