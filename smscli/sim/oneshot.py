@@ -13,7 +13,11 @@ What it enforces (spec ``003_…`` and ``spec/README.md``):
   connections), 901 outside BeginTime–EndTime (Korea time), 911 unknown MsgType,
   316 no CallbackNo, 908 text over 90 (SMS) / 2000 (LMS) CP949 bytes or subject over 64,
   909/16/910 bad attachments, 903 more than the speed limit within the last second
-  (sliding window).
+  (sliding window). Kakao/RCS (MsgType 7/71/8/9–12) against ``kakao``, the shared
+  :class:`~smscli.sim.kakao.KakaoRules` (:mod:`smscli.sim.oneshot_kakao`): 22 sender key,
+  36 unknown template, 30 text that does not match it, 38 buttons that differ, 35 over
+  1000 characters, 37 AlimTalk image without one, 21 RCS without its message base id; a
+  recipient not on Kakao is accepted and reported 29 (the client falls back).
 - Every accepted message gets a ReportReq after ``report_delay`` seconds; reports not
   acknowledged with ReportRes are pushed again after the next bind. With ``state_file``
   the accepted ids and the unacknowledged reports survive a restart.
