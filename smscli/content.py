@@ -177,7 +177,10 @@ def dumps(content: Content | None) -> str:
     """The journal's ``content`` column: "" for none, else compact JSON."""
     if content is None:
         return ""
-    return json.dumps(to_json(content), ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(to_json(content))
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: dumps runs per message
 
 
 def loads(raw: str) -> Content | None:

@@ -9,7 +9,6 @@ Profile keys: ``kakao_nation_code`` (default "82"), ``rcs_agency_id``, ``rcs_bra
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -68,13 +67,14 @@ def _secret(profile: Profile, key: str) -> str:
     return ""
 
 
-@functools.lru_cache(maxsize=256)  # a campaign's buttons are often the same for every row
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: per message it shows
+
+
 def buttons_json(buttons: tuple[Button, ...]) -> str:
     """Buttons as OneShot carries them: a JSON string ``{"button": [...]}`` ("" for none)."""
     if not buttons:
         return ""
-    return json.dumps({"button": [b.to_json() for b in buttons]}, ensure_ascii=False,
-                      separators=(",", ":"))
+    return _JSON.encode({"button": [b.to_json() for b in buttons]})
 
 
 def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
