@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from smscli.vendors.base import OnReports, Vendor
 
 RECORD_EVERY = 1000  # results journaled in one transaction
+PAGE = 10_000  # owed fallbacks read, claimed and sent at a time (one connection each)
 
 
 def applies(vendor: Vendor) -> bool:
@@ -106,38 +107,56 @@ class Fallback:
 
     # --- sending ------------------------------------------------------------------
 
-    def owed(self) -> list[Message]:
-        """The fallbacks the journal says are owed (not yet settled)."""
+    def owed(self, *, after: int = 0, limit: int | None = None) -> tuple[list[Message], int]:
+        """A page (``limit``, default :data:`PAGE`) of the fallbacks the journal says are
+        owed (not yet settled), and the row to go on after (0: that was the last page)."""
+        limit = limit or PAGE
         out = []
-        for row in self.journal.fallbacks_owed(self.profile):
+        rows = self.journal.fallbacks_owed(self.profile, after=after, limit=limit)
+        for row in rows:
             try:  # only the fallback's part of the channel's JSON (smscli.content.dumps)
                 text = content_json.from_json(json.loads(row["content"])["fallback"])
             except (ValueError, TypeError, KeyError, AttributeError):
                 continue  # not content we wrote: nothing to fall back to
             if isinstance(text, Text) and text.type != "auto":
                 out.append(fallback_message(row, text))
-        return out
+        return out, (rows[-1]["rowid"] if len(rows) == limit else 0)
 
     def send(self, *, wait: float = 0.0, on_reports: OnReports | None = None,
              on_result: Callable[[SendResult], None] | None = None) -> int:
         """Send every owed fallback the journal's claim allows (results journaled, not
-        shown); ``on_reports`` stores reports pushed meanwhile (default :meth:`store`).
-        Returns how many were handed to the vendor."""
+        shown), a page at a time (flat memory); ``on_reports`` stores reports pushed
+        meanwhile (default :meth:`store`). Returns how many were handed to the vendor."""
+        total, after = 0, 0
+        while not self.vendor.stop_requested():
+            messages, after = self.owed(after=after)
+            handed, closed = self._send_page(messages, wait=wait, on_reports=on_reports, on_result=on_result)
+            total += handed
+            if not after or closed:
+                break
+        self.sent += total
+        return total
+
+    def _send_page(self, messages: list[Message], *, wait: float, on_reports: OnReports | None,
+                   on_result: Callable[[SendResult], None] | None) -> tuple[int, bool]:
+        """Claim and send one page: (how many were handed over, whether the vendor
+        closed for its sending hours)."""
         from smscli.vendors.base import OutsideHours
 
-        messages = self.owed()
         if not messages:
-            return 0
+            return 0, False
         previous = self.journal.claim(messages, self.vendor.name, self.profile)
         todo = [m for m, prev in zip(messages, previous, strict=True) if prev is None or prev in UNSETTLED]
         if not todo:
-            return 0
+            return 0, False
         results: list[SendResult] = []
         unsent: list[str] = []
+        back = [0]  # given back unsent, in all
 
         def take(result: SendResult) -> None:
             if result.status == QUEUED:
                 unsent.append(result.message_id)
+                back[0] += 1
             else:
                 results.append(result)
                 if on_result is not None:
@@ -167,11 +186,13 @@ class Fallback:
             else:
                 self.store(reports)
 
+        closed = False
         try:
             self.vendor.send(iter(todo), take, on_reports=stored, wait=wait)
-        except OutsideHours as closed:  # still owed: the next run or poll sends them
-            unsent.extend(m.id for m in closed.unsent)
+        except OutsideHours as hours:  # still owed: the next run or poll sends them
+            unsent.extend(m.id for m in hours.unsent)
+            back[0] += len(hours.unsent)
+            closed = True
         finally:
             flush()
-        self.sent += len(todo)
-        return len(todo)
+        return len(todo) - back[0], closed

@@ -14,23 +14,25 @@ from typing import Any
 UNSETTLED = ("queued", "pending", "unknown")
 
 _OWED = (
-    'SELECT m.id, m."to", m.sender, m.content, m.tag, m.name, m.vendor FROM messages m '
-    "WHERE m.kind != 'text' AND m.status = 'failed' AND m.profile = ? "
+    'SELECT m.id, m."to", m.sender, m.content, m.tag, m.name, m.vendor, m.rowid FROM messages m '
+    "WHERE m.kind != 'text' AND m.status = 'failed' AND m.profile = ? AND m.rowid > ? "
     "AND m.content LIKE '%\"fallback\":%' "
     "AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.parent = m.id AND c.parent != '' "
     "AND c.status NOT IN ('queued', 'pending', 'unknown')) "
-    "ORDER BY m.rowid"
+    "ORDER BY m.rowid LIMIT ?"
 )
 
 
 class FallbackMixin:
     """Fallback queries (see the module docstring)."""
 
-    def fallbacks_owed(self, profile: str) -> list[dict[str, Any]]:
+    def fallbacks_owed(self, profile: str, *, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
         """Failed Kakao/RCS messages of ``profile`` that carry a fallback and have no
-        settled fallback message yet (indexed: ``messages_failed_channel``, ``messages_parent``)."""
-        rows = self._query(_OWED, (profile,))  # type: ignore[attr-defined]
-        keys = ("id", "to", "sender", "content", "tag", "name", "vendor")
+        settled fallback message yet, oldest first, a page at a time: ``limit`` of them
+        past row ``after`` (each row's ``rowid``; indexed: ``messages_failed_channel``,
+        ``messages_parent``)."""
+        rows = self._query(_OWED, (profile, after, limit))  # type: ignore[attr-defined]
+        keys = ("id", "to", "sender", "content", "tag", "name", "vendor", "rowid")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def parents_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -429,3 +429,17 @@ def test_the_next_smscli_send_sends_an_owed_fallback_once(sim: OneShotSimulator,
     journal = Journal.open(load_profile("t").data_dir)
     assert journal.get("owed")["status"] == "delivered"
     assert journal.list_reports(message_id="owed")[-1].fallback == {"type": "sms", "status": "delivered"}
+
+
+def test_owed_fallbacks_go_a_page_at_a_time_each_once(sim: OneShotSimulator, pipe: Pipeline,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import smscli.fallback
+
+    numbers = [f"0109999{i:04d}" for i in range(5)]
+    monkeypatch.setattr(sim, "_kakao", KakaoRules(sender_key=SENDER_KEY, misses=numbers))
+    monkeypatch.setattr(smscli.fallback, "PAGE", 2)
+    fb = Text("대체", type="sms")
+    pipe.send([alimtalk(f"pg{i}", n, fallback=fb) for i, n in enumerate(numbers)], fallback=False)
+    fallback = Fallback(pipe.journal, pipe.vendor, "t")
+    assert fallback.send() == 5 and fallback.send() == 0 and fallback.sent == 5
+    assert [len(bodies(sim, ids.fallback_id(f"pg{i}"))) for i in range(5)] == [1] * 5

@@ -48,8 +48,8 @@ def is_channel(msg_type: object) -> bool:
     return msg_type in KAKAO_TYPES or msg_type in RCS_TYPES
 
 
-def buttons_of(raw: object) -> list[Button] | None:
-    """The buttons of a ``KakaoButton`` / ``rcsButton`` JSON string (a list, or
+def buttons_json(raw: object) -> list[dict[str, Any]] | None:
+    """The button objects of a ``KakaoButton`` / ``rcsButton`` JSON string (a list, or
     ``{"button": [...]}``); ``[]`` for none, None when it is not readable."""
     if raw in (None, ""):
         return []
@@ -61,7 +61,13 @@ def buttons_of(raw: object) -> list[Button] | None:
         obj = obj.get("button")
     if not isinstance(obj, list) or not all(isinstance(b, dict) for b in obj):
         return None
-    return [Button.from_json(b) for b in obj]
+    return obj
+
+
+def buttons_of(raw: object) -> list[Button] | None:
+    """The buttons of a ``KakaoButton`` / ``rcsButton`` JSON string, as :func:`buttons_json`."""
+    objs = buttons_json(raw)
+    return None if objs is None else [Button.from_json(b) for b in objs]
 
 
 def judge(rules: KakaoRules, body: dict[str, Any]) -> int:
@@ -72,19 +78,23 @@ def judge(rules: KakaoRules, body: dict[str, Any]) -> int:
         return 0 if str(body.get("rcsMessageBaselId") or "") else BAD_PARAMETER
     if len(text) > MAX_KAKAO_CHARS:
         return TOO_LONG
-    buttons = buttons_of(body.get("KakaoButton"))
-    if buttons is None:
+    objs = buttons_json(body.get("KakaoButton"))
+    if objs is None:
         return BAD_PARAMETER
     sender_key = str(body.get("KakaoSenderKey") or "")
     if not sender_key:
         return BAD_SENDER_KEY
     alimtalk = msg_type in ALIMTALK_TYPES
-    if alimtalk and not str(body.get("KakaoTemplateCode") or ""):
+    code = str(body.get("KakaoTemplateCode") or "")
+    if alimtalk and not code:
         return NO_TEMPLATE
     if msg_type == 71 and not body.get("FileName1"):
         return BAD_IMAGE
-    refusal = rules.refusal(sender_key=sender_key, template=str(body.get("KakaoTemplateCode") or ""),
-                            text=text, buttons=buttons, alimtalk=alimtalk)
+    approved = rules.templates.get(code)
+    checked = alimtalk and approved is not None and approved.buttons is not None
+    buttons = [Button.from_json(b) for b in objs] if checked else []  # built only to compare
+    refusal = rules.refusal(sender_key=sender_key, template=code, text=text, buttons=buttons,
+                            alimtalk=alimtalk)
     return 0 if refusal is None else REFUSAL_CODES[refusal]
 
 
