@@ -257,7 +257,7 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'bizclient init-db|-p' 'bizclient init-db|--profile' 'bizclient init-db|--config'
                 set skip 1
-            case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--drop-rate' 'sim oneshot|--delay' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir' 'sim oneshot|--state'
+            case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--drop-rate' 'sim oneshot|--delay' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir' 'sim oneshot|--state' 'sim oneshot|--kakao-template' 'sim oneshot|--kakao-sender-key' 'sim oneshot|--kakao-miss-rate' 'sim oneshot|--kakao-miss'
                 set skip 1
             case 'sim bizppurio|--host' 'sim bizppurio|--port' 'sim bizppurio|--account' 'sim bizppurio|--password' 'sim bizppurio|--token-ttl' 'sim bizppurio|--rate' 'sim bizppurio|--speed' 'sim bizppurio|--fail-5xx' 'sim bizppurio|--delay' 'sim bizppurio|--drop-rate' 'sim bizppurio|--drop-id' 'sim bizppurio|--report-delay' 'sim bizppurio|--fail-rate' 'sim bizppurio|--push' 'sim bizppurio|--record' 'sim bizppurio|--seed' 'sim bizppurio|--max-body' 'sim bizppurio|--request-timeout'
                 set skip 1
@@ -562,6 +562,10 @@ complete -c smscli -n '__smscli_at "sim oneshot"' -l upload-ack -l no-upload-ack
 complete -c smscli -n '__smscli_at "sim oneshot"' -l record -r -F -d 'Append a JSON line per accepted message to FILE.'
 complete -c smscli -n '__smscli_at "sim oneshot"' -l upload-dir -r -F -d 'Also write uploaded files to DIR.'
 complete -c smscli -n '__smscli_at "sim oneshot"' -l state -r -F -d 'Keep accepted ids (for 320) and unacknowledged reports in FILE across restarts.'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l kakao-template -x -d 'An approved AlimTalk template (repeatable): FILE holds its text with #{...} p...'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l kakao-sender-key -x -d 'The only sender (profile) key accepted (default: any).'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l kakao-miss-rate -x -d 'Fraction of Kakao recipients who are not on Kakao (reported failed, then fall...'
+complete -c smscli -n '__smscli_at "sim oneshot"' -l kakao-miss -x -d 'A recipient who is not on Kakao (repeatable).'
 complete -c smscli -n '__smscli_at "sim oneshot"' -s v -l verbose -d 'Log one line per event to stderr.'
 complete -c smscli -n '__smscli_at "sim oneshot"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l host -x -d 'Address to listen on.'

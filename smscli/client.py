@@ -237,6 +237,7 @@ class Client:
         """Fetch delivery reports from the vendor (up to ``timeout`` seconds, less on
         silence), store them in the journal and acknowledge them (unless ``confirm`` is
         false); return the newly stored ones. ``on_report`` takes each as it is stored."""
+        from smscli.fallback import Fallback
         from smscli.sending import EventsShown
         from smscli.vendors.registry import create_vendor
 
@@ -246,6 +247,8 @@ class Client:
         def on_reports(reports: list[Report]) -> None:
             nonlocal received
             received += len(reports)
+            if fallback is not None:  # a fallback's report also settles its parent
+                reports = fallback.expand(reports)
             for rep in journal.add_reports(reports):  # stored before the vendor is told
                 stored.append(rep)
                 if on_report is not None:
@@ -254,7 +257,11 @@ class Client:
         with self._lock:
             journal = self._writer()
             vendor = create_vendor(self._profile, EventsShown(journal, self._notice))
+            fallback = Fallback.for_vendor(journal, vendor, self._profile.name)
             vendor.poll(on_reports, timeout=timeout, confirm=confirm)
+            if fallback is not None and fallback.send(on_reports=on_reports):
+                self._notice(f"sent {fallback.sent} fallback message(s) for Kakao/RCS messages "
+                             "that were not delivered")  # once each: the journal decides
         return PollResult(reports=tuple(stored), received=received)
 
     def confirm(self, msgids: Iterable[str]) -> dict[str, bool]:

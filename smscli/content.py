@@ -9,6 +9,7 @@ is the one place that says no.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -139,18 +140,24 @@ def to_json(content: Content) -> dict[str, Any]:
     """``content`` as a JSON object (``{"kind": ..., field: value}``, defaults left out),
     as the journal stores it; :func:`from_json` reads it back."""
     out: dict[str, Any] = {"kind": content.kind}
-    for f in fields(content):
-        value = getattr(content, f.name)
-        if value == f.default or value == ():
+    for name, default in _defaults(type(content)):
+        value = getattr(content, name)
+        if value == default or value == ():
             continue
-        if f.name == "buttons":
+        if name == "buttons":
             value = [b.to_json() for b in value]
-        elif f.name == "images":
+        elif name == "images":
             value = [str(p) for p in value]
-        elif f.name == "fallback":
+        elif name == "fallback":
             value = to_json(value)
-        out[f.name] = value
+        out[name] = value
     return out
+
+
+@functools.cache
+def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and default (``fields()`` is slow enough to show per message)."""
+    return tuple((f.name, f.default) for f in fields(cls))
 
 
 def from_json(obj: dict[str, Any]) -> Content:
@@ -170,7 +177,10 @@ def dumps(content: Content | None) -> str:
     """The journal's ``content`` column: "" for none, else compact JSON."""
     if content is None:
         return ""
-    return json.dumps(to_json(content), ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(to_json(content))
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: dumps runs per message
 
 
 def loads(raw: str) -> Content | None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from smscli import campaign, ids, phone, text
 from smscli.errors import ExitStatus, UsageError
+from smscli.fallback import Fallback
 from smscli.models import (
     DUPLICATE,
     INVALID,
@@ -190,6 +191,7 @@ class ResultSink:
         self._pending: list[SendResult] = []
         self._unsent: list[str] = []
         self._last = time.monotonic()
+        self.fallback: Fallback | None = None  # smscli's own fallback (smscli.fallback)
 
     def __call__(self, result: SendResult, *, record: bool = True) -> None:
         """Take one result; ``record`` false for what the pipeline settled itself (an id
@@ -225,6 +227,8 @@ class ResultSink:
     def reports(self, reports: list[Report]) -> None:
         """Store reports (before the vendor acknowledges them); update held results."""
         self.flush()
+        if self.fallback is not None:  # a fallback's report also settles its parent
+            reports = self.fallback.expand(reports)
         self.journal.add_reports(reports)
         for rep in reports:
             held = self.held.get(rep.message_id)
@@ -294,6 +298,7 @@ def run_send(
     local_schedule = opts.send_at is not None and not vendor.can_schedule
     sink = ResultSink(journal, summary, output, hold=opts.wait > 0 and not local_schedule,
                       progress=progress if opts.run_id else None)
+    sink.fallback = None if local_schedule else Fallback.for_vendor(journal, vendor, profile.name)
     if stop is not None:
         vendor.stop_requested = stop.is_set
     handout = Handout(chunks, journal, vendor, profile.name, sink, local_schedule=local_schedule,
@@ -319,6 +324,11 @@ def run_send(
                         raise
                     handout.hold_rest(closed.opens_at, closed.unsent)
                     summary.notes.append(_held_note(closed, sink.seen[SCHEDULED]))
+                if sink.fallback is not None and not (stop is not None and stop.is_set()):
+                    sink.flush()  # the failed parents are journaled before their fallbacks
+                    if sink.fallback.send(wait=opts.wait, on_reports=sink.reports):
+                        summary.notes.append(f"sent {sink.fallback.sent} fallback message(s) for "
+                                             "Kakao/RCS messages that were not delivered")
             state = "interrupted"  # the vendor returned before the end: only a stop does that
         except KeyboardInterrupt:
             state = "interrupted"

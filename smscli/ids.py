@@ -8,6 +8,7 @@
   interrupted run can be resumed: the same input gives the same ids again.
 - :func:`derive_id` — ``--id KEY`` with several recipients: ``KEY-RECIPIENT``, or a
   stable hashed form when that exceeds 32 bytes.
+- :func:`fallback_id` — the id of the fallback smscli sends itself for a message.
 - :func:`validate_id` / :func:`id_problem` — user-given ids: printable ASCII without
   spaces, at most 32 bytes (BIZCLIENT's CMID and Bizppurio's refkey limit).
 """
@@ -140,3 +141,19 @@ def derive_id(key: str, recipient: str) -> str:
         return plain
     digest = hashlib.blake2b(f"{key}\0{recipient}".encode(), digest_size=10).digest()
     return f"{key[:15]}-{_encode(int.from_bytes(digest, 'big'), 16)}"
+
+
+FALLBACK_MARK = "~F"
+
+
+def fallback_id(parent: str) -> str:
+    """The id of the fallback smscli sends itself for message ``parent`` (OneShot has no
+    fallback field): ``PARENT~F`` when that fits in 32 bytes, else the first 14 characters
+    of ``PARENT``, ``~F`` and 16 base32 characters (80 bits) of a BLAKE2b hash of it. The
+    same parent always gives the same id, so a re-run or a report that arrives twice finds
+    the fallback already journaled."""
+    plain = parent + FALLBACK_MARK
+    if len(plain) <= MAX_ID_BYTES:
+        return plain
+    digest = hashlib.blake2b(f"fallback\0{parent}".encode(), digest_size=10).digest()
+    return f"{parent[:14]}{FALLBACK_MARK}{_encode(int.from_bytes(digest, 'big'), 16)}"

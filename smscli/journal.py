@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from smscli import clock
 from smscli import content as content_json
 from smscli.errors import ExitStatus, SmscliError, UsageError
+from smscli.journal_fallback import FallbackMixin
 from smscli.journal_read import ReadersMixin
 from smscli.journal_runs import RunsMixin
 from smscli.models import (
@@ -169,7 +170,8 @@ CREATE TABLE owners (
 
 # v3: what a message carries beyond text (``kind`` text | kakao | rcs, ``content`` its
 # fields as JSON, see smscli.content.dumps), its campaign ``tag``, the recipient's ``name``
-# and, for a fallback smscli sends itself, the ``parent`` it falls back for.
+# and, for a fallback smscli sends itself, the ``parent`` it falls back for (failed Kakao/RCS
+# messages are indexed for smscli.fallback); reports gain ``channel`` and ``fallback`` (JSON).
 _SCHEMA_V3 = """
 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
 ALTER TABLE messages ADD COLUMN content TEXT NOT NULL DEFAULT '';
@@ -179,6 +181,10 @@ ALTER TABLE messages ADD COLUMN parent TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_tag ON messages(tag, created_at) WHERE tag != '';
 CREATE INDEX messages_parent ON messages(parent) WHERE parent != '';
 CREATE INDEX messages_to ON messages("to", created_at);
+CREATE INDEX messages_failed_channel ON messages(profile)
+    WHERE kind != 'text' AND status = 'failed' AND content LIKE '%"fallback":%';
+ALTER TABLE reports ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+ALTER TABLE reports ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
 """
 
 # Index i upgrades a journal from user_version i to i + 1.
@@ -275,7 +281,7 @@ def _by_ids(cur: _Cursor, sql: str, ids: Iterable[str], *, before: Sequence[Any]
     return changed
 
 
-class Journal(RunsMixin, ReadersMixin):
+class Journal(RunsMixin, ReadersMixin, FallbackMixin):
     """The journal of one data dir. Open with :meth:`Journal.open`; close with
     :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
 
@@ -808,11 +814,12 @@ class Journal(RunsMixin, ReadersMixin):
                 matched = message_id in known
                 cur.execute(
                     'INSERT OR IGNORE INTO reports (message_id, "to", status, code, detail, vendor, '
-                    "delivered_at, server_id, raw, matched, received_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "delivered_at, server_id, raw, matched, received_at, channel, fallback) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (message_id, report.to, report.status, report.code, report.detail, report.vendor,
                      report.delivered_at, server_id, json.dumps(report.extra, ensure_ascii=False),
-                     int(matched), now),
+                     int(matched), now, report.channel,
+                     json.dumps(report.fallback, ensure_ascii=False) if report.fallback else ""),
                 )  # fmt: skip
                 if cur.rowcount != 1:
                     continue
@@ -875,7 +882,7 @@ class Journal(RunsMixin, ReadersMixin):
             params.append(_iso(since))
         sql = (
             'SELECT message_id, "to", status, code, detail, vendor, delivered_at, server_id, raw, '
-            "matched, received_at FROM reports"
+            "matched, received_at, channel, fallback FROM reports"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY received_at, rowid"
             + (" LIMIT ?" if limit is not None else "")
@@ -884,7 +891,7 @@ class Journal(RunsMixin, ReadersMixin):
             params.append(int(limit))
         out = []
         for row in self._query(sql, params):
-            sid, raw, matched, received = row[7:]
+            sid, raw, matched, received, channel, fallback = row[7:]
             try:
                 extra = {str(k): str(v) for k, v in json.loads(raw).items()}
             except (ValueError, AttributeError):
@@ -892,7 +899,11 @@ class Journal(RunsMixin, ReadersMixin):
             extra.update(server_id=sid, received_at=received)
             if not matched:
                 extra["unmatched"] = "true"
-            out.append(Report(*row[:7], extra=extra))
+            try:
+                via = {str(k): str(v) for k, v in json.loads(fallback).items()} if fallback else {}
+            except (ValueError, AttributeError):
+                via = {}
+            out.append(Report(*row[:7], extra=extra, channel=channel, fallback=via))
         return out
 
     # --- reservations -----------------------------------------------------------------

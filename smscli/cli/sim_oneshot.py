@@ -13,6 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smscli import clock
+from smscli.cli.sim_kakao import (
+    KakaoMisses,
+    KakaoMissRate,
+    KakaoSenderKey,
+    KakaoTemplates,
+    kakao_rules,
+)
 from smscli.interrupts import stop_on_signals
 
 if TYPE_CHECKING:
@@ -23,8 +30,10 @@ EPILOG = (
     "It speaks the real protocol (zlib frames, AES bodies) and enforces the document's rules: "
     "login (Result 4/5 then close), speed (903), sending hours (901, Korea time), duplicates "
     "(320), attachments (16), idle cut. Reports (ReportReq) follow every accepted message and "
-    "are pushed again after the next bind until acknowledged. Fault knobs are deterministic "
-    "for a given --seed.\n\n"
+    "are pushed again after the next bind until acknowledged. Kakao and RCS (MsgType 7-12): "
+    "refusals with OneShot's codes (22 sender key, 36 unknown template, 30 text not as "
+    "approved, 38 buttons), a recipient not on Kakao reported 29. Fault knobs are "
+    "deterministic for a given --seed.\n\n"
     "Examples:\n\n"
     "\b\n"
     "  # 127.0.0.1:9000, bind id test001 and the built-in password:\n"
@@ -37,6 +46,9 @@ EPILOG = (
     "  smscli sim oneshot --fail-rate 0.1 --reject-rate 0.05 --seed 42 --record accepted.jsonl\n"
     "  # lost connections and lost answers:\n"
     "  smscli sim oneshot --drop-after 100 --silent-rate 0.01\n"
+    "  # Kakao: one approved AlimTalk template, one sender key, a recipient not on Kakao:\n"
+    "  smscli sim oneshot --kakao-template WELCOME=welcome.txt --kakao-sender-key SK1 "
+    "--kakao-miss 01099990000\n"
     "  # 1% of accepted messages lose their answer with the connection; answers 2 s late:\n"
     "  smscli sim oneshot --drop-rate 0.01 --seed 3 --delay 2\n"
     "  # your own credentials (the password from the environment, not argv):\n"
@@ -197,6 +209,10 @@ def oneshot(
             help="Keep accepted ids (for 320) and unacknowledged reports in FILE across restarts.",
         ),
     ] = None,
+    kakao_template: KakaoTemplates = None,
+    kakao_sender_key: KakaoSenderKey = None,
+    kakao_miss_rate: KakaoMissRate = 0.0,
+    kakao_miss: KakaoMisses = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log one line per event to stderr.")
     ] = False,
@@ -235,6 +251,7 @@ def oneshot(
         record=record,
         upload_dir=upload_dir,
         state_file=state,
+        kakao=kakao_rules(kakao_template, kakao_sender_key, kakao_miss_rate, kakao_miss, seed),
     ).validate()
     _run(cfg, verbose)
 

@@ -5,6 +5,7 @@ code, then falls back the way its vendor does."""
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -28,6 +29,7 @@ class Refusal(Enum):
     BUTTONS = "buttons do not match the template"
 
 
+@functools.lru_cache(maxsize=1024)  # asked per message and button: build each once
 def pattern(approved: str) -> re.Pattern[str]:
     """The texts an approved template allows: its words as written, each ``#{...}`` any
     text (also empty, and across lines)."""

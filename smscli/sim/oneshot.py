@@ -13,7 +13,11 @@ What it enforces (spec ``003_…`` and ``spec/README.md``):
   connections), 901 outside BeginTime–EndTime (Korea time), 911 unknown MsgType,
   316 no CallbackNo, 908 text over 90 (SMS) / 2000 (LMS) CP949 bytes or subject over 64,
   909/16/910 bad attachments, 903 more than the speed limit within the last second
-  (sliding window).
+  (sliding window). Kakao/RCS (MsgType 7/71/8/9–12) against ``kakao``, the shared
+  :class:`~smscli.sim.kakao.KakaoRules` (:mod:`smscli.sim.oneshot_kakao`): 22 sender key,
+  36 unknown template, 30 text that does not match it, 38 buttons that differ, 35 over
+  1000 characters, 37 AlimTalk image without one, 21 RCS without its message base id; a
+  recipient not on Kakao is accepted and reported 29 (the client falls back).
 - Every accepted message gets a ReportReq after ``report_delay`` seconds; reports not
   acknowledged with ReportRes are pushed again after the next bind. With ``state_file``
   the accepted ids and the unacknowledged reports survive a restart.
@@ -61,6 +65,8 @@ from smscli.masking import mask_tree
 from smscli.protocol.oneshot.crypto import BodyCipher, parse_iv, parse_key_material
 from smscli.protocol.oneshot.errors import OneShotError
 from smscli.protocol.oneshot.frames import Damaged, Frame, FrameDecoder, encode_frame
+from smscli.sim import oneshot_kakao
+from smscli.sim.kakao import KakaoRules
 
 KST = timezone(timedelta(hours=9), "KST")
 
@@ -137,6 +143,9 @@ class OneShotSimConfig:
     upload_data_max: int = 4096
     reject_codes: tuple[int, ...] = (33, 316, 997)
     fail_codes: tuple[int, ...] = (7, 8, 15)
+    # Kakao/RCS (smscli.sim.oneshot_kakao): approved templates, sender key, misses; None:
+    # any template and sender key, nobody missed.
+    kakao: KakaoRules | None = field(default=None, compare=False)
 
     def validate(self) -> OneShotSimConfig:
         """Raise UsageError for a value the simulator cannot honour; return self."""
@@ -232,6 +241,7 @@ class OneShotSimulator:
         self._clock = clock  # wall clock, for BeginTime/EndTime and DeliveryTime
         self._iv = parse_iv(cfg.iv)
         self._base_cipher = BodyCipher(parse_key_material(cfg.key), self._iv)
+        self._kakao = cfg.kakao if cfg.kakao is not None else KakaoRules()
         self._lock = threading.Lock()
         self._accepted: dict[tuple[str, str, str], AcceptedMessage] = {}
         # (UserMsgId, UserMsgSubId, PhoneNo) accepted by earlier runs (state_file)
@@ -710,7 +720,10 @@ class OneShotSimulator:
         elif not self._hour_open():
             code = OUTSIDE_HOURS
         else:
-            code = _check_content(body) or self._check_files(body)
+            code = _check_content(body)
+            if code == OK and oneshot_kakao.is_channel(body.get("MsgType")):
+                code = oneshot_kakao.judge(self._kakao, body)
+            code = code or self._check_files(body)
             if code == OK and not self._speed_ok():
                 code = TOO_FAST
             if (
@@ -732,6 +745,8 @@ class OneShotSimulator:
         ]
         if not names and not body.get("FileCount"):
             return OK
+        if oneshot_kakao.is_channel(body.get("MsgType")) and all(map(oneshot_kakao.remote_image, names)):
+            return OK  # a Kakao image by URL: Kakao fetches it
         try:
             count = int(body.get("FileCount") or 0)
         except (TypeError, ValueError):
@@ -785,13 +800,16 @@ class OneShotSimulator:
                 }
             )
         failed = cfg.fail_rate > 0 and self._fraction("fail", key) < cfg.fail_rate
+        missed = (oneshot_kakao.report_code(self._kakao, body)
+                  if oneshot_kakao.is_channel(accepted.msg_type) else None)
         report = {
             "UserMsgId": body.get("UserMsgId", ""),
             "UserMsgSubId": body.get("UserMsgSubId", ""),
             "ServerMsgId": server_msg_id,
             "MsgType": accepted.msg_type,
             "PhoneNo": body.get("PhoneNo", ""),
-            "Result": int(self._pick("fail-code", key, cfg.fail_codes)) if failed else OK,
+            "Result": missed if missed is not None else (
+                int(self._pick("fail-code", key, cfg.fail_codes)) if failed else OK),
             "Telecom": _TELECOMS[sum(map(ord, key[2])) % 3],
             "DeliveryTime": "",
             "UserData": body.get("UserData", ""),

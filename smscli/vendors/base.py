@@ -129,6 +129,11 @@ class Vendor:
     # Content kinds (smscli.content) this vendor maps onto its wire format; the pipeline
     # refuses any other kind before anything is journaled (smscli.content.refusal).
     carries: ClassVar[frozenset[str]] = frozenset({"text"})
+    # A vendor that carries Kakao/RCS either falls back itself (the fallback travels in the
+    # same request: Bizppurio resend/recontent, BIZCLIENT RE_TYPE/RE_BODY) or, False, has
+    # no field for it and smscli sends it when the report says the first failed
+    # (smscli.fallback; OneShot).
+    falls_back: ClassVar[bool] = True
 
     def __init__(self, profile: Profile, events: VendorEvents) -> None:
         self.profile = profile

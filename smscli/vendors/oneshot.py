@@ -54,6 +54,13 @@ from smscli.vendors.base import (
     profile_flag,
     profile_number,
 )
+from smscli.vendors.oneshot_channels import (
+    CHANNELS,
+    ChannelSettings,
+    channel_fields,
+    image_names,
+    load_channel_settings,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -223,6 +230,7 @@ def report_from(req: Any) -> Report:
         vendor="oneshot",
         delivered_at=when if req.result == 0 else "",
         extra=extra,
+        channel=CHANNELS.get(req.msg_type, ""),
     )
 
 
@@ -643,16 +651,26 @@ class OneShotVendor(Vendor):
     can_schedule: ClassVar[bool] = False
     can_cancel: ClassVar[bool] = False
     can_upload: ClassVar[bool] = True
+    carries: ClassVar[frozenset[str]] = frozenset({"text", "kakao", "rcs"})
+    falls_back: ClassVar[bool] = False  # no fallback field: smscli.fallback sends it
 
     def __init__(self, profile: Profile, events: VendorEvents) -> None:
         super().__init__(profile, events)
         self._settings: Settings | None = None
+        self._channel_settings: ChannelSettings | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.profile)
         return self._settings
+
+    @property
+    def channel_settings(self) -> ChannelSettings:
+        """The profile's Kakao/RCS keys and reseller code (smscli.vendors.oneshot_channels)."""
+        if self._channel_settings is None:
+            self._channel_settings = load_channel_settings(self.profile)
+        return self._channel_settings
 
     def _run(self, coro_fn: Callable[[_Session], Any]) -> Any:
         import asyncio
@@ -693,6 +711,7 @@ class OneShotVendor(Vendor):
         on_reports: OnReports | None = None,
         wait: float = 0.0,
     ) -> None:
+        self.channel_settings  # noqa: B018 - a bad Kakao/RCS key is a ConfigError before any connection
         self._run(
             lambda session: _Batch(self, session, iter(messages), on_result, on_reports, wait).run()
         )
@@ -929,20 +948,24 @@ class _Batch:
     def _request(self, msg: Message) -> MsgSendReq:
         from smscli.protocol.oneshot.messages import MsgSendReq
 
-        names = list(msg.file_keys)[:3]
-        files: dict[str, Any] = {"file_count": len(names)}
+        names = image_names(msg)
+        fields: dict[str, Any] = {"file_count": len(names)}
         for i, name in enumerate(names, start=1):
-            files[f"file_type{i}"] = "IMG"
-            files[f"file_name{i}"] = name
+            fields[f"file_type{i}"] = "IMG"
+            fields[f"file_name{i}"] = name
+        if msg.channel is not None:
+            fields.update(channel_fields(msg, self.vendor.channel_settings))
+        else:
+            fields.update(msg_type=4 if msg.type == "sms" and not names else 6,
+                          subject=msg.subject if msg.type != "sms" else "")
         return MsgSendReq(
             user_msg_id=msg.id,
-            msg_type=4 if msg.type == "sms" and not names else 6,
             phone_no=msg.to,
             callback_no=msg.sender or self.s.sender,
-            subject=msg.subject if msg.type != "sms" else "",
             message=msg.text,
             user_data=msg.tag,  # the campaign tag; the server echoes it in the report
-            **files,
+            reseller_code=self.vendor.channel_settings.reseller_code,
+            **fields,
         )
 
     async def _pump(self) -> None:

@@ -44,6 +44,8 @@ class SandboxVendor(Vendor):
     can_schedule: ClassVar[bool] = False
     can_cancel: ClassVar[bool] = False
     can_upload: ClassVar[bool] = True
+    carries: ClassVar[frozenset[str]] = frozenset({"text", "kakao", "rcs"})  # OneShot's
+    falls_back: ClassVar[bool] = False  # OneShot's: smscli.fallback sends the fallback
 
     def __init__(self, profile: Profile, events: VendorEvents) -> None:
         super().__init__(profile, events)

@@ -25,6 +25,11 @@ def _n(key: str, default: int = 0) -> Any:
     return field(default=default, metadata={"key": key, "type": int, "optional": False})
 
 
+def _n_opt(key: str) -> Any:
+    """An optional number field: None (not written) unless set."""
+    return field(default=None, metadata={"key": key, "type": int, "optional": True})
+
+
 def _extra() -> Any:
     return field(default_factory=dict, hash=False, repr=False)
 
@@ -65,9 +70,11 @@ class OneShotMessage:
             raise OneShotError(f"{cls.METHOD} body must be an object, not {type(body).__name__}")
         values: dict[str, Any] = {}
         known = set()
-        for name, key, kind, _optional, _default in _layout(cls):
+        for name, key, kind, optional, default in _layout(cls):
             known.add(key)
             if key in body:
+                if optional and default is None and body[key] in (None, ""):
+                    continue  # an optional number left empty
                 values[name] = _coerce(cls.METHOD, key, body[key], kind)
         extra = {k: v for k, v in body.items() if k not in known}
         return cls(**values, extra=extra)  # type: ignore[call-arg]
@@ -158,7 +165,11 @@ class AliveRes(OneShotMessage):
 
 @dataclass(frozen=True)
 class MsgSendReq(OneShotMessage):
-    """Carries the document example's whole key set, in its order ("" / 0 when unused)."""
+    """Every field of the document's table (§3.3.6), in its order. The example's keys
+    (UserMsgId … UserData) are always written ("" / 0 when unused), so the document's SMS
+    vector stays byte-exact; the Kakao extras (``kakao*``), the RCS fields (``rcs*``) and
+    ``ResellerCode`` only when set. ``msg_type``: 4 SMS, 6 LMS/MMS, 7 AlimTalk, 71
+    AlimTalk image, 8 FriendTalk, 9–12 RCS SMS / LMS / MMS / template."""
 
     METHOD: ClassVar[str] = "MsgSendReq"
     user_msg_id: str = _s("UserMsgId")
@@ -183,7 +194,20 @@ class MsgSendReq(OneShotMessage):
     file_type3: str = _s("FileType3")
     file_name3: str = _s("FileName3")
     user_data: str = _s("UserData")
-    reseller_code: str = _s("ResellerCode", optional=True)
+    kakao_image_link: str = _s("kakaoImageLink", optional=True)  # FriendTalk image link
+    kakao_user_key: str = _s("kakaoUserKey", optional=True)  # FriendTalk user key
+    kakao_title: str = _s("kakaoTitle", optional=True)  # AlimTalk emphasised title
+    kakao_quick: str = _s("kakaoQuick", optional=True)  # AlimTalk quick replies (JSON)
+    kakao_wide: str = _s("kakaoWide", optional=True)  # FriendTalk wide image, Y/N
+    rcs_message_base_id: str = _s("rcsMessageBaselId", optional=True)  # (sic) the document's key
+    rcs_button: str = _s("rcsButton", optional=True)  # JSON
+    rcs_header: int | None = _n_opt("rcsHeader")  # 0 none, 1 advertising
+    rcs_footer: str = _s("rcsFooter", optional=True)  # opt-out number
+    rcs_copy_allowed: str = _s("rcsCopyAllowed", optional=True)
+    rcs_agency_id: str = _s("rcsAgencyId", optional=True)
+    rcs_brand_key: str = _s("rcsBrandKey", optional=True)
+    rcs_agency_key: str = _s("rcsAgencyKey", optional=True)
+    reseller_code: str = _s("ResellerCode", optional=True)  # 9 digits (resellers; 39 if missing)
     extra: dict[str, Any] = _extra()
 
     @property

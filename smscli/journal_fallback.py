@@ -1,0 +1,48 @@
+"""The journal's side of smscli's own fallback (:mod:`smscli.fallback`): which failed
+Kakao/RCS messages still owe their fallback, and which messages are fallbacks of which.
+
+Mixed into :class:`smscli.journal.Journal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# A fallback child in one of these states may not have reached the vendor: send it (again;
+# the vendor de-duplicates by id). Any other state means it was settled.
+UNSETTLED = ("queued", "pending", "unknown")
+
+_OWED = (
+    'SELECT m.id, m."to", m.sender, m.content, m.tag, m.name, m.vendor, m.rowid FROM messages m '
+    "WHERE m.kind != 'text' AND m.status = 'failed' AND m.profile = ? AND m.rowid > ? "
+    "AND m.content LIKE '%\"fallback\":%' "
+    "AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.parent = m.id AND c.parent != '' "
+    "AND c.status NOT IN ('queued', 'pending', 'unknown')) "
+    "ORDER BY m.rowid LIMIT ?"
+)
+
+
+class FallbackMixin:
+    """Fallback queries (see the module docstring)."""
+
+    def fallbacks_owed(self, profile: str, *, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Failed Kakao/RCS messages of ``profile`` that carry a fallback and have no
+        settled fallback message yet, oldest first, a page at a time: ``limit`` of them
+        past row ``after`` (each row's ``rowid``; indexed: ``messages_failed_channel``,
+        ``messages_parent``)."""
+        rows = self._query(_OWED, (profile, after, limit))  # type: ignore[attr-defined]
+        keys = ("id", "to", "sender", "content", "tag", "name", "vendor", "rowid")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def parents_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """For the ids that are fallbacks: id → (parent id, its type)."""
+        from smscli.journal import _chunks
+
+        found: dict[str, tuple[str, str]] = {}
+        for part in _chunks(list(dict.fromkeys(ids))):
+            marks = ",".join("?" * len(part))
+            for mid, parent, mtype in self._query(  # type: ignore[attr-defined]
+                    f"SELECT id, parent, type FROM messages WHERE id IN ({marks}) AND parent != ''", part):
+                found[mid] = (parent, mtype)
+        return found
