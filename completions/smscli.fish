@@ -173,11 +173,11 @@ function __smscli_state --description 'Print the smscli command path and positio
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
                 set skip 1
-            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|-p' 'send|--profile' 'send|--config'
+            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|--template' 'send|--title' 'send|--buttons' 'send|--image-url' 'send|--image-link' 'send|--rcs-base' 'send|--kakao-timeout' 'send|--fallback' 'send|--fallback-message' 'send|--fallback-subject' 'send|-p' 'send|--profile' 'send|--config'
                 set skip 1
             case 'runs|--limit' 'runs|-p' 'runs|--profile' 'runs|--config'
                 set skip 1
-            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
+            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|--template' 'reserve|--title' 'reserve|--buttons' 'reserve|--image-url' 'reserve|--image-link' 'reserve|--rcs-base' 'reserve|--kakao-timeout' 'reserve|--fallback' 'reserve|--fallback-message' 'reserve|--fallback-subject' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
                 set skip 1
             case 'reserve list|-p' 'reserve list|--profile' 'reserve list|--config'
                 set skip 1
@@ -225,7 +225,7 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--drop-rate' 'sim oneshot|--delay' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir' 'sim oneshot|--state'
                 set skip 1
-            case 'sim bizppurio|--host' 'sim bizppurio|--port' 'sim bizppurio|--account' 'sim bizppurio|--password' 'sim bizppurio|--token-ttl' 'sim bizppurio|--rate' 'sim bizppurio|--speed' 'sim bizppurio|--fail-5xx' 'sim bizppurio|--delay' 'sim bizppurio|--drop-rate' 'sim bizppurio|--drop-id' 'sim bizppurio|--report-delay' 'sim bizppurio|--fail-rate' 'sim bizppurio|--push' 'sim bizppurio|--record' 'sim bizppurio|--seed' 'sim bizppurio|--max-body' 'sim bizppurio|--request-timeout'
+            case 'sim bizppurio|--host' 'sim bizppurio|--port' 'sim bizppurio|--account' 'sim bizppurio|--password' 'sim bizppurio|--token-ttl' 'sim bizppurio|--rate' 'sim bizppurio|--speed' 'sim bizppurio|--fail-5xx' 'sim bizppurio|--delay' 'sim bizppurio|--drop-rate' 'sim bizppurio|--drop-id' 'sim bizppurio|--report-delay' 'sim bizppurio|--fail-rate' 'sim bizppurio|--push' 'sim bizppurio|--record' 'sim bizppurio|--seed' 'sim bizppurio|--max-body' 'sim bizppurio|--request-timeout' 'sim bizppurio|--kakao-template' 'sim bizppurio|--kakao-sender-key' 'sim bizppurio|--kakao-miss-rate' 'sim bizppurio|--kakao-miss'
                 set skip 1
             case 'sim netshot|--host' 'sim netshot|--port' 'sim netshot|--user' 'sim netshot|--password' 'sim netshot|--callback' 'sim netshot|--report-delay' 'sim netshot|--fail-rate' 'sim netshot|--rate' 'sim netshot|--speed' 'sim netshot|--delay' 'sim netshot|--drop-rate' 'sim netshot|--credit' 'sim netshot|--record' 'sim netshot|--seed' 'sim netshot|--max-body' 'sim netshot|--request-timeout'
                 set skip 1
@@ -251,7 +251,7 @@ function __smscli_at --description 'Is the command line at PATH (and positional 
 end
 
 complete -c smscli -f
-complete -c smscli -n '__smscli_at ""' -a send -d 'Send SMS/LMS/MMS to one or many recipients.'
+complete -c smscli -n '__smscli_at ""' -a send -d 'Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk or RCS to one or many recipients.'
 complete -c smscli -n '__smscli_at ""' -a runs -d 'List recent send/reserve runs: counts, finished or not.'
 complete -c smscli -n '__smscli_at ""' -a reserve -d 'Schedule a send for later; list, cancel and flush reservations.'
 complete -c smscli -n '__smscli_at ""' -a mms -d 'Upload MMS images.'
@@ -273,7 +273,7 @@ complete -c smscli -n '__smscli_at "send"' -s m -l message -x -d 'Message text; 
 complete -c smscli -n '__smscli_at "send"' -l message-file -x -d 'Read the message from FILE (\'-\' = stdin).'
 complete -c smscli -n '__smscli_at "send"' -l from -x -d 'Callback number (default: the profile\'s `sender`).'
 complete -c smscli -n '__smscli_at "send"' -l subject -x -d 'Subject (LMS/MMS).'
-complete -c smscli -n '__smscli_at "send"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).'
+complete -c smscli -n '__smscli_at "send"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | al...'
 complete -c smscli -n '__smscli_at "send"' -l image -r -F -d 'JPEG to attach (repeatable, up to 3): sends MMS.'
 complete -c smscli -n '__smscli_at "send"' -l id -x -d 'Idempotency key: re-running with the same key never sends twice.'
 complete -c smscli -n '__smscli_at "send"' -l dry-run -d 'Validate and show type, bytes and recipients; connect to nothing.'
@@ -284,6 +284,18 @@ complete -c smscli -n '__smscli_at "send"' -l ignore-optout -d 'Also send to num
 complete -c smscli -n '__smscli_at "send"' -l wait-window -l no-wait-window -d 'OneShot outside its sending hours: wait for them (countdown on a terminal) /...'
 complete -c smscli -n '__smscli_at "send"' -l resume -x -d 'Continue a run cut short: the newest of this profile with the same input, or...'
 complete -c smscli -n '__smscli_at "send"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
+complete -c smscli -n '__smscli_at "send"' -l template -x -d 'AlimTalk template code (required for --type alimtalk / alimtalk-image).'
+complete -c smscli -n '__smscli_at "send"' -l title -x -d 'AlimTalk emphasised title (RCS: the title); {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "send"' -l buttons -x -d 'Buttons, JSON: a list, or {"button": [...]}; URLs take {column}. A CSV `butto...'
+complete -c smscli -n '__smscli_at "send"' -l ad -d 'Advertising: FriendTalk adflag Y, RCS header 1 (footer: the profile\'s optout_...'
+complete -c smscli -n '__smscli_at "send"' -l image-url -x -d 'FriendTalk image (alimtalk-image: the template\'s image).'
+complete -c smscli -n '__smscli_at "send"' -l image-link -x -d 'Where a tap on the FriendTalk image leads.'
+complete -c smscli -n '__smscli_at "send"' -l wide -d 'FriendTalk wide image.'
+complete -c smscli -n '__smscli_at "send"' -l rcs-base -x -d 'RCS message base (template) id; rcs-sms/lms/mms default to the common formats.'
+complete -c smscli -n '__smscli_at "send"' -l kakao-timeout -x -d 'Seconds before the vendor gives up on Kakao and falls back (vendors that take...'
+complete -c smscli -n '__smscli_at "send"' -l fallback -x -d 'Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90...'
+complete -c smscli -n '__smscli_at "send"' -l fallback-message -x -d 'Fallback text (default: the Kakao/RCS text); {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "send"' -l fallback-subject -x -d 'Fallback LMS/MMS subject.'
 complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "send"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "send"' -s h -l help -d 'Show this message and exit.'
@@ -303,7 +315,7 @@ complete -c smscli -n '__smscli_at "reserve"' -s m -l message -x -d 'Message tex
 complete -c smscli -n '__smscli_at "reserve"' -l message-file -x -d 'Read the message from FILE (\'-\' = stdin).'
 complete -c smscli -n '__smscli_at "reserve"' -l from -x -d 'Callback number (default: the profile\'s `sender`).'
 complete -c smscli -n '__smscli_at "reserve"' -l subject -x -d 'Subject (LMS/MMS).'
-complete -c smscli -n '__smscli_at "reserve"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).'
+complete -c smscli -n '__smscli_at "reserve"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | al...'
 complete -c smscli -n '__smscli_at "reserve"' -l image -r -F -d 'JPEG to attach (repeatable, up to 3): sends MMS.'
 complete -c smscli -n '__smscli_at "reserve"' -l id -x -d 'Idempotency key: re-running with the same key never sends twice.'
 complete -c smscli -n '__smscli_at "reserve"' -l dry-run -d 'Validate and show type, bytes and recipients; connect to nothing.'
@@ -312,6 +324,18 @@ complete -c smscli -n '__smscli_at "reserve"' -l allow-unicode -d 'Send characte
 complete -c smscli -n '__smscli_at "reserve"' -l ignore-optout -d 'Also send to numbers on the 080 opt-out list.'
 complete -c smscli -n '__smscli_at "reserve"' -l resume -x -d 'Continue a run cut short: the newest of this profile with the same input, or...'
 complete -c smscli -n '__smscli_at "reserve"' -l resend-unknown -d 'Bizppurio: also send again what was handed over before without a journaled an...'
+complete -c smscli -n '__smscli_at "reserve"' -l template -x -d 'AlimTalk template code (required for --type alimtalk / alimtalk-image).'
+complete -c smscli -n '__smscli_at "reserve"' -l title -x -d 'AlimTalk emphasised title (RCS: the title); {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "reserve"' -l buttons -x -d 'Buttons, JSON: a list, or {"button": [...]}; URLs take {column}. A CSV `butto...'
+complete -c smscli -n '__smscli_at "reserve"' -l ad -d 'Advertising: FriendTalk adflag Y, RCS header 1 (footer: the profile\'s optout_...'
+complete -c smscli -n '__smscli_at "reserve"' -l image-url -x -d 'FriendTalk image (alimtalk-image: the template\'s image).'
+complete -c smscli -n '__smscli_at "reserve"' -l image-link -x -d 'Where a tap on the FriendTalk image leads.'
+complete -c smscli -n '__smscli_at "reserve"' -l wide -d 'FriendTalk wide image.'
+complete -c smscli -n '__smscli_at "reserve"' -l rcs-base -x -d 'RCS message base (template) id; rcs-sms/lms/mms default to the common formats.'
+complete -c smscli -n '__smscli_at "reserve"' -l kakao-timeout -x -d 'Seconds before the vendor gives up on Kakao and falls back (vendors that take...'
+complete -c smscli -n '__smscli_at "reserve"' -l fallback -x -d 'Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90...'
+complete -c smscli -n '__smscli_at "reserve"' -l fallback-message -x -d 'Fallback text (default: the Kakao/RCS text); {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "reserve"' -l fallback-subject -x -d 'Fallback LMS/MMS subject.'
 complete -c smscli -n '__smscli_at "reserve"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "reserve"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "reserve"' -s h -l help -d 'Show this message and exit.'
@@ -512,6 +536,10 @@ complete -c smscli -n '__smscli_at "sim bizppurio"' -l record -r -F -d 'Append a
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l seed -x -d 'Seed for --fail-rate and --drop-rate.'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l max-body -x -d 'Largest request body accepted (413 beyond).'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -l request-timeout -x -d 'Time a client has to send a whole request (408 after).'
+complete -c smscli -n '__smscli_at "sim bizppurio"' -l kakao-template -x -d 'An approved AlimTalk template (repeatable): FILE holds its text with #{...} p...'
+complete -c smscli -n '__smscli_at "sim bizppurio"' -l kakao-sender-key -x -d 'The only sender (profile) key accepted (default: any).'
+complete -c smscli -n '__smscli_at "sim bizppurio"' -l kakao-miss-rate -x -d 'Fraction of Kakao recipients who are not on Kakao (reported failed, then fall...'
+complete -c smscli -n '__smscli_at "sim bizppurio"' -l kakao-miss -x -d 'A recipient who is not on Kakao (repeatable).'
 complete -c smscli -n '__smscli_at "sim bizppurio"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim netshot"' -l host -x -d 'Address to listen on.'
 complete -c smscli -n '__smscli_at "sim netshot"' -l port -x -d 'TCP port; 0 picks a free one (printed on stderr).'

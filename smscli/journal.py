@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli import clock
 from smscli import content as content_json
+from smscli.channel_render import without_secrets
 from smscli.errors import ExitStatus, SmscliError, UsageError
 from smscli.journal_read import ReadersMixin
 from smscli.journal_runs import RunsMixin
@@ -169,7 +170,8 @@ CREATE TABLE owners (
 
 # v3: what a message carries beyond text (``kind`` text | kakao | rcs, ``content`` its
 # fields as JSON, see smscli.content.dumps), its campaign ``tag``, the recipient's ``name``
-# and, for a fallback smscli sends itself, the ``parent`` it falls back for.
+# and, for a fallback smscli sends itself, the ``parent`` it falls back for; a report's
+# ``channel`` (what finally delivered or failed) and ``fallback`` (JSON, "" for none).
 _SCHEMA_V3 = """
 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
 ALTER TABLE messages ADD COLUMN content TEXT NOT NULL DEFAULT '';
@@ -179,6 +181,8 @@ ALTER TABLE messages ADD COLUMN parent TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_tag ON messages(tag, created_at) WHERE tag != '';
 CREATE INDEX messages_parent ON messages(parent) WHERE parent != '';
 CREATE INDEX messages_to ON messages("to", created_at);
+ALTER TABLE reports ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+ALTER TABLE reports ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
 """
 
 # Index i upgrades a journal from user_version i to i + 1.
@@ -572,7 +576,8 @@ class Journal(RunsMixin, ReadersMixin):
                 if m.channel is None:
                     kind, content = "text", ""
                 else:
-                    kind, content = m.channel.kind, content_json.dumps(m.channel)
+                    # never the sender key: the vendor reads it from the profile again
+                    kind, content = m.channel.kind, content_json.dumps(without_secrets(m.channel))
                 if old is None:
                     inserts.append(
                         (m.id, vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images,
@@ -805,11 +810,12 @@ class Journal(RunsMixin, ReadersMixin):
                 matched = message_id in known
                 cur.execute(
                     'INSERT OR IGNORE INTO reports (message_id, "to", status, code, detail, vendor, '
-                    "delivered_at, server_id, raw, matched, received_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "delivered_at, server_id, raw, matched, received_at, channel, fallback) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (message_id, report.to, report.status, report.code, report.detail, report.vendor,
                      report.delivered_at, server_id, json.dumps(report.extra, ensure_ascii=False),
-                     int(matched), now),
+                     int(matched), now, report.channel,
+                     json.dumps(report.fallback, ensure_ascii=False) if report.fallback else ""),
                 )  # fmt: skip
                 if cur.rowcount != 1:
                     continue
@@ -849,7 +855,7 @@ class Journal(RunsMixin, ReadersMixin):
             params.append(_iso(since))
         sql = (
             'SELECT message_id, "to", status, code, detail, vendor, delivered_at, server_id, raw, '
-            "matched, received_at FROM reports"
+            "matched, received_at, channel, fallback FROM reports"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY received_at, rowid"
             + (" LIMIT ?" if limit is not None else "")
@@ -858,7 +864,7 @@ class Journal(RunsMixin, ReadersMixin):
             params.append(int(limit))
         out = []
         for row in self._query(sql, params):
-            sid, raw, matched, received = row[7:]
+            sid, raw, matched, received, channel, fallback = row[7:]
             try:
                 extra = {str(k): str(v) for k, v in json.loads(raw).items()}
             except (ValueError, AttributeError):
@@ -866,7 +872,11 @@ class Journal(RunsMixin, ReadersMixin):
             extra.update(server_id=sid, received_at=received)
             if not matched:
                 extra["unmatched"] = "true"
-            out.append(Report(*row[:7], extra=extra))
+            try:
+                shown = {str(k): str(v) for k, v in json.loads(fallback).items()} if fallback else {}
+            except (ValueError, AttributeError):
+                shown = {}
+            out.append(Report(*row[:7], extra=extra, channel=channel or "", fallback=shown))
         return out
 
     # --- reservations -----------------------------------------------------------------

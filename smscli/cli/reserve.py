@@ -64,6 +64,18 @@ def reserve(
     ignore_optout: send_cli.OptoutOpt = False,
     resume: send_cli.ResumeOpt = None,
     resend_unknown: send_cli.ResendUnknownOpt = False,
+    template: send_cli.TemplateOpt = None,
+    title: send_cli.TitleOpt = "",
+    buttons: send_cli.ButtonsOpt = None,
+    ad: send_cli.AdOpt = False,
+    image_url: send_cli.ImageUrlOpt = None,
+    image_link: send_cli.ImageLinkOpt = None,
+    wide: send_cli.WideOpt = False,
+    rcs_base: send_cli.RcsBaseOpt = None,
+    kakao_timeout: send_cli.KakaoTimeoutOpt = None,
+    fallback: send_cli.FallbackOpt = "auto",
+    fallback_message: send_cli.FallbackMessageOpt = None,
+    fallback_subject: send_cli.FallbackSubjectOpt = "",
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -80,6 +92,10 @@ def reserve(
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=0.0, json_=json_,
         allow_unicode=allow_unicode, ignore_optout=ignore_optout, wait_window=None,
         profile=profile, config=config, at=at, resume=resume, resend_unknown=resend_unknown,
+        flags=send_cli.ChannelFlags(template=template, title=title, buttons=buttons, ad=ad,
+                                    image_url=image_url, image_link=image_link, wide=wide,
+                                    rcs_base=rcs_base, kakao_timeout=kakao_timeout, fallback=fallback,
+                                    fallback_message=fallback_message, fallback_subject=fallback_subject),
     )
     raise typer.Exit(code)
 

@@ -47,7 +47,7 @@ DEFAULT_BASE_URL = "https://api.bizppurio.com"
 SUCCESS = "1000"
 TOKEN_CODES = frozenset({"3002", "3005"})  # invalid / expired token: get a new one, retry once
 RETRY_CODES = frozenset({"5002", "5003", "5004", "5005"})  # rate limited / temporary
-DELIVERED_CODES = frozenset({"4100", "6600", "7000"})  # SMS, LMS/MMS, AlimTalk
+DELIVERED_CODES = frozenset({"4100", "6600", "7000", "8000"})  # SMS, LMS/MMS, Kakao, RCS (see codes "rcs")
 REPORT_PAGE = 1000
 RESERVATION_WINDOW = timedelta(days=30)
 MAX_REFKEY = 32
@@ -98,6 +98,22 @@ def parse_report(item: Mapping[str, Any]) -> Report:
     fallback = "delivered" if delivered else f"not delivered ({media or 'message'} result {code or '?'})"
     extra = {k: data[k] for k in ("msgid", "cmsgid", "device", "media", "wapinfo", "unixtime", "userdata")
              if data.get(k)}
+    from smscli.vendors.bizppurio_channel import CHANNEL_FIELDS, report_channels
+
+    channels = report_channels(data, DELIVERED_CODES.__contains__,
+                               lambda c, default: code_meaning(NAME, c, default), kst_iso)
+    if channels is not None:
+        channel, fallback, final_code, detail, at = channels
+        extra.update({k: data[k] for k in CHANNEL_FIELDS if data.get(k)})
+        for polled, pushed in (("teires", "telres"), ("resres", "rcsres"), ("restime", "rcstime")):
+            if data.get(polled) and pushed not in extra:  # the polled form's spellings
+                extra[pushed] = data[polled]
+        ok = final_code in DELIVERED_CODES
+        return Report(
+            message_id=data.get("refkey") or data.get("cmsgid") or data.get("msgid", ""),
+            to=data.get("phone", ""), status=DELIVERED if ok else FAILED, code=final_code,
+            detail=detail, vendor=NAME, delivered_at=at if ok else "", extra=extra,
+            channel=channel, fallback=fallback)
     return Report(
         message_id=data.get("refkey") or data.get("cmsgid") or data.get("msgid", ""),
         to=data.get("phone", ""),
@@ -136,6 +152,7 @@ class BizppurioVendor(Vendor):
     can_cancel = False
     can_upload = True
     dedupes = False  # a refkey sent twice is two messages
+    carries = frozenset({"text", "kakao", "rcs"})
 
     def __init__(self, profile: Any, events: Any) -> None:
         super().__init__(profile, events)
@@ -259,6 +276,14 @@ class BizppurioVendor(Vendor):
             if message.type == "mms":
                 keys = message.file_keys or await self._upload_cached(session.client, message.images, uploads)
                 body["content"]["mms"]["file"] = [{"type": "IMG", "key": k} for k in keys]
+            fallback = message.channel.fallback if message.channel is not None else None
+            if fallback is not None:
+                from smscli.vendors.bizppurio_channel import fallback_part
+
+                keys = ()
+                if fallback.type == "mms":
+                    keys = await self._upload_cached(session.client, [str(p) for p in fallback.images], uploads)
+                body["resend"], body["recontent"] = fallback_part(fallback, keys)
         except _Invalid as exc:
             return result(INVALID, detail=str(exc))
         except UsageError as exc:
@@ -283,16 +308,30 @@ class BizppurioVendor(Vendor):
 
     def _message_body(self, message: Message) -> dict[str, Any]:
         kind = message.type
+        if message.channel is not None:
+            from smscli.vendors.bizppurio_channel import Unsendable, channel_part
+
+            try:
+                wire, part = channel_part(message.channel, self.profile)
+            except Unsendable as exc:
+                raise _Invalid(str(exc)) from None
+            return self._envelope(message, wire, part)
         if kind not in ("sms", "lms", "mms"):
             raise _Invalid(f"message type {kind!r} is not sms, lms or mms")
+        part: dict[str, Any] = {"message": message.text}
+        if kind != "sms" and message.subject:
+            part = {"subject": message.subject, "message": message.text}
+        if kind == "mms" and not message.file_keys and not message.images:
+            raise _Invalid("an MMS needs at least one image")
+        return self._envelope(message, kind, part)
+
+    def _envelope(self, message: Message, kind: str, part: dict[str, Any]) -> dict[str, Any]:
+        """The request around ``content[kind]``: account, type, numbers, refkey, sendtime."""
         if not message.id or len(message.id.encode()) > MAX_REFKEY:
             raise _Invalid(f"message id must be 1-{MAX_REFKEY} bytes for Bizppurio (it is the refkey)")
         sender = _digits(message.sender or str(self.profile.get("sender", "") or ""))
         if not sender:
             raise _Invalid("no sender number: set `sender` in the profile or pass --from")
-        part: dict[str, Any] = {"message": message.text}
-        if kind != "sms" and message.subject:
-            part = {"subject": message.subject, "message": message.text}
         body: dict[str, Any] = {
             "account": self.account,
             "type": kind,
@@ -303,8 +342,6 @@ class BizppurioVendor(Vendor):
         }
         if message.send_at is not None:
             body["sendtime"] = reservation_time(message.send_at)
-        if kind == "mms" and not message.file_keys and not message.images:
-            raise _Invalid("an MMS needs at least one image")
         return body
 
     async def _await_reports(self, session: _Session, expected: set[str], on_reports: OnReports,

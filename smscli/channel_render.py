@@ -1,0 +1,78 @@
+"""Kakao/RCS content → one rendered channel per row (the "rendered-message contract" of
+docs/DEVELOPING.md): ``{col}`` and ``#{col}`` filled in the text, the title, the button URLs
+and the fallback; the fallback's type made concrete; the checks of
+:mod:`smscli.kakao_rules` applied. No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+from smscli import kakao_rules, text
+from smscli.content import Button, Channel, Kakao
+
+_HASH_VAR = re.compile(r"#\{([^{}]*)\}")
+URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android")
+
+
+def as_template(source: str) -> str:
+    """Kakao's ``#{name}`` written as ``{name}``, so both fill from the same column."""
+    return _HASH_VAR.sub(r"{\1}", source)
+
+
+class ChannelRender:
+    """Compiled once per send; :meth:`render` per row (raises ``text.InvalidInput``)."""
+
+    def __init__(self, channel: Channel, *, allow_unicode: bool = False) -> None:
+        self.channel = channel
+        self.allow_unicode = allow_unicode
+        self.sources: list[str] = [channel.body, channel.title]
+        self.sources += [getattr(b, f) for b in channel.buttons for f in URL_FIELDS if getattr(b, f)]
+        fb = channel.fallback
+        if fb is not None:
+            self.sources += [fb.body, fb.subject]
+        self.templates = {s: text.compile_template(as_template(s)) for s in self.sources if s}
+        self.names = tuple(dict.fromkeys(n for t in self.templates.values() for n in t.names))
+
+    def fill(self, source: str, row: Mapping[str, str]) -> str:
+        return self.templates[source].render(row) if source else ""
+
+    def render(self, row: Mapping[str, str], to: str) -> Channel:
+        ch = self.channel
+        body = text.normalize_text(self.fill(ch.body, row))
+        if not body.strip():
+            raise text.InvalidInput("empty message")
+        buttons = tuple(self._button(b, row) for b in ch.buttons)
+        fallback = None
+        if ch.fallback is not None:
+            fb = ch.fallback
+            fallback = kakao_rules.fallback_for(
+                replace(fb, body=self.fill(fb.body, row), subject=self.fill(fb.subject, row)),
+                allow_unicode=self.allow_unicode)
+        out = replace(ch, body=body, title=text.normalize_text(self.fill(ch.title, row)),
+                      buttons=buttons, fallback=fallback)
+        kakao_rules.check_rendered(out, to)
+        return out
+
+    def _button(self, button: Button, row: Mapping[str, str]) -> Button:
+        filled = {f: self.fill(getattr(button, f), row) for f in URL_FIELDS if getattr(button, f)}
+        return replace(button, **filled) if filled else button
+
+
+def without_secrets(channel: Channel) -> Channel:
+    """The channel as the journal keeps it: no sender key (the vendor reads it from the
+    profile again)."""
+    if isinstance(channel, Kakao) and channel.sender_key:
+        return replace(channel, sender_key="")
+    return channel
+
+
+def describe(channel: Channel) -> dict[str, object]:
+    """What ``--dry-run`` shows of a rendered channel: characters, buttons, fallback."""
+    out: dict[str, object] = {"characters": len(channel.body), "buttons": len(channel.buttons)}
+    fb = channel.fallback
+    out["fallback"] = ({"type": fb.type, "bytes": text.byte_length(fb.body)} if fb is not None
+                       else None)
+    return out
