@@ -15,6 +15,7 @@ from smscli.content import Button, Channel, Kakao
 
 _HASH_VAR = re.compile(r"#\{([^{}]*)\}")
 URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android")
+BUTTONS_COLUMN = "buttons"  # a CSV column naming a buttons file per row
 
 
 def as_template(source: str) -> str:
@@ -35,26 +36,52 @@ class ChannelRender:
             self.sources += [fb.body, fb.subject]
         self.templates = {s: text.compile_template(as_template(s)) for s in self.sources if s}
         self.names = tuple(dict.fromkeys(n for t in self.templates.values() for n in t.names))
+        self._button_files: dict[str, tuple[Button, ...] | str] = {}  # a CSV `buttons` column
 
     def fill(self, source: str, row: Mapping[str, str]) -> str:
-        return self.templates[source].render(row) if source else ""
+        """``source`` filled from ``row`` (a row's own buttons file: compiled on first use;
+        a column it lacks makes the row invalid)."""
+        if not source:
+            return ""
+        template = self.templates.get(source)
+        if template is None:
+            template = text.compile_template(as_template(source))
+        return template.render(row)
 
     def render(self, row: Mapping[str, str], to: str) -> Channel:
         ch = self.channel
         body = text.normalize_text(self.fill(ch.body, row))
         if not body.strip():
             raise text.InvalidInput("empty message")
-        buttons = tuple(self._button(b, row) for b in ch.buttons)
-        fallback = None
+        buttons = tuple(self._button(b, row) for b in self._buttons_of(row))
+        out = replace(ch, body=body, title=text.normalize_text(self.fill(ch.title, row)),
+                      buttons=buttons, fallback=None)
+        kakao_rules.check_rendered(out, to)
         if ch.fallback is not None:
             fb = ch.fallback
-            fallback = kakao_rules.fallback_for(
+            out = replace(out, fallback=kakao_rules.fallback_for(
                 replace(fb, body=self.fill(fb.body, row), subject=self.fill(fb.subject, row)),
-                allow_unicode=self.allow_unicode)
-        out = replace(ch, body=body, title=text.normalize_text(self.fill(ch.title, row)),
-                      buttons=buttons, fallback=fallback)
-        kakao_rules.check_rendered(out, to)
+                allow_unicode=self.allow_unicode))
         return out
+
+    def _buttons_of(self, row: Mapping[str, str]) -> tuple[Button, ...]:
+        """The row's buttons: the file its ``buttons`` column names (read once), else the send's."""
+        path = (row.get(BUTTONS_COLUMN) or "").strip()
+        if not path:
+            return self.channel.buttons
+        if path not in self._button_files:
+            from smscli.errors import UsageError
+
+            try:
+                loaded = kakao_rules.load_buttons(path)
+                kakao_rules.check_buttons(loaded, kind=self.channel.type)
+                self._button_files[path] = loaded
+            except UsageError as exc:
+                self._button_files[path] = str(exc)
+        found = self._button_files[path]
+        if isinstance(found, str):
+            raise text.InvalidInput(found)
+        return found
 
     def _button(self, button: Button, row: Mapping[str, str]) -> Button:
         filled = {f: self.fill(getattr(button, f), row) for f in URL_FIELDS if getattr(button, f)}

@@ -274,13 +274,8 @@ def run_send(
     summary = Summary()
     rows = iter(rows)
     prepare = Prepared(opts, vendor.name, vendor.limits)
-    if prepare.render is not None:
-        if not prepare.render.names:  # the same content for everyone: one error, not one per row
-            try:
-                prepare.render.render({}, "")  # "": the recipient is checked per row
-            except text.InvalidInput as exc:
-                raise UsageError(f"message: {exc}", hint="nothing was sent") from None
-    elif not prepare.template.names:  # the same text for everyone: one error, not one per row
+    # (Kakao/RCS content that is the same for every row was checked by smscli.sending.run_job)
+    if prepare.render is None and not prepare.template.names:  # the same text for everyone: one error, not one per row
         try:
             prepare.choose_type(opts.template)
         except text.InvalidInput as exc:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from smscli.content import TEXT_TYPES, Content, Kakao, Rcs, Text, refusal
 from smscli.errors import Interrupted, SmscliError, UsageError
 from smscli.models import SendResult
+from smscli.text import InvalidInput
 
 if TYPE_CHECKING:
     from smscli.config import Profile
@@ -154,8 +155,14 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
     if channel is not None:
         from smscli.channel_render import ChannelRender, as_template
 
-        for source in ChannelRender(channel).sources:
+        render = ChannelRender(channel, allow_unicode=job.allow_unicode)
+        for source in render.sources:
             _check_template(as_template(source), columns, job.recipients)
+        if not render.names:  # the same content for everyone: one error now, not one per row
+            try:
+                render.render({}, "")  # "": the recipient is checked per row
+            except InvalidInput as exc:
+                raise UsageError(f"message: {exc}", hint="nothing was sent") from None
     else:
         _check_template(text.body, columns, job.recipients)
     sender_no = job.sender or prof.get("sender")
