@@ -6,12 +6,13 @@ and the fallback; the fallback's type made concrete; the checks of
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from smscli import kakao_rules, text
-from smscli.content import Button, Channel, Kakao
+from smscli.content import Button, Channel, Kakao, Text, to_json
 
 _HASH_VAR = re.compile(r"#\{([^{}]*)\}")
 URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android")
@@ -37,6 +38,10 @@ class ChannelRender:
         self.templates = {s: text.compile_template(as_template(s)) for s in self.sources if s}
         self.names = tuple(dict.fromkeys(n for t in self.templates.values() for n in t.names))
         self._button_files: dict[str, tuple[Button, ...] | str] = {}  # a CSV `buttons` column
+        # what render() copies: the fields as given (dataclasses.replace costs more, per row)
+        self._fields = {f.name: getattr(channel, f.name) for f in fields(channel)}
+        self._fixed_buttons = not any(self.templates[getattr(b, f)].names for b in channel.buttons
+                                      for f in URL_FIELDS if getattr(b, f))
 
     def fill(self, source: str, row: Mapping[str, str]) -> str:
         """``source`` filled from ``row`` (a row's own buttons file: compiled on first use;
@@ -53,15 +58,26 @@ class ChannelRender:
         body = text.normalize_text(self.fill(ch.body, row))
         if not body.strip():
             raise text.InvalidInput("empty message")
-        buttons = tuple(self._button(b, row) for b in self._buttons_of(row))
-        out = replace(ch, body=body, title=text.normalize_text(self.fill(ch.title, row)),
-                      buttons=buttons, fallback=None)
+        own = self._buttons_of(row)
+        if own is ch.buttons and self._fixed_buttons:
+            buttons = ch.buttons
+        else:
+            buttons = tuple(self._button(b, row) for b in own)
+        values = dict(self._fields, body=body, buttons=buttons, fallback=None)
+        if ch.title:
+            values["title"] = text.normalize_text(self.fill(ch.title, row))
+        fb, wrong = ch.fallback, None
+        if fb is not None:
+            try:
+                values["fallback"] = kakao_rules.fallback_for(
+                    Text(body=self.fill(fb.body, row), subject=self.fill(fb.subject, row), type=fb.type,
+                         images=fb.images), allow_unicode=self.allow_unicode)
+            except text.InvalidInput as exc:
+                wrong = exc  # said after what is wrong with the message itself
+        out = type(ch)(**values)
         kakao_rules.check_rendered(out, to)
-        if ch.fallback is not None:
-            fb = ch.fallback
-            out = replace(out, fallback=kakao_rules.fallback_for(
-                replace(fb, body=self.fill(fb.body, row), subject=self.fill(fb.subject, row)),
-                allow_unicode=self.allow_unicode))
+        if wrong is not None:
+            raise wrong
         return out
 
     def _buttons_of(self, row: Mapping[str, str]) -> tuple[Button, ...]:
@@ -94,6 +110,13 @@ def without_secrets(channel: Channel) -> Channel:
     if isinstance(channel, Kakao) and channel.sender_key:
         return replace(channel, sender_key="")
     return channel
+
+
+def journal_json(channel: Channel) -> str:
+    """The journal's ``content`` column for ``channel``: its JSON without the sender key."""
+    obj = to_json(channel)
+    obj.pop("sender_key", None)
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def describe(channel: Channel) -> dict[str, object]:

@@ -35,8 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli import clock
-from smscli import content as content_json
-from smscli.channel_render import without_secrets
+from smscli.channel_render import journal_json
 from smscli.errors import ExitStatus, SmscliError, UsageError
 from smscli.journal_read import ReadersMixin
 from smscli.journal_runs import RunsMixin
@@ -577,7 +576,7 @@ class Journal(RunsMixin, ReadersMixin):
                     kind, content = "text", ""
                 else:
                     # never the sender key: the vendor reads it from the profile again
-                    kind, content = m.channel.kind, content_json.dumps(without_secrets(m.channel))
+                    kind, content = m.channel.kind, journal_json(m.channel)
                 if old is None:
                     inserts.append(
                         (m.id, vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images,
