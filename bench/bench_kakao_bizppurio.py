@@ -3,7 +3,8 @@ journal, Bizppurio vendor) against `sim bizppurio`, as a ratio to SMS in the sam
 
 The simulator runs in its own process with an approved template (its text and buttons are
 checked for every message) and a sender key; each round sends N SMS, then N AlimTalk with
-a button and an SMS fallback (alternating, best round of each kept). Goal: ratio >= 0.9.
+a button and an SMS fallback (each kind first in every other round; the best round of each
+is kept). Goal: ratio >= 0.9.
 
     .venv/bin/python bench/bench_kakao_bizppurio.py [--messages 3000] [--rounds 3] [--concurrency 8]
 """
@@ -63,10 +64,12 @@ def main() -> None:
                      fallback=Text(body="[주문] #{order} 접수", type="auto"))
     sms = Text(body="{name}님, 주문 {order}이 접수되었습니다.")
     best = {"sms": 0.0, "alimtalk": 0.0}
+    rates: dict[str, list[float]] = {"sms": [], "alimtalk": []}
     sent = {"sms": 0, "alimtalk": 0}
     with Client("b", config=home / "config.toml") as client:
         for r in range(args.rounds):
-            for kind, content in (("sms", sms), ("alimtalk", alimtalk)):
+            order = [("sms", sms), ("alimtalk", alimtalk)]
+            for kind, content in order if r % 2 == 0 else order[::-1]:  # each goes first in turn
                 rows = [{"phone": f"010{(r * 10**6 + i) % 10**8:08d}", "name": "김철수", "order": f"A-{i}"}
                         for i in range(args.messages)]
                 started = time.perf_counter()
@@ -75,14 +78,19 @@ def main() -> None:
                 assert batch.counts.get("accepted") == args.messages, batch.counts
                 sent[kind] += args.messages
                 best[kind] = max(best[kind], rate)
+                rates[kind].append(rate)
                 print(f"round {r + 1} {kind:8s} {rate:8.0f} msg/s", flush=True)
     parent.send("stop")
     stats = parent.recv()
     proc.join(5)
     assert stats["accepted"] == sent["sms"] + sent["alimtalk"], stats
+    import statistics
+
     ratio = best["alimtalk"] / best["sms"]
-    print(f"SMS {best['sms']:.0f} msg/s, AlimTalk {best['alimtalk']:.0f} msg/s: ratio {ratio:.2f} "
-          f"(goal >= 0.9); {stats['accepted']} accepted by the simulator, each once")
+    median = statistics.median(rates["alimtalk"]) / statistics.median(rates["sms"])
+    print(f"best: SMS {best['sms']:.0f} msg/s, AlimTalk {best['alimtalk']:.0f} msg/s: ratio {ratio:.2f}; "
+          f"ratio of the medians {median:.2f} (goal >= 0.9); {stats['accepted']} accepted by the "
+          "simulator, each once")
 
 
 if __name__ == "__main__":
