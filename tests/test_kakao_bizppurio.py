@@ -32,7 +32,7 @@ def rules(**extra) -> KakaoRules:
 
 
 def sim(**options) -> BizppurioSim:
-    return BizppurioSim(SimConfig(report_delay=0.1, kakao=rules(), **options))
+    return BizppurioSim(SimConfig(**{"report_delay": 0.1, "kakao": rules(), **options}))
 
 
 def write_profile(home: Path, base_url: str, *, sender_key: str = "KEY1", **extra: str) -> None:
@@ -174,3 +174,54 @@ def test_the_client_sends_kakao_and_rcs(isolated_env, monkeypatch):
             assert [(r.status, r.code) for r in batch.results] == [("delivered", "7000")]
             rcs = client.send("01011112222", Rcs(body="RCS 안녕", type="rcs-sms"), wait=10)
             assert (rcs.type, rcs.status, rcs.code) == ("rcs-sms", "delivered", "8000")
+
+
+def test_a_fallback_report_that_comes_twice_is_stored_once_and_shows_its_channels(isolated_env):
+    with sim(report_delay=0.0) as s:
+        write_profile(isolated_env, s.base_url)
+        sent = run_cli("send", "--to", MISS, "--type", "alimtalk", "--template", "LONG01", "-m", "짧은 안내",
+                       "--json", env=ENV)
+        assert sent.returncode == 0, sent.stderr
+        first = run_cli("result", "poll", "--no-confirm", "--json", env=ENV)
+        assert first.returncode == 0, first.stderr
+        (report,) = lines(first.stdout)
+        assert {k: report[k] for k in ("status", "code", "channel", "resend_flag", "telres", "wapinfo")} == {
+            "status": "delivered", "code": "4100", "channel": "sms", "resend_flag": "SMS", "telres": "4100",
+            "wapinfo": "KAO"}
+        assert {k: report["fallback"][k] for k in ("type", "status", "code")} == {
+            "type": "sms", "status": "delivered", "code": "4100"}
+        again = run_cli("result", "poll", "--json", env=ENV)  # the vendor sends it again; now confirmed
+        assert again.returncode == 0 and again.stdout == b"", again.stderr
+        assert "1 received again were in the journal already" in again.stderr.decode()
+        assert s.api.pending_reports() == 0 and s.stats()["accepted"] == 1
+    assert len(journal_reports(isolated_env)) == 1
+
+
+def test_pushed_reports_keep_the_per_channel_fields():
+    from smscli.vendors.bizppurio import parse_report
+
+    push = {"DEVICE": "AT", "CMSGID": "c1", "MSGID": "m1", "PHONE": "01099998888", "MEDIA": "KAT",
+            "UNIXTIME": "1764640000", "RESULT": "7318", "WAPINFO": "KAO", "RESEND_FLAG": "LMS",
+            "TELRES": "6604", "TELTIME": "1764640005", "REFKEY": "r1"}
+    report = parse_report(push)
+    assert (report.message_id, report.status, report.code, report.channel) == ("r1", "failed", "6604", "lms")
+    assert report.fallback == {"type": "lms", "status": "failed", "code": "6604", "detail": "전원이 꺼져 있음"}
+    assert report.detail.startswith("전원이 꺼져 있음 (fallback after alimtalk 7318")
+    shown = report.to_json()
+    assert (shown["resend_flag"], shown["telres"], shown["teltime"]) == ("LMS", "6604", "1764640005")
+    delivered = parse_report({**push, "RESULT": "7000", "RESEND_FLAG": "", "TELRES": "", "TELTIME": ""})
+    assert (delivered.status, delivered.channel, delivered.fallback) == ("delivered", "alimtalk", {})
+    plain = parse_report({**push, "MEDIA": "SMS", "RESULT": "4100", "RESEND_FLAG": ""})
+    assert plain.channel == "" and "resend_flag" not in plain.to_json()  # SMS reports as before
+
+
+def test_every_code_the_simulator_reports_is_in_the_code_tables():
+    from smscli import codes
+    from smscli.codes._schema import split_codes
+    from smscli.sim import bizppurio_channel as channel
+
+    used = {*channel.DELIVERED.values(), *channel.REFUSAL_CODES.values(), *channel.MISS_CODES.values()}
+    known = {code: row.category for table in codes.tables("bizppurio") for row in table.rows
+             for code in split_codes(row.codes)}
+    assert used - known.keys() == set()
+    assert {c for c in used if known[c] == "delivered"} == {"4100", "6600", "7000", "8000"}
