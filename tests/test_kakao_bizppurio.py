@@ -86,6 +86,12 @@ def test_alimtalk_csv_with_buttons_delivered_and_a_miss_falls_back_to_sms_once(i
     assert fallback["type"] == "sms" and fallback["status"] == "delivered" and fallback["code"] == "4100"
     raw = json.loads(stored[1][5])
     assert raw["resend_flag"] == "SMS" and raw["telres"] == "4100" and raw["result"] == "7318"
+    listed = run_cli("result", "list", "--json", env=ENV)
+    assert listed.returncode == 0, listed.stderr
+    shown = lines(listed.stdout)
+    assert [(r["to"], r["channel"], r.get("fallback", {}).get("type")) for r in shown] == [
+        ("01011112222", "alimtalk", None), (MISS, "sms", "sms")]
+    assert shown[1]["fallback"]["status"] == "delivered"
 
 
 def test_the_request_carries_buttons_title_and_the_fallback(isolated_env):
