@@ -219,6 +219,12 @@ def test_pushed_reports_keep_the_per_channel_fields():
     assert (delivered.status, delivered.channel, delivered.fallback) == ("delivered", "alimtalk", {})
     plain = parse_report({**push, "MEDIA": "SMS", "RESULT": "4100", "RESEND_FLAG": ""})
     assert plain.channel == "" and "resend_flag" not in plain.to_json()  # SMS reports as before
+    from smscli.listen import bizppurio_report  # what `result listen` makes of the same push
+
+    heard = bizppurio_report(push)
+    assert (heard.status, heard.code, heard.channel, heard.fallback) == (
+        report.status, report.code, report.channel, report.fallback)
+    assert heard.to_json()["resend_flag"] == "LMS" and heard.extra["result"] == "7318"
 
 
 def test_every_code_the_simulator_reports_is_in_the_code_tables():

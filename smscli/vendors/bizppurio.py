@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +22,6 @@ from smscli import clock
 from smscli.errors import AuthError, UnreachableError, UsageError, VendorError
 from smscli.models import (
     ACCEPTED,
-    DELIVERED,
-    FAILED,
     INVALID,
     QUEUED,
     SCHEDULED,
@@ -33,6 +31,10 @@ from smscli.models import (
     SendResult,
 )
 from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, profile_flag, profile_number
+from smscli.vendors.bizppurio_reports import DELIVERED_CODES as DELIVERED_CODES
+from smscli.vendors.bizppurio_reports import KST, NAME
+from smscli.vendors.bizppurio_reports import kst_iso as kst_iso
+from smscli.vendors.bizppurio_reports import parse_report as parse_report
 
 if TYPE_CHECKING:
     import asyncio
@@ -41,13 +43,10 @@ if TYPE_CHECKING:
 
     from smscli.transports.http import AsyncHttpClient
 
-NAME = "bizppurio"
-KST = timezone(timedelta(hours=9))
 DEFAULT_BASE_URL = "https://api.bizppurio.com"
 SUCCESS = "1000"
 TOKEN_CODES = frozenset({"3002", "3005"})  # invalid / expired token: get a new one, retry once
 RETRY_CODES = frozenset({"5002", "5003", "5004", "5005"})  # rate limited / temporary
-DELIVERED_CODES = frozenset({"4100", "6600", "7000", "8000"})  # SMS, LMS/MMS, Kakao, RCS (see codes "rcs")
 REPORT_PAGE = 1000
 RESERVATION_WINDOW = timedelta(days=30)
 MAX_REFKEY = 32
@@ -77,53 +76,6 @@ def retryable(response: httpx.Response) -> bool:
         return True
     code = _code(json_body(response))
     return code in RETRY_CODES or (not code and response.status_code == 503)
-
-
-def kst_iso(unixtime: str | int | float) -> str:
-    """Unix seconds → ISO 8601 in Korea time (``2026-11-21T10:00:00+09:00``); "" if unreadable."""
-    try:
-        return datetime.fromtimestamp(int(float(unixtime)), KST).isoformat()
-    except (TypeError, ValueError, OverflowError, OSError):
-        return ""
-
-
-def parse_report(item: Mapping[str, Any]) -> Report:
-    """A report from a polled page (lower-case keys) or a push (upper-case keys)."""
-    from smscli.transports.http import code_meaning
-
-    data = {str(k).strip().lower().replace(" ", "_"): "" if v is None else str(v) for k, v in item.items()}
-    code = data.get("result", "")
-    delivered = code in DELIVERED_CODES
-    media = data.get("media") or data.get("device", "")
-    fallback = "delivered" if delivered else f"not delivered ({media or 'message'} result {code or '?'})"
-    extra = {k: data[k] for k in ("msgid", "cmsgid", "device", "media", "wapinfo", "unixtime", "userdata")
-             if data.get(k)}
-    from smscli.vendors.bizppurio_channel import CHANNEL_FIELDS, report_channels
-
-    channels = report_channels(data, DELIVERED_CODES.__contains__,
-                               lambda c, default: code_meaning(NAME, c, default), kst_iso)
-    if channels is not None:
-        channel, fallback, final_code, detail, at = channels
-        extra.update({k: data[k] for k in CHANNEL_FIELDS if data.get(k)})
-        for polled, pushed in (("teires", "telres"), ("resres", "rcsres"), ("restime", "rcstime")):
-            if data.get(polled) and pushed not in extra:  # the polled form's spellings
-                extra[pushed] = data[polled]
-        ok = final_code in DELIVERED_CODES
-        return Report(
-            message_id=data.get("refkey") or data.get("cmsgid") or data.get("msgid", ""),
-            to=data.get("phone", ""), status=DELIVERED if ok else FAILED, code=final_code,
-            detail=detail, vendor=NAME, delivered_at=at if ok else "", extra=extra,
-            channel=channel, fallback=fallback)
-    return Report(
-        message_id=data.get("refkey") or data.get("cmsgid") or data.get("msgid", ""),
-        to=data.get("phone", ""),
-        status=DELIVERED if delivered else FAILED,
-        code=code,
-        detail=code_meaning(NAME, code, fallback),
-        vendor=NAME,
-        delivered_at=kst_iso(data.get("unixtime", "")) if delivered else "",
-        extra=extra,
-    )
 
 
 def check_jpeg(path: Path) -> bytes:

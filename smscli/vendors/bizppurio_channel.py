@@ -1,12 +1,11 @@
-"""Bizppurio's Kakao and RCS: the ``content.at|ai|ft|rcs`` objects, ``resend`` +
-``recontent`` for the fallback (the vendor falls back itself), and what a report says
-about the channels (``RESEND_FLAG``, ``KAORES``/``TELRES``/``RCSRES`` and their times),
-as Daou's public API v3 document has them (``../shared/spec/bizppurio-v3-public-README.md``).
+"""Bizppurio's Kakao and RCS requests: the ``content.at|ai|ft|rcs`` objects and ``resend`` +
+``recontent`` for the fallback (the vendor falls back itself), as Daou's public API v3
+document has them (``../shared/spec/bizppurio-v3-public-README.md``). Their reports:
+:mod:`smscli.vendors.bizppurio_reports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Any
 
 from smscli.content import Button, Channel, Kakao, Rcs, Text
@@ -16,18 +15,6 @@ WIRE_TYPES = {"alimtalk": "at", "alimtalk-image": "ai", "friendtalk": "ft",
               "rcs-sms": "rcs", "rcs-lms": "rcs", "rcs-mms": "rcs", "rcs-template": "rcs"}
 # RCS common formats (message bases) for the types that need no template of their own.
 RCS_BASES = {"rcs-sms": "SS000000", "rcs-lms": "SL000000", "rcs-mms": "SMwThT00"}
-# A report's MEDIA → the channel it names.
-MEDIA_CHANNELS = {"KAT": "alimtalk", "KFT": "friendtalk", "KFP": "friendtalk", "KFW": "friendtalk",
-                  "RSS": "rcs-sms", "RLS": "rcs-lms", "RMS": "rcs-mms", "RTS": "rcs-template",
-                  "SMS": "sms", "LMS": "lms", "MMS": "mms"}
-# RESEND_FLAG → (the fallback's channel, the report key of its result, of its time). The
-# polled form spells some keys differently (``teires``, ``resres``/``restime``).
-RESEND = {"SMS": ("sms", ("telres", "teires"), "teltime"), "LMS": ("lms", ("telres", "teires"), "teltime"),
-          "MMS": ("mms", ("telres", "teires"), "teltime"), "AT": ("alimtalk", ("kaores",), "kaotime"),
-          "FT": ("friendtalk", ("kaores",), "kaotime"), "RCS": ("rcs", ("rcsres", "resres"), "rcstime")}
-# What a report keeps of the channels (journal and --json).
-CHANNEL_FIELDS = ("resend_flag", "kaores", "kaotime", "telres", "teltime", "rcsres", "rcstime",
-                  "retry_flag", "wapinfo", "result")
 
 
 class Unsendable(Exception):
@@ -102,32 +89,3 @@ def fallback_part(fallback: Text, file_keys: tuple[str, ...] = ()) -> tuple[dict
     if kind == "mms":
         part["file"] = [{"type": "IMG", "key": k} for k in file_keys]
     return {"first": kind}, {kind: part}
-
-
-def report_channels(data: Mapping[str, str], delivered: Callable[[str], bool],
-                    meaning: Callable[[str, str], str],
-                    when: Callable[[str], str]) -> tuple[str, dict[str, str], str, str, str] | None:
-    """For a Kakao/RCS report (lower-case keys): (channel that finally delivered or failed,
-    the fallback ``{"type", "status", "code", "detail", "at"}`` or {}, the final code, its
-    detail, delivered_at); None for a plain SMS/LMS/MMS report without a fallback."""
-    first = MEDIA_CHANNELS.get(data.get("media", "").upper(), "")
-    flag = data.get("resend_flag", "").strip().upper()
-    if not flag and first in ("", "sms", "lms", "mms"):
-        return None
-    code = data.get("result", "")
-    if not flag or flag not in RESEND:
-        at = when(data.get("unixtime", "")) if delivered(code) else ""
-        return first, {}, code, meaning(code, f"{first or 'message'} result {code or '?'}"), at
-    fb_channel, res_keys, time_key = RESEND[flag]
-    fb_code = next((data[k] for k in res_keys if data.get(k)), "")
-    fb_ok = delivered(fb_code)
-    fb_at = when(data.get(time_key, "")) if fb_ok else ""
-    said = meaning(fb_code, f"{fb_channel} result {fb_code or '?'}")
-    fallback = {"type": fb_channel, "status": "delivered" if fb_ok else "failed", "code": fb_code,
-                "detail": said}
-    if fb_at:
-        fallback["at"] = fb_at
-    if delivered(code):  # the first channel delivered after all: the fallback did not count
-        return first, fallback, code, meaning(code, "delivered"), when(data.get("unixtime", ""))
-    first_said = f"{first or 'first channel'} {code} {meaning(code, 'not delivered')}"
-    return fb_channel, fallback, fb_code, f"{said} (fallback after {first_said})", fb_at
