@@ -103,7 +103,8 @@ KakaoTimeoutOpt = Annotated[int | None, typer.Option(
     help="Seconds before the vendor gives up on Kakao and falls back (vendors that take it).")]
 FallbackOpt = Annotated[str, typer.Option(
     "--fallback", metavar="TYPE",
-    help="Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90 bytes, else LMS).")]
+    help="Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90 bytes and has no "
+         "--fallback-subject, else LMS; mms: the --image files).")]
 FallbackMessageOpt = Annotated[str | None, typer.Option(
     "--fallback-message", metavar="TEXT", show_default=False,
     help="Fallback text (default: the Kakao/RCS text); {column} fills from the CSV.")]
