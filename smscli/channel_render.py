@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 
 from smscli import kakao_rules, text
-from smscli.content import Button, Channel, Kakao, Text, to_json
+from smscli.content import BUTTON_FIELDS, Button, Channel, Kakao, Text, to_json
 
 _HASH_VAR = re.compile(r"#\{([^{}]*)\}")
 URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android")
@@ -101,7 +101,11 @@ class ChannelRender:
 
     def _button(self, button: Button, row: Mapping[str, str]) -> Button:
         filled = {f: self.fill(getattr(button, f), row) for f in URL_FIELDS if getattr(button, f)}
-        return replace(button, **filled) if filled else button
+        if not filled:
+            return button
+        values = {f: getattr(button, f) for f in BUTTON_FIELDS}
+        values.update(filled)
+        return Button(**values)
 
 
 def without_secrets(channel: Channel) -> Channel:
