@@ -237,3 +237,22 @@ def test_every_code_the_simulator_reports_is_in_the_code_tables():
              for code in split_codes(row.codes)}
     assert used - known.keys() == set()
     assert {c for c in used if known[c] == "delivered"} == {"4100", "6600", "7000", "8000"}
+
+
+def test_an_alimtalk_reservation_is_kept_by_bizppurio_with_its_fallback(isolated_env):
+    import time
+
+    from smscli import clock
+
+    record = isolated_env / "accepted.jsonl"
+    at = time.strftime("%Y-%m-%d %H:%M", time.gmtime(clock.time() + 9 * 3600 + 2 * 86400))
+    with sim(record=record) as s:
+        write_profile(isolated_env, s.base_url)
+        reserved = run_cli("reserve", "--at", at, "--to", MISS, "--type", "alimtalk", "--template", "LONG01",
+                           "-m", "예약 안내", "--json", env=ENV)
+        assert reserved.returncode == 0, reserved.stderr
+        (result,) = lines(reserved.stdout)
+        assert (result["status"], result["type"]) == ("scheduled", "alimtalk")
+        assert s.api.pending_reports() == 1  # due after the sendtime, not now
+    (line,) = [json.loads(x) for x in record.read_text(encoding="utf-8").splitlines()]
+    assert line["type"] == "at" and line["sendtime"] > clock.time() + 86400 and line["fallback"] == "sms"
