@@ -61,9 +61,9 @@ _smscli() {
             -*)
                 case "$cmdpath|$w" in
                     "|-p"|"|--profile"|"|--config") skip=1 ;;
-                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|--tag"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
+                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|--tag"|"send|--template"|"send|--title"|"send|--buttons"|"send|--image-url"|"send|--image-link"|"send|--rcs-base"|"send|--kakao-timeout"|"send|--fallback"|"send|--fallback-message"|"send|--fallback-subject"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
                     "runs|--limit"|"runs|-p"|"runs|--profile"|"runs|--config") skip=1 ;;
-                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|--tag"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
+                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|--tag"|"reserve|--template"|"reserve|--title"|"reserve|--buttons"|"reserve|--image-url"|"reserve|--image-link"|"reserve|--rcs-base"|"reserve|--kakao-timeout"|"reserve|--fallback"|"reserve|--fallback-message"|"reserve|--fallback-subject"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
                     "reserve list|-p"|"reserve list|--profile"|"reserve list|--config") skip=1 ;;
                     "reserve cancel|-p"|"reserve cancel|--profile"|"reserve cancel|--config") skip=1 ;;
                     "reserve flush|-p"|"reserve flush|--profile"|"reserve flush|--config") skip=1 ;;
@@ -92,7 +92,7 @@ _smscli() {
                     "config init|--vendor"|"config init|-n"|"config init|--name"|"config init|--set"|"config init|--password-env"|"config init|--password-command"|"config init|--config") skip=1 ;;
                     "bizclient init-db|-p"|"bizclient init-db|--profile"|"bizclient init-db|--config") skip=1 ;;
                     "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--drop-rate"|"sim oneshot|--delay"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir"|"sim oneshot|--state"|"sim oneshot|--kakao-template"|"sim oneshot|--kakao-sender-key"|"sim oneshot|--kakao-miss-rate"|"sim oneshot|--kakao-miss") skip=1 ;;
-                    "sim bizppurio|--host"|"sim bizppurio|--port"|"sim bizppurio|--account"|"sim bizppurio|--password"|"sim bizppurio|--token-ttl"|"sim bizppurio|--rate"|"sim bizppurio|--speed"|"sim bizppurio|--fail-5xx"|"sim bizppurio|--delay"|"sim bizppurio|--drop-rate"|"sim bizppurio|--drop-id"|"sim bizppurio|--report-delay"|"sim bizppurio|--fail-rate"|"sim bizppurio|--push"|"sim bizppurio|--record"|"sim bizppurio|--seed"|"sim bizppurio|--max-body"|"sim bizppurio|--request-timeout") skip=1 ;;
+                    "sim bizppurio|--host"|"sim bizppurio|--port"|"sim bizppurio|--account"|"sim bizppurio|--password"|"sim bizppurio|--token-ttl"|"sim bizppurio|--rate"|"sim bizppurio|--speed"|"sim bizppurio|--fail-5xx"|"sim bizppurio|--delay"|"sim bizppurio|--drop-rate"|"sim bizppurio|--drop-id"|"sim bizppurio|--report-delay"|"sim bizppurio|--fail-rate"|"sim bizppurio|--push"|"sim bizppurio|--record"|"sim bizppurio|--seed"|"sim bizppurio|--max-body"|"sim bizppurio|--request-timeout"|"sim bizppurio|--kakao-template"|"sim bizppurio|--kakao-sender-key"|"sim bizppurio|--kakao-miss-rate"|"sim bizppurio|--kakao-miss") skip=1 ;;
                     "sim netshot|--host"|"sim netshot|--port"|"sim netshot|--user"|"sim netshot|--password"|"sim netshot|--callback"|"sim netshot|--report-delay"|"sim netshot|--fail-rate"|"sim netshot|--rate"|"sim netshot|--speed"|"sim netshot|--delay"|"sim netshot|--drop-rate"|"sim netshot|--credit"|"sim netshot|--record"|"sim netshot|--seed"|"sim netshot|--max-body"|"sim netshot|--request-timeout") skip=1 ;;
                     "sim bizclient|--database-url"|"sim bizclient|--file-path"|"sim bizclient|-p"|"sim bizclient|--profile"|"sim bizclient|--config"|"sim bizclient|--interval"|"sim bizclient|--send-delay"|"sim bizclient|--move-delay"|"sim bizclient|--fail-rate"|"sim bizclient|--seed"|"sim bizclient|--duration"|"sim bizclient|--record"|"sim bizclient|--kakao-template"|"sim bizclient|--kakao-sender-key"|"sim bizclient|--kakao-miss-rate"|"sim bizclient|--kakao-miss") skip=1 ;;
                 esac ;;
@@ -114,6 +114,16 @@ _smscli() {
         "send|--wait") COMPREPLY=(); return ;;
         "send|--resume") COMPREPLY=(); return ;;
         "send|--tag") COMPREPLY=(); return ;;
+        "send|--template") COMPREPLY=(); return ;;
+        "send|--title") COMPREPLY=(); return ;;
+        "send|--buttons") COMPREPLY=(); return ;;
+        "send|--image-url") COMPREPLY=(); return ;;
+        "send|--image-link") COMPREPLY=(); return ;;
+        "send|--rcs-base") COMPREPLY=(); return ;;
+        "send|--kakao-timeout") COMPREPLY=(); return ;;
+        "send|--fallback") COMPREPLY=(); return ;;
+        "send|--fallback-message") COMPREPLY=(); return ;;
+        "send|--fallback-subject") COMPREPLY=(); return ;;
         "send|-p"|"send|--profile") COMPREPLY=(); return ;;
         "send|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "runs|--limit") COMPREPLY=(); return ;;
@@ -131,6 +141,16 @@ _smscli() {
         "reserve|--id") COMPREPLY=(); return ;;
         "reserve|--resume") COMPREPLY=(); return ;;
         "reserve|--tag") COMPREPLY=(); return ;;
+        "reserve|--template") COMPREPLY=(); return ;;
+        "reserve|--title") COMPREPLY=(); return ;;
+        "reserve|--buttons") COMPREPLY=(); return ;;
+        "reserve|--image-url") COMPREPLY=(); return ;;
+        "reserve|--image-link") COMPREPLY=(); return ;;
+        "reserve|--rcs-base") COMPREPLY=(); return ;;
+        "reserve|--kakao-timeout") COMPREPLY=(); return ;;
+        "reserve|--fallback") COMPREPLY=(); return ;;
+        "reserve|--fallback-message") COMPREPLY=(); return ;;
+        "reserve|--fallback-subject") COMPREPLY=(); return ;;
         "reserve|-p"|"reserve|--profile") COMPREPLY=(); return ;;
         "reserve|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve list|-p"|"reserve list|--profile") COMPREPLY=(); return ;;
@@ -248,6 +268,10 @@ _smscli() {
         "sim bizppurio|--seed") COMPREPLY=(); return ;;
         "sim bizppurio|--max-body") COMPREPLY=(); return ;;
         "sim bizppurio|--request-timeout") COMPREPLY=(); return ;;
+        "sim bizppurio|--kakao-template") COMPREPLY=(); return ;;
+        "sim bizppurio|--kakao-sender-key") COMPREPLY=(); return ;;
+        "sim bizppurio|--kakao-miss-rate") COMPREPLY=(); return ;;
+        "sim bizppurio|--kakao-miss") COMPREPLY=(); return ;;
         "sim netshot|--host") COMPREPLY=(); return ;;
         "sim netshot|--port") COMPREPLY=(); return ;;
         "sim netshot|--user") COMPREPLY=(); return ;;
@@ -282,9 +306,9 @@ _smscli() {
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
             "") COMPREPLY=($(compgen -W '-p --profile --config -V --version --debug -h --help' -- "$cur")) ;;
-            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown --tag --ad --night-consent --verbose --quiet -p --profile --config -h --help' -- "$cur")) ;;
+            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject -p --profile --config -h --help' -- "$cur")) ;;
             "runs") COMPREPLY=($(compgen -W '--unfinished --limit -p --profile --json --config -h --help' -- "$cur")) ;;
-            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown --tag --ad --night-consent --verbose --quiet -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject -p --profile --config -h --help' -- "$cur")) ;;
             "reserve list") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve cancel") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve flush") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
@@ -324,7 +348,7 @@ _smscli() {
             "journal check") COMPREPLY=($(compgen -W '--json --accept-loss -h --help' -- "$cur")) ;;
             "sim") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --drop-rate --delay --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir --state --kakao-template --kakao-sender-key --kakao-miss-rate --kakao-miss -v --verbose -h --help' -- "$cur")) ;;
-            "sim bizppurio") COMPREPLY=($(compgen -W '--host --port --account --password --tls --no-tls --token-ttl --rate --speed --fail-5xx --delay --drop-rate --drop-id --errors-in-200 --report-delay --fail-rate --push --record --seed --max-body --request-timeout -h --help' -- "$cur")) ;;
+            "sim bizppurio") COMPREPLY=($(compgen -W '--host --port --account --password --tls --no-tls --token-ttl --rate --speed --fail-5xx --delay --drop-rate --drop-id --errors-in-200 --report-delay --fail-rate --push --record --seed --max-body --request-timeout --kakao-template --kakao-sender-key --kakao-miss-rate --kakao-miss -h --help' -- "$cur")) ;;
             "sim netshot") COMPREPLY=($(compgen -W '--host --port --user --password --callback --report-delay --fail-rate --rate --speed --delay --drop-rate --credit --record --seed -v --verbose --max-body --request-timeout -h --help' -- "$cur")) ;;
             "sim bizclient") COMPREPLY=($(compgen -W '--database-url --file-path -p --profile --config --interval --send-delay --move-delay --fail-rate --seed --duration --record --kakao-template --kakao-sender-key --kakao-miss-rate --kakao-miss -v --verbose -h --help' -- "$cur")) ;;
         esac

@@ -22,13 +22,16 @@ __all__ = [
     "AsyncClient",
     "AuthError",
     "Batch",
+    "Button",
     "Client",
     "ConfigError",
     "Content",
     "ExitStatus",
     "Interrupted",
+    "Kakao",
     "MessageRecord",
     "PollResult",
+    "Rcs",
     "RejectedError",
     "Report",
     "SendResult",
@@ -46,6 +49,9 @@ _WHERE = {
     "Client": "smscli.client",
     "Content": "smscli.content",
     "Text": "smscli.content",
+    "Kakao": "smscli.content",
+    "Rcs": "smscli.content",
+    "Button": "smscli.content",
     "Batch": "smscli.models",
     "MessageRecord": "smscli.models",
     "PollResult": "smscli.models",
@@ -60,7 +66,7 @@ _WHERE = {
 if TYPE_CHECKING:
     from smscli.aio import AsyncClient
     from smscli.client import Client
-    from smscli.content import Content, Text
+    from smscli.content import Button, Content, Kakao, Rcs, Text
     from smscli.errors import (
         AuthError,
         ConfigError,

@@ -353,13 +353,15 @@ class Client:
         for row in self._reader().iter_messages(status=status, since=when, profile=self.profile):
             yield _record(row, ())
 
-    def message_rows(self, *, status: str | None = None,
-                     since: datetime | str | None = None) -> Iterator[tuple[str, ...]]:
+    def message_rows(self, *, status: str | None = None, since: datetime | str | None = None,
+                     channels: bool = False) -> Iterator[tuple[str, ...]]:
         """What :meth:`messages` gives, as tuples of strings in ``smscli.models.RESULT_FIELDS`` order
         (``MessageRecord.to_json``'s keys): read a page at a time, the fast way to export
-        a big journal."""
+        a big journal. ``channels``: each tuple adds the Kakao/RCS ``channel`` that finally
+        delivered (or failed) and its ``fallback`` as JSON ("" for plain SMS/LMS/MMS)."""
         when = _message_filter(status, since)
-        return self._reader().iter_results(status=status, since=when, profile=self.profile)
+        return self._reader().iter_results(status=status, since=when, profile=self.profile,
+                                           channels=channels)
 
     # --- 080 opt-outs ------------------------------------------------------------------
 

@@ -208,5 +208,16 @@ def refusal(vendor: Vendor, content: Content) -> str | None:
     only per-vendor content check: the pipeline, dry runs and the journal ask this."""
     carries = getattr(vendor, "carries", frozenset({"text"}))
     if content.kind not in carries:
-        return f"{vendor.name} does not carry {content.kind} messages"
+        what = ", ".join(KIND_NAMES.get(k, k) for k in sorted(carries, key=_kind_order))
+        return (f"{vendor.name} does not carry {KIND_NAMES.get(content.kind, content.kind)} "
+                f"messages (--type {content.type}); it carries {what}")
     return None
+
+
+# How a kind is named to people (in refusals).
+KIND_NAMES = {"text": "SMS/LMS/MMS", "kakao": "Kakao (AlimTalk/FriendTalk)", "rcs": "RCS"}
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    order = list(KIND_NAMES)
+    return (order.index(kind) if kind in order else len(order), kind)

@@ -38,6 +38,7 @@ from smscli.vendors.base import OutsideHours
 
 if TYPE_CHECKING:
     from smscli.config import Profile
+    from smscli.content import Channel
     from smscli.journal import Journal
     from smscli.recipients import Row
     from smscli.vendors.base import Vendor
@@ -63,6 +64,7 @@ class SendOptions:
     run_id: str = ""  # fresh ids derive from it (smscli.runs); "" = none recorded
     resend_unknown: bool = False  # also re-send what may have reached a non-deduplicating vendor
     tag: str = ""  # the campaign tag (a CSV `tag` column wins per row; smscli.campaign)
+    channel: Channel | None = None  # Kakao/RCS content (sender key resolved); None: SMS/LMS/MMS
 
 
 @dataclass
@@ -102,6 +104,11 @@ class Prepared:
         self.vendor_name = vendor_name
         self.limits = limits
         self.template = text.compile_template(opts.template)
+        self.render = None
+        if opts.channel is not None:
+            from smscli.channel_render import ChannelRender
+
+            self.render = ChannelRender(opts.channel, allow_unicode=opts.allow_unicode)
         self.over_sms = 0  # messages past the SMS size (the server decides their type)
         self.position = 0  # rows seen: the next row's position in the input
 
@@ -115,6 +122,8 @@ class Prepared:
                 raise text.InvalidInput(row.error)
             to = phone.validate_recipient(to)
             tag, name = campaign.tag_and_name(self.vendor_name, row.vars, self.opts.tag)
+            if self.render is not None:
+                return self._channel_message(mid, to, row, tag, name)
             body = self.template.render(row.vars)
             mtype, size = self._type_and_size(body)
             if self.opts.allow_unicode:  # sized with "??" for what CP949 lacks; vendors count 1
@@ -122,8 +131,9 @@ class Prepared:
             if self.limits.server_decides_type and size > self.limits.sms_bytes:
                 self.over_sms += 1
         except text.InvalidInput as exc:
+            kind = self.opts.channel.type if self.opts.channel is not None else ""
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
-                              type="", code="", detail=str(exc))
+                              type=kind, code="", detail=str(exc))
         return Message(
             id=mid,
             to=to,
@@ -137,6 +147,14 @@ class Prepared:
             tag=tag,
             name=name,
         )
+
+    def _channel_message(self, mid: str, to: str, row: Row, tag: str, name: str) -> Message:
+        """A Kakao/RCS message (raises ``text.InvalidInput`` for an ``invalid`` row)."""
+        assert self.render is not None
+        channel = self.render.render(row.vars, to)
+        return Message(id=mid, to=to, text=channel.body, sender=self.opts.sender, type=channel.type,
+                       send_at=self.opts.send_at, size=text.byte_length(channel.body),
+                       channel=channel, tag=tag, name=name)
 
     def _message_id(self, row: Row, position: int) -> str:
         if row.id:
@@ -264,7 +282,8 @@ def run_send(
     summary = Summary()
     rows = iter(rows)
     prepare = Prepared(opts, vendor.name, vendor.limits)
-    if not prepare.template.names:  # the same text for everyone: one error, not one per row
+    # (Kakao/RCS content that is the same for every row was checked by smscli.sending.run_job)
+    if prepare.render is None and not prepare.template.names:  # the same text for everyone: one error, not one per row
         try:
             prepare.choose_type(opts.template)
         except text.InvalidInput as exc:
@@ -553,6 +572,17 @@ def _upload_once(vendor: Vendor, images: Sequence[Path]) -> tuple[str, ...]:
 
 def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
     size = msg.size if msg.size >= 0 else text.byte_length(msg.text)
+    if msg.channel is not None:
+        from smscli.channel_render import describe
+
+        shown = describe(msg.channel)
+        fb = shown["fallback"]
+        said = (f"fallback {fb['type']} {fb['bytes']} bytes" if isinstance(fb, dict)  # type: ignore[index]
+                else "no fallback")
+        return {"to": msg.to, "status": "valid", "message_id": msg.id, "vendor": vendor,
+                "type": msg.type, "code": "",
+                "detail": f"{shown['characters']} characters, {shown['buttons']} button(s), {said}",
+                "bytes": size, **shown}
     return {
         "to": msg.to,
         "status": "valid",

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli import clock
-from smscli import content as content_json
+from smscli.channel_render import journal_json
 from smscli.errors import ExitStatus, SmscliError, UsageError
 from smscli.journal_fallback import FallbackMixin
 from smscli.journal_read import ReadersMixin
@@ -578,7 +578,8 @@ class Journal(RunsMixin, ReadersMixin, FallbackMixin):
                 if m.channel is None:
                     kind, content = "text", ""
                 else:
-                    kind, content = m.channel.kind, content_json.dumps(m.channel)
+                    # never the sender key: the vendor reads it from the profile again
+                    kind, content = m.channel.kind, journal_json(m.channel)
                 if old is None:
                     inserts.append(
                         (m.id, vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images,
@@ -903,7 +904,7 @@ class Journal(RunsMixin, ReadersMixin, FallbackMixin):
                 via = {str(k): str(v) for k, v in json.loads(fallback).items()} if fallback else {}
             except (ValueError, AttributeError):
                 via = {}
-            out.append(Report(*row[:7], extra=extra, channel=channel, fallback=via))
+            out.append(Report(*row[:7], extra=extra, channel=channel or "", fallback=via))
         return out
 
     # --- reservations -----------------------------------------------------------------

@@ -55,7 +55,7 @@ from smscli.models import DELIVERED, FAILED, Report
 KST = timezone(timedelta(hours=9), "KST")
 DEFAULT_PORT = 8080
 MAX_WORKERS = 16
-BIZPPURIO_DELIVERED = frozenset({"4100", "6600", "7000"})
+BIZPPURIO_DELIVERED = frozenset({"4100", "6600", "7000", "8000"})  # SMS, LMS/MMS, Kakao, RCS
 NETSHOT_DELIVERED = frozenset({"1"})
 
 OnReports = Callable[[list[Report]], None]
@@ -160,7 +160,8 @@ def netshot_report(params: Mapping[str, str], resolve: Resolve | None = None) ->
 
 
 def bizppurio_report(item: Any, resolve: Resolve | None = None, *, index: int | None = None) -> Report:
-    """One Bizppurio push object → a Report (4100/6600/7000 = delivered)."""
+    """One Bizppurio push object → a Report (4100/6600/7000/8000 = delivered; a Kakao/RCS one
+    with its channel and fallback, :func:`smscli.vendors.bizppurio_reports.report_channels`)."""
     where = "" if index is None else f" (item {index})"
     if not isinstance(item, dict):
         raise BadPush(f"Bizppurio result{where} is not a JSON object")
@@ -180,6 +181,18 @@ def bizppurio_report(item: Any, resolve: Resolve | None = None, *, index: int | 
                 break
     extra = {k.lower(): v for k, v in fields.items() if k not in ("RESULT", "PHONE") and v}
     extra["server_id"] = fields.get("CMSGID", "").strip() or fields.get("MSGID", "").strip()
+    from smscli.transports.http import code_meaning
+    from smscli.vendors.bizppurio_reports import report_channels
+
+    channels = report_channels({k.lower(): v.strip() for k, v in fields.items()},
+                               lambda c, default: code_meaning("bizppurio", c, default))
+    if channels is not None:  # Kakao/RCS: the channel that delivered, the vendor's fallback
+        channel, fallback, final, detail, at = channels
+        extra["result"] = code
+        ok = final in BIZPPURIO_DELIVERED
+        return Report(message_id=message_id or fields.get("REFKEY", "").strip(), to=phone,
+                      status=DELIVERED if ok else FAILED, code=final, detail=detail, vendor="bizppurio",
+                      delivered_at=at if ok else "", extra=extra, channel=channel, fallback=fallback)
     delivered = code in BIZPPURIO_DELIVERED
     return Report(
         message_id=message_id or fields.get("REFKEY", "").strip(),

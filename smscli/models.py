@@ -106,9 +106,15 @@ class Report:
             "delivered_at": self.delivered_at}
         if self.channel:
             out["channel"] = self.channel
+            # the vendor's per-channel fields (Bizppurio RESEND_FLAG, KAORES, TELRES, ...)
+            out.update((k, self.extra[k]) for k in CHANNEL_EXTRA if self.extra.get(k))
         if self.fallback:
             out["fallback"] = dict(self.fallback)
         return out
+
+
+# The vendor fields a Kakao/RCS report shows in JSON (Bizppurio's names, lower case).
+CHANNEL_EXTRA = ("resend_flag", "kaores", "kaotime", "telres", "teltime", "rcsres", "rcstime", "wapinfo")
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smscli.content import TEXT_TYPES, Content, Text, refusal
+from smscli.content import TEXT_TYPES, Content, Kakao, Rcs, Text, refusal
 from smscli.errors import Interrupted, SmscliError, UsageError
 from smscli.models import SendResult
+from smscli.text import InvalidInput
 
 if TYPE_CHECKING:
     from smscli.config import Profile
@@ -57,7 +58,8 @@ class SendJob:
     resume: str | None = None  # a run id, or RESUME_LATEST
     resend_unknown: bool = False
     tag: str = ""  # the campaign tag (smscli.campaign); a CSV `tag` column wins per row
-    ad: bool = False  # advertising: "(광고)" and the opt-out number (smscli.advertising)
+    ad: bool = False  # advertising: "(광고)" and the opt-out number for text (smscli.advertising),
+    # FriendTalk adflag Y, RCS header 1
     night_consent: bool = False  # --ad between 21:00 and 08:00: the recipients agreed
 
 
@@ -106,9 +108,13 @@ class EventsShown:
 
 def check_job(job: SendJob) -> None:
     """The checks that need no profile: a UsageError before anything is opened."""
-    from smscli import timeutil
-
     text = job.content
+    if isinstance(text, Kakao | Rcs):
+        from smscli import kakao_rules
+
+        kakao_rules.check_content(text)
+        _check_common(job)
+        return
     if not isinstance(text, Text):
         raise UsageError(f"unknown content {type(text).__name__}")
     if text.type not in TEXT_TYPES:
@@ -117,6 +123,12 @@ def check_job(job: SendJob) -> None:
         raise UsageError("empty message", hint="pass --message TEXT, --message-file FILE or text on stdin")
     if text.type == "mms" and not text.images:
         raise UsageError("--type mms needs at least one --image")
+    _check_common(job)
+
+
+def _check_common(job: SendJob) -> None:
+    from smscli import timeutil
+
     if job.at is not None and job.at <= timeutil.now_kst():
         raise UsageError(f"--at {timeutil.format_kst(job.at)!r} is in the past "
                          f"(Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
@@ -135,9 +147,15 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
     from smscli.vendors.registry import create_vendor
 
     check_job(job)
-    text = job.content
+    content = job.content
+    channel = None
+    if isinstance(content, Kakao | Rcs):
+        channel = content if not job.ad or content.ad else replace(content, ad=True)
+        text = Text(body=content.body, type="auto")  # what the SMS-only parts of the pipeline see
+    else:
+        text = content
     assert isinstance(text, Text)
-    if job.ad:  # the text as it will be sent: sized, typed and shown as such
+    if job.ad and channel is None:  # the text as it will be sent: sized, typed and shown as such
         from smscli.advertising import profile_template
 
         text = replace(text, body=profile_template(text.body, prof))
@@ -147,14 +165,33 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
                                                             fingerprint=not job.dry_run)
     if job.id and has_id_column:
         hooks.warn("smscli: warning: the CSV's id column gives each row its key; --id is not used")
-    _check_template(text.body, columns, job.recipients)
+    if channel is not None:
+        from smscli.channel_render import ChannelRender, as_template
+
+        render = ChannelRender(channel, allow_unicode=job.allow_unicode)
+        for source in render.sources:
+            _check_template(as_template(source), columns, job.recipients)
+        if not render.names:  # the same content for everyone: one error now, not one per row
+            try:
+                render.render({}, "")  # "": the recipient is checked per row
+            except InvalidInput as exc:
+                raise UsageError(f"message: {exc}", hint="nothing was sent") from None
+    else:
+        _check_template(text.body, columns, job.recipients)
     sender_no = job.sender or prof.get("sender")
+    vendor = create_vendor(prof, EventsShown(journal, hooks.info))
+    refused = refusal(vendor, content)
+    if refused:
+        raise UsageError(refused, hint="nothing was sent")
+    if isinstance(channel, Kakao):
+        channel = replace(channel, sender_key=_sender_key(prof, channel))
     opts = dispatch.SendOptions(
         template=text.body,
         sender=dispatch.ensure_sender(sender_no) if sender_no or not job.dry_run else "",
         subject=text.subject,
         type=text.type,
         images=text.images,
+        channel=channel,
         id_key=job.id,
         single_recipient=count == 1,
         send_at=job.at,
@@ -166,10 +203,6 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         resend_unknown=job.resend_unknown,
         tag=job.tag.strip(),
     )
-    vendor = create_vendor(prof, EventsShown(journal, hooks.info))
-    refused = refusal(vendor, text)
-    if refused:
-        raise UsageError(refused, hint="nothing was sent")
     if hooks.waiting is not None:
         vendor.waiting = hooks.waiting
     command = "reserve" if job.at else "send"
@@ -197,6 +230,23 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
     return Outcome(summary, opts.run_id)
 
 
+def _sender_key(prof: Profile, channel: Kakao) -> str:
+    """The Kakao sender (profile) key: the content's, else the profile's ``kakao_sender_key``;
+    missing: ConfigError (exit 3) naming the key, before anything is journaled."""
+    from smscli import kakao_rules
+    from smscli.errors import ConfigError
+
+    key = channel.sender_key or str(prof.get("kakao_sender_key", "") or "")
+    if not key:
+        raise ConfigError(f"profile {prof.name!r} has no kakao_sender_key (the Kakao sender profile key)",
+                          hint=f"smscli config set kakao_sender_key KEY -p {prof.name}, "
+                               "or set SMSCLI_KAKAO_SENDER_KEY")
+    if len(key) > kakao_rules.MAX_SENDER_KEY:
+        raise ConfigError(f"kakao_sender_key of profile {prof.name!r} is {len(key)} characters; "
+                          f"at most {kakao_rules.MAX_SENDER_KEY}")
+    return key
+
+
 def unfinished(run_id: str) -> str:
     return (f"run {run_id} is unfinished: the same command with --resume sends the rest "
             "(what was accepted shows as duplicate)")
@@ -206,6 +256,8 @@ def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, inp
     """What makes a run's input (see smscli.runs): a resume must match it (an --ad run's
     ``message`` is the advertisement's text)."""
     from smscli import runs
+    from smscli.channel_render import without_secrets
+    from smscli.content import dumps as content_dumps
 
     return {
         "command": command, "profile": prof.name, "vendor": str(prof.vendor),
@@ -216,6 +268,7 @@ def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, inp
         "allow_unicode": "yes" if opts.allow_unicode else "",
         "ignore_optout": "yes" if opts.ignore_optout else "",
         **({"tag": opts.tag} if opts.tag else {}),  # only when set: older runs' digests stay
+        **({"content": runs.digest(content_dumps(without_secrets(opts.channel)))} if opts.channel else {}),
     }  # fmt: skip
 
 

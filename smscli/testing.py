@@ -238,8 +238,10 @@ class BizppurioSim(SimHandle):
 
     def _values(self) -> dict[str, Any]:
         cfg = self.obj.config
+        key = getattr(self.obj.api.kakao, "sender_key", None) or "sim-sender-key"
         return {"vendor": "bizppurio", "base_url": self.obj.base_url, "account": cfg.account,
-                "password": cfg.password, "sender": "0212341234", "backoff": 0.01}
+                "password": cfg.password, "sender": "0212341234", "backoff": 0.01,
+                "kakao_sender_key": key, "rcs_chatbot_id": "sim-chatbot"}
 
     def _accepted(self, data: dict[str, Any]) -> Accepted | None:
         if "refkey" not in data or data.get("event") is not None:

@@ -27,7 +27,7 @@ def test_unknown_command_is_usage_error():
 
 def test_usage_errors_are_one_line_with_a_pointer_to_help():
     for args, text in (
-        (["send", "--bogus"], "smscli: No such option: --bogus (see `smscli send --help`)"),
+        (["send", "--frobnicate"], "smscli: No such option: --frobnicate (see `smscli send --help`)"),
         (["sendd"], "smscli: No such command 'sendd'. Did you mean 'send'?"),
         (["send", "--to", "01012345678", "-m", "x", "--wait", "-1"], "Invalid value for '--wait'"),
     ):

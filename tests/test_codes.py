@@ -29,6 +29,9 @@ EXPECTED = {
     ("bizppurio", "api"): (24, 24),
     # 004 (Bizppurio push) MEDIA 유형: SMS ... RTS
     ("bizppurio", "media"): (19, 19),
+    # bizppurio-v3-public-README.md §9 RCS: 8200-8209, 8800-8894 (105 rows), plus 8000
+    # (delivered: not in the document, smscli's assumption, said in its row's note)
+    ("bizppurio", "rcs"): (106, 106),
     # 002 (BIZCLIENT) §3.2 MSG_TYPE: SMS 0/FAX 2/PHONE 3/MMS 5/AT 6/FT 7
     ("bizclient", "msg_type"): (6, 6),
     # 002 (BIZCLIENT) §5.2 STATUS 0, 7, 1, 2, 11, plus 3 (에러) from §3.2

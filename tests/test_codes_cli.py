@@ -104,7 +104,7 @@ def test_search_without_match_exits_1(capsys: pytest.CaptureFixture[str]) -> Non
 def test_list_all_and_per_vendor(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, _ = _run(capsys, "code", "list", "--json")
     objs = _json_lines(out)
-    assert rc == 0 and len(objs) == 550
+    assert rc == 0 and len(objs) == 656  # 550 + the 106 Bizppurio RCS codes
     assert all(list(o) == FIELDS for o in objs)
     rc, out, _ = _run(capsys, "code", "list", "--vendor", "netshot")
     assert rc == 0 and len(out.splitlines()) == 48  # 31 resultCode + 17 sendCode

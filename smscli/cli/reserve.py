@@ -69,6 +69,17 @@ def reserve(
     night_consent: send_cli.NightOpt = False,
     verbose: send_cli.VerboseOpt = False,
     quiet: send_cli.QuietOpt = False,
+    template: send_cli.TemplateOpt = None,
+    title: send_cli.TitleOpt = "",
+    buttons: send_cli.ButtonsOpt = None,
+    image_url: send_cli.ImageUrlOpt = None,
+    image_link: send_cli.ImageLinkOpt = None,
+    wide: send_cli.WideOpt = False,
+    rcs_base: send_cli.RcsBaseOpt = None,
+    kakao_timeout: send_cli.KakaoTimeoutOpt = None,
+    fallback: send_cli.FallbackOpt = "auto",
+    fallback_message: send_cli.FallbackMessageOpt = None,
+    fallback_subject: send_cli.FallbackSubjectOpt = "",
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -86,6 +97,10 @@ def reserve(
         allow_unicode=allow_unicode, ignore_optout=ignore_optout, wait_window=None,
         profile=profile, config=config, at=at, resume=resume, resend_unknown=resend_unknown,
         tag=tag, ad=ad, night_consent=night_consent, verbose=verbose, quiet=quiet,
+        flags=send_cli.ChannelFlags(template=template, title=title, buttons=buttons, ad=ad,
+                                    image_url=image_url, image_link=image_link, wide=wide,
+                                    rcs_base=rcs_base, kakao_timeout=kakao_timeout, fallback=fallback,
+                                    fallback_message=fallback_message, fallback_subject=fallback_subject),
     )
     raise typer.Exit(code)
 

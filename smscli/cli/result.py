@@ -114,14 +114,28 @@ def list_(
     shown = 0
     emit = out.emitter(REPORT_COLUMNS)
     # Pages of rows, each printed as it comes: flat memory whatever the journal's size.
-    for row in client.message_rows(status=status, since=since):
-        emit(row)
+    # JSON: a Kakao/RCS message adds the channel that delivered and its fallback.
+    for row in client.message_rows(status=status, since=since, channels=json_):
+        if json_ and row[7]:
+            out.emit(_with_channel(row))
+        else:
+            emit(row[:7])
         shown += 1
     out.flush()
     if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)
         which = f" {status}" if status else ""
         when_said = f" since {since}" if since else ""
         out.info(f"smscli: no{which} messages of profile '{client.profile}' in the journal{when_said}")
+
+
+def _with_channel(row) -> dict[str, object]:
+    import json
+
+    obj: dict[str, object] = dict(zip(REPORT_COLUMNS, row[:7], strict=True))
+    obj["channel"] = row[7]
+    if row[8]:
+        obj["fallback"] = json.loads(row[8])
+    return obj
 
 
 @result_app.command(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +17,9 @@ from smscli.cli.common import (
     ProfileOpt,
 )
 from smscli.errors import Interrupted, UsageError
+
+if TYPE_CHECKING:
+    from smscli.content import Content
 
 SEND_EXAMPLES = """Examples:
 
@@ -29,6 +33,12 @@ SEND_EXAMPLES = """Examples:
   smscli send --to 01012345678 -m "see photo" --image photo.jpg --wait 30
   # tagged: `smscli result list --tag spring-sale` shows them; a CSV tag column tags its row
   smscli send --csv customers.csv -m "{name}님, 봄 세일 20%" --tag spring-sale
+  # AlimTalk (profile key kakao_sender_key); SMS/LMS fallback by default
+  smscli send --to 01012345678 --type alimtalk --template ORDER01 -m "주문이 접수되었습니다"
+  # #{name} and {name} fill from the CSV alike; buttons from a JSON file
+  smscli send --csv customers.csv --type alimtalk --template WELCOME -m "#{name}님 환영합니다" --buttons buttons.json
+  smscli send --to 01012345678 --type friendtalk --ad -m "(광고) 신상품 안내" --image-url https://example.com/a.jpg
+  smscli send --to 01012345678 --type rcs-lms --title "안내" -m "RCS로 보내는 안내입니다" --fallback none
 """
 
 ToOpt = Annotated[
@@ -46,7 +56,7 @@ MessageFileOpt = Annotated[
 ]
 FromOpt = Annotated[str | None, typer.Option("--from", metavar="NUM", help="Callback number (default: the profile's `sender`).")]
 SubjectOpt = Annotated[str, typer.Option("--subject", metavar="TEXT", help="Subject (LMS/MMS).")]
-TypeOpt = Annotated[str, typer.Option("--type", metavar="TYPE", help="auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images).")]
+TypeOpt = Annotated[str, typer.Option("--type", metavar="TYPE", help="auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | alimtalk | alimtalk-image | friendtalk | rcs-sms | rcs-lms | rcs-mms | rcs-template.")]
 ImageOpt = Annotated[list[Path] | None, typer.Option("--image", metavar="FILE", help="JPEG to attach (repeatable, up to 3): sends MMS.")]
 IdOpt = Annotated[
     str | None,
@@ -80,8 +90,9 @@ TagOpt = Annotated[
 ]
 AdOpt = Annotated[
     bool,
-    typer.Option("--ad", help="Advertising: adds \"(광고)\" and the profile's `ad_name` first, \"무료거부\" and its "
-                              "`optout_number` last; refused between 21:00 and 08:00 Korea time."),
+    typer.Option("--ad", help="Advertising: SMS/LMS/MMS get \"(광고)\" and the profile's `ad_name` first, \"무료거부\" "
+                              "and its `optout_number` last; FriendTalk adflag Y, RCS header 1. Refused between "
+                              "21:00 and 08:00 Korea time without --night-consent."),
 ]
 NightOpt = Annotated[
     bool, typer.Option("--night-consent", help="--ad between 21:00 and 08:00: the recipients agreed to night-time advertising."),
@@ -89,10 +100,38 @@ NightOpt = Annotated[
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Print every row (a terminal shows only the rows that did "
                                                             "not go well of a send to more than 50).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print no rows: only the summary and errors.")]
+TemplateOpt = Annotated[str | None, typer.Option(
+    "--template", metavar="CODE", show_default=False,
+    help="AlimTalk template code (required for --type alimtalk / alimtalk-image).")]
+TitleOpt = Annotated[str, typer.Option(
+    "--title", metavar="TEXT", help="AlimTalk emphasised title (RCS: the title); {column} fills from the CSV.")]
+ButtonsOpt = Annotated[str | None, typer.Option(
+    "--buttons", metavar="FILE", show_default=False,
+    help='Buttons, JSON: a list, or {"button": [...]}; URLs take {column}. A CSV `buttons` column names a file per row.')]
+ImageUrlOpt = Annotated[str | None, typer.Option(
+    "--image-url", metavar="URL", show_default=False, help="FriendTalk image (alimtalk-image: the template's image).")]
+ImageLinkOpt = Annotated[str | None, typer.Option(
+    "--image-link", metavar="URL", show_default=False, help="Where a tap on the FriendTalk image leads.")]
+WideOpt = Annotated[bool, typer.Option("--wide", help="FriendTalk wide image.")]
+RcsBaseOpt = Annotated[str | None, typer.Option(
+    "--rcs-base", metavar="ID", show_default=False,
+    help="RCS message base (template) id; rcs-sms/lms/mms default to the common formats.")]
+KakaoTimeoutOpt = Annotated[int | None, typer.Option(
+    "--kakao-timeout", metavar="SECONDS", min=1, show_default=False,
+    help="Seconds before the vendor gives up on Kakao and falls back (vendors that take it).")]
+FallbackOpt = Annotated[str, typer.Option(
+    "--fallback", metavar="TYPE",
+    help="Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90 bytes and has no "
+         "--fallback-subject, else LMS; mms: the --image files).")]
+FallbackMessageOpt = Annotated[str | None, typer.Option(
+    "--fallback-message", metavar="TEXT", show_default=False,
+    help="Fallback text (default: the Kakao/RCS text); {column} fills from the CSV.")]
+FallbackSubjectOpt = Annotated[str, typer.Option("--fallback-subject", metavar="TEXT", help="Fallback LMS/MMS subject.")]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("send", help="Send SMS/LMS/MMS to one or many recipients.", epilog=SEND_EXAMPLES)(send)
+    app.command("send", help="Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk or RCS to one or many recipients.",
+                epilog=SEND_EXAMPLES)(send)
 
 
 def send(
@@ -118,16 +157,31 @@ def send(
     night_consent: NightOpt = False,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
+    template: TemplateOpt = None,
+    title: TitleOpt = "",
+    buttons: ButtonsOpt = None,
+    image_url: ImageUrlOpt = None,
+    image_link: ImageLinkOpt = None,
+    wide: WideOpt = False,
+    rcs_base: RcsBaseOpt = None,
+    kakao_timeout: KakaoTimeoutOpt = None,
+    fallback: FallbackOpt = "auto",
+    fallback_message: FallbackMessageOpt = None,
+    fallback_subject: FallbackSubjectOpt = "",
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Send SMS/LMS/MMS to one or many recipients."""
+    """Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk or RCS to one or many recipients."""
+    flags = ChannelFlags(template=template, title=title, buttons=buttons, ad=ad, image_url=image_url,
+                         image_link=image_link, wide=wide, rcs_base=rcs_base, kakao_timeout=kakao_timeout,
+                         fallback=fallback, fallback_message=fallback_message,
+                         fallback_subject=fallback_subject)
     code = run(
         to=to, csv=csv, message=message, message_file=message_file, sender=sender, subject=subject,
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=wait, json_=json_,
         allow_unicode=allow_unicode, ignore_optout=ignore_optout, wait_window=wait_window,
         profile=profile, config=config, at=None, resume=resume, resend_unknown=resend_unknown,
-        tag=tag, ad=ad, night_consent=night_consent, verbose=verbose, quiet=quiet,
+        tag=tag, ad=ad, night_consent=night_consent, verbose=verbose, quiet=quiet, flags=flags,
     )
     raise typer.Exit(code)
 
@@ -135,18 +189,19 @@ def send(
 def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, dry_run, wait,
         json_, allow_unicode, ignore_optout, wait_window, profile, config, at,
         resume=None, resend_unknown=False, tag="", ad=False, night_consent=False,
-        verbose=False, quiet=False) -> int:
+        verbose=False, quiet=False, flags: ChannelFlags | None = None) -> int:
     """Shared by `send` and `reserve`: the flags → :meth:`smscli.Client.submit` → output;
     returns the exit code."""
     from smscli import interrupts, send_view, sending, timeutil
     from smscli.cli.common import choose
     from smscli.cli.output import Output
     from smscli.client import Client
-    from smscli.content import Text
+    from smscli.content import ALL_TYPES
     from smscli.errors import SmscliError
 
-    if type_ not in ("auto", "sms", "lms", "mms"):
-        raise UsageError(f"--type must be auto, sms, lms or mms, not {type_!r}")
+    flags = flags or ChannelFlags()
+    if type_ not in ALL_TYPES:
+        raise UsageError(f"--type must be one of {', '.join(ALL_TYPES)}, not {type_!r}")
     if verbose and quiet:
         raise UsageError("give --verbose or --quiet, not both")
     if night_consent and not ad:
@@ -167,7 +222,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
             raise UsageError(f"--at {at!r} is in the past (Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
     job = sending.SendJob(
         recipients=sending.Recipients(numbers=tuple(to or ()), csv=csv if not to else None),
-        content=Text(body=message, subject=subject, type=type_, images=tuple(image or ())),
+        content=build_content(type_, message, subject, image, flags),
         sender=sender, id=id_, at=send_at, dry_run=dry_run, wait=wait,
         allow_unicode=allow_unicode, ignore_optout=ignore_optout,
         resume=None if resume is None else (sending.RESUME_LATEST if resume == RESUME_LATEST else resume),
@@ -280,3 +335,83 @@ def _decode_text(data: bytes, where: str) -> str:
         except UnicodeDecodeError:
             continue
     raise UsageError(f"{where} is neither UTF-8 nor CP949 text")
+
+
+# -- Kakao / RCS: the flags and the content they build ------------------------------
+
+@dataclass(frozen=True)
+class ChannelFlags:
+    """The Kakao/RCS flags as given (None / "" / False: not given)."""
+
+    template: str | None = None
+    title: str = ""
+    buttons: str | None = None
+    ad: bool = False
+    image_url: str | None = None
+    image_link: str | None = None
+    wide: bool = False
+    rcs_base: str | None = None
+    kakao_timeout: int | None = None
+    fallback: str = "auto"
+    fallback_message: str | None = None
+    fallback_subject: str = ""
+
+    def given(self) -> list[str]:
+        """The options given, as spelled on the command line (--ad aside: text takes it too)."""
+        names = {"template": "--template", "title": "--title", "buttons": "--buttons",
+                 "image_url": "--image-url", "image_link": "--image-link", "wide": "--wide",
+                 "rcs_base": "--rcs-base", "kakao_timeout": "--kakao-timeout",
+                 "fallback_message": "--fallback-message", "fallback_subject": "--fallback-subject"}
+        out = [flag for key, flag in names.items() if getattr(self, key) not in (None, "", False)]
+        if self.fallback != "auto":
+            out.append("--fallback")
+        return out
+
+
+# Which options each family of types takes.
+_KAKAO_ONLY = {"--template", "--image-url", "--image-link", "--wide", "--kakao-timeout"}
+_RCS_ONLY = {"--rcs-base"}
+
+
+def build_content(type_: str, message: str, subject: str, images: list[Path] | None,
+                  flags: ChannelFlags) -> Content:
+    """The content the flags describe; a flag that does not go with ``--type`` is a UsageError."""
+    from smscli import kakao_rules
+    from smscli.content import ALL_TYPES, KAKAO_TYPES, RCS_TYPES, TEXT_TYPES, Kakao, Rcs, Text
+
+    if type_ not in ALL_TYPES:
+        raise UsageError(f"--type must be one of {', '.join(ALL_TYPES)}, not {type_!r}")
+    given = flags.given()
+    if type_ in TEXT_TYPES:
+        if given:
+            raise UsageError(f"{given[0]} goes with a Kakao or RCS --type, not {type_}",
+                             hint=f"Kakao: {', '.join(KAKAO_TYPES)}; RCS: {', '.join(RCS_TYPES)}")
+        return Text(body=message, subject=subject, type=type_, images=tuple(images or ()))  # type: ignore[arg-type]
+    wrong = [g for g in given if g in (_RCS_ONLY if type_ in KAKAO_TYPES else _KAKAO_ONLY)]
+    if type_ == "friendtalk" and flags.template:
+        wrong.insert(0, "--template")
+    if wrong:
+        raise UsageError(f"{wrong[0]} does not go with --type {type_}")
+    if subject:
+        raise UsageError(f"--subject does not go with --type {type_}",
+                         hint="--title for the Kakao/RCS title, --fallback-subject for the fallback LMS")
+    if flags.fallback not in kakao_rules.FALLBACK_TYPES:
+        raise UsageError(f"--fallback must be one of {', '.join(kakao_rules.FALLBACK_TYPES)}, not {flags.fallback!r}")
+    if images and flags.fallback != "mms":
+        raise UsageError(f"--image does not go with --type {type_}",
+                         hint="--image-url for a Kakao image; --image with --fallback mms for the fallback MMS")
+    if flags.fallback == "none" and (flags.fallback_message or flags.fallback_subject):
+        raise UsageError("--fallback none sends no fallback: drop --fallback-message/--fallback-subject")
+    buttons = kakao_rules.load_buttons(flags.buttons) if flags.buttons else ()
+    fallback = None
+    if flags.fallback != "none":
+        fallback = Text(body=message if flags.fallback_message is None else flags.fallback_message,
+                        subject=flags.fallback_subject, type=flags.fallback,  # type: ignore[arg-type]
+                        images=tuple(images or ()) if flags.fallback == "mms" else ())
+    if type_ in KAKAO_TYPES:
+        return Kakao(body=message, type=type_, template=flags.template or "",  # type: ignore[arg-type]
+                     title=flags.title, buttons=buttons, image_url=flags.image_url or "",
+                     image_link=flags.image_link or "", wide=flags.wide, ad=flags.ad,
+                     timeout=flags.kakao_timeout, fallback=fallback)
+    return Rcs(body=message, type=type_, base_id=flags.rcs_base or "", title=flags.title,  # type: ignore[arg-type]
+               buttons=buttons, ad=flags.ad, fallback=fallback)

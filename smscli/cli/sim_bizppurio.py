@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smscli.cli.sim_kakao import (
+    KakaoMisses,
+    KakaoMissRate,
+    KakaoSenderKey,
+    KakaoTemplates,
+    kakao_rules,
+)
 from smscli.interrupts import stop_on_signals
 
 if TYPE_CHECKING:
@@ -32,7 +39,14 @@ EPILOG = (
     "  # push reports to `smscli result listen` instead of waiting to be polled:\n"
     "  smscli sim bizppurio --push http://127.0.0.1:8000/result\n"
     "  # your own credentials (the password from the environment, not argv):\n"
-    "  SMSCLI_SIM_PASSWORD=s3cret smscli sim bizppurio --account acme\n\n"
+    "  SMSCLI_SIM_PASSWORD=s3cret smscli sim bizppurio --account acme\n"
+    "  # AlimTalk: one approved template, one sender key, a recipient not on Kakao:\n"
+    "  smscli sim bizppurio --kakao-template ORDER01=order.txt --kakao-sender-key KEY1 --kakao-miss 01099998888\n\n"
+    "Kakao (type at/ai/ft) and RCS are accepted as the public API v3 document has them; Kakao's "
+    "verdict comes in the report with Daou's codes (7105 unknown sender key, 7315 unknown template, "
+    "7204 text or buttons not as approved, 7318 / 7203 / 8836 not on Kakao / not a friend / no RCS; "
+    "7000 and 8000 delivered), and a failed first channel with a resend is delivered as the "
+    "fallback, reported with RESEND_FLAG and TELRES/KAORES/RCSRES.\n\n"
     "The address and a profile for smscli's config go to stderr. --record FILE appends one "
     "JSON line per acceptance: like the real service the simulator accepts a refkey it has seen "
     'before, and such a line has "times": 2 (3, ...); an unanswered one has "answer": "dropped".'
@@ -87,6 +101,10 @@ def bizppurio(
                                           help="Largest request body accepted (413 beyond).")] = 1024 * 1024,
     request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
                                                    help="Time a client has to send a whole request (408 after).")] = 10.0,
+    kakao_template: KakaoTemplates = None,
+    kakao_sender_key: KakaoSenderKey = None,
+    kakao_miss_rate: KakaoMissRate = 0.0,
+    kakao_miss: KakaoMisses = None,
 ) -> None:
     from smscli.errors import UsageError
     from smscli.sim.bizppurio import SimConfig, serve
@@ -107,6 +125,7 @@ def bizppurio(
         drop_ids=frozenset(drop_id or ()), errors_in_200=errors_in_200,
         report_delay=report_delay, fail_rate=fail_rate, push_url=push, tls=tls, record=record, seed=seed,
         max_body=max_body, request_timeout=request_timeout,
+        kakao=kakao_rules(kakao_template, kakao_sender_key, kakao_miss_rate, kakao_miss, seed),
     )
     running: list[BizppurioSim] = []
 

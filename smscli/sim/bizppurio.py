@@ -50,6 +50,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smscli import clock as wall_clock
+from smscli.sim.bizppurio_channel import CHANNELS, KAKAO, BadChannel
+from smscli.sim.bizppurio_channel import Outcome as ChannelOutcome
+from smscli.sim.bizppurio_channel import check as check_channel
 
 if TYPE_CHECKING:
     import asyncio
@@ -72,6 +75,9 @@ TOO_MANY_REQUESTS = 5002
 SERVER_ERROR = 5003
 
 DELIVERED = {"sms": "4100", "lms": "6600", "mms": "6600"}
+# A fallback's result and time keys in a report, by its type (RESEND_FLAG).
+_FALLBACK_KEYS = {"sms": ("telres", "teltime"), "lms": ("telres", "teltime"), "mms": ("telres", "teltime"),
+                  "at": ("kaores", "kaotime"), "ft": ("kaores", "kaotime"), "rcs": ("rcsres", "rcstime")}
 FAILURES = {"sms": ("4401", "4410", "4414"), "lms": ("6604", "6606", "6613"), "mms": ("6604", "6606", "6613")}
 
 
@@ -104,6 +110,9 @@ class SimConfig:
     idle_timeout: float = 30.0  # seconds a keep-alive connection may wait for its next request
     max_connections: int = 512  # connections at once (503 beyond)
     max_buffered: int = 64 * 1024 * 1024  # bytes of requests held in all (503 beyond)
+    # Kakao's world: approved templates, the sender key, who is not on Kakao (None: anything
+    # goes, nobody misses); see smscli.sim.kakao and smscli.sim.bizppurio_channel.
+    kakao: Any = None
 
 
 class _ApiError(Exception):
@@ -176,6 +185,9 @@ class BizppurioApi:
         self._come_back_at = 0.0  # monotonic time the last 429 asked the client to wait for
         self._record = config.record.open("a", encoding="utf-8") if config.record else None
         self.on_report_ready: Any = None  # set by the server when pushing
+        from smscli.sim.kakao import KakaoRules
+
+        self.kakao = config.kakao if config.kakao is not None else KakaoRules(seed=config.seed)
 
     def close(self) -> None:
         if self._record:
@@ -296,8 +308,10 @@ class BizppurioApi:
         if body.get("account") != account:
             raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
         kind = body.get("type")
-        if kind not in ("sms", "lms", "mms"):
-            raise _ApiError(INVALID_MESSAGE, "type must be sms, lms or mms")
+        if isinstance(kind, str) and kind.lower() in CHANNELS:  # the document writes AT, FT, RCS too
+            kind = kind.lower()
+        if kind not in ("sms", "lms", "mms", *CHANNELS):
+            raise _ApiError(INVALID_MESSAGE, "type must be sms, lms, mms, at, ai, ft or rcs")
         for key in ("from", "to"):
             value = body.get(key)
             if not isinstance(value, str) or not value.isdigit() or not 3 <= len(value) <= 20:
@@ -305,7 +319,17 @@ class BizppurioApi:
         refkey = body.get("refkey", "")
         if not isinstance(refkey, str) or not refkey or len(refkey.encode()) > 32:
             raise _ApiError(INVALID_MESSAGE, "refkey must be 1-32 bytes")
-        self._check_content(kind, body.get("content"), account)
+        outcome = None
+        if kind in CHANNELS:
+            content = body.get("content")
+            try:
+                with self.lock:  # the miss draw uses the rules' random generator
+                    outcome = check_channel(kind, content.get(kind) if isinstance(content, dict) else None,
+                                            body, self.kakao, euckr_len)
+            except BadChannel as exc:
+                raise _ApiError(INVALID_MESSAGE, str(exc)) from None
+        else:
+            self._check_content(kind, body.get("content"), account)
         sendtime = self._check_sendtime(body.get("sendtime"))
         now = wall_clock.time()
         with self.lock:
@@ -323,16 +347,20 @@ class BizppurioApi:
         messagekey = f"{stamp:%y%m%d%H%M%S}{stamp.microsecond // 1000:03d}{kind}{seq:08d}sim"
         if self._record:
             content = body.get("content", {}).get(kind, {})
+            text = content.get("message", "")
             line = {"refkey": refkey, "messagekey": messagekey, "to": body["to"], "type": kind,
                     "accepted_at": round(now, 3), "sendtime": sendtime, "times": times,
-                    "from": body.get("from", ""), "text": content.get("message", ""),
+                    "from": body.get("from", ""),
+                    "text": text.get("description", "") if isinstance(text, dict) else text,
                     "subject": content.get("subject", ""), "userinfo": body.get("userinfo", "")}
+            if outcome is not None:
+                line.update(result=outcome.result, fallback=outcome.fallback)
             if drop:
                 line["answer"] = "dropped"
             with self.lock:
                 self._record.write(json.dumps(line, ensure_ascii=False) + "\n")
                 self._record.flush()
-        self._make_report(kind, body["to"], refkey, messagekey, seq, now, sendtime)
+        self._make_report(kind, body["to"], refkey, messagekey, seq, now, sendtime, outcome=outcome)
         return _Answer(200, {"code": OK, "description": "success", "refkey": refkey,
                              "messagekey": messagekey}, delay=self.config.delay, drop=drop)
 
@@ -422,18 +450,31 @@ class BizppurioApi:
         return self._make_report(kind, to, refkey, messagekey, seq, now, None, ready_at)
 
     def _make_report(self, kind: str, to: str, refkey: str, messagekey: str, seq: int,
-                     now: float, sendtime: int | None, ready_at: float | None = None) -> str:
+                     now: float, sendtime: int | None, ready_at: float | None = None, *,
+                     outcome: ChannelOutcome | None = None) -> str:
         ready = max(now, float(sendtime or 0)) + self.config.report_delay if ready_at is None else ready_at
         with self.lock:
             failed = self.rng.random() < self.config.fail_rate
-            result = self.rng.choice(FAILURES[kind]) if failed else DELIVERED[kind]
             carrier = self.rng.choice(("SKT", "KTF", "LGT"))
+            if outcome is None:
+                result = self.rng.choice(FAILURES[kind]) if failed else DELIVERED[kind]
+            else:  # Kakao/RCS: what Kakao decided; the draw applies to a text fallback
+                result = outcome.result
+                fb_result = outcome.fallback_result
+                if failed and outcome.fallback in FAILURES:
+                    fb_result = self.rng.choice(FAILURES[outcome.fallback])
         msgid = f"{seq:010d}se_SIM{messagekey[-20:]}"[:32]
         report = {
             "device": kind.upper(), "cmsgid": messagekey, "msgid": msgid, "phone": to,
             "media": kind.upper(), "unixtime": str(int(ready)), "result": result,
             "userdata": "", "wapinfo": carrier, "refkey": refkey,
         }
+        if outcome is not None:
+            report.update(media=outcome.media, wapinfo="KAO" if kind in KAKAO else carrier)
+            if outcome.fallback:
+                res, when = _FALLBACK_KEYS[outcome.fallback]
+                report.update({"resend_flag": outcome.fallback.upper(), res: fb_result,
+                               when: str(int(ready) + 1)})
         with self.lock:
             self.reports[msgid] = (ready, report)
         if self.on_report_ready is not None:

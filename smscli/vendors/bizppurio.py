@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +22,6 @@ from smscli import clock
 from smscli.errors import AuthError, UnreachableError, UsageError, VendorError
 from smscli.models import (
     ACCEPTED,
-    DELIVERED,
-    FAILED,
     INVALID,
     QUEUED,
     SCHEDULED,
@@ -33,6 +31,10 @@ from smscli.models import (
     SendResult,
 )
 from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, profile_flag, profile_number
+from smscli.vendors.bizppurio_reports import DELIVERED_CODES as DELIVERED_CODES
+from smscli.vendors.bizppurio_reports import KST, NAME
+from smscli.vendors.bizppurio_reports import kst_iso as kst_iso
+from smscli.vendors.bizppurio_reports import parse_report as parse_report
 
 if TYPE_CHECKING:
     import asyncio
@@ -41,13 +43,10 @@ if TYPE_CHECKING:
 
     from smscli.transports.http import AsyncHttpClient
 
-NAME = "bizppurio"
-KST = timezone(timedelta(hours=9))
 DEFAULT_BASE_URL = "https://api.bizppurio.com"
 SUCCESS = "1000"
 TOKEN_CODES = frozenset({"3002", "3005"})  # invalid / expired token: get a new one, retry once
 RETRY_CODES = frozenset({"5002", "5003", "5004", "5005"})  # rate limited / temporary
-DELIVERED_CODES = frozenset({"4100", "6600", "7000"})  # SMS, LMS/MMS, AlimTalk
 REPORT_PAGE = 1000
 RESERVATION_WINDOW = timedelta(days=30)
 MAX_REFKEY = 32
@@ -79,37 +78,6 @@ def retryable(response: httpx.Response) -> bool:
     return code in RETRY_CODES or (not code and response.status_code == 503)
 
 
-def kst_iso(unixtime: str | int | float) -> str:
-    """Unix seconds → ISO 8601 in Korea time (``2026-11-21T10:00:00+09:00``); "" if unreadable."""
-    try:
-        return datetime.fromtimestamp(int(float(unixtime)), KST).isoformat()
-    except (TypeError, ValueError, OverflowError, OSError):
-        return ""
-
-
-def parse_report(item: Mapping[str, Any]) -> Report:
-    """A report from a polled page (lower-case keys) or a push (upper-case keys)."""
-    from smscli.transports.http import code_meaning
-
-    data = {str(k).strip().lower().replace(" ", "_"): "" if v is None else str(v) for k, v in item.items()}
-    code = data.get("result", "")
-    delivered = code in DELIVERED_CODES
-    media = data.get("media") or data.get("device", "")
-    fallback = "delivered" if delivered else f"not delivered ({media or 'message'} result {code or '?'})"
-    extra = {k: data[k] for k in ("msgid", "cmsgid", "device", "media", "wapinfo", "unixtime", "userdata")
-             if data.get(k)}
-    return Report(
-        message_id=data.get("refkey") or data.get("cmsgid") or data.get("msgid", ""),
-        to=data.get("phone", ""),
-        status=DELIVERED if delivered else FAILED,
-        code=code,
-        detail=code_meaning(NAME, code, fallback),
-        vendor=NAME,
-        delivered_at=kst_iso(data.get("unixtime", "")) if delivered else "",
-        extra=extra,
-    )
-
-
 def check_jpeg(path: Path) -> bytes:
     """The file's bytes if it is a JPEG within Bizppurio's 300 kB; else UsageError."""
     try:
@@ -136,6 +104,7 @@ class BizppurioVendor(Vendor):
     can_cancel = False
     can_upload = True
     dedupes = False  # a refkey sent twice is two messages
+    carries = frozenset({"text", "kakao", "rcs"})
 
     def __init__(self, profile: Any, events: Any) -> None:
         super().__init__(profile, events)
@@ -259,6 +228,14 @@ class BizppurioVendor(Vendor):
             if message.type == "mms":
                 keys = message.file_keys or await self._upload_cached(session.client, message.images, uploads)
                 body["content"]["mms"]["file"] = [{"type": "IMG", "key": k} for k in keys]
+            fallback = message.channel.fallback if message.channel is not None else None
+            if fallback is not None:
+                from smscli.vendors.bizppurio_channel import fallback_part
+
+                keys = ()
+                if fallback.type == "mms":
+                    keys = await self._upload_cached(session.client, [str(p) for p in fallback.images], uploads)
+                body["resend"], body["recontent"] = fallback_part(fallback, keys)
         except _Invalid as exc:
             return result(INVALID, detail=str(exc))
         except UsageError as exc:
@@ -283,16 +260,30 @@ class BizppurioVendor(Vendor):
 
     def _message_body(self, message: Message) -> dict[str, Any]:
         kind = message.type
+        if message.channel is not None:
+            from smscli.vendors.bizppurio_channel import Unsendable, channel_part
+
+            try:
+                wire, part = channel_part(message.channel, self.profile)
+            except Unsendable as exc:
+                raise _Invalid(str(exc)) from None
+            return self._envelope(message, wire, part)
         if kind not in ("sms", "lms", "mms"):
             raise _Invalid(f"message type {kind!r} is not sms, lms or mms")
+        part: dict[str, Any] = {"message": message.text}
+        if kind != "sms" and message.subject:
+            part = {"subject": message.subject, "message": message.text}
+        if kind == "mms" and not message.file_keys and not message.images:
+            raise _Invalid("an MMS needs at least one image")
+        return self._envelope(message, kind, part)
+
+    def _envelope(self, message: Message, kind: str, part: dict[str, Any]) -> dict[str, Any]:
+        """The request around ``content[kind]``: account, type, numbers, refkey, sendtime."""
         if not message.id or len(message.id.encode()) > MAX_REFKEY:
             raise _Invalid(f"message id must be 1-{MAX_REFKEY} bytes for Bizppurio (it is the refkey)")
         sender = _digits(message.sender or str(self.profile.get("sender", "") or ""))
         if not sender:
             raise _Invalid("no sender number: set `sender` in the profile or pass --from")
-        part: dict[str, Any] = {"message": message.text}
-        if kind != "sms" and message.subject:
-            part = {"subject": message.subject, "message": message.text}
         body: dict[str, Any] = {
             "account": self.account,
             "type": kind,
@@ -305,8 +296,6 @@ class BizppurioVendor(Vendor):
             body["userinfo"] = message.tag  # the campaign tag (≤ 50, smscli.campaign)
         if message.send_at is not None:
             body["sendtime"] = reservation_time(message.send_at)
-        if kind == "mms" and not message.file_keys and not message.images:
-            raise _Invalid("an MMS needs at least one image")
         return body
 
     async def _await_reports(self, session: _Session, expected: set[str], on_reports: OnReports,

@@ -1,0 +1,132 @@
+"""Kakao/RCS content → one rendered channel per row (the "rendered-message contract" of
+docs/DEVELOPING.md): ``{col}`` and ``#{col}`` filled in the text, the title, the button URLs
+and the fallback; the fallback's type made concrete; the checks of
+:mod:`smscli.kakao_rules` applied. No I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import fields, replace
+
+from smscli import kakao_rules, text
+from smscli.content import BUTTON_FIELDS, Button, Channel, Kakao, Text, to_json
+
+_HASH_VAR = re.compile(r"#\{([^{}]*)\}")
+URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android")
+BUTTONS_COLUMN = "buttons"  # a CSV column naming a buttons file per row
+
+
+def as_template(source: str) -> str:
+    """Kakao's ``#{name}`` written as ``{name}``, so both fill from the same column."""
+    return _HASH_VAR.sub(r"{\1}", source)
+
+
+class ChannelRender:
+    """Compiled once per send; :meth:`render` per row (raises ``text.InvalidInput``)."""
+
+    def __init__(self, channel: Channel, *, allow_unicode: bool = False) -> None:
+        self.channel = channel
+        self.allow_unicode = allow_unicode
+        self.sources: list[str] = [channel.body, channel.title]
+        self.sources += [getattr(b, f) for b in channel.buttons for f in URL_FIELDS if getattr(b, f)]
+        fb = channel.fallback
+        if fb is not None:
+            self.sources += [fb.body, fb.subject]
+        self.templates = {s: text.compile_template(as_template(s)) for s in self.sources if s}
+        self.names = tuple(dict.fromkeys(n for t in self.templates.values() for n in t.names))
+        self._button_files: dict[str, tuple[Button, ...] | str] = {}  # a CSV `buttons` column
+        # what render() copies: the fields as given (dataclasses.replace costs more, per row)
+        self._fields = {f.name: getattr(channel, f.name) for f in fields(channel)}
+        self._fixed_buttons = not any(self.templates[getattr(b, f)].names for b in channel.buttons
+                                      for f in URL_FIELDS if getattr(b, f))
+
+    def fill(self, source: str, row: Mapping[str, str]) -> str:
+        """``source`` filled from ``row`` (a row's own buttons file: compiled on first use;
+        a column it lacks makes the row invalid)."""
+        if not source:
+            return ""
+        template = self.templates.get(source)
+        if template is None:
+            template = text.compile_template(as_template(source))
+        return template.render(row)
+
+    def render(self, row: Mapping[str, str], to: str) -> Channel:
+        ch = self.channel
+        body = text.normalize_text(self.fill(ch.body, row))
+        if not body.strip():
+            raise text.InvalidInput("empty message")
+        own = self._buttons_of(row)
+        if own is ch.buttons and self._fixed_buttons:
+            buttons = ch.buttons
+        else:
+            buttons = tuple(self._button(b, row) for b in own)
+        values = dict(self._fields, body=body, buttons=buttons, fallback=None)
+        if ch.title:
+            values["title"] = text.normalize_text(self.fill(ch.title, row))
+        fb, wrong = ch.fallback, None
+        if fb is not None:
+            try:
+                values["fallback"] = kakao_rules.fallback_for(
+                    Text(body=self.fill(fb.body, row), subject=self.fill(fb.subject, row), type=fb.type,
+                         images=fb.images), allow_unicode=self.allow_unicode)
+            except text.InvalidInput as exc:
+                wrong = exc  # said after what is wrong with the message itself
+        out = type(ch)(**values)
+        kakao_rules.check_rendered(out, to)
+        if wrong is not None:
+            raise wrong
+        return out
+
+    def _buttons_of(self, row: Mapping[str, str]) -> tuple[Button, ...]:
+        """The row's buttons: the file its ``buttons`` column names (read once), else the send's."""
+        path = (row.get(BUTTONS_COLUMN) or "").strip()
+        if not path:
+            return self.channel.buttons
+        if path not in self._button_files:
+            from smscli.errors import UsageError
+
+            try:
+                loaded = kakao_rules.load_buttons(path)
+                kakao_rules.check_buttons(loaded, kind=self.channel.type)
+                self._button_files[path] = loaded
+            except UsageError as exc:
+                self._button_files[path] = str(exc)
+        found = self._button_files[path]
+        if isinstance(found, str):
+            raise text.InvalidInput(found)
+        return found
+
+    def _button(self, button: Button, row: Mapping[str, str]) -> Button:
+        filled = {f: self.fill(getattr(button, f), row) for f in URL_FIELDS if getattr(button, f)}
+        if not filled:
+            return button
+        values = {f: getattr(button, f) for f in BUTTON_FIELDS}
+        values.update(filled)
+        return Button(**values)
+
+
+def without_secrets(channel: Channel) -> Channel:
+    """The channel as the journal keeps it: no sender key (the vendor reads it from the
+    profile again)."""
+    if isinstance(channel, Kakao) and channel.sender_key:
+        return replace(channel, sender_key="")
+    return channel
+
+
+def journal_json(channel: Channel) -> str:
+    """The journal's ``content`` column for ``channel``: its JSON without the sender key."""
+    obj = to_json(channel)
+    obj.pop("sender_key", None)
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def describe(channel: Channel) -> dict[str, object]:
+    """What ``--dry-run`` shows of a rendered channel: characters, buttons, fallback."""
+    out: dict[str, object] = {"characters": len(channel.body), "buttons": len(channel.buttons)}
+    fb = channel.fallback
+    out["fallback"] = ({"type": fb.type, "bytes": text.byte_length(fb.body)} if fb is not None
+                       else None)
+    return out

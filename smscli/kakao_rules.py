@@ -1,0 +1,167 @@
+"""The rules a Kakao (AlimTalk, FriendTalk) or RCS message must meet before anything is sent
+(issue 10, item 4; the limits are in ``../shared/spec/README.md``).
+
+Two kinds of check: :func:`check_content` looks at what is the same for every row (the
+template code, the buttons as given, the images) and raises :class:`UsageError` (exit 2);
+:func:`check_rendered` looks at one rendered message (its text, its filled button URLs, the
+recipient, the fallback) and raises :class:`~smscli.text.InvalidInput` (that row is
+``invalid``). :func:`fallback_for` picks the fallback's type and checks its text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from smscli import phone, text
+from smscli.content import Button, Channel, Kakao, Rcs, Text
+from smscli.errors import UsageError
+
+MAX_KAKAO_CHARS = 1000  # AlimTalk / FriendTalk text, characters (not bytes)
+MAX_BUTTONS = 5
+MAX_QUICK_REPLIES = 10
+MAX_BUTTON_NAME = 28
+MAX_TEMPLATE_CODE = 32
+MAX_SENDER_KEY = 40
+MAX_TITLE = 50
+SMS_BYTES = 90  # a fallback SMS (CP949 bytes)
+LMS_BYTES = 2000
+SUBJECT_BYTES = 64
+# RCS text per message base (Bizppurio's common formats): characters.
+RCS_CHARS = {"rcs-sms": 100, "rcs-lms": 1300, "rcs-mms": 1300, "rcs-template": 1300}
+
+# Kakao button types, and those FriendTalk does not take (AlimTalk only).
+BUTTON_TYPES = frozenset({"WL", "AL", "DS", "BK", "MD", "BC", "BT", "AC", "P1", "P2", "P3"})
+ALIMTALK_ONLY = frozenset({"DS", "AC", "P1", "P2", "P3"})
+RCS_BUTTON_TYPES = frozenset({"WL"})  # an RCS suggestion that opens a URL
+FALLBACK_TYPES = ("auto", "sms", "lms", "mms", "none")
+
+
+def load_buttons(path: str | Path) -> tuple[Button, ...]:
+    """Buttons from a JSON file: a list of button objects, or ``{"button": [...]}`` (as in
+    the BIZCLIENT manual). UTF-8 or CP949. A file that cannot be read is a UsageError."""
+    where = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read buttons file {where}: {exc.strerror or exc}") from None
+    for encoding in ("utf-8-sig", "cp949"):
+        try:
+            source = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UsageError(f"buttons file {where} is neither UTF-8 nor CP949 text")
+    try:
+        data: Any = json.loads(source)
+    except ValueError as exc:
+        raise UsageError(f"buttons file {where} is not valid JSON: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("button")
+    if not isinstance(data, list) or not all(isinstance(b, dict) for b in data):
+        raise UsageError(f"buttons file {where} must hold a list of buttons or {{\"button\": [...]}}")
+    return tuple(Button.from_json(b) for b in data)
+
+
+def check_buttons(buttons: Sequence[Button], *, kind: str) -> None:
+    """The buttons as given (URLs may still hold variables): UsageError naming the first problem."""
+    rcs = kind.startswith("rcs")
+    if len(buttons) > MAX_BUTTONS:
+        raise UsageError(f"{len(buttons)} buttons: a message takes at most {MAX_BUTTONS}")
+    for n, button in enumerate(buttons, start=1):
+        where = f"button {n}"
+        if not button.name:
+            raise UsageError(f"{where} has no name")
+        if len(button.name) > MAX_BUTTON_NAME:
+            raise UsageError(f"{where} name is {len(button.name)} characters; at most {MAX_BUTTON_NAME}")
+        allowed = RCS_BUTTON_TYPES if rcs else BUTTON_TYPES
+        if button.type not in allowed:
+            raise UsageError(f"{where} has unknown type {button.type!r}",
+                             hint=f"{'RCS' if rcs else 'Kakao'} button types: {', '.join(sorted(allowed))}")
+        if kind == "friendtalk" and button.type in ALIMTALK_ONLY:
+            raise UsageError(f"{where}: type {button.type} is for AlimTalk only, not FriendTalk")
+        if button.type == "WL" and not button.url_mobile:
+            raise UsageError(f"{where} (WL) needs url_mobile")
+        if button.type == "AL":
+            given = sum(1 for v in (button.scheme_ios, button.scheme_android, button.url_mobile) if v)
+            if given < 2:
+                raise UsageError(f"{where} (AL) needs two of scheme_ios, scheme_android, url_mobile")
+
+
+def check_content(content: Channel) -> None:
+    """What every row shares: UsageError (exit 2) naming the problem."""
+    if not content.body.strip():
+        raise UsageError("empty message", hint="pass --message TEXT, --message-file FILE or text on stdin")
+    if isinstance(content, Kakao):
+        if content.type.startswith("alimtalk"):
+            if not content.template:
+                raise UsageError(f"--type {content.type} needs --template CODE (the approved template's code)")
+            if content.image_link and not content.image_url:
+                raise UsageError("--image-link needs --image-url")
+        if len(content.template) > MAX_TEMPLATE_CODE:
+            raise UsageError(f"template code is {len(content.template)} characters; at most {MAX_TEMPLATE_CODE}")
+        if len(content.title) > MAX_TITLE:
+            raise UsageError(f"--title is {len(content.title)} characters; at most {MAX_TITLE}")
+        if content.sender_key and len(content.sender_key) > MAX_SENDER_KEY:
+            raise UsageError(f"sender key is {len(content.sender_key)} characters; at most {MAX_SENDER_KEY}")
+        if content.type == "alimtalk-image" and not content.image_url:
+            raise UsageError("--type alimtalk-image needs its image: --image-url URL")
+        if content.type == "friendtalk" and (content.wide or content.image_link) and not content.image_url:
+            raise UsageError("a FriendTalk image needs --image-url URL (--wide and --image-link go with it)")
+        if content.timeout is not None and content.timeout <= 0:
+            raise UsageError("--kakao-timeout must be a positive number of seconds")
+    elif isinstance(content, Rcs) and content.type == "rcs-template" and not content.base_id:
+        raise UsageError("--type rcs-template needs --rcs-base ID (the template's message base id)")
+    check_buttons(content.buttons, kind=content.type)
+    fallback = content.fallback
+    if fallback is not None:
+        if fallback.type not in ("auto", "sms", "lms", "mms"):
+            raise UsageError(f"--fallback must be one of {', '.join(FALLBACK_TYPES)}, not {fallback.type!r}")
+        if fallback.type == "mms" and not fallback.images:
+            raise UsageError("--fallback mms needs at least one --image")
+
+
+def check_rendered(channel: Channel, to: str) -> None:
+    """One rendered message: InvalidInput (the row is ``invalid``) naming the problem
+    (``to`` "": the recipient is not checked)."""
+    chars = len(channel.body)
+    if isinstance(channel, Kakao):
+        if chars > MAX_KAKAO_CHARS:
+            raise text.InvalidInput(f"Kakao text is {chars} characters; at most {MAX_KAKAO_CHARS}")
+        if channel.type == "friendtalk" and to and phone.classify(to)[0] != phone.MOBILE:
+            raise text.InvalidInput("FriendTalk goes to Korean mobile numbers only (010, 011, ...)")
+    else:
+        limit = RCS_CHARS[channel.type]
+        if chars > limit:
+            raise text.InvalidInput(f"{channel.type} text is {chars} characters; at most {limit}")
+    for n, button in enumerate(channel.buttons, start=1):
+        if button.type == "WL" and not button.url_mobile.strip():
+            raise text.InvalidInput(f"button {n} (WL) has an empty url_mobile once filled")
+
+
+def fallback_for(fallback: Text, *, allow_unicode: bool = False) -> Text:
+    """The fallback with its concrete type (``auto``: SMS when it fits 90 CP949 bytes, else
+    LMS); InvalidInput when CP949 cannot carry it or it is too long for its type."""
+    body = text.normalize_text(fallback.body)
+    subject = text.normalize_text(fallback.subject)
+    if not body.strip():
+        raise text.InvalidInput("the fallback text is empty")
+    bad = text.unencodable(body + subject)
+    if bad and not allow_unicode:
+        raise text.InvalidInput(f"the fallback text has {text.describe_chars(bad)}, which CP949 "
+                                "(SMS/LMS) cannot carry; --fallback-message gives another text")
+    size = text.byte_length(body)
+    kind = fallback.type
+    if kind == "auto":
+        kind = "sms" if size <= SMS_BYTES and not subject else "lms"
+    if kind == "sms" and size > SMS_BYTES:
+        raise text.InvalidInput(f"the fallback SMS is {size} bytes; an SMS carries at most {SMS_BYTES}")
+    if size > LMS_BYTES:
+        raise text.InvalidInput(f"the fallback text is {size} bytes; an LMS carries at most {LMS_BYTES}")
+    if subject and text.byte_length(subject) > SUBJECT_BYTES:
+        raise text.InvalidInput(f"the fallback subject is over {SUBJECT_BYTES} bytes")
+    return Text(body=body, subject=subject if kind != "sms" else "", type=kind,  # type: ignore[arg-type]
+                images=fallback.images if kind == "mms" else ())

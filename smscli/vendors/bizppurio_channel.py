@@ -1,0 +1,91 @@
+"""Bizppurio's Kakao and RCS requests: the ``content.at|ai|ft|rcs`` objects and ``resend`` +
+``recontent`` for the fallback (the vendor falls back itself), as Daou's public API v3
+document has them (``../shared/spec/bizppurio-v3-public-README.md``). Their reports:
+:mod:`smscli.vendors.bizppurio_reports`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smscli.content import Button, Channel, Kakao, Rcs, Text
+
+# Our type → Bizppurio's ``type``.
+WIRE_TYPES = {"alimtalk": "at", "alimtalk-image": "ai", "friendtalk": "ft",
+              "rcs-sms": "rcs", "rcs-lms": "rcs", "rcs-mms": "rcs", "rcs-template": "rcs"}
+# RCS common formats (message bases) for the types that need no template of their own.
+RCS_BASES = {"rcs-sms": "SS000000", "rcs-lms": "SL000000", "rcs-mms": "SMwThT00"}
+
+
+class Unsendable(Exception):
+    """The channel cannot be sent as it is (the message is ``invalid``)."""
+
+
+def buttons_json(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
+    return [b.to_json() for b in buttons]
+
+
+def rcs_buttons(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
+    """RCS suggestions (one card): each WL button opens its ``url_mobile``."""
+    if not buttons:
+        return []
+    return [{"suggestions": [{"action": {"urlAction": {"openUrl": {"url": b.url_mobile}},
+                                         "displayText": b.name}} for b in buttons]}]
+
+
+def channel_part(channel: Channel, profile: Any) -> tuple[str, dict[str, Any]]:
+    """(Bizppurio ``type``, ``content[type]``) for a rendered Kakao/RCS channel."""
+    wire = WIRE_TYPES[channel.type]
+    if isinstance(channel, Kakao):
+        key = channel.sender_key or str(profile.get("kakao_sender_key", "") or "")
+        if not key:
+            raise Unsendable(f"profile {getattr(profile, 'name', '?')!r} has no kakao_sender_key")
+        part: dict[str, Any] = {"message": channel.body, "senderkey": key}
+        if wire in ("at", "ai"):
+            part["templatecode"] = channel.template
+            if channel.title:
+                part["title"] = channel.title
+        if channel.buttons:
+            part["button"] = buttons_json(channel.buttons)
+        if wire == "ft":
+            part["adflag"] = "Y" if channel.ad else "N"  # the vendor's default is Y
+            if channel.image_url:
+                image = {"img_url": channel.image_url}
+                if channel.image_link:
+                    image["img_link"] = channel.image_link
+                part["image"] = image
+                if channel.wide:
+                    part["wide"] = "Y"
+        return wire, part
+    assert isinstance(channel, Rcs)
+    chatbot = str(profile.get("rcs_chatbot_id", "") or "")
+    if not chatbot:
+        raise Unsendable(f"profile {getattr(profile, 'name', '?')!r} has no rcs_chatbot_id (RCS needs it)")
+    message: dict[str, str] = {"description": channel.body}
+    if channel.title:
+        message["title"] = channel.title
+    part = {"messagebaseid": channel.base_id or RCS_BASES.get(channel.type, ""), "chatbotid": chatbot,
+            "header": "1" if channel.ad else "0", "copyallowed": "Y" if channel.copy_allowed else "N",
+            "message": message}
+    footer = channel.footer or (str(profile.get("optout_number", "") or "") if channel.ad else "")
+    if channel.ad and not footer:
+        raise Unsendable("RCS advertising (header 1) needs an opt-out footer: set the profile's optout_number")
+    if footer:
+        part["footer"] = footer
+    agency = str(profile.get("rcs_agency_id", "") or "")
+    if agency:
+        part["agencyid"] = agency
+    if channel.buttons:
+        part["button"] = rcs_buttons(channel.buttons)
+    return wire, part
+
+
+def fallback_part(fallback: Text, file_keys: tuple[str, ...] = ()) -> tuple[dict[str, str], dict[str, Any]]:
+    """(``resend``, ``recontent``) for a rendered fallback (its type concrete)."""
+    kind = fallback.type
+    part: dict[str, Any] = {"message": fallback.body}
+    if kind != "sms" and fallback.subject:
+        part["subject"] = fallback.subject
+    if kind == "mms":
+        part["file"] = [{"type": "IMG", "key": k} for k in file_keys]
+    return {"first": kind}, {kind: part}
