@@ -63,7 +63,9 @@ OPTIONAL[SANDBOX] = tuple(k for k in OPTIONAL["oneshot"] if k != "encrypt")
 COMMON_KEYS = ("sender", "timeout", "command_timeout", "optout_number", "ad_name")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "oneshot": {"encrypt": False},
-    SANDBOX: {"sender": "01000000000"},
+    # The sandbox carries every type with nothing to configure (its simulator approves any
+    # template and sender key).
+    SANDBOX: {"sender": "01000000000", "kakao_sender_key": "sandbox", "rcs_chatbot_id": "01000000000"},
 }
 VENDORS = tuple(REQUIRED)
 KEY_TYPES: dict[str, type] = {

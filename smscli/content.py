@@ -43,6 +43,9 @@ KakaoType = Literal["alimtalk", "alimtalk-image", "friendtalk"]
 KAKAO_TYPES: tuple[str, ...] = ("alimtalk", "alimtalk-image", "friendtalk")
 RcsType = Literal["rcs-sms", "rcs-lms", "rcs-mms", "rcs-template"]
 RCS_TYPES: tuple[str, ...] = ("rcs-sms", "rcs-lms", "rcs-mms", "rcs-template")
+# RCS common formats (the RCS Biz Center's message bases) for the types that need no
+# template of their own; ``rcs-template`` names its own base.
+RCS_BASES = {"rcs-sms": "SS000000", "rcs-lms": "SL000000", "rcs-mms": "SMwThT00"}
 # Every ``--type`` of send/reserve, in CONTRACT's order.
 ALL_TYPES: tuple[str, ...] = TEXT_TYPES + KAKAO_TYPES + RCS_TYPES
 

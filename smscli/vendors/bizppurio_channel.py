@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from smscli.content import Button, Channel, Kakao, Rcs, Text
+from smscli.content import RCS_BASES, Button, Channel, Kakao, Rcs, Text
 
 # Our type → Bizppurio's ``type``.
 WIRE_TYPES = {"alimtalk": "at", "alimtalk-image": "ai", "friendtalk": "ft",
               "rcs-sms": "rcs", "rcs-lms": "rcs", "rcs-mms": "rcs", "rcs-template": "rcs"}
-# RCS common formats (message bases) for the types that need no template of their own.
-RCS_BASES = {"rcs-sms": "SS000000", "rcs-lms": "SL000000", "rcs-mms": "SMwThT00"}
 
 
 class Unsendable(Exception):

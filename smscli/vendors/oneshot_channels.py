@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from smscli.content import Button, Kakao
+from smscli.content import RCS_BASES, Button, Kakao
 from smscli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
         return out
     out.update(
         subject=ch.title,
-        rcs_message_base_id=ch.base_id,
+        rcs_message_base_id=ch.base_id or RCS_BASES.get(ch.type, ""),
         rcs_button=buttons_json(ch.buttons),
         rcs_header=1 if ch.ad else 0,
         rcs_footer=ch.footer,
