@@ -22,7 +22,7 @@ TELECOM_KEYS = ("telecom", "wapinfo", "tel_info")  # OneShot, Bizppurio, BIZCLIE
 GROUPS: dict[str, str] = {
     "status": "status", "code": "code", "type": "type", "vendor": "vendor",
     "telecom": "telecom", "day": "substr(created_at, 1, 10)",
-    "hour": "substr(created_at, 1, 10) || ' ' || substr(created_at, 12, 2) || ':00'", "tag": "tag",
+    "hour": "substr(created_at, 1, 13)", "tag": "tag",  # YYYY-MM-DDTHH, shown as YYYY-MM-DD HH:00
 }
 WAITING = ("queued", "pending", "accepted", "scheduled", "unknown")  # no final answer yet
 # `result list`'s columns: the result object's, then what the filters select by.
@@ -272,6 +272,8 @@ class HistoryMixin:
         for row in self._query(sql, params):
             names = ["vendor", by] if by == "code" else [by]
             item: dict[str, Any] = dict(zip(names, row[:len(heads)], strict=True))
+            if by == "hour":
+                item["hour"] = f"{item['hour'][:10]} {item['hour'][11:13]}:00"
             count, delivered, failed, waiting_n = row[len(heads):]
             item.update(count=count, delivered=delivered or 0, failed=failed or 0, waiting=waiting_n or 0)
             out.append(item)
