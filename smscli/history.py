@@ -65,8 +65,8 @@ def story(journal: Journal, message_id: str) -> dict[str, Any]:
     out.update(row)
     out.update(meaning(vendor, row["code"]))
     history: list[dict[str, Any]] = []
-    reports = journal.list_reports(message_id=message_id)
-    report_marks = {(r.extra.get("received_at", ""), r.code) for r in reports}
+    reports = _reports(journal, message_id)
+    report_marks = {(r["received_at"], r["code"]) for r in reports}
     events = journal._query("SELECT at, state, code, detail FROM events WHERE message_id = ? "
                             "ORDER BY rowid", (message_id,)) if journal.has_table("events") else []
     if not events:  # a journal from before the events table: what the row itself says
@@ -85,16 +85,20 @@ def story(journal: Journal, message_id: str) -> dict[str, Any]:
                         **meaning(vendor, code)})
     shown_reports = []
     for rep in reports:
-        extra = dict(rep.extra)
-        received = extra.pop("received_at", "")
-        item: dict[str, Any] = {"at": received, "event": "report", "state": rep.status, "code": rep.code,
-                                "detail": rep.detail, **meaning(rep.vendor, rep.code),
-                                "delivered_at": rep.delivered_at, "server_id": extra.pop("server_id", "")}
-        for key in ("channel", "fallback"):
-            value = getattr(rep, key, None) or extra.pop(key, None)
+        try:
+            extra = json.loads(rep["raw"] or "{}")
+        except ValueError:
+            extra = {}
+        extra = extra if isinstance(extra, dict) else {}
+        item: dict[str, Any] = {"at": rep["received_at"], "event": "report", "state": rep["status"],
+                                "code": rep["code"], "detail": rep["detail"],
+                                **meaning(rep["vendor"], rep["code"]),
+                                "delivered_at": rep["delivered_at"], "server_id": rep["server_id"]}
+        for key in ("channel", "fallback"):  # a column of its own, or one of the vendor's fields
+            value = rep.get(key) or extra.pop(key, None)
             if value:
-                item[key] = value
-        if extra.pop("unmatched", ""):
+                item[key] = json.loads(value) if isinstance(value, str) and value[:1] == "{" else value
+        if not rep["matched"]:
             item["unmatched"] = True
         item["extra"] = mask_tree(extra)
         history.append(item)
@@ -116,6 +120,15 @@ def story(journal: Journal, message_id: str) -> dict[str, Any]:
     out["reports"] = shown_reports
     out["fallbacks"] = fallbacks
     return out
+
+
+def _reports(journal: Journal, message_id: str) -> list[dict[str, Any]]:
+    """The stored reports of a message, oldest first, as dicts of every column the
+    ``reports`` table has (so columns added later show up too)."""
+    names = [row[1] for row in journal._query("PRAGMA table_info(reports)")]
+    rows = journal._query("SELECT * FROM reports WHERE message_id = ? ORDER BY received_at, rowid",
+                          (message_id,))
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def stats(journal: Any, flt: Any, by: str) -> list[dict[str, Any]]:

@@ -344,3 +344,37 @@ def test_stats_for_people_and_pipes(filled, capsys):
     with Client("sandbox") as client:
         assert client.stats(by="status", tag="autumn") == [
             {"status": "rejected", "count": 1, "delivered": 0, "failed": 0, "waiting": 0, "rate": 0.0}]
+
+
+def test_a_kakao_message_its_content_masked_and_its_reports_channel(data_dir, capsys):
+    from smscli.content import Kakao, Text
+
+    kakao = Kakao(body="주문 완료", template="T001", sender_key="s3cr3t-sender-key",
+                  fallback=Text("주문 완료", type="sms"))
+    m = _msg("k1", "01012340000", type="alimtalk", channel=kakao)
+    with Journal.open(data_dir) as j, clock.frozen(DAY1):
+        j.claim([m], "bizppurio", "sandbox")
+        j.record([_res(m, "accepted", "1000", vendor="bizppurio")])
+        j.add_reports([Report("k1", m.to, "delivered", "4100", "전달", "bizppurio",
+                              extra={"wapinfo": "LGT", "channel": "sms",
+                                     "fallback": '{"type": "sms", "status": "delivered"}'})])
+    assert ids(capsys, "--type", "alimtalk") == ["k1"]
+    code, out, err = cli(capsys, "result", "show", "k1", "--json")
+    assert code == 0, err
+    assert "s3cr3t" not in out
+    story = json.loads(out)
+    assert story["kind"] == "kakao" and story["content"]["template"] == "T001"
+    assert story["content"]["sender_key"] == "********" and story["telecom"] == "LGT"
+    report = story["reports"][0]
+    assert report["channel"] == "sms" and report["fallback"] == {"type": "sms", "status": "delivered"}
+    assert report["extra"] == {"wapinfo": "LGT"}
+    assert "s3cr3t" not in cli(capsys, "result", "show", "k1")[1]
+    assert {g["telecom"]: g["count"] for g in stats(capsys, "--by", "telecom")} == {"LGT": 1}
+
+
+def test_without_a_journal_nothing_is_listed_or_counted(data_dir, capsys):
+    for args in (["result", "list", "--output", "csv"], ["result", "list", "--tag", "x"],
+                 ["result", "stats", "--json"], ["result", "stats", "--by", "day"]):
+        code, out, err = cli(capsys, *args)
+        assert (code, out) == (0, ""), args
+    assert not (data_dir / "journal.db").exists()
