@@ -257,24 +257,34 @@ class HistoryMixin:
     def stats(self, flt: MessageFilter, by: str = "status") -> list[dict[str, Any]]:
         """Counts per group of the messages ``flt`` selects: ``{by: value, "count",
         "delivered", "failed", "waiting"}`` (``--by code`` adds ``vendor``: codes are a
-        vendor's), largest group first (``day``/``hour`` in time order). One query."""
+        vendor's), largest group first (``day``/``hour`` in time order). One ``GROUP BY``
+        (group, state) query; what is added up after it is one row per group and state."""
         expr = GROUPS[by]
         where, params = flt.terms()
         heads = ["vendor", expr] if by == "code" else [expr]
-        group = ", ".join(heads)
-        waiting = ",".join(f"'{s}'" for s in WAITING)
-        order = "1" if by in ("day", "hour") else f"{len(heads) + 1} DESC, {group}"
-        sql = (f"SELECT {group}, COUNT(*), SUM(status = 'delivered'), SUM(status = 'failed'), "
-               f"SUM(status IN ({waiting})) FROM messages"
-               + (" WHERE " + " AND ".join(where) if where else "")
-               + f" GROUP BY {group} ORDER BY {order}")
-        out = []
+        group = ", ".join(heads) if by == "status" else ", ".join([*heads, "status"])
+        sql = (f"SELECT {group}, COUNT(*) FROM messages"
+               + (" WHERE " + " AND ".join(where) if where else "") + f" GROUP BY {group}")
+        names = ["vendor", by] if by == "code" else [by]
+        groups: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in self._query(sql, params):
-            names = ["vendor", by] if by == "code" else [by]
-            item: dict[str, Any] = dict(zip(names, row[:len(heads)], strict=True))
-            if by == "hour":
-                item["hour"] = f"{item['hour'][:10]} {item['hour'][11:13]}:00"
-            count, delivered, failed, waiting_n = row[len(heads):]
-            item.update(count=count, delivered=delivered or 0, failed=failed or 0, waiting=waiting_n or 0)
-            out.append(item)
+            key = tuple(row[:len(heads)])
+            status, count = (row[0], row[1]) if by == "status" else (row[len(heads)], row[-1])
+            item = groups.get(key)
+            if item is None:
+                item = groups[key] = {**dict(zip(names, key, strict=True)),
+                                      "count": 0, "delivered": 0, "failed": 0, "waiting": 0}
+            item["count"] += count
+            if status in ("delivered", "failed"):
+                item[status] += count
+            elif status in WAITING:
+                item["waiting"] += count
+        out = list(groups.values())
+        if by in ("day", "hour"):
+            out.sort(key=lambda g: g[by])
+        else:
+            out.sort(key=lambda g: (-g["count"], *(str(g[n]) for n in names)))
+        if by == "hour":
+            for g in out:
+                g["hour"] = f"{g['hour'][:10]} {g['hour'][11:13]}:00"
         return out
