@@ -378,3 +378,19 @@ def test_without_a_journal_nothing_is_listed_or_counted(data_dir, capsys):
         code, out, err = cli(capsys, *args)
         assert (code, out) == (0, ""), args
     assert not (data_dir / "journal.db").exists()
+
+
+def test_async_client_asks_the_same(filled):
+    import asyncio
+
+    from smscli import AsyncClient
+
+    async def ask():
+        async with AsyncClient("sandbox") as client:
+            return (await client.messages(tag="autumn"), await client.message_rows(code="7"),
+                    await client.story("b1"), await client.stats(by="type"))
+
+    messages, rows, story, groups = asyncio.run(ask())
+    assert [m.message_id for m in messages] == ["b1"] and rows[0][0] == "run1-a2"
+    assert story["status"] == "rejected" and story["meaning"] == "메시지 형식 오류"
+    assert {g["type"]: g["count"] for g in groups} == {"sms": 5, "lms": 1}
