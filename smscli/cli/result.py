@@ -133,8 +133,10 @@ def list_(
     if not shown and tty:  # a person looking: say so (stdout stays empty)
         which = f" {status}" if status else ""
         whose = "any profile" if all_profiles else f"profile '{client.profile}'"
-        narrowed = " that match" if any(v is not None for k, v in filters.items() if k != "status") else ""
-        to_stderr(f"smscli: no{which} messages of {whose}{narrowed} in the journal")
+        narrowed = " that match" if any(v is not None for k, v in filters.items()
+                                        if k not in ("status", "since")) else ""
+        when_said = f" since {since}" if since else ""
+        to_stderr(f"smscli: no{which} messages of {whose}{narrowed} in the journal{when_said}")
 
 
 @result_app.command(
