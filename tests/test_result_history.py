@@ -394,3 +394,17 @@ def test_async_client_asks_the_same(filled):
     assert [m.message_id for m in messages] == ["b1"] and rows[0][0] == "run1-a2"
     assert story["status"] == "rejected" and story["meaning"] == "메시지 형식 오류"
     assert {g["type"]: g["count"] for g in groups} == {"sms": 5, "lms": 1}
+
+
+def test_a_report_that_came_before_its_send_answer_still_names_the_carrier(data_dir):
+    m = _msg("early", "01012345678")
+    with Journal.open(data_dir) as j:
+        with clock.frozen(DAY1):
+            j.claim([m], "bizppurio", "sandbox")
+            j.add_reports([Report("", m.to, "delivered", "4100", "전달", "bizppurio",
+                                  extra={"server_id": "sid-1", "wapinfo": "SKT"})])
+        with clock.frozen(DAY1.replace(second=3)):
+            j.record([_res(m, "accepted", "1000", vendor="bizppurio")], {"early": "sid-1"})
+        assert j._query("SELECT status, telecom FROM messages WHERE id = 'early'") == [("delivered", "SKT")]
+        assert [e[0] for e in j._query("SELECT state FROM events WHERE message_id = 'early' ORDER BY rowid")] == [
+            "pending", "accepted", "delivered"]
