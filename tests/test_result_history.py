@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smscli import clock
 from smscli.cli.app import program
@@ -408,3 +410,30 @@ def test_a_report_that_came_before_its_send_answer_still_names_the_carrier(data_
         assert j._query("SELECT status, telecom FROM messages WHERE id = 'early'") == [("delivered", "SKT")]
         assert [e[0] for e in j._query("SELECT state FROM events WHERE message_id = 'early' ORDER BY rowid")] == [
             "pending", "accepted", "delivered"]
+
+
+_cells = st.text(alphabet=st.sampled_from('ab가,"\\\n\r\t \x00\x1fé'), max_size=6)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.lists(st.tuples(*[_cells] * 3), max_size=4), max_size=4))
+def test_fast_tsv_csv_and_json_pages_equal_the_slow_way(pages):
+    from smscli.cli.result_list import write
+
+    fields = ("a", "b", "c")
+    rows = [r for page in pages for r in page]
+    out = io.StringIO()
+    write(pages, "tsv", fields=fields, stream=out)
+    flat = str.maketrans("\t\n\r", "   ")
+    assert out.getvalue() == "".join("\t".join(c.translate(flat) for c in r) + "\n" for r in rows)
+    for fmt in ("csv", "json"):
+        out = io.StringIO()
+        assert write(pages, fmt, fields=fields, stream=out) == len(rows)
+        if fmt == "csv":
+            expected = io.StringIO()
+            if rows:
+                csv.writer(expected, lineterminator="\n").writerows([fields, *rows])
+            assert out.getvalue() == expected.getvalue()
+        else:
+            assert out.getvalue() == "".join(json.dumps(dict(zip(fields, r, strict=True)), ensure_ascii=False) + "\n"
+                                             for r in rows)

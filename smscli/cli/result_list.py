@@ -8,6 +8,7 @@ are; piped, every row (TSV unless ``--output`` says otherwise).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -17,6 +18,7 @@ from smscli.journal_history import LIST_FIELDS
 FORMATS = ("table", "tsv", "json", "csv")
 TERMINAL_LIMIT = 100
 _TABLE_PAGE = 500
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')  # what json's encode_basestring changes
 _FLAT = str.maketrans({"\t": " ", "\n": " ", "\r": " "})  # a TSV cell stays one cell
 _TABLE_FIELDS = ("message_id", "to", "status", "code", "detail", "type", "tag", "created_at", "delivered_at")
 
@@ -41,13 +43,20 @@ def write(pages: Iterable[list[Sequence[Any]]], fmt: str, *, fields: Sequence[st
         from json.encoder import encode_basestring  # = json.dumps(ensure_ascii=False) of a str
 
         head = "{" + ", ".join(f"{encode_basestring(f)}: %s" for f in fields) + "}\n"
+        plain = "{" + ", ".join(f'{encode_basestring(f)}: "%s"' for f in fields) + "}\n"
         for page in pages:
-            out.write("".join([head % tuple(map(encode_basestring, r)) for r in page]))
+            if _NEEDS_ESCAPE.search("".join(map("".join, page))):  # a quote, backslash or control
+                text = "".join([head % tuple(map(encode_basestring, r)) for r in page])
+            else:  # nothing to escape in the whole page: the same text, no call per value
+                text = "".join([plain % r for r in page])
+            out.write(text)
             shown += len(page)
     elif fmt == "tsv":
         tab = "\t".join
         tabs = len(fields) - 1
         for page in pages:
+            if not page:
+                continue
             text = "\n".join(map(tab, page)) + "\n"
             if text.count("\t") != tabs * len(page) or text.count("\n") != len(page) or "\r" in text:
                 text = "".join(tab(c.translate(_FLAT) for c in r) + "\n" for r in page)  # rare
@@ -59,13 +68,25 @@ def write(pages: Iterable[list[Sequence[Any]]], fmt: str, *, fields: Sequence[st
 
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
+        comma = ",".join
+        commas = len(fields) - 1
         for page in pages:
+            if not page:
+                continue
             if not shown:
                 writer.writerow(fields)  # the header, once there is a row to list
-            writer.writerows(page)
-            out.write(buf.getvalue())
-            buf.seek(0)
-            buf.truncate()
+            text = "\n".join(map(comma, page)) + "\n"
+            if (text.count(",") != commas * len(page) or text.count("\n") != len(page)
+                    or '"' in text or "\r" in text):  # some value needs quoting: the csv module
+                writer.writerows(page)
+                text = buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+            elif buf.tell():
+                text = buf.getvalue() + text
+                buf.seek(0)
+                buf.truncate()
+            out.write(text)
             shown += len(page)
     else:
         shown = _tables(pages, fields, table_fields, out)
