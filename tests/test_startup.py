@@ -34,7 +34,7 @@ USES = {"reserve": {"smscli.cli.send"}, "code": {"smscli.cli.code_render"},
 
 CASES: list[tuple[list[str], set[str]]] = [
     (["send", "--dry-run", "--to", "01012345678", "-m", "hi"], {"smscli.cli.send"}),
-    (["result", "list"], {"smscli.cli.result"}),
+    (["result", "list"], {"smscli.cli.result", "smscli.cli.result_list"}),
     (["config", "show"], {"smscli.cli.config"}),
     (["reserve", "list"], {"smscli.cli.reserve", "smscli.cli.send"}),
     (["packet", "decode", SAMPLE], {"smscli.cli.packet"}),
