@@ -85,7 +85,8 @@ class Button:
 class Kakao:
     """Kakao content: ``type`` ``alimtalk`` (a template approved by Kakao, ``template``
     its code, ``body`` the text with its ``#{...}`` filled), ``alimtalk-image`` or
-    ``friendtalk`` (``image_url``/``image_link``, ``wide``; ``ad`` marks advertising).
+    ``friendtalk`` (``image_url``/``image_link``, ``wide``; ``ad`` marks advertising);
+    ``quick_replies`` are AlimTalk's quick-reply buttons (바로연결).
     ``sender_key`` "" means the profile's ``kakao_sender_key``; ``timeout`` seconds before
     the vendor falls back (None: its default); ``fallback`` what is sent instead when the
     recipient cannot get it (None: nothing)."""
@@ -95,6 +96,7 @@ class Kakao:
     template: str = ""
     title: str = ""
     buttons: tuple[Button, ...] = ()
+    quick_replies: tuple[Button, ...] = ()  # AlimTalk 바로연결 (at most 10)
     image_url: str = ""
     image_link: str = ""
     wide: bool = False
@@ -107,6 +109,7 @@ class Kakao:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "buttons", tuple(self.buttons))
+        object.__setattr__(self, "quick_replies", tuple(self.quick_replies))
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def to_json(content: Content) -> dict[str, Any]:
         value = getattr(content, name)
         if value == default or value == ():
             continue
-        if name == "buttons":
+        if name in ("buttons", "quick_replies"):
             value = [b.to_json() for b in value]
         elif name == "images":
             value = [str(p) for p in value]
@@ -167,8 +170,9 @@ def from_json(obj: dict[str, Any]) -> Content:
     """The content :func:`to_json` wrote."""
     cls = {"text": Text, "kakao": Kakao, "rcs": Rcs}[obj.get("kind", "text")]
     args = {k: v for k, v in obj.items() if k != "kind"}
-    if "buttons" in args:
-        args["buttons"] = tuple(Button.from_json(b) for b in args["buttons"])
+    for key in ("buttons", "quick_replies"):
+        if key in args:
+            args[key] = tuple(Button.from_json(b) for b in args[key])
     if "images" in args:
         args["images"] = tuple(Path(p) for p in args["images"])
     if "fallback" in args:

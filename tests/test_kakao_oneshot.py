@@ -450,3 +450,17 @@ def test_owed_fallbacks_go_a_page_at_a_time_each_once(sim: OneShotSimulator, pip
     fallback = Fallback(pipe.journal, pipe.vendor, "t")
     assert fallback.send() == 5 and fallback.send() == 0 and fallback.sent == 5
     assert [len(bodies(sim, ids.fallback_id(f"pg{i}"))) for i in range(5)] == [1] * 5
+
+
+def test_alimtalk_quick_replies_go_as_kakao_quick(sim: OneShotSimulator, pipe: Pipeline) -> None:
+    msg = alimtalk("qr1")
+    quick = (Button("문의하기", "BK"), Button("주문 보기", "WL", url_mobile="https://shop.example/o/A-17"))
+    msg = replace(msg, channel=replace(msg.channel, quick_replies=quick))
+    [result] = pipe.send([msg])
+    assert result.status == "delivered"
+    [body] = bodies(sim, "qr1")
+    assert json.loads(body["kakaoQuick"]) == {"quickReply": [
+        {"name": "문의하기", "type": "BK"},
+        {"name": "주문 보기", "type": "WL", "url_mobile": "https://shop.example/o/A-17"}]}
+    [plain] = bodies(sim, "at1") or [None]
+    assert plain is None or "kakaoQuick" not in plain

@@ -55,16 +55,16 @@ def _text(part: dict[str, Any], key: str, limit: int, *, where: str, required: b
     return value
 
 
-def _buttons(part: dict[str, Any], where: str, *, limit: int = 5) -> list[Button]:
-    raw = part.get("button", [])
+def _buttons(part: dict[str, Any], where: str, *, key: str = "button", limit: int = 5) -> list[Button]:
+    raw = part.get(key, [])
     if not isinstance(raw, list) or len(raw) > limit or not all(isinstance(b, dict) for b in raw):
-        raise BadChannel(f"{where}.button must be a list of at most {limit} buttons")
+        raise BadChannel(f"{where}.{key} must be a list of at most {limit} buttons")
     buttons = [Button.from_json(b) for b in raw]
     for n, b in enumerate(buttons, start=1):
         if not b.name or len(b.name) > 28 or b.type not in BUTTON_TYPES:
-            raise BadChannel(f"{where}.button[{n}] needs a name (at most 28) and a known type")
+            raise BadChannel(f"{where}.{key}[{n}] needs a name (at most 28) and a known type")
         if b.type == "WL" and not b.url_mobile:
-            raise BadChannel(f"{where}.button[{n}] (WL) needs url_mobile")
+            raise BadChannel(f"{where}.{key}[{n}] (WL) needs url_mobile")
     return buttons
 
 
@@ -90,6 +90,7 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
             refused = rules.refusal(sender_key=key, alimtalk=False)
         else:
             template = _text(part, "templatecode", 32, where=where)
+            _buttons(part, where, key="quickreply", limit=10)
             _text(part, "title", 50, where=where, required=False)
             media = "KAT"
             refused = rules.refusal(sender_key=key, template=template, text=message, buttons=buttons)
