@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
@@ -192,3 +193,19 @@ def test_the_cli_refuses_a_foreign_number_on_the_sandbox_and_the_client_sends_ab
     accepted = list(recorded(record).values())
     assert [(x["country"], x["to"], x["type"]) for x in accepted] == [("1", "4155550100", "sms"),
                                                                      ("44", "7911123456", "ft")]
+
+
+def test_a_reservation_abroad_is_kept_by_bizppurio_with_its_country(isolated_env):
+    from smscli import clock
+
+    record = isolated_env / "accepted.jsonl"
+    with BizppurioSim(SimConfig(record=record)) as sim:
+        write_profile(isolated_env, sim.base_url)
+        at = time.strftime("%Y-%m-%d %H:%M", time.gmtime(clock.time() + 9 * 3600 + 86400))
+        reserved = run_cli("reserve", "--at", at, "--to", "+81 90-1234-5678", "-m", "こんにちは", "--allow-unicode",
+                           "--json", env=ENV)
+        assert reserved.returncode == 0, reserved.stderr
+        (result,) = lines(reserved.stdout)
+        assert (result["to"], result["status"], result["type"]) == ("+819012345678", "scheduled", "sms")
+    (line,) = recorded(record).values()
+    assert (line["country"], line["to"], line["type"]) == ("81", "9012345678", "sms") and line["sendtime"]
