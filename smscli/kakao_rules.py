@@ -144,8 +144,9 @@ def check_rendered(channel: Channel, to: str) -> None:
     if isinstance(channel, Kakao):
         if chars > MAX_KAKAO_CHARS:
             raise text.InvalidInput(f"Kakao text is {chars} characters; at most {MAX_KAKAO_CHARS}")
-        if channel.type == "friendtalk" and to and phone.classify(to)[0] != phone.MOBILE:
-            raise text.InvalidInput("FriendTalk goes to Korean mobile numbers only (010, 011, ...)")
+        if channel.type == "friendtalk" and to and phone.classify(to)[0] not in (phone.MOBILE,
+                                                                                  phone.INTERNATIONAL):
+            raise text.InvalidInput("FriendTalk goes to mobile numbers only (010, 011, ..., or one abroad)")
     else:
         limit = RCS_CHARS[channel.type]
         if chars > limit:

@@ -154,7 +154,7 @@ def test_rows_that_break_a_rule_are_invalid_the_others_valid(home, capsys, tmp_p
     assert [(r["to"], r["status"]) for r in rows] == [
         ("01011112222", "valid"), ("0212345678", "invalid"), ("01033334444", "invalid"),
         ("01055556666", "invalid"), ("01077778888", "invalid")]
-    assert rows[1]["detail"] == "FriendTalk goes to Korean mobile numbers only (010, 011, ...)"
+    assert rows[1]["detail"] == "FriendTalk goes to mobile numbers only (010, 011, ..., or one abroad)"
     assert rows[2]["detail"] == "button 1 (WL) needs url_mobile"
     assert rows[3]["detail"] == "button 1 (WL) has an empty url_mobile once filled"
     assert rows[4]["detail"].startswith("Kakao text is 1004 characters; at most 1000")

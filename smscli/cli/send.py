@@ -43,7 +43,7 @@ SEND_EXAMPLES = """Examples:
 
 ToOpt = Annotated[
     list[str] | None,
-    typer.Option("--to", "-t", metavar="NUM", help="Recipient number(s); repeatable or comma-separated."),
+    typer.Option("--to", "-t", metavar="NUM", help="Recipient number(s); repeatable or comma-separated. Outside Korea: +CC... (E.164; bizppurio sends abroad)."),
 ]
 CsvOpt = Annotated[
     str | None,

@@ -69,8 +69,9 @@ def _buttons(part: dict[str, Any], where: str, *, key: str = "button", limit: in
 
 
 def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
-          text_size: Any) -> Outcome:
-    """Check ``content[kind]`` and ``resend``/``recontent``; decide the report's outcome."""
+          text_size: Any, *, abroad: bool = False) -> Outcome:
+    """Check ``content[kind]`` and ``resend``/``recontent``; decide the report's outcome
+    (``abroad``: the fallback's length was checked in characters, smscli.sim.bizppurio_abroad)."""
     where = f"content.{kind}"
     if not isinstance(part, dict):
         raise BadChannel(f"{where} is required")
@@ -110,7 +111,7 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
         if not str(part["messagebaseid"]).startswith(("SS", "SL", "SM", "CM")):
             media = "RTS"
         refused = None
-    resend = _resend(body, text_size)
+    resend = _resend(body, text_size, abroad=abroad)
     if refused is not None:
         code = REFUSAL_CODES[refused]
     elif rules.missed(to):
@@ -123,7 +124,7 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
     return Outcome(media, code, fallback=first, fallback_result=DELIVERED[first], text=fb_text)
 
 
-def _resend(body: dict[str, Any], text_size: Any) -> tuple[str, str] | None:
+def _resend(body: dict[str, Any], text_size: Any, *, abroad: bool = False) -> tuple[str, str] | None:
     """(``resend.first``, its text) when the request asks for a fallback; BadChannel if malformed."""
     resend = body.get("resend")
     if resend is None:
@@ -143,6 +144,6 @@ def _resend(body: dict[str, Any], text_size: Any) -> tuple[str, str] | None:
         limit = 90 if first == "sms" else 2000
         if size < 0:
             raise BadChannel(f"recontent.{first}.message has characters EUC-KR cannot carry")
-        if size > limit:
+        if size > limit and not abroad:
             raise BadChannel(f"recontent.{first}.message is {size} bytes, {first} allows {limit}")
     return first, str(message) if not isinstance(message, dict) else str(message.get("description", ""))
