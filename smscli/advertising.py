@@ -10,18 +10,21 @@ as it will be sent. Between 21:00 and 08:00 Korea time an advertisement is not s
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from smscli.errors import UsageError
 
 if TYPE_CHECKING:
     from smscli.config import Profile
+    from smscli.models import Message
 
 PREFIX = "(광고)"
 OPTOUT_WORDS = "무료거부"
 NIGHT_STARTS = 21  # hour, Korea time: from 21:00 ...
 NIGHT_ENDS = 8  # ... until 08:00
+NIGHT_HOLD = "advertising is not sent between 21:00 and 08:00"
 
 
 def _literal(value: str) -> str:
@@ -73,3 +76,39 @@ def check_night(at: datetime | None, *, night_consent: bool) -> None:
         f"advertising may not be {what} {when.astimezone(clock.KST):%H:%M} Korea time "
         f"(not between {NIGHT_STARTS}:00 and {NIGHT_ENDS:02d}:00 without the recipients' consent)",
         hint="--night-consent if they agreed to night-time advertising; nothing was sent")
+
+
+def morning_after(when: datetime) -> datetime:
+    """08:00 Korea time after ``when`` (the same day before 08:00, else the next)."""
+    from smscli import clock
+
+    local = when.astimezone(clock.KST)
+    morning = local.replace(hour=NIGHT_ENDS, minute=0, second=0, microsecond=0)
+    return morning if local.hour < NIGHT_ENDS else morning + timedelta(days=1)
+
+
+def night_note(count: int, until: datetime) -> str:
+    return (f"{NIGHT_HOLD} without the recipients' consent: {count} advertisement(s) held until "
+            f"{until:%Y-%m-%d %H:%M} (Korea time); `smscli reserve flush` sends them then")
+
+
+class Daytime:
+    """The messages of an advertising send while it is day in Korea: at 21:00 it stops
+    (``stopped`` is the message it held back, ``resumes_at`` the next 08:00) and the send
+    holds the rest as reservations for then. The clock is read per message (about a
+    microsecond each)."""
+
+    def __init__(self, messages: Iterator[Message]) -> None:
+        self.messages = messages
+        self.stopped: list[Message] = []  # the one held back (the send holds the rest after it)
+        self.resumes_at: datetime | None = None
+
+    def __iter__(self) -> Iterator[Message]:
+        from smscli import clock
+
+        for msg in self.messages:
+            now = clock.now()
+            if is_night(now):
+                self.stopped, self.resumes_at = [msg], morning_after(now)
+                return
+            yield msg

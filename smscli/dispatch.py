@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smscli import campaign, ids, phone, text
+from smscli import advertising, campaign, ids, phone, text
 from smscli.errors import ExitStatus, UsageError
 from smscli.fallback import Fallback
 from smscli.models import (
@@ -65,6 +65,7 @@ class SendOptions:
     run_id: str = ""  # fresh ids derive from it (smscli.runs); "" = none recorded
     resend_unknown: bool = False  # also re-send what may have reached a non-deduplicating vendor
     tag: str = ""  # the campaign tag (a CSV `tag` column wins per row; smscli.campaign)
+    ad: int = 0  # Message.ad: 1 advertising (not at night), 2 with the recipients' night consent
     channel: Channel | None = None  # Kakao/RCS content (sender key resolved); None: SMS/LMS/MMS
 
 
@@ -151,6 +152,7 @@ class Prepared:
             size=size,
             tag=tag,
             name=name,
+            ad=self.opts.ad,
         )
 
     def _recipient(self, to: str) -> str:
@@ -190,7 +192,7 @@ class Prepared:
             channel = abroad.channel_abroad(self.abroad, channel, self.opts.channel)
         return Message(id=mid, to=to, text=channel.body, sender=self.opts.sender, type=channel.type,
                        send_at=self.opts.send_at, size=text.byte_length(channel.body),
-                       channel=channel, tag=tag, name=name)
+                       channel=channel, tag=tag, name=name, ad=self.opts.ad)
 
     def _message_id(self, row: Row, position: int) -> str:
         if row.id:
@@ -371,8 +373,9 @@ def run_send(
                 file_keys = _upload_once(vendor, opts.images)
                 if file_keys:
                     stream = (replace(m, file_keys=file_keys) for m in stream)
+                daytime = advertising.Daytime(stream) if opts.ad == 1 else None
                 try:
-                    vendor.send(stream, sink, on_reports=sink.reports, wait=opts.wait)
+                    vendor.send(iter(daytime) if daytime else stream, sink, on_reports=sink.reports, wait=opts.wait)
                 except OutsideHours as closed:
                     if not closed.hold:
                         for msg in closed.unsent:
@@ -380,6 +383,9 @@ def run_send(
                         raise
                     handout.hold_rest(closed.opens_at, closed.unsent)
                     summary.notes.append(_held_note(closed, sink.seen[SCHEDULED]))
+                if daytime is not None and daytime.resumes_at is not None:  # 21:00 came meanwhile
+                    handout.hold_rest(daytime.resumes_at, daytime.stopped, why=advertising.NIGHT_HOLD)
+                    summary.notes.append(advertising.night_note(sink.seen[SCHEDULED], daytime.resumes_at))
                 if sink.fallback is not None and not (stop is not None and stop.is_set()):
                     sink.flush()  # the failed parents are journaled before their fallbacks
                     if sink.fallback.send(wait=opts.wait, on_reports=sink.reports):
@@ -475,6 +481,7 @@ class Handout:
         self.held = 0
         self.left = 0  # claimed, then given back unsent
         self.hold_at: datetime | None = None  # outside the vendor's hours: the rest is held till then
+        self.hold_why = "outside the sending hours"
         self._gen = self._messages()
 
     def __iter__(self) -> Iterator[Message]:
@@ -483,12 +490,14 @@ class Handout:
     def close(self) -> None:
         self._gen.close()
 
-    def hold_rest(self, opens_at: datetime, unsent: Sequence[Message]) -> None:
-        """The vendor takes nothing before ``opens_at``: keep what it gave back, what was
-        claimed but not handed over, and the rest of the input as reservations for then
-        (``reserve flush`` sends them)."""
+    def hold_rest(self, opens_at: datetime, unsent: Sequence[Message],
+                  why: str = "outside the sending hours") -> None:
+        """The vendor takes nothing before ``opens_at`` (``why``): keep what it gave back,
+        what was claimed but not handed over, and the rest of the input as reservations for
+        then (``reserve flush`` sends them)."""
         self.sink.flush()
         self.hold_at = opens_at
+        self.hold_why = why
         self._reschedule(unsent)
         self._gen.close()  # the current chunk's rest is rescheduled on the way out
         self.local_schedule, self.step = True, 0
@@ -503,7 +512,7 @@ class Handout:
         for msg in msgs:
             self.sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id,
                                  vendor=self.vendor_name, type=msg.type, code="",
-                                 detail=f"outside the sending hours: held locally until {when}"),
+                                 detail=f"{self.hold_why}: held locally until {when}"),
                       record=False)
 
     def _stopped(self) -> bool:
@@ -660,6 +669,7 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
         pages = journal.iter_due(now, profile=profile.name)
         page: list[Message] = []  # claimed, not all handed over yet
         handed: set[str] = set()  # of this page
+        night: list[Message] = []  # advertising due between 21:00 and 08:00: held until 08:00
 
         def stream() -> Iterator[Message]:
             nonlocal page
@@ -671,6 +681,9 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
                     if stop is not None and stop.is_set():
                         summary.complete = False
                         return
+                    if msg.ad == 1 and advertising.is_night(now):  # not now: at 08:00
+                        night.append(msg)
+                        continue
                     handed.add(msg.id)
                     yield msg
                 page = []
@@ -691,7 +704,12 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
                                  f"{closed.opens_at:%Y-%m-%d %H:%M} (Korea time)")
         finally:
             sink.flush()
-            journal.reschedule([m.id for m in page if m.id not in handed])  # never handed over
+            night_ids = {m.id for m in night}
+            journal.reschedule([m.id for m in page if m.id not in handed and m.id not in night_ids])
+            if night:
+                morning = advertising.morning_after(now)
+                journal.reschedule(sorted(night_ids), morning)
+                summary.notes.append(advertising.night_note(len(night), morning))
             journal.release()
     return summary
 

@@ -183,6 +183,7 @@ ALTER TABLE messages ADD COLUMN content TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN tag TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN name TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN ad INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_tag ON messages(tag, created_at) WHERE tag != '';
 CREATE INDEX messages_parent ON messages(parent) WHERE parent != '';
 CREATE INDEX messages_to ON messages("to", created_at);
@@ -226,14 +227,14 @@ _MESSAGE_COLUMNS = (
 _INSERT_MESSAGE = (
     'INSERT INTO messages (id, vendor, profile, "to", type, text, subject, sender, images, '
     "file_keys, send_at, status, attempts, held, run, owner, created_at, updated_at, "
-    "kind, content, tag, name, parent) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "kind, content, tag, name, parent, ad) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _RECLAIM_MESSAGE = (
     'UPDATE messages SET vendor = ?, profile = ?, "to" = ?, type = ?, text = ?, subject = ?, '
     "sender = ?, images = ?, file_keys = ?, send_at = ?, status = ?, held = ?, run = ?, owner = ?, "
     "code = '', detail = '', server_id = '', attempts = attempts + 1, updated_at = ?, "
-    "kind = ?, content = ?, tag = ?, name = ?, parent = ? WHERE id = ?"
+    "kind = ?, content = ?, tag = ?, name = ?, parent = ?, ad = ? WHERE id = ?"
 )
 # Plain comparisons, not IN (...) lists: SQLite builds a temporary table for each IN list on
 # every execution, which made this hot statement 50% slower.
@@ -611,7 +612,7 @@ class Journal(RunsMixin, ReadersMixin, FallbackMixin, HistoryMixin):
                     inserts.append(
                         (m.id, vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images,
                          keys, send_at, fresh, 1 - held, held, run, me, now, now,
-                         kind, content, m.tag, m.name, m.parent)
+                         kind, content, m.tag, m.name, m.parent, m.ad)
                     )  # fmt: skip
                     continue
                 # What may have reached the vendor before stays "maybe sent" (pending).
@@ -619,7 +620,7 @@ class Journal(RunsMixin, ReadersMixin, FallbackMixin, HistoryMixin):
                 updates.append(
                     (vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images, keys,
                      send_at, again, held, run, me, now, kind, content, m.tag, m.name, m.parent,
-                     m.id)
+                     m.ad, m.id)
                 )  # fmt: skip
             if inserts:
                 cur.executemany(_INSERT_MESSAGE, inserts)

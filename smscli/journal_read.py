@@ -131,7 +131,7 @@ class ReadersMixin:
         from smscli.timeutil import KST
 
         base = ('SELECT id, "to", text, sender, type, subject, images, file_keys, send_at, rowid, '
-                "content, tag, name, parent FROM messages WHERE status = 'scheduled' AND held = 1 AND send_at <= ?")
+                "content, tag, name, parent, ad FROM messages WHERE status = 'scheduled' AND held = 1 AND send_at <= ?")
         params: list[Any] = [_iso(now)]
         if profile is not None:
             base += " AND profile = ?"
@@ -152,10 +152,10 @@ class ReadersMixin:
                         file_keys=tuple(json.loads(keys)) if keys != "[]" else (),
                         send_at=datetime.fromisoformat(send_at).astimezone(KST) if send_at else None,
                         channel=content_json.loads(content),  # type: ignore[arg-type]
-                        tag=tag, name=name, parent=parent,
+                        tag=tag, name=name, parent=parent, ad=ad,
                     )
                     for (mid, to, text, sender, mtype, subject, images, keys, send_at, _,
-                         content, tag, name, parent) in rows
+                         content, tag, name, parent, ad) in rows
                 ]  # fmt: skip
             if len(rows) < page:
                 return

@@ -62,6 +62,7 @@ class Message:
     tag: str = ""
     name: str = ""
     parent: str = ""
+    ad: int = 0  # 0 not advertising; 1 advertising, not between 21:00 and 08:00; 2 with night consent
 
 
 @dataclass(frozen=True)

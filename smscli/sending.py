@@ -215,6 +215,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         run_id=ids.new_run_id(),
         resend_unknown=job.resend_unknown,
         tag=job.tag.strip(),
+        ad=(2 if job.night_consent else 1) if job.ad else 0,
     )
     if hooks.waiting is not None:
         vendor.waiting = hooks.waiting

@@ -100,3 +100,58 @@ def test_template_rules() -> None:
     assert ad_template(already, ad_name="스마트샵", optout_number="080-123-4567") == already
     assert is_night(datetime(2026, 1, 1, 12, 0, tzinfo=KST).replace(hour=21))
     assert not is_night(datetime(2026, 1, 1, 8, 0, tzinfo=KST))
+
+
+def test_an_advertising_send_that_reaches_21_00_holds_the_rest_until_08_00(
+        clock_at, smscli_oneshot_sim, monkeypatch) -> None:
+    from smscli import clock
+
+    clock_at(TODAY.replace(hour=20, minute=59, second=50))
+    for key, value in AD.items():
+        monkeypatch.setenv(key, value)
+    numbers = [f"010{i:08d}" for i in range(300)]
+    seen: list[str] = []
+
+    def on_result(result) -> None:
+        seen.append(result.status)
+        if len(seen) == 40:  # 21:00 strikes in the middle of the send
+            clock.set_offset(clock.offset_to(TODAY.replace(hour=21)))
+
+    with smscli_oneshot_sim.client() as sms:
+        batch = sms.send_many(numbers, template="봄 세일", ad=True, id="spring", on_result=on_result)
+        held = batch.counts.get("scheduled", 0)
+        assert batch.counts.get("accepted", 0) + held == 300 and held > 0, batch.counts
+        assert any("held until 2026-11-24 08:00" in note for note in batch.notes), batch.notes
+        clock.set_offset(clock.offset_to(TODAY.replace(hour=23)))
+        assert sms.flush().counts == {}  # still night: nothing is due before 08:00
+        clock.set_offset(clock.offset_to((TODAY + timedelta(days=1)).replace(hour=8, minute=1)))
+        assert sms.flush().counts == {"accepted": held}
+    accepted = smscli_oneshot_sim.wait_accepted(300)
+    assert sorted(m.to for m in accepted) == numbers  # each exactly once
+
+
+def test_reserve_flush_holds_an_advertisement_that_is_due_at_night(clock_at, smscli_oneshot_sim,
+                                                                   monkeypatch) -> None:
+    import os
+    from pathlib import Path
+
+    from smscli import clock
+    from smscli.journal import Journal
+    from smscli.models import Message
+
+    clock_at(TODAY.replace(hour=22))
+    for key, value in AD.items():
+        monkeypatch.setenv(key, value)
+    with smscli_oneshot_sim.client() as sms:
+        due = TODAY.replace(hour=20, tzinfo=KST)  # due before the night; flushed only now
+        with Journal.open(Path(os.environ["SMSCLI_DATA_DIR"])) as journal:
+            journal.schedule([Message(id="ad1", to="01012345678", text="(광고)x\n무료거부 080", sender="15666639",
+                                      send_at=due, ad=1),
+                              Message(id="ok2", to="01012345678", text="공지", sender="15666639", send_at=due),
+                              Message(id="ad3", to="01012345678", text="(광고)y", sender="15666639",
+                                      send_at=due, ad=2)], "oneshot", sms.profile)
+        batch = sms.flush()
+        assert batch.counts == {"accepted": 2}, batch.counts  # the notice and the consented ad
+        assert any("1 advertisement(s) held until 2026-11-24 08:00" in n for n in batch.notes), batch.notes
+        clock.set_offset(clock.offset_to((TODAY + timedelta(days=1)).replace(hour=8)))
+        assert sms.flush().counts == {"accepted": 1}
