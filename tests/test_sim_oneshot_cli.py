@@ -167,3 +167,20 @@ def test_port_in_use_is_exit_2_with_a_hint():
     assert proc.returncode == 2
     assert err.startswith(f"smscli: cannot listen on 127.0.0.1:{port}") and "--port 0" in err
     assert err.count("\n") == 1
+
+
+def test_the_profile_snippet_pasted_as_printed_sends_alimtalk(isolated_env: Path):
+    """The snippet carries the simulator's Kakao sender key: pasted into the config as it
+    is, an AlimTalk goes out (no missing kakao_sender_key)."""
+    with sim_process("--port", "0", "--kakao-sender-key", "SK-42") as sp:
+        sp.address()
+        sp.wait_for(r'kakao_sender_key = "SK-42"')
+        err = "".join(sp.stderr)
+        snippet = err[err.index("[profiles.sim]"):].split("\n\n")[0]
+        (isolated_env / "config.toml").write_text('default_profile = "sim"\n' + snippet + "\n", encoding="utf-8")
+        (isolated_env / "config.toml").chmod(0o600)
+        sent = run_cli("send", "--to", "01012345678", "--type", "alimtalk", "--template", "T1", "-m", "안녕하세요",
+                       "--json")
+        assert sent.returncode == 0, sent.stderr.decode()
+        assert json.loads(sent.stdout)["status"] in ("accepted", "delivered")
+        assert sp.stop() == 0

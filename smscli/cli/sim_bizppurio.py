@@ -13,6 +13,7 @@ from smscli.cli.sim_kakao import (
     KakaoMissRate,
     KakaoSenderKey,
     KakaoTemplates,
+    kakao_key_line,
     kakao_rules,
 )
 from smscli.interrupts import stop_on_signals
@@ -164,6 +165,8 @@ def _announce(sim: BizppurioSim, *, custom_password: bool) -> None:
         f'account  = "{cfg.account}"',
         secret,
         'sender   = "0212341234"',
+        kakao_key_line(cfg.kakao),
+        'rcs_chatbot_id = "0212341234"',
     ]
     if sim.ca_file is not None:
         lines.append(f'ca_file  = "{sim.ca_file}"   # the self-signed certificate, valid while this runs')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,6 +23,13 @@ KakaoMissRate = Annotated[float, typer.Option(
 KakaoMisses = Annotated[list[str] | None, typer.Option(
     "--kakao-miss", metavar="NUMBER", show_default=False,
     help="A recipient who is not on Kakao (repeatable).")]
+
+
+def kakao_key_line(rules: KakaoRules | None) -> str:
+    """The profile line a simulator prints for Kakao: its sender key (``--kakao-sender-key``,
+    the simulator's own, not a secret), or any key when it takes any."""
+    key = rules.sender_key if rules is not None and rules.sender_key else "sim"
+    return f"kakao_sender_key = {json.dumps(key, ensure_ascii=False)}"
 
 
 def kakao_rules(templates: list[str] | None, sender_key: str | None, miss_rate: float,

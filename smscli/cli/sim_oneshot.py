@@ -18,6 +18,7 @@ from smscli.cli.sim_kakao import (
     KakaoMissRate,
     KakaoSenderKey,
     KakaoTemplates,
+    kakao_key_line,
     kakao_rules,
 )
 from smscli.interrupts import stop_on_signals
@@ -355,4 +356,5 @@ def profile_snippet(cfg: OneShotSimConfig, address: tuple[str, int], *, name: st
             lines.append(f"# {label.strip()} = the value given with {flag} (not shown)")
     lines.append(f"encrypt  = {'true' if cfg.encrypt else 'false'}")
     lines.append('sender   = "0212341234"')  # the callback number: a send needs one
+    lines.append(kakao_key_line(cfg.kakao))
     return "\n".join(lines)
