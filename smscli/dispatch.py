@@ -391,6 +391,11 @@ def run_send(
                     if sink.fallback.send(wait=opts.wait, on_reports=sink.reports):
                         summary.notes.append(f"sent {sink.fallback.sent} fallback message(s) for "
                                              "Kakao/RCS messages that were not delivered")
+                    if opts.wait <= 0 and opts.channel is not None and opts.channel.fallback is not None:
+                        summary.notes.append(
+                            f"{vendor.name} has no fallback of its own: smscli sends each fallback when the "
+                            "report says the Kakao/RCS message failed; run `smscli result poll` (e.g. every "
+                            "minute from cron) or send with --wait")
             state = "interrupted"  # the vendor returned before the end: only a stop does that
         except KeyboardInterrupt:
             state = "interrupted"
