@@ -176,7 +176,7 @@ class Prepared:
             bad = text.unencodable(body)
             if bad:
                 raise text.InvalidInput(f"message has characters CP949 cannot carry: {text.describe_chars(bad)}; "
-                                        "remove or replace them")
+                                        "remove or replace them (--allow-unicode sends them as they are)")
         kind = abroad.choose(self.abroad, body, requested=self.opts.type, subject=self.opts.subject,
                              images=self.opts.images)
         return kind, text.byte_length(body)
@@ -326,7 +326,7 @@ def run_send(
             prepare.choose_type(opts.template)
         except text.InvalidInput as exc:
             if not _fits_abroad(prepare, opts.template):
-                raise UsageError(f"message: {exc}", hint="nothing was sent") from None
+                raise Refused(f"message: {exc}", hint="nothing was sent") from None
     chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
     if opts.images:
         from smscli.images import check_for_vendor
@@ -717,6 +717,10 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
                 summary.notes.append(advertising.night_note(len(night), morning))
             journal.release()
     return summary
+
+
+class Refused(UsageError):
+    """The send is refused before any row is read (exit 2): nothing was sent, nothing to resume."""
 
 
 def ensure_sender(sender: str | None) -> str:

@@ -72,6 +72,11 @@ class RunsMixin:
                 "state = COALESCE(?, state) WHERE id = ?",
                 (rows, json.dumps(dict(counts)), _now_iso(), state, run_id))
 
+    def forget_run(self, run_id: str) -> None:
+        """Delete a run that was refused before it read a row (nothing to resume)."""
+        with self._tx() as cur:  # type: ignore[attr-defined]
+            cur.execute("DELETE FROM runs WHERE id = ? AND rows = 0", (run_id,))
+
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run as :meth:`list_runs` gives it, or None."""
         return self._run_row(None, run_id)

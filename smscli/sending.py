@@ -236,6 +236,10 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
                                     vendor=vendor, on_progress=hooks.progress, stop=hooks.stop)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted at once; {unfinished(opts.run_id)}") from None
+    except dispatch.Refused:
+        if not job.dry_run:
+            journal.forget_run(opts.run_id)
+        raise
     except SmscliError as exc:
         if not job.dry_run:
             note = unfinished(opts.run_id)

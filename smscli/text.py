@@ -129,7 +129,7 @@ def choose_type_sized(
     except UnicodeEncodeError:
         raise TextError(
             f"message has characters CP949 cannot carry: {describe_chars(unencodable(text))}; "
-            "remove or replace them"
+            "remove or replace them (--allow-unicode sends them as they are)"
         ) from None
     if subject:
         check_subject(subject)

@@ -216,3 +216,15 @@ def test_a_v1_journal_is_upgraded_keeping_its_claims(tmp_path):
     with Journal.open(tmp_path) as j:
         assert j.claim([msg("old-1")], "oneshot", "p") == ["accepted"]
         assert j.list_runs() == []
+
+
+def test_a_message_refused_before_any_row_leaves_no_run_to_resume():
+    from tests.conftest import run_cli
+
+    proc = run_cli("send", "--to", "01012345678", "-m", "세일 😀")
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "--allow-unicode" in err and "--resume" not in err, err
+    listed = run_cli("runs", "--json")  # the refused run is not kept: there is nothing to resume
+    assert listed.returncode == 0 and listed.stdout == b"", listed.stdout
+    again = run_cli("send", "--to", "01012345678", "-m", "세일 😀", "--resume")
+    assert again.returncode == 2 and "no run" in again.stderr.decode().lower(), again.stderr
