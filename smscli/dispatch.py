@@ -576,6 +576,10 @@ def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
         from smscli.channel_render import describe
 
         shown = describe(msg.channel)
+        if "attachments" in shown:  # a fax or a call
+            return {"to": msg.to, "status": "valid", "message_id": msg.id, "vendor": vendor,
+                    "type": msg.type, "code": "", "detail": _fax_voice_detail(shown),
+                    "bytes": size, **shown}
         fb = shown["fallback"]
         said = (f"fallback {fb['type']} {fb['bytes']} bytes" if isinstance(fb, dict)  # type: ignore[index]
                 else "no fallback")
@@ -593,6 +597,16 @@ def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
         "detail": f"{size} bytes",
         "bytes": size,
     }
+
+
+def _fax_voice_detail(shown: dict[str, object]) -> str:
+    files = shown["attachments"]
+    named = ", ".join(str(f) for f in files) if isinstance(files, list) and files else "no files"
+    if "pages" in shown:
+        cover = "with a cover" if shown.get("cover") else "no cover"
+        return f"{shown['pages']} page(s), {cover}, files: {named}"
+    secs = f", {shown['seconds']} s" if "seconds" in shown else ""
+    return f"{shown['characters']} characters (TTS), files: {named}{secs}"
 
 
 def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,

@@ -57,8 +57,9 @@ class ReadersMixin:
         """``(id, to, status, code, detail, vendor, delivered_at)`` (strings, "" for none)
         of each message, oldest
         first (the filters as :meth:`Journal.list_messages`), page by page. ``channels``:
-        two more, the latest report's ``channel`` and ``fallback`` (JSON), "" for a plain
-        SMS/LMS/MMS message or one without a report."""
+        three more, the latest report's ``channel``, ``fallback`` (JSON) and, for a fax or a
+        call, its raw vendor fields (JSON), "" for a plain SMS/LMS/MMS message or one without
+        a report."""
         from smscli.journal import _DELIVERED_AT, _filters
 
         where, params = _filters(status=status, vendor=vendor, since=since, profile=profile)
@@ -68,6 +69,8 @@ class ReadersMixin:
                       "ORDER BY r.rowid DESC LIMIT 1)")
             extra = "".join(f", CASE WHEN kind = 'text' THEN '' ELSE COALESCE({latest.format(c)}, '') END"
                             for c in ("channel", "fallback"))
+            # a fax's / call's vendor fields (USE_PAGE, USE_TIME, SN_RESULT) are in its raw report
+            extra += f", CASE WHEN kind IN ('fax', 'voice') THEN COALESCE({latest.format('raw')}, '') ELSE '' END"
         return self._by_created(
             f"""id, "to", status, CAST(code AS TEXT), CAST(detail AS TEXT), vendor,
             COALESCE({_DELIVERED_AT}, ''){extra}""", where, params, page)

@@ -135,6 +135,14 @@ def _with_channel(row) -> dict[str, object]:
     obj["channel"] = row[7]
     if row[8]:
         obj["fallback"] = json.loads(row[8])
+    if len(row) > 9 and row[9]:  # a fax's / call's USE_PAGE, USE_TIME, SN_RESULT
+        from smscli.models import CHANNEL_EXTRA
+
+        try:
+            raw = json.loads(row[9])
+        except ValueError:
+            raw = {}
+        obj.update((k, str(raw[k])) for k in CHANNEL_EXTRA if isinstance(raw, dict) and raw.get(k) not in (None, ""))
     return obj
 
 

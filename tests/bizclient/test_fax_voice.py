@@ -1,0 +1,185 @@
+"""FAX (MSG_TYPE 2) and PHONE (MSG_TYPE 3) through BIZCLIENT, on SQLite and MariaDB:
+`smscli send --type fax|voice` as users run it, the rows and files it writes, the stand-in
+agent's answers (USE_PAGE / USE_TIME / SN_RESULT) reaching `result list`, and the checks
+that refuse before anything is sent."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smscli.cli.app import program
+from smscli.codes import describe
+from smscli.sim import bizclient_faxvoice
+from smscli.vendors.bizclient_faxvoice import MSG_TYPES
+
+from .conftest import rows, wait_for
+from .test_cli import write_config
+
+pytestmark = pytest.mark.timeout(90)
+
+PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+       b"2 0 obj << /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >> endobj\n"
+       b"3 0 obj << /Type /Page /Parent 2 0 R >> endobj\n4 0 obj << /Type /Page /Parent 2 0 R >> endobj\n%%EOF\n")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def wave(seconds: float = 2.0, *, bits: int = 8, rate: int = 8000, channels: int = 1) -> bytes:
+    """A PCM WAVE file of ``seconds`` of silence."""
+    align = channels * bits // 8
+    data = b"\x80" * int(seconds * rate * align)
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * align, align, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def run(*args: str, capsys: Any) -> tuple[int, list[dict[str, Any]], str]:
+    code = program(list(args))
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines() if line.strip()], err
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    where = tmp_path / "docs"
+    where.mkdir()
+    (where / "notice.pdf").write_bytes(PDF)
+    (where / "map.png").write_bytes(PNG)
+    (where / "msg.wav").write_bytes(wave(2.5))
+    (where / "ask.vxml").write_text('<?xml version="1.0"?><vxml version="2.1"><form/></vxml>', encoding="utf-8")
+    return where
+
+
+@pytest.fixture
+def configured(database, files, isolated_env) -> None:
+    write_config(isolated_env, database.url.render_as_string(hide_password=False), files)
+
+
+def test_a_fax_with_a_cover_is_written_with_its_files_and_reports_its_pages(
+        configured, database, files, docs, agent_factory, capsys):
+    code, (result,), err = run("send", "--to", "031-234-5678", "--type", "fax", "--file", str(docs / "notice.pdf"),
+                               "--file", str(docs / "map.png"), "--cover-title", "공지",
+                               "--cover-text", "점검 안내입니다", "--retries", "2", "--id", "fax-1", "--json",
+                               capsys=capsys)
+    assert code == 0, err
+    assert (result["status"], result["type"]) == ("accepted", "fax")
+    (row,) = rows(database)
+    assert (row.MSG_TYPE, row.DEST_PHONE, row.SUBJECT, row.MSG_BODY, row.COVER_FLAG, row.RETRY_CNT) == (
+        2, "0312345678", "공지", "점검 안내입니다", 1, 2)
+    names = row.ATTACHED_FILE.split("|")
+    assert [n.rsplit(".", 1)[1] for n in names] == ["pdf", "png"]
+    assert (files / names[0]).read_bytes() == PDF and (files / names[1]).read_bytes() == PNG
+    assert not [p for p in files.iterdir() if p.name.startswith(".")]  # no temp file left
+
+    agent = agent_factory()
+    agent.prepare()
+    assert wait_for(lambda: (agent.step(), rows(database)[0].STATUS == 2)[1])
+    assert rows(database)[0].USE_PAGE == 4  # two PDF pages, the image, the cover
+    assert program(["result", "poll"]) == 0
+    capsys.readouterr()
+    code, (shown,), _err = run("result", "list", "--json", capsys=capsys)
+    assert code == 0
+    assert (shown["message_id"], shown["status"], shown["code"]) == ("fax-1", "delivered", "3200")
+    assert (shown["channel"], shown["use_page"]) == ("fax", "4")
+
+
+def test_a_tts_call_and_a_wave_call_with_an_answer(configured, database, files, docs, agent_factory, capsys):
+    code, results, err = run("send", "--to", "01012345678", "--type", "voice", "-m", "내일 오전 10시 예약입니다",
+                             "--sms-on-fail", "--id", "call-tts", "--json", capsys=capsys)
+    assert code == 0, err
+    code, results2, err = run("send", "--to", "0212345678", "--type", "voice", "--voice-file",
+                              str(docs / "msg.wav"), "--scenario", str(docs / "ask.vxml"), "--reply",
+                              "--retries", "1", "--id", "call-wav", "--json", capsys=capsys)
+    assert code == 0, err
+    by_id = {r.CMID: r for r in rows(database)}
+    tts, wav = by_id["call-tts"], by_id["call-wav"]
+    assert (tts.MSG_TYPE, tts.MSG_BODY, tts.SMS_FLAG, tts.REPLY_FLAG, tts.ATTACHED_FILE, tts.VXML_FILE) == (
+        3, "내일 오전 10시 예약입니다", 1, 0, None, None)
+    assert (wav.MSG_TYPE, wav.MSG_BODY, wav.REPLY_FLAG, wav.SMS_FLAG, wav.RETRY_CNT) == (3, "", 1, 0, 1)
+    assert (files / wav.ATTACHED_FILE).read_bytes() == (docs / "msg.wav").read_bytes()
+    assert wav.VXML_FILE.endswith(".vxml") and (files / wav.VXML_FILE).is_file()
+
+    agent = agent_factory()
+    agent.prepare()
+    assert wait_for(lambda: (agent.step(), all(r.STATUS == 2 for r in rows(database)))[1])
+    assert program(["result", "poll"]) == 0
+    capsys.readouterr()
+    code, listed, _err = run("result", "list", "--json", capsys=capsys)
+    by_id = {r["message_id"]: r for r in listed}
+    assert sorted((r["message_id"], r["status"], r["code"], r["channel"]) for r in listed) == [
+        ("call-tts", "delivered", "2201", "voice"), ("call-wav", "delivered", "1202", "voice")]
+    assert by_id["call-wav"]["use_time"] == "3" and by_id["call-wav"]["sn_result"] in {str(n) for n in range(10)}
+    # the TTS read at five characters a second; no answer without --reply
+    assert by_id["call-tts"]["use_time"] == "3" and "sn_result" not in by_id["call-tts"]
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--type", "voice", "--voice-file", "{docs}/stereo.wav"], "is 8-bit 8000 Hz 2 channels"),
+    (["--type", "voice", "--voice-file", "{docs}/hifi.wav"], "is 16-bit 44100 Hz mono"),
+    (["--type", "voice", "--voice-file", "{docs}/long.wav"], "it must be under 3 minutes"),
+    (["--type", "voice", "-m", "가" * 101], "the TTS text is 101 characters; a call reads at most 100"),
+    (["--type", "fax", "--file", "{docs}/notice.pdf", "--cover-text", "가" * 101],
+     "--cover-text is 101 characters; a fax cover holds at most 100"),
+    (["--type", "fax", "--file", "{docs}/run.exe"], "type 'exe' cannot be faxed"),
+    (["--type", "fax", "--file", "{docs}/fake.pdf"], "is not a pdf file"),
+    (["--type", "fax"], "--type fax needs at least one --file"),
+    (["--type", "fax", "--file", "{docs}/notice.pdf", "-m", "hi"], "--message does not go with --type fax"),
+    (["--type", "sms", "-m", "hi", "--cover-text", "x"], "--cover-text goes with --type fax, not sms"),
+])
+def test_refused_before_anything_is_sent(configured, database, docs, args, said, capsys):
+    (docs / "stereo.wav").write_bytes(wave(1, channels=2))
+    (docs / "hifi.wav").write_bytes(wave(0.1, bits=16, rate=44100))
+    (docs / "long.wav").write_bytes(wave(180))
+    (docs / "run.exe").write_bytes(b"MZ\x90\x00")
+    (docs / "fake.pdf").write_bytes(b"GIF89a not a pdf")
+    argv = ["send", "--to", "0312345678", *[a.replace("{docs}", str(docs)) for a in args]]
+    assert program(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+    assert rows(database) == []
+
+
+def test_landline_and_mobile_accepted_and_dry_run_shows_pages_and_files(configured, docs, capsys):
+    code, results, err = run("send", "--to", "0312345678,01012345678", "--type", "fax", "--file",
+                             str(docs / "notice.pdf"), "--cover-text", "안내", "--dry-run", "--json", capsys=capsys)
+    assert code == 0, err
+    assert [(r["status"], r["type"], r["pages"]) for r in results] == [("valid", "fax", 3)] * 2
+    assert results[0]["attachments"] == [str(docs / "notice.pdf")]
+    code, (call,), err = run("send", "--to", "0212345678", "--type", "voice", "--voice-file",
+                             str(docs / "msg.wav"), "--dry-run", "--json", capsys=capsys)
+    assert code == 0, err
+    assert (call["type"], call["seconds"], call["attachments"]) == ("voice", 2.5, [str(docs / "msg.wav")])
+
+
+PROFILES = {
+    "bizppurio": 'base_url = "http://127.0.0.1:9"\naccount = "test"\npassword = "test"\n',
+    "netshot": 'url = "http://127.0.0.1:9/"\nuser = "u"\npassword = "p"\n',
+    "oneshot": 'host = "127.0.0.1"\nport = 9\nbind_id = "test001"\npassword = "pw"\n'
+               'aes_key = "0123456789abcdef"\naes_iv = "0123456789abcdef"\n',
+}
+
+
+@pytest.mark.parametrize("vendor", ["sandbox", "bizppurio", "netshot", "oneshot"])
+def test_other_vendors_refuse_fax_and_voice_naming_bizclient(vendor, docs, isolated_env, capsys):
+    """Exit 2 before anything is journaled (nothing listens on the profiles' ports)."""
+    if vendor != "sandbox":
+        (isolated_env / "config.toml").write_text(
+            f'default_profile = "p"\n[profiles.p]\nvendor = "{vendor}"\nsender = "0212341234"\n'
+            + PROFILES[vendor], encoding="utf-8")
+        (isolated_env / "config.toml").chmod(0o600)
+    profile = ["-p", "sandbox"] if vendor == "sandbox" else []
+    assert program(["send", "--to", "0312345678", "--type", "fax", "--file", str(docs / "notice.pdf"),
+                    *profile]) == 2
+    err = capsys.readouterr().err
+    assert f"smscli: fax: only bizclient carries it; {vendor} does not carry fax messages (--type fax)" in err, err
+    assert program(["send", "--to", "01012345678", "--type", "voice", "-m", "안내입니다", *profile]) == 2
+    assert "voice: only bizclient carries it" in capsys.readouterr().err
+
+
+def test_every_code_the_simulator_writes_is_known():
+    assert [c for c in bizclient_faxvoice.CODES if describe("bizclient", c) is None] == []
+    assert MSG_TYPES == {"fax": 2, "voice": 3}
