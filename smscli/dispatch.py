@@ -65,6 +65,7 @@ class SendOptions:
     resend_unknown: bool = False  # also re-send what may have reached a non-deduplicating vendor
     tag: str = ""  # the campaign tag (a CSV `tag` column wins per row; smscli.campaign)
     channel: Channel | None = None  # Kakao/RCS content (sender key resolved); None: SMS/LMS/MMS
+    attachments: tuple[Path, ...] = ()  # MMS audio/video (ma3/k3g): sent after the images
 
 
 @dataclass
@@ -141,7 +142,7 @@ class Prepared:
             sender=self.opts.sender,
             type=mtype,  # type: ignore[arg-type]
             subject=self.opts.subject,
-            images=tuple(str(p) for p in self.opts.images),
+            images=tuple(str(p) for p in (*self.opts.images, *self.opts.attachments)),
             send_at=self.opts.send_at,
             size=size,
             tag=tag,
@@ -182,7 +183,7 @@ class Prepared:
                 body = body.replace(ch, "??")
         return text.choose_type_sized(
             body,
-            images=self.opts.images,
+            images=(*self.opts.images, *self.opts.attachments),
             requested=self.opts.type,
             sms_bytes=self.limits.sms_bytes,
             lms_bytes=self.limits.lms_bytes,

@@ -200,12 +200,17 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         raise UsageError(refused, hint="nothing was sent")
     if isinstance(channel, Kakao):
         channel = replace(channel, sender_key=_sender_key(prof, channel))
+    if text.attachments:
+        from smscli.fax_voice_rules import MEDIA_WARNING
+
+        hooks.warn(f"smscli: warning: {MEDIA_WARNING}")
     opts = dispatch.SendOptions(
         template=text.body,
         sender=dispatch.ensure_sender(sender_no) if sender_no or not job.dry_run else "",
         subject=text.subject,
         type=text.type,
         images=text.images,
+        attachments=text.attachments,
         channel=channel,
         id_key=job.id,
         single_recipient=count == 1,

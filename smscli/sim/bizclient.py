@@ -58,7 +58,7 @@ CARRIERS = ("SKT", "KTF", "LGT")
 FALLBACK = 11  # STATUS: the fallback is being sent
 BODY_BYTES = {0: 90, 5: 2000}
 MAX_IMAGE = 60 * 1024
-IMAGE_SUFFIXES = (".jpg", ".jpeg")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".ma3", ".k3g")  # the manual's §6: images, audio, video
 MAX_BATCHES_PER_PASS = 50
 
 

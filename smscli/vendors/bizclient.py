@@ -4,7 +4,7 @@
 transaction; the agent picks rows with STATUS 0 whose SEND_TIME has come, sends them,
 writes STATUS/CALL_STATUS/REPORT_TIME and moves finished rows to ``BIZ_LOG_YYYYMM``.
 A CMID already in BIZ_MSG or in this or last month's log is reported ``duplicate`` and
-never overwritten. MMS images are copied into the agent's ``file_path`` (temp name, then
+never overwritten. MMS images (and ma3 / k3g audio / video) are copied into the agent's ``file_path`` (temp name, then
 rename) under a name derived from their content, and named in ATTACHED_FILE. Kakao
 AlimTalk / FriendTalk rows (MSG_TYPE 6 / 7, their button file and the fallback the
 gateway sends itself) are built by ``bizclient_kakao``; FAX / PHONE rows (MSG_TYPE 2 / 3,
@@ -77,6 +77,7 @@ _READ_COLUMNS = ("CMID", "DEST_PHONE", "STATUS", "CALL_STATUS", "REPORT_TIME", "
 _FALLBACK_COLUMNS = ("RE_TYPE", "RE_PART", *RESULT_COLUMNS)
 
 PendingIds = Callable[[], Iterable[str]]
+MEDIA_SUFFIXES = (".ma3", ".k3g")  # MMS audio / video (the manual's §6)
 
 
 class _CommitLost(Exception):
@@ -94,7 +95,7 @@ class BizclientVendor(Vendor):
     can_schedule = True
     can_cancel = True
     can_upload = False
-    carries = frozenset({"text", "kakao", "fax", "voice"})
+    carries = frozenset({"text", "kakao", "fax", "voice", "mms-media"})
     falls_back = True  # a Kakao row carries its fallback (RE_TYPE / RE_BODY): the gateway sends it
 
     def __init__(self, profile: Any, events: VendorEvents, *, pending_ids: PendingIds | None = None) -> None:
@@ -309,10 +310,11 @@ class BizclientVendor(Vendor):
                 rows[cmid]["ATTACHED_FILE"] = "|".join(names)
 
     def _image(self, path: str) -> bytes:
+        """A JPEG, or an MMS audio/video attachment (ma3 / k3g), checked by content."""
         if path in self._stored:
             return b""
         if path not in self._images:
-            self._images[path] = check_jpeg(Path(path))
+            self._images[path] = _media(Path(path)) if _is_media(path) else check_jpeg(Path(path))
         return self._images[path]
 
     def _store(self, path: str) -> str:
@@ -320,7 +322,8 @@ class BizclientVendor(Vendor):
         if path in self._stored:
             return self._stored[path]
         data = self._images.pop(path)
-        name = f"smscli-{hashlib.sha256(data).hexdigest()[:40]}.jpg"
+        suffix = Path(path).suffix.lower() if _is_media(path) else ".jpg"
+        name = f"smscli-{hashlib.sha256(data).hexdigest()[:40]}{suffix}"
         write_atomic(self.file_path, name, data)
         self._stored[path] = name
         return name
@@ -568,6 +571,21 @@ def _result(message: Message, status: str, code: str = "", detail: str = "") -> 
     queued = status in (ACCEPTED, SCHEDULED, DUPLICATE)  # a duplicate CMID is in the tables
     return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
                       type=message.type, code=code, detail=detail, server_id=message.id if queued else "")
+
+
+def _is_media(path: str) -> bool:
+    return path.lower().endswith(MEDIA_SUFFIXES)
+
+
+def _media(path: Path) -> bytes:
+    """An ma3 / k3g attachment's bytes (checked by content) within the 60 kB MMS limit."""
+    from smscli.fax_voice_rules import check_media
+
+    data = check_media(path)
+    if len(data) > MAX_IMAGE:
+        raise UsageError(f"attachment {path} is {len(data)} bytes; BIZCLIENT MMS files are at most "
+                         f"{MAX_IMAGE // 1024} kB")
+    return data
 
 
 def _batches(messages: Iterable[Message], size: int) -> Iterator[list[Message]]:

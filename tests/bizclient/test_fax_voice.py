@@ -183,3 +183,42 @@ def test_other_vendors_refuse_fax_and_voice_naming_bizclient(vendor, docs, isola
 def test_every_code_the_simulator_writes_is_known():
     assert [c for c in bizclient_faxvoice.CODES if describe("bizclient", c) is None] == []
     assert MSG_TYPES == {"fax": 2, "voice": 3}
+
+
+# --------------------------------------------------------------------------- MMS audio / video
+K3G = b"\x00\x00\x00\x18ftyp3gp4\x00\x00\x00\x00isom3gp4" + b"\x00" * 200
+MA3 = b"MMMD\x00\x00\x01\x00" + b"\x00" * 200
+
+
+def test_mms_audio_and_video_go_with_the_manuals_warning(configured, database, files, docs, agent_factory, capsys):
+    (docs / "clip.k3g").write_bytes(K3G)
+    (docs / "tune.ma3").write_bytes(MA3)
+    code, (result,), err = run("send", "--to", "01012345678", "-m", "새 영상 안내", "--attach", str(docs / "clip.k3g"),
+                               "--attach", str(docs / "tune.ma3"), "--id", "mms-av", "--json", capsys=capsys)
+    assert code == 0, err
+    assert (result["status"], result["type"]) == ("accepted", "mms")
+    assert "some carriers and handsets do not play them" in err
+    (row,) = rows(database)
+    names = row.ATTACHED_FILE.split("|")
+    assert row.MSG_TYPE == 5 and [n.rsplit(".", 1)[1] for n in names] == ["k3g", "ma3"]
+    assert [(files / n).read_bytes() for n in names] == [K3G, MA3]
+    agent = agent_factory()
+    agent.prepare()
+    assert wait_for(lambda: (agent.step(), rows(database)[0].STATUS == 2)[1])
+    assert rows(database)[0].CALL_STATUS == "6600"
+
+
+def test_attachments_are_checked_and_refused_elsewhere(configured, docs, capsys):
+    (docs / "fake.k3g").write_bytes(b"not a video at all")
+    (docs / "song.mp3").write_bytes(b"ID3\x03")
+    assert program(["send", "--to", "01012345678", "-m", "x", "--attach", str(docs / "fake.k3g")]) == 2
+    assert "is not a k3g file" in capsys.readouterr().err
+    assert program(["send", "--to", "01012345678", "-m", "x", "--attach", str(docs / "song.mp3")]) == 2
+    assert "type 'mp3' is not MMS audio/video" in capsys.readouterr().err
+    (docs / "clip.k3g").write_bytes(K3G)
+    assert program(["send", "--to", "01012345678", "-m", "x", "--attach", str(docs / "clip.k3g"),
+                    "-p", "sandbox"]) == 2
+    assert "MMS audio/video: only bizclient carries it" in capsys.readouterr().err
+    assert program(["send", "--to", "01012345678", "-m", "x", "--type", "sms", "--attach",
+                    str(docs / "clip.k3g")]) == 2
+    assert "--attach goes with an MMS" in capsys.readouterr().err
