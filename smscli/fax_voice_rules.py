@@ -174,6 +174,8 @@ def check_content(content: Fax | Voice | Text) -> None:
         check_voice_file(content.voice_file)
     if content.scenario is not None:
         check_scenario(content.scenario)
+    if content.sms_on_fail and content.voice_file is not None:
+        raise UsageError("--sms-on-fail sends the TTS text as SMS: it goes with --message, not --voice-file")
     if content.reply and content.scenario is None:
         raise UsageError("--reply needs --scenario FILE (the scenario takes the answer)")
     _check_tts(content.body, error=UsageError)

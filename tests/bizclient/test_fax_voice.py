@@ -129,6 +129,10 @@ def test_a_tts_call_and_a_wave_call_with_an_answer(configured, database, files, 
     (["--type", "fax"], "--type fax needs at least one --file"),
     (["--type", "fax", "--file", "{docs}/notice.pdf", "-m", "hi"], "--message does not go with --type fax"),
     (["--type", "sms", "-m", "hi", "--cover-text", "x"], "--cover-text goes with --type fax, not sms"),
+    (["--type", "voice", "--voice-file", "{docs}/msg.wav", "--sms-on-fail"], "--sms-on-fail sends the TTS text"),
+    (["--type", "voice", "-m", "안내", "--reply"], "--reply needs --scenario FILE"),
+    (["--type", "voice", "-m", "안내", "--voice-file", "{docs}/msg.wav"], "not both"),
+    (["--type", "voice", "-m", "안내", "--file", "{docs}/notice.pdf"], "--file does not go with --type voice"),
 ])
 def test_refused_before_anything_is_sent(configured, database, docs, args, said, capsys):
     (docs / "stereo.wav").write_bytes(wave(1, channels=2))
@@ -222,3 +226,43 @@ def test_attachments_are_checked_and_refused_elsewhere(configured, docs, capsys)
     assert program(["send", "--to", "01012345678", "-m", "x", "--type", "sms", "--attach",
                     str(docs / "clip.k3g")]) == 2
     assert "--attach goes with an MMS" in capsys.readouterr().err
+
+
+def test_a_csv_fills_each_cover_a_rerun_is_duplicate_and_an_overlong_row_is_invalid(
+        configured, database, files, docs, tmp_path, capsys):
+    csv = tmp_path / "shops.csv"
+    csv.write_text(f"phone,id,shop\n0312345678,shop-1,강남점\n0212345678,shop-2,{'가' * 95}\n", encoding="utf-8")
+    argv = ["send", "--csv", str(csv), "--type", "fax", "--file", str(docs / "notice.pdf"),
+            "--cover-text", "{shop} 점주님께 점검 안내", "--json"]
+    code, results, err = run(*argv, capsys=capsys)
+    assert code == 1, err  # one row invalid
+    by_id = {r["message_id"]: r for r in results}
+    assert {k: r["status"] for k, r in by_id.items()} == {"shop-1": "accepted", "shop-2": "invalid"}
+    assert "a fax cover holds at most 100" in by_id["shop-2"]["detail"]
+    (row,) = rows(database)
+    assert (row.CMID, row.MSG_BODY, row.COVER_FLAG) == ("shop-1", "강남점 점주님께 점검 안내", 1)
+    written = sorted(p.name for p in files.iterdir())
+    code, results, err = run(*argv, capsys=capsys)
+    assert sorted((r["message_id"], r["status"]) for r in results) == [("shop-1", "duplicate"), ("shop-2", "invalid")]
+    assert len(rows(database)) == 1 and sorted(p.name for p in files.iterdir()) == written
+
+
+def test_a_reserved_fax_waits_in_biz_msg_for_its_time(configured, database, docs, capsys):
+    code, (result,), err = run("reserve", "--at", "2026-11-19 09:00", "--to", "0312345678", "--type", "fax",
+                               "--file", str(docs / "map.png"), "--json", capsys=capsys)
+    assert code == 0, err
+    assert (result["status"], result["type"]) == ("scheduled", "fax")
+    (row,) = rows(database)
+    assert (row.MSG_TYPE, row.COVER_FLAG, f"{row.SEND_TIME:%Y-%m-%d %H:%M}") == (2, 0, "2026-11-19 09:00")
+
+
+def test_the_library_sends_a_fax_and_a_call(configured, database, docs):
+    from smscli import Client, Fax, Voice
+
+    with Client("agent") as client:
+        fax = client.send("0312345678", Fax(files=(docs / "notice.pdf",), cover_title="공지"), id="lib-fax")
+        call = client.send("01012345678", Voice(voice_file=docs / "msg.wav", retries=3), id="lib-call")
+    assert (fax.status, fax.type, call.status, call.type) == ("accepted", "fax", "accepted", "voice")
+    by_id = {r.CMID: r for r in rows(database)}
+    assert (by_id["lib-fax"].MSG_TYPE, by_id["lib-fax"].COVER_FLAG, by_id["lib-fax"].SUBJECT) == (2, 1, "공지")
+    assert (by_id["lib-call"].MSG_TYPE, by_id["lib-call"].RETRY_CNT) == (3, 3)
