@@ -10,7 +10,7 @@ what ``--dry-run`` shows.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,8 +220,9 @@ def describe(channel: Fax | Voice) -> dict[str, object]:
     shown: list[str] = [str(p) for p in (channel.voice_file, channel.scenario) if p is not None]
     out: dict[str, object] = {"characters": len(channel.body), "attachments": shown}
     if channel.voice_file is not None:
-        with contextlib.suppress(OSError, UsageError):
-            out["seconds"] = round(read_wave(channel.voice_file.read_bytes(), "").seconds, 1)
+        seconds = _wave_seconds(str(channel.voice_file))
+        if seconds is not None:
+            out["seconds"] = seconds
     return out
 
 
@@ -231,12 +232,23 @@ def has_cover(fax: Fax) -> bool:
 
 def _pdf_pages(path: Path) -> int:
     """Pages of a PDF by its ``/Type /Page`` objects (0: not a PDF, or none found)."""
-    if file_type(path) != "pdf":
-        return 0
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return 0
+    return _pdf_pages_of(str(path)) if file_type(path) == "pdf" else 0
+
+
+@functools.lru_cache(maxsize=64)  # a dry run asks for every row of a CSV
+def _pdf_pages_of(path: str) -> int:
     import re
 
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return 0
     return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
+
+
+@functools.lru_cache(maxsize=64)
+def _wave_seconds(path: str) -> float | None:
+    try:
+        return round(read_wave(Path(path).read_bytes(), path).seconds, 1)
+    except (OSError, UsageError):
+        return None

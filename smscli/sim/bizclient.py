@@ -359,6 +359,10 @@ class BizclientAgent:
                     STATUS=DONE, CALL_STATUS=call.code, REPORT_TIME=report_time, TEL_INFO=tel,
                     USE_PAGE=call.use_page, USE_TIME=call.use_time, SN_RESULT=call.sn_result))
                 done["delivered" if call.code in faxvoice.DELIVERED else "failed"] += 1
+                if call.sms:
+                    done["sms on fail"] += 1
+                    self._write_event({"event": "sms_on_fail", "cmid": cmid, "code": call.code,
+                                       "text": call.sms})
             for (code, tel, status), ids in groups.items():
                 for part in chunks(ids, self.config.batch):
                     conn.execute(sa.update(msg).where(msg.c.CMID.in_(part), msg.c.STATUS == SENDING)
@@ -403,6 +407,13 @@ class BizclientAgent:
         for cmid in due:
             del self._falling[cmid]
             self._finished[cmid] = finished
+
+    def _write_event(self, event: dict[str, Any]) -> None:
+        if self._record is None:
+            return
+        self._record.write(json.dumps({**event, "time": now_kst().isoformat(timespec="milliseconds")},
+                                      ensure_ascii=False) + "\n")
+        self._record.flush()
 
     def _write_fallback(self, cmid: str, picked: tuple[float, int], plan: kakao.Plan) -> None:
         if self._record is None:

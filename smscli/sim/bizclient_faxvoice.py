@@ -9,7 +9,8 @@ tables: a fax 3200 with USE_PAGE the pages sent (a PDF's pages, one per other fi
 the cover); a call to a landline 1200 (1202 with REPLY_FLAG, SN_RESULT the key pressed), to
 a mobile 2201 (2202), USE_TIME its seconds (the WAVE's length, or the TTS read at five
 characters a second); a scenario that is not VXML 1233 / 2233; a ``fail_rate`` share gets
-one of the tables' failures.
+one of the tables' failures, and a failed call with SMS_FLAG 1 its text sent as SMS (the
+agent's ``record`` says so).
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ PHONE_DELIVERED = {"landline": "1200", "mobile": "2201"}
 PHONE_ANSWERED = {"landline": "1202", "mobile": "2202"}
 PHONE_FAILURES = {"landline": ("1211", "1212", "1213", "1216"), "mobile": ("2211", "2212", "2213", "2216")}
 BAD_VXML = {"landline": "1233", "mobile": "2233"}
+NO_DATA = "3245"
+OTHER_ERROR = {"landline": "1250", "mobile": "2250"}
 TTS_CHARS_PER_SECOND = 5
 DELIVERED = frozenset({FAX_DELIVERED, *PHONE_DELIVERED.values(), *PHONE_ANSWERED.values()})
 # Every code this module can write (tests check smscli.codes knows each).
 CODES = ("9017", "9018", "9019", "9021", "9215", FAX_DELIVERED, *FAX_FAILURES,
-         *PHONE_DELIVERED.values(), *PHONE_ANSWERED.values(), *BAD_VXML.values(),
+         *PHONE_DELIVERED.values(), *PHONE_ANSWERED.values(), *BAD_VXML.values(), NO_DATA,
+         *OTHER_ERROR.values(),
          *(c for codes in PHONE_FAILURES.values() for c in codes))
 
 
@@ -48,6 +52,7 @@ class Plan:
     use_page: int = 0
     use_time: int = 0
     sn_result: int = 0
+    sms: str = ""  # a failed call with SMS_FLAG 1: the text the gateway sends as SMS instead
 
 
 def _names(row: Any) -> list[str]:
@@ -107,7 +112,17 @@ def pages(data: bytes, name: str) -> int:
 
 
 def answer(row: Any, file_path: Path, fraction: Callable[[str], float], *, fail_rate: float) -> Plan:
-    """The far end's answer; ``fraction(salt)`` is the seeded draw for this row."""
+    """The far end's answer; ``fraction(salt)`` is the seeded draw for this row. A file
+    gone since the row was taken (an agent restarted): 3245 no data / 1250, 2250 other error."""
+    try:
+        return _answer(row, file_path, fraction, fail_rate=fail_rate)
+    except OSError:
+        if int(row.MSG_TYPE) == 2:
+            return Plan(NO_DATA)
+        return Plan(OTHER_ERROR["mobile" if str(row.DEST_PHONE or "").startswith("01") else "landline"])
+
+
+def _answer(row: Any, file_path: Path, fraction: Callable[[str], float], *, fail_rate: float) -> Plan:
     msg_type = int(row.MSG_TYPE)
     failed = fraction("fail") < fail_rate
     if msg_type == 2:
@@ -116,12 +131,13 @@ def answer(row: Any, file_path: Path, fraction: Callable[[str], float], *, fail_
         sent = sum(pages((file_path / n).read_bytes(), n) for n in _names(row))
         return Plan(FAX_DELIVERED, use_page=sent + (1 if int(row.COVER_FLAG or 0) == 1 else 0))
     line = "mobile" if str(row.DEST_PHONE or "").startswith("01") else "landline"
+    sms = str(row.MSG_BODY or "") if int(row.SMS_FLAG or 0) == 1 else ""
     vxml = str(row.VXML_FILE or "")
     if vxml and b"<vxml" not in (file_path / vxml).read_bytes()[:4096].lower():
-        return Plan(BAD_VXML[line])
+        return Plan(BAD_VXML[line], sms=sms)
     if failed:
         codes = PHONE_FAILURES[line]
-        return Plan(codes[int(fraction("code") * len(codes))])
+        return Plan(codes[int(fraction("code") * len(codes))], sms=sms)
     names = _names(row)
     seconds = _wave_seconds((file_path / names[0]).read_bytes()) if names else None
     if seconds is None:

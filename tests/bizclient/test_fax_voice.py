@@ -266,3 +266,65 @@ def test_the_library_sends_a_fax_and_a_call(configured, database, docs):
     by_id = {r.CMID: r for r in rows(database)}
     assert (by_id["lib-fax"].MSG_TYPE, by_id["lib-fax"].COVER_FLAG, by_id["lib-fax"].SUBJECT) == (2, 1, "공지")
     assert (by_id["lib-call"].MSG_TYPE, by_id["lib-call"].RETRY_CNT) == (3, 3)
+
+
+# --------------------------------------------------------------------------- the stand-in agent
+def _insert(database: Any, **values: Any) -> None:
+    from smscli.vendors.bizclient_db import now_kst
+
+    row = {"STATUS": 0, "REQUEST_TIME": now_kst(), "SEND_TIME": now_kst(), "SEND_PHONE": "0212341234",
+           "MSG_BODY": "", **values}
+    with database.connect() as conn, database.begin(conn):
+        conn.execute(database.table("BIZ_MSG").insert(), [row])
+
+
+def test_the_agent_checks_rows_inserted_by_hand_with_the_manuals_codes(database, files, agent_factory):
+    (files / "hifi.wav").write_bytes(wave(0.1, bits=16, rate=44100))
+    (files / "ok.wav").write_bytes(wave(1))
+    (files / "run.exe").write_bytes(b"MZ")
+    (files / "bad.vxml").write_text("not a scenario", encoding="utf-8")
+    (files / "doc.pdf").write_bytes(PDF)
+    _insert(database, CMID="no-file", MSG_TYPE=2, DEST_PHONE="0312345678", ATTACHED_FILE="gone.pdf")
+    _insert(database, CMID="exe", MSG_TYPE=2, DEST_PHONE="0312345678", ATTACHED_FILE="run.exe")
+    _insert(database, CMID="hifi", MSG_TYPE=3, DEST_PHONE="0212345678", ATTACHED_FILE="hifi.wav")
+    _insert(database, CMID="silent", MSG_TYPE=3, DEST_PHONE="0212345678")
+    _insert(database, CMID="vxml-l", MSG_TYPE=3, DEST_PHONE="0212345678", ATTACHED_FILE="ok.wav",
+            VXML_FILE="bad.vxml")
+    _insert(database, CMID="vxml-m", MSG_TYPE=3, DEST_PHONE="01012345678", MSG_BODY="안내", VXML_FILE="bad.vxml")
+    _insert(database, CMID="fax-fail", MSG_TYPE=2, DEST_PHONE="0312345678", ATTACHED_FILE="doc.pdf")
+    agent = agent_factory(fail_rate=1.0)
+    agent.prepare()
+    assert wait_for(lambda: (agent.step(), all(r.STATUS in (2, 3) for r in rows(database)))[1])
+    got = {r.CMID: (r.STATUS, r.CALL_STATUS) for r in rows(database)}
+    assert {k: v for k, v in got.items() if k != "fax-fail"} == {
+        "no-file": (3, "9017"), "exe": (3, "9019"), "hifi": (3, "9019"), "silent": (3, "9021"),
+        "vxml-l": (2, "1233"), "vxml-m": (2, "2233")}
+    assert got["fax-fail"][0] == 2 and got["fax-fail"][1] in bizclient_faxvoice.FAX_FAILURES
+    assert agent.stats["failed"] == 3 and agent.stats["refused"] == 4
+
+
+def test_a_failed_fax_reports_failed_with_the_codes_meaning(configured, database, docs, agent_factory, capsys):
+    assert program(["send", "--to", "0312345678", "--type", "fax", "--file", str(docs / "map.png"),
+                    "--id", "fax-x"]) == 0
+    agent = agent_factory(fail_rate=1.0)
+    agent.prepare()
+    assert wait_for(lambda: (agent.step(), rows(database)[0].STATUS == 2)[1])
+    capsys.readouterr()
+    code, (report,), _err = run("result", "poll", "--json", capsys=capsys)
+    assert (report["status"], report["channel"]) == ("failed", "fax")
+    assert report["code"] in bizclient_faxvoice.FAX_FAILURES and report["use_page"] == "0"
+    assert report["detail"] == describe("bizclient", report["code"]).meaning
+
+
+def test_a_failed_call_with_sms_on_fail_sends_its_text_as_sms(database, files, tmp_path, agent_factory):
+    _insert(database, CMID="call-sms", MSG_TYPE=3, DEST_PHONE="01012345678", MSG_BODY="예약 안내입니다", SMS_FLAG=1)
+    _insert(database, CMID="call-no", MSG_TYPE=3, DEST_PHONE="01012345678", MSG_BODY="예약 안내입니다")
+    record = tmp_path / "agent.jsonl"
+    agent = agent_factory(fail_rate=1.0, record=record)
+    agent.prepare()
+    assert wait_for(lambda: (agent.step(), all(r.STATUS == 2 for r in rows(database)))[1])
+    agent.close_record()
+    events = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+    sms = [e for e in events if e["event"] == "sms_on_fail"]
+    assert [(e["cmid"], e["text"]) for e in sms] == [("call-sms", "예약 안내입니다")]
+    assert sms[0]["code"] in bizclient_faxvoice.PHONE_FAILURES["mobile"]
