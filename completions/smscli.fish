@@ -89,6 +89,14 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'result list'
                 set npos 0
                 continue
+            case 'result|show'
+                set cmdpath 'result show'
+                set npos 0
+                continue
+            case 'result|stats'
+                set cmdpath 'result stats'
+                set npos 0
+                continue
             case 'result|listen'
                 set cmdpath 'result listen'
                 set npos 0
@@ -215,7 +223,11 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'result confirm|-p' 'result confirm|--profile' 'result confirm|--config'
                 set skip 1
-            case 'result list|--status' 'result list|--since' 'result list|-p' 'result list|--profile' 'result list|--config'
+            case 'result list|--status' 'result list|--since' 'result list|--until' 'result list|--to' 'result list|--id' 'result list|--tag' 'result list|--type' 'result list|--code' 'result list|--limit' 'result list|--output' 'result list|-p' 'result list|--profile' 'result list|--config'
+                set skip 1
+            case 'result show|-p' 'result show|--profile' 'result show|--config'
+                set skip 1
+            case 'result stats|--by' 'result stats|--since' 'result stats|--until' 'result stats|--tag' 'result stats|-p' 'result stats|--profile' 'result stats|--config'
                 set skip 1
             case 'result listen|--host' 'result listen|--port' 'result listen|--max-body' 'result listen|--request-timeout' 'result listen|-p' 'result listen|--profile' 'result listen|--config'
                 set skip 1
@@ -302,7 +314,7 @@ complete -c smscli -n '__smscli_at ""' -l config -r -F -d 'Config file (default:
 complete -c smscli -n '__smscli_at ""' -s V -l version -d 'Print the version and exit.'
 complete -c smscli -n '__smscli_at ""' -l debug -d 'Show tracebacks on errors.'
 complete -c smscli -n '__smscli_at ""' -s h -l help -d 'Show this message and exit.'
-complete -c smscli -n '__smscli_at "send"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated.'
+complete -c smscli -n '__smscli_at "send"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated. Outside Korea: +CC... (E....'
 complete -c smscli -n '__smscli_at "send"' -l csv -x -d 'CSV of recipients (\'-\' = stdin): a `phone` column, other columns are {variabl...'
 complete -c smscli -n '__smscli_at "send"' -s m -l message -x -d 'Message text; {column} fills from the CSV.'
 complete -c smscli -n '__smscli_at "send"' -l message-file -x -d 'Read the message from FILE (\'-\' = stdin).'
@@ -357,7 +369,7 @@ complete -c smscli -n '__smscli_at "reserve"' -a list -d 'List scheduled message
 complete -c smscli -n '__smscli_at "reserve"' -a cancel -d 'Cancel scheduled messages (on the server too where the vendor allows it).'
 complete -c smscli -n '__smscli_at "reserve"' -a flush -d 'Send reservations held here that are due, for every profile (or only --profile).'
 complete -c smscli -n '__smscli_at "reserve"' -l at -x -d 'When to send: "YYYY-MM-DD HH:MM" (Korea time) or ISO 8601.'
-complete -c smscli -n '__smscli_at "reserve"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated.'
+complete -c smscli -n '__smscli_at "reserve"' -s t -l to -x -d 'Recipient number(s); repeatable or comma-separated. Outside Korea: +CC... (E....'
 complete -c smscli -n '__smscli_at "reserve"' -l csv -x -d 'CSV of recipients (\'-\' = stdin): a `phone` column, other columns are {variabl...'
 complete -c smscli -n '__smscli_at "reserve"' -s m -l message -x -d 'Message text; {column} fills from the CSV.'
 complete -c smscli -n '__smscli_at "reserve"' -l message-file -x -d 'Read the message from FILE (\'-\' = stdin).'
@@ -422,6 +434,8 @@ complete -c smscli -n '__smscli_at "mms upload" +0' -F
 complete -c smscli -n '__smscli_at "result"' -a poll -d 'Fetch delivery reports from the vendor, store them in the journal, print them.'
 complete -c smscli -n '__smscli_at "result"' -a confirm -d 'Acknowledge reports by the vendor\'s message id (Bizppurio), so they are not sent again.'
 complete -c smscli -n '__smscli_at "result"' -a list -d 'List messages and their latest state from the journal.'
+complete -c smscli -n '__smscli_at "result"' -a show -d 'One message\'s whole story: the row, each state change with its time, every report.'
+complete -c smscli -n '__smscli_at "result"' -a stats -d 'Counts and delivery rate per group of the journal\'s messages.'
 complete -c smscli -n '__smscli_at "result"' -a listen -d 'Receive pushed reports (Bizppurio POST, BizNetShot GET), store them, print them.'
 complete -c smscli -n '__smscli_at "result"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "result poll"' -l confirm -l no-confirm -d 'Acknowledge reports once stored.'
@@ -435,11 +449,33 @@ complete -c smscli -n '__smscli_at "result confirm"' -s p -l profile -x -d 'Prof
 complete -c smscli -n '__smscli_at "result confirm"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "result confirm"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "result list"' -l status -x -d 'Only messages in this state.'
-complete -c smscli -n '__smscli_at "result list"' -l since -x -d '"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d.'
-complete -c smscli -n '__smscli_at "result list"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result list"' -l since -x -d '"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d (that long ago).'
+complete -c smscli -n '__smscli_at "result list"' -l until -x -d 'Only messages journaled before WHEN (as --since).'
+complete -c smscli -n '__smscli_at "result list"' -l to -x -d 'Only messages to this number.'
+complete -c smscli -n '__smscli_at "result list"' -l id -x -d 'Only this message; ID* for ids starting with ID.'
+complete -c smscli -n '__smscli_at "result list"' -l tag -x -d 'Only messages of this campaign tag.'
+complete -c smscli -n '__smscli_at "result list"' -l type -x -d 'Only this type (sms, lms, mms, alimtalk, ...).'
+complete -c smscli -n '__smscli_at "result list"' -l code -x -d 'Only messages whose last code is CODE.'
+complete -c smscli -n '__smscli_at "result list"' -l limit -x -d 'The newest N (0: all). Default: 100 on a terminal, all when piped.'
+complete -c smscli -n '__smscli_at "result list"' -l all-profiles -d 'Messages of every profile, not only this one\'s.'
+complete -c smscli -n '__smscli_at "result list"' -l output -x -d 'Output format (default: table on a terminal, tsv piped).'
+complete -c smscli -n '__smscli_at "result list"' -l json -d 'Print JSON Lines on stdout (= --output json).'
 complete -c smscli -n '__smscli_at "result list"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "result list"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "result list"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result show"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result show"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result show"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result show"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "result stats"' -l by -x -d 'What to group by.'
+complete -c smscli -n '__smscli_at "result stats"' -l since -x -d '"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d (that long ago).'
+complete -c smscli -n '__smscli_at "result stats"' -l until -x -d 'Only messages journaled before WHEN (as --since).'
+complete -c smscli -n '__smscli_at "result stats"' -l tag -x -d 'Only messages of this campaign tag.'
+complete -c smscli -n '__smscli_at "result stats"' -l all-profiles -d 'Messages of every profile, not only this one\'s.'
+complete -c smscli -n '__smscli_at "result stats"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "result stats"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "result stats"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "result stats"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "result listen"' -l host -x -d 'Address to bind.'
 complete -c smscli -n '__smscli_at "result listen"' -l port -x -d 'Port to listen on.'
 complete -c smscli -n '__smscli_at "result listen"' -l max-body -x -d 'Largest request body accepted (413 beyond).'

@@ -97,14 +97,23 @@ class AsyncClient:
         return await asyncio.to_thread(self.sync.result, message_id)
 
     async def messages(self, *, status: str | None = None,
-                       since: datetime | str | None = None) -> list[MessageRecord]:
+                       since: datetime | str | None = None, **filters: Any) -> list[MessageRecord]:
         """:meth:`smscli.Client.messages` as a coroutine (a list)."""
-        return await asyncio.to_thread(lambda: list(self.sync.messages(status=status, since=since)))
+        return await asyncio.to_thread(lambda: list(self.sync.messages(status=status, since=since, **filters)))
 
     async def message_rows(self, *, status: str | None = None,
-                           since: datetime | str | None = None) -> list[tuple[str, ...]]:
+                           since: datetime | str | None = None, **filters: Any) -> list[tuple[str, ...]]:
         """:meth:`smscli.Client.message_rows` as a coroutine (a list)."""
-        return await asyncio.to_thread(lambda: list(self.sync.message_rows(status=status, since=since)))
+        return await asyncio.to_thread(lambda: list(self.sync.message_rows(status=status, since=since, **filters)))
+
+    async def story(self, message_id: str) -> dict[str, Any]:
+        """:meth:`smscli.Client.story` as a coroutine."""
+        return await asyncio.to_thread(self.sync.story, message_id)
+
+    async def stats(self, *, by: str = "status", since: datetime | str | None = None,
+                    **filters: Any) -> list[dict[str, Any]]:
+        """:meth:`smscli.Client.stats` as a coroutine."""
+        return await asyncio.to_thread(lambda: self.sync.stats(by=by, since=since, **filters))
 
     async def optouts(self) -> list[OptOut]:
         """:meth:`smscli.Client.optouts` as a coroutine (a list)."""

@@ -35,14 +35,16 @@ class ChannelRender:
         plain = PLAIN_FIELDS.get(channel.kind)
         self.sources: list[str] = ([getattr(channel, f) for f in plain] if plain is not None
                                    else [channel.body, channel.title])
-        buttons = getattr(channel, "buttons", ())
+        self._quick = channel.quick_replies if isinstance(channel, Kakao) else ()
+        buttons = (*getattr(channel, "buttons", ()), *self._quick)
         self.sources += [getattr(b, f) for b in buttons for f in URL_FIELDS if getattr(b, f)]
         fb = getattr(channel, "fallback", None)
         if fb is not None:
             self.sources += [fb.body, fb.subject]
         self.templates = {s: text.compile_template(as_template(s)) for s in self.sources if s}
         self.names = tuple(dict.fromkeys(n for t in self.templates.values() for n in t.names))
-        self._button_files: dict[str, tuple[Button, ...] | str] = {}  # a CSV `buttons` column
+        # a CSV `buttons` column: (buttons, quick replies) per file, or why it cannot be used
+        self._button_files: dict[str, tuple[tuple[Button, ...], tuple[Button, ...]] | str] = {}
         # what render() copies: the fields as given (dataclasses.replace costs more, per row)
         self._fields = {f.name: getattr(channel, f.name) for f in fields(channel)}
         self._fixed_buttons = not any(self.templates[getattr(b, f)].names for b in buttons
@@ -72,12 +74,15 @@ class ChannelRender:
         body = text.normalize_text(self.fill(ch.body, row))
         if not body.strip():
             raise text.InvalidInput("empty message")
-        own = self._buttons_of(row)
+        own, quick = self._buttons_of(row)
         if own is ch.buttons and self._fixed_buttons:
             buttons = ch.buttons
         else:
             buttons = tuple(self._button(b, row) for b in own)
+            quick = tuple(self._button(b, row) for b in quick)
         values = dict(self._fields, body=body, buttons=buttons, fallback=None)
+        if isinstance(ch, Kakao):
+            values["quick_replies"] = quick
         if ch.title:
             values["title"] = text.normalize_text(self.fill(ch.title, row))
         fb, wrong = ch.fallback, None
@@ -94,17 +99,19 @@ class ChannelRender:
             raise wrong
         return out
 
-    def _buttons_of(self, row: Mapping[str, str]) -> tuple[Button, ...]:
-        """The row's buttons: the file its ``buttons`` column names (read once), else the send's."""
+    def _buttons_of(self, row: Mapping[str, str]) -> tuple[tuple[Button, ...], tuple[Button, ...]]:
+        """The row's buttons and quick replies: from the file its ``buttons`` column names
+        (read once), else the send's."""
         path = (row.get(BUTTONS_COLUMN) or "").strip()
         if not path:
-            return self.channel.buttons
+            return self.channel.buttons, self._quick
         if path not in self._button_files:
             from smscli.errors import UsageError
 
             try:
                 loaded = kakao_rules.load_buttons(path)
-                kakao_rules.check_buttons(loaded, kind=self.channel.type)
+                kakao_rules.check_buttons(loaded[0], kind=self.channel.type)
+                kakao_rules.check_buttons(loaded[1], kind=self.channel.type, quick=True)
                 self._button_files[path] = loaded
             except UsageError as exc:
                 self._button_files[path] = str(exc)

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from smscli.content import Content
 from smscli.errors import UsageError
-from smscli.models import Batch, MessageRecord, PollResult, Report, SendResult, Upload
+from smscli.models import (
+    RESULT_FIELDS,
+    Batch,
+    MessageRecord,
+    PollResult,
+    Report,
+    SendResult,
+    Upload,
+)
 
 if TYPE_CHECKING:
     from smscli.config import Profile
@@ -345,23 +353,93 @@ class Client:
         reports = tuple(journal.list_reports(message_id=message_id)) if hasattr(journal, "list_reports") else ()
         return _record(row, reports)
 
-    def messages(self, *, status: str | None = None,
-                 since: datetime | str | None = None) -> Iterator[MessageRecord]:
-        """This profile's messages in the journal, oldest first: every one, or those in
-        ``status`` created since ``since`` (a datetime, or ``"1h"``, ``"2d"``, ISO 8601)."""
-        when = _message_filter(status, since)
-        for row in self._reader().iter_messages(status=status, since=when, profile=self.profile):
-            yield _record(row, ())
+    def messages(self, *, status: str | None = None, since: datetime | str | None = None,
+                 **filters: Any) -> Iterator[MessageRecord]:
+        """This profile's messages in the journal, oldest first: every one, or those
+        ``status``, ``since`` and the other filters select (``until``, ``to``, ``id`` (a
+        prefix when it ends with ``*``), ``tag``, ``type``, ``code``; ``newest=N`` keeps
+        the newest N; ``all_profiles=True`` every profile's). Times: a datetime, or
+        ``"1h"``, ``"2d"``, ISO 8601."""
+        from smscli.journal import _MESSAGE_COLUMNS, _message_dict
+
+        flt, newest = self._filter(status, since, filters)
+        journal = self._reader()
+        if not hasattr(journal, "iter_pages"):
+            return
+        for page in journal.iter_pages(flt, _MESSAGE_COLUMNS, newest=newest):
+            for row in page:
+                yield _record(_message_dict(row), ())
 
     def message_rows(self, *, status: str | None = None, since: datetime | str | None = None,
-                     channels: bool = False) -> Iterator[tuple[str, ...]]:
-        """What :meth:`messages` gives, as tuples of strings in ``smscli.models.RESULT_FIELDS`` order
-        (``MessageRecord.to_json``'s keys): read a page at a time, the fast way to export
-        a big journal. ``channels``: each tuple adds the Kakao/RCS ``channel`` that finally
-        delivered (or failed) and its ``fallback`` as JSON ("" for plain SMS/LMS/MMS)."""
-        when = _message_filter(status, since)
-        return self._reader().iter_results(status=status, since=when, profile=self.profile,
-                                           channels=channels)
+                     fields: Sequence[str] = RESULT_FIELDS, **filters: Any) -> Iterator[tuple[str, ...]]:
+        """What :meth:`messages` gives (the same filters), as tuples of strings in
+        ``fields`` order (default ``smscli.models.RESULT_FIELDS``, ``MessageRecord.to_json``'s
+        keys; ``smscli.journal_history.LIST_FIELDS`` adds type, tag, profile and
+        created_at): read a page at a time, the fast way to export a big journal."""
+        for page in self.message_pages(status=status, since=since, fields=fields, **filters):
+            yield from page
+
+    def message_pages(self, *, status: str | None = None, since: datetime | str | None = None,
+                      fields: Sequence[str] = RESULT_FIELDS,
+                      **filters: Any) -> Iterator[list[tuple[str, ...]]]:
+        """:meth:`message_rows` a page (a list of up to 2,000 tuples) at a time."""
+        from smscli.journal_history import list_columns
+
+        flt, newest = self._filter(status, since, filters)
+        journal = self._reader()
+        if not hasattr(journal, "iter_pages"):
+            return iter(())
+        return journal.iter_pages(flt, list_columns(fields), newest=newest)
+
+    def count(self, *, status: str | None = None, since: datetime | str | None = None,
+              **filters: Any) -> int:
+        """How many messages :meth:`messages` would give with these filters (no ``newest``)."""
+        flt, _ = self._filter(status, since, filters)
+        journal = self._reader()
+        return journal.count_messages(flt) if hasattr(journal, "count_messages") else 0
+
+    def story(self, message_id: str) -> dict[str, Any]:
+        """One message's whole story as a JSON object (``result show --json``): the row,
+        ``history`` (state changes, reports, fallbacks with their times), ``reports``
+        (with the vendor's fields) and ``fallbacks``. Raises ``SmscliError`` (exit 1)
+        naming the nearest ids when the journal has no such id."""
+        from smscli.journal_history import UnknownMessage
+
+        journal = self._reader()
+        if not hasattr(journal, "story"):
+            raise UnknownMessage(f"no message {message_id!r} in the journal (there is no journal yet)")
+        return journal.story(message_id)
+
+    def stats(self, *, by: str = "status", since: datetime | str | None = None,
+              **filters: Any) -> list[dict[str, Any]]:
+        """Counts per group of this profile's messages (``result stats --json``): ``by``
+        status, code, type, vendor, telecom, day, hour or tag; each group's ``count``,
+        ``delivered``, ``failed``, ``waiting`` and ``rate`` (delivered / count), by code
+        also ``vendor``, ``meaning`` and ``category``. Filters as :meth:`messages`."""
+        from smscli.history import stats
+        from smscli.journal_history import GROUPS
+
+        if by not in GROUPS:
+            raise UsageError(f"--by {by!r} is not a grouping", hint=f"use one of: {', '.join(GROUPS)}")
+        flt, _ = self._filter(None, since, filters)
+        return stats(self._reader(), flt, by)
+
+    def _filter(self, status: str | None, since: datetime | str | None,
+                filters: dict[str, Any]) -> tuple[Any, int | None]:
+        from smscli.journal_history import build_filter
+
+        options = dict(filters)
+        newest = options.pop("newest", None)
+        every = options.pop("all_profiles", False)
+        known = {"until", "to", "id", "tag", "type", "code"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"unknown filter(s): {', '.join(unknown)}")
+        if newest is not None and (not isinstance(newest, int) or newest < 0):
+            raise UsageError(f"newest must be a whole number ≥ 0, not {newest!r}")
+        flt = build_filter(profile=None if every else self.profile, status=status, since=since,
+                           **options)
+        return flt, newest
 
     # --- 080 opt-outs ------------------------------------------------------------------
 
@@ -474,17 +552,6 @@ def _as_rows(rows: Iterable[Mapping[str, Any] | str]) -> Iterable[Mapping[str, A
             return [{"phone": r} if isinstance(r, str) else r for r in rows]
         return rows  # type: ignore[return-value]
     return ({"phone": r} if isinstance(r, str) else r for r in rows)
-
-
-def _message_filter(status: str | None, since: datetime | str | None) -> datetime | None:
-    """Check ``status`` (a message state or None); ``since`` as a datetime (or None)."""
-    from smscli import timeutil
-    from smscli.models import MESSAGE_STATES
-
-    if status is not None and status not in MESSAGE_STATES:
-        raise UsageError(f"--status {status!r} is not a message state",
-                         hint=f"use one of: {', '.join(sorted(MESSAGE_STATES))}")
-    return timeutil.parse_since(since) if isinstance(since, str) else since
 
 
 def _record(row: Mapping[str, Any], reports: tuple[Report, ...]) -> MessageRecord:

@@ -59,7 +59,8 @@ OPTIONAL["oneshot"] += (*KAKAO_KEYS, *RCS_KEYS, "reseller_code")
 OPTIONAL["bizppurio"] += (*KAKAO_KEYS, *RCS_KEYS)
 OPTIONAL["bizclient"] += KAKAO_KEYS
 # The sandbox runs the OneShot client against a simulator: its tuning keys pass through.
-OPTIONAL[SANDBOX] = tuple(k for k in OPTIONAL["oneshot"] if k != "encrypt")
+OPTIONAL[SANDBOX] = (*(k for k in OPTIONAL["oneshot"] if k != "encrypt"),
+                     "kakao_misses")  # numbers the sandbox's Kakao does not reach (they fall back)
 COMMON_KEYS = ("sender", "timeout", "command_timeout", "optout_number", "ad_name")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "oneshot": {"encrypt": False},

@@ -76,7 +76,7 @@ class Button:
 
     def to_json(self) -> dict[str, str]:
         """The vendors' JSON object: the fields that are set, in the vendors' order."""
-        return {k: getattr(self, k) for k in BUTTON_FIELDS if getattr(self, k)}
+        return {k: v for k, v in self.__dict__.items() if v}  # fields in BUTTON_FIELDS order
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Button:
@@ -89,7 +89,8 @@ class Button:
 class Kakao:
     """Kakao content: ``type`` ``alimtalk`` (a template approved by Kakao, ``template``
     its code, ``body`` the text with its ``#{...}`` filled), ``alimtalk-image`` or
-    ``friendtalk`` (``image_url``/``image_link``, ``wide``; ``ad`` marks advertising).
+    ``friendtalk`` (``image_url``/``image_link``, ``wide``; ``ad`` marks advertising);
+    ``quick_replies`` are AlimTalk's quick-reply buttons (바로연결).
     ``sender_key`` "" means the profile's ``kakao_sender_key``; ``timeout`` seconds before
     the vendor falls back (None: its default); ``fallback`` what is sent instead when the
     recipient cannot get it (None: nothing)."""
@@ -99,6 +100,7 @@ class Kakao:
     template: str = ""
     title: str = ""
     buttons: tuple[Button, ...] = ()
+    quick_replies: tuple[Button, ...] = ()  # AlimTalk 바로연결 (at most 10)
     image_url: str = ""
     image_link: str = ""
     wide: bool = False
@@ -111,6 +113,7 @@ class Kakao:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "buttons", tuple(self.buttons))
+        object.__setattr__(self, "quick_replies", tuple(self.quick_replies))
 
 
 @dataclass(frozen=True)
@@ -194,11 +197,12 @@ def to_json(content: Content) -> dict[str, Any]:
     """``content`` as a JSON object (``{"kind": ..., field: value}``, defaults left out),
     as the journal stores it; :func:`from_json` reads it back."""
     out: dict[str, Any] = {"kind": content.kind}
+    values = content.__dict__
     for name, default in _defaults(type(content)):
-        value = getattr(content, name)
+        value = values[name]
         if value == default or value == ():
             continue
-        if name == "buttons":
+        if name in ("buttons", "quick_replies"):
             value = [b.to_json() for b in value]
         elif name in ("images", "attachments", "files"):
             value = [str(p) for p in value]
@@ -220,8 +224,9 @@ def from_json(obj: dict[str, Any]) -> Content:
     """The content :func:`to_json` wrote."""
     cls = {"text": Text, "kakao": Kakao, "rcs": Rcs, "fax": Fax, "voice": Voice}[obj.get("kind", "text")]
     args = {k: v for k, v in obj.items() if k != "kind"}
-    if "buttons" in args:
-        args["buttons"] = tuple(Button.from_json(b) for b in args["buttons"])
+    for key in ("buttons", "quick_replies"):
+        if key in args:
+            args[key] = tuple(Button.from_json(b) for b in args[key])
     for name in ("images", "attachments", "files"):
         if name in args:
             args[name] = tuple(Path(p) for p in args[name])

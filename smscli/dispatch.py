@@ -37,6 +37,7 @@ from smscli.models import (
 from smscli.vendors.base import OutsideHours
 
 if TYPE_CHECKING:
+    from smscli.abroad import AbroadLimits
     from smscli.config import Profile
     from smscli.content import Channel
     from smscli.journal import Journal
@@ -100,10 +101,11 @@ class Summary:
 class Prepared:
     """Turns an input row into a Message or an ``invalid`` result (no I/O)."""
 
-    def __init__(self, opts: SendOptions, vendor_name: str, limits) -> None:
+    def __init__(self, opts: SendOptions, vendor_name: str, limits, abroad: AbroadLimits | None = None) -> None:
         self.opts = opts
         self.vendor_name = vendor_name
         self.limits = limits
+        self.abroad = abroad  # Vendor.abroad: what it sends outside Korea (None: nothing)
         self.template = text.compile_template(opts.template)
         self.render = None
         if opts.channel is not None:
@@ -121,12 +123,15 @@ class Prepared:
             mid = self._message_id(row, position)
             if row.error:
                 raise text.InvalidInput(row.error)
-            to = phone.validate_recipient(to)
+            to = self._recipient(to)
             tag, name = campaign.tag_and_name(self.vendor_name, row.vars, self.opts.tag)
             if self.render is not None:
                 return self._channel_message(mid, to, row, tag, name)
             body = self.template.render(row.vars)
-            mtype, size = self._type_and_size(body)
+            if self.abroad is not None and phone.is_international(to):
+                mtype, size = self.abroad_type(body)
+            else:
+                mtype, size = self._type_and_size(body)
             if self.opts.allow_unicode:  # sized with "??" for what CP949 lacks; vendors count 1
                 size = text.byte_length(body)
             if self.limits.server_decides_type and size > self.limits.sms_bytes:
@@ -149,10 +154,41 @@ class Prepared:
             name=name,
         )
 
+    def _recipient(self, to: str) -> str:
+        """The normalised number; a number outside Korea only where the vendor sends abroad."""
+        try:
+            return phone.validate_recipient(to, abroad=self.abroad is not None)
+        except phone.Abroad as exc:
+            from smscli.vendors.registry import abroad_vendors
+
+            names = abroad_vendors()
+            exc.reason = (f"{exc.reason}: only {' and '.join(names)} sends abroad" if names
+                          else f"{exc.reason}: no vendor sends abroad")
+            raise
+
+    def abroad_type(self, body: str) -> tuple[str, int]:
+        """(sms|lms by the vendor's international table, CP949 size) of a message abroad."""
+        from smscli import abroad
+
+        assert self.abroad is not None
+        if not self.opts.allow_unicode:
+            bad = text.unencodable(body)
+            if bad:
+                raise text.InvalidInput(f"message has characters CP949 cannot carry: {text.describe_chars(bad)}; "
+                                        "remove or replace them")
+        kind = abroad.choose(self.abroad, body, requested=self.opts.type, subject=self.opts.subject,
+                             images=self.opts.images)
+        return kind, text.byte_length(body)
+
     def _channel_message(self, mid: str, to: str, row: Row, tag: str, name: str) -> Message:
         """A Kakao/RCS message (raises ``text.InvalidInput`` for an ``invalid`` row)."""
         assert self.render is not None
         channel = self.render.render(row.vars, to)
+        if self.abroad is not None and phone.is_international(to):
+            from smscli import abroad
+
+            assert self.opts.channel is not None
+            channel = abroad.channel_abroad(self.abroad, channel, self.opts.channel)
         return Message(id=mid, to=to, text=channel.body, sender=self.opts.sender, type=channel.type,
                        send_at=self.opts.send_at, size=text.byte_length(channel.body),
                        channel=channel, tag=tag, name=name)
@@ -282,13 +318,14 @@ def run_send(
     """
     summary = Summary()
     rows = iter(rows)
-    prepare = Prepared(opts, vendor.name, vendor.limits)
+    prepare = Prepared(opts, vendor.name, vendor.limits, getattr(vendor, "abroad", None))
     # (Kakao/RCS content that is the same for every row was checked by smscli.sending.run_job)
     if prepare.render is None and not prepare.template.names:  # the same text for everyone: one error, not one per row
         try:
             prepare.choose_type(opts.template)
         except text.InvalidInput as exc:
-            raise UsageError(f"message: {exc}", hint="nothing was sent") from None
+            if not _fits_abroad(prepare, opts.template):
+                raise UsageError(f"message: {exc}", hint="nothing was sent") from None
     chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
     if opts.images:
         from smscli.images import check_for_vendor
@@ -303,7 +340,7 @@ def run_send(
                     emit(item)
                 else:
                     summary.add("valid")
-                    emit(_dry_run_object(item, vendor.name))
+                    emit(_dry_run_object(item, vendor.name, prepare.abroad))
         summary.notes.extend(_type_notes(prepare, opts, vendor))
         return summary
 
@@ -565,14 +602,30 @@ def _to_send(prev: str | None) -> bool:
     return prev is None or prev in RECLAIMABLE
 
 
+def _fits_abroad(prepare: Prepared, body: str) -> bool:
+    """Whether a text too long (or else wrong) at home may still go to numbers outside
+    Korea, by the vendor's international table (each row then says which it is)."""
+    if prepare.abroad is None:
+        return False
+    try:
+        prepare.abroad_type(body)
+    except text.InvalidInput:
+        return False
+    return True
+
+
 def _upload_once(vendor: Vendor, images: Sequence[Path]) -> tuple[str, ...]:
     if not images or not vendor.can_upload:
         return ()
     return tuple(vendor.upload(list(images)))
 
 
-def _dry_run_object(msg: Message, vendor: str) -> dict[str, object]:
+def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = None) -> dict[str, object]:
     size = msg.size if msg.size >= 0 else text.byte_length(msg.text)
+    if abroad is not None and phone.is_international(msg.to):
+        from smscli.abroad import dry_run_object
+
+        return dry_run_object(abroad, msg, vendor, size)
     if msg.channel is not None:
         from smscli.channel_render import describe
 

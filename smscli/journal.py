@@ -38,6 +38,7 @@ from smscli import clock
 from smscli.channel_render import journal_json
 from smscli.errors import ExitStatus, SmscliError, UsageError
 from smscli.journal_fallback import FallbackMixin
+from smscli.journal_history import HistoryMixin, report_telecom
 from smscli.journal_read import ReadersMixin
 from smscli.journal_runs import RunsMixin
 from smscli.models import (
@@ -172,6 +173,10 @@ CREATE TABLE owners (
 # fields as JSON, see smscli.content.dumps), its campaign ``tag``, the recipient's ``name``
 # and, for a fallback smscli sends itself, the ``parent`` it falls back for (failed Kakao/RCS
 # messages are indexed for smscli.fallback); reports gain ``channel`` and ``fallback`` (JSON).
+# ``telecom`` is the carrier the last report named (OneShot Telecom, Bizppurio WAPINFO,
+# BIZCLIENT TEL_INFO), for ``result stats --by telecom``. ``events``: each change of a
+# message's state, code or detail (and each re-claim) with its time, written by triggers
+# in the transaction that makes the change (``result show``).
 _SCHEMA_V3 = """
 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
 ALTER TABLE messages ADD COLUMN content TEXT NOT NULL DEFAULT '';
@@ -185,6 +190,26 @@ CREATE INDEX messages_failed_channel ON messages(profile)
     WHERE kind != 'text' AND status = 'failed' AND content LIKE '%"fallback":%';
 ALTER TABLE reports ADD COLUMN channel TEXT NOT NULL DEFAULT '';
 ALTER TABLE reports ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN telecom TEXT NOT NULL DEFAULT '';
+CREATE TABLE events (
+    message_id TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    code       TEXT NOT NULL DEFAULT '',
+    detail     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_message ON events(message_id);
+CREATE TRIGGER events_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO events VALUES (new.id, new.created_at, new.status, new.code, new.detail);
+END;
+CREATE TRIGGER events_update AFTER UPDATE OF status, code, detail, attempts ON messages
+WHEN old.status IS NOT new.status OR old.code IS NOT new.code OR old.detail IS NOT new.detail
+    OR old.attempts IS NOT new.attempts BEGIN
+    INSERT INTO events VALUES (new.id, new.updated_at, new.status, new.code, new.detail);
+END;
+CREATE TRIGGER events_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM events WHERE message_id = old.id;
+END;
 """
 
 # Index i upgrades a journal from user_version i to i + 1.
@@ -225,8 +250,10 @@ _ADOPT_REPORT = (
     "WHERE vendor = ?2 AND server_id = ?3 AND message_id = '' AND matched = 0"
 )
 _SETTLE_FROM_REPORT = (
-    "UPDATE messages SET (status, code, detail, updated_at) = ("
-    "SELECT r.status, r.code, r.detail, ?1 FROM reports r WHERE r.message_id = messages.id "
+    "UPDATE messages SET (status, code, detail, updated_at, telecom) = ("
+    "SELECT r.status, r.code, r.detail, ?1, COALESCE(NULLIF(json_extract(r.raw, '$.telecom'), ''), "
+    "NULLIF(json_extract(r.raw, '$.wapinfo'), ''), NULLIF(json_extract(r.raw, '$.tel_info'), ''), "
+    "messages.telecom) FROM reports r WHERE r.message_id = messages.id "
     "AND r.status IN ('delivered', 'failed') ORDER BY r.rowid DESC LIMIT 1) "
     "WHERE id = ?2 AND EXISTS (SELECT 1 FROM reports r WHERE r.message_id = messages.id "
     "AND r.status IN ('delivered', 'failed'))"
@@ -281,7 +308,7 @@ def _by_ids(cur: _Cursor, sql: str, ids: Iterable[str], *, before: Sequence[Any]
     return changed
 
 
-class Journal(RunsMixin, ReadersMixin, FallbackMixin):
+class Journal(RunsMixin, ReadersMixin, FallbackMixin, HistoryMixin):
     """The journal of one data dir. Open with :meth:`Journal.open`; close with
     :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
 
@@ -799,7 +826,7 @@ class Journal(RunsMixin, ReadersMixin, FallbackMixin):
                     row[0]
                     for row in cur.execute(f"SELECT id FROM messages WHERE id IN ({marks})", part)
                 )
-            status_updates: list[tuple[str, str, str]] = []
+            status_updates: list[tuple[str, ...]] = []
             for report in reports:
                 server_id = str(report.extra.get("server_id", ""))
                 message_id = report.message_id
@@ -827,7 +854,8 @@ class Journal(RunsMixin, ReadersMixin, FallbackMixin):
                 if matched:
                     if report.status in (DELIVERED, FAILED):
                         status_updates.append(
-                            (report.status, report.code, report.detail, now, message_id)
+                            (report.status, report.code, report.detail, now,
+                             report_telecom(report.extra), message_id)
                         )
                     if report.status == FAILED and refused(report.vendor, report.code):
                         refusals.append(report)
@@ -836,7 +864,8 @@ class Journal(RunsMixin, ReadersMixin, FallbackMixin):
                     stored.append(replace(report, extra={**report.extra, "unmatched": "true"}))
             if status_updates:
                 cur.executemany(
-                    "UPDATE messages SET status = ?, code = ?, detail = ?, updated_at = ? WHERE id = ?",
+                    "UPDATE messages SET status = ?1, code = ?2, detail = ?3, updated_at = ?4, "
+                    "telecom = CASE WHEN ?5 != '' THEN ?5 ELSE telecom END WHERE id = ?6",
                     status_updates,
                 )
             if refusals:  # the recipient refused (080): later sends skip the number

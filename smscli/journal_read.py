@@ -52,28 +52,16 @@ class ReadersMixin:
 
     def iter_results(self, *, status: str | Collection[str] | None = None,
                      since: datetime | str | None = None, vendor: str | None = None,
-                     profile: str | None = None, page: int = PAGE,
-                     channels: bool = False) -> Iterator[tuple[Any, ...]]:
+                     profile: str | None = None, page: int = PAGE) -> Iterator[tuple[Any, ...]]:
         """``(id, to, status, code, detail, vendor, delivered_at)`` (strings, "" for none)
-        of each message, oldest
-        first (the filters as :meth:`Journal.list_messages`), page by page. ``channels``:
-        three more, the latest report's ``channel``, ``fallback`` (JSON) and, for a fax or a
-        call, its raw vendor fields (JSON), "" for a plain SMS/LMS/MMS message or one without
-        a report."""
+        of each message, oldest first (the filters as :meth:`Journal.list_messages`), page
+        by page."""
         from smscli.journal import _DELIVERED_AT, _filters
 
         where, params = _filters(status=status, vendor=vendor, since=since, profile=profile)
-        extra = ""
-        if channels:
-            latest = ("(SELECT r.{0} FROM reports r WHERE r.message_id = messages.id "
-                      "ORDER BY r.rowid DESC LIMIT 1)")
-            extra = "".join(f", CASE WHEN kind = 'text' THEN '' ELSE COALESCE({latest.format(c)}, '') END"
-                            for c in ("channel", "fallback"))
-            # a fax's / call's vendor fields (USE_PAGE, USE_TIME, SN_RESULT) are in its raw report
-            extra += f", CASE WHEN kind IN ('fax', 'voice') THEN COALESCE({latest.format('raw')}, '') ELSE '' END"
         return self._by_created(
             f"""id, "to", status, CAST(code AS TEXT), CAST(detail AS TEXT), vendor,
-            COALESCE({_DELIVERED_AT}, ''){extra}""", where, params, page)
+            COALESCE({_DELIVERED_AT}, '')""", where, params, page)
 
     def iter_messages(self, status: str | Collection[str] | None = None,
                       since: datetime | str | None = None, vendor: str | None = None, *,

@@ -22,6 +22,8 @@ from smscli.errors import UsageError
 MAX_KAKAO_CHARS = 1000  # AlimTalk / FriendTalk text, characters (not bytes)
 MAX_BUTTONS = 5
 MAX_QUICK_REPLIES = 10
+QUICK_REPLY_TYPES = frozenset({"WL", "AL", "DS", "BK", "MD", "BC", "BT"})
+MAX_QUICK_REPLIES = 10
 MAX_BUTTON_NAME = 28
 MAX_TEMPLATE_CODE = 32
 MAX_SENDER_KEY = 40
@@ -39,9 +41,11 @@ RCS_BUTTON_TYPES = frozenset({"WL"})  # an RCS suggestion that opens a URL
 FALLBACK_TYPES = ("auto", "sms", "lms", "mms", "none")
 
 
-def load_buttons(path: str | Path) -> tuple[Button, ...]:
-    """Buttons from a JSON file: a list of button objects, or ``{"button": [...]}`` (as in
-    the BIZCLIENT manual). UTF-8 or CP949. A file that cannot be read is a UsageError."""
+def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ...]]:
+    """(buttons, quick replies) from a JSON file: a list of button objects, or
+    ``{"button": [...]}`` as in the BIZCLIENT manual, with AlimTalk's quick replies under
+    ``"quickreply"`` as Bizppurio names them. UTF-8 or CP949. A file that cannot be read
+    is a UsageError."""
     where = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -59,25 +63,32 @@ def load_buttons(path: str | Path) -> tuple[Button, ...]:
         data: Any = json.loads(source)
     except ValueError as exc:
         raise UsageError(f"buttons file {where} is not valid JSON: {exc}") from None
-    if isinstance(data, dict):
-        data = data.get("button")
-    if not isinstance(data, list) or not all(isinstance(b, dict) for b in data):
-        raise UsageError(f"buttons file {where} must hold a list of buttons or {{\"button\": [...]}}")
-    return tuple(Button.from_json(b) for b in data)
+    quick: Any = []
+    if isinstance(data, dict) and {"button", "quickreply"} & data.keys():
+        data, quick = data.get("button", []), data.get("quickreply", [])
+    for part in (data, quick):
+        if not isinstance(part, list) or not all(isinstance(b, dict) for b in part):
+            raise UsageError(f"buttons file {where} must hold a list of buttons or "
+                             f"{{\"button\": [...], \"quickreply\": [...]}}")
+    return tuple(Button.from_json(b) for b in data), tuple(Button.from_json(b) for b in quick)
 
 
-def check_buttons(buttons: Sequence[Button], *, kind: str) -> None:
-    """The buttons as given (URLs may still hold variables): UsageError naming the first problem."""
+def check_buttons(buttons: Sequence[Button], *, kind: str, quick: bool = False) -> None:
+    """The buttons (``quick``: the quick replies) as given (URLs may still hold variables):
+    UsageError naming the first problem."""
     rcs = kind.startswith("rcs")
-    if len(buttons) > MAX_BUTTONS:
-        raise UsageError(f"{len(buttons)} buttons: a message takes at most {MAX_BUTTONS}")
+    what, most = ("quick replies", MAX_QUICK_REPLIES) if quick else ("buttons", MAX_BUTTONS)
+    if quick and buttons and not kind.startswith("alimtalk"):
+        raise UsageError(f"quick replies are for AlimTalk only, not {kind}")
+    if len(buttons) > most:
+        raise UsageError(f"{len(buttons)} {what}: a message takes at most {most}")
     for n, button in enumerate(buttons, start=1):
-        where = f"button {n}"
+        where = f"quick reply {n}" if quick else f"button {n}"
         if not button.name:
             raise UsageError(f"{where} has no name")
         if len(button.name) > MAX_BUTTON_NAME:
             raise UsageError(f"{where} name is {len(button.name)} characters; at most {MAX_BUTTON_NAME}")
-        allowed = RCS_BUTTON_TYPES if rcs else BUTTON_TYPES
+        allowed = QUICK_REPLY_TYPES if quick else RCS_BUTTON_TYPES if rcs else BUTTON_TYPES
         if button.type not in allowed:
             raise UsageError(f"{where} has unknown type {button.type!r}",
                              hint=f"{'RCS' if rcs else 'Kakao'} button types: {', '.join(sorted(allowed))}")
@@ -116,6 +127,8 @@ def check_content(content: Channel) -> None:
     elif isinstance(content, Rcs) and content.type == "rcs-template" and not content.base_id:
         raise UsageError("--type rcs-template needs --rcs-base ID (the template's message base id)")
     check_buttons(content.buttons, kind=content.type)
+    if isinstance(content, Kakao):
+        check_buttons(content.quick_replies, kind=content.type, quick=True)
     fallback = content.fallback
     if fallback is not None:
         if fallback.type not in ("auto", "sms", "lms", "mms"):
@@ -131,15 +144,18 @@ def check_rendered(channel: Channel, to: str) -> None:
     if isinstance(channel, Kakao):
         if chars > MAX_KAKAO_CHARS:
             raise text.InvalidInput(f"Kakao text is {chars} characters; at most {MAX_KAKAO_CHARS}")
-        if channel.type == "friendtalk" and to and phone.classify(to)[0] != phone.MOBILE:
-            raise text.InvalidInput("FriendTalk goes to Korean mobile numbers only (010, 011, ...)")
+        if channel.type == "friendtalk" and to and phone.classify(to)[0] not in (phone.MOBILE,
+                                                                                  phone.INTERNATIONAL):
+            raise text.InvalidInput("FriendTalk goes to mobile numbers only (010, 011, ..., or one abroad)")
     else:
         limit = RCS_CHARS[channel.type]
         if chars > limit:
             raise text.InvalidInput(f"{channel.type} text is {chars} characters; at most {limit}")
-    for n, button in enumerate(channel.buttons, start=1):
-        if button.type == "WL" and not button.url_mobile.strip():
-            raise text.InvalidInput(f"button {n} (WL) has an empty url_mobile once filled")
+    quick = channel.quick_replies if isinstance(channel, Kakao) else ()
+    for what, buttons in (("button", channel.buttons), ("quick reply", quick)):
+        for n, button in enumerate(buttons, start=1):
+            if button.type == "WL" and not button.url_mobile.strip():
+                raise text.InvalidInput(f"{what} {n} (WL) has an empty url_mobile once filled")
 
 
 def fallback_for(fallback: Text, *, allow_unicode: bool = False) -> Text:

@@ -11,12 +11,19 @@ idempotent; validation is separate:
 
 Both return the normalised number or raise :class:`InvalidNumber` (a ``ValueError``),
 whose ``reason`` is e.g. ``"too short (9 digits; a 010 number has 11)"``.
+
+Numbers outside Korea are written in E.164 with ``+`` (``+1 415 555 0100``; spaces and
+dashes allowed) and normalise to ``+14155550100``: their kind is ``international`` (a
+known country code, :mod:`smscli.countries`, and at most 15 digits). A recipient may be one
+only where the vendor sends abroad (``validate_recipient(..., abroad=True)``); otherwise
+:class:`Abroad` is raised. ``+82`` numbers stay domestic (``01012345678``).
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from smscli import countries
 from smscli.text import InvalidInput
 
 MOBILE_PREFIXES = frozenset({"010", "011", "016", "017", "018", "019"})
@@ -38,7 +45,9 @@ INTERNET = "internet"  # 070
 PERSONAL = "personal"  # 050x
 FREECALL = "freecall"  # 080
 CALLBACK = "callback"  # 15xx/16xx/18xx
-_LABELS = {FREECALL: "080 free-call", CALLBACK: "15xx/16xx/18xx callback-only"}
+INTERNATIONAL = "international"  # +CC..., outside Korea
+_LABELS = {FREECALL: "080 free-call", CALLBACK: "15xx/16xx/18xx callback-only", INTERNATIONAL: "foreign"}
+E164_DIGITS = 15  # at most, country code included
 RECIPIENT_KINDS = frozenset({MOBILE, LANDLINE, INTERNET, PERSONAL})
 SENDER_KINDS = RECIPIENT_KINDS | {FREECALL, CALLBACK}
 
@@ -52,6 +61,13 @@ class InvalidNumber(InvalidInput):
 
     def __str__(self) -> str:
         return f"invalid number {self.number!r}: {self.reason}"
+
+
+class Abroad(InvalidNumber):
+    """A valid number outside Korea, for a vendor that does not send abroad."""
+
+    def __init__(self, number: str, reason: str = "a number outside Korea") -> None:
+        super().__init__(number, reason)
 
 
 def normalize(number: str) -> str:
@@ -101,8 +117,10 @@ def _shape_problem(n: str) -> str | None:
         return None
     if any(ch.isalpha() for ch in n):
         return "letters in number"
+    if n.startswith("+") and n[1:].isdigit() and n[1:].isascii():
+        return None
     if n.startswith("+"):
-        return "not a Korean number (only +82 is supported)"
+        return "not a number (write one outside Korea as + and digits: +1 415 555 0100)"
     bad = next(ch for ch in n if not (ch.isdigit() and ch.isascii()))
     return f"unexpected character {bad!r} in number"
 
@@ -115,7 +133,41 @@ def _length(n: str, what: str, allowed: tuple[int, ...]) -> str | None:
     return f"{word} ({len(n)} digits; {what} has {want})"
 
 
+def _international(n: str) -> tuple[str | None, str | None]:
+    """An E.164 number ``+digits`` (not +82, which normalises to a domestic one)."""
+    digits = n[1:]
+    parts = countries.split(digits)
+    if parts is None:
+        return None, f"unknown country code in {n} (+{digits[:3]}...)"
+    code, national = parts
+    if len(digits) > E164_DIGITS:
+        return None, f"too long ({len(digits)} digits with the country code; at most {E164_DIGITS})"
+    if code == "1" and len(national) != 10:
+        return None, f"a +1 number has 10 digits after the 1, not {len(national)}"
+    if len(national) < 4:
+        return None, f"too short ({len(national)} digits after +{code})"
+    return INTERNATIONAL, None
+
+
+def split_international(number: str) -> tuple[str, str]:
+    """``(country code, national number)`` of a valid number outside Korea
+    (``+1 415 555 0100`` → ``("1", "4155550100")``); InvalidNumber for any other."""
+    kind, n, reason = classify(number)
+    if kind != INTERNATIONAL:
+        raise InvalidNumber(number, reason or "not a number outside Korea")
+    parts = countries.split(n[1:])
+    assert parts is not None
+    return parts
+
+
+def is_international(number: str) -> bool:
+    """Whether ``number`` (as written or normalised) is a number outside Korea."""
+    return normalize(number).startswith("+")
+
+
 def _kind(n: str) -> tuple[str | None, str | None]:
+    if n[0] == "+":
+        return _international(n)
     if n[0] != "0":
         if n[:2] in CALLBACK_PREFIXES:
             reason = _length(n, f"a {n[:2]}xx number", (8,))
@@ -163,6 +215,8 @@ def _recipient(number: str) -> tuple[str, str | None]:
     kind, n, reason = classify(number)
     if reason:
         return n, reason
+    if kind == INTERNATIONAL:
+        return n, "a number outside Korea"
     if kind not in RECIPIENT_KINDS:
         return n, f"{_LABELS.get(kind, kind)} numbers cannot receive messages"
     return n, None
@@ -171,13 +225,21 @@ def _recipient(number: str) -> tuple[str, str | None]:
 def sender_problem(number: str) -> str | None:
     """Why ``number`` cannot be a sender/callback number, or None when it can."""
     kind, _, reason = classify(number)
+    if kind == INTERNATIONAL or (reason and number.strip().startswith("+")):
+        return "not a Korean number (a sender number is a Korean one)"
     if reason:
         return reason
     return None if kind in SENDER_KINDS else f"{_LABELS.get(kind, kind)} numbers cannot send"
 
 
-def validate_recipient(number: str) -> str:
-    """Normalised recipient number, or raise :class:`InvalidNumber`."""
+def validate_recipient(number: str, *, abroad: bool = False) -> str:
+    """Normalised recipient number, or raise :class:`InvalidNumber`; a valid number
+    outside Korea is one (``+14155550100``) with ``abroad``, else :class:`Abroad`."""
+    kind, n, reason = classify(number)
+    if kind == INTERNATIONAL:
+        if not abroad:
+            raise Abroad(number)
+        return n
     n, reason = _recipient(number)
     if reason:
         raise InvalidNumber(number, reason)

@@ -71,6 +71,74 @@ def test_server_wait_reads_delta_seconds_dates_and_unix_times():
     assert server_wait({}) is None
 
 
+def test_server_wait_skips_a_malformed_header_for_the_next_one():
+    assert server_wait({"RateLimit-Reset": "Tuesday-ish", "Retry-After": "5"}) == 5.0
+    assert server_wait({"X-RateLimit-Reset": "later", "Retry-After": "7"}) == 7.0
+
+
+def test_server_wait_reads_values_above_1e9_as_unix_times():
+    now = 999_999_990.0
+    assert server_wait({"RateLimit-Reset": "1000000000"}, now=now) == 1e9  # still a delta
+    assert server_wait({"RateLimit-Reset": "1000000000.5"}, now=now) == pytest.approx(10.5)
+    assert server_wait({"RateLimit-Reset": "1000000001"}, now=now) == pytest.approx(11.0)
+
+
+class FixedDraw(random.Random):
+    """An rng whose every draw is ``value`` (to see exact delays)."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__(0)
+        self.value = value
+
+    def random(self) -> float:
+        return self.value
+
+
+def test_default_policy_backoff_delays():
+    policy = RetryPolicy()
+    assert [RetryPolicy(jitter=0).backoff(n) for n in (1, 2, 3, 4, 5, 6, 10)] == [
+        0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    # half of each delay is drawn at random
+    assert policy.backoff(1, FixedDraw(0.0)) == 0.125 and policy.backoff(1, FixedDraw(1.0)) == 0.25
+    assert policy.backoff(10, FixedDraw(0.0)) == 4.0 and policy.backoff(10, FixedDraw(1.0)) == 8.0
+
+
+def test_default_policy_tries_five_times():
+    handler, seen = scripted([httpx.Response(503)])
+    sleeps: list[float] = []
+    client = HttpClient(HttpSettings(base_url="http://api.example.test"), transport=httpx.MockTransport(handler),
+                        sleep=sleeps.append, rng=FixedDraw(1.0))
+    assert client.request("POST", "/x", retry_on=retry_5xx_and_429).status_code == 503
+    assert len(seen) == 5 and sleeps == [0.25, 0.5, 1.0, 2.0]
+
+
+def test_jitter_is_the_fraction_of_the_delay_drawn_at_random():
+    for jitter in (0.2, 0.5, 1.0):
+        policy = RetryPolicy(backoff_base=0.5, jitter=jitter)
+        assert policy.backoff(1, FixedDraw(0.0)) == pytest.approx(0.5 * (1 - jitter))
+        assert policy.backoff(1, FixedDraw(0.5)) == pytest.approx(0.5 * (1 - jitter / 2))
+        assert policy.backoff(1, FixedDraw(1.0)) == pytest.approx(0.5)
+    delays = {RetryPolicy(backoff_base=2.0).backoff(1, random.Random(s)) for s in range(20)}
+    assert len(delays) > 10 and all(1.0 <= d <= 2.0 for d in delays)
+
+
+def test_no_jitter_and_never_a_negative_delay():
+    for jitter in (0.0, -0.5, -2.0):
+        assert RetryPolicy(backoff_base=0.25, jitter=jitter).backoff(1, FixedDraw(0.0)) == 0.25
+        assert RetryPolicy(backoff_base=3.0, jitter=jitter).backoff(1, FixedDraw(0.0)) == 3.0
+    for base in (-0.5, -3.0):  # a sleep of less than 0 s would make time.sleep raise
+        for jitter in (0.0, 0.5):
+            assert RetryPolicy(backoff_base=base, jitter=jitter).backoff(1, FixedDraw(0.0)) == 0.0
+
+
+def test_attempts_below_one_still_try_once():
+    answers = [httpx.Response(503)] * 9 + [httpx.Response(200)]
+    handler, seen = scripted(answers)
+    client, sleeps = sync_client(handler, RetryPolicy(attempts=0, backoff_base=0.01))
+    assert client.request("POST", "/x", retry_on=retry_5xx_and_429).status_code == 503
+    assert len(seen) == 1 and sleeps == []
+
+
 def test_backoff_grows_exponentially_with_bounded_jitter_and_cap():
     policy = RetryPolicy(backoff_base=0.5, backoff_max=3.0, jitter=0.5)
     rng = random.Random(7)
@@ -126,6 +194,27 @@ def test_server_wait_is_capped_and_patience_bounds_the_total():
     assert all(s <= FAST.wait_cap + 1.0 for s in sleeps)
     assert sum(sleeps) <= FAST.patience
     assert len(seen) == len(sleeps) + 1 == 2  # 5 s + jitter fits once into 10 s of patience
+
+
+def test_default_policy_caps_server_waits_at_60_s_and_300_s_in_all():
+    long = httpx.Response(429, headers={"Retry-After": "3600"})
+    handler, seen = scripted([long] * 5 + [httpx.Response(429, headers={"Retry-After": "0.5"}), httpx.Response(200)])
+    sleeps: list[float] = []
+    client = HttpClient(HttpSettings(base_url="http://api.example.test"), transport=httpx.MockTransport(handler),
+                        sleep=sleeps.append, rng=FixedDraw(0.0))
+    response = client.request("POST", "/x", retry_on=retry_5xx_and_429)
+    assert sleeps == [60.0] * 5  # exactly 300 s fits; half a second more does not
+    assert response.status_code == 429 and len(seen) == 6
+
+
+def test_server_waits_get_up_to_a_tenth_more_at_most_one_second():
+    for asked, extra in [("60", 1.0), ("5", 0.5), ("0.5", 0.05), ("0", 0.005)]:
+        handler, _ = scripted([httpx.Response(503, headers={"Retry-After": asked}), httpx.Response(200)])
+        sleeps: list[float] = []
+        client = HttpClient(HttpSettings(base_url="http://api.example.test"), transport=httpx.MockTransport(handler),
+                            sleep=sleeps.append, rng=FixedDraw(0.5))
+        client.request("POST", "/x", retry_on=retry_5xx_and_429)
+        assert sleeps == [pytest.approx(float(asked) + extra * 0.5)], asked
 
 
 def test_retry_after_http_date_is_honoured():

@@ -256,3 +256,34 @@ def test_an_alimtalk_reservation_is_kept_by_bizppurio_with_its_fallback(isolated
         assert s.api.pending_reports() == 1  # due after the sendtime, not now
     (line,) = [json.loads(x) for x in record.read_text(encoding="utf-8").splitlines()]
     assert line["type"] == "at" and line["sendtime"] > clock.time() + 86400 and line["fallback"] == "sms"
+
+
+def test_quick_replies_from_the_buttons_file_are_filled_per_row_and_sent_as_quickreply(isolated_env):
+    from smscli.vendors.bizppurio_channel import channel_part
+
+    path = isolated_env / "quick.json"
+    path.write_text(json.dumps({"button": ORDER_BUTTONS, "quickreply": [
+        {"name": "주문 보기", "type": "WL", "url_mobile": "https://shop.example/q/#{order}"},
+        {"name": "문의", "type": "BK"}]}, ensure_ascii=False), encoding="utf-8")
+    csv = isolated_env / "list.csv"
+    csv.write_text("phone,name,order\n01011112222,김철수,A-1\n", encoding="utf-8")
+    with sim() as s:
+        write_profile(isolated_env, s.base_url)
+        dry = run_cli("send", "--csv", str(csv), "--type", "alimtalk", "--template", "ORDER01", "-m", ORDER_TEXT,
+                      "--buttons", str(path), "--dry-run", "--json", env=ENV)
+        assert dry.returncode == 0, dry.stderr
+        sent = run_cli("send", "--csv", str(csv), "--type", "alimtalk", "--template", "ORDER01", "-m", ORDER_TEXT,
+                       "--buttons", str(path), "--wait", "10", "--json", env=ENV)
+        assert sent.returncode == 0, sent.stderr
+        assert [r["status"] for r in lines(sent.stdout)] == ["delivered"]
+    with sqlite3.connect(isolated_env / "data" / "journal.db") as db:
+        (stored,) = db.execute("SELECT content FROM messages").fetchone()
+    assert json.loads(stored)["quick_replies"][0]["url_mobile"] == "https://shop.example/q/A-1"  # filled per row
+    from smscli import content
+    from smscli.kakao_rules import load_buttons
+
+    buttons, quick = load_buttons(path)
+    assert [b.name for b in quick] == ["주문 보기", "문의"]
+    channel = content.Kakao("x", template="ORDER01", buttons=buttons, quick_replies=quick, sender_key="KEY1")
+    wire, part = channel_part(channel, {})
+    assert wire == "at" and [q["name"] for q in part["quickreply"]] == ["주문 보기", "문의"]

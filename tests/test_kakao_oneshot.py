@@ -247,11 +247,18 @@ def test_rcs_send_with_the_profiles_rcs_keys(sim: OneShotSimulator, isolated_env
     assert report.channel == "rcs-lms"
 
 
-def test_an_rcs_message_without_its_base_id_is_refused(pipe: Pipeline) -> None:
-    msg = Message(id="rcs2", to="01012345678", text="x", sender="15666639", type="rcs-sms",
-                  channel=Rcs(body="x"))
+def test_an_rcs_template_without_its_base_id_is_refused(pipe: Pipeline) -> None:
+    msg = Message(id="rcs2", to="01012345678", text="x", sender="15666639", type="rcs-template",
+                  channel=Rcs(body="x", type="rcs-template"))
     [result] = pipe.send([msg], wait=0)
     assert (result.status, result.code) == ("rejected", "21")
+
+
+def test_rcs_sms_lms_mms_go_out_on_the_common_formats(pipe: Pipeline, sim: OneShotSimulator) -> None:
+    msgs = [Message(id=f"rcs-{t}", to="01012345678", text="x", sender="15666639", type=t,
+                    channel=Rcs(body="x", type=t)) for t in ("rcs-sms", "rcs-lms", "rcs-mms")]
+    assert {r.status for r in pipe.send(msgs, wait=0)} == {"accepted"}
+    assert [m.body["rcsMessageBaselId"] for m in sim.accepted[-3:]] == ["SS000000", "SL000000", "SMwThT00"]
 
 
 def test_a_reseller_code_that_is_not_nine_digits_is_a_config_error(sim: OneShotSimulator,
@@ -443,3 +450,17 @@ def test_owed_fallbacks_go_a_page_at_a_time_each_once(sim: OneShotSimulator, pip
     fallback = Fallback(pipe.journal, pipe.vendor, "t")
     assert fallback.send() == 5 and fallback.send() == 0 and fallback.sent == 5
     assert [len(bodies(sim, ids.fallback_id(f"pg{i}"))) for i in range(5)] == [1] * 5
+
+
+def test_alimtalk_quick_replies_go_as_kakao_quick(sim: OneShotSimulator, pipe: Pipeline) -> None:
+    msg = alimtalk("qr1")
+    quick = (Button("문의하기", "BK"), Button("주문 보기", "WL", url_mobile="https://shop.example/o/A-17"))
+    msg = replace(msg, channel=replace(msg.channel, quick_replies=quick))
+    [result] = pipe.send([msg])
+    assert result.status == "delivered"
+    [body] = bodies(sim, "qr1")
+    assert json.loads(body["kakaoQuick"]) == {"quickReply": [
+        {"name": "문의하기", "type": "BK"},
+        {"name": "주문 보기", "type": "WL", "url_mobile": "https://shop.example/o/A-17"}]}
+    [plain] = bodies(sim, "at1") or [None]
+    assert plain is None or "kakaoQuick" not in plain

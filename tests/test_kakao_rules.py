@@ -89,7 +89,10 @@ def test_bad_input_is_exit_2_with_its_reason(home, capsys, args, said):
     ([{"name": "a", "type": "ZZ"}], "button 1 has unknown type 'ZZ'"),
     ([{"name": "a", "type": "WL"}], "button 1 (WL) needs url_mobile"),
     ([{"name": "a", "type": "AL", "scheme_ios": "app://x"}], "button 1 (AL) needs two of scheme_ios, scheme_android, url_mobile"),
-    ({"buttons": []}, "must hold a list of buttons or {\"button\": [...]}"),
+    ({"buttons": []}, 'must hold a list of buttons or {"button": [...], "quickreply": [...]}'),
+    ({"button": [OK_BUTTON], "quickreply": [OK_BUTTON] * 11}, "11 quick replies: a message takes at most 10"),
+    ({"quickreply": [{"name": "a", "type": "AC"}]}, "quick reply 1 has unknown type 'AC'"),
+    ({"quickreply": [{"name": "a", "type": "WL"}]}, "quick reply 1 (WL) needs url_mobile"),
     ("not json", "is not valid JSON"),
 ])
 def test_bad_buttons_are_exit_2(home, capsys, data, said):
@@ -97,6 +100,13 @@ def test_bad_buttons_are_exit_2(home, capsys, data, said):
     path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
     code, line = refused(capsys, *AT, "-m", "x", "--buttons", str(path))
     assert code == 2 and said in line, line
+
+
+def test_quick_replies_are_for_alimtalk_only(home, capsys):
+    path = buttons(home, {"quickreply": [OK_BUTTON]})
+    for kind in ("friendtalk", "rcs-lms"):
+        code, line = refused(capsys, "--type", kind, "-m", "x", "--buttons", path)
+        assert code == 2 and f"quick replies are for AlimTalk only, not {kind}" in line, line
 
 
 def test_friendtalk_takes_no_alimtalk_only_button_and_rcs_only_url_buttons(home, capsys):
@@ -144,7 +154,7 @@ def test_rows_that_break_a_rule_are_invalid_the_others_valid(home, capsys, tmp_p
     assert [(r["to"], r["status"]) for r in rows] == [
         ("01011112222", "valid"), ("0212345678", "invalid"), ("01033334444", "invalid"),
         ("01055556666", "invalid"), ("01077778888", "invalid")]
-    assert rows[1]["detail"] == "FriendTalk goes to Korean mobile numbers only (010, 011, ...)"
+    assert rows[1]["detail"] == "FriendTalk goes to mobile numbers only (010, 011, ..., or one abroad)"
     assert rows[2]["detail"] == "button 1 (WL) needs url_mobile"
     assert rows[3]["detail"] == "button 1 (WL) has an empty url_mobile once filled"
     assert rows[4]["detail"].startswith("Kakao text is 1004 characters; at most 1000")

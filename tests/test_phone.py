@@ -7,11 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smscli.phone import (
+    Abroad,
     InvalidNumber,
     classify,
+    is_international,
     normalize,
     recipient_problem,
     sender_problem,
+    split_international,
     validate_recipient,
     validate_sender,
 )
@@ -86,8 +89,13 @@ def test_callback_numbers_are_senders_only(number, normalized):
         ("01", "too short"),
         ("010-CALL-ME", "letters in number"),
         ("abc", "letters in number"),
-        ("+1 555 123 4567", "not a Korean number"),
-        ("+44 20 7946 0958", "not a Korean number"),
+        ("+1 555 123 4567", "a number outside Korea"),
+        ("+44 20 7946 0958", "a number outside Korea"),
+        ("+1 555 1234", "a +1 number has 10 digits after the 1, not 7"),
+        ("+999 1234 5678", "unknown country code"),
+        ("+44 1234 5678 9012 34", "too long (16 digits with the country code; at most 15)"),
+        ("+44 12", "too short (2 digits after +44)"),
+        ("+1-CALL", "letters in number"),
         ("1234567890", "not a Korean number"),
         ("12345", "too short"),
         ("012-123-4567", "unknown mobile prefix 012"),
@@ -138,6 +146,23 @@ def test_the_shortest_82_spelling_is_a_seoul_number():
     # 82 + 2 + 7 digits: ten digits in all, the fewest an 82-prefixed number may have
     assert normalize("82-2-123-4567") == "021234567"
     assert normalize("82-123-4567") == "821234567"  # nine: not a country prefix
+
+
+def test_numbers_outside_korea_are_e164_and_split_by_country_code():
+    assert normalize("+1 415-555-0100") == "+14155550100"
+    assert validate_recipient("+1 (415) 555-0100", abroad=True) == "+14155550100"
+    assert validate_recipient("+82 10 1234 5678", abroad=True) == "01012345678"  # Korea stays domestic
+    assert split_international("+1 415 555 0100") == ("1", "4155550100")
+    assert split_international("+44 20 7946 0958") == ("44", "2079460958")
+    assert split_international("+852 9123 4567") == ("852", "91234567")
+    assert classify("+81 90 1234 5678")[0] == "international" and is_international("+81 90 1234 5678")
+    with pytest.raises(Abroad) as info:
+        validate_recipient("+1 415 555 0100")
+    assert info.value.reason == "a number outside Korea"
+    with pytest.raises(InvalidNumber, match="unknown country code"):
+        validate_recipient("+999 1234 5678", abroad=True)
+    with pytest.raises(InvalidNumber):
+        split_international("01012345678")
 
 
 def test_invalid_senders_say_why():

@@ -26,3 +26,26 @@ def test_every_kakao_and_rcs_type_is_delivered_on_the_sandbox(args) -> None:
     listed = run_cli("result", "list", "--json")
     (report,) = [json.loads(line) for line in listed.stdout.decode().splitlines()]
     assert report["channel"] == args[1]
+
+
+def test_the_readme_tour_a_sandbox_miss_falls_back_to_sms_once(tmp_path) -> None:
+    (tmp_path / "buttons.json").write_text(
+        '[{"name": "배송 조회", "type": "WL", "url_mobile": "https://shop.example.com/track/#{order}"}]',
+        encoding="utf-8")
+    (tmp_path / "orders.csv").write_text("phone,name,order\n01012345678,길동,A-1001\n01099998888,철수,A-1002\n",
+                                         encoding="utf-8")
+    assert run_cli("config", "set", "kakao_misses", "01099998888", "-p", "sandbox").returncode == 0
+    args = ["send", "--csv", str(tmp_path / "orders.csv"), "--type", "alimtalk", "--template", "ORDER01",
+            "-m", "#{name}님, 주문 #{order}이 접수되었습니다.", "--buttons", str(tmp_path / "buttons.json"),
+            "--id", "tour", "--wait", "10", "--json"]
+    sent = run_cli(*args)
+    assert sent.returncode == 0, sent.stderr.decode()
+    assert "sent 1 fallback message(s)" in sent.stderr.decode()
+    listed = {r["message_id"]: r for r in map(json.loads, run_cli("result", "list", "--json").stdout.decode().splitlines())}
+    parent, child = listed["tour-01099998888"], listed["tour-01099998888~F"]
+    assert (parent["channel"], parent["fallback"]) == ("sms", {"type": "sms", "status": "delivered"})
+    assert (child["type"], child["status"]) == ("sms", "delivered")
+    assert listed["tour-01012345678"]["channel"] == "alimtalk" and len(listed) == 3
+    again = run_cli(*args)  # the same command again: every id is a duplicate, no second fallback
+    assert {json.loads(x)["status"] for x in again.stdout.decode().splitlines()} == {"duplicate"}
+    assert len(run_cli("result", "list", "--json").stdout.decode().splitlines()) == 3

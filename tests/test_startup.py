@@ -35,7 +35,7 @@ USES = {"send": SEND, "reserve": SEND, "code": {"smscli.cli.code_render"},
 
 CASES: list[tuple[list[str], set[str]]] = [
     (["send", "--dry-run", "--to", "01012345678", "-m", "hi"], SEND),
-    (["result", "list"], {"smscli.cli.result"}),
+    (["result", "list"], {"smscli.cli.result", "smscli.cli.result_list"}),
     (["config", "show"], {"smscli.cli.config"}),
     (["reserve", "list"], {"smscli.cli.reserve", *SEND}),
     (["packet", "decode", SAMPLE], {"smscli.cli.packet"}),

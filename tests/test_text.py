@@ -13,6 +13,7 @@ from smscli.text import (
     byte_length,
     check_subject,
     choose_type,
+    choose_type_sized,
     compile_template,
     describe_chars,
     normalize_text,
@@ -59,6 +60,13 @@ def test_unencodable_names_emoji_once_in_order():
     assert "and 2 more" in describe_chars(list("😀🎉🚀🌟💡✨✅"))
 
 
+def test_describe_chars_says_more_only_past_the_limit():
+    five = describe_chars(list("😀🎉🚀🌟💡"))
+    assert five.count("U+") == 5 and "more" not in five
+    assert "more" not in describe_chars(list("😀🎉"))
+    assert describe_chars(list("😀🎉🚀"), limit=2).endswith("and 1 more")
+
+
 def test_decomposed_hangul_needs_normalize_text():
     nfd = "\u1100\u1161"  # 가 as conjoining jamo (what macOS file names hold)
     assert unencodable(nfd)
@@ -78,6 +86,8 @@ def test_decomposed_hangul_needs_normalize_text():
         ("", ("a.jpg",), "mms", "mms"),
         ("hi", (), "LMS", "lms"),
         ("hi", (), "sms", "sms"),
+        ("hi", (), "auto", "sms"),
+        ("a" * 89, (), "auto", "sms"),
     ],
 )
 def test_choose_type(text, images, requested, expected):
@@ -103,8 +113,11 @@ def test_subject_makes_auto_lms_and_sms_refuses_it():
         ("가" * 1001, (), "auto", "message is 2002 bytes; an LMS carries at most 2000"),
         ("가" * 1001, ("a.jpg",), "auto", "an MMS carries at most 2000"),
         ("hi", ("a.jpg",), "sms", "an SMS cannot carry images"),
+        ("hi", ("a.jpg",), "lms", "an LMS cannot carry images"),
         ("hi", (), "mms", "an MMS needs at least one image"),
         ("  ", (), "auto", "message is empty"),
+        ("", (), "lms", "message is empty"),
+        (" \n ", (), "sms", "message is empty"),
         ("hi 😀", (), "auto", "characters CP949 cannot carry: '😀' (U+1F600)"),
         ("hi", (), "fax", "unknown message type 'fax'"),
     ],
@@ -114,6 +127,14 @@ def test_choose_type_errors(text, images, requested, message):
         choose_type(text, images, requested)
     assert message in info.value.reason
     assert isinstance(info.value, ValueError) and isinstance(info.value, InvalidInput)
+
+
+def test_choose_type_sized_gives_the_cp949_size_as_the_pipeline_calls_it():
+    # keyword arguments, as smscli.dispatch passes them
+    assert choose_type_sized("안녕 hi", images=(), requested="auto", sms_bytes=90, lms_bytes=2000,
+                             subject="") == ("sms", 7)
+    assert choose_type_sized("가" * 50, requested="auto") == ("lms", 100)
+    assert choose_type_sized("x", images=("a.jpg",), requested="mms") == ("mms", 1)
 
 
 def test_choose_type_checks_the_subject():

@@ -15,6 +15,7 @@ from smscli.cli.common import (
     ProfileOpt,
 )
 
+_WHEN = '"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d (that long ago).'
 REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]  # models.RESULT_FIELDS
 
 result_app = typer.Typer(
@@ -89,61 +90,105 @@ def confirm_(
 
 @result_app.command(
     "list",
-    epilog="Examples:\n\n  smscli result list --since 1h\n\n  smscli result list --status failed --json",
+    epilog="Examples:\n\n  smscli result list --since 1h\n\n  smscli result list --status failed --json\n\n"
+    "  smscli result list --to 01012345678 --limit 20\n\n"
+    "  smscli result list --tag spring-sale --output csv > spring-sale.csv\n\n"
+    "  smscli result list --id 'run42*' --code 4401\n\n"
+    "On a terminal: the newest 100 as a table (--limit N for more, --limit 0 for all);\n"
+    "piped: every row, as TSV unless --output says otherwise (CSV has a header row).",
 )
 def list_(
     status: Annotated[str | None, typer.Option("--status", metavar="STATE", help="Only messages in this state.")] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help='"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d.')] = None,
-    json_: JsonOpt = False,
+    since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help=_WHEN)] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Only messages journaled before WHEN (as --since).")] = None,
+    to: Annotated[str | None, typer.Option("--to", metavar="NUMBER", help="Only messages to this number.")] = None,
+    id_: Annotated[str | None, typer.Option("--id", metavar="ID", help="Only this message; ID* for ids starting with ID.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", metavar="TAG", help="Only messages of this campaign tag.")] = None,
+    type_: Annotated[str | None, typer.Option("--type", metavar="TYPE", help="Only this type (sms, lms, mms, alimtalk, ...).")] = None,
+    code: Annotated[str | None, typer.Option("--code", metavar="CODE", help="Only messages whose last code is CODE.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", metavar="N", min=0, show_default=False,
+                                              help="The newest N (0: all). Default: 100 on a terminal, all when piped.")] = None,
+    all_profiles: Annotated[bool, typer.Option("--all-profiles", help="Messages of every profile, not only this one's.")] = False,
+    output: Annotated[str | None, typer.Option("--output", metavar="table|tsv|json|csv", show_default=False,
+                                               help="Output format (default: table on a terminal, tsv piped).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON Lines on stdout (= --output json).")] = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """List messages and their latest state from the journal."""
-    from smscli.cli.common import choose
-    from smscli.cli.output import Output
-    from smscli.client import Client
-    from smscli.errors import UsageError
-    from smscli.models import MESSAGE_STATES
+    import sys
 
-    if status is not None and status not in MESSAGE_STATES:
-        raise UsageError(f"--status {status!r} is not a message state",
-                         hint=f"use one of: {', '.join(sorted(MESSAGE_STATES))}")
+    from smscli.cli import result_list
+    from smscli.cli.common import choose
+    from smscli.cli.output import Output, to_stderr
+    from smscli.client import Client
+
+    tty = Output.is_tty(sys.stdout)
+    fmt = result_list.choose_format(output, json_, tty)
     name, path = choose(profile, config)
     client = Client(name, config=path)
-    out = Output(json_, columns=REPORT_COLUMNS)
-    shown = 0
-    emit = out.emitter(REPORT_COLUMNS)
-    # Pages of rows, each printed as it comes: flat memory whatever the journal's size.
-    # JSON: a Kakao/RCS message adds the channel that delivered and its fallback.
-    for row in client.message_rows(status=status, since=since, channels=json_):
-        if json_ and row[7]:
-            out.emit(_with_channel(row))
-        else:
-            emit(row[:7])
-        shown += 1
-    out.flush()
-    if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)
+    filters = dict(status=status, since=since, until=until, to=to, id=id_, tag=tag, type=type_, code=code)
+    shown = result_list.run(client, fmt=fmt, limit=limit, tty=tty, all_profiles=all_profiles,
+                            info=to_stderr, **filters)
+    if not shown and tty:  # a person looking: say so (stdout stays empty)
         which = f" {status}" if status else ""
+        whose = "any profile" if all_profiles else f"profile '{client.profile}'"
+        narrowed = " that match" if any(v is not None for k, v in filters.items()
+                                        if k not in ("status", "since")) else ""
         when_said = f" since {since}" if since else ""
-        out.info(f"smscli: no{which} messages of profile '{client.profile}' in the journal{when_said}")
+        to_stderr(f"smscli: no{which} messages of {whose}{narrowed} in the journal{when_said}")
 
 
-def _with_channel(row) -> dict[str, object]:
-    import json
+@result_app.command(
+    "show",
+    epilog="Examples:\n\n  smscli result show 1234567890abcdef\n\n  smscli result show 1234567890abcdef --json",
+)
+def show(
+    message_id: Annotated[str, typer.Argument(metavar="ID", help="The message id (as result list shows it).")],
+    json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """One message's whole story: the row, each state change with its time, every report."""
+    import sys
 
-    obj: dict[str, object] = dict(zip(REPORT_COLUMNS, row[:7], strict=True))
-    obj["channel"] = row[7]
-    if row[8]:
-        obj["fallback"] = json.loads(row[8])
-    if len(row) > 9 and row[9]:  # a fax's / call's USE_PAGE, USE_TIME, SN_RESULT
-        from smscli.models import CHANNEL_EXTRA
+    from smscli.cli.common import choose
+    from smscli.cli.result_show import render
+    from smscli.client import Client
 
-        try:
-            raw = json.loads(row[9])
-        except ValueError:
-            raw = {}
-        obj.update((k, str(raw[k])) for k in CHANNEL_EXTRA if isinstance(raw, dict) and raw.get(k) not in (None, ""))
-    return obj
+    name, path = choose(profile, config)
+    render(Client(name, config=path).story(message_id), json_mode=json_, stream=sys.stdout)
+
+
+@result_app.command(
+    "stats",
+    epilog="Examples:\n\n  smscli result stats --since 1d\n\n  smscli result stats --by code --tag spring-sale\n\n"
+    "  smscli result stats --by day --since 2026-11-01 --until 2026-12-01 --json\n\n"
+    "rate = delivered / count. --by hour groups by the hour of each day (YYYY-MM-DD HH:00).",
+)
+def stats(
+    by: Annotated[str, typer.Option("--by", metavar="status|code|type|vendor|telecom|day|hour|tag",
+                                    help="What to group by.")] = "status",
+    since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help=_WHEN)] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Only messages journaled before WHEN (as --since).")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", metavar="TAG", help="Only messages of this campaign tag.")] = None,
+    all_profiles: Annotated[bool, typer.Option("--all-profiles", help="Messages of every profile, not only this one's.")] = False,
+    json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Counts and delivery rate per group of the journal's messages."""
+    import sys
+
+    from smscli.cli.common import choose
+    from smscli.cli.result_stats import render
+    from smscli.client import Client
+
+    name, path = choose(profile, config)
+    groups = Client(name, config=path).stats(by=by, since=since, until=until, tag=tag,
+                                             all_profiles=all_profiles)
+    render(groups, by, json_mode=json_, stream=sys.stdout)
+
 
 
 @result_app.command(

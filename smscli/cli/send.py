@@ -48,7 +48,7 @@ SEND_EXAMPLES = """Examples:
 
 ToOpt = Annotated[
     list[str] | None,
-    typer.Option("--to", "-t", metavar="NUM", help="Recipient number(s); repeatable or comma-separated."),
+    typer.Option("--to", "-t", metavar="NUM", help="Recipient number(s); repeatable or comma-separated. Outside Korea: +CC... (E.164; bizppurio sends abroad)."),
 ]
 CsvOpt = Annotated[
     str | None,
@@ -429,7 +429,7 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
                          hint="--image-url for a Kakao image; --image with --fallback mms for the fallback MMS")
     if flags.fallback == "none" and (flags.fallback_message or flags.fallback_subject):
         raise UsageError("--fallback none sends no fallback: drop --fallback-message/--fallback-subject")
-    buttons = kakao_rules.load_buttons(flags.buttons) if flags.buttons else ()
+    buttons, quick = kakao_rules.load_buttons(flags.buttons) if flags.buttons else ((), ())
     fallback = None
     if flags.fallback != "none":
         fallback = Text(body=message if flags.fallback_message is None else flags.fallback_message,
@@ -437,8 +437,10 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
                         images=tuple(images or ()) if flags.fallback == "mms" else ())
     if type_ in KAKAO_TYPES:
         return Kakao(body=message, type=type_, template=flags.template or "",  # type: ignore[arg-type]
-                     title=flags.title, buttons=buttons, image_url=flags.image_url or "",
+                     title=flags.title, buttons=buttons, quick_replies=quick, image_url=flags.image_url or "",
                      image_link=flags.image_link or "", wide=flags.wide, ad=flags.ad,
                      timeout=flags.kakao_timeout, fallback=fallback)
+    if quick:
+        raise UsageError(f"quick replies are for AlimTalk only, not {type_}")
     return Rcs(body=message, type=type_, base_id=flags.rcs_base or "", title=flags.title,  # type: ignore[arg-type]
                buttons=buttons, ad=flags.ad, fallback=fallback)

@@ -47,6 +47,9 @@ EPILOG = (
     "7204 text or buttons not as approved, 7318 / 7203 / 8836 not on Kakao / not a friend / no RCS; "
     "7000 and 8000 delivered), and a failed first channel with a resend is delivered as the "
     "fallback, reported with RESEND_FLAG and TELRES/KAORES/RCSRES.\n\n"
+    "International messages (country + the national number in to) are sms, lms, at and ft as the "
+    "document's 국제 메시지 발송 has them: a known country code, SMS 50 Korean / 150 Latin characters, "
+    "LMS 150 / 450, an sms or lms fallback; anything else is 2000. Their reports say MEDIA ISM / ILM.\n\n"
     "The address and a profile for smscli's config go to stderr. --record FILE appends one "
     "JSON line per acceptance: like the real service the simulator accepts a refkey it has seen "
     'before, and such a line has "times": 2 (3, ...); an unanswered one has "answer": "dropped".'

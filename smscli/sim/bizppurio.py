@@ -18,7 +18,7 @@ resource (an unknown path, or not POST); besides, 5002 too many requests (HTTP 4
 ``RateLimit-Reset``; ``bare_429`` answers it as a gateway in front of the API would, with
 no body and only ``Retry-After`` or only ``RateLimit-Reset``, and counts ``early``
 requests that came before the wait it asked for was over) and 5003 temporary server
-error (HTTP 503). ``errors_in_200`` answers
+error (HTTP 503). International messages (``country``): :mod:`smscli.sim.bizppurio_abroad`. ``errors_in_200`` answers
 the errors with HTTP 200 instead, as some deployments do. Optional as in the document:
 ``content.mms.message`` and the ``account`` of ``/v1/file``.
 
@@ -50,6 +50,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smscli import clock as wall_clock
+from smscli.sim.bizppurio_abroad import BadAbroad
+from smscli.sim.bizppurio_abroad import check as check_abroad
 from smscli.sim.bizppurio_channel import CHANNELS, KAKAO, BadChannel
 from smscli.sim.bizppurio_channel import Outcome as ChannelOutcome
 from smscli.sim.bizppurio_channel import check as check_channel
@@ -320,15 +322,22 @@ class BizppurioApi:
         if not isinstance(refkey, str) or not refkey or len(refkey.encode()) > 32:
             raise _ApiError(INVALID_MESSAGE, "refkey must be 1-32 bytes")
         outcome = None
+        media = ""  # the report's MEDIA when not the type's own (ISM/ILM abroad)
+        abroad = "country" in body
+        if abroad:
+            try:
+                media = check_abroad(kind, body)
+            except BadAbroad as exc:
+                raise _ApiError(INVALID_MESSAGE, str(exc)) from None
         if kind in CHANNELS:
             content = body.get("content")
             try:
                 with self.lock:  # the miss draw uses the rules' random generator
                     outcome = check_channel(kind, content.get(kind) if isinstance(content, dict) else None,
-                                            body, self.kakao, euckr_len)
+                                            body, self.kakao, euckr_len, abroad=abroad)
             except BadChannel as exc:
                 raise _ApiError(INVALID_MESSAGE, str(exc)) from None
-        else:
+        elif not abroad:  # abroad: counted in characters by check_abroad
             self._check_content(kind, body.get("content"), account)
         sendtime = self._check_sendtime(body.get("sendtime"))
         now = wall_clock.time()
@@ -353,6 +362,8 @@ class BizppurioApi:
                     "from": body.get("from", ""),
                     "text": text.get("description", "") if isinstance(text, dict) else text,
                     "subject": content.get("subject", ""), "userinfo": body.get("userinfo", "")}
+            if abroad:
+                line["country"] = body["country"]
             if outcome is not None:
                 line.update(result=outcome.result, fallback=outcome.fallback)
             if drop:
@@ -360,7 +371,7 @@ class BizppurioApi:
             with self.lock:
                 self._record.write(json.dumps(line, ensure_ascii=False) + "\n")
                 self._record.flush()
-        self._make_report(kind, body["to"], refkey, messagekey, seq, now, sendtime, outcome=outcome)
+        self._make_report(kind, body["to"], refkey, messagekey, seq, now, sendtime, outcome=outcome, media=media)
         return _Answer(200, {"code": OK, "description": "success", "refkey": refkey,
                              "messagekey": messagekey}, delay=self.config.delay, drop=drop)
 
@@ -451,7 +462,7 @@ class BizppurioApi:
 
     def _make_report(self, kind: str, to: str, refkey: str, messagekey: str, seq: int,
                      now: float, sendtime: int | None, ready_at: float | None = None, *,
-                     outcome: ChannelOutcome | None = None) -> str:
+                     outcome: ChannelOutcome | None = None, media: str = "") -> str:
         ready = max(now, float(sendtime or 0)) + self.config.report_delay if ready_at is None else ready_at
         with self.lock:
             failed = self.rng.random() < self.config.fail_rate
@@ -466,7 +477,7 @@ class BizppurioApi:
         msgid = f"{seq:010d}se_SIM{messagekey[-20:]}"[:32]
         report = {
             "device": kind.upper(), "cmsgid": messagekey, "msgid": msgid, "phone": to,
-            "media": kind.upper(), "unixtime": str(int(ready)), "result": result,
+            "media": media or kind.upper(), "unixtime": str(int(ready)), "result": result,
             "userdata": "", "wapinfo": carrier, "refkey": refkey,
         }
         if outcome is not None:

@@ -55,22 +55,23 @@ def _text(part: dict[str, Any], key: str, limit: int, *, where: str, required: b
     return value
 
 
-def _buttons(part: dict[str, Any], where: str, *, limit: int = 5) -> list[Button]:
-    raw = part.get("button", [])
+def _buttons(part: dict[str, Any], where: str, *, key: str = "button", limit: int = 5) -> list[Button]:
+    raw = part.get(key, [])
     if not isinstance(raw, list) or len(raw) > limit or not all(isinstance(b, dict) for b in raw):
-        raise BadChannel(f"{where}.button must be a list of at most {limit} buttons")
+        raise BadChannel(f"{where}.{key} must be a list of at most {limit} buttons")
     buttons = [Button.from_json(b) for b in raw]
     for n, b in enumerate(buttons, start=1):
         if not b.name or len(b.name) > 28 or b.type not in BUTTON_TYPES:
-            raise BadChannel(f"{where}.button[{n}] needs a name (at most 28) and a known type")
+            raise BadChannel(f"{where}.{key}[{n}] needs a name (at most 28) and a known type")
         if b.type == "WL" and not b.url_mobile:
-            raise BadChannel(f"{where}.button[{n}] (WL) needs url_mobile")
+            raise BadChannel(f"{where}.{key}[{n}] (WL) needs url_mobile")
     return buttons
 
 
 def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
-          text_size: Any) -> Outcome:
-    """Check ``content[kind]`` and ``resend``/``recontent``; decide the report's outcome."""
+          text_size: Any, *, abroad: bool = False) -> Outcome:
+    """Check ``content[kind]`` and ``resend``/``recontent``; decide the report's outcome
+    (``abroad``: the fallback's length was checked in characters, smscli.sim.bizppurio_abroad)."""
     where = f"content.{kind}"
     if not isinstance(part, dict):
         raise BadChannel(f"{where} is required")
@@ -90,6 +91,7 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
             refused = rules.refusal(sender_key=key, alimtalk=False)
         else:
             template = _text(part, "templatecode", 32, where=where)
+            _buttons(part, where, key="quickreply", limit=10)
             _text(part, "title", 50, where=where, required=False)
             media = "KAT"
             refused = rules.refusal(sender_key=key, template=template, text=message, buttons=buttons)
@@ -109,7 +111,7 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
         if not str(part["messagebaseid"]).startswith(("SS", "SL", "SM", "CM")):
             media = "RTS"
         refused = None
-    resend = _resend(body, text_size)
+    resend = _resend(body, text_size, abroad=abroad)
     if refused is not None:
         code = REFUSAL_CODES[refused]
     elif rules.missed(to):
@@ -122,7 +124,7 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
     return Outcome(media, code, fallback=first, fallback_result=DELIVERED[first], text=fb_text)
 
 
-def _resend(body: dict[str, Any], text_size: Any) -> tuple[str, str] | None:
+def _resend(body: dict[str, Any], text_size: Any, *, abroad: bool = False) -> tuple[str, str] | None:
     """(``resend.first``, its text) when the request asks for a fallback; BadChannel if malformed."""
     resend = body.get("resend")
     if resend is None:
@@ -142,6 +144,6 @@ def _resend(body: dict[str, Any], text_size: Any) -> tuple[str, str] | None:
         limit = 90 if first == "sms" else 2000
         if size < 0:
             raise BadChannel(f"recontent.{first}.message has characters EUC-KR cannot carry")
-        if size > limit:
+        if size > limit and not abroad:
             raise BadChannel(f"recontent.{first}.message is {size} bytes, {first} allows {limit}")
     return first, str(message) if not isinstance(message, dict) else str(message.get("description", ""))

@@ -18,6 +18,7 @@ from smscli.errors import ConfigError, UnreachableError, UsageError
 from smscli.models import Message, Report, SendResult
 
 if TYPE_CHECKING:
+    from smscli.abroad import AbroadLimits
     from smscli.config import Profile
 
 OnResult = Callable[[SendResult], None]
@@ -134,6 +135,9 @@ class Vendor:
     # no field for it and smscli sends it when the report says the first failed
     # (smscli.fallback; OneShot).
     falls_back: ClassVar[bool] = True
+    # What the vendor sends to numbers outside Korea (+CC...), None: nothing; asked by the
+    # send pipeline only (smscli.dispatch.Prepared, smscli.abroad).
+    abroad: ClassVar[AbroadLimits | None] = None
 
     def __init__(self, profile: Profile, events: VendorEvents) -> None:
         self.profile = profile

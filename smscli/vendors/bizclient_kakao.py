@@ -121,6 +121,8 @@ def kakao_row(message: Message, *, nation: str, columns: Mapping[str, int | None
                       hint="send it without --title, or through bizppurio")
     if ch.wide:
         raise Invalid("BIZCLIENT has no wide FriendTalk image (the manual carries none)")
+    if getattr(ch, "quick_replies", ()):
+        raise Invalid("BIZCLIENT has no AlimTalk quick replies (the manual carries none)")
     fields: dict[str, Any] = {"MSG_TYPE": MSG_TYPES[message.type], "MSG_BODY": text,
                               "SENDER_KEY": ch.sender_key, "NATION_CODE": nation,
                               "TEMPLATE_CODE": ch.template or None, "SUBJECT": None}

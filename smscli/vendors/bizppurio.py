@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smscli import clock
+from smscli import clock, phone
+from smscli.abroad import AbroadLimits
 from smscli.errors import AuthError, UnreachableError, UsageError, VendorError
 from smscli.models import (
     ACCEPTED,
@@ -105,6 +106,7 @@ class BizppurioVendor(Vendor):
     can_upload = True
     dedupes = False  # a refkey sent twice is two messages
     carries = frozenset({"text", "kakao", "rcs"})
+    abroad = AbroadLimits()  # "국제 메시지 발송": country + the national number
 
     def __init__(self, profile: Any, events: Any) -> None:
         super().__init__(profile, events)
@@ -292,6 +294,11 @@ class BizppurioVendor(Vendor):
             "refkey": message.id,
             "content": {kind: part},
         }
+        if phone.is_international(message.to):  # the document's "국가 코드 별도 입력"
+            try:
+                body["country"], body["to"] = phone.split_international(message.to)
+            except phone.InvalidNumber as exc:
+                raise _Invalid(str(exc)) from None
         if message.tag:
             body["userinfo"] = message.tag  # the campaign tag (≤ 50, smscli.campaign)
         if message.send_at is not None:

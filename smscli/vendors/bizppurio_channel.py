@@ -45,6 +45,8 @@ def channel_part(channel: Channel, profile: Any) -> tuple[str, dict[str, Any]]:
                 part["title"] = channel.title
         if channel.buttons:
             part["button"] = buttons_json(channel.buttons)
+        if channel.quick_replies:
+            part["quickreply"] = buttons_json(channel.quick_replies)
         if wire == "ft":
             part["adflag"] = "Y" if channel.ad else "N"  # the vendor's default is Y
             if channel.image_url:

@@ -92,6 +92,8 @@ def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
             kakao_template_code=ch.template,
             kakao_timeout=int(ch.timeout or 0),
             kakao_button=buttons_json(ch.buttons),
+            kakao_quick=_JSON.encode({"quickReply": [b.to_json() for b in ch.quick_replies]})
+            if ch.quick_replies else "",
             kakao_image_link=ch.image_link,
             kakao_title=ch.title,
         )

@@ -76,3 +76,16 @@ def vendor_class(name: str) -> type[Vendor]:
 def create_vendor(profile: Profile, events: VendorEvents) -> Vendor:
     """A vendor for ``profile`` (by its ``vendor`` key), recording events in ``events``."""
     return vendor_class(profile.vendor)(profile, events)
+
+
+def abroad_vendors() -> list[str]:
+    """Names of the vendors that send to numbers outside Korea (``Vendor.abroad``); one
+    that cannot be loaded here (a missing extra) is left out."""
+    names = []
+    for name in known_vendors():
+        try:
+            if getattr(vendor_class(name), "abroad", None) is not None:
+                names.append(name)
+        except ConfigError:
+            continue
+    return names

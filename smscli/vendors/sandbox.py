@@ -23,6 +23,7 @@ from smscli.vendors.base import Limits, OnReports, OnResult, Vendor, VendorEvent
 if TYPE_CHECKING:
     from smscli.config import Profile
     from smscli.models import Message
+    from smscli.sim.kakao import KakaoRules
     from smscli.sim.oneshot import OneShotSimulator
 
 SANDBOX_BIND_ID = "sandbox"
@@ -76,6 +77,7 @@ class SandboxVendor(Vendor):
                     speed=SANDBOX_SPEED,
                     report_delay=SANDBOX_REPORT_DELAY,
                     state_file=_state_file(self.profile),
+                    kakao=_kakao_rules(self.profile),
                 )
                 host, port = sim.start_in_thread()
                 atexit.register(sim.close)
@@ -147,6 +149,15 @@ class SandboxVendor(Vendor):
 
     def cancel(self, message_id: str, server_id: str) -> None:
         self._oneshot().cancel(message_id, server_id)
+
+
+def _kakao_rules(profile: Profile) -> KakaoRules:
+    """Any template and sender key is approved; the numbers of the profile key
+    ``kakao_misses`` (comma-separated) are not on Kakao, so their messages fall back."""
+    from smscli.sim.kakao import KakaoRules
+
+    misses = str(profile.get("kakao_misses") or "")
+    return KakaoRules(misses=[n for n in misses.replace(" ", ",").split(",") if n])
 
 
 def _state_file(profile: Profile) -> Path | None:

@@ -85,6 +85,11 @@ def test_a_fax_with_a_cover_is_written_with_its_files_and_reports_its_pages(
     assert code == 0
     assert (shown["message_id"], shown["status"], shown["code"]) == ("fax-1", "delivered", "3200")
     assert (shown["channel"], shown["use_page"]) == ("fax", "4")
+    code, (story,), _err = run("result", "show", "fax-1", "--json", capsys=capsys)
+    assert code == 0 and story["reports"][-1]["extra"]["use_page"] == "4"
+    assert story["content"]["kind"] == "fax" and story["content"]["cover_title"] == "공지"
+    assert program(["result", "show", "fax-1"]) == 0
+    assert "use_page=4" in capsys.readouterr().out
 
 
 def test_a_tts_call_and_a_wave_call_with_an_answer(configured, database, files, docs, agent_factory, capsys):
@@ -115,6 +120,8 @@ def test_a_tts_call_and_a_wave_call_with_an_answer(configured, database, files, 
     assert by_id["call-wav"]["use_time"] == "3" and by_id["call-wav"]["sn_result"] in {str(n) for n in range(10)}
     # the TTS read at five characters a second; no answer without --reply
     assert by_id["call-tts"]["use_time"] == "3" and "sn_result" not in by_id["call-tts"]
+    code, (story,), _err = run("result", "show", "call-wav", "--json", capsys=capsys)
+    assert story["reports"][-1]["extra"]["sn_result"] == by_id["call-wav"]["sn_result"]
 
 
 @pytest.mark.parametrize(("args", "said"), [
@@ -328,3 +335,12 @@ def test_a_failed_call_with_sms_on_fail_sends_its_text_as_sms(database, files, t
     sms = [e for e in events if e["event"] == "sms_on_fail"]
     assert [(e["cmid"], e["text"]) for e in sms] == [("call-sms", "예약 안내입니다")]
     assert sms[0]["code"] in bizclient_faxvoice.PHONE_FAILURES["mobile"]
+
+
+def test_result_list_filters_by_fax_and_voice(configured, database, docs, capsys):
+    assert program(["send", "--to", "0312345678", "--type", "fax", "--file", str(docs / "map.png"), "--id", "f1"]) == 0
+    assert program(["send", "--to", "01012345678", "--type", "voice", "-m", "안내", "--id", "v1"]) == 0
+    capsys.readouterr()
+    for kind, wanted in (("fax", "f1"), ("voice", "v1")):
+        code, listed, _err = run("result", "list", "--type", kind, "--json", capsys=capsys)
+        assert code == 0 and [(r["message_id"], r["type"]) for r in listed] == [(wanted, kind)]

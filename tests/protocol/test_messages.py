@@ -172,3 +172,72 @@ def test_msgsendreq_with_any_field_set_round_trips_through_a_frame(req: m.MsgSen
     assert set(keys[:22]) <= set(body)
     [frame] = FrameDecoder().feed(encode_frame("MsgSendReq", body))
     assert parse_message(frame.method, frame.body) == req
+
+
+def _filled(cls: type) -> m.OneShotMessage:
+    """An instance of ``cls`` with every field set to something other than its default."""
+    values = {f.name: (7 if f.metadata["type"] is int else f"v-{f.name}")
+              for f in fields(cls) if "key" in f.metadata}
+    return cls(**values)
+
+
+@pytest.mark.parametrize("method", sorted(m.MESSAGE_TYPES))
+def test_every_method_decodes_what_it_encodes(method: str) -> None:
+    # the encrypted ones too (BindReq, UnBindRes...): this is the body after decryption
+    msg = _filled(m.MESSAGE_TYPES[method])
+    assert parse_message(method, msg.to_body()) == msg
+
+
+def test_defaults_a_peer_may_leave_out() -> None:
+    assert m.BindReq("id", "pw").to_body() == {"BindId": "id", "BindPwd": "pw", "Version": 1}
+    assert parse_message("BindRes", {"Result": 0}).end_time == 24  # no window given: all day
+    assert parse_message("BindRes", {"Result": 0}).begin_time == 0
+    assert m.MsgSendReq(phone_no="01000000000").to_body()["MsgType"] == 4  # an SMS
+    assert parse_message("MsgSendReq", {"PhoneNo": "01000000000"}).msg_type == 4
+
+
+def test_an_empty_optional_number_is_unset_and_the_rest_still_read() -> None:
+    for empty in ("", None):
+        msg = parse_message("MsgSendReq", {"MsgType": 9, "rcsHeader": empty, "rcsFooter": "0800000000",
+                                           "ResellerCode": "123456789"})
+        assert msg.rcs_header is None and msg.rcs_footer == "0800000000"
+        assert msg.reseller_code == "123456789" and "rcsHeader" not in msg.to_body()
+    assert parse_message("MsgSendReq", {"rcsHeader": "1"}).rcs_header == 1
+
+
+def test_numbers_sent_as_text_up_to_19_characters() -> None:
+    assert parse_message("MsgSendRes", {"Result": "1234567890123456789"}).result == 1234567890123456789
+    assert parse_message("MsgSendRes", {"Result": "-123456789012345678"}).result == -123456789012345678
+    for too_long in ("12345678901234567890", "1" * 40):
+        with pytest.raises(OneShotError, match="MsgSendRes.Result must be a number"):
+            parse_message("MsgSendRes", {"Result": too_long})
+
+
+def test_a_bodiless_method_writes_back_unknown_keys() -> None:
+    msg = parse_message("AliveRes", {"Ping": 3})
+    assert msg.extra == {"Ping": 3} and msg.to_body() == {"Ping": 3}
+
+
+def test_a_response_matches_its_request_by_key() -> None:
+    req = m.MsgSendReq(user_msg_id="80", user_msg_sub_id="2", phone_no="01091874302")
+    res = parse_message("MsgSendRes", {"UserMsgId": "80", "UserMsgSubId": "2", "PhoneNo": "01091874302",
+                                       "Result": 0})
+    assert res.key == req.key == ("80", "2", "01091874302")
+    assert {res.key: "in flight"}[req.key] == "in flight"
+
+
+def test_messages_are_immutable_hashable_values() -> None:
+    a = parse_message("BindRes", {"Result": 0, "Foo": [1]})
+    b = parse_message("BindRes", {"Result": 0})
+    assert a == m.BindRes(extra={"Foo": [1]}) and hash(a) == hash(b)  # extras do not hash
+    assert len({m.MsgSendReq(phone_no="010"), m.MsgSendReq(phone_no="010")}) == 1
+    generic = parse_message("FutureReq", {"X": 1})
+    for msg, attr in [(a, "result"), (generic, "body")]:
+        with pytest.raises(AttributeError):  # dataclasses.FrozenInstanceError
+            setattr(msg, attr, None)
+
+
+def test_unknown_keys_stay_out_of_repr() -> None:
+    # a key we do not know may hold anything, a secret too: reprs end up in logs
+    msg = parse_message("BindRes", {"Result": 0, "SessionToken": "t0ps3cret"})
+    assert "t0ps3cret" not in repr(msg) and msg.extra == {"SessionToken": "t0ps3cret"}
