@@ -149,6 +149,12 @@ def _check_common(job: SendJob) -> None:
     if job.ad:
         from smscli.advertising import check_night
 
+        if job.ignore_optout:
+            raise UsageError("--ad with --ignore-optout: advertising must not reach the 080 opt-outs "
+                             "(정보통신망법 §50)", hint="drop --ignore-optout (it is for messages that are not advertising)")
+        if isinstance(job.content, Kakao) and job.content.type != "friendtalk":
+            raise UsageError("AlimTalk carries no advertising: --ad goes with --type friendtalk, rcs-* or SMS/LMS/MMS",
+                             hint="send the advertisement as FriendTalk (--type friendtalk --ad)")
         check_night(job.at, night_consent=job.night_consent)
 
 
@@ -204,6 +210,13 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         from smscli.fax_voice_rules import MEDIA_WARNING
 
         hooks.warn(f"smscli: warning: {MEDIA_WARNING}")
+    if job.ad and channel is not None and getattr(channel, "fallback", None) is not None:
+        # The SMS/LMS a FriendTalk/RCS advertisement falls back to is an advertisement too:
+        # "(광고)", the sender's name and the free opt-out number, sized and typed as sent.
+        from smscli.advertising import profile_template
+
+        fallback = channel.fallback
+        channel = replace(channel, fallback=replace(fallback, body=profile_template(fallback.body, prof)))
     opts = dispatch.SendOptions(
         template=text.body,
         sender=dispatch.ensure_sender(sender_no) if sender_no or not job.dry_run else "",

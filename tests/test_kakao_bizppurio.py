@@ -38,7 +38,7 @@ def sim(**options) -> BizppurioSim:
 def write_profile(home: Path, base_url: str, *, sender_key: str = "KEY1", **extra: str) -> None:
     lines = ['default_profile = "biz"', "[profiles.biz]", 'vendor = "bizppurio"', f'base_url = "{base_url}"',
              'account = "test"', 'sender = "0212341234"', 'password_env = "BIZ_PASSWORD"',
-             f'kakao_sender_key = "{sender_key}"', 'rcs_chatbot_id = "15880000"', 'optout_number = "0801234567"',
+             f'kakao_sender_key = "{sender_key}"', 'rcs_chatbot_id = "15880000"', 'optout_number = "0801234567"', 'ad_name = "스마트몰"',
              "backoff = 0.01", "poll_interval = 0.1", *(f"{k} = {json.dumps(v)}" for k, v in extra.items())]
     (home / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     os.chmod(home / "config.toml", 0o600)
@@ -130,12 +130,12 @@ def test_friendtalk_with_image_and_ad_and_an_rcs_send(isolated_env):
     record = isolated_env / "accepted.jsonl"
     with BizppurioSim(SimConfig(report_delay=0.1, kakao=rules(), record=record)) as s:
         write_profile(isolated_env, s.base_url)
-        ft = run_cli("send", "--to", "01011112222", "--type", "friendtalk", "--ad", "-m", "(광고) 신상품 안내",
+        ft = run_cli("send", "--to", "01011112222", "--type", "friendtalk", "--ad", "--night-consent", "-m", "신상품 안내",
                      "--image-url", "https://img.example/a.jpg", "--image-link", "https://shop.example",
                      "--wide", "--wait", "10", "--json", env=ENV)
         assert ft.returncode == 0, ft.stderr
         assert [(r["type"], r["status"], r["code"]) for r in lines(ft.stdout)] == [("friendtalk", "delivered", "7000")]
-        rcs = run_cli("send", "--to", "01011112222", "--type", "rcs-lms", "--ad", "--title", "안내",
+        rcs = run_cli("send", "--to", "01011112222", "--type", "rcs-lms", "--ad", "--night-consent", "--title", "안내",
                       "-m", "RCS 안내입니다", "--wait", "10", "--json", env=ENV)
         assert rcs.returncode == 0, rcs.stderr
         assert [(r["type"], r["status"], r["code"]) for r in lines(rcs.stdout)] == [("rcs-lms", "delivered", "8000")]

@@ -38,7 +38,8 @@ SEND_EXAMPLES = """Examples:
   smscli send --to 01012345678 --type alimtalk --template ORDER01 -m "주문이 접수되었습니다"
   # #{name} and {name} fill from the CSV alike; buttons from a JSON file
   smscli send --csv customers.csv --type alimtalk --template WELCOME -m "#{name}님 환영합니다" --buttons buttons.json
-  smscli send --to 01012345678 --type friendtalk --ad -m "(광고) 신상품 안내" --image-url https://example.com/a.jpg
+  # FriendTalk advertising (Kakao labels it); its SMS fallback would need ad_name and optout_number
+  smscli send --to 01012345678 --type friendtalk --ad --fallback none -m "신상품 안내" --image-url https://example.com/a.jpg
   smscli send --to 01012345678 --type rcs-lms --title "안내" -m "RCS로 보내는 안내입니다" --fallback none
   # a fax with a cover (BIZCLIENT): documents and images, landline or mobile
   smscli send --to 0312345678 --type fax --file notice.pdf --cover-title "공지" --cover-text "점검 안내입니다"
