@@ -39,14 +39,22 @@ SUBJECT_BYTES = 64
 
 
 class Files:
-    """The checked files of a send: path -> (name in FILE_PATH, bytes), read once."""
+    """The checked files of a vendor: path -> (name in FILE_PATH, bytes), read once while
+    the file is unchanged (its size and mtime: a long-lived Client sends an edited file anew)."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, str], tuple[str, bytes] | str] = {}
+        self._seen: dict[tuple[str, str, int, int], tuple[str, bytes] | str] = {}
 
     def get(self, path: Path, check: Any, what: str) -> tuple[str, bytes]:
-        key = (what, str(path))
+        try:
+            st = path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = (-1, -1)  # check() says why it cannot be read
+        key = (what, str(path), *stamp)
         if key not in self._seen:
+            if len(self._seen) > 256:  # bounded: a send names few files
+                self._seen.clear()
             try:
                 data = check(path)
             except UsageError as exc:

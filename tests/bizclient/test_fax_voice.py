@@ -344,3 +344,20 @@ def test_result_list_filters_by_fax_and_voice(configured, database, docs, capsys
     for kind, wanted in (("fax", "f1"), ("voice", "v1")):
         code, listed, _err = run("result", "list", "--type", kind, "--json", capsys=capsys)
         assert code == 0 and [(r["message_id"], r["type"]) for r in listed] == [(wanted, kind)]
+
+
+def test_one_client_sends_an_edited_document_anew(configured, database, files, docs):
+    import os
+
+    from smscli import Client, Fax
+
+    doc = docs / "menu.txt"
+    doc.write_text("오늘의 메뉴: 김밥\n", encoding="utf-8")
+    with Client("agent") as client:
+        assert client.send("0312345678", Fax(files=(doc,)), id="menu-1").status == "accepted"
+        doc.write_text("오늘의 메뉴: 라면과 김밥\n", encoding="utf-8")
+        os.utime(doc, ns=(doc.stat().st_atime_ns, doc.stat().st_mtime_ns + 10**9))
+        assert client.send("0312345678", Fax(files=(doc,)), id="menu-2").status == "accepted"
+    by_id = {r.CMID: r for r in rows(database)}
+    first, second = (files / by_id["menu-1"].ATTACHED_FILE), (files / by_id["menu-2"].ATTACHED_FILE)
+    assert first != second and second.read_text(encoding="utf-8") == "오늘의 메뉴: 라면과 김밥\n"
