@@ -641,7 +641,7 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
                 "type": msg.type, "code": "",
                 "detail": f"{shown['characters']} characters, {shown['buttons']} button(s), {said}",
                 "bytes": size, **shown}
-    return {
+    out: dict[str, object] = {
         "to": msg.to,
         "status": "valid",
         "message_id": msg.id,
@@ -651,6 +651,10 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
         "detail": f"{size} bytes",
         "bytes": size,
     }
+    if any(i.lower().endswith((".ma3", ".k3g")) for i in msg.images):  # MMS audio / video: say which files
+        out["detail"] = f"{size} bytes, files: {', '.join(msg.images)}"
+        out["attachments"] = list(msg.images)
+    return out
 
 
 def _fax_voice_detail(shown: dict[str, object]) -> str:

@@ -219,6 +219,15 @@ def test_mms_audio_and_video_go_with_the_manuals_warning(configured, database, f
     assert rows(database)[0].CALL_STATUS == "6600"
 
 
+def test_a_dry_run_shows_the_attachments(configured, docs, capsys):
+    (docs / "clip.k3g").write_bytes(K3G)
+    code, (shown,), err = run("send", "--to", "01012345678", "-m", "영상", "--attach", str(docs / "clip.k3g"),
+                              "--dry-run", "--json", capsys=capsys)
+    assert code == 0, err
+    assert (shown["status"], shown["type"], shown["attachments"]) == ("valid", "mms", [str(docs / "clip.k3g")])
+    assert "some carriers and handsets do not play them" in err
+
+
 def test_attachments_are_checked_and_refused_elsewhere(configured, docs, capsys):
     (docs / "fake.k3g").write_bytes(b"not a video at all")
     (docs / "song.mp3").write_bytes(b"ID3\x03")
