@@ -63,9 +63,9 @@ _smscli() {
             -*)
                 case "$cmdpath|$w" in
                     "|-p"|"|--profile"|"|--config") skip=1 ;;
-                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|--tag"|"send|--template"|"send|--title"|"send|--buttons"|"send|--image-url"|"send|--image-link"|"send|--rcs-base"|"send|--kakao-timeout"|"send|--fallback"|"send|--fallback-message"|"send|--fallback-subject"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
+                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|--tag"|"send|--template"|"send|--title"|"send|--buttons"|"send|--image-url"|"send|--image-link"|"send|--rcs-base"|"send|--kakao-timeout"|"send|--fallback"|"send|--fallback-message"|"send|--fallback-subject"|"send|--file"|"send|--cover-title"|"send|--cover-text"|"send|--voice-file"|"send|--scenario"|"send|--retries"|"send|--attach"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
                     "runs|--limit"|"runs|-p"|"runs|--profile"|"runs|--config") skip=1 ;;
-                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|--tag"|"reserve|--template"|"reserve|--title"|"reserve|--buttons"|"reserve|--image-url"|"reserve|--image-link"|"reserve|--rcs-base"|"reserve|--kakao-timeout"|"reserve|--fallback"|"reserve|--fallback-message"|"reserve|--fallback-subject"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
+                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|--tag"|"reserve|--template"|"reserve|--title"|"reserve|--buttons"|"reserve|--image-url"|"reserve|--image-link"|"reserve|--rcs-base"|"reserve|--kakao-timeout"|"reserve|--fallback"|"reserve|--fallback-message"|"reserve|--fallback-subject"|"reserve|--file"|"reserve|--cover-title"|"reserve|--cover-text"|"reserve|--voice-file"|"reserve|--scenario"|"reserve|--retries"|"reserve|--attach"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
                     "reserve list|-p"|"reserve list|--profile"|"reserve list|--config") skip=1 ;;
                     "reserve cancel|-p"|"reserve cancel|--profile"|"reserve cancel|--config") skip=1 ;;
                     "reserve flush|-p"|"reserve flush|--profile"|"reserve flush|--config") skip=1 ;;
@@ -128,6 +128,13 @@ _smscli() {
         "send|--fallback") COMPREPLY=(); return ;;
         "send|--fallback-message") COMPREPLY=(); return ;;
         "send|--fallback-subject") COMPREPLY=(); return ;;
+        "send|--file") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "send|--cover-title") COMPREPLY=(); return ;;
+        "send|--cover-text") COMPREPLY=(); return ;;
+        "send|--voice-file") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "send|--scenario") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "send|--retries") COMPREPLY=(); return ;;
+        "send|--attach") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "send|-p"|"send|--profile") COMPREPLY=(); return ;;
         "send|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "runs|--limit") COMPREPLY=(); return ;;
@@ -155,6 +162,13 @@ _smscli() {
         "reserve|--fallback") COMPREPLY=(); return ;;
         "reserve|--fallback-message") COMPREPLY=(); return ;;
         "reserve|--fallback-subject") COMPREPLY=(); return ;;
+        "reserve|--file") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "reserve|--cover-title") COMPREPLY=(); return ;;
+        "reserve|--cover-text") COMPREPLY=(); return ;;
+        "reserve|--voice-file") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "reserve|--scenario") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "reserve|--retries") COMPREPLY=(); return ;;
+        "reserve|--attach") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve|-p"|"reserve|--profile") COMPREPLY=(); return ;;
         "reserve|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "reserve list|-p"|"reserve list|--profile") COMPREPLY=(); return ;;
@@ -326,9 +340,9 @@ _smscli() {
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
             "") COMPREPLY=($(compgen -W '-p --profile --config -V --version --debug -h --help' -- "$cur")) ;;
-            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject -p --profile --config -h --help' -- "$cur")) ;;
+            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject --file --cover-title --cover-text --voice-file --scenario --reply --sms-on-fail --retries --attach -p --profile --config -h --help' -- "$cur")) ;;
             "runs") COMPREPLY=($(compgen -W '--unfinished --limit -p --profile --json --config -h --help' -- "$cur")) ;;
-            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject --file --cover-title --cover-text --voice-file --scenario --reply --sms-on-fail --retries --attach -p --profile --config -h --help' -- "$cur")) ;;
             "reserve list") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve cancel") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve flush") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;

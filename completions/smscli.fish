@@ -205,11 +205,11 @@ function __smscli_state --description 'Print the smscli command path and positio
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
                 set skip 1
-            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|--tag' 'send|--template' 'send|--title' 'send|--buttons' 'send|--image-url' 'send|--image-link' 'send|--rcs-base' 'send|--kakao-timeout' 'send|--fallback' 'send|--fallback-message' 'send|--fallback-subject' 'send|-p' 'send|--profile' 'send|--config'
+            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|--tag' 'send|--template' 'send|--title' 'send|--buttons' 'send|--image-url' 'send|--image-link' 'send|--rcs-base' 'send|--kakao-timeout' 'send|--fallback' 'send|--fallback-message' 'send|--fallback-subject' 'send|--file' 'send|--cover-title' 'send|--cover-text' 'send|--voice-file' 'send|--scenario' 'send|--retries' 'send|--attach' 'send|-p' 'send|--profile' 'send|--config'
                 set skip 1
             case 'runs|--limit' 'runs|-p' 'runs|--profile' 'runs|--config'
                 set skip 1
-            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|--tag' 'reserve|--template' 'reserve|--title' 'reserve|--buttons' 'reserve|--image-url' 'reserve|--image-link' 'reserve|--rcs-base' 'reserve|--kakao-timeout' 'reserve|--fallback' 'reserve|--fallback-message' 'reserve|--fallback-subject' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
+            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|--tag' 'reserve|--template' 'reserve|--title' 'reserve|--buttons' 'reserve|--image-url' 'reserve|--image-link' 'reserve|--rcs-base' 'reserve|--kakao-timeout' 'reserve|--fallback' 'reserve|--fallback-message' 'reserve|--fallback-subject' 'reserve|--file' 'reserve|--cover-title' 'reserve|--cover-text' 'reserve|--voice-file' 'reserve|--scenario' 'reserve|--retries' 'reserve|--attach' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
                 set skip 1
             case 'reserve list|-p' 'reserve list|--profile' 'reserve list|--config'
                 set skip 1
@@ -297,7 +297,7 @@ function __smscli_at --description 'Is the command line at PATH (and positional 
 end
 
 complete -c smscli -f
-complete -c smscli -n '__smscli_at ""' -a send -d 'Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk or RCS to one or many recipients.'
+complete -c smscli -n '__smscli_at ""' -a send -d 'Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk, RCS, a fax or a voice call to one or many recipients.'
 complete -c smscli -n '__smscli_at ""' -a runs -d 'List recent send/reserve runs: counts, finished or not.'
 complete -c smscli -n '__smscli_at ""' -a reserve -d 'Schedule a send for later; list, cancel and flush reservations.'
 complete -c smscli -n '__smscli_at ""' -a mms -d 'Upload MMS images.'
@@ -347,6 +347,15 @@ complete -c smscli -n '__smscli_at "send"' -l kakao-timeout -x -d 'Seconds befor
 complete -c smscli -n '__smscli_at "send"' -l fallback -x -d 'Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90...'
 complete -c smscli -n '__smscli_at "send"' -l fallback-message -x -d 'Fallback text (default: the Kakao/RCS text); {column} fills from the CSV.'
 complete -c smscli -n '__smscli_at "send"' -l fallback-subject -x -d 'Fallback LMS/MMS subject.'
+complete -c smscli -n '__smscli_at "send"' -l file -r -F -d 'Fax document or image (repeatable, sent in order): doc docx xls xlsx ppt pptx...'
+complete -c smscli -n '__smscli_at "send"' -l cover-title -x -d 'Fax cover title; {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "send"' -l cover-text -x -d 'Fax cover text (at most 100 characters); {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "send"' -l voice-file -r -F -d 'Voice call: play this WAVE (8-bit 8 kHz mono, under 3 minutes) instead of rea...'
+complete -c smscli -n '__smscli_at "send"' -l scenario -r -F -d 'Voice call: its VXML scenario file.'
+complete -c smscli -n '__smscli_at "send"' -l reply -d 'Voice call: the callee may answer with a key 0-9 (SN_RESULT in the report).'
+complete -c smscli -n '__smscli_at "send"' -l sms-on-fail -d 'Voice call: the gateway sends the text as SMS when the call fails.'
+complete -c smscli -n '__smscli_at "send"' -l retries -x -d 'Fax / voice call: redial up to N times.'
+complete -c smscli -n '__smscli_at "send"' -l attach -r -F -d 'MMS audio (ma3) or video (k3g) to attach (BIZCLIENT; some handsets do not pla...'
 complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "send"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "send"' -s h -l help -d 'Show this message and exit.'
@@ -391,6 +400,15 @@ complete -c smscli -n '__smscli_at "reserve"' -l kakao-timeout -x -d 'Seconds be
 complete -c smscli -n '__smscli_at "reserve"' -l fallback -x -d 'Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90...'
 complete -c smscli -n '__smscli_at "reserve"' -l fallback-message -x -d 'Fallback text (default: the Kakao/RCS text); {column} fills from the CSV.'
 complete -c smscli -n '__smscli_at "reserve"' -l fallback-subject -x -d 'Fallback LMS/MMS subject.'
+complete -c smscli -n '__smscli_at "reserve"' -l file -r -F -d 'Fax document or image (repeatable, sent in order): doc docx xls xlsx ppt pptx...'
+complete -c smscli -n '__smscli_at "reserve"' -l cover-title -x -d 'Fax cover title; {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "reserve"' -l cover-text -x -d 'Fax cover text (at most 100 characters); {column} fills from the CSV.'
+complete -c smscli -n '__smscli_at "reserve"' -l voice-file -r -F -d 'Voice call: play this WAVE (8-bit 8 kHz mono, under 3 minutes) instead of rea...'
+complete -c smscli -n '__smscli_at "reserve"' -l scenario -r -F -d 'Voice call: its VXML scenario file.'
+complete -c smscli -n '__smscli_at "reserve"' -l reply -d 'Voice call: the callee may answer with a key 0-9 (SN_RESULT in the report).'
+complete -c smscli -n '__smscli_at "reserve"' -l sms-on-fail -d 'Voice call: the gateway sends the text as SMS when the call fails.'
+complete -c smscli -n '__smscli_at "reserve"' -l retries -x -d 'Fax / voice call: redial up to N times.'
+complete -c smscli -n '__smscli_at "reserve"' -l attach -r -F -d 'MMS audio (ma3) or video (k3g) to attach (BIZCLIENT; some handsets do not pla...'
 complete -c smscli -n '__smscli_at "reserve"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "reserve"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "reserve"' -s h -l help -d 'Show this message and exit.'

@@ -27,6 +27,7 @@ __all__ = [
     "ConfigError",
     "Content",
     "ExitStatus",
+    "Fax",
     "Interrupted",
     "Kakao",
     "MessageRecord",
@@ -41,6 +42,7 @@ __all__ = [
     "Upload",
     "UsageError",
     "VendorError",
+    "Voice",
     "__version__",
 ]
 
@@ -51,6 +53,8 @@ _WHERE = {
     "Text": "smscli.content",
     "Kakao": "smscli.content",
     "Rcs": "smscli.content",
+    "Fax": "smscli.content",
+    "Voice": "smscli.content",
     "Button": "smscli.content",
     "Batch": "smscli.models",
     "MessageRecord": "smscli.models",
@@ -66,7 +70,7 @@ _WHERE = {
 if TYPE_CHECKING:
     from smscli.aio import AsyncClient
     from smscli.client import Client
-    from smscli.content import Button, Content, Kakao, Rcs, Text
+    from smscli.content import Button, Content, Fax, Kakao, Rcs, Text, Voice
     from smscli.errors import (
         AuthError,
         ConfigError,

@@ -17,6 +17,8 @@ from smscli.content import BUTTON_FIELDS, Button, Channel, Kakao, Text, to_json
 _HASH_VAR = re.compile(r"#\{([^{}]*)\}")
 URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android")
 BUTTONS_COLUMN = "buttons"  # a CSV column naming a buttons file per row
+# The text fields of the kinds without buttons or fallback (filled per row).
+PLAIN_FIELDS = {"fax": ("cover_title", "cover_text"), "voice": ("body",)}
 
 
 def as_template(source: str) -> str:
@@ -30,11 +32,13 @@ class ChannelRender:
     def __init__(self, channel: Channel, *, allow_unicode: bool = False) -> None:
         self.channel = channel
         self.allow_unicode = allow_unicode
-        self.sources: list[str] = [channel.body, channel.title]
+        plain = PLAIN_FIELDS.get(channel.kind)
+        self.sources: list[str] = ([getattr(channel, f) for f in plain] if plain is not None
+                                   else [channel.body, channel.title])
         self._quick = channel.quick_replies if isinstance(channel, Kakao) else ()
-        self.sources += [getattr(b, f) for b in (*channel.buttons, *self._quick)
-                         for f in URL_FIELDS if getattr(b, f)]
-        fb = channel.fallback
+        buttons = (*getattr(channel, "buttons", ()), *self._quick)
+        self.sources += [getattr(b, f) for b in buttons for f in URL_FIELDS if getattr(b, f)]
+        fb = getattr(channel, "fallback", None)
         if fb is not None:
             self.sources += [fb.body, fb.subject]
         self.templates = {s: text.compile_template(as_template(s)) for s in self.sources if s}
@@ -43,8 +47,7 @@ class ChannelRender:
         self._button_files: dict[str, tuple[tuple[Button, ...], tuple[Button, ...]] | str] = {}
         # what render() copies: the fields as given (dataclasses.replace costs more, per row)
         self._fields = {f.name: getattr(channel, f.name) for f in fields(channel)}
-        self._fixed_buttons = not any(self.templates[getattr(b, f)].names
-                                      for b in (*channel.buttons, *self._quick)
+        self._fixed_buttons = not any(self.templates[getattr(b, f)].names for b in buttons
                                       for f in URL_FIELDS if getattr(b, f))
 
     def fill(self, source: str, row: Mapping[str, str]) -> str:
@@ -59,6 +62,15 @@ class ChannelRender:
 
     def render(self, row: Mapping[str, str], to: str) -> Channel:
         ch = self.channel
+        plain = PLAIN_FIELDS.get(ch.kind)
+        if plain is not None:  # a fax or a call: its text fields filled, then checked
+            from smscli import fax_voice_rules
+
+            values = dict(self._fields)
+            values.update({f: text.normalize_text(self.fill(getattr(ch, f), row)) for f in plain})
+            out = type(ch)(**values)
+            fax_voice_rules.check_rendered(out)  # type: ignore[arg-type]
+            return out
         body = text.normalize_text(self.fill(ch.body, row))
         if not body.strip():
             raise text.InvalidInput("empty message")
@@ -133,7 +145,12 @@ def journal_json(channel: Channel) -> str:
 
 
 def describe(channel: Channel) -> dict[str, object]:
-    """What ``--dry-run`` shows of a rendered channel: characters, buttons, fallback."""
+    """What ``--dry-run`` shows of a rendered channel: characters, buttons, fallback (a
+    fax or a call: pages or characters and the attachments)."""
+    if channel.kind in PLAIN_FIELDS:
+        from smscli import fax_voice_rules
+
+        return fax_voice_rules.describe(channel)  # type: ignore[arg-type]
     out: dict[str, object] = {"characters": len(channel.body), "buttons": len(channel.buttons)}
     fb = channel.fallback
     out["fallback"] = ({"type": fb.type, "bytes": text.byte_length(fb.body)} if fb is not None

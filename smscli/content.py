@@ -1,8 +1,9 @@
 """What a message carries, as a typed variant (see docs/DEVELOPING.md, "Content model").
 
-Three kinds: :class:`Text` (SMS, LMS or MMS: a body, an optional subject and images),
-:class:`Kakao` (AlimTalk, AlimTalk with an image, FriendTalk) and :class:`Rcs`. The
-non-text kinds carry an optional ``fallback`` :class:`Text`, sent when the first cannot be
+Five kinds: :class:`Text` (SMS, LMS or MMS: a body, an optional subject and images),
+:class:`Kakao` (AlimTalk, AlimTalk with an image, FriendTalk), :class:`Rcs`, :class:`Fax`
+(documents and images with an optional cover) and :class:`Voice` (a TTS or WAVE call). Kakao
+and RCS carry an optional ``fallback`` :class:`Text`, sent when the first cannot be
 delivered; a vendor names the kinds it carries in ``Vendor.carries`` and :func:`refusal`
 is the one place that says no.
 """
@@ -32,11 +33,13 @@ class Text:
     subject: str = ""
     type: TextType = "auto"
     images: tuple[Path, ...] = ()
+    attachments: tuple[Path, ...] = ()  # MMS audio (ma3) / video (k3g), BIZCLIENT only
 
     kind = "text"  # the name vendors list in ``Vendor.carries``
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
+        object.__setattr__(self, "attachments", tuple(Path(p) for p in self.attachments))
 
 
 KakaoType = Literal["alimtalk", "alimtalk-image", "friendtalk"]
@@ -46,8 +49,9 @@ RCS_TYPES: tuple[str, ...] = ("rcs-sms", "rcs-lms", "rcs-mms", "rcs-template")
 # RCS common formats (the RCS Biz Center's message bases) for the types that need no
 # template of their own; ``rcs-template`` names its own base.
 RCS_BASES = {"rcs-sms": "SS000000", "rcs-lms": "SL000000", "rcs-mms": "SMwThT00"}
+FAX_VOICE_TYPES: tuple[str, ...] = ("fax", "voice")
 # Every ``--type`` of send/reserve, in CONTRACT's order.
-ALL_TYPES: tuple[str, ...] = TEXT_TYPES + KAKAO_TYPES + RCS_TYPES
+ALL_TYPES: tuple[str, ...] = TEXT_TYPES + KAKAO_TYPES + RCS_TYPES + FAX_VOICE_TYPES
 
 # Button fields as the vendors spell them (Bizppurio content.at.button, the BIZCLIENT
 # button file, OneShot KakaoButton), in that order.
@@ -137,9 +141,56 @@ class Rcs:
         object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
 
 
+@dataclass(frozen=True)
+class Fax:
+    """A fax (BIZCLIENT MSG_TYPE 2): ``files`` documents and images, sent in order; a cover
+    page when ``cover_title`` or ``cover_text`` is set (either may hold ``{column}``);
+    ``retries`` how often the gateway redials (None: its default)."""
+
+    files: tuple[Path, ...] = ()
+    cover_title: str = ""
+    cover_text: str = ""
+    retries: int | None = None
+
+    kind = "fax"
+    type = "fax"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", tuple(Path(p) for p in self.files))
+
+    @property
+    def body(self) -> str:
+        """What stands for the text (the cover text)."""
+        return self.cover_text
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice call (BIZCLIENT MSG_TYPE 3): ``body`` read out by text-to-speech, or
+    ``voice_file`` a WAVE played; ``scenario`` a VXML scenario file, ``reply`` the callee
+    may answer (0-9), ``sms_on_fail`` the gateway sends the text as SMS when the call fails,
+    ``retries`` as for :class:`Fax`."""
+
+    body: str = ""
+    voice_file: Path | None = None
+    scenario: Path | None = None
+    reply: bool = False
+    sms_on_fail: bool = False
+    retries: int | None = None
+
+    kind = "voice"
+    type = "voice"
+
+    def __post_init__(self) -> None:
+        for name in ("voice_file", "scenario"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))
+
+
 # The union grows by adding a kind, never by changing one.
-Content: TypeAlias = Text | Kakao | Rcs
-Channel: TypeAlias = Kakao | Rcs  # the kinds that are not plain text
+Content: TypeAlias = Text | Kakao | Rcs | Fax | Voice
+Channel: TypeAlias = Kakao | Rcs | Fax | Voice  # the kinds that are not plain text
 
 
 def to_json(content: Content) -> dict[str, Any]:
@@ -153,8 +204,10 @@ def to_json(content: Content) -> dict[str, Any]:
             continue
         if name in ("buttons", "quick_replies"):
             value = [b.to_json() for b in value]
-        elif name == "images":
+        elif name in ("images", "attachments", "files"):
             value = [str(p) for p in value]
+        elif name in ("voice_file", "scenario"):
+            value = str(value)
         elif name == "fallback":
             value = to_json(value)
         out[name] = value
@@ -169,13 +222,14 @@ def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
 
 def from_json(obj: dict[str, Any]) -> Content:
     """The content :func:`to_json` wrote."""
-    cls = {"text": Text, "kakao": Kakao, "rcs": Rcs}[obj.get("kind", "text")]
+    cls = {"text": Text, "kakao": Kakao, "rcs": Rcs, "fax": Fax, "voice": Voice}[obj.get("kind", "text")]
     args = {k: v for k, v in obj.items() if k != "kind"}
     for key in ("buttons", "quick_replies"):
         if key in args:
             args[key] = tuple(Button.from_json(b) for b in args[key])
-    if "images" in args:
-        args["images"] = tuple(Path(p) for p in args["images"])
+    for name in ("images", "attachments", "files"):
+        if name in args:
+            args[name] = tuple(Path(p) for p in args[name])
     if "fallback" in args:
         args["fallback"] = from_json(args["fallback"])
     return cls(**args)
@@ -199,10 +253,10 @@ def loads(raw: str) -> Content | None:
 def as_content(value: str | Content, *, subject: str = "", type: str = "auto",
                images: tuple[Path | str, ...] = ()) -> Content:
     """``value`` as content: a ``str`` becomes :class:`Text` with the given options."""
-    if isinstance(value, (Text, Kakao, Rcs)):
+    if isinstance(value, (Text, Kakao, Rcs, Fax, Voice)):
         return value
     if not isinstance(value, str):
-        raise TypeError(f"content must be str, Text, Kakao or Rcs, not {type_name(value)}")
+        raise TypeError(f"content must be str, Text, Kakao, Rcs, Fax or Voice, not {type_name(value)}")
     return Text(body=value, subject=subject, type=type,  # type: ignore[arg-type]
                 images=tuple(Path(p) for p in images))
 
@@ -215,15 +269,24 @@ def refusal(vendor: Vendor, content: Content) -> str | None:
     """Why ``vendor`` cannot carry ``content`` (one line), or None when it can. The
     only per-vendor content check: the pipeline, dry runs and the journal ask this."""
     carries = getattr(vendor, "carries", frozenset({"text"}))
-    if content.kind not in carries:
+    kind = content.kind
+    if kind == "text" and getattr(content, "attachments", ()):
+        kind = "mms-media"
+    if kind not in carries:
         what = ", ".join(KIND_NAMES.get(k, k) for k in sorted(carries, key=_kind_order))
-        return (f"{vendor.name} does not carry {KIND_NAMES.get(content.kind, content.kind)} "
-                f"messages (--type {content.type}); it carries {what}")
+        shown = "--attach" if kind == "mms-media" else f"--type {content.type}"
+        where = CARRIED_BY.get(kind)
+        said = f"{KIND_NAMES.get(kind, kind)}: only {where} carries it; " if where else ""
+        return (f"{said}{vendor.name} does not carry {KIND_NAMES.get(kind, kind)} "
+                f"messages ({shown}); it carries {what}")
     return None
 
 
 # How a kind is named to people (in refusals).
-KIND_NAMES = {"text": "SMS/LMS/MMS", "kakao": "Kakao (AlimTalk/FriendTalk)", "rcs": "RCS"}
+KIND_NAMES = {"text": "SMS/LMS/MMS", "kakao": "Kakao (AlimTalk/FriendTalk)", "rcs": "RCS",
+              "fax": "fax", "voice": "voice", "mms-media": "MMS audio/video"}
+# The vendors that carry a kind few do (named in the refusal of the others).
+CARRIED_BY = {"fax": "bizclient", "voice": "bizclient", "mms-media": "bizclient"}
 
 
 def _kind_order(kind: str) -> tuple[int, str]:

@@ -67,6 +67,7 @@ class SendOptions:
     tag: str = ""  # the campaign tag (a CSV `tag` column wins per row; smscli.campaign)
     ad: int = 0  # Message.ad: 1 advertising (not at night), 2 with the recipients' night consent
     channel: Channel | None = None  # Kakao/RCS content (sender key resolved); None: SMS/LMS/MMS
+    attachments: tuple[Path, ...] = ()  # MMS audio/video (ma3/k3g): sent after the images
 
 
 @dataclass
@@ -147,7 +148,7 @@ class Prepared:
             sender=self.opts.sender,
             type=mtype,  # type: ignore[arg-type]
             subject=self.opts.subject,
-            images=tuple(str(p) for p in self.opts.images),
+            images=tuple(str(p) for p in (*self.opts.images, *self.opts.attachments)),
             send_at=self.opts.send_at,
             size=size,
             tag=tag,
@@ -220,7 +221,7 @@ class Prepared:
                 body = body.replace(ch, "??")
         return text.choose_type_sized(
             body,
-            images=self.opts.images,
+            images=(*self.opts.images, *self.opts.attachments),
             requested=self.opts.type,
             sms_bytes=self.limits.sms_bytes,
             lms_bytes=self.limits.lms_bytes,
@@ -643,6 +644,10 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
         from smscli.channel_render import describe
 
         shown = describe(msg.channel)
+        if "attachments" in shown:  # a fax or a call
+            return {"to": msg.to, "status": "valid", "message_id": msg.id, "vendor": vendor,
+                    "type": msg.type, "code": "", "detail": _fax_voice_detail(shown),
+                    "bytes": size, **shown}
         fb = shown["fallback"]
         said = (f"fallback {fb['type']} {fb['bytes']} bytes" if isinstance(fb, dict)  # type: ignore[index]
                 else "no fallback")
@@ -650,7 +655,7 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
                 "type": msg.type, "code": "",
                 "detail": f"{shown['characters']} characters, {shown['buttons']} button(s), {said}",
                 "bytes": size, **shown}
-    return {
+    out: dict[str, object] = {
         "to": msg.to,
         "status": "valid",
         "message_id": msg.id,
@@ -660,6 +665,20 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
         "detail": f"{size} bytes",
         "bytes": size,
     }
+    if any(i.lower().endswith((".ma3", ".k3g")) for i in msg.images):  # MMS audio / video: say which files
+        out["detail"] = f"{size} bytes, files: {', '.join(msg.images)}"
+        out["attachments"] = list(msg.images)
+    return out
+
+
+def _fax_voice_detail(shown: dict[str, object]) -> str:
+    files = shown["attachments"]
+    named = ", ".join(str(f) for f in files) if isinstance(files, list) and files else "no files"
+    if "pages" in shown:
+        cover = "with a cover" if shown.get("cover") else "no cover"
+        return f"{shown['pages']} page(s), {cover}, files: {named}"
+    secs = f", {shown['seconds']} s" if "seconds" in shown else ""
+    return f"{shown['characters']} characters (TTS), files: {named}{secs}"
 
 
 def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,

@@ -34,11 +34,15 @@ _FIELD_SQL = {
                      "ORDER BY r.rowid DESC LIMIT 1), '')"),
 }
 # Not listed by default: what `result list --json` adds for a Kakao/RCS message (the
-# latest report's channel and fallback JSON; "" for plain text or without a report).
+# latest report's channel and fallback JSON; "" for plain text or without a report) and
+# for a fax / call (its raw report, read for use_page / use_time / sn_result).
 _LATEST = "(SELECT r.{0} FROM reports r WHERE r.message_id = messages.id ORDER BY r.rowid DESC LIMIT 1)"
-CHANNEL_FIELDS = ("channel", "fallback")
+CHANNEL_FIELDS = ("channel", "fallback", "raw")
 _FIELD_SQL.update({f: f"CASE WHEN kind = 'text' THEN '' ELSE COALESCE({_LATEST.format(f)}, '') END"
-                   for f in CHANNEL_FIELDS})
+                   for f in ("channel", "fallback")})
+# a fax's / call's vendor fields (USE_PAGE, USE_TIME, SN_RESULT) are in its latest raw report
+_FIELD_SQL["raw"] = f"CASE WHEN kind IN ('fax', 'voice') THEN COALESCE({_LATEST.format('raw')}, '') ELSE '' END"
+FAX_VOICE_EXTRA = ("use_page", "use_time", "sn_result")  # what `result list --json` shows of "raw"
 _ID_TOP = "\U0010ffff"  # sorts after every character: [prefix, prefix + _ID_TOP) is a prefix
 
 

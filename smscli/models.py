@@ -114,8 +114,10 @@ class Report:
         return out
 
 
-# The vendor fields a Kakao/RCS report shows in JSON (Bizppurio's names, lower case).
-CHANNEL_EXTRA = ("resend_flag", "kaores", "kaotime", "telres", "teltime", "rcsres", "rcstime", "wapinfo")
+# The vendor fields a Kakao/RCS report shows in JSON (Bizppurio's names, lower case), and
+# a fax's / call's (BIZCLIENT USE_PAGE, USE_TIME, SN_RESULT).
+CHANNEL_EXTRA = ("resend_flag", "kaores", "kaotime", "telres", "teltime", "rcsres", "rcstime", "wapinfo",
+                 "use_page", "use_time", "sn_result")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smscli.content import TEXT_TYPES, Content, Kakao, Rcs, Text, refusal
+from smscli.content import TEXT_TYPES, Content, Fax, Kakao, Rcs, Text, Voice, refusal
 from smscli.errors import Interrupted, SmscliError, UsageError
 from smscli.models import SendResult
 from smscli.text import InvalidInput
@@ -115,14 +115,26 @@ def check_job(job: SendJob) -> None:
         kakao_rules.check_content(text)
         _check_common(job)
         return
+    if isinstance(text, Fax | Voice):
+        from smscli import fax_voice_rules
+
+        if job.ad:
+            raise UsageError(f"--ad does not go with --type {text.type}")
+        fax_voice_rules.check_content(text)
+        _check_common(job)
+        return
     if not isinstance(text, Text):
         raise UsageError(f"unknown content {type(text).__name__}")
     if text.type not in TEXT_TYPES:
         raise UsageError(f"--type must be auto, sms, lms or mms, not {text.type!r}")
     if not text.body.strip():
         raise UsageError("empty message", hint="pass --message TEXT, --message-file FILE or text on stdin")
-    if text.type == "mms" and not text.images:
+    if text.type == "mms" and not text.images and not text.attachments:
         raise UsageError("--type mms needs at least one --image")
+    if text.attachments:
+        from smscli import fax_voice_rules
+
+        fax_voice_rules.check_content(text)
     _check_common(job)
 
 
@@ -155,7 +167,10 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
     check_job(job)
     content = job.content
     channel = None
-    if isinstance(content, Kakao | Rcs):
+    if isinstance(content, Fax | Voice):
+        channel = content
+        text = Text(body=content.body, type="auto")
+    elif isinstance(content, Kakao | Rcs):
         channel = content if not job.ad or content.ad else replace(content, ad=True)
         text = Text(body=content.body, type="auto")  # what the SMS-only parts of the pipeline see
     else:
@@ -191,7 +206,11 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         raise UsageError(refused, hint="nothing was sent")
     if isinstance(channel, Kakao):
         channel = replace(channel, sender_key=_sender_key(prof, channel))
-    if job.ad and channel is not None and channel.fallback is not None:
+    if text.attachments:
+        from smscli.fax_voice_rules import MEDIA_WARNING
+
+        hooks.warn(f"smscli: warning: {MEDIA_WARNING}")
+    if job.ad and channel is not None and getattr(channel, "fallback", None) is not None:
         # The SMS/LMS a FriendTalk/RCS advertisement falls back to is an advertisement too:
         # "(광고)", the sender's name and the free opt-out number, sized and typed as sent.
         from smscli.advertising import profile_template
@@ -204,6 +223,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         subject=text.subject,
         type=text.type,
         images=text.images,
+        attachments=text.attachments,
         channel=channel,
         id_key=job.id,
         single_recipient=count == 1,

@@ -37,4 +37,21 @@ def test_no_content_is_an_empty_column() -> None:
 
 def test_every_type_is_listed_once_in_contract_order() -> None:
     assert content.ALL_TYPES == ("auto", "sms", "lms", "mms", "alimtalk", "alimtalk-image",
-                                 "friendtalk", "rcs-sms", "rcs-lms", "rcs-mms", "rcs-template")
+                                 "friendtalk", "rcs-sms", "rcs-lms", "rcs-mms", "rcs-template", "fax", "voice")
+
+
+def test_fax_and_voice_round_trip_through_the_journals_json() -> None:
+    from pathlib import Path
+
+    from smscli.content import Fax, Voice
+
+    fax = Fax(files=("a.pdf", Path("b.png")), cover_title="공지", cover_text="안내", retries=2)
+    assert content.to_json(fax) == {"kind": "fax", "files": ["a.pdf", "b.png"], "cover_title": "공지",
+                                    "cover_text": "안내", "retries": 2}
+    assert content.loads(content.dumps(fax)) == fax and fax.files == (Path("a.pdf"), Path("b.png"))
+    call = Voice(voice_file="m.wav", scenario="s.vxml", reply=True, sms_on_fail=True, retries=0)
+    assert content.to_json(call) == {"kind": "voice", "voice_file": "m.wav", "scenario": "s.vxml",
+                                     "reply": True, "sms_on_fail": True, "retries": 0}
+    assert content.loads(content.dumps(call)) == call
+    tts = Voice(body="안녕하세요")
+    assert content.loads(content.dumps(tts)) == tts and (tts.kind, tts.type) == ("voice", "voice")

@@ -131,6 +131,14 @@ def test_every_send_and_reserve_help_example_runs_as_written(isolated_env, tmp_p
         'password = "test"\nsender = "0212341234"\nkakao_sender_key = "KEY1"\nrcs_chatbot_id = "bot1"\n'
         "backoff = 0.01\n", encoding="utf-8")
     os.chmod(kakao_config, 0o600)
+    (tmp_path / "notice.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n%%EOF\n")
+    (tmp_path / "agent-files").mkdir()
+    biz_config = tmp_path / "bizclient.toml"  # the fax / call examples: a BIZCLIENT agent's database
+    biz_config.write_text(
+        f'[profiles.biz]\nvendor = "bizclient"\ndatabase_url = "sqlite:///{tmp_path / "biz.db"}"\n'
+        f'file_path = "{tmp_path / "agent-files"}"\nsender = "0212341234"\n', encoding="utf-8")
+    biz_env = {"SMSCLI_PROFILE": "biz", "SMSCLI_CONFIG": str(biz_config)}
+    assert run_cli("bizclient", "init-db", env=biz_env).returncode == 0
     examples = _examples("send") + _examples("reserve")
     assert len(examples) >= 9, examples
     assert any("reserve cancel MESSAGE_ID" in e for e in examples)
@@ -153,6 +161,8 @@ def test_every_send_and_reserve_help_example_runs_as_written(isolated_env, tmp_p
         run_env = env
         if re.search(r"--type (alimtalk|friendtalk|rcs)", line):  # on a vendor that carries them
             run_env = {**env, "SMSCLI_PROFILE": "kakao", "SMSCLI_CONFIG": str(kakao_config)}
+        elif re.search(r"--type (fax|voice)", line):  # BIZCLIENT carries them
+            run_env = {**env, **biz_env}
         proc = subprocess.run(["sh", "-c", line], env=run_env, cwd=tmp_path, capture_output=True, timeout=90)
         if " --ad " in line and "--at" not in line and advertising.is_night(clock.now()):
             # between 21:00 and 08:00 the law refuses advertising, and so does the example

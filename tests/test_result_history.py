@@ -157,7 +157,7 @@ def test_tsv_keeps_one_row_per_line(data_dir, capsys):
 @pytest.mark.parametrize(("args", "says"), [
     (["--output", "xml"], "--output 'xml' is not a format"),
     (["--json", "--output", "csv"], "--json and --output csv disagree"),
-    (["--type", "fax"], "--type 'fax' is not a message type"),
+    (["--type", "telex"], "--type 'telex' is not a message type"),
     (["--status", "sent"], "--status 'sent' is not a message state"),
     (["--until", "yesterday-ish"], "--until: cannot read"),
     (["--id", "a*b*"], "'*' may only end a prefix"),

@@ -29,14 +29,15 @@ SHELL = {"smscli.cli", "smscli.cli.main", "smscli.cli.app", "smscli.cli.commands
          "smscli.cli.common", "smscli.cli.output"}
 # The --kakao-* options every simulator that carries Kakao shares (one definition).
 SIM_SHARED = {"smscli.cli.sim_kakao"}
-USES = {"reserve": {"smscli.cli.send"}, "code": {"smscli.cli.code_render"},
+SEND = {"smscli.cli.send", "smscli.cli.send_media"}  # send's fax/voice flags: a helper of its own
+USES = {"send": SEND, "reserve": SEND, "code": {"smscli.cli.code_render"},
         "sim": {f"smscli.cli.{module}" for module in SIMULATORS.values()} | SIM_SHARED}  # to list them
 
 CASES: list[tuple[list[str], set[str]]] = [
-    (["send", "--dry-run", "--to", "01012345678", "-m", "hi"], {"smscli.cli.send"}),
+    (["send", "--dry-run", "--to", "01012345678", "-m", "hi"], SEND),
     (["result", "list"], {"smscli.cli.result", "smscli.cli.result_list"}),
     (["config", "show"], {"smscli.cli.config"}),
-    (["reserve", "list"], {"smscli.cli.reserve", "smscli.cli.send"}),
+    (["reserve", "list"], {"smscli.cli.reserve", *SEND}),
     (["packet", "decode", SAMPLE], {"smscli.cli.packet"}),
     (["sim", "oneshot", "--help"], {"smscli.cli.sim", "smscli.cli.sim_oneshot", *SIM_SHARED}),
     *(([name, "--help"], {f"smscli.cli.{module}", *USES.get(name, set())})

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from smscli.cli import send as send_cli
+from smscli.cli import send_media
 from smscli.cli.common import (
     BareGroup,
     ConfigOpt,
@@ -80,6 +81,15 @@ def reserve(
     fallback: send_cli.FallbackOpt = "auto",
     fallback_message: send_cli.FallbackMessageOpt = None,
     fallback_subject: send_cli.FallbackSubjectOpt = "",
+    file: send_media.FileOpt = None,
+    cover_title: send_media.CoverTitleOpt = "",
+    cover_text: send_media.CoverTextOpt = "",
+    voice_file: send_media.VoiceFileOpt = None,
+    scenario: send_media.ScenarioOpt = None,
+    reply: send_media.ReplyOpt = False,
+    sms_on_fail: send_media.SmsOnFailOpt = False,
+    retries: send_media.RetriesOpt = None,
+    attach: send_media.AttachOpt = None,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -100,7 +110,11 @@ def reserve(
         flags=send_cli.ChannelFlags(template=template, title=title, buttons=buttons, ad=ad,
                                     image_url=image_url, image_link=image_link, wide=wide,
                                     rcs_base=rcs_base, kakao_timeout=kakao_timeout, fallback=fallback,
-                                    fallback_message=fallback_message, fallback_subject=fallback_subject),
+                                    fallback_message=fallback_message, fallback_subject=fallback_subject,
+                                    media=send_media.media_flags(
+                                        file=file, cover_title=cover_title, cover_text=cover_text,
+                                        voice_file=voice_file, scenario=scenario, reply=reply,
+                                        sms_on_fail=sms_on_fail, retries=retries, attach=attach)),
     )
     raise typer.Exit(code)
 

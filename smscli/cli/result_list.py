@@ -117,7 +117,8 @@ def _tables(pages: Iterable[list[Sequence[Any]]], fields: Sequence[str],
 
 def _json_with_channels(pages: Iterable[list[Sequence[Any]]], out: Any) -> int:
     """JSON Lines of rows of LIST_FIELDS + CHANNEL_FIELDS: a Kakao/RCS message's object gains
-    ``channel`` and ``fallback`` (an object); a page of plain messages takes :func:`write`'s
+    ``channel`` and ``fallback`` (an object), a fax's / call's ``use_page`` / ``use_time`` /
+    ``sn_result``; a page of plain messages takes :func:`write`'s
     fast path."""
     import json
 
@@ -134,11 +135,27 @@ def _json_with_channels(pages: Iterable[list[Sequence[Any]]], out: Any) -> int:
                 obj["channel"] = row[n]
             if row[n + 1]:
                 obj["fallback"] = json.loads(row[n + 1])
+            if row[n + 2]:  # a fax / call: USE_PAGE, USE_TIME, SN_RESULT of its latest report
+                obj.update(_fax_voice_fields(row[n + 2]))
             lines.append(json.dumps(obj, ensure_ascii=False) + "\n")
         out.write("".join(lines))
         shown += len(page)
     out.flush()
     return shown
+
+
+def _fax_voice_fields(raw: str) -> dict[str, str]:
+    import json
+
+    from smscli.journal_history import FAX_VOICE_EXTRA
+
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(data[k]) for k in FAX_VOICE_EXTRA if data.get(k) not in (None, "")}
 
 
 def run(client: Any, *, fmt: str, limit: int | None, tty: bool, all_profiles: bool,

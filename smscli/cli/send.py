@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smscli.cli import send_media as media
 from smscli.cli.common import (
     RESUME_LATEST,
     ConfigOpt,
@@ -40,6 +41,10 @@ SEND_EXAMPLES = """Examples:
   # FriendTalk advertising (Kakao labels it); its SMS fallback would need ad_name and optout_number
   smscli send --to 01012345678 --type friendtalk --ad --fallback none -m "신상품 안내" --image-url https://example.com/a.jpg
   smscli send --to 01012345678 --type rcs-lms --title "안내" -m "RCS로 보내는 안내입니다" --fallback none
+  # a fax with a cover (BIZCLIENT): documents and images, landline or mobile
+  smscli send --to 0312345678 --type fax --file notice.pdf --cover-title "공지" --cover-text "점검 안내입니다"
+  # a voice call read out by text-to-speech (BIZCLIENT); --voice-file msg.wav plays a WAVE
+  smscli send --to 01012345678 --type voice -m "내일 오전 10시 예약을 알려드립니다" --retries 2
 """
 
 ToOpt = Annotated[
@@ -57,7 +62,7 @@ MessageFileOpt = Annotated[
 ]
 FromOpt = Annotated[str | None, typer.Option("--from", metavar="NUM", help="Callback number (default: the profile's `sender`).")]
 SubjectOpt = Annotated[str, typer.Option("--subject", metavar="TEXT", help="Subject (LMS/MMS).")]
-TypeOpt = Annotated[str, typer.Option("--type", metavar="TYPE", help="auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | alimtalk | alimtalk-image | friendtalk | rcs-sms | rcs-lms | rcs-mms | rcs-template.")]
+TypeOpt = Annotated[str, typer.Option("--type", metavar="TYPE", help="auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | alimtalk | alimtalk-image | friendtalk | rcs-sms | rcs-lms | rcs-mms | rcs-template | fax | voice (fax/voice: BIZCLIENT).")]
 ImageOpt = Annotated[list[Path] | None, typer.Option("--image", metavar="FILE", help="JPEG to attach (repeatable, up to 3): sends MMS.")]
 IdOpt = Annotated[
     str | None,
@@ -131,7 +136,8 @@ FallbackSubjectOpt = Annotated[str, typer.Option("--fallback-subject", metavar="
 
 
 def register(app: typer.Typer) -> None:
-    app.command("send", help="Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk or RCS to one or many recipients.",
+    app.command("send", help="Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk, RCS, a fax or a voice call to one or many "
+                             "recipients.",
                 epilog=SEND_EXAMPLES)(send)
 
 
@@ -169,14 +175,26 @@ def send(
     fallback: FallbackOpt = "auto",
     fallback_message: FallbackMessageOpt = None,
     fallback_subject: FallbackSubjectOpt = "",
+    file: media.FileOpt = None,
+    cover_title: media.CoverTitleOpt = "",
+    cover_text: media.CoverTextOpt = "",
+    voice_file: media.VoiceFileOpt = None,
+    scenario: media.ScenarioOpt = None,
+    reply: media.ReplyOpt = False,
+    sms_on_fail: media.SmsOnFailOpt = False,
+    retries: media.RetriesOpt = None,
+    attach: media.AttachOpt = None,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk or RCS to one or many recipients."""
+    """Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk, RCS, a fax or a voice call to one or many recipients."""
     flags = ChannelFlags(template=template, title=title, buttons=buttons, ad=ad, image_url=image_url,
                          image_link=image_link, wide=wide, rcs_base=rcs_base, kakao_timeout=kakao_timeout,
                          fallback=fallback, fallback_message=fallback_message,
-                         fallback_subject=fallback_subject)
+                         fallback_subject=fallback_subject,
+                         media=media.media_flags(file=file, cover_title=cover_title, cover_text=cover_text,
+                                                 voice_file=voice_file, scenario=scenario, reply=reply,
+                                                 sms_on_fail=sms_on_fail, retries=retries, attach=attach))
     code = run(
         to=to, csv=csv, message=message, message_file=message_file, sender=sender, subject=subject,
         type_=type_, image=image, id_=id_, dry_run=dry_run, wait=wait, json_=json_,
@@ -213,11 +231,16 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         raise UsageError("no recipients", hint="pass --to NUMBER or --csv FILE")
     if message is not None and message_file is not None:
         raise UsageError("give the text with --message or --message-file, not both")
+    media.check_flags(type_, flags.media, other=flags.given(), subject=subject, images=image,
+                      message_given=message is not None or message_file is not None)
     if message is None:
-        message = _read_message(message_file, stdin_taken=(csv == "-"))
+        if media.needs_message(type_, message, flags.media) or message_file is not None:
+            message = _read_message(message_file, stdin_taken=(csv == "-"))
+        else:
+            message = ""
     send_at = None
     # --at is read after the text and image checks (check_job), which say what is wrong first
-    if at is not None and message.strip() and not (type_ == "mms" and not image):
+    if at is not None and (message.strip() or type_ in ("fax", "voice")) and not (type_ == "mms" and not image):
         send_at = timeutil.parse_time(at, option="--at")
         if send_at <= timeutil.now_kst():
             raise UsageError(f"--at {at!r} is in the past (Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
@@ -356,6 +379,7 @@ class ChannelFlags:
     fallback: str = "auto"
     fallback_message: str | None = None
     fallback_subject: str = ""
+    media: media.MediaFlags = media.MediaFlags()
 
     def given(self) -> list[str]:
         """The options given, as spelled on the command line (--ad aside: text takes it too)."""
@@ -383,11 +407,14 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
     if type_ not in ALL_TYPES:
         raise UsageError(f"--type must be one of {', '.join(ALL_TYPES)}, not {type_!r}")
     given = flags.given()
+    if type_ in ("fax", "voice"):
+        return media.build_media(type_, message, flags.media)
     if type_ in TEXT_TYPES:
         if given:
             raise UsageError(f"{given[0]} goes with a Kakao or RCS --type, not {type_}",
                              hint=f"Kakao: {', '.join(KAKAO_TYPES)}; RCS: {', '.join(RCS_TYPES)}")
-        return Text(body=message, subject=subject, type=type_, images=tuple(images or ()))  # type: ignore[arg-type]
+        return Text(body=message, subject=subject, type=type_, images=tuple(images or ()),  # type: ignore[arg-type]
+                    attachments=flags.media.attach)
     wrong = [g for g in given if g in (_RCS_ONLY if type_ in KAKAO_TYPES else _KAKAO_ONLY)]
     if type_ == "friendtalk" and flags.template:
         wrong.insert(0, "--template")

@@ -13,6 +13,8 @@ refusal code; a recipient not on Kakao gets the Kakao failure and, with RE_TYPE,
 fallback: STATUS 11 (CALL_STATUS the Kakao code, TEL_INFO KKO) until, ``send_delay``
 later, STATUS 2 with the SMS/LMS result and the carrier. ``fail_rate`` applies to SMS,
 LMS/MMS and fallbacks; Kakao recipients miss by ``kakao``'s miss rate and numbers.
+FAX and PHONE rows (MSG_TYPE 2 / 3) follow ``sim.bizclient_faxvoice``: their files checked,
+answered with the manual's FAX / PHONE codes and USE_PAGE, USE_TIME and SN_RESULT.
 
 Outcomes depend only on ``seed`` and the CMID, so a run can be repeated exactly.
 ``accepted`` counts, per CMID, the times a row was taken (a CMID inserted again after its
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from smscli.sim import bizclient_faxvoice as faxvoice
 from smscli.sim import bizclient_kakao as kakao
 from smscli.sim.kakao import KakaoRules
 from smscli.vendors.bizclient_db import (
@@ -55,7 +58,7 @@ CARRIERS = ("SKT", "KTF", "LGT")
 FALLBACK = 11  # STATUS: the fallback is being sent
 BODY_BYTES = {0: 90, 5: 2000}
 MAX_IMAGE = 60 * 1024
-IMAGE_SUFFIXES = (".jpg", ".jpeg")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".ma3", ".k3g")  # the manual's §6: images, audio, video
 MAX_BATCHES_PER_PASS = 50
 
 
@@ -89,6 +92,7 @@ class BizclientAgent:
         self.error: BaseException | None = None
         self._picked: dict[str, tuple[float, int]] = {}  # cmid -> (taken at, MSG_TYPE)
         self._plans: dict[str, kakao.Plan] = {}  # taken Kakao rows -> Kakao's answer
+        self._calls: dict[str, faxvoice.Plan] = {}  # taken FAX / PHONE rows -> the far end's answer
         self._falling: dict[str, tuple[float, int]] = {}  # STATUS 11: cmid -> (since, its MSG_TYPE)
         self.kakao = config.kakao or KakaoRules()
         self.fallbacks: Counter[str] = Counter()  # CMID -> fallbacks sent
@@ -114,8 +118,7 @@ class BizclientAgent:
             now = time.monotonic()
             for row in conn.execute(self._select(msg).where(msg.c.STATUS == SENDING)):
                 self._picked[row.CMID] = (now, int(row.MSG_TYPE))
-                if int(row.MSG_TYPE) in kakao.KAKAO_TYPES:
-                    self._plans[row.CMID] = self._plan(row)
+                self._plan_row(row)
             for cmid, re_type in conn.execute(sa.select(msg.c.CMID, msg.c.RE_TYPE).where(msg.c.STATUS == FALLBACK)):
                 self._falling[cmid] = (now, kakao.FALLBACK_TYPES.get(str(re_type or "").upper(), 0))
             for (cmid,) in conn.execute(sa.select(msg.c.CMID).where(msg.c.STATUS.in_(FINISHED))):
@@ -219,8 +222,7 @@ class BizclientAgent:
             else:
                 taken.append((row.CMID, int(row.MSG_TYPE)))
                 by_cmid[row.CMID] = row
-                if int(row.MSG_TYPE) in kakao.KAKAO_TYPES:
-                    self._plans[row.CMID] = self._plan(row)
+                self._plan_row(row)
         now = time.monotonic()
         with self.db.begin(conn):
             if taken:
@@ -244,7 +246,17 @@ class BizclientAgent:
     def _select(msg: Any) -> Any:
         return msg.select().with_only_columns(*(msg.c[name] for name in (
             "CMID", "MSG_TYPE", "DEST_PHONE", "MSG_BODY", "ATTACHED_FILE", "SEND_TIME", "SENDER_KEY",
-            "TEMPLATE_CODE", "RE_TYPE", "RE_BODY", "CINFO", "DEST_NAME")))
+            "TEMPLATE_CODE", "RE_TYPE", "RE_BODY", "CINFO", "DEST_NAME", "SUBJECT", "COVER_FLAG",
+            "VXML_FILE", "REPLY_FLAG", "SMS_FLAG", "RETRY_CNT")))
+
+    def _plan_row(self, row: Any) -> None:
+        """Decide a taken Kakao, FAX or PHONE row's answer now (its files are read now)."""
+        msg_type = int(row.MSG_TYPE)
+        if msg_type in kakao.KAKAO_TYPES:
+            self._plans[row.CMID] = self._plan(row)
+        elif msg_type in faxvoice.TYPES:
+            self._calls[row.CMID] = faxvoice.answer(
+                row, self.file_path, lambda salt: self._fraction(row.CMID, salt), fail_rate=self.config.fail_rate)
 
     def _plan(self, row: Any) -> kakao.Plan:
         """Kakao's answer; whether the recipient misses depends on the seed and CMID, like
@@ -274,8 +286,10 @@ class BizclientAgent:
         msg_type = int(row.MSG_TYPE) if row.MSG_TYPE is not None else -1
         if msg_type in kakao.KAKAO_TYPES:
             return kakao.check(row, self.file_path) or self._phone_check(row)
+        if msg_type in faxvoice.TYPES:
+            return faxvoice.check(row, self.file_path) or self._phone_check(row)
         if msg_type not in BODY_BYTES:
-            return "9020"  # this stand-in sends SMS / LMS / MMS, AlimTalk and FriendTalk
+            return "9020"  # this stand-in sends SMS / LMS / MMS, AlimTalk, FriendTalk, FAX and PHONE
         body = row.MSG_BODY or ""
         if not body:
             return "9021"
@@ -326,7 +340,10 @@ class BizclientAgent:
         sa = self.db.sa
         msg = self.db.table(self._msg or "")
         groups: dict[tuple[str, str, int], list[str]] = {}
+        calls = {cmid: self._calls.pop(cmid) for cmid in due if cmid in self._calls}
         for cmid in due:
+            if cmid in calls:
+                continue
             plan = self._plans.get(cmid)
             if plan is None:
                 key = (*self.outcome(cmid, self._picked[cmid][1]), DONE)
@@ -336,6 +353,16 @@ class BizclientAgent:
         report_time = now_kst()
         falling: list[str] = []
         with self.db.begin(conn):
+            for cmid, call in calls.items():
+                tel = CARRIERS[int(self._fraction(cmid, "carrier") * len(CARRIERS))]
+                conn.execute(sa.update(msg).where(cmid == msg.c.CMID, msg.c.STATUS == SENDING).values(
+                    STATUS=DONE, CALL_STATUS=call.code, REPORT_TIME=report_time, TEL_INFO=tel,
+                    USE_PAGE=call.use_page, USE_TIME=call.use_time, SN_RESULT=call.sn_result))
+                done["delivered" if call.code in faxvoice.DELIVERED else "failed"] += 1
+                if call.sms:
+                    done["sms on fail"] += 1
+                    self._write_event({"event": "sms_on_fail", "cmid": cmid, "code": call.code,
+                                       "text": call.sms})
             for (code, tel, status), ids in groups.items():
                 for part in chunks(ids, self.config.batch):
                     conn.execute(sa.update(msg).where(msg.c.CMID.in_(part), msg.c.STATUS == SENDING)
@@ -380,6 +407,13 @@ class BizclientAgent:
         for cmid in due:
             del self._falling[cmid]
             self._finished[cmid] = finished
+
+    def _write_event(self, event: dict[str, Any]) -> None:
+        if self._record is None:
+            return
+        self._record.write(json.dumps({**event, "time": now_kst().isoformat(timespec="milliseconds")},
+                                      ensure_ascii=False) + "\n")
+        self._record.flush()
 
     def _write_fallback(self, cmid: str, picked: tuple[float, int], plan: kakao.Plan) -> None:
         if self._record is None:

@@ -4,10 +4,11 @@
 transaction; the agent picks rows with STATUS 0 whose SEND_TIME has come, sends them,
 writes STATUS/CALL_STATUS/REPORT_TIME and moves finished rows to ``BIZ_LOG_YYYYMM``.
 A CMID already in BIZ_MSG or in this or last month's log is reported ``duplicate`` and
-never overwritten. MMS images are copied into the agent's ``file_path`` (temp name, then
+never overwritten. MMS images (and ma3 / k3g audio / video) are copied into the agent's ``file_path`` (temp name, then
 rename) under a name derived from their content, and named in ATTACHED_FILE. Kakao
 AlimTalk / FriendTalk rows (MSG_TYPE 6 / 7, their button file and the fallback the
-gateway sends itself) are built by ``bizclient_kakao``.
+gateway sends itself) are built by ``bizclient_kakao``; FAX / PHONE rows (MSG_TYPE 2 / 3,
+their documents, WAVE and scenario files) by ``bizclient_faxvoice``.
 
 ``poll`` reads the results of the journal's unfinished messages from BIZ_MSG and the
 recent log tables; ``cancel`` deletes a reservation only while the agent has not taken it.
@@ -50,6 +51,7 @@ from smscli.vendors.bizclient_db import (
     safe_file_name,
     to_db_time,
 )
+from smscli.vendors.bizclient_faxvoice import RESULT_COLUMNS, Files, fax_voice_row
 from smscli.vendors.bizclient_files import MAX_IMAGE, check_jpeg, write_atomic, write_many
 from smscli.vendors.bizclient_kakao import Invalid as _Invalid
 from smscli.vendors.bizclient_kakao import KakaoRow, kakao_row, nation_code
@@ -71,9 +73,11 @@ _CMID = re.compile(r"^[\x21-\x7e]{1,32}$")
 _PHONE_NOISE = re.compile(r"[\s\-().]")
 _READ_COLUMNS = ("CMID", "DEST_PHONE", "STATUS", "CALL_STATUS", "REPORT_TIME", "UMID", "TEL_INFO",
                  "MSG_TYPE", "ATTACHED_FILE")
-_FALLBACK_COLUMNS = ("RE_TYPE", "RE_PART")  # read where the table has them (Kakao reports)
+# read where the table has them (Kakao reports; FAX / PHONE pages, seconds, answer)
+_FALLBACK_COLUMNS = ("RE_TYPE", "RE_PART", *RESULT_COLUMNS)
 
 PendingIds = Callable[[], Iterable[str]]
+MEDIA_SUFFIXES = (".ma3", ".k3g")  # MMS audio / video (the manual's §6)
 
 
 class _CommitLost(Exception):
@@ -91,7 +95,7 @@ class BizclientVendor(Vendor):
     can_schedule = True
     can_cancel = True
     can_upload = False
-    carries = frozenset({"text", "kakao"})
+    carries = frozenset({"text", "kakao", "fax", "voice", "mms-media"})
     falls_back = True  # a Kakao row carries its fallback (RE_TYPE / RE_BODY): the gateway sends it
 
     def __init__(self, profile: Any, events: VendorEvents, *, pending_ids: PendingIds | None = None) -> None:
@@ -115,6 +119,7 @@ class BizclientVendor(Vendor):
         self._columns: dict[str, int | None] = {}  # BIZ_MSG's columns -> declared length
         self._read_columns: tuple[str, ...] = _READ_COLUMNS
         self._written: set[str] = set()  # button files written into file_path by this vendor
+        self._files = Files()  # fax documents, WAVE and scenario files, checked once per path
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -221,7 +226,8 @@ class BizclientVendor(Vendor):
             raise _Invalid(f"message id {message.id!r} cannot be a CMID (1-{MAX_CMID} printable ASCII characters)")
         kind = message.type
         if kind not in MSG_TYPE and message.channel is None:
-            raise _Invalid(f"BIZCLIENT sends sms, lms, mms, alimtalk, alimtalk-image or friendtalk, not {kind!r}")
+            raise _Invalid(f"BIZCLIENT sends sms, lms, mms, alimtalk, alimtalk-image, friendtalk, fax or voice, "
+                           f"not {kind!r}")
         to = _phone(message.to)
         if not to:
             raise _Invalid(f"{message.to!r} is not a phone number (3-16 digits)")
@@ -234,6 +240,9 @@ class BizclientVendor(Vendor):
         head = {"CMID": message.id, "STATUS": WAITING, "REQUEST_TIME": now, "SEND_TIME": send_time,
                 "DEST_PHONE": to, "SEND_PHONE": sender, "CINFO": message.tag or None,
                 "DEST_NAME": message.name or None}
+        if message.channel is not None and message.channel.kind in ("fax", "voice"):
+            extra = fax_voice_row(message, self._files, self._columns)
+            return {**head, **extra.fields}, extra
         if message.channel is not None:
             if self._nation is None:
                 self._nation = nation_code(self.profile)
@@ -301,10 +310,11 @@ class BizclientVendor(Vendor):
                 rows[cmid]["ATTACHED_FILE"] = "|".join(names)
 
     def _image(self, path: str) -> bytes:
+        """A JPEG, or an MMS audio/video attachment (ma3 / k3g), checked by content."""
         if path in self._stored:
             return b""
         if path not in self._images:
-            self._images[path] = check_jpeg(Path(path))
+            self._images[path] = _media(Path(path)) if _is_media(path) else check_jpeg(Path(path))
         return self._images[path]
 
     def _store(self, path: str) -> str:
@@ -312,7 +322,8 @@ class BizclientVendor(Vendor):
         if path in self._stored:
             return self._stored[path]
         data = self._images.pop(path)
-        name = f"smscli-{hashlib.sha256(data).hexdigest()[:40]}.jpg"
+        suffix = Path(path).suffix.lower() if _is_media(path) else ".jpg"
+        name = f"smscli-{hashlib.sha256(data).hexdigest()[:40]}{suffix}"
         write_atomic(self.file_path, name, data)
         self._stored[path] = name
         return name
@@ -560,6 +571,21 @@ def _result(message: Message, status: str, code: str = "", detail: str = "") -> 
     queued = status in (ACCEPTED, SCHEDULED, DUPLICATE)  # a duplicate CMID is in the tables
     return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
                       type=message.type, code=code, detail=detail, server_id=message.id if queued else "")
+
+
+def _is_media(path: str) -> bool:
+    return path.lower().endswith(MEDIA_SUFFIXES)
+
+
+def _media(path: Path) -> bytes:
+    """An ma3 / k3g attachment's bytes (checked by content) within the 60 kB MMS limit."""
+    from smscli.fax_voice_rules import check_media
+
+    data = check_media(path)
+    if len(data) > MAX_IMAGE:
+        raise UsageError(f"attachment {path} is {len(data)} bytes; BIZCLIENT MMS files are at most "
+                         f"{MAX_IMAGE // 1024} kB")
+    return data
 
 
 def _batches(messages: Iterable[Message], size: int) -> Iterator[list[Message]]:

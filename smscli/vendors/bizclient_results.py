@@ -1,5 +1,6 @@
 """BIZCLIENT results: a report from a finished BIZ_MSG / BIZ_LOG row (CALL_STATUS with
-its meaning from smscli's code tables; Kakao rows through ``bizclient_kakao``)."""
+its meaning from smscli's code tables; Kakao rows through ``bizclient_kakao``, FAX / PHONE
+rows through ``bizclient_faxvoice``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from smscli.models import DELIVERED, FAILED, Report
 from smscli.vendors.bizclient_db import ERROR, iso_kst
+from smscli.vendors.bizclient_faxvoice import fax_voice_report
 from smscli.vendors.bizclient_kakao import kakao_report
 
 NAME = "bizclient"
@@ -35,7 +37,7 @@ def report_from_row(row: Any, table: str) -> Report:
     report = Report(message_id=str(row.CMID), to=str(row.DEST_PHONE or ""),
                     status=DELIVERED if delivered else FAILED, code=code, detail=detail, vendor=NAME,
                     delivered_at=report_time if delivered else "", extra=extra)
-    return kakao_report(report, row, code_meaning)
+    return fax_voice_report(kakao_report(report, row, code_meaning), row, code_meaning)
 
 
 def code_meaning(code: str, fallback: str) -> str:

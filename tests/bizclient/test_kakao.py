@@ -213,8 +213,8 @@ def test_a_bad_nation_code_is_a_config_error(vendor_factory, database):
 def test_rcs_is_refused_and_kakao_carried(vendor_factory):
     """The pipeline asks content.refusal before journaling (a UsageError, exit 2)."""
     vendor = vendor_factory()
-    assert vendor.carries == frozenset({"text", "kakao"}) and vendor.falls_back is True
-    assert content.refusal(vendor, Rcs("안녕")).startswith("bizclient does not carry RCS messages")
+    assert vendor.carries == frozenset({"text", "kakao", "fax", "voice", "mms-media"}) and vendor.falls_back is True
+    assert content.refusal(vendor, Rcs("안녕")).startswith("bizclient does not carry RCS messages (--type rcs-sms)")
     assert content.refusal(vendor, Kakao("안녕", template="t")) is None
     assert content.refusal(vendor, Text("안녕")) is None
 
