@@ -286,7 +286,7 @@ def refusal(vendor: Vendor, content: Content) -> str | None:
 KIND_NAMES = {"text": "SMS/LMS/MMS", "kakao": "Kakao (AlimTalk/FriendTalk)", "rcs": "RCS",
               "fax": "fax", "voice": "voice", "mms-media": "MMS audio/video"}
 # The vendors that carry a kind few do (named in the refusal of the others).
-CARRIED_BY = {"fax": "bizclient", "voice": "bizclient", "mms-media": "bizclient"}
+CARRIED_BY = {k: "bizclient (and the sandbox, to try it)" for k in ("fax", "voice", "mms-media")}
 
 
 def _kind_order(kind: str) -> tuple[int, str]:

@@ -392,7 +392,7 @@ def run_send(
                     if sink.fallback.send(wait=opts.wait, on_reports=sink.reports):
                         summary.notes.append(f"sent {sink.fallback.sent} fallback message(s) for "
                                              "Kakao/RCS messages that were not delivered")
-                    if opts.wait <= 0 and opts.channel is not None and opts.channel.fallback is not None:
+                    if opts.wait <= 0 and getattr(opts.channel, "fallback", None) is not None:
                         summary.notes.append(
                             f"{vendor.name} has no fallback of its own: smscli sends each fallback when the "
                             "report says the Kakao/RCS message failed; run `smscli result poll` (e.g. every "

@@ -97,6 +97,7 @@ class BizclientVendor(Vendor):
     can_upload = False
     carries = frozenset({"text", "kakao", "fax", "voice", "mms-media"})
     falls_back = True  # a Kakao row carries its fallback (RE_TYPE / RE_BODY): the gateway sends it
+    journal_vendor = NAME  # the vendor name its messages have in the journal (the sandbox's are "sandbox")
 
     def __init__(self, profile: Any, events: VendorEvents, *, pending_ids: PendingIds | None = None) -> None:
         """``pending_ids`` lists the message ids that still await a result (for ``poll``);
@@ -412,7 +413,7 @@ class BizclientVendor(Vendor):
         db, conn, _names, msg = self._open()
         try:
             unindexed: list[str] = []
-            for page in journal.iter_ids(UNFINISHED, vendor=NAME, profile=self.profile.name,
+            for page in journal.iter_ids(UNFINISHED, vendor=self.journal_vendor, profile=self.profile.name,
                                          page=PAGE):
                 for part in chunks(self._collect(db, conn, msg, page, unindexed=unindexed)):
                     on_reports(list(part))
@@ -433,7 +434,7 @@ class BizclientVendor(Vendor):
         batch: list[Any] = []
 
         def match() -> None:
-            wanted = journal.among([row.CMID for row in batch], UNFINISHED, vendor=NAME)
+            wanted = journal.among([row.CMID for row in batch], UNFINISHED, vendor=self.journal_vendor)
             found: dict[str, Report] = {}
             for row in batch:
                 if row.CMID in wanted and row.CMID not in found:
@@ -455,7 +456,7 @@ class BizclientVendor(Vendor):
         lister = getattr(self.events, "list_messages", None)
         if lister is None:
             return None
-        rows = lister(status=list(UNFINISHED), vendor=NAME)
+        rows = lister(status=list(UNFINISHED), vendor=self.journal_vendor)
         return [r["id"] for r in rows if r.get("profile") in (None, self.profile.name)]
 
     def collect(self, ids: Sequence[str] | None) -> list[Report]:

@@ -1,5 +1,7 @@
 """The ``sandbox`` vendor: the real OneShot client against the OneShot simulator, started
-in this process on an ephemeral loopback port. Nothing leaves the machine.
+in this process on an ephemeral loopback port; fax, voice calls and MMS audio/video, which
+OneShot does not carry, go to the real BIZCLIENT vendor against its agent simulator
+(:mod:`smscli.vendors.sandbox_agent`). Nothing leaves the machine.
 
 Each command starts its own simulator; what a real server would remember between
 commands (the accepted ids, the reports not yet acknowledged) is kept in
@@ -11,6 +13,7 @@ they only open a server that this process started on 127.0.0.1.
 from __future__ import annotations
 
 import atexit
+import itertools
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -45,13 +48,16 @@ class SandboxVendor(Vendor):
     can_schedule: ClassVar[bool] = False
     can_cancel: ClassVar[bool] = False
     can_upload: ClassVar[bool] = True
-    carries: ClassVar[frozenset[str]] = frozenset({"text", "kakao", "rcs"})  # OneShot's
+    # OneShot's, and through the BIZCLIENT agent simulator fax, voice and MMS audio/video
+    carries: ClassVar[frozenset[str]] = frozenset({"text", "kakao", "rcs", "fax", "voice", "mms-media"})
     falls_back: ClassVar[bool] = False  # OneShot's: smscli.fallback sends the fallback
 
     def __init__(self, profile: Profile, events: VendorEvents) -> None:
         super().__init__(profile, events)
         self._sim: OneShotSimulator | None = None
         self._client: Vendor | None = None
+        self._agent_vendor: Vendor | None = None
+        self._agent: Any = None  # smscli.sim.bizclient.BizclientAgent, once started
         self._lock = threading.Lock()
 
     @property
@@ -105,8 +111,24 @@ class SandboxVendor(Vendor):
                 self._client = OneShotVendor(_OverlayProfile(self.profile, overlay), self.events)  # type: ignore[arg-type]
             return self._client
 
+    def _agent_client(self) -> Vendor:
+        """The BIZCLIENT vendor of fax, voice and MMS audio/video (its agent started on first use)."""
+        with self._lock:
+            if self._agent_vendor is None:
+                from smscli.vendors import sandbox_agent
+
+                self._agent_vendor, self._agent = sandbox_agent.start(self.profile, self.events, _OverlayProfile)
+            return self._agent_vendor
+
     def close(self) -> None:
-        """Close the client (if it can be) and stop the simulator."""
+        """Close the clients (if they can be) and stop the simulators."""
+        agent_vendor, agent = self._agent_vendor, self._agent
+        self._agent_vendor = self._agent = None
+        if agent_vendor is not None:
+            agent_vendor.close()
+        if agent is not None:
+            agent.stop()
+            atexit.unregister(agent.stop)
         client, sim = self._client, self._sim
         self._client = self._sim = None
         closer = getattr(client, "close", None)
@@ -131,8 +153,16 @@ class SandboxVendor(Vendor):
         on_reports: OnReports | None = None,
         wait: float = 0.0,
     ) -> None:
-        self._oneshot().send(
-            messages,
+        from smscli.vendors import sandbox_agent
+
+        stream = iter(messages)
+        first = next(stream, None)
+        if first is None:
+            return
+        # One send carries one kind of content: its first message says which simulator.
+        target = self._agent_client() if sandbox_agent.for_agent(first) else self._oneshot()
+        target.send(
+            itertools.chain((first,), stream),
             self._results(on_result),
             on_reports=None if on_reports is None else self._reports(on_reports),
             wait=wait,
@@ -142,6 +172,12 @@ class SandboxVendor(Vendor):
         return self._oneshot().upload(paths)
 
     def poll(self, on_reports: OnReports, *, timeout: float = 10.0, confirm: bool = True) -> None:
+        from smscli.vendors import sandbox_agent
+
+        if sandbox_agent.exists(self.profile):  # fax, calls, MMS audio/video were sent before
+            client = self._agent_client()
+            sandbox_agent.settle(self._agent, min(timeout, 5.0))
+            client.poll(self._reports(on_reports), timeout=timeout, confirm=confirm)
         self._oneshot().poll(self._reports(on_reports), timeout=timeout, confirm=confirm)
 
     def confirm(self, server_ids: Sequence[str]) -> None:
@@ -174,13 +210,13 @@ class _OverlayProfile:
     def __init__(self, base: Profile, overlay: dict[str, Any]) -> None:
         self._base = base
         self._overlay = overlay
-        self.vendor = "oneshot"
+        self.vendor = overlay.get("vendor", "oneshot")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)
 
     def __repr__(self) -> str:
-        return f"Profile(name={self._base.name!r}, vendor='oneshot' (sandbox))"
+        return f"Profile(name={self._base.name!r}, vendor={self.vendor!r} (sandbox))"
 
     def __contains__(self, key: str) -> bool:
         return key in self._overlay or key in self._base

@@ -16,6 +16,7 @@ from smscli.cli.app import program
 from smscli.codes import describe
 from smscli.sim import bizclient_faxvoice
 from smscli.vendors.bizclient_faxvoice import MSG_TYPES
+from tests.conftest import run_cli
 
 from .conftest import rows, wait_for
 from .test_cli import write_config
@@ -174,21 +175,37 @@ PROFILES = {
 }
 
 
-@pytest.mark.parametrize("vendor", ["sandbox", "bizppurio", "netshot", "oneshot"])
+@pytest.mark.parametrize("vendor", ["bizppurio", "netshot", "oneshot"])
 def test_other_vendors_refuse_fax_and_voice_naming_bizclient(vendor, docs, isolated_env, capsys):
     """Exit 2 before anything is journaled (nothing listens on the profiles' ports)."""
-    if vendor != "sandbox":
-        (isolated_env / "config.toml").write_text(
-            f'default_profile = "p"\n[profiles.p]\nvendor = "{vendor}"\nsender = "0212341234"\n'
-            + PROFILES[vendor], encoding="utf-8")
-        (isolated_env / "config.toml").chmod(0o600)
-    profile = ["-p", "sandbox"] if vendor == "sandbox" else []
-    assert program(["send", "--to", "0312345678", "--type", "fax", "--file", str(docs / "notice.pdf"),
-                    *profile]) == 2
+    (isolated_env / "config.toml").write_text(
+        f'default_profile = "p"\n[profiles.p]\nvendor = "{vendor}"\nsender = "0212341234"\n'
+        + PROFILES[vendor], encoding="utf-8")
+    (isolated_env / "config.toml").chmod(0o600)
+    assert program(["send", "--to", "0312345678", "--type", "fax", "--file", str(docs / "notice.pdf")]) == 2
     err = capsys.readouterr().err
-    assert f"smscli: fax: only bizclient carries it; {vendor} does not carry fax messages (--type fax)" in err, err
-    assert program(["send", "--to", "01012345678", "--type", "voice", "-m", "안내입니다", *profile]) == 2
-    assert "voice: only bizclient carries it" in capsys.readouterr().err
+    assert (f"smscli: fax: only bizclient (and the sandbox, to try it) carries it; {vendor} does not carry "
+            "fax messages (--type fax)") in err, err
+    assert program(["send", "--to", "01012345678", "--type", "voice", "-m", "안내입니다"]) == 2
+    assert "voice: only bizclient (and the sandbox, to try it) carries it" in capsys.readouterr().err
+
+
+def test_the_sandbox_sends_fax_calls_and_mms_video_through_its_agent_simulator(docs, isolated_env):
+    """The real BIZCLIENT vendor against the agent simulator on SQLite in the data dir:
+    delivered with --wait; without it, a later `result poll` (another process) finds them."""
+    (docs / "clip.k3g").write_bytes(K3G)
+    sends = [["--type", "fax", "--to", "0312345678", "--file", str(docs / "notice.pdf"), "--cover-title", "안내"],
+             ["--type", "voice", "--to", "01012345678", "-m", "내일 10시 예약입니다"],
+             ["--to", "01012345678", "-m", "영상 안내", "--attach", str(docs / "clip.k3g")]]
+    waited = [json.loads(run_cli("send", *args, "--wait", "10", "--json").stdout) for args in sends]
+    assert [(r["type"], r["status"], r["vendor"]) for r in waited] == [
+        ("fax", "delivered", "sandbox"), ("voice", "delivered", "sandbox"), ("mms", "delivered", "sandbox")]
+    later = run_cli("send", *sends[0], "--json")
+    assert later.returncode == 0 and json.loads(later.stdout)["status"] == "accepted", later.stderr
+    polled = [json.loads(x) for x in run_cli("result", "poll", "--json", "--timeout", "5").stdout.splitlines()]
+    assert [(r["message_id"], r["status"], r["channel"]) for r in polled] == [
+        (json.loads(later.stdout)["message_id"], "delivered", "fax")]
+    assert polled[0]["use_page"]
 
 
 def test_every_code_the_simulator_writes_is_known():
@@ -236,9 +253,6 @@ def test_attachments_are_checked_and_refused_elsewhere(configured, docs, capsys)
     assert program(["send", "--to", "01012345678", "-m", "x", "--attach", str(docs / "song.mp3")]) == 2
     assert "type 'mp3' is not MMS audio/video" in capsys.readouterr().err
     (docs / "clip.k3g").write_bytes(K3G)
-    assert program(["send", "--to", "01012345678", "-m", "x", "--attach", str(docs / "clip.k3g"),
-                    "-p", "sandbox"]) == 2
-    assert "MMS audio/video: only bizclient carries it" in capsys.readouterr().err
     assert program(["send", "--to", "01012345678", "-m", "x", "--type", "sms", "--attach",
                     str(docs / "clip.k3g")]) == 2
     assert "--attach goes with an MMS" in capsys.readouterr().err
