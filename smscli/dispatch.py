@@ -328,7 +328,7 @@ def run_send(
         except text.InvalidInput as exc:
             if not _fits_abroad(prepare, opts.template):
                 raise Refused(f"message: {exc}", hint="nothing was sent") from None
-    chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
+    chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout, profile.name)
     if opts.images:
         from smscli.images import check_for_vendor
 
@@ -437,8 +437,9 @@ def _type_notes(prepare: Prepared, opts: SendOptions, vendor: Vendor) -> list[st
 
 
 def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
-                     ignore_optout: bool) -> Iterator[list[Message | SendResult]]:
-    """Prepared rows in chunks, with numbers on the 080 opt-out list made ``invalid``."""
+                     ignore_optout: bool, profile: str) -> Iterator[list[Message | SendResult]]:
+    """Prepared rows in chunks, with numbers on the 080 opt-out list made ``invalid``; the
+    results of rows that are not sent are filed under ``profile`` (and their tag)."""
 
     def optout(chunk: list[Message | SendResult]) -> list[Message | SendResult]:
         if ignore_optout:
@@ -448,14 +449,18 @@ def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
             return chunk
         return [
             SendResult(to=m.to, status=INVALID, message_id=m.id, vendor=prepare.vendor_name,
-                       type=m.type, detail="opted out (080); --ignore-optout sends anyway")
+                       type=m.type, detail="opted out (080); --ignore-optout sends anyway",
+                       profile=profile, tag=m.tag)
             if isinstance(m, Message) and m.to in blocked else m
             for m in chunk
         ]
 
     chunk: list[Message | SendResult] = []
     for row in rows:
-        chunk.append(prepare(row))
+        item = prepare(row)
+        if isinstance(item, SendResult):
+            item = replace(item, profile=profile, tag=item.tag or prepare.opts.tag)
+        chunk.append(item)
         if len(chunk) >= CLAIM_CHUNK:
             yield optout(chunk)
             chunk = []

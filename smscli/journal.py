@@ -261,7 +261,7 @@ _SETTLE_FROM_REPORT = (
 )
 _INSERT_RESULT = (
     'INSERT OR IGNORE INTO messages (id, vendor, "to", type, status, code, detail, server_id, '
-    "owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "owner, created_at, updated_at, profile, tag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -684,7 +684,7 @@ class Journal(RunsMixin, ReadersMixin, FallbackMixin, HistoryMixin):
                 cur.executemany(
                     _INSERT_RESULT,
                     [(r.message_id, r.vendor, r.to, r.type, status, r.code, r.detail, sid, self.owner,
-                      stamp, stamp)
+                      stamp, stamp, r.profile, r.tag)
                      for r, (status, _, _, sid, stamp, _) in zip(todo, rows, strict=True)
                      if r.message_id not in known],
                 )  # fmt: skip

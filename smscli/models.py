@@ -77,6 +77,10 @@ class SendResult:
     code: str = ""
     detail: str = ""
     server_id: str = field(default="", compare=False)  # the vendor's key (journal only, not in JSON)
+    # For a row that was never journaled before its result (invalid, opted out): the
+    # profile and campaign tag the journal files it under (journal only, not in JSON).
+    profile: str = field(default="", compare=False)
+    tag: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, str]:
         return {"to": self.to, "status": self.status, "message_id": self.message_id,

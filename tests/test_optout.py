@@ -177,3 +177,18 @@ def test_a_refusal_report_without_a_number_takes_the_journaled_one(tmp_path) -> 
         assert listed["01011110002"]["deny_no"] == "0801112222"
     finally:
         journal.close()
+
+
+def test_rows_not_sent_are_filed_under_their_profile_and_tag() -> None:
+    """An opted-out number and a bad one still count in their campaign (result list/stats --tag)."""
+    from tests.conftest import run_cli
+
+    assert run_cli("optout", "add", "01099998888").returncode == 0
+    sent = run_cli("send", "--to", "01012345678,01099998888,0101", "-m", "안내", "--tag", "dec", "--json")
+    assert sent.returncode == 1, sent.stderr
+    listed = [json.loads(x) for x in run_cli("result", "list", "--tag", "dec", "--json").stdout.splitlines()]
+    assert sorted((r["to"], r["status"], r["profile"]) for r in listed) == [
+        ("0101", "invalid", "sandbox"), ("01012345678", "accepted", "sandbox"),
+        ("01099998888", "invalid", "sandbox")]
+    stats = [json.loads(x) for x in run_cli("result", "stats", "--tag", "dec", "--json").stdout.splitlines()]
+    assert {s["status"]: s["count"] for s in stats} == {"accepted": 1, "invalid": 2}
