@@ -24,7 +24,7 @@ from typing import Any
 
 from smscli.errors import UsageError
 from smscli.models import DELIVERED, FAILED, Report
-from smscli.vendors.bizclient_kakao import Invalid, KakaoRow, encoded_size
+from smscli.vendors.bizclient_kakao import Invalid, KakaoRow, encoded_size, row_kind
 
 MSG_TYPES = {"fax": 2, "voice": 3}
 KINDS = {2: "fax", 3: "voice"}
@@ -129,13 +129,10 @@ def media_names(paths: Any, files: Files) -> dict[str, bytes]:
 def fax_voice_report(report: Report, row: Any, meaning: Any) -> Report:
     """``report`` as a fax / call report when the row is one: ``channel``, the status by
     the FAX / PHONE codes, and USE_PAGE / USE_TIME / SN_RESULT in ``extra``."""
-    try:
-        msg_type = int(row.MSG_TYPE)
-    except (AttributeError, TypeError, ValueError):
+    found = row_kind(row, KINDS)
+    if found is None:
         return report
-    kind = KINDS.get(msg_type)
-    if kind is None:
-        return report
+    msg_type, kind = found
     code = report.code
     delivered = code in DELIVERED_CODES
     extra = {**report.extra, "msg_type": str(msg_type), "call_status": code, "channel": kind}

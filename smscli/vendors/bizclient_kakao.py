@@ -195,17 +195,24 @@ def _check_lengths(fields: Mapping[str, Any], columns: Mapping[str, int | None])
                           if name != "RE_BODY" else f"RE_BODY is longer than the table's {limit} characters")
 
 
+def row_kind(row: Any, kinds: Mapping[int, str]) -> tuple[int, str] | None:
+    """(MSG_TYPE, its kind in ``kinds``) of a BIZ_MSG / log row, or None for another type."""
+    try:
+        msg_type = int(row.MSG_TYPE)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    kind = kinds.get(msg_type)
+    return None if kind is None else (msg_type, kind)
+
+
 def kakao_report(report: Report, row: Any, meaning: Callable[[str, str], str]) -> Report:
     """``report`` (read from a finished row) as a Kakao report when the row is one:
     ``channel`` and, after a fallback, ``fallback`` {"type", "status"}; the row's
     MSG_TYPE / RE_TYPE / RE_PART and the channel kept in ``extra``."""
-    try:
-        msg_type = int(row.MSG_TYPE)
-    except (AttributeError, TypeError, ValueError):
+    found = row_kind(row, KINDS)
+    if found is None:
         return report
-    kind = KINDS.get(msg_type)
-    if kind is None:
-        return report
+    msg_type, kind = found
     code = report.code
     re_type = str(getattr(row, "RE_TYPE", "") or "").strip().upper()
     extra = {**report.extra, "msg_type": str(msg_type), "call_status": code}
