@@ -210,7 +210,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         from smscli.fax_voice_rules import MEDIA_WARNING
 
         hooks.warn(f"smscli: warning: {MEDIA_WARNING}")
-    if job.ad and channel is not None and getattr(channel, "fallback", None) is not None:
+    if job.ad and getattr(channel, "fallback", None) is not None:
         # The SMS/LMS a FriendTalk/RCS advertisement falls back to is an advertisement too:
         # "(광고)", the sender's name and the free opt-out number, sized and typed as sent.
         from smscli.advertising import profile_template
