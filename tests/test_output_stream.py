@@ -56,3 +56,25 @@ def test_a_terminal_gets_a_table_per_page(monkeypatch) -> None:
     out.emit({"message_id": "third"})
     out.flush()
     assert "third" in buf.getvalue()
+
+
+def test_a_tsv_row_stays_one_line_whatever_its_text_holds(smscli_oneshot_sim, clock_at, capsys) -> None:
+    """``reserve list`` piped: a text with a line break and a tab is still one row of as many
+    cells as the others (the journal keeps the text as it was)."""
+    from datetime import datetime
+
+    from smscli.cli.app import program
+
+    clock_at(datetime(2026, 11, 23, 10, 0))
+    for text in ("first line\nsecond\tcell", "plain"):
+        assert program(["reserve", "--at", "2026-11-23 12:00", "--to", "01012345678", "-m", text,
+                        "--json"]) == 0
+    capsys.readouterr()
+    assert program(["reserve", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert len({line.count("\t") for line in lines}) == 1
+    assert any("first line second cell" in line for line in lines)
+    assert program(["reserve", "list", "--json"]) == 0
+    texts = {json.loads(line)["text"] for line in capsys.readouterr().out.splitlines()}
+    assert texts == {"first line\nsecond\tcell", "plain"}

@@ -142,7 +142,7 @@ class Output:
                 self._flush()
         else:
             cols = self.columns or list(obj)
-            self.stdout.write("\t".join(_cell(obj.get(c, "")) for c in cols) + "\n")
+            self.stdout.write("\t".join(tsv_cell(obj.get(c, "")) for c in cols) + "\n")
 
     def flush(self) -> None:
         """Render buffered rows as a table (human mode on a TTY); flush stdout.
@@ -303,6 +303,14 @@ def to_stderr(line: str, stream: Any = None) -> None:
 
 def _broken_pipe() -> BrokenPipeError:
     return BrokenPipeError(errno.EPIPE, "stdout is a closed pipe")
+
+
+TSV_FLAT = str.maketrans({"\t": " ", "\n": " ", "\r": " "})  # a TSV cell stays one cell
+
+
+def tsv_cell(value: Any) -> str:
+    """``value`` as one TSV cell: tabs and line breaks become spaces."""
+    return _cell(value).translate(TSV_FLAT)
 
 
 def _cell(value: Any) -> str:

@@ -13,13 +13,13 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from smscli.cli.output import TSV_FLAT
 from smscli.journal_history import CHANNEL_FIELDS, LIST_FIELDS
 
 FORMATS = ("table", "tsv", "json", "csv")
 TERMINAL_LIMIT = 100
 _TABLE_PAGE = 500
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')  # what json's encode_basestring changes
-_FLAT = str.maketrans({"\t": " ", "\n": " ", "\r": " "})  # a TSV cell stays one cell
 _TABLE_FIELDS = ("message_id", "to", "status", "code", "detail", "type", "tag", "created_at", "delivered_at")
 
 
@@ -59,7 +59,7 @@ def write(pages: Iterable[list[Sequence[Any]]], fmt: str, *, fields: Sequence[st
                 continue
             text = "\n".join(map(tab, page)) + "\n"
             if text.count("\t") != tabs * len(page) or text.count("\n") != len(page) or "\r" in text:
-                text = "".join(tab(c.translate(_FLAT) for c in r) + "\n" for r in page)  # rare
+                text = "".join(tab(c.translate(TSV_FLAT) for c in r) + "\n" for r in page)  # rare
             out.write(text)
             shown += len(page)
     elif fmt == "csv":

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from smscli.cli.output import TSV_FLAT
+
 BAR = 24  # characters of the longest bar
 
 
@@ -20,7 +22,7 @@ def render(groups: list[dict[str, Any]], by: str, *, json_mode: bool, stream: An
     heads += ["count", "delivered", "failed", "waiting", "rate"]
     tty = _tty(stream)
     if not tty:
-        stream.write("".join("\t".join(_cell(g, h) for h in heads) + "\n" for g in groups))
+        stream.write("".join("\t".join(_cell(g, h).translate(TSV_FLAT) for h in heads) + "\n" for g in groups))
         stream.flush()
         return
     if not groups:
