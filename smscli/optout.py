@@ -39,10 +39,11 @@ def refusal_source(vendor: str, code: str) -> str:
     return f"{vendor} result {code}"
 
 
-def read_numbers(stream: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
-    """(line, number) from ``stream``: one number per line, or a CSV whose header names a
-    phone column (``phone``, ``to``, ``number``, ``수신번호``: smscli.recipients reads it);
-    UTF-8 or CP949. Blank lines and ``#`` comments are skipped; numbers come as written."""
+def read_numbers(stream: BinaryIO, name: str) -> Iterator[tuple[int, str, str]]:
+    """(line, number, 080 number) from ``stream``: one number per line, or a CSV whose header
+    names a phone column (``phone``, ``to``, ``number``, ``수신번호``: smscli.recipients reads
+    it) and maybe a ``deny_no`` column (what ``optout export`` writes); UTF-8 or CP949. Blank
+    lines and ``#`` comments are skipped; numbers come as written."""
     from smscli.recipients import PHONE_COLUMNS, CsvInput
 
     first = stream.readline()
@@ -51,13 +52,13 @@ def read_numbers(stream: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
         with CsvInput(_Prepended(first, stream), name) as rows:
             for row in rows:
                 if row.phone:
-                    yield row.line_no, row.phone
+                    yield row.line_no, row.phone, (row.vars.get("deny_no") or "").strip()
         return
     line_no = 1
     for raw in _chain(first, stream):
         line = _decode(raw).strip().lstrip("\ufeff")
         if line and not line.startswith("#"):
-            yield line_no, line
+            yield line_no, line, ""
         line_no += 1
 
 

@@ -74,6 +74,20 @@ def test_import_lines_csv_and_stdin_then_export(tmp_path, capsys, monkeypatch) -
     assert len(out.splitlines()) == 4 and json.loads(out.splitlines()[0])["phone"]
 
 
+def test_export_then_import_elsewhere_keeps_each_080_number(tmp_path, capsys, monkeypatch) -> None:
+    """What ``export`` writes, ``import`` reads back whole: each number with the 080 number it
+    opted out through (a CSV ``deny_no`` column)."""
+    exported = "phone,deny_no,source,at\n01011112222,0801234567,oneshot,2026-11-01T10:00:00+09:00\n" \
+               "01033334444,,manual,2026-11-02T10:00:00+09:00\n01055556666,0807654321,x,\n"
+    (tmp_path / "optouts.csv").write_text(exported, encoding="utf-8")
+    code, _, err = _cli(capsys, "optout", "import", str(tmp_path / "optouts.csv"))
+    assert code == 0 and "3 added" in err
+    listed = _listed(capsys)
+    assert {p: r["deny_no"] for p, r in listed.items()} == {
+        "01011112222": "0801234567", "01033334444": "", "01055556666": "0807654321"}
+    assert {r["source"] for r in listed.values()} == {f"import {tmp_path / 'optouts.csv'}"}
+
+
 def test_import_stops_at_a_bad_line(tmp_path, capsys) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("01011112222\nnot a number\n", encoding="utf-8")

@@ -97,7 +97,7 @@ def _report(numbers: list[str], done: set[str], words: tuple[str, str], json_: b
 
 @optout_app.command("import")
 def import_(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="One number a line, or a CSV with a phone column ('-' = stdin).")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="One number a line, or a CSV with a phone column and maybe deny_no, as export writes ('-' = stdin).")],
     json_: JsonOpt = False,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
@@ -114,13 +114,19 @@ def import_(
     except OSError as exc:
         raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
     try:
-        numbers = checked_numbers(read_numbers(stream, name), name)
+        entries = list(read_numbers(stream, name))
     except OSError as exc:
         raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
     finally:
         if file != "-":
             stream.close()
-    added = _client(profile, config).add_optouts(numbers, source=f"import {name}")
+    numbers = checked_numbers([(line, number) for line, number, _ in entries], name)
+    by_deny_no: dict[str, list[str]] = {}
+    for number, (_, _, deny_no) in zip(numbers, entries, strict=True):
+        by_deny_no.setdefault(deny_no, []).append(number)
+    client = _client(profile, config)
+    added = [n for deny_no, group in by_deny_no.items()
+             for n in client.add_optouts(group, source=f"import {name}", deny_no=deny_no)]
     distinct = len(set(numbers))
     if json_:
         Output(True).emit({"file": name, "numbers": distinct, "added": len(added),
