@@ -307,9 +307,13 @@ def _on_a_terminal(*args: str) -> tuple[bytes, bytes, int]:
 
 @pytest.mark.parametrize(("args", "said"), [
     (("reserve", "list"), "smscli: no scheduled messages in the journal"),
-    (("result", "list"), "smscli: no messages of profile 'sandbox' in the journal"),
+    (("result", "list"),
+     "smscli: no messages of profile 'sandbox' in the journal (--all-profiles looks in every profile)"),
     (("result", "list", "--status", "failed", "--since", "1h"),
-     "smscli: no failed messages of profile 'sandbox' in the journal since 1h"),
+     "smscli: no failed messages of profile 'sandbox' in the journal since 1h"
+     " (--all-profiles looks in every profile)"),
+    (("result", "list", "--tag", "spring", "--all-profiles"),
+     "smscli: no messages of any profile that match in the journal"),
     (("runs",), "smscli: no runs in the journal"),
 ])
 def test_an_empty_list_says_so_on_a_terminal_and_prints_nothing_to_a_pipe(args, said):

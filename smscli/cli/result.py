@@ -136,7 +136,8 @@ def list_(
         narrowed = " that match" if any(v is not None for k, v in filters.items()
                                         if k not in ("status", "since")) else ""
         when_said = f" since {since}" if since else ""
-        to_stderr(f"smscli: no{which} messages of {whose}{narrowed} in the journal{when_said}")
+        hint = "" if all_profiles else " (--all-profiles looks in every profile)"
+        to_stderr(f"smscli: no{which} messages of {whose}{narrowed} in the journal{when_said}{hint}")
 
 
 @result_app.command(
