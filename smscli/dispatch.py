@@ -140,7 +140,8 @@ class Prepared:
         except text.InvalidInput as exc:
             kind = self.opts.channel.type if self.opts.channel is not None else ""
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
-                              type=kind, code="", detail=str(exc))
+                              type=kind, code="", detail=str(exc),
+                              tag=(row.vars.get(campaign.TAG_COLUMN) or "").strip())
         return Message(
             id=mid,
             to=to,

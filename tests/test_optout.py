@@ -206,3 +206,17 @@ def test_rows_not_sent_are_filed_under_their_profile_and_tag() -> None:
         ("01099998888", "invalid", "sandbox")]
     stats = [json.loads(x) for x in run_cli("result", "stats", "--tag", "dec", "--json").stdout.splitlines()]
     assert {s["status"]: s["count"] for s in stats} == {"accepted": 1, "invalid": 2}
+
+
+def test_a_bad_row_counts_under_its_own_csv_tag(tmp_path) -> None:
+    """A row that cannot be sent is filed under its CSV ``tag`` column, not under ``--tag``."""
+    from tests.conftest import run_cli
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("phone,tag\n01012345678,spring\n0101,spring\n01033334444,\n", encoding="utf-8")
+    sent = run_cli("send", "--csv", str(rows), "-m", "안내", "--tag", "fallback-tag", "--json")
+    assert sent.returncode == 1, sent.stderr
+    listed = [json.loads(x) for x in run_cli("result", "list", "--all-profiles", "--json").stdout.splitlines()]
+    assert sorted((r["to"], r["status"], r["tag"]) for r in listed) == [
+        ("0101", "invalid", "spring"), ("01012345678", "accepted", "spring"),
+        ("01033334444", "accepted", "fallback-tag")]
