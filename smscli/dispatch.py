@@ -291,7 +291,8 @@ class ResultSink:
             held = self.held.get(rep.message_id)
             if held is not None:
                 self.held[rep.message_id] = replace(held, status=rep.status, code=rep.code,
-                                                    detail=rep.detail)
+                                                    detail=rep.detail, channel=rep.channel or held.channel,
+                                                    fallback=rep.fallback or held.fallback)
 
     def release(self) -> None:
         """Emit held results (after --wait)."""

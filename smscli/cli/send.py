@@ -63,7 +63,7 @@ MessageFileOpt = Annotated[
 FromOpt = Annotated[str | None, typer.Option("--from", metavar="NUM", help="Callback number (default: the profile's `sender`).")]
 SubjectOpt = Annotated[str, typer.Option("--subject", metavar="TEXT", help="Subject (LMS/MMS).")]
 TypeOpt = Annotated[str, typer.Option("--type", metavar="TYPE", help="auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | alimtalk | alimtalk-image | friendtalk | rcs-sms | rcs-lms | rcs-mms | rcs-template | fax | voice (fax/voice: BIZCLIENT).")]
-ImageOpt = Annotated[list[Path] | None, typer.Option("--image", metavar="FILE", help="JPEG to attach (repeatable, up to 3): sends MMS.")]
+ImageOpt = Annotated[list[Path] | None, typer.Option("--image", metavar="FILE", help="JPEG to attach (repeatable, up to 3): sends MMS. With --type rcs-mms: its one image, a JPEG (OneShot uploads it) or an RCS Biz Center id maapfile://... (Bizppurio).")]
 IdOpt = Annotated[
     str | None,
     typer.Option("--id", metavar="KEY", help="Idempotency key: re-running with the same key never sends twice."),
@@ -425,17 +425,19 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
                          hint="--title for the Kakao/RCS title, --fallback-subject for the fallback LMS")
     if flags.fallback not in kakao_rules.FALLBACK_TYPES:
         raise UsageError(f"--fallback must be one of {', '.join(kakao_rules.FALLBACK_TYPES)}, not {flags.fallback!r}")
-    if images and flags.fallback != "mms":
+    rcs_files, rcs_ids = _rcs_images(images) if type_ == "rcs-mms" else ((), ())
+    if images and flags.fallback != "mms" and type_ != "rcs-mms":
         raise UsageError(f"--image does not go with --type {type_}",
-                         hint="--image-url for a Kakao image; --image with --fallback mms for the fallback MMS")
+                         hint="--image-url for a Kakao image; --image with --rcs-mms or --fallback mms")
     if flags.fallback == "none" and (flags.fallback_message or flags.fallback_subject):
         raise UsageError("--fallback none sends no fallback: drop --fallback-message/--fallback-subject")
     buttons, quick = kakao_rules.load_buttons(flags.buttons) if flags.buttons else ((), ())
     fallback = None
     if flags.fallback != "none":
+        fallback_images = rcs_files if type_ == "rcs-mms" else tuple(images or ())
         fallback = Text(body=message if flags.fallback_message is None else flags.fallback_message,
                         subject=flags.fallback_subject, type=flags.fallback,  # type: ignore[arg-type]
-                        images=tuple(images or ()) if flags.fallback == "mms" else ())
+                        images=fallback_images if flags.fallback == "mms" else ())
     if type_ in KAKAO_TYPES:
         return Kakao(body=message, type=type_, template=flags.template or "",  # type: ignore[arg-type]
                      title=flags.title, buttons=buttons, quick_replies=quick, image_url=flags.image_url or "",
@@ -444,4 +446,20 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
     if quick:
         raise UsageError(f"quick replies are for AlimTalk only, not {type_}")
     return Rcs(body=message, type=type_, base_id=flags.rcs_base or "", title=flags.title,  # type: ignore[arg-type]
-               buttons=buttons, ad=flags.ad, fallback=fallback)
+               buttons=buttons, ad=flags.ad, fallback=fallback, images=rcs_files, media=rcs_ids)
+
+
+def _rcs_images(images: list[Path] | None) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+    """``--image`` values of an RCS MMS: (local files, ``maapfile://`` ids). A path keeps
+    one slash of ``//``, so the id is spelled again in full."""
+    from smscli.content import MAAPFILE
+
+    files: list[Path] = []
+    ids: list[str] = []
+    for image in images or ():
+        raw = str(image)
+        if raw.startswith("maapfile:"):
+            ids.append(MAAPFILE + raw[len("maapfile:"):].lstrip("/"))
+        else:
+            files.append(image)
+    return tuple(files), tuple(ids)
