@@ -152,13 +152,16 @@ def journal_json(channel: Channel) -> str:
 
 
 def describe(channel: Channel) -> dict[str, object]:
-    """What ``--dry-run`` shows of a rendered channel: characters, buttons, fallback (a
-    fax or a call: pages or characters and the attachments)."""
+    """What ``--dry-run`` shows of a rendered channel: characters, the RCS image, buttons,
+    fallback (a fax or a call: pages or characters and the attachments)."""
     if channel.kind in PLAIN_FIELDS:
         from smscli import fax_voice_rules
 
         return fax_voice_rules.describe(channel)  # type: ignore[arg-type]
     out: dict[str, object] = {"characters": len(channel.body), "buttons": len(channel.buttons)}
+    image = [*map(str, getattr(channel, "images", ())), *getattr(channel, "media", ())]
+    if image:  # an RCS MMS: its file or its RCS Biz Center id
+        out["image"] = image[0]
     fb = channel.fallback
     out["fallback"] = ({"type": fb.type, "bytes": text.byte_length(fb.body)} if fb is not None
                        else None)

@@ -657,9 +657,10 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
         fb = shown["fallback"]
         said = (f"fallback {fb['type']} {fb['bytes']} bytes" if isinstance(fb, dict)  # type: ignore[index]
                 else "no fallback")
+        image = f"image {shown['image']}, " if shown.get("image") else ""
         return {"to": msg.to, "status": "valid", "message_id": msg.id, "vendor": vendor,
                 "type": msg.type, "code": "",
-                "detail": f"{shown['characters']} characters, {shown['buttons']} button(s), {said}",
+                "detail": f"{shown['characters']} characters, {image}{shown['buttons']} button(s), {said}",
                 "bytes": size, **shown}
     out: dict[str, object] = {
         "to": msg.to,

@@ -249,6 +249,26 @@ def test_bad_rcs_images_are_refused(isolated_env, args, said):
     assert said in proc.stderr.decode()
 
 
+def test_user_key_flag_and_the_rcs_image_in_a_dry_run(isolated_env, oneshot):
+    sent = run_cli("send", "--to", "01011112222", "--type", "friendtalk", "--user-key", "UK-9", "-m", "안내",
+                   "--fallback", "none", "--wait", "10", "--json")
+    assert sent.returncode == 0, sent.stderr
+    (body,) = bodies(oneshot)
+    assert body["kakaoUserKey"] == "UK-9"
+    wrong = run_cli("send", "--to", "01011112222", "--type", "rcs-sms", "--user-key", "UK-9", "-m", "안내")
+    assert wrong.returncode == 2 and "--user-key does not go with --type rcs-sms" in wrong.stderr.decode()
+    alimtalk = run_cli("send", "--to", "01011112222", "--type", "alimtalk", "--template", "T1",
+                       "--user-key", "UK-9", "-m", "안내")
+    assert alimtalk.returncode == 2 and "user key is for FriendTalk only" in alimtalk.stderr.decode()
+    photo = isolated_env / "photo.jpg"
+    photo.write_bytes(make_jpeg())
+    dry = run_cli("send", "--to", "01011112222", "--type", "rcs-mms", "--image", str(photo), "-m", "사진",
+                  "--dry-run", "--json")
+    (shown,) = lines(dry.stdout)
+    assert shown["image"] == str(photo) and f"image {photo}" in shown["detail"]
+    assert len(bodies(oneshot)) == 1  # the dry run sent nothing
+
+
 def test_a_user_key_too_long_makes_its_row_invalid(isolated_env):
     csv = isolated_env / "ft.csv"
     csv.write_text(f"phone,user_key\n01011112222,{'K' * 31}\n01033334444,OK\n", encoding="utf-8")
