@@ -7,7 +7,7 @@ A :class:`~smscli.content.Button` carries one suggestion in flat fields (``type`
 give them so, or as the document's own objects (``{"suggestions": [{"action": ...}]}`` or
 ``{"action": ...}``), which :func:`from_document` reads. :func:`action` renders one for the
 vendors (Bizppurio ``content.rcs.button``, OneShot ``rcsButton``) and :func:`problem` says
-what is wrong with one. The simulators read them back with :func:`parse_card`.
+what is wrong with one. The simulators read them back with :func:`parse_cards`.
 """
 
 from __future__ import annotations
@@ -85,6 +85,12 @@ def _from_action(item: Any, where: str) -> Button:
     if not isinstance(action, dict):
         raise ValueError(f"{where}: a suggestion needs an action object")
     name = str(action.get("displayText") or "")
+    url = action.get("urlAction")
+    if isinstance(url, dict) and isinstance(url.get("mapAction"), dict):
+        # Daou's own JavaScript client writes "share the location" inside urlAction; read
+        # it as the document's mapAction (and write it so)
+        action = {**action, "mapAction": url["mapAction"]}
+        del action["urlAction"]
     for kind, (outer, inner) in ACTIONS.items():
         body = action.get(outer)
         if not isinstance(body, dict) or inner not in body:
@@ -157,21 +163,41 @@ def problem(button: Button, *, filled: bool = True) -> str | None:
     return None
 
 
-def parse_card(raw: Any) -> list[Button] | str:
-    """The suggestions of a vendor's ``button`` value (a list of cards, as :func:`card`
-    writes it), or why it cannot be read (the simulators' check)."""
+def cards_of(base: str) -> int:
+    """How many cards message base ``base`` has (a carousel ``CMw..0N00``: N; else 1)."""
+    if base.startswith("CMw") and base[-4:-2].isdigit():
+        return int(base[-4:-2])
+    return 1
+
+
+def parse_cards(raw: Any) -> list[list[Button]] | str:
+    """The suggestions per card of a vendor's ``button`` value (a list of cards, ``{}``
+    for a card without any, as Daou's own client writes a carousel), or why it cannot be
+    read (the simulators' check)."""
     if raw in (None, "", []):
         return []
-    if not isinstance(raw, list):
+    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
         return "button must be a list of cards"
-    try:
-        buttons = from_document(raw, "button")
-    except ValueError as exc:
-        return str(exc)
-    for n, b in enumerate(buttons, start=1):
-        if not b.name:
-            return f"suggestion {n} has no displayText"
-        wrong = problem(b)
-        if wrong:
-            return f"suggestion {n} {wrong}"
-    return buttons
+    cards: list[list[Button]] = []
+    for number, entry in enumerate(raw, start=1):
+        try:
+            buttons = from_document([entry], f"card {number}") if entry else []
+        except ValueError as exc:
+            return str(exc)
+        for n, b in enumerate(buttons, start=1):
+            wrong = "has no displayText" if not b.name else problem(b)
+            if wrong:
+                return f"card {number} suggestion {n} {wrong}"
+        cards.append(buttons)
+    return cards
+
+
+def parse_card(raw: Any) -> list[Button] | str:
+    """The suggestions of a ``button`` value that must be one card (OneShot ``rcsButton``,
+    which smscli writes so), or why not."""
+    cards = parse_cards(raw)
+    if isinstance(cards, str):
+        return cards
+    if len(cards) > 1:
+        return f"{len(cards)} cards of suggestions; a standalone message has one"
+    return cards[0] if cards else []

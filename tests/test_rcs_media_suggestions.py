@@ -133,8 +133,17 @@ def test_bizppurio_simulator_reports_what_the_rcs_platform_refuses(isolated_env)
                            "button": [{"suggestions": [{"action": {"displayText": "?"}}]}]})
         send("fine", {"messagebaseid": "SMwThT00", "message": {"description": "x", "media": MEDIA},
                       "button": [{"suggestions": [dial]}]})
+        # a carousel as Daou's own JavaScript client writes one: a card without buttons is {}
+        # and "share the location" sits inside urlAction
+        push = {"action": {"displayText": "위치", "urlAction": {"mapAction": {"requestLocationPush": {}}}}}
+        send("carousel", {"messagebaseid": "CMwMhM0300", "message": {"description1": "a", "media2": MEDIA},
+                          "button": [{"suggestions": [dial]}, {}, {"suggestions": [dial, push]}]})
+        send("four-cards", {"messagebaseid": "CMwMhM0300", "message": {"description1": "a"},
+                            "button": [{"suggestions": [dial]}] * 4})
+        send("carousel-bad-id", {"messagebaseid": "CMwMhM0300", "message": {"media3": "x.jpg"}})
     assert {r["refkey"]: r["result"] for r in records(record)} == {
-        "bad-id": "8832", "media-on-sms": "8882", "two-on-sms": "8878", "no-action": "8882", "fine": "8000"}
+        "bad-id": "8832", "media-on-sms": "8882", "two-on-sms": "8878", "no-action": "8882", "fine": "8000",
+        "carousel": "8000", "four-cards": "8879", "carousel-bad-id": "8832"}
 
 
 # -- OneShot --------------------------------------------------------------------------
@@ -278,3 +287,28 @@ def test_a_user_key_too_long_makes_its_row_invalid(isolated_env):
     assert first["status"] == "invalid" and "at most 30 characters" in first["detail"]
     assert second["status"] != "invalid"
     assert proc.returncode == 1
+
+
+def test_the_documents_actions_read_and_write_back_unchanged():
+    """Every action of the document's carousel example (section 6.2), read as buttons and
+    rendered again, is what the document wrote (location sharing: the document's mapAction)."""
+    actions = [
+        {"urlAction": {"openUrl": {"url": "https://www.google.com"}}, "displayText": "URL 연결하기"},
+        {"dialerAction": {"dialPhoneNumber": {"phoneNumber": "+1650253000"}}, "displayText": "전화 걸기"},
+        {"composeAction": {"composeTextMessage": {"phoneNumber": "+1650253000", "text": "Draft"}},
+         "displayText": "메시지 전송"},
+        {"clipboardAction": {"copyToClipboard": {"text": "COUPONE-1234-1234"}}, "displayText": "복사하기"},
+        {"calendarAction": {"createCalendarEvent": {"startTime": "2017-03-16T17:40:00.214+09:00",
+                                                    "endTime": "2017-03-18T17:40:00.216+09:00",
+                                                    "title": "Meeting", "description": "GSG review meeting"}},
+         "displayText": "캘린더 등록"},
+        {"mapAction": {"showLocation": {"location": {"latitude": 37.4220041, "longitude": -122.0862515,
+                                                     "label": "Googleplex"},
+                                        "fallbackUrl": "https://www.google.com/maps/@37.4219162,-22.078063,15z"}},
+         "displayText": "지도 보여주기"},
+        {"mapAction": {"requestLocationPush": {}}, "displayText": "위치 공유"},
+    ]
+    buttons = rcs_suggestions.from_document([{"suggestions": [{"action": a} for a in actions]}], "t")
+    assert [b.type for b in buttons] == ["WL", "dial", "compose", "copy", "calendar", "map", "location"]
+    assert all(rcs_suggestions.problem(b) is None for b in buttons)
+    assert rcs_suggestions.card(buttons) == [{"suggestions": [{"action": a} for a in actions]}]

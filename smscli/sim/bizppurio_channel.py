@@ -6,7 +6,8 @@ comes later, in the report, with Daou's result codes (``smscli code lookup``): a
 sender key 7105, an unknown template 7315, a text or buttons that do not match the approved
 template 7204, a recipient not on Kakao 7318 (FriendTalk: 7203, not a friend; RCS: 8836);
 RCS an image that is not a ``maapfile://`` id 8832, suggestions it cannot read or an image
-on a base without media 8882, more suggestions than the base takes 8878;
+on a base without media 8882, more cards than the base has 8879, more suggestions on a
+card than it takes 8878;
 delivered 7000 (RCS 8000). When the first channel fails and the request has a ``resend``,
 the simulator delivers the fallback itself and the report says so: ``RESEND_FLAG`` (the
 fallback's type), ``TELRES``/``TELTIME`` (SMS/LMS/MMS), ``KAORES``/``KAOTIME`` (AT/FT) or
@@ -30,9 +31,10 @@ DELIVERED = {"sms": "4100", "lms": "6600", "mms": "6600", "at": "7000", "ai": "7
 REFUSAL_CODES = {Refusal.SENDER_KEY: "7105", Refusal.TEMPLATE: "7315", Refusal.TEXT: "7204",
                  Refusal.BUTTONS: "7204"}
 MISS_CODES = {"at": "7318", "ai": "7318", "ft": "7203", "rcs": "8836"}
-RCS_CODES = ("8832", "8878", "8882")  # what the RCS platform refuses (see _rcs_failure)
+RCS_CODES = ("8832", "8878", "8879", "8882")  # what the RCS platform refuses (see _rcs_failure)
 RESEND_TYPES = ("sms", "lms", "mms", "at", "ft", "rcs")
 MAAPFILE_ID = re.compile(r"maapfile://\S+")  # an image registered at the RCS Biz Center
+MEDIA_KEY = re.compile(r"media\d*")  # a standalone card's media, a carousel's media1, media2, ...
 BUTTON_TYPES = frozenset({"WL", "AL", "DS", "BK", "MD", "BC", "BT", "AC", "P1", "P2", "P3"})
 
 
@@ -138,18 +140,22 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
 
 def _rcs_failure(base: str, message: dict[str, Any], button: Any) -> str:
     """The RCS result code for what the platform refuses (document section 9), "" if none:
-    8832 an image that is not a ``maapfile://`` id, 8882 an image on a base without media
-    or suggestions that cannot be read, 8878 more suggestions than the base takes."""
-    image = message.get("media")
-    if image not in (None, ""):
+    8832 an image (``media``, a carousel's ``media1``...) that is not a ``maapfile://`` id,
+    8882 an image on a base without media or suggestions that cannot be read, 8879 more
+    cards of suggestions than the base has, 8878 more suggestions on a card than it takes."""
+    for key, image in message.items():
+        if not MEDIA_KEY.fullmatch(key) or image in (None, ""):
+            continue
         if not isinstance(image, str) or not MAAPFILE_ID.fullmatch(image):
             return "8832"
         if base.startswith(("SS", "SL")):
             return "8882"
-    buttons = rcs_suggestions.parse_card(button)
-    if isinstance(buttons, str):
+    cards = rcs_suggestions.parse_cards(button)
+    if isinstance(cards, str):
         return "8882"
-    if len(buttons) > rcs_suggestions.limit_for(base):
+    if len(cards) > rcs_suggestions.cards_of(base):
+        return "8879"
+    if any(len(card) > rcs_suggestions.limit_for(base) for card in cards):
         return "8878"
     return ""
 
