@@ -98,6 +98,23 @@ def test_bizppurio_csv_fills_the_suggestions_and_its_user_key_column(isolated_en
     assert (ft1["content"]["userkey"], "userkey" in ft2["content"]) == ("UK-1", False)
 
 
+def test_bizppurio_rcs_id_with_an_mms_fallback_of_a_file(isolated_env):
+    """The id is the RCS image; the file is the fallback MMS's (uploaded with /v1/file)."""
+    photo = isolated_env / "photo.jpg"
+    photo.write_bytes(make_jpeg())
+    record = isolated_env / "accepted.jsonl"
+    with BizppurioSim(SimConfig(report_delay=0.1, kakao=KakaoRules([], misses=[MISS]), record=record)) as s:
+        write_profile(isolated_env, s.base_url)
+        sent = run_cli("send", "--to", MISS, "--type", "rcs-mms", "--image", MEDIA, "--image", str(photo),
+                       "-m", "사진 안내", "--fallback", "mms", "--fallback-subject", "사진", "--wait", "10",
+                       "--json", env=ENV)
+        assert sent.returncode == 0, sent.stderr
+        (result,) = lines(sent.stdout)
+        assert (result["status"], result["code"], result["channel"]) == ("delivered", "6600", "mms")
+    (line,) = records(record)
+    assert (line["result"], line["fallback"], line["content"]["message"]["media"]) == ("8836", "mms", MEDIA)
+
+
 def test_bizppurio_refuses_an_rcs_image_file_it_cannot_take(isolated_env):
     photo = isolated_env / "photo.jpg"
     photo.write_bytes(make_jpeg())

@@ -457,12 +457,14 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
     if quick:
         raise UsageError(f"quick replies are for AlimTalk only, not {type_}")
     return Rcs(body=message, type=type_, base_id=flags.rcs_base or "", title=flags.title,  # type: ignore[arg-type]
-               buttons=buttons, ad=flags.ad, fallback=fallback, images=rcs_files, media=rcs_ids)
+               buttons=buttons, ad=flags.ad, fallback=fallback,
+               images=() if rcs_ids and flags.fallback == "mms" else rcs_files, media=rcs_ids)
 
 
 def _rcs_images(images: list[Path] | None) -> tuple[tuple[Path, ...], tuple[str, ...]]:
-    """``--image`` values of an RCS MMS: (local files, ``maapfile://`` ids). A path keeps
-    one slash of ``//``, so the id is spelled again in full."""
+    """``--image`` values of an RCS MMS: (local files, ``maapfile://`` ids). With an id
+    and ``--fallback mms`` the files are the fallback MMS's images only. A path keeps one
+    slash of ``//``, so the id is spelled again in full."""
     from smscli.content import MAAPFILE
 
     files: list[Path] = []

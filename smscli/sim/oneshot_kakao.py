@@ -51,7 +51,7 @@ def is_channel(msg_type: object) -> bool:
 
 
 def buttons_json(raw: object) -> list[dict[str, Any]] | None:
-    """The button objects of a ``KakaoButton`` / ``rcsButton`` JSON string (a list, or
+    """The button objects of a ``KakaoButton`` JSON string (a list, or
     ``{"button": [...]}``); ``[]`` for none, None when it is not readable."""
     if raw in (None, ""):
         return []
@@ -67,7 +67,7 @@ def buttons_json(raw: object) -> list[dict[str, Any]] | None:
 
 
 def buttons_of(raw: object) -> list[Button] | None:
-    """The buttons of a ``KakaoButton`` / ``rcsButton`` JSON string, as :func:`buttons_json`."""
+    """The buttons of a ``KakaoButton`` JSON string, as :func:`buttons_json`."""
     objs = buttons_json(raw)
     return None if objs is None else [Button.from_json(b) for b in objs]
 
