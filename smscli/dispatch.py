@@ -193,7 +193,9 @@ class Prepared:
             channel = abroad.channel_abroad(self.abroad, channel, self.opts.channel)
         return Message(id=mid, to=to, text=channel.body, sender=self.opts.sender, type=channel.type,
                        send_at=self.opts.send_at, size=text.byte_length(channel.body),
-                       channel=channel, tag=tag, name=name, ad=self.opts.ad)
+                       channel=channel, tag=tag, name=name, ad=self.opts.ad,
+                       # an RCS MMS image: journaled with the message, so a later flush uploads it
+                       images=tuple(str(p) for p in getattr(channel, "images", ())))
 
     def _message_id(self, row: Row, position: int) -> str:
         if row.id:

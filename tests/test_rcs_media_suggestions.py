@@ -329,3 +329,24 @@ def test_the_documents_actions_read_and_write_back_unchanged():
     assert [b.type for b in buttons] == ["WL", "dial", "compose", "copy", "calendar", "map", "location"]
     assert all(rcs_suggestions.problem(b) is None for b in buttons)
     assert rcs_suggestions.card(buttons) == [{"suggestions": [{"action": a} for a in actions]}]
+
+
+def test_an_rcs_mms_reserved_on_oneshot_keeps_its_image_until_flush(isolated_env, oneshot):
+    """OneShot keeps no reservations: smscli holds the message and `reserve flush` sends it
+    later, with its image uploaded then."""
+    import sqlite3
+
+    photo = isolated_env / "photo.jpg"
+    photo.write_bytes(make_jpeg())
+    held = run_cli("reserve", "--at", "2099-01-01 09:00", "--to", "01011112222", "--type", "rcs-mms",
+                   "--image", str(photo), "-m", "예약 사진", "--fallback", "none", "--json")
+    assert held.returncode == 0, held.stderr
+    (obj,) = lines(held.stdout)
+    assert (obj["status"], obj["channel"]) == ("scheduled", "rcs-mms")
+    with sqlite3.connect(isolated_env / "data" / "journal.db") as db:
+        db.execute("UPDATE messages SET send_at = '2000-01-01T00:00:00+09:00' WHERE id = ?", (obj["message_id"],))
+    flushed = run_cli("reserve", "flush", "--json")
+    assert flushed.returncode == 0, flushed.stderr
+    assert lines(flushed.stdout)[0]["status"] == "accepted"
+    (body,) = bodies(oneshot)
+    assert (body["MsgType"], body["FileCount"]) == (11, 1) and body["FileName1"].endswith(".jpg")
