@@ -63,9 +63,9 @@ _smscli() {
             -*)
                 case "$cmdpath|$w" in
                     "|-p"|"|--profile"|"|--config") skip=1 ;;
-                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|--tag"|"send|--template"|"send|--title"|"send|--buttons"|"send|--image-url"|"send|--image-link"|"send|--rcs-base"|"send|--kakao-timeout"|"send|--fallback"|"send|--fallback-message"|"send|--fallback-subject"|"send|--file"|"send|--cover-title"|"send|--cover-text"|"send|--voice-file"|"send|--scenario"|"send|--retries"|"send|--attach"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
+                    "send|-t"|"send|--to"|"send|--csv"|"send|-m"|"send|--message"|"send|--message-file"|"send|--from"|"send|--subject"|"send|--type"|"send|--image"|"send|--id"|"send|--wait"|"send|--resume"|"send|--tag"|"send|--template"|"send|--title"|"send|--buttons"|"send|--image-url"|"send|--image-link"|"send|--user-key"|"send|--rcs-base"|"send|--kakao-timeout"|"send|--fallback"|"send|--fallback-message"|"send|--fallback-subject"|"send|--file"|"send|--cover-title"|"send|--cover-text"|"send|--voice-file"|"send|--scenario"|"send|--retries"|"send|--attach"|"send|-p"|"send|--profile"|"send|--config") skip=1 ;;
                     "runs|--limit"|"runs|-p"|"runs|--profile"|"runs|--config") skip=1 ;;
-                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|--tag"|"reserve|--template"|"reserve|--title"|"reserve|--buttons"|"reserve|--image-url"|"reserve|--image-link"|"reserve|--rcs-base"|"reserve|--kakao-timeout"|"reserve|--fallback"|"reserve|--fallback-message"|"reserve|--fallback-subject"|"reserve|--file"|"reserve|--cover-title"|"reserve|--cover-text"|"reserve|--voice-file"|"reserve|--scenario"|"reserve|--retries"|"reserve|--attach"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
+                    "reserve|--at"|"reserve|-t"|"reserve|--to"|"reserve|--csv"|"reserve|-m"|"reserve|--message"|"reserve|--message-file"|"reserve|--from"|"reserve|--subject"|"reserve|--type"|"reserve|--image"|"reserve|--id"|"reserve|--resume"|"reserve|--tag"|"reserve|--template"|"reserve|--title"|"reserve|--buttons"|"reserve|--image-url"|"reserve|--image-link"|"reserve|--user-key"|"reserve|--rcs-base"|"reserve|--kakao-timeout"|"reserve|--fallback"|"reserve|--fallback-message"|"reserve|--fallback-subject"|"reserve|--file"|"reserve|--cover-title"|"reserve|--cover-text"|"reserve|--voice-file"|"reserve|--scenario"|"reserve|--retries"|"reserve|--attach"|"reserve|-p"|"reserve|--profile"|"reserve|--config") skip=1 ;;
                     "reserve list|-p"|"reserve list|--profile"|"reserve list|--config") skip=1 ;;
                     "reserve cancel|-p"|"reserve cancel|--profile"|"reserve cancel|--config") skip=1 ;;
                     "reserve flush|-p"|"reserve flush|--profile"|"reserve flush|--config") skip=1 ;;
@@ -123,6 +123,7 @@ _smscli() {
         "send|--buttons") COMPREPLY=(); return ;;
         "send|--image-url") COMPREPLY=(); return ;;
         "send|--image-link") COMPREPLY=(); return ;;
+        "send|--user-key") COMPREPLY=(); return ;;
         "send|--rcs-base") COMPREPLY=(); return ;;
         "send|--kakao-timeout") COMPREPLY=(); return ;;
         "send|--fallback") COMPREPLY=(); return ;;
@@ -157,6 +158,7 @@ _smscli() {
         "reserve|--buttons") COMPREPLY=(); return ;;
         "reserve|--image-url") COMPREPLY=(); return ;;
         "reserve|--image-link") COMPREPLY=(); return ;;
+        "reserve|--user-key") COMPREPLY=(); return ;;
         "reserve|--rcs-base") COMPREPLY=(); return ;;
         "reserve|--kakao-timeout") COMPREPLY=(); return ;;
         "reserve|--fallback") COMPREPLY=(); return ;;
@@ -340,9 +342,9 @@ _smscli() {
     if [[ "$cur" == -* ]]; then
         case "$cmdpath" in
             "") COMPREPLY=($(compgen -W '-p --profile --config -V --version --debug -h --help' -- "$cur")) ;;
-            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject --file --cover-title --cover-text --voice-file --scenario --reply --sms-on-fail --retries --attach -p --profile --config -h --help' -- "$cur")) ;;
+            "send") COMPREPLY=($(compgen -W '-t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --wait --json --allow-unicode --ignore-optout --wait-window --no-wait-window --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --user-key --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject --file --cover-title --cover-text --voice-file --scenario --reply --sms-on-fail --retries --attach -p --profile --config -h --help' -- "$cur")) ;;
             "runs") COMPREPLY=($(compgen -W '--unfinished --limit -p --profile --json --config -h --help' -- "$cur")) ;;
-            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject --file --cover-title --cover-text --voice-file --scenario --reply --sms-on-fail --retries --attach -p --profile --config -h --help' -- "$cur")) ;;
+            "reserve") COMPREPLY=($(compgen -W '--at -t --to --csv -m --message --message-file --from --subject --type --image --id --dry-run --json --allow-unicode --ignore-optout --resume --resend-unknown --tag --ad --night-consent --verbose --quiet --template --title --buttons --image-url --image-link --wide --user-key --rcs-base --kakao-timeout --fallback --fallback-message --fallback-subject --file --cover-title --cover-text --voice-file --scenario --reply --sms-on-fail --retries --attach -p --profile --config -h --help' -- "$cur")) ;;
             "reserve list") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve cancel") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
             "reserve flush") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;

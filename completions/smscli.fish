@@ -205,11 +205,11 @@ function __smscli_state --description 'Print the smscli command path and positio
         switch "$cmdpath|$w"
             case '|-p' '|--profile' '|--config'
                 set skip 1
-            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|--tag' 'send|--template' 'send|--title' 'send|--buttons' 'send|--image-url' 'send|--image-link' 'send|--rcs-base' 'send|--kakao-timeout' 'send|--fallback' 'send|--fallback-message' 'send|--fallback-subject' 'send|--file' 'send|--cover-title' 'send|--cover-text' 'send|--voice-file' 'send|--scenario' 'send|--retries' 'send|--attach' 'send|-p' 'send|--profile' 'send|--config'
+            case 'send|-t' 'send|--to' 'send|--csv' 'send|-m' 'send|--message' 'send|--message-file' 'send|--from' 'send|--subject' 'send|--type' 'send|--image' 'send|--id' 'send|--wait' 'send|--resume' 'send|--tag' 'send|--template' 'send|--title' 'send|--buttons' 'send|--image-url' 'send|--image-link' 'send|--user-key' 'send|--rcs-base' 'send|--kakao-timeout' 'send|--fallback' 'send|--fallback-message' 'send|--fallback-subject' 'send|--file' 'send|--cover-title' 'send|--cover-text' 'send|--voice-file' 'send|--scenario' 'send|--retries' 'send|--attach' 'send|-p' 'send|--profile' 'send|--config'
                 set skip 1
             case 'runs|--limit' 'runs|-p' 'runs|--profile' 'runs|--config'
                 set skip 1
-            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|--tag' 'reserve|--template' 'reserve|--title' 'reserve|--buttons' 'reserve|--image-url' 'reserve|--image-link' 'reserve|--rcs-base' 'reserve|--kakao-timeout' 'reserve|--fallback' 'reserve|--fallback-message' 'reserve|--fallback-subject' 'reserve|--file' 'reserve|--cover-title' 'reserve|--cover-text' 'reserve|--voice-file' 'reserve|--scenario' 'reserve|--retries' 'reserve|--attach' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
+            case 'reserve|--at' 'reserve|-t' 'reserve|--to' 'reserve|--csv' 'reserve|-m' 'reserve|--message' 'reserve|--message-file' 'reserve|--from' 'reserve|--subject' 'reserve|--type' 'reserve|--image' 'reserve|--id' 'reserve|--resume' 'reserve|--tag' 'reserve|--template' 'reserve|--title' 'reserve|--buttons' 'reserve|--image-url' 'reserve|--image-link' 'reserve|--user-key' 'reserve|--rcs-base' 'reserve|--kakao-timeout' 'reserve|--fallback' 'reserve|--fallback-message' 'reserve|--fallback-subject' 'reserve|--file' 'reserve|--cover-title' 'reserve|--cover-text' 'reserve|--voice-file' 'reserve|--scenario' 'reserve|--retries' 'reserve|--attach' 'reserve|-p' 'reserve|--profile' 'reserve|--config'
                 set skip 1
             case 'reserve list|-p' 'reserve list|--profile' 'reserve list|--config'
                 set skip 1
@@ -321,7 +321,7 @@ complete -c smscli -n '__smscli_at "send"' -l message-file -x -d 'Read the messa
 complete -c smscli -n '__smscli_at "send"' -l from -x -d 'Callback number (default: the profile\'s `sender`).'
 complete -c smscli -n '__smscli_at "send"' -l subject -x -d 'Subject (LMS/MMS).'
 complete -c smscli -n '__smscli_at "send"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | al...'
-complete -c smscli -n '__smscli_at "send"' -l image -r -F -d 'JPEG to attach (repeatable, up to 3): sends MMS.'
+complete -c smscli -n '__smscli_at "send"' -l image -r -F -d 'JPEG to attach (repeatable, up to 3): sends MMS. With --type rcs-mms: its one...'
 complete -c smscli -n '__smscli_at "send"' -l id -x -d 'Idempotency key: re-running with the same key never sends twice.'
 complete -c smscli -n '__smscli_at "send"' -l dry-run -d 'Validate and show type, bytes and recipients; connect to nothing.'
 complete -c smscli -n '__smscli_at "send"' -l wait -x -d 'Wait up to SECONDS for delivery reports before exiting.'
@@ -342,6 +342,7 @@ complete -c smscli -n '__smscli_at "send"' -l buttons -x -d 'Buttons, JSON: a li
 complete -c smscli -n '__smscli_at "send"' -l image-url -x -d 'FriendTalk image (alimtalk-image: the template\'s image).'
 complete -c smscli -n '__smscli_at "send"' -l image-link -x -d 'Where a tap on the FriendTalk image leads.'
 complete -c smscli -n '__smscli_at "send"' -l wide -d 'FriendTalk wide image.'
+complete -c smscli -n '__smscli_at "send"' -l user-key -x -d 'FriendTalk: the recipient\'s Kakao user key (sent with the number; a CSV `user...'
 complete -c smscli -n '__smscli_at "send"' -l rcs-base -x -d 'RCS message base (template) id; rcs-sms/lms/mms default to the common formats.'
 complete -c smscli -n '__smscli_at "send"' -l kakao-timeout -x -d 'Seconds before the vendor gives up on Kakao and falls back (vendors that take...'
 complete -c smscli -n '__smscli_at "send"' -l fallback -x -d 'Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90...'
@@ -376,7 +377,7 @@ complete -c smscli -n '__smscli_at "reserve"' -l message-file -x -d 'Read the me
 complete -c smscli -n '__smscli_at "reserve"' -l from -x -d 'Callback number (default: the profile\'s `sender`).'
 complete -c smscli -n '__smscli_at "reserve"' -l subject -x -d 'Subject (LMS/MMS).'
 complete -c smscli -n '__smscli_at "reserve"' -l type -x -d 'auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | al...'
-complete -c smscli -n '__smscli_at "reserve"' -l image -r -F -d 'JPEG to attach (repeatable, up to 3): sends MMS.'
+complete -c smscli -n '__smscli_at "reserve"' -l image -r -F -d 'JPEG to attach (repeatable, up to 3): sends MMS. With --type rcs-mms: its one...'
 complete -c smscli -n '__smscli_at "reserve"' -l id -x -d 'Idempotency key: re-running with the same key never sends twice.'
 complete -c smscli -n '__smscli_at "reserve"' -l dry-run -d 'Validate and show type, bytes and recipients; connect to nothing.'
 complete -c smscli -n '__smscli_at "reserve"' -l json -d 'Print JSON Lines on stdout.'
@@ -395,6 +396,7 @@ complete -c smscli -n '__smscli_at "reserve"' -l buttons -x -d 'Buttons, JSON: a
 complete -c smscli -n '__smscli_at "reserve"' -l image-url -x -d 'FriendTalk image (alimtalk-image: the template\'s image).'
 complete -c smscli -n '__smscli_at "reserve"' -l image-link -x -d 'Where a tap on the FriendTalk image leads.'
 complete -c smscli -n '__smscli_at "reserve"' -l wide -d 'FriendTalk wide image.'
+complete -c smscli -n '__smscli_at "reserve"' -l user-key -x -d 'FriendTalk: the recipient\'s Kakao user key (sent with the number; a CSV `user...'
 complete -c smscli -n '__smscli_at "reserve"' -l rcs-base -x -d 'RCS message base (template) id; rcs-sms/lms/mms default to the common formats.'
 complete -c smscli -n '__smscli_at "reserve"' -l kakao-timeout -x -d 'Seconds before the vendor gives up on Kakao and falls back (vendors that take...'
 complete -c smscli -n '__smscli_at "reserve"' -l fallback -x -d 'Kakao/RCS fallback: auto | sms | lms | mms | none (auto: SMS when it fits 90...'

@@ -15,8 +15,11 @@ from smscli import kakao_rules, text
 from smscli.content import BUTTON_FIELDS, Button, Channel, Kakao, Text, to_json
 
 _HASH_VAR = re.compile(r"#\{([^{}]*)\}")
-URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android")
+# The button fields {col} fills: the URLs, and the RCS suggestions' numbers and texts.
+URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android", "phone_number", "text",
+              "label", "fallback_url", "start_time", "end_time", "title", "description")
 BUTTONS_COLUMN = "buttons"  # a CSV column naming a buttons file per row
+USER_KEY_COLUMN = "user_key"  # a CSV column with the FriendTalk recipient's Kakao user key
 # The text fields of the kinds without buttons or fallback (filled per row).
 PLAIN_FIELDS = {"fax": ("cover_title", "cover_text"), "voice": ("body",)}
 
@@ -83,6 +86,9 @@ class ChannelRender:
         values = dict(self._fields, body=body, buttons=buttons, fallback=None)
         if isinstance(ch, Kakao):
             values["quick_replies"] = quick
+            user_key = (row.get(USER_KEY_COLUMN) or "").strip()
+            if user_key and ch.type == "friendtalk":
+                values["user_key"] = user_key
         if ch.title:
             values["title"] = text.normalize_text(self.fill(ch.title, row))
         fb, wrong = ch.fallback, None
@@ -110,7 +116,8 @@ class ChannelRender:
 
             try:
                 loaded = kakao_rules.load_buttons(path)
-                kakao_rules.check_buttons(loaded[0], kind=self.channel.type)
+                kakao_rules.check_buttons(loaded[0], kind=self.channel.type,
+                                          base=getattr(self.channel, "base_id", ""))
                 kakao_rules.check_buttons(loaded[1], kind=self.channel.type, quick=True)
                 self._button_files[path] = loaded
             except UsageError as exc:
@@ -145,13 +152,16 @@ def journal_json(channel: Channel) -> str:
 
 
 def describe(channel: Channel) -> dict[str, object]:
-    """What ``--dry-run`` shows of a rendered channel: characters, buttons, fallback (a
-    fax or a call: pages or characters and the attachments)."""
+    """What ``--dry-run`` shows of a rendered channel: characters, the RCS image, buttons,
+    fallback (a fax or a call: pages or characters and the attachments)."""
     if channel.kind in PLAIN_FIELDS:
         from smscli import fax_voice_rules
 
         return fax_voice_rules.describe(channel)  # type: ignore[arg-type]
     out: dict[str, object] = {"characters": len(channel.body), "buttons": len(channel.buttons)}
+    image = [*map(str, getattr(channel, "images", ())), *getattr(channel, "media", ())]
+    if image:  # an RCS MMS: its file or its RCS Biz Center id
+        out["image"] = image[0]
     fb = channel.fallback
     out["fallback"] = ({"type": fb.type, "bytes": text.byte_length(fb.body)} if fb is not None
                        else None)

@@ -54,15 +54,23 @@ FAX_VOICE_TYPES: tuple[str, ...] = ("fax", "voice")
 ALL_TYPES: tuple[str, ...] = TEXT_TYPES + KAKAO_TYPES + RCS_TYPES + FAX_VOICE_TYPES
 
 # Button fields as the vendors spell them (Bizppurio content.at.button, the BIZCLIENT
-# button file, OneShot KakaoButton), in that order.
-BUTTON_FIELDS: tuple[str, ...] = ("name", "type", "url_mobile", "url_pc", "scheme_ios",
-                                  "scheme_android", "chat_extra", "chat_event", "plugin_id")
+# button file, OneShot KakaoButton), in that order; then the fields of the RCS suggestions
+# that are not URL buttons (smscli.rcs_suggestions renders them as the document's actions).
+KAKAO_BUTTON_FIELDS: tuple[str, ...] = ("name", "type", "url_mobile", "url_pc", "scheme_ios",
+                                        "scheme_android", "chat_extra", "chat_event", "plugin_id")
+RCS_BUTTON_FIELDS: tuple[str, ...] = ("phone_number", "text", "latitude", "longitude", "label",
+                                      "fallback_url", "start_time", "end_time", "title", "description")
+BUTTON_FIELDS: tuple[str, ...] = KAKAO_BUTTON_FIELDS + RCS_BUTTON_FIELDS
 
 
 @dataclass(frozen=True)
 class Button:
     """One Kakao button (or RCS suggestion): ``type`` WL, AL, DS, BK, MD, BC, BT, AC or
-    P1–P3; the URL fields may hold ``{column}`` / ``#{column}`` variables."""
+    P1–P3; an RCS suggestion also ``dial`` (``phone_number``), ``map`` (``latitude``,
+    ``longitude``, ``label``, ``fallback_url``), ``location`` (share the current one),
+    ``copy`` (``text``), ``compose`` (``phone_number``, ``text``) or ``calendar``
+    (``start_time``, ``end_time``, ``title``, ``description``). The URL and text fields may
+    hold ``{column}`` / ``#{column}`` variables."""
 
     name: str
     type: str
@@ -73,6 +81,16 @@ class Button:
     chat_extra: str = ""
     chat_event: str = ""
     plugin_id: str = ""
+    phone_number: str = ""
+    text: str = ""
+    latitude: str = ""
+    longitude: str = ""
+    label: str = ""
+    fallback_url: str = ""
+    start_time: str = ""
+    end_time: str = ""
+    title: str = ""
+    description: str = ""
 
     def to_json(self) -> dict[str, str]:
         """The vendors' JSON object: the fields that are set, in the vendors' order."""
@@ -90,7 +108,9 @@ class Kakao:
     """Kakao content: ``type`` ``alimtalk`` (a template approved by Kakao, ``template``
     its code, ``body`` the text with its ``#{...}`` filled), ``alimtalk-image`` or
     ``friendtalk`` (``image_url``/``image_link``, ``wide``; ``ad`` marks advertising);
-    ``quick_replies`` are AlimTalk's quick-reply buttons (바로연결).
+    ``quick_replies`` are AlimTalk's quick-reply buttons (바로연결); ``user_key`` the
+    FriendTalk recipient's Kakao user key (Bizppurio ``userkey``, OneShot ``kakaoUserKey``,
+    BIZCLIENT ``USER_KEY``; a CSV ``user_key`` column fills it per row), sent with the number.
     ``sender_key`` "" means the profile's ``kakao_sender_key``; ``timeout`` seconds before
     the vendor falls back (None: its default); ``fallback`` what is sent instead when the
     recipient cannot get it (None: nothing)."""
@@ -108,6 +128,7 @@ class Kakao:
     sender_key: str = ""
     timeout: int | None = None
     fallback: Text | None = None
+    user_key: str = ""
 
     kind = "kakao"
 
@@ -121,7 +142,9 @@ class Rcs:
     """RCS content: ``type`` ``rcs-sms``, ``rcs-lms``, ``rcs-mms`` or ``rcs-template``;
     ``base_id`` the message base (template) id; ``ad`` sets header 1 (advertising) and
     ``footer`` is its opt-out line; ``buttons`` are suggestions; ``fallback`` as for
-    :class:`Kakao`."""
+    :class:`Kakao`. An ``rcs-mms`` carries one image: ``images`` a local JPEG the vendor
+    takes by upload (OneShot), or ``media`` an id registered at the RCS Biz Center,
+    ``maapfile://...`` (Bizppurio's ``message.media``)."""
 
     body: str
     type: RcsType = "rcs-sms"
@@ -133,12 +156,14 @@ class Rcs:
     footer: str = ""
     copy_allowed: bool = True
     fallback: Text | None = None
+    media: tuple[str, ...] = ()
 
     kind = "rcs"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "buttons", tuple(self.buttons))
         object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
+        object.__setattr__(self, "media", tuple(str(m) for m in self.media))
 
 
 @dataclass(frozen=True)
@@ -204,7 +229,7 @@ def to_json(content: Content) -> dict[str, Any]:
             continue
         if name in ("buttons", "quick_replies"):
             value = [b.to_json() for b in value]
-        elif name in ("images", "attachments", "files"):
+        elif name in ("images", "attachments", "files", "media"):
             value = [str(p) for p in value]
         elif name in ("voice_file", "scenario"):
             value = str(value)
@@ -230,6 +255,8 @@ def from_json(obj: dict[str, Any]) -> Content:
     for name in ("images", "attachments", "files"):
         if name in args:
             args[name] = tuple(Path(p) for p in args[name])
+    if "media" in args:
+        args["media"] = tuple(args["media"])
     if "fallback" in args:
         args["fallback"] = from_json(args["fallback"])
     return cls(**args)
@@ -279,6 +306,26 @@ def refusal(vendor: Vendor, content: Content) -> str | None:
         said = f"{KIND_NAMES.get(kind, kind)}: only {where} carries it; " if where else ""
         return (f"{said}{vendor.name} does not carry {KIND_NAMES.get(kind, kind)} "
                 f"messages ({shown}); it carries {what}")
+    if isinstance(content, Rcs):
+        return _rcs_media_refusal(vendor.name, content)
+    return None
+
+
+# How each vendor takes an RCS MMS image: "maapfile" an id registered at the RCS Biz
+# Center (Bizppurio's document: ``message.media``, and it has no upload for RCS), "file" a
+# local JPEG uploaded as for MMS (OneShot's FileName fields; its document names no id).
+RCS_MEDIA = {"bizppurio": "maapfile"}
+MAAPFILE = "maapfile://"
+
+
+def _rcs_media_refusal(vendor: str, content: Rcs) -> str | None:
+    takes = RCS_MEDIA.get(vendor, "file")
+    if takes == "maapfile" and content.images:
+        return (f"{vendor} takes an RCS image as its RCS Biz Center id (--image {MAAPFILE}...), "
+                f"not a file ({content.images[0]}): its document has no RCS upload")
+    if takes == "file" and content.media:
+        return (f"{vendor} takes an RCS image as a JPEG file it uploads (--image FILE), not an "
+                f"RCS Biz Center id ({content.media[0]}); bizppurio takes those")
     return None
 
 

@@ -194,7 +194,9 @@ class Prepared:
             channel = abroad.channel_abroad(self.abroad, channel, self.opts.channel)
         return Message(id=mid, to=to, text=channel.body, sender=self.opts.sender, type=channel.type,
                        send_at=self.opts.send_at, size=text.byte_length(channel.body),
-                       channel=channel, tag=tag, name=name, ad=self.opts.ad)
+                       channel=channel, tag=tag, name=name, ad=self.opts.ad,
+                       # an RCS MMS image: journaled with the message, so a later flush uploads it
+                       images=tuple(str(p) for p in getattr(channel, "images", ())))
 
     def _message_id(self, row: Row, position: int) -> str:
         if row.id:
@@ -292,7 +294,8 @@ class ResultSink:
             held = self.held.get(rep.message_id)
             if held is not None:
                 self.held[rep.message_id] = replace(held, status=rep.status, code=rep.code,
-                                                    detail=rep.detail)
+                                                    detail=rep.detail, channel=rep.channel or held.channel,
+                                                    fallback=rep.fallback or held.fallback)
 
     def release(self) -> None:
         """Emit held results (after --wait)."""
@@ -657,9 +660,10 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
         fb = shown["fallback"]
         said = (f"fallback {fb['type']} {fb['bytes']} bytes" if isinstance(fb, dict)  # type: ignore[index]
                 else "no fallback")
+        image = f"image {shown['image']}, " if shown.get("image") else ""
         return {"to": msg.to, "status": "valid", "message_id": msg.id, "vendor": vendor,
                 "type": msg.type, "code": "",
-                "detail": f"{shown['characters']} characters, {shown['buttons']} button(s), {said}",
+                "detail": f"{shown['characters']} characters, {image}{shown['buttons']} button(s), {said}",
                 "bytes": size, **shown}
     out: dict[str, object] = {
         "to": msg.to,

@@ -15,15 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from smscli import phone, text
-from smscli.content import Button, Channel, Kakao, Rcs, Text
+from smscli import phone, rcs_suggestions, text
+from smscli.content import MAAPFILE, RCS_BASES, RCS_BUTTON_FIELDS, Button, Channel, Kakao, Rcs, Text
 from smscli.errors import UsageError
 
 MAX_KAKAO_CHARS = 1000  # AlimTalk / FriendTalk text, characters (not bytes)
 MAX_BUTTONS = 5
-MAX_QUICK_REPLIES = 10
 QUICK_REPLY_TYPES = frozenset({"WL", "AL", "DS", "BK", "MD", "BC", "BT"})
 MAX_QUICK_REPLIES = 10
+MAX_USER_KEY = 30  # FriendTalk user key (Bizppurio userkey 30, BIZCLIENT USER_KEY 30)
 MAX_BUTTON_NAME = 28
 MAX_TEMPLATE_CODE = 32
 MAX_SENDER_KEY = 40
@@ -37,7 +37,7 @@ RCS_CHARS = {"rcs-sms": 100, "rcs-lms": 1300, "rcs-mms": 1300, "rcs-template": 1
 # Kakao button types, and those FriendTalk does not take (AlimTalk only).
 BUTTON_TYPES = frozenset({"WL", "AL", "DS", "BK", "MD", "BC", "BT", "AC", "P1", "P2", "P3"})
 ALIMTALK_ONLY = frozenset({"DS", "AC", "P1", "P2", "P3"})
-RCS_BUTTON_TYPES = frozenset({"WL"})  # an RCS suggestion that opens a URL
+RCS_BUTTON_TYPES = rcs_suggestions.TYPES  # WL opens a URL; dial, map, location, copy, compose, calendar
 FALLBACK_TYPES = ("auto", "sms", "lms", "mms", "none")
 
 
@@ -70,14 +70,27 @@ def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ..
         if not isinstance(part, list) or not all(isinstance(b, dict) for b in part):
             raise UsageError(f"buttons file {where} must hold a list of buttons or "
                              f"{{\"button\": [...], \"quickreply\": [...]}}")
-    return tuple(Button.from_json(b) for b in data), tuple(Button.from_json(b) for b in quick)
+    if sum(1 for b in data if "suggestions" in b) > 1:
+        raise UsageError(f"buttons file {where} holds several cards of suggestions; smscli sends "
+                         "one card (an RCS carousel is not supported)")
+    try:
+        buttons = tuple(b for entry in data for b in (
+            rcs_suggestions.from_document([entry], f"buttons file {where}")
+            if rcs_suggestions.is_document_form(entry) else [Button.from_json(entry)]))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return buttons, tuple(Button.from_json(b) for b in quick)
 
 
-def check_buttons(buttons: Sequence[Button], *, kind: str, quick: bool = False) -> None:
+def check_buttons(buttons: Sequence[Button], *, kind: str, quick: bool = False, base: str = "") -> None:
     """The buttons (``quick``: the quick replies) as given (URLs may still hold variables):
     UsageError naming the first problem."""
     rcs = kind.startswith("rcs")
     what, most = ("quick replies", MAX_QUICK_REPLIES) if quick else ("buttons", MAX_BUTTONS)
+    if rcs and not quick:
+        what, most = "suggestions", rcs_suggestions.limit_for(base or RCS_BASES.get(kind, ""))
+        if base or kind in RCS_BASES:
+            what = f"suggestions on message base {base or RCS_BASES[kind]}"
     if quick and buttons and not kind.startswith("alimtalk"):
         raise UsageError(f"quick replies are for AlimTalk only, not {kind}")
     if len(buttons) > most:
@@ -94,6 +107,14 @@ def check_buttons(buttons: Sequence[Button], *, kind: str, quick: bool = False) 
                              hint=f"{'RCS' if rcs else 'Kakao'} button types: {', '.join(sorted(allowed))}")
         if kind == "friendtalk" and button.type in ALIMTALK_ONLY:
             raise UsageError(f"{where}: type {button.type} is for AlimTalk only, not FriendTalk")
+        if rcs:
+            wrong = rcs_suggestions.problem(button, filled=False)
+            if wrong:
+                raise UsageError(f"{where} {wrong}")
+            continue
+        rcs_only = [f for f in RCS_BUTTON_FIELDS if getattr(button, f)]
+        if rcs_only:
+            raise UsageError(f"{where}: {rcs_only[0]} is a field of RCS suggestions, not of Kakao buttons")
         if button.type == "WL" and not button.url_mobile:
             raise UsageError(f"{where} (WL) needs url_mobile")
         if button.type == "AL":
@@ -124,9 +145,16 @@ def check_content(content: Channel) -> None:
             raise UsageError("a FriendTalk image needs --image-url URL (--wide and --image-link go with it)")
         if content.timeout is not None and content.timeout <= 0:
             raise UsageError("--kakao-timeout must be a positive number of seconds")
-    elif isinstance(content, Rcs) and content.type == "rcs-template" and not content.base_id:
-        raise UsageError("--type rcs-template needs --rcs-base ID (the template's message base id)")
-    check_buttons(content.buttons, kind=content.type)
+        if content.user_key and content.type != "friendtalk":
+            raise UsageError("a Kakao user key is for FriendTalk only, not " + content.type)
+        if len(content.user_key) > MAX_USER_KEY:
+            raise UsageError(f"user key is {len(content.user_key)} characters; at most {MAX_USER_KEY}")
+    elif isinstance(content, Rcs):
+        if content.type == "rcs-template" and not content.base_id:
+            raise UsageError("--type rcs-template needs --rcs-base ID (the template's message base id)")
+        _check_rcs_media(content)
+    check_buttons(content.buttons, kind=content.type,
+                  base=content.base_id if isinstance(content, Rcs) else "")
     if isinstance(content, Kakao):
         check_buttons(content.quick_replies, kind=content.type, quick=True)
     fallback = content.fallback
@@ -135,6 +163,28 @@ def check_content(content: Channel) -> None:
             raise UsageError(f"--fallback must be one of {', '.join(FALLBACK_TYPES)}, not {fallback.type!r}")
         if fallback.type == "mms" and not fallback.images:
             raise UsageError("--fallback mms needs at least one --image")
+
+
+def _check_rcs_media(content: Rcs) -> None:
+    """An RCS MMS carries at most one image (a standalone card's ``media``, optional in
+    the document); no other RCS type carries one."""
+    count = len(content.images) + len(content.media)
+    if content.type != "rcs-mms":
+        if count:
+            raise UsageError(f"--image does not go with --type {content.type}: only rcs-mms carries an image")
+        return
+    if count > 1:
+        raise UsageError(f"--type rcs-mms carries one image, not {count}",
+                         hint="--image FILE (OneShot uploads it) or --image maapfile://ID (Bizppurio)")
+    if content.base_id.startswith("CMw"):
+        raise UsageError(f"message base {content.base_id} is a carousel; smscli sends one card",
+                         hint="use a standalone base such as SMwThT00 or SMwThM00")
+    for media in content.media:
+        if not media.startswith(MAAPFILE) or len(media) == len(MAAPFILE) or any(c.isspace() for c in media):
+            raise UsageError(f"RCS image id {media!r} is not {MAAPFILE}<id> as the RCS Biz Center gives it")
+    for image in content.images:
+        if not image.is_file():
+            raise UsageError(f"cannot read RCS image {image}: no such file")
 
 
 def check_rendered(channel: Channel, to: str) -> None:
@@ -147,6 +197,8 @@ def check_rendered(channel: Channel, to: str) -> None:
         if channel.type == "friendtalk" and to and phone.classify(to)[0] not in (phone.MOBILE,
                                                                                   phone.INTERNATIONAL):
             raise text.InvalidInput("FriendTalk goes to mobile numbers only (010, 011, ..., or one abroad)")
+        if len(channel.user_key) > MAX_USER_KEY or any(c.isspace() for c in channel.user_key):
+            raise text.InvalidInput(f"user key {channel.user_key!r}: at most {MAX_USER_KEY} characters, no spaces")
     else:
         limit = RCS_CHARS[channel.type]
         if chars > limit:
@@ -156,6 +208,10 @@ def check_rendered(channel: Channel, to: str) -> None:
         for n, button in enumerate(buttons, start=1):
             if button.type == "WL" and not button.url_mobile.strip():
                 raise text.InvalidInput(f"{what} {n} (WL) has an empty url_mobile once filled")
+            if isinstance(channel, Rcs):
+                wrong = rcs_suggestions.problem(button)
+                if wrong:
+                    raise text.InvalidInput(f"suggestion {n} {wrong}")
 
 
 def fallback_for(fallback: Text, *, allow_unicode: bool = False) -> Text:

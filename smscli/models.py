@@ -65,6 +65,11 @@ class Message:
     ad: int = 0  # 0 not advertising; 1 advertising, not between 21:00 and 08:00; 2 with night consent
 
 
+# The types that are a channel of their own (Kakao, RCS): their send results say ``channel``.
+CHANNEL_TYPES = frozenset({"alimtalk", "alimtalk-image", "friendtalk", "rcs-sms", "rcs-lms", "rcs-mms",
+                           "rcs-template"})
+
+
 @dataclass(frozen=True)
 class SendResult:
     """What became of one message; serialises to CONTRACT's send/reserve object."""
@@ -81,10 +86,21 @@ class SendResult:
     # profile and campaign tag the journal files it under (journal only, not in JSON).
     profile: str = field(default="", compare=False)
     tag: str = field(default="", compare=False)
+    # Kakao/RCS, as report objects have them: the channel that finally delivered or failed
+    # (before a report: the type it was sent as), and the fallback's type and status.
+    channel: str = field(default="", compare=False)
+    fallback: dict[str, str] = field(default_factory=dict, compare=False)
 
-    def to_json(self) -> dict[str, str]:
-        return {"to": self.to, "status": self.status, "message_id": self.message_id,
-                "vendor": self.vendor, "type": self.type, "code": self.code, "detail": self.detail}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "to": self.to, "status": self.status, "message_id": self.message_id,
+            "vendor": self.vendor, "type": self.type, "code": self.code, "detail": self.detail}
+        channel = self.channel or (self.type if self.type in CHANNEL_TYPES else "")
+        if channel:
+            out["channel"] = channel
+        if self.fallback:
+            out["fallback"] = dict(self.fallback)
+        return out
 
 
 @dataclass(frozen=True)

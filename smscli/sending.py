@@ -172,7 +172,8 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         text = Text(body=content.body, type="auto")
     elif isinstance(content, Kakao | Rcs):
         channel = content if not job.ad or content.ad else replace(content, ad=True)
-        text = Text(body=content.body, type="auto")  # what the SMS-only parts of the pipeline see
+        # what the SMS-only parts of the pipeline see (an RCS MMS image: checked and uploaded as MMS's)
+        text = Text(body=content.body, type="auto", images=content.images if isinstance(content, Rcs) else ())
     else:
         text = content
     assert isinstance(text, Text)

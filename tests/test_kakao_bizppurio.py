@@ -232,7 +232,8 @@ def test_every_code_the_simulator_reports_is_in_the_code_tables():
     from smscli.codes._schema import split_codes
     from smscli.sim import bizppurio_channel as channel
 
-    used = {*channel.DELIVERED.values(), *channel.REFUSAL_CODES.values(), *channel.MISS_CODES.values()}
+    used = {*channel.DELIVERED.values(), *channel.REFUSAL_CODES.values(), *channel.MISS_CODES.values(),
+            *channel.RCS_CODES}
     known = {code: row.category for table in codes.tables("bizppurio") for row in table.rows
              for code in split_codes(row.codes)}
     assert used - known.keys() == set()

@@ -237,8 +237,9 @@ def test_rcs_send_with_the_profiles_rcs_keys(sim: OneShotSimulator, isolated_env
     [body] = bodies(sim, "rcs1")
     assert body["MsgType"] == 10
     assert {k: body[k] for k in body if k.startswith("rcs")} == {
-        "rcsMessageBaselId": "SL000000", "rcsButton": json.dumps(
-            {"button": [{"name": "열기", "type": "WL", "url_mobile": "https://x.example"}]},
+        "rcsMessageBaselId": "SL000000", "rcsButton": json.dumps(  # one card of RCS suggestions
+            [{"suggestions": [{"action": {"urlAction": {"openUrl": {"url": "https://x.example"}},
+                                          "displayText": "열기"}}]}],
             ensure_ascii=False, separators=(",", ":")),
         "rcsHeader": 1, "rcsFooter": "080-000-0000", "rcsCopyAllowed": "Y",
         "rcsAgencyId": "agency7", "rcsBrandKey": "BR-1", "rcsAgencyKey": "AK-1"}

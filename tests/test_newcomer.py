@@ -123,6 +123,8 @@ def test_every_send_and_reserve_help_example_runs_as_written(isolated_env, tmp_p
     (tmp_path / "photo.jpg").write_bytes(make_jpeg(320, 240))
     (tmp_path / "buttons.json").write_text(
         '[{"name": "보기", "type": "WL", "url_mobile": "https://example.com/{name}"}]', encoding="utf-8")
+    (tmp_path / "rcs.json").write_text(  # the RCS MMS example's suggestions
+        '[{"name": "전화 걸기", "type": "dial", "phone_number": "15880000"}]', encoding="utf-8")
     kakao_sim = BizppurioSim(SimConfig(report_delay=3600)).start()
     request.addfinalizer(kakao_sim.stop)
     kakao_config = tmp_path / "kakao.toml"  # the Kakao/RCS examples: a profile that carries them

@@ -76,6 +76,7 @@ def reserve(
     image_url: send_cli.ImageUrlOpt = None,
     image_link: send_cli.ImageLinkOpt = None,
     wide: send_cli.WideOpt = False,
+    user_key: send_cli.UserKeyOpt = None,
     rcs_base: send_cli.RcsBaseOpt = None,
     kakao_timeout: send_cli.KakaoTimeoutOpt = None,
     fallback: send_cli.FallbackOpt = "auto",
@@ -109,7 +110,8 @@ def reserve(
         tag=tag, ad=ad, night_consent=night_consent, verbose=verbose, quiet=quiet,
         flags=send_cli.ChannelFlags(template=template, title=title, buttons=buttons, ad=ad,
                                     image_url=image_url, image_link=image_link, wide=wide,
-                                    rcs_base=rcs_base, kakao_timeout=kakao_timeout, fallback=fallback,
+                                    rcs_base=rcs_base, kakao_timeout=kakao_timeout, user_key=user_key,
+                                    fallback=fallback,
                                     fallback_message=fallback_message, fallback_subject=fallback_subject,
                                     media=send_media.media_flags(
                                         file=file, cover_title=cover_title, cover_text=cover_text,

@@ -41,6 +41,12 @@ SEND_EXAMPLES = """Examples:
   # FriendTalk advertising (Kakao labels it); its SMS fallback would need ad_name and optout_number
   smscli send --to 01012345678 --type friendtalk --ad --fallback none -m "신상품 안내" --image-url https://example.com/a.jpg
   smscli send --to 01012345678 --type rcs-lms --title "안내" -m "RCS로 보내는 안내입니다" --fallback none
+  # RCS MMS: a JPEG (OneShot uploads it) or an RCS Biz Center id (Bizppurio); suggestions from
+  # a file: [{"name": "전화 걸기", "type": "dial", "phone_number": "15880000"}] (also map,
+  # location, copy, compose, calendar, WL; or the document's {"suggestions": [{"action": ...}]})
+  smscli send --to 01012345678 --type rcs-mms --image maapfile://BR.xxxx.001 -m "신제품" --buttons rcs.json
+  # FriendTalk to a Kakao user key (with the number, the vendors' recipient)
+  smscli send --to 01012345678 --type friendtalk --user-key KAKAO-USER-7 -m "회원님께 드리는 안내"
   # a fax with a cover (BIZCLIENT): documents and images, landline or mobile
   smscli send --to 0312345678 --type fax --file notice.pdf --cover-title "공지" --cover-text "점검 안내입니다"
   # a voice call read out by text-to-speech (BIZCLIENT); --voice-file msg.wav plays a WAVE
@@ -63,7 +69,7 @@ MessageFileOpt = Annotated[
 FromOpt = Annotated[str | None, typer.Option("--from", metavar="NUM", help="Callback number (default: the profile's `sender`).")]
 SubjectOpt = Annotated[str, typer.Option("--subject", metavar="TEXT", help="Subject (LMS/MMS).")]
 TypeOpt = Annotated[str, typer.Option("--type", metavar="TYPE", help="auto | sms | lms | mms (auto: SMS ≤ 90 bytes, else LMS; MMS with images) | alimtalk | alimtalk-image | friendtalk | rcs-sms | rcs-lms | rcs-mms | rcs-template | fax | voice (fax/voice: BIZCLIENT).")]
-ImageOpt = Annotated[list[Path] | None, typer.Option("--image", metavar="FILE", help="JPEG to attach (repeatable, up to 3): sends MMS.")]
+ImageOpt = Annotated[list[Path] | None, typer.Option("--image", metavar="FILE", help="JPEG to attach (repeatable, up to 3): sends MMS. With --type rcs-mms: its one image, a JPEG (OneShot uploads it) or an RCS Biz Center id maapfile://... (Bizppurio).")]
 IdOpt = Annotated[
     str | None,
     typer.Option("--id", metavar="KEY", help="Idempotency key: re-running with the same key never sends twice."),
@@ -119,6 +125,9 @@ ImageUrlOpt = Annotated[str | None, typer.Option(
 ImageLinkOpt = Annotated[str | None, typer.Option(
     "--image-link", metavar="URL", show_default=False, help="Where a tap on the FriendTalk image leads.")]
 WideOpt = Annotated[bool, typer.Option("--wide", help="FriendTalk wide image.")]
+UserKeyOpt = Annotated[str | None, typer.Option(
+    "--user-key", metavar="KEY", show_default=False,
+    help="FriendTalk: the recipient's Kakao user key (sent with the number; a CSV `user_key` column gives one per row).")]
 RcsBaseOpt = Annotated[str | None, typer.Option(
     "--rcs-base", metavar="ID", show_default=False,
     help="RCS message base (template) id; rcs-sms/lms/mms default to the common formats.")]
@@ -170,6 +179,7 @@ def send(
     image_url: ImageUrlOpt = None,
     image_link: ImageLinkOpt = None,
     wide: WideOpt = False,
+    user_key: UserKeyOpt = None,
     rcs_base: RcsBaseOpt = None,
     kakao_timeout: KakaoTimeoutOpt = None,
     fallback: FallbackOpt = "auto",
@@ -190,7 +200,7 @@ def send(
     """Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk, RCS, a fax or a voice call to one or many recipients."""
     flags = ChannelFlags(template=template, title=title, buttons=buttons, ad=ad, image_url=image_url,
                          image_link=image_link, wide=wide, rcs_base=rcs_base, kakao_timeout=kakao_timeout,
-                         fallback=fallback, fallback_message=fallback_message,
+                         user_key=user_key, fallback=fallback, fallback_message=fallback_message,
                          fallback_subject=fallback_subject,
                          media=media.media_flags(file=file, cover_title=cover_title, cover_text=cover_text,
                                                  voice_file=voice_file, scenario=scenario, reply=reply,
@@ -376,6 +386,7 @@ class ChannelFlags:
     wide: bool = False
     rcs_base: str | None = None
     kakao_timeout: int | None = None
+    user_key: str | None = None
     fallback: str = "auto"
     fallback_message: str | None = None
     fallback_subject: str = ""
@@ -385,7 +396,7 @@ class ChannelFlags:
         """The options given, as spelled on the command line (--ad aside: text takes it too)."""
         names = {"template": "--template", "title": "--title", "buttons": "--buttons",
                  "image_url": "--image-url", "image_link": "--image-link", "wide": "--wide",
-                 "rcs_base": "--rcs-base", "kakao_timeout": "--kakao-timeout",
+                 "rcs_base": "--rcs-base", "kakao_timeout": "--kakao-timeout", "user_key": "--user-key",
                  "fallback_message": "--fallback-message", "fallback_subject": "--fallback-subject"}
         out = [flag for key, flag in names.items() if getattr(self, key) not in (None, "", False)]
         if self.fallback != "auto":
@@ -394,7 +405,7 @@ class ChannelFlags:
 
 
 # Which options each family of types takes.
-_KAKAO_ONLY = {"--template", "--image-url", "--image-link", "--wide", "--kakao-timeout"}
+_KAKAO_ONLY = {"--template", "--image-url", "--image-link", "--wide", "--kakao-timeout", "--user-key"}
 _RCS_ONLY = {"--rcs-base"}
 
 
@@ -425,23 +436,43 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
                          hint="--title for the Kakao/RCS title, --fallback-subject for the fallback LMS")
     if flags.fallback not in kakao_rules.FALLBACK_TYPES:
         raise UsageError(f"--fallback must be one of {', '.join(kakao_rules.FALLBACK_TYPES)}, not {flags.fallback!r}")
-    if images and flags.fallback != "mms":
+    rcs_files, rcs_ids = _rcs_images(images) if type_ == "rcs-mms" else ((), ())
+    if images and flags.fallback != "mms" and type_ != "rcs-mms":
         raise UsageError(f"--image does not go with --type {type_}",
-                         hint="--image-url for a Kakao image; --image with --fallback mms for the fallback MMS")
+                         hint="--image-url for a Kakao image; --image with --rcs-mms or --fallback mms")
     if flags.fallback == "none" and (flags.fallback_message or flags.fallback_subject):
         raise UsageError("--fallback none sends no fallback: drop --fallback-message/--fallback-subject")
     buttons, quick = kakao_rules.load_buttons(flags.buttons) if flags.buttons else ((), ())
     fallback = None
     if flags.fallback != "none":
+        fallback_images = rcs_files if type_ == "rcs-mms" else tuple(images or ())
         fallback = Text(body=message if flags.fallback_message is None else flags.fallback_message,
                         subject=flags.fallback_subject, type=flags.fallback,  # type: ignore[arg-type]
-                        images=tuple(images or ()) if flags.fallback == "mms" else ())
+                        images=fallback_images if flags.fallback == "mms" else ())
     if type_ in KAKAO_TYPES:
         return Kakao(body=message, type=type_, template=flags.template or "",  # type: ignore[arg-type]
                      title=flags.title, buttons=buttons, quick_replies=quick, image_url=flags.image_url or "",
                      image_link=flags.image_link or "", wide=flags.wide, ad=flags.ad,
-                     timeout=flags.kakao_timeout, fallback=fallback)
+                     timeout=flags.kakao_timeout, fallback=fallback, user_key=(flags.user_key or "").strip())
     if quick:
         raise UsageError(f"quick replies are for AlimTalk only, not {type_}")
     return Rcs(body=message, type=type_, base_id=flags.rcs_base or "", title=flags.title,  # type: ignore[arg-type]
-               buttons=buttons, ad=flags.ad, fallback=fallback)
+               buttons=buttons, ad=flags.ad, fallback=fallback,
+               images=() if rcs_ids and flags.fallback == "mms" else rcs_files, media=rcs_ids)
+
+
+def _rcs_images(images: list[Path] | None) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+    """``--image`` values of an RCS MMS: (local files, ``maapfile://`` ids). With an id
+    and ``--fallback mms`` the files are the fallback MMS's images only. A path keeps one
+    slash of ``//``, so the id is spelled again in full."""
+    from smscli.content import MAAPFILE
+
+    files: list[Path] = []
+    ids: list[str] = []
+    for image in images or ():
+        raw = str(image)
+        if raw.startswith("maapfile:"):
+            ids.append(MAAPFILE + raw[len("maapfile:"):].lstrip("/"))
+        else:
+            files.append(image)
+    return tuple(files), tuple(ids)

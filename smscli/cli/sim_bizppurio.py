@@ -46,6 +46,8 @@ EPILOG = (
     "Kakao (type at/ai/ft) and RCS are accepted as the public API v3 document has them; Kakao's "
     "verdict comes in the report with Daou's codes (7105 unknown sender key, 7315 unknown template, "
     "7204 text or buttons not as approved, 7318 / 7203 / 8836 not on Kakao / not a friend / no RCS; "
+    "RCS 8832 an image that is not a maapfile:// id, 8882 suggestions it cannot read or an image "
+    "on an SMS/LMS base, 8878 more suggestions than the base takes; "
     "7000 and 8000 delivered), and a failed first channel with a resend is delivered as the "
     "fallback, reported with RESEND_FLAG and TELRES/KAORES/RCSRES.\n\n"
     "International messages (country + the national number in to) are sms, lms, at and ft as the "

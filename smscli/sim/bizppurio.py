@@ -364,8 +364,9 @@ class BizppurioApi:
                     "subject": content.get("subject", ""), "userinfo": body.get("userinfo", "")}
             if abroad:
                 line["country"] = body["country"]
-            if outcome is not None:
-                line.update(result=outcome.result, fallback=outcome.fallback)
+            if outcome is not None:  # Kakao/RCS: what Kakao/RCS decided, and what was asked of it
+                line.update(result=outcome.result, fallback=outcome.fallback,
+                            content={k: v for k, v in content.items() if k != "senderkey"})
             if drop:
                 line["answer"] = "dropped"
             with self.lock:

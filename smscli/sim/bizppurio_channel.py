@@ -5,6 +5,9 @@ The API checks the request's shape (a bad one is code 2000, as for SMS). What Ka
 comes later, in the report, with Daou's result codes (``smscli code lookup``): an unknown
 sender key 7105, an unknown template 7315, a text or buttons that do not match the approved
 template 7204, a recipient not on Kakao 7318 (FriendTalk: 7203, not a friend; RCS: 8836);
+RCS an image that is not a ``maapfile://`` id 8832, suggestions it cannot read or an image
+on a base without media 8882, more cards than the base has 8879, more suggestions on a
+card than it takes 8878;
 delivered 7000 (RCS 8000). When the first channel fails and the request has a ``resend``,
 the simulator delivers the fallback itself and the report says so: ``RESEND_FLAG`` (the
 fallback's type), ``TELRES``/``TELTIME`` (SMS/LMS/MMS), ``KAORES``/``KAOTIME`` (AT/FT) or
@@ -13,9 +16,11 @@ fallback's type), ``TELRES``/``TELTIME`` (SMS/LMS/MMS), ``KAORES``/``KAOTIME`` (
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from smscli import rcs_suggestions
 from smscli.content import Button
 from smscli.sim.kakao import KakaoRules, Refusal
 
@@ -26,7 +31,10 @@ DELIVERED = {"sms": "4100", "lms": "6600", "mms": "6600", "at": "7000", "ai": "7
 REFUSAL_CODES = {Refusal.SENDER_KEY: "7105", Refusal.TEMPLATE: "7315", Refusal.TEXT: "7204",
                  Refusal.BUTTONS: "7204"}
 MISS_CODES = {"at": "7318", "ai": "7318", "ft": "7203", "rcs": "8836"}
+RCS_CODES = ("8832", "8878", "8879", "8882")  # what the RCS platform refuses (see _rcs_failure)
 RESEND_TYPES = ("sms", "lms", "mms", "at", "ft", "rcs")
+MAAPFILE_ID = re.compile(r"maapfile://\S+")  # an image registered at the RCS Biz Center
+MEDIA_KEY = re.compile(r"media\d*")  # a standalone card's media, a carousel's media1, media2, ...
 BUTTON_TYPES = frozenset({"WL", "AL", "DS", "BK", "MD", "BC", "BT", "AC", "P1", "P2", "P3"})
 
 
@@ -76,6 +84,7 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
     if not isinstance(part, dict):
         raise BadChannel(f"{where} is required")
     to = str(body.get("to", ""))
+    failure = ""  # an RCS result code for what the platform refuses
     if kind in KAKAO:
         message = _text(part, "message", 1000, where=where)
         key = _text(part, "senderkey", 40, where=where)
@@ -84,6 +93,7 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
             for flag in ("adflag", "wide"):
                 if part.get(flag, "N") not in ("Y", "N"):
                     raise BadChannel(f"{where}.{flag} must be Y or N")
+            _text(part, "userkey", 30, where=where, required=False)
             image = part.get("image")
             if image is not None and not (isinstance(image, dict) and image.get("img_url")):
                 raise BadChannel(f"{where}.image needs img_url")
@@ -107,13 +117,17 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
         if not isinstance(content, dict):
             raise BadChannel(f"{where}.message must be an object")
         message = str(content.get("description", ""))
-        media = {"SS000000": "RSS", "SL000000": "RLS"}.get(str(part["messagebaseid"]), "RMS")
-        if not str(part["messagebaseid"]).startswith(("SS", "SL", "SM", "CM")):
+        base = str(part["messagebaseid"])
+        media = {"SS000000": "RSS", "SL000000": "RLS"}.get(base, "RMS")
+        if not base.startswith(("SS", "SL", "SM", "CM")):
             media = "RTS"
         refused = None
+        failure = _rcs_failure(base, content, part.get("button"))
     resend = _resend(body, text_size, abroad=abroad)
     if refused is not None:
         code = REFUSAL_CODES[refused]
+    elif failure:
+        code = failure
     elif rules.missed(to):
         code = MISS_CODES[kind]
     else:
@@ -122,6 +136,28 @@ def check(kind: str, part: Any, body: dict[str, Any], rules: KakaoRules,
         return Outcome(media, code, text=message)
     first, fb_text = resend
     return Outcome(media, code, fallback=first, fallback_result=DELIVERED[first], text=fb_text)
+
+
+def _rcs_failure(base: str, message: dict[str, Any], button: Any) -> str:
+    """The RCS result code for what the platform refuses (document section 9), "" if none:
+    8832 an image (``media``, a carousel's ``media1``...) that is not a ``maapfile://`` id,
+    8882 an image on a base without media or suggestions that cannot be read, 8879 more
+    cards of suggestions than the base has, 8878 more suggestions on a card than it takes."""
+    for key, image in message.items():
+        if not MEDIA_KEY.fullmatch(key) or image in (None, ""):
+            continue
+        if not isinstance(image, str) or not MAAPFILE_ID.fullmatch(image):
+            return "8832"
+        if base.startswith(("SS", "SL")):
+            return "8882"
+    cards = rcs_suggestions.parse_cards(button)
+    if isinstance(cards, str):
+        return "8882"
+    if len(cards) > rcs_suggestions.cards_of(base):
+        return "8879"
+    if any(len(card) > rcs_suggestions.limit_for(base) for card in cards):
+        return "8878"
+    return ""
 
 
 def _resend(body: dict[str, Any], text_size: Any, *, abroad: bool = False) -> tuple[str, str] | None:

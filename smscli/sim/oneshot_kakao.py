@@ -5,7 +5,8 @@
 Refusals (MsgSendRes): an unknown or missing sender key 22, a template not registered 36,
 text that does not match the approved template 30, buttons that differ 38, text past 1000
 characters 35, an AlimTalk image without its image 37, an RCS message without its message
-base id 21. A recipient who is not on Kakao (``--kakao-miss`` / ``--kakao-miss-rate``) is
+base id, with suggestions it cannot read or too many for its base, or with an image it
+cannot carry (an RCS MMS takes one uploaded file) 21. A recipient who is not on Kakao (``--kakao-miss`` / ``--kakao-miss-rate``) is
 accepted and reported failed with 29 (메시지 전송 실패): OneShot does not fall back, the
 client does.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from smscli import rcs_suggestions
 from smscli.content import Button
 from smscli.sim.kakao import KakaoRules, Refusal
 
@@ -49,7 +51,7 @@ def is_channel(msg_type: object) -> bool:
 
 
 def buttons_json(raw: object) -> list[dict[str, Any]] | None:
-    """The button objects of a ``KakaoButton`` / ``rcsButton`` JSON string (a list, or
+    """The button objects of a ``KakaoButton`` JSON string (a list, or
     ``{"button": [...]}``); ``[]`` for none, None when it is not readable."""
     if raw in (None, ""):
         return []
@@ -65,7 +67,7 @@ def buttons_json(raw: object) -> list[dict[str, Any]] | None:
 
 
 def buttons_of(raw: object) -> list[Button] | None:
-    """The buttons of a ``KakaoButton`` / ``rcsButton`` JSON string, as :func:`buttons_json`."""
+    """The buttons of a ``KakaoButton`` JSON string, as :func:`buttons_json`."""
     objs = buttons_json(raw)
     return None if objs is None else [Button.from_json(b) for b in objs]
 
@@ -75,7 +77,7 @@ def judge(rules: KakaoRules, body: dict[str, Any]) -> int:
     msg_type = body.get("MsgType")
     text = str(body.get("Message") or "")
     if msg_type in RCS_TYPES:
-        return 0 if str(body.get("rcsMessageBaselId") or "") else BAD_PARAMETER
+        return judge_rcs(body)
     if len(text) > MAX_KAKAO_CHARS:
         return TOO_LONG
     objs = buttons_json(body.get("KakaoButton"))
@@ -96,6 +98,27 @@ def judge(rules: KakaoRules, body: dict[str, Any]) -> int:
     refusal = rules.refusal(sender_key=sender_key, template=code, text=text, buttons=buttons,
                             alimtalk=alimtalk)
     return 0 if refusal is None else REFUSAL_CODES[refusal]
+
+
+def judge_rcs(body: dict[str, Any]) -> int:
+    """An RCS request: its message base id, its suggestions (``rcsButton``: one card, each
+    action as the RCS document writes it, at most the base's count) and its image (an RCS
+    MMS at most one uploaded file, the other types none); 0 or 21."""
+    base = str(body.get("rcsMessageBaselId") or "")
+    if not base:
+        return BAD_PARAMETER
+    raw = body.get("rcsButton")
+    if raw not in (None, ""):
+        try:
+            buttons = rcs_suggestions.parse_card(json.loads(str(raw)))
+        except ValueError:
+            return BAD_PARAMETER
+        if isinstance(buttons, str) or len(buttons) > rcs_suggestions.limit_for(base):
+            return BAD_PARAMETER
+    files = [n for n in (body.get("FileName1"), body.get("FileName2"), body.get("FileName3")) if n]
+    if len(files) > (1 if body.get("MsgType") == 11 else 0):
+        return BAD_PARAMETER
+    return 0
 
 
 def remote_image(name: str) -> bool:

@@ -40,7 +40,8 @@ KAKAO_DELIVERED = "7000"
 FALLBACK_DELIVERED = {"4100": "sms", "6600": "lms"}
 # Column lengths of the v1.3 manual, for a table whose lengths the database does not say.
 MANUAL_LENGTHS = {"SENDER_KEY": 40, "TEMPLATE_CODE": 30, "NATION_CODE": 5, "TIMEOUT": 4,
-                  "RE_TYPE": 3, "RE_BODY": 2000, "RE_PART": 1, "AD_FLAG": 1, "ATTACHED_FILE": 1000}
+                  "RE_TYPE": 3, "RE_BODY": 2000, "RE_PART": 1, "AD_FLAG": 1, "ATTACHED_FILE": 1000,
+                  "USER_KEY": 30}
 IMAGE_NAME = "smscli-" + "0" * 40 + ".jpg"  # how long a stored image's name is
 _HANGUL_FILLER = b"\xa4\xd4"  # starts EUC-KR's 8-byte make-up of a syllable outside KS X 1001
 
@@ -128,6 +129,8 @@ def kakao_row(message: Message, *, nation: str, columns: Mapping[str, int | None
                               "TEMPLATE_CODE": ch.template or None, "SUBJECT": None}
     if not alimtalk:
         fields["AD_FLAG"] = "Y" if ch.ad else "N"
+        if ch.user_key:
+            fields["USER_KEY"] = ch.user_key
     if ch.timeout is not None:
         fields["TIMEOUT"] = str(ch.timeout)
     images: tuple[Path, ...] = ()

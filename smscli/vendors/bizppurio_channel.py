@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from smscli import rcs_suggestions
 from smscli.content import RCS_BASES, Button, Channel, Kakao, Rcs, Text
 
 # Our type → Bizppurio's ``type``.
@@ -24,11 +25,8 @@ def buttons_json(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
 
 
 def rcs_buttons(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
-    """RCS suggestions (one card): each WL button opens its ``url_mobile``."""
-    if not buttons:
-        return []
-    return [{"suggestions": [{"action": {"urlAction": {"openUrl": {"url": b.url_mobile}},
-                                         "displayText": b.name}} for b in buttons]}]
+    """RCS suggestions (one card), as the document's actions (smscli.rcs_suggestions)."""
+    return rcs_suggestions.card(buttons)
 
 
 def channel_part(channel: Channel, profile: Any) -> tuple[str, dict[str, Any]]:
@@ -49,6 +47,8 @@ def channel_part(channel: Channel, profile: Any) -> tuple[str, dict[str, Any]]:
             part["quickreply"] = buttons_json(channel.quick_replies)
         if wire == "ft":
             part["adflag"] = "Y" if channel.ad else "N"  # the vendor's default is Y
+            if channel.user_key:
+                part["userkey"] = channel.user_key
             if channel.image_url:
                 image = {"img_url": channel.image_url}
                 if channel.image_link:
@@ -64,6 +64,10 @@ def channel_part(channel: Channel, profile: Any) -> tuple[str, dict[str, Any]]:
     message: dict[str, str] = {"description": channel.body}
     if channel.title:
         message["title"] = channel.title
+    if channel.images:
+        raise Unsendable("Bizppurio takes an RCS image as its maapfile:// id, not a file")
+    if channel.media:
+        message["media"] = channel.media[0]
     part = {"messagebaseid": channel.base_id or RCS_BASES.get(channel.type, ""), "chatbotid": chatbot,
             "header": "1" if channel.ad else "0", "copyallowed": "Y" if channel.copy_allowed else "N",
             "message": message}

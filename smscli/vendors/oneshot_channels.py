@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from smscli import rcs_suggestions
 from smscli.content import RCS_BASES, Button, Kakao
 from smscli.errors import ConfigError
 
@@ -79,8 +80,10 @@ def buttons_json(buttons: tuple[Button, ...]) -> str:
 
 def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
     """The MsgSendReq fields (``MsgSendReq`` attribute names) of a channel message:
-    ``msg_type`` and the Kakao or RCS ones. Files (an AlimTalk/FriendTalk image, RCS MMS
-    images) go through ``file_keys`` like MMS."""
+    ``msg_type`` and the Kakao or RCS ones. Files (an AlimTalk/FriendTalk image, the RCS
+    MMS image) go through ``file_keys`` like MMS. ``rcsButton`` is the document's "RCS 버튼"
+    with no format of its own: the RCS suggestions as Bizppurio's document writes them (one
+    card, ``[{"suggestions": [...]}]``), the only RCS button format our documents define."""
     ch = msg.channel
     assert ch is not None
     out: dict[str, Any] = {"msg_type": MSG_TYPES[msg.type]}
@@ -96,6 +99,7 @@ def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
             if ch.quick_replies else "",
             kakao_image_link=ch.image_link,
             kakao_title=ch.title,
+            kakao_user_key=ch.user_key,
         )
         if ch.type == "friendtalk" and (ch.image_url or msg.file_keys):
             out["kakao_wide"] = "Y" if ch.wide else "N"
@@ -103,7 +107,7 @@ def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
     out.update(
         subject=ch.title,
         rcs_message_base_id=ch.base_id or RCS_BASES.get(ch.type, ""),
-        rcs_button=buttons_json(ch.buttons),
+        rcs_button=_JSON.encode(rcs_suggestions.card(ch.buttons)) if ch.buttons else "",
         rcs_header=1 if ch.ad else 0,
         rcs_footer=ch.footer,
         rcs_copy_allowed="Y" if ch.copy_allowed else "N",

@@ -142,6 +142,17 @@ def test_friendtalk_with_ad_and_image(vendor_factory, agent_factory, database, f
     assert {(r.status, r.code, r.channel) for r in reports.values()} == {("delivered", "7000", "friendtalk")}
 
 
+def test_a_friendtalk_user_key_goes_in_user_key(vendor_factory, agent_factory, database, journal):
+    vendor = vendor_factory()
+    send(vendor, [friendtalk("uk1", ad=False, user_key="KAKAO-USER-7"), friendtalk("uk2", ad=False)], journal)
+    uk1, uk2 = rows(database)
+    assert (uk1.MSG_TYPE, uk1.USER_KEY, uk2.USER_KEY) == (7, "KAKAO-USER-7", None)
+    agent = agent_factory(kakao=rules(), move_delay=3600)
+    agent.prepare()
+    settle(agent, database, ["uk1", "uk2"])
+    assert {r.code for r in poll(vendor)} == {"7000"}
+
+
 def test_fallback_columns_timeout_and_nation_code(vendor_factory, database, tmp_path):
     image = tmp_path / "coupon.jpg"
     image.write_bytes(JPEG)
