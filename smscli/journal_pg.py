@@ -242,7 +242,7 @@ class PgJournal(Journal):
                     "ORDER BY id FOR UPDATE SKIP LOCKED) RETURNING id",
                     (self.owner, now, list(part))).fetchall()
                 moved.update(row[0] for row in rows)
-        return [mid for mid in ids if mid in moved]
+        return [mid for mid in dict.fromkeys(ids) if mid in moved]
 
     def has_table(self, name: str) -> bool:
         return bool(self._query("SELECT 1 FROM information_schema.tables WHERE "

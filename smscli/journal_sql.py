@@ -2,8 +2,8 @@
 it run on PostgreSQL too.
 
 The statements are written once, in SQLite's spelling with ``?`` / ``?N`` parameters;
-:func:`to_pg` rewrites only the parameter marks (``?`` → ``%s``, ``?N`` → ``%(pN)s``)
-and doubles a literal ``%``, skipping quoted text. The few statements whose meaning needs
+:func:`to_pg` rewrites only the parameter marks (``?`` → ``%s``, ``?N`` → ``%(pN)s``;
+a ``?`` in quoted text is left alone) and doubles every literal ``%``. The few statements whose meaning needs
 another spelling (triggers, ``UPDATE OR IGNORE``, JSON fields, the schema) are written twice
 (:mod:`smscli.journal_pg`), rather than a translator guessing at everything.
 """
@@ -136,7 +136,7 @@ def to_pg(sql: str) -> tuple[str, bool]:
         if token == "%":
             return "%%"
         if not token.startswith("?"):
-            return token  # a quoted string or name: as it is
+            return token.replace("%", "%%")  # quoted: no marks in it, but psycopg reads every %
         if match.group(1):
             numbered = True
             return f"%(p{match.group(1)})s"
