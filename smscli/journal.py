@@ -82,6 +82,23 @@ if TYPE_CHECKING:
     import sqlite3
 
 JOURNAL_FILE = "journal.db"
+def is_pg_url(url: str | None) -> bool:
+    """Whether ``url`` names a PostgreSQL journal."""
+    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(url: str | None) -> Path | None:
+    """The file of a ``sqlite:///PATH`` URL (None for none: ``<data_dir>/journal.db``);
+    raises :class:`JournalError` (exit 3) for any other kind of URL."""
+    if not url:
+        return None
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return Path(url[len("sqlite://"):])
+    scheme = url.split(":", 1)[0] if ":" in url else url
+    raise JournalError(f"journal_url {scheme}:... is not a journal URL",
+                       hint="use sqlite:///PATH or postgresql://user@host:port/db")
+
+
 class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, HistoryMixin):
     """The journal of one data dir. Open with :meth:`Journal.open`; close with
     :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
@@ -90,6 +107,12 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
     is reported as ``duplicate`` instead of being claimed twice (an input listing one id
     twice must not send twice).
     """
+
+    backend = "sqlite"
+    _FOR_UPDATE = ""  # how the claim's lookup locks the rows it reads (SQLite: BEGIN IMMEDIATE)
+    _ADOPT = _ADOPT_REPORT  # a report matched late takes its message's id (once)
+    _SETTLE = _SETTLE_FROM_REPORT
+    _JSON_PARAM = ("json_extract({col}, ?1)", "$.{}")  # a raw field named by parameter ?1
 
     def __init__(self, conn: sqlite3.Connection, path: Path, data_dir: Path) -> None:
         import threading
@@ -107,44 +130,69 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
     # --- opening ----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, data_dir: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> Journal:
-        """Open (creating or upgrading) ``<data_dir>/journal.db``.
+    def open(cls, data_dir: str | os.PathLike[str], *, url: str | None = None,
+             password: str | None = None, busy_timeout: float = 30.0,
+             lease_seconds: float = LEASE_SECONDS) -> Journal:
+        """Open (creating or upgrading) the journal: ``<data_dir>/journal.db``, or where
+        ``url`` says: ``sqlite:///PATH`` (that file; the data dir keeps the lock files) or
+        ``postgresql://user@host:port/db`` (the shared journal, :mod:`smscli.journal_pg`;
+        ``password`` overrides the URL's, else libpq's ``PGPASSWORD`` / ``.pgpass``).
 
-        ``busy_timeout`` is how long a write waits for another process's transaction.
-        Raises :class:`JournalError` when the file is not a journal, is from a newer
-        smscli, cannot be created, or its write-ahead log was lost
-        (:class:`~smscli.journal_files.JournalLost`). An existing journal in a read-only
-        data dir opens read-only (writes then raise JournalError).
+        ``busy_timeout`` is how long a write waits for another process's transaction;
+        ``lease_seconds`` how long an owner on another host counts as alive without news.
+        Raises :class:`JournalError` (exit 3) when the file is not a journal, is from a
+        newer smscli, cannot be created, or its write-ahead log was lost
+        (:class:`~smscli.journal_files.JournalLost`), or the server cannot be reached. An
+        existing journal in a read-only data dir opens read-only (writes then raise
+        JournalError).
         """
-        journal = cls._open(data_dir, busy_timeout=busy_timeout)
+        if is_pg_url(url):
+            from smscli.journal_pg import PgJournal
+
+            return PgJournal.connect(data_dir, str(url), password=password, create=True,
+                                     lease_seconds=lease_seconds)
+        journal = cls._open(data_dir, busy_timeout=busy_timeout, path=sqlite_path(url))
         assert journal is not None
+        journal.lease_seconds = lease_seconds
         return journal
 
     @classmethod
-    def open_for_reading(cls, data_dir: str | os.PathLike[str], *,
-                         busy_timeout: float = 30.0) -> Journal | EmptyJournal:
+    def open_for_reading(cls, data_dir: str | os.PathLike[str], *, url: str | None = None,
+                         password: str | None = None, busy_timeout: float = 30.0,
+                         lease_seconds: float = LEASE_SECONDS) -> Journal | EmptyJournal:
         """The journal for a command that only reads it (``result list``, ``reserve list``,
         ``runs``, ``send --dry-run``). Creates nothing: where there is no journal (or no
-        data dir) yet, an :class:`EmptyJournal`. Where the data dir can be written it opens
-        as :meth:`open` does; where it cannot, or its disk is full, read-only."""
+        data dir, or no schema on the server) yet, an :class:`EmptyJournal`. Where the data
+        dir can be written it opens as :meth:`open` does; where it cannot, or its disk is
+        full, read-only."""
         from smscli import disk
 
+        if is_pg_url(url):
+            from smscli.journal_pg import PgJournal
+
+            return PgJournal.connect(data_dir, str(url), password=password, create=False,
+                                     lease_seconds=lease_seconds) or EmptyJournal()
+        file = sqlite_path(url)
         path = Path(data_dir)
+        found: Journal | None
         if os.access(path, os.W_OK) and not disk.low_space(path):
             try:
-                return cls._open(path, busy_timeout=busy_timeout, create=False) or EmptyJournal()
+                found = cls._open(path, busy_timeout=busy_timeout, create=False, path=file)
             except JournalError:
                 if os.access(path, os.W_OK) and not disk.low_space(path):
                     raise
-        return cls._open(path, busy_timeout=busy_timeout, create=False, readonly=True) or EmptyJournal()
+            else:
+                return found or EmptyJournal()
+        found = cls._open(path, busy_timeout=busy_timeout, create=False, readonly=True, path=file)
+        return found or EmptyJournal()
 
     @classmethod
     def _open(cls, data_dir: str | os.PathLike[str], *, busy_timeout: float, create: bool = True,
-              readonly: bool = False) -> Journal | None:
+              readonly: bool = False, path: Path | None = None) -> Journal | None:
         from smscli.journal_files import JournalFiles
 
         files = JournalFiles.open(data_dir, busy_timeout=busy_timeout, create=create,
-                                  readonly=readonly)  # refuses a lost WAL
+                                  readonly=readonly, path=path)  # refuses a lost WAL
         if files is None or files.conn is None:
             return None  # no journal (only without ``create``)
         journal = cls(files.conn, files.path, Path(data_dir))
@@ -157,6 +205,24 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
             raise
         files.opened()
         return journal
+
+    @property
+    def location(self) -> str:
+        """Where the journal is, without any secret: its file, or the server's URL."""
+        return str(self.path)
+
+    def check_info(self) -> dict[str, Any]:
+        """What ``journal check`` says of any backend: ``backend``, ``location``,
+        ``reachable``, ``schema`` (its version), ``current`` (the version this smscli
+        writes) and ``counts`` (messages per status)."""
+        version = self._query("PRAGMA user_version")[0][0]
+        counts = dict(self._query("SELECT status, COUNT(*) FROM messages GROUP BY status"))
+        return {"backend": self.backend, "location": self.location, "reachable": True,
+                "schema": version, "current": SCHEMA_VERSION, "counts": counts}
+
+    def columns(self, table: str) -> list[str]:
+        """The column names of one of the journal's tables, in their order."""
+        return [row[1] for row in self._query(f"PRAGMA table_info({table})")]
 
     def _setup(self, busy_timeout: float) -> None:
         import sqlite3
@@ -345,7 +411,7 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         me = self.owner
         fresh = QUEUED if queued and status == PENDING else status
         with self._tx() as cur:
-            known = self._lookup(cur, [m.id for m in msgs])
+            known = self._lookup(cur, sorted({m.id for m in msgs}), lock=True)
             alive = self._alive_owners({owner for _, owner in known.values()} - {me, ""}, cur)
             inserts: list[tuple[Any, ...]] = []
             updates: list[tuple[Any, ...]] = []
@@ -396,7 +462,9 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
                      m.ad, m.id)
                 )  # fmt: skip
             if inserts:
-                cur.executemany(_INSERT_MESSAGE, inserts)
+                where = {m.id: i for i, m in enumerate(msgs) if previous[i] is None}
+                for mid in self._insert_claims(cur, inserts):
+                    previous[where[mid]] = OWNED  # another host claimed it this very moment
             if updates:
                 cur.executemany(_RECLAIM_MESSAGE, updates)
             if holds:
@@ -407,13 +475,23 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
                 )
         return previous
 
-    @staticmethod
-    def _lookup(cur: _Cursor, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    def _insert_claims(self, cur: _Cursor, rows: list[tuple[Any, ...]]) -> list[str]:
+        """Insert new claims (``_INSERT_MESSAGE`` rows); returns the ids that another
+        process inserted first (none on SQLite: the transaction excludes other writers)."""
+        cur.executemany(_INSERT_MESSAGE, rows)
+        return []
+
+    def _lookup(self, cur: _Cursor, ids: Sequence[str], *,
+                lock: bool = False) -> dict[str, tuple[str, str]]:
+        """(status, owner) of the known ones of ``ids``; with ``lock``, their rows stay
+        locked until the transaction ends (PostgreSQL: in id order, so two hosts claiming
+        overlapping batches wait for each other instead of deadlocking)."""
         found: dict[str, tuple[str, str]] = {}
+        tail = self._FOR_UPDATE if lock else ""
         for part in _chunks(ids):
             marks = ",".join("?" * len(part))
             for mid, status, owner in cur.execute(
-                f"SELECT id, status, owner FROM messages WHERE id IN ({marks})", part
+                f"SELECT id, status, owner FROM messages WHERE id IN ({marks}){tail}", part
             ):
                 found[mid] = (status, owner)
         return found
@@ -464,8 +542,7 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
             self._adopt_early_reports(cur, [(r.message_id, r.vendor, sid)
                                             for r, (_, _, _, sid, _, _) in zip(todo, rows, strict=True) if sid])
 
-    @staticmethod
-    def _adopt_early_reports(cur: _Cursor, pairs: list[tuple[str, str, str]]) -> None:
+    def _adopt_early_reports(self, cur: _Cursor, pairs: list[tuple[str, str, str]]) -> None:
         """Reports that arrived by server id before that id was recorded (a push faster than
         the send's own answer was journaled) now match their message, and settle it."""
         waiting: set[tuple[str, str]] = set()  # (vendor, server id) of reports still unmatched
@@ -478,8 +555,8 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
                     "AND message_id = '' AND matched = 0", [vendor, *part]))
         found = [p for p in pairs if (p[1], p[2]) in waiting]
         if found:
-            cur.executemany(_ADOPT_REPORT, found)
-            cur.executemany(_SETTLE_FROM_REPORT, [(_now_iso(), mid) for mid, _, _ in found])
+            cur.executemany(self._ADOPT, found)
+            cur.executemany(self._SETTLE, [(_now_iso(), mid) for mid, _, _ in found])
 
     # --- reservations -----------------------------------------------------------------
 
@@ -600,7 +677,7 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         if limit is not None:
             sql = (
                 f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, rowid AS r FROM messages{clause} "
-                "ORDER BY created_at DESC, rowid DESC LIMIT ?) ORDER BY created_at, r"
+                "ORDER BY created_at DESC, rowid DESC LIMIT ?) AS newest ORDER BY created_at, r"
             )
             params.append(int(limit))
             return [_message_dict(row[:-1]) for row in self._query(sql, params)]

@@ -60,9 +60,9 @@ class EventsMixin:
                         report = replace(report, message_id=message_id)
                 matched = message_id in known
                 cur.execute(
-                    'INSERT OR IGNORE INTO reports (message_id, "to", status, code, detail, vendor, '
+                    'INSERT INTO reports (message_id, "to", status, code, detail, vendor, '
                     "delivered_at, server_id, raw, matched, received_at, channel, fallback) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (message_id, report.to, report.status, report.code, report.detail, report.vendor,
                      report.delivered_at, server_id, json.dumps(report.extra, ensure_ascii=False),
                      int(matched), now, report.channel,

@@ -25,6 +25,7 @@ class OwnersMixin:
     _owner_fd: int | None
     _lease_renewed: float
     lease_seconds: float = LEASE_SECONDS
+    _shared = False  # True where processes with other data dirs share the journal
 
     # --- owners: which live process holds a claim ----------------------------------------
 
@@ -49,18 +50,19 @@ class OwnersMixin:
         wall = clock.time
         with self._tx() as cur:
             cur.execute(
-                "INSERT OR REPLACE INTO owners (token, host, pid, started_at, lease_until) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (self.owner, socket.gethostname(), os.getpid(), _now_iso(), wall() + LEASE_SECONDS),
+                "INSERT INTO owners (token, host, pid, started_at, lease_until) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (token) DO UPDATE SET host = excluded.host, pid = excluded.pid, "
+                "started_at = excluded.started_at, lease_until = excluded.lease_until",
+                (self.owner, socket.gethostname(), os.getpid(), _now_iso(), wall() + self.lease_seconds),
             )
         self._lease_renewed = time.monotonic()
 
     def _renew_lease(self, cur: Cursor) -> None:
-        if self._owner_fd is None or time.monotonic() - self._lease_renewed < LEASE_SECONDS / 3:
+        if self._owner_fd is None or time.monotonic() - self._lease_renewed < self.lease_seconds / 3:
             return
         wall = clock.time
         cur.execute("UPDATE owners SET lease_until = ? WHERE token = ?",
-                    (wall() + LEASE_SECONDS, self.owner))
+                    (wall() + self.lease_seconds, self.owner))
         self._lease_renewed = time.monotonic()
 
     def _alive_owners(self, tokens: Collection[str], cur: Cursor | None = None) -> set[str]:
@@ -77,10 +79,12 @@ class OwnersMixin:
             sql = f"SELECT token, host, lease_until FROM owners WHERE token IN ({marks})"
             rows = cur.execute(sql, part).fetchall() if cur is not None else self._query(sql, part)
             for token, owner_host, lease_until in rows:
-                if owner_host != host:
+                lock = self.data_dir / "locks" / f"owner-{token}.lock"
+                if owner_host != host or (self._shared and not lock.exists()):
+                    # another host, or (a shared journal) another data dir on this one
                     if lease_until > now:
                         alive.add(token)
-                elif _lock_held(self.data_dir / "locks" / f"owner-{token}.lock"):
+                elif _lock_held(lock):
                     alive.add(token)
                 else:
                     gone.append(token)

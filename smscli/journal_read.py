@@ -79,11 +79,13 @@ class ReadersMixin:
         from smscli.journal import _chunks
 
         found: set[str] = set()
+        template, path = self._JSON_PARAM  # type: ignore[attr-defined]
+        expr = template.format(col="raw")
         for part in _chunks(list(values)):
             marks = ",".join("?" * len(part))
             found.update(row[0] for row in self._query(
-                f"SELECT DISTINCT json_extract(raw, ?1) FROM reports WHERE vendor = ?2 "
-                f"AND json_extract(raw, ?1) IN ({marks})", [f"$.{field}", vendor, *part]))
+                f"SELECT DISTINCT {expr} FROM reports WHERE vendor = ?2 "
+                f"AND {expr} IN ({marks})", [path.format(field), vendor, *part]))
         return found
 
     def iter_ids(self, status: Collection[str], *, vendor: str | None = None,

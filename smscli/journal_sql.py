@@ -2,8 +2,8 @@
 it run on PostgreSQL too.
 
 The statements are written once, in SQLite's spelling with ``?`` / ``?N`` parameters;
-:func:`to_pg` rewrites only the parameter marks (``?`` → ``%s``, ``?N`` → ``%(pN)s``)
-and doubles a literal ``%``, skipping quoted text. The few statements whose meaning needs
+:func:`to_pg` rewrites only the parameter marks (``?`` → ``%s``, ``?N`` → ``%(pN)s``;
+a ``?`` in quoted text is left alone) and doubles every literal ``%``. The few statements whose meaning needs
 another spelling (triggers, ``UPDATE OR IGNORE``, JSON fields, the schema) are written twice
 (:mod:`smscli.journal_pg`), rather than a translator guessing at everything.
 """
@@ -52,18 +52,31 @@ _ADOPT_REPORT = (
     "UPDATE OR IGNORE reports SET message_id = ?1, matched = 1 "
     "WHERE vendor = ?2 AND server_id = ?3 AND message_id = '' AND matched = 0"
 )
-_SETTLE_FROM_REPORT = (
-    "UPDATE messages SET (status, code, detail, updated_at, telecom) = ("
-    "SELECT r.status, r.code, r.detail, ?1, COALESCE(NULLIF(json_extract(r.raw, '$.telecom'), ''), "
-    "NULLIF(json_extract(r.raw, '$.wapinfo'), ''), NULLIF(json_extract(r.raw, '$.tel_info'), ''), "
-    "messages.telecom) FROM reports r WHERE r.message_id = messages.id "
-    "AND r.status IN ('delivered', 'failed') ORDER BY r.rowid DESC LIMIT 1) "
-    "WHERE id = ?2 AND EXISTS (SELECT 1 FROM reports r WHERE r.message_id = messages.id "
-    "AND r.status IN ('delivered', 'failed'))"
-)
+# A report's raw vendor field as text: SQLite's JSON function, PostgreSQL's jsonb operator.
+JSON_FIELD_SQLITE = "json_extract({col}, '$.{key}')"
+JSON_FIELD_PG = "({col}::jsonb ->> '{key}')"
+
+
+def settle_from_report(json_field: str = JSON_FIELD_SQLITE) -> str:
+    """The statement that settles a message from its latest final report (``?1`` the
+    time, ``?2`` its id), with ``json_field`` reading the raw report's fields."""
+    telecom = ", ".join(f"NULLIF({json_field.format(col='r.raw', key=k)}, '')"
+                        for k in ("telecom", "wapinfo", "tel_info"))
+    return (
+        "UPDATE messages SET (status, code, detail, updated_at, telecom) = ("
+        f"SELECT r.status, r.code, r.detail, ?1, COALESCE({telecom}, messages.telecom) "
+        "FROM reports r WHERE r.message_id = messages.id "
+        "AND r.status IN ('delivered', 'failed') ORDER BY r.rowid DESC LIMIT 1) "
+        "WHERE id = ?2 AND EXISTS (SELECT 1 FROM reports r WHERE r.message_id = messages.id "
+        "AND r.status IN ('delivered', 'failed'))"
+    )
+
+
+_SETTLE_FROM_REPORT = settle_from_report()
 _INSERT_RESULT = (
-    'INSERT OR IGNORE INTO messages (id, vendor, "to", type, status, code, detail, server_id, '
-    "owner, created_at, updated_at, profile, tag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    'INSERT INTO messages (id, vendor, "to", type, status, code, detail, server_id, '
+    "owner, created_at, updated_at, profile, tag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT DO NOTHING"
 )
 
 
@@ -123,7 +136,7 @@ def to_pg(sql: str) -> tuple[str, bool]:
         if token == "%":
             return "%%"
         if not token.startswith("?"):
-            return token  # a quoted string or name: as it is
+            return token.replace("%", "%%")  # quoted: no marks in it, but psycopg reads every %
         if match.group(1):
             numbered = True
             return f"%(p{match.group(1)})s"
