@@ -452,7 +452,7 @@ def _unknown_key(vendor: str, key: str) -> tuple[str, str | None, str] | None:
     others = [v for v in VENDORS if key in _known_keys(v)]
     if others and not guess:
         what += f" (only {', '.join(others)} read it)"
-    base = [k for k in known if _reference_group(k) == k]
+    base = [k for k in known if _reference_group(k) == k or _reference_group(k) not in known]
     refs = [k for k in base if _is_reference_base(k)]
     also = f"; {', '.join(refs)} also as KEY_env or KEY_command" if refs else ""
     return what, guess, f"known keys: {', '.join(base)}{also}"

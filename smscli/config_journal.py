@@ -3,8 +3,8 @@
 Both may be set at the top level of the config file or per profile (the profile wins),
 and ``SMSCLI_JOURNAL_URL`` / ``SMSCLI_JOURNAL_PASSWORD_ENV`` override both. Absent, the
 journal is SQLite in the data dir, as always. ``sqlite:///PATH`` names a journal file
-(``journal.db``; its directory also holds the journal's lock files) or that directory;
-``postgresql://user@host:port/db`` a shared journal on PostgreSQL.
+(absolute; the data dir keeps its lock files); ``postgresql://user@host:port/db`` a shared
+journal on PostgreSQL (:mod:`smscli.journal_pg`).
 
 The password comes from the URL, else from the variable ``journal_password_env`` names,
 else libpq's own ``PGPASSWORD`` / ``.pgpass``. It never appears in anything shown:
@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from smscli.errors import ConfigError
 
@@ -31,40 +31,22 @@ PG_SCHEMES = ("postgresql", "postgres")
 
 
 def masked_url(url: str) -> str:
-    """``url`` without its password (``postgresql://u:***@h/db``); unparsable text is
-    cut at the scheme so nothing after it can leak."""
-    from smscli.masking import MASK
+    """``url`` without its password (nor options, which may carry one):
+    ``postgresql://user@host:port/db``; SQLite URLs as they are."""
+    if url.startswith(SQLITE):
+        return url
+    from smscli.journal_pg import safe_url
 
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{parts.username or ''}:{MASK}@{host}" + (f":{parts.port}" if parts.port else "")
-    except ValueError:
-        return url.split("://", 1)[0] + "://" + MASK
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return safe_url(url)
 
 
-def sqlite_dir(url: str, *, where: str = "journal_url") -> Path:
-    """The journal directory a ``sqlite:///PATH`` URL names (PATH relative to the
-    working directory; ``sqlite:////abs/path`` is absolute)."""
-    raw = url[len(SQLITE):].split("?", 1)[0]
-    if not raw:
-        raise ConfigError(f"{where} {url!r} names no file",
-                          hint="use sqlite:///DIR/journal.db (or sqlite:///DIR)")
-    path = Path(raw).expanduser()
-    if path.name == JOURNAL_FILE:
-        return path.parent.resolve()
-    if path.suffix and not path.is_dir():
-        raise ConfigError(
-            f"{where} {url!r}: a SQLite journal is a file named {JOURNAL_FILE} (its directory "
-            "holds its lock files and marker)",
-            hint=f"use sqlite:///{path.parent / JOURNAL_FILE} or sqlite:///DIR",
-        )
-    return path.resolve()
+def sqlite_file(url: str) -> Path:
+    """The file a ``sqlite:///PATH`` URL names (PATH is absolute: ``sqlite:///var/lib/x.db``)."""
+    from smscli.journal import sqlite_path
+
+    found = sqlite_path(url)
+    assert found is not None
+    return Path("/" + str(found).lstrip("/"))
 
 
 @dataclass(frozen=True)
@@ -73,39 +55,56 @@ class JournalTarget:
     file; ``password`` (resolved) is never part of ``repr`` or ``location``."""
 
     backend: str  # "sqlite" | "postgresql"
-    url: str | None
-    directory: Path | None  # the SQLite journal's directory (None: the data dir)
+    url: str | None = field(repr=False)  # as given: may hold the password
+    file: Path | None  # the SQLite journal's file (None: ``journal.db`` in the data dir)
     source: str = "default"  # flag/env/file/default (of journal_url)
     origin: str = "built-in"
     password: str | None = field(default=None, repr=False)
+    data_dir: Path | None = None  # where the profile's data dir is (lock files, caches)
 
     @property
     def location(self) -> str:
         """Where the journal is, safe to print."""
         if self.backend == "sqlite":
-            return str((self.directory or Path("<data dir>")) / JOURNAL_FILE)
+            return str(self.sqlite_path(self.data_dir or Path("<data dir>")))
         return masked_url(self.url or "")
 
     def sqlite_path(self, data_dir: Path) -> Path:
-        return (self.directory or data_dir) / JOURNAL_FILE
+        return self.file or data_dir / JOURNAL_FILE
 
     def open(self, data_dir: Path, *, busy_timeout: float = 30.0) -> Journal:
-        """Open (creating or upgrading) the journal."""
+        """Open (creating or upgrading) the journal; a SQLite file's directory is made
+        (mode 0700) when missing."""
+        from smscli.config import ensure_private_dir
         from smscli.journal import Journal
 
-        if self.backend == "sqlite":
-            return Journal.open(self.directory or data_dir, busy_timeout=busy_timeout)
-        opener: Any = Journal.open  # the PostgreSQL backend takes url/password
-        return opener(data_dir, url=self.url, password=self.password, busy_timeout=busy_timeout)
+        if self.file is not None:
+            for folder in (self.file.parent, self._dir(data_dir)):
+                if not folder.is_dir():
+                    ensure_private_dir(folder)
+        return Journal.open(self._dir(data_dir), url=self._url(), password=self.password,
+                            busy_timeout=busy_timeout)
 
     def open_for_reading(self, data_dir: Path, *, busy_timeout: float = 30.0) -> Journal | EmptyJournal:
-        """The journal for a command that only reads it (creates nothing on SQLite)."""
+        """The journal for a command that only reads it (creates nothing)."""
         from smscli.journal import Journal
 
-        if self.backend == "sqlite":
-            return Journal.open_for_reading(self.directory or data_dir, busy_timeout=busy_timeout)
-        opener: Any = Journal.open_for_reading
-        return opener(data_dir, url=self.url, password=self.password, busy_timeout=busy_timeout)
+        return Journal.open_for_reading(self._dir(data_dir), url=self._url(), password=self.password,
+                                        busy_timeout=busy_timeout)
+
+    def _dir(self, data_dir: Path) -> Path:
+        """The directory of the journal's lock files (their names are fixed): beside a
+        SQLite file, so that every process using the file (whatever its data dir) shares
+        them; ``journal.db`` uses its own directory, any other name ``<name>-smscli/``,
+        so that two journals in one directory never share locks."""
+        if self.file is None:
+            return data_dir
+        if self.file.name == JOURNAL_FILE:
+            return self.file.parent
+        return self.file.with_name(f"{self.file.name}-smscli")
+
+    def _url(self) -> str | None:
+        return f"sqlite://{self.file}" if self.file is not None else self.url
 
 
 def parse(url: str | None, *, where: str = "journal_url", password_env: str | None = None,
@@ -116,9 +115,11 @@ def parse(url: str | None, *, where: str = "journal_url", password_env: str | No
         return JournalTarget("sqlite", None, None, source, origin)
     if not isinstance(url, str):
         raise ConfigError(f"{where} must be a string (a URL)", hint="sqlite:///PATH or postgresql://...")
-    shown = masked_url(url)
     if url.startswith(SQLITE):
-        return JournalTarget("sqlite", url, sqlite_dir(url, where=where), source, origin)
+        if not url[len(SQLITE):]:
+            raise ConfigError(f"{where} {url!r} names no file", hint="use sqlite:///PATH/journal.db")
+        return JournalTarget("sqlite", url, sqlite_file(url), source, origin)
+    shown = masked_url(url)
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme.split("+", 1)[0] not in PG_SCHEMES:
         raise ConfigError(
@@ -152,9 +153,7 @@ def from_values(values: Any) -> JournalTarget:
     target = parse(values.get("journal_url"), where=where(values),
                    password_env=values.get("journal_password_env"), source=source, origin=origin)
     paths = getattr(values, "paths", None)
-    if target.backend == "sqlite" and target.directory is None and paths is not None:
-        return replace(target, directory=Path(paths.data_dir))
-    return target
+    return target if paths is None else replace(target, data_dir=Path(paths.data_dir))
 
 
 def where(values: Any) -> str:

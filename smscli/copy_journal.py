@@ -24,6 +24,7 @@ from smscli.errors import UsageError
 
 if TYPE_CHECKING:
     from smscli.config_journal import JournalTarget
+    from smscli.journal import Journal
 
 PAGE = 500
 
@@ -48,36 +49,25 @@ EVENTS = "events"
 
 
 class Side:
-    """One journal's rows through a DB-API connection; SQL is written with ``?``."""
+    """One open journal's rows, read and written through its own statements (``?`` marks
+    on both backends)."""
 
-    def __init__(self, location: str, backend: str,
-                 query: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
-                 tx: Callable[[], AbstractContextManager[Any]]) -> None:
-        self.location = location
-        self.backend = backend
-        self._query = query
-        self._tx = tx
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.location = journal.location
+        self.backend = journal.backend
         self._columns: dict[str, list[str]] = {}
 
-    def sql(self, text: str) -> str:
-        return text.replace("?", "%s") if self.backend == "postgresql" else text
-
     def query(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._query(self.sql(text), params)
+        return self.journal._query(text, params)
 
     def transaction(self) -> AbstractContextManager[Any]:
         """A write transaction; yields a cursor (``execute``/``executemany``)."""
-        return self._tx()
+        return self.journal._tx()
 
     def columns(self, table: str) -> list[str]:
         if table not in self._columns:
-            if self.backend == "postgresql":
-                rows = self.query(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                    "AND table_schema = current_schema() ORDER BY ordinal_position", (table,))
-            else:
-                rows = [(r[1],) for r in self.query(f"PRAGMA table_info({table})")]
-            self._columns[table] = [str(r[0]) for r in rows]
+            self._columns[table] = self.journal.columns(table)
         return self._columns[table]
 
 
@@ -167,7 +157,7 @@ class Copier:
             counts = result.setdefault(table.name, Counts())
             cols = self._shared(table.name)
             idx = [cols.index(k) for k in table.key]
-            insert = self.target.sql(
+            insert = (
                 f"INSERT INTO {table.name} ({', '.join(_q(c) for c in cols)}) "
                 f"VALUES ({', '.join('?' for _ in cols)})")
             for rows in self.pages(table, cols):
@@ -199,12 +189,12 @@ class Copier:
         target's insert trigger wrote."""
         cols = self._shared(EVENTS)
         marks = ", ".join("?" for _ in ids)
-        cur.execute(self.target.sql(f"DELETE FROM {EVENTS} WHERE message_id IN ({marks})"), ids)
+        cur.execute(f"DELETE FROM {EVENTS} WHERE message_id IN ({marks})", ids)
         select = ", ".join(_q(c) for c in cols)
         rows = self.source.query(
             f"SELECT {select} FROM {EVENTS} WHERE message_id IN ({marks}) ORDER BY rowid", ids)
         if rows:
-            cur.executemany(self.target.sql(
+            cur.executemany((
                 f"INSERT INTO {EVENTS} ({select}) VALUES ({', '.join('?' for _ in cols)})"), rows)
 
     def _shared(self, table: str) -> list[str]:
@@ -239,47 +229,5 @@ def conflict_error(location: str, found: list[str], *, partly: bool = False) -> 
 @contextmanager
 def side(target: JournalTarget, data_dir: Path) -> Iterator[Side]:
     """The journal ``target`` names, opened (created or upgraded) for a copy."""
-    journal = target.open(data_dir)
-    try:
-        if target.backend == "sqlite":
-            yield Side(target.location, "sqlite", journal._query, journal._tx)
-            return
-        journal.close()  # it made the schema current; the copy uses its own connection
-        with _pg_connection(target) as conn:
-            yield Side(target.location, "postgresql", _pg_query(conn), _pg_tx(conn))
-    finally:
-        journal.close()
-
-
-@contextmanager
-def _pg_connection(target: JournalTarget) -> Iterator[Any]:
-    from smscli.errors import ConfigError
-
-    try:
-        import psycopg
-    except ImportError:
-        raise ConfigError("a postgresql:// journal needs the psycopg driver",
-                          hint="pip install 'smscli[postgres]'") from None
-    try:
-        conn = psycopg.connect(target.url or "", password=target.password, autocommit=True)
-    except psycopg.Error as exc:
-        raise ConfigError(f"journal {target.location}: cannot connect "
-                          f"({type(exc).__name__})", hint="check journal_url and its password") from None
-    with conn:
-        yield conn
-
-
-def _pg_query(conn: Any) -> Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]:
-    def query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with conn.cursor() as cur:
-            cur.execute(sql, list(params))
-            return [tuple(r) for r in cur.fetchall()]
-    return query
-
-
-def _pg_tx(conn: Any) -> Callable[[], AbstractContextManager[Any]]:
-    @contextmanager
-    def tx() -> Iterator[Any]:
-        with conn.transaction(), conn.cursor() as cur:
-            yield cur
-    return tx
+    with target.open(data_dir) as journal:
+        yield Side(journal)

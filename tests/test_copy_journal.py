@@ -56,7 +56,7 @@ def test_copy_sqlite_to_sqlite_and_back(tmp_path: Path) -> None:
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     with Journal.open(a) as journal:
         msgs = fill(journal)
-    url_b = f"sqlite:///{b / 'journal.db'}"
+    url_b = f"sqlite://{b / 'journal.db'}"
     first = run_cli("journal", "copy", "--to", url_b, "--json", env={"SMSCLI_DATA_DIR": str(a)})
     assert first.returncode == 0, first.stderr
     tables = json.loads(first.stdout)["tables"]
@@ -77,7 +77,7 @@ def test_copy_pages_and_resumes_after_a_partial_copy(tmp_path: Path) -> None:
     with Journal.open(tmp_path / "a") as journal:
         fill(journal, n=23)
     source = config_journal.parse(None, source="default")
-    target = config_journal.parse(f"sqlite:///{tmp_path / 'b' / 'journal.db'}")
+    target = config_journal.parse(f"sqlite://{tmp_path / 'b' / 'journal.db'}")
     src_dir = tmp_path / "a"
     with copy_journal.side(source, src_dir) as src, copy_journal.side(target, src_dir) as dst:
         copier = copy_journal.Copier(src, dst, page=5)
@@ -104,7 +104,7 @@ def test_a_conflicting_target_is_refused_and_left_alone(tmp_path: Path) -> None:
         journal.claim([Message(id=msgs[4].id, to="01055556666", text="다른 메시지", sender="1")],
                       "oneshot", "q")
     before = dump_sqlite(b / "journal.db")
-    out = run_cli("journal", "copy", "--to", f"sqlite:///{b}", env={"SMSCLI_DATA_DIR": str(a)})
+    out = run_cli("journal", "copy", "--to", f"sqlite://{b / 'journal.db'}", env={"SMSCLI_DATA_DIR": str(a)})
     assert out.returncode == 2
     err = out.stderr.decode()
     assert f"messages {msgs[4].id}" in err and "nothing was copied" in err and "Traceback" not in err
@@ -124,7 +124,7 @@ def test_copy_usage_errors(args: tuple[str, ...], expect: str) -> None:
 
 
 def test_copy_to_itself_is_refused(isolated_env: Path) -> None:
-    out = run_cli("journal", "copy", "--to", f"sqlite:///{isolated_env / 'data'}")
+    out = run_cli("journal", "copy", "--to", f"sqlite://{isolated_env / 'data' / 'journal.db'}")
     assert out.returncode == 2 and b"names the current journal" in out.stderr
 
 
@@ -145,10 +145,35 @@ def test_copy_sqlite_to_postgresql_and_back(tmp_path: Path, pg: str) -> None:
     assert to.returncode == 0, to.stderr
     again = run_cli("journal", "copy", "--to", pg, "--json", env={"SMSCLI_DATA_DIR": str(a)})
     assert all(v["copied"] == 0 for v in json.loads(again.stdout)["tables"].values())
-    back = run_cli("journal", "copy", "--to", f"sqlite:///{c}",
+    back = run_cli("journal", "copy", "--to", f"sqlite://{c / 'journal.db'}",
                    env={"SMSCLI_DATA_DIR": str(tmp_path / "unused"), "SMSCLI_JOURNAL_URL": pg})
     assert back.returncode == 0, back.stderr
     assert dump_sqlite(a / "journal.db") == dump_sqlite(c / "journal.db")
     check = run_cli("journal", "check", "--json", env={"SMSCLI_JOURNAL_URL": pg})
     report = json.loads(check.stdout)
-    assert report["backend"] == "postgresql" and report["messages"] == {"accepted": len(msgs)}
+    assert report["backend"] == "postgresql" and sum(report["messages"].values()) == len(msgs)
+
+
+def test_help_examples_run_as_written(tmp_path: Path) -> None:
+    import os
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    help_text = run_cli("journal", "copy", "--help").stdout.decode()
+    examples = [line.strip() for line in help_text.split("Examples:", 1)[1].splitlines()
+                if line.strip().startswith(("smscli ", "SMSCLI_"))]
+    assert len(examples) == 2
+    with Journal.open(tmp_path / "demo") as journal:
+        fill(journal)
+    for example in examples:
+        line = example.replace("/tmp/smscli-demo", str(tmp_path / "demo"))
+        line = re.sub(r"(^|\s)smscli ", rf"\1{shlex.quote(sys.executable)} -m smscli ", line)
+        env = {**os.environ, "SMSCLI_DATA_DIR": str(tmp_path / "demo"),
+               "PYTHONPATH": str(ROOT)}
+        proc = subprocess.run(line, shell=True, capture_output=True, cwd=ROOT, timeout=60, env=env)
+        assert proc.returncode == 0, (line, proc.stderr)
+    assert dump_sqlite(tmp_path / "demo" / "journal.db") == dump_sqlite(tmp_path / "demo" / "c.db")

@@ -46,7 +46,7 @@ def _target(profile: str | None, config: Any) -> Any:
         "Examples:\n\n"
         "  smscli journal init\n\n"
         "  SMSCLI_DATA_DIR=/tmp/smscli-demo smscli journal init --json\n\n"
-        "  SMSCLI_JOURNAL_URL=postgresql://smscli@db.example/smscli smscli journal init\n\n"
+        "  SMSCLI_JOURNAL_URL=sqlite:///tmp/smscli-demo/j.db smscli journal init\n\n"
         "Creates journal.db (SQLite, WAL mode, mode 0600) in the data dir "
         "($SMSCLI_DATA_DIR), or upgrades it; an existing journal is kept as it is. "
         "With journal_url (or $SMSCLI_JOURNAL_URL) it creates that journal instead: "
@@ -58,23 +58,18 @@ def _target(profile: str | None, config: Any) -> Any:
 def init(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
     """Create the journal (nothing happens to an existing one)."""
     from smscli.cli.output import Output
-    from smscli.journal import SCHEMA_VERSION
+    from smscli.journal import SCHEMA_VERSION, EmptyJournal
 
     target = _target(profile, config)
     data_dir = _data_dir(config)
-    if target.backend == "sqlite":
-        path = target.sqlite_path(data_dir)
-        existed = path.is_file() and path.stat().st_size > 0
-        where = str(path)
-    else:
-        from smscli import pg_check
-
-        existed = pg_check.schema_version(target) is not None
-        where = target.location
-    target.open(data_dir).close()
+    before = target.open_for_reading(data_dir)
+    existed = not isinstance(before, EmptyJournal)
+    before.close()
+    with target.open(data_dir) as journal:
+        where, backend = journal.location, journal.backend
     status = "exists" if existed else "created"
     if json_:
-        Output(True).emit({"path": where, "backend": target.backend, "status": status,
+        Output(True).emit({"path": where, "backend": backend, "status": status,
                            "schema": SCHEMA_VERSION})
     else:
         print(f"journal {where}: {status} (schema {SCHEMA_VERSION})")
@@ -123,12 +118,10 @@ def check(
     from smscli.journal import SCHEMA_VERSION
 
     target = _target(profile, config)
-    if target.backend == "postgresql":
-        from smscli import pg_check
-
-        pg_check.show(target, json_)
+    if target.url is not None:  # a shared journal, or a SQLite file named by journal_url
+        _check_url(target, _data_dir(config), json_)
         return
-    report = journal_files.check(target.directory or _data_dir(config), schema_version=SCHEMA_VERSION,
+    report = journal_files.check(_data_dir(config), schema_version=SCHEMA_VERSION,
                                  accept_loss=accept_loss)
     report["backend"] = "sqlite"
     error = report.pop("error", None)
@@ -148,6 +141,51 @@ def check(
     sys.stdout.flush()
     if error is not None:
         raise error
+
+
+def _check_url(target: Any, data_dir: Any, json_: bool) -> None:
+    """``journal check`` of the journal ``journal_url`` names: where (password-free),
+    reachable (or exit 3/4 with one line), its schema against this smscli's, counts."""
+    import sys
+
+    from smscli.cli.output import Output
+    from smscli.journal import SCHEMA_VERSION, EmptyJournal, JournalError
+
+    journal = target.open_for_reading(data_dir)
+    if isinstance(journal, EmptyJournal):
+        info: dict[str, Any] = {"backend": target.backend, "location": target.location,
+                                "reachable": True, "schema": None, "current": SCHEMA_VERSION,
+                                "counts": {}, "status": "absent"}
+    else:
+        with journal:
+            info = dict(journal.check_info())
+            info["messages"] = info["counts"]  # as the SQLite check calls it
+            for table in ("reports", "runs", "suppression"):
+                info[table] = int(journal._query(f"SELECT COUNT(*) FROM {table}")[0][0])
+        info["status"] = "ok" if info["schema"] == info["current"] else (
+            "newer" if (info["schema"] or 0) > info["current"] else "old")
+    if json_:
+        Output(True).emit(info)
+    else:
+        head = f"journal {info['location']} ({info['backend']}): "
+        if info["status"] == "absent":
+            print(head + "reachable; none yet (`smscli journal init` or the first send creates it)")
+        else:
+            print(head + {"ok": "ok", "old": "needs upgrading (`smscli journal init`)",
+                          "newer": "written by a newer smscli"}[info["status"]])
+            print(f"schema: {info['schema']} (this smscli: {info['current']})")
+            counts = info.get("counts") or {}
+            shown = [s for s in STATES if counts.get(s) or s in ("pending", "unknown")]
+            shown += sorted(s for s in counts if s not in STATES)
+            print(f"messages: {sum(counts.values()):,} ("
+                  + ", ".join(f"{s} {counts.get(s, 0):,}" for s in shown) + ")")
+            for key, label in (("reports", "reports"), ("runs", "runs"), ("suppression", "opt-outs")):
+                print(f"{label}: {info.get(key, 0):,}")
+    sys.stdout.flush()
+    if info["status"] == "newer":
+        raise JournalError(f"journal {info['location']} was written by a newer smscli "
+                           f"(schema {info['schema']}, this one knows {info['current']})",
+                           hint="upgrade smscli")
 
 
 def _human(r: dict[str, Any]) -> list[str]:
@@ -213,9 +251,9 @@ def _human(r: dict[str, Any]) -> list[str]:
     "copy",
     epilog=(
         "Examples:\n\n"
-        "  smscli journal copy --to postgresql://smscli@db.example:5432/smscli\n\n"
-        "  SMSCLI_DATA_DIR=/tmp/smscli-demo smscli journal copy --to sqlite:////tmp/smscli-copy/journal.db --json\n\n"
-        "  SMSCLI_DATA_DIR=/tmp/smscli-back smscli journal copy --from sqlite:////tmp/smscli-copy/journal.db\n\n"
+        "  smscli journal copy --to sqlite:///tmp/smscli-demo/c.db\n\n"
+        "  smscli journal copy --from sqlite:///tmp/smscli-demo/c.db --json\n\n"
+        "  (to PostgreSQL: smscli journal copy --to postgresql://smscli@db.example:5432/smscli)\n\n"
         "Copies every message (with its content, tag, parent and history), report, opt-out, "
         "number change, run and cached token from the current journal (journal_url, else "
         "journal.db in the data dir) to URL (--to), or from URL into the current journal "
