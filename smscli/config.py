@@ -65,9 +65,9 @@ OPTIONAL["bizclient"] += KAKAO_KEYS
 OPTIONAL[SANDBOX] = (*(k for k in OPTIONAL["oneshot"] if k != "encrypt"),
                      "kakao_misses")  # numbers the sandbox's Kakao does not reach (they fall back)
 COMMON_KEYS = ("sender", "timeout", "command_timeout", "optout_number", "ad_name",
-               "journal_url", "journal_password_env")
-TOP_LEVEL_KEYS = ("default_profile", "profiles", "journal_url", "journal_password_env")
-INHERITED_KEYS = ("journal_url", "journal_password_env")  # top level, unless the profile sets them
+               "journal_url", "journal_password_env", "journal_lease")
+INHERITED_KEYS = ("journal_url", "journal_password_env", "journal_lease")  # top level, unless the profile sets them
+TOP_LEVEL_KEYS = ("default_profile", "profiles", *INHERITED_KEYS)
 DEFAULTS: dict[str, dict[str, Any]] = {
     "oneshot": {"encrypt": False},
     # The sandbox carries every type with nothing to configure (its simulator approves any
@@ -78,7 +78,7 @@ VENDORS = tuple(REQUIRED)
 KEY_TYPES: dict[str, type] = {
     "port": int, "encrypt": bool, "timeout": float, "command_timeout": float,
     "window": int, "reconnect_attempts": int, "concurrency": int, "attempts": int,
-    "wait_window": bool, "verify_tls": bool,
+    "wait_window": bool, "verify_tls": bool, "journal_lease": float,
 }
 KEY_MATERIAL = ("aes_key", "aes_iv")
 
@@ -332,8 +332,9 @@ def _check_shape(path: Path, data: dict[str, Any]) -> None:
     if default is not None and not isinstance(default, str):
         raise ConfigError(f"{path}: default_profile must be a string (a profile name)")
     for key in INHERITED_KEYS:
-        if key in data and not isinstance(data[key], str):
-            raise ConfigError(f"{path}: {key} must be a string")
+        wanted = (int, float) if key == "journal_lease" else str
+        if key in data and (not isinstance(data[key], wanted) or isinstance(data[key], bool)):
+            raise ConfigError(f"{path}: {key} must be a {'number (seconds)' if key == 'journal_lease' else 'string'}")
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             hint = _close_match(key, TOP_LEVEL_KEYS)

@@ -6,6 +6,9 @@ journal is SQLite in the data dir, as always. ``sqlite:///PATH`` names a journal
 (absolute; the data dir keeps its lock files); ``postgresql://user@host:port/db`` a shared
 journal on PostgreSQL (:mod:`smscli.journal_pg`).
 
+``journal_lease`` (seconds, default 120) is how long what a host claimed stays its own
+after its last sign of life (a host that died: others take its messages over after it).
+
 The password comes from the URL, else from the variable ``journal_password_env`` names,
 else libpq's own ``PGPASSWORD`` / ``.pgpass``. It never appears in anything shown:
 :attr:`JournalTarget.location` is the URL without it.
@@ -61,6 +64,7 @@ class JournalTarget:
     origin: str = "built-in"
     password: str | None = field(default=None, repr=False)
     data_dir: Path | None = None  # where the profile's data dir is (lock files, caches)
+    lease: float | None = None  # journal_lease: seconds a host's claims outlive its last news
 
     @property
     def location(self) -> str:
@@ -83,14 +87,17 @@ class JournalTarget:
                 if not folder.is_dir():
                     ensure_private_dir(folder)
         return Journal.open(self._dir(data_dir), url=self._url(), password=self.password,
-                            busy_timeout=busy_timeout)
+                            busy_timeout=busy_timeout, **self._lease())
 
     def open_for_reading(self, data_dir: Path, *, busy_timeout: float = 30.0) -> Journal | EmptyJournal:
         """The journal for a command that only reads it (creates nothing)."""
         from smscli.journal import Journal
 
         return Journal.open_for_reading(self._dir(data_dir), url=self._url(), password=self.password,
-                                        busy_timeout=busy_timeout)
+                                        busy_timeout=busy_timeout, **self._lease())
+
+    def _lease(self) -> dict[str, float]:
+        return {} if self.lease is None else {"lease_seconds": self.lease}
 
     def _dir(self, data_dir: Path) -> Path:
         """The directory of the journal's lock files (their names are fixed): beside a
@@ -152,8 +159,13 @@ def from_values(values: Any) -> JournalTarget:
     origin = values.origin("journal_url") or "built-in"
     target = parse(values.get("journal_url"), where=where(values),
                    password_env=values.get("journal_password_env"), source=source, origin=origin)
+    lease = values.get("journal_lease")
+    if lease is not None and not (isinstance(lease, int | float) and 1 <= float(lease) <= 86_400):
+        raise ConfigError(f"journal_lease must be a number of seconds from 1 to 86400, not {lease!r}",
+                          hint="e.g. journal_lease = 120 (the default)")
     paths = getattr(values, "paths", None)
-    return target if paths is None else replace(target, data_dir=Path(paths.data_dir))
+    return replace(target, data_dir=Path(paths.data_dir) if paths is not None else None,
+                   lease=None if lease is None else float(lease))
 
 
 def where(values: Any) -> str:

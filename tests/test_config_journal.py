@@ -117,3 +117,19 @@ def test_send_runs_and_check_use_the_sqlite_url(isolated_env: Path, tmp_path: Pa
     assert check["location"] == str(shared) and check["messages"] == {"accepted": 1}
     runs = run_cli("runs", "--json", env=env)
     assert runs.returncode == 0 and len(runs.stdout.splitlines()) == 2
+
+
+def test_journal_lease_top_level_profile_env_and_bad_values(isolated_env: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = isolated_env / "config.toml"
+    write(path, 'journal_lease = 45\n[profiles.a]\nvendor = "sandbox"\n[profiles.b]\nvendor = "sandbox"\njournal_lease = 300\n')
+    assert cfg.load_profile("a").journal.lease == 45.0
+    assert cfg.load_profile("b").journal.lease == 300.0
+    monkeypatch.setenv("SMSCLI_JOURNAL_LEASE", "7.5")
+    assert cfg.load_profile("b").journal.lease == 7.5
+    for bad in ("0", "1e9"):
+        out = run_cli("send", "--to", "01012345678", "-m", "hi", env={"SMSCLI_JOURNAL_LEASE": bad})
+        assert out.returncode == 3 and b"journal_lease must be a" in out.stderr
+    write(path, 'journal_lease = "long"\n')
+    out = run_cli("send", "--to", "01012345678", "-m", "hi")
+    assert out.returncode == 3 and b"journal_lease must be a number" in out.stderr

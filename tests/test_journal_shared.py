@@ -68,14 +68,16 @@ def test_sigkill_of_one_host_while_another_continues_then_a_re_run(world: Any, c
     from smscli import clock
 
     w = world("oneshot")
-    first = w.start(env=host(w, 0))
+    first = w.start(env={**host(w, 0), "SMSCLI_JOURNAL_LEASE": "30"})
     w.when_handed_over(w.rows // 3, first)
     second = w.start(env=host(w, 1))
     first.signal(signal.SIGKILL)
     assert first.wait(10) == -signal.SIGKILL
     assert second.wait(120) == 0, second.stderr()
-    # what the dead host had claimed is taken over once its lease (journal_lease) runs out
-    clock_at(clock.now() + timedelta(seconds=LEASE + 60))
+    # what the dead host had claimed is taken over once its lease (journal_lease: 30 s,
+    # well under the default) runs out
+    assert LEASE > 90
+    clock_at(clock.now() + timedelta(seconds=90))
     code, again = w.send(env=host(w, 2))
     assert code == 0, again.stderr()
     assert_each_once(w, w.tally(), held_allowed=False)
