@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from smscli.errors import ConfigError
 
@@ -41,6 +41,16 @@ def masked_url(url: str) -> str:
     from smscli.journal_pg import safe_url
 
     return safe_url(url)
+
+
+def _without_password(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rsplit("@", 1)
+        user = netloc[0].split(":", 1)[0] + "@" if len(netloc) == 2 else ""
+        return urlunsplit((parts.scheme.lower(), user + netloc[-1], parts.path, parts.query, ""))
+    except ValueError:
+        return url
 
 
 def sqlite_file(url: str) -> Path:
@@ -72,6 +82,15 @@ class JournalTarget:
         if self.backend == "sqlite":
             return str(self.sqlite_path(self.data_dir or Path("<data dir>")))
         return masked_url(self.url or "")
+
+    def same_as(self, other: JournalTarget, data_dir: Path) -> bool:
+        """Whether both name one journal (a PostgreSQL URL with its options: another
+        ``search_path`` is another journal)."""
+        if self.backend != other.backend:
+            return False
+        if self.backend == "sqlite":
+            return self.sqlite_path(data_dir).resolve() == other.sqlite_path(data_dir).resolve()
+        return _without_password(self.url or "") == _without_password(other.url or "")
 
     def sqlite_path(self, data_dir: Path) -> Path:
         return self.file or data_dir / JOURNAL_FILE

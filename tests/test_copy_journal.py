@@ -149,6 +149,8 @@ def test_copy_sqlite_to_postgresql_and_back(tmp_path: Path, pg: str) -> None:
                    env={"SMSCLI_DATA_DIR": str(tmp_path / "unused"), "SMSCLI_JOURNAL_URL": pg})
     assert back.returncode == 0, back.stderr
     assert dump_sqlite(a / "journal.db") == dump_sqlite(c / "journal.db")
+    itself = run_cli("journal", "copy", "--to", pg, env={"SMSCLI_JOURNAL_URL": pg})
+    assert itself.returncode == 2 and b"names the current journal" in itself.stderr
     check = run_cli("journal", "check", "--json", env={"SMSCLI_JOURNAL_URL": pg})
     report = json.loads(check.stdout)
     assert report["backend"] == "postgresql" and sum(report["messages"].values()) == len(msgs)

@@ -291,7 +291,7 @@ def copy(
                                  password_env=password_env, source="flag", origin="flag")
     data_dir = _data_dir(config)
     source, target = (current, other) if to else (other, current)
-    if source.location == target.location and source.backend == target.backend:
+    if source.same_as(target, data_dir):
         raise UsageError(f"--{'to' if to else 'from'} names the current journal ({current.location})",
                          hint="copy to another journal")
     with copy_journal.side(source, data_dir) as src, copy_journal.side(target, data_dir) as dst:
