@@ -623,6 +623,34 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
                     moved.append(mid)
         return moved
 
+    def take_over_reservations(self, now: datetime, *, profile: str | None = None,
+                               hold_unsure: bool = False) -> int:
+        """Reservations due by ``now`` that a ``reserve flush`` claimed (scheduled →
+        pending) and then died before it journaled an answer: held again here so this
+        flush sends them. Its owner must be gone: its lock file free on this host, its
+        lease (``lease_seconds``) run out on another. With ``hold_unsure`` (a vendor that
+        cannot de-duplicate by id) they become ``unknown`` instead of being sent again.
+        Returns how many were taken over."""
+        sql = ("SELECT id, owner FROM messages WHERE status = 'pending' AND held = 0 "
+               "AND send_at <= ? AND owner != ? AND EXISTS (SELECT 1 FROM events e "
+               "WHERE e.message_id = messages.id AND e.state = 'scheduled')")
+        params: list[Any] = [_iso(now), self.owner]
+        if profile is not None:
+            sql += " AND profile = ?"
+            params.append(profile)
+        with self._tx() as cur:
+            rows = cur.execute(sql + self._FOR_UPDATE, params).fetchall()
+            alive = self._alive_owners({owner for _, owner in rows} - {""}, cur)
+            dead = [mid for mid, owner in rows if owner not in alive]
+            if hold_unsure:
+                update = ("UPDATE messages SET status = 'unknown', detail = 'handed over earlier; "
+                          "no answer was journaled', updated_at = ? WHERE id IN ({marks})")
+            else:
+                update = ("UPDATE messages SET status = 'scheduled', held = 1, owner = '', "
+                          "updated_at = ? WHERE id IN ({marks})")
+            _by_ids(cur, update + " AND status = 'pending'", dead, before=[_now_iso()])
+        return len(dead)
+
     def cancel(self, message_id: str) -> dict[str, Any]:
         """Cancel a ``scheduled`` message and return it (as :meth:`get`, now ``cancelled``).
 

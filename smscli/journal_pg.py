@@ -208,7 +208,8 @@ class PgJournal(Journal):
         query, numbered = to_pg(sql)
         with self._lock:
             try:
-                return self._conn.execute(query, pg_params(params, numbered)).fetchall()  # type: ignore[arg-type]
+                cur = self._conn.execute(query, pg_params(params, numbered))  # type: ignore[arg-type]
+                return cur.fetchall() if cur.description is not None else []
             except psycopg.Error as exc:
                 raise self._error(exc) from None
 
