@@ -475,6 +475,11 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
                 )
         return previous
 
+    def _record_rows(self, cur: _Cursor, rows: list[tuple[Any, ...]]) -> int:
+        """Apply ``_RECORD_RESULT`` rows, in order; returns how many messages changed."""
+        cur.executemany(_RECORD_RESULT, rows)
+        return cur.rowcount
+
     def _insert_claims(self, cur: _Cursor, rows: list[tuple[Any, ...]]) -> list[str]:
         """Insert new claims (``_INSERT_MESSAGE`` rows); returns the ids that another
         process inserted first (none on SQLite: the transaction excludes other writers)."""
@@ -527,9 +532,9 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         rows = [(ACCEPTED if r.status == DUPLICATE else r.status, r.code, r.detail,
                  sids.get(r.message_id, ""), now, r.message_id) for r in todo]  # fmt: skip
         with self._tx() as cur:
-            cur.executemany(_RECORD_RESULT, rows)
+            changed = self._record_rows(cur, rows)
             self._renew_lease(cur)
-            if cur.rowcount != len(todo):
+            if changed != len(todo):
                 # Some ids were never claimed (or are final): store the unknown ones.
                 known = self._lookup(cur, [r.message_id for r in todo])
                 cur.executemany(
