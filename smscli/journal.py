@@ -168,10 +168,11 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         from smscli import disk
 
         if is_pg_url(url):
-            from smscli.journal_pg import PgJournal
+            from smscli.journal_pg import PgJournal, safe_url
 
-            return PgJournal.connect(data_dir, str(url), password=password, create=False,
-                                     lease_seconds=lease_seconds) or EmptyJournal()
+            found_pg = PgJournal.connect(data_dir, str(url), password=password, create=False,
+                                         lease_seconds=lease_seconds)
+            return found_pg or EmptyJournal(safe_url(str(url)), "postgresql")
         file = sqlite_path(url)
         path = Path(data_dir)
         found: Journal | None
@@ -411,6 +412,7 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         me = self.owner
         fresh = QUEUED if queued and status == PENDING else status
         with self._tx() as cur:
+            self._renew_lease(cur)  # a long send stays alive for the other hosts
             known = self._lookup(cur, sorted({m.id for m in msgs}), lock=True)
             alive = self._alive_owners({owner for _, owner in known.values()} - {me, ""}, cur)
             inserts: list[tuple[Any, ...]] = []
@@ -737,6 +739,15 @@ class EmptyJournal:
     no message, run or opt-out, and holds no file."""
 
     readonly = True
+
+    def __init__(self, location: str = "", backend: str = "sqlite") -> None:
+        self.location = location  # where the journal would be (password-free)
+        self.backend = backend
+
+    def check_info(self) -> dict[str, Any]:
+        """As :meth:`Journal.check_info`: reachable, but no schema yet (version 0)."""
+        return {"backend": self.backend, "location": self.location, "reachable": True,
+                "schema": 0, "current": SCHEMA_VERSION, "counts": {}}
 
     def list_messages(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         return []

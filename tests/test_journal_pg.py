@@ -272,7 +272,9 @@ def test_hosts_creating_the_schema_at_the_same_moment(tmp_path, pg_url):
 def test_open_for_reading_creates_nothing_and_a_newer_schema_is_refused(tmp_path, pg_url):
     from smscli.journal import SCHEMA_VERSION, EmptyJournal
 
-    assert isinstance(Journal.open_for_reading(tmp_path, url=pg_url), EmptyJournal)
+    empty = Journal.open_for_reading(tmp_path, url=pg_url)
+    assert isinstance(empty, EmptyJournal) and empty.check_info()["schema"] == 0
+    assert empty.location.startswith("postgresql://smscli@127.0.0.1:") and "?" not in empty.location
     with Journal.open(tmp_path, url=pg_url) as j:
         info = j.check_info()
         assert (info["backend"], info["schema"], info["reachable"]) == ("postgresql", SCHEMA_VERSION, True)
