@@ -150,7 +150,7 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
             from smscli.journal_pg import PgJournal
 
             return PgJournal.connect(data_dir, str(url), password=password, create=True,
-                                     lease_seconds=lease_seconds)
+                                     lease_seconds=lease_seconds, busy_timeout=busy_timeout)
         journal = cls._open(data_dir, busy_timeout=busy_timeout, path=sqlite_path(url))
         assert journal is not None
         journal.lease_seconds = lease_seconds
@@ -171,7 +171,7 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
             from smscli.journal_pg import PgJournal, safe_url
 
             found_pg = PgJournal.connect(data_dir, str(url), password=password, create=False,
-                                         lease_seconds=lease_seconds)
+                                         lease_seconds=lease_seconds, busy_timeout=busy_timeout)
             return found_pg or EmptyJournal(safe_url(str(url)), "postgresql")
         file = sqlite_path(url)
         path = Path(data_dir)

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 INSTALL = "pip install 'smscli[postgres]'"
 CONNECT_TIMEOUT = 10  # seconds to reach the server at open
+IDLE_IN_TX = 60  # seconds the server keeps a transaction of ours open with nothing happening
 # Server-side TCP keepalives of our sessions: a host that vanishes loses its advisory
 # locks within about a minute instead of the kernel's two hours.
 _KEEPALIVE = ("SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; "
@@ -69,6 +70,12 @@ _RECORD_RESULTS = (
     "OR v.status IN ('delivered', 'failed') "
     "OR (m.status IN ('accepted', 'scheduled') AND v.status IN ('accepted', 'scheduled')))"
 )
+
+
+# SQLSTATEs: the server shutting down or restarting (the connection is gone with it) ...
+_SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
+# ... and waiting too long for a lock another session holds.
+_BUSY = frozenset({"55P03", "40P01"})
 
 
 class DriverMissing(SmscliError):
@@ -142,13 +149,15 @@ class PgJournal(Journal):
 
     @classmethod
     def connect(cls, data_dir: str | os.PathLike[str], url: str, *, password: str | None,
-                create: bool, lease_seconds: float = LEASE_SECONDS) -> PgJournal | None:
+                create: bool, lease_seconds: float = LEASE_SECONDS,
+                busy_timeout: float = 30.0) -> PgJournal | None:
         """Connect and bring the schema to this version (creating it with ``create``;
         without, None where there is no schema yet)."""
         conn = _connect(url, password)
         journal = cls(conn, url, password, Path(data_dir))
         journal.lease_seconds = lease_seconds
         try:
+            journal._session(busy_timeout)
             if not journal._setup_schema(create):
                 journal.close()
                 return None
@@ -156,6 +165,18 @@ class PgJournal(Journal):
             journal.close()
             raise
         return journal
+
+    def _session(self, busy_timeout: float) -> None:
+        """This session's limits: a row lock is waited for ``busy_timeout`` at most (as
+        SQLite's busy timeout), a transaction left idle by a stalled process is ended by
+        the server (its locks with it), and a vanished host is noticed (keepalives)."""
+        psycopg = _driver()
+        try:
+            self._conn.execute(f"SET lock_timeout = {max(1, int(busy_timeout * 1000))}; "
+                               f"SET idle_in_transaction_session_timeout = {IDLE_IN_TX * 1000}; "
+                               + _KEEPALIVE)
+        except psycopg.Error as exc:
+            raise self._error(exc) from None
 
     def _setup_schema(self, create: bool) -> bool:
         self._schema = str(self._query("SELECT current_schema()")[0][0] or "")
@@ -196,12 +217,15 @@ class PgJournal(Journal):
     # --- statements -------------------------------------------------------------------
 
     def _error(self, exc: Exception) -> JournalError:
-        psycopg = _driver()
         text = _first_line(exc, self._password)
-        if self._conn.broken or self._conn.closed or isinstance(exc, psycopg.OperationalError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        if self._conn.broken or self._conn.closed or state.startswith("08") or state in _SHUTDOWN:
             return JournalGone(f"the journal at {self._where} went away ({text})",
                                hint="nothing more was sent; re-run once the server is back: "
                                     "only what was not accepted is sent")
+        if state in _BUSY:
+            return JournalError(f"journal {self._where} is busy ({text})",
+                                hint="another smscli process holds it; retry")
         return JournalError(f"journal {self._where}: {text}")
 
     @contextmanager

@@ -248,6 +248,23 @@ def test_a_server_gone_mid_operation_is_exit_4_and_a_clear_line(tmp_path, pg_url
         assert back.get("g2") is None and back.claim([msg("g1"), msg("g2")], "oneshot", "p") == ["pending", None]
 
 
+def test_a_row_locked_longer_than_the_busy_timeout_is_a_busy_journal(tmp_path, pg_url):
+    import psycopg
+
+    with Journal.open(tmp_path / "a", url=pg_url) as j:
+        j.claim([msg("held-1")], "oneshot", "p")
+    with psycopg.connect(pg_url) as stalled:  # a host stuck inside its transaction
+        stalled.execute("SELECT 1 FROM messages WHERE id = 'held-1' FOR UPDATE")
+        with Journal.open(tmp_path / "b", url=pg_url, busy_timeout=0.3) as j:
+            start = time.monotonic()
+            with pytest.raises(JournalError, match="is busy") as info:
+                j.claim([msg("held-1")], "oneshot", "p")
+            assert time.monotonic() - start < 10 and info.value.exit_status == 3
+            assert not isinstance(info.value, JournalGone)
+            stalled.rollback()
+            assert j.claim([msg("held-1")], "oneshot", "p") == ["pending"]  # and it still works
+
+
 _OPENER = """
 import os, sys, time
 from smscli.journal import Journal
