@@ -23,14 +23,12 @@ The send pipeline::
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli.channel_render import journal_json
-from smscli.errors import UsageError
 from smscli.journal_base import (
     FINAL,
     HELD,
@@ -38,6 +36,7 @@ from smscli.journal_base import (
     MAYBE_SENT,
     OWNED,
     RECLAIMABLE,
+    EmptyJournal,
     JournalError,
     JournalGone,
     _by_ids,
@@ -54,6 +53,7 @@ from smscli.journal_history import HistoryMixin
 from smscli.journal_locks import LockTimeout, _lock_error, _lock_held, _lock_name, send_lock
 from smscli.journal_owners import OwnersMixin
 from smscli.journal_read import ReadersMixin
+from smscli.journal_reservations import ReservationsMixin
 from smscli.journal_runs import RunsMixin
 from smscli.journal_schema import _MIGRATIONS, _SCHEMA_V1, SCHEMA_VERSION
 from smscli.journal_sql import (
@@ -99,7 +99,8 @@ def sqlite_path(url: str | None) -> Path | None:
                        hint="use sqlite:///PATH or postgresql://user@host:port/db")
 
 
-class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, HistoryMixin):
+class Journal(OwnersMixin, EventsMixin, ReservationsMixin, RunsMixin, ReadersMixin, FallbackMixin,
+              HistoryMixin):
     """The journal of one data dir. Open with :meth:`Journal.open`; close with
     :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
 
@@ -565,159 +566,6 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
             cur.executemany(self._ADOPT, found)
             cur.executemany(self._SETTLE, [(_now_iso(), mid) for mid, _, _ in found])
 
-    # --- reservations -----------------------------------------------------------------
-
-    def due(self, now: datetime, *, profile: str | None = None) -> list[Message]:
-        """Reservations held here (from :meth:`schedule`) whose ``send_at`` ≤ ``now``,
-        earliest first; pass them to :meth:`claim_scheduled` before sending (a list: for
-        big journals :meth:`iter_due` gives them a page at a time)."""
-        return [m for page in self.iter_due(now, profile=profile) for m in page]
-
-    def unclaim(self, ids: Sequence[str]) -> int:
-        """Forget messages this instance claimed that were never handed to a vendor (the
-        run stopped first): new rows still ``queued`` or ``pending`` are deleted, so nothing
-        stays pending that was never sent (reclaimed ones keep their state). Returns how
-        many were deleted."""
-        with self._tx() as cur:
-            return _by_ids(cur, "DELETE FROM messages WHERE id IN ({marks}) AND attempts = 1 "
-                                "AND (status = 'pending' OR status = 'queued') AND owner = ?",
-                           ids, after=[self.owner])
-
-    def reschedule(self, ids: Sequence[str], send_at: datetime | None = None) -> None:
-        """Hold messages this instance claimed and never sent as reservations (again), for
-        ``send_at`` (the vendor's hours open then) or their own time; ``reserve flush``
-        sends them. Messages with an answer meanwhile are left alone."""
-        with self._tx() as cur:
-            _by_ids(cur, "UPDATE messages SET status = 'scheduled', held = 1, "
-                         "send_at = COALESCE(?, send_at), updated_at = ? WHERE id IN ({marks}) "
-                         "AND owner = ? AND (status = 'pending' OR status = 'queued')",
-                    ids, before=[_iso(send_at), _now_iso()], after=[self.owner])
-
-    def postpone_due(self, now: datetime, send_at: datetime, *, profile: str | None = None) -> int:
-        """Move every reservation held here and due by ``now`` to ``send_at`` (the vendor's
-        hours open then); returns how many moved."""
-        sql = ("UPDATE messages SET send_at = ?, updated_at = ? WHERE status = 'scheduled' "
-               "AND held = 1 AND send_at <= ?")
-        params: list[Any] = [_iso(send_at), _now_iso(), _iso(now)]
-        if profile is not None:
-            sql += " AND profile = ?"
-            params.append(profile)
-        with self._tx() as cur:
-            return cur.execute(sql, params).rowcount
-
-    def due_profiles(self, now: datetime) -> list[str]:
-        """Profiles that have reservations held here and due by ``now``."""
-        rows = self._query(
-            "SELECT DISTINCT profile FROM messages WHERE status = 'scheduled' AND held = 1 "
-            "AND send_at <= ? ORDER BY profile",
-            (_iso(now),),
-        )
-        return [row[0] for row in rows]
-
-    def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
-        """Move held reservations to ``pending`` (attempts + 1) before ``reserve flush``
-        sends them; returns the ids moved (one cancelled meanwhile is not)."""
-        now = _now_iso()
-        moved = []
-        with self._tx() as cur:
-            for mid in ids:
-                cur.execute(
-                    "UPDATE messages SET status = 'pending', held = 0, attempts = attempts + 1, "
-                    "owner = ?, updated_at = ? WHERE id = ? AND status = 'scheduled' AND held = 1",
-                    (self.owner, now, mid),
-                )
-                if cur.rowcount == 1:
-                    moved.append(mid)
-        return moved
-
-    def take_over_reservations(self, now: datetime, *, profile: str | None = None,
-                               hold_unsure: bool = False) -> int:
-        """Reservations due by ``now`` that a ``reserve flush`` claimed (scheduled →
-        pending) and then died before it journaled an answer: held again here so this
-        flush sends them. Its owner must be gone: its lock file free on this host, its
-        lease (``lease_seconds``) run out on another. With ``hold_unsure`` (a vendor that
-        cannot de-duplicate by id) they become ``unknown`` instead of being sent again.
-        Returns how many were taken over."""
-        sql = ("SELECT id, owner FROM messages WHERE status = 'pending' AND held = 0 "
-               "AND send_at <= ? AND owner != ? AND EXISTS (SELECT 1 FROM events e "
-               "WHERE e.message_id = messages.id AND e.state = 'scheduled')")
-        params: list[Any] = [_iso(now), self.owner]
-        if profile is not None:
-            sql += " AND profile = ?"
-            params.append(profile)
-        with self._tx() as cur:
-            rows = cur.execute(sql + self._FOR_UPDATE, params).fetchall()
-            alive = self._alive_owners({owner for _, owner in rows} - {""}, cur)
-            dead = [mid for mid, owner in rows if owner not in alive]
-            if hold_unsure:
-                update = ("UPDATE messages SET status = 'unknown', detail = 'handed over earlier; "
-                          "no answer was journaled', updated_at = ? WHERE id IN ({marks})")
-            else:
-                update = ("UPDATE messages SET status = 'scheduled', held = 1, owner = '', "
-                          "updated_at = ? WHERE id IN ({marks})")
-            _by_ids(cur, update + " AND status = 'pending'", dead, before=[_now_iso()])
-        return len(dead)
-
-    def cancel(self, message_id: str) -> dict[str, Any]:
-        """Cancel a ``scheduled`` message and return it (as :meth:`get`, now ``cancelled``).
-
-        Its ``held`` is False when the vendor keeps the reservation: cancel it there
-        first (``Vendor.cancel(id, server_id)``). Raises ``UsageError`` for an unknown id or
-        a message in any other state.
-        """
-        with self._tx() as cur:
-            row = cur.execute("SELECT status FROM messages WHERE id = ?", (message_id,)).fetchone()
-            if row is None:
-                raise UsageError(
-                    f"no message {message_id!r} in the journal", hint="see `smscli reserve list`"
-                )
-            if row[0] != SCHEDULED:
-                raise UsageError(
-                    f"message {message_id!r} is {row[0]}; only scheduled messages can be cancelled"
-                )
-            cur.execute(
-                "UPDATE messages SET status = 'cancelled', updated_at = ? WHERE id = ?",
-                (_now_iso(), message_id),
-            )
-        found = self.get(message_id)
-        assert found is not None
-        return found
-
-    # --- reading messages -------------------------------------------------------------
-
-    def get(self, message_id: str) -> dict[str, Any] | None:
-        """The stored message as a dict (see :meth:`list_messages`), or None."""
-        rows = self._query(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
-        return _message_dict(rows[0]) if rows else None
-
-    def list_messages(
-        self,
-        status: str | Collection[str] | None = None,
-        since: datetime | str | None = None,
-        vendor: str | None = None,
-        limit: int | None = None,
-        *,
-        profile: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Messages oldest first, filtered by state(s), creation time ≥ ``since``, vendor,
-        profile; at most ``limit`` (the newest ``limit`` when given).
-
-        Each dict has ``id, vendor, profile, to, type, text, subject, sender, images``
-        (list), ``file_keys`` (list), ``send_at`` (ISO or None), ``status, code, detail,
-        server_id, attempts, held`` (bool: a reservation kept locally), ``created_at,
-        updated_at`` (ISO 8601, Korea time).
-        """
-        where, params = _filters(status=status, vendor=vendor, since=since, profile=profile)
-        clause = " WHERE " + " AND ".join(where) if where else ""
-        if limit is not None:
-            sql = (
-                f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, rowid AS r FROM messages{clause} "
-                "ORDER BY created_at DESC, rowid DESC LIMIT ?) AS newest ORDER BY created_at, r"
-            )
-            params.append(int(limit))
-            return [_message_dict(row[:-1]) for row in self._query(sql, params)]
-        return list(self.iter_messages(status, since, vendor, profile=profile))
-
     # --- the send lock ----------------------------------------------------------------
 
     def send_lock(
@@ -732,57 +580,6 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         return send_lock(
             self.data_dir, profile, timeout=timeout, poll_interval=poll_interval, stderr=stderr
         )
-
-
-class EmptyJournal:
-    """What :meth:`Journal.open_for_reading` gives where there is no journal yet: it knows
-    no message, run or opt-out, and holds no file."""
-
-    readonly = True
-
-    def __init__(self, location: str = "", backend: str = "sqlite") -> None:
-        self.location = location  # where the journal would be (password-free)
-        self.backend = backend
-
-    def check_info(self) -> dict[str, Any]:
-        """As :meth:`Journal.check_info`: reachable, but no schema yet (version 0)."""
-        return {"backend": self.backend, "location": self.location, "reachable": True,
-                "schema": 0, "current": SCHEMA_VERSION, "counts": {}}
-
-    def list_messages(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        return []
-
-    def list_runs(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        return []
-
-    def iter_messages(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        return iter(())
-
-    def iter_results(self, *args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
-        return iter(())
-
-    def iter_ids(self, *args: Any, **kwargs: Any) -> Iterator[list[str]]:
-        return iter(())
-
-    def report_values(self, *args: Any, **kwargs: Any) -> set[str]:
-        return set()
-
-    def get(self, message_id: str) -> None:
-        return None
-
-    def suppressed(self, phones: Iterable[str]) -> set[str]:
-        return set()
-
-    def is_suppressed(self, phone: str) -> bool:
-        return False
-
-    def iter_suppression(self) -> Iterator[dict[str, str]]:
-        return iter(())
-
-    def close(self) -> None:
-        pass
-
-
 
 
 __all__ = [
