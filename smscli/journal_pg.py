@@ -25,6 +25,7 @@ import os
 import socket
 import sys
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
@@ -156,6 +157,9 @@ class PgJournal(Journal):
         conn = _connect(url, password)
         journal = cls(conn, url, password, Path(data_dir))
         journal.lease_seconds = lease_seconds
+        # A journal nobody closes gives up its claims when collected or at exit, so the
+        # other hosts need not wait for its lease.
+        weakref.finalize(journal, _finish, conn, journal.owner, Path(data_dir))
         try:
             journal._session(busy_timeout)
             if not journal._setup_schema(create):
@@ -347,6 +351,23 @@ class PgJournal(Journal):
             yield
         finally:
             conn.close()  # releases the lock with the session
+
+
+def _finish(conn: Any, owner: str, data_dir: Path) -> None:
+    """What :meth:`PgJournal.close` does, for a journal left open: forget its owner row
+    (then its lock file) and close the connection. Quiet: the process is ending."""
+    if conn.closed:
+        return
+    try:
+        with conn.transaction():
+            conn.execute("DELETE FROM owners WHERE token = %s", (owner,))
+    except Exception:  # noqa: BLE001  # gone already: its lease ends it
+        pass
+    else:
+        with suppress(OSError):
+            os.unlink(data_dir / "locks" / f"owner-{owner}.lock")
+    with suppress(Exception):
+        conn.close()
 
 
 def _holder(conn: Any, key: int) -> str:

@@ -79,6 +79,35 @@ def test_hosts_claiming_the_same_ids_at_once_each_claim_each_id_once(tmp_path, p
         assert set(j.claim([msg("same-00000")], "oneshot", "p")) <= {OWNED, "pending"}
 
 
+def test_an_id_claimed_by_another_host_inside_our_claim_is_owned_not_doubled(tmp_path, pg_url):
+    """The race itself: B looks the ids up while A's claim of them is not committed yet
+    (B sees nothing), then B's insert waits for A's commit and gives way."""
+    import threading
+
+    a = Journal.open(tmp_path / "a", url=pg_url)
+    b = Journal.open(tmp_path / "b", url=pg_url)
+    batch = [msg(f"race-{i}") for i in range(50)]
+    inserted, results = threading.Event(), {}
+    real = a._insert_claims
+
+    def slow_insert(cur, rows):
+        taken = real(cur, rows)
+        inserted.set()
+        time.sleep(0.5)  # A's transaction stays open while B claims
+        return taken
+
+    a._insert_claims = slow_insert
+    thread = threading.Thread(target=lambda: results.update(a=a.claim(batch, "oneshot", "p")))
+    thread.start()
+    assert inserted.wait(10)
+    results["b"] = b.claim(list(reversed(batch)), "oneshot", "p")
+    thread.join(10)
+    assert results["a"] == [None] * 50 and results["b"] == [OWNED] * 50
+    assert a._query("SELECT DISTINCT owner FROM messages") == [(a.owner,)]
+    a.close()
+    b.close()
+
+
 def _all():
     from smscli.journal_history import MessageFilter
 
@@ -263,6 +292,17 @@ def test_a_row_locked_longer_than_the_busy_timeout_is_a_busy_journal(tmp_path, p
             assert not isinstance(info.value, JournalGone)
             stalled.rollback()
             assert j.claim([msg("held-1")], "oneshot", "p") == ["pending"]  # and it still works
+
+
+def test_a_journal_left_open_gives_up_its_claims_at_exit(tmp_path, pg_url):
+    code = ("import sys\nfrom smscli.journal import Journal\nfrom smscli.models import Message\n"
+            "j = Journal.open(sys.argv[1], url=sys.argv[2])\n"
+            "j.claim([Message('left-1', '01012345678', 'x', '1')], 'oneshot', 'p')\n")  # no close
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "a"), pg_url], env=ENV, check=True,
+                   timeout=60)
+    with Journal.open(tmp_path / "b", url=pg_url) as other:  # another host, at once
+        assert other.claim([msg("left-1")], "oneshot", "p") == ["pending"]
+        assert other._query("SELECT count(*) FROM owners")[0][0] == 1  # only its own
 
 
 _OPENER = """
