@@ -54,6 +54,7 @@ _smscli() {
             "bizclient|init-db") cmdpath="bizclient init-db"; npos=0; continue ;;
             "journal|init") cmdpath="journal init"; npos=0; continue ;;
             "journal|check") cmdpath="journal check"; npos=0; continue ;;
+            "journal|copy") cmdpath="journal copy"; npos=0; continue ;;
             "sim|oneshot") cmdpath="sim oneshot"; npos=0; continue ;;
             "sim|bizppurio") cmdpath="sim bizppurio"; npos=0; continue ;;
             "sim|netshot") cmdpath="sim netshot"; npos=0; continue ;;
@@ -95,6 +96,9 @@ _smscli() {
                     "config path|--config") skip=1 ;;
                     "config init|--vendor"|"config init|-n"|"config init|--name"|"config init|--set"|"config init|--password-env"|"config init|--password-command"|"config init|--config") skip=1 ;;
                     "bizclient init-db|-p"|"bizclient init-db|--profile"|"bizclient init-db|--config") skip=1 ;;
+                    "journal init|-p"|"journal init|--profile"|"journal init|--config") skip=1 ;;
+                    "journal check|-p"|"journal check|--profile"|"journal check|--config") skip=1 ;;
+                    "journal copy|--to"|"journal copy|--from"|"journal copy|--password-env"|"journal copy|-p"|"journal copy|--profile"|"journal copy|--config") skip=1 ;;
                     "sim oneshot|--host"|"sim oneshot|--port"|"sim oneshot|--bind-id"|"sim oneshot|--password"|"sim oneshot|--key"|"sim oneshot|--iv"|"sim oneshot|--speed"|"sim oneshot|--enforce-speed"|"sim oneshot|--begin"|"sim oneshot|--end"|"sim oneshot|--report-delay"|"sim oneshot|--fail-rate"|"sim oneshot|--reject-rate"|"sim oneshot|--silent-rate"|"sim oneshot|--silent-id"|"sim oneshot|--seed"|"sim oneshot|--drop-after"|"sim oneshot|--drop-rate"|"sim oneshot|--delay"|"sim oneshot|--idle-timeout"|"sim oneshot|--max-connections"|"sim oneshot|--spam"|"sim oneshot|--change-phone"|"sim oneshot|--record"|"sim oneshot|--upload-dir"|"sim oneshot|--state"|"sim oneshot|--kakao-template"|"sim oneshot|--kakao-sender-key"|"sim oneshot|--kakao-miss-rate"|"sim oneshot|--kakao-miss") skip=1 ;;
                     "sim bizppurio|--host"|"sim bizppurio|--port"|"sim bizppurio|--account"|"sim bizppurio|--password"|"sim bizppurio|--token-ttl"|"sim bizppurio|--rate"|"sim bizppurio|--speed"|"sim bizppurio|--fail-5xx"|"sim bizppurio|--delay"|"sim bizppurio|--drop-rate"|"sim bizppurio|--drop-id"|"sim bizppurio|--report-delay"|"sim bizppurio|--fail-rate"|"sim bizppurio|--push"|"sim bizppurio|--record"|"sim bizppurio|--seed"|"sim bizppurio|--max-body"|"sim bizppurio|--request-timeout"|"sim bizppurio|--kakao-template"|"sim bizppurio|--kakao-sender-key"|"sim bizppurio|--kakao-miss-rate"|"sim bizppurio|--kakao-miss") skip=1 ;;
                     "sim netshot|--host"|"sim netshot|--port"|"sim netshot|--user"|"sim netshot|--password"|"sim netshot|--callback"|"sim netshot|--report-delay"|"sim netshot|--fail-rate"|"sim netshot|--rate"|"sim netshot|--speed"|"sim netshot|--delay"|"sim netshot|--drop-rate"|"sim netshot|--credit"|"sim netshot|--record"|"sim netshot|--seed"|"sim netshot|--max-body"|"sim netshot|--request-timeout") skip=1 ;;
@@ -257,6 +261,15 @@ _smscli() {
         "config init|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "bizclient init-db|-p"|"bizclient init-db|--profile") COMPREPLY=(); return ;;
         "bizclient init-db|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "journal init|-p"|"journal init|--profile") COMPREPLY=(); return ;;
+        "journal init|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "journal check|-p"|"journal check|--profile") COMPREPLY=(); return ;;
+        "journal check|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        "journal copy|--to") COMPREPLY=(); return ;;
+        "journal copy|--from") COMPREPLY=(); return ;;
+        "journal copy|--password-env") COMPREPLY=(); return ;;
+        "journal copy|-p"|"journal copy|--profile") COMPREPLY=(); return ;;
+        "journal copy|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         "sim oneshot|--host") COMPREPLY=(); return ;;
         "sim oneshot|--port") COMPREPLY=(); return ;;
         "sim oneshot|--bind-id") COMPREPLY=(); return ;;
@@ -382,8 +395,9 @@ _smscli() {
             "bizclient") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "bizclient init-db") COMPREPLY=($(compgen -W '-p --profile --config --json -h --help' -- "$cur")) ;;
             "journal") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
-            "journal init") COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;
-            "journal check") COMPREPLY=($(compgen -W '--json --accept-loss -h --help' -- "$cur")) ;;
+            "journal init") COMPREPLY=($(compgen -W '--json -p --profile --config -h --help' -- "$cur")) ;;
+            "journal check") COMPREPLY=($(compgen -W '--json -p --profile --config --accept-loss -h --help' -- "$cur")) ;;
+            "journal copy") COMPREPLY=($(compgen -W '--to --from --password-env --json -p --profile --config -h --help' -- "$cur")) ;;
             "sim") COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             "sim oneshot") COMPREPLY=($(compgen -W '--host --port --bind-id --password --key --iv --encrypt --no-encrypt --encrypted-key-res --no-encrypted-key-res --speed --enforce-speed --begin --end --report-delay --fail-rate --reject-rate --silent-rate --silent-id --seed --drop-after --drop-every --no-drop-every --drop-rate --delay --idle-timeout --max-connections --spam --change-phone --upload-ack --no-upload-ack --record --upload-dir --state --kakao-template --kakao-sender-key --kakao-miss-rate --kakao-miss -v --verbose -h --help' -- "$cur")) ;;
             "sim bizppurio") COMPREPLY=($(compgen -W '--host --port --account --password --tls --no-tls --token-ttl --rate --speed --fail-5xx --delay --drop-rate --drop-id --errors-in-200 --report-delay --fail-rate --push --record --seed --max-body --request-timeout --kakao-template --kakao-sender-key --kakao-miss-rate --kakao-miss -h --help' -- "$cur")) ;;
@@ -403,7 +417,7 @@ _smscli() {
         "code") COMPREPLY=($(compgen -W 'lookup search list' -- "$cur")) ;;
         "config") COMPREPLY=($(compgen -W 'show get set unset use profiles path init' -- "$cur")) ;;
         "bizclient") COMPREPLY=($(compgen -W 'init-db' -- "$cur")) ;;
-        "journal") COMPREPLY=($(compgen -W 'init check' -- "$cur")) ;;
+        "journal") COMPREPLY=($(compgen -W 'init check copy' -- "$cur")) ;;
         "sim") COMPREPLY=($(compgen -W 'oneshot bizppurio netshot bizclient' -- "$cur")) ;;
     esac
     return 0

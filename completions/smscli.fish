@@ -185,6 +185,10 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set cmdpath 'journal check'
                 set npos 0
                 continue
+            case 'journal|copy'
+                set cmdpath 'journal copy'
+                set npos 0
+                continue
             case 'sim|oneshot'
                 set cmdpath 'sim oneshot'
                 set npos 0
@@ -269,6 +273,12 @@ function __smscli_state --description 'Print the smscli command path and positio
                 set skip 1
             case 'bizclient init-db|-p' 'bizclient init-db|--profile' 'bizclient init-db|--config'
                 set skip 1
+            case 'journal init|-p' 'journal init|--profile' 'journal init|--config'
+                set skip 1
+            case 'journal check|-p' 'journal check|--profile' 'journal check|--config'
+                set skip 1
+            case 'journal copy|--to' 'journal copy|--from' 'journal copy|--password-env' 'journal copy|-p' 'journal copy|--profile' 'journal copy|--config'
+                set skip 1
             case 'sim oneshot|--host' 'sim oneshot|--port' 'sim oneshot|--bind-id' 'sim oneshot|--password' 'sim oneshot|--key' 'sim oneshot|--iv' 'sim oneshot|--speed' 'sim oneshot|--enforce-speed' 'sim oneshot|--begin' 'sim oneshot|--end' 'sim oneshot|--report-delay' 'sim oneshot|--fail-rate' 'sim oneshot|--reject-rate' 'sim oneshot|--silent-rate' 'sim oneshot|--silent-id' 'sim oneshot|--seed' 'sim oneshot|--drop-after' 'sim oneshot|--drop-rate' 'sim oneshot|--delay' 'sim oneshot|--idle-timeout' 'sim oneshot|--max-connections' 'sim oneshot|--spam' 'sim oneshot|--change-phone' 'sim oneshot|--record' 'sim oneshot|--upload-dir' 'sim oneshot|--state' 'sim oneshot|--kakao-template' 'sim oneshot|--kakao-sender-key' 'sim oneshot|--kakao-miss-rate' 'sim oneshot|--kakao-miss'
                 set skip 1
             case 'sim bizppurio|--host' 'sim bizppurio|--port' 'sim bizppurio|--account' 'sim bizppurio|--password' 'sim bizppurio|--token-ttl' 'sim bizppurio|--rate' 'sim bizppurio|--speed' 'sim bizppurio|--fail-5xx' 'sim bizppurio|--delay' 'sim bizppurio|--drop-rate' 'sim bizppurio|--drop-id' 'sim bizppurio|--report-delay' 'sim bizppurio|--fail-rate' 'sim bizppurio|--push' 'sim bizppurio|--record' 'sim bizppurio|--seed' 'sim bizppurio|--max-body' 'sim bizppurio|--request-timeout' 'sim bizppurio|--kakao-template' 'sim bizppurio|--kakao-sender-key' 'sim bizppurio|--kakao-miss-rate' 'sim bizppurio|--kakao-miss'
@@ -307,7 +317,7 @@ complete -c smscli -n '__smscli_at ""' -a packet -d 'Encode and decode OneShot w
 complete -c smscli -n '__smscli_at ""' -a code -d 'Look up what vendor result and error codes mean.'
 complete -c smscli -n '__smscli_at ""' -a config -d 'Create, inspect and change profiles (vendor, host, credentials...).'
 complete -c smscli -n '__smscli_at ""' -a bizclient -d 'BIZCLIENT (Daou\'s table agent): create the BIZ_MSG / BIZ_LOG_YYYYMM tables.'
-complete -c smscli -n '__smscli_at ""' -a journal -d 'The journal (what was sent, to send each message once): init, check.'
+complete -c smscli -n '__smscli_at ""' -a journal -d 'The journal (what was sent, to send each message once): init, check, copy.'
 complete -c smscli -n '__smscli_at ""' -a sim -d 'Run a local vendor simulator (for tests and CI; nothing is delivered).'
 complete -c smscli -n '__smscli_at ""' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at ""' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
@@ -597,14 +607,26 @@ complete -c smscli -n '__smscli_at "bizclient init-db"' -s p -l profile -x -d 'P
 complete -c smscli -n '__smscli_at "bizclient init-db"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "bizclient init-db"' -l json -d 'Print JSON Lines on stdout.'
 complete -c smscli -n '__smscli_at "bizclient init-db"' -s h -l help -d 'Show this message and exit.'
-complete -c smscli -n '__smscli_at "journal"' -a init -d 'Create the journal in the data dir (nothing happens to an existing one).'
+complete -c smscli -n '__smscli_at "journal"' -a init -d 'Create the journal (nothing happens to an existing one).'
 complete -c smscli -n '__smscli_at "journal"' -a check -d 'Check the journal: integrity, schema, write-ahead log, counts per status.'
+complete -c smscli -n '__smscli_at "journal"' -a copy -d 'Copy the journal to another one (--to URL) or from another one (--from URL).'
 complete -c smscli -n '__smscli_at "journal"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "journal init"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "journal init"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "journal init"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "journal init"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "journal check"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "journal check"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "journal check"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "journal check"' -l accept-loss -d 'Use a journal whose write-ahead log was lost as it is (a re-run may send agai...'
 complete -c smscli -n '__smscli_at "journal check"' -s h -l help -d 'Show this message and exit.'
+complete -c smscli -n '__smscli_at "journal copy"' -l to -x -d 'Copy the current journal into URL.'
+complete -c smscli -n '__smscli_at "journal copy"' -l from -x -d 'Copy URL into the current journal.'
+complete -c smscli -n '__smscli_at "journal copy"' -l password-env -x -d 'The environment variable holding URL\'s password (else the URL\'s, or PGPASSWOR...'
+complete -c smscli -n '__smscli_at "journal copy"' -l json -d 'Print JSON Lines on stdout.'
+complete -c smscli -n '__smscli_at "journal copy"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
+complete -c smscli -n '__smscli_at "journal copy"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
+complete -c smscli -n '__smscli_at "journal copy"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim"' -a oneshot -d 'Run a OneShot (SMTNT) server simulator on TCP until Ctrl-C.'
 complete -c smscli -n '__smscli_at "sim"' -a bizppurio -d 'Run a Bizppurio (Daou) HTTP API v3 simulator until Ctrl-C.'
 complete -c smscli -n '__smscli_at "sim"' -a netshot -d 'Run a BizNetShot (Coaintec) HTTP simulator until Ctrl-C.'

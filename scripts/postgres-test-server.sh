@@ -3,6 +3,8 @@
 #
 #   scripts/postgres-test-server.sh          start one; print its journal URL on stdout
 #   scripts/postgres-test-server.sh stop     stop it and delete its files
+#   scripts/postgres-test-server.sh halt     stop it at once (as a crash would), keep its files
+#   scripts/postgres-test-server.sh restart  start a halted one again (same port, same data)
 #
 # Everything lives in $SMSCLI_POSTGRES_DIR (default /tmp/smscli-postgres-$UID): the data
 # directory, the socket, the log. Installs Debian's postgresql package when initdb is
@@ -42,9 +44,30 @@ stop_server() {
     rm -rf "$DIR"
 }
 
+start_server() {
+    as_owner "$PG_CTL" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $1 -k $DIR -c max_connections=200 -c fsync=off \
+-c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
+        || { say "the server did not start; its log:"; tail -n 30 "$DIR/server.log" >&2 || true; exit 1; }
+}
+
 if [ "${1:-}" = "stop" ]; then
     stop_server
     say "stopped; removed $DIR"
+    exit 0
+fi
+if [ "${1:-}" = "halt" ]; then
+    PG_CTL="$(find_bin pg_ctl)"
+    as_owner "$PG_CTL" -D "$DIR/data" -m immediate -w stop >/dev/null
+    say "halted; $0 restart starts it again"
+    exit 0
+fi
+if [ "${1:-}" = "restart" ]; then
+    PG_CTL="$(find_bin pg_ctl)"
+    [ -f "$DIR/url" ] || { say "no server in $DIR to restart"; exit 1; }
+    start_server "$(cat "$DIR/port")"
+    say "restarted on 127.0.0.1:$(cat "$DIR/port")"
+    cat "$DIR/url"
     exit 0
 fi
 
@@ -86,10 +109,7 @@ local all all trust
 host all all 127.0.0.1/32 scram-sha-256
 HBA
 say "starting PostgreSQL on 127.0.0.1:$PORT"
-as_owner "$PG_CTL" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=200 -c fsync=off \
--c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
-    || { say "the server did not start; its log:"; tail -n 30 "$DIR/server.log" >&2 || true; exit 1; }
+start_server "$PORT"
 
 PASSWORD="$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
 as_owner "$PSQL" -q -h "$DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL

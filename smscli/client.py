@@ -478,13 +478,12 @@ class Client:
     # --- the journal ------------------------------------------------------------------
 
     def _writer(self) -> Journal:
-        from smscli.journal import Journal
 
         with self._open_lock:
             if self._closed:
                 raise UsageError("this Client is closed")
             if self._journal is None:
-                self._journal = Journal.open(self._profile.data_dir)
+                self._journal = self._profile.journal.open(self._profile.data_dir)
             return self._journal
 
     def _reader(self) -> Journal | EmptyJournal:
@@ -496,7 +495,7 @@ class Client:
                 raise UsageError("this Client is closed")
             if self._journal is not None:
                 return self._journal
-        journal = Journal.open_for_reading(self._profile.paths.data_dir)
+        journal = self._profile.journal.open_for_reading(self._profile.paths.data_dir)
         if isinstance(journal, Journal):
             with self._open_lock:
                 if self._journal is None:

@@ -19,10 +19,13 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from smscli.errors import ConfigError, UsageError
 from smscli.masking import MASK, is_secret_name
+
+if TYPE_CHECKING:
+    from smscli.config_journal import JournalTarget
 
 Source = Literal["flag", "env", "file", "default"]
 
@@ -61,7 +64,10 @@ OPTIONAL["bizclient"] += KAKAO_KEYS
 # The sandbox runs the OneShot client against a simulator: its tuning keys pass through.
 OPTIONAL[SANDBOX] = (*(k for k in OPTIONAL["oneshot"] if k != "encrypt"),
                      "kakao_misses")  # numbers the sandbox's Kakao does not reach (they fall back)
-COMMON_KEYS = ("sender", "timeout", "command_timeout", "optout_number", "ad_name")
+COMMON_KEYS = ("sender", "timeout", "command_timeout", "optout_number", "ad_name",
+               "journal_url", "journal_password_env", "journal_lease")
+INHERITED_KEYS = ("journal_url", "journal_password_env", "journal_lease")  # top level, unless the profile sets them
+TOP_LEVEL_KEYS = ("default_profile", "profiles", *INHERITED_KEYS)
 DEFAULTS: dict[str, dict[str, Any]] = {
     "oneshot": {"encrypt": False},
     # The sandbox carries every type with nothing to configure (its simulator approves any
@@ -72,7 +78,7 @@ VENDORS = tuple(REQUIRED)
 KEY_TYPES: dict[str, type] = {
     "port": int, "encrypt": bool, "timeout": float, "command_timeout": float,
     "window": int, "reconnect_attempts": int, "concurrency": int, "attempts": int,
-    "wait_window": bool, "verify_tls": bool,
+    "wait_window": bool, "verify_tls": bool, "journal_lease": float,
 }
 KEY_MATERIAL = ("aes_key", "aes_iv")
 
@@ -325,9 +331,13 @@ def _check_shape(path: Path, data: dict[str, Any]) -> None:
     default = data.get("default_profile")
     if default is not None and not isinstance(default, str):
         raise ConfigError(f"{path}: default_profile must be a string (a profile name)")
+    for key in INHERITED_KEYS:
+        wanted = (int, float) if key == "journal_lease" else str
+        if key in data and (not isinstance(data[key], wanted) or isinstance(data[key], bool)):
+            raise ConfigError(f"{path}: {key} must be a {'number (seconds)' if key == 'journal_lease' else 'string'}")
     for key in data:
-        if key not in ("default_profile", "profiles"):
-            hint = _close_match(key, ("default_profile", "profiles"))
+        if key not in TOP_LEVEL_KEYS:
+            hint = _close_match(key, TOP_LEVEL_KEYS)
             warn(f"{path}: unknown top-level key '{key}' is ignored"
                  + (f" (did you mean '{hint}'?)" if hint else ""))
 
@@ -443,7 +453,7 @@ def _unknown_key(vendor: str, key: str) -> tuple[str, str | None, str] | None:
     others = [v for v in VENDORS if key in _known_keys(v)]
     if others and not guess:
         what += f" (only {', '.join(others)} read it)"
-    base = [k for k in known if _reference_group(k) == k]
+    base = [k for k in known if _reference_group(k) == k or _reference_group(k) not in known]
     refs = [k for k in base if _is_reference_base(k)]
     also = f"; {', '.join(refs)} also as KEY_env or KEY_command" if refs else ""
     return what, guess, f"known keys: {', '.join(base)}{also}"
@@ -626,10 +636,36 @@ class Profile:
         """The data dir (journal, caches), created with mode 0700 on first use."""
         return ensure_private_dir(self.paths.data_dir)
 
+    @property
+    def journal(self) -> JournalTarget:
+        """Where this profile's journal is (``journal_url``), its password resolved."""
+        from smscli import config_journal
+
+        return config_journal.from_values(self)
+
+    @property
+    def journal_url(self) -> str | None:
+        """``journal_url`` as given (may hold a password: never display it; see
+        :attr:`JournalTarget.location`)."""
+        return self._values.get("journal_url")
+
+    @property
+    def journal_password(self) -> str | None:
+        """The journal's password: from the URL or ``journal_password_env`` (None: libpq's
+        ``PGPASSWORD`` / ``.pgpass``, or none needed)."""
+        return self.journal.password
+
     def problems(self) -> list[ConfigError]:
         """Everything wrong with this profile (missing or malformed keys), first first."""
+        from smscli import config_journal
+
         found: list[ConfigError] = []
         where = f"profile '{self.name}'"
+        try:
+            config_journal.parse(self._values.get("journal_url"),
+                                 where=f"{where}: {config_journal.where(self)}")
+        except ConfigError as exc:
+            found.append(exc)
         if not _vendor_is_known(self.vendor):
             hint = _close_match(self.vendor, VENDORS, cutoff=0.7)
             found.append(ConfigError(
@@ -776,7 +812,8 @@ def load_profile(
     if chosen not in tables and chosen != SANDBOX:
         via = "" if name_source == "flag" else f" (from {how})"
         raise unknown_profile(chosen, data, paths.config_file, via)
-    profile = resolve_profile(chosen, tables.get(chosen, {}), paths, overrides=overrides)
+    top = {k: data[k] for k in INHERITED_KEYS if k in data}
+    profile = resolve_profile(chosen, tables.get(chosen, {}), paths, overrides=overrides, top=top)
     profile.name_source, profile.name_origin = name_source, how
     return profile.check() if validate else profile
 
@@ -787,8 +824,10 @@ def resolve_profile(
     paths: Paths,
     *,
     overrides: Mapping[str, object] | None = None,
+    top: Mapping[str, Any] | None = None,
 ) -> Profile:
-    """Layer ``overrides`` > ``SMSCLI_<KEY>`` > ``table`` (the file's) > vendor defaults."""
+    """Layer ``overrides`` > ``SMSCLI_<KEY>`` > ``table`` (the file's) > ``top`` (the
+    file's top-level ``journal_url``/``journal_password_env``) > vendor defaults."""
     file_layer = dict(table)
     flag_layer = {k: v for k, v in (overrides or {}).items() if v is not None}
     where = f"profile '{name}'"
@@ -815,6 +854,7 @@ def resolve_profile(
         ("flag", {k: coerce(k, v, like=file_layer.get(k), where=f"--{k}") for k, v in flag_layer.items()}, "flag"),
         ("env", env_layer, env_origins),
         ("file", {k: coerce(k, v, where=in_file) for k, v in file_layer.items()}, str(paths.config_file)),
+        ("file", dict(top or {}), f"{paths.config_file} (top level)"),
         ("default", dict(DEFAULTS.get(vendor, {})), "built-in"),
     ]
     values, sources, origins = _merge(layers, where)

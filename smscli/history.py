@@ -125,8 +125,9 @@ def story(journal: Journal, message_id: str) -> dict[str, Any]:
 def _reports(journal: Journal, message_id: str) -> list[dict[str, Any]]:
     """The stored reports of a message, oldest first, as dicts of every column the
     ``reports`` table has (so columns added later show up too)."""
-    names = [row[1] for row in journal._query("PRAGMA table_info(reports)")]
-    rows = journal._query("SELECT * FROM reports WHERE message_id = ? ORDER BY received_at, rowid",
+    names = [name for name in journal.columns("reports") if name != "rowid"]  # PostgreSQL's is a column
+    columns = ", ".join(f'"{name}"' for name in names)
+    rows = journal._query(f"SELECT {columns} FROM reports WHERE message_id = ? ORDER BY received_at, rowid",
                           (message_id,))
     return [dict(zip(names, row, strict=True)) for row in rows]
 

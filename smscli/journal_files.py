@@ -120,11 +120,11 @@ class JournalFiles:
     when the owner is collected or the interpreter exits).
     """
 
-    def __init__(self, data_dir: Path, busy_timeout: float) -> None:
+    def __init__(self, data_dir: Path, busy_timeout: float, path: Path | None = None) -> None:
         self.data_dir = data_dir
-        self.path = data_dir / JOURNAL_FILE
-        self.wal = data_dir / f"{JOURNAL_FILE}-wal"
-        self.marker = data_dir / f"{JOURNAL_FILE}{MARKER_SUFFIX}"
+        self.path = path or data_dir / JOURNAL_FILE  # ``journal_url = sqlite:///PATH``: that file
+        self.wal = self.path.with_name(f"{self.path.name}-wal")
+        self.marker = self.path.with_name(f"{self.path.name}{MARKER_SUFFIX}")  # beside its WAL
         self.busy_timeout = busy_timeout
         self.readonly = False
         self.others = False  # another process had the journal open when this one opened it
@@ -149,6 +149,7 @@ class JournalFiles:
         create: bool = True,
         accept_loss: bool = False,
         readonly: bool = False,
+        path: Path | None = None,
     ) -> JournalFiles | None:
         """Lock, guard and connect ``<data_dir>/journal.db`` (created when missing and
         ``create``; else None for a missing data dir, and files without ``conn``, locks
@@ -157,7 +158,7 @@ class JournalFiles:
         and ``accepted_loss`` says what was accepted), :class:`JournalError` otherwise.
         ``readonly`` (with ``create`` false): open it read-only even where it could be
         written (a full disk: reading commands still work)."""
-        files = cls(Path(data_dir), busy_timeout)
+        files = cls(Path(data_dir), busy_timeout, path)
         if not files._make_dir(create):
             return None
         files._open_locks()
@@ -241,7 +242,7 @@ class JournalFiles:
             raise lost_error(self.path, lost)
         try:
             os.unlink(self.marker)
-            _fsync_dir(self.data_dir)
+            _fsync_dir(self.path.parent)
         except OSError as exc:
             raise JournalError(
                 f"cannot remove {self.marker}: {exc.strerror or exc}",
@@ -273,7 +274,7 @@ class JournalFiles:
         finally:
             os.close(fd)
         # The file is writable, but SQLite also creates -wal/-shm and we the marker.
-        self.readonly = not os.access(self.data_dir, os.W_OK)
+        self.readonly = not os.access(self.path.parent, os.W_OK)
         return True
 
     def _connect(self) -> sqlite3.Connection:
@@ -335,7 +336,7 @@ class JournalFiles:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-                _fsync_dir(self.data_dir)
+                _fsync_dir(self.path.parent)
             except OSError as exc:
                 from smscli import disk
 
@@ -397,7 +398,7 @@ class JournalFiles:
             return False  # some reader not ours kept the WAL: leave the marker
         try:
             os.unlink(self.marker)
-            _fsync_dir(self.data_dir)
+            _fsync_dir(self.path.parent)
         except OSError:
             return False
         return True

@@ -15,6 +15,9 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from smscli.journal_base import _filters, _message_dict
+from smscli.journal_sql import _MESSAGE_COLUMNS
+
 if TYPE_CHECKING:
     from smscli.models import Message
 
@@ -79,11 +82,13 @@ class ReadersMixin:
         from smscli.journal import _chunks
 
         found: set[str] = set()
+        template, path = self._JSON_PARAM  # type: ignore[attr-defined]
+        expr = template.format(col="raw")
         for part in _chunks(list(values)):
             marks = ",".join("?" * len(part))
             found.update(row[0] for row in self._query(
-                f"SELECT DISTINCT json_extract(raw, ?1) FROM reports WHERE vendor = ?2 "
-                f"AND json_extract(raw, ?1) IN ({marks})", [f"$.{field}", vendor, *part]))
+                f"SELECT DISTINCT {expr} FROM reports WHERE vendor = ?2 "
+                f"AND {expr} IN ({marks})", [path.format(field), vendor, *part]))
         return found
 
     def iter_ids(self, status: Collection[str], *, vendor: str | None = None,
@@ -160,3 +165,36 @@ class ReadersMixin:
             if len(rows) < page:
                 return
             last = (rows[-1][8], rows[-1][9])
+
+    def get(self, message_id: str) -> dict[str, Any] | None:
+        """The stored message as a dict (see :meth:`list_messages`), or None."""
+        rows = self._query(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+        return _message_dict(rows[0]) if rows else None
+
+    def list_messages(
+        self,
+        status: str | Collection[str] | None = None,
+        since: datetime | str | None = None,
+        vendor: str | None = None,
+        limit: int | None = None,
+        *,
+        profile: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Messages oldest first, filtered by state(s), creation time ≥ ``since``, vendor,
+        profile; at most ``limit`` (the newest ``limit`` when given).
+
+        Each dict has ``id, vendor, profile, to, type, text, subject, sender, images``
+        (list), ``file_keys`` (list), ``send_at`` (ISO or None), ``status, code, detail,
+        server_id, attempts, held`` (bool: a reservation kept locally), ``created_at,
+        updated_at`` (ISO 8601, Korea time).
+        """
+        where, params = _filters(status=status, vendor=vendor, since=since, profile=profile)
+        clause = " WHERE " + " AND ".join(where) if where else ""
+        if limit is not None:
+            sql = (
+                f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, rowid AS r FROM messages{clause} "
+                "ORDER BY created_at DESC, rowid DESC LIMIT ?) AS newest ORDER BY created_at, r"
+            )
+            params.append(int(limit))
+            return [_message_dict(row[:-1]) for row in self._query(sql, params)]
+        return list(self.iter_messages(status, since, vendor, profile=profile))

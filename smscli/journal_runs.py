@@ -68,8 +68,8 @@ class RunsMixin:
 
         with self._tx() as cur:  # type: ignore[attr-defined]
             cur.execute(
-                "UPDATE runs SET rows = MAX(rows, ?), counts = ?, updated_at = ?, "
-                "state = COALESCE(?, state) WHERE id = ?",
+                "UPDATE runs SET rows = CASE WHEN ?1 > rows THEN ?1 ELSE rows END, counts = ?2, "
+                "updated_at = ?3, state = COALESCE(?4, state) WHERE id = ?5",
                 (rows, json.dumps(dict(counts)), _now_iso(), state, run_id))
 
     def forget_run(self, run_id: str) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,57 @@ def run_cli(
         timeout=timeout,
         cwd=ROOT,
     )
+
+
+# --- the journal's backends ----------------------------------------------------------
+
+# Read at import: ``isolated_env`` clears SMSCLI_* for every test.
+PG_BASE_URL = os.environ.get("SMSCLI_TEST_PG_URL", "")
+PG_SKIP = ('PostgreSQL case: SMSCLI_TEST_PG_URL is not set; to run it: '
+           'export SMSCLI_TEST_PG_URL="$(scripts/postgres-test-server.sh)"')
+
+
+def pg_schema_url(base: str, schema: str) -> str:
+    """``base`` whose sessions use ``schema`` (libpq's ``options=-csearch_path=...``)."""
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose sessions work in a fresh schema of their own (dropped after
+    the test), on the server named by ``SMSCLI_TEST_PG_URL``; skips without one."""
+    if not PG_BASE_URL:
+        pytest.skip(PG_SKIP)
+    import secrets
+
+    import psycopg
+
+    schema = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_BASE_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield pg_schema_url(PG_BASE_URL, schema)
+    finally:
+        with psycopg.connect(PG_BASE_URL, autocommit=True) as admin:
+            admin.execute("SET lock_timeout = '20s'")
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_url(request: pytest.FixtureRequest) -> str | None:
+    """Each journal test runs on both backends: None (the SQLite file in the data dir) and
+    a fresh PostgreSQL schema (:func:`pg_url`)."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def open_journal(journal_url: str | None) -> Any:
+    """``Journal.open`` on this test's backend (same arguments, ``url`` filled in)."""
+    from smscli.journal import Journal
+
+    def opener(data_dir: Any, **kwargs: Any) -> Any:
+        return Journal.open(data_dir, url=journal_url, **kwargs)
+
+    return opener

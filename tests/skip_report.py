@@ -2,7 +2,7 @@
 
 After the run it prints how many tests were skipped and each reason with its count, and
 fails a run that passed if a skip says CI lacks what it is meant to provide: a tool
-("not installed"), the MariaDB server, or the vendor documents beside the repository.
+("not installed"), the MariaDB or PostgreSQL server, or the vendor documents beside the repository.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from collections import Counter
 import pytest
 
 ENABLED = os.environ.get("SMSCLI_SKIP_REPORT") == "1"  # read at import: tests clear SMSCLI_*
-FORBIDDEN = re.compile(r"not installed|SMSCLI_TEST_MYSQL_URL is not set|shared/spec\) not found")
+FORBIDDEN = re.compile(
+    r"not installed|SMSCLI_TEST_MYSQL_URL is not set|SMSCLI_TEST_PG_URL is not set|shared/spec\) not found"
+)
 
 
 def skip_reasons(config: pytest.Config) -> Counter[str]:

@@ -234,7 +234,7 @@ def test_set_unknown_profile(isolated_env, capsys):
 BIZ_KEYS = ("known keys: vendor, base_url, account, password, concurrency, attempts, connect_timeout, "
             "backoff, poll_interval, file_path, verify_tls, ca_file, kakao_sender_key, kakao_nation_code, "
             "rcs_chatbot_id, rcs_agency_id, rcs_brand_key, rcs_agency_key, sender, timeout, command_timeout, "
-            "optout_number, ad_name; password, kakao_sender_key, rcs_agency_key also as KEY_env or KEY_command; "
+            "optout_number, ad_name, journal_url, journal_password_env, journal_lease; password, kakao_sender_key, rcs_agency_key also as KEY_env or KEY_command; "
             "pass --force to store it anyway")
 
 

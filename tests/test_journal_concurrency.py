@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,11 +20,11 @@ _WRITER = """
 import os, sys, time
 from smscli.journal import Journal
 from smscli.models import Message, Report, SendResult
-data_dir, tag, batches, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+data_dir, tag, batches, go, url = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 print("ready", flush=True)
 while not os.path.exists(go):  # start together
     time.sleep(0.001)
-journal = Journal.open(data_dir, busy_timeout=60)
+journal = Journal.open(data_dir, url=url or None, busy_timeout=60)
 started = time.time()
 for b in range(batches):
     msgs = [Message(id=f"{tag}-{b}-{i}", to="01012345678", text="x", sender="1") for i in range(200)]
@@ -42,13 +41,14 @@ print(started, time.time())
 """
 
 
-def test_two_processes_write_the_journal_at_once(tmp_path):
-    data_dir = tmp_path / "data"
+def test_two_processes_write_the_journal_at_once(tmp_path, journal_url):
+    """Two processes (on PostgreSQL: with a data dir each, as two hosts) write at once."""
     go = tmp_path / "go"
     batches = 60
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _WRITER, str(data_dir), tag, str(batches), str(go)],
+            [sys.executable, "-c", _WRITER, str(tmp_path / ("data" if journal_url is None else tag)),
+             tag, str(batches), str(go), journal_url or ""],
             env=ENV,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -65,19 +65,18 @@ def test_two_processes_write_the_journal_at_once(tmp_path):
         spans.append(tuple(map(float, out.split())))
     (a_start, a_end), (b_start, b_end) = spans
     assert a_start < b_end and b_start < a_end, "the writers did not overlap"
-    conn = sqlite3.connect(data_dir / "journal.db")
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    count = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
-    assert count("SELECT count(*) FROM messages WHERE status = 'accepted'") == 2 * batches * 150
-    assert count("SELECT count(*) FROM messages WHERE id LIKE 'shared-%'") == batches
-    assert count("SELECT count(*) FROM reports") == 2 * batches * 50 + batches  # re-pushes once
-    assert (
-        count("SELECT count(*) FROM messages WHERE status = 'delivered'")
-        == 2 * batches * 50 + batches
-    )
-    assert count("SELECT count(*) FROM suppression") == batches
-    conn.close()
-    with Journal.open(data_dir) as j:
+    with Journal.open(tmp_path / "data", url=journal_url) as j:
+        if journal_url is None:
+            assert j._query("PRAGMA integrity_check")[0][0] == "ok"
+        count = lambda sql: j._query(sql)[0][0]  # noqa: E731
+        assert count("SELECT count(*) FROM messages WHERE status = 'accepted'") == 2 * batches * 150
+        assert count("SELECT count(*) FROM messages WHERE id LIKE 'shared-%'") == batches
+        assert count("SELECT count(*) FROM reports") == 2 * batches * 50 + batches  # re-pushes once
+        assert (
+            count("SELECT count(*) FROM messages WHERE status = 'delivered'")
+            == 2 * batches * 50 + batches
+        )
+        assert count("SELECT count(*) FROM suppression") == batches
         assert len(j.list_messages()) == 2 * batches * 200 + batches
 
 

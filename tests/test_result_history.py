@@ -294,10 +294,10 @@ def test_show_without_a_journal(capsys):
     assert code == 1 and "no message 'x'" in err
 
 
-def test_events_go_with_their_message(data_dir):
+def test_events_go_with_their_message(data_dir, open_journal):
     """A message deleted because it was never handed over takes its events with it."""
     m = _msg("gone", "01012345678")
-    with Journal.open(data_dir) as j:
+    with open_journal(data_dir) as j:
         j.claim([m], "sandbox", "sandbox", queued=True)
         assert j._query("SELECT state FROM events WHERE message_id = 'gone'") == [("queued",)]
         assert j.unclaim(["gone"]) == 1
@@ -398,9 +398,9 @@ def test_async_client_asks_the_same(filled):
     assert {g["type"]: g["count"] for g in groups} == {"sms": 5, "lms": 1}
 
 
-def test_a_report_that_came_before_its_send_answer_still_names_the_carrier(data_dir):
+def test_a_report_that_came_before_its_send_answer_still_names_the_carrier(data_dir, open_journal):
     m = _msg("early", "01012345678")
-    with Journal.open(data_dir) as j:
+    with open_journal(data_dir) as j:
         with clock.frozen(DAY1):
             j.claim([m], "bizppurio", "sandbox")
             j.add_reports([Report("", m.to, "delivered", "4100", "전달", "bizppurio",

@@ -31,14 +31,14 @@ def status(journal: Journal, mid: str) -> str | None:
     return row["status"] if row else None
 
 
-def in_child(data_dir, code: str) -> subprocess.Popen[bytes]:
-    """Run ``code`` (with ``j`` an open Journal of ``data_dir``) in another process that
-    prints "ready" and then waits to be killed."""
+def in_child(data_dir, code: str, url: str | None = None) -> subprocess.Popen[bytes]:
+    """Run ``code`` (with ``j`` an open Journal of ``data_dir``, on ``url``) in another
+    process that prints "ready" and then waits to be killed."""
     script = (
         "import sys, time\n"
         "from smscli.journal import Journal\n"
         "from smscli.models import Message\n"
-        f"j = Journal.open({str(data_dir)!r})\n"
+        f"j = Journal.open({str(data_dir)!r}, url={url!r})\n"
         f"{code}\n"
         "print('ready', flush=True)\n"
         "time.sleep(60)\n"
@@ -60,62 +60,63 @@ def test_run_message_ids_are_stable_and_ordered():
         ids.run_message_id(run, ids.MAX_POSITION + 1)
 
 
-def test_a_claim_held_by_a_live_process_is_not_claimed_again(tmp_path):
-    child = in_child(tmp_path, "j.claim([Message('x-1', '01012345678', 'hi', '1')], 'oneshot', 'a')")
+def test_a_claim_held_by_a_live_process_is_not_claimed_again(tmp_path, open_journal, journal_url):
+    child = in_child(tmp_path, "j.claim([Message('x-1', '01012345678', 'hi', '1')], 'oneshot', 'a')",
+                     journal_url)
     try:
-        with Journal.open(tmp_path) as j:
+        with open_journal(tmp_path) as j:
             assert j.claim([msg("x-1")], "oneshot", "b") == [OWNED]  # any profile name
             assert j.owner_of("x-1")["pid"] == child.pid
             assert status(j, "x-1") == "pending"
     finally:
         child.kill()
         child.wait()
-    with Journal.open(tmp_path) as j:  # its process is gone: the claim is free
+    with open_journal(tmp_path) as j:  # its process is gone: the claim is free
         assert j.claim([msg("x-1")], "oneshot", "b") == ["pending"]
 
 
-def test_two_instances_in_one_process_do_not_share_claims(tmp_path):
-    with Journal.open(tmp_path) as first, Journal.open(tmp_path) as second:
+def test_two_instances_in_one_process_do_not_share_claims(tmp_path, open_journal):
+    with open_journal(tmp_path) as first, open_journal(tmp_path) as second:
         first.claim([msg("y-1")], "oneshot", "p")
         assert second.claim([msg("y-1")], "oneshot", "p") == [OWNED]
         first.release()
         assert second.claim([msg("y-1")], "oneshot", "p") == ["pending"]
 
 
-def test_maybe_sent_messages_are_held_where_the_vendor_cannot_tell(tmp_path):
+def test_maybe_sent_messages_are_held_where_the_vendor_cannot_tell(tmp_path, open_journal):
     a, b, c, d = msg("h-a"), msg("h-b"), msg("h-c"), msg("h-d")
-    with Journal.open(tmp_path) as j:
+    with open_journal(tmp_path) as j:
         j.claim([a, b, c, d], "bizppurio", "p", queued=True)
         assert {status(j, m.id) for m in (a, b, c, d)} == {"queued"}
         j.mark_handed([a.id, b.id])  # a, b left; c, d never did
         j.record([result(b, "unknown", "")])
-    with Journal.open(tmp_path) as j:  # the next run (the first was killed)
+    with open_journal(tmp_path) as j:  # the next run (the first was killed)
         assert j.claim([a, b, c, d], "bizppurio", "p", queued=True, hold_unsure=True) == [
             HELD, HELD, "queued", "queued"]
         assert (status(j, a.id), status(j, b.id)) == ("unknown", "unknown")
         assert "no answer was journaled" in j.get(a.id)["detail"]
-    with Journal.open(tmp_path) as j:  # --resend-unknown: claimed again, still "maybe sent"
+    with open_journal(tmp_path) as j:  # --resend-unknown: claimed again, still "maybe sent"
         assert j.claim([a, b], "bizppurio", "p", queued=True) == ["unknown", "unknown"]
         assert (status(j, a.id), status(j, b.id)) == ("pending", "pending")
 
 
-def test_a_vendor_duplicate_is_bookkept_as_accepted_with_its_server_id(tmp_path):
+def test_a_vendor_duplicate_is_bookkept_as_accepted_with_its_server_id(tmp_path, open_journal):
     m = msg("d-1")
-    with Journal.open(tmp_path) as j:
+    with open_journal(tmp_path) as j:
         j.claim([m], "netshot", "p")
         j.record([result(m, "duplicate", "314")], {m.id: "CORP-1"})
         row = j.get(m.id)
         assert (row["status"], row["code"], row["server_id"]) == ("accepted", "314", "CORP-1")
-    with Journal.open(tmp_path) as j:
+    with open_journal(tmp_path) as j:
         assert j.claim([m], "netshot", "p") == ["accepted"]  # never claimed again
 
 
-def test_unsent_claims_are_forgotten_and_reschedule_holds_only_unsent_ones(tmp_path):
+def test_unsent_claims_are_forgotten_and_reschedule_holds_only_unsent_ones(tmp_path, open_journal):
     from smscli.timeutil import parse_time
 
     a, b, c = msg("u-a"), msg("u-b"), msg("u-c")
     when = parse_time("2030-01-02 08:00")
-    with Journal.open(tmp_path) as j:
+    with open_journal(tmp_path) as j:
         j.claim([a, b, c], "oneshot", "p")
         j.record([result(a, "accepted")])
         j.reschedule([a.id, b.id], when)
@@ -125,10 +126,10 @@ def test_unsent_claims_are_forgotten_and_reschedule_holds_only_unsent_ones(tmp_p
         assert j.unclaim([c.id]) == 1 and j.get(c.id) is None
 
 
-def test_runs_record_progress_and_show_a_killed_owner(tmp_path):
+def test_runs_record_progress_and_show_a_killed_owner(tmp_path, open_journal, journal_url):
     child = in_child(tmp_path, "j.start_run('RUN1', command='send', profile='p', vendor='oneshot', "
-                               "fingerprint='f', parts={'message': 'm'})")
-    with Journal.open(tmp_path) as j:
+                               "fingerprint='f', parts={'message': 'm'})", journal_url)
+    with open_journal(tmp_path) as j:
         [run] = j.list_runs()
         assert (run["id"], run["state"], run["pid"]) == ("RUN1", "running", child.pid)
         assert j.adopt_run("RUN1") is None  # still owned by a live process
@@ -150,14 +151,14 @@ def start(journal: Journal, run_id: str, parts: dict[str, str], state: str | Non
         journal.update_run(run_id, rows=1, counts={}, state=state)
 
 
-def test_resume_picks_the_latest_unfinished_run_with_the_same_input(tmp_path):
+def test_resume_picks_the_latest_unfinished_run_with_the_same_input(tmp_path, open_journal):
     parts = {"message": "aaa", "input": "list.csv, 10 bytes, sha256 1"}
-    with Journal.open(tmp_path) as j:
+    with open_journal(tmp_path) as j:
         start(j, "OLD", parts, "interrupted")
         start(j, "DONE", parts, "finished")
         start(j, "OTHER", {**parts, "message": "bbb"}, "interrupted")
         j.release()  # these runs' process is over
-    with Journal.open(tmp_path) as j:
+    with open_journal(tmp_path) as j:
         assert choose_run(j, "", profile="p", command="send", fingerprint=Fingerprint(parts))["id"] == "DONE"
         assert j.get_run("DONE")["state"] == "running"  # the newest with this input, taken over
         assert choose_run(j, "OLD", profile="p", command="send", fingerprint=Fingerprint(parts))["id"] == "OLD"
@@ -166,13 +167,13 @@ def test_resume_picks_the_latest_unfinished_run_with_the_same_input(tmp_path):
             choose_run(j, "", profile="q", command="send", fingerprint=Fingerprint(parts))
 
 
-def test_resume_refuses_a_changed_input_saying_what_differs(tmp_path):
+def test_resume_refuses_a_changed_input_saying_what_differs(tmp_path, open_journal):
     parts = {"message": "aaa", "input": "list.csv, 10 bytes, sha256 1", "type": "auto"}
-    with Journal.open(tmp_path) as j:
+    with open_journal(tmp_path) as j:
         start(j, "R1", parts, "interrupted")
         j.release()
     changed = Fingerprint({**parts, "input": "list.csv, 12 bytes, sha256 2", "type": "lms"})
-    with Journal.open(tmp_path) as j:
+    with open_journal(tmp_path) as j:
         with pytest.raises(UsageError) as latest:
             choose_run(j, "", profile="p", command="send", fingerprint=changed)
         text = str(latest.value)
@@ -188,12 +189,12 @@ def test_resume_refuses_a_changed_input_saying_what_differs(tmp_path):
         assert j.get_run("R1")["state"] == "interrupted"  # a refused resume changes nothing
 
 
-def test_resume_refuses_a_run_that_is_still_running(tmp_path):
+def test_resume_refuses_a_run_that_is_still_running(tmp_path, open_journal, journal_url):
     parts = {"message": "aaa"}
     child = in_child(tmp_path, "j.start_run('LIVE', command='send', profile='p', vendor='oneshot', "
-                               f"fingerprint={Fingerprint(parts).digest!r}, parts={parts!r})")
+                               f"fingerprint={Fingerprint(parts).digest!r}, parts={parts!r})", journal_url)
     try:
-        with Journal.open(tmp_path) as j, pytest.raises(UsageError, match=f"still running \\(pid {child.pid}\\)"):
+        with open_journal(tmp_path) as j, pytest.raises(UsageError, match=f"still running \\(pid {child.pid}\\)"):
             choose_run(j, "", profile="p", command="send", fingerprint=Fingerprint(parts))
     finally:
         child.kill()

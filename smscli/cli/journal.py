@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
-from smscli.cli.common import BareGroup, JsonOpt
+from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, ProfileOpt
 
 journal_app = typer.Typer(
     name="journal",
-    help="The journal (what was sent, to send each message once): init, check.",
+    help="The journal (what was sent, to send each message once): init, check, copy.",
     no_args_is_help=True,
     cls=BareGroup,
     rich_markup_mode=None,
@@ -25,10 +25,19 @@ def register(app: typer.Typer) -> None:
     app.add_typer(journal_app, name="journal")
 
 
-def _data_dir() -> Any:
+def _data_dir(config: Any = None) -> Any:
     from smscli.config import resolve_paths
 
-    return resolve_paths().data_dir
+    return resolve_paths(config).data_dir
+
+
+def _target(profile: str | None, config: Any) -> Any:
+    """The active profile's journal (``journal_url``; the data dir's SQLite file without)."""
+    from smscli import config_journal
+    from smscli.cli.common import choose
+
+    name, path = choose(profile, config)
+    return config_journal.active(path, name)
 
 
 @journal_app.command(
@@ -37,25 +46,33 @@ def _data_dir() -> Any:
         "Examples:\n\n"
         "  smscli journal init\n\n"
         "  SMSCLI_DATA_DIR=/tmp/smscli-demo smscli journal init --json\n\n"
+        "  SMSCLI_JOURNAL_URL=sqlite:///tmp/smscli-demo/j.db smscli journal init\n\n"
         "Creates journal.db (SQLite, WAL mode, mode 0600) in the data dir "
         "($SMSCLI_DATA_DIR), or upgrades it; an existing journal is kept as it is. "
-        "A send creates it too; init is for setting up a machine ahead of time."
+        "With journal_url (or $SMSCLI_JOURNAL_URL) it creates that journal instead: "
+        "sqlite:///PATH, or the tables of a shared journal on PostgreSQL "
+        "(postgresql://user@host:port/db). A send creates it too; init is for setting up "
+        "a machine ahead of time."
     ),
 )
-def init(json_: JsonOpt = False) -> None:
-    """Create the journal in the data dir (nothing happens to an existing one)."""
+def init(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
+    """Create the journal (nothing happens to an existing one)."""
     from smscli.cli.output import Output
-    from smscli.journal import SCHEMA_VERSION, Journal
+    from smscli.journal import SCHEMA_VERSION, EmptyJournal
 
-    data_dir = _data_dir()
-    path = data_dir / "journal.db"
-    existed = path.is_file() and path.stat().st_size > 0
-    Journal.open(data_dir).close()
+    target = _target(profile, config)
+    data_dir = _data_dir(config)
+    before = target.open_for_reading(data_dir)
+    existed = not isinstance(before, EmptyJournal)
+    before.close()
+    with target.open(data_dir) as journal:
+        where, backend = journal.location, journal.backend
     status = "exists" if existed else "created"
     if json_:
-        Output(True).emit({"path": str(path), "status": status, "schema": SCHEMA_VERSION})
+        Output(True).emit({"path": where, "backend": backend, "status": status,
+                           "schema": SCHEMA_VERSION})
     else:
-        print(f"journal {path}: {status} (schema {SCHEMA_VERSION})")
+        print(f"journal {where}: {status} (schema {SCHEMA_VERSION})")
 
 
 @journal_app.command(
@@ -85,6 +102,8 @@ def init(json_: JsonOpt = False) -> None:
 )
 def check(
     json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
     accept_loss: Annotated[bool, typer.Option(
         "--accept-loss",
         help="Use a journal whose write-ahead log was lost as it is (a re-run may send "
@@ -98,7 +117,13 @@ def check(
     from smscli.cli.output import Output
     from smscli.journal import SCHEMA_VERSION
 
-    report = journal_files.check(_data_dir(), schema_version=SCHEMA_VERSION, accept_loss=accept_loss)
+    target = _target(profile, config)
+    if target.url is not None:  # a shared journal, or a SQLite file named by journal_url
+        _check_url(target, _data_dir(config), json_)
+        return
+    report = journal_files.check(_data_dir(config), schema_version=SCHEMA_VERSION,
+                                 accept_loss=accept_loss)
+    report["backend"] = "sqlite"
     error = report.pop("error", None)
     if report.get("accepted_loss"):
         sys.stderr.write(
@@ -116,6 +141,51 @@ def check(
     sys.stdout.flush()
     if error is not None:
         raise error
+
+
+def _check_url(target: Any, data_dir: Any, json_: bool) -> None:
+    """``journal check`` of the journal ``journal_url`` names: where (password-free),
+    reachable (or exit 3/4 with one line), its schema against this smscli's, counts."""
+    import sys
+
+    from smscli.cli.output import Output
+    from smscli.journal import SCHEMA_VERSION, EmptyJournal, JournalError
+
+    journal = target.open_for_reading(data_dir)
+    if isinstance(journal, EmptyJournal):
+        info: dict[str, Any] = {"backend": target.backend, "location": target.location,
+                                "reachable": True, "schema": None, "current": SCHEMA_VERSION,
+                                "counts": {}, "status": "absent"}
+    else:
+        with journal:
+            info = dict(journal.check_info())
+            info["messages"] = info["counts"]  # as the SQLite check calls it
+            for table in ("reports", "runs", "suppression"):
+                info[table] = int(journal._query(f"SELECT COUNT(*) FROM {table}")[0][0])
+        info["status"] = "ok" if info["schema"] == info["current"] else (
+            "newer" if (info["schema"] or 0) > info["current"] else "old")
+    if json_:
+        Output(True).emit(info)
+    else:
+        head = f"journal {info['location']} ({info['backend']}): "
+        if info["status"] == "absent":
+            print(head + "reachable; none yet (`smscli journal init` or the first send creates it)")
+        else:
+            print(head + {"ok": "ok", "old": "needs upgrading (`smscli journal init`)",
+                          "newer": "written by a newer smscli"}[info["status"]])
+            print(f"schema: {info['schema']} (this smscli: {info['current']})")
+            counts = info.get("counts") or {}
+            shown = [s for s in STATES if counts.get(s) or s in ("pending", "unknown")]
+            shown += sorted(s for s in counts if s not in STATES)
+            print(f"messages: {sum(counts.values()):,} ("
+                  + ", ".join(f"{s} {counts.get(s, 0):,}" for s in shown) + ")")
+            for key, label in (("reports", "reports"), ("runs", "runs"), ("suppression", "opt-outs")):
+                print(f"{label}: {info.get(key, 0):,}")
+    sys.stdout.flush()
+    if info["status"] == "newer":
+        raise JournalError(f"journal {info['location']} was written by a newer smscli "
+                           f"(schema {info['schema']}, this one knows {info['current']})",
+                           hint="upgrade smscli")
 
 
 def _human(r: dict[str, Any]) -> list[str]:
@@ -175,3 +245,68 @@ def _human(r: dict[str, Any]) -> list[str]:
         value = r.get(key)
         lines.append(f"{label}: {'-' if value is None else f'{value:,}'}")
     return lines
+
+
+@journal_app.command(
+    "copy",
+    epilog=(
+        "Examples:\n\n"
+        "  smscli journal copy --to sqlite:///tmp/smscli-demo/c.db\n\n"
+        "  smscli journal copy --from sqlite:///tmp/smscli-demo/c.db --json\n\n"
+        "  (to PostgreSQL: smscli journal copy --to postgresql://smscli@db.example:5432/smscli)\n\n"
+        "Copies every message (with its content, tag, parent and history), report, opt-out, "
+        "number change, run and cached token from the current journal (journal_url, else "
+        "journal.db in the data dir) to URL (--to), or from URL into the current journal "
+        "(--from). Ids are kept, so what was sent before is still `duplicate` after the "
+        "move. URL is sqlite:///PATH or postgresql://user@host:port/db; its password comes "
+        "from the URL, --password-env, or PGPASSWORD / .pgpass, and is never printed. The "
+        "target is created if needed. Rows it already holds unchanged are skipped, so "
+        "running the copy again (or after an interruption) adds only what is missing. A "
+        "message or run it holds with other content under the same id is a conflict: the "
+        "copy is refused before anything is written (exit 2). Stop the senders on the "
+        "source while copying, then point journal_url at the target."
+    ),
+)
+def copy(
+    to: Annotated[str | None, typer.Option("--to", metavar="URL", help="Copy the current journal into URL.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", metavar="URL", help="Copy URL into the current journal.")] = None,
+    password_env: Annotated[str | None, typer.Option(
+        "--password-env", metavar="VAR",
+        help="The environment variable holding URL's password (else the URL's, or PGPASSWORD / .pgpass).",
+    )] = None,
+    json_: JsonOpt = False,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Copy the journal to another one (--to URL) or from another one (--from URL)."""
+    from smscli import config_journal, copy_journal
+    from smscli.cli.output import Output
+    from smscli.errors import UsageError
+
+    if (to is None) == (from_ is None):
+        raise UsageError("give one of --to URL or --from URL",
+                         hint="smscli journal copy --to postgresql://user@host/db")
+    current = _target(profile, config)
+    other = config_journal.parse(to or from_, where="--to" if to else "--from",
+                                 password_env=password_env, source="flag", origin="flag")
+    data_dir = _data_dir(config)
+    source, target = (current, other) if to else (other, current)
+    if source.same_as(target, data_dir):
+        raise UsageError(f"--{'to' if to else 'from'} names the current journal ({current.location})",
+                         hint="copy to another journal")
+    with copy_journal.side(source, data_dir) as src, copy_journal.side(target, data_dir) as dst:
+        copier = copy_journal.Copier(src, dst)
+        found = copier.conflicts()
+        if found:
+            raise copy_journal.conflict_error(dst.location, found)
+        result = copier.copy()
+    out = Output(json_)
+    if json_:
+        out.emit({"from": source.location, "to": target.location,
+                  "tables": {t: {"copied": c.copied, "present": c.present, "kept": c.kept}
+                             for t, c in result.items()}})
+        return
+    print(f"copied {source.location} -> {target.location}")
+    for table, c in result.items():
+        extra = f", {c.kept:,} kept as the target had them" if c.kept else ""
+        print(f"  {table}: {c.copied:,} copied, {c.present:,} already there{extra}")

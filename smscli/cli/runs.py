@@ -38,13 +38,14 @@ def runs(
     A run is unfinished when it ended before every row was handed to the vendor (Ctrl-C,
     a lost connection, a kill: `killed`); the same command with `--resume` continues it.
     """
+    from smscli import config_journal
     from smscli.cli.common import choose
     from smscli.cli.output import Output
     from smscli.config import resolve_paths
-    from smscli.journal import Journal
 
     _, path = choose(None, config)
-    journal = Journal.open_for_reading(resolve_paths(path).data_dir)  # read-only will do
+    target = config_journal.active(path)
+    journal = target.open_for_reading(resolve_paths(path).data_dir)  # read-only will do
     out = Output(json_, columns=COLUMNS)
     shown = 0
     for run in journal.list_runs(profile=profile, unfinished=unfinished, limit=limit):

@@ -1,0 +1,370 @@
+"""The journal on PostgreSQL: what holds across hosts (each "host" here is a process or
+a journal with a data dir of its own, sharing one schema), and how its failures read."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from smscli import clock
+from smscli.journal import OWNED, Journal, JournalError, JournalGone, LockTimeout
+from smscli.models import Message, Report, SendResult
+from smscli.timeutil import now_kst
+from tests.conftest import ROOT
+
+ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def msg(mid: str, **kw) -> Message:
+    return Message(id=mid, to="01012345678", text="안녕", sender="15666639", **kw)
+
+
+def _start(code: str, *args: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=ENV, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return proc
+
+
+def _together(procs: list[subprocess.Popen[bytes]], go: Path, timeout: float = 120) -> list[bytes]:
+    for p in procs:
+        assert p.stdout.readline().strip() == b"ready", p.stderr.read().decode()
+    go.touch()
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=timeout)
+        assert p.returncode == 0, err.decode()
+        outs.append(out)
+    return outs
+
+
+_CLAIMER = """
+import os, sys, time
+from smscli.journal import Journal
+from smscli.models import Message
+data_dir, url, go, n, order = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+journal = Journal.open(data_dir, url=url)
+ids = [f"same-{i:05d}" for i in range(n)]
+if order == "reversed":
+    ids.reverse()
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.001)
+mine = []
+for start in range(0, n, 250):
+    batch = [Message(id=i, to="01012345678", text="x", sender="1") for i in ids[start:start + 250]]
+    mine += [m.id for m, p in zip(batch, journal.claim(batch, "oneshot", "p")) if p is None]
+print(" ".join(mine))
+"""
+
+
+@pytest.mark.parametrize("hosts", [2, 4])
+def test_hosts_claiming_the_same_ids_at_once_each_claim_each_id_once(tmp_path, pg_url, hosts):
+    n = 2000
+    go = tmp_path / "go"
+    procs = [_start(_CLAIMER, str(tmp_path / f"host{k}"), pg_url, str(go), str(n),
+                    "reversed" if k % 2 else "forward") for k in range(hosts)]
+    claimed = [out.split() for out in _together(procs, go)]
+    everyone = [mid for ids in claimed for mid in ids]
+    assert len(everyone) == n and len(set(everyone)) == n  # 0 doubled, 0 lost
+    with Journal.open(tmp_path / "check", url=pg_url) as j:
+        assert j.count_messages(_all()) == n
+        # the others see the ids as held by a live process, or as already answered
+        assert set(j.claim([msg("same-00000")], "oneshot", "p")) <= {OWNED, "pending"}
+
+
+def test_an_id_claimed_by_another_host_inside_our_claim_is_owned_not_doubled(tmp_path, pg_url):
+    """The race itself: B looks the ids up while A's claim of them is not committed yet
+    (B sees nothing), then B's insert waits for A's commit and gives way."""
+    import threading
+
+    a = Journal.open(tmp_path / "a", url=pg_url)
+    b = Journal.open(tmp_path / "b", url=pg_url)
+    batch = [msg(f"race-{i}") for i in range(50)]
+    inserted, results = threading.Event(), {}
+    real = a._insert_claims
+
+    def slow_insert(cur, rows):
+        taken = real(cur, rows)
+        inserted.set()
+        time.sleep(0.5)  # A's transaction stays open while B claims
+        return taken
+
+    a._insert_claims = slow_insert
+    thread = threading.Thread(target=lambda: results.update(a=a.claim(batch, "oneshot", "p")))
+    thread.start()
+    assert inserted.wait(10)
+    results["b"] = b.claim(list(reversed(batch)), "oneshot", "p")
+    thread.join(10)
+    assert results["a"] == [None] * 50 and results["b"] == [OWNED] * 50
+    assert a._query("SELECT DISTINCT owner FROM messages") == [(a.owner,)]
+    a.close()
+    b.close()
+
+
+def _all():
+    from smscli.journal_history import MessageFilter
+
+    return MessageFilter()
+
+
+_FLUSHER = """
+import os, sys, time
+from smscli.journal import Journal
+data_dir, url, go = sys.argv[1], sys.argv[2], sys.argv[3]
+from smscli.timeutil import now_kst
+journal = Journal.open(data_dir, url=url)
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.001)
+moved = []
+for page in journal.iter_due(now_kst(), page=100):
+    moved += journal.claim_scheduled([m.id for m in page])
+print(" ".join(moved))
+"""
+
+
+def test_reserve_flush_on_two_hosts_moves_each_due_message_once(tmp_path, pg_url):
+    with Journal.open(tmp_path / "planner", url=pg_url) as j:
+        at = now_kst() - timedelta(minutes=1)
+        j.schedule([msg(f"due-{i:04d}", send_at=at) for i in range(1500)], "netshot", "p")
+    go = tmp_path / "go"
+    procs = [_start(_FLUSHER, str(tmp_path / f"cron{k}"), pg_url, str(go)) for k in range(2)]
+    moved = [out.split() for out in _together(procs, go)]
+    everyone = [mid for ids in moved for mid in ids]
+    assert len(everyone) == 1500 and len(set(everyone)) == 1500
+
+
+def test_what_a_dead_host_claimed_is_taken_over_after_its_lease(tmp_path, pg_url):
+    at = now_kst() - timedelta(minutes=1)
+    dead = Journal.open(tmp_path / "a", url=pg_url, lease_seconds=60)
+    dead.schedule([msg("r1", send_at=at), msg("r2", send_at=at)], "netshot", "p")
+    assert dead.claim_scheduled(["r1", "r2"]) == ["r1", "r2"]  # then the host vanishes
+    other = Journal.open(tmp_path / "b", url=pg_url)
+    assert other.take_over_reservations(now_kst()) == 0  # its lease still runs
+    assert other.claim([msg("r1")], "netshot", "p") == [OWNED]
+    with clock.shifted(now_kst() + timedelta(seconds=61)):
+        assert other.take_over_reservations(now_kst(), profile="p") == 2
+        assert [m.id for m in other.due(now_kst())] == ["r1", "r2"]
+        assert other.claim_scheduled(["r1", "r2"]) == ["r1", "r2"]
+    assert other.get("r1")["attempts"] == 2
+    other.close()
+    dead._conn.close()
+
+
+def test_a_dead_host_s_reservations_become_unknown_where_the_vendor_cannot_tell(tmp_path, pg_url):
+    at = now_kst() - timedelta(minutes=1)
+    dead = Journal.open(tmp_path / "a", url=pg_url, lease_seconds=1)
+    dead.schedule([msg("b1", send_at=at)], "bizppurio", "p")
+    dead.claim_scheduled(["b1"])
+    with clock.shifted(now_kst() + timedelta(seconds=5)), Journal.open(tmp_path / "b", url=pg_url) as j:
+        assert j.take_over_reservations(now_kst(), hold_unsure=True) == 1
+        assert j.get("b1")["status"] == "unknown" and j.due(now_kst()) == []
+    dead._conn.close()
+
+
+def test_a_report_stored_on_one_host_matches_a_message_sent_from_another(tmp_path, pg_url):
+    with Journal.open(tmp_path / "sender", url=pg_url) as sender:
+        m = msg("x1")
+        sender.claim([m], "oneshot", "p")
+        sender.record([SendResult(m.to, "accepted", m.id, "oneshot", "sms")], {m.id: "SRV-1"})
+    with Journal.open(tmp_path / "web", url=pg_url) as listener:
+        stored = listener.add_reports([Report("", m.to, "delivered", "4100", "", "oneshot",
+                                              extra={"server_id": "SRV-1", "telecom": "SKT"})])
+        assert [r.message_id for r in stored] == ["x1"] and "unmatched" not in stored[0].extra
+        # and one pushed before its send's answer was journaled is matched once it is
+        listener.add_reports([Report("", m.to, "failed", "E9", "", "oneshot", extra={"server_id": "SRV-2"})])
+    with Journal.open(tmp_path / "sender", url=pg_url) as sender:
+        assert sender.get("x1")["status"] == "delivered"
+        late = msg("x2")
+        sender.claim([late], "oneshot", "p")
+        sender.record([SendResult(late.to, "accepted", late.id, "oneshot", "sms")], {late.id: "SRV-2"})
+        assert sender.get("x2")["status"] == "failed"
+        assert sender.story("x1")["telecom"] == "SKT"
+
+
+def test_the_token_cache_is_shared(tmp_path, pg_url):
+    with Journal.open(tmp_path / "a", url=pg_url) as a, Journal.open(tmp_path / "b", url=pg_url) as b:
+        a.token_put("biz:acct", "tok", clock.time() + 600)
+        assert b.token_get("biz:acct")[0] == "tok"
+
+
+_HOLDER = """
+import sys
+from smscli.journal import Journal
+journal = Journal.open(sys.argv[1], url=sys.argv[2])
+with journal.send_lock("prod"):
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_the_send_lock_is_one_for_all_hosts_and_dies_with_its_holder(tmp_path, pg_url):
+    holder = _start(_HOLDER, str(tmp_path / "a"), pg_url)
+    assert holder.stdout.readline().strip() == b"locked", holder.stderr.read().decode()
+    import io
+
+    err = io.StringIO()
+    with Journal.open(tmp_path / "b", url=pg_url) as other:
+        with pytest.raises(LockTimeout, match="still sending on profile prod after 0.3 s"), \
+                other.send_lock("prod", timeout=0.3, stderr=err):
+            pass
+        assert f"sending on profile prod (pid {holder.pid} on " in err.getvalue()
+        with other.send_lock("other-profile", timeout=0.3):
+            pass  # one lock per profile
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=10)
+        start = time.monotonic()
+        with other.send_lock("prod", timeout=20):
+            assert time.monotonic() - start < 15  # the server dropped the dead session's lock
+
+
+def test_bad_url_unreachable_server_and_wrong_password_are_exit_3_without_the_password(tmp_path, pg_url):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(pg_url)
+    secret = parts.password
+    assert secret
+    wrong = pg_url.replace(f":{secret}@", ":not-the-password-42@")
+    cases = {
+        "wrong password": wrong,
+        "unreachable": f"postgresql://smscli:{secret}@127.0.0.1:1/smscli_test",
+        "bad url": f"postgresql://smscli:{secret}@127.0.0.1:5432/db?nosuchoption=1",
+    }
+    for name, url in cases.items():
+        with pytest.raises(JournalError) as info:
+            Journal.open(tmp_path, url=url)
+        text = str(info.value)
+        assert info.value.exit_status == 3, name
+        assert secret not in text and "not-the-password-42" not in text, name
+        assert "\n" not in text, name
+        assert "postgresql://smscli@127.0.0.1:" in text, name
+    with pytest.raises(JournalError, match="not-the-password|password"):
+        Journal.open(tmp_path, url=wrong)
+    with pytest.raises(JournalError, match="not a journal URL") as info:
+        Journal.open(tmp_path, url="mysql://u@h/db")
+    assert info.value.exit_status == 3
+
+
+def test_a_password_given_apart_from_the_url_is_used(tmp_path, pg_url):
+    from urllib.parse import urlsplit
+
+    secret = urlsplit(pg_url).password
+    bare = pg_url.replace(f":{secret}@", "@")
+    with Journal.open(tmp_path, url=bare, password=secret) as j:
+        assert j.location == "postgresql://smscli@" + bare.split("@", 1)[1].split("?")[0]
+
+
+def test_a_server_gone_mid_operation_is_exit_4_and_a_clear_line(tmp_path, pg_url):
+    import psycopg
+
+    journal = Journal.open(tmp_path, url=pg_url)
+    journal.claim([msg("g1")], "oneshot", "p")
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (journal._conn.info.backend_pid,))
+    with pytest.raises(JournalGone) as info:
+        journal.claim([msg("g2")], "oneshot", "p")
+    assert info.value.exit_status == 4 and info.value.retryable
+    assert str(info.value).startswith(f"the journal at {journal.location} went away")
+    journal.close()  # closes what is left, quietly
+    with Journal.open(tmp_path, url=pg_url) as back:  # the re-run once it is back
+        assert back.get("g2") is None and back.claim([msg("g1"), msg("g2")], "oneshot", "p") == ["pending", None]
+
+
+def test_a_row_locked_longer_than_the_busy_timeout_is_a_busy_journal(tmp_path, pg_url):
+    import psycopg
+
+    with Journal.open(tmp_path / "a", url=pg_url) as j:
+        j.claim([msg("held-1")], "oneshot", "p")
+    with psycopg.connect(pg_url) as stalled:  # a host stuck inside its transaction
+        stalled.execute("SELECT 1 FROM messages WHERE id = 'held-1' FOR UPDATE")
+        with Journal.open(tmp_path / "b", url=pg_url, busy_timeout=0.3) as j:
+            start = time.monotonic()
+            with pytest.raises(JournalError, match="is busy") as info:
+                j.claim([msg("held-1")], "oneshot", "p")
+            assert time.monotonic() - start < 10 and info.value.exit_status == 3
+            assert not isinstance(info.value, JournalGone)
+            stalled.rollback()
+            assert j.claim([msg("held-1")], "oneshot", "p") == ["pending"]  # and it still works
+
+
+def test_a_journal_left_open_gives_up_its_claims_at_exit(tmp_path, pg_url):
+    code = ("import sys\nfrom smscli.journal import Journal\nfrom smscli.models import Message\n"
+            "j = Journal.open(sys.argv[1], url=sys.argv[2])\n"
+            "j.claim([Message('left-1', '01012345678', 'x', '1')], 'oneshot', 'p')\n")  # no close
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "a"), pg_url], env=ENV, check=True,
+                   timeout=60)
+    with Journal.open(tmp_path / "b", url=pg_url) as other:  # another host, at once
+        assert other.claim([msg("left-1")], "oneshot", "p") == ["pending"]
+        assert other._query("SELECT count(*) FROM owners")[0][0] == 1  # only its own
+
+
+_OPENER = """
+import os, sys, time
+from smscli.journal import Journal
+print("ready", flush=True)
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.001)
+with Journal.open(sys.argv[1], url=sys.argv[2]) as j:
+    print(j.check_info()["schema"])
+"""
+
+
+def test_hosts_creating_the_schema_at_the_same_moment(tmp_path, pg_url):
+    go = tmp_path / "go"
+    procs = [_start(_OPENER, str(tmp_path / f"h{k}"), pg_url, str(go)) for k in range(4)]
+    from smscli.journal import SCHEMA_VERSION
+
+    assert [out.strip() for out in _together(procs, go)] == [str(SCHEMA_VERSION).encode()] * 4
+    with Journal.open(tmp_path, url=pg_url) as j:
+        assert j._query("SELECT count(*) FROM smscli_schema")[0][0] == 1
+
+
+def test_open_for_reading_creates_nothing_and_a_newer_schema_is_refused(tmp_path, pg_url):
+    from smscli.journal import SCHEMA_VERSION, EmptyJournal
+
+    empty = Journal.open_for_reading(tmp_path, url=pg_url)
+    assert isinstance(empty, EmptyJournal) and empty.check_info()["schema"] == 0
+    assert empty.location.startswith("postgresql://smscli@127.0.0.1:") and "?" not in empty.location
+    with Journal.open(tmp_path, url=pg_url) as j:
+        info = j.check_info()
+        assert (info["backend"], info["schema"], info["reachable"]) == ("postgresql", SCHEMA_VERSION, True)
+        j._query("UPDATE smscli_schema SET version = version + 1")
+    with pytest.raises(JournalError, match="written by a newer smscli") as err:
+        Journal.open(tmp_path, url=pg_url)
+    assert err.value.exit_status == 3
+
+
+def test_without_the_driver_the_error_says_what_to_install(tmp_path):
+    code = ("import sys; sys.modules['psycopg'] = None\n"
+            "from smscli.journal import Journal\n"
+            "try:\n    Journal.open(sys.argv[1], url='postgresql://u@127.0.0.1:1/db')\n"
+            "except Exception as e:\n    print(int(e.exit_status), e)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=ENV, capture_output=True,
+                         timeout=30, check=True).stdout.decode()
+    assert out.startswith("3 ") and "pip install 'smscli[postgres]'" in out
+
+
+def test_the_driver_is_not_imported_for_sqlite(tmp_path):
+    code = ("import sys\nfrom smscli.journal import Journal\n"
+            "Journal.open(sys.argv[1]).close()\nprint('psycopg' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=ENV, capture_output=True,
+                         timeout=30, check=True).stdout.decode()
+    assert out.strip() == "False"
+
+
+def test_a_sqlite_url_names_the_file(tmp_path):
+    file = tmp_path / "elsewhere" / "team.db"
+    file.parent.mkdir()
+    with Journal.open(tmp_path / "data", url=f"sqlite://{file}") as j:
+        j.claim([msg("s1")], "oneshot", "p")
+        assert j.location == str(file) and j.backend == "sqlite"
+    assert file.exists() and not (tmp_path / "data" / "journal.db").exists()
+    with Journal.open_for_reading(tmp_path / "data", url=f"sqlite://{file}") as j:
+        assert j.get("s1")["status"] == "pending"
