@@ -138,7 +138,7 @@ class PgJournal(Journal):
         self._url = url
         self._password = password
         self._where = safe_url(url)
-        self._schema = ""
+        self._schema = self._database = ""
 
     @property
     def location(self) -> str:
@@ -183,7 +183,8 @@ class PgJournal(Journal):
             raise self._error(exc) from None
 
     def _setup_schema(self, create: bool) -> bool:
-        self._schema = str(self._query("SELECT current_schema()")[0][0] or "")
+        schema, database = self._query("SELECT current_schema(), current_database()")[0]
+        self._schema, self._database = str(schema or ""), str(database)
         if not self._schema:
             raise JournalError(f"journal {self._where}: no schema to create the tables in",
                                hint="check the search_path of the database user")
@@ -214,8 +215,9 @@ class PgJournal(Journal):
         return True
 
     def _key(self, *parts: str) -> int:
-        """A signed 64-bit advisory-lock key for ``parts`` in this database and schema."""
-        name = "\0".join(("smscli", self._where, self._schema, *parts)).encode()
+        """A signed 64-bit advisory-lock key for ``parts`` in this database and schema (the
+        same from every host, whatever name it reaches the server by)."""
+        name = "\0".join(("smscli", self._database, self._schema, *parts)).encode()
         return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
 
     # --- statements -------------------------------------------------------------------
