@@ -204,8 +204,8 @@ class PgJournal(Journal):
                     f"this one knows {SCHEMA_VERSION})", hint="upgrade smscli on this host")
             if version == SCHEMA_VERSION:
                 return True
-            if not create:
-                return False
+            if not create and version == 0:
+                return False  # an older journal is brought up to date, as on SQLite
             while version < SCHEMA_VERSION:
                 version, ddl = PG_MIGRATIONS[version]
                 cur.executescript_in_tx(ddl)
