@@ -66,7 +66,9 @@ _RECORD_RESULTS = (
     "UPDATE messages m SET status = v.status, code = v.code, detail = v.detail, "
     "server_id = CASE WHEN v.sid != '' THEN v.sid ELSE m.server_id END, updated_at = v.at "
     "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[]) "
-    "AS v(status, code, detail, sid, at, id) WHERE m.id = v.id AND ("
+    "AS v(status, code, detail, sid, at, id) "
+    # the ids again, as an indexed condition on messages: else the planner may hash the table
+    "WHERE m.id = ANY(%b::text[]) AND m.id = v.id AND ("
     "m.status IN ('pending', 'unknown', 'rejected', 'queued', 'invalid') "
     "OR v.status IN ('delivered', 'failed') "
     "OR (m.status IN ('accepted', 'scheduled') AND v.status IN ('accepted', 'scheduled')))"
@@ -276,7 +278,7 @@ class PgJournal(Journal):
         changed = 0
         for part in _chunks(rows, 5000):
             columns = [list(column) for column in zip(*part, strict=True)]
-            changed += cur.raw.execute(_RECORD_RESULTS, columns).rowcount
+            changed += cur.raw.execute(_RECORD_RESULTS, [*columns, columns[5]]).rowcount
         return changed
 
     def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
