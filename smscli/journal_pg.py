@@ -141,6 +141,9 @@ class PgJournal(Journal):
         self._password = password
         self._where = safe_url(url)
         self._schema = self._database = ""
+        self._current = [conn]  # the connection in use (a new one after the server came back)
+        self._busy_timeout = 30.0
+        self._closed = False
 
     @property
     def location(self) -> str:
@@ -161,7 +164,8 @@ class PgJournal(Journal):
         journal.lease_seconds = lease_seconds
         # A journal nobody closes gives up its claims when collected or at exit, so the
         # other hosts need not wait for its lease.
-        weakref.finalize(journal, _finish, conn, journal.owner, Path(data_dir))
+        weakref.finalize(journal, _finish, journal._current, journal.owner, Path(data_dir))
+        journal._busy_timeout = busy_timeout
         try:
             journal._session(busy_timeout)
             if not journal._setup_schema(create):
@@ -240,6 +244,7 @@ class PgJournal(Journal):
     def _tx(self) -> Iterator[_PgCursor]:  # type: ignore[override]
         psycopg = _driver()
         with self._lock:
+            self._reconnect()
             try:
                 with self._conn.transaction():
                     yield _PgCursor(self._conn.cursor())
@@ -250,13 +255,29 @@ class PgJournal(Journal):
         psycopg = _driver()
         query, numbered = to_pg(sql)
         with self._lock:
+            self._reconnect()
             try:
                 cur = self._conn.execute(query, pg_params(params, numbered))  # type: ignore[arg-type]
                 return cur.fetchall() if cur.description is not None else []
             except psycopg.Error as exc:
                 raise self._error(exc) from None
 
+    def _reconnect(self) -> None:
+        """After the connection was lost (the operation then raised :class:`JournalGone`),
+        the next operation connects again: a ``result listen`` outlives a server restart.
+        Still unreachable: JournalGone again."""
+        if self._closed or not (self._conn.broken or self._conn.closed):
+            return
+        try:
+            conn = _connect(self._url, self._password)
+        except JournalError as exc:
+            raise JournalGone(f"the journal at {self._where} went away and is not back yet "
+                              f"({exc})", hint="retry once the server is back") from None
+        self._conn = self._current[0] = conn
+        self._session(self._busy_timeout)
+
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             with suppress(JournalError):
                 self.release()
@@ -357,9 +378,11 @@ class PgJournal(Journal):
             conn.close()  # releases the lock with the session
 
 
-def _finish(conn: Any, owner: str, data_dir: Path) -> None:
+def _finish(current: list[Any], owner: str, data_dir: Path) -> None:
     """What :meth:`PgJournal.close` does, for a journal left open: forget its owner row
-    (then its lock file) and close the connection. Quiet: the process is ending."""
+    (then its lock file) and close the connection (``current[0]``). Quiet: the process is
+    ending."""
+    conn = current[0]
     if conn.closed:
         return
     try:

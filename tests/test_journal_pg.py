@@ -273,7 +273,8 @@ def test_a_server_gone_mid_operation_is_exit_4_and_a_clear_line(tmp_path, pg_url
         journal.claim([msg("g2")], "oneshot", "p")
     assert info.value.exit_status == 4 and info.value.retryable
     assert str(info.value).startswith(f"the journal at {journal.location} went away")
-    journal.close()  # closes what is left, quietly
+    assert journal.get("g1")["status"] == "pending"  # the next operation connects again
+    journal.close()
     with Journal.open(tmp_path, url=pg_url) as back:  # the re-run once it is back
         assert back.get("g2") is None and back.claim([msg("g1"), msg("g2")], "oneshot", "p") == ["pending", None]
 
