@@ -549,3 +549,26 @@ def test_a_reservation_keeps_its_channel_tag_name_and_parent(journal) -> None:
     due = journal.due(at + timedelta(minutes=1))
     assert due == [msg] and due[0].channel == kakao
     assert (due[0].tag, due[0].name, due[0].parent) == ("dec", "홍길동", "p0")
+
+
+def test_filtered_listings_and_stats_read_the_same_on_each_backend(journal):
+    """The history queries (id prefixes, keyset pages, newest N, GROUP BY day/hour/code)
+    give the same answers on SQLite and PostgreSQL (byte-wise text order on both)."""
+    from smscli.journal_history import build_filter
+
+    batch = [msg(f"run7-{i:03d}", tag="dec" if i % 2 else "") for i in range(30)]
+    batch += [msg("run7\U0001f600", tag="dec"), msg("run8-000"), msg("Run7-000")]
+    journal.claim(batch, "oneshot", "p")
+    journal.record([result(m, "accepted" if i % 3 else "rejected", code=f"E{i % 3}")
+                    for i, m in enumerate(batch)])
+    prefix = build_filter(id="run7*")
+    ids = [row[0] for row in journal.iter_filtered(prefix, "id", page=7)]
+    assert ids == [f"run7-{i:03d}" for i in range(30)] + ["run7\U0001f600"]
+    assert [row[0] for row in journal.iter_filtered(prefix, "id", newest=3, page=2)] == [
+        "run7-028", "run7-029", "run7\U0001f600"]
+    assert journal.count_messages(build_filter(tag="dec")) == 16
+    by_code = {(g["vendor"], g["code"]): g["count"] for g in journal.stats(build_filter(), by="code")}
+    assert by_code == {("oneshot", "E0"): 11, ("oneshot", "E1"): 11, ("oneshot", "E2"): 11}
+    [day] = journal.stats(build_filter(), by="day")
+    assert day["count"] == 33 and len(day["day"]) == 10
+    assert journal.nearest_ids("run7-0155", 2) == ["run7-015", "run7-016"]
