@@ -572,3 +572,27 @@ def test_filtered_listings_and_stats_read_the_same_on_each_backend(journal):
     [day] = journal.stats(build_filter(), by="day")
     assert day["count"] == 33 and len(day["day"]) == 10
     assert journal.nearest_ids("run7-0155", 2) == ["run7-015", "run7-016"]
+
+
+def test_fallbacks_owed_and_report_fields_on_each_backend(journal):
+    """smscli's own fallback finds failed Kakao messages that carry a fallback (a LIKE over
+    their content, a NOT EXISTS over children), and a vendor's raw report field is found."""
+    from smscli.content import Kakao, Text
+
+    kakao = Kakao("안녕", template="T1", fallback=Text("안녕"))
+    parent = Message(id="kp1", to="01012345678", text="안녕", sender="0212345678", type="alimtalk",
+                     channel=kakao)
+    plain = Message(id="kp2", to="01012345678", text="안녕", sender="0212345678", type="alimtalk",
+                    channel=Kakao("안녕", template="T1"))
+    journal.claim([parent, plain], "oneshot", "p")
+    journal.record([result(parent, "failed", code="K1"), result(plain, "failed", code="K1")])
+    owed = journal.fallbacks_owed("p")
+    assert [row["id"] for row in owed] == ["kp1"] and owed[0]["rowid"] > 0
+    child = msg("kp1-fb", parent="kp1")
+    journal.claim([child], "oneshot", "p")
+    assert journal.parents_of(["kp1-fb", "kp2"]) == {"kp1-fb": ("kp1", "sms")}
+    journal.record([result(child, "accepted")])
+    assert journal.fallbacks_owed("p") == []  # settled by its fallback
+    journal.add_reports([Report("kp2", "01012345678", "failed", "K1", "", "oneshot",
+                                extra={"server_id": "S9", "msgid": "M-77"})])
+    assert journal.report_values("oneshot", "msgid", ["M-77", "M-78"]) == {"M-77"}

@@ -370,3 +370,17 @@ def test_a_sqlite_url_names_the_file(tmp_path):
     assert file.exists() and not (tmp_path / "data" / "journal.db").exists()
     with Journal.open_for_reading(tmp_path / "data", url=f"sqlite://{file}") as j:
         assert j.get("s1")["status"] == "pending"
+
+
+def test_the_dialect_layer_rewrites_only_parameter_marks_and_percent_signs():
+    from smscli.journal_sql import pg_params, to_pg
+
+    assert to_pg('SELECT "to" FROM m WHERE id IN (?, ?) AND content LIKE \'%"x?":%\'') == (
+        'SELECT "to" FROM m WHERE id IN (%s, %s) AND content LIKE \'%%"x?":%%\'', False)
+    # numbered, and a plain ? after them is the next number (SQLite's rule)
+    sql, numbered = to_pg("UPDATE m SET a = ?1, b = CASE WHEN ?2 != '' THEN ?2 END WHERE c IN (?, ?)")
+    assert numbered and sql == ("UPDATE m SET a = %(p1)s, b = CASE WHEN %(p2)s != '' THEN %(p2)s END "
+                                "WHERE c IN (%(p3)s, %(p4)s)")
+    assert pg_params(["a", "b", "c", "d"], True) == {"p1": "a", "p2": "b", "p3": "c", "p4": "d"}
+    assert to_pg("SELECT 'it''s ?' , \"a\"\"?\" FROM t WHERE x = ?")[0] == (
+        "SELECT 'it''s ?' , \"a\"\"?\" FROM t WHERE x = %s")
