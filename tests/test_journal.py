@@ -596,3 +596,39 @@ def test_fallbacks_owed_and_report_fields_on_each_backend(journal):
     journal.add_reports([Report("kp2", "01012345678", "failed", "K1", "", "oneshot",
                                 extra={"server_id": "S9", "msgid": "M-77"})])
     assert journal.report_values("oneshot", "msgid", ["M-77", "M-78"]) == {"M-77"}
+
+
+def test_opt_outs_reservation_moves_and_run_listing_on_each_backend(journal):
+    from smscli.optout import refusal_codes
+
+    # opt-outs: one at a time, many at once, removed, listed in pages, and a refusal report
+    assert journal.add_suppressions(["010-1111-0001", "01011110002", "01011110001"], "file") == [
+        "01011110001", "01011110002"]
+    assert journal.add_suppressions(["01011110002", "01011110003"], "file") == ["01011110003"]
+    assert journal.remove_suppressions(["01011110003", "01099999999"]) == ["01011110003"]
+    assert [s["phone"] for s in journal.iter_suppression()] == ["01011110001", "01011110002"]
+    code = sorted(refusal_codes("bizppurio"))[0]
+    refused = msg("r-1", to="01022223333")
+    journal.claim([refused], "bizppurio", "p")
+    journal.add_reports([Report("r-1", "", "failed", code, "", "bizppurio")])  # no number: the message's
+    assert journal.is_suppressed("010-2222-3333")
+    # reservations: due profiles, postponed, given back
+    now = now_kst()
+    journal.schedule([msg("d-1", send_at=now - timedelta(minutes=1))], "netshot", "p")
+    journal.schedule([msg("d-2", send_at=now - timedelta(minutes=1))], "netshot", "q")
+    assert journal.due_profiles(now) == ["p", "q"]
+    assert journal.postpone_due(now, now + timedelta(hours=1), profile="q") == 1
+    assert journal.due_profiles(now) == ["p"]
+    assert journal.claim_scheduled(["d-1"]) == ["d-1"]
+    journal.reschedule(["d-1"], now + timedelta(hours=2))
+    assert journal.get("d-1")["status"] == "scheduled" and journal.due(now) == []
+    # runs: listed by profile and command, unfinished ones; a refused one forgotten
+    journal.start_run("R1", command="send", profile="p", vendor="oneshot", fingerprint="f", parts={})
+    journal.start_run("R2", command="reserve", profile="q", vendor="netshot", fingerprint="g", parts={})
+    journal.update_run("R2", rows=5, counts={"accepted": 5}, state="finished")
+    journal.update_run("R2", rows=3, counts={"accepted": 5})  # rows never go back
+    assert journal.get_run("R2")["rows"] == 5
+    assert [r["id"] for r in journal.list_runs(profile="p", command="send", unfinished=True)] == ["R1"]
+    assert [r["id"] for r in journal.list_runs(unfinished=True)] == ["R1"]
+    journal.forget_run("R1")
+    assert journal.get_run("R1") is None and [r["id"] for r in journal.list_runs()] == ["R2"]
