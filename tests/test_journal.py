@@ -632,3 +632,11 @@ def test_opt_outs_reservation_moves_and_run_listing_on_each_backend(journal):
     assert [r["id"] for r in journal.list_runs(unfinished=True)] == ["R1"]
     journal.forget_run("R1")
     assert journal.get_run("R1") is None and [r["id"] for r in journal.list_runs()] == ["R2"]
+
+
+def test_results_naming_one_id_twice_apply_in_order_on_each_backend(journal):
+    m = msg("twice-1")
+    journal.claim([m], "oneshot", "p")
+    journal.record([result(m, "accepted", code="0"), result(m, "invalid", code="X")], {m.id: "S1"})
+    row = journal.get(m.id)
+    assert (row["status"], row["code"], row["server_id"]) == ("accepted", "0", "S1")  # never unsent
