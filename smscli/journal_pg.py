@@ -229,7 +229,7 @@ class PgJournal(Journal):
     # --- statements -------------------------------------------------------------------
 
     def _error(self, exc: Exception) -> JournalError:
-        text = _first_line(exc, self._password)
+        text = _first_line(exc, self._password, _url_password(self._url))
         state = str(getattr(exc, "sqlstate", "") or "")
         if self._conn.broken or self._conn.closed or state.startswith("08") or state in _SHUTDOWN:
             return JournalGone(f"the journal at {self._where} went away ({text})",
@@ -411,6 +411,13 @@ def _holder(conn: Any, key: int) -> str:
     return ""
 
 
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
 def _connect(url: str, password: str | None) -> psycopg.Connection[Any]:
     """A connection in autocommit mode; JournalError (exit 3), password-free, when the URL
     is bad, the server cannot be reached or refuses us."""
@@ -420,10 +427,7 @@ def _connect(url: str, password: str | None) -> psycopg.Connection[Any]:
                              "connect_timeout": CONNECT_TIMEOUT}
     if password is not None:
         extra["password"] = password
-    try:
-        secret = password or urlsplit(url).password
-    except ValueError:
-        secret = password
+    secret = password or _url_password(url)
     try:
         return psycopg.connect(url, autocommit=True, **extra)
     except psycopg.ProgrammingError as exc:
