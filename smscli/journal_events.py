@@ -204,7 +204,8 @@ class EventsMixin:
                 known = {r[0] for r in cur.execute(
                     f"SELECT phone FROM suppression WHERE phone IN ({marks})", part)}
                 new = [p for p in part if p not in known]
-                cur.executemany("INSERT INTO suppression (phone, deny_no, source, at) VALUES (?, ?, ?, ?)",
+                cur.executemany("INSERT INTO suppression (phone, deny_no, source, at) VALUES (?, ?, ?, ?) "
+                                "ON CONFLICT (phone) DO NOTHING",  # another host, this very moment
                                 [(p, deny_no, source, now) for p in new])
                 added += new
         return added

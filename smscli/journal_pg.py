@@ -66,7 +66,9 @@ _RECORD_RESULTS = (
     "UPDATE messages m SET status = v.status, code = v.code, detail = v.detail, "
     "server_id = CASE WHEN v.sid != '' THEN v.sid ELSE m.server_id END, updated_at = v.at "
     "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[]) "
-    "AS v(status, code, detail, sid, at, id) WHERE m.id = v.id AND ("
+    "AS v(status, code, detail, sid, at, id) "
+    # the ids again, as an indexed condition on messages: else the planner may hash the table
+    "WHERE m.id = ANY(%b::text[]) AND m.id = v.id AND ("
     "m.status IN ('pending', 'unknown', 'rejected', 'queued', 'invalid') "
     "OR v.status IN ('delivered', 'failed') "
     "OR (m.status IN ('accepted', 'scheduled') AND v.status IN ('accepted', 'scheduled')))"
@@ -138,7 +140,10 @@ class PgJournal(Journal):
         self._url = url
         self._password = password
         self._where = safe_url(url)
-        self._schema = ""
+        self._schema = self._database = ""
+        self._current = [conn]  # the connection in use (a new one after the server came back)
+        self._busy_timeout = 30.0
+        self._closed = False
 
     @property
     def location(self) -> str:
@@ -159,7 +164,8 @@ class PgJournal(Journal):
         journal.lease_seconds = lease_seconds
         # A journal nobody closes gives up its claims when collected or at exit, so the
         # other hosts need not wait for its lease.
-        weakref.finalize(journal, _finish, conn, journal.owner, Path(data_dir))
+        weakref.finalize(journal, _finish, journal._current, journal.owner, Path(data_dir))
+        journal._busy_timeout = busy_timeout
         try:
             journal._session(busy_timeout)
             if not journal._setup_schema(create):
@@ -183,7 +189,8 @@ class PgJournal(Journal):
             raise self._error(exc) from None
 
     def _setup_schema(self, create: bool) -> bool:
-        self._schema = str(self._query("SELECT current_schema()")[0][0] or "")
+        schema, database = self._query("SELECT current_schema(), current_database()")[0]
+        self._schema, self._database = str(schema or ""), str(database)
         if not self._schema:
             raise JournalError(f"journal {self._where}: no schema to create the tables in",
                                hint="check the search_path of the database user")
@@ -203,8 +210,8 @@ class PgJournal(Journal):
                     f"this one knows {SCHEMA_VERSION})", hint="upgrade smscli on this host")
             if version == SCHEMA_VERSION:
                 return True
-            if not create:
-                return False
+            if not create and version == 0:
+                return False  # an older journal is brought up to date, as on SQLite
             while version < SCHEMA_VERSION:
                 version, ddl = PG_MIGRATIONS[version]
                 cur.executescript_in_tx(ddl)
@@ -214,14 +221,15 @@ class PgJournal(Journal):
         return True
 
     def _key(self, *parts: str) -> int:
-        """A signed 64-bit advisory-lock key for ``parts`` in this database and schema."""
-        name = "\0".join(("smscli", self._where, self._schema, *parts)).encode()
+        """A signed 64-bit advisory-lock key for ``parts`` in this database and schema (the
+        same from every host, whatever name it reaches the server by)."""
+        name = "\0".join(("smscli", self._database, self._schema, *parts)).encode()
         return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
 
     # --- statements -------------------------------------------------------------------
 
     def _error(self, exc: Exception) -> JournalError:
-        text = _first_line(exc, self._password)
+        text = _first_line(exc, self._password, _url_password(self._url))
         state = str(getattr(exc, "sqlstate", "") or "")
         if self._conn.broken or self._conn.closed or state.startswith("08") or state in _SHUTDOWN:
             return JournalGone(f"the journal at {self._where} went away ({text})",
@@ -236,6 +244,7 @@ class PgJournal(Journal):
     def _tx(self) -> Iterator[_PgCursor]:  # type: ignore[override]
         psycopg = _driver()
         with self._lock:
+            self._reconnect()
             try:
                 with self._conn.transaction():
                     yield _PgCursor(self._conn.cursor())
@@ -246,13 +255,29 @@ class PgJournal(Journal):
         psycopg = _driver()
         query, numbered = to_pg(sql)
         with self._lock:
+            self._reconnect()
             try:
                 cur = self._conn.execute(query, pg_params(params, numbered))  # type: ignore[arg-type]
                 return cur.fetchall() if cur.description is not None else []
             except psycopg.Error as exc:
                 raise self._error(exc) from None
 
+    def _reconnect(self) -> None:
+        """After the connection was lost (the operation then raised :class:`JournalGone`),
+        the next operation connects again: a ``result listen`` outlives a server restart.
+        Still unreachable: JournalGone again."""
+        if self._closed or not (self._conn.broken or self._conn.closed):
+            return
+        try:
+            conn = _connect(self._url, self._password)
+        except JournalError as exc:
+            raise JournalGone(f"the journal at {self._where} went away and is not back yet "
+                              f"({exc})", hint="retry once the server is back") from None
+        self._conn = self._current[0] = conn
+        self._session(self._busy_timeout)
+
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             with suppress(JournalError):
                 self.release()
@@ -274,7 +299,7 @@ class PgJournal(Journal):
         changed = 0
         for part in _chunks(rows, 5000):
             columns = [list(column) for column in zip(*part, strict=True)]
-            changed += cur.raw.execute(_RECORD_RESULTS, columns).rowcount
+            changed += cur.raw.execute(_RECORD_RESULTS, [*columns, columns[5]]).rowcount
         return changed
 
     def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
@@ -353,9 +378,11 @@ class PgJournal(Journal):
             conn.close()  # releases the lock with the session
 
 
-def _finish(conn: Any, owner: str, data_dir: Path) -> None:
+def _finish(current: list[Any], owner: str, data_dir: Path) -> None:
     """What :meth:`PgJournal.close` does, for a journal left open: forget its owner row
-    (then its lock file) and close the connection. Quiet: the process is ending."""
+    (then its lock file) and close the connection (``current[0]``). Quiet: the process is
+    ending."""
+    conn = current[0]
     if conn.closed:
         return
     try:
@@ -384,6 +411,13 @@ def _holder(conn: Any, key: int) -> str:
     return ""
 
 
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
 def _connect(url: str, password: str | None) -> psycopg.Connection[Any]:
     """A connection in autocommit mode; JournalError (exit 3), password-free, when the URL
     is bad, the server cannot be reached or refuses us."""
@@ -393,10 +427,7 @@ def _connect(url: str, password: str | None) -> psycopg.Connection[Any]:
                              "connect_timeout": CONNECT_TIMEOUT}
     if password is not None:
         extra["password"] = password
-    try:
-        secret = password or urlsplit(url).password
-    except ValueError:
-        secret = password
+    secret = password or _url_password(url)
     try:
         return psycopg.connect(url, autocommit=True, **extra)
     except psycopg.ProgrammingError as exc:

@@ -127,20 +127,22 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)|%")
 @functools.lru_cache(maxsize=512)
 def to_pg(sql: str) -> tuple[str, bool]:
     """``sql`` with PostgreSQL's (psycopg's) parameter marks; the flag says they are
-    numbered (pass the parameters as a mapping, :func:`pg_params`)."""
-    numbered = False
+    numbered (pass the parameters as a mapping, :func:`pg_params`). As in SQLite, a plain
+    ``?`` among numbered ones is the number after the largest so far."""
+    numbered = any(m.group(1) for m in _TOKEN.finditer(sql) if m.group(0).startswith("?"))
+    highest = 0
 
     def mark(match: re.Match[str]) -> str:
-        nonlocal numbered
+        nonlocal highest
         token = match.group(0)
         if token == "%":
             return "%%"
         if not token.startswith("?"):
             return token.replace("%", "%%")  # quoted: no marks in it, but psycopg reads every %
-        if match.group(1):
-            numbered = True
-            return f"%(p{match.group(1)})s"
-        return "%s"
+        if not numbered:
+            return "%s"
+        highest = max(highest, int(match.group(1))) if match.group(1) else highest + 1
+        return f"%(p{highest if not match.group(1) else int(match.group(1))})s"
 
     return _TOKEN.sub(mark, sql), numbered
 

@@ -549,3 +549,94 @@ def test_a_reservation_keeps_its_channel_tag_name_and_parent(journal) -> None:
     due = journal.due(at + timedelta(minutes=1))
     assert due == [msg] and due[0].channel == kakao
     assert (due[0].tag, due[0].name, due[0].parent) == ("dec", "홍길동", "p0")
+
+
+def test_filtered_listings_and_stats_read_the_same_on_each_backend(journal):
+    """The history queries (id prefixes, keyset pages, newest N, GROUP BY day/hour/code)
+    give the same answers on SQLite and PostgreSQL (byte-wise text order on both)."""
+    from smscli.journal_history import build_filter
+
+    batch = [msg(f"run7-{i:03d}", tag="dec" if i % 2 else "") for i in range(30)]
+    batch += [msg("run7\U0001f600", tag="dec"), msg("run8-000"), msg("Run7-000")]
+    journal.claim(batch, "oneshot", "p")
+    journal.record([result(m, "accepted" if i % 3 else "rejected", code=f"E{i % 3}")
+                    for i, m in enumerate(batch)])
+    prefix = build_filter(id="run7*")
+    ids = [row[0] for row in journal.iter_filtered(prefix, "id", page=7)]
+    assert ids == [f"run7-{i:03d}" for i in range(30)] + ["run7\U0001f600"]
+    assert [row[0] for row in journal.iter_filtered(prefix, "id", newest=3, page=2)] == [
+        "run7-028", "run7-029", "run7\U0001f600"]
+    assert journal.count_messages(build_filter(tag="dec")) == 16
+    by_code = {(g["vendor"], g["code"]): g["count"] for g in journal.stats(build_filter(), by="code")}
+    assert by_code == {("oneshot", "E0"): 11, ("oneshot", "E1"): 11, ("oneshot", "E2"): 11}
+    [day] = journal.stats(build_filter(), by="day")
+    assert day["count"] == 33 and len(day["day"]) == 10
+    assert journal.nearest_ids("run7-0155", 2) == ["run7-015", "run7-016"]
+
+
+def test_fallbacks_owed_and_report_fields_on_each_backend(journal):
+    """smscli's own fallback finds failed Kakao messages that carry a fallback (a LIKE over
+    their content, a NOT EXISTS over children), and a vendor's raw report field is found."""
+    from smscli.content import Kakao, Text
+
+    kakao = Kakao("안녕", template="T1", fallback=Text("안녕"))
+    parent = Message(id="kp1", to="01012345678", text="안녕", sender="0212345678", type="alimtalk",
+                     channel=kakao)
+    plain = Message(id="kp2", to="01012345678", text="안녕", sender="0212345678", type="alimtalk",
+                    channel=Kakao("안녕", template="T1"))
+    journal.claim([parent, plain], "oneshot", "p")
+    journal.record([result(parent, "failed", code="K1"), result(plain, "failed", code="K1")])
+    owed = journal.fallbacks_owed("p")
+    assert [row["id"] for row in owed] == ["kp1"] and owed[0]["rowid"] > 0
+    child = msg("kp1-fb", parent="kp1")
+    journal.claim([child], "oneshot", "p")
+    assert journal.parents_of(["kp1-fb", "kp2"]) == {"kp1-fb": ("kp1", "sms")}
+    journal.record([result(child, "accepted")])
+    assert journal.fallbacks_owed("p") == []  # settled by its fallback
+    journal.add_reports([Report("kp2", "01012345678", "failed", "K1", "", "oneshot",
+                                extra={"server_id": "S9", "msgid": "M-77"})])
+    assert journal.report_values("oneshot", "msgid", ["M-77", "M-78"]) == {"M-77"}
+
+
+def test_opt_outs_reservation_moves_and_run_listing_on_each_backend(journal):
+    from smscli.optout import refusal_codes
+
+    # opt-outs: one at a time, many at once, removed, listed in pages, and a refusal report
+    assert journal.add_suppressions(["010-1111-0001", "01011110002", "01011110001"], "file") == [
+        "01011110001", "01011110002"]
+    assert journal.add_suppressions(["01011110002", "01011110003"], "file") == ["01011110003"]
+    assert journal.remove_suppressions(["01011110003", "01099999999"]) == ["01011110003"]
+    assert [s["phone"] for s in journal.iter_suppression()] == ["01011110001", "01011110002"]
+    code = sorted(refusal_codes("bizppurio"))[0]
+    refused = msg("r-1", to="01022223333")
+    journal.claim([refused], "bizppurio", "p")
+    journal.add_reports([Report("r-1", "", "failed", code, "", "bizppurio")])  # no number: the message's
+    assert journal.is_suppressed("010-2222-3333")
+    # reservations: due profiles, postponed, given back
+    now = now_kst()
+    journal.schedule([msg("d-1", send_at=now - timedelta(minutes=1))], "netshot", "p")
+    journal.schedule([msg("d-2", send_at=now - timedelta(minutes=1))], "netshot", "q")
+    assert journal.due_profiles(now) == ["p", "q"]
+    assert journal.postpone_due(now, now + timedelta(hours=1), profile="q") == 1
+    assert journal.due_profiles(now) == ["p"]
+    assert journal.claim_scheduled(["d-1"]) == ["d-1"]
+    journal.reschedule(["d-1"], now + timedelta(hours=2))
+    assert journal.get("d-1")["status"] == "scheduled" and journal.due(now) == []
+    # runs: listed by profile and command, unfinished ones; a refused one forgotten
+    journal.start_run("R1", command="send", profile="p", vendor="oneshot", fingerprint="f", parts={})
+    journal.start_run("R2", command="reserve", profile="q", vendor="netshot", fingerprint="g", parts={})
+    journal.update_run("R2", rows=5, counts={"accepted": 5}, state="finished")
+    journal.update_run("R2", rows=3, counts={"accepted": 5})  # rows never go back
+    assert journal.get_run("R2")["rows"] == 5
+    assert [r["id"] for r in journal.list_runs(profile="p", command="send", unfinished=True)] == ["R1"]
+    assert [r["id"] for r in journal.list_runs(unfinished=True)] == ["R1"]
+    journal.forget_run("R1")
+    assert journal.get_run("R1") is None and [r["id"] for r in journal.list_runs()] == ["R2"]
+
+
+def test_results_naming_one_id_twice_apply_in_order_on_each_backend(journal):
+    m = msg("twice-1")
+    journal.claim([m], "oneshot", "p")
+    journal.record([result(m, "accepted", code="0"), result(m, "invalid", code="X")], {m.id: "S1"})
+    row = journal.get(m.id)
+    assert (row["status"], row["code"], row["server_id"]) == ("accepted", "0", "S1")  # never unsent

@@ -211,7 +211,8 @@ def test_the_send_lock_is_one_for_all_hosts_and_dies_with_its_holder(tmp_path, p
     import io
 
     err = io.StringIO()
-    with Journal.open(tmp_path / "b", url=pg_url) as other:
+    # the other host reaches the same server by another name: still the same lock
+    with Journal.open(tmp_path / "b", url=pg_url.replace("@127.0.0.1:", "@localhost:")) as other:
         with pytest.raises(LockTimeout, match="still sending on profile prod after 0.3 s"), \
                 other.send_lock("prod", timeout=0.3, stderr=err):
             pass
@@ -272,7 +273,8 @@ def test_a_server_gone_mid_operation_is_exit_4_and_a_clear_line(tmp_path, pg_url
         journal.claim([msg("g2")], "oneshot", "p")
     assert info.value.exit_status == 4 and info.value.retryable
     assert str(info.value).startswith(f"the journal at {journal.location} went away")
-    journal.close()  # closes what is left, quietly
+    assert journal.get("g1")["status"] == "pending"  # the next operation connects again
+    journal.close()
     with Journal.open(tmp_path, url=pg_url) as back:  # the re-run once it is back
         assert back.get("g2") is None and back.claim([msg("g1"), msg("g2")], "oneshot", "p") == ["pending", None]
 
@@ -368,3 +370,17 @@ def test_a_sqlite_url_names_the_file(tmp_path):
     assert file.exists() and not (tmp_path / "data" / "journal.db").exists()
     with Journal.open_for_reading(tmp_path / "data", url=f"sqlite://{file}") as j:
         assert j.get("s1")["status"] == "pending"
+
+
+def test_the_dialect_layer_rewrites_only_parameter_marks_and_percent_signs():
+    from smscli.journal_sql import pg_params, to_pg
+
+    assert to_pg('SELECT "to" FROM m WHERE id IN (?, ?) AND content LIKE \'%"x?":%\'') == (
+        'SELECT "to" FROM m WHERE id IN (%s, %s) AND content LIKE \'%%"x?":%%\'', False)
+    # numbered, and a plain ? after them is the next number (SQLite's rule)
+    sql, numbered = to_pg("UPDATE m SET a = ?1, b = CASE WHEN ?2 != '' THEN ?2 END WHERE c IN (?, ?)")
+    assert numbered and sql == ("UPDATE m SET a = %(p1)s, b = CASE WHEN %(p2)s != '' THEN %(p2)s END "
+                                "WHERE c IN (%(p3)s, %(p4)s)")
+    assert pg_params(["a", "b", "c", "d"], True) == {"p1": "a", "p2": "b", "p3": "c", "p4": "d"}
+    assert to_pg("SELECT 'it''s ?' , \"a\"\"?\" FROM t WHERE x = ?")[0] == (
+        "SELECT 'it''s ?' , \"a\"\"?\" FROM t WHERE x = %s")
