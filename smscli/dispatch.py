@@ -698,6 +698,14 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
     summary = Summary()
     sink = ResultSink(journal, summary, emit, give_back=journal.reschedule)
     with journal.send_lock(profile.name):
+        # What an earlier flush claimed and died with (here or on another host sharing the
+        # journal, once its lease ran out) is due again; where the vendor cannot tell a
+        # message it already has, it is held as unknown instead.
+        taken = journal.take_over_reservations(now, profile=profile.name, hold_unsure=not vendor.dedupes)
+        if taken and not vendor.dedupes:
+            summary.notes.append(
+                f"{taken} reservation(s) an interrupted flush had claimed are unknown: {vendor.name} "
+                "cannot tell whether it has them; see `smscli result list --status unknown`")
         # A page of due reservations at a time: claimed (scheduled → pending) just before it
         # is handed out, so memory stays flat and a stop leaves the later pages held.
         pages = journal.iter_due(now, profile=profile.name)
