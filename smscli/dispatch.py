@@ -115,6 +115,8 @@ class Prepared:
             self.render = ChannelRender(opts.channel, allow_unicode=opts.allow_unicode)
         self.over_sms = 0  # messages past the SMS size (the server decides their type)
         self.position = 0  # rows seen: the next row's position in the input
+        self._files = (*opts.images, *opts.attachments)  # what the type depends on
+        self._images = tuple(str(p) for p in self._files)  # every Message's images
 
     def __call__(self, row: Row) -> Message | SendResult:
         to = row.phone or ""
@@ -141,20 +143,9 @@ class Prepared:
             kind = self.opts.channel.type if self.opts.channel is not None else ""
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
                               type=kind, code="", detail=str(exc))
-        return Message(
-            id=mid,
-            to=to,
-            text=body,
-            sender=self.opts.sender,
-            type=mtype,  # type: ignore[arg-type]
-            subject=self.opts.subject,
-            images=tuple(str(p) for p in (*self.opts.images, *self.opts.attachments)),
-            send_at=self.opts.send_at,
-            size=size,
-            tag=tag,
-            name=name,
-            ad=self.opts.ad,
-        )
+        opts = self.opts  # Message's fields in their order (keywords cost 0.8 µs a row)
+        return Message(mid, to, body, opts.sender, mtype, opts.subject, self._images, (), opts.send_at,
+                       size, None, tag, name, "", opts.ad)
 
     def _recipient(self, to: str) -> str:
         """The normalised number; a number outside Korea only where the vendor sends abroad."""
@@ -221,7 +212,7 @@ class Prepared:
                 body = body.replace(ch, "??")
         return text.choose_type_sized(
             body,
-            images=(*self.opts.images, *self.opts.attachments),
+            images=self._files,
             requested=self.opts.type,
             sms_bytes=self.limits.sms_bytes,
             lms_bytes=self.limits.lms_bytes,
@@ -670,7 +661,7 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
         "detail": f"{size} bytes",
         "bytes": size,
     }
-    if any(i.lower().endswith((".ma3", ".k3g")) for i in msg.images):  # MMS audio / video: say which files
+    if msg.images and any(i.lower().endswith((".ma3", ".k3g")) for i in msg.images):  # MMS audio / video
         out["detail"] = f"{size} bytes, files: {', '.join(msg.images)}"
         out["attachments"] = list(msg.images)
     return out
