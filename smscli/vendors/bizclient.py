@@ -113,6 +113,7 @@ class BizclientVendor(Vendor):
         self.poll_interval = profile_number(profile, "poll_interval", 1.0)
         self.batch_size = IN_CHUNK
         self.default_sender = str(profile.get("sender") or "")
+        self._sender = ("", "")  # the last sender as given, and as stored (_phone)
         self.pending_ids = pending_ids
         self._db: BizDatabase | None = None
         self._images: dict[str, bytes] = {}  # path -> checked JPEG bytes, until stored
@@ -209,8 +210,9 @@ class BizclientVendor(Vendor):
                 on_result(result)
             raise error from None
         results = []
+        queued = f"queued in {msg}"
         for i, message in enumerate(batch):
-            result = outcome.get(i)
+            result = outcome.get(i) if outcome else None
             if result is None:
                 row = rows[message.id]
                 if message.id in found:
@@ -218,7 +220,7 @@ class BizclientVendor(Vendor):
                 elif row["SEND_TIME"] > now:
                     result = _result(message, SCHEDULED, "0", f"queued in {msg} for {row['SEND_TIME']:%Y-%m-%d %H:%M:%S} (Korea time)")
                 else:
-                    result = _result(message, ACCEPTED, "0", f"queued in {msg}")
+                    result = _result(message, ACCEPTED, "0", queued)
             results.append(result)
             on_result(result)
         return results
@@ -234,7 +236,10 @@ class BizclientVendor(Vendor):
         to = _phone(message.to)
         if not to:
             raise _Invalid(f"{message.to!r} is not a phone number (3-16 digits)")
-        sender = _phone(message.sender or self.default_sender)
+        given = message.sender or self.default_sender
+        if given != self._sender[0]:  # a send's messages share their sender: checked once
+            self._sender = (given, _phone(given))
+        sender = self._sender[1]
         if not sender:
             raise _Invalid("no valid sender number", hint="use --from, or set sender in the profile")
         send_time = now
@@ -574,8 +579,9 @@ class BizclientVendor(Vendor):
 # --------------------------------------------------------------------------- helpers
 def _result(message: Message, status: str, code: str = "", detail: str = "") -> SendResult:
     queued = status in (ACCEPTED, SCHEDULED, DUPLICATE)  # a duplicate CMID is in the tables
-    return SendResult(to=message.to, status=status, message_id=message.id, vendor=NAME,
-                      type=message.type, code=code, detail=detail, server_id=message.id if queued else "")
+    # SendResult's fields in their order (one result per message; keywords cost more)
+    return SendResult(message.to, status, message.id, NAME, message.type, code, detail,
+                      message.id if queued else "")
 
 
 def _is_media(path: str) -> bool:
