@@ -115,6 +115,7 @@ class Prepared:
             self.render = ChannelRender(opts.channel, allow_unicode=opts.allow_unicode)
         self.over_sms = 0  # messages past the SMS size (the server decides their type)
         self.position = 0  # rows seen: the next row's position in the input
+        self._run_id = opts.run_id  # (read once per row)
         self._files = (*opts.images, *opts.attachments)  # what the type depends on
         self._images = tuple(str(p) for p in self._files)  # every Message's images
         # Type by size alone (auto, no files, no subject): what choose_type_sized says, without it.
@@ -190,8 +191,8 @@ class Prepared:
             if self.opts.single_recipient:
                 return self.opts.id_key
             return ids.derive_id(self.opts.id_key, phone.normalize(row.phone or ""))
-        if self.opts.run_id:
-            return ids.run_message_id(self.opts.run_id, position)
+        if self._run_id:
+            return ids.run_message_id(self._run_id, position)
         return ids.new_id()
 
     def choose_type(self, body: str) -> str:

@@ -342,10 +342,9 @@ class CsvInput:
                     bad.pop(n, None)
                 yield Row(start, "", {}, None, f"line {start}: {exc}")
                 continue
-            end = reader.line_num
             error = None
             if bad:
-                for n in range(start, end + 1):
+                for n in range(start, reader.line_num + 1):
                     problem = bad.pop(n, None)
                     if problem and error is None:
                         error = problem
