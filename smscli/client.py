@@ -8,7 +8,6 @@ two ``smscli send`` on one profile do), reading the journal does not wait for th
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -35,7 +34,14 @@ if TYPE_CHECKING:
     from smscli.optout import OptOut
     from smscli.sending import Hooks, Outcome, SendJob
 
-log = logging.getLogger("smscli")
+
+def _log_notice(message: str) -> None:
+    """Notices without an ``on_notice``: the ``smscli`` logger's info (logging loads when used)."""
+    import logging
+
+    logging.getLogger("smscli").info(message)
+
+
 StrPath = str | PathLike[str]
 
 
@@ -68,7 +74,7 @@ class Client:
         self._open_lock = threading.Lock()
         self._journal: Journal | None = None
         self._closed = False
-        self._notice = on_notice or log.info
+        self._notice = on_notice or _log_notice
 
     # --- what it is -------------------------------------------------------------------
 

@@ -212,7 +212,11 @@ def recipient_problem(number: str) -> str | None:
 
 def _recipient(number: str) -> tuple[str, str | None]:
     """``(normalised, problem or None)``: one normalisation for both."""
-    kind, n, reason = classify(number)
+    return _recipient_of(*classify(number))
+
+
+def _recipient_of(kind: str | None, n: str, reason: str | None) -> tuple[str, str | None]:
+    """:func:`_recipient` of what :func:`classify` said."""
     if reason:
         return n, reason
     if kind == INTERNATIONAL:
@@ -235,12 +239,14 @@ def sender_problem(number: str) -> str | None:
 def validate_recipient(number: str, *, abroad: bool = False) -> str:
     """Normalised recipient number, or raise :class:`InvalidNumber`; a valid number
     outside Korea is one (``+14155550100``) with ``abroad``, else :class:`Abroad`."""
+    if len(number) == 11 and number[:3] == "010" and number.isdigit() and number.isascii():
+        return number  # a 010 number as it should be (most rows): what classify() says of it
     kind, n, reason = classify(number)
     if kind == INTERNATIONAL:
         if not abroad:
             raise Abroad(number)
         return n
-    n, reason = _recipient(number)
+    n, reason = _recipient_of(kind, n, reason)
     if reason:
         raise InvalidNumber(number, reason)
     return n

@@ -322,6 +322,7 @@ class CsvInput:
             raise RuntimeError("a CsvInput can be iterated only once")
         self._started = True
         reader = self._reader
+        make_row = Row._make  # a row per line: tuple.__new__ without Row.__new__'s Python frame
         width = len(self.header)
         phone_i, id_i, var_columns, bad = (
             self._phone_index,
@@ -341,10 +342,9 @@ class CsvInput:
                     bad.pop(n, None)
                 yield Row(start, "", {}, None, f"line {start}: {exc}")
                 continue
-            end = reader.line_num
             error = None
             if bad:
-                for n in range(start, end + 1):
+                for n in range(start, reader.line_num + 1):
                     problem = bad.pop(n, None)
                     if problem and error is None:
                         error = problem
@@ -375,7 +375,7 @@ class CsvInput:
                 row_id = row_id or None
             if error is None and not phone:
                 error = "missing phone number"
-            yield Row(start, phone, values, row_id, error)
+            yield make_row((start, phone, values, row_id, error))
 
 
 def open_csv(source: str | os.PathLike[str], *, stdin: BinaryIO | None = None) -> CsvInput:

@@ -29,25 +29,25 @@ class RowFilter:
         every row of a small batch, only the bad ones of a big one)."""
         self.show = show
         self.mode = mode
-        self.seen = 0
+        self.seen = 0  # rows that came (counted in mode ``big``, the only one that needs it)
         self.hidden = 0  # rows not shown (they went well)
         self.big = False  # more than BIG rows came (mode ``big``): only the bad ones shown
-        self.prefix: str | None = None  # the first 20 characters every message id shares, if any
+        self.prefix: str | None = None  # the first 20 characters every message id shares (mode ``big``)
         self._held: list[dict[str, Any]] = []
 
     def __call__(self, row: dict[str, Any]) -> None:
-        self.seen += 1
-        mid = str(row.get("message_id", ""))
-        if self.seen == 1:
-            self.prefix = mid[:20] if len(mid) > 20 else None
-        elif self.prefix is not None and not mid.startswith(self.prefix):
-            self.prefix = None
         if self.mode == "all":
             self.show(row)
             return
         if self.mode == "none":
             self.hidden += 1
             return
+        self.seen += 1
+        mid = str(row.get("message_id", ""))
+        if self.seen == 1:
+            self.prefix = mid[:20] if len(mid) > 20 else None
+        elif self.prefix is not None and not mid.startswith(self.prefix):
+            self.prefix = None
         if not self.big:
             self._held.append(row)
             if len(self._held) <= BIG:

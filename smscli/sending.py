@@ -9,8 +9,6 @@ and reaches the job through :class:`Hooks`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -377,6 +375,9 @@ def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Itera
 
 
 def _rows_digest(items: Sequence[Mapping[str, Any]]) -> str:
+    import hashlib  # here: a send of a CSV file does not need it (nor its start-up)
+    import json
+
     h = hashlib.sha256()
     for item in items:
         h.update(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode())

@@ -175,13 +175,17 @@ class Template:
     template can never reach Python objects. Lookup is exact, then case-insensitive.
     """
 
-    __slots__ = ("source", "names", "_parts")
+    __slots__ = ("source", "names", "_parts", "_format", "_order")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self._parts = _parse(source)
         found = dict.fromkeys(name for _, name in self._parts if name is not None)
         self.names: tuple[str, ...] = tuple(found)
+        # For rows that have every variable under its exact name: one ``%`` formatting.
+        self._order = tuple(name for _, name in self._parts if name is not None)
+        self._format = "".join(literal.replace("%", "%%") + ("%s" if name is not None else "")
+                               for literal, name in self._parts)
 
     def missing(self, columns: Sequence[str]) -> list[str]:
         """The template's variables that none of ``columns`` provides."""
@@ -193,6 +197,10 @@ class Template:
         """Fill the variables from ``row``; a missing column raises :class:`TemplateError`."""
         if not self.names:
             return self._parts[0][0] if self._parts else ""
+        get = row.get
+        values = tuple([get(name) for name in self._order])
+        if None not in values:
+            return self._format % values
         out: list[str] = []
         folded: dict[str, str] | None = None
         for literal, name in self._parts:

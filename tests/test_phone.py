@@ -198,3 +198,16 @@ def test_validation_never_crashes(text):
     assert (kind is None) == (reason is not None)
     if kind is not None:
         assert normalized.isdigit() and normalized.isascii()
+
+
+@given(st.one_of(st.from_regex(r"0[0-9]{8,11}", fullmatch=True), phone_like, st.text(max_size=14)))
+def test_validate_recipient_says_what_classify_says(text):
+    """Its shortcut for well-formed 010 numbers gives classify()'s answer."""
+    from smscli.phone import RECIPIENT_KINDS
+
+    kind, normalized, reason = classify(text)
+    if kind in RECIPIENT_KINDS:
+        assert validate_recipient(text) == normalized
+    else:
+        with pytest.raises(InvalidNumber):
+            validate_recipient(text)

@@ -222,3 +222,19 @@ def test_text_without_braces_renders_unchanged(text):
 def test_escaped_text_renders_to_itself(text):
     escaped = text.replace("{", "{{").replace("}", "}}")
     assert render_template(escaped, {}) == text
+
+
+@given(st.lists(st.tuples(st.text(alphabet="ab%{}s 님", max_size=6), st.sampled_from(["x", "Name", "y"])),
+                max_size=4),
+       st.text(alphabet="ab%{}s 님", max_size=6),
+       st.dictionaries(st.sampled_from(["x", "Name", "y"]), st.text(alphabet="a%s{", max_size=4)))
+def test_one_format_renders_as_the_part_by_part_fill(parts, tail, values):
+    """The ``%`` formatting of rows with every variable renders what filling the parts one by
+    one (the path for a case-insensitive match) does."""
+    esc = lambda s: s.replace("{", "{{").replace("}", "}}")  # noqa: E731
+    template = "".join(esc(lit) + "{" + name + "}" for lit, name in parts) + esc(tail)
+    row = {**{"x": "1", "Name": "2", "y": "3"}, **values}
+    want = "".join(lit + row[name] for lit, name in parts) + tail
+    assert compile_template(template).render(row) == want
+    folded = {k.upper(): v for k, v in row.items()}  # no exact names: the part-by-part fill
+    assert compile_template(template).render(folded) == want

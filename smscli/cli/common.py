@@ -134,7 +134,3 @@ def current_profile(
 
     name, path = choose(profile, config)
     return load_profile(name, config=path, overrides=overrides)
-
-
-# The journal as a vendor's event sink that also tells the user (moved to the library).
-from smscli.sending import EventsShown as ShownEvents  # noqa: E402, F401

@@ -31,6 +31,21 @@ TABLE_PAGE = 500  # rows per table on a terminal (memory stays flat for any list
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
+def json_line() -> Callable[[object], str]:
+    """A fast ``json.dumps(obj, ensure_ascii=False) + "\\n"``: one C encoder made once
+    (``JSONEncoder.encode`` makes one per call)."""
+    import json
+    import json.encoder
+
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        return lambda obj: dumps(obj) + "\n"
+    enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    join = "".join
+    return lambda obj: join(enc(obj, 0)) + "\n"
+
+
 class Output:
     """Where a command's results and diagnostics go.
 
@@ -128,10 +143,8 @@ class Output:
             self._write_lines()
         if self.json_mode:
             if self._encode is None:
-                import json
-
-                self._encode = json.JSONEncoder(ensure_ascii=False).encode  # = json.dumps(ensure_ascii=False)
-            self.stdout.write(self._encode(obj) + "\n")
+                self._encode = json_line()
+            self.stdout.write(self._encode(obj))
             now = time.monotonic()
             if now - self._flushed > FLUSH_EVERY:  # readers see lines promptly, without a
                 self.stdout.flush()  # system call per line on big batches

@@ -12,6 +12,7 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, MetavarCommand, ProfileOpt, choose
+from smscli.cli.output import json_line
 from smscli.errors import ConfigError, RejectedError, UsageError
 
 packet_app = typer.Typer(
@@ -302,7 +303,7 @@ def decode(
         with stream:
             batches = decode_batches(read_chunks(stream), fmt.value, keys=keys, show_secrets=show_secrets,
                                      ports=port or (), notes=note)
-            render = _json_line() if json_out else None
+            render = json_line() if json_out else None
             masked = None if show_secrets else _masker()
             for batch in batches:
                 if batch and held:  # frames after all: the notes held so far are only notes
@@ -369,20 +370,6 @@ def _read_file(path: str) -> bytes:
             return fh.read()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _json_line() -> Any:
-    """A fast ``json.dumps(obj, ensure_ascii=False) + "\\n"``: one C encoder made once."""
-    import json
-    import json.encoder
-
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator
-        dumps = json.JSONEncoder(ensure_ascii=False).encode
-        return lambda obj: dumps(obj) + "\n"
-    enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
-    join = "".join
-    return lambda obj: join(enc(obj, 0)) + "\n"
 
 
 def _masker() -> Any:

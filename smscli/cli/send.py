@@ -275,8 +275,10 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     rows = send_view.RowFilter(out.emit, mode=send_view.mode_for(
         tty=out.is_tty(out.stdout), json_mode=json_, verbose=verbose, quiet=quiet))
 
+    show = out.emit if rows.mode == "all" else rows  # every row: no filter in between
+
     def emit(result) -> None:
-        rows(result if isinstance(result, dict) else result.to_json())
+        show(result if isinstance(result, dict) else result.to_json())
 
     with out.progress("checking" if dry_run else "sending", total=count) as bar, \
             interrupts.graceful_stop(out.info) as stop:
