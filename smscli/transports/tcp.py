@@ -64,6 +64,15 @@ class TcpLink:
             self.writer.write(b"".join(self._pending))
         self._pending.clear()
 
+    def needs_drain(self) -> bool:
+        """The socket's buffer holds more than its high-water mark (``drain`` would wait).
+        Looked at once per burst (the first frame queued since the last flush): the
+        buffer only grows when the burst is flushed."""
+        if self.closed or len(self._pending) != 1:
+            return False
+        transport = self.writer.transport
+        return transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]
+
     async def drain(self) -> None:
         """Wait while the socket's buffer is full; a dead socket is noticed by ``receive``."""
         if self.closed:
