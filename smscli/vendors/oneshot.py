@@ -416,13 +416,11 @@ class _Session:
 
     def send(self, message: Any) -> None:
         """Queue ``message``; raises _Lost when the connection can no longer carry it."""
-        from smscli.protocol.oneshot import OneShotError
-
         if self.dead or self.link is None:
             raise _Lost(self.dead_reason or "not connected")
         try:
             self.link.send(message)
-        except OneShotError as exc:
+        except _messages().OneShotError as exc:  # evaluated only when something was raised
             self.kill(str(exc))
             raise _Lost(str(exc)) from None
 
