@@ -84,8 +84,6 @@ class TcpLink:
 
     async def receive(self) -> list[Any]:
         """Wait for data; return the events it completed (``ConnectionClosed`` at the end)."""
-        from smscli.protocol.oneshot.connection import NEED_DATA
-
         try:
             data = await self.reader.read(READ_SIZE)
         except (ConnectionError, OSError):
@@ -93,10 +91,7 @@ class TcpLink:
         if not data:
             self.closed = True
         self.conn.receive_data(data)
-        events = []
-        while (event := self.conn.next_event()) is not NEED_DATA:
-            events.append(event)
-        return events
+        return self.conn.take_events()
 
     async def close(self, timeout: float = 1.0) -> None:
         """Close the stream (idempotent; never raises)."""

@@ -101,3 +101,21 @@ def test_in_order_deadlines_stop_at_the_first_in_time():
     assert conn.oldest_outstanding() == 1001.0
     with pytest.raises(LocalProtocolError):
         conn.send(sent[1])  # still outstanding
+
+
+def test_take_events_is_next_event_until_need_data():
+    from smscli.protocol.oneshot.connection import NEED_DATA, Answered
+    from smscli.protocol.oneshot.frames import encode_frame
+    from tests.protocol.test_connection import res
+
+    conn = Connection(key=KEY, iv=IV)
+    conn.send(m.BindReq("test001", "pw"))
+    conn.receive_data(bind_res())
+    assert [type(e) for e in conn.take_events()] == [m.BindRes]
+    first, second = req(1), req(2)
+    conn.send(first)
+    conn.send(second)
+    conn.receive_data(encode_frame("MsgSendRes", res(second)) + encode_frame("MsgSendRes", res(first)))
+    events = conn.take_events()
+    assert [e.request for e in events if isinstance(e, Answered)] == [second, first]
+    assert conn.take_events() == [] and conn.next_event() is NEED_DATA

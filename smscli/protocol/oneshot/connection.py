@@ -258,6 +258,12 @@ class Connection:
                 continue
             self._events.append(self._on_message(message))
 
+    def take_events(self) -> list[Event]:
+        """Every pending event, oldest first (what ``next_event`` would give until NEED_DATA)."""
+        events = list(self._events)
+        self._events.clear()
+        return events
+
     def next_event(self) -> Event:
         """The next event, or NEED_DATA."""
         if self._events:
