@@ -168,3 +168,12 @@ def test_a_header_with_a_line_break_is_refused_before_sending():
     server, results = run([ok()], [{"headers": {"Authorization": "Bearer x\r\nX-Evil: 1"}}])
     assert isinstance(results[0], UnreachableError) and not isinstance(results[0], AnswerLost)
     assert server.requests == []
+
+
+def test_other_requests_keep_httpx():
+    server, results = run([ok(), ok()], [{"data": {"account": "a"}}, {"json": {"x": 1}}])
+    (form_head, form_body), (json_head, _) = server.requests
+    assert "application/x-www-form-urlencoded" in form_head and form_body == b"account=a"
+    assert "accept-encoding: gzip" in form_head.lower()  # httpx's own headers
+    assert "Accept-Encoding: identity\r\n" in json_head  # the lean client's
+    assert [r.status_code for r in results] == [200, 200]
