@@ -148,7 +148,11 @@ def journal_json(channel: Channel) -> str:
     """The journal's ``content`` column for ``channel``: its JSON without the sender key."""
     obj = to_json(channel)
     obj.pop("sender_key", None)
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _JOURNAL_JSON(obj)
+
+
+# json.dumps with options builds an encoder per call; this runs once per journaled message
+_JOURNAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def describe(channel: Channel) -> dict[str, object]:

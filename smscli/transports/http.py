@@ -218,6 +218,10 @@ def _cert_failure(exc: BaseException) -> bool:
 def _reason(exc: BaseException) -> str:
     import httpx
 
+    reason = getattr(exc, "reason", None)  # the lean client's errors say it themselves
+    if isinstance(reason, str) and reason and not isinstance(exc, httpx.HTTPError):
+        return reason
+
     if isinstance(exc, httpx.ConnectTimeout):
         return "connect timed out"
     if isinstance(exc, httpx.ReadTimeout):
@@ -338,6 +342,9 @@ class HttpClient:
         self.close()
 
 
+_LEAN_KWARGS = frozenset({"json", "headers"})
+
+
 class AsyncHttpClient:
     """The asyncio twin of :class:`HttpClient`: one bounded pool of keep-alive connections
     shared by every concurrent ``request()``; same policy, same error mapping."""
@@ -359,10 +366,24 @@ class AsyncHttpClient:
         self.policy = policy or RetryPolicy()
         self._sleep = sleep or asyncio.sleep
         self._rng = rng
+        kwargs = settings.client_kwargs()
         try:
-            self._client = httpx.AsyncClient(transport=transport, **settings.client_kwargs())
+            self._client = httpx.AsyncClient(transport=transport, **kwargs)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
             raise _invalid_url(settings) from None
+        # Plain JSON requests go over the lean HTTP/1.1 client (httpx's per-request cost
+        # is most of a Bizppurio send); a test transport keeps everything on httpx.
+        self._lean = None
+        if transport is None:
+            from smscli.transports.http1 import LeanClient
+
+            try:
+                self._lean = LeanClient(
+                    settings.base_url, connect_timeout=settings.connect_timeout,
+                    read_timeout=settings.read_timeout, max_connections=settings.max_connections,
+                    verify=kwargs["verify"], headers=dict(kwargs["headers"]))
+            except ValueError:
+                self._lean = None
 
     async def request(
         self,
@@ -376,16 +397,22 @@ class AsyncHttpClient:
         """See :meth:`HttpClient.request`."""
         import httpx
 
+        from smscli.transports.http1 import LeanError, NotSent
+
+        lean = self._lean if self._lean is not None and url.startswith("/") and kwargs.keys() <= _LEAN_KWARGS else None
         tries = _Tries(self.policy, self._rng)
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await self._client.request(method, url, **kwargs)
+                if lean is not None:
+                    response = await lean.request(method, url, **kwargs)
+                else:
+                    response = await self._client.request(method, url, **kwargs)
             except (httpx.InvalidURL, httpx.UnsupportedProtocol):
                 raise _invalid_url(self.settings) from None
-            except httpx.TransportError as exc:
-                sent_maybe = not isinstance(exc, _not_sent_errors())
+            except (httpx.TransportError, LeanError) as exc:
+                sent_maybe = not isinstance(exc, _not_sent_errors() + (NotSent,))
                 delay = None if _cert_failure(exc) or (sent_maybe and not idempotent) else tries.after_error()
                 if delay is None:
                     raise _final_error(exc, self.settings, attempt, sent_maybe) from None
@@ -400,6 +427,8 @@ class AsyncHttpClient:
             await self._sleep(delay)
 
     async def aclose(self) -> None:
+        if self._lean is not None:
+            await self._lean.aclose()
         await self._client.aclose()
 
     async def __aenter__(self) -> AsyncHttpClient:

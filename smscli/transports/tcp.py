@@ -64,6 +64,15 @@ class TcpLink:
             self.writer.write(b"".join(self._pending))
         self._pending.clear()
 
+    def needs_drain(self) -> bool:
+        """The socket's buffer holds more than its high-water mark (``drain`` would wait).
+        Looked at once per burst (the first frame queued since the last flush): the
+        buffer only grows when the burst is flushed."""
+        if self.closed or len(self._pending) != 1:
+            return False
+        transport = self.writer.transport
+        return transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]
+
     async def drain(self) -> None:
         """Wait while the socket's buffer is full; a dead socket is noticed by ``receive``."""
         if self.closed:
@@ -75,8 +84,6 @@ class TcpLink:
 
     async def receive(self) -> list[Any]:
         """Wait for data; return the events it completed (``ConnectionClosed`` at the end)."""
-        from smscli.protocol.oneshot.connection import NEED_DATA
-
         try:
             data = await self.reader.read(READ_SIZE)
         except (ConnectionError, OSError):
@@ -84,10 +91,7 @@ class TcpLink:
         if not data:
             self.closed = True
         self.conn.receive_data(data)
-        events = []
-        while (event := self.conn.next_event()) is not NEED_DATA:
-            events.append(event)
-        return events
+        return self.conn.take_events()
 
     async def close(self, timeout: float = 1.0) -> None:
         """Close the stream (idempotent; never raises)."""

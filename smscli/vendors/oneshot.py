@@ -286,7 +286,7 @@ class _Refusals:
             self._store(data)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     """A message on its way: its request, how often it went out, why it came back."""
 
@@ -416,15 +416,16 @@ class _Session:
 
     def send(self, message: Any) -> None:
         """Queue ``message``; raises _Lost when the connection can no longer carry it."""
-        from smscli.protocol.oneshot import OneShotError
-
         if self.dead or self.link is None:
             raise _Lost(self.dead_reason or "not connected")
         try:
             self.link.send(message)
-        except OneShotError as exc:
+        except _messages().OneShotError as exc:  # evaluated only when something was raised
             self.kill(str(exc))
             raise _Lost(str(exc)) from None
+
+    def needs_drain(self) -> bool:
+        return self.link is not None and self.link.needs_drain()
 
     async def drain(self) -> None:
         if self.link is not None:
@@ -946,27 +947,25 @@ class _Batch:
         return item
 
     def _request(self, msg: Message) -> MsgSendReq:
-        from smscli.protocol.oneshot.messages import MsgSendReq
-
         names = image_names(msg)
-        fields: dict[str, Any] = {"file_count": len(names)}
+        fields: dict[str, Any] = {
+            "user_msg_id": msg.id,
+            "phone_no": msg.to,
+            "callback_no": msg.sender or self.s.sender,
+            "message": msg.text,
+            "user_data": msg.tag,  # the campaign tag; the server echoes it in the report
+            "reseller_code": self.vendor.channel_settings.reseller_code,
+            "file_count": len(names),
+        }
         for i, name in enumerate(names, start=1):
             fields[f"file_type{i}"] = "IMG"
             fields[f"file_name{i}"] = name
         if msg.channel is not None:
             fields.update(channel_fields(msg, self.vendor.channel_settings))
         else:
-            fields.update(msg_type=4 if msg.type == "sms" and not names else 6,
-                          subject=msg.subject if msg.type != "sms" else "")
-        return MsgSendReq(
-            user_msg_id=msg.id,
-            phone_no=msg.to,
-            callback_no=msg.sender or self.s.sender,
-            message=msg.text,
-            user_data=msg.tag,  # the campaign tag; the server echoes it in the report
-            reseller_code=self.vendor.channel_settings.reseller_code,
-            **fields,
-        )
+            fields["msg_type"] = 4 if msg.type == "sms" and not names else 6
+            fields["subject"] = msg.subject if msg.type != "sms" else ""
+        return _messages().MsgSendReq.of(fields)
 
     async def _pump(self) -> None:
         session = self.session
@@ -994,7 +993,8 @@ class _Batch:
                 if delay <= 0 and session.conn.can_send_message:
                     self.queue.popleft()
                     self._send(item, now)
-                    await session.drain()
+                    if session.needs_drain():  # else the frame waits for the loop's next turn
+                        await session.drain()
                     continue
                 if delay <= 0:  # window full: wait for an answer
                     delay = self._until_expiry(now)
@@ -1133,6 +1133,14 @@ class _Batch:
             if left <= 0 or self.vendor.stop_requested():
                 return
             await session.sleep(min(left, 0.5))  # wakes for a stop, or a report
+
+
+@functools.cache
+def _messages() -> Any:
+    """The codec's messages module, imported on first use (start-up stays cheap)."""
+    from smscli.protocol.oneshot import messages
+
+    return messages
 
 
 class _Lost(Exception):

@@ -9,6 +9,7 @@ Profile keys: ``kakao_nation_code`` (default "82"), ``rcs_agency_id``, ``rcs_bra
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,7 @@ def _secret(profile: Profile, key: str) -> str:
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: per message it shows
 
 
+@functools.lru_cache(maxsize=512)  # a campaign's rows mostly share their buttons
 def buttons_json(buttons: tuple[Button, ...]) -> str:
     """Buttons as OneShot carries them: a JSON string ``{"button": [...]}`` ("" for none)."""
     if not buttons:

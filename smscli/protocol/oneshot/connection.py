@@ -134,16 +134,30 @@ class Connection:
         self._eof = False
         self.outstanding: dict[tuple[str, str, str], tuple[MsgSendReq, float]] = {}
         self.last_sent_at = clock()
+        self._in_order = True  # outstanding's insertion order is its send-time order
         self.alive_sent_at: float | None = None
 
     # ----------------------------------------------------------------- sending
 
     def send(self, message: OneShotMessage | GenericMessage) -> bytes:
         """The wire bytes for ``message``; updates the session state."""
+        if type(message) is MsgSendReq:  # the hot path: one per message
+            if self.state is not State.BOUND or self._eof:
+                self._check_can_send(message)  # raises with the reason
+            key = message.key
+            if key in self.outstanding:
+                raise LocalProtocolError(f"MsgSendReq {message.user_msg_id!r} is already outstanding")
+            if len(self.outstanding) >= self.window:
+                raise LocalProtocolError(f"window full ({self.window} outstanding)")
+            data = self.encode(message)
+            now = self.clock()
+            self._stamp(now)
+            self.outstanding[key] = (message, now)
+            return data
         self._check_can_send(message)
         data = self.encode(message)
         now = self.clock()
-        self.last_sent_at = now
+        self._stamp(now)
         if isinstance(message, PrivateKeyReq):
             self.state = State.KEY_WAIT
         elif isinstance(message, BindReq):
@@ -156,6 +170,13 @@ class Connection:
         elif isinstance(message, UnBindReq):
             self.state = State.UNBINDING
         return data
+
+    def _stamp(self, now: float) -> None:
+        """Note a send time; ``outstanding`` stays in send-time order unless the clock
+        went back (then the deadline helpers scan every entry)."""
+        if now < self.last_sent_at:
+            self._in_order = False
+        self.last_sent_at = now
 
     def encode(self, message: OneShotMessage | GenericMessage) -> bytes:
         """The wire bytes ``send`` would produce now, without changing any state."""
@@ -237,6 +258,12 @@ class Connection:
                 continue
             self._events.append(self._on_message(message))
 
+    def take_events(self) -> list[Event]:
+        """Every pending event, oldest first (what ``next_event`` would give until NEED_DATA)."""
+        events = list(self._events)
+        self._events.clear()
+        return events
+
     def next_event(self) -> Event:
         """The next event, or NEED_DATA."""
         if self._events:
@@ -250,6 +277,8 @@ class Connection:
         return cipher.decrypt(body)
 
     def _on_message(self, message: OneShotMessage | GenericMessage) -> Event:
+        if type(message) is MsgSendRes:  # the usual answer first
+            return Answered(self._match(message), message)
         if isinstance(message, PrivateKeyRes):
             if self.state is State.KEY_WAIT:
                 if message.result == 0:
@@ -302,10 +331,21 @@ class Connection:
     def expired(self, timeout: float, now: float | None = None) -> list[MsgSendReq]:
         """Outstanding requests unanswered for ``timeout`` seconds (oldest first)."""
         now = self.clock() if now is None else now
+        if self._in_order:  # oldest first: stop at the first one still in time
+            late = []
+            for req, sent in self.outstanding.values():
+                if now - sent < timeout:
+                    break
+                late.append(req)
+            return late
         return [req for req, sent in self.outstanding.values() if now - sent >= timeout]
 
     def oldest_outstanding(self) -> float | None:
         """When the oldest outstanding request was sent, if any."""
+        if self._in_order:
+            for _req, sent in self.outstanding.values():
+                return sent
+            return None
         return min((sent for _req, sent in self.outstanding.values()), default=None)
 
     def forget(self, request: MsgSendReq) -> None:

@@ -110,10 +110,14 @@ def size_text(n: int) -> str:
     return f"{n} bytes"
 
 
+# json.dumps with these options builds a new encoder per call; one is enough.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def encode_json(obj: Any) -> bytes:
     """Compact UTF-8 JSON, non-ASCII kept as is, key order kept."""
     try:
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return _ENCODE(obj).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:
         raise OneShotError(f"cannot encode as JSON: {exc}") from None
 

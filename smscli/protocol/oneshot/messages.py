@@ -8,8 +8,10 @@ returns a ``GenericMessage``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cache
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from smscli.protocol.oneshot.errors import OneShotError
@@ -46,19 +48,32 @@ class OneShotMessage:
         return self.METHOD
 
     def to_body(self) -> dict[str, Any] | None:
-        body: dict[str, Any] = {}
-        for name, key, _kind, optional, default in _layout(type(self)):
-            value = getattr(self, name)
-            if optional and value == default:
-                continue
-            body[key] = value
-        extra = getattr(self, "extra", None)
+        plan = _plan(type(self))
+        values = self.__dict__  # frozen dataclass fields, read without getattr
+        body = dict(zip(plan.head_keys, plan.head_values(values), strict=True))
+        for name, key, default in plan.tail:
+            value = values[name]
+            if value != default:
+                body[key] = value
+        extra = values.get("extra")
         if extra:
             for key, value in extra.items():
                 body.setdefault(key, value)
         if not body and not self.HAS_BODY:
             return None
         return body
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Any:
+        """``cls(**values)`` without the frozen ``__init__``'s per-field ``__setattr__``
+        (the send path builds one MsgSendReq per message): the defaults, then ``values``,
+        whose keys must be field names."""
+        obj = object.__new__(cls)
+        state = obj.__dict__
+        state.update(_defaults(cls))
+        state["extra"] = {}
+        state.update(values)
+        return obj
 
     @classmethod
     def from_body(cls, body: dict[str, Any] | None) -> OneShotMessage:
@@ -68,15 +83,32 @@ class OneShotMessage:
             raise OneShotError(f"{cls.METHOD} body is encrypted: decrypt it first")
         elif not isinstance(body, dict):
             raise OneShotError(f"{cls.METHOD} body must be an object, not {type(body).__name__}")
+        plan = _plan(cls)
+        if len(body) == len(plan.keys):  # every known key, of its type: no per-key loop
+            try:
+                found = plan.body_values(body)
+            except KeyError:
+                pass
+            else:
+                if tuple(map(type, found)) == plan.kinds:
+                    return cls.of(dict(zip(plan.names, found, strict=True)))
         values: dict[str, Any] = {}
-        known = set()
+        matched = 0
         for name, key, kind, optional, default in _layout(cls):
-            known.add(key)
             if key in body:
-                if optional and default is None and body[key] in (None, ""):
+                matched += 1
+                value = body[key]
+                if type(value) is kind:  # the usual case: already the field's type
+                    values[name] = value
+                    continue
+                if optional and default is None and value in (None, ""):
                     continue  # an optional number left empty
-                values[name] = _coerce(cls.METHOD, key, body[key], kind)
-        extra = {k: v for k, v in body.items() if k not in known}
+                values[name] = _coerce(cls.METHOD, key, value, kind)
+        if matched == len(body):
+            extra: dict[str, Any] = {}
+        else:
+            known = plan.keys
+            extra = {k: v for k, v in body.items() if k not in known}
         return cls(**values, extra=extra)  # type: ignore[call-arg]
 
 
@@ -87,6 +119,54 @@ def _layout(cls: type) -> tuple[tuple[str, str, type, bool, Any], ...]:
         for f in fields(cls)
         if "key" in f.metadata
     )
+
+
+@cache
+def _defaults(cls: type) -> dict[str, Any]:
+    return {name: default for name, _key, _kind, _optional, default in _layout(cls)}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How ``to_body`` writes a class: the fields before the first optional one are
+    always written (one ``zip``); from there on, optional ones only when not default."""
+
+    head_keys: tuple[str, ...]
+    head_values: Callable[[dict[str, Any]], Any]  # instance __dict__ -> the head's values
+    tail: tuple[tuple[str, str, Any], ...]  # (name, key, default); default is a sentinel if required
+    keys: frozenset[str]
+    names: tuple[str, ...]  # every field, in order, and for reading a body:
+    kinds: tuple[type, ...]  # its type
+    body_values: Callable[[dict[str, Any]], Any]  # body -> every field's value
+
+
+_ALWAYS = object()  # compares unequal to every value: a required field in the tail
+
+
+@cache
+def _plan(cls: type) -> _Plan:
+    layout = _layout(cls)
+    cut = next((i for i, f in enumerate(layout) if f[3]), len(layout))
+    return _Plan(
+        tuple(f[1] for f in layout[:cut]),
+        _getter(tuple(f[0] for f in layout[:cut])),
+        tuple((name, key, default if optional else _ALWAYS)
+              for name, key, _kind, optional, default in layout[cut:]),
+        frozenset(f[1] for f in layout),
+        tuple(f[0] for f in layout),
+        tuple(f[2] for f in layout),
+        _getter(tuple(f[1] for f in layout)),
+    )
+
+
+def _getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A mapping's values at ``keys`` as a tuple, for any number of keys."""
+    if not keys:
+        return lambda mapping: ()
+    get = itemgetter(*keys)
+    if len(keys) == 1:
+        return lambda mapping: (get(mapping),)
+    return get
 
 
 def _coerce(method: str, key: str, value: Any, kind: type) -> Any:

@@ -1,0 +1,121 @@
+"""The codec's fast paths give what the general ones give: ``MsgSendReq.of`` is the
+constructor, ``from_body``'s typed shortcut is its per-key loop, and the deadline helpers
+that read ``outstanding`` oldest-first still scan everything once the clock went back."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from smscli.protocol.oneshot import messages as m
+from smscli.protocol.oneshot.connection import Connection, LocalProtocolError
+from tests.protocol.test_connection import IV, KEY, bind_res, req
+
+VALUES = [
+    {},
+    {"user_msg_id": "a1", "phone_no": "01012345678", "message": "안녕 👋", "msg_type": 6,
+     "subject": "제목", "file_count": 1, "file_type1": "IMG", "file_name1": "x.jpg"},
+    {"user_msg_id": "k", "msg_type": 7, "kakao_button": '{"button":[]}', "kakao_title": "T",
+     "rcs_header": 1, "reseller_code": "123456789"},
+]
+
+
+@pytest.mark.parametrize("values", VALUES)
+def test_of_is_the_constructor(values):
+    made, quick = m.MsgSendReq(**values), m.MsgSendReq.of(values)
+    assert quick == made and repr(quick) == repr(made) and hash(quick) == hash(made)
+    assert list(quick.to_body().items()) == list(made.to_body().items())
+    assert quick.extra == {} and quick.extra is not m.MsgSendReq.of({}).extra
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        quick.message = "changed"  # type: ignore[misc]
+
+
+def slow_from_body(cls, body):
+    """The per-key loop alone (what from_body did before its shortcut)."""
+    values, known = {}, set()
+    for name, key, kind, optional, default in m._layout(cls):
+        known.add(key)
+        if key in body:
+            if optional and default is None and body[key] in (None, ""):
+                continue
+            values[name] = m._coerce(cls.METHOD, key, body[key], kind)
+    return cls(**values, extra={k: v for k, v in body.items() if k not in known})
+
+
+RES = {"UserMsgId": "1", "UserMsgSubId": "", "PhoneNo": "010", "MsgType": 4, "Result": 0, "UserData": "t"}
+
+
+@pytest.mark.parametrize("body", [
+    RES, dict(RES, Result="7"), dict(RES, Other=1), {k: v for k, v in RES.items() if k != "UserData"},
+    dict(RES, MsgType=4.0), {"Result": 3}, {}, dict(RES, UserData=None),
+    {**{k: v for k, v in RES.items() if k != "Result"}, "Extra": 0},  # six keys, one unknown
+])
+def test_from_body_shortcut_matches_the_loop(body):
+    got, want = m.MsgSendRes.from_body(body), slow_from_body(m.MsgSendRes, body)
+    assert got == want and got.extra == want.extra
+
+
+def test_from_body_shortcut_keeps_the_type_checks():
+    with pytest.raises(m.OneShotError):
+        m.MsgSendRes.from_body(dict(RES, Result=True))
+    with pytest.raises(m.OneShotError):
+        m.MsgSendRes.from_body(dict(RES, UserMsgId=[1]))
+
+
+def test_optional_number_left_empty_is_not_written_back():
+    sent = m.MsgSendReq.from_body({**m.MsgSendReq(user_msg_id="1").to_body(), "rcsHeader": ""})
+    assert sent.rcs_header is None and "rcsHeader" not in sent.to_body()
+
+
+def test_deadlines_after_the_clock_went_back():
+    now = [1000.0]
+    conn = Connection(key=KEY, iv=IV, clock=lambda: now[0])
+    conn.send(m.BindReq("test001", "pw"))
+    conn.receive_data(bind_res())
+    conn.next_event()
+    first = req(1)
+    conn.send(first)
+    now[0] = 990.0  # stepped back: the second is older than the first
+    second = req(2)
+    conn.send(second)
+    assert conn.oldest_outstanding() == 990.0
+    assert conn.expired(10, now=1000.0) == [second]
+    assert conn.expired(5, now=1006.0) == [first, second]
+
+
+def test_in_order_deadlines_stop_at_the_first_in_time():
+    now = [1000.0]
+    conn = Connection(key=KEY, iv=IV, clock=lambda: now[0], window=5)
+    conn.send(m.BindReq("test001", "pw"))
+    conn.receive_data(bind_res())
+    conn.next_event()
+    sent = []
+    for i in range(4):
+        now[0] = 1000.0 + i
+        sent.append(req(i))
+        conn.send(sent[-1])
+    assert conn.oldest_outstanding() == 1000.0
+    assert conn.expired(2, now=1003.5) == sent[:2]
+    conn.forget(sent[0])
+    assert conn.oldest_outstanding() == 1001.0
+    with pytest.raises(LocalProtocolError):
+        conn.send(sent[1])  # still outstanding
+
+
+def test_take_events_is_next_event_until_need_data():
+    from smscli.protocol.oneshot.connection import NEED_DATA, Answered
+    from smscli.protocol.oneshot.frames import encode_frame
+    from tests.protocol.test_connection import res
+
+    conn = Connection(key=KEY, iv=IV)
+    conn.send(m.BindReq("test001", "pw"))
+    conn.receive_data(bind_res())
+    assert [type(e) for e in conn.take_events()] == [m.BindRes]
+    first, second = req(1), req(2)
+    conn.send(first)
+    conn.send(second)
+    conn.receive_data(encode_frame("MsgSendRes", res(second)) + encode_frame("MsgSendRes", res(first)))
+    events = conn.take_events()
+    assert [e.request for e in events if isinstance(e, Answered)] == [second, first]
+    assert conn.take_events() == [] and conn.next_event() is NEED_DATA
