@@ -15,7 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smscli.errors import UsageError
-from smscli.recipients import CHUNK, CsvInput, Row, open_csv, parse_to_options, read_csv
+from smscli.recipients import (
+    CHUNK,
+    MAX_LINE,
+    CsvInput,
+    Row,
+    open_csv,
+    parse_to_options,
+    read_csv,
+)
 from tests.conftest import ROOT
 
 
@@ -164,7 +172,9 @@ def test_last_line_without_newline():
     ]
 
 
-@pytest.mark.parametrize("length", [10_000, 3 * CHUNK])  # within one chunk / across chunks
+# Within one chunk, across chunks, and ending where a chunk ends (its newline is the first
+# byte of the next chunk).
+@pytest.mark.parametrize("length", [10_000, 3 * CHUNK, CHUNK - 37])
 def test_overlong_line_is_one_bad_row(length):
     data = b"phone,name\n01012345678,a\n01011112222," + b"x" * length + b"\n01033334444,c\n"
     rows = list(CsvInput(io.BytesIO(data), max_line=4096))
@@ -173,6 +183,89 @@ def test_overlong_line_is_one_bad_row(length):
         (3, "line 3 is longer than 4096 bytes"),
         (4, None),
     ]
+
+
+def test_line_of_exactly_max_line_bytes_is_read():
+    row = b"01011112222," + b"x" * (4096 - 12)  # 4096 bytes, no newline: the last line
+    rows = list(CsvInput(io.BytesIO(b"phone,name\n" + row), max_line=4096))
+    assert [(r.line_no, r.error, len(r.vars["name"])) for r in rows] == [(2, None, 4084)]
+    rows = list(CsvInput(io.BytesIO(b"phone,name\n" + row + b"\n"), max_line=4096))
+    assert [(r.line_no, r.error) for r in rows] == [(2, "line 2 is longer than 4096 bytes")]
+
+
+def test_default_line_limit_is_one_mebibyte():
+    assert MAX_LINE == 1024 * 1024
+    fits = b"01011112222," + b"x" * (MAX_LINE - 13) + b"\n"  # MAX_LINE bytes with its newline
+    over = b"01033334444," + b"x" * (MAX_LINE - 12) + b"\n"
+    rows = rows_of(b"phone,name\n" + fits + over + b"01055556666,c\n")
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (2, "01011112222", None),
+        (3, "", "line 3 is longer than 1048576 bytes"),
+        (4, "01055556666", None),
+    ]
+
+
+def test_a_row_shorter_than_its_phone_or_id_column():
+    rows = rows_of(b"name,memo,phone\nkim\n")
+    assert rows == [Row(2, "", {"name": "kim"}, None, "expected 3 columns, found 1")]
+    rows = rows_of(b"phone,name,id\n01012345678,a\n")
+    assert rows == [Row(2, "01012345678", {"name": "a"}, None, "expected 3 columns, found 2")]
+    rows = rows_of(b"phone,name,memo\n01012345678\n")
+    assert rows == [Row(2, "01012345678", {}, None, "expected 3 columns, found 1")]
+
+
+def first_chunk(header: bytes) -> bytes:
+    """``header`` and data rows filling exactly the first read (a NUL byte there would
+    make the whole input binary; after it, only its row is bad)."""
+    data = header + b"".join(b"0101%07d,x\n" % i for i in range(4000))
+    data += b"01099990000," + b"y" * (CHUNK - len(data) - 13) + b"\n"
+    assert len(data) == CHUNK
+    return data
+
+
+def test_rows_of_empty_fields_are_skipped_unless_something_was_wrong():
+    data = first_chunk(b"phone,name\n") + b",\n , \n,\x00\n01012345678,a\n"
+    rows = rows_of(data)[4001:]
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (4005, "", "line 4005 contains a NUL byte (binary data?)"),
+        (4006, "01012345678", None),
+    ]
+
+
+def test_a_bad_block_read_line_by_line_keeps_blank_lines_and_an_unended_last_line():
+    rows = rows_of(b"phone,name\n01012345678,\xff\n\n01011112222,b\n01033334444,\xfe")
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (2, "01012345678", "line 2 is not valid UTF-8 (byte 13 of the line)"),
+        (4, "01011112222", None),
+        (5, "01033334444", "line 5 is not valid UTF-8 (byte 13 of the line)"),
+    ]
+
+
+def test_a_row_over_several_bad_lines_names_the_first():
+    rows = rows_of(b'phone,name\n01012345678,"a\xff\nb\xfe"\n01011112222,ok\n')
+    assert rows[0].error == "line 2 is not valid UTF-8 (byte 15 of the line)"
+    assert (rows[1].phone, rows[1].error) == ("01011112222", None)
+
+
+def test_a_byte_bad_in_both_encodings_at_once_counts_as_utf8():
+    rows = rows_of(b"phone,name\n010,\xff\n")
+    assert rows[0].error == "line 2 is not valid UTF-8 (byte 5 of the line)"
+
+
+def test_cp949_decided_on_a_line_after_a_nul_byte_later_in_the_file():
+    """The encoding is decided from the first non-ASCII line on, not from elsewhere in
+    its block (here a block that also holds a NUL byte, so read line by line)."""
+    head = first_chunk(b"phone,name\n")  # the next block starts with the NUL line
+    tail = b"01077776666,a\x00b\n" + "01055554444,홍길동\n".encode("cp949")
+    tail += b"01033332222,an ASCII line at the end\n"
+    source = CsvInput(io.BytesIO(head + tail))
+    rows = list(source)
+    assert [(r.phone, r.vars["name"], r.error) for r in rows[-3:]] == [
+        ("01077776666", "ab", "line 4003 contains a NUL byte (binary data?)"),
+        ("01055554444", "홍길동", None),
+        ("01033332222", "an ASCII line at the end", None),
+    ]
+    assert source.encoding == "cp949"
 
 
 def test_unbalanced_quote_does_not_swallow_memory():
@@ -240,6 +333,65 @@ def test_binary_header_names_its_offset():
     assert str(err).startswith("input is not text (binary data at byte 2)")
 
 
+def test_binary_at_the_first_byte_or_after_a_bom_names_its_offset():
+    err = usage_error(b"\x00phone\n010\n")
+    assert str(err).startswith("input is not text (binary data at byte 0)")
+    err = usage_error(b"\xef\xbb\xbfph\xffone\n010\n")  # the BOM's 3 bytes count
+    assert str(err).startswith("input is not text (binary data at byte 5)")
+
+
+def test_header_names_may_hold_spaces_but_no_control_characters():
+    source = CsvInput(io.BytesIO(b"phone,first name\n01012345678,Kim\n"))
+    assert source.variables == ["first name"]
+    assert str(usage_error(b"phone,na\x1fme\n")).startswith(
+        "input is not text (binary data at byte 8)"
+    )
+
+
+class Trickle(io.RawIOBase):
+    """A pipe that delivers one byte per read."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._inner.read(1)
+
+
+class Failing(io.RawIOBase):
+    """A stream whose reads fail (a disk error, a dropped network mount) after ``good``."""
+
+    def __init__(self, good: bytes) -> None:
+        self._good = good
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._good:
+            out, self._good = self._good, b""
+            return out
+        raise OSError(5, "Input/output error")
+
+
+def test_a_read_error_is_a_usage_error_naming_the_input():
+    with pytest.raises(UsageError, match=r"^cannot read list\.csv: Input/output error$"):
+        CsvInput(Failing(b""), "list.csv")
+    source = CsvInput(Failing(b"phone\n01012345678"), "list.csv")  # fails at the 2nd read
+    with pytest.raises(UsageError, match=r"^cannot read list\.csv: Input/output error$"):
+        list(source)
+
+
+def test_the_start_of_a_trickling_pipe_is_checked_whole():
+    with pytest.raises(UsageError, match="is UTF-16 text"):
+        CsvInput(Trickle("phone\n01012345678\n".encode("utf-16")))
+    source = CsvInput(Trickle("\ufeffphone,이름\n01012345678,홍\n".encode()))
+    assert (source.phone_column, [r.vars for r in source]) == ("phone", [{"이름": "홍"}])
+
+
 def test_utf16_is_named():
     err = usage_error("phone,name\n01012345678,a\n".encode("utf-16"))
     assert "UTF-16" in str(err)
@@ -251,6 +403,18 @@ def test_no_phone_column():
         "no phone column in header: 'name', 'amount' "
         "(name the number column phone, to, number or 수신번호)"
     )
+
+
+def test_no_phone_column_shows_twelve_names_in_at_most_200_characters():
+    names = [f"c{i}" for i in range(1, 14)]
+    err = usage_error(",".join(names).encode() + b"\n")
+    assert str(err).startswith(
+        "no phone column in header: " + ", ".join(repr(n) for n in names[:12]) + " ("
+    )
+    err = usage_error(b"x" * 198 + b"\n")  # shown as 200 characters: whole
+    assert str(err).startswith("no phone column in header: '" + "x" * 198 + "' (")
+    err = usage_error(b"x" * 199 + b"\n")  # 201: cut to 200
+    assert str(err).startswith("no phone column in header: '" + "x" * 199 + "... (")
 
 
 @pytest.mark.parametrize("data", [b"", b"\n\n", b"   ", b"\xef\xbb\xbf"])
