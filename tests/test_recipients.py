@@ -214,21 +214,45 @@ def test_a_row_shorter_than_its_phone_or_id_column():
     assert rows == [Row(2, "01012345678", {}, None, "expected 3 columns, found 1")]
 
 
-def first_chunk(header: bytes) -> bytes:
-    """``header`` and data rows filling exactly the first read (a NUL byte there would
-    make the whole input binary; after it, only its row is bad)."""
-    data = header + b"".join(b"0101%07d,x\n" % i for i in range(4000))
-    data += b"01099990000," + b"y" * (CHUNK - len(data) - 13) + b"\n"
-    assert len(data) == CHUNK
+def fill(data: bytes, end: int) -> bytes:
+    """``data`` and data rows up to exactly ``end`` bytes (a read ends there). A NUL byte
+    in the first read makes the whole input binary; after it, only its row is bad."""
+    start = data.count(b"\n")
+    data += b"".join(b"0101%07d,x\n" % (start + i) for i in range((end - len(data)) // 14 - 1))
+    data += b"01099990000," + b"y" * (end - len(data) - 13) + b"\n"
+    assert len(data) == end
     return data
 
 
+def test_a_quoted_newline_where_a_read_ends_is_kept():
+    data = fill(b"phone,name\n", CHUNK - 17) + b'01088888888,"two\n'
+    rows = rows_of(data + b'lines"\n01077777777,z\n')
+    assert [(r.phone, r.vars["name"], r.error) for r in rows[-2:]] == [
+        ("01088888888", "two\nlines", None),
+        ("01077777777", "z", None),
+    ]
+
+
+def test_line_numbers_stay_right_after_a_block_read_line_by_line():
+    data = fill(b"phone,name\n", CHUNK) + b"01077776666,a\x00b\n"  # block 2 has a NUL byte
+    nul = data.count(b"\n")
+    data = fill(data, 2 * CHUNK) + b"01055554444,\xff\n"  # block 3 a bad byte
+    lines = data.count(b"\n")
+    rows = rows_of(data + b"01033332222,ok\n")
+    assert [(r.line_no, r.error) for r in rows if r.error] == [
+        (nul, f"line {nul} contains a NUL byte (binary data?)"),
+        (lines, f"line {lines} is not valid UTF-8 (byte 13 of the line)"),
+    ]
+    assert rows[-1].line_no == lines + 1
+
+
 def test_rows_of_empty_fields_are_skipped_unless_something_was_wrong():
-    data = first_chunk(b"phone,name\n") + b",\n , \n,\x00\n01012345678,a\n"
-    rows = rows_of(data)[4001:]
+    head = fill(b"phone,name\n", CHUNK)
+    n = head.count(b"\n")  # lines so far
+    rows = rows_of(head + b",\n , \n,\x00\n01012345678,a\n")[n - 1 :]
     assert [(r.line_no, r.phone, r.error) for r in rows] == [
-        (4005, "", "line 4005 contains a NUL byte (binary data?)"),
-        (4006, "01012345678", None),
+        (n + 3, "", f"line {n + 3} contains a NUL byte (binary data?)"),
+        (n + 4, "01012345678", None),
     ]
 
 
@@ -255,13 +279,14 @@ def test_a_byte_bad_in_both_encodings_at_once_counts_as_utf8():
 def test_cp949_decided_on_a_line_after_a_nul_byte_later_in_the_file():
     """The encoding is decided from the first non-ASCII line on, not from elsewhere in
     its block (here a block that also holds a NUL byte, so read line by line)."""
-    head = first_chunk(b"phone,name\n")  # the next block starts with the NUL line
+    head = fill(b"phone,name\n", CHUNK)  # the next block starts with the NUL line
+    n = head.count(b"\n")
     tail = b"01077776666,a\x00b\n" + "01055554444,홍길동\n".encode("cp949")
     tail += b"01033332222,an ASCII line at the end\n"
     source = CsvInput(io.BytesIO(head + tail))
     rows = list(source)
     assert [(r.phone, r.vars["name"], r.error) for r in rows[-3:]] == [
-        ("01077776666", "ab", "line 4003 contains a NUL byte (binary data?)"),
+        ("01077776666", "ab", f"line {n + 1} contains a NUL byte (binary data?)"),
         ("01055554444", "홍길동", None),
         ("01033332222", "an ASCII line at the end", None),
     ]
@@ -455,7 +480,7 @@ def test_file_source_and_close(tmp_path):
 
 
 def test_missing_file_and_directory(tmp_path):
-    with pytest.raises(UsageError, match="cannot read CSV file .*No such file"):
+    with pytest.raises(UsageError, match="cannot read CSV file .*: No such file or directory$"):
         open_csv(tmp_path / "nope.csv")
     with pytest.raises(UsageError, match="is a directory"):
         open_csv(tmp_path)
