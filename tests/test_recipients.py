@@ -178,11 +178,35 @@ def test_last_line_without_newline():
 def test_overlong_line_is_one_bad_row(length):
     data = b"phone,name\n01012345678,a\n01011112222," + b"x" * length + b"\n01033334444,c\n"
     rows = list(CsvInput(io.BytesIO(data), max_line=4096))
-    assert [(r.line_no, r.error) for r in rows] == [
-        (2, None),
-        (3, "line 3 is longer than 4096 bytes"),
-        (4, None),
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (2, "01012345678", None),
+        (3, "", "line 3 is longer than 4096 bytes"),
+        (4, "01033334444", None),
     ]
+
+
+def test_a_blank_line_where_a_read_begins_counts_before_an_overlong_line():
+    head = fill(b"phone,name\n", CHUNK)
+    n = head.count(b"\n")
+    data = head + b"\n" + b"x" * (CHUNK + 10) + b"\n01033334444,c\n"
+    rows = list(CsvInput(io.BytesIO(data), max_line=4096))[n - 1 :]
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (n + 2, "", f"line {n + 2} is longer than 4096 bytes"),
+        (n + 3, "01033334444", None),
+    ]
+
+
+def test_cp949_decided_after_an_overlong_line_across_reads():
+    data = b"phone,name\n01011112222," + b"x" * (CHUNK + 100) + b"\n01077776666,a\x00b\n"
+    data += "01055554444,홍길동\n".encode("cp949") + b"01033332222,an ASCII line at the end\n"
+    rows = list(CsvInput(io.BytesIO(data), max_line=4096))
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (2, "", "line 2 is longer than 4096 bytes"),
+        (3, "01077776666", "line 3 contains a NUL byte (binary data?)"),
+        (4, "01055554444", None),
+        (5, "01033332222", None),
+    ]
+    assert rows[2].vars == {"name": "홍길동"}
 
 
 def test_line_of_exactly_max_line_bytes_is_read():
@@ -469,6 +493,35 @@ def test_stdin_dash_reads_binary_stdin():
     stdin = io.BytesIO("phone,이름\n01012345678,홍\n".encode("cp949"))
     rows = list(read_csv("-", stdin=stdin))
     assert rows[0].vars == {"이름": "홍"}
+
+
+def test_stdin_is_left_open_and_a_path_like_a_dash_is_a_file(tmp_path, monkeypatch):
+    stdin = io.BytesIO(b"phone\n01012345678\n")
+    assert [r.phone for r in read_csv("-", stdin=stdin)] == ["01012345678"]
+    assert not stdin.closed
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "+list.csv").write_bytes(b"phone\n01011112222\n")  # "+" sorts before "-"
+    assert [r.phone for r in read_csv("+list.csv", stdin=stdin)] == ["01011112222"]
+
+
+def test_a_bad_line_in_a_cp949_file_is_named_cp949():
+    data = "phone,이름\n01012345678,홍길동\n".encode("cp949") + b"01011112222,\xc8\n"
+    rows = rows_of(data + "01033334444,김\n".encode("cp949"))
+    assert [r.error for r in rows] == [
+        None,
+        "line 3 is not valid CP949 (byte 13 of the line)",
+        None,
+    ]
+
+
+def test_a_larger_csv_field_limit_set_elsewhere_is_kept():
+    before = csv.field_size_limit()
+    try:
+        csv.field_size_limit(8 * MAX_LINE)
+        rows_of(b"phone\n01012345678\n")
+        assert csv.field_size_limit() == 8 * MAX_LINE
+    finally:
+        csv.field_size_limit(before)
 
 
 def test_file_source_and_close(tmp_path):
