@@ -370,6 +370,33 @@ def test_deadlines_hold_at_the_exact_second() -> None:
     assert conn.expired(10) == [first] and conn.expired(10.5) == []
     assert conn.expired(10, now=1009.0) == [] and conn.expired(9, now=1009.0) == [first]
     assert conn.alive_due(now=1024.0) and not conn.alive_due(now=1023.9)
+    # ... and after it.
+    assert conn.alive_due(now=1030.0) and conn.alive_overdue(10, now=1015.0)
+    assert conn.expired(5) == [first]
+
+
+def test_a_private_key_res_is_read_with_the_configured_key_even_late() -> None:
+    conn = Connection(key=KEY, iv=IV, encrypt=True)
+    conn.send(m.PrivateKeyReq())
+    reply = encode_frame(
+        "PrivateKeyRes", CONFIGURED.encrypt({"Result": 0, "PrivateKey": SESSION_KEY})
+    )
+    conn.receive_data(reply)
+    events(conn)
+    conn.receive_data(reply)  # a repeat once the session key is in use
+    (event,) = events(conn)
+    assert isinstance(event, m.PrivateKeyRes) and event.private_key == SESSION_KEY
+    assert conn.state is State.CONNECTED
+
+
+def test_events_are_immutable_values() -> None:
+    request = req(1)
+    answer = Answered(request, m.MsgSendRes(user_msg_id="1", phone_no=request.phone_no))
+    bad = BadFrame(0, 7, "no frame header")
+    assert len({answer, bad, ConnectionClosed(), ConnectionClosed()}) == 3
+    for event, name in ((answer, "request"), (bad, "reason"), (ConnectionClosed(), "x")):
+        with pytest.raises(AttributeError):
+            setattr(event, name, None)
 
 
 def test_no_outstanding_and_forgetting_twice() -> None:
