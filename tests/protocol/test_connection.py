@@ -467,3 +467,16 @@ def test_a_body_that_is_not_an_object_cannot_be_encrypted() -> None:
     with pytest.raises(LocalProtocolError, match="FutureReq body must be an object"):
         conn.encode(m.GenericMessage("FutureReq", "text"))
     assert sent(conn.encode(m.GenericMessage("FutureReq", None))) == ("FutureReq", None)
+
+
+def test_any_result_but_zero_refuses() -> None:
+    conn = Connection(key=KEY, iv=IV, encrypt=True)
+    conn.send(m.PrivateKeyReq())
+    conn.receive_data(encode_frame("PrivateKeyRes", {"Result": -1, "PrivateKey": SESSION_KEY}))
+    events(conn)
+    assert conn.state is State.REFUSED
+    conn = Connection(key=KEY, iv=IV)
+    conn.send(m.BindReq("test001", "pw"))
+    conn.receive_data(bind_res(result=-1))
+    events(conn)
+    assert conn.state is State.REFUSED and not conn.can_send_message
