@@ -480,3 +480,11 @@ def test_any_result_but_zero_refuses() -> None:
     conn.receive_data(bind_res(result=-1))
     events(conn)
     assert conn.state is State.REFUSED and not conn.can_send_message
+
+
+def test_a_bad_body_does_not_hide_the_frames_after_it_in_the_same_read() -> None:
+    conn = bound()
+    data = encode_frame("MsgSendRes", {"Result": "not a number"}) + encode_frame("AliveRes", None)
+    conn.receive_data(data)
+    bad, alive = events(conn)
+    assert isinstance(bad, BadFrame) and bad.method == "MsgSendRes" and alive == m.AliveRes()
