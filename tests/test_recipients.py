@@ -217,6 +217,25 @@ def test_line_of_exactly_max_line_bytes_is_read():
     assert [(r.line_no, r.error) for r in rows] == [(2, "line 2 is longer than 4096 bytes")]
 
 
+def test_line_of_exactly_max_line_bytes_among_others_is_read():
+    row = b"01011112222," + b"x" * (4096 - 13) + b"\n"  # 4096 bytes with its newline
+    rows = list(CsvInput(io.BytesIO(b"phone,name\n" + row + b"01033334444,c\n"), max_line=4096))
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (2, "01011112222", None),
+        (3, "01033334444", None),
+    ]
+
+
+def test_a_bad_block_that_starts_with_a_blank_line():
+    head = fill(b"phone,name\n", CHUNK)
+    n = head.count(b"\n")
+    rows = rows_of(head + b"\n01011112222,\xff\n01033334444,c\n")[n - 1 :]
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (n + 2, "01011112222", f"line {n + 2} is not valid UTF-8 (byte 13 of the line)"),
+        (n + 3, "01033334444", None),
+    ]
+
+
 def test_default_line_limit_is_one_mebibyte():
     assert MAX_LINE == 1024 * 1024
     fits = b"01011112222," + b"x" * (MAX_LINE - 13) + b"\n"  # MAX_LINE bytes with its newline
@@ -235,6 +254,10 @@ def test_a_row_shorter_than_its_phone_or_id_column():
     rows = rows_of(b"phone,name,id\n01012345678,a\n")
     assert rows == [Row(2, "01012345678", {"name": "a"}, None, "expected 3 columns, found 2")]
     rows = rows_of(b"phone,name,memo\n01012345678\n")
+    assert rows == [Row(2, "01012345678", {}, None, "expected 3 columns, found 1")]
+    rows = rows_of(b"name,phone\nkim\n")  # the phone column just past the row's end
+    assert rows == [Row(2, "", {"name": "kim"}, None, "expected 2 columns, found 1")]
+    rows = rows_of(b"phone,name,id\n01012345678\n")  # the id column past it
     assert rows == [Row(2, "01012345678", {}, None, "expected 3 columns, found 1")]
 
 
@@ -394,6 +417,9 @@ def test_header_names_may_hold_spaces_but_no_control_characters():
     assert source.variables == ["first name"]
     assert str(usage_error(b"phone,na\x1fme\n")).startswith(
         "input is not text (binary data at byte 8)"
+    )
+    assert str(usage_error(b"phone,name\x7f\n")).startswith(
+        "input is not text (binary data at byte 10)"
     )
 
 
