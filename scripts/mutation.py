@@ -68,7 +68,9 @@ TARGETS: dict[str, Target] = {
     "crypto": Target("smscli/protocol/oneshot/crypto.py", ("tests/protocol/test_crypto.py",)),
     "messages": Target("smscli/protocol/oneshot/messages.py", ("tests/protocol/test_messages.py",)),
     "connection": Target("smscli/protocol/oneshot/connection.py", ("tests/protocol/test_connection.py",)),
-    "recipients": Target("smscli/recipients.py", ("tests/test_recipients.py",)),
+    "recipients": Target(
+        "smscli/recipients.py", ("tests/test_recipients.py", "tests/test_recipients_blocks.py")
+    ),
     "http-retries": Target(
         "smscli/transports/http.py",
         ("tests/test_http.py",),
