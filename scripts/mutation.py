@@ -68,7 +68,9 @@ TARGETS: dict[str, Target] = {
     "crypto": Target("smscli/protocol/oneshot/crypto.py", ("tests/protocol/test_crypto.py",)),
     "messages": Target("smscli/protocol/oneshot/messages.py", ("tests/protocol/test_messages.py",)),
     "connection": Target("smscli/protocol/oneshot/connection.py", ("tests/protocol/test_connection.py",)),
-    "recipients": Target("smscli/recipients.py", ("tests/test_recipients.py",)),
+    "recipients": Target(
+        "smscli/recipients.py", ("tests/test_recipients.py", "tests/test_recipients_blocks.py")
+    ),
     "http-retries": Target(
         "smscli/transports/http.py",
         ("tests/test_http.py",),
@@ -139,18 +141,25 @@ def to_retry(session: Path) -> list[object]:
 
 
 def retry(session: Path, items: list[object], command: str, work: Path, env: dict[str, str], timeout: float) -> None:
-    """Test each of ``items`` again (``cosmic-ray mutate-and-test``) and store the outcome."""
+    """Test each of ``items`` again (``cosmic-ray mutate-and-test``) and store the outcome.
+
+    ``mutate-and-test`` has no timeout of its own, so the test command runs under
+    ``timeout``: a mutant that loops ends as a failed test run (killed, as in ``exec``)
+    and cosmic-ray restores the module. Killing cosmic-ray itself instead would leave the
+    copied module mutated for every later item (and the tests running)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkResult
 
     tool = str(Path(sys.executable).parent / "cosmic-ray")
+    bounded = shlex.join(["timeout", "-k", "5", f"{timeout:.0f}"]) + " " + command
     for item in items:
         m = item.mutations[0]  # type: ignore[attr-defined]
         try:
             done = subprocess.run([tool, "mutate-and-test", str(m.module_path), m.operator_name, str(m.occurrence),
-                                   command], cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
+                                   bounded], cwd=work, env=env, capture_output=True, text=True, timeout=timeout + 60)
             result = WorkResult(**json.loads(done.stdout.strip().splitlines()[-1]))
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # cosmic-ray itself hung: put the module back
+            shutil.copy2(ROOT / str(m.module_path), work / str(m.module_path))
             continue  # left as it was (a survivor): the next run tries it again
         with use_db(str(session), WorkDB.Mode.open) as db:
             db.set_result(item.job_id, result)  # type: ignore[attr-defined]

@@ -15,7 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smscli.errors import UsageError
-from smscli.recipients import CHUNK, CsvInput, Row, open_csv, parse_to_options, read_csv
+from smscli.recipients import (
+    CHUNK,
+    MAX_LINE,
+    CsvInput,
+    Row,
+    open_csv,
+    parse_to_options,
+    read_csv,
+)
 from tests.conftest import ROOT
 
 
@@ -164,14 +172,16 @@ def test_last_line_without_newline():
     ]
 
 
-@pytest.mark.parametrize("length", [10_000, 3 * CHUNK])  # within one chunk / across chunks
+# Within one chunk, across chunks, and ending where a chunk ends (its newline is the first
+# byte of the next chunk).
+@pytest.mark.parametrize("length", [10_000, 3 * CHUNK, CHUNK - 37])
 def test_overlong_line_is_one_bad_row(length):
     data = b"phone,name\n01012345678,a\n01011112222," + b"x" * length + b"\n01033334444,c\n"
     rows = list(CsvInput(io.BytesIO(data), max_line=4096))
-    assert [(r.line_no, r.error) for r in rows] == [
-        (2, None),
-        (3, "line 3 is longer than 4096 bytes"),
-        (4, None),
+    assert [(r.line_no, r.phone, r.error) for r in rows] == [
+        (2, "01012345678", None),
+        (3, "", "line 3 is longer than 4096 bytes"),
+        (4, "01033334444", None),
     ]
 
 
@@ -240,6 +250,24 @@ def test_binary_header_names_its_offset():
     assert str(err).startswith("input is not text (binary data at byte 2)")
 
 
+def test_binary_at_the_first_byte_or_after_a_bom_names_its_offset():
+    err = usage_error(b"\x00phone\n010\n")
+    assert str(err).startswith("input is not text (binary data at byte 0)")
+    err = usage_error(b"\xef\xbb\xbfph\xffone\n010\n")  # the BOM's 3 bytes count
+    assert str(err).startswith("input is not text (binary data at byte 5)")
+
+
+def test_header_names_may_hold_spaces_but_no_control_characters():
+    source = CsvInput(io.BytesIO(b"phone,first name\n01012345678,Kim\n"))
+    assert source.variables == ["first name"]
+    assert str(usage_error(b"phone,na\x1fme\n")).startswith(
+        "input is not text (binary data at byte 8)"
+    )
+    assert str(usage_error(b"phone,name\x7f\n")).startswith(
+        "input is not text (binary data at byte 10)"
+    )
+
+
 def test_utf16_is_named():
     err = usage_error("phone,name\n01012345678,a\n".encode("utf-16"))
     assert "UTF-16" in str(err)
@@ -251,6 +279,18 @@ def test_no_phone_column():
         "no phone column in header: 'name', 'amount' "
         "(name the number column phone, to, number or 수신번호)"
     )
+
+
+def test_no_phone_column_shows_twelve_names_in_at_most_200_characters():
+    names = [f"c{i}" for i in range(1, 14)]
+    err = usage_error(",".join(names).encode() + b"\n")
+    assert str(err).startswith(
+        "no phone column in header: " + ", ".join(repr(n) for n in names[:12]) + " ("
+    )
+    err = usage_error(b"x" * 198 + b"\n")  # shown as 200 characters: whole
+    assert str(err).startswith("no phone column in header: '" + "x" * 198 + "' (")
+    err = usage_error(b"x" * 199 + b"\n")  # 201: cut to 200
+    assert str(err).startswith("no phone column in header: '" + "x" * 199 + "... (")
 
 
 @pytest.mark.parametrize("data", [b"", b"\n\n", b"   ", b"\xef\xbb\xbf"])
@@ -282,6 +322,35 @@ def test_stdin_dash_reads_binary_stdin():
     assert rows[0].vars == {"이름": "홍"}
 
 
+def test_stdin_is_left_open_and_a_path_like_a_dash_is_a_file(tmp_path, monkeypatch):
+    stdin = io.BytesIO(b"phone\n01012345678\n")
+    assert [r.phone for r in read_csv("-", stdin=stdin)] == ["01012345678"]
+    assert not stdin.closed
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "+list.csv").write_bytes(b"phone\n01011112222\n")  # "+" sorts before "-"
+    assert [r.phone for r in read_csv("+list.csv", stdin=stdin)] == ["01011112222"]
+
+
+def test_a_bad_line_in_a_cp949_file_is_named_cp949():
+    data = "phone,이름\n01012345678,홍길동\n".encode("cp949") + b"01011112222,\xc8\n"
+    rows = rows_of(data + "01033334444,김\n".encode("cp949"))
+    assert [r.error for r in rows] == [
+        None,
+        "line 3 is not valid CP949 (byte 13 of the line)",
+        None,
+    ]
+
+
+def test_a_larger_csv_field_limit_set_elsewhere_is_kept():
+    before = csv.field_size_limit()
+    try:
+        csv.field_size_limit(8 * MAX_LINE)
+        rows_of(b"phone\n01012345678\n")
+        assert csv.field_size_limit() == 8 * MAX_LINE
+    finally:
+        csv.field_size_limit(before)
+
+
 def test_file_source_and_close(tmp_path):
     path = tmp_path / "list.csv"
     path.write_bytes(b"phone\n01012345678\n")
@@ -291,7 +360,7 @@ def test_file_source_and_close(tmp_path):
 
 
 def test_missing_file_and_directory(tmp_path):
-    with pytest.raises(UsageError, match="cannot read CSV file .*No such file"):
+    with pytest.raises(UsageError, match="cannot read CSV file .*: No such file or directory$"):
         open_csv(tmp_path / "nope.csv")
     with pytest.raises(UsageError, match="is a directory"):
         open_csv(tmp_path)

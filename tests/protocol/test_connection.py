@@ -312,8 +312,9 @@ def test_alive_and_response_deadlines() -> None:
 
 
 def test_only_client_role() -> None:
-    with pytest.raises(OneShotError, match="only the client side is implemented"):
-        Connection("server", key=KEY, iv=IV)
+    for role in ("server", "agent", ""):
+        with pytest.raises(OneShotError, match="only the client side is implemented"):
+            Connection(role, key=KEY, iv=IV)
 
 
 def test_a_zlib_bomb_from_the_server_is_a_bad_frame_and_the_session_goes_on() -> None:
@@ -326,3 +327,164 @@ def test_a_zlib_bomb_from_the_server_is_a_bad_frame_and_the_session_goes_on() ->
     got = events(conn)
     assert got[0] == BadFrame(len(bind_res()), len(bomb) + 22, "body inflates past 4 MiB")
     assert got[1] == m.AliveRes()
+
+
+def test_window_bounds_and_defaults() -> None:
+    for window in (0, -1):
+        with pytest.raises(OneShotError, match="window must be at least 1"):
+            Connection(key=KEY, iv=IV, window=window)
+    conn = bound(window=1)
+    conn.send(req(1))
+    assert not conn.can_send_message
+    with pytest.raises(LocalProtocolError, match=r"window full \(1 outstanding\)"):
+        conn.send(req(2))
+    conn = bound()  # ten outstanding by default, the eleventh waits
+    for i in range(10):
+        conn.send(req(i))
+    with pytest.raises(LocalProtocolError, match=r"window full \(10 outstanding\)"):
+        conn.send(req(10))
+
+
+def test_default_alive_interval_is_twenty_seconds() -> None:
+    clock = Clock()
+    conn = Connection(key=KEY, iv=IV, clock=clock)
+    assert conn.alive_deadline() == 1020.0
+    clock.now = 1019.5
+    assert not conn.alive_due()
+    clock.now = 1020.0
+    assert conn.alive_due() and conn.alive_due(now=1020.0) and not conn.alive_due(now=1019.0)
+
+
+def test_deadlines_hold_at_the_exact_second() -> None:
+    clock = Clock()
+    conn = bound(clock=clock, alive_interval=20)
+    first = req(1)
+    conn.send(first)  # at 1000
+    conn.send(m.AliveReq())
+    clock.now = 1004.0
+    conn.send(m.AliveReq())  # a second unanswered AliveReq: the first one still counts
+    assert not conn.alive_overdue(10, now=1009.0)
+    assert conn.alive_overdue(10, now=1010.0) and not conn.alive_overdue(10)  # now is 1004
+    clock.now = 1010.0
+    assert conn.alive_overdue(10)
+    assert conn.expired(10) == [first] and conn.expired(10.5) == []
+    assert conn.expired(10, now=1009.0) == [] and conn.expired(9, now=1009.0) == [first]
+    assert conn.alive_due(now=1024.0) and not conn.alive_due(now=1023.9)
+    # ... and after it.
+    assert conn.alive_due(now=1030.0) and conn.alive_overdue(10, now=1015.0)
+    assert conn.expired(5) == [first]
+
+
+def test_a_private_key_res_is_read_with_the_configured_key_even_late() -> None:
+    conn = Connection(key=KEY, iv=IV, encrypt=True)
+    conn.send(m.PrivateKeyReq())
+    reply = encode_frame(
+        "PrivateKeyRes", CONFIGURED.encrypt({"Result": 0, "PrivateKey": SESSION_KEY})
+    )
+    conn.receive_data(reply)
+    events(conn)
+    conn.receive_data(reply)  # a repeat once the session key is in use
+    (event,) = events(conn)
+    assert isinstance(event, m.PrivateKeyRes) and event.private_key == SESSION_KEY
+    assert conn.state is State.CONNECTED
+
+
+def test_events_are_immutable_values() -> None:
+    request = req(1)
+    answer = Answered(request, m.MsgSendRes(user_msg_id="1", phone_no=request.phone_no))
+    bad = BadFrame(0, 7, "no frame header")
+    assert len({answer, bad, ConnectionClosed(), ConnectionClosed()}) == 3
+    for event, name in ((answer, "request"), (bad, "reason"), (ConnectionClosed(), "x")):
+        with pytest.raises(AttributeError):
+            setattr(event, name, None)
+
+
+def test_no_outstanding_and_forgetting_twice() -> None:
+    conn = bound()
+    assert conn.oldest_outstanding() is None and conn.expired(0) == []
+    r = req(1)
+    conn.send(r)
+    conn.forget(r)
+    conn.forget(r)  # already gone: nothing happens
+    assert conn.oldest_outstanding() is None and conn.can_send_message
+
+
+def test_max_frame_bounds_what_the_server_may_send() -> None:
+    conn = Connection(key=KEY, iv=IV, max_frame=16)
+    conn.send(m.BindReq("a", "b"))
+    conn.receive_data(bind_res())  # compressed to more than 16 bytes
+    conn.receive_data(b"")
+    event, closed = events(conn)
+    assert isinstance(event, BadFrame) and event.reason.startswith("frame too large")
+    assert event.reason.endswith(" over 16") and closed == ConnectionClosed()
+    assert conn.state is State.BIND_WAIT
+    conn = Connection(key=KEY, iv=IV)  # the default takes it
+    conn.send(m.BindReq("a", "b"))
+    conn.receive_data(bind_res())
+    assert isinstance(events(conn)[0], m.BindRes)
+
+
+def test_answers_outside_their_state_change_nothing() -> None:
+    conn = bound()
+    conn.receive_data(bind_res(result=5))  # a second BindRes, refusing: too late
+    assert events(conn)[0].result == 5
+    assert conn.state is State.BOUND and conn.bind_result.result == 0
+    conn.receive_data(encode_frame("PrivateKeyRes", {"Result": 0, "PrivateKey": SESSION_KEY}))
+    events(conn)
+    assert conn.state is State.BOUND
+    request = req(1)
+    method, body = sent(conn.send(request))  # still the plain session
+    assert body == request.to_body()
+
+
+def test_private_key_req_only_once() -> None:
+    conn = Connection(key=KEY, iv=IV, encrypt=True)
+    conn.send(m.PrivateKeyReq())
+    with pytest.raises(LocalProtocolError, match="PrivateKeyReq is sent once"):
+        conn.send(m.PrivateKeyReq())
+    conn.receive_data(encode_frame("PrivateKeyRes", {"Result": 0, "PrivateKey": SESSION_KEY}))
+    events(conn)
+    assert conn.state is State.CONNECTED
+    with pytest.raises(LocalProtocolError, match="PrivateKeyReq is sent once"):
+        conn.send(m.PrivateKeyReq())
+
+
+def test_after_the_end_of_stream_nothing_can_be_sent() -> None:
+    conn = bound()
+    conn.receive_data(b"")
+    assert events(conn) == [ConnectionClosed()]
+    assert not conn.can_send_message
+    for message in (m.AliveReq(), req(1), m.UnBindReq("test001")):
+        with pytest.raises(LocalProtocolError, match="cannot send"):
+            conn.send(message)
+
+
+def test_a_body_that_is_not_an_object_cannot_be_encrypted() -> None:
+    conn = Connection(key=KEY, iv=IV, encrypt=True)
+    conn.send(m.PrivateKeyReq())
+    conn.receive_data(encode_frame("PrivateKeyRes", {"Result": 0, "PrivateKey": SESSION_KEY}))
+    events(conn)
+    with pytest.raises(LocalProtocolError, match="FutureReq body must be an object"):
+        conn.encode(m.GenericMessage("FutureReq", "text"))
+    assert sent(conn.encode(m.GenericMessage("FutureReq", None))) == ("FutureReq", None)
+
+
+def test_any_result_but_zero_refuses() -> None:
+    conn = Connection(key=KEY, iv=IV, encrypt=True)
+    conn.send(m.PrivateKeyReq())
+    conn.receive_data(encode_frame("PrivateKeyRes", {"Result": -1, "PrivateKey": SESSION_KEY}))
+    events(conn)
+    assert conn.state is State.REFUSED
+    conn = Connection(key=KEY, iv=IV)
+    conn.send(m.BindReq("test001", "pw"))
+    conn.receive_data(bind_res(result=-1))
+    events(conn)
+    assert conn.state is State.REFUSED and not conn.can_send_message
+
+
+def test_a_bad_body_does_not_hide_the_frames_after_it_in_the_same_read() -> None:
+    conn = bound()
+    data = encode_frame("MsgSendRes", {"Result": "not a number"}) + encode_frame("AliveRes", None)
+    conn.receive_data(data)
+    bad, alive = events(conn)
+    assert isinstance(bad, BadFrame) and bad.method == "MsgSendRes" and alive == m.AliveRes()
