@@ -26,7 +26,13 @@ while not os.path.exists(go):  # start together
     time.sleep(0.001)
 journal = Journal.open(data_dir, url=url or None, busy_timeout=60)
 started = time.time()
+other = os.path.join(os.path.dirname(go), "wrote-" + ("B" if tag == "A" else "A"))
 for b in range(batches):
+    if b == 1:  # this writer is under way
+        open(os.path.join(os.path.dirname(go), "wrote-" + tag), "w").close()
+    if b == batches // 2:  # halfway, until the other is under way too: the writes overlap
+        while not os.path.exists(other):  # (however the two are scheduled)
+            time.sleep(0.001)
     msgs = [Message(id=f"{tag}-{b}-{i}", to="01012345678", text="x", sender="1") for i in range(200)]
     assert journal.claim(msgs, "oneshot", tag) == [None] * 200
     shared = [Message(id=f"shared-{b}", to="01012345678", text=tag, sender="1")]
