@@ -26,7 +26,7 @@ import socket
 import sys
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -275,6 +275,41 @@ class PgJournal(Journal):
                               f"({exc})", hint="retry once the server is back") from None
         self._conn = self._current[0] = conn
         self._session(self._busy_timeout)
+        if self._owner_fd is not None:  # the lock went with the old session
+            self._conn.execute("SELECT pg_advisory_lock(%s)", (self._key("owner", self.owner),))
+
+    # --- owners: alive while their session holds their advisory lock -------------------
+
+    def _register_owner(self) -> None:
+        """As on SQLite, and the session holds an advisory lock named after the owner token
+        for its life: a host that is killed or loses its connection lets go of it at once,
+        so other hosts take its claims over without waiting for its lease."""
+        registered = self._owner_fd is not None
+        super()._register_owner()
+        if not registered:
+            self._hold_owner_lock()
+
+    def _hold_owner_lock(self) -> None:
+        with self._lock:
+            try:
+                self._conn.execute("SELECT pg_advisory_lock(%s)", (self._key("owner", self.owner),))
+            except _driver().Error as exc:
+                raise self._error(exc) from None
+
+    def _alive_owners(self, tokens: Collection[str], cur: Any = None) -> set[str]:
+        """Those the lease (or this host's lock file) says live, less those whose session
+        no longer holds their advisory lock (killed, or cut off from the server)."""
+        alive = super()._alive_owners(tokens, cur)
+        dead: set[str] = set()
+        for token in alive - {self.owner}:
+            key = self._key("owner", token)
+            probe = (cur.execute if cur is not None else self._query)(
+                "SELECT pg_try_advisory_lock(?)", (key,))
+            got = (probe.fetchone() if cur is not None else probe[0])[0]
+            if got:  # nobody holds it: that owner is gone
+                (cur.execute if cur is not None else self._query)("SELECT pg_advisory_unlock(?)", (key,))
+                dead.add(token)
+        return alive - dead
 
     def close(self) -> None:
         self._closed = True

@@ -45,7 +45,7 @@ def test_send_wait_duplicate_reserve_and_poll(isolated_env):
         reserved = run_cli("reserve", "--at", at, "--to", "01011112222", "--message", "예약", "--json", env=env)
         assert reserved.returncode == 0, reserved.stderr
         assert lines(reserved.stdout)[0]["status"] == "scheduled"
-        sim.api.add_report("sms", "01011112222", "elsewhere")
+        sim.api.add_report("sms", "01011112222", "elsewhere", ready_at=0.0)  # ready now
         polled = run_cli("result", "poll", "--json", env=env)
         assert polled.returncode == 0, polled.stderr
         assert [r["message_id"] for r in lines(polled.stdout)] == ["elsewhere"]

@@ -296,6 +296,28 @@ def test_a_row_locked_longer_than_the_busy_timeout_is_a_busy_journal(tmp_path, p
             assert j.claim([msg("held-1")], "oneshot", "p") == ["pending"]  # and it still works
 
 
+def test_a_killed_host_s_claims_are_taken_over_at_once_not_after_its_lease(tmp_path, pg_url):
+    """SIGKILL: no finalizer runs and the owner row stays, but the session's advisory lock
+    goes with its connection, so another host claims what it left at once."""
+    code = ("import os, signal, sys\nfrom smscli.journal import Journal\nfrom smscli.models import Message\n"
+            "j = Journal.open(sys.argv[1], url=sys.argv[2], lease_seconds=600)\n"
+            "j.claim([Message('killed-1', '01012345678', 'x', '1')], 'oneshot', 'p')\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a"), pg_url], env=ENV, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    with Journal.open(tmp_path / "b", url=pg_url) as other:
+        assert other._query("SELECT count(*) FROM owners")[0][0] == 1  # its row, lease running
+        deadline = time.monotonic() + 10  # the server notices the closed socket at once
+        while (got := other.claim([msg("killed-1")], "oneshot", "p")) == [OWNED]:
+            assert time.monotonic() < deadline, "the killed host's claim was not taken over"
+            time.sleep(0.1)
+        assert got == ["pending"]
+        live = Journal.open(tmp_path / "c", url=pg_url, lease_seconds=600)
+        live.claim([msg("live-1")], "oneshot", "p")
+        assert other.claim([msg("live-1")], "oneshot", "p") == [OWNED]  # a live one keeps its own
+        live.close()
+
+
 def test_a_journal_left_open_gives_up_its_claims_at_exit(tmp_path, pg_url):
     code = ("import sys\nfrom smscli.journal import Journal\nfrom smscli.models import Message\n"
             "j = Journal.open(sys.argv[1], url=sys.argv[2])\n"
