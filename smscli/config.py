@@ -110,7 +110,11 @@ def mask(key: str, value: Any) -> Any:
     if is_secret_key(key):
         return MASK
     if isinstance(value, str):
-        return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), value)
+        from smscli.masking import mask_target, mask_text
+
+        value = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), value)
+        # also ``?password=...`` in a URL's query, and libpq's ``password=...`` pairs
+        return mask_target(value) if "?" in value else mask_text(value)
     return value
 
 

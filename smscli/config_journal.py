@@ -38,9 +38,10 @@ def masked_url(url: str) -> str:
     ``postgresql://user@host:port/db``; SQLite URLs as they are."""
     if url.startswith(SQLITE):
         return url
+    from smscli.config import mask
     from smscli.journal_pg import safe_url
 
-    return safe_url(url)
+    return mask("journal_url", safe_url(url))  # (not a URL at all: its ``password=`` masked)
 
 
 def _without_password(url: str) -> str:

@@ -47,6 +47,7 @@ from smscli.journal_base import (
     EmptyJournal,
     JournalError,
     JournalGone,
+    JournalUnreachable,
     _by_ids,
     _chunks,
     _filters,
@@ -448,6 +449,7 @@ __all__ = [
     "Journal",
     "JournalError",
     "JournalGone",
+    "JournalUnreachable",
     "LockTimeout",
     "send_lock",
 ]

@@ -32,6 +32,14 @@ class JournalError(SmscliError):
     exit_status = ExitStatus.CONFIG
 
 
+class JournalUnreachable(JournalError):
+    """The shared journal's server cannot be reached (refused, timed out, no such host):
+    exit 4, as for a vendor; nothing was sent."""
+
+    exit_status = ExitStatus.UNREACHABLE
+    retryable = True
+
+
 class JournalGone(JournalError):
     """The shared journal's server went away in the middle of an operation: nothing more is
     handed to a vendor; a re-run once it is back sends only what was not accepted."""

@@ -34,7 +34,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from smscli.errors import ExitStatus, SmscliError
 from smscli.journal import Journal
-from smscli.journal_base import LEASE_SECONDS, JournalError, JournalGone, _chunks, _now_iso
+from smscli.journal_base import (
+    LEASE_SECONDS,
+    JournalError,
+    JournalGone,
+    JournalUnreachable,
+    _chunks,
+    _now_iso,
+)
 from smscli.journal_locks import LockTimeout
 from smscli.journal_pg_schema import PG_MIGRATIONS, SCHEMA_TABLE
 from smscli.journal_schema import SCHEMA_VERSION
@@ -471,10 +478,16 @@ def _connect(url: str, password: str | None) -> psycopg.Connection[Any]:
                            hint="use postgresql://user@host:port/db") from None
     except psycopg.Error as exc:
         text = _first_line(exc, secret)
-        hint = ("check the password (journal_password_env, the URL, PGPASSWORD or ~/.pgpass)"
-                if "password" in text or "authentication" in text
-                else "check journal_url and that the server is running and reachable")
-        raise JournalError(f"cannot open the journal at {where}: {text}", hint=hint) from None
+        if "password" in text or "authentication" in text:
+            raise JournalError(f"cannot open the journal at {where}: {text}",
+                               hint="check the password (journal_password_env, the URL, "
+                                    "PGPASSWORD or ~/.pgpass)") from None
+        if " does not exist" in text or "permission denied" in text or "no pg_hba.conf" in text:
+            raise JournalError(f"cannot open the journal at {where}: {text}",
+                               hint="check journal_url's user and database") from None
+        raise JournalUnreachable(f"cannot reach the journal at {where}: {text}",
+                                 hint="check that the server is running and reachable; "
+                                      "nothing was sent") from None
 
 
 class _PgCursor:

@@ -78,6 +78,23 @@ def test_config_show_masks_the_password_and_names_the_source(config_file: Path) 
     assert row["source"] == "file" and "top level" in row["origin"] and SECRET not in row["value"]
 
 
+@pytest.mark.parametrize("url", [
+    f"postgresql://team@db.example:5432/smscli?password={SECRET}",
+    f"postgresql://db.example/smscli?user=team&password={SECRET}&sslmode=require",
+    f"host=db.example password={SECRET} dbname=smscli",
+])
+def test_a_password_in_the_query_or_a_keyword_string_is_masked_everywhere(url: str, isolated_env: Path) -> None:
+    """config show/get, the echo of config set, and the error for a string that is not a URL."""
+    env = {"SMSCLI_JOURNAL_URL": url}
+    for args in (("config", "show"), ("config", "show", "--json"), ("config", "get", "journal_url"),
+                 ("journal", "check")):
+        out = run_cli(*args, env=env)
+        assert SECRET.encode() not in out.stdout + out.stderr, (args, out)
+    out = run_cli("config", "set", "journal_url", url)
+    assert out.returncode == 0 and SECRET.encode() not in out.stdout + out.stderr, out
+    assert b"********" in out.stderr
+
+
 @pytest.mark.parametrize("url, expect", [
     (f"mysql://u:{SECRET}@h/db", "SMSCLI_JOURNAL_URL 'mysql://u@h/db' is not a journal URL"),
     ("journal.db", "SMSCLI_JOURNAL_URL 'journal.db' is not a journal URL"),

@@ -226,7 +226,8 @@ def test_the_send_lock_is_one_for_all_hosts_and_dies_with_its_holder(tmp_path, p
             assert time.monotonic() - start < 15  # the server dropped the dead session's lock
 
 
-def test_bad_url_unreachable_server_and_wrong_password_are_exit_3_without_the_password(tmp_path, pg_url):
+def test_bad_url_and_wrong_password_are_exit_3_an_unreachable_server_exit_4_without_the_password(
+        tmp_path, pg_url):
     from urllib.parse import urlsplit
 
     parts = urlsplit(pg_url)
@@ -242,7 +243,7 @@ def test_bad_url_unreachable_server_and_wrong_password_are_exit_3_without_the_pa
         with pytest.raises(JournalError) as info:
             Journal.open(tmp_path, url=url)
         text = str(info.value)
-        assert info.value.exit_status == 3, name
+        assert info.value.exit_status == (4 if name == "unreachable" else 3), name
         assert secret not in text and "not-the-password-42" not in text, name
         assert "\n" not in text, name
         assert "postgresql://smscli@127.0.0.1:" in text, name

@@ -119,18 +119,18 @@ def test_a_report_polled_on_one_host_settles_a_message_sent_from_another(world: 
     assert not (w.work / "host0" / "journal.db").exists()  # nothing but the shared journal
 
 
-def test_a_bad_url_and_a_wrong_password_are_exit_3_without_the_password(shared: str) -> None:
+def test_a_bad_url_and_a_wrong_password_are_exit_3_a_server_down_exit_4_no_password_shown(shared: str) -> None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(shared)
     wrong = shared.replace(f":{parts.password}@", ":not-the-password-42@")
     for url, expect in ((wrong, "password"), ("postgresql://smscli@[::1/x", "not a valid"),
-                        (shared.replace(f":{parts.port}", ":1"), "cannot open")):
+                        (shared.replace(f":{parts.port}", ":1"), "cannot reach")):
         for args in (("send", "--to", "01012345678", "-m", "hi"), ("journal", "check")):
             out = subprocess.run([sys.executable, "-m", "smscli", *args], capture_output=True, text=True,
                                  env={**os.environ, "SMSCLI_JOURNAL_URL": url, "PYTHONPATH": str(ROOT)},
                                  cwd=ROOT, timeout=60)
-            assert out.returncode in (3, 4) if "cannot" in expect else out.returncode == 3, (url, out)
+            assert out.returncode == (4 if "cannot" in expect else 3), (url, out)
             assert expect in out.stderr and "Traceback" not in out.stderr, out.stderr
             for secret in ("not-the-password-42", parts.password or "-"):
                 assert secret not in out.stderr + out.stdout
