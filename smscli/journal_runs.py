@@ -77,6 +77,14 @@ class RunsMixin:
         with self._tx() as cur:  # type: ignore[attr-defined]
             cur.execute("DELETE FROM runs WHERE id = ? AND rows = 0", (run_id,))
 
+    def forget_run_if_unused(self, run_id: str) -> bool:
+        """Delete a run that journaled no message (it failed before the first claim):
+        nothing to resume. True when it was deleted."""
+        with self._tx() as cur:  # type: ignore[attr-defined]
+            cur.execute("DELETE FROM runs WHERE id = ? AND NOT EXISTS "
+                        "(SELECT 1 FROM messages WHERE run = ?)", (run_id, run_id))
+            return cur.rowcount > 0
+
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run as :meth:`list_runs` gives it, or None."""
         return self._run_row(None, run_id)

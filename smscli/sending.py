@@ -260,7 +260,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
             journal.forget_run(opts.run_id)
         raise
     except SmscliError as exc:
-        if not job.dry_run:
+        if not job.dry_run and (job.resume is not None or not _forget_if_unused(journal, opts.run_id)):
             note = unfinished(opts.run_id)
             exc.hint = f"{exc.hint}; {note}" if exc.hint else note
         raise
@@ -282,6 +282,15 @@ def _sender_key(prof: Profile, channel: Kakao) -> str:
         raise ConfigError(f"kakao_sender_key of profile {prof.name!r} is {len(key)} characters; "
                           f"at most {kakao_rules.MAX_SENDER_KEY}")
     return key
+
+
+def _forget_if_unused(journal: Journal, run_id: str) -> bool:
+    """A run that failed before it journaled any message is forgotten (nothing to resume);
+    if the journal cannot say, it is kept."""
+    try:
+        return journal.forget_run_if_unused(run_id)
+    except SmscliError:
+        return False
 
 
 def unfinished(run_id: str) -> str:

@@ -229,3 +229,19 @@ def test_a_message_refused_before_any_row_leaves_no_run_to_resume():
     assert listed.returncode == 0 and listed.stdout == b"", listed.stdout
     again = run_cli("send", "--to", "01012345678", "-m", "세일 😀", "--resume")
     assert again.returncode == 2 and "no run" in again.stderr.decode().lower(), again.stderr
+
+
+def test_a_send_that_fails_before_its_first_message_leaves_no_run_to_resume(tmp_path) -> None:
+    """Refused before anything was journaled (a PNG given as --image): the error says
+    nothing about --resume, and `runs` lists no unfinished run (a new user's finding)."""
+    from tests.conftest import run_cli
+
+    fake = tmp_path / "photo.jpg"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    failed = run_cli("send", "--to", "01012345678", "--image", str(fake), "-m", "x")
+    assert failed.returncode == 2
+    assert b"is a PNG image" in failed.stderr and b"--resume" not in failed.stderr
+    assert run_cli("runs", "--json").stdout == b""
+    sent = run_cli("send", "--to", "01012345678", "-m", "x")
+    assert sent.returncode == 0
+    assert b'"finished"' in run_cli("runs", "--json").stdout
