@@ -24,6 +24,7 @@ from smscli import advertising, campaign, ids, phone, text
 from smscli.errors import ExitStatus, UsageError
 from smscli.fallback import Fallback
 from smscli.models import (
+    ACCEPTED,
     DUPLICATE,
     INVALID,
     OK_STATUSES,
@@ -403,7 +404,8 @@ def run_send(
                     if sink.fallback.send(wait=opts.wait, on_reports=sink.reports):
                         summary.notes.append(f"sent {sink.fallback.sent} fallback message(s) for "
                                              "Kakao/RCS messages that were not delivered")
-                    if opts.wait <= 0 and getattr(opts.channel, "fallback", None) is not None:
+                    if (opts.wait <= 0 and getattr(opts.channel, "fallback", None) is not None
+                            and sink.seen[ACCEPTED]):  # (what the vendor refused has no report)
                         summary.notes.append(
                             f"{vendor.name} has no fallback of its own: smscli sends each fallback when the "
                             "report says the Kakao/RCS message failed; run `smscli result poll` (e.g. every "

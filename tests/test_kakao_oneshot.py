@@ -465,3 +465,20 @@ def test_alimtalk_quick_replies_go_as_kakao_quick(sim: OneShotSimulator, pipe: P
         {"name": "주문 보기", "type": "WL", "url_mobile": "https://shop.example/o/A-17"}]}
     [plain] = bodies(sim, "at1") or [None]
     assert plain is None or "kakaoQuick" not in plain
+
+
+@pytest.mark.smscli_sim(kakao=KakaoRules([Template("ORDER1", "주문 #{name}")]))
+def test_a_refused_alimtalk_does_not_promise_a_fallback(smscli_oneshot_sim, monkeypatch, capsys) -> None:
+    """Refused at the door (an unknown template: 36): no report will come, so the note that
+    result poll sends the fallback is not printed; an accepted one still gets it."""
+    from smscli.cli.app import program
+
+    monkeypatch.setenv("SMSCLI_KAKAO_SENDER_KEY", "K" * 40)
+
+    base = ["send", "--to", "01012345678", "--type", "alimtalk", "-m", "주문 홍길동", "--json"]
+    assert program([*base, "--template", "NOPE"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == "rejected"
+    assert "no fallback of its own" not in captured.err
+    assert program([*base, "--template", "ORDER1"]) == 0
+    assert "no fallback of its own" in capsys.readouterr().err
