@@ -231,3 +231,16 @@ def side(target: JournalTarget, data_dir: Path) -> Iterator[Side]:
     """The journal ``target`` names, opened (created or upgraded) for a copy."""
     with target.open(data_dir) as journal:
         yield Side(journal)
+
+
+@contextmanager
+def source_side(target: JournalTarget, data_dir: Path) -> Iterator[Side]:
+    """The journal to copy from: it must exist (nothing is created); a UsageError if not."""
+    from smscli.journal import EmptyJournal
+
+    journal = target.open_for_reading(data_dir)
+    if isinstance(journal, EmptyJournal):
+        raise UsageError(f"no journal at {target.location}: nothing to copy",
+                         hint="nothing was written; a sqlite:///PATH URL names the file itself")
+    with journal:
+        yield Side(journal)

@@ -179,3 +179,12 @@ def test_help_examples_run_as_written(tmp_path: Path) -> None:
         proc = subprocess.run(line, shell=True, capture_output=True, cwd=ROOT, timeout=60, env=env)
         assert proc.returncode == 0, (line, proc.stderr)
     assert dump_sqlite(tmp_path / "demo" / "journal.db") == dump_sqlite(tmp_path / "demo" / "c.db")
+
+
+def test_copying_from_a_journal_that_is_not_there_is_refused_and_creates_nothing(tmp_path, isolated_env) -> None:
+    missing = tmp_path / "nowhere" / "old.db"
+    out = run_cli("journal", "copy", "--from", f"sqlite:///{missing}")
+    assert out.returncode == 2 and b"no journal at" in out.stderr and b"Traceback" not in out.stderr
+    assert not missing.exists() and not missing.parent.exists()
+    assert run_cli("journal", "copy", "--to", f"sqlite:///{tmp_path / 'new.db'}").returncode == 2  # none here yet
+    assert not (tmp_path / "new.db").exists()

@@ -294,7 +294,7 @@ def copy(
     if source.same_as(target, data_dir):
         raise UsageError(f"--{'to' if to else 'from'} names the current journal ({current.location})",
                          hint="copy to another journal")
-    with copy_journal.side(source, data_dir) as src, copy_journal.side(target, data_dir) as dst:
+    with copy_journal.source_side(source, data_dir) as src, copy_journal.side(target, data_dir) as dst:
         copier = copy_journal.Copier(src, dst)
         found = copier.conflicts()
         if found:
