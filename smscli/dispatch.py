@@ -35,6 +35,7 @@ from smscli.models import (
     Report,
     SendResult,
 )
+from smscli.timeutil import to_iso
 from smscli.vendors.base import OutsideHours
 
 if TYPE_CHECKING:
@@ -532,7 +533,7 @@ class Handout:
         msgs = list(messages)
         assert self.hold_at is not None
         self.journal.reschedule([m.id for m in msgs], self.hold_at)
-        when = self.hold_at.isoformat()
+        when = to_iso(self.hold_at)
         for msg in msgs:
             self.sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id,
                                  vendor=self.vendor_name, type=msg.type, code="",
@@ -573,7 +574,7 @@ class Handout:
                         continue
                     if self.local_schedule:
                         not_handed.pop(msg.id, None)
-                        when = msg.send_at.isoformat() if msg.send_at else ""
+                        when = to_iso(msg.send_at) if msg.send_at else ""  # Korea time, as everywhere
                         sink(SendResult(to=msg.to, status=SCHEDULED, message_id=msg.id,
                                         vendor=vendor, type=msg.type, code="",
                                         detail=f"held locally until {when}"))

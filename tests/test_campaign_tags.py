@@ -112,3 +112,13 @@ def test_a_held_reservation_keeps_its_tag_until_it_is_flushed(smscli_oneshot_sim
     clock_at(at + timedelta(minutes=1))
     assert program(["reserve", "flush", "--json"]) == 0
     assert smscli_oneshot_sim.wait_accepted(1)[0].raw["user_data"] == "winter"
+
+
+def test_a_reservation_held_here_says_its_time_in_korea_time(smscli_oneshot_sim, clock_at, capsys) -> None:
+    """--at in UTC: the result's detail gives the time as every other smscli time, +09:00."""
+    from datetime import datetime
+
+    clock_at(datetime(2026, 11, 23, 10, 0))
+    assert program(["reserve", "--at", "2026-11-23T03:00:00Z", "--to", "01012345678", "-m", "x", "--json"]) == 0
+    [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["status"] == "scheduled" and row["detail"] == "held locally until 2026-11-23T12:00:00+09:00"

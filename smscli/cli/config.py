@@ -78,7 +78,7 @@ def _warn_argv_secret(key: str) -> None:
 @config_app.command("show", epilog=_examples(
     "smscli config show",
     "smscli config show -p prod --json",
-    "SMSCLI_HOST=10.0.0.5 smscli config show   # the host shows as coming from env",
+    "SMSCLI_SENDER=0212345678 smscli config show   # the sender shows as coming from env",
 ))
 def show(
     profile: ProfileOpt = None,
