@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,36 +78,53 @@ def schema_url(base: str, schema: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
+def pg_url_option(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--pg-url", default=os.environ.get("SMSCLI_TEST_PG_URL"))
+
+
+def require_pg(url: str | None) -> str:
+    if not url:
+        raise SystemExit('no PostgreSQL: --pg-url or export SMSCLI_TEST_PG_URL="$(scripts/postgres-test-server.sh)"')
+    return url
+
+
+@contextmanager
+def fresh_schema(pg_url: str) -> Iterator[str]:
+    """A URL whose sessions work in a new schema, dropped afterwards."""
+    import psycopg
+
+    schema = f"bench_{secrets.token_hex(4)}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield schema_url(pg_url, schema)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=20_000)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--pg-url", default=os.environ.get("SMSCLI_TEST_PG_URL"))
+    pg_url_option(ap)
     args = ap.parse_args()
-    if not args.pg_url:
-        raise SystemExit('no PostgreSQL: --pg-url or export SMSCLI_TEST_PG_URL="$(scripts/postgres-test-server.sh)"')
-    import psycopg
+    pg_url = require_pg(args.pg_url)
 
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "list.csv"
         write_csv(csv, args.rows)
         for r in range(args.rounds):
-            schema = f"bench_{secrets.token_hex(4)}"
-            with psycopg.connect(args.pg_url, autocommit=True) as admin:
-                admin.execute(f"CREATE SCHEMA {schema}")
-            try:
+            with fresh_schema(pg_url) as shared:
                 order = ["sqlite", "postgresql"] if r % 2 == 0 else ["postgresql", "sqlite"]
                 rates = {}
                 for backend in order:
-                    url = schema_url(args.pg_url, schema) if backend == "postgresql" else None
+                    url = shared if backend == "postgresql" else None
                     rate, wall, n = send(csv, Path(tmp) / f"r{r}-{backend}", url)
                     rates[backend] = rate
                     print(f"round {r + 1} {backend:10s}: {n:,} accepted, {rate:,.0f} msg/s "
                           f"(server side), wall {wall:.1f} s")
-            finally:
-                with psycopg.connect(args.pg_url, autocommit=True) as admin:
-                    admin.execute(f"DROP SCHEMA {schema} CASCADE")
             ratios.append(rates["postgresql"] / rates["sqlite"])
             print(f"round {r + 1} PostgreSQL / SQLite: {ratios[-1]:.2f}")
     print(f"median PostgreSQL / SQLite over {args.rounds} rounds: {statistics.median(ratios):.2f} "

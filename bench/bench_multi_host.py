@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_journal_pg import PROFILE, ROOT, schema_url, write_csv  # noqa: E402
+from bench_journal_pg import PROFILE, ROOT, fresh_schema, pg_url_option, require_pg, write_csv  # noqa: E402
 
 from smscli.sim.oneshot import OneShotSimulator  # noqa: E402
 
@@ -69,27 +68,18 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000, help="rows per host")
     ap.add_argument("--hosts", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--pg-url", default=os.environ.get("SMSCLI_TEST_PG_URL"))
+    pg_url_option(ap)
     args = ap.parse_args()
-    if not args.pg_url:
-        raise SystemExit('no PostgreSQL: --pg-url or export SMSCLI_TEST_PG_URL="$(scripts/postgres-test-server.sh)"')
-    import psycopg
+    pg_url = require_pg(args.pg_url)
 
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
-            schema = f"bench_{secrets.token_hex(4)}"
-            with psycopg.connect(args.pg_url, autocommit=True) as admin:
-                admin.execute(f"CREATE SCHEMA {schema}")
-            url = schema_url(args.pg_url, schema)
-            try:
+            with fresh_schema(pg_url) as url:
                 started = time.perf_counter()
                 one = hosts_send(Path(tmp), 1, args.rows, url, f"r{r}-one")
                 many = hosts_send(Path(tmp), args.hosts, args.rows, url, f"r{r}-many")
                 wall = time.perf_counter() - started
-            finally:
-                with psycopg.connect(args.pg_url, autocommit=True) as admin:
-                    admin.execute(f"DROP SCHEMA {schema} CASCADE")
             ratios.append(many / one)
             print(f"round {r + 1}: 1 host {one:,.0f} msg/s; {args.hosts} hosts {many:,.0f} msg/s "
                   f"aggregate; ratio {ratios[-1]:.2f} (both runs: {wall:.1f} s wall)")
