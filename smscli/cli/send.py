@@ -424,8 +424,12 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
         return media.build_media(type_, message, flags.media)
     if type_ in TEXT_TYPES:
         if given:
-            raise UsageError(f"{given[0]} goes with a Kakao or RCS --type, not {type_}",
-                             hint=f"Kakao: {', '.join(KAKAO_TYPES)}; RCS: {', '.join(RCS_TYPES)}")
+            first = given[0]
+            goes_with = ("friendtalk" if first == "--user-key" else "alimtalk, alimtalk-image"
+                         if first == "--template" else ", ".join(KAKAO_TYPES)
+                         if first in _KAKAO_ONLY else ", ".join(RCS_TYPES) if first in _RCS_ONLY
+                         else f"{', '.join(KAKAO_TYPES)}, {', '.join(RCS_TYPES)}")
+            raise UsageError(f"{first} goes with --type {goes_with}, not {type_}")
         return Text(body=message, subject=subject, type=type_, images=tuple(images or ()),  # type: ignore[arg-type]
                     attachments=flags.media.attach)
     wrong = [g for g in given if g in (_RCS_ONLY if type_ in KAKAO_TYPES else _KAKAO_ONLY)]
