@@ -38,12 +38,16 @@ class ChannelRender:
         plain = PLAIN_FIELDS.get(channel.kind)
         self.sources: list[str] = ([getattr(channel, f) for f in plain] if plain is not None
                                    else [channel.body, channel.title])
+        self.source_names = ["the message"] * len(self.sources)  # for errors: what names it
         self._quick = channel.quick_replies if isinstance(channel, Kakao) else ()
         buttons = (*getattr(channel, "buttons", ()), *self._quick)
-        self.sources += [getattr(b, f) for b in buttons for f in URL_FIELDS if getattr(b, f)]
+        urls = [getattr(b, f) for b in buttons for f in URL_FIELDS if getattr(b, f)]
+        self.sources += urls
+        self.source_names += ["a button URL"] * len(urls)
         fb = getattr(channel, "fallback", None)
         if fb is not None:
             self.sources += [fb.body, fb.subject]
+            self.source_names += ["the fallback"] * 2
         self.templates = {s: text.compile_template(as_template(s)) for s in self.sources if s}
         self.names = tuple(dict.fromkeys(n for t in self.templates.values() for n in t.names))
         # a CSV `buttons` column: (buttons, quick replies) per file, or why it cannot be used

@@ -189,8 +189,8 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         from smscli.channel_render import ChannelRender, as_template
 
         render = ChannelRender(channel, allow_unicode=job.allow_unicode)
-        for source in render.sources:
-            _check_template(as_template(source), columns, job.recipients)
+        for source, what in zip(render.sources, render.source_names, strict=True):
+            _check_template(as_template(source), columns, job.recipients, what=what)
         if not render.names:  # the same content for everyone: one error now, not one per row
             try:
                 render.render({}, "")  # "": the recipient is checked per row
@@ -394,7 +394,8 @@ def _rows_digest(items: Sequence[Mapping[str, Any]]) -> str:
     return h.hexdigest()[:16]
 
 
-def _check_template(message: str, columns: list[str], source: Recipients) -> None:
+def _check_template(message: str, columns: list[str], source: Recipients, *,
+                    what: str = "the message") -> None:
     """Fail before sending anything when the text names a {column} the input lacks."""
     from smscli.text import TemplateError, compile_template
 
@@ -410,7 +411,7 @@ def _check_template(message: str, columns: list[str], source: Recipients) -> Non
             where = f"the rows' keys are {', '.join(columns) or 'none'}"
         else:
             where = "there is no --csv"
-        raise UsageError(f"the message uses {{{missing[0]}}} but {where}",
+        raise UsageError(f"{what} uses {{{missing[0]}}} but {where}",
                          hint="write {{ and }} for literal braces")
 
 

@@ -166,7 +166,7 @@ def test_rows_that_break_a_rule_are_invalid_the_others_valid(home, capsys, tmp_p
 def test_dry_run_shows_type_characters_buttons_and_the_fallback(home, capsys):
     path = buttons(home, {"button": [OK_BUTTON, {"name": "문의", "type": "BK"}]})
     code, line = refused(capsys, *AT, "-m", "주문 접수", "--buttons", path, "--dry-run", "--json")
-    assert code == 2 and "the message uses {order} but there is no --csv" in line  # in a button URL
+    assert code == 2 and "a button URL uses {order} but there is no --csv" in line
     path = buttons(home, {"button": [dict(OK_BUTTON, url_mobile="https://e.example"), {"name": "문의", "type": "BK"}]})
     code = program(["send", "--to", "01011112222", *AT, "-m", "주문이 접수되었습니다", "--buttons", path,
                     "--dry-run", "--json"])
