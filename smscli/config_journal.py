@@ -167,8 +167,9 @@ def parse(url: str | None, *, where: str = "journal_url", password_env: str | No
     if password is None and password_env:
         password = os.environ.get(password_env)
         if password is None:
-            raise ConfigError(f"journal_password_env names ${password_env}, which is not set",
-                              hint=f"export {password_env}, or change journal_password_env")
+            key = "--password-env" if source == "flag" else "journal_password_env"
+            raise ConfigError(f"{key} names ${password_env}, which is not set",
+                              hint=f"export {password_env}, or change {key}")
     return JournalTarget("postgresql", url, None, source, origin, password)
 
 
