@@ -277,9 +277,9 @@ class PgJournal(Journal):
             return
         try:
             conn = _connect(self._url, self._password)
-        except JournalError as exc:
-            raise JournalGone(f"the journal at {self._where} went away and is not back yet "
-                              f"({exc})", hint="retry once the server is back") from None
+        except JournalError:
+            raise JournalGone(f"the journal at {self._where} went away and is not back yet",
+                              hint="retry once the server is back") from None
         self._conn = self._current[0] = conn
         self._session(self._busy_timeout)
         if self._owner_fd is not None:  # the lock went with the old session
