@@ -177,3 +177,12 @@ def test_other_requests_keep_httpx():
     assert "accept-encoding: gzip" in form_head.lower()  # httpx's own headers
     assert "Accept-Encoding: identity\r\n" in json_head  # the lean client's
     assert [r.status_code for r in results] == [200, 200]
+
+
+def test_a_gzip_body_that_inflates_past_the_limit_is_refused_not_inflated():
+    import gzip
+
+    bomb = ok(gzip.compress(b"0" * (17 * 1024 * 1024)), b"Content-Encoding: gzip\r\n")  # ~17 KB on the wire
+    _, results = run([bomb], [{}])
+    assert isinstance(results[0], Exception), results[0]
+    assert "inflates past" in str(results[0])

@@ -60,10 +60,13 @@ class Response:
         self.headers = headers
         coding = headers.get("content-encoding", "").strip().lower()
         if content and coding in ("gzip", "deflate"):  # asked for identity; some send it anyway
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS)
             try:
-                content = zlib.decompress(content, 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS)
+                content = inflate.decompress(content, MAX_BODY)  # a small body may inflate to GBs
             except zlib.error as exc:
                 raise ValueError(f"bad {coding} body") from exc
+            if inflate.unconsumed_tail:
+                raise ValueError(f"{coding} body inflates past {MAX_BODY} bytes")
         self.content = content
 
     @property
