@@ -260,7 +260,10 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
             journal.forget_run(opts.run_id)
         raise
     except SmscliError as exc:
-        if not job.dry_run and (job.resume is not None or not _forget_if_unused(journal, opts.run_id)):
+        # A refusal before the first message (a bad image, a wrong password): nothing to
+        # resume. A stop or an unreachable vendor keeps its run: --resume is the next step.
+        if not job.dry_run and (job.resume is not None or exc.retryable
+                                or not _forget_if_unused(journal, opts.run_id)):
             note = unfinished(opts.run_id)
             exc.hint = f"{exc.hint}; {note}" if exc.hint else note
         raise

@@ -83,3 +83,18 @@ def test_wrong_password_exit_3_and_unreachable_exit_4(isolated_env):
     unreachable = run_cli("send", "--to", "01012345678", "--message", "hi", env={"BIZ_PASSWORD": "test"})
     assert unreachable.returncode == 4
     assert f"cannot reach 127.0.0.1:{port}: connection refused" in unreachable.stderr.decode()
+
+
+def test_a_vendor_unreachable_before_the_first_message_keeps_the_run_for_resume(isolated_env):
+    """A retryable failure before any message was journaled (here: nothing listens on the
+    vendor's port; a Ctrl-C is the other) keeps the run, and names --resume as the next
+    step; only a refusal (a bad input, a wrong password) forgets it."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    write_profile(isolated_env, f"http://127.0.0.1:{port}")
+    sent = run_cli("send", "--to", "01012345678", "-m", "x", env={"BIZ_PASSWORD": "test"})
+    assert sent.returncode == 4, sent.stderr
+    assert b"--resume" in sent.stderr
+    assert len(lines(run_cli("runs", "--json").stdout)) == 1
