@@ -373,9 +373,13 @@ class Trial:
             proc = self.start(self.command(profile, resume=noids and self.caps.resume))
             code = self.finish(proc)
             self.out.codes.append(str(code))
-            if noids and self.caps.resume and code == 2 and after_loss:
+            never_started = code == 2 and "with this input is in the journal" in self.stderr_of(proc)
+            if noids and self.caps.resume and code == 2 and (after_loss or never_started):
+                # smscli's own next step: "without --resume the command sends every row"
                 self.out.notes.append("--resume refused after the journal was lost: "
-                                      "ran the same command without --resume")
+                                      "ran the same command without --resume" if after_loss else
+                                      "stopped before its run began: --resume said to run "
+                                      "without it")
                 proc = self.start(self.command(profile))
                 code = self.finish(proc)
                 self.out.codes.append(f"{code}(no --resume)")
