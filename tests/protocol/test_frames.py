@@ -494,3 +494,12 @@ def test_frames_found_inside_a_failed_one_are_charged_by_the_step_rule() -> None
         assert [it.method for it in out if isinstance(it, Frame)] == ["AliveReq"] * 12
         assert decoder._work.spent == want
 
+
+
+def test_offsets_of_frames_inflated_as_they_arrive() -> None:
+    big = encode_frame("X", {"t": "".join(format(i * i % 65521, "b") for i in range(3000))})
+    assert len(big) > 4096  # with inflate_step 4096: not inflated in one go
+    for chunk in (None, 1000):
+        out = decode_all(GOOD + big + GOOD + big, chunk, limits=fr.Limits(inflate_step=4096))
+        assert [it.offset for it in out] == [0, len(GOOD), len(GOOD) + len(big),
+                                            2 * len(GOOD) + len(big)]
