@@ -503,3 +503,31 @@ def test_offsets_of_frames_inflated_as_they_arrive() -> None:
         out = decode_all(GOOD + big + GOOD + big, chunk, limits=fr.Limits(inflate_step=4096))
         assert [it.offset for it in out] == [0, len(GOOD), len(GOOD) + len(big),
                                             2 * len(GOOD) + len(big)]
+
+
+def test_junk_is_returned_before_a_header_completes() -> None:
+    decoder = FrameDecoder()
+    assert decoder.feed(b"junk" + GOOD[:16]) == [Damaged(0, 4, "no frame header")]
+    assert [it.method for it in decoder.feed(GOOD[16:])] == ["AliveReq"]
+
+
+def test_no_backlog_when_the_budget_is_met_by_all_there_is() -> None:
+    size = len(fr.inflate(GOOD.split(b"\r\n", 1)[1]))
+    decoder = FrameDecoder(max_output=size)
+    assert len(decoder.feed(GOOD)) == 1 and not decoder.backlog
+
+
+def test_a_disabled_gc_stays_disabled_for_small_frames_too() -> None:
+    import gc
+
+    gc.disable()
+    try:
+        assert fr.frame_from_text(0, 1, b'{"Header":{"Method":"X"}}').method == "X"
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_frame_text_with_junk_before_the_object_is_damaged() -> None:
+    with pytest.raises(OneShotError, match="^not JSON"):
+        fr.frame_from_text(0, 1, b'x{"Header":{"Method":"X"}}')
