@@ -531,3 +531,21 @@ def test_a_disabled_gc_stays_disabled_for_small_frames_too() -> None:
 def test_frame_text_with_junk_before_the_object_is_damaged() -> None:
     with pytest.raises(OneShotError, match="^not JSON"):
         fr.frame_from_text(0, 1, b'x{"Header":{"Method":"X"}}')
+
+
+def test_decoded_items_are_slotted() -> None:
+    (frame, damaged) = decode_all(GOOD + b"x")
+    assert not hasattr(frame, "__dict__") and not hasattr(damaged, "__dict__")
+
+
+def test_frames_inside_a_stream_that_ended_early_are_charged() -> None:
+    inner = GOOD * 5
+    size = len(inner)
+    stream = (b"\x78\x01" + bytes([1, size & 0xFF, size >> 8, ~size & 0xFF, (~size >> 8) & 0xFF])
+              + inner + zlib.adler32(inner).to_bytes(4, "big"))
+    assert fr.inflate(stream) == inner
+    decoder = FrameDecoder(limits=fr.Limits(inflate_step=1 << 20))
+    out = decoder.feed(raw_frame(stream + b"!")) + decoder.close()
+    assert out[0].reason == "zlib error: 1 bytes after the stream"
+    assert [it.method for it in out if isinstance(it, Frame)] == ["AliveReq"] * 5
+    assert decoder._work.spent == 5 * len(GOOD.split(b"\r\n", 1)[1])  # all inflated before
