@@ -549,3 +549,9 @@ def test_frames_inside_a_stream_that_ended_early_are_charged() -> None:
     assert out[0].reason == "zlib error: 1 bytes after the stream"
     assert [it.method for it in out if isinstance(it, Frame)] == ["AliveReq"] * 5
     assert decoder._work.spent == 5 * len(GOOD.split(b"\r\n", 1)[1])  # all inflated before
+
+
+@pytest.mark.parametrize("size", range(1, 40))
+def test_stored_streams_inflate_whole_whatever_the_step_grid(size: int) -> None:
+    text = bytes(range(65, 65 + size))
+    assert fr.inflate(zlib.compress(text, 0)) == text  # output comes in one part per step
