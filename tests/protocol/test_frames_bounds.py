@@ -213,3 +213,22 @@ def test_json_shape_error() -> None:
     assert shape(text) == "JSON nested deeper than 64"
     assert shape(text[70:], max_values=10) is None  # all of it one (unterminated) string
     assert time.thread_time() - start < 2
+
+
+def test_resync_work_is_the_same_however_cut_and_exact() -> None:
+    """Golden figures (refused frames, bytes inflated again) for nested_stored(120): the
+    same for any cut of the stream; they change if the step rule or the limit's sum does."""
+    data = nested_stored(120) + GOOD
+    want = {(0, 256): (114, 4771), (0, 64): (116, 4746), (500, 256): (114, 5271),
+            (2048, 64): (114, 6815)}
+    for (slack, step), figures in want.items():
+        limits = fr.Limits(max_frame=4096, max_decompressed=8192, max_depth=8, max_values=300,
+                           resync_slack=slack, inflate_step=step)
+        for chunk in (None, 1, 97):
+            decoder = FrameDecoder(limits=limits)
+            pieces = [data] if chunk is None else [data[i:i + chunk] for i in range(0, len(data), chunk)]
+            out = [it for p in pieces for it in decoder.feed(p)] + decoder.close()
+            refused = sum(isinstance(it, Damaged) and it.reason.startswith(fr.RESYNC_LIMIT)
+                          for it in out)
+            assert (refused, decoder._work.spent) == figures, (slack, step, chunk)
+            assert out[-1].method == "AliveReq"
