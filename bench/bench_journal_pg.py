@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from smscli.sim.oneshot import OneShotSimulator  # noqa: E402
+from smscli.testing import fresh_pg_schema  # noqa: E402
 
 PROFILE = """default_profile = "{name}"
 [profiles.{name}]
@@ -74,10 +72,6 @@ def send(csv: Path, home: Path, journal_url: str | None, account: str = "test001
     return (len(times) - 1) / span, wall, len(times)
 
 
-def schema_url(base: str, schema: str) -> str:
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-
-
 def pg_url_option(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--pg-url", default=os.environ.get("SMSCLI_TEST_PG_URL"))
 
@@ -88,19 +82,6 @@ def require_pg(url: str | None) -> str:
     return url
 
 
-@contextmanager
-def fresh_schema(pg_url: str) -> Iterator[str]:
-    """A URL whose sessions work in a new schema, dropped afterwards."""
-    import psycopg
-
-    schema = f"bench_{secrets.token_hex(4)}"
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield schema_url(pg_url, schema)
-    finally:
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def main() -> None:
@@ -116,7 +97,7 @@ def main() -> None:
         csv = Path(tmp) / "list.csv"
         write_csv(csv, args.rows)
         for r in range(args.rounds):
-            with fresh_schema(pg_url) as shared:
+            with fresh_pg_schema(pg_url, prefix="bench") as shared:
                 order = ["sqlite", "postgresql"] if r % 2 == 0 else ["postgresql", "sqlite"]
                 rates = {}
                 for backend in order:

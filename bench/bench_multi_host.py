@@ -24,9 +24,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_journal_pg import PROFILE, ROOT, fresh_schema, pg_url_option, require_pg, write_csv  # noqa: E402
+from bench_journal_pg import PROFILE, ROOT, pg_url_option, require_pg, write_csv  # noqa: E402
 
 from smscli.sim.oneshot import OneShotSimulator  # noqa: E402
+from smscli.testing import fresh_pg_schema  # noqa: E402
 
 
 def hosts_send(tmp: Path, hosts: int, rows: int, url: str, label: str) -> float:
@@ -75,7 +76,7 @@ def main() -> None:
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
-            with fresh_schema(pg_url) as url:
+            with fresh_pg_schema(pg_url, prefix="bench") as url:
                 started = time.perf_counter()
                 one = hosts_send(Path(tmp), 1, args.rows, url, f"r{r}-one")
                 many = hosts_send(Path(tmp), args.hosts, args.rows, url, f"r{r}-many")

@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from smscli.client import Client
 
 __all__ = ["Accepted", "BizclientSim", "BizppurioSim", "NetshotSim", "OneShotSim", "SimHandle",
-           "SIMS"]
+           "SIMS", "fresh_pg_schema"]
 
 
 @dataclass(frozen=True)
@@ -322,3 +323,23 @@ class BizclientSim(SimHandle):
 
 SIMS: dict[str, type[SimHandle]] = {"oneshot": OneShotSim, "bizppurio": BizppurioSim,
                                     "netshot": NetshotSim, "bizclient": BizclientSim}
+
+
+@contextmanager
+def fresh_pg_schema(base_url: str, prefix: str = "t") -> Iterator[str]:
+    """A URL for the PostgreSQL server ``base_url`` names whose sessions work in a new schema
+    of their own (libpq's ``options=-csearch_path=...``), dropped with its tables after: a
+    shared journal per test or benchmark round, on one server. Needs psycopg."""
+    import secrets
+
+    import psycopg
+
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    with psycopg.connect(base_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as admin:
+            admin.execute("SET lock_timeout = '20s'")
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -84,30 +84,16 @@ PG_SKIP = ('PostgreSQL case: SMSCLI_TEST_PG_URL is not set; to run it: '
            'export SMSCLI_TEST_PG_URL="$(scripts/postgres-test-server.sh)"')
 
 
-def pg_schema_url(base: str, schema: str) -> str:
-    """``base`` whose sessions use ``schema`` (libpq's ``options=-csearch_path=...``)."""
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose sessions work in a fresh schema of their own (dropped after
     the test), on the server named by ``SMSCLI_TEST_PG_URL``; skips without one."""
     if not PG_BASE_URL:
         pytest.skip(PG_SKIP)
-    import secrets
+    from smscli.testing import fresh_pg_schema
 
-    import psycopg
-
-    schema = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(PG_BASE_URL, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield pg_schema_url(PG_BASE_URL, schema)
-    finally:
-        with psycopg.connect(PG_BASE_URL, autocommit=True) as admin:
-            admin.execute("SET lock_timeout = '20s'")
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_pg_schema(PG_BASE_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
