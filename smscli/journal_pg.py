@@ -283,7 +283,7 @@ class PgJournal(Journal):
         self._conn = self._current[0] = conn
         self._session(self._busy_timeout)
         if self._owner_fd is not None:  # the lock went with the old session
-            self._conn.execute("SELECT pg_advisory_lock(%s)", (self._key("owner", self.owner),))
+            self._hold_owner_lock()
 
     # --- owners: alive while their session holds their advisory lock -------------------
 
@@ -307,14 +307,15 @@ class PgJournal(Journal):
         """Those the lease (or this host's lock file) says live, less those whose session
         no longer holds their advisory lock (killed, or cut off from the server)."""
         alive = super()._alive_owners(tokens, cur)
+
+        def ask(sql: str, key: int) -> Any:
+            return (cur.execute(sql, (key,)).fetchall() if cur is not None else self._query(sql, (key,)))[0][0]
+
         dead: set[str] = set()
         for token in alive - {self.owner}:
             key = self._key("owner", token)
-            probe = (cur.execute if cur is not None else self._query)(
-                "SELECT pg_try_advisory_lock(?)", (key,))
-            got = (probe.fetchone() if cur is not None else probe[0])[0]
-            if got:  # nobody holds it: that owner is gone
-                (cur.execute if cur is not None else self._query)("SELECT pg_advisory_unlock(?)", (key,))
+            if ask("SELECT pg_try_advisory_lock(?)", key):  # nobody holds it: that owner is gone
+                ask("SELECT pg_advisory_unlock(?)", key)
                 dead.add(token)
         return alive - dead
 
