@@ -72,14 +72,9 @@ class RunsMixin:
                 "updated_at = ?3, state = COALESCE(?4, state) WHERE id = ?5",
                 (rows, json.dumps(dict(counts)), _now_iso(), state, run_id))
 
-    def forget_run(self, run_id: str) -> None:
-        """Delete a run that was refused before it read a row (nothing to resume)."""
-        with self._tx() as cur:  # type: ignore[attr-defined]
-            cur.execute("DELETE FROM runs WHERE id = ? AND rows = 0", (run_id,))
-
-    def forget_run_if_unused(self, run_id: str) -> bool:
-        """Delete a run that journaled no message (it failed before the first claim):
-        nothing to resume. True when it was deleted."""
+    def forget_run(self, run_id: str) -> bool:
+        """Delete a run that journaled no message (refused, or failed before its first
+        claim): nothing to resume. True when it was deleted."""
         with self._tx() as cur:  # type: ignore[attr-defined]
             cur.execute("DELETE FROM runs WHERE id = ? AND NOT EXISTS "
                         "(SELECT 1 FROM messages WHERE run = ?)", (run_id, run_id))

@@ -255,13 +255,10 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
                                     vendor=vendor, on_progress=hooks.progress, stop=hooks.stop)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted at once; {unfinished(opts.run_id)}") from None
-    except dispatch.Refused:
-        if not job.dry_run:
-            journal.forget_run(opts.run_id)
-        raise
     except SmscliError as exc:
-        # A refusal before the first message (a bad image, a wrong password): nothing to
-        # resume. A stop or an unreachable vendor keeps its run: --resume is the next step.
+        # A refusal before the first message (dispatch.Refused, a bad image, a wrong
+        # password): nothing to resume. A stop or an unreachable vendor keeps its run:
+        # --resume is the next step.
         if not job.dry_run and (job.resume is not None or exc.retryable
                                 or not _forget_if_unused(journal, opts.run_id)):
             note = unfinished(opts.run_id)
@@ -291,7 +288,7 @@ def _forget_if_unused(journal: Journal, run_id: str) -> bool:
     """A run that failed before it journaled any message is forgotten (nothing to resume);
     if the journal cannot say, it is kept."""
     try:
-        return journal.forget_run_if_unused(run_id)
+        return journal.forget_run(run_id)
     except SmscliError:
         return False
 
