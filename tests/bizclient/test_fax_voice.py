@@ -322,7 +322,7 @@ def test_the_agent_checks_rows_inserted_by_hand_with_the_manuals_codes(database,
             VXML_FILE="bad.vxml")
     _insert(database, CMID="vxml-m", MSG_TYPE=3, DEST_PHONE="01012345678", MSG_BODY="안내", VXML_FILE="bad.vxml")
     _insert(database, CMID="fax-fail", MSG_TYPE=2, DEST_PHONE="0312345678", ATTACHED_FILE="doc.pdf")
-    agent = agent_factory(fail_rate=1.0)
+    agent = agent_factory(fail_rate=1.0, move_delay=3600)  # the rows stay in BIZ_MSG to be read
     agent.prepare()
     assert wait_for(lambda: (agent.step(), all(r.STATUS in (2, 3) for r in rows(database)))[1])
     got = {r.CMID: (r.STATUS, r.CALL_STATUS) for r in rows(database)}
@@ -336,7 +336,7 @@ def test_the_agent_checks_rows_inserted_by_hand_with_the_manuals_codes(database,
 def test_a_failed_fax_reports_failed_with_the_codes_meaning(configured, database, docs, agent_factory, capsys):
     assert program(["send", "--to", "0312345678", "--type", "fax", "--file", str(docs / "map.png"),
                     "--id", "fax-x"]) == 0
-    agent = agent_factory(fail_rate=1.0)
+    agent = agent_factory(fail_rate=1.0, move_delay=3600)  # the row stays in BIZ_MSG to be read
     agent.prepare()
     assert wait_for(lambda: (agent.step(), rows(database)[0].STATUS == 2)[1])
     capsys.readouterr()
