@@ -17,12 +17,12 @@ import re
 import sys
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from smscli.errors import ConfigError, UsageError
 from smscli.masking import MASK, is_secret_name
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.config_journal import JournalTarget
@@ -193,13 +193,16 @@ def _short(text: str, width: int = 40) -> str:
 
 
 # --------------------------------------------------------------------------- paths
-@dataclass(frozen=True)
+@record
 class Paths:
     """Where the config file and the data dir are, and what chose the config file."""
 
     config_file: Path
     data_dir: Path
     config_source: Source = "default"
+
+    def __init__(self, config_file: Path, data_dir: Path, config_source: Source = "default") -> None:
+        self.__dict__.update(config_file=config_file, data_dir=data_dir, config_source=config_source)
 
 
 def resolve_paths(config: Path | None = None) -> Paths:

@@ -11,10 +11,10 @@ Mixed into :class:`smscli.journal.Journal`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from smscli.errors import SmscliError
+from smscli.records import record
 
 PAGE = 2000
 TELECOM_KEYS = ("telecom", "wapinfo", "tel_info")  # OneShot, Bizppurio, BIZCLIENT report fields
@@ -67,7 +67,7 @@ def report_telecom(extra: Mapping[str, Any]) -> str:
     return ""
 
 
-@dataclass(frozen=True)
+@record
 class MessageFilter:
     """Which messages: every field given narrows the set (``None`` = any). ``since`` and
     ``until`` are ISO 8601 (Korea time, as the journal stores them): ``since`` ≤
@@ -83,6 +83,12 @@ class MessageFilter:
     type: str | None = None
     code: str | None = None
     vendor: str | None = None
+
+    def __init__(self, profile: str | None = None, status: tuple[str, ...] | None = None, since: str | None = None,
+                 until: str | None = None, to: str | None = None, id: str | None = None, tag: str | None = None,
+                 type: str | None = None, code: str | None = None, vendor: str | None = None) -> None:
+        self.__dict__.update(profile=profile, status=status, since=since, until=until, to=to, id=id, tag=tag,
+                             type=type, code=code, vendor=vendor)
 
     @property
     def prefix(self) -> str | None:

@@ -14,11 +14,11 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from smscli.errors import UsageError
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.journal import Journal
@@ -36,11 +36,14 @@ _LABELS = {
 _SHOWN = {"command", "profile", "vendor", "input", "type", "sender", "at", "id"}  # values worth printing
 
 
-@dataclass(frozen=True)
+@record
 class Fingerprint:
     """The parts that make a run's input, each a short string (a value or a digest)."""
 
     parts: Mapping[str, str]
+
+    def __init__(self, parts: Mapping[str, str]) -> None:
+        self.__dict__.update(parts=parts)
 
     @property
     def digest(self) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +17,7 @@ from smscli.cli.common import (
     ProfileOpt,
 )
 from smscli.errors import Interrupted, UsageError
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.content import Content
@@ -375,7 +375,10 @@ def _decode_text(data: bytes, where: str) -> str:
 
 # -- Kakao / RCS: the flags and the content they build ------------------------------
 
-@dataclass(frozen=True)
+_NO_MEDIA = media.MediaFlags()
+
+
+@record
 class ChannelFlags:
     """The Kakao/RCS flags as given (None / "" / False: not given)."""
 
@@ -392,7 +395,17 @@ class ChannelFlags:
     fallback: str = "auto"
     fallback_message: str | None = None
     fallback_subject: str = ""
-    media: media.MediaFlags = media.MediaFlags()
+    media: media.MediaFlags = _NO_MEDIA
+
+    def __init__(self, template: str | None = None, title: str = "", buttons: str | None = None, ad: bool = False,
+                 image_url: str | None = None, image_link: str | None = None, wide: bool = False,
+                 rcs_base: str | None = None, kakao_timeout: int | None = None, user_key: str | None = None,
+                 fallback: str = "auto", fallback_message: str | None = None, fallback_subject: str = "",
+                 media: media.MediaFlags = _NO_MEDIA) -> None:
+        self.__dict__.update(template=template, title=title, buttons=buttons, ad=ad, image_url=image_url,
+                             image_link=image_link, wide=wide, rcs_base=rcs_base, kakao_timeout=kakao_timeout,
+                             user_key=user_key, fallback=fallback, fallback_message=fallback_message,
+                             fallback_subject=fallback_subject, media=media)
 
     def given(self) -> list[str]:
         """The options given, as spelled on the command line (--ad aside: text takes it too)."""

@@ -3,13 +3,13 @@ build (a helper of smscli/cli/send.py, not a command)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from smscli.errors import UsageError
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.content import Content
@@ -38,7 +38,7 @@ AttachOpt = Annotated[list[Path] | None, typer.Option(
     help="MMS audio (ma3) or video (k3g) to attach (BIZCLIENT; some handsets do not play them).")]
 
 
-@dataclass(frozen=True)
+@record
 class MediaFlags:
     """The fax / voice / attachment flags as given (None / "" / False: not given)."""
 
@@ -51,6 +51,13 @@ class MediaFlags:
     sms_on_fail: bool = False
     retries: int | None = None
     attach: tuple[Path, ...] = ()
+
+    def __init__(self, files: tuple[Path, ...] = (), cover_title: str = "", cover_text: str = "",
+                 voice_file: Path | None = None, scenario: Path | None = None, reply: bool = False,
+                 sms_on_fail: bool = False, retries: int | None = None, attach: tuple[Path, ...] = ()) -> None:
+        self.__dict__.update(files=files, cover_title=cover_title, cover_text=cover_text, voice_file=voice_file,
+                             scenario=scenario, reply=reply, sms_on_fail=sms_on_fail, retries=retries,
+                             attach=attach)
 
     def given(self) -> list[str]:
         names = {"files": "--file", "cover_title": "--cover-title", "cover_text": "--cover-text",
