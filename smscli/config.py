@@ -372,10 +372,20 @@ def _check_permissions(path: Path, data: dict[str, Any]) -> None:
 
 
 def _close_match(word: str, candidates: Any, cutoff: float = 0.75) -> str | None:
+    # Only the candidates whose lengths allow the ratio (difflib's own first bound,
+    # real_quick_ratio): the secret-key rule asks this of every known key of a profile.
+    possible = [c for c in candidates if _length_bound(len(word), len(c)) >= cutoff]
+    if not possible:
+        return None
     import difflib
 
-    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    found = difflib.get_close_matches(word, possible, n=1, cutoff=cutoff)
     return found[0] if found else None
+
+
+def _length_bound(a: int, b: int) -> float:
+    """The highest ``SequenceMatcher.ratio`` two strings of these lengths can have."""
+    return 2.0 * min(a, b) / (a + b) if a + b else 1.0
 
 
 # --------------------------------------------------------------------------- typing

@@ -1,7 +1,5 @@
 """``smscli code lookup|search|list``: what a vendor's result or error code means."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

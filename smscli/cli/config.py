@@ -1,7 +1,5 @@
 """``smscli config``: create, inspect and change profiles."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Any
 

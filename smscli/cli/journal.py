@@ -1,7 +1,5 @@
 """``smscli journal``: create the journal, and look at it before acting on it."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

@@ -1,7 +1,5 @@
 """`smscli optout list|add|remove|import|export`: the 080 opt-out list (smscli.optout)."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

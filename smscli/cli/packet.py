@@ -1,7 +1,5 @@
 """``smscli packet``: encode OneShot frames, and decode them from dumps, hex, base64 or captures."""
 
-from __future__ import annotations
-
 import enum
 import errno
 import os

@@ -1,7 +1,5 @@
 """`smscli reserve`: schedule a send; list, cancel and flush reservations."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`smscli result`: poll, confirm, list and listen for delivery reports."""
 
-from __future__ import annotations
-
 import errno
 from typing import Annotated
 

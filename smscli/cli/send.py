@@ -1,7 +1,5 @@
 """`smscli send` and `smscli reserve`: options → dispatch.run_send → output."""
 
-from __future__ import annotations
-
 import sys
 from collections import Counter
 from pathlib import Path
@@ -218,7 +216,7 @@ def send(
 def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, dry_run, wait,
         json_, allow_unicode, ignore_optout, wait_window, profile, config, at,
         resume=None, resend_unknown=False, tag="", ad=False, night_consent=False,
-        verbose=False, quiet=False, flags: ChannelFlags | None = None) -> int:
+        verbose=False, quiet=False, flags: "ChannelFlags | None" = None) -> int:
     """Shared by `send` and `reserve`: the flags → :meth:`smscli.Client.submit` → output;
     returns the exit code."""
     from smscli import interrupts, send_view, sending, timeutil
@@ -395,13 +393,13 @@ class ChannelFlags:
     fallback: str = "auto"
     fallback_message: str | None = None
     fallback_subject: str = ""
-    media: media.MediaFlags = _NO_MEDIA
+    media: "media.MediaFlags" = _NO_MEDIA
 
     def __init__(self, template: str | None = None, title: str = "", buttons: str | None = None, ad: bool = False,
                  image_url: str | None = None, image_link: str | None = None, wide: bool = False,
                  rcs_base: str | None = None, kakao_timeout: int | None = None, user_key: str | None = None,
                  fallback: str = "auto", fallback_message: str | None = None, fallback_subject: str = "",
-                 media: media.MediaFlags = _NO_MEDIA) -> None:
+                 media: "media.MediaFlags" = _NO_MEDIA) -> None:
         self.__dict__.update(template=template, title=title, buttons=buttons, ad=ad, image_url=image_url,
                              image_link=image_link, wide=wide, rcs_base=rcs_base, kakao_timeout=kakao_timeout,
                              user_key=user_key, fallback=fallback, fallback_message=fallback_message,
@@ -425,7 +423,7 @@ _RCS_ONLY = {"--rcs-base"}
 
 
 def build_content(type_: str, message: str, subject: str, images: list[Path] | None,
-                  flags: ChannelFlags) -> Content:
+                  flags: "ChannelFlags") -> "Content":
     """The content the flags describe; a flag that does not go with ``--type`` is a UsageError."""
     from smscli import kakao_rules
     from smscli.content import ALL_TYPES, KAKAO_TYPES, RCS_TYPES, TEXT_TYPES, Kakao, Rcs, Text
