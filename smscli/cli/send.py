@@ -425,7 +425,6 @@ _RCS_ONLY = {"--rcs-base"}
 def build_content(type_: str, message: str, subject: str, images: list[Path] | None,
                   flags: "ChannelFlags") -> "Content":
     """The content the flags describe; a flag that does not go with ``--type`` is a UsageError."""
-    from smscli import kakao_rules
     from smscli.content import ALL_TYPES, KAKAO_TYPES, RCS_TYPES, TEXT_TYPES, Kakao, Rcs, Text
 
     if type_ not in ALL_TYPES:
@@ -443,6 +442,8 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
             raise UsageError(f"{first} goes with --type {goes_with}, not {type_}")
         return Text(body=message, subject=subject, type=type_, images=tuple(images or ()),  # type: ignore[arg-type]
                     attachments=flags.media.attach)
+    from smscli import kakao_rules  # Kakao and RCS only
+
     wrong = [g for g in given if g in (_RCS_ONLY if type_ in KAKAO_TYPES else _KAKAO_ONLY)]
     if type_ == "friendtalk" and flags.template:
         wrong.insert(0, "--template")
