@@ -1,7 +1,6 @@
 """``smscli sim oneshot``: run the OneShot server simulator in the foreground."""
 
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Iterable
@@ -334,6 +333,8 @@ def parse_pairs(
 def profile_snippet(cfg: "OneShotSimConfig", address: tuple[str, int], *, name: str = "sim") -> str:
     """The TOML profile that points smscli at this simulator. Credentials are shown only
     when they are the simulator's built-in defaults (which are not secrets)."""
+    import json
+
     from smscli.sim.oneshot import OneShotSimConfig
 
     defaults = OneShotSimConfig()
