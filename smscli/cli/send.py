@@ -15,7 +15,6 @@ from smscli.cli.common import (
     ProfileOpt,
 )
 from smscli.errors import Interrupted, UsageError
-from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.content import Content
@@ -376,24 +375,24 @@ def _decode_text(data: bytes, where: str) -> str:
 _NO_MEDIA = media.MediaFlags()
 
 
-@record
 class ChannelFlags:
-    """The Kakao/RCS flags as given (None / "" / False: not given)."""
+    """The Kakao/RCS flags as given (None / "" / False: not given). A plain class: the
+    CLI builds one per command, and `send --help` need not import dataclasses for it."""
 
-    template: str | None = None
-    title: str = ""
-    buttons: str | None = None
-    ad: bool = False
-    image_url: str | None = None
-    image_link: str | None = None
-    wide: bool = False
-    rcs_base: str | None = None
-    kakao_timeout: int | None = None
-    user_key: str | None = None
-    fallback: str = "auto"
-    fallback_message: str | None = None
-    fallback_subject: str = ""
-    media: "media.MediaFlags" = _NO_MEDIA
+    template: str | None
+    title: str
+    buttons: str | None
+    ad: bool
+    image_url: str | None
+    image_link: str | None
+    wide: bool
+    rcs_base: str | None
+    kakao_timeout: int | None
+    user_key: str | None
+    fallback: str
+    fallback_message: str | None
+    fallback_subject: str
+    media: "media.MediaFlags"
 
     def __init__(self, template: str | None = None, title: str = "", buttons: str | None = None, ad: bool = False,
                  image_url: str | None = None, image_link: str | None = None, wide: bool = False,

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smscli.errors import UsageError
-from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.content import Content
@@ -38,19 +37,19 @@ AttachOpt = Annotated[list[Path] | None, typer.Option(
     help="MMS audio (ma3) or video (k3g) to attach (BIZCLIENT; some handsets do not play them).")]
 
 
-@record
 class MediaFlags:
-    """The fax / voice / attachment flags as given (None / "" / False: not given)."""
+    """The fax / voice / attachment flags as given (None / "" / False: not given). A plain class: the
+    CLI builds one per command, and `send --help` need not import dataclasses for it."""
 
-    files: tuple[Path, ...] = ()
-    cover_title: str = ""
-    cover_text: str = ""
-    voice_file: Path | None = None
-    scenario: Path | None = None
-    reply: bool = False
-    sms_on_fail: bool = False
-    retries: int | None = None
-    attach: tuple[Path, ...] = ()
+    files: tuple[Path, ...]
+    cover_title: str
+    cover_text: str
+    voice_file: Path | None
+    scenario: Path | None
+    reply: bool
+    sms_on_fail: bool
+    retries: int | None
+    attach: tuple[Path, ...]
 
     def __init__(self, files: tuple[Path, ...] = (), cover_title: str = "", cover_text: str = "",
                  voice_file: Path | None = None, scenario: Path | None = None, reply: bool = False,
