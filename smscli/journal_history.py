@@ -145,7 +145,6 @@ def build_filter(*, profile: str | None = None, status: str | Sequence[str] | No
     from datetime import datetime
 
     from smscli import phone, timeutil
-    from smscli.content import ALL_TYPES
     from smscli.errors import UsageError
     from smscli.journal import _iso
     from smscli.models import MESSAGE_STATES
@@ -165,8 +164,11 @@ def build_filter(*, profile: str | None = None, status: str | Sequence[str] | No
             return _iso(timeutil.to_kst(value))
         return _iso(timeutil.parse_since(str(value), option=option))
 
-    if type is not None and type not in ALL_TYPES:
-        raise UsageError(f"--type {type!r} is not a message type", hint=f"use one of: {', '.join(ALL_TYPES)}")
+    if type is not None:
+        from smscli.content import ALL_TYPES  # here: a list without --type needs no content model
+
+        if type not in ALL_TYPES:
+            raise UsageError(f"--type {type!r} is not a message type", hint=f"use one of: {', '.join(ALL_TYPES)}")
     for option, value in (("--to", to), ("--id", id), ("--tag", tag), ("--code", code)):
         if value is not None and not value.strip("* "):
             raise UsageError(f"{option} needs a value")
