@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 from typing import Any, BinaryIO
 
+from smscli.capture_magic import PCAP_MAGICS, PCAPNG_MAGIC, is_capture  # noqa: F401 (is_capture: re-exported)
+
 # Link types (https://www.tcpdump.org/linktypes.html).
 LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
@@ -34,8 +36,6 @@ SUPPORTED_LINKTYPES = frozenset(
      LINKTYPE_IPV4, LINKTYPE_IPV6, *_RAW_ALIASES}
 )
 
-PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
-PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 _MAX_RECORD = 256 * 1024 * 1024  # a record claiming more is a corrupt file, not a packet
 MAX_PACKET = 4 * 1024 * 1024  # a packet claiming more is skipped (read through, not held)
 
@@ -46,11 +46,6 @@ _HALF = 1 << 31
 
 class CaptureError(Exception):
     """The capture file is not a readable pcap/pcapng file."""
-
-
-def is_capture(head: bytes) -> bool:
-    """True when ``head`` starts like a pcap or pcapng file."""
-    return head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC
 
 
 # --------------------------------------------------------------------------- reading

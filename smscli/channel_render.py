@@ -14,7 +14,7 @@ from dataclasses import fields, replace
 from smscli import kakao_rules, text
 from smscli.content import BUTTON_FIELDS, Button, Channel, Kakao, Text, to_json
 
-_HASH_VAR = re.compile(r"#\{([^{}]*)\}")
+_HASH_VAR = r"#\{([^{}]*)\}"  # compiled on first use (re's cache), not at import
 # The button fields {col} fills: the URLs, and the RCS suggestions' numbers and texts.
 URL_FIELDS = ("url_mobile", "url_pc", "scheme_ios", "scheme_android", "phone_number", "text",
               "label", "fallback_url", "start_time", "end_time", "title", "description")
@@ -26,7 +26,7 @@ PLAIN_FIELDS = {"fax": ("cover_title", "cover_text"), "voice": ("body",)}
 
 def as_template(source: str) -> str:
     """Kakao's ``#{name}`` written as ``{name}``, so both fill from the same column."""
-    return _HASH_VAR.sub(r"{\1}", source)
+    return re.sub(_HASH_VAR, r"{\1}", source)
 
 
 class ChannelRender:

@@ -16,7 +16,6 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smscli.content import Content
 from smscli.errors import UsageError
 from smscli.models import (
     RESULT_FIELDS,
@@ -30,6 +29,7 @@ from smscli.models import (
 
 if TYPE_CHECKING:
     from smscli.config import Profile
+    from smscli.content import Content
     from smscli.journal import EmptyJournal, Journal
     from smscli.optout import OptOut
     from smscli.sending import Hooks, Outcome, SendJob

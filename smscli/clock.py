@@ -9,8 +9,8 @@
   from the shifted moment) and :func:`frozen` (time stands still), in this process only.
 
 Durations, sleeps and timeouts are not wall-clock time: they keep using
-:func:`time.monotonic`. Cheap to import: ``os``, ``time``, ``datetime``, ``contextlib`` and
-``zoneinfo``.
+:func:`time.monotonic`. Cheap to import: ``os``, ``time``, ``datetime``, ``contextlib``;
+``zoneinfo`` only for a date before 1989 (see :class:`_Seoul`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,51 @@ def _load_kst() -> tzinfo:
         return FIXED_KST
 
 
-KST = _load_kst()
+class _Seoul(tzinfo):
+    """Korea time as Asia/Seoul has it, without loading zone data to start up: from 1989
+    (after Korea's last daylight saving, 1988) a fixed +09:00 "KST", which is what
+    Asia/Seoul says; before that, the zone data itself (``_load_kst``, on first use).
+    Importing ``zoneinfo`` costs a few ms of every command (it reads ``sysconfig``).
+    tests/test_clock.py compares the two over 1900-2100."""
+
+    _zone: tzinfo | None = None
+
+    def _old(self) -> tzinfo:
+        if _Seoul._zone is None:
+            _Seoul._zone = _load_kst()
+        return _Seoul._zone
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        if dt is not None and dt.year >= _FIXED_FROM:
+            return _NINE
+        return self._old().utcoffset(None if dt is None else dt.replace(tzinfo=None))
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        if dt is not None and dt.year >= _FIXED_FROM:
+            return _ZERO
+        return self._old().dst(None if dt is None else dt.replace(tzinfo=None))
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        if dt is not None and dt.year >= _FIXED_FROM:
+            return "KST"
+        return self._old().tzname(None if dt is None else dt.replace(tzinfo=None))
+
+    def fromutc(self, dt: datetime) -> datetime:
+        if dt.year >= _FIXED_FROM:  # in UTC: 1989-01-01 00:00 local is still 1988 there
+            return (dt + _NINE).replace(tzinfo=self)
+        zone = self._old()
+        return zone.fromutc(dt.replace(tzinfo=zone)).replace(tzinfo=self)
+
+    def __repr__(self) -> str:
+        return "smscli.clock.KST"
+
+    def __reduce__(self) -> str:
+        return "KST"  # pickles as the module's one instance
+
+
+_FIXED_FROM = 1989  # Asia/Seoul: +09:00 without daylight saving since October 1988
+_NINE, _ZERO = timedelta(hours=9), timedelta(0)
+KST: tzinfo = _Seoul()
 
 
 def _parse_env(text: str | None) -> tuple[float, str]:

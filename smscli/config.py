@@ -15,16 +15,17 @@ import functools
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from smscli.errors import ConfigError, UsageError
 from smscli.masking import MASK, is_secret_name
+from smscli.records import record
 
 if TYPE_CHECKING:
+    import tomllib
+
     from smscli.config_journal import JournalTarget
 
 Source = Literal["flag", "env", "file", "default"]
@@ -99,7 +100,8 @@ def is_secret_key(key: str) -> bool:
     return is_secret_name(key) or _close_match(k, ("password", "aes_key", "aes_iv")) is not None
 
 
-_URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)([^@/\s]+)(@)")
+# (patterns as strings: ``re`` compiles them on first use, not in every command's start-up)
+_URL_PASSWORD = r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)([^@/\s]+)(@)"
 
 
 def mask(key: str, value: Any) -> Any:
@@ -112,7 +114,7 @@ def mask(key: str, value: Any) -> Any:
     if isinstance(value, str):
         from smscli.masking import mask_target, mask_text
 
-        value = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), value)
+        value = re.sub(_URL_PASSWORD, lambda m: m.group(1) + MASK + m.group(3), value)
         # also ``?password=...`` in a URL's query, and libpq's ``password=...`` pairs
         return mask_target(value) if "?" in value else mask_text(value)
     return value
@@ -193,13 +195,16 @@ def _short(text: str, width: int = 40) -> str:
 
 
 # --------------------------------------------------------------------------- paths
-@dataclass(frozen=True)
+@record
 class Paths:
     """Where the config file and the data dir are, and what chose the config file."""
 
     config_file: Path
     data_dir: Path
     config_source: Source = "default"
+
+    def __init__(self, config_file: Path, data_dir: Path, config_source: Source = "default") -> None:
+        self.__dict__.update(config_file=config_file, data_dir=data_dir, config_source=config_source)
 
 
 def resolve_paths(config: Path | None = None) -> Paths:
@@ -274,6 +279,8 @@ def read_config(path: Path, *, check_permissions: bool = True) -> dict[str, Any]
         line, col = _line_col(raw[: exc.start].decode("utf-8", "replace"))
         raise ConfigError(f"{path}: line {line}, column {col}: not UTF-8 text",
                           hint="save the file as UTF-8") from None
+    import tomllib  # here: most commands run without a config file
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -365,10 +372,20 @@ def _check_permissions(path: Path, data: dict[str, Any]) -> None:
 
 
 def _close_match(word: str, candidates: Any, cutoff: float = 0.75) -> str | None:
+    # Only the candidates whose lengths allow the ratio (difflib's own first bound,
+    # real_quick_ratio): the secret-key rule asks this of every known key of a profile.
+    possible = [c for c in candidates if _length_bound(len(word), len(c)) >= cutoff]
+    if not possible:
+        return None
     import difflib
 
-    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    found = difflib.get_close_matches(word, possible, n=1, cutoff=cutoff)
     return found[0] if found else None
+
+
+def _length_bound(a: int, b: int) -> float:
+    """The highest ``SequenceMatcher.ratio`` two strings of these lengths can have."""
+    return 2.0 * min(a, b) / (a + b) if a + b else 1.0
 
 
 # --------------------------------------------------------------------------- typing
@@ -977,6 +994,8 @@ def update_config(path: Path, edits: list[tuple[str | None, str, Any]]) -> dict[
             table.pop(key, None)
         else:
             table[key] = value
+    import tomllib
+
     new_text: str | None = text
     for profile, key, value in edits:
         new_text = _edit_line(new_text, profile, key, value) if new_text is not None else None
@@ -1001,12 +1020,12 @@ def replace_profile(path: Path, name: str, table: dict[str, Any], *, default: bo
     update_config(path, edits)
 
 
-_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_HEADER = r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$"  # a [table] line
 
 
 def _table_span(lines: list[str], profile: str | None) -> tuple[int, int] | None:
     """[start, end) line range of a table's body (the top level when ``profile`` is None)."""
-    headers = [(i, m.group(1)) for i, ln in enumerate(lines) if (m := _HEADER.match(ln))]
+    headers = [(i, m.group(1)) for i, ln in enumerate(lines) if (m := re.match(_HEADER, ln))]
     if profile is None:
         return 0, headers[0][0] if headers else len(lines)
     wanted = {f"profiles.{profile}", f'profiles."{profile}"', f"profiles.'{profile}'"}
@@ -1051,7 +1070,7 @@ def _edit_line(text: str, profile: str | None, key: str, value: Any) -> str | No
         return text
     body = [i for i in range(start, end) if lines[i].strip() and not lines[i].lstrip().startswith("#")]
     at = body[-1] + 1 if body else start
-    if at < len(lines) and _HEADER.match(lines[at]):
+    if at < len(lines) and re.match(_HEADER, lines[at]):
         new += "\n"  # keep a blank line before the next table
     lines.insert(at, new)
     return "".join(lines)
@@ -1059,6 +1078,8 @@ def _edit_line(text: str, profile: str | None, key: str, value: Any) -> str | No
 
 def _replace_value(old: str, value_text: str) -> str:
     """Swap the value of a ``key = value  # comment`` line, keeping layout and comment."""
+    import tomllib
+
     head, _, rest = old.partition("=")
     pad = rest[: len(rest) - len(rest.lstrip(" \t"))]
     comment = ""

@@ -17,12 +17,13 @@ else libpq's own ``PGPASSWORD`` / ``.pgpass``. It never appears in anything show
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from smscli.errors import ConfigError
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.journal import EmptyJournal, Journal
@@ -63,7 +64,7 @@ def sqlite_file(url: str) -> Path:
     return Path("/" + str(found).lstrip("/"))
 
 
-@dataclass(frozen=True)
+@record
 class JournalTarget:
     """One journal location, checked. ``url`` is None for the data dir's own SQLite
     file; ``password`` (resolved) is never part of ``repr`` or ``location``."""
@@ -76,6 +77,12 @@ class JournalTarget:
     password: str | None = field(default=None, repr=False)
     data_dir: Path | None = None  # where the profile's data dir is (lock files, caches)
     lease: float | None = None  # journal_lease: seconds a host's claims outlive its last news
+
+    def __init__(self, backend: str, url: str | None, file: Path | None, source: str = "default",
+                 origin: str = "built-in", password: str | None = None, data_dir: Path | None = None,
+                 lease: float | None = None) -> None:
+        self.__dict__.update(backend=backend, url=url, file=file, source=source, origin=origin,
+                             password=password, data_dir=data_dir, lease=lease)
 
     @property
     def location(self) -> str:

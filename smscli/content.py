@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.vendors.base import Vendor
@@ -23,7 +25,7 @@ TextType = Literal["auto", "sms", "lms", "mms"]
 TEXT_TYPES: tuple[str, ...] = ("auto", "sms", "lms", "mms")
 
 
-@dataclass(frozen=True)
+@record
 class Text:
     """SMS/LMS/MMS content. ``body`` may hold ``{column}`` variables (filled per row by
     ``send_many``); ``type`` ``auto`` picks SMS up to the vendor's SMS size, LMS above it
@@ -37,9 +39,10 @@ class Text:
 
     kind = "text"  # the name vendors list in ``Vendor.carries``
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
-        object.__setattr__(self, "attachments", tuple(Path(p) for p in self.attachments))
+    def __init__(self, body: str, subject: str = "", type: TextType = "auto", images: tuple[Path, ...] = (),
+                 attachments: tuple[Path, ...] = ()) -> None:
+        self.__dict__.update(body=body, subject=subject, type=type, images=tuple(Path(p) for p in images),
+                             attachments=tuple(Path(p) for p in attachments))
 
 
 KakaoType = Literal["alimtalk", "alimtalk-image", "friendtalk"]
@@ -63,7 +66,7 @@ RCS_BUTTON_FIELDS: tuple[str, ...] = ("phone_number", "text", "latitude", "longi
 BUTTON_FIELDS: tuple[str, ...] = KAKAO_BUTTON_FIELDS + RCS_BUTTON_FIELDS
 
 
-@dataclass(frozen=True)
+@record
 class Button:
     """One Kakao button (or RCS suggestion): ``type`` WL, AL, DS, BK, MD, BC, BT, AC or
     P1–P3; an RCS suggestion also ``dial`` (``phone_number``), ``map`` (``latitude``,
@@ -92,6 +95,17 @@ class Button:
     title: str = ""
     description: str = ""
 
+    def __init__(self, name: str, type: str, url_mobile: str = "", url_pc: str = "", scheme_ios: str = "",
+                 scheme_android: str = "", chat_extra: str = "", chat_event: str = "", plugin_id: str = "",
+                 phone_number: str = "", text: str = "", latitude: str = "", longitude: str = "",
+                 label: str = "", fallback_url: str = "", start_time: str = "", end_time: str = "",
+                 title: str = "", description: str = "") -> None:
+        self.__dict__.update(name=name, type=type, url_mobile=url_mobile, url_pc=url_pc, scheme_ios=scheme_ios,
+                             scheme_android=scheme_android, chat_extra=chat_extra, chat_event=chat_event,
+                             plugin_id=plugin_id, phone_number=phone_number, text=text, latitude=latitude,
+                             longitude=longitude, label=label, fallback_url=fallback_url,
+                             start_time=start_time, end_time=end_time, title=title, description=description)
+
     def to_json(self) -> dict[str, str]:
         """The vendors' JSON object: the fields that are set, in the vendors' order."""
         return {k: v for k, v in self.__dict__.items() if v}  # fields in BUTTON_FIELDS order
@@ -103,7 +117,7 @@ class Button:
         return cls(name=known.pop("name", ""), type=known.pop("type", ""), **known)
 
 
-@dataclass(frozen=True)
+@record
 class Kakao:
     """Kakao content: ``type`` ``alimtalk`` (a template approved by Kakao, ``template``
     its code, ``body`` the text with its ``#{...}`` filled), ``alimtalk-image`` or
@@ -132,12 +146,17 @@ class Kakao:
 
     kind = "kakao"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "buttons", tuple(self.buttons))
-        object.__setattr__(self, "quick_replies", tuple(self.quick_replies))
+    def __init__(self, body: str, type: KakaoType = "alimtalk", template: str = "", title: str = "",
+                 buttons: tuple[Button, ...] = (), quick_replies: tuple[Button, ...] = (), image_url: str = "",
+                 image_link: str = "", wide: bool = False, ad: bool = False, sender_key: str = "",
+                 timeout: int | None = None, fallback: Text | None = None, user_key: str = "") -> None:
+        self.__dict__.update(body=body, type=type, template=template, title=title, buttons=tuple(buttons),
+                             quick_replies=tuple(quick_replies), image_url=image_url, image_link=image_link,
+                             wide=wide, ad=ad, sender_key=sender_key, timeout=timeout, fallback=fallback,
+                             user_key=user_key)
 
 
-@dataclass(frozen=True)
+@record
 class Rcs:
     """RCS content: ``type`` ``rcs-sms``, ``rcs-lms``, ``rcs-mms`` or ``rcs-template``;
     ``base_id`` the message base (template) id; ``ad`` sets header 1 (advertising) and
@@ -160,13 +179,16 @@ class Rcs:
 
     kind = "rcs"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "buttons", tuple(self.buttons))
-        object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
-        object.__setattr__(self, "media", tuple(str(m) for m in self.media))
+    def __init__(self, body: str, type: RcsType = "rcs-sms", base_id: str = "", title: str = "",
+                 buttons: tuple[Button, ...] = (), images: tuple[Path, ...] = (), ad: bool = False,
+                 footer: str = "", copy_allowed: bool = True, fallback: Text | None = None,
+                 media: tuple[str, ...] = ()) -> None:
+        self.__dict__.update(body=body, type=type, base_id=base_id, title=title, buttons=tuple(buttons),
+                             images=tuple(Path(p) for p in images), ad=ad, footer=footer,
+                             copy_allowed=copy_allowed, fallback=fallback, media=tuple(str(m) for m in media))
 
 
-@dataclass(frozen=True)
+@record
 class Fax:
     """A fax (BIZCLIENT MSG_TYPE 2): ``files`` documents and images, sent in order; a cover
     page when ``cover_title`` or ``cover_text`` is set (either may hold ``{column}``);
@@ -180,8 +202,10 @@ class Fax:
     kind = "fax"
     type = "fax"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "files", tuple(Path(p) for p in self.files))
+    def __init__(self, files: tuple[Path, ...] = (), cover_title: str = "", cover_text: str = "",
+                 retries: int | None = None) -> None:
+        self.__dict__.update(files=tuple(Path(p) for p in files), cover_title=cover_title,
+                             cover_text=cover_text, retries=retries)
 
     @property
     def body(self) -> str:
@@ -189,7 +213,7 @@ class Fax:
         return self.cover_text
 
 
-@dataclass(frozen=True)
+@record
 class Voice:
     """A voice call (BIZCLIENT MSG_TYPE 3): ``body`` read out by text-to-speech, or
     ``voice_file`` a WAVE played; ``scenario`` a VXML scenario file, ``reply`` the callee
@@ -206,11 +230,14 @@ class Voice:
     kind = "voice"
     type = "voice"
 
-    def __post_init__(self) -> None:
-        for name in ("voice_file", "scenario"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, Path):
-                object.__setattr__(self, name, Path(value))
+    def __init__(self, body: str = "", voice_file: Path | None = None, scenario: Path | None = None,
+                 reply: bool = False, sms_on_fail: bool = False, retries: int | None = None) -> None:
+        self.__dict__.update(body=body, voice_file=_path(voice_file), scenario=_path(scenario), reply=reply,
+                             sms_on_fail=sms_on_fail, retries=retries)
+
+
+def _path(value: Path | str | None) -> Path | None:
+    return value if value is None or isinstance(value, Path) else Path(value)
 
 
 # The union grows by adding a kind, never by changing one.

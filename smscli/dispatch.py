@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +35,7 @@ from smscli.models import (
     Report,
     SendResult,
 )
+from smscli.records import record
 from smscli.timeutil import to_iso
 from smscli.vendors.base import OutsideHours
 
@@ -50,7 +51,7 @@ CLAIM_CHUNK = 500  # messages journaled per transaction before they are handed o
 RECORD_EVERY = 0.2  # seconds between journal commits of results
 
 
-@dataclass(frozen=True)
+@record
 class SendOptions:
     template: str
     sender: str
@@ -71,8 +72,20 @@ class SendOptions:
     channel: Channel | None = None  # Kakao/RCS content (sender key resolved); None: SMS/LMS/MMS
     attachments: tuple[Path, ...] = ()  # MMS audio/video (ma3/k3g): sent after the images
 
+    def __init__(self, template: str, sender: str, subject: str = "", type: str = "auto",
+                 images: tuple[Path, ...] = (), id_key: str | None = None, single_recipient: bool = False,
+                 send_at: datetime | None = None, dry_run: bool = False, wait: float = 0.0,
+                 allow_unicode: bool = False, ignore_optout: bool = False, run_id: str = "",
+                 resend_unknown: bool = False, tag: str = "", ad: int = 0, channel: Channel | None = None,
+                 attachments: tuple[Path, ...] = ()) -> None:
+        self.__dict__.update(template=template, sender=sender, subject=subject, type=type, images=images,
+                             id_key=id_key, single_recipient=single_recipient, send_at=send_at,
+                             dry_run=dry_run, wait=wait, allow_unicode=allow_unicode,
+                             ignore_optout=ignore_optout, run_id=run_id, resend_unknown=resend_unknown,
+                             tag=tag, ad=ad, channel=channel, attachments=attachments)
 
-@dataclass
+
+@record(frozen=False)
 class Summary:
     """Counts per status; decides the exit code."""
 
@@ -82,6 +95,13 @@ class Summary:
     complete: bool = True  # every row was read and handed over (or settled without sending)
     left: int = 0  # rows never handed over (a stop, an error)
     held: int = 0  # maybe handed over before, the vendor cannot tell: reported unknown
+
+    def __init__(self, counts: Counter[str] | None = None, started: float | None = None,
+                 notes: list[str] | None = None, complete: bool = True, left: int = 0, held: int = 0) -> None:
+        self.counts = Counter() if counts is None else counts
+        self.started = time.monotonic() if started is None else started
+        self.notes = [] if notes is None else notes
+        self.complete, self.left, self.held = complete, left, held
 
     def add(self, status: str) -> None:
         self.counts[status] += 1

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 
@@ -139,7 +138,7 @@ def derive_id(key: str, recipient: str) -> str:
     plain = f"{key}-{recipient}"
     if len(plain) <= MAX_ID_BYTES and id_problem(plain) is None:
         return plain
-    digest = hashlib.blake2b(f"{key}\0{recipient}".encode(), digest_size=10).digest()
+    digest = _blake2b(f"{key}\0{recipient}".encode())
     return f"{key[:15]}-{_encode(int.from_bytes(digest, 'big'), 16)}"
 
 
@@ -155,5 +154,13 @@ def fallback_id(parent: str) -> str:
     plain = parent + FALLBACK_MARK
     if len(plain) <= MAX_ID_BYTES:
         return plain
-    digest = hashlib.blake2b(f"fallback\0{parent}".encode(), digest_size=10).digest()
+    digest = _blake2b(f"fallback\0{parent}".encode())
     return f"{parent[:14]}{FALLBACK_MARK}{_encode(int.from_bytes(digest, 'big'), 16)}"
+
+
+def _blake2b(data: bytes) -> bytes:
+    """80 bits of BLAKE2b. ``hashlib`` is imported here: it loads OpenSSL (a few ms of
+    every command's start-up), and most sends never hash an id."""
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=10).digest()

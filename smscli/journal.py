@@ -36,7 +36,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from smscli.channel_render import journal_json
 from smscli.journal_base import (
     FINAL,
     HELD,
@@ -304,6 +303,9 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
                     kind, content = "text", ""
                 else:
                     # never the sender key: the vendor reads it from the profile again
+                    # (imported here: only Kakao/RCS/fax/voice have a channel; it loads kakao_rules)
+                    from smscli.channel_render import journal_json
+
                     kind, content = m.channel.kind, journal_json(m.channel)
                 if old is None:
                     inserts.append(
@@ -456,3 +458,4 @@ __all__ = [
 # Re-exported for the modules and tests that import them from here.
 _REEXPORTED = (_SCHEMA_V1, _DELIVERED_AT, _MESSAGE_COLUMNS, _chunks, _filters, _iso, _message_dict,
                _lock_error, _lock_held, _lock_name, _Cursor)
+

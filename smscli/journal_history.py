@@ -11,10 +11,10 @@ Mixed into :class:`smscli.journal.Journal`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from smscli.errors import SmscliError
+from smscli.records import record
 
 PAGE = 2000
 TELECOM_KEYS = ("telecom", "wapinfo", "tel_info")  # OneShot, Bizppurio, BIZCLIENT report fields
@@ -67,7 +67,7 @@ def report_telecom(extra: Mapping[str, Any]) -> str:
     return ""
 
 
-@dataclass(frozen=True)
+@record
 class MessageFilter:
     """Which messages: every field given narrows the set (``None`` = any). ``since`` and
     ``until`` are ISO 8601 (Korea time, as the journal stores them): ``since`` ≤
@@ -83,6 +83,12 @@ class MessageFilter:
     type: str | None = None
     code: str | None = None
     vendor: str | None = None
+
+    def __init__(self, profile: str | None = None, status: tuple[str, ...] | None = None, since: str | None = None,
+                 until: str | None = None, to: str | None = None, id: str | None = None, tag: str | None = None,
+                 type: str | None = None, code: str | None = None, vendor: str | None = None) -> None:
+        self.__dict__.update(profile=profile, status=status, since=since, until=until, to=to, id=id, tag=tag,
+                             type=type, code=code, vendor=vendor)
 
     @property
     def prefix(self) -> str | None:
@@ -139,7 +145,6 @@ def build_filter(*, profile: str | None = None, status: str | Sequence[str] | No
     from datetime import datetime
 
     from smscli import phone, timeutil
-    from smscli.content import ALL_TYPES
     from smscli.errors import UsageError
     from smscli.journal import _iso
     from smscli.models import MESSAGE_STATES
@@ -159,8 +164,11 @@ def build_filter(*, profile: str | None = None, status: str | Sequence[str] | No
             return _iso(timeutil.to_kst(value))
         return _iso(timeutil.parse_since(str(value), option=option))
 
-    if type is not None and type not in ALL_TYPES:
-        raise UsageError(f"--type {type!r} is not a message type", hint=f"use one of: {', '.join(ALL_TYPES)}")
+    if type is not None:
+        from smscli.content import ALL_TYPES  # here: a list without --type needs no content model
+
+        if type not in ALL_TYPES:
+            raise UsageError(f"--type {type!r} is not a message type", hint=f"use one of: {', '.join(ALL_TYPES)}")
     for option, value in (("--to", to), ("--id", id), ("--tag", tag), ("--code", code)):
         if value is not None and not value.strip("* "):
             raise UsageError(f"{option} needs a value")

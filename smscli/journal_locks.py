@@ -20,11 +20,11 @@ class LockTimeout(SmscliError):
     """Another process kept the profile's send lock longer than the timeout."""
 
 
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+_SAFE_NAME = r"[^A-Za-z0-9_.-]"  # compiled on first use (re's cache), not at import
 
 
 def _lock_name(profile: str) -> str:
-    safe = _SAFE_NAME.sub("_", profile) or "_"
+    safe = re.sub(_SAFE_NAME, "_", profile) or "_"
     if safe != profile or safe.startswith("."):
         import hashlib
 

@@ -121,7 +121,7 @@ def _split_sql(script: str) -> list[str]:
 
 
 
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)|%")
+_TOKEN = r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)|%"  # compiled on first use (re's cache), not at import
 
 
 @functools.lru_cache(maxsize=512)
@@ -129,7 +129,7 @@ def to_pg(sql: str) -> tuple[str, bool]:
     """``sql`` with PostgreSQL's (psycopg's) parameter marks; the flag says they are
     numbered (pass the parameters as a mapping, :func:`pg_params`). As in SQLite, a plain
     ``?`` among numbered ones is the number after the largest so far."""
-    numbered = any(m.group(1) for m in _TOKEN.finditer(sql) if m.group(0).startswith("?"))
+    numbered = any(m.group(1) for m in re.finditer(_TOKEN, sql) if m.group(0).startswith("?"))
     highest = 0
 
     def mark(match: re.Match[str]) -> str:
@@ -144,7 +144,7 @@ def to_pg(sql: str) -> tuple[str, bool]:
         highest = max(highest, int(match.group(1))) if match.group(1) else highest + 1
         return f"%(p{highest if not match.group(1) else int(match.group(1))})s"
 
-    return _TOKEN.sub(mark, sql), numbered
+    return re.sub(_TOKEN, mark, sql), numbered
 
 
 def pg_params(params: Sequence[Any], numbered: bool) -> Sequence[Any] | dict[str, Any]:

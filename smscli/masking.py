@@ -78,12 +78,12 @@ ABOUT = frozenset({
     "changed", "version", "format", "source", "url", "uri", "method", "mode", "scheme",
     "status", "algorithm", "alg", "field", "label", "prompt", "reset", "rotation",
 })
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_WORDS = r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+"  # compiled on first use (re's cache), not at import
 
 
 def words(name: str) -> list[str]:
     """``name`` as lower-case words, digits dropped: ``ServerMsgKey`` → server msg key."""
-    return [w.lower() for w in _WORDS.findall(name) if not w.isdigit()]
+    return [w.lower() for w in re.findall(_WORDS, name) if not w.isdigit()]
 
 
 def _is_id(prefix: str) -> bool:
@@ -197,7 +197,7 @@ def _mask_list(value: list[Any]) -> list[Any]:
 # name, separator, value: `BindPwd=x`, `password: x`, `"BindPwd":"x"`, `'pin' = '1'`,
 # `Authorization: Bearer x` (the scheme is kept). A value never starts with `=` (Base64
 # padding is not a pair).
-_PAIR = re.compile(
+_PAIR = (  # compiled on first use (re's cache), not at import
     r"""(?<![\w.\-])(?P<q>["']?)(?P<name>[A-Za-z_][\w.\-]*)(?P=q)(?P<sep>\s*[=:]\s*)"""
     r"""(?P<scheme>(?:Basic|Bearer|Digest|Token)\s+)?"""
     r"""(?P<value>"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\n]*'|(?!=)[^\s&;,"'}\]\[{]+)"""
@@ -217,7 +217,7 @@ def mask_text(text: str) -> str:
     """``text`` with the values of secret-named ``name=value``/``name: value`` pairs masked."""
     if "=" not in text and ":" not in text:
         return text
-    return _PAIR.sub(_pair, text)
+    return re.sub(_PAIR, _pair, text)
 
 
 def mask_target(target: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
+
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.content import Channel
@@ -35,7 +37,7 @@ MESSAGE_STATES = frozenset({QUEUED, PENDING, ACCEPTED, REJECTED, INVALID, SCHEDU
                             FAILED, CANCELLED})
 
 
-@dataclass(frozen=True, init=False)
+@record
 class Message:
     """One message to one recipient, ready for a vendor.
 
@@ -70,7 +72,7 @@ class Message:
                  tag: str = "", name: str = "", parent: str = "", ad: int = 0) -> None:
         # The fields at once: a frozen dataclass's own __init__ sets them one by one through
         # object.__setattr__, 2.5 times slower, once per row of every send.
-        # (tests/test_models.py holds this signature to the fields.)
+        # (tests/test_records.py holds this signature to the fields.)
         self.__dict__.update(id=id, to=to, text=text, sender=sender, type=type, subject=subject,
                              images=images, file_keys=file_keys, send_at=send_at, size=size,
                              channel=channel, tag=tag, name=name, parent=parent, ad=ad)
@@ -81,7 +83,7 @@ CHANNEL_TYPES = frozenset({"alimtalk", "alimtalk-image", "friendtalk", "rcs-sms"
                            "rcs-template"})
 
 
-@dataclass(frozen=True, init=False)
+@record
 class SendResult:
     """What became of one message; serialises to CONTRACT's send/reserve object."""
 
@@ -122,7 +124,7 @@ class SendResult:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """A delivery report; serialises to CONTRACT's result object."""
 
@@ -138,6 +140,13 @@ class Report:
     # with a fallback, its {"type": ..., "status": ...}. Empty for plain SMS/LMS/MMS.
     channel: str = ""
     fallback: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def __init__(self, message_id: str, to: str, status: str, code: str, detail: str, vendor: str,
+                 delivered_at: str = "", extra: dict[str, str] | None = None, channel: str = "",
+                 fallback: dict[str, str] | None = None) -> None:
+        self.__dict__.update(message_id=message_id, to=to, status=status, code=code, detail=detail,
+                             vendor=vendor, delivered_at=delivered_at, extra={} if extra is None else extra,
+                             channel=channel, fallback={} if fallback is None else fallback)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -159,7 +168,7 @@ CHANNEL_EXTRA = ("resend_flag", "kaores", "kaotime", "telres", "teltime", "rcsre
                  "use_page", "use_time", "sn_result")
 
 
-@dataclass(frozen=True)
+@record
 class Batch:
     """What ``Client.send_many`` did: each row's result in the order they were settled,
     not the input's (empty when the caller took them through ``on_result``), the count per status and the run's id.
@@ -173,19 +182,28 @@ class Batch:
     exit_code: int = 0  # the CLI's exit code for the same send: 0 all fine, 1 some not
     summary: str = ""  # one line for people: "sent 3: 2 accepted, 1 invalid (0.4 s)"
 
+    def __init__(self, run_id: str, results: tuple[SendResult, ...], counts: dict[str, int],
+                 notes: tuple[str, ...] = (), complete: bool = True, exit_code: int = 0,
+                 summary: str = "") -> None:
+        self.__dict__.update(run_id=run_id, results=results, counts=counts, notes=notes,
+                             complete=complete, exit_code=exit_code, summary=summary)
+
     @property
     def ok(self) -> bool:
         """Every row accepted, scheduled, delivered or a duplicate of one that was."""
         return self.exit_code == 0 and self.complete
 
 
-@dataclass(frozen=True)
+@record
 class PollResult:
     """The reports one ``Client.poll`` stored (newly: a re-sent report is not repeated),
     and how many the vendor sent in all. Iterating gives the reports."""
 
     reports: tuple[Report, ...]
     received: int = 0
+
+    def __init__(self, reports: tuple[Report, ...], received: int = 0) -> None:
+        self.__dict__.update(reports=reports, received=received)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.reports)
@@ -198,7 +216,7 @@ RESULT_FIELDS = ("message_id", "to", "status", "code", "detail", "vendor", "deli
 """The keys of ``MessageRecord.to_json`` (CONTRACT's result object), in order."""
 
 
-@dataclass(frozen=True)
+@record
 class MessageRecord:
     """The journal's story of one message: its latest state (CONTRACT's result object
     with ``to_json``) and every delivery report stored for it, oldest first."""
@@ -219,13 +237,22 @@ class MessageRecord:
     reports: tuple[Report, ...] = ()
     text: str = ""
 
+    def __init__(self, message_id: str, to: str, status: str, code: str, detail: str, vendor: str,
+                 type: str, profile: str, created_at: str, updated_at: str, delivered_at: str = "",
+                 send_at: str = "", server_id: str = "", reports: tuple[Report, ...] = (),
+                 text: str = "") -> None:
+        self.__dict__.update(message_id=message_id, to=to, status=status, code=code, detail=detail,
+                             vendor=vendor, type=type, profile=profile, created_at=created_at,
+                             updated_at=updated_at, delivered_at=delivered_at, send_at=send_at,
+                             server_id=server_id, reports=reports, text=text)
+
     def to_json(self) -> dict[str, str]:
         return {"message_id": self.message_id, "to": self.to, "status": self.status,
                 "code": self.code, "detail": self.detail, "vendor": self.vendor,
                 "delivered_at": self.delivered_at}
 
 
-@dataclass(frozen=True)
+@record
 class Upload:
     """An image handed to the vendor ahead of a send: the vendor's key for it (what
     ``--image`` takes on vendors that send by key), and what was checked of it."""
@@ -236,6 +263,9 @@ class Upload:
     width: int
     height: int
     vendor: str
+
+    def __init__(self, file: str, key: str, bytes: int, width: int, height: int, vendor: str) -> None:
+        self.__dict__.update(file=file, key=key, bytes=bytes, width=width, height=height, vendor=vendor)
 
     def to_json(self) -> dict[str, object]:
         return {"file": self.file, "key": self.key, "bytes": self.bytes, "width": self.width,

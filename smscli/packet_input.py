@@ -120,7 +120,7 @@ def sniff(head: bytes, complete: bool = True) -> str:
 
     Raises ``UsageError`` for empty input and for input that is none of them.
     """
-    from smscli.capture import is_capture
+    from smscli.capture_magic import is_capture
 
     if not head.strip():
         raise UsageError("the input is empty: there is nothing to decode",

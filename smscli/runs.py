@@ -9,16 +9,15 @@ accepted before is sent. A resume whose input differs from the run's is refused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from smscli.errors import UsageError
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.journal import Journal
@@ -36,16 +35,19 @@ _LABELS = {
 _SHOWN = {"command", "profile", "vendor", "input", "type", "sender", "at", "id"}  # values worth printing
 
 
-@dataclass(frozen=True)
+@record
 class Fingerprint:
     """The parts that make a run's input, each a short string (a value or a digest)."""
 
     parts: Mapping[str, str]
 
+    def __init__(self, parts: Mapping[str, str]) -> None:
+        self.__dict__.update(parts=parts)
+
     @property
     def digest(self) -> str:
         text = json.dumps(dict(self.parts), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return _sha256(text.encode()).hexdigest()
 
     def differences(self, other: Mapping[str, str]) -> list[str]:
         """What differs between ``other`` (a stored run's parts) and this, for people."""
@@ -59,16 +61,24 @@ class Fingerprint:
         return out
 
 
+def _sha256(data: bytes = b"") -> Any:
+    """``hashlib.sha256``, imported when a run is fingerprinted: hashlib loads OpenSSL, a
+    few ms that a dry run or a list command need not pay."""
+    import hashlib
+
+    return hashlib.sha256(data)
+
+
 def digest(data: bytes | str) -> str:
     """A short sha256 of ``data`` (16 hex digits) for fingerprint parts."""
     raw = data.encode() if isinstance(data, str) else data
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return _sha256(raw).hexdigest()[:16]
 
 
 def files_digest(paths: Sequence[str | os.PathLike[str]]) -> str:
     """The names and contents of ``paths`` (images), as one digest; unreadable files are
     left to the image checks, which say what is wrong with them."""
-    h = hashlib.sha256()
+    h = _sha256()
     for path in paths:
         h.update(os.fsencode(path) + b"\0")
         try:
@@ -90,7 +100,7 @@ def csv_part(source: str) -> tuple[str, IO[bytes] | None]:
     spooled copy of stdin to read the rows from (a temporary file: memory stays flat)."""
     import tempfile
 
-    h, size = hashlib.sha256(), 0
+    h, size = _sha256(), 0
     if source == "-":
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
         stdin = sys.stdin.buffer

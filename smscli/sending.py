@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from smscli.content import TEXT_TYPES, Content, Fax, Kakao, Rcs, Text, Voice, refusal
 from smscli.errors import Interrupted, SmscliError, UsageError
 from smscli.models import SendResult
+from smscli.records import record
 from smscli.text import InvalidInput
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 RESUME_LATEST = "latest"  # resume the newest run with the same input
 
 
-@dataclass(frozen=True)
+@record
 class Recipients:
     """Who gets the message: ``numbers`` (``--to``), a ``csv`` path (``-`` = stdin), or
     ``rows`` (mappings with ``phone`` or ``to``, an optional ``id``, the rest variables)."""
@@ -39,8 +40,12 @@ class Recipients:
     csv: str | None = None
     rows: Iterable[Mapping[str, Any]] | None = None
 
+    def __init__(self, numbers: tuple[str, ...] = (), csv: str | None = None,
+                 rows: Iterable[Mapping[str, Any]] | None = None) -> None:
+        self.__dict__.update(numbers=numbers, csv=csv, rows=rows)
 
-@dataclass(frozen=True)
+
+@record
 class SendJob:
     """What one send is asked to do (the CLI's flags, the Client's arguments)."""
 
@@ -60,27 +65,50 @@ class SendJob:
     # FriendTalk adflag Y, RCS header 1
     night_consent: bool = False  # --ad between 21:00 and 08:00: the recipients agreed
 
+    def __init__(self, recipients: Recipients, content: Content, sender: str | None = None, id: str | None = None,
+                 at: datetime | None = None, dry_run: bool = False, wait: float = 0.0,
+                 allow_unicode: bool = False, ignore_optout: bool = False, resume: str | None = None,
+                 resend_unknown: bool = False, tag: str = "", ad: bool = False,
+                 night_consent: bool = False) -> None:
+        self.__dict__.update(recipients=recipients, content=content, sender=sender, id=id, at=at,
+                             dry_run=dry_run, wait=wait, allow_unicode=allow_unicode,
+                             ignore_optout=ignore_optout, resume=resume, resend_unknown=resend_unknown,
+                             tag=tag, ad=ad, night_consent=night_consent)
 
-@dataclass
+
+def _say_nothing(line: str) -> None:
+    """``Hooks.info``/``warn`` by default."""
+
+
+@record(frozen=False)
 class Hooks:
     """How a job talks to its caller. ``emit`` gets each result (a dict for a dry run);
     ``info``/``warn`` one line each; ``progress`` each result as it is journaled;
     ``stop`` set: nothing new is handed over; ``waiting`` the vendor's countdown."""
 
     emit: Callable[[SendResult | dict], None]
-    info: Callable[[str], None] = lambda line: None
-    warn: Callable[[str], None] = lambda line: None
+    info: Callable[[str], None] = _say_nothing
+    warn: Callable[[str], None] = _say_nothing
     progress: Callable[[SendResult], None] | None = None
     stop: threading.Event | None = None
     waiting: Callable[[float, str], None] | None = None
 
+    def __init__(self, emit: Callable[[SendResult | dict], None], info: Callable[[str], None] = _say_nothing,
+                 warn: Callable[[str], None] = _say_nothing, progress: Callable[[SendResult], None] | None = None,
+                 stop: threading.Event | None = None, waiting: Callable[[float, str], None] | None = None) -> None:
+        self.emit, self.info, self.warn = emit, info, warn
+        self.progress, self.stop, self.waiting = progress, stop, waiting
 
-@dataclass(frozen=True)
+
+@record
 class Outcome:
     """What a job did: the summary and the run's id."""
 
     summary: Summary
     run_id: str
+
+    def __init__(self, summary: Summary, run_id: str) -> None:
+        self.__dict__.update(summary=summary, run_id=run_id)
 
 
 class EventsShown:

@@ -163,8 +163,8 @@ def choose_type_sized(
 
 # --- templates ----------------------------------------------------------------------
 
-_BRACE = re.compile(r"[{}]")
-_NOT_PLAIN = re.compile(r"[:!\[\]{}]")
+_BRACE = r"[{}]"  # patterns compiled on first use (re's cache), not at import
+_NOT_PLAIN = r"[:!\[\]{}]"
 
 
 class Template:
@@ -228,7 +228,7 @@ def _parse(template: str) -> list[tuple[str, str | None]]:
     literal: list[str] = []
     i, n = 0, len(template)
     while i < n:
-        m = _BRACE.search(template, i)
+        m = re.compile(_BRACE).search(template, i)
         if m is None:
             literal.append(template[i:])
             break
@@ -258,7 +258,7 @@ def _parse(template: str) -> list[tuple[str, str | None]]:
                 f"empty variable '{{{raw}}}' at position {j + 1} of the message template names no "
                 "column: write {column} for a CSV column, or '{{' and '}}' for literal braces"
             )
-        if _NOT_PLAIN.search(name):
+        if re.search(_NOT_PLAIN, name):
             raise TemplateError(
                 f"'{{{raw}}}' at position {j + 1} of the message template is not understood: a "
                 "variable is a plain column name such as {name}, without formats (:), conversions "

@@ -15,7 +15,7 @@ from smscli.clock import FIXED_KST, KST  # noqa: F401  (FIXED_KST: re-exported)
 from smscli.errors import UsageError
 
 _HINT = "use YYYY-MM-DD HH:MM (Korea time) or ISO 8601 such as 2026-11-23T09:00+09:00"
-_RELATIVE = re.compile(r"(\d+)\s*([smhdw])", re.IGNORECASE)
+_RELATIVE = r"(?i)(\d+)\s*([smhdw])"  # compiled on first use (re's cache), not at import
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -65,7 +65,7 @@ def parse_relative(value: str) -> timedelta | None:
     if not text:
         return None
     pos, total = 0, timedelta()
-    for m in _RELATIVE.finditer(text):
+    for m in re.finditer(_RELATIVE, text):
         if m.start() != pos:
             return None
         total += timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})

@@ -156,3 +156,30 @@ def test_the_variable_is_never_a_profile_key(monkeypatch, tmp_path):
     profile = resolve_profile("p", table, Paths(tmp_path / "config.toml", tmp_path / "data"))
     assert profile.get("clock_offset") == "from-file" and profile.source("clock_offset") == "file"
     assert profile.get("window") == 7 and profile.source("window") == "env"
+
+
+def test_kst_is_asia_seoul_from_1900_to_2100() -> None:
+    """``clock.KST`` answers as the zone data does (it loads them only before 1989)."""
+    import pickle
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    seoul = ZoneInfo("Asia/Seoul")
+    moment = datetime(1900, 1, 1, tzinfo=UTC)
+    step = timedelta(days=13, hours=7, minutes=31)  # walks through every hour of the day
+    while moment.year < 2100:
+        ours, theirs = moment.astimezone(KST), moment.astimezone(seoul)
+        assert ours.replace(tzinfo=None) == theirs.replace(tzinfo=None), moment
+        assert (ours.utcoffset(), ours.dst(), ours.tzname()) == (theirs.utcoffset(), theirs.dst(),
+                                                                 theirs.tzname()), moment
+        assert ours.isoformat() == theirs.isoformat() and ours == theirs, moment
+        local = theirs.replace(tzinfo=None)
+        assert local.replace(tzinfo=KST).utcoffset() == local.replace(tzinfo=seoul).utcoffset(), moment
+        moment += step
+    for local in (datetime(1988, 5, 8, 2, 30), datetime(1988, 10, 9, 2, 30), datetime(1988, 12, 31, 23, 59),
+                  datetime(1989, 1, 1), datetime(2026, 12, 31, 23, 59)):
+        for fold in (0, 1):
+            at = local.replace(fold=fold)
+            assert at.replace(tzinfo=KST).timestamp() == at.replace(tzinfo=seoul).timestamp(), at
+    assert pickle.loads(pickle.dumps(datetime(2026, 1, 2, tzinfo=KST))).tzinfo is KST
+    assert KST.utcoffset(None) is None and KST.tzname(None) == seoul.tzname(None)

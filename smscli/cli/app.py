@@ -1,8 +1,6 @@
 """Typer app assembly and ``main()``: every SmscliError becomes one stderr line and its exit code;
 output into a closed pipe ends quietly with exit 141."""
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Annotated

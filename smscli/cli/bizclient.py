@@ -1,7 +1,5 @@
 """``smscli bizclient``: set up the database of a BIZCLIENT agent."""
 
-from __future__ import annotations
-
 import typer
 
 from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, ProfileOpt, current_profile

@@ -1,14 +1,12 @@
 """``smscli code lookup|search|list``: what a vendor's result or error code means."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from smscli.cli import code_render
 from smscli.cli.code_render import COLUMNS, CodeNotFound
-from smscli.cli.common import BareGroup
+from smscli.cli.commands import CommandsOf
 
 __all__ = ["COLUMNS", "CodeNotFound", "code_app", "register"]
 
@@ -33,6 +31,13 @@ Json = Annotated[
     bool, typer.Option("--json", help="Print JSON Lines on stdout, one object per code.")
 ]
 
+code_commands = typer.Typer()  # its sub-commands, each built only when it runs (CommandsOf)
+
+
+class CodeGroup(CommandsOf):
+    source = code_commands
+
+
 code_app = typer.Typer(
     name="code",
     help="Look up what vendor result and error codes mean.",
@@ -41,12 +46,12 @@ code_app = typer.Typer(
         "4100 matches once for each."
     ),
     no_args_is_help=True,
-    cls=BareGroup,
+    cls=CodeGroup,
     rich_markup_mode=None,
 )
 
 
-@code_app.command(
+@code_commands.command(
     "lookup",
     epilog=(
         "Examples:\n\n"
@@ -69,7 +74,7 @@ def lookup_command(
     code_render.lookup(code, vendor, json_)
 
 
-@code_app.command(
+@code_commands.command(
     "search",
     epilog=(
         "Examples:\n\n"
@@ -91,7 +96,7 @@ def search_command(
     code_render.search(text, vendor, json_)
 
 
-@code_app.command(
+@code_commands.command(
     "list",
     epilog=(
         "Examples:\n\n"

@@ -5,12 +5,13 @@
 (``smscli.cli.sim.SIMULATORS``). A ``LazyGroup`` knows its commands' names without
 importing anything: ``smscli send ...`` imports ``smscli.cli.send`` alone, while a group's
 ``--help`` (or shell completion, or ``scripts/gen_docs.py``) loads all of its commands to
-list them.
+list them. Within a group, a ``CommandsOf`` group builds only the sub-command that runs
+(Typer would build every sub-command of a group, each option of each, to run one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from functools import cache
 from typing import Any, ClassVar
 
@@ -44,10 +45,31 @@ class LazyGroup(BareGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self.commands = _LazyCommands(self.table, self.commands)
+        self.commands = _LazyCommands(self.table, self.commands, self.build)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # the names alone: nothing is imported
+
+    def build(self, name: str) -> Any:
+        """The click command ``name`` of ``table``."""
+        return load(self.table[name], name)
+
+
+class CommandsOf(LazyGroup):
+    """A group whose commands are the ones registered on ``source``, a Typer app that is
+    never run itself (``@source.command("name", ...)``, each with its name), built one at
+    a time: ``smscli result list`` builds ``list`` alone, not the group's other commands
+    and their options. Give a subclass with its ``source`` as ``typer.Typer(cls=...)`` to
+    the group's own app, which registers no commands (its callback stays on it)."""
+
+    source: ClassVar[typer.Typer]
+
+    def __init__(self, **attrs: Any) -> None:
+        self.table = dict.fromkeys(_names(self.source), "")
+        super().__init__(**attrs)
+
+    def build(self, name: str) -> Any:
+        return build_one(self.source, name)
 
 
 class RootGroup(LazyGroup):
@@ -59,15 +81,17 @@ class RootGroup(LazyGroup):
 class _LazyCommands(MutableMapping):  # type: ignore[type-arg]
     """``TyperGroup.commands`` whose values are built from a table when looked up."""
 
-    def __init__(self, table: dict[str, str], given: MutableMapping[str, Any]) -> None:
+    def __init__(self, table: dict[str, str], given: MutableMapping[str, Any],
+                 build: Callable[[str], Any]) -> None:
         self._table = table
         self._given = dict(given)
+        self._build = build
 
     def __getitem__(self, name: str) -> Any:
         if name in self._given:
             return self._given[name]
         if name in self._table:
-            return load(self._table[name], name)
+            return self._build(name)
         raise KeyError(name)
 
     def __setitem__(self, name: str, command: Any) -> None:
@@ -97,3 +121,18 @@ def load(module_name: str, name: str) -> Any:
     module = __import__(f"smscli.cli.{module_name}", fromlist=["register"])
     module.register(holder)
     return typer.main.get_group(holder).commands[name]
+
+
+@cache
+def build_one(source: typer.Typer, name: str) -> Any:
+    """The click command ``name`` registered on ``source``, built without the others."""
+    holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+    holder.registered_commands = [info for info in source.registered_commands if info.name == name]
+    return typer.main.get_group(holder).commands[name]
+
+
+def _names(source: typer.Typer) -> list[str]:
+    names = [info.name for info in source.registered_commands]
+    if None in names:
+        raise TypeError("a command of a CommandsOf group needs its name: @source.command(\"name\", ...)")
+    return names  # type: ignore[return-value]

@@ -1,19 +1,25 @@
 """``smscli config``: create, inspect and change profiles."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Any
 
 import typer
 
-from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, ProfileOpt, choose
+from smscli.cli.commands import CommandsOf
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt, choose
+
+config_commands = typer.Typer()  # its sub-commands, each built only when it runs (CommandsOf)
+
+
+class ConfigGroup(CommandsOf):
+    source = config_commands
+
 
 config_app = typer.Typer(
     name="config",
     help="Create, inspect and change profiles (vendor, host, credentials...).",
     no_args_is_help=True,
-    cls=BareGroup,
+    cls=ConfigGroup,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -75,7 +81,7 @@ def _warn_argv_secret(key: str) -> None:
 
 
 # --------------------------------------------------------------------------- show / get
-@config_app.command("show", epilog=_examples(
+@config_commands.command("show", epilog=_examples(
     "smscli config show",
     "smscli config show -p prod --json",
     "SMSCLI_SENDER=0212345678 smscli config show   # the sender shows as coming from env",
@@ -112,7 +118,7 @@ def show(
     prof.check()
 
 
-@config_app.command("get", epilog=_examples(
+@config_commands.command("get", epilog=_examples(
     "smscli config get host",
     "smscli config get password --show-secrets   # runs password_command if that is how it is set",
     "smscli config get default_profile",
@@ -169,7 +175,7 @@ def _emit_value(json_: bool, row: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------- set / unset / use
-@config_app.command("set", epilog=_examples(
+@config_commands.command("set", epilog=_examples(
     "smscli config set host 10.0.0.5",
     "smscli config set port 9000 -p prod",
     "smscli config set password_env SMS_PASSWORD",
@@ -260,7 +266,7 @@ def _check_value(key: str, value: Any, where: str) -> None:
             raise cfg.ConfigError(f"{where}: {exc}") from None
 
 
-@config_app.command("unset", epilog=_examples("smscli config unset sender", "smscli config unset timeout -p prod"))
+@config_commands.command("unset", epilog=_examples("smscli config unset sender", "smscli config unset timeout -p prod"))
 def unset(
     key: Annotated[str, typer.Argument(metavar="KEY", help="The key to remove, or default_profile.")],
     profile: ProfileOpt = None,
@@ -287,7 +293,7 @@ def unset(
     _info(f"removed {key}" + (f" from profile '{target}'" if target else "") + f" ({paths.config_file})")
 
 
-@config_app.command("use", epilog=_examples("smscli config use prod", "smscli config use sandbox"))
+@config_commands.command("use", epilog=_examples("smscli config use prod", "smscli config use sandbox"))
 def use(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The profile to make the default.")],
     config: ConfigOpt = None,
@@ -314,7 +320,7 @@ def _use(name: str, paths: Any) -> None:
 
 
 # --------------------------------------------------------------------------- profiles / path
-@config_app.command("profiles", epilog=_examples("smscli config profiles", "smscli config profiles --json"))
+@config_commands.command("profiles", epilog=_examples("smscli config profiles", "smscli config profiles --json"))
 def profiles(profile: ProfileOpt = None, config: ConfigOpt = None, json_: JsonOpt = False) -> None:
     """List the profiles; '*' marks the active one and says what chose it."""
     from smscli import config as cfg
@@ -345,7 +351,7 @@ def profiles(profile: ProfileOpt = None, config: ConfigOpt = None, json_: JsonOp
         raise cfg.unknown_profile(active, data, paths.config_file, "" if name else f" (from {how})")
 
 
-@config_app.command("path", epilog=_examples("smscli config path", "smscli config path --data-dir",
+@config_commands.command("path", epilog=_examples("smscli config path", "smscli config path --data-dir",
                                              "$EDITOR \"$(smscli config path)\""))
 def path_(
     config: ConfigOpt = None,
@@ -363,7 +369,7 @@ def path_(
 
 
 # --------------------------------------------------------------------------- init
-@config_app.command("init", epilog=_examples(
+@config_commands.command("init", epilog=_examples(
     "smscli config init                       # asks, on a terminal",
     "smscli config init --vendor bizppurio --name biz --set base_url=https://api.bizppurio.com "
     "--set account=me --password-env BIZ_PASSWORD",

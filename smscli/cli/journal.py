@@ -1,18 +1,24 @@
 """``smscli journal``: create the journal, and look at it before acting on it."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer
 
-from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, ProfileOpt
+from smscli.cli.commands import CommandsOf
+from smscli.cli.common import ConfigOpt, JsonOpt, ProfileOpt
+
+journal_commands = typer.Typer()  # its sub-commands, each built only when it runs (CommandsOf)
+
+
+class JournalGroup(CommandsOf):
+    source = journal_commands
+
 
 journal_app = typer.Typer(
     name="journal",
     help="The journal (what was sent, to send each message once): init, check, copy.",
     no_args_is_help=True,
-    cls=BareGroup,
+    cls=JournalGroup,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -40,7 +46,7 @@ def _target(profile: str | None, config: Any) -> Any:
     return config_journal.active(path, name)
 
 
-@journal_app.command(
+@journal_commands.command(
     "init",
     epilog=(
         "Examples:\n\n"
@@ -75,7 +81,7 @@ def init(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt =
         print(f"journal {where}: {status} (schema {SCHEMA_VERSION})")
 
 
-@journal_app.command(
+@journal_commands.command(
     "check",
     epilog=(
         "Examples:\n\n"
@@ -247,7 +253,7 @@ def _human(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-@journal_app.command(
+@journal_commands.command(
     "copy",
     epilog=(
         "Examples:\n\n"

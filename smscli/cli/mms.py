@@ -1,7 +1,5 @@
 """`smscli mms upload`: upload JPEGs once, reuse the vendor's file keys."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,13 +1,12 @@
 """`smscli optout list|add|remove|import|export`: the 080 opt-out list (smscli.optout)."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 
 import typer
 
-from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, MetavarCommand, ProfileOpt
+from smscli.cli.commands import CommandsOf
+from smscli.cli.common import ConfigOpt, JsonOpt, MetavarCommand, ProfileOpt
 
 EXAMPLES = """Examples:
 
@@ -19,12 +18,19 @@ EXAMPLES = """Examples:
   smscli optout export > optouts.csv
 """
 
+optout_commands = typer.Typer()  # its sub-commands, each built only when it runs (CommandsOf)
+
+
+class OptoutGroup(CommandsOf):
+    source = optout_commands
+
+
 optout_app = typer.Typer(
     name="optout",
     help="The 080 opt-out list: numbers every send skips (unless --ignore-optout).",
     epilog=EXAMPLES,
     no_args_is_help=True,
-    cls=BareGroup,
+    cls=OptoutGroup,
 )
 NumbersArg = Annotated[list[str], typer.Argument(metavar="NUMBER...", help="Phone numbers (any spelling).")]
 COLUMNS = ["number", "080 number", "source", "date"]
@@ -43,7 +49,7 @@ def _client(profile, config):
     return Client(name, config=path)
 
 
-@optout_app.command("list")
+@optout_commands.command("list")
 def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
     """List the opted-out numbers: number, 080 number, source and date, oldest first."""
     from smscli.cli.output import Output
@@ -62,7 +68,7 @@ def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
         out.info("no opted-out numbers")
 
 
-@optout_app.command("add", cls=MetavarCommand)
+@optout_commands.command("add", cls=MetavarCommand)
 def add(numbers: NumbersArg, json_: JsonOpt = False, profile: ProfileOpt = None,
         config: ConfigOpt = None) -> None:
     """Put numbers on the opt-out list (source `manual`)."""
@@ -73,7 +79,7 @@ def add(numbers: NumbersArg, json_: JsonOpt = False, profile: ProfileOpt = None,
     _report(wanted, added, ("added", "already listed"), json_)
 
 
-@optout_app.command("remove", cls=MetavarCommand)
+@optout_commands.command("remove", cls=MetavarCommand)
 def remove(numbers: NumbersArg, json_: JsonOpt = False, profile: ProfileOpt = None,
            config: ConfigOpt = None) -> None:
     """Take numbers off the opt-out list: later sends reach them again."""
@@ -95,7 +101,7 @@ def _report(numbers: list[str], done: set[str], words: tuple[str, str], json_: b
     out.info(f"{words[0]} {len(done)}; {len(set(numbers)) - len(done)} {words[1]}")
 
 
-@optout_app.command("import")
+@optout_commands.command("import")
 def import_(
     file: Annotated[str, typer.Argument(metavar="FILE", help="One number a line, or a CSV with a phone column and maybe deny_no, as export writes ('-' = stdin).")],
     json_: JsonOpt = False,
@@ -135,7 +141,7 @@ def import_(
                        f"{distinct - len(added)} already listed")
 
 
-@optout_app.command("export")
+@optout_commands.command("export")
 def export(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
     """Write the opt-out list to stdout as CSV (phone,deny_no,source,at; `--json`: JSON Lines)."""
     import csv

@@ -1,7 +1,5 @@
 """``smscli packet``: encode OneShot frames, and decode them from dumps, hex, base64 or captures."""
 
-from __future__ import annotations
-
 import enum
 import errno
 import os
@@ -11,15 +9,23 @@ from typing import Annotated, Any, BinaryIO
 
 import typer
 
-from smscli.cli.common import BareGroup, ConfigOpt, JsonOpt, MetavarCommand, ProfileOpt, choose
+from smscli.cli.commands import CommandsOf
+from smscli.cli.common import ConfigOpt, JsonOpt, MetavarCommand, ProfileOpt, choose
 from smscli.cli.output import json_line
 from smscli.errors import ConfigError, RejectedError, UsageError
+
+packet_commands = typer.Typer()  # its sub-commands, each built only when it runs (CommandsOf)
+
+
+class PacketGroup(CommandsOf):
+    source = packet_commands
+
 
 packet_app = typer.Typer(
     name="packet",
     help="Encode and decode OneShot wire frames (raw bytes, hex, base64, pcap captures).",
     no_args_is_help=True,
-    cls=BareGroup,
+    cls=PacketGroup,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -117,7 +123,7 @@ def _profile_quietly(profile: str | None, config: Path | None, *, explicit: bool
 
 
 # --------------------------------------------------------------------------- encode
-@packet_app.command(
+@packet_commands.command(
     "encode",
     cls=MetavarCommand,
     help="Build the wire bytes of OneShot frames from JSON.",
@@ -255,7 +261,7 @@ def _frame_parts(value: Any, method: str | None, n: int) -> tuple[str, Any]:
 
 
 # --------------------------------------------------------------------------- decode
-@packet_app.command(
+@packet_commands.command(
     "decode",
     cls=MetavarCommand,
     help="Show the OneShot frames in a stream dump, hex or base64 text, or a pcap/pcapng capture.",

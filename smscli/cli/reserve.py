@@ -1,15 +1,13 @@
 """`smscli reserve`: schedule a send; list, cancel and flush reservations."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from smscli.cli import send as send_cli
 from smscli.cli import send_media
+from smscli.cli.commands import CommandsOf
 from smscli.cli.common import (
-    BareGroup,
     ConfigOpt,
     JsonOpt,
     MetavarCommand,
@@ -32,13 +30,20 @@ EXAMPLES = """Examples:
 whatever this machine's timezone.
 """
 
+reserve_commands = typer.Typer()  # its sub-commands, each built only when it runs (CommandsOf)
+
+
+class ReserveGroup(CommandsOf):
+    source = reserve_commands
+
+
 reserve_app = typer.Typer(
     name="reserve",
     help="Schedule a send for later; list, cancel and flush reservations.",
     epilog=EXAMPLES,
     invoke_without_command=True,
     no_args_is_help=True,
-    cls=BareGroup,
+    cls=ReserveGroup,
 )
 
 
@@ -121,7 +126,7 @@ def reserve(
     raise typer.Exit(code)
 
 
-@reserve_app.command("list", epilog="Examples:\n\n  smscli reserve list\n\n  smscli reserve list --json")
+@reserve_commands.command("list", epilog="Examples:\n\n  smscli reserve list\n\n  smscli reserve list --json")
 def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
     """List scheduled messages of every profile (this machine's journal)."""
     from smscli.cli.common import choose
@@ -141,7 +146,7 @@ def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
         out.info("smscli: no scheduled messages in the journal")
 
 
-@reserve_app.command("cancel", cls=MetavarCommand, epilog="Examples:\n\n  smscli reserve cancel 01JD3K8Q2W7M4X")
+@reserve_commands.command("cancel", cls=MetavarCommand, epilog="Examples:\n\n  smscli reserve cancel 01JD3K8Q2W7M4X")
 def cancel(
     ids: Annotated[list[str], typer.Argument(metavar="MESSAGE_ID", help="Message id(s) to cancel.")],
     json_: JsonOpt = False,
@@ -162,7 +167,7 @@ def cancel(
     out.flush()
 
 
-@reserve_app.command(
+@reserve_commands.command(
     "flush",
     epilog="Examples:\n\n  smscli reserve flush                 # every profile with due reservations\n\n"
     "  smscli -p prod reserve flush         # only profile prod\n\n"

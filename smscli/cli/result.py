@@ -1,14 +1,12 @@
 """`smscli result`: poll, confirm, list and listen for delivery reports."""
 
-from __future__ import annotations
-
 import errno
 from typing import Annotated
 
 import typer
 
+from smscli.cli.commands import CommandsOf
 from smscli.cli.common import (
-    BareGroup,
     ConfigOpt,
     JsonOpt,
     MetavarCommand,
@@ -18,13 +16,20 @@ from smscli.cli.common import (
 _WHEN = '"YYYY-MM-DD HH:MM", ISO 8601, or 30m / 1h / 2d (that long ago).'
 REPORT_COLUMNS = ["message_id", "to", "status", "code", "detail", "vendor", "delivered_at"]  # models.RESULT_FIELDS
 
+result_commands = typer.Typer()  # its sub-commands, each built only when it runs (CommandsOf)
+
+
+class ResultGroup(CommandsOf):
+    source = result_commands
+
+
 result_app = typer.Typer(
     name="result",
     help="Collect, confirm, list and receive delivery reports.",
     epilog="Examples:\n\n  smscli result poll --json\n\n  smscli result list --since 1h --status failed\n\n"
     "  smscli result listen --port 8080",
     no_args_is_help=True,
-    cls=BareGroup,
+    cls=ResultGroup,
 )
 
 
@@ -32,7 +37,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(result_app)
 
 
-@result_app.command(
+@result_commands.command(
     "poll",
     epilog="Examples:\n\n  smscli result poll\n\n  smscli result poll --timeout 30 --json\n\n"
     "  smscli result poll --no-confirm     # look without acknowledging",
@@ -59,7 +64,7 @@ def poll(
         f"; {again} received again were in the journal already, not shown" if again > 0 else ""))
 
 
-@result_app.command("confirm", cls=MetavarCommand, epilog="Examples:\n\n  smscli result confirm 1027se_SL4676027383600490148")
+@result_commands.command("confirm", cls=MetavarCommand, epilog="Examples:\n\n  smscli result confirm 1027se_SL4676027383600490148")
 def confirm_(
     msgids: Annotated[list[str], typer.Argument(metavar="MSGID", help="The vendor's message ids (msgid) to acknowledge.")],
     json_: JsonOpt = False,
@@ -88,7 +93,7 @@ def confirm_(
         raise typer.Exit(1)
 
 
-@result_app.command(
+@result_commands.command(
     "list",
     epilog="Examples:\n\n  smscli result list --since 1h\n\n  smscli result list --status failed --json\n\n"
     "  smscli result list --to 01012345678 --limit 20\n\n"
@@ -140,7 +145,7 @@ def list_(
         to_stderr(f"smscli: no{which} messages of {whose}{narrowed} in the journal{when_said}{hint}")
 
 
-@result_app.command(
+@result_commands.command(
     "show",
     epilog="Examples:\n\n  smscli result show 1234567890abcdef\n\n  smscli result show 1234567890abcdef --json",
 )
@@ -161,7 +166,7 @@ def show(
     render(Client(name, config=path).story(message_id), json_mode=json_, stream=sys.stdout)
 
 
-@result_app.command(
+@result_commands.command(
     "stats",
     epilog="Examples:\n\n  smscli result stats --since 1d\n\n  smscli result stats --by code --tag spring-sale\n\n"
     "  smscli result stats --by day --since 2026-11-01 --until 2026-12-01 --json\n\n"
@@ -192,7 +197,7 @@ def stats(
 
 
 
-@result_app.command(
+@result_commands.command(
     "listen",
     epilog="Examples:\n\n  smscli result listen --port 8080\n\n"
     "  smscli result listen --host 0.0.0.0 --port 8080 --json >> reports.jsonl\n\n"

@@ -1,7 +1,5 @@
 """`smscli runs`: recent send/reserve runs, their counts, and whether they finished."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

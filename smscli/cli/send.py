@@ -1,10 +1,7 @@
 """`smscli send` and `smscli reserve`: options → dispatch.run_send → output."""
 
-from __future__ import annotations
-
 import sys
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -218,7 +215,7 @@ def send(
 def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, dry_run, wait,
         json_, allow_unicode, ignore_optout, wait_window, profile, config, at,
         resume=None, resend_unknown=False, tag="", ad=False, night_consent=False,
-        verbose=False, quiet=False, flags: ChannelFlags | None = None) -> int:
+        verbose=False, quiet=False, flags: "ChannelFlags | None" = None) -> int:
     """Shared by `send` and `reserve`: the flags → :meth:`smscli.Client.submit` → output;
     returns the exit code."""
     from smscli import interrupts, send_view, sending, timeutil
@@ -375,24 +372,37 @@ def _decode_text(data: bytes, where: str) -> str:
 
 # -- Kakao / RCS: the flags and the content they build ------------------------------
 
-@dataclass(frozen=True)
-class ChannelFlags:
-    """The Kakao/RCS flags as given (None / "" / False: not given)."""
+_NO_MEDIA = media.MediaFlags()
 
-    template: str | None = None
-    title: str = ""
-    buttons: str | None = None
-    ad: bool = False
-    image_url: str | None = None
-    image_link: str | None = None
-    wide: bool = False
-    rcs_base: str | None = None
-    kakao_timeout: int | None = None
-    user_key: str | None = None
-    fallback: str = "auto"
-    fallback_message: str | None = None
-    fallback_subject: str = ""
-    media: media.MediaFlags = media.MediaFlags()
+
+class ChannelFlags:
+    """The Kakao/RCS flags as given (None / "" / False: not given). A plain class: the
+    CLI builds one per command, and `send --help` need not import dataclasses for it."""
+
+    template: str | None
+    title: str
+    buttons: str | None
+    ad: bool
+    image_url: str | None
+    image_link: str | None
+    wide: bool
+    rcs_base: str | None
+    kakao_timeout: int | None
+    user_key: str | None
+    fallback: str
+    fallback_message: str | None
+    fallback_subject: str
+    media: "media.MediaFlags"
+
+    def __init__(self, template: str | None = None, title: str = "", buttons: str | None = None, ad: bool = False,
+                 image_url: str | None = None, image_link: str | None = None, wide: bool = False,
+                 rcs_base: str | None = None, kakao_timeout: int | None = None, user_key: str | None = None,
+                 fallback: str = "auto", fallback_message: str | None = None, fallback_subject: str = "",
+                 media: "media.MediaFlags" = _NO_MEDIA) -> None:
+        self.__dict__.update(template=template, title=title, buttons=buttons, ad=ad, image_url=image_url,
+                             image_link=image_link, wide=wide, rcs_base=rcs_base, kakao_timeout=kakao_timeout,
+                             user_key=user_key, fallback=fallback, fallback_message=fallback_message,
+                             fallback_subject=fallback_subject, media=media)
 
     def given(self) -> list[str]:
         """The options given, as spelled on the command line (--ad aside: text takes it too)."""
@@ -412,9 +422,8 @@ _RCS_ONLY = {"--rcs-base"}
 
 
 def build_content(type_: str, message: str, subject: str, images: list[Path] | None,
-                  flags: ChannelFlags) -> Content:
+                  flags: "ChannelFlags") -> "Content":
     """The content the flags describe; a flag that does not go with ``--type`` is a UsageError."""
-    from smscli import kakao_rules
     from smscli.content import ALL_TYPES, KAKAO_TYPES, RCS_TYPES, TEXT_TYPES, Kakao, Rcs, Text
 
     if type_ not in ALL_TYPES:
@@ -432,6 +441,8 @@ def build_content(type_: str, message: str, subject: str, images: list[Path] | N
             raise UsageError(f"{first} goes with --type {goes_with}, not {type_}")
         return Text(body=message, subject=subject, type=type_, images=tuple(images or ()),  # type: ignore[arg-type]
                     attachments=flags.media.attach)
+    from smscli import kakao_rules  # Kakao and RCS only
+
     wrong = [g for g in given if g in (_RCS_ONLY if type_ in KAKAO_TYPES else _KAKAO_ONLY)]
     if type_ == "friendtalk" and flags.template:
         wrong.insert(0, "--template")

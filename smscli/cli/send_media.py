@@ -3,7 +3,6 @@ build (a helper of smscli/cli/send.py, not a command)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,19 +37,26 @@ AttachOpt = Annotated[list[Path] | None, typer.Option(
     help="MMS audio (ma3) or video (k3g) to attach (BIZCLIENT; some handsets do not play them).")]
 
 
-@dataclass(frozen=True)
 class MediaFlags:
-    """The fax / voice / attachment flags as given (None / "" / False: not given)."""
+    """The fax / voice / attachment flags as given (None / "" / False: not given). A plain class: the
+    CLI builds one per command, and `send --help` need not import dataclasses for it."""
 
-    files: tuple[Path, ...] = ()
-    cover_title: str = ""
-    cover_text: str = ""
-    voice_file: Path | None = None
-    scenario: Path | None = None
-    reply: bool = False
-    sms_on_fail: bool = False
-    retries: int | None = None
-    attach: tuple[Path, ...] = ()
+    files: tuple[Path, ...]
+    cover_title: str
+    cover_text: str
+    voice_file: Path | None
+    scenario: Path | None
+    reply: bool
+    sms_on_fail: bool
+    retries: int | None
+    attach: tuple[Path, ...]
+
+    def __init__(self, files: tuple[Path, ...] = (), cover_title: str = "", cover_text: str = "",
+                 voice_file: Path | None = None, scenario: Path | None = None, reply: bool = False,
+                 sms_on_fail: bool = False, retries: int | None = None, attach: tuple[Path, ...] = ()) -> None:
+        self.__dict__.update(files=files, cover_title=cover_title, cover_text=cover_text, voice_file=voice_file,
+                             scenario=scenario, reply=reply, sms_on_fail=sms_on_fail, retries=retries,
+                             attach=attach)
 
     def given(self) -> list[str]:
         names = {"files": "--file", "cover_title": "--cover-title", "cover_text": "--cover-text",

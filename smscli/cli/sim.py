@@ -2,8 +2,6 @@
 ``smscli/cli/sim_<vendor>.py`` exposing ``register(sim_app)``, listed once in ``SIMULATORS``
 and imported only when that simulator runs (or ``smscli sim --help`` lists them)."""
 
-from __future__ import annotations
-
 import typer
 
 from smscli.cli.commands import LazyGroup

@@ -1,7 +1,5 @@
 """``smscli sim bizclient``: a stand-in BIZCLIENT agent working a database in the foreground."""
 
-from __future__ import annotations
-
 import contextlib
 import sys
 import time

@@ -1,7 +1,5 @@
 """``smscli sim bizppurio``: run the Bizppurio HTTP API simulator in the foreground."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -135,7 +133,7 @@ def bizppurio(
     )
     running: list[BizppurioSim] = []
 
-    def announce(sim: BizppurioSim) -> None:
+    def announce(sim: "BizppurioSim") -> None:
         running.append(sim)
         _announce(sim, custom_password=password is not None)
 
@@ -152,7 +150,7 @@ def bizppurio(
               f"{stats.get('dropped', 0)} answer(s) dropped.", file=sys.stderr)
 
 
-def _announce(sim: BizppurioSim, *, custom_password: bool) -> None:
+def _announce(sim: "BizppurioSim", *, custom_password: bool) -> None:
     cfg = sim.config
     secret = 'password_env = "SMSCLI_SIM_PASSWORD"' if custom_password else f'password = "{DEFAULT_PASSWORD}"'
     lines = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,6 +27,8 @@ KakaoMisses = Annotated[list[str] | None, typer.Option(
 def kakao_key_line(rules: KakaoRules | None) -> str:
     """The profile line a simulator prints for Kakao: its sender key (``--kakao-sender-key``,
     the simulator's own, not a secret), or any key when it takes any."""
+    import json  # here: `smscli sim --help` loads this module and needs no json
+
     key = rules.sender_key if rules is not None and rules.sender_key else "sim"
     return f"kakao_sender_key = {json.dumps(key, ensure_ascii=False)}"
 

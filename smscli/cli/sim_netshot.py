@@ -1,7 +1,5 @@
 """``smscli sim netshot``: run the BizNetShot simulator in the foreground."""
 
-from __future__ import annotations
-
 import contextlib
 from pathlib import Path
 from typing import Annotated

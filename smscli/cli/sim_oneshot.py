@@ -1,9 +1,6 @@
 """``smscli sim oneshot``: run the OneShot server simulator in the foreground."""
 
-from __future__ import annotations
-
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Iterable
@@ -265,7 +262,7 @@ def _log(line: str) -> None:
     print(f"{stamp} {line}", file=sys.stderr, flush=True)
 
 
-def _run(cfg: OneShotSimConfig, verbose: bool) -> None:
+def _run(cfg: "OneShotSimConfig", verbose: bool) -> None:
     import asyncio
     import signal
 
@@ -333,9 +330,11 @@ def parse_pairs(
     return tuple(pairs)
 
 
-def profile_snippet(cfg: OneShotSimConfig, address: tuple[str, int], *, name: str = "sim") -> str:
+def profile_snippet(cfg: "OneShotSimConfig", address: tuple[str, int], *, name: str = "sim") -> str:
     """The TOML profile that points smscli at this simulator. Credentials are shown only
     when they are the simulator's built-in defaults (which are not secrets)."""
+    import json
+
     from smscli.sim.oneshot import OneShotSimConfig
 
     defaults = OneShotSimConfig()

@@ -9,13 +9,13 @@ stored, so a vendor acknowledges (ReportRes, /v1/result/confirm) only what is sa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from smscli.errors import ConfigError, UnreachableError, UsageError
 from smscli.models import Message, Report, SendResult
+from smscli.records import record
 
 if TYPE_CHECKING:
     from smscli.abroad import AbroadLimits
@@ -51,7 +51,7 @@ class OutsideHours(UnreachableError):
         self.hold = hold
 
 
-@dataclass(frozen=True)
+@record
 class Limits:
     """Size rules the send pipeline checks before anything is sent."""
 
@@ -63,6 +63,13 @@ class Limits:
     images_total_bytes: int = 1024 * 1024
     image_max_wh: tuple[int, int] | None = (1024, 768)
     server_decides_type: bool = False  # netshot: the server picks SMS/LMS at 80 bytes
+
+    def __init__(self, sms_bytes: int = 90, lms_bytes: int = 2000, subject_bytes: int = 64, max_images: int = 3,
+                 image_bytes: int = 1024 * 1024, images_total_bytes: int = 1024 * 1024,
+                 image_max_wh: tuple[int, int] | None = (1024, 768), server_decides_type: bool = False) -> None:
+        self.__dict__.update(sms_bytes=sms_bytes, lms_bytes=lms_bytes, subject_bytes=subject_bytes,
+                             max_images=max_images, image_bytes=image_bytes, images_total_bytes=images_total_bytes,
+                             image_max_wh=image_max_wh, server_decides_type=server_decides_type)
 
 
 # Upper bounds of numeric profile keys: beyond them a value is a typo, not a wish (a
