@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 pytest.register_assert_rewrite("tests.clock_option")
+from smscli import ids  # noqa: E402
 from tests import clock_option  # noqa: E402
 
 pytest_plugins = ["pytester", "tests.clock_option", "tests.skip_report"]
@@ -52,6 +53,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("COLUMNS", "200")
     yield home
     clock_option.restore()
+    ids._forget_state()  # a test that shifted the clock ahead must not date the next test's ids
 
 
 def run_cli(
