@@ -11,6 +11,7 @@ re-sent blindly (``--resend-unknown`` takes the risk).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -104,8 +105,11 @@ class Summary:
 class Prepared:
     """Turns an input row into a Message or an ``invalid`` result (no I/O)."""
 
-    def __init__(self, opts: SendOptions, vendor_name: str, limits, abroad: AbroadLimits | None = None) -> None:
+    def __init__(self, opts: SendOptions, vendor_name: str, limits, abroad: AbroadLimits | None = None,
+                 *, profile: str = "") -> None:
+        """``profile``: the profile the results of rows that are not sent are filed under."""
         self.opts = opts
+        self.profile = profile
         self.vendor_name = vendor_name
         self.limits = limits
         self.abroad = abroad  # Vendor.abroad: what it sends outside Korea (None: nothing)
@@ -164,8 +168,8 @@ class Prepared:
         except text.InvalidInput as exc:
             kind = self.opts.channel.type if self.opts.channel is not None else ""
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
-                              type=kind, code="", detail=str(exc),
-                              tag=(row.vars.get(campaign.TAG_COLUMN) or "").strip())
+                              type=kind, code="", detail=str(exc), profile=self.profile,
+                              tag=(row.vars.get(campaign.TAG_COLUMN) or "").strip() or self._tag)
         # Message's fields in their order (keywords cost 0.8 µs a row)
         return Message(mid, to, body, self._sender, mtype, self._subject, self._images, (), self._send_at,
                        size, None, tag, name, "", self._ad)
@@ -346,7 +350,7 @@ def run_send(
     """
     summary = Summary()
     rows = iter(rows)
-    prepare = Prepared(opts, vendor.name, vendor.limits, getattr(vendor, "abroad", None))
+    prepare = Prepared(opts, vendor.name, vendor.limits, getattr(vendor, "abroad", None), profile=profile.name)
     # (Kakao/RCS content that is the same for every row was checked by smscli.sending.run_job)
     if prepare.render is None and not prepare.template.names:  # the same text for everyone: one error, not one per row
         try:
@@ -354,7 +358,7 @@ def run_send(
         except text.InvalidInput as exc:
             if not _fits_abroad(prepare, opts.template):
                 raise Refused(f"message: {exc}", hint="nothing was sent") from None
-    chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout, profile.name)
+    chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
     if opts.images:
         from smscli.images import check_for_vendor
 
@@ -465,9 +469,10 @@ def _type_notes(prepare: Prepared, opts: SendOptions, vendor: Vendor) -> list[st
 
 
 def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
-                     ignore_optout: bool, profile: str) -> Iterator[list[Message | SendResult]]:
+                     ignore_optout: bool) -> Iterator[list[Message | SendResult]]:
     """Prepared rows in chunks, with numbers on the 080 opt-out list made ``invalid``; the
-    results of rows that are not sent are filed under ``profile`` (and their tag)."""
+    results of rows that are not sent are filed under ``prepare.profile`` (and their tag)."""
+    profile = prepare.profile
 
     def optout(chunk: list[Message | SendResult]) -> list[Message | SendResult]:
         if ignore_optout:
@@ -483,16 +488,11 @@ def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
             for m in chunk
         ]
 
-    chunk: list[Message | SendResult] = []
-    for row in rows:
-        item = prepare(row)
-        if isinstance(item, SendResult):
-            item = replace(item, profile=profile, tag=item.tag or prepare.opts.tag)
-        chunk.append(item)
-        if len(chunk) >= CLAIM_CHUNK:
-            yield optout(chunk)
-            chunk = []
-    if chunk:
+    rows = iter(rows)
+    while True:  # a chunk's rows are read and prepared in one C loop (map over islice)
+        chunk: list[Message | SendResult] = list(map(prepare, itertools.islice(rows, CLAIM_CHUNK)))
+        if not chunk:
+            return
         yield optout(chunk)
 
 
