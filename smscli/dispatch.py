@@ -11,6 +11,7 @@ re-sent blindly (``--resend-unknown`` takes the risk).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -124,8 +125,11 @@ class Summary:
 class Prepared:
     """Turns an input row into a Message or an ``invalid`` result (no I/O)."""
 
-    def __init__(self, opts: SendOptions, vendor_name: str, limits, abroad: AbroadLimits | None = None) -> None:
+    def __init__(self, opts: SendOptions, vendor_name: str, limits, abroad: AbroadLimits | None = None,
+                 *, profile: str = "") -> None:
+        """``profile``: the profile the results of rows that are not sent are filed under."""
         self.opts = opts
+        self.profile = profile
         self.vendor_name = vendor_name
         self.limits = limits
         self.abroad = abroad  # Vendor.abroad: what it sends outside Korea (None: nothing)
@@ -143,39 +147,52 @@ class Prepared:
         # Type by size alone (auto, no files, no subject): what choose_type_sized says, without it.
         self._by_size = ((opts.type or "auto").strip().lower() == "auto" and not self._files
                          and not opts.subject and not opts.allow_unicode)
+        # Read once, not per row: what every row's checks and Message take from opts.
+        self._by_position = bool(self._run_id) and not opts.id_key  # a row without id: run id + position
+        self._abroad_ok = abroad is not None
+        self._plain = abroad is None and not opts.allow_unicode and not limits.server_decides_type
+        self._tag, self._sender, self._subject, self._send_at, self._ad = (
+            opts.tag, opts.sender, opts.subject, opts.send_at, opts.ad)
 
     def __call__(self, row: Row) -> Message | SendResult:
         to = row.phone or ""
         mid = ""
-        position, self.position = self.position, self.position + 1
+        position = self.position
+        self.position = position + 1
         try:
-            mid = self._message_id(row, position)
+            if self._by_position and not row.id:
+                mid = ids.run_message_id(self._run_id, position)
+            else:
+                mid = self._message_id(row, position)
             if row.error:
                 raise text.InvalidInput(row.error)
             try:
-                to = phone.validate_recipient(to, abroad=self.abroad is not None)
+                to = phone.validate_recipient(to, abroad=self._abroad_ok)
             except phone.Abroad as exc:
                 raise _abroad_said(exc) from None
-            tag, name = campaign.tag_and_name(self.vendor_name, row.vars, self.opts.tag)
+            tag, name = campaign.tag_and_name(self.vendor_name, row.vars, self._tag)
             if self.render is not None:
                 return self._channel_message(mid, to, row, tag, name)
             body = self.template.render(row.vars)
-            if self.abroad is not None and phone.is_international(to):
-                mtype, size = self.abroad_type(body)
-            else:
+            if self._plain:  # in Korea, CP949 only, smscli picks the type (most sends)
                 mtype, size = self._type_and_size(body)
-            if self.opts.allow_unicode:  # sized with "??" for what CP949 lacks; vendors count 1
-                size = text.byte_length(body)
-            if self.limits.server_decides_type and size > self.limits.sms_bytes:
-                self.over_sms += 1
+            else:
+                if self.abroad is not None and phone.is_international(to):
+                    mtype, size = self.abroad_type(body)
+                else:
+                    mtype, size = self._type_and_size(body)
+                if self.opts.allow_unicode:  # sized with "??" for what CP949 lacks; vendors count 1
+                    size = text.byte_length(body)
+                if self.limits.server_decides_type and size > self.limits.sms_bytes:
+                    self.over_sms += 1
         except text.InvalidInput as exc:
             kind = self.opts.channel.type if self.opts.channel is not None else ""
             return SendResult(to=to, status=INVALID, message_id=mid, vendor=self.vendor_name,
-                              type=kind, code="", detail=str(exc),
-                              tag=(row.vars.get(campaign.TAG_COLUMN) or "").strip())
-        opts = self.opts  # Message's fields in their order (keywords cost 0.8 µs a row)
-        return Message(mid, to, body, opts.sender, mtype, opts.subject, self._images, (), opts.send_at,
-                       size, None, tag, name, "", opts.ad)
+                              type=kind, code="", detail=str(exc), profile=self.profile,
+                              tag=(row.vars.get(campaign.TAG_COLUMN) or "").strip() or self._tag)
+        # Message's fields in their order (keywords cost 0.8 µs a row)
+        return Message(mid, to, body, self._sender, mtype, self._subject, self._images, (), self._send_at,
+                       size, None, tag, name, "", self._ad)
 
     def abroad_type(self, body: str) -> tuple[str, int]:
         """(sms|lms by the vendor's international table, CP949 size) of a message abroad."""
@@ -233,9 +250,10 @@ class Prepared:
             except UnicodeEncodeError:
                 pass  # choose_type_sized says which characters
             else:
-                if size <= self.limits.sms_bytes:
+                limits = self.limits
+                if size <= limits.sms_bytes:
                     return "sms", size
-                if size <= self.limits.lms_bytes:
+                if size <= limits.lms_bytes:
                     return "lms", size
         if self.opts.allow_unicode:  # count what CP949 cannot carry as 2 bytes each
             for ch in set(text.unencodable(body)):
@@ -352,7 +370,7 @@ def run_send(
     """
     summary = Summary()
     rows = iter(rows)
-    prepare = Prepared(opts, vendor.name, vendor.limits, getattr(vendor, "abroad", None))
+    prepare = Prepared(opts, vendor.name, vendor.limits, getattr(vendor, "abroad", None), profile=profile.name)
     # (Kakao/RCS content that is the same for every row was checked by smscli.sending.run_job)
     if prepare.render is None and not prepare.template.names:  # the same text for everyone: one error, not one per row
         try:
@@ -360,7 +378,7 @@ def run_send(
         except text.InvalidInput as exc:
             if not _fits_abroad(prepare, opts.template):
                 raise Refused(f"message: {exc}", hint="nothing was sent") from None
-    chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout, profile.name)
+    chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
     if opts.images:
         from smscli.images import check_for_vendor
 
@@ -471,9 +489,10 @@ def _type_notes(prepare: Prepared, opts: SendOptions, vendor: Vendor) -> list[st
 
 
 def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
-                     ignore_optout: bool, profile: str) -> Iterator[list[Message | SendResult]]:
+                     ignore_optout: bool) -> Iterator[list[Message | SendResult]]:
     """Prepared rows in chunks, with numbers on the 080 opt-out list made ``invalid``; the
-    results of rows that are not sent are filed under ``profile`` (and their tag)."""
+    results of rows that are not sent are filed under ``prepare.profile`` (and their tag)."""
+    profile = prepare.profile
 
     def optout(chunk: list[Message | SendResult]) -> list[Message | SendResult]:
         if ignore_optout:
@@ -489,16 +508,11 @@ def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
             for m in chunk
         ]
 
-    chunk: list[Message | SendResult] = []
-    for row in rows:
-        item = prepare(row)
-        if isinstance(item, SendResult):
-            item = replace(item, profile=profile, tag=item.tag or prepare.opts.tag)
-        chunk.append(item)
-        if len(chunk) >= CLAIM_CHUNK:
-            yield optout(chunk)
-            chunk = []
-    if chunk:
+    rows = iter(rows)
+    while True:  # a chunk's rows are read and prepared in one C loop (map over islice)
+        chunk: list[Message | SendResult] = list(map(prepare, itertools.islice(rows, CLAIM_CHUNK)))
+        if not chunk:
+            return
         yield optout(chunk)
 
 

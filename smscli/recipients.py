@@ -322,7 +322,7 @@ class CsvInput:
             raise RuntimeError("a CsvInput can be iterated only once")
         self._started = True
         reader = self._reader
-        make_row = Row._make  # a row per line: tuple.__new__ without Row.__new__'s Python frame
+        new_tuple = tuple.__new__  # a Row per line, without Row.__new__'s or Row._make's Python frame
         width = len(self.header)
         phone_i, id_i, var_columns, bad = (
             self._phone_index,
@@ -363,7 +363,10 @@ class CsvInput:
                 if error:
                     yield Row(start, "", {}, None, error)
                 continue
-            values = {n: fields[i].strip() for i, n in var_columns if i < count}
+            values = {}  # (a loop, not a comprehension: no function call per row before Python 3.12)
+            for i, n in var_columns:
+                if i < count:
+                    values[n] = fields[i].strip()
             row_id = None
             if id_i is not None:
                 row_id = fields[id_i].strip() if id_i < count else ""
@@ -375,7 +378,7 @@ class CsvInput:
                 row_id = row_id or None
             if error is None and not phone:
                 error = "missing phone number"
-            yield make_row((start, phone, values, row_id, error))
+            yield new_tuple(Row, (start, phone, values, row_id, error))
 
 
 def open_csv(source: str | os.PathLike[str], *, stdin: BinaryIO | None = None) -> CsvInput:

@@ -9,6 +9,7 @@ superset (all 11,172 Hangul syllables), so every count here is
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -175,7 +176,7 @@ class Template:
     template can never reach Python objects. Lookup is exact, then case-insensitive.
     """
 
-    __slots__ = ("source", "names", "_parts", "_format", "_order")
+    __slots__ = ("source", "names", "_parts", "_format", "_order", "_single", "_pick")
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -184,6 +185,8 @@ class Template:
         self.names: tuple[str, ...] = tuple(found)
         # For rows that have every variable under its exact name: one ``%`` formatting.
         self._order = tuple(name for _, name in self._parts if name is not None)
+        self._single = len(self._order) == 1  # itemgetter gives a value, not a tuple
+        self._pick = operator.itemgetter(*self._order) if self._order else None
         self._format = "".join(literal.replace("%", "%%") + ("%s" if name is not None else "")
                                for literal, name in self._parts)
 
@@ -197,10 +200,15 @@ class Template:
         """Fill the variables from ``row``; a missing column raises :class:`TemplateError`."""
         if not self.names:
             return self._parts[0][0] if self._parts else ""
-        get = row.get
-        values = tuple([get(name) for name in self._order])
-        if None not in values:
-            return self._format % values
+        try:  # a plain dict (no __missing__) with every variable under its exact name: one C call
+            values = self._pick(row) if type(row) is dict else None
+        except KeyError:
+            values = None
+        if values is not None:
+            if self._single:
+                values = (values,)
+            if None not in values:
+                return self._format % values
         out: list[str] = []
         folded: dict[str, str] | None = None
         for literal, name in self._parts:

@@ -238,3 +238,17 @@ def test_one_format_renders_as_the_part_by_part_fill(parts, tail, values):
     assert compile_template(template).render(row) == want
     folded = {k.upper(): v for k, v in row.items()}  # no exact names: the part-by-part fill
     assert compile_template(template).render(folded) == want
+
+
+def test_render_reads_a_row_as_get_does():
+    """The one-lookup path takes plain dicts only: a mapping's ``__missing__`` is not
+    consulted (as ``row.get`` does not), a None value falls back like a missing column."""
+    from collections import defaultdict
+    from types import MappingProxyType
+
+    assert render_template("{Name}님", defaultdict(str, name="김")) == "김님"
+    with pytest.raises(TemplateError, match="no column 'x'"):
+        render_template("{x}", defaultdict(str, name="김"))
+    assert render_template("{x}:{y}", MappingProxyType({"x": "1", "y": "2"})) == "1:2"
+    assert render_template("{x}", {"x": None, "X": "upper"}) == "upper"  # None: the case-insensitive fill
+    assert render_template("{x}{x}", {"x": "a"}) == "aa"

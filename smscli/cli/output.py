@@ -88,7 +88,15 @@ class Output:
                 return
             raise self._closed_error()
         try:
-            self._emit(obj)
+            encode = self._encode
+            if encode is None or self._lines:
+                self._emit(obj)
+            else:  # JSON Lines after the first (as _emit writes them, one call fewer per line)
+                self.stdout.write(encode(obj))
+                now = time.monotonic()
+                if now - self._flushed > FLUSH_EVERY:
+                    self.stdout.flush()
+                    self._flushed = now
         except BrokenPipeError:
             self._close()
             if not self.drop_when_closed:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import operator
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -54,6 +53,7 @@ from smscli.vendors.bizclient_db import (
 )
 from smscli.vendors.bizclient_faxvoice import RESULT_COLUMNS, Files, fax_voice_row
 from smscli.vendors.bizclient_files import MAX_IMAGE, check_jpeg, write_atomic, write_many
+from smscli.vendors.bizclient_insert import Inserter
 from smscli.vendors.bizclient_kakao import Invalid as _Invalid
 from smscli.vendors.bizclient_kakao import KakaoRow, kakao_row, nation_code
 from smscli.vendors.bizclient_kakao import encoded_size as _cp949_size
@@ -70,7 +70,6 @@ SUBJECT_BYTES = 64
 UNFINISHED = (PENDING, ACCEPTED, SCHEDULED, UNKNOWN)
 PAGE = 5000  # unfinished ids read from the journal per page by ``poll``  # journal states that may still get a result
 STATUS_WORDS = {0: "waiting", 1: "being sent", 2: "done", 3: "error", 7: "being sent", 11: "fallback send"}
-_CMID = re.compile(r"^[\x21-\x7e]{1,32}$")
 _PHONE_NOISE = re.compile(r"[\s\-().]")
 _PHONE_DIGITS = re.compile(r"[0-9]{3,16}")
 _READ_COLUMNS = ("CMID", "DEST_PHONE", "STATUS", "CALL_STATUS", "REPORT_TIME", "UMID", "TEL_INFO",
@@ -114,6 +113,7 @@ class BizclientVendor(Vendor):
         self.batch_size = IN_CHUNK
         self.default_sender = str(profile.get("sender") or "")
         self._sender = ("", "")  # the last sender as given, and as stored (_phone)
+        self._text: tuple[str | None, int] = (None, 0)  # the last text counted, and its CP949 size
         self.pending_ids = pending_ids
         self._db: BizDatabase | None = None
         self._images: dict[str, bytes] = {}  # path -> checked JPEG bytes, until stored
@@ -124,6 +124,7 @@ class BizclientVendor(Vendor):
         self._read_columns: tuple[str, ...] = _READ_COLUMNS
         self._written: set[str] = set()  # button files written into file_path by this vendor
         self._files = Files()  # fax documents, WAVE and scenario files, checked once per path
+        self._inserter = Inserter()  # the INSERT statements of this vendor's sends
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -172,16 +173,17 @@ class BizclientVendor(Vendor):
         track = wait > 0 and on_reports is not None  # only --wait needs the ids afterwards
         try:
             for batch in _batches(messages, self.batch_size):
-                for result in self._send_batch(db, conn, msg, batch, finished, on_result):
-                    if track and result.status == ACCEPTED:
-                        queued.append(result.message_id)
+                self._send_batch(db, conn, msg, batch, finished, on_result, queued if track else None)
         finally:
             conn.close()
         if wait > 0 and on_reports is not None and queued:
             self._wait_reports(queued, on_reports, wait)
 
     def _send_batch(self, db: BizDatabase, conn: Any, msg: str, batch: list[Message],
-                    finished: FinishedLookup, on_result: OnResult) -> list[SendResult]:
+                    finished: FinishedLookup, on_result: OnResult, accepted: list[str] | None) -> None:
+        """Queue one batch and report each message's result; ``accepted`` (for ``--wait``)
+        gets the ids accepted. No result is kept here: the results of a batch live only
+        as long as ``on_result`` keeps them (fewer objects for the garbage collector)."""
         now = now_kst()
         rows: dict[str, dict[str, Any]] = {}
         kakao: dict[str, KakaoRow] = {}
@@ -209,25 +211,25 @@ class BizclientVendor(Vendor):
             for result in results:
                 on_result(result)
             raise error from None
-        results = []
         queued = f"queued in {msg}"
         for i, message in enumerate(batch):
-            result = outcome.get(i) if outcome else None
-            if result is None:
-                row = rows[message.id]
-                if message.id in found:
-                    result = _result(message, DUPLICATE, detail=found[message.id])
-                elif row["SEND_TIME"] > now:
-                    result = _result(message, SCHEDULED, "0", f"queued in {msg} for {row['SEND_TIME']:%Y-%m-%d %H:%M:%S} (Korea time)")
-                else:
-                    result = _result(message, ACCEPTED, "0", queued)
-            results.append(result)
+            cmid = message.id
+            if outcome and i in outcome:
+                result = outcome[i]
+            elif found and cmid in found:
+                result = _result(message, DUPLICATE, detail=found[cmid])
+            elif (at := rows[cmid]["SEND_TIME"]) > now:
+                result = _result(message, SCHEDULED, "0", f"queued in {msg} for {at:%Y-%m-%d %H:%M:%S} (Korea time)")
+            else:  # SendResult's fields in their order, as _result gives them (the usual case)
+                result = SendResult(message.to, ACCEPTED, cmid, NAME, message.type, "0", queued, cmid)
+                if accepted is not None:
+                    accepted.append(cmid)
             on_result(result)
-        return results
 
     def _row(self, message: Message, now: Any) -> tuple[dict[str, Any], KakaoRow | None]:
         """The row for ``message`` and, for a Kakao one, what goes with it."""
-        if not _CMID.match(message.id or ""):
+        cmid = message.id
+        if not (cmid and len(cmid) <= MAX_CMID and cmid.isascii() and cmid.isprintable() and " " not in cmid):
             raise _Invalid(f"message id {message.id!r} cannot be a CMID (1-{MAX_CMID} printable ASCII characters)")
         kind = message.type
         if kind not in MSG_TYPE and message.channel is None:
@@ -242,29 +244,38 @@ class BizclientVendor(Vendor):
         sender = self._sender[1]
         if not sender:
             raise _Invalid("no valid sender number", hint="use --from, or set sender in the profile")
-        send_time = now
-        if message.send_at is not None:
-            send_time = max(now, to_db_time(message.send_at))
+        send_time = now if message.send_at is None else max(now, to_db_time(message.send_at))
+        if message.channel is None:  # SMS / LMS / MMS: the row at once
+            text, subject, attached = self._text_fields(message)
+            return {"CMID": message.id, "STATUS": WAITING, "REQUEST_TIME": now, "SEND_TIME": send_time,
+                    "DEST_PHONE": to, "SEND_PHONE": sender, "CINFO": message.tag or None,
+                    "DEST_NAME": message.name or None, "MSG_TYPE": MSG_TYPE[kind], "SUBJECT": subject,
+                    "MSG_BODY": text, "ATTACHED_FILE": attached}, None
         head = {"CMID": message.id, "STATUS": WAITING, "REQUEST_TIME": now, "SEND_TIME": send_time,
                 "DEST_PHONE": to, "SEND_PHONE": sender, "CINFO": message.tag or None,
                 "DEST_NAME": message.name or None}
-        if message.channel is not None and message.channel.kind in ("fax", "voice"):
+        if message.channel.kind in ("fax", "voice"):
             extra = fax_voice_row(message, self._files, self._columns)
             return {**head, **extra.fields}, extra
-        if message.channel is not None:
-            if self._nation is None:
-                self._nation = nation_code(self.profile)
-            extra = kakao_row(message, nation=self._nation, columns=self._columns)
-            return {**head, **extra.fields}, extra
-        head.update(self._text_fields(message))
-        return head, None
+        if self._nation is None:
+            self._nation = nation_code(self.profile)
+        kakao = kakao_row(message, nation=self._nation, columns=self._columns)
+        return {**head, **kakao.fields}, kakao
 
-    def _text_fields(self, message: Message) -> dict[str, Any]:
+    def _text_fields(self, message: Message) -> tuple[str, str | None, str | None]:
+        """The checked MSG_BODY, SUBJECT and ATTACHED_FILE (MMS file keys) of a text message."""
         kind = message.type
         text = message.text or ""
         if not text:
             raise _Invalid("the message text is empty")
-        size = _cp949_size(text, "message text")
+        if text is self._text[0]:  # a send's messages often share their text: counted once
+            size = self._text[1]
+        else:
+            try:
+                size = len(text.encode("cp949"))
+            except UnicodeEncodeError:
+                size = _cp949_size(text, "message text")  # Invalid, naming the characters
+            self._text = (text, size)
         if size > BODY_BYTES[kind]:
             raise _Invalid(f"{kind.upper()} text is {size} bytes (CP949); at most {BODY_BYTES[kind]}")
         subject = None
@@ -275,7 +286,7 @@ class BizclientVendor(Vendor):
         attached = None
         if kind == "mms" and not message.images and message.file_keys:
             attached = self._file_keys(message.file_keys)
-        return {"MSG_TYPE": MSG_TYPE[kind], "SUBJECT": subject, "MSG_BODY": text, "ATTACHED_FILE": attached}
+        return text, subject, attached
 
     def _file_keys(self, keys: Sequence[str]) -> str:
         for key in keys:
@@ -392,9 +403,12 @@ class BizclientVendor(Vendor):
         if not rows:
             return found
         sa = db.sa
-        shapes = dict.fromkeys(tuple(r) for r in rows)  # Kakao rows set more columns
-        keys = list(dict.fromkeys(k for shape in shapes for k in shape))
-        _insert_rows(conn, table, keys, rows)
+        first = rows[0].keys()
+        if all(map(first.__eq__, map(dict.keys, rows))):  # one shape (the usual case)
+            keys = list(first)
+        else:  # Kakao and FAX / PHONE rows set more columns
+            keys = list(dict.fromkeys(k for row in rows for k in row))
+        self._inserter.insert(conn, table, keys, rows)
         # A CMID the agent already finished would be sent twice: take it back out.
         done = finished.find(conn, [r["CMID"] for r in rows])
         if done:
@@ -610,42 +624,9 @@ def _batches(messages: Iterable[Message], size: int) -> Iterator[list[Message]]:
         yield batch
 
 
-def _insert_rows(conn: Any, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (their ``keys`` columns, None where a row has none) in one executemany.
-
-    A driver with positional parameters (SQLite, MySQL) gets the rows as tuples in the
-    statement's order (the table's), each value through its column type's bind processor, as SQLAlchemy
-    would pass them, without SQLAlchemy's per-row parameter processing (three quarters of the
-    cost of an insert here); other drivers get ``conn.execute(table.insert(), rows)``."""
-    dialect = conn.dialect
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    order = list(compiled.positiontup or ())  # the table's column order
-    if not compiled.positional or sorted(order) != sorted(keys):
-        conn.execute(table.insert(), [{k: r.get(k) for k in keys} for r in rows])
-        return
-    processors = [(i, proc) for i, key in enumerate(order)
-                  if (proc := table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
-    if len(order) > 1 and all(len(r) == len(order) for r in rows):  # every row has every column
-        pick = operator.itemgetter(*order)
-    else:
-        pick = lambda row: [row.get(k) for k in order]  # noqa: E731
-    params = []
-    done: dict[int, tuple[Any, Any]] = {}  # per column: the last value and what it became
-    for row in rows:
-        values = list(pick(row))
-        for i, proc in processors:
-            value = values[i]
-            last = done.get(i)
-            if last is not None and last[0] is value:  # a batch's rows share their times
-                values[i] = last[1]
-            else:
-                values[i] = converted = proc(value)
-                done[i] = (value, converted)
-        params.append(tuple(values))
-    conn.exec_driver_sql(compiled.string, params)
-
-
 def _phone(number: str) -> str:
+    if number and number.isdigit() and number.isascii() and 3 <= len(number) <= 16:
+        return number  # already plain digits (the usual case): what the rest would return
     digits = _PHONE_NOISE.sub("", number or "")
     if digits.startswith("+82"):
         digits = "0" + digits[3:].lstrip("0")

@@ -360,6 +360,15 @@ class BizDatabase:
                 logs[real.upper()] = real
         return Names(msg, logs)
 
+    def schema_version(self, conn: Any) -> int | None:
+        """SQLite's schema version (it changes with every CREATE / DROP); None elsewhere."""
+        if self.dialect != "sqlite":
+            return None
+        try:
+            return int(conn.exec_driver_sql("PRAGMA schema_version").scalar())
+        except self.sa.exc.DBAPIError as exc:
+            raise self.error(exc) from None
+
     def require_msg_table(self, conn: Any, names: Names | None = None) -> str:
         """The real name of BIZ_MSG with the columns smscli uses; else ConfigError. Its
         columns and their lengths are kept in ``columns``."""
@@ -467,6 +476,8 @@ class FinishedLookup:
         self._indexed: dict[str, bool] = {}
         self._snapshot: dict[str, set[str]] | None = None  # real log name -> its CMIDs
         self._was_queued: set[str] = set()  # BIZ_MSG's CMIDs when the snapshot was taken
+        self._names: Names | None = None  # the tables when last listed
+        self._stamp: int | None = None  # SQLite's schema version then
 
     def before_batch(self, conn: Any) -> None:
         """Call before each batch's transaction."""
@@ -499,8 +510,17 @@ class FinishedLookup:
         return found
 
     def _logs(self, conn: Any) -> list[str]:
-        names = self.db.names(conn)
-        return [real for wanted in recent_log_names() if (real := names.log(wanted)) is not None]
+        """This and last month's log tables that exist. The table names are listed again
+        only when they may have changed: on SQLite when the schema did (its schema
+        version), elsewhere while a wanted log is missing (the agent creates them)."""
+        recent = recent_log_names()
+        names = self._names
+        stamp = self.db.schema_version(conn)
+        if (names is None or stamp != self._stamp
+                or (stamp is None and not all(names.log(wanted) for wanted in recent))):
+            names = self._names = self.db.names(conn)
+            self._stamp = stamp
+        return [real for wanted in recent if (real := names.log(wanted)) is not None]
 
     def _is_indexed(self, conn: Any, real: str) -> bool:
         if real not in self._indexed:

@@ -135,6 +135,9 @@ def test_reservations_store_send_time_in_korea_time(vendor_factory, database):
 INVALID = [
     (sms("x" * 33), "cannot be a CMID"),
     (sms("아이디"), "cannot be a CMID"),
+    (sms("id\n"), "cannot be a CMID"),  # printable ASCII only: no trailing newline either
+    (sms("a b"), "cannot be a CMID"),
+    (sms(""), "cannot be a CMID"),
     (sms(1, text="가" * 46), "SMS text is 92 bytes"),
     (sms(2, text="hi 😀"), "not in CP949"),
     (sms(3, to="010-12ab"), "not a phone number"),
@@ -338,3 +341,24 @@ def test_a_row_taken_by_the_agent_during_a_long_send_is_not_queued_twice(vendor_
     dup = {r.message_id: r.detail for r in results if r.status == "duplicate"}
     assert list(dup) == ["m2500"] and "taken since" in dup["m2500"]
     assert "m2500" not in {r.CMID for r in rows(database)} and len(rows(database)) == 2999
+
+
+def test_a_log_table_created_during_a_send_is_looked_in(vendor_factory, database):
+    """The table names are listed again when they may have changed (SQLite: its schema
+    version; MariaDB: while a recent log is missing): a log the agent creates while batch 3
+    is gathered, holding a finished m2500, is asked for batch 3."""
+    name = recent_log_names()[1]
+    log = database.table(name, log=True)
+
+    def messages():
+        for i in range(3000):
+            if i == 2500:
+                with database.connect() as conn, database.begin(conn):
+                    log.create(conn)
+                    conn.execute(log.insert(), [_finished_row("m2500")])
+            yield sms(i)
+
+    results = send(vendor_factory(), messages())
+    dup = {r.message_id: r.detail for r in results if r.status == "duplicate"}
+    assert list(dup) == ["m2500"] and name in dup["m2500"]
+    assert len(rows(database)) == 2999
