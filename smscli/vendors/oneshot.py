@@ -819,6 +819,10 @@ class _Batch:
         self.accepted: set[str] = set()
         self.reported: set[str] = set()
         self.uploads: dict[str, str] = {}
+        # Per batch, not per message: what every plain request and acceptance shares.
+        self._reseller = vendor.channel_settings.reseller_code
+        self._new_request = _messages().MsgSendReq.of
+        self._accepted = describe(0) or "accepted"
         session.on_answer = self._on_answer
 
         def store(reports: list[Report]) -> None:
@@ -848,7 +852,10 @@ class _Batch:
             return
         code = res.result
         if code == 0:
-            self._result(item, ACCEPTED, 0, describe(0) or "accepted")
+            msg = item.message
+            if self.track:
+                self.accepted.add(msg.id)
+            self.on_result(SendResult(msg.to, ACCEPTED, msg.id, "oneshot", msg.type, "0", self._accepted))
         elif code == DUPLICATE_SEND:
             self._result(item, DUPLICATE, code, describe(code) or "already accepted under this id")
         elif code in TOO_FAST and item.speed_retries < MAX_SPEED_RETRIES:
@@ -935,6 +942,13 @@ class _Batch:
             return None
         if self.queue:
             return self.queue[0]
+        item = self._pull()
+        if item is not None:
+            self.queue.append(item)
+        return item
+
+    def _pull(self) -> _Item | None:
+        """The next message from the pipeline as an item (not queued), None at the end."""
         if self.exhausted:
             return None
         try:
@@ -942,11 +956,15 @@ class _Batch:
         except StopIteration:
             self.exhausted = True
             return None
-        item = _Item(message, self._request(message))
-        self.queue.append(item)
-        return item
+        return _Item(message, self._request(message))
 
     def _request(self, msg: Message) -> MsgSendReq:
+        if msg.channel is None and not msg.file_keys:  # SMS / LMS, and an MMS before its upload
+            sms = msg.type == "sms"
+            return self._new_request({
+                "user_msg_id": msg.id, "phone_no": msg.to, "callback_no": msg.sender or self.s.sender,
+                "message": msg.text, "user_data": msg.tag, "reseller_code": self._reseller,
+                "msg_type": 4 if sms else 6, "subject": "" if sms else msg.subject})
         names = image_names(msg)
         fields: dict[str, Any] = {
             "user_msg_id": msg.id,
@@ -993,7 +1011,9 @@ class _Batch:
                 if delay <= 0 and session.conn.can_send_message:
                     self.queue.popleft()
                     self._send(item, now)
-                    if session.needs_drain():  # else the frame waits for the loop's next turn
+                    if session.pacer.interval == 0:  # no pace: fill the window at once
+                        self._burst()
+                    if session.needs_drain():  # else the frames wait for the loop's next turn
                         await session.drain()
                     continue
                 if delay <= 0:  # window full: wait for an answer
@@ -1014,6 +1034,31 @@ class _Batch:
         session.pacer.take(now)
         item.sends += 1
         self.inflight[item.request.key] = item
+
+    def _burst(self) -> None:
+        """With no pace to keep, send what fits in the window, one message after another,
+        the checks of ``_pump`` (stop, deadlines, pace, hours) having been made once for
+        all of them just before. Stops at an MMS whose images are still to upload."""
+        session = self.session
+        conn = session.conn
+        assert conn is not None
+        room = conn.window - len(conn.outstanding)
+        queue, inflight = self.queue, self.inflight
+        while room > 0 and not session.dead:
+            item = queue.popleft() if queue else self._pull()
+            if item is None:
+                return
+            if item.message.images and not item.message.file_keys:
+                queue.appendleft(item)
+                return
+            try:
+                session.send(item.request)
+            except _Lost:
+                queue.appendleft(item)  # goes out after the reconnect
+                return
+            item.sends += 1
+            inflight[item.request.key] = item
+            room -= 1
 
     def _until_expiry(self, now: float) -> float:
         assert self.session.conn is not None
