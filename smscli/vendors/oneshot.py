@@ -1044,7 +1044,7 @@ class _Batch:
         assert conn is not None
         room = conn.window - len(conn.outstanding)
         queue, inflight = self.queue, self.inflight
-        while room > 0 and not session.dead:
+        while room > 0:
             item = queue.popleft() if queue else self._pull()
             if item is None:
                 return
