@@ -300,8 +300,6 @@ class _Session:
     """The protocol session over successive TCP connections, inside one asyncio loop."""
 
     def __init__(self, vendor: OneShotVendor, settings: Settings) -> None:
-        import asyncio
-
         from smscli.protocol.oneshot.pacing import Pacer
 
         self.vendor = vendor
@@ -310,7 +308,7 @@ class _Session:
         self.conn: Connection | None = None
         self.bind: BindRes | None = None
         self.pacer = Pacer()
-        self.wake = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # ``sleep``'s, woken by ``notify``
         self.dead = True
         self.dead_reason = ""
         self.tasks: list[asyncio.Task[None]] = []
@@ -373,7 +371,6 @@ class _Session:
         )
         link = await TcpLink.connect(s.host, s.port, conn, s.connect_timeout)
         self.link, self.conn, self.dead, self.dead_reason = link, conn, False, ""
-        self.wake = asyncio.Event()
         self.tasks = [asyncio.ensure_future(self._read_loop(link))]
         try:
             if s.encrypt:
@@ -475,7 +472,7 @@ class _Session:
         for future in self.waiters.values():
             if not future.done():
                 future.set_exception(_Lost(reason))
-        self.wake.set()
+        self.notify()
 
     # ------------------------------------------------------------ background
 
@@ -484,7 +481,7 @@ class _Session:
 
         while True:
             events = await link.receive()
-            closed = any(isinstance(e, ConnectionClosed) for e in events)
+            closed = bool(events) and isinstance(events[-1], ConnectionClosed)  # always the last
             try:
                 self._dispatch(events)
             except Exception as exc:  # noqa: BLE001 - a callback failed: stop, report it
@@ -561,7 +558,7 @@ class _Session:
                 for r in reports:
                     if self.confirm is True or (callable(self.confirm) and self.confirm(r)):
                         self._reply(r.answer())  # ...then acknowledged
-        self.wake.set()
+        self.notify()
 
     def _reply(self, message: Any) -> None:
         try:
@@ -576,17 +573,27 @@ class _Session:
             raise error
 
     async def sleep(self, seconds: float) -> None:
-        """Wait for news (an event, a dropped connection) or ``seconds``."""
+        """Wait for news (``notify``: an event, a dropped connection) or ``seconds``.
+
+        One future and one timer (it runs once per burst or paced message): not an
+        ``asyncio.Event`` with ``asyncio.wait`` (a task per wait), nor ``wait_for``,
+        which on Python 3.11 can swallow a cancellation (Ctrl-C) racing with the news."""
         import asyncio
 
-        self.wake.clear()
-        # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation (Ctrl-C) that
-        # races with the event being set, and this runs once per paced message.
-        waiter = asyncio.ensure_future(self.wake.wait())
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(max(0.0, seconds), _settle, waiter)
         try:
-            await asyncio.wait((waiter,), timeout=max(0.0, seconds))
+            await waiter
         finally:
-            waiter.cancel()
+            timer.cancel()
+            self._waiter = None
+
+    def notify(self) -> None:
+        """Wake ``sleep`` (if it sleeps)."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     # ------------------------------------------------------------- uploads
 
@@ -635,6 +642,11 @@ class _Session:
             f"OneShot refused the upload of {path.name} (code {code}{': ' + meaning if meaning else ''})",
             code=str(code),
         )
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _data_dir(profile: Any) -> Path | None:
