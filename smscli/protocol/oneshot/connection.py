@@ -155,7 +155,9 @@ class Connection:
                 body = self._encrypt(self._session, message.method, body)
             data = encode_frame("MsgSendReq", body)
             now = self.clock()
-            self._stamp(now)
+            if now < self.last_sent_at:  # (``_stamp``, inline)
+                self._in_order = False
+            self.last_sent_at = now
             self.outstanding[key] = (message, now)
             return data
         self._check_can_send(message)
