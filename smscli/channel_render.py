@@ -6,12 +6,11 @@ and the fallback; the fallback's type made concrete; the checks of
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import fields, replace
 
-from smscli import kakao_rules, text
+from smscli import fastjson, kakao_rules, text
 from smscli.content import BUTTON_FIELDS, Button, Channel, Kakao, Text, to_json
 
 _HASH_VAR = r"#\{([^{}]*)\}"  # compiled on first use (re's cache), not at import
@@ -156,7 +155,7 @@ def journal_json(channel: Channel) -> str:
 
 
 # json.dumps with options builds an encoder per call; this runs once per journaled message
-_JOURNAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_JOURNAL_JSON = fastjson.compact()
 
 
 def describe(channel: Channel) -> dict[str, object]:

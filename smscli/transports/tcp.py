@@ -66,9 +66,8 @@ class TcpLink:
 
     def needs_drain(self) -> bool:
         """The socket's buffer holds more than its high-water mark (``drain`` would wait).
-        Looked at once per burst (the first frame queued since the last flush): the
-        buffer only grows when the burst is flushed."""
-        if self.closed or len(self._pending) != 1:
+        The sender looks once per burst of frames (they reach the buffer together)."""
+        if self.closed:
             return False
         transport = self.writer.transport
         return transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]

@@ -540,4 +540,6 @@ def _expiry(value: Any) -> float:
 
 
 def _digits(number: str) -> str:
+    if number.isdigit():  # the usual number, already digits only: as it is
+        return number
     return "".join(ch for ch in number if ch.isdigit())

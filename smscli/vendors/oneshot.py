@@ -300,8 +300,6 @@ class _Session:
     """The protocol session over successive TCP connections, inside one asyncio loop."""
 
     def __init__(self, vendor: OneShotVendor, settings: Settings) -> None:
-        import asyncio
-
         from smscli.protocol.oneshot.pacing import Pacer
 
         self.vendor = vendor
@@ -310,7 +308,7 @@ class _Session:
         self.conn: Connection | None = None
         self.bind: BindRes | None = None
         self.pacer = Pacer()
-        self.wake = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # ``sleep``'s, woken by ``notify``
         self.dead = True
         self.dead_reason = ""
         self.tasks: list[asyncio.Task[None]] = []
@@ -373,7 +371,6 @@ class _Session:
         )
         link = await TcpLink.connect(s.host, s.port, conn, s.connect_timeout)
         self.link, self.conn, self.dead, self.dead_reason = link, conn, False, ""
-        self.wake = asyncio.Event()
         self.tasks = [asyncio.ensure_future(self._read_loop(link))]
         try:
             if s.encrypt:
@@ -475,7 +472,7 @@ class _Session:
         for future in self.waiters.values():
             if not future.done():
                 future.set_exception(_Lost(reason))
-        self.wake.set()
+        self.notify()
 
     # ------------------------------------------------------------ background
 
@@ -484,7 +481,7 @@ class _Session:
 
         while True:
             events = await link.receive()
-            closed = any(isinstance(e, ConnectionClosed) for e in events)
+            closed = bool(events) and isinstance(events[-1], ConnectionClosed)  # always the last
             try:
                 self._dispatch(events)
             except Exception as exc:  # noqa: BLE001 - a callback failed: stop, report it
@@ -561,7 +558,7 @@ class _Session:
                 for r in reports:
                     if self.confirm is True or (callable(self.confirm) and self.confirm(r)):
                         self._reply(r.answer())  # ...then acknowledged
-        self.wake.set()
+        self.notify()
 
     def _reply(self, message: Any) -> None:
         try:
@@ -576,17 +573,27 @@ class _Session:
             raise error
 
     async def sleep(self, seconds: float) -> None:
-        """Wait for news (an event, a dropped connection) or ``seconds``."""
+        """Wait for news (``notify``: an event, a dropped connection) or ``seconds``.
+
+        One future and one timer (it runs once per burst or paced message): not an
+        ``asyncio.Event`` with ``asyncio.wait`` (a task per wait), nor ``wait_for``,
+        which on Python 3.11 can swallow a cancellation (Ctrl-C) racing with the news."""
         import asyncio
 
-        self.wake.clear()
-        # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation (Ctrl-C) that
-        # races with the event being set, and this runs once per paced message.
-        waiter = asyncio.ensure_future(self.wake.wait())
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(max(0.0, seconds), _settle, waiter)
         try:
-            await asyncio.wait((waiter,), timeout=max(0.0, seconds))
+            await waiter
         finally:
-            waiter.cancel()
+            timer.cancel()
+            self._waiter = None
+
+    def notify(self) -> None:
+        """Wake ``sleep`` (if it sleeps)."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     # ------------------------------------------------------------- uploads
 
@@ -635,6 +642,11 @@ class _Session:
             f"OneShot refused the upload of {path.name} (code {code}{': ' + meaning if meaning else ''})",
             code=str(code),
         )
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _data_dir(profile: Any) -> Path | None:
@@ -819,6 +831,10 @@ class _Batch:
         self.accepted: set[str] = set()
         self.reported: set[str] = set()
         self.uploads: dict[str, str] = {}
+        # Per batch, not per message: what every plain request and acceptance shares.
+        self._reseller = vendor.channel_settings.reseller_code
+        self._new_request = _messages().MsgSendReq.of
+        self._accepted = describe(0) or "accepted"
         session.on_answer = self._on_answer
 
         def store(reports: list[Report]) -> None:
@@ -848,7 +864,10 @@ class _Batch:
             return
         code = res.result
         if code == 0:
-            self._result(item, ACCEPTED, 0, describe(0) or "accepted")
+            msg = item.message
+            if self.track:
+                self.accepted.add(msg.id)
+            self.on_result(SendResult(msg.to, ACCEPTED, msg.id, "oneshot", msg.type, "0", self._accepted))
         elif code == DUPLICATE_SEND:
             self._result(item, DUPLICATE, code, describe(code) or "already accepted under this id")
         elif code in TOO_FAST and item.speed_retries < MAX_SPEED_RETRIES:
@@ -935,6 +954,13 @@ class _Batch:
             return None
         if self.queue:
             return self.queue[0]
+        item = self._pull()
+        if item is not None:
+            self.queue.append(item)
+        return item
+
+    def _pull(self) -> _Item | None:
+        """The next message from the pipeline as an item (not queued), None at the end."""
         if self.exhausted:
             return None
         try:
@@ -942,11 +968,15 @@ class _Batch:
         except StopIteration:
             self.exhausted = True
             return None
-        item = _Item(message, self._request(message))
-        self.queue.append(item)
-        return item
+        return _Item(message, self._request(message))
 
     def _request(self, msg: Message) -> MsgSendReq:
+        if msg.channel is None and not msg.file_keys:  # SMS / LMS, and an MMS before its upload
+            sms = msg.type == "sms"
+            return self._new_request({
+                "user_msg_id": msg.id, "phone_no": msg.to, "callback_no": msg.sender or self.s.sender,
+                "message": msg.text, "user_data": msg.tag, "reseller_code": self._reseller,
+                "msg_type": 4 if sms else 6, "subject": "" if sms else msg.subject})
         names = image_names(msg)
         fields: dict[str, Any] = {
             "user_msg_id": msg.id,
@@ -993,7 +1023,9 @@ class _Batch:
                 if delay <= 0 and session.conn.can_send_message:
                     self.queue.popleft()
                     self._send(item, now)
-                    if session.needs_drain():  # else the frame waits for the loop's next turn
+                    if session.pacer.interval == 0:  # no pace: fill the window at once
+                        self._burst()
+                    if session.needs_drain():  # else the frames wait for the loop's next turn
                         await session.drain()
                     continue
                 if delay <= 0:  # window full: wait for an answer
@@ -1014,6 +1046,31 @@ class _Batch:
         session.pacer.take(now)
         item.sends += 1
         self.inflight[item.request.key] = item
+
+    def _burst(self) -> None:
+        """With no pace to keep, send what fits in the window, one message after another,
+        the checks of ``_pump`` (stop, deadlines, pace, hours) having been made once for
+        all of them just before. Stops at an MMS whose images are still to upload."""
+        session = self.session
+        conn = session.conn
+        assert conn is not None
+        room = conn.window - len(conn.outstanding)
+        queue, inflight = self.queue, self.inflight
+        while room > 0:
+            item = queue.popleft() if queue else self._pull()
+            if item is None:
+                return
+            if item.message.images and not item.message.file_keys:
+                queue.appendleft(item)
+                return
+            try:
+                session.send(item.request)
+            except _Lost:
+                queue.appendleft(item)  # goes out after the reconnect
+                return
+            item.sends += 1
+            inflight[item.request.key] = item
+            room -= 1
 
     def _until_expiry(self, now: float) -> float:
         assert self.session.conn is not None

@@ -9,7 +9,6 @@ Profile keys: ``kakao_nation_code`` (default "82"), ``rcs_agency_id``, ``rcs_bra
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from smscli import rcs_suggestions
 from smscli.content import RCS_BASES, Button, Kakao
 from smscli.errors import ConfigError
+from smscli.fastjson import compact
 
 if TYPE_CHECKING:
     from smscli.config import Profile
@@ -70,14 +70,28 @@ def _secret(profile: Profile, key: str) -> str:
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: per message it shows
+_COMPACT = compact()  # the same output, one C call
 
 
-@functools.lru_cache(maxsize=512)  # a campaign's rows mostly share their buttons
+# Rows whose buttons have no variable share one tuple (smscli.channel_render), as do rows
+# naming one buttons file: their JSON is looked up by identity (hashing a tuple of buttons
+# costs about what encoding it does). Each entry keeps its tuple, so an id is not reused.
+_BUTTONS: dict[int, tuple[tuple[Button, ...], str]] = {}
+_BUTTONS_KEPT = 64
+
+
 def buttons_json(buttons: tuple[Button, ...]) -> str:
     """Buttons as OneShot carries them: a JSON string ``{"button": [...]}`` ("" for none)."""
     if not buttons:
         return ""
-    return _JSON.encode({"button": [b.to_json() for b in buttons]})
+    hit = _BUTTONS.get(id(buttons))
+    if hit is not None and hit[0] is buttons:
+        return hit[1]
+    text = _COMPACT({"button": [b.to_json() for b in buttons]})
+    if len(_BUTTONS) >= _BUTTONS_KEPT:
+        _BUTTONS.clear()
+    _BUTTONS[id(buttons)] = (buttons, text)
+    return text
 
 
 def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
@@ -88,24 +102,25 @@ def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
     card, ``[{"suggestions": [...]}]``), the only RCS button format our documents define."""
     ch = msg.channel
     assert ch is not None
-    out: dict[str, Any] = {"msg_type": MSG_TYPES[msg.type]}
     if isinstance(ch, Kakao):
-        out.update(
-            kakao_ad_flag="Y" if ch.ad else "N",
-            kakao_nation_code=cs.nation_code,
-            kakao_sender_key=ch.sender_key,
-            kakao_template_code=ch.template,
-            kakao_timeout=int(ch.timeout or 0),
-            kakao_button=buttons_json(ch.buttons),
-            kakao_quick=_JSON.encode({"quickReply": [b.to_json() for b in ch.quick_replies]})
+        out: dict[str, Any] = {
+            "msg_type": MSG_TYPES[msg.type],
+            "kakao_ad_flag": "Y" if ch.ad else "N",
+            "kakao_nation_code": cs.nation_code,
+            "kakao_sender_key": ch.sender_key,
+            "kakao_template_code": ch.template,
+            "kakao_timeout": int(ch.timeout or 0),
+            "kakao_button": buttons_json(ch.buttons),
+            "kakao_quick": _JSON.encode({"quickReply": [b.to_json() for b in ch.quick_replies]})
             if ch.quick_replies else "",
-            kakao_image_link=ch.image_link,
-            kakao_title=ch.title,
-            kakao_user_key=ch.user_key,
-        )
+            "kakao_image_link": ch.image_link,
+            "kakao_title": ch.title,
+            "kakao_user_key": ch.user_key,
+        }
         if ch.type == "friendtalk" and (ch.image_url or msg.file_keys):
             out["kakao_wide"] = "Y" if ch.wide else "N"
         return out
+    out = {"msg_type": MSG_TYPES[msg.type]}
     out.update(
         subject=ch.title,
         rcs_message_base_id=ch.base_id or RCS_BASES.get(ch.type, ""),

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smscli.protocol.oneshot import messages as m
 from smscli.protocol.oneshot.connection import Connection, LocalProtocolError
@@ -29,6 +31,29 @@ def test_of_is_the_constructor(values):
     assert quick.extra == {} and quick.extra is not m.MsgSendReq.of({}).extra
     with pytest.raises(dataclasses.FrozenInstanceError):
         quick.message = "changed"  # type: ignore[misc]
+
+
+def _field_values(cls):
+    """Any subset of ``cls``'s fields, each set to its default or to another value."""
+    def value(name, kind, default):
+        other = st.integers(-5, 5) if kind is int else st.sampled_from(["", "x", "안녕", "0"])
+        return st.one_of(st.just(default), other)
+    fields = {name: value(name, kind, default) for name, _key, kind, _opt, default in m._layout(cls)}
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+@pytest.mark.parametrize("cls", sorted(m.MESSAGE_TYPES.values(), key=lambda c: c.METHOD), ids=lambda c: c.METHOD)
+@given(data=st.data())
+def test_of_writes_the_body_the_constructor_writes(cls, data):
+    """``of`` instances write their body from the names given (the default head with
+    those over it): the same keys, values and order as the constructor's, every class."""
+    values = data.draw(_field_values(cls))
+    extra = data.draw(st.sampled_from([{}, {"Zz": 1}, {"UserMsgId": "shadowed"}]))
+    made = cls(**values, extra=extra)
+    quick = cls.of({**values, "extra": extra})
+    assert quick == made
+    assert list((quick.to_body() or {}).items()) == list((made.to_body() or {}).items())
+    assert quick.to_body() is not quick.to_body() or quick.to_body() is None  # a fresh dict each time
 
 
 def slow_from_body(cls, body):

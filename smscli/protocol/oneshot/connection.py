@@ -26,11 +26,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from smscli.protocol.oneshot.crypto import BodyCipher, parse_key_material
 from smscli.protocol.oneshot.errors import OneShotError
-from smscli.protocol.oneshot.frames import Damaged, FrameDecoder, encode_frame
+from smscli.protocol.oneshot.frames import Damaged, Frame, FrameDecoder, encode_frame
 from smscli.protocol.oneshot.messages import (
     ALWAYS_ENCRYPTED,
     AliveReq,
@@ -75,9 +75,10 @@ class _NeedData:
 NEED_DATA: Any = _NeedData()
 
 
-@dataclass(frozen=True)
-class Answered:
-    """A MsgSendRes with the outstanding request it answers (None if it matches none)."""
+class Answered(NamedTuple):
+    """A MsgSendRes with the outstanding request it answers (None if it matches none).
+    (A named tuple: one per message, immutable without a frozen ``__init__``'s
+    ``object.__setattr__`` per field.)"""
 
     request: MsgSendReq | None
     response: MsgSendRes
@@ -149,9 +150,14 @@ class Connection:
                 raise LocalProtocolError(f"MsgSendReq {message.user_msg_id!r} is already outstanding")
             if len(self.outstanding) >= self.window:
                 raise LocalProtocolError(f"window full ({self.window} outstanding)")
-            data = self.encode(message)
+            body = message.to_body()
+            if self.encrypt:  # (a MsgSendReq is encrypted only with the session key)
+                body = self._encrypt(self._session, message.method, body)
+            data = encode_frame("MsgSendReq", body)
             now = self.clock()
-            self._stamp(now)
+            if now < self.last_sent_at:  # (``_stamp``, inline)
+                self._in_order = False
+            self.last_sent_at = now
             self.outstanding[key] = (message, now)
             return data
         self._check_can_send(message)
@@ -181,12 +187,15 @@ class Connection:
     def encode(self, message: OneShotMessage | GenericMessage) -> bytes:
         """The wire bytes ``send`` would produce now, without changing any state."""
         body = message.to_body()
-        cipher = self._cipher_for(message.method)
-        if cipher is not None and body is not None:
-            if not isinstance(body, dict):
-                raise LocalProtocolError(f"{message.method} body must be an object to be encrypted")
-            body = cipher.encrypt(body)
-        return encode_frame(message.method, body)
+        return encode_frame(message.method, self._encrypt(self._cipher_for(message.method), message.method, body))
+
+    @staticmethod
+    def _encrypt(cipher: BodyCipher | None, method: str, body: Any) -> Any:
+        if cipher is None or body is None:
+            return body
+        if not isinstance(body, dict):
+            raise LocalProtocolError(f"{method} body must be an object to be encrypted")
+        return cipher.encrypt(body)
 
     def _check_can_send(self, message: OneShotMessage | GenericMessage) -> None:
         state = self.state
@@ -244,7 +253,16 @@ class Connection:
                 self._events.append(BadFrame(damaged.offset, damaged.length, damaged.reason))
             self._events.append(ConnectionClosed())
             return
+        events = self._events
         for item in self._decoder.feed(data):
+            if item.__class__ is Frame and item.method == "MsgSendRes" and item.body.__class__ is dict:
+                try:  # the usual frame first: no encrypted body, no other state to change
+                    response = MsgSendRes.from_body(item.body)
+                except OneShotError as exc:
+                    events.append(BadFrame(item.offset, item.length, str(exc), item.method))
+                    continue
+                events.append(Answered(self._match(response), response))
+                continue
             if isinstance(item, Damaged):
                 self._events.append(BadFrame(item.offset, item.length, item.reason))
                 continue

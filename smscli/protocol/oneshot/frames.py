@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
+from smscli.fastjson import compact
 from smscli.protocol.oneshot.errors import OneShotError
 
 PREFIX = b"Content-Length:"
@@ -110,8 +111,8 @@ def size_text(n: int) -> str:
     return f"{n} bytes"
 
 
-# json.dumps with these options builds a new encoder per call; one is enough.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# json.dumps with these options builds a new encoder per call; one C encoder is enough.
+_ENCODE = compact()
 
 
 def encode_json(obj: Any) -> bytes:

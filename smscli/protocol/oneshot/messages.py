@@ -50,11 +50,15 @@ class OneShotMessage:
     def to_body(self) -> dict[str, Any] | None:
         plan = _plan(type(self))
         values = self.__dict__  # frozen dataclass fields, read without getattr
-        body = dict(zip(plan.head_keys, plan.head_values(values), strict=True))
-        for name, key, default in plan.tail:
-            value = values[name]
-            if value != default:
-                body[key] = value
+        given = values.get(_GIVEN)
+        body = _sparse_body(plan, values, given) if given is not None else None
+        if body is None:
+            body = dict(zip(plan.head_keys, plan.head_values(values), strict=True))
+            tail = plan.tail_values(values)
+            if tail != plan.tail_defaults:  # (all default: the usual SMS, one comparison)
+                for key, value, default in zip(plan.tail_keys, tail, plan.tail_defaults, strict=True):
+                    if value != default:
+                        body[key] = value
         extra = values.get("extra")
         if extra:
             for key, value in extra.items():
@@ -67,12 +71,15 @@ class OneShotMessage:
     def of(cls, values: dict[str, Any]) -> Any:
         """``cls(**values)`` without the frozen ``__init__``'s per-field ``__setattr__``
         (the send path builds one MsgSendReq per message): the defaults, then ``values``,
-        whose keys must be field names."""
+        whose keys must be field names. The names given are noted, so that ``to_body``
+        writes those few over the defaults instead of reading every field."""
         obj = object.__new__(cls)
         state = obj.__dict__
         state.update(_defaults(cls))
         state["extra"] = {}
         state.update(values)
+        if _plan(cls).sparse:
+            state[_GIVEN] = tuple(values)
         return obj
 
     @classmethod
@@ -91,7 +98,11 @@ class OneShotMessage:
                 pass
             else:
                 if tuple(map(type, found)) == plan.kinds:
-                    return cls.of(dict(zip(plan.names, found, strict=True)))
+                    obj = object.__new__(cls)  # as ``of``: every field is given
+                    state = obj.__dict__
+                    state.update(zip(plan.names, found, strict=True))
+                    state["extra"] = {}
+                    return obj
         values: dict[str, Any] = {}
         matched = 0
         for name, key, kind, optional, default in _layout(cls):
@@ -110,6 +121,24 @@ class OneShotMessage:
             known = plan.keys
             extra = {k: v for k, v in body.items() if k not in known}
         return cls(**values, extra=extra)  # type: ignore[call-arg]
+
+
+_GIVEN = "_given"  # in an ``of`` instance's __dict__: the names it was given (not a field)
+
+
+def _sparse_body(plan: _Plan, values: dict[str, Any], given: tuple[str, ...]) -> dict[str, Any] | None:
+    """``to_body``'s fields for an instance made by ``of``: the head's defaults with the
+    given head fields written over them (key order is the head's); None when a given
+    optional field is set (then the fields are read in order)."""
+    body = plan.head_defaults.copy()
+    head = plan.head_key_of
+    for name in given:
+        key = head.get(name)
+        if key is not None:
+            body[key] = values[name]
+        elif name in plan.tail_default_of and values[name] != plan.tail_default_of[name]:
+            return None
+    return body
 
 
 @cache
@@ -133,7 +162,13 @@ class _Plan:
 
     head_keys: tuple[str, ...]
     head_values: Callable[[dict[str, Any]], Any]  # instance __dict__ -> the head's values
-    tail: tuple[tuple[str, str, Any], ...]  # (name, key, default); default is a sentinel if required
+    tail_keys: tuple[str, ...]
+    tail_values: Callable[[dict[str, Any]], Any]  # instance __dict__ -> the tail's values
+    tail_defaults: tuple[Any, ...]  # a sentinel for a required field (always written)
+    head_defaults: dict[str, Any]  # key -> default, the head's keys in order
+    head_key_of: dict[str, str]  # field name -> key, for the head
+    tail_default_of: dict[str, Any]  # field name -> default, for the tail
+    sparse: bool  # every field of the tail is optional: ``of`` instances write sparsely
     keys: frozenset[str]
     names: tuple[str, ...]  # every field, in order, and for reading a body:
     kinds: tuple[type, ...]  # its type
@@ -150,8 +185,13 @@ def _plan(cls: type) -> _Plan:
     return _Plan(
         tuple(f[1] for f in layout[:cut]),
         _getter(tuple(f[0] for f in layout[:cut])),
-        tuple((name, key, default if optional else _ALWAYS)
-              for name, key, _kind, optional, default in layout[cut:]),
+        tuple(f[1] for f in layout[cut:]),
+        _getter(tuple(f[0] for f in layout[cut:])),
+        tuple(default if optional else _ALWAYS for _name, _key, _kind, optional, default in layout[cut:]),
+        {key: default for _name, key, _kind, _optional, default in layout[:cut]},
+        {name: key for name, key, _kind, _optional, _default in layout[:cut]},
+        {name: default for name, _key, _kind, _optional, default in layout[cut:]},
+        all(optional for _name, _key, _kind, optional, _default in layout[cut:]),
         frozenset(f[1] for f in layout),
         tuple(f[0] for f in layout),
         tuple(f[2] for f in layout),
