@@ -173,8 +173,9 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         """The journal for a command that only reads it (``result list``, ``reserve list``,
         ``runs``, ``send --dry-run``). Creates nothing: where there is no journal (or no
         data dir, or no schema on the server) yet, an :class:`EmptyJournal`. Where the data
-        dir can be written it opens as :meth:`open` does; where it cannot, or its disk is
-        full, read-only."""
+        dir can be written it opens as :meth:`open` does, except that what only a writer
+        needs (the marker, the WAL switch, a write transaction) waits for the first write;
+        where it cannot, or its disk is full, read-only."""
         from smscli import disk
 
         if is_pg_url(url):
@@ -188,7 +189,7 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         found: Journal | None
         if os.access(path, os.W_OK) and not disk.low_space(path):
             try:
-                found = cls._open(path, busy_timeout=busy_timeout, create=False, path=file)
+                found = cls._open(path, busy_timeout=busy_timeout, create=False, path=file, reading=True)
             except JournalError:
                 if os.access(path, os.W_OK) and not disk.low_space(path):
                     raise
