@@ -127,15 +127,25 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
     def __init__(self, conn: sqlite3.Connection, path: Path, data_dir: Path) -> None:
         import threading
 
-        from smscli.ids import new_id
-
         self._conn = conn
         self._lock = threading.RLock()
         self.path = path
         self.data_dir = data_dir
-        self.owner = new_id()  # the token of this instance's claims (messages.owner)
+        self._owner: str | None = None
         self._owner_fd: int | None = None
         self._lease_renewed = 0.0
+
+    @property
+    def owner(self) -> str:
+        """The token of this instance's claims (``messages.owner``), made on first use (a
+        listing makes none: no ``smscli.ids``, no clock read)."""
+        if self._owner is None:
+            with self._lock:
+                if self._owner is None:
+                    from smscli.ids import new_id
+
+                    self._owner = new_id()
+        return self._owner
 
     # --- opening ----------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from smscli.cli.app import app, program
 from smscli.cli.commands import COMMANDS, LazyGroup
 from smscli.cli.common import BareGroup, MetavarCommand
 from smscli.cli.sim import SIMULATORS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 SAMPLE = str(ROOT / "samples" / "oneshot-session.hex")
 # Never imported by these invocations: pydantic (Typer 0.29 and later build a pydantic
@@ -83,6 +83,22 @@ def test_each_command_imports_its_own_module_and_no_pydantic() -> None:
         # @dataclass compiles six methods per class at import: what every command loads is
         # an @record (smscli.records); the OneShot protocol's messages are still dataclasses
         assert [c for c in generated if not c.startswith("smscli.protocol.")] == [], argv
+
+
+# What a bare `result list` leaves alone: the number rules (and unicodedata under them), time
+# parsing and json load only for --to, --since/--until and --json; ids only for a claim.
+LISTING_LEAVES = {"smscli.phone", "smscli.text", "unicodedata", "json", "smscli.ids", "smscli.timeutil",
+                  "smscli.content"}
+
+
+def test_a_bare_listing_loads_only_what_it_reads(isolated_env) -> None:
+    assert run_cli("send", "--to", "01012345678", "-m", "hi").returncode == 0  # a journal to read
+    status, modules, _ = _modules_after(["result", "list"])
+    assert status == 0
+    assert modules & LISTING_LEAVES == set()
+    assert "journal.db-inuse" not in {p.name for p in (isolated_env / "data").iterdir()}  # no marker
+    status, modules, _ = _modules_after(["result", "list", "--to", "01012345678", "--since", "1h", "--json"])
+    assert status == 0 and {"smscli.phone", "smscli.timeutil", "json"} <= modules  # the options' own
 
 
 def _commands_listed(text: str) -> list[str]:
