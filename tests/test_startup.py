@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import typer.core
 import typer.main
 
 from smscli.cli.app import app, program
@@ -44,6 +45,7 @@ CASES: list[tuple[list[str], set[str]]] = [
     (["reserve", "list"], {"smscli.cli.reserve", *SEND}),
     (["packet", "decode", SAMPLE], {"smscli.cli.packet"}),
     (["sim", "oneshot", "--help"], {"smscli.cli.sim", "smscli.cli.sim_oneshot", *SIM_SHARED}),
+    (["--help"], set()),  # the list of commands from commands.SUMMARIES: none is imported
     *(([name, "--help"], {f"smscli.cli.{module}", *USES.get(name, set())})
       for name, module in COMMANDS.items()),
 ]
@@ -138,6 +140,21 @@ def test_groups_and_commands_use_the_classes_their_help_needs() -> None:
         shown = [p for p in command.params if p.param_type_name == "argument" and p.metavar]
         if any(p.nargs != 1 or p.metavar.startswith("[") for p in shown):
             assert isinstance(command, MetavarCommand), path  # MSGID..., [FILE|-]
+
+
+def test_lazy_groups_list_their_commands_as_the_built_commands_would() -> None:
+    """A LazyGroup's --help lists its commands from summaries (the root's SUMMARIES, a
+    CommandsOf group's registrations) without building them: the same text, at any width."""
+    groups = [(path, command) for path, command in _tree() if isinstance(command, LazyGroup)]
+    assert {"smscli", "smscli result", "smscli config", "smscli sim"} <= {path for path, _ in groups}
+    for path, group in groups:
+        for width in (40, 80, 200):
+            ctx = group.context_class(group, info_name=path.split()[-1], terminal_width=width,
+                                      max_content_width=width)
+            quick, built = ctx.make_formatter(), ctx.make_formatter()
+            group.format_commands(ctx, quick)
+            typer.core.TyperGroup.format_commands(group, ctx, built)  # each command built
+            assert quick.getvalue() == built.getvalue(), (path, width)
 
 
 def test_every_bare_group_prints_its_help_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
