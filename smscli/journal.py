@@ -127,15 +127,25 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
     def __init__(self, conn: sqlite3.Connection, path: Path, data_dir: Path) -> None:
         import threading
 
-        from smscli.ids import new_id
-
         self._conn = conn
         self._lock = threading.RLock()
         self.path = path
         self.data_dir = data_dir
-        self.owner = new_id()  # the token of this instance's claims (messages.owner)
+        self._owner: str | None = None
         self._owner_fd: int | None = None
         self._lease_renewed = 0.0
+
+    @property
+    def owner(self) -> str:
+        """The token of this instance's claims (``messages.owner``), made on first use (a
+        listing makes none: no ``smscli.ids``, no clock read)."""
+        if self._owner is None:
+            with self._lock:
+                if self._owner is None:
+                    from smscli.ids import new_id
+
+                    self._owner = new_id()
+        return self._owner
 
     # --- opening ----------------------------------------------------------------------
 
@@ -173,8 +183,9 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         """The journal for a command that only reads it (``result list``, ``reserve list``,
         ``runs``, ``send --dry-run``). Creates nothing: where there is no journal (or no
         data dir, or no schema on the server) yet, an :class:`EmptyJournal`. Where the data
-        dir can be written it opens as :meth:`open` does; where it cannot, or its disk is
-        full, read-only."""
+        dir can be written it opens as :meth:`open` does, except that what only a writer
+        needs (the marker, the WAL switch, a write transaction) waits for the first write;
+        where it cannot, or its disk is full, read-only."""
         from smscli import disk
 
         if is_pg_url(url):
@@ -188,7 +199,7 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         found: Journal | None
         if os.access(path, os.W_OK) and not disk.low_space(path):
             try:
-                found = cls._open(path, busy_timeout=busy_timeout, create=False, path=file)
+                found = cls._open(path, busy_timeout=busy_timeout, create=False, path=file, reading=True)
             except JournalError:
                 if os.access(path, os.W_OK) and not disk.low_space(path):
                     raise

@@ -3,7 +3,6 @@ and small helpers (times as ISO text, id chunks, WHERE filters, message rows).""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -73,6 +72,8 @@ def _iso(value: datetime | str | None) -> str | None:
 
 
 def _json_list(values: Sequence[str]) -> str:
+    import json
+
     return json.dumps(list(values), ensure_ascii=False) if values else "[]"
 
 
@@ -118,6 +119,8 @@ def _filters(
 
 
 def _message_dict(row: Sequence[Any]) -> dict[str, Any]:
+    import json
+
     (mid, vendor, profile, to, mtype, text, subject, sender, images, keys, send_at, status, code,
      detail, server_id, attempts, held, created_at, updated_at, delivered_at) = row  # fmt: skip
     return {

@@ -3,7 +3,6 @@ besides send results. Mixed into :class:`smscli.journal.Journal`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -29,6 +28,8 @@ class EventsMixin:
         reports for unknown ids are still stored and returned with
         ``extra["unmatched"] = "true"``.
         """
+        import json
+
         if not reports:
             return []
         from smscli.optout import refused
@@ -122,6 +123,8 @@ class EventsMixin:
         """Stored reports, oldest first (``since`` compares the time they were received).
         ``extra`` holds the raw vendor fields plus ``server_id``/``received_at``, and
         ``unmatched`` when no message had that id."""
+        import json
+
         where, params = _filters(status=status, vendor=vendor)
         if message_id is not None:
             where.append("message_id = ?")

@@ -142,15 +142,14 @@ def build_filter(*, profile: str | None = None, status: str | Sequence[str] | No
     """A :class:`MessageFilter` from what a user gives (CLI flags or library arguments):
     states checked, times as datetimes or ``"1h"``/``"2d"``/``"YYYY-MM-DD HH:MM"``, the
     number normalised. Raises ``UsageError`` (exit 2) naming the option."""
-    from datetime import datetime
-
-    from smscli import phone, timeutil
     from smscli.errors import UsageError
-    from smscli.journal import _iso
-    from smscli.models import MESSAGE_STATES
 
+    # Each import where its option needs it: a bare listing loads no phone rules (unicodedata),
+    # no time parsing and no models (bench/bench_startup.py, tests/test_startup.py).
     states: tuple[str, ...] | None = None
     if status is not None:
+        from smscli.models import MESSAGE_STATES
+
         states = (status,) if isinstance(status, str) else tuple(status)
         for state in states:
             if state not in MESSAGE_STATES:
@@ -160,6 +159,11 @@ def build_filter(*, profile: str | None = None, status: str | Sequence[str] | No
     def when(value: Any, option: str) -> str | None:
         if value is None:
             return None
+        from datetime import datetime
+
+        from smscli import timeutil
+        from smscli.journal_base import _iso
+
         if isinstance(value, datetime):
             return _iso(timeutil.to_kst(value))
         return _iso(timeutil.parse_since(str(value), option=option))
@@ -176,6 +180,8 @@ def build_filter(*, profile: str | None = None, status: str | Sequence[str] | No
         raise UsageError(f"--id {id!r}: '*' may only end a prefix", hint="e.g. --id 'run42*'")
     number = None
     if to is not None:
+        from smscli import phone
+
         number = phone.normalize(to) or to.strip()
     return MessageFilter(profile=profile, status=states, since=when(since, "--since"),
                          until=when(until, "--until"), to=number, id=id, tag=tag, type=type,

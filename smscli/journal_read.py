@@ -10,7 +10,6 @@ so a send in another thread (or process) may write meanwhile. Mixed into
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -130,6 +129,8 @@ class ReadersMixin:
         """:meth:`Journal.due` a page at a time (earliest first, ``messages_due`` index).
         The keyset is ``(send_at, rowid)``, so a page claimed (or held again) meanwhile is
         not read twice."""
+        import json
+
         from smscli import content as content_json
         from smscli.journal import _iso
         from smscli.models import Message

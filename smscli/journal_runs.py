@@ -7,7 +7,6 @@ Mixed into :class:`smscli.journal.Journal`; the policy (fingerprints, which run 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,8 @@ class RunsMixin:
     def start_run(self, run_id: str, *, command: str, profile: str, vendor: str,
                   fingerprint: str, parts: Mapping[str, str]) -> None:
         """Record a new run, owned by this instance."""
+        import json
+
         from smscli.journal import _now_iso
 
         self._register_owner()  # type: ignore[attr-defined]
@@ -64,6 +65,8 @@ class RunsMixin:
     def update_run(self, run_id: str, *, rows: int, counts: Mapping[str, int],
                    state: str | None = None) -> None:
         """Store a run's progress (rows read, results per status) and, at its end, its state."""
+        import json
+
         from smscli.journal import _now_iso
 
         with self._tx() as cur:  # type: ignore[attr-defined]
@@ -119,6 +122,8 @@ class RunsMixin:
 
 
 def _run_dict(row: tuple[Any, ...], alive: set[str]) -> dict[str, Any]:
+    import json
+
     (rid, command, profile, vendor, fingerprint, parts, state, owner, rows, counts, note,
      started, updated, pid, host) = row  # fmt: skip
     if state == RUNNING and owner not in alive:

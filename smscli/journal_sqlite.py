@@ -30,9 +30,15 @@ class SqliteMixin:
     data_dir: Path
     backend: str
 
+    _deferred: float | None = None  # opened for reading: the busy timeout of the setup still to do
+
     @classmethod
     def _open(cls, data_dir: str | os.PathLike[str], *, busy_timeout: float, create: bool = True,
-              readonly: bool = False, path: Path | None = None) -> Any:
+              readonly: bool = False, path: Path | None = None, reading: bool = False) -> Any:
+        """The journal of ``data_dir`` (None: there is none and not ``create``). ``reading``:
+        for a command that only reads, the writer's setup (marker, WAL switch, a write
+        transaction for the version) is left to the first write (:meth:`_tx`) when the file
+        is already in WAL mode at the current schema."""
         from smscli.journal_files import JournalFiles
 
         files = JournalFiles.open(data_dir, busy_timeout=busy_timeout, create=create,
@@ -43,7 +49,7 @@ class SqliteMixin:
         journal._files = files
         files.watch(journal)  # a journal nobody closes is closed cleanly at exit
         try:
-            journal._setup(busy_timeout)
+            journal._setup(busy_timeout, reading=reading)
         except BaseException:
             files.close()
             raise
@@ -68,7 +74,7 @@ class SqliteMixin:
         """The column names of one of the journal's tables, in their order."""
         return [row[1] for row in self._query(f"PRAGMA table_info({table})")]
 
-    def _setup(self, busy_timeout: float) -> None:
+    def _setup(self, busy_timeout: float, *, reading: bool = False) -> None:
         import sqlite3
 
         from smscli import journal_files
@@ -77,6 +83,14 @@ class SqliteMixin:
         files = self._files
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            if reading and not files.readonly and files.before.get("wal_mode"):
+                # A read needs no marker (nothing is written), no WAL switch (the header says
+                # WAL) and no write transaction: the version read is enough. The last closer
+                # still checkpoints and removes a marker another process left (journal_files).
+                files.prepare(mark=False)  # reads the file: a damaged one raises here
+                if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                    self._deferred = busy_timeout
+                    return
             files.prepare()  # reads the file; the marker goes down before the first write
             if files.readonly:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -150,6 +164,13 @@ class SqliteMixin:
         import sqlite3
 
         with self._lock:
+            if self._deferred is not None:  # opened for reading, now written: set up first
+                busy_timeout, self._deferred = self._deferred, None  # (_setup's own _tx)
+                try:
+                    self._setup(busy_timeout)
+                except BaseException:
+                    self._deferred = busy_timeout  # not set up: the next write tries again
+                    raise
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.DatabaseError as exc:

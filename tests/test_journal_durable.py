@@ -224,6 +224,28 @@ def test_clean_close_leaves_no_marker_and_no_wal(data_dir):
     assert not {"journal.db-inuse", "journal.db-wal"} & _files(data_dir)
 
 
+def test_a_read_writes_no_marker_until_its_first_write(data_dir, tmp_path):
+    """``open_for_reading`` of a current WAL journal leaves the writer's setup (marker,
+    synchronous, a write transaction) to the first write: a listing fsyncs nothing, and a
+    journal opened for reading and then written still puts its marker down first."""
+    with Journal.open(data_dir) as journal:
+        journal.claim([Message(id="a", to="01012345678", text="x", sender="1")], "oneshot", "sandbox")
+    reader = Journal.open_for_reading(data_dir)
+    assert isinstance(reader, Journal) and len(reader.list_messages()) == 1
+    assert "journal.db-inuse" not in _files(data_dir)  # nothing written: no marker
+    reader.claim([Message(id="b", to="01012345678", text="y", sender="1")], "oneshot", "sandbox")
+    assert "journal.db-inuse" in _files(data_dir)  # down before the write
+    assert reader._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    reader.close()
+    assert not {"journal.db-inuse", "journal.db-wal"} & _files(data_dir)
+    assert _main_file_rows(data_dir, tmp_path) == 2
+    # A listing after a crash: it reads what the WAL holds and, the last to close, heals it.
+    _killed_writer(data_dir)
+    proc = run_cli("result", "list", "--json", "--all-profiles")
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 102
+    assert not {"journal.db-inuse", "journal.db-wal"} & _files(data_dir)
+
+
 def _hold(data_dir: Path, tag: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(data_dir), tag],

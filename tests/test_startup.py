@@ -11,13 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import typer.core
 import typer.main
 
 from smscli.cli.app import app, program
 from smscli.cli.commands import COMMANDS, LazyGroup
 from smscli.cli.common import BareGroup, MetavarCommand
 from smscli.cli.sim import SIMULATORS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 SAMPLE = str(ROOT / "samples" / "oneshot-session.hex")
 # Never imported by these invocations: pydantic (Typer 0.29 and later build a pydantic
@@ -34,8 +35,7 @@ SHELL = {"smscli.cli", "smscli.cli.main", "smscli.cli.app", "smscli.cli.commands
 # The --kakao-* options every simulator that carries Kakao shares (one definition).
 SIM_SHARED = {"smscli.cli.sim_kakao"}
 SEND = {"smscli.cli.send", "smscli.cli.send_media"}  # send's fax/voice flags: a helper of its own
-USES = {"send": SEND, "reserve": SEND, "code": {"smscli.cli.code_render"},
-        "sim": {f"smscli.cli.{module}" for module in SIMULATORS.values()} | SIM_SHARED}  # to list them
+USES = {"send": SEND, "reserve": SEND, "code": {"smscli.cli.code_render"}}  # (sim: listed from summaries)
 
 CASES: list[tuple[list[str], set[str]]] = [
     (["send", "--dry-run", "--to", "01012345678", "-m", "hi"], SEND),
@@ -44,6 +44,7 @@ CASES: list[tuple[list[str], set[str]]] = [
     (["reserve", "list"], {"smscli.cli.reserve", *SEND}),
     (["packet", "decode", SAMPLE], {"smscli.cli.packet"}),
     (["sim", "oneshot", "--help"], {"smscli.cli.sim", "smscli.cli.sim_oneshot", *SIM_SHARED}),
+    (["--help"], set()),  # the list of commands from commands.SUMMARIES: none is imported
     *(([name, "--help"], {f"smscli.cli.{module}", *USES.get(name, set())})
       for name, module in COMMANDS.items()),
 ]
@@ -85,6 +86,22 @@ def test_each_command_imports_its_own_module_and_no_pydantic() -> None:
         assert [c for c in generated if not c.startswith("smscli.protocol.")] == [], argv
 
 
+# What a bare `result list` leaves alone: the number rules (and unicodedata under them), time
+# parsing and json load only for --to, --since/--until and --json; ids only for a claim.
+LISTING_LEAVES = {"smscli.phone", "smscli.text", "unicodedata", "json", "smscli.ids", "smscli.timeutil",
+                  "smscli.content"}
+
+
+def test_a_bare_listing_loads_only_what_it_reads(isolated_env) -> None:
+    assert run_cli("send", "--to", "01012345678", "-m", "hi").returncode == 0  # a journal to read
+    status, modules, _ = _modules_after(["result", "list"])
+    assert status == 0
+    assert modules & LISTING_LEAVES == set()
+    assert "journal.db-inuse" not in {p.name for p in (isolated_env / "data").iterdir()}  # no marker
+    status, modules, _ = _modules_after(["result", "list", "--to", "01012345678", "--since", "1h", "--json"])
+    assert status == 0 and {"smscli.phone", "smscli.timeutil", "json"} <= modules  # the options' own
+
+
 def _commands_listed(text: str) -> list[str]:
     section = text.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
     return re.findall(r"^  (\S+)", section, re.M)
@@ -122,6 +139,21 @@ def test_groups_and_commands_use_the_classes_their_help_needs() -> None:
         shown = [p for p in command.params if p.param_type_name == "argument" and p.metavar]
         if any(p.nargs != 1 or p.metavar.startswith("[") for p in shown):
             assert isinstance(command, MetavarCommand), path  # MSGID..., [FILE|-]
+
+
+def test_lazy_groups_list_their_commands_as_the_built_commands_would() -> None:
+    """A LazyGroup's --help lists its commands from summaries (the root's SUMMARIES, a
+    CommandsOf group's registrations) without building them: the same text, at any width."""
+    groups = [(path, command) for path, command in _tree() if isinstance(command, LazyGroup)]
+    assert {"smscli", "smscli result", "smscli config", "smscli sim"} <= {path for path, _ in groups}
+    for path, group in groups:
+        for width in (40, 80, 200):
+            ctx = group.context_class(group, info_name=path.split()[-1], terminal_width=width,
+                                      max_content_width=width)
+            quick, built = ctx.make_formatter(), ctx.make_formatter()
+            group.format_commands(ctx, quick)
+            typer.core.TyperGroup.format_commands(group, ctx, built)  # each command built
+            assert quick.getvalue() == built.getvalue(), (path, width)
 
 
 def test_every_bare_group_prints_its_help_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:

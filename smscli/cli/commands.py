@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, ClassVar
 
 import typer
+import typer.core
 import typer.main
 
 from smscli.cli.common import BareGroup
@@ -37,11 +38,32 @@ COMMANDS = {
 }
 
 
+# The help of each command as `smscli --help` lists it (its first paragraph: click shortens
+# it to the width), so that the list builds no command: each would be imported and built
+# with all its options. tests/test_startup.py compares it with the built commands.
+SUMMARIES = {
+    "send": "Send SMS/LMS/MMS, Kakao AlimTalk/FriendTalk, RCS, a fax or a voice call to one or many recipients.",
+    "runs": "List recent send/reserve runs: counts, finished or not.",
+    "reserve": "Schedule a send for later; list, cancel and flush reservations.",
+    "mms": "Upload MMS images.",
+    "result": "Collect, confirm, list and receive delivery reports.",
+    "optout": "The 080 opt-out list: numbers every send skips (unless --ignore-optout).",
+    "packet": "Encode and decode OneShot wire frames (raw bytes, hex, base64, pcap captures).",
+    "code": "Look up what vendor result and error codes mean.",
+    "config": "Create, inspect and change profiles (vendor, host, credentials...).",
+    "bizclient": "BIZCLIENT (Daou's table agent): create the BIZ_MSG / BIZ_LOG_YYYYMM tables.",
+    "journal": "The journal (what was sent, to send each message once): init, check, copy.",
+    "sim": "Run a local vendor simulator (for tests and CI; nothing is delivered).",
+}
+
+
 class LazyGroup(BareGroup):
     """A group whose commands are built on first use from ``table`` (command name → module
-    in ``smscli.cli``). Give a subclass with its table as ``typer.Typer(cls=...)``."""
+    in ``smscli.cli``). Give a subclass with its table as ``typer.Typer(cls=...)``. Its
+    ``--help`` lists them by :meth:`summary` where that knows one, without building them."""
 
     table: ClassVar[dict[str, str]] = {}
+    _summarising = False
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
@@ -53,6 +75,25 @@ class LazyGroup(BareGroup):
     def build(self, name: str) -> Any:
         """The click command ``name`` of ``table``."""
         return load(self.table[name], name)
+
+    def summary(self, name: str) -> dict[str, Any] | None:
+        """What the help's list of commands reads of command ``name`` (``help``,
+        ``short_help``, ``hidden``, ``deprecated``), or None to build it for that."""
+        return None
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self._summarising = True  # get_command gives stand-ins carrying the summaries
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._summarising = False
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if self._summarising and cmd_name in self.table:
+            known = self.summary(cmd_name)
+            if known is not None:
+                return _stand_in(cmd_name, **known)
+        return super().get_command(ctx, cmd_name)
 
 
 class CommandsOf(LazyGroup):
@@ -71,11 +112,25 @@ class CommandsOf(LazyGroup):
     def build(self, name: str) -> Any:
         return build_one(self.source, name)
 
+    def summary(self, name: str) -> dict[str, Any] | None:
+        """From the registration (as Typer makes a command's help of it)."""
+        import inspect
+
+        for info in self.source.registered_commands:
+            if info.name == name:
+                text = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
+                return {"help": text, "short_help": info.short_help, "hidden": info.hidden,
+                        "deprecated": info.deprecated}
+        return None
+
 
 class RootGroup(LazyGroup):
     """``smscli`` itself."""
 
     table = COMMANDS
+
+    def summary(self, name: str) -> dict[str, Any] | None:
+        return {"help": SUMMARIES[name]} if name in SUMMARIES else None
 
 
 class _LazyCommands(MutableMapping):  # type: ignore[type-arg]
@@ -121,6 +176,12 @@ def load(module_name: str, name: str) -> Any:
     module = __import__(f"smscli.cli.{module_name}", fromlist=["register"])
     module.register(holder)
     return typer.main.get_group(holder).commands[name]
+
+
+@cache
+def _stand_in(name: str, **summary: Any) -> Any:
+    """A command that only says what it is (the help's list of commands reads no more)."""
+    return typer.core.TyperCommand(name, **summary)
 
 
 @cache

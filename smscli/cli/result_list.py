@@ -19,7 +19,7 @@ from smscli.journal_history import CHANNEL_FIELDS, LIST_FIELDS
 FORMATS = ("table", "tsv", "json", "csv")
 TERMINAL_LIMIT = 100
 _TABLE_PAGE = 500
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')  # what json's encode_basestring changes
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'  # what json's encode_basestring changes (compiled on first use)
 _TABLE_FIELDS = ("message_id", "to", "status", "code", "detail", "type", "tag", "created_at", "delivered_at")
 
 
@@ -45,7 +45,7 @@ def write(pages: Iterable[list[Sequence[Any]]], fmt: str, *, fields: Sequence[st
         head = "{" + ", ".join(f"{encode_basestring(f)}: %s" for f in fields) + "}\n"
         plain = "{" + ", ".join(f'{encode_basestring(f)}: "%s"' for f in fields) + "}\n"
         for page in pages:
-            if _NEEDS_ESCAPE.search("".join(map("".join, page))):  # a quote, backslash or control
+            if re.search(_NEEDS_ESCAPE, "".join(map("".join, page))):  # a quote, backslash or control
                 text = "".join([head % tuple(map(encode_basestring, r)) for r in page])
             else:  # nothing to escape in the whole page: the same text, no call per value
                 text = "".join([plain % r for r in page])

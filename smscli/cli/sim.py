@@ -15,8 +15,21 @@ SIMULATORS = {
 }
 
 
+# Each simulator's help as `smscli sim --help` lists it, so that the list imports none of
+# them (tests/test_startup.py compares it with the built commands).
+SUMMARIES = {
+    "oneshot": "Run a OneShot (SMTNT) server simulator on TCP until Ctrl-C.",
+    "bizppurio": "Run a Bizppurio (Daou) HTTP API v3 simulator until Ctrl-C.",
+    "netshot": "Run a BizNetShot (Coaintec) HTTP simulator until Ctrl-C.",
+    "bizclient": "Run a stand-in BIZCLIENT agent on a database until Ctrl-C.",
+}
+
+
 class SimGroup(LazyGroup):
     table = SIMULATORS
+
+    def summary(self, name: str) -> dict[str, str] | None:
+        return {"help": SUMMARIES[name]} if name in SUMMARIES else None
 
 
 sim_app = typer.Typer(
