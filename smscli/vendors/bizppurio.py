@@ -3,7 +3,7 @@
 Token: ``POST /v1/token`` (Basic), reused until shortly before it expires (cached through
 ``events.token_get/token_put`` under a key that includes a one-way fingerprint of base URL,
 account and password, so a changed password never reuses a token got with another); a
-3002/3005 answer gets a new token and one retry.
+3002/3005 answer gets a new token and a retry (``TOKEN_TRIES`` tries in all).
 Send: one ``POST /v3/message`` per recipient with ``refkey`` = the message id, from a
 bounded pool of concurrent requests over keep-alive. Results: ``/v1/result/request`` +
 ``/v1/result/confirm`` (polling), or pushed to ``result listen`` (see :func:`parse_report`).
@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.bizppurio.com"
 SUCCESS = "1000"
-TOKEN_CODES = frozenset({"3002", "3005"})  # invalid / expired token: get a new one, retry once
+TOKEN_CODES = frozenset({"3002", "3005"})  # invalid / expired token: get a new one, retry
+TOKEN_TRIES = 3  # tries of one request with a token the server refuses as invalid or expired
 RETRY_CODES = frozenset({"5002", "5003", "5004", "5005"})  # rate limited / temporary
 REPORT_PAGE = 1000
 RESERVATION_WINDOW = timedelta(days=30)
@@ -515,17 +516,19 @@ class _Session:
         raise VendorError(f"bizppurio token request failed: {shown}", code=code or None)
 
     async def call(self, path: str, body: dict[str, Any], *, idempotent: bool) -> tuple[httpx.Response, dict[str, Any]]:
-        """POST JSON with the bearer token; on 3002/3005 a new token and one retry."""
+        """POST JSON with the bearer token; on 3002/3005 a new token and a retry, at most
+        ``TOKEN_TRIES`` tries in all (the token another request renewed a moment ago may
+        itself run out on its way, when the machine is slow and the token short-lived)."""
         from smscli.transports.http import json_body
 
         token = await self.token()
-        for renewed in (False, True):
+        for tried in range(1, TOKEN_TRIES + 1):
             response = await self.client.request(
                 "POST", path, json=body, headers={"Authorization": f"Bearer {token}"},
                 retry_on=retryable, idempotent=idempotent,
             )
             data = json_body(response)
-            if _code(data) not in TOKEN_CODES or renewed:
+            if _code(data) not in TOKEN_CODES or tried == TOKEN_TRIES:
                 return response, data
             token = await self.refresh(token)
         raise AssertionError("unreachable")
