@@ -10,8 +10,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import fields, replace
 
-from smscli import fastjson, kakao_rules, text
-from smscli.content import BUTTON_FIELDS, Button, Channel, Kakao, Text, to_json
+from smscli import kakao_rules, text
+from smscli.content import BUTTON_FIELDS, Button, Channel, Kakao, Text, json_text
 
 _HASH_VAR = r"#\{([^{}]*)\}"  # compiled on first use (re's cache), not at import
 # The button fields {col} fills: the URLs, and the RCS suggestions' numbers and texts.
@@ -149,13 +149,7 @@ def without_secrets(channel: Channel) -> Channel:
 
 def journal_json(channel: Channel) -> str:
     """The journal's ``content`` column for ``channel``: its JSON without the sender key."""
-    obj = to_json(channel)
-    obj.pop("sender_key", None)
-    return _JOURNAL_JSON(obj)
-
-
-# json.dumps with options builds an encoder per call; this runs once per journaled message
-_JOURNAL_JSON = fastjson.compact()
+    return json_text(channel, leave_out="sender_key")
 
 
 def describe(channel: Channel) -> dict[str, object]:

@@ -277,6 +277,7 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         now = _now_iso()
         me = self.owner
         fresh = QUEUED if queued and status == PENDING else status
+        journal_json = None
         with self._tx() as cur:
             self._renew_lease(cur)  # a long send stays alive for the other hosts
             known = self._lookup(cur, sorted({m.id for m in msgs}), lock=True)
@@ -314,9 +315,9 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
                     kind, content = "text", ""
                 else:
                     # never the sender key: the vendor reads it from the profile again
-                    # (imported here: only Kakao/RCS/fax/voice have a channel; it loads kakao_rules)
-                    from smscli.channel_render import journal_json
-
+                    # (imported here, once: only Kakao/RCS/fax/voice have a channel)
+                    if journal_json is None:
+                        from smscli.channel_render import journal_json
                     kind, content = m.channel.kind, journal_json(m.channel)
                 if old is None:
                     inserts.append(

@@ -13,6 +13,22 @@ from smscli.journal_history import report_telecom
 from smscli.models import DELIVERED, FAILED, Report
 
 
+def _json_of_reports():
+    """``json.dumps(obj, ensure_ascii=False)``, the same text, in one C call: with an option
+    json.dumps builds an encoder per call, and a report (or two) is stored per message. No
+    circular check: a report's fields are flat."""
+    base = json.JSONEncoder(ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator
+        return base.encode
+    enc = make(None, base.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    join = "".join
+    return lambda obj: join(enc(obj, 0))
+
+
+_report_json = _json_of_reports()
+
+
 class EventsMixin:
     """Vendor events (see the module docstring)."""
 
@@ -65,9 +81,9 @@ class EventsMixin:
                     "delivered_at, server_id, raw, matched, received_at, channel, fallback) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (message_id, report.to, report.status, report.code, report.detail, report.vendor,
-                     report.delivered_at, server_id, json.dumps(report.extra, ensure_ascii=False),
+                     report.delivered_at, server_id, _report_json(report.extra),
                      int(matched), now, report.channel,
-                     json.dumps(report.fallback, ensure_ascii=False) if report.fallback else ""),
+                     _report_json(report.fallback) if report.fallback else ""),
                 )  # fmt: skip
                 if cur.rowcount != 1:
                     continue

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smscli import content
 from smscli.content import Button, Kakao, Rcs, Text
+from smscli.fastjson import compact
 
 
 @pytest.mark.parametrize("value", [
@@ -55,3 +58,42 @@ def test_fax_and_voice_round_trip_through_the_journals_json() -> None:
     assert content.loads(content.dumps(call)) == call
     tts = Voice(body="안녕하세요")
     assert content.loads(content.dumps(tts)) == tts and (tts.kind, tts.type) == ("voice", "voice")
+
+
+# --- the spliced JSON text: the encoder's text of to_json, exactly ----------------------
+
+_TEXTS = st.text(max_size=8) | st.sampled_from(["", "\"q\"\\", "한글 #{x}", "\x00\n\u2028", "a"])
+_BUTTONS = st.lists(st.builds(Button, _TEXTS, _TEXTS, url_mobile=_TEXTS, scheme_ios=_TEXTS,
+                              chat_extra=_TEXTS, title=_TEXTS, description=_TEXTS), max_size=3).map(tuple)
+_FALLBACK = st.none() | st.builds(Text, _TEXTS, subject=_TEXTS, type=st.sampled_from(["auto", "sms", "lms"]),
+                                  images=st.lists(_TEXTS.filter(bool), max_size=2).map(tuple))
+_CONTENTS = (
+    st.builds(Text, _TEXTS, subject=_TEXTS, type=st.sampled_from(["auto", "sms", "mms"]),
+              images=st.lists(_TEXTS.filter(bool), max_size=2).map(tuple))
+    | st.builds(Kakao, _TEXTS, type=st.sampled_from(["alimtalk", "friendtalk"]), template=_TEXTS,
+                title=_TEXTS, buttons=_BUTTONS, quick_replies=_BUTTONS, image_url=_TEXTS, wide=st.booleans(),
+                ad=st.booleans(), sender_key=_TEXTS, timeout=st.none() | st.integers(-1, 99),
+                fallback=_FALLBACK, user_key=_TEXTS)
+    | st.builds(Rcs, _TEXTS, base_id=_TEXTS, buttons=_BUTTONS, ad=st.booleans(), copy_allowed=st.booleans(),
+                fallback=_FALLBACK, media=st.lists(_TEXTS, max_size=2).map(tuple))
+    | st.builds(content.Fax, files=st.lists(_TEXTS.filter(bool), max_size=2).map(tuple), cover_text=_TEXTS,
+                retries=st.none() | st.integers(0, 3))
+    | st.builds(content.Voice, _TEXTS, voice_file=st.none() | _TEXTS.filter(bool), reply=st.booleans(),
+                retries=st.none() | st.integers(0, 3))
+)
+
+
+@given(_CONTENTS)
+def test_the_spliced_json_text_is_the_encoders_text_of_to_json(value: content.Content) -> None:
+    encode = compact()
+    assert content.dumps(value) == encode(content.to_json(value))
+    assert content.loads(content.dumps(value)) == value
+    unkeyed = content.to_json(value)
+    unkeyed.pop("sender_key", None)
+    assert content.json_text(value, leave_out="sender_key") == encode(unkeyed)
+
+
+def test_values_of_another_type_are_written_as_the_encoder_writes_them() -> None:
+    odd = Kakao("hi", template=7, buttons=(Button("n", "WL", url_mobile=3),), timeout=30)  # type: ignore[arg-type]
+    assert content.dumps(odd) == compact()(content.to_json(odd))
+    assert '"template":7' in content.dumps(odd) and '"url_mobile":3' in content.dumps(odd)

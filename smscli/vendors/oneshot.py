@@ -57,9 +57,8 @@ from smscli.vendors.base import (
 from smscli.vendors.oneshot_channels import (
     CHANNELS,
     ChannelSettings,
-    channel_fields,
-    image_names,
     load_channel_settings,
+    request_fields,
 )
 
 if TYPE_CHECKING:
@@ -977,7 +976,9 @@ class _Batch:
                 "user_msg_id": msg.id, "phone_no": msg.to, "callback_no": msg.sender or self.s.sender,
                 "message": msg.text, "user_data": msg.tag, "reseller_code": self._reseller,
                 "msg_type": 4 if sms else 6, "subject": "" if sms else msg.subject})
-        names = image_names(msg)
+        if msg.channel is not None:
+            return self._new_request(request_fields(msg, self.vendor.channel_settings, msg.sender or self.s.sender))
+        names = msg.file_keys[:3]
         fields: dict[str, Any] = {
             "user_msg_id": msg.id,
             "phone_no": msg.to,
@@ -990,11 +991,8 @@ class _Batch:
         for i, name in enumerate(names, start=1):
             fields[f"file_type{i}"] = "IMG"
             fields[f"file_name{i}"] = name
-        if msg.channel is not None:
-            fields.update(channel_fields(msg, self.vendor.channel_settings))
-        else:
-            fields["msg_type"] = 4 if msg.type == "sms" and not names else 6
-            fields["subject"] = msg.subject if msg.type != "sms" else ""
+        fields["msg_type"] = 4 if msg.type == "sms" and not names else 6
+        fields["subject"] = msg.subject if msg.type != "sms" else ""
         return _messages().MsgSendReq.of(fields)
 
     async def _pump(self) -> None:

@@ -9,12 +9,11 @@ Profile keys: ``kakao_nation_code`` (default "82"), ``rcs_agency_id``, ``rcs_bra
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from smscli import rcs_suggestions
-from smscli.content import RCS_BASES, Button, Kakao
+from smscli.content import RCS_BASES, Button, Kakao, button_text
 from smscli.errors import ConfigError
 from smscli.fastjson import compact
 
@@ -69,8 +68,7 @@ def _secret(profile: Profile, key: str) -> str:
     return ""
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: per message it shows
-_COMPACT = compact()  # the same output, one C call
+_COMPACT = compact()  # json.dumps(separators=(",", ":"), ensure_ascii=False), one C call
 
 
 # Rows whose buttons have no variable share one tuple (smscli.channel_render), as do rows
@@ -87,44 +85,59 @@ def buttons_json(buttons: tuple[Button, ...]) -> str:
     hit = _BUTTONS.get(id(buttons))
     if hit is not None and hit[0] is buttons:
         return hit[1]
-    text = _COMPACT({"button": [b.to_json() for b in buttons]})
+    text = '{"button":[' + ",".join(map(button_text, buttons)) + "]}"
     if len(_BUTTONS) >= _BUTTONS_KEPT:
         _BUTTONS.clear()
     _BUTTONS[id(buttons)] = (buttons, text)
     return text
 
 
-def channel_fields(msg: Message, cs: ChannelSettings) -> dict[str, Any]:
-    """The MsgSendReq fields (``MsgSendReq`` attribute names) of a channel message:
-    ``msg_type`` and the Kakao or RCS ones. Files (an AlimTalk/FriendTalk image, the RCS
-    MMS image) go through ``file_keys`` like MMS. ``rcsButton`` is the document's "RCS 버튼"
-    with no format of its own: the RCS suggestions as Bizppurio's document writes them (one
-    card, ``[{"suggestions": [...]}]``), the only RCS button format our documents define."""
+def request_fields(msg: Message, cs: ChannelSettings, callback: str) -> dict[str, Any]:
+    """The MsgSendReq fields (``MsgSendReq`` attribute names) of a channel message that
+    differ from their defaults (``MsgSendReq.of`` fills in the rest): the message's,
+    ``callback`` the sender, its files, ``msg_type`` and the Kakao or RCS ones. Files (an
+    AlimTalk/FriendTalk image, the RCS MMS image) go through ``file_keys`` like MMS.
+    ``rcsButton`` is the document's "RCS 버튼" with no format of its own: the RCS
+    suggestions as Bizppurio's document writes them (one card, ``[{"suggestions": [...]}]``),
+    the only RCS button format our documents define."""
     ch = msg.channel
     assert ch is not None
+    out: dict[str, Any] = {"user_msg_id": msg.id, "phone_no": msg.to, "callback_no": callback,
+                           "message": msg.text, "msg_type": MSG_TYPES[msg.type]}
+    if msg.tag:
+        out["user_data"] = msg.tag  # the campaign tag; the server echoes it in the report
+    if cs.reseller_code:
+        out["reseller_code"] = cs.reseller_code
+    if msg.file_keys or getattr(ch, "image_url", ""):
+        names = image_names(msg)
+        out["file_count"] = len(names)
+        for i, name in enumerate(names, start=1):
+            out[f"file_type{i}"] = "IMG"
+            out[f"file_name{i}"] = name
     if isinstance(ch, Kakao):
-        out: dict[str, Any] = {
-            "msg_type": MSG_TYPES[msg.type],
-            "kakao_ad_flag": "Y" if ch.ad else "N",
-            "kakao_nation_code": cs.nation_code,
-            "kakao_sender_key": ch.sender_key,
-            "kakao_template_code": ch.template,
-            "kakao_timeout": int(ch.timeout or 0),
-            "kakao_button": buttons_json(ch.buttons),
-            "kakao_quick": _JSON.encode({"quickReply": [b.to_json() for b in ch.quick_replies]})
-            if ch.quick_replies else "",
-            "kakao_image_link": ch.image_link,
-            "kakao_title": ch.title,
-            "kakao_user_key": ch.user_key,
-        }
+        out["kakao_ad_flag"] = "Y" if ch.ad else "N"
+        out["kakao_nation_code"] = cs.nation_code
+        out["kakao_sender_key"] = ch.sender_key
+        out["kakao_template_code"] = ch.template
+        if ch.timeout:
+            out["kakao_timeout"] = int(ch.timeout)
+        if ch.buttons:
+            out["kakao_button"] = buttons_json(ch.buttons)
+        if ch.quick_replies:
+            out["kakao_quick"] = '{"quickReply":[' + ",".join(map(button_text, ch.quick_replies)) + "]}"
+        if ch.image_link:
+            out["kakao_image_link"] = ch.image_link
+        if ch.title:
+            out["kakao_title"] = ch.title
+        if ch.user_key:
+            out["kakao_user_key"] = ch.user_key
         if ch.type == "friendtalk" and (ch.image_url or msg.file_keys):
             out["kakao_wide"] = "Y" if ch.wide else "N"
         return out
-    out = {"msg_type": MSG_TYPES[msg.type]}
     out.update(
         subject=ch.title,
         rcs_message_base_id=ch.base_id or RCS_BASES.get(ch.type, ""),
-        rcs_button=_JSON.encode(rcs_suggestions.card(ch.buttons)) if ch.buttons else "",
+        rcs_button=_COMPACT(rcs_suggestions.card(ch.buttons)) if ch.buttons else "",
         rcs_header=1 if ch.ad else 0,
         rcs_footer=ch.footer,
         rcs_copy_allowed="Y" if ch.copy_allowed else "N",
