@@ -614,3 +614,36 @@ def test_truncated_failed_frame_after_many_bytes_says_how_much_came() -> None:
     (item,) = decoder.close()
     assert item.offset == 5 * len(GOOD) and item.length == len(bad) + 3
     assert item.reason.startswith("truncated: Content-Length 100 but only 7 bytes follow; ")
+
+
+def test_the_collector_is_paused_only_for_frames_past_many_containers() -> None:
+    """Pausing the cyclic GC is a process-wide side effect: only a frame of more than
+    _MANY_CONTAINERS arrays and objects gets it; an ordinary one leaves it running."""
+    import gc
+
+    runs: list[str] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            runs.append(phase)
+
+    def collections_while_parsing(containers: int) -> int:
+        text = b'{"Header":{"Method":"X"},"Body":{"a":[' + b"[]," * (containers - 5) + b"[]]}}"
+        assert text.count(b"[") + text.count(b"{") == containers
+        runs.clear()
+        assert fr.frame_from_text(0, 1, text).method == "X"
+        return len(runs)
+
+    old = gc.get_threshold()
+    gc.collect()
+    gc.callbacks.append(count)
+    gc.set_threshold(1)  # a young collection at about every container made
+    try:
+        many = fr._MANY_CONTAINERS
+        for containers in (20, many // 2, many):
+            assert collections_while_parsing(containers) > containers // 4, containers
+        assert collections_while_parsing(many + 1) < 20
+    finally:
+        gc.set_threshold(*old)
+        gc.callbacks.remove(count)
+    assert gc.isenabled()
