@@ -82,20 +82,21 @@ TARGETS: dict[str, Target] = {
     # SMSCLI_TEST_PG_URL set (scripts/postgres-test-server.sh), on PostgreSQL too.
     "journal": Target(
         "smscli/journal.py",
-        ("tests/test_journal.py", "tests/test_journal_pg.py"),
+        ("tests/test_journal.py", "tests/test_journal_claims.py", "tests/test_journal_pg.py"),
         ("claim", "schedule", "_claim", "_record_rows", "_insert_claims", "_lookup", "mark_handed",
          "record", "_adopt_early_reports"),
         postgres=True,
     ),
     "journal-owners": Target(
         "smscli/journal_owners.py",
-        ("tests/test_journal.py", "tests/test_journal_pg.py", "tests/test_reserve_takeover.py"),
+        ("tests/test_journal.py", "tests/test_journal_claims.py", "tests/test_journal_pg.py",
+         "tests/test_reserve_takeover.py"),
         ("_register_owner", "_renew_lease", "_alive_owners", "release"),
         postgres=True,
     ),
     "journal-pg": Target(
         "smscli/journal_pg.py",
-        ("tests/test_journal_pg.py", "tests/test_journal.py"),
+        ("tests/test_journal_pg.py", "tests/test_journal.py", "tests/test_journal_claims.py"),
         ("_reconnect", "_register_owner", "_hold_owner_lock", "_alive_owners", "_insert_claims",
          "_record_rows", "claim_scheduled"),
         postgres=True,

@@ -108,6 +108,39 @@ def test_an_id_claimed_by_another_host_inside_our_claim_is_owned_not_doubled(tmp
     b.close()
 
 
+def test_a_reclaim_by_another_host_inside_our_reclaim_is_owned_not_doubled(tmp_path, pg_url):
+    """Ids a finished run left unknown: A reclaims them and, its rows locked, checks their
+    owners; B's claim of the same ids waits for A's commit and finds them A's."""
+    import threading
+
+    batch = [msg(f"again-{i}") for i in range(50)]
+    with Journal.open(tmp_path / "first", url=pg_url) as first:
+        first.claim(batch, "oneshot", "p")
+        first.record([SendResult(m.to, "unknown", m.id, "oneshot", "sms") for m in batch])
+    a = Journal.open(tmp_path / "a", url=pg_url)
+    b = Journal.open(tmp_path / "b", url=pg_url)
+    looked_up, results = threading.Event(), {}
+    real = a._alive_owners
+
+    def slow_alive(tokens, cur=None):
+        alive = real(tokens, cur)
+        if cur is not None:
+            looked_up.set()
+            time.sleep(0.5)  # A's transaction holds the rows it read while B claims
+        return alive
+
+    a._alive_owners = slow_alive
+    thread = threading.Thread(target=lambda: results.update(a=a.claim(batch, "oneshot", "p")))
+    thread.start()
+    assert looked_up.wait(10)
+    results["b"] = b.claim(list(reversed(batch)), "oneshot", "p")
+    thread.join(10)
+    assert results["a"] == ["unknown"] * 50 and results["b"] == [OWNED] * 50
+    assert a._query("SELECT DISTINCT owner, attempts FROM messages") == [(a.owner, 2)]
+    a.close()
+    b.close()
+
+
 def _all():
     from smscli.journal_history import MessageFilter
 
