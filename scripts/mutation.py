@@ -89,8 +89,8 @@ TARGETS: dict[str, Target] = {
     ),
     "journal-owners": Target(
         "smscli/journal_owners.py",
-        ("tests/test_journal.py", "tests/test_journal_claims.py", "tests/test_journal_pg.py",
-         "tests/test_reserve_takeover.py"),
+        ("tests/test_journal_owners.py", "tests/test_journal.py", "tests/test_journal_claims.py",
+         "tests/test_journal_pg.py", "tests/test_reserve_takeover.py"),
         ("_register_owner", "_renew_lease", "_alive_owners", "release"),
         postgres=True,
     ),
