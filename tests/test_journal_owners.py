@@ -84,6 +84,7 @@ def test_the_lease_is_renewed_every_third_of_its_length(tmp_path, open_journal):
             j.claim([msg("m2")], "oneshot", "p")
             (_, renewed), = owner_row(j, j.owner)
             assert renewed > first + 3000
+            assert abs(renewed - (clock.time() + j.lease_seconds)) < 60
 
 
 def test_owner_lock_files_are_private(tmp_path, open_journal):
@@ -92,3 +93,40 @@ def test_owner_lock_files_are_private(tmp_path, open_journal):
         lock = tmp_path / "locks" / f"owner-{j.owner}.lock"
         assert stat.S_IMODE(lock.stat().st_mode) == 0o600
         assert stat.S_IMODE((tmp_path / "locks").stat().st_mode) == 0o700
+
+
+def test_a_live_owner_on_this_host_holds_its_lock_and_its_claims(tmp_path, open_journal):
+    from smscli.journal_locks import _lock_held
+
+    with open_journal(tmp_path) as holder, open_journal(tmp_path) as other:
+        holder.claim([msg("m1")], "oneshot", "p")
+        assert _lock_held(tmp_path / "locks" / f"owner-{holder.owner}.lock")
+        assert other.claim([msg("m1")], "oneshot", "p") == [OWNED]
+        holder.release()
+        assert other.claim([msg("m1")], "oneshot", "p") == ["pending"]
+
+
+def test_a_release_the_journal_refuses_still_lets_go_of_the_lock(tmp_path):
+    """SQLite: another process holds the journal past the busy timeout when we release:
+    our row stays, but the lock file is let go, so this host sees us gone at once."""
+    import sqlite3
+
+    from smscli.journal import Journal
+    from smscli.journal_locks import _lock_held
+
+    j = Journal.open(tmp_path, busy_timeout=0.2)
+    j.claim([msg("m1")], "oneshot", "p")
+    lock = tmp_path / "locks" / f"owner-{j.owner}.lock"
+    blocker = sqlite3.connect(tmp_path / "journal.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        j.release()  # no error: giving up is best effort
+        assert not _lock_held(lock)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert owner_row(j, j.owner) != []  # the row it could not delete
+    with Journal.open(tmp_path) as other:
+        assert other.claim([msg("m1")], "oneshot", "p") == ["pending"]
+        assert owner_row(other, j.owner) == []  # forgotten by the next claim
+    j.close()
