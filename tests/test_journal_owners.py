@@ -4,6 +4,7 @@ host, its lease on another), what a killed one leaves behind, and lease renewal.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -130,3 +131,14 @@ def test_a_release_the_journal_refuses_still_lets_go_of_the_lock(tmp_path):
         assert other.claim([msg("m1")], "oneshot", "p") == ["pending"]
         assert owner_row(other, j.owner) == []  # forgotten by the next claim
     j.close()
+
+
+def test_an_owner_lock_file_that_cannot_be_made_is_a_clear_journal_error(tmp_path, open_journal):
+    from smscli.journal import JournalError
+
+    with open_journal(tmp_path) as j:
+        lock = tmp_path / "locks" / f"owner-{j.owner}.lock"
+        lock.mkdir(parents=True)  # a directory where the lock file goes
+        with pytest.raises(JournalError, match=re.escape(f"cannot create the lock file {lock}: Is a directory")):
+            j.claim([msg("m1")], "oneshot", "p")
+        assert j.get("m1") is None
