@@ -440,3 +440,74 @@ def test_the_dialect_layer_rewrites_only_parameter_marks_and_percent_signs():
     assert pg_params(["a", "b", "c", "d"], True) == {"p1": "a", "p2": "b", "p3": "c", "p4": "d"}
     assert to_pg("SELECT 'it''s ?' , \"a\"\"?\" FROM t WHERE x = ?")[0] == (
         "SELECT 'it''s ?' , \"a\"\"?\" FROM t WHERE x = %s")
+
+
+def test_hosts_inserting_the_same_new_ids_in_opposite_orders_do_not_deadlock(tmp_path, pg_url):
+    """A third session holds an uncommitted row "b": A (ids a, b, c) and B (c, b, a) both
+    wait on it; when it goes, each inserts in id order, so B waits for A instead of
+    holding "c" while A wants it (which the server would end as a deadlock)."""
+    import threading
+
+    a, b = Journal.open(tmp_path / "a", url=pg_url), Journal.open(tmp_path / "b", url=pg_url)
+    c = Journal.open(tmp_path / "c", url=pg_url)
+    holding, results, errors = threading.Event(), {}, []
+
+    class Rollback(Exception):
+        pass
+
+    def hold_b() -> None:
+        try:
+            with c._tx() as cur:
+                cur.execute("INSERT INTO messages (id, status, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                            ("b", "pending", "t", "t"))
+                holding.set()
+                time.sleep(1.0)
+                raise Rollback
+        except Rollback:
+            pass
+
+    def claim(name, journal, ids) -> None:
+        try:
+            results[name] = journal.claim([msg(i) for i in ids], "oneshot", "p")
+        except Exception as exc:  # a deadlock ends one of them: the test says which
+            errors.append(f"{name}: {exc}")
+
+    holder = threading.Thread(target=hold_b)
+    holder.start()
+    assert holding.wait(10)
+    threads = [threading.Thread(target=claim, args=("a", a, "abc")),
+               threading.Thread(target=claim, args=("b", b, "cba"))]
+    for t in threads:
+        t.start()
+        time.sleep(0.2)
+    for t in [holder, *threads]:
+        t.join(30)
+    assert errors == []
+    assert results == {"a": [None] * 3, "b": [OWNED] * 3}
+    for j in (a, b, c):
+        j.close()
+
+
+def test_results_naming_one_id_twice_apply_in_order_whichever_comes_first(tmp_path, pg_url):
+    with Journal.open(tmp_path, url=pg_url) as j:
+        for first, then, final in (("invalid", "accepted", "accepted"), ("accepted", "invalid", "accepted"),
+                                   ("unknown", "rejected", "rejected"), ("rejected", "unknown", "unknown")):
+            m = msg(f"twice-{first}-{then}")
+            j.claim([m], "oneshot", "p")
+            j.record([SendResult(m.to, first, m.id, "oneshot", "sms", first),
+                      SendResult(m.to, then, m.id, "oneshot", "sms", then),
+                      SendResult(m.to, "unknown", "other-" + m.id, "oneshot", "sms")])
+            assert (j.get(m.id)["status"], j.get(m.id)["code"]) == (final, final), (first, then)
+
+
+def test_after_a_reconnect_the_owner_still_holds_its_claims(tmp_path, pg_url):
+    import psycopg
+
+    with Journal.open(tmp_path / "a", url=pg_url) as j, Journal.open(tmp_path / "b", url=pg_url) as other:
+        j.claim([msg("r1")], "oneshot", "p")
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (j._conn.info.backend_pid,))
+        with pytest.raises(JournalGone):
+            j.get("r1")
+        assert j.get("r1")["status"] == "pending"  # connected again, its owner lock taken again
+        assert other.claim([msg("r1")], "oneshot", "p") == [OWNED]
