@@ -511,3 +511,13 @@ def test_after_a_reconnect_the_owner_still_holds_its_claims(tmp_path, pg_url):
             j.get("r1")
         assert j.get("r1")["status"] == "pending"  # connected again, its owner lock taken again
         assert other.claim([msg("r1")], "oneshot", "p") == [OWNED]
+
+
+def test_a_run_of_another_live_host_reads_as_running_until_it_ends(tmp_path, pg_url):
+    a = Journal.open(tmp_path / "a", url=pg_url)
+    with Journal.open(tmp_path / "b", url=pg_url) as b:
+        a.start_run("run-1", command="send", profile="p", vendor="oneshot", fingerprint="f", parts={})
+        assert [r["state"] for r in b.list_runs()] == ["running"]  # outside a transaction
+        assert b.get_run("run-1")["state"] == "running"
+        a.close()
+        assert b.get_run("run-1")["state"] == "killed"  # marked running, its owner gone
