@@ -4,7 +4,9 @@ a journal with a data dir of its own, sharing one schema), and how its failures 
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -521,3 +523,24 @@ def test_a_run_of_another_live_host_reads_as_running_until_it_ends(tmp_path, pg_
         assert b.get_run("run-1")["state"] == "running"
         a.close()
         assert b.get_run("run-1")["state"] == "killed"  # marked running, its owner gone
+
+
+def test_a_server_still_away_at_the_next_operation_is_journal_gone_again(tmp_path, pg_url):
+    import psycopg
+
+    with Journal.open(tmp_path, url=pg_url) as j:
+        j.claim([msg("w1")], "oneshot", "p")
+        good = j._url
+        with socket.socket() as s:  # a port nothing listens on: the server is not back
+            s.bind(("127.0.0.1", 0))
+            j._url = good.replace(f":{j._conn.info.port}/", f":{s.getsockname()[1]}/")
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (j._conn.info.backend_pid,))
+        with pytest.raises(JournalGone, match="went away \\("):
+            j.get("w1")
+        with pytest.raises(JournalGone, match=re.escape(f"the journal at {j.location} went away and "
+                                                        "is not back yet")) as info:
+            j.get("w1")
+        assert info.value.exit_status == 4
+        j._url = good
+        assert j.get("w1")["status"] == "pending"
