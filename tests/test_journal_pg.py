@@ -4,7 +4,9 @@ a journal with a data dir of its own, sharing one schema), and how its failures 
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -104,6 +106,39 @@ def test_an_id_claimed_by_another_host_inside_our_claim_is_owned_not_doubled(tmp
     thread.join(10)
     assert results["a"] == [None] * 50 and results["b"] == [OWNED] * 50
     assert a._query("SELECT DISTINCT owner FROM messages") == [(a.owner,)]
+    a.close()
+    b.close()
+
+
+def test_a_reclaim_by_another_host_inside_our_reclaim_is_owned_not_doubled(tmp_path, pg_url):
+    """Ids a finished run left unknown: A reclaims them and, its rows locked, checks their
+    owners; B's claim of the same ids waits for A's commit and finds them A's."""
+    import threading
+
+    batch = [msg(f"again-{i}") for i in range(50)]
+    with Journal.open(tmp_path / "first", url=pg_url) as first:
+        first.claim(batch, "oneshot", "p")
+        first.record([SendResult(m.to, "unknown", m.id, "oneshot", "sms") for m in batch])
+    a = Journal.open(tmp_path / "a", url=pg_url)
+    b = Journal.open(tmp_path / "b", url=pg_url)
+    looked_up, results = threading.Event(), {}
+    real = a._alive_owners
+
+    def slow_alive(tokens, cur=None):
+        alive = real(tokens, cur)
+        if cur is not None:
+            looked_up.set()
+            time.sleep(0.5)  # A's transaction holds the rows it read while B claims
+        return alive
+
+    a._alive_owners = slow_alive
+    thread = threading.Thread(target=lambda: results.update(a=a.claim(batch, "oneshot", "p")))
+    thread.start()
+    assert looked_up.wait(10)
+    results["b"] = b.claim(list(reversed(batch)), "oneshot", "p")
+    thread.join(10)
+    assert results["a"] == ["unknown"] * 50 and results["b"] == [OWNED] * 50
+    assert a._query("SELECT DISTINCT owner, attempts FROM messages") == [(a.owner, 2)]
     a.close()
     b.close()
 
@@ -407,3 +442,105 @@ def test_the_dialect_layer_rewrites_only_parameter_marks_and_percent_signs():
     assert pg_params(["a", "b", "c", "d"], True) == {"p1": "a", "p2": "b", "p3": "c", "p4": "d"}
     assert to_pg("SELECT 'it''s ?' , \"a\"\"?\" FROM t WHERE x = ?")[0] == (
         "SELECT 'it''s ?' , \"a\"\"?\" FROM t WHERE x = %s")
+
+
+def test_hosts_inserting_the_same_new_ids_in_opposite_orders_do_not_deadlock(tmp_path, pg_url):
+    """A third session holds an uncommitted row "b": A (ids a, b, c) and B (c, b, a) both
+    wait on it; when it goes, each inserts in id order, so B waits for A instead of
+    holding "c" while A wants it (which the server would end as a deadlock)."""
+    import threading
+
+    a, b = Journal.open(tmp_path / "a", url=pg_url), Journal.open(tmp_path / "b", url=pg_url)
+    c = Journal.open(tmp_path / "c", url=pg_url)
+    holding, results, errors = threading.Event(), {}, []
+
+    class Rollback(Exception):
+        pass
+
+    def hold_b() -> None:
+        try:
+            with c._tx() as cur:
+                cur.execute("INSERT INTO messages (id, status, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                            ("b", "pending", "t", "t"))
+                holding.set()
+                time.sleep(1.0)
+                raise Rollback
+        except Rollback:
+            pass
+
+    def claim(name, journal, ids) -> None:
+        try:
+            results[name] = journal.claim([msg(i) for i in ids], "oneshot", "p")
+        except Exception as exc:  # a deadlock ends one of them: the test says which
+            errors.append(f"{name}: {exc}")
+
+    holder = threading.Thread(target=hold_b)
+    holder.start()
+    assert holding.wait(10)
+    threads = [threading.Thread(target=claim, args=("a", a, "abc")),
+               threading.Thread(target=claim, args=("b", b, "cba"))]
+    for t in threads:
+        t.start()
+        time.sleep(0.2)
+    for t in [holder, *threads]:
+        t.join(30)
+    assert errors == []
+    assert results == {"a": [None] * 3, "b": [OWNED] * 3}
+    for j in (a, b, c):
+        j.close()
+
+
+def test_results_naming_one_id_twice_apply_in_order_whichever_comes_first(tmp_path, pg_url):
+    with Journal.open(tmp_path, url=pg_url) as j:
+        for first, then, final in (("invalid", "accepted", "accepted"), ("accepted", "invalid", "accepted"),
+                                   ("unknown", "rejected", "rejected"), ("rejected", "unknown", "unknown")):
+            m = msg(f"twice-{first}-{then}")
+            j.claim([m], "oneshot", "p")
+            j.record([SendResult(m.to, first, m.id, "oneshot", "sms", first),
+                      SendResult(m.to, then, m.id, "oneshot", "sms", then),
+                      SendResult(m.to, "unknown", "other-" + m.id, "oneshot", "sms")])
+            assert (j.get(m.id)["status"], j.get(m.id)["code"]) == (final, final), (first, then)
+
+
+def test_after_a_reconnect_the_owner_still_holds_its_claims(tmp_path, pg_url):
+    import psycopg
+
+    with Journal.open(tmp_path / "a", url=pg_url) as j, Journal.open(tmp_path / "b", url=pg_url) as other:
+        j.claim([msg("r1")], "oneshot", "p")
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (j._conn.info.backend_pid,))
+        with pytest.raises(JournalGone):
+            j.get("r1")
+        assert j.get("r1")["status"] == "pending"  # connected again, its owner lock taken again
+        assert other.claim([msg("r1")], "oneshot", "p") == [OWNED]
+
+
+def test_a_run_of_another_live_host_reads_as_running_until_it_ends(tmp_path, pg_url):
+    a = Journal.open(tmp_path / "a", url=pg_url)
+    with Journal.open(tmp_path / "b", url=pg_url) as b:
+        a.start_run("run-1", command="send", profile="p", vendor="oneshot", fingerprint="f", parts={})
+        assert [r["state"] for r in b.list_runs()] == ["running"]  # outside a transaction
+        assert b.get_run("run-1")["state"] == "running"
+        a.close()
+        assert b.get_run("run-1")["state"] == "killed"  # marked running, its owner gone
+
+
+def test_a_server_still_away_at_the_next_operation_is_journal_gone_again(tmp_path, pg_url):
+    import psycopg
+
+    with Journal.open(tmp_path, url=pg_url) as j:
+        j.claim([msg("w1")], "oneshot", "p")
+        good = j._url
+        with socket.socket() as s:  # a port nothing listens on: the server is not back
+            s.bind(("127.0.0.1", 0))
+            j._url = good.replace(f":{j._conn.info.port}/", f":{s.getsockname()[1]}/")
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (j._conn.info.backend_pid,))
+        with pytest.raises(JournalGone, match="went away \\("):
+            j.get("w1")
+        with pytest.raises(JournalGone, match=re.escape(f"the journal at {j.location} went away and "
+                                                        "is not back yet")) as info:
+            j.get("w1")
+        assert info.value.exit_status == 4
+        j._url = good
+        assert j.get("w1")["status"] == "pending"

@@ -555,3 +555,95 @@ def test_frames_inside_a_stream_that_ended_early_are_charged() -> None:
 def test_stored_streams_inflate_whole_whatever_the_step_grid(size: int) -> None:
     text = bytes(range(65, 65 + size))
     assert fr.inflate(zlib.compress(text, 0)) == text  # output comes in one part per step
+
+
+def test_an_enabled_gc_stays_enabled_after_small_and_large_frames() -> None:
+    import gc
+
+    assert gc.isenabled()
+    for text in (b'{"Header":{"Method":"X"}}',
+                 b'{"Header":{"Method":"X"},"Body":{"a":[' + b"[]," * 1500 + b"[]]}}"):
+        assert fr.frame_from_text(0, 1, text).method == "X"
+        assert gc.isenabled()
+
+
+def test_decoded_items_are_immutable_and_a_damaged_one_hashable() -> None:
+    import dataclasses
+
+    (frame, damaged) = decode_all(GOOD + b"x")
+    for item, field in ((frame, "method"), (damaged, "reason")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(item, field, "other")
+    assert {damaged, Damaged(damaged.offset, damaged.length, damaged.reason)} == {damaged}
+
+
+def test_a_new_decoder_has_no_backlog_and_its_offset_counts_what_it_consumed() -> None:
+    decoder = FrameDecoder()
+    assert not decoder.backlog and decoder.offset == 0
+    decoder.feed(GOOD + GOOD[:10])
+    assert decoder.offset == len(GOOD) and decoder.held == 10
+
+
+def test_junk_holds_only_what_may_start_a_header() -> None:
+    decoder = FrameDecoder()
+    assert decoder.feed(b"x" * 1000) == []
+    assert decoder.held == len(fr.PREFIX) - 1 == 14
+    decoder.feed(GOOD[:13])  # "Content-Lengt": may go on as a header
+    assert decoder.held == 14
+    out = decoder.feed(GOOD[13:]) + decoder.close()
+    assert out[0] == Damaged(0, 1000, "no frame header") and out[1].method == "AliveReq"
+
+
+def test_held_counts_the_inflated_text_of_a_pending_frame() -> None:
+    text = fr.encode_json({"Header": {"Method": "X"}, "Body": {"t": "A" * 50_000}})
+    payload = zlib.compress(text, 9)
+    part = raw_frame(payload)[:-8]  # all but the last bytes: still pending
+    decoder = FrameDecoder()
+    assert decoder.feed(part) == []
+    inflated = len(zlib.decompressobj().decompress(part[part.index(b"\n") + 1:]))
+    assert inflated > 40_000
+    assert decoder.held == len(part) + inflated + fr.ZLIB_STATE
+
+
+def test_truncated_failed_frame_after_many_bytes_says_how_much_came() -> None:
+    # Its Content-Length is smaller than the stream offset where it starts.
+    decoder = FrameDecoder()
+    assert len(decoder.feed(GOOD * 5)) == 5
+    bad = b"Content-Length:100\r\n\x78\x01\x00\xff"
+    decoder.feed(bad + b"\xff\xff\xff")
+    (item,) = decoder.close()
+    assert item.offset == 5 * len(GOOD) and item.length == len(bad) + 3
+    assert item.reason.startswith("truncated: Content-Length 100 but only 7 bytes follow; ")
+
+
+def test_the_collector_is_paused_only_for_frames_past_many_containers() -> None:
+    """Pausing the cyclic GC is a process-wide side effect: only a frame of more than
+    _MANY_CONTAINERS arrays and objects gets it; an ordinary one leaves it running."""
+    import gc
+
+    runs: list[str] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            runs.append(phase)
+
+    def collections_while_parsing(containers: int) -> int:
+        text = b'{"Header":{"Method":"X"},"Body":{"a":[' + b"[]," * (containers - 5) + b"[]]}}"
+        assert text.count(b"[") + text.count(b"{") == containers
+        runs.clear()
+        assert fr.frame_from_text(0, 1, text).method == "X"
+        return len(runs)
+
+    old = gc.get_threshold()
+    gc.collect()
+    gc.callbacks.append(count)
+    gc.set_threshold(1)  # a young collection at about every container made
+    try:
+        many = fr._MANY_CONTAINERS
+        for containers in (20, many // 2, many):
+            assert collections_while_parsing(containers) > containers // 4, containers
+        assert collections_while_parsing(many + 1) < 20
+    finally:
+        gc.set_threshold(*old)
+        gc.callbacks.remove(count)
+    assert gc.isenabled()

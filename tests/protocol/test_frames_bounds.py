@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 import zlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smscli.protocol.oneshot import Damaged, Frame, FrameDecoder, encode_frame
+from smscli.protocol.oneshot import Damaged, Frame, FrameDecoder, OneShotError, encode_frame
 from smscli.protocol.oneshot import frames as fr
 
 # Small limits so that the crafted cases stay small.
@@ -232,3 +233,83 @@ def test_resync_work_is_the_same_however_cut_and_exact() -> None:
                           for it in out)
             assert (refused, decoder._work.spent) == figures, (slack, step, chunk)
             assert out[-1].method == "AliveReq"
+
+
+def test_values_and_keys_of_an_object_are_counted_exactly() -> None:
+    text = b'{"a":1,"b":2,"c":3}'  # the object, 3 keys, 3 values
+    assert fr.json_shape_error(text, max_values=7) is None
+    assert fr.json_shape_error(text, max_values=6) == "JSON holds more than 6 values and keys"
+
+
+def test_depth_is_exact_for_shapes_each_pass_shrinks_little_or_much() -> None:
+    chain = b"[" * 20 + b"]" * 20
+    shapes = {  # text: its depth
+        b"[" + b"[]," * 60 + chain + b"]": 21,  # siblings vanish in one pass, then a chain
+        b"[" + chain + b"," + b"[]," * 70 + b"[]]": 21,
+        b"[" * 70 + b"]" * 70: 70,
+        b"[" + b"[[]]," * 40 + b"[]]": 3,
+    }
+    for text, depth in shapes.items():
+        for max_depth in (depth - 1, depth, depth + 1, 64):
+            want = f"JSON nested deeper than {max_depth}" if depth > max_depth else None
+            assert fr.json_shape_error(text, max_depth=max_depth) == want, (text[:30], max_depth)
+
+
+def test_only_brackets_count_for_the_depth_whatever_bytes_lie_between() -> None:
+    # The shape is judged before the text is decoded: bytes that are not UTF-8 are no brackets.
+    for filler in (b"\xff", b"\x00", b"\x80", b" "):
+        assert fr.json_shape_error(b"[" + filler) is None
+        text = (b"[" + filler) * 65 + b"]" * 65
+        assert fr.json_shape_error(text) == "JSON nested deeper than 64", filler
+        assert fr.json_shape_error((b"[" + filler) * 64 + b"]" * 64) is None
+
+
+def test_a_frame_is_refused_for_its_shape_whenever_the_shape_check_refuses_it() -> None:
+    """The cheap gates in frame_from_text never let through what json_shape_error refuses."""
+    cases = [
+        (b'{"Header":{"Method":"x","a":[1]}}', fr.Limits(max_depth=2)),  # 2 objects, 1 array
+        (b'{"Header":{"Method":"x"},"a":[[[]]]}', fr.Limits(max_depth=3)),
+        (b"[[[[", fr.Limits(max_values=4)),  # as long as the bound, one value more
+        (b'{"Header":{"Method":"x"},"a":[1,2,3]}', fr.Limits(max_values=6)),
+    ]
+    for text, limits in cases:
+        reason = fr.json_shape_error(text, limits.max_depth, limits.max_values)
+        assert reason is not None, text
+        with pytest.raises(OneShotError) as caught:
+            fr.frame_from_text(0, 1, text, limits)
+        assert str(caught.value) == reason, text
+
+
+def test_an_inflated_text_of_exactly_the_cap_passes_however_it_arrives() -> None:
+    assert fr.inflate(zlib.compress(b"x" * 100), 100) == b"x" * 100
+    with pytest.raises(OneShotError, match="^body inflates past 100 bytes$"):
+        fr.inflate(zlib.compress(b"x" * 101), 100)
+    pad = b'{"Header":{"Method":"X"},"Body":"'
+    frame = json_frame(pad + b"B" * (100 - len(pad) - 2) + b'"}')
+    for chunk in (None, 1, len(frame) - 1):
+        (item,) = decode(frame, chunk, fr.Limits(max_decompressed=100))
+        assert isinstance(item, Frame) and len(item.payload) == 100, chunk
+
+
+def test_a_small_whole_frame_that_fails_charges_the_frames_found_inside_it() -> None:
+    """A payload that inflates whole but is no JSON (a stored block holding other frames):
+    the frames found inside it are bytes inflated a second time."""
+    inner = GOOD * 5
+    data = raw_frame(zlib.compress(inner, 0))
+    decoder = FrameDecoder()
+    out = decoder.feed(data) + decoder.close()
+    assert isinstance(out[0], Damaged) and out[0].reason.startswith(fr.NOT_UTF8)
+    assert [it.method for it in out if isinstance(it, Frame)] == ["AliveReq"] * 5
+    assert decoder._work.spent == 5 * len(GOOD.split(b"\r\n", 1)[1])
+
+
+def test_a_zlib_stream_ending_before_its_content_length_is_never_a_frame() -> None:
+    """A payload whose zlib stream ends before its Content-Length, the stream cut right
+    there: no frame is taken from it; the bytes after the stream make it damaged."""
+    stream = GOOD.split(b"\r\n", 1)[1]
+    head = b"Content-Length:%d\r\n" % (len(stream) + 3)
+    decoder = FrameDecoder()
+    assert decoder.feed(head + stream) == []
+    out = decoder.feed(b"abc" + GOOD) + decoder.close()
+    assert out[0] == Damaged(0, len(head) + len(stream) + 3, "zlib error: 3 bytes after the stream")
+    assert isinstance(out[1], Frame) and out[1].offset == len(head) + len(stream) + 3
