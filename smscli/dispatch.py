@@ -388,14 +388,24 @@ def run_send(
 
     if opts.dry_run:
         counts, name, abroad = summary.counts, vendor.name, prepare.abroad
-        for chunk in chunks:
-            for item in chunk:
-                if isinstance(item, SendResult):
-                    counts[item.status] += 1
-                    emit(item)
-                else:
-                    counts["valid"] += 1
-                    emit(_dry_run_object(item, name, abroad))
+        valid = 0  # counted here, added once
+        try:
+            for chunk in chunks:
+                for item in chunk:
+                    if isinstance(item, SendResult):
+                        counts[item.status] += 1
+                        emit(item)
+                        continue
+                    valid += 1
+                    if valid == 1:
+                        counts.setdefault("valid", 0)  # its place among the statuses (ties in the summary)
+                    if abroad is None and item.channel is None and not item.images and item.size >= 0:
+                        emit(dry_run_valid(item.to, item.id, name, item.type, item.size))  # (most rows)
+                    else:
+                        emit(_dry_run_object(item, name, abroad))
+        finally:
+            if valid:
+                counts["valid"] += valid
         summary.notes.extend(_type_notes(prepare, opts, vendor))
         return summary
 

@@ -74,3 +74,12 @@ def test_a_dry_run_prints_canonical_json_lines(tmp_path) -> None:
     valid = [json.loads(line) for line in lines if '"valid"' in line]
     assert [v["message_id"] for v in valid] == ids
     assert all(v["detail"] == f"{v['bytes']} bytes" and v["type"] == "sms" for v in valid)
+
+
+def test_the_summary_names_statuses_in_the_order_they_came() -> None:
+    """Valid rows are counted once at the end of a dry run, yet keep their place among the
+    statuses (equal counts are said in the order they first came)."""
+    for numbers, said in (("01012345678,12", "1 valid, 1 invalid"), ("12,01012345678", "1 invalid, 1 valid")):
+        proc = run_cli("send", "--to", numbers, "-m", "hi", "--dry-run", "--json")
+        assert proc.returncode == 1
+        assert f"checked 2: {said} (" in proc.stderr.decode(), proc.stderr
