@@ -78,7 +78,7 @@ class Message:
                              channel=channel, tag=tag, name=name, parent=parent, ad=ad)
 
 
-class Encoded(dict):  # type: ignore[type-arg]
+class Encoded(dict[str, object]):
     """A JSON object that carries its own JSON line, ``json_line``: byte for byte
     ``json.dumps(obj, ensure_ascii=False) + "\\n"``, written by its maker, which knows the
     object's keys and the types of its values (``smscli.dispatch.dry_run_valid``). Output
