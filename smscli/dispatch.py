@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import field, replace
 from datetime import datetime
+from json.encoder import encode_basestring  # json.dumps(ensure_ascii=False)'s: a JSON string
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ from smscli.models import (
     QUEUED,
     SCHEDULED,
     UNKNOWN,
+    Encoded,
     Message,
     Report,
     SendResult,
@@ -386,14 +388,24 @@ def run_send(
 
     if opts.dry_run:
         counts, name, abroad = summary.counts, vendor.name, prepare.abroad
-        for chunk in chunks:
-            for item in chunk:
-                if isinstance(item, SendResult):
-                    counts[item.status] += 1
-                    emit(item)
-                else:
-                    counts["valid"] += 1
-                    emit(_dry_run_object(item, name, abroad))
+        valid = 0  # counted here, added once
+        try:
+            for chunk in chunks:
+                for item in chunk:
+                    if isinstance(item, SendResult):
+                        counts[item.status] += 1
+                        emit(item)
+                        continue
+                    valid += 1
+                    if valid == 1:
+                        counts.setdefault("valid", 0)  # its place among the statuses (ties in the summary)
+                    if abroad is None and item.channel is None and not item.images and item.size >= 0:
+                        emit(dry_run_valid(item.to, item.id, name, item.type, item.size))  # (most rows)
+                    else:
+                        emit(_dry_run_object(item, name, abroad))
+        finally:
+            if valid:
+                counts["valid"] += valid
         summary.notes.extend(_type_notes(prepare, opts, vendor))
         return summary
 
@@ -709,20 +721,25 @@ def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = Non
                 "type": msg.type, "code": "",
                 "detail": f"{shown['characters']} characters, {image}{shown['buttons']} button(s), {said}",
                 "bytes": size, **shown}
-    out: dict[str, object] = {
-        "to": msg.to,
-        "status": "valid",
-        "message_id": msg.id,
-        "vendor": vendor,
-        "type": msg.type,
-        "code": "",
-        "detail": f"{size} bytes",
-        "bytes": size,
-    }
     if msg.images and any(i.lower().endswith((".ma3", ".k3g")) for i in msg.images):  # MMS audio / video
-        out["detail"] = f"{size} bytes, files: {', '.join(msg.images)}"
-        out["attachments"] = list(msg.images)
-    return out
+        return {"to": msg.to, "status": "valid", "message_id": msg.id, "vendor": vendor, "type": msg.type,
+                "code": "", "detail": f"{size} bytes, files: {', '.join(msg.images)}", "bytes": size,
+                "attachments": list(msg.images)}
+    return dry_run_valid(msg.to, msg.id, vendor, msg.type, size)
+
+
+def dry_run_valid(to: str, message_id: str, vendor: str, type: str, size: int) -> Encoded:
+    """The dry run's object of a text message in Korea (CONTRACT's send object, status
+    ``valid``, plus ``bytes``), with its JSON line written here: the keys are known, ``size``
+    is an int and the strings go through json's own ``encode_basestring``."""
+    detail = f"{size} bytes"
+    obj = Encoded({"to": to, "status": "valid", "message_id": message_id, "vendor": vendor, "type": type,
+                   "code": "", "detail": detail, "bytes": size})
+    quote = encode_basestring
+    obj.json_line = (f'{{"to": {quote(to)}, "status": "valid", "message_id": {quote(message_id)}, '
+                     f'"vendor": {quote(vendor)}, "type": {quote(type)}, "code": "", "detail": "{detail}", '
+                     f'"bytes": {size:d}}}\n')
+    return obj
 
 
 def _fax_voice_detail(shown: dict[str, object]) -> str:

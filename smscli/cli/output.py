@@ -33,17 +33,30 @@ _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 def json_line() -> Callable[[object], str]:
     """A fast ``json.dumps(obj, ensure_ascii=False) + "\\n"``: one C encoder made once
-    (``JSONEncoder.encode`` makes one per call)."""
+    (``JSONEncoder.encode`` makes one per call); an object that carries its line
+    (``smscli.models.Encoded``) gives that."""
     import json
     import json.encoder
 
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # no C accelerator
         dumps = json.JSONEncoder(ensure_ascii=False).encode
-        return lambda obj: dumps(obj) + "\n"
-    enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
-    join = "".join
-    return lambda obj: join(enc(obj, 0)) + "\n"
+
+        def encode(obj: object) -> str:
+            return dumps(obj) + "\n"
+    else:
+        enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ",
+                   False, False, True)
+        join = "".join
+
+        def encode(obj: object) -> str:
+            return join(enc(obj, 0)) + "\n"
+
+    def line(obj: object) -> str:
+        if type(obj) is dict:
+            return encode(obj)
+        return getattr(obj, "json_line", None) or encode(obj)
+    return line
 
 
 class Output:
@@ -92,7 +105,8 @@ class Output:
             if encode is None or self._lines:
                 self._emit(obj)
             else:  # JSON Lines after the first (as _emit writes them, one call fewer per line)
-                self.stdout.write(encode(obj))
+                self.stdout.write(encode(obj) if type(obj) is dict else getattr(obj, "json_line", None)
+                                  or encode(obj))
                 now = time.monotonic()
                 if now - self._flushed > FLUSH_EVERY:
                     self.stdout.flush()
