@@ -3,9 +3,11 @@ besides send results. Mixed into :class:`smscli.journal.Journal`."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from smscli import clock
 from smscli.journal_base import Cursor, _chunks, _filters, _iso, _now_iso
@@ -13,20 +15,13 @@ from smscli.journal_history import report_telecom
 from smscli.models import DELIVERED, FAILED, Report
 
 
-def _json_of_reports():
-    """``json.dumps(obj, ensure_ascii=False)``, the same text, in one C call: with an option
-    json.dumps builds an encoder per call, and a report (or two) is stored per message. No
-    circular check: a report's fields are flat."""
-    base = json.JSONEncoder(ensure_ascii=False)
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator
-        return base.encode
-    enc = make(None, base.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
-    join = "".join
-    return lambda obj: join(enc(obj, 0))
+@cache
+def report_json() -> Callable[[Any], str]:
+    """``json.dumps(obj, ensure_ascii=False)`` made once (a report, or two, is stored per
+    message); json is imported on first use, not by a listing."""
+    from smscli.fastjson import encoder
 
-
-_report_json = _json_of_reports()
+    return encoder()
 
 
 class EventsMixin:
@@ -44,13 +39,12 @@ class EventsMixin:
         reports for unknown ids are still stored and returned with
         ``extra["unmatched"] = "true"``.
         """
-        import json
-
         if not reports:
             return []
         from smscli.optout import refused
 
         now = _now_iso()
+        dumps = report_json()
         stored: list[Report] = []
         refusals: list[Report] = []
         with self._tx() as cur:
@@ -81,9 +75,9 @@ class EventsMixin:
                     "delivered_at, server_id, raw, matched, received_at, channel, fallback) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (message_id, report.to, report.status, report.code, report.detail, report.vendor,
-                     report.delivered_at, server_id, _report_json(report.extra),
+                     report.delivered_at, server_id, dumps(report.extra),
                      int(matched), now, report.channel,
-                     _report_json(report.fallback) if report.fallback else ""),
+                     dumps(report.fallback) if report.fallback else ""),
                 )  # fmt: skip
                 if cur.rowcount != 1:
                     continue

@@ -7,15 +7,15 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscli.journal_events import _report_json
+from smscli.journal_events import report_json
 
 _VALUES = st.text(max_size=6) | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
 
 
 @given(st.dictionaries(st.text(max_size=6) | st.integers(), _VALUES | st.lists(_VALUES, max_size=3), max_size=5))
 def test_report_json_is_json_dumps_text(obj) -> None:
-    assert _report_json(obj) == json.dumps(obj, ensure_ascii=False)
+    assert report_json()(obj) == json.dumps(obj, ensure_ascii=False)
 
 
 def test_report_json_keeps_korean_and_escapes_quotes() -> None:
-    assert _report_json({"a": "배송 \"완료\"", "n": 1}) == '{"a": "배송 \\"완료\\"", "n": 1}'
+    assert report_json()({"a": "배송 \"완료\"", "n": 1}) == '{"a": "배송 \\"완료\\"", "n": 1}'

@@ -35,22 +35,12 @@ def json_line() -> Callable[[object], str]:
     """A fast ``json.dumps(obj, ensure_ascii=False) + "\\n"``: one C encoder made once
     (``JSONEncoder.encode`` makes one per call); an object that carries its line
     (``smscli.models.Encoded``) gives that."""
-    import json
-    import json.encoder
+    from smscli.fastjson import encoder
 
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator
-        dumps = json.JSONEncoder(ensure_ascii=False).encode
+    dumps = encoder()
 
-        def encode(obj: object) -> str:
-            return dumps(obj) + "\n"
-    else:
-        enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ",
-                   False, False, True)
-        join = "".join
-
-        def encode(obj: object) -> str:
-            return join(enc(obj, 0)) + "\n"
+    def encode(obj: object) -> str:
+        return dumps(obj) + "\n"
 
     def line(obj: object) -> str:
         if type(obj) is dict:
