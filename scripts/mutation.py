@@ -66,7 +66,7 @@ TARGETS: dict[str, Target] = {
     # duplicate / rejected / unknown (or a retry), a report to delivered / failed.
     "netshot-answers": Target(
         "smscli/vendors/netshot.py",
-        ("tests/test_netshot_vendor.py",),
+        ("tests/test_netshot_vendor.py", "tests/test_netshot_answers.py"),
         ("parse_answer", "_answered", "_lost", "_meaning", "_report"),
     ),
     "netshot-reports": Target(  # the BizNetShot GET callback (it lives in the listener)
