@@ -88,3 +88,11 @@ def test_a_delivery_time_in_any_of_three_forms_is_korea_time(text, when) -> None
 def test_only_result_0_is_delivered(result) -> None:
     report = report_from(ReportReq(user_msg_id="m1", result=result, delivery_time="2026-11-21 10:00:00"))
     assert (report.status, report.code, report.delivered_at) == ("failed", str(result), "")
+
+
+@pytest.mark.parametrize("code", [-1, 1, 33])
+def test_any_result_but_0_and_the_special_codes_is_rejected(make_sim, data_dir, code) -> None:  # noqa: F811
+    sim = make_sim(reject_rate=1.0, reject_codes=(code,))
+    (result,) = send(vendor_for(sim, data_dir)[0], [sms(1)])
+    assert (result.status, result.code) == ("rejected", str(code))
+    assert sim.stats.get(f"result_{code}") == 1  # answered once, not sent again
