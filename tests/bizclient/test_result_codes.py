@@ -68,3 +68,24 @@ def test_a_row_finished_without_call_status_is_failed_with_the_reason(vendor_fac
     report = report_of(vendor_factory, journal, database, STATUS=status, CALL_STATUS=None)
     assert (report.status, report.code, report.detail) == ("failed", "", detail)
     assert report.extra["status"] == str(status)
+
+
+def test_without_the_code_tables_or_with_a_broken_one_a_report_keeps_its_fallback(monkeypatch):
+    # smscli.codes is optional for the vendor: a trimmed install, or a table that raises,
+    # must not lose a report (the meaning falls back to the words the row implies).
+    import sys
+
+    from smscli import codes
+    from smscli.vendors import bizclient_results
+
+    assert bizclient_results.code_meaning("4100", "delivered") == "전달"
+    for broken in ("missing", "raises"):
+        bizclient_results._meaning.cache_clear()
+        with monkeypatch.context() as patch:
+            if broken == "missing":
+                patch.setitem(sys.modules, "smscli.codes", None)  # import smscli.codes → ImportError
+            else:
+                patch.setattr(codes, "describe", lambda vendor, code: (_ for _ in ()).throw(LookupError(code)))
+            assert bizclient_results.code_meaning("4100", "delivered") == "delivered"
+    bizclient_results._meaning.cache_clear()
+    assert bizclient_results.code_meaning("4100", "delivered") == "전달"
