@@ -96,3 +96,9 @@ def test_any_result_but_0_and_the_special_codes_is_rejected(make_sim, data_dir, 
     (result,) = send(vendor_for(sim, data_dir)[0], [sms(1)])
     assert (result.status, result.code) == ("rejected", str(code))
     assert sim.stats.get(f"result_{code}") == 1  # answered once, not sent again
+
+
+def test_a_code_meaning_comes_from_its_table_and_an_unknown_table_gives_none() -> None:
+    assert (oneshot.describe(0), oneshot.describe(0, "login"), oneshot.describe(7), oneshot.describe(7, "login")) == (
+        "성공", "성공", "결번", "버전 오류")
+    assert oneshot.describe(0, "no-such-table") == "" and oneshot.describe(123456) == ""
