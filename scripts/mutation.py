@@ -62,6 +62,29 @@ TARGETS: dict[str, Target] = {
          "refuses or without_a_code"),
         ("_code", "retryable", "kst_iso", "parse_report", "_send_one"),
     ),
+    # The other vendors' answer-to-status mapping: a send answer to accepted / scheduled /
+    # duplicate / rejected / unknown (or a retry), a report to delivered / failed.
+    "netshot-answers": Target(
+        "smscli/vendors/netshot.py",
+        ("tests/test_netshot_vendor.py", "tests/test_netshot_answers.py"),
+        ("parse_answer", "_answered", "_lost", "_meaning", "_report"),
+    ),
+    "netshot-reports": Target(  # the BizNetShot GET callback (it lives in the listener)
+        "smscli/listen.py",
+        ("tests/test_listen.py", "-k", "netshot or bad_pushes"),
+        ("netshot_report", "_kst_iso"),
+    ),
+    "oneshot-answers": Target(
+        "smscli/vendors/oneshot.py",
+        ("tests/test_oneshot_answers.py", "tests/test_oneshot_client.py", "-k", "not no_burst and (answer "
+         "or accepted or too_fast or duplicate or rejections or 901 or report or spam or confirm or lms_goes "
+         "or keeps_no_ids or waited or delivery_time or result_0)"),
+        ("describe", "report_from", "_result", "_on_answer"),
+    ),
+    "bizclient-answers": Target(  # SQLite only (its MariaDB cases skip without SMSCLI_TEST_MYSQL_URL)
+        "smscli/vendors/bizclient_results.py",
+        ("tests/bizclient/test_results.py", "tests/bizclient/test_result_codes.py"),
+    ),
     "frames": Target(
         "smscli/protocol/oneshot/frames.py",
         ("tests/protocol/test_frames.py", "tests/protocol/test_frames_bounds.py"),

@@ -198,3 +198,15 @@ def test_json_with_too_many_values_or_too_deep_is_refused_before_parsing() -> No
             assert str(exc) == reason and exc.status == 400
         else:
             raise AssertionError("accepted")
+
+
+@pytest.mark.parametrize(("times", "when"), [
+    ({"edate": "2007-10-22", "etime": ""}, "2007-10-22T00:00:00+09:00"),  # no time: midnight
+    ({"edate": "2007-13-40", "etime": "18:00:12"}, "2007-10-22T17:35:40+09:00"),  # bad end: the start
+    ({"edate": "", "etime": "18:00:12"}, "2007-10-22T17:35:40+09:00"),
+    ({"edate": "x", "sdate": "2007-10-22", "stime": "25:00:00"}, ""),  # neither readable
+])
+def test_netshot_delivery_time_is_the_end_else_the_start(listener, store, times, when):
+    assert HTTP.get(listener.url, params={**NETSHOT, **times}).status_code == 200
+    (report,) = store.reports
+    assert (report.status, report.delivered_at) == ("delivered", when)
