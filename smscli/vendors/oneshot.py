@@ -846,9 +846,8 @@ class _Batch:
     # ---------------------------------------------------------- results
 
     def _result(self, item: _Item, status: str, code: int | str = "", detail: str = "") -> None:
+        """A result other than accepted (an accepted answer goes out in ``_on_answer``)."""
         msg = item.message
-        if status == ACCEPTED and self.track:
-            self.accepted.add(msg.id)
         self.on_result(SendResult(msg.to, status, msg.id, "oneshot", msg.type, str(code), detail))
 
     def _on_answer(self, answered: Any) -> None:
