@@ -590,9 +590,8 @@ class _Session:
 
     def notify(self) -> None:
         """Wake ``sleep`` (if it sleeps)."""
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if self._waiter is not None:
+            _settle(self._waiter)
 
     # ------------------------------------------------------------- uploads
 
@@ -644,6 +643,7 @@ class _Session:
 
 
 def _settle(waiter: asyncio.Future[None]) -> None:
+    """End ``waiter`` (a sleep's) unless it has ended already."""
     if not waiter.done():
         waiter.set_result(None)
 
@@ -969,30 +969,23 @@ class _Batch:
         return _Item(message, self._request(message))
 
     def _request(self, msg: Message) -> MsgSendReq:
-        if msg.channel is None and not msg.file_keys:  # SMS / LMS, and an MMS before its upload
-            sms = msg.type == "sms"
-            return self._new_request({
-                "user_msg_id": msg.id, "phone_no": msg.to, "callback_no": msg.sender or self.s.sender,
-                "message": msg.text, "user_data": msg.tag, "reseller_code": self._reseller,
-                "msg_type": 4 if sms else 6, "subject": "" if sms else msg.subject})
         if msg.channel is not None:
             return self._new_request(request_fields(msg, self.vendor.channel_settings, msg.sender or self.s.sender))
-        names = msg.file_keys[:3]
+        names = msg.file_keys[:3]  # none for SMS / LMS, and for an MMS before its upload
+        sms = msg.type == "sms"
         fields: dict[str, Any] = {
-            "user_msg_id": msg.id,
-            "phone_no": msg.to,
-            "callback_no": msg.sender or self.s.sender,
+            "user_msg_id": msg.id, "phone_no": msg.to, "callback_no": msg.sender or self.s.sender,
             "message": msg.text,
             "user_data": msg.tag,  # the campaign tag; the server echoes it in the report
-            "reseller_code": self.vendor.channel_settings.reseller_code,
-            "file_count": len(names),
+            "reseller_code": self._reseller,
+            "msg_type": 4 if sms and not names else 6, "subject": "" if sms else msg.subject,
         }
-        for i, name in enumerate(names, start=1):
-            fields[f"file_type{i}"] = "IMG"
-            fields[f"file_name{i}"] = name
-        fields["msg_type"] = 4 if msg.type == "sms" and not names else 6
-        fields["subject"] = msg.subject if msg.type != "sms" else ""
-        return _messages().MsgSendReq.of(fields)
+        if names:
+            fields["file_count"] = len(names)
+            for i, name in enumerate(names, start=1):
+                fields[f"file_type{i}"] = "IMG"
+                fields[f"file_name{i}"] = name
+        return self._new_request(fields)
 
     async def _pump(self) -> None:
         session = self.session
@@ -1019,9 +1012,8 @@ class _Batch:
                     delay = min(delay, 1.0)
                 if delay <= 0 and session.conn.can_send_message:
                     self.queue.popleft()
-                    self._send(item, now)
-                    if session.pacer.interval == 0:  # no pace: fill the window at once
-                        self._burst()
+                    if self._send(item, now) and session.pacer.interval == 0:
+                        self._burst(now)  # no pace: fill the window at once
                     if session.needs_drain():  # else the frames wait for the loop's next turn
                         await session.drain()
                     continue
@@ -1033,18 +1025,20 @@ class _Batch:
                 return
             await session.sleep(self._until_expiry(now))
 
-    def _send(self, item: _Item, now: float) -> None:
+    def _send(self, item: _Item, now: float) -> bool:
+        """Send ``item``'s request; False when the connection was lost (it is queued again)."""
         session = self.session
         try:
             session.send(item.request)
         except _Lost:
             self.queue.appendleft(item)  # goes out after the reconnect
-            return
+            return False
         session.pacer.take(now)
         item.sends += 1
         self.inflight[item.request.key] = item
+        return True
 
-    def _burst(self) -> None:
+    def _burst(self, now: float) -> None:
         """With no pace to keep, send what fits in the window, one message after another,
         the checks of ``_pump`` (stop, deadlines, pace, hours) having been made once for
         all of them just before. Stops at an MMS whose images are still to upload."""
@@ -1052,7 +1046,7 @@ class _Batch:
         conn = session.conn
         assert conn is not None
         room = conn.window - len(conn.outstanding)
-        queue, inflight = self.queue, self.inflight
+        queue = self.queue
         while room > 0:
             item = queue.popleft() if queue else self._pull()
             if item is None:
@@ -1060,13 +1054,8 @@ class _Batch:
             if item.message.images and not item.message.file_keys:
                 queue.appendleft(item)
                 return
-            try:
-                session.send(item.request)
-            except _Lost:
-                queue.appendleft(item)  # goes out after the reconnect
+            if not self._send(item, now):
                 return
-            item.sends += 1
-            inflight[item.request.key] = item
             room -= 1
 
     def _until_expiry(self, now: float) -> float:
