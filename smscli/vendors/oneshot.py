@@ -58,6 +58,7 @@ from smscli.vendors.oneshot_channels import (
     CHANNELS,
     ChannelSettings,
     load_channel_settings,
+    message_fields,
     request_fields,
 )
 
@@ -971,20 +972,10 @@ class _Batch:
     def _request(self, msg: Message) -> MsgSendReq:
         if msg.channel is not None:
             return self._new_request(request_fields(msg, self.vendor.channel_settings, msg.sender or self.s.sender))
-        names = msg.file_keys[:3]  # none for SMS / LMS, and for an MMS before its upload
-        sms = msg.type == "sms"
-        fields: dict[str, Any] = {
-            "user_msg_id": msg.id, "phone_no": msg.to, "callback_no": msg.sender or self.s.sender,
-            "message": msg.text,
-            "user_data": msg.tag,  # the campaign tag; the server echoes it in the report
-            "reseller_code": self._reseller,
-            "msg_type": 4 if sms and not names else 6, "subject": "" if sms else msg.subject,
-        }
-        if names:
-            fields["file_count"] = len(names)
-            for i, name in enumerate(names, start=1):
-                fields[f"file_type{i}"] = "IMG"
-                fields[f"file_name{i}"] = name
+        fields = message_fields(msg, msg.sender or self.s.sender, self._reseller)
+        sms = msg.type == "sms"  # an MMS has files (none before its upload)
+        fields["msg_type"] = 4 if sms and not msg.file_keys else 6
+        fields["subject"] = "" if sms else msg.subject
         return self._new_request(fields)
 
     async def _pump(self) -> None:

@@ -92,6 +92,26 @@ def buttons_json(buttons: tuple[Button, ...]) -> str:
     return text
 
 
+def message_fields(msg: Message, callback: str, reseller_code: str) -> dict[str, Any]:
+    """The MsgSendReq fields every message of ``msg``'s carries, where they differ from
+    their defaults: ids, numbers, text, the campaign tag, the reseller code and the files
+    (:func:`image_names`); the caller adds ``msg_type`` and what its type needs."""
+    out: dict[str, Any] = {"user_msg_id": msg.id, "phone_no": msg.to, "callback_no": callback,
+                           "message": msg.text}
+    if msg.tag:
+        out["user_data"] = msg.tag  # the campaign tag; the server echoes it in the report
+    if reseller_code:
+        out["reseller_code"] = reseller_code
+    if msg.file_keys or msg.channel is not None:
+        names = image_names(msg)
+        if names:
+            out["file_count"] = len(names)
+            for i, name in enumerate(names, start=1):
+                out[f"file_type{i}"] = "IMG"
+                out[f"file_name{i}"] = name
+    return out
+
+
 def request_fields(msg: Message, cs: ChannelSettings, callback: str) -> dict[str, Any]:
     """The MsgSendReq fields (``MsgSendReq`` attribute names) of a channel message that
     differ from their defaults (``MsgSendReq.of`` fills in the rest): the message's,
@@ -102,18 +122,8 @@ def request_fields(msg: Message, cs: ChannelSettings, callback: str) -> dict[str
     the only RCS button format our documents define."""
     ch = msg.channel
     assert ch is not None
-    out: dict[str, Any] = {"user_msg_id": msg.id, "phone_no": msg.to, "callback_no": callback,
-                           "message": msg.text, "msg_type": MSG_TYPES[msg.type]}
-    if msg.tag:
-        out["user_data"] = msg.tag  # the campaign tag; the server echoes it in the report
-    if cs.reseller_code:
-        out["reseller_code"] = cs.reseller_code
-    if msg.file_keys or getattr(ch, "image_url", ""):
-        names = image_names(msg)
-        out["file_count"] = len(names)
-        for i, name in enumerate(names, start=1):
-            out[f"file_type{i}"] = "IMG"
-            out[f"file_name{i}"] = name
+    out = message_fields(msg, callback, cs.reseller_code)
+    out["msg_type"] = MSG_TYPES[msg.type]
     if isinstance(ch, Kakao):
         out["kakao_ad_flag"] = "Y" if ch.ad else "N"
         out["kakao_nation_code"] = cs.nation_code
