@@ -253,26 +253,20 @@ def to_json(content: Content) -> dict[str, Any]:
     as the journal stores it; :func:`from_json` reads it back."""
     out: dict[str, Any] = {"kind": content.kind}
     values = content.__dict__
-    for name, default in _defaults(type(content)):
+    for name, _key, default, how in _plan(type(content)):
         value = values[name]
         if value == default or value == ():
             continue
-        if name in ("buttons", "quick_replies"):
+        if how == _BUTTONS:
             value = [b.to_json() for b in value]
-        elif name in ("images", "attachments", "files", "media"):
+        elif how == _PATHS:
             value = [str(p) for p in value]
-        elif name in ("voice_file", "scenario"):
+        elif how == _PATH:
             value = str(value)
-        elif name == "fallback":
+        elif how == _CONTENT:
             value = to_json(value)
         out[name] = value
     return out
-
-
-@functools.cache
-def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
-    """Each field's name and default (``fields()`` is slow enough to show per message)."""
-    return tuple((f.name, f.default) for f in fields(cls))
 
 
 def from_json(obj: dict[str, Any]) -> Content:
@@ -342,7 +336,7 @@ def button_text(button: Button) -> str:
         return _ENCODE(button.to_json())
 
 
-# How to_json writes a field (by name, as it does): buttons, paths, one path, content, as is.
+# How to_json and json_text write a field (by its name): buttons, paths, one path, content, as is.
 _BUTTONS, _PATHS, _PATH, _CONTENT, _AS_IS = range(5)
 _HOW = {"buttons": _BUTTONS, "quick_replies": _BUTTONS, "images": _PATHS, "attachments": _PATHS,
         "files": _PATHS, "media": _PATHS, "voice_file": _PATH, "scenario": _PATH, "fallback": _CONTENT}
@@ -350,7 +344,8 @@ _HOW = {"buttons": _BUTTONS, "quick_replies": _BUTTONS, "images": _PATHS, "attac
 
 @functools.cache
 def _plan(cls: type) -> tuple[tuple[str, str, Any, int], ...]:
-    """Per field of ``cls``: name, its key as JSON with the colon, default, how written."""
+    """Per field of ``cls``: name, its key as JSON with the colon, default, how written
+    (``fields()`` is slow enough to show per message)."""
     return tuple((f.name, _STR(f.name) + ":", f.default, _HOW.get(f.name, _AS_IS)) for f in fields(cls))
 
 
