@@ -153,7 +153,7 @@ class LeanClient:
             raise NotSent(exc.reason or "TLS handshake failed") from exc
         except OSError as exc:
             reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else (
-                "host name not found" if isinstance(exc, OSError) and exc.errno in (-2, -3, -5)
+                "host name not found" if exc.errno in (-2, -3, -5)
                 else (exc.strerror or type(exc).__name__))
             raise NotSent(reason[:1].lower() + reason[1:]) from exc
 
