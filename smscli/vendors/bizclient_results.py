@@ -45,7 +45,7 @@ def code_meaning(code: str, fallback: str) -> str:
     return _meaning(code) or fallback
 
 
-@functools.lru_cache(maxsize=512)
+@functools.cache  # bounded: CALL_STATUS holds 4 characters, and the tables' codes are few
 def _meaning(code: str) -> str:
     try:
         from smscli.codes import describe
