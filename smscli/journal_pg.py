@@ -58,6 +58,8 @@ IDLE_IN_TX = 60  # seconds the server keeps a transaction of ours open with noth
 _KEEPALIVE = ("SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; "
               "SET tcp_keepalives_count = 3")
 # Statement types of the claim's unnest INSERT, in _INSERT_MESSAGE's column order.
+# Rows per unnest statement of the claim and of the results (each array one parameter).
+_BATCH_ROWS = 5000
 _CLAIM_TYPES = ("text",) * 12 + ("int", "int") + ("text",) * 9 + ("int",)
 _CLAIM_COLUMNS = ('id, vendor, profile, "to", type, text, subject, sender, images, file_keys, '
                   "send_at, status, attempts, held, run, owner, created_at, updated_at, "
@@ -238,7 +240,7 @@ class PgJournal(Journal):
     def _error(self, exc: Exception) -> JournalError:
         text = _first_line(exc, self._password, _url_password(self._url))
         state = str(getattr(exc, "sqlstate", "") or "")
-        if self._conn.broken or self._conn.closed or state.startswith("08") or state in _SHUTDOWN:
+        if self._conn.closed or state.startswith("08") or state in _SHUTDOWN:
             return JournalGone(f"the journal at {self._where} went away ({text})",
                                hint="nothing more was sent; re-run once the server is back: "
                                     "only what was not accepted is sent")
@@ -273,14 +275,15 @@ class PgJournal(Journal):
         """After the connection was lost (the operation then raised :class:`JournalGone`),
         the next operation connects again: a ``result listen`` outlives a server restart.
         Still unreachable: JournalGone again."""
-        if self._closed or not (self._conn.broken or self._conn.closed):
+        if self._closed or not self._conn.closed:  # psycopg: a lost connection is closed (and broken)
             return
         try:
             conn = _connect(self._url, self._password)
         except JournalError:
             raise JournalGone(f"the journal at {self._where} went away and is not back yet",
                               hint="retry once the server is back") from None
-        self._conn = self._current[0] = conn
+        self._conn = conn
+        self._current[:] = [conn]
         self._session(self._busy_timeout)
         if self._owner_fd is not None:  # the lock went with the old session
             self._hold_owner_lock()
@@ -309,7 +312,8 @@ class PgJournal(Journal):
         alive = super()._alive_owners(tokens, cur)
 
         def ask(sql: str, key: int) -> Any:
-            return (cur.execute(sql, (key,)).fetchall() if cur is not None else self._query(sql, (key,)))[0][0]
+            [(answer,)] = cur.execute(sql, (key,)).fetchall() if cur is not None else self._query(sql, (key,))
+            return answer
 
         dead: set[str] = set()
         for token in alive - {self.owner}:
@@ -331,19 +335,15 @@ class PgJournal(Journal):
     def _insert_claims(self, cur: Any, rows: list[tuple[Any, ...]]) -> list[str]:
         ordered = sorted(rows, key=lambda row: row[0])  # id order: no deadlock between hosts
         taken: set[str] = set()
-        for part in _chunks(ordered, 5000):
-            columns = [list(column) for column in zip(*part, strict=True)]
-            taken.update(row[0] for row in cur.raw.execute(_INSERT_CLAIMS, columns).fetchall())
+        for part in _chunks(ordered, _BATCH_ROWS):
+            taken.update(mid for (mid,) in cur.raw.execute(_INSERT_CLAIMS, _columns(part)))
         return [row[0] for row in rows if row[0] not in taken]
 
     def _record_rows(self, cur: Any, rows: list[tuple[Any, ...]]) -> int:
-        if len({row[5] for row in rows}) != len(rows):
+        if len({mid for *_, mid in rows}) != len(rows):
             return super()._record_rows(cur, rows)  # an id twice: in order, one at a time
-        changed = 0
-        for part in _chunks(rows, 5000):
-            columns = [list(column) for column in zip(*part, strict=True)]
-            changed += cur.raw.execute(_RECORD_RESULTS, [*columns, columns[5]]).rowcount
-        return changed
+        return sum(cur.raw.execute(_RECORD_RESULTS, [*columns, columns[-1]]).rowcount
+                   for columns in map(_columns, _chunks(rows, _BATCH_ROWS)))
 
     def claim_scheduled(self, ids: Sequence[str]) -> list[str]:
         """As :meth:`Journal.claim_scheduled`; rows another host is claiming right now are
@@ -352,13 +352,12 @@ class PgJournal(Journal):
         moved: set[str] = set()
         with self._tx() as cur:
             for part in _chunks(list(ids)):
-                rows = cur.raw.execute(
+                moved.update(mid for (mid,) in cur.raw.execute(
                     "UPDATE messages SET status = 'pending', held = 0, attempts = attempts + 1, "
                     "owner = %s, updated_at = %s WHERE id IN (SELECT id FROM messages "
                     "WHERE id = ANY(%s) AND status = 'scheduled' AND held = 1 "
                     "ORDER BY id FOR UPDATE SKIP LOCKED) RETURNING id",
-                    (self.owner, now, list(part))).fetchall()
-                moved.update(row[0] for row in rows)
+                    (self.owner, now, list(part))))
         return [mid for mid in dict.fromkeys(ids) if mid in moved]
 
     def has_table(self, name: str) -> bool:
@@ -419,6 +418,11 @@ class PgJournal(Journal):
             yield
         finally:
             conn.close()  # releases the lock with the session
+
+
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """The columns of equal-length ``rows``: the arrays of an unnest statement."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _finish(current: list[Any], owner: str, data_dir: Path) -> None:
