@@ -82,7 +82,6 @@ from smscli.models import (
     PENDING,
     QUEUED,
     SCHEDULED,
-    UNKNOWN,
     Message,
     SendResult,
 )
@@ -262,7 +261,6 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         vendor: str,
         profile: str,
         status: str,
-        *,
         held: int,
         run: str,
         queued: bool,
@@ -276,7 +274,7 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         previous: list[str | None] = [None] * len(msgs)
         now = _now_iso()
         me = self.owner
-        fresh = QUEUED if queued and status == PENDING else status
+        fresh = QUEUED if queued else status
         journal_json = None
         with self._tx() as cur:
             self._renew_lease(cur)  # a long send stays alive for the other hosts
@@ -305,8 +303,7 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
                         continue
                     if hold_unsure and old_status in MAYBE_SENT and old_owner != me:
                         previous[i] = HELD
-                        if old_status != UNKNOWN:
-                            holds.append((now, m.id))
+                        holds.append((now, m.id))
                         continue
                 images = _json_list(m.images) if m.images else "[]"
                 keys = _json_list(m.file_keys) if m.file_keys else "[]"
@@ -327,7 +324,7 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
                     )  # fmt: skip
                     continue
                 # What may have reached the vendor before stays "maybe sent" (pending).
-                again = PENDING if fresh == QUEUED and old[0] in MAYBE_SENT else fresh
+                again = PENDING if queued and old[0] in MAYBE_SENT else fresh
                 updates.append(
                     (vendor, profile, m.to, m.type, m.text, m.subject, m.sender, images, keys,
                      send_at, again, held, run, me, now, kind, content, m.tag, m.name, m.parent,
@@ -339,10 +336,10 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
                     previous[where[mid]] = OWNED  # another host claimed it this very moment
             if updates:
                 cur.executemany(_RECLAIM_MESSAGE, updates)
-            if holds:
+            if holds:  # an unknown one keeps what it says already
                 cur.executemany(
                     "UPDATE messages SET status = 'unknown', detail = 'handed over earlier; "
-                    "no answer was journaled', updated_at = ? WHERE id = ?",
+                    "no answer was journaled', updated_at = ? WHERE id = ? AND status = 'pending'",
                     holds,
                 )
         return previous
@@ -358,8 +355,7 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         cur.executemany(_INSERT_MESSAGE, rows)
         return []
 
-    def _lookup(self, cur: _Cursor, ids: Sequence[str], *,
-                lock: bool = False) -> dict[str, tuple[str, str]]:
+    def _lookup(self, cur: _Cursor, ids: Sequence[str], lock: bool) -> dict[str, tuple[str, str]]:
         """(status, owner) of the known ones of ``ids``; with ``lock``, their rows stay
         locked until the transaction ends (PostgreSQL: in id order, so two hosts claiming
         overlapping batches wait for each other instead of deadlocking)."""
@@ -401,33 +397,34 @@ class Journal(SqliteMixin, OwnersMixin, EventsMixin, ReservationsMixin, RunsMixi
         todo = [r for r in results if r.message_id]
         if not todo:
             return
-        rows = [(ACCEPTED if r.status == DUPLICATE else r.status, r.code, r.detail,
-                 sids.get(r.message_id, ""), now, r.message_id) for r in todo]  # fmt: skip
+        stored = [(r, ACCEPTED if r.status == DUPLICATE else r.status, sids.get(r.message_id, ""))
+                  for r in todo]  # fmt: skip
+        rows = [(status, r.code, r.detail, sid, now, r.message_id) for r, status, sid in stored]
         with self._tx() as cur:
             changed = self._record_rows(cur, rows)
             self._renew_lease(cur)
             if changed != len(todo):
                 # Some ids were never claimed (or are final): store the unknown ones.
-                known = self._lookup(cur, [r.message_id for r in todo])
+                known = self._lookup(cur, [r.message_id for r in todo], lock=False)
                 cur.executemany(
                     _INSERT_RESULT,
                     [(r.message_id, r.vendor, r.to, r.type, status, r.code, r.detail, sid, self.owner,
-                      stamp, stamp, r.profile, r.tag)
-                     for r, (status, _, _, sid, stamp, _) in zip(todo, rows, strict=True)
-                     if r.message_id not in known],
+                      now, now, r.profile, r.tag)
+                     for r, status, sid in stored if r.message_id not in known],
                 )  # fmt: skip
-            self._adopt_early_reports(cur, [(r.message_id, r.vendor, sid)
-                                            for r, (_, _, _, sid, _, _) in zip(todo, rows, strict=True) if sid])
+            self._adopt_early_reports(cur, [(r.message_id, r.vendor, sid) for r, _, sid in stored if sid])
 
     def _adopt_early_reports(self, cur: _Cursor, pairs: list[tuple[str, str, str]]) -> None:
         """Reports that arrived by server id before that id was recorded (a push faster than
         the send's own answer was journaled) now match their message, and settle it."""
+        by_vendor: dict[str, list[str]] = {}
+        for _, vendor, sid in pairs:
+            by_vendor.setdefault(vendor, []).append(sid)
         waiting: set[tuple[str, str]] = set()  # (vendor, server id) of reports still unmatched
-        for vendor in {v for _, v, _ in pairs}:
-            sids = [sid for _, v, sid in pairs if v == vendor]
+        for vendor, sids in by_vendor.items():
             for part in _chunks(sids):  # one indexed lookup per chunk, not an UPDATE per message
                 marks = ",".join("?" * len(part))
-                waiting.update((vendor, row[0]) for row in cur.execute(
+                waiting.update((vendor, sid) for (sid,) in cur.execute(
                     f"SELECT server_id FROM reports WHERE vendor = ? AND server_id IN ({marks}) "
                     "AND message_id = '' AND matched = 0", [vendor, *part]))
         found = [p for p in pairs if (p[1], p[2]) in waiting]

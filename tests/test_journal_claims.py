@@ -139,3 +139,18 @@ def test_a_batch_goes_on_past_every_id_it_skips(tmp_path, open_journal, left_by_
             got = j.claim([*before, after], "oneshot", "p", hold_unsure=True)
             assert got == [*says, None], case
             assert j.get(after.id)["status"] == "pending", case
+
+
+def test_claim_and_schedule_take_their_flags_by_name_only(tmp_path, open_journal):
+    """The leading arguments may be named (as a library caller may); the flags after them
+    must be: ``claim(batch, "oneshot", "p", "run-1")`` is a mistake, not a run id."""
+    a, b = msg(), msg(send_at=now_kst() + timedelta(hours=1))
+    with open_journal(tmp_path) as j:
+        assert j.claim(messages=[a], vendor="oneshot", profile="p", run="r1", queued=True) == [None]
+        assert j.schedule(messages=[b], vendor="netshot", profile="p", run="r1") == [None]
+        assert [j.get(m.id)["status"] for m in (a, b)] == ["queued", "scheduled"]
+        assert j._query("SELECT DISTINCT run FROM messages") == [("r1",)]
+        with pytest.raises(TypeError):
+            j.claim([msg()], "oneshot", "p", "r2")  # type: ignore[misc]
+        with pytest.raises(TypeError):
+            j.schedule([msg()], "netshot", "p", "r2")  # type: ignore[misc]
