@@ -318,7 +318,7 @@ def json_text(content: Content, *, leave_out: str = "") -> str:
         if how == _AS_IS:  # usually a str; else a number or a flag
             parts.append(key + (_STR(value) if type(value) is str else _ENCODE(value)))
         elif how == _BUTTONS:
-            parts.append(key + "[" + ",".join(map(button_text, value)) + "]")
+            parts.append(key + "[" + buttons_text(content, name) + "]")
         elif how == _PATHS:
             parts.append(key + "[" + ",".join([_STR(str(p)) for p in value]) + "]")
         elif how == _PATH:
@@ -326,6 +326,19 @@ def json_text(content: Content, *, leave_out: str = "") -> str:
         else:
             parts.append(key + json_text(value))
     return ",".join(parts) + "}"
+
+
+def buttons_text(content: Content, name: str = "buttons") -> str:
+    """The buttons of ``content``'s field ``name`` as the items of a compact JSON array,
+    written once per content: the journal and the wire both write them (kept beside the
+    fields, as ``functools.cached_property`` keeps its value; not a field, so equality,
+    repr and the JSON do not see it)."""
+    values = content.__dict__
+    key = "_text_" + name
+    text = values.get(key)
+    if text is None:
+        text = values[key] = ",".join(map(button_text, values[name]))
+    return text
 
 
 def button_text(button: Button) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from smscli import rcs_suggestions
-from smscli.content import RCS_BASES, Button, Kakao, button_text
+from smscli.content import RCS_BASES, Kakao, buttons_text
 from smscli.errors import ConfigError
 from smscli.fastjson import compact
 
@@ -71,25 +71,9 @@ def _secret(profile: Profile, key: str) -> str:
 _COMPACT = compact()  # json.dumps(separators=(",", ":"), ensure_ascii=False), one C call
 
 
-# Rows whose buttons have no variable share one tuple (smscli.channel_render), as do rows
-# naming one buttons file: their JSON is looked up by identity (hashing a tuple of buttons
-# costs about what encoding it does). Each entry keeps its tuple, so an id is not reused.
-_BUTTONS: dict[int, tuple[tuple[Button, ...], str]] = {}
-_BUTTONS_KEPT = 64
-
-
-def buttons_json(buttons: tuple[Button, ...]) -> str:
-    """Buttons as OneShot carries them: a JSON string ``{"button": [...]}`` ("" for none)."""
-    if not buttons:
-        return ""
-    hit = _BUTTONS.get(id(buttons))
-    if hit is not None and hit[0] is buttons:
-        return hit[1]
-    text = '{"button":[' + ",".join(map(button_text, buttons)) + "]}"
-    if len(_BUTTONS) >= _BUTTONS_KEPT:
-        _BUTTONS.clear()
-    _BUTTONS[id(buttons)] = (buttons, text)
-    return text
+def buttons_json(channel: Kakao) -> str:
+    """The buttons as OneShot carries them: a JSON string ``{"button": [...]}`` ("" for none)."""
+    return '{"button":[' + buttons_text(channel) + "]}" if channel.buttons else ""
 
 
 def message_fields(msg: Message, callback: str, reseller_code: str) -> dict[str, Any]:
@@ -132,9 +116,9 @@ def request_fields(msg: Message, cs: ChannelSettings, callback: str) -> dict[str
         if ch.timeout:
             out["kakao_timeout"] = int(ch.timeout)
         if ch.buttons:
-            out["kakao_button"] = buttons_json(ch.buttons)
+            out["kakao_button"] = buttons_json(ch)
         if ch.quick_replies:
-            out["kakao_quick"] = '{"quickReply":[' + ",".join(map(button_text, ch.quick_replies)) + "]}"
+            out["kakao_quick"] = '{"quickReply":[' + buttons_text(ch, "quick_replies") + "]}"
         if ch.image_link:
             out["kakao_image_link"] = ch.image_link
         if ch.title:
