@@ -453,7 +453,7 @@ def test_held_counts_the_zlib_state_of_a_pending_frame() -> None:
 
 
 def test_unbalanced_brackets_are_left_to_the_parser() -> None:
-    # One pass takes "[]" away and leaves "[[", which no pass shrinks: the parser says why.
+    # "[[][" never opens more than two levels: not too deep; the parser says why it is no JSON.
     assert fr.json_shape_error(b"[[][", max_depth=2) is None
     with pytest.raises(OneShotError, match="^not JSON"):
         fr.parse_json_object(b"[[][", max_depth=2)

@@ -241,7 +241,7 @@ def test_values_and_keys_of_an_object_are_counted_exactly() -> None:
     assert fr.json_shape_error(text, max_values=6) == "JSON holds more than 6 values and keys"
 
 
-def test_depth_is_exact_for_shapes_each_pass_shrinks_little_or_much() -> None:
+def test_depth_is_exact_for_siblings_chains_and_their_mixes() -> None:
     chain = b"[" * 20 + b"]" * 20
     shapes = {  # text: its depth
         b"[" + b"[]," * 60 + chain + b"]": 21,  # siblings vanish in one pass, then a chain

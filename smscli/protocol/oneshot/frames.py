@@ -56,7 +56,7 @@ NOT_OBJECT = "JSON is not an object"
 NO_METHOD = "missing Header.Method"
 BAD_BODY = "bad Body"
 
-_HEADER = re.compile(rb"[ \t]{0,4}([0-9]{1,10})[ \t]{0,4}\r\n")
+_HEADER = re.compile(rb"[ \t]{0,4}(?P<length>[0-9]{1,10})[ \t]{0,4}\r\n")
 # What a header may look like while its end has not arrived yet.
 _PARTIAL_HEADER = re.compile(rb"[ \t]{0,4}(?:[0-9]{1,10}(?:[ \t]{0,4}\r?)?)?")
 _KEEP = len(PREFIX) - 1  # bytes of junk kept in case they start a prefix
@@ -106,7 +106,7 @@ class Damaged:
 def size_text(n: int) -> str:
     """``4 MiB``, ``16 KiB`` or ``1000 bytes``."""
     for unit, name in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
-        if n >= unit and n % unit == 0:
+        if n >= unit and not n % unit:
             return f"{n // unit} {name}"
     return f"{n} bytes"
 
@@ -213,7 +213,7 @@ class Inflater:
                 if self._step < self._work.step:
                     self._step = min(self._step * 2, self._work.step)
             take = min(n - pos, self.step_end - here)
-            piece = data if take == n else data[pos:pos + take]
+            piece = data[pos:pos + take]  # all of a bytes object: that object, not a copy
             try:
                 out = z.decompress(piece, self.cap + 1 - self.size)
             except zlib.error as exc:
@@ -230,8 +230,7 @@ class Inflater:
             pos += take
 
     def text(self) -> bytes:
-        parts = self.parts
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return b"".join(self.parts)  # one part: that part itself, not a copy
 
     def failed(self) -> None:
         """Record how far this (failed) stream was surely inflated, for the resync limit:
@@ -280,23 +279,10 @@ def json_shape_error(
 
 
 def _depth_over(brackets: bytes, max_depth: int) -> bool:
-    """Whether ``[``/``]`` text nests deeper than ``max_depth``: passes that each take
-    away one level while they shrink it well, then one running sum for what is left."""
-    passes = 0
-    too_deep = b"[" * (max_depth + 1)
-    while brackets and passes < max_depth:
-        if too_deep in brackets:
-            return True
-        fewer = brackets.replace(b"[]", b"")
-        if len(fewer) == len(brackets):
-            break  # unbalanced: let the parser say what is wrong
-        passes += 1
-        shrunk = len(fewer) * 8 < len(brackets) * 7  # by more than 1/8
-        brackets = fewer
-        if not shrunk:
-            signed = memoryview(brackets.translate(_SIGNED)).cast("b")
-            return max(accumulate(signed), default=0) + passes > max_depth
-    return (passes >= max_depth and b"[]" in brackets) or too_deep in brackets
+    """Whether ``[``/``]`` text opens more than ``max_depth`` levels at some point (the
+    running sum of its brackets: exact for any text, balanced or not, and linear)."""
+    signed = memoryview(brackets.translate(_SIGNED)).cast("b")
+    return max(accumulate(signed, initial=0)) > max_depth
 
 
 _SIGNED = bytes.maketrans(b"[]", b"\x01\xff")  # +1 and -1 as signed bytes
@@ -330,7 +316,7 @@ def _parse_object(text: bytes) -> dict[str, Any]:
         raise OneShotError(f"{NOT_JSON}: nested too deeply") from None
     except ValueError as exc:
         raise OneShotError(f"{NOT_JSON}: {exc}") from None
-    if type(obj) is not dict:
+    if not isinstance(obj, dict):
         raise OneShotError(f"{NOT_OBJECT}: {type(obj).__name__}")
     return obj
 
@@ -362,7 +348,7 @@ def frame_from_text(offset: int, length: int, text: bytes, limits: Limits = DEFA
     try:
         string = text.decode("utf-8")
         obj, end = _scan_once(string, 0)
-        if end != len(string) or type(obj) is not dict:
+        if end != len(string) or not isinstance(obj, dict):
             raise ValueError
     except (ValueError, StopIteration, IndexError, RecursionError):
         obj = _parse_object(text)  # raises with the reason (or accepts blanks around)
@@ -370,11 +356,11 @@ def frame_from_text(offset: int, length: int, text: bytes, limits: Limits = DEFA
         if paused:
             gc.enable()
     header = obj.get("Header")
-    method = header.get("Method") if type(header) is dict else None
-    if type(method) is not str or not method:
+    method = header.get("Method") if isinstance(header, dict) else None
+    if not isinstance(method, str) or not method:
         raise OneShotError(NO_METHOD)
     body = obj.get("Body")
-    if not (body is None or type(body) is dict or type(body) is str):
+    if not (body is None or isinstance(body, dict | str)):
         raise OneShotError(f"{BAD_BODY}: {type(body).__name__}")
     return Frame(offset, length, method, header, body, text)
 
@@ -471,14 +457,12 @@ class FrameDecoder:
         it becomes the start of a damaged stretch that ends at the next header after the
         bytes held now; those bytes are dropped."""
         if self._pending is None:
-            return
-        if self._junk_at is None:
-            self._start_junk(0, reason, 0)
+            return  # (a pending frame is never inside a damaged stretch: one ends before it)
         self._pending = None
-        drop = max(len(self._buf) - _KEEP, 0)
+        drop = len(self._buf) - _KEEP  # the buffer holds the pending frame's header at least: more
         del self._buf[:drop]
         self._base += drop
-        self._search = 0
+        self._start_junk(-drop, reason, 0)  # the stretch starts where the frame did
 
     def close(self) -> list[Frame | Damaged]:
         """End of stream: whatever is left is a truncated or damaged tail (after the frames
@@ -513,7 +497,6 @@ class FrameDecoder:
         self._buf = bytearray()
         self._base += len(buf)
         self._junk_at = None
-        self._junk_wait = False
         self._pending = None
         return out
 
@@ -542,7 +525,7 @@ class FrameDecoder:
         match = _HEADER.match(buf, at + len(PREFIX))
         if match is None:
             return None if _PARTIAL_HEADER.fullmatch(buf, at + len(PREFIX)) else BAD_HEADER
-        length = int(match.group(1))
+        length = int(match["length"])
         if length > self.limits.max_frame:
             self._junk_line = bytes(buf[at:match.end()])
             return f"{TOO_LARGE}: Content-Length {length} over {self.limits.max_frame}"
@@ -601,7 +584,7 @@ class FrameDecoder:
                         return pos  # the rest of the header has not arrived
                     self._start_junk(pos, BAD_HEADER, pos + 1, header=b"")
                     continue
-                length = int(match.group(1))
+                length = int(match["length"])
                 if length > max_frame:  # damaged at once: nothing of it is waited for
                     self._start_junk(pos, f"{TOO_LARGE}: Content-Length {length} over {max_frame}",
                                      match.end(), header=bytes(buf[pos:match.end()]))
@@ -634,9 +617,8 @@ class FrameDecoder:
             inflater = pending.inflater
             try:
                 have = start + inflater.fed
-                upto = min(stop, end)
-                if upto > have and not inflater.eof:
-                    inflater.feed(buf[have:upto])
+                if not inflater.eof:  # (nothing new: feeds nothing)
+                    inflater.feed(buf[have:min(stop, end)])
                 if inflater.eof:
                     if inflater.fed < pending.length:
                         raise OneShotError(
