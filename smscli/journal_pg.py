@@ -57,9 +57,9 @@ IDLE_IN_TX = 60  # seconds the server keeps a transaction of ours open with noth
 # locks within about a minute instead of the kernel's two hours.
 _KEEPALIVE = ("SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; "
               "SET tcp_keepalives_count = 3")
-# Statement types of the claim's unnest INSERT, in _INSERT_MESSAGE's column order.
 # Rows per unnest statement of the claim and of the results (each array one parameter).
 _BATCH_ROWS = 5000
+# Statement types of the claim's unnest INSERT, in _INSERT_MESSAGE's column order.
 _CLAIM_TYPES = ("text",) * 12 + ("int", "int") + ("text",) * 9 + ("int",)
 _CLAIM_COLUMNS = ('id, vendor, profile, "to", type, text, subject, sender, images, file_keys, '
                   "send_at, status, attempts, held, run, owner, created_at, updated_at, "
