@@ -317,8 +317,8 @@ def _full_tree(depth: int, width: int) -> list:
 def test_depth_bound_exact_on_many_shapes(max_depth: int) -> None:
     shapes: list[object] = []
     for d in range(1, max_depth + 3):
-        shapes.append(_full_tree(d, 2))  # shrinks well on every pass
-        shapes.append(_full_tree(d, 1))  # a plain deep chain: shrinks little
+        shapes.append(_full_tree(d, 2))  # a full binary tree: leaves at every depth
+        shapes.append(_full_tree(d, 1))  # a plain deep chain
         shapes.append([[]] * 20 + [_full_tree(d, 1)])  # wide, then one deep branch
         shapes.append([_full_tree(d, 1), _full_tree(max(d - 1, 1), 3)])
     for obj in shapes:

@@ -244,7 +244,7 @@ def test_values_and_keys_of_an_object_are_counted_exactly() -> None:
 def test_depth_is_exact_for_siblings_chains_and_their_mixes() -> None:
     chain = b"[" * 20 + b"]" * 20
     shapes = {  # text: its depth
-        b"[" + b"[]," * 60 + chain + b"]": 21,  # siblings vanish in one pass, then a chain
+        b"[" + b"[]," * 60 + chain + b"]": 21,  # many empty siblings, then a chain
         b"[" + chain + b"," + b"[]," * 70 + b"[]]": 21,
         b"[" * 70 + b"]" * 70: 70,
         b"[" + b"[[]]," * 40 + b"[]]": 3,
