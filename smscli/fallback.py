@@ -71,6 +71,9 @@ class Fallback:
         self.vendor = vendor
         self.profile = profile
         self.sent = 0  # fallbacks handed to the vendor by this instance
+        # The page being sent (or last sent): fallback id -> (parent id, fallback type), so
+        # that its reports find their parents without asking the journal (both never change).
+        self._page: dict[str, tuple[str, str]] = {}
 
     @classmethod
     def for_vendor(cls, journal: Journal, vendor: Vendor, profile: str) -> Fallback | None:
@@ -87,10 +90,12 @@ class Fallback:
         final = [r for r in reports if r.message_id and r.status in (DELIVERED, FAILED)]
         if not final:
             return list(reports)
-        parents = self.journal.parents_of([r.message_id for r in final])
+        page = self._page
+        unknown = [r.message_id for r in final if r.message_id not in page]
+        parents = self.journal.parents_of(unknown) if unknown else {}
         derived = []
         for rep in final:
-            hit = parents.get(rep.message_id)
+            hit = page.get(rep.message_id) or parents.get(rep.message_id)
             if hit is None:
                 continue
             parent, kind = hit
@@ -164,14 +169,14 @@ class Fallback:
             if len(results) >= RECORD_EVERY:
                 flush()
 
-        parents = {m.id: m.parent for m in todo}
+        self._page = {m.id: (m.parent, m.type) for m in todo}
 
         def flush() -> None:
             if results:
                 server_ids = {r.message_id: r.server_id for r in results if r.server_id}
                 self.journal.record(results, server_ids or None)
-                refused = [refused_report(parents[r.message_id], r) for r in results
-                           if r.status == REJECTED and r.message_id in parents]
+                refused = [refused_report(self._page[r.message_id][0], r) for r in results
+                           if r.status == REJECTED and r.message_id in self._page]
                 if refused:  # the parent's story ends there: it says so
                     (on_reports or self.store)(refused)
                 results.clear()

@@ -178,6 +178,19 @@ def test_a_miss_falls_back_to_sms_exactly_once(sim: OneShotSimulator, pipe: Pipe
     assert len(bodies(sim, child)) == 1 and len(bodies(sim, "miss1")) == 1
 
 
+def test_the_reports_of_the_fallbacks_being_sent_find_their_parents_without_a_query(
+        sim: OneShotSimulator, pipe: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+    lookup = pipe.journal.parents_of
+    monkeypatch.setattr(pipe.journal, "parents_of", lambda ids: asked.extend(ids) or lookup(ids))
+    [result] = pipe.send([alimtalk("miss2", MISS, fallback=Text("[주문] 발송", type="sms"))])
+    child = ids.fallback_id("miss2")
+    assert result.status == "delivered"
+    assert [(r.status, r.channel, r.fallback) for r in pipe.journal.list_reports(message_id="miss2")] == [
+        ("failed", "alimtalk", {}), ("delivered", "sms", {"type": "sms", "status": "delivered"})]
+    assert "miss2" in asked and child not in asked  # the page knew the child's parent
+
+
 def test_long_fallback_text_goes_as_lms(sim: OneShotSimulator, pipe: Pipeline) -> None:
     fb = Text("주문하신 상품이 발송되었습니다. " * 8, subject="발송 안내", type="lms")
     pipe.send([alimtalk("miss2", MISS, fallback=fb)])
