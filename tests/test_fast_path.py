@@ -95,13 +95,13 @@ def test_fast_path_imports_nothing_heavy(argv: list[str]) -> None:
     assert status in (0, 1, 2)
 
 
-def test_text_lookup_starts_without_typing_dataclasses_or_json() -> None:
+def test_text_lookup_starts_without_typing_dataclasses_json_or_enum() -> None:
     """The start-up goal (bench/bench_startup.py: <= 2x ``python -c pass``) leaves no room for
     these: smscli.codes, smscli.cli.output and code_render import them only under TYPE_CHECKING
-    or inside the functions that need them."""
+    or inside the functions that need them (enum comes with smscli.errors: only on failure)."""
     status, out, err = _run(["code", "lookup", "4100"], python_flags=("-X", "importtime"))
     assert status == 0 and out
-    assert _imported(err) & {"typing", "dataclasses", "inspect", "json", "re"} == set()
+    assert _imported(err) & {"typing", "dataclasses", "inspect", "json", "re", "enum"} == set()
 
 
 def test_typer_path_really_is_the_typer_path() -> None:

@@ -6,17 +6,41 @@ Both the Typer commands (``smscli.cli.code``) and the lean entry point
 
 from __future__ import annotations
 
-from smscli.errors import RejectedError, UsageError
-
 TYPE_CHECKING = False  # not typing's: importing typing costs more than this whole command
 if TYPE_CHECKING:
     from smscli.codes import CodeEntry
+    from smscli.errors import RejectedError
+
+    class CodeNotFound(RejectedError):
+        """No table knows the code or the text (exit 1)."""
 
 COLUMNS = ("vendor", "table", "code", "meaning", "meaning_en", "category", "retryable")
 
 
-class CodeNotFound(RejectedError):
-    """No table knows the code or the text (exit 1)."""
+def _code_not_found() -> type[RejectedError]:
+    """``CodeNotFound``, made on first use: smscli.errors (its IntEnum imports enum, a
+    tenth of a lookup's start-up) is imported only when something fails."""
+    made = globals().get("CodeNotFound")
+    if made is None:
+        from smscli.errors import RejectedError
+
+        class CodeNotFound(RejectedError):
+            """No table knows the code or the text (exit 1)."""
+
+        made = globals()["CodeNotFound"] = CodeNotFound
+    return made
+
+
+def __getattr__(name: str) -> type:
+    if name == "CodeNotFound":
+        return _code_not_found()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _usage(message: str, hint: str) -> Exception:
+    from smscli.errors import UsageError
+
+    return UsageError(message, hint=hint)
 
 
 def lookup(code: str, vendor: str | None, json_mode: bool) -> None:
@@ -24,12 +48,12 @@ def lookup(code: str, vendor: str | None, json_mode: bool) -> None:
     from smscli import codes
 
     if not code.strip():
-        raise UsageError("give a code to look up", hint="e.g. smscli code lookup 4100")
+        raise _usage("give a code to look up", "e.g. smscli code lookup 4100")
     entries = codes.lookup(code, vendor)
     if not entries:
         near = codes.nearest(code, vendor)
         where = f" for {codes.normalize_vendor(vendor)}" if vendor else ""
-        raise CodeNotFound(
+        raise _code_not_found()(
             f"unknown code {code.strip()!r}{where}",
             hint=f"nearest known codes: {', '.join(near)}" if near else None,
         )
@@ -41,10 +65,10 @@ def search(text: str, vendor: str | None, json_mode: bool) -> None:
     from smscli import codes
 
     if not text.strip():
-        raise UsageError("give some text to search for", hint="e.g. smscli code search 음영")
+        raise _usage("give some text to search for", "e.g. smscli code search 음영")
     entries = codes.search(text, vendor)
     if not entries:
-        raise CodeNotFound(
+        raise _code_not_found()(
             f"no code meaning contains {text.strip()!r}",
             hint="try a shorter word, in Korean or English, or 'smscli code list'",
         )
