@@ -400,6 +400,28 @@ def test_sim_oneshot_cli_takes_the_kakao_options(isolated_env: Path, tmp_path: P
         assert sp.stop() == 0
 
 
+def test_sim_record_lines_carry_the_kakao_fields_and_the_miss(isolated_env: Path, tmp_path: Path) -> None:
+    rules = KakaoRules([Template("ORDER1", TEMPLATE, buttons=BUTTONS)], sender_key=SENDER_KEY, misses=[MISS])
+    record = tmp_path / "accepted.jsonl"
+    with OneShotSimulator(speed=0, report_delay=0.05, kakao=rules, record=record) as server:
+        configure(isolated_env, server)
+        pipe = Pipeline()
+        try:
+            pipe.send([alimtalk("rec1"), alimtalk("rec2", MISS)], wait=0, fallback=False)
+            pipe.send([Message(id="rec3", to="01012345678", text="안녕", sender="15666639")], wait=0)
+        finally:
+            pipe.close()
+    lines = {line["user_msg_id"]: line for line in map(json.loads, record.read_text().splitlines())}
+    assert lines["rec1"]["missed"] is False and lines["rec2"]["missed"] is True
+    assert lines["rec1"]["channel"] == {
+        "KakaoAdFlag": "N", "KakaoNationCode": "82", "KakaoTemplateCode": "ORDER1", "KakaoTimeout": 0,
+        "KakaoButton": lines["rec1"]["channel"]["KakaoButton"], "kakaoTitle": "주문 발송"}
+    assert json.loads(lines["rec1"]["channel"]["KakaoButton"]) == {"button": [
+        {"name": "배송 조회", "type": "WL", "url_mobile": "https://shop.example/o/A-17"}]}
+    assert SENDER_KEY not in record.read_text()  # the sender key is left out, as sim bizppurio does
+    assert "channel" not in lines["rec3"] and "missed" not in lines["rec3"]  # an SMS line is as before
+
+
 def test_sim_oneshot_cli_refuses_an_unreadable_template_file(tmp_path: Path) -> None:
     proc = run_cli("sim", "oneshot", "--port", "0", "--kakao-template", f"T1={tmp_path / 'nope.txt'}",
                    timeout=30)

@@ -779,29 +779,30 @@ class OneShotSimulator:
             )
             self._accepted[key] = accepted
             self._stats["accepted"] = self._stats.get("accepted", 0) + 1
+        channel = oneshot_kakao.is_channel(accepted.msg_type)
+        missed = oneshot_kakao.report_code(self._kakao, body) if channel else None
         if self._record is not None:
-            self._write_record(
-                {
-                    "event": "accepted",
-                    "server_msg_id": server_msg_id,
-                    "user_msg_id": key[0],
-                    "user_msg_sub_id": key[1],
-                    "phone": key[2],
-                    "msg_type": accepted.msg_type,
-                    "callback": body.get("CallbackNo", ""),
-                    "subject": body.get("Subject", ""),
-                    "message": body.get("Message", ""),
-                    "user_data": body.get("UserData", ""),
-                    "files": [
-                        body.get(f"FileName{i}") for i in range(1, 4) if body.get(f"FileName{i}")
-                    ],
-                    "connection": session.id,
-                    "time": datetime.fromtimestamp(now, KST).isoformat(timespec="milliseconds"),
-                }
-            )
+            line: dict[str, Any] = {
+                "event": "accepted",
+                "server_msg_id": server_msg_id,
+                "user_msg_id": key[0],
+                "user_msg_sub_id": key[1],
+                "phone": key[2],
+                "msg_type": accepted.msg_type,
+                "callback": body.get("CallbackNo", ""),
+                "subject": body.get("Subject", ""),
+                "message": body.get("Message", ""),
+                "user_data": body.get("UserData", ""),
+                "files": [
+                    body.get(f"FileName{i}") for i in range(1, 4) if body.get(f"FileName{i}")
+                ],
+                "connection": session.id,
+                "time": datetime.fromtimestamp(now, KST).isoformat(timespec="milliseconds"),
+            }
+            if channel:  # what was asked of Kakao/RCS (the sender key aside), and whether it missed
+                line.update(channel=oneshot_kakao.recorded_fields(body), missed=missed is not None)
+            self._write_record(line)
         failed = cfg.fail_rate > 0 and self._fraction("fail", key) < cfg.fail_rate
-        missed = (oneshot_kakao.report_code(self._kakao, body)
-                  if oneshot_kakao.is_channel(accepted.msg_type) else None)
         report = {
             "UserMsgId": body.get("UserMsgId", ""),
             "UserMsgSubId": body.get("UserMsgSubId", ""),

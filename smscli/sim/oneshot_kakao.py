@@ -126,6 +126,15 @@ def remote_image(name: str) -> bool:
     return name.startswith(("https://", "http://"))
 
 
+def recorded_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """A Kakao/RCS MsgSendReq's own fields as sent (numbers, and text that is not empty),
+    for ``--record`` lines; the sender key is left out, as ``sim bizppurio`` leaves out
+    ``senderkey``."""
+    return {k: v for k, v in body.items()
+            if v not in ("", None) and k != "KakaoSenderKey"
+            and (k.startswith(("Kakao", "kakao", "rcs")) or k == "ResellerCode")}
+
+
 def report_code(rules: KakaoRules, body: dict[str, Any]) -> int | None:
     """The report's Result for an accepted Kakao/RCS message when it is a miss (29),
     else None (the simulator's usual draw decides)."""
