@@ -274,6 +274,20 @@ def test_size_text_names_exact_units_only() -> None:
     assert {n: fr.size_text(n) for n in cases} == cases
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("inflate_step", 0), ("inflate_step", -1), ("max_frame", 0), ("max_decompressed", 0),
+    ("max_depth", 0), ("max_values", 0), ("resync_slack", -1), ("max_frame", 1.5), ("inflate_step", "16"),
+])
+def test_limits_refuse_what_would_stall_or_refuse_every_frame(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"Limits.{field} must be a whole number"):
+        fr.Limits(**{field: value})  # type: ignore[arg-type]
+
+
+def test_the_smallest_limits_still_decode_and_step_by_one_byte() -> None:
+    limits = fr.Limits(inflate_step=1, resync_slack=0)
+    assert decode_all(GOOD, 7, limits=limits) == decode_all(GOOD, 7)
+
+
 def test_default_limits_are_the_documented_ones_and_frozen() -> None:
     limits = fr.Limits()
     assert (limits.max_frame, limits.max_decompressed, limits.inflate_step,

@@ -73,6 +73,14 @@ class Limits:
     resync_slack: int = RESYNC_SLACK
     inflate_step: int = INFLATE_STEP
 
+    def __post_init__(self) -> None:
+        for name in ("max_frame", "max_decompressed", "max_depth", "max_values", "inflate_step"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Limits.{name} must be a whole number of at least 1, not {value!r}")
+        if not isinstance(self.resync_slack, int) or self.resync_slack < 0:
+            raise ValueError(f"Limits.resync_slack must be a whole number of at least 0, not {self.resync_slack!r}")
+
 
 DEFAULT_LIMITS = Limits()
 
@@ -210,8 +218,7 @@ class Inflater:
                 self._done = here
                 self._work.charge(here, end)
                 self.step_end = end
-                if self._step < self._work.step:
-                    self._step = min(self._step * 2, self._work.step)
+                self._step = min(self._step * 2, self._work.step)  # Limits keeps the step >= 1
             take = min(n - pos, self.step_end - here)
             piece = data[pos:pos + take]  # all of a bytes object: that object, not a copy
             try:
