@@ -92,7 +92,7 @@ class CsvInput:
             self._first_chunk()
             if csv.field_size_limit() < MAX_LINE:  # process-wide; only ever raised
                 csv.field_size_limit(MAX_LINE)
-            self._reader = csv.reader(self._decoded_lines())
+            self._reader = csv.reader(self._decoded_lines(), strict=True)
             self._read_header()
         except BaseException:
             self.close()
@@ -337,11 +337,12 @@ class CsvInput:
             except StopIteration:
                 return
             except csv.Error as exc:
-                end = reader.line_num
-                for n in range(start, end + 1):
-                    bad.pop(n, None)
-                yield Row(start, "", {}, None, f"line {start}: {exc}")
-                continue
+                if not _loses_place(exc):  # a NUL: that line only
+                    for n in range(start, reader.line_num + 1):
+                        bad.pop(n, None)
+                    yield Row(start, "", {}, None, f"line {start}: {exc}")
+                    continue
+                raise quoting_error(self.name, start, exc) from None
             error = None
             if bad:
                 for n in range(start, reader.line_num + 1):
@@ -379,6 +380,52 @@ class CsvInput:
             if error is None and not phone:
                 error = "missing phone number"
             yield new_tuple(Row, (start, phone, values, row_id, error))
+
+
+def _loses_place(exc: csv.Error) -> bool:
+    """Whether the reader cannot tell where the rows after this error start: a quote
+    left open (to the end, or past the field limit) or misplaced. A NUL spoils one line."""
+    return "NUL" not in str(exc)
+
+
+def quoting_error(name: str, line: int, exc: csv.Error, *, then: str = "nothing after it was read") -> UsageError:
+    """The one error for CSV input whose quoting leaves the rows after ``line`` unknown
+    (``then``: what became of the input)."""
+    reason = str(exc)
+    if "unexpected end of data" in reason:
+        what = f"the quoted field that starts on line {line} is never closed"
+    elif "field larger than field limit" in reason:
+        what = f"a field that starts on line {line} runs past {MAX_LINE // 1024} KiB (a quote left open?)"
+    else:
+        what = f"line {line}: {reason}"
+    return UsageError(f"CSV input {name}: {what}; {then}",
+                      hint='a field that starts with " must end with "; write "" for a quote inside it')
+
+
+def check_quoting(stream: BinaryIO, name: str) -> None:
+    """Read all of ``stream`` as CSV and raise :func:`quoting_error` where its quoting
+    goes wrong, so that a send refuses such a file before its first row goes out (rows
+    are otherwise read as they are sent). The structure is the same in UTF-8 and CP949
+    (quotes, commas and line breaks are never part of a multi-byte character), so the
+    bytes are read as Latin-1."""
+    import io
+
+    if csv.field_size_limit() < MAX_LINE:
+        csv.field_size_limit(MAX_LINE)
+    text = io.TextIOWrapper(stream, encoding="latin-1", newline="")
+    try:
+        reader = csv.reader(text, strict=True)
+        while True:
+            start = reader.line_num + 1
+            try:
+                next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if _loses_place(exc):
+                    raise quoting_error(name, start, exc, then="nothing was sent") from None
+    finally:
+        text.detach()  # the stream stays open: the caller's
 
 
 def open_csv(source: str | os.PathLike[str], *, stdin: BinaryIO | None = None) -> CsvInput:

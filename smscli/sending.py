@@ -365,7 +365,30 @@ def _rows(source: Recipients, hooks: Hooks, *, fingerprint: bool):
         raise UsageError("no recipients", hint="pass --to NUMBER or --csv FILE")
     part, spool = runs.csv_part(source.csv) if fingerprint else ("", None)
     csv = recipients.open_csv(source.csv, stdin=spool)  # reads and checks the header now
+    if fingerprint:  # a send: its quoting is checked to the end before a row goes out
+        _check_quoting(source.csv, spool, csv)
     return iter(csv), None, csv.variables, csv.id_column is not None, part
+
+
+def _check_quoting(source: str, spool: Any, csv: Any) -> None:
+    """:func:`smscli.recipients.check_quoting` of the file, or of stdin's spooled copy
+    (read from the start and put back where the open CSV input goes on reading)."""
+    from smscli import recipients
+
+    try:
+        if spool is None:
+            with open(source, "rb") as stream:
+                recipients.check_quoting(stream, csv.name)
+            return
+        at = spool.tell()
+        spool.seek(0)
+        try:
+            recipients.check_quoting(spool, csv.name)
+        finally:
+            spool.seek(at)
+    except BaseException:
+        csv.close()
+        raise
 
 
 PHONE_KEYS = ("phone", "to")

@@ -185,12 +185,45 @@ def test_overlong_line_is_one_bad_row(length):
     ]
 
 
-def test_unbalanced_quote_does_not_swallow_memory():
+def test_an_unbalanced_quote_ends_the_input_at_its_line_without_swallowing_memory():
     body = b"".join(b"0101%07d,x\n" % i for i in range(200_000))  # 2.4 MB after the quote
-    rows = rows_of(b'phone,name\n01012345678,"open\n' + body)
-    assert rows[0].error is not None and rows[0].error.startswith("line 2: field larger than")
-    assert len(rows) < 200_000  # the runaway field was cut off at the field limit...
-    assert rows[-1].phone == "01010199999" and rows[-1].error is None  # ...and reading went on
+    reader = iter(CsvInput(io.BytesIO(b'phone,name\n01011112222,ok\n01012345678,"open\n' + body)))
+    assert next(reader).phone == "01011112222"  # the rows before it are read as ever
+    with pytest.raises(UsageError, match=r"a field that starts on line 3 runs past 1024 KiB") as info:
+        next(reader)  # the runaway field is cut off at the field limit, and reading stops there
+    assert "nothing after it was read" in str(info.value)
+
+
+def test_a_quote_left_open_to_the_end_is_an_error_not_a_row_that_swallows_the_rest():
+    data = 'phone,name\n01012345678,"길동\n01099998888,철수\n01022223333,영희\n'.encode()
+    with pytest.raises(UsageError, match="the quoted field that starts on line 2 is never closed"):
+        rows_of(data)
+
+
+def test_a_misplaced_quote_is_an_error():
+    with pytest.raises(UsageError, match=r"line 2: .*expected after"):
+        rows_of(b'phone,name\n01012345678,"a"b\n01099998888,c\n')
+
+
+def test_quoted_fields_may_hold_line_breaks_commas_and_quotes():
+    data = 'phone,text\n01012345678,"첫 줄\n둘째 줄, ""인용"""\n01099998888,끝\n'.encode()
+    rows = rows_of(data)
+    assert [(r.line_no, r.phone, r.vars["text"], r.error) for r in rows] == [
+        (2, "01012345678", '첫 줄\n둘째 줄, "인용"', None), (4, "01099998888", "끝", None)]
+
+
+@pytest.mark.parametrize("data", [
+    b'phone,name\n' + b"".join(b"0101%07d,x\n" % i for i in range(20_000)) + b'01099999999,"open\n01088888888,y\n',
+    'phone,name\n01012345678,"길동\n01099998888,철수\n'.encode("cp949"),
+])
+def test_check_quoting_reads_the_whole_input_and_names_the_line(data: bytes):
+    from smscli.recipients import check_quoting
+
+    stream = io.BytesIO(data)
+    with pytest.raises(UsageError, match="never closed; nothing was sent"):
+        check_quoting(stream, "in.csv")
+    assert not stream.closed  # the caller's stream
+    check_quoting(io.BytesIO(b'phone,name\n01012345678,"a\nb"\n'), "ok.csv")  # fine: no error
 
 
 def test_nul_bytes_later_are_a_row_error():

@@ -149,6 +149,26 @@ def test_ctrl_c_mid_batch_exits_130_then_rerun_sends_the_rest_once(isolated_env,
         assert len(ids) == n and set(ids) == {f"row-{i}" for i in range(n)}
 
 
+@pytest.mark.parametrize("how", ["file", "stdin"])
+def test_a_csv_whose_quote_is_left_open_far_down_sends_nothing(sim, tmp_path, how):
+    """The rows are read as they are sent, but the quoting is checked to the end first: a
+    quote left open at row 20,000 would otherwise send the rows before it and then stop."""
+    data = b"phone,name\n" + b"".join(b"0101%07d,x\n" % i for i in range(20_000)) + b'01099999999,"open\n01088888888,y\n'
+    csv = tmp_path / "open-quote.csv"
+    csv.write_bytes(data)
+    if how == "file":
+        proc = run_cli("send", "--csv", str(csv), "-m", "{name}")
+    else:
+        proc = run_cli("send", "--csv", "-", "-m", "{name}", input=data)
+    assert proc.returncode == 2, proc.stderr
+    name = str(csv) if how == "file" else "stdin"
+    assert proc.stderr.decode().splitlines() == [
+        f"smscli: CSV input {name}: the quoted field that starts on line 20002 is never closed; nothing was sent "
+        '(a field that starts with " must end with "; write "" for a quote inside it)']
+    assert accepted_ids(sim) == []
+    assert run_cli("result", "list", "--json").stdout == b""
+
+
 def test_csv_rows_whose_text_becomes_too_long_are_invalid(sim, tmp_path):
     csv = tmp_path / "l.csv"
     csv.write_text("phone,name\n01012345678,짧은\n01022223333," + "가" * 1000 + "\n", encoding="utf-8")
