@@ -51,6 +51,11 @@ class Target:
     postgres: bool = False  # its tests need SMSCLI_TEST_PG_URL (else half of them skip)
 
 
+ONESHOT_ANSWER_TESTS = (
+    "tests/test_oneshot_answers.py", "tests/test_oneshot_client.py", "-k", "not no_burst and (answer "
+    "or accepted or too_fast or duplicate or rejections or 901 or report or spam or confirm or lms_goes "
+    "or keeps_no_ids or waited or delivery_time or result_0)")
+
 TARGETS: dict[str, Target] = {
     "pacing": Target("smscli/protocol/oneshot/pacing.py", ("tests/protocol/test_pacing.py",)),
     "phone": Target("smscli/phone.py", ("tests/test_phone.py",)),
@@ -74,12 +79,13 @@ TARGETS: dict[str, Target] = {
         ("tests/test_listen.py", "-k", "netshot or bad_pushes"),
         ("netshot_report", "_kst_iso"),
     ),
+    # OneShot's answers (in the per-send Batch) and reports and code meanings (helpers in
+    # oneshot_settings): one target until vendors/oneshot.py was split, the same tests.
     "oneshot-answers": Target(
-        "smscli/vendors/oneshot.py",
-        ("tests/test_oneshot_answers.py", "tests/test_oneshot_client.py", "-k", "not no_burst and (answer "
-         "or accepted or too_fast or duplicate or rejections or 901 or report or spam or confirm or lms_goes "
-         "or keeps_no_ids or waited or delivery_time or result_0)"),
-        ("describe", "report_from", "_result", "_on_answer"),
+        "smscli/vendors/oneshot_batch.py", ONESHOT_ANSWER_TESTS, ("_result", "_on_answer")
+    ),
+    "oneshot-reports": Target(
+        "smscli/vendors/oneshot_settings.py", ONESHOT_ANSWER_TESTS, ("describe", "report_from")
     ),
     "bizclient-answers": Target(  # SQLite only (its MariaDB cases skip without SMSCLI_TEST_MYSQL_URL)
         "smscli/vendors/bizclient_results.py",

@@ -9,8 +9,8 @@ import pytest
 
 from smscli.protocol.oneshot import pacing
 from smscli.protocol.oneshot.messages import ReportReq
-from smscli.vendors import oneshot
-from smscli.vendors.oneshot import report_from
+from smscli.vendors import oneshot_batch
+from smscli.vendors.oneshot_settings import describe, report_from
 from tests.test_oneshot_client import data_dir, make_sim, send, sms, vendor_for  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
@@ -48,7 +48,7 @@ def test_too_fast_every_time_is_tried_again_a_bounded_number_of_times(make_sim, 
                                                                       code) -> None:
     # 903 and 11 ("too fast") put the message back in the queue after a pause, at most
     # MAX_SPEED_RETRIES times; then it is rejected with that code (once, never doubled).
-    monkeypatch.setattr(oneshot, "MAX_SPEED_RETRIES", 3)
+    monkeypatch.setattr(oneshot_batch, "MAX_SPEED_RETRIES", 3)
     monkeypatch.setattr(pacing, "BACKOFF_PAUSE", 0.02)  # the pause itself is pacing's (tested there)
     sim = make_sim(reject_rate=1.0, reject_codes=(code,))
     vendor, _ = vendor_for(sim, data_dir)
@@ -99,6 +99,6 @@ def test_any_result_but_0_and_the_special_codes_is_rejected(make_sim, data_dir, 
 
 
 def test_a_code_meaning_comes_from_its_table_and_an_unknown_table_gives_none() -> None:
-    assert (oneshot.describe(0), oneshot.describe(0, "login"), oneshot.describe(7), oneshot.describe(7, "login")) == (
+    assert (describe(0), describe(0, "login"), describe(7), describe(7, "login")) == (
         "성공", "성공", "결번", "버전 오류")
-    assert oneshot.describe(0, "no-such-table") == "" and oneshot.describe(123456) == ""
+    assert describe(0, "no-such-table") == "" and describe(123456) == ""

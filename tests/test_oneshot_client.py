@@ -17,7 +17,8 @@ from smscli.errors import AuthError, ConfigError, UnreachableError, VendorError
 from smscli.models import Message, Report, SendResult
 from smscli.sim.oneshot import OneShotSimulator
 from smscli.vendors.base import OutsideHours
-from smscli.vendors.oneshot import OneShotVendor, load_settings, window_wait
+from smscli.vendors.oneshot import OneShotVendor
+from smscli.vendors.oneshot_settings import load_settings, window_wait
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -742,7 +743,7 @@ def test_a_send_keeps_no_ids_once_answered_unless_it_waits(make_sim, data_dir, w
     million-message send stays flat in memory; --wait needs the accepted ids."""
     import gc
 
-    from smscli.vendors import oneshot
+    from smscli.vendors.oneshot_batch import Batch
 
     sim = make_sim(report_delay=0.0)
     vendor, _ = vendor_for(sim, data_dir, window=4)
@@ -752,7 +753,7 @@ def test_a_send_keeps_no_ids_once_answered_unless_it_waits(make_sim, data_dir, w
     def on_result(result: SendResult) -> None:
         if not found:  # this send's batch (earlier tests' may not be collected yet)
             found.extend(o for o in gc.get_objects()
-                         if isinstance(o, oneshot._Batch) and o.on_result is on_result)
+                         if isinstance(o, Batch) and o.on_result is on_result)
         batch = found[0]
         seen.append((len(batch.accepted), len(batch.inflight)))
 
