@@ -1,197 +1,55 @@
-"""Profiles: where the config file and data dir live, how the active profile is resolved
-(flag > env > file > default, keeping the source of every value), and how the file is
-written (atomically, mode 0600, keeping the user's comments where possible).
+"""Profiles: where the config file and data dir live, and how the active profile is
+resolved (flag > env > file > default, keeping the source of every value).
 
-Secrets: a key is *secret* when ``is_secret_key`` says so; its value is masked in every
-display. Any key can also be given indirectly as ``<key>_env`` (an environment variable
-name) or ``<key>_command`` (a command whose stdout is the value); ``Profile.secret``
-resolves them lazily, and within one profile exactly one of the three may be set.
+Secrets: a key is *secret* when ``smscli.config_keys.is_secret_key`` says so; its value
+is masked in every display. Any key can also be given indirectly as ``<key>_env`` (an
+environment variable name) or ``<key>_command`` (a command whose stdout is the value);
+``Profile.secret`` resolves them lazily, and within one profile exactly one of the three
+may be set.
+
+Every command imports this module, so what only some need lives beside it, imported on
+use: ``config_parse`` (a config file that exists), ``config_checks`` (checking values,
+hints for unknown keys), ``config_key_command`` (running ``<key>_command``) and
+``config_write`` (``config set``/``init``). The key tables are in ``config_keys``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from smscli.errors import ConfigError, UsageError
-from smscli.masking import MASK, is_secret_name
+from smscli.config_keys import (
+    DEFAULTS,
+    INHERITED_KEYS,
+    KEY_MATERIAL,
+    REQUIRED,
+    SANDBOX,
+    VENDORS,
+    _close_match,
+    _is_reference_base,
+    _known_keys,
+    _reference_group,
+    coerce,
+    mask,
+)
+from smscli.errors import ConfigError
 from smscli.records import record
 
 if TYPE_CHECKING:
-    import tomllib
-
     from smscli.config_journal import JournalTarget
 
 Source = Literal["flag", "env", "file", "default"]
 
-SANDBOX = "sandbox"
 ENV_PREFIX = "SMSCLI_"
 # SMSCLI_* variables that are never profile keys.
 RESERVED_ENV = frozenset({"CONFIG", "DATA_DIR", "PROFILE", "DEBUG", "NO_PROGRESS", "CLOCK_OFFSET"})
-COMMAND_TIMEOUT = 30.0  # seconds for a `<key>_command`; profile key `command_timeout`
-COMMAND_OUTPUT_BYTES = 4096  # what a `<key>_command` may print: a secret is a line, not a stream
 MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few hundred bytes; refuse absurd ones
-MAX_DEPTH = 8  # nesting of tables and arrays in the config file (profiles.NAME.key[...] is 3)
 HOST_KEYS = ("host", "base_url", "url", "database_url")  # keys naming a host (checked on load)
 
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "oneshot": ("host", "port", "bind_id", "password", "aes_key", "aes_iv"),
-    "bizppurio": ("base_url", "account", "password"),
-    "netshot": ("url", "user", "password"),
-    "bizclient": ("database_url", "file_path"),
-    SANDBOX: (),
-}
-OPTIONAL: dict[str, tuple[str, ...]] = {  # tuning keys the vendors read (typo warnings)
-    "oneshot": ("encrypt", "window", "connect_timeout", "response_timeout", "alive_interval",
-                "login_retry_wait", "reconnect_attempts", "reconnect_backoff", "wait_window",
-                "poll_silence"),
-    "bizppurio": ("concurrency", "attempts", "connect_timeout", "backoff", "poll_interval",
-                  "file_path", "verify_tls", "ca_file"),
-    "netshot": ("concurrency", "connect_timeout"),
-    "bizclient": ("connect_timeout", "poll_interval"),
-}
-# Kakao and RCS (the vendors that carry them) and what a tool for advertising needs.
-KAKAO_KEYS = ("kakao_sender_key", "kakao_nation_code")
-RCS_KEYS = ("rcs_chatbot_id", "rcs_agency_id", "rcs_brand_key", "rcs_agency_key")
-OPTIONAL["oneshot"] += (*KAKAO_KEYS, *RCS_KEYS, "reseller_code")
-OPTIONAL["bizppurio"] += (*KAKAO_KEYS, *RCS_KEYS)
-OPTIONAL["bizclient"] += KAKAO_KEYS
-# The sandbox runs the OneShot client against a simulator: its tuning keys pass through.
-OPTIONAL[SANDBOX] = (*(k for k in OPTIONAL["oneshot"] if k != "encrypt"),
-                     "kakao_misses")  # numbers the sandbox's Kakao does not reach (they fall back)
-COMMON_KEYS = ("sender", "timeout", "command_timeout", "optout_number", "ad_name",
-               "journal_url", "journal_password_env", "journal_lease")
-INHERITED_KEYS = ("journal_url", "journal_password_env", "journal_lease")  # top level, unless the profile sets them
-TOP_LEVEL_KEYS = ("default_profile", "profiles", *INHERITED_KEYS)
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "oneshot": {"encrypt": False},
-    # The sandbox carries every type with nothing to configure (its simulator approves any
-    # template and sender key).
-    SANDBOX: {"sender": "01000000000", "kakao_sender_key": "sandbox", "rcs_chatbot_id": "01000000000"},
-}
-VENDORS = tuple(REQUIRED)
-KEY_TYPES: dict[str, type] = {
-    "port": int, "encrypt": bool, "timeout": float, "command_timeout": float,
-    "window": int, "reconnect_attempts": int, "concurrency": int, "attempts": int,
-    "wait_window": bool, "verify_tls": bool, "journal_lease": float,
-}
-KEY_MATERIAL = ("aes_key", "aes_iv")
-
-_REFERENCE_SUFFIXES = ("_env", "_command")
 _warned: set[str] = set()
-
-
-# --------------------------------------------------------------------------- secrets
-@functools.lru_cache(maxsize=256)
-def is_secret_key(key: str) -> bool:
-    """The masking rule: ``smscli.masking.is_secret_name`` (a password, PIN, key or token
-    by meaning: ``password``, ``aes_key``, ``aes_iv``, ``api_token``, ``sender_key``, ...;
-    not a reference such as ``password_env``/``password_command``, nor ``*_timeout``), or
-    a name that looks like a typo of ``password``/``aes_key``/``aes_iv`` (``pasword``)."""
-    k = key.lower()
-    if k.endswith((*_REFERENCE_SUFFIXES, "_timeout")):
-        return False
-    return is_secret_name(key) or _close_match(k, ("password", "aes_key", "aes_iv")) is not None
-
-
-# (patterns as strings: ``re`` compiles them on first use, not in every command's start-up)
-_URL_PASSWORD = r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)([^@/\s]+)(@)"
-
-
-def mask(key: str, value: Any) -> Any:
-    """The display form of ``value``: secrets become ``MASK``; a password inside a URL
-    (``mysql://user:pw@host``) is masked too."""
-    if value is None:
-        return None
-    if is_secret_key(key):
-        return MASK
-    if isinstance(value, str):
-        from smscli.masking import mask_target, mask_text
-
-        value = re.sub(_URL_PASSWORD, lambda m: m.group(1) + MASK + m.group(3), value)
-        # also ``?password=...`` in a URL's query, and libpq's ``password=...`` pairs
-        return mask_target(value) if "?" in value else mask_text(value)
-    return value
-
-
-def holds_inline_secret(key: str, value: Any) -> bool:
-    """True when ``key = value`` puts a secret itself in the file: a non-empty password,
-    ``aes_key``, ``aes_iv`` or other secret key, or a URL with a password in it.
-    References (``password_env``, ``password_command``) only say where a secret lives."""
-    if value is None or value == "":
-        return False
-    return mask(key, value) != value
-
-
-def check_key_material(key: str, value: str) -> None:
-    """``aes_key``/``aes_iv``: 16 bytes of text, or ``hex:`` and 32 hex digits.
-
-    A longer ``aes_key`` is accepted: OneShot uses its first 16 bytes (spec README)."""
-    rule = f"{key} must be 16 bytes of text or 'hex:' followed by 32 hex digits"
-    if key == "aes_key" and not value.startswith("hex:") and len(value.encode()) > 16:
-        return
-    if value.startswith("hex:"):
-        digits = value[4:]
-        if not re.fullmatch(r"[0-9A-Fa-f]{32}", digits):
-            raise ConfigError(f"{rule}; the value after 'hex:' has {len(digits)} characters"
-                              + ("" if len(digits) != 32 else " that are not all hex digits"))
-    elif len(value.encode()) != 16:
-        raise ConfigError(f"{rule}; got {len(value.encode())} bytes of text")
-
-
-def host_problem(value: str, *, url: bool = False) -> str | None:
-    """What makes ``value`` (a host name or address; with ``url``, a URL's host) unusable
-    for a connection, as the end of a sentence, or None. Resolvers refuse a name over 253
-    characters or with a label (between dots) empty or over 63 characters (after IDNA
-    encoding); Python raises a bare UnicodeError for them deep inside a connect."""
-    host = value
-    if url:
-        from urllib.parse import urlsplit
-
-        try:
-            host = urlsplit(value).hostname or ""
-        except ValueError as exc:
-            return f"is not a valid URL ({exc})"
-        if not host:
-            return None  # sqlite:///path, or a URL the vendor's own check reports
-    host = host.strip()
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not host:
-        return "names no host"
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-        return None
-    except ValueError:
-        pass
-    name = host[:-1] if host.endswith(".") else host
-    if len(name) > 253:
-        return f"has a host name of {len(name)} characters; at most 253 are allowed"
-    for label in name.split("."):
-        if not label:
-            return f"has an empty label in host name {_short(host)!r} (two dots in a row, or a leading dot)"
-        try:
-            encoded = label.encode("idna")
-        except UnicodeError:
-            encoded = b""
-            if len(label) <= 63:
-                return f"has {_short(label, 24)!r} in its host name, which is not a valid host name label"
-        if len(label) > 63 or len(encoded) > 63:
-            return (f"has a label of {max(len(label), len(encoded))} characters "
-                    f"({_short(label, 24)!r}); a label (the text between dots) is at most 63")
-    return None
-
-
-def _short(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 # --------------------------------------------------------------------------- paths
@@ -259,7 +117,8 @@ def warn(message: str) -> None:
 
 
 def read_config(path: Path, *, check_permissions: bool = True) -> dict[str, Any]:
-    """Parse the config file (a missing file is an empty config) and check its shape.
+    """Parse the config file (a missing file is an empty config) and check its shape
+    (``smscli.config_parse``).
 
     ``check_permissions`` False skips the "readable by others" warning: for callers about
     to rewrite the file, which leaves it with mode 0600."""
@@ -270,232 +129,9 @@ def read_config(path: Path, *, check_permissions: bool = True) -> dict[str, Any]
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024 // 1024} MiB: not an smscli config",
-                          hint="check --config / SMSCLI_CONFIG")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line, col = _line_col(raw[: exc.start].decode("utf-8", "replace"))
-        raise ConfigError(f"{path}: line {line}, column {col}: not UTF-8 text",
-                          hint="save the file as UTF-8") from None
-    import tomllib  # here: most commands run without a config file
+    from smscli.config_parse import parse_config  # here: most commands run without a config file
 
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(path, text, exc) from None
-    except RecursionError:  # tomllib recurses per level of nesting
-        raise _too_deep(path, "") from None
-    _check_depth(path, data)
-    _check_shape(path, data)
-    if check_permissions:
-        _check_permissions(path, data)
-    return data
-
-
-def _line_col(prefix: str) -> tuple[int, int]:
-    return prefix.count("\n") + 1, len(prefix) - (prefix.rfind("\n") + 1) + 1
-
-
-def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
-    msg = str(exc)
-    m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
-    if m:
-        line, col = int(m.group(1)), int(m.group(2))
-        msg = msg[: m.start()]
-    else:
-        line, col = _line_col(text)
-        msg = re.sub(r"\s*\(at end of document\)$", "", msg) + " at end of file"
-    return ConfigError(f"{path}: line {line}, column {col}: invalid TOML: {msg}",
-                       hint="fix the file, or move it away and run `smscli config init`")
-
-
-def _too_deep(path: Path, where: str) -> ConfigError:
-    at = f" ({where})" if where else ""
-    return ConfigError(f"{path}: a value{at} is nested more than {MAX_DEPTH} levels deep "
-                       "(arrays or inline tables inside each other)",
-                       hint="profile values are strings, numbers, booleans or a list of strings")
-
-
-def _check_depth(path: Path, data: dict[str, Any]) -> None:
-    """Refuse values nested deeper than ``MAX_DEPTH`` (walked without recursion), so nothing
-    later (display, rewriting the file) can hit Python's recursion limit on them."""
-    todo: list[tuple[Any, int, str]] = [(data, 0, "")]
-    while todo:
-        value, depth, where = todo.pop()
-        if depth > MAX_DEPTH:
-            raise _too_deep(path, where.split("[", 1)[0])
-        if isinstance(value, dict):
-            todo.extend((v, depth + 1, f"{where}.{k}" if where else str(k)) for k, v in value.items())
-        elif isinstance(value, list):
-            todo.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(value))
-
-
-def _check_shape(path: Path, data: dict[str, Any]) -> None:
-    profiles = data.get("profiles", {})
-    if not isinstance(profiles, dict):
-        raise ConfigError(f"{path}: 'profiles' must be a table of [profiles.NAME] tables")
-    for name, table in profiles.items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: profiles.{name} must be a table ([profiles.{name}])")
-    default = data.get("default_profile")
-    if default is not None and not isinstance(default, str):
-        raise ConfigError(f"{path}: default_profile must be a string (a profile name)")
-    for key in INHERITED_KEYS:
-        wanted = (int, float) if key == "journal_lease" else str
-        if key in data and (not isinstance(data[key], wanted) or isinstance(data[key], bool)):
-            raise ConfigError(f"{path}: {key} must be a {'number (seconds)' if key == 'journal_lease' else 'string'}")
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            hint = _close_match(key, TOP_LEVEL_KEYS)
-            warn(f"{path}: unknown top-level key '{key}' is ignored"
-                 + (f" (did you mean '{hint}'?)" if hint else ""))
-
-
-def _check_permissions(path: Path, data: dict[str, Any]) -> None:
-    if os.name == "nt":
-        return
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if not mode & 0o044:  # neither group- nor world-readable
-        return
-    found = next(((name, k) for name, table in data.get("profiles", {}).items()
-                  for k, v in table.items() if holds_inline_secret(k, v)), None)
-    if found:
-        name, key = found
-        what = "a password" if "pass" in key.lower() else "a secret"
-        warn(f"{path} holds {what} ({key} in profile '{name}') and is readable by others "
-             f"(mode {mode & 0o777:03o}); run: chmod 600 {path}")
-
-
-def _close_match(word: str, candidates: Any, cutoff: float = 0.75) -> str | None:
-    # Only the candidates whose lengths allow the ratio (difflib's own first bound,
-    # real_quick_ratio): the secret-key rule asks this of every known key of a profile.
-    possible = [c for c in candidates if _length_bound(len(word), len(c)) >= cutoff]
-    if not possible:
-        return None
-    import difflib
-
-    found = difflib.get_close_matches(word, possible, n=1, cutoff=cutoff)
-    return found[0] if found else None
-
-
-def _length_bound(a: int, b: int) -> float:
-    """The highest ``SequenceMatcher.ratio`` two strings of these lengths can have."""
-    return 2.0 * min(a, b) / (a + b) if a + b else 1.0
-
-
-# --------------------------------------------------------------------------- typing
-_TRUE = {"1", "true", "yes", "on", "y"}
-_FALSE = {"0", "false", "no", "off", "n"}
-
-
-def coerce(key: str, value: Any, *, like: Any = None, where: str = "") -> Any:
-    """Type a value: ``port`` int, ``encrypt`` bool, timeouts float; strings for other
-    known keys; an unknown key from text takes the type of ``like`` (its file value)."""
-    want = KEY_TYPES.get(key) or (type(like) if isinstance(like, (bool, int, float)) else None)
-    where = f"{where}: " if where else ""
-    if want is None:
-        known = key in _all_known_keys()
-        return str(value) if known and isinstance(value, (int, float)) and not isinstance(value, bool) else value
-    if want is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE or text in _FALSE:
-            return text in _TRUE
-        raise ConfigError(f"{where}{key} must be true or false, not {value!r}")
-    if want is int:
-        try:
-            number = int(str(value).strip()) if not isinstance(value, bool) else None
-        except ValueError:
-            number = None
-        if number is None or (key == "port" and not 0 < number < 65536):
-            rule = "a port number (1-65535)" if key == "port" else "a whole number"
-            raise ConfigError(f"{where}{key} must be {rule}, not {value!r}")
-        return number
-    try:
-        number = float(str(value).strip()) if not isinstance(value, bool) else None
-    except ValueError:
-        number = None
-    if number is None or number != number or number in (float("inf"), float("-inf")) \
-            or (key in KEY_TYPES and number <= 0):
-        rule = "a positive number of seconds" if key in KEY_TYPES else "a number"
-        raise ConfigError(f"{where}{key} must be {rule}, not {value!r}")
-    return number
-
-
-def _known_keys(vendor: str) -> tuple[str, ...]:
-    base = ("vendor", *REQUIRED.get(vendor, ()), *OPTIONAL.get(vendor, ()), *COMMON_KEYS)
-    refs = tuple(f"{k}{s}" for k in base if _is_reference_base(k) for s in _REFERENCE_SUFFIXES)
-    return base + refs
-
-
-def unknown_key_error(vendor: str, key: str, where: str) -> UsageError | None:
-    """None when ``key`` is one smscli reads for ``vendor`` (or the vendor is a plugin,
-    whose keys we cannot know); otherwise the error that says what to type instead."""
-    found = _unknown_key(vendor, key)
-    if found is None:
-        return None
-    what, guess, known = found
-    if guess:
-        return UsageError(f"{where}: {what} (did you mean '{guess}'?)",
-                          hint="or pass --force to store it anyway")
-    return UsageError(f"{where}: {what}", hint=f"{known}; pass --force to store it anyway")
-
-
-def no_key_error(profile: Profile, key: str) -> ConfigError:
-    """``config get KEY`` of a key the profile does not set: what to set, or, for a key
-    the vendor does not read, the nearest key it does (``prot`` → ``port``)."""
-    missing = f"profile '{profile.name}' has no '{key}'"
-    found = _unknown_key(profile.vendor, key)
-    if found is None:
-        return ConfigError(missing, hint=_how_to_set(key, profile.name))
-    what, guess, known = found
-    if guess:
-        return ConfigError(f"{missing}: {what} (did you mean '{guess}'?)",
-                           hint=f"run `smscli config get {guess}`")
-    return ConfigError(f"{missing}: {what}", hint=known)
-
-
-def _unknown_key(vendor: str, key: str) -> tuple[str, str | None, str] | None:
-    """None for a key ``vendor`` reads (or a plugin vendor's); else (what is wrong, the
-    nearest known key or None, the known keys as a sentence)."""
-    if vendor not in REQUIRED:
-        return None
-    known = _known_keys(vendor)
-    if key in known:
-        return None
-    what = f"'{key}' is not a {vendor} key"
-    guess = _close_match(key, known)
-    others = [v for v in VENDORS if key in _known_keys(v)]
-    if others and not guess:
-        what += f" (only {', '.join(others)} read it)"
-    base = [k for k in known if _reference_group(k) == k or _reference_group(k) not in known]
-    refs = [k for k in base if _is_reference_base(k)]
-    also = f"; {', '.join(refs)} also as KEY_env or KEY_command" if refs else ""
-    return what, guess, f"known keys: {', '.join(base)}{also}"
-
-
-def _all_known_keys() -> set[str]:
-    return {k for v in VENDORS for k in _known_keys(v)}
-
-
-def _is_reference_base(key: str) -> bool:
-    return is_secret_key(key) or key == "database_url"
-
-
-def _reference_group(key: str) -> str:
-    """``password_env`` -> ``password``; keys that are not references map to themselves."""
-    for suffix in _REFERENCE_SUFFIXES:
-        if key.endswith(suffix) and _is_reference_base(key[: -len(suffix)]):
-            return key[: -len(suffix)]
-    return key
-
-
+    return parse_config(path, raw, check_permissions=check_permissions)
 def _vendor_is_known(vendor: str) -> bool:
     if vendor in REQUIRED:
         return True
@@ -571,6 +207,8 @@ class Profile:
                 hint=f"set {key}, {key}_env or {key}_command with `smscli config set`, or export {env_name(key)}",
             )
         if key in KEY_MATERIAL:
+            from smscli.config_checks import check_key_material
+
             try:
                 check_key_material(key, value)
             except ConfigError as exc:
@@ -579,48 +217,11 @@ class Profile:
         return value
 
     def _run_command(self, key: str) -> str:
-        """Run ``<key>_command`` and return what it printed (stripped). At most
-        ``COMMAND_OUTPUT_BYTES`` are read and ``command_timeout`` seconds waited: a command
-        that prints more (``yes``), hangs, fails or is missing is a ConfigError. What it
-        printed is never shown (it may be the secret); its stderr goes to ours."""
-        import shlex
-        import subprocess
+        """Run ``<key>_command`` (``smscli.config_key_command``) and return what it printed."""
+        from smscli.config_key_command import run_key_command
 
-        ref = f"{key}_command"
-        command = self._values[ref]
-        try:
-            argv = [str(a) for a in command] if isinstance(command, list) else shlex.split(str(command))
-        except ValueError as exc:
-            raise ConfigError(f"profile '{self.name}': {ref} cannot be parsed: {exc}") from None
-        if not argv:
-            raise ConfigError(f"profile '{self.name}': {ref} is empty")
-        timeout = float(self._values.get("command_timeout", COMMAND_TIMEOUT))
-        failed = f"profile '{self.name}': {ref} ({argv[0]})"
-        try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-        except FileNotFoundError:
-            raise ConfigError(f"{failed}: command not found", hint=f"check {ref} in the profile") from None
-        except PermissionError:
-            raise ConfigError(f"{failed}: permission denied", hint=f"check {ref} in the profile") from None
-        except OSError as exc:
-            raise ConfigError(f"{failed}: cannot run it: {exc.strerror or exc}") from None
-        try:
-            output, status = _bounded_run(proc, COMMAND_OUTPUT_BYTES, timeout)
-        except subprocess.TimeoutExpired:
-            raise ConfigError(f"{failed} timed out after {timeout:g} s",
-                              hint="raise command_timeout in the profile") from None
-        except _TooMuchOutput:
-            raise ConfigError(f"{failed} printed more than {COMMAND_OUTPUT_BYTES} bytes; it was stopped",
-                              hint=f"{ref} must print the {key} and nothing else; "
-                                   "what it printed is not shown") from None
-        if status != 0:
-            how = f"was killed by signal {-status}" if status < 0 else f"failed with exit status {status}"
-            raise ConfigError(f"{failed} {how}", hint=f"run it yourself to see why; check {ref}")
-        value = output.decode("utf-8", "replace").strip()
-        if not value:
-            raise ConfigError(f"{failed} printed nothing", hint=f"{ref} must print the {key}")
-        return value
-
+        return run_key_command(self.name, key, self._values[f"{key}_command"],
+                               self._values.get("command_timeout"))
     def _secret_members(self, key: str) -> list[str]:
         return [k for k in (f"{key}_env", f"{key}_command") if k in self._values]
 
@@ -677,7 +278,9 @@ class Profile:
         return self.journal.password
 
     def problems(self) -> list[ConfigError]:
-        """Everything wrong with this profile (missing or malformed keys), first first."""
+        """Everything wrong with this profile (missing or malformed keys), first first.
+        The checks of the values and the hints are in ``smscli.config_checks``, imported
+        when there is a value to check or a problem to report."""
         from smscli import config_journal
 
         found: list[ConfigError] = []
@@ -695,26 +298,28 @@ class Profile:
                 hint=f"known vendors: {', '.join(VENDORS)}"))
             return found
         for key in self.missing():
+            from smscli.config_checks import how_to_set
+
             typo = next((k for k in self._values if _close_match(k, [key])), None)
             found.append(ConfigError(
                 f"{where} ({self.vendor}) is missing required key '{key}'"
                 + (f" (is '{typo}' a typo?)" if typo else ""),
-                hint=_how_to_set(key, self.name)))
-        for key in KEY_MATERIAL:
-            value = self._values.get(key)
-            if isinstance(value, str):
+                hint=how_to_set(key, self.name)))
+        checked = [k for k in (*KEY_MATERIAL, *HOST_KEYS) if isinstance(self._values.get(k), str)]
+        if checked:
+            from smscli.config_checks import check_key_material, host_problem
+
+            for key in (k for k in checked if k in KEY_MATERIAL):
                 try:
-                    check_key_material(key, value)
+                    check_key_material(key, self._values[key])
                 except ConfigError as exc:
                     found.append(ConfigError(f"{where}: {exc}"))
-        for key in HOST_KEYS:
-            value = self._values.get(key)
-            problem = host_problem(value, url=key != "host") if isinstance(value, str) else None
-            if problem:
-                found.append(ConfigError(f"{where}: {key} {problem}",
-                                         hint=f"fix it with `smscli config set {key} VALUE -p {self.name}`"))
+            for key in (k for k in checked if k in HOST_KEYS):
+                problem = host_problem(self._values[key], url=key != "host")
+                if problem:
+                    found.append(ConfigError(f"{where}: {key} {problem}",
+                                             hint=f"fix it with `smscli config set {key} VALUE -p {self.name}`"))
         return found
-
     def missing(self) -> list[str]:
         """The vendor's required keys this profile does not give (in any form)."""
         return [key for key in REQUIRED.get(self.vendor, ())
@@ -728,62 +333,8 @@ class Profile:
         return self
 
 
-class _TooMuchOutput(Exception):
-    pass
-
-
-def _bounded_run(proc: Any, limit: int, timeout: float) -> tuple[bytes, int]:
-    """Read ``proc``'s stdout until it ends; (output, exit status). Kills the process and
-    raises ``_TooMuchOutput`` past ``limit`` bytes, ``subprocess.TimeoutExpired`` after
-    ``timeout`` seconds (the output so far is dropped)."""
-    import selectors
-    import subprocess
-    import time
-
-    assert proc.stdout is not None
-    fd = proc.stdout.fileno()
-    os.set_blocking(fd, False)
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise subprocess.TimeoutExpired(proc.args, timeout)
-                if not sel.select(left):
-                    continue
-                try:
-                    data = os.read(fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    break
-                size += len(data)
-                if size > limit:
-                    raise _TooMuchOutput
-                chunks.append(data)
-        return b"".join(chunks), proc.wait(timeout=max(deadline - time.monotonic(), 0.001))
-    except BaseException:
-        proc.kill()
-        raise
-    finally:
-        proc.stdout.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
-
-
 def env_name(key: str) -> str:
     return ENV_PREFIX + key.upper().replace("-", "_").replace(".", "_")
-
-
-def _how_to_set(key: str, profile: str) -> str:
-    if _is_reference_base(key):
-        return (f"set {key}_env or {key}_command with `smscli config set -p {profile}`, "
-                f"type it with `smscli config set {key} -p {profile}`, or export {env_name(key)}")
-    return f"run `smscli config set {key} VALUE -p {profile}` or export {env_name(key)}"
 
 
 def profile_names(data: Mapping[str, Any]) -> list[str]:
@@ -801,16 +352,6 @@ def active_name(data: Mapping[str, Any], name: str | None, path: Path) -> tuple[
     if data.get("default_profile"):
         return data["default_profile"], "file", f"default_profile in {path}"
     return SANDBOX, "default", "the built-in default"
-
-
-def unknown_profile(name: str, data: Mapping[str, Any], path: Path, how: str = "") -> ConfigError:
-    known = profile_names(data)
-    guess = _close_match(name, known, cutoff=0.7)
-    where = f"in {path}" if data else f"(no config file at {path})"
-    hint = f"did you mean '{guess}'? Or create" if guess else "create"
-    return ConfigError(
-        f"no profile '{name}'{how} {where}; known profiles: {', '.join(known)}",
-        hint=f"{hint} it with `smscli config init --name {name}`")
 
 
 def load_profile(
@@ -831,6 +372,8 @@ def load_profile(
     chosen, name_source, how = active_name(data, name, paths.config_file)
     tables = data.get("profiles", {})
     if chosen not in tables and chosen != SANDBOX:
+        from smscli.config_checks import unknown_profile
+
         via = "" if name_source == "flag" else f" (from {how})"
         raise unknown_profile(chosen, data, paths.config_file, via)
     top = {k: data[k] for k in INHERITED_KEYS if k in data}
@@ -921,179 +464,6 @@ def _merge(
                 given.add(group)
         decided |= given
     return values, sources, origins
-
-
-# --------------------------------------------------------------------------- writing
-def write_config(path: Path, data: Mapping[str, Any], *, text: str | None = None) -> None:
-    """Write atomically (temp file in the same dir, fsync, ``os.replace``) with mode 0600.
-
-    ``text`` is the exact file content when the caller edited the old text in place;
-    otherwise ``data`` is serialised with tomli_w.
-    """
-    if text is None:
-        import tomli_w
-
-        text = _dump(data, tomli_w)
-    target = path.resolve() if path.is_symlink() else path
-    ensure_private_dir(target.parent)
-    import tempfile
-
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise _write_error(target, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            os.chmod(tmp, 0o600)
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):  # the old file is untouched
-            raise _write_error(target, exc) from None
-        raise
-
-
-def _write_error(path: Path, exc: OSError) -> ConfigError:
-    from smscli import disk
-
-    if disk.full(exc, path.parent):
-        return disk.full_error(f"the config file {path}", path.parent,
-                               hint="free some space there; the file was left as it was")
-    return ConfigError(f"cannot write the config file {path}: {exc.strerror or exc}",
-                       hint="check the directory's permissions, or pass --config / set SMSCLI_CONFIG")
-
-
-def _dump(data: Mapping[str, Any], tomli_w: Any) -> str:
-    top = {k: v for k, v in data.items() if k != "profiles"}
-    text = tomli_w.dumps(top) if top else ""
-    for name, table in data.get("profiles", {}).items():
-        text += ("\n" if text else "") + tomli_w.dumps({"profiles": {name: table}})
-    return text
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        return ""
-
-
-def update_config(path: Path, edits: list[tuple[str | None, str, Any]]) -> dict[str, Any]:
-    """Apply ``(profile or None for top level, key, value or None to delete)`` edits and
-    write the file. The old text is edited line by line so comments survive; if that
-    does not give exactly the intended data, the file is rewritten from the data."""
-    data = read_config(path, check_permissions=False)  # the rewrite leaves it 0600
-    text = _read_text(path)
-    for profile, key, value in edits:
-        table = data if profile is None else data.setdefault("profiles", {}).setdefault(profile, {})
-        if value is None:
-            table.pop(key, None)
-        else:
-            table[key] = value
-    import tomllib
-
-    new_text: str | None = text
-    for profile, key, value in edits:
-        new_text = _edit_line(new_text, profile, key, value) if new_text is not None else None
-    try:
-        if new_text is None or tomllib.loads(new_text) != data:
-            new_text = None
-    except tomllib.TOMLDecodeError:
-        new_text = None
-    write_config(path, data, text=new_text)
-    return data
-
-
-def replace_profile(path: Path, name: str, table: dict[str, Any], *, default: bool = False) -> None:
-    """Create or replace the whole ``[profiles.NAME]`` table (``config init``)."""
-    data = read_config(path, check_permissions=False)
-    profiles = data.setdefault("profiles", {})
-    old = set(profiles.get(name, {}))
-    edits: list[tuple[str | None, str, Any]] = [(name, k, None) for k in old - set(table)]
-    edits += [(name, k, v) for k, v in table.items()]
-    if default:
-        edits.append((None, "default_profile", name))
-    update_config(path, edits)
-
-
-_HEADER = r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$"  # a [table] line
-
-
-def _table_span(lines: list[str], profile: str | None) -> tuple[int, int] | None:
-    """[start, end) line range of a table's body (the top level when ``profile`` is None)."""
-    headers = [(i, m.group(1)) for i, ln in enumerate(lines) if (m := re.match(_HEADER, ln))]
-    if profile is None:
-        return 0, headers[0][0] if headers else len(lines)
-    wanted = {f"profiles.{profile}", f'profiles."{profile}"', f"profiles.'{profile}'"}
-    for n, (i, header) in enumerate(headers):
-        if re.sub(r"\s*\.\s*", ".", header) in wanted:
-            return i + 1, headers[n + 1][0] if n + 1 < len(headers) else len(lines)
-    return None
-
-
-def _key_line(line: str, key: str) -> bool:
-    m = re.match(r"""^\s*("([^"]*)"|'([^']*)'|[A-Za-z0-9_-]+)\s*=""", line)
-    return bool(m) and key in (m.group(1), m.group(2), m.group(3))
-
-
-def _edit_line(text: str, profile: str | None, key: str, value: Any) -> str | None:
-    """Set or delete one key in the TOML text; None when the layout is beyond this editor."""
-    import tomli_w
-
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    new = None if value is None else tomli_w.dumps({key: value})
-    span = _table_span(lines, profile)
-    if span is None:
-        if new is None:
-            return text
-        header = tomli_w.dumps({"profiles": {profile: {}}}).strip() or f"[profiles.{profile}]"
-        sep = "\n" if lines and lines[-1].strip() else ""
-        return "".join(lines) + f"{sep}{header}\n{new}"
-    start, end = span
-    hits = [i for i in range(start, end) if _key_line(lines[i], key)]
-    if len(hits) > 1:
-        return None
-    if hits:
-        i = hits[0]
-        if new is None:
-            del lines[i]
-        else:
-            lines[i] = _replace_value(lines[i], tomli_w.dumps({"x": value})[4:])
-        return "".join(lines)
-    if new is None:
-        return text
-    body = [i for i in range(start, end) if lines[i].strip() and not lines[i].lstrip().startswith("#")]
-    at = body[-1] + 1 if body else start
-    if at < len(lines) and re.match(_HEADER, lines[at]):
-        new += "\n"  # keep a blank line before the next table
-    lines.insert(at, new)
-    return "".join(lines)
-
-
-def _replace_value(old: str, value_text: str) -> str:
-    """Swap the value of a ``key = value  # comment`` line, keeping layout and comment."""
-    import tomllib
-
-    head, _, rest = old.partition("=")
-    pad = rest[: len(rest) - len(rest.lstrip(" \t"))]
-    comment = ""
-    for i, ch in enumerate(rest):
-        if ch == "#":
-            try:
-                tomllib.loads("x =" + rest[:i])
-            except tomllib.TOMLDecodeError:
-                continue
-            gap = rest[:i][len(rest[:i].rstrip()):]
-            comment = (gap or "  ") + rest[i:].rstrip("\r\n")
-            break
-    return f"{head}={pad}{value_text.rstrip(chr(10))}{comment}\n"
-
 
 def iter_profiles(data: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
     """``(name, vendor, built_in)`` for every profile, the built-in sandbox included."""

@@ -39,7 +39,7 @@ def masked_url(url: str) -> str:
     ``postgresql://user@host:port/db``; SQLite URLs as they are."""
     if url.startswith(SQLITE):
         return url
-    from smscli.config import mask
+    from smscli.config_keys import mask
     from smscli.journal_pg import safe_url
 
     return mask("journal_url", safe_url(url))  # (not a URL at all: its ``password=`` masked)

@@ -1,4 +1,5 @@
-"""smscli.config: paths, profile resolution and sources, secrets, validation, writing."""
+"""smscli.config and its helpers (config_parse, config_checks, config_key_command, config_write):
+paths, profile resolution and sources, secrets, validation, writing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from smscli import config as cfg
+from smscli import config_checks, config_keys, config_write
 from smscli.errors import ConfigError, ExitStatus
+from smscli.masking import MASK
 
 ONESHOT = """\
 default_profile = "prod"
@@ -236,13 +239,13 @@ def test_missing_password_is_config_error(isolated_env):
      ("bind_id", False), ("host", False), ("account", False), ("database_url", False), ("sender", False)],
 )
 def test_masking_rule(key, secret):
-    assert cfg.is_secret_key(key) is secret
-    assert (cfg.mask(key, "v") == cfg.MASK) is secret
+    assert config_keys.is_secret_key(key) is secret
+    assert (config_keys.mask(key, "v") == MASK) is secret
 
 
 def test_url_password_is_masked():
-    assert cfg.mask("database_url", "mysql+pymysql://me:pw%40x@db/biz") == f"mysql+pymysql://me:{cfg.MASK}@db/biz"
-    assert cfg.mask("database_url", "sqlite:///a/b.db") == "sqlite:///a/b.db"
+    assert config_keys.mask("database_url", "mysql+pymysql://me:pw%40x@db/biz") == f"mysql+pymysql://me:{MASK}@db/biz"
+    assert config_keys.mask("database_url", "sqlite:///a/b.db") == "sqlite:///a/b.db"
 
 
 def test_items_and_repr_never_show_secrets(isolated_env):
@@ -260,7 +263,7 @@ def test_items_and_repr_never_show_secrets(isolated_env):
 def test_complete_profiles_validate_and_each_missing_key_is_named(isolated_env, vendor):
     write(isolated_env, toml_profile("p", vendor, COMPLETE[vendor]))
     assert cfg.load_profile("p").vendor == vendor
-    for key in cfg.REQUIRED[vendor]:
+    for key in config_keys.REQUIRED[vendor]:
         table = {k: v for k, v in COMPLETE[vendor].items() if k != key}
         write(isolated_env, toml_profile("p", vendor, table))
         with pytest.raises(ConfigError) as err:
@@ -294,15 +297,15 @@ def test_bad_aes_material(isolated_env, value, problem):
 
 
 def test_good_aes_material():
-    cfg.check_key_material("aes_key", "0123456789abcdef")
-    cfg.check_key_material("aes_key", "가나다라마a")  # 5 x 3 bytes + 1 = 16 bytes
-    cfg.check_key_material("aes_iv", "hex:" + "0A" * 16)
-    cfg.check_key_material("aes_key", "0123456789abcdef-longer-key")  # first 16 bytes are used
+    config_checks.check_key_material("aes_key", "0123456789abcdef")
+    config_checks.check_key_material("aes_key", "가나다라마a")  # 5 x 3 bytes + 1 = 16 bytes
+    config_checks.check_key_material("aes_iv", "hex:" + "0A" * 16)
+    config_checks.check_key_material("aes_key", "0123456789abcdef-longer-key")  # first 16 bytes are used
 
 
 def test_long_iv_is_refused():
     with pytest.raises(ConfigError, match="got 17 bytes"):
-        cfg.check_key_material("aes_iv", "0123456789abcdefX")
+        config_checks.check_key_material("aes_iv", "0123456789abcdefX")
 
 
 def test_aes_key_from_env_reference_is_checked(isolated_env, monkeypatch):
@@ -406,10 +409,10 @@ def test_readable_warning_only_for_inline_secret_values(isolated_env, capsys, ta
 
 
 def test_inline_secret_rule():
-    assert cfg.holds_inline_secret("password", "x") and cfg.holds_inline_secret("api_token", "t")
-    assert not cfg.holds_inline_secret("password", "")
-    assert not cfg.holds_inline_secret("password_env", "X")
-    assert not cfg.holds_inline_secret("password_command", "pass show sms")
+    assert config_keys.holds_inline_secret("password", "x") and config_keys.holds_inline_secret("api_token", "t")
+    assert not config_keys.holds_inline_secret("password", "")
+    assert not config_keys.holds_inline_secret("password_env", "X")
+    assert not config_keys.holds_inline_secret("password_command", "pass show sms")
 
 
 @pytest.mark.parametrize(("vendor", "key", "expect"), [
@@ -425,7 +428,7 @@ def test_inline_secret_rule():
     ("bizppurio", "bogus_key", "profile 'x': 'bogus_key' is not a bizppurio key"),
 ])
 def test_unknown_key_error(vendor, key, expect):
-    err = cfg.unknown_key_error(vendor, key, "profile 'x'")
+    err = config_checks.unknown_key_error(vendor, key, "profile 'x'")
     if expect is None:
         assert err is None
     else:
@@ -445,7 +448,7 @@ def test_no_warning_when_private_or_without_password(isolated_env, capsys):
 
 def test_update_creates_private_file_and_dir(isolated_env, tmp_path):
     path = tmp_path / "new" / "dir" / "config.toml"
-    cfg.update_config(path, [("prod", "vendor", "netshot"), (None, "default_profile", "prod")])
+    config_write.update_config(path, [("prod", "vendor", "netshot"), (None, "default_profile", "prod")])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert cfg.read_config(path) == {"default_profile": "prod", "profiles": {"prod": {"vendor": "netshot"}}}
@@ -453,10 +456,10 @@ def test_update_creates_private_file_and_dir(isolated_env, tmp_path):
 
 def test_every_write_leaves_mode_0600(isolated_env):
     path = write(isolated_env, ONESHOT, mode=0o644)
-    cfg.update_config(path, [("prod", "host", "10.0.0.9")])
+    config_write.update_config(path, [("prod", "host", "10.0.0.9")])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     os.chmod(path, 0o666)
-    cfg.replace_profile(path, "net", {"vendor": "netshot", "url": "u", "user": "x", "password_env": "P"})
+    config_write.replace_profile(path, "net", {"vendor": "netshot", "url": "u", "user": "x", "password_env": "P"})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
@@ -471,7 +474,7 @@ def test_write_is_atomic(isolated_env, monkeypatch):
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(ConfigError, match=f"cannot write the config file {path}: disk gone"):
-        cfg.update_config(path, [("prod", "host", "10.9.9.9")])
+        config_write.update_config(path, [("prod", "host", "10.9.9.9")])
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
 
@@ -479,7 +482,7 @@ def test_write_is_atomic(isolated_env, monkeypatch):
 def test_write_replaces_the_file_not_rewrites_it(isolated_env):
     path = write(isolated_env, ONESHOT)
     inode = path.stat().st_ino
-    cfg.update_config(path, [("prod", "host", "10.0.0.9")])
+    config_write.update_config(path, [("prod", "host", "10.0.0.9")])
     assert path.stat().st_ino != inode
 
 
@@ -488,7 +491,7 @@ def test_edits_keep_comments_and_layout(isolated_env):
             'vendor   = "oneshot"\nhost     = "127.0.0.1"   # lab\nport     = 9000\n\n'
             '[profiles.other]\nvendor = "sandbox"\n')
     path = write(isolated_env, text)
-    cfg.update_config(path, [("prod", "host", "10.0.0.1"), ("prod", "sender", "0212341234"),
+    config_write.update_config(path, [("prod", "host", "10.0.0.1"), ("prod", "sender", "0212341234"),
                              ("prod", "port", None), (None, "default_profile", "other")])
     assert path.read_text() == (
         '# mine\ndefault_profile = "other"   # usual\n\n[profiles.prod]   # OneShot\n'
@@ -498,7 +501,7 @@ def test_edits_keep_comments_and_layout(isolated_env):
 
 def test_layout_beyond_the_editor_falls_back_to_a_rewrite(isolated_env):
     path = write(isolated_env, '[profiles]\nprod = { vendor = "netshot", url = "u" }\n')
-    cfg.update_config(path, [("prod", "user", "me")])
+    config_write.update_config(path, [("prod", "user", "me")])
     assert cfg.read_config(path) == {"profiles": {"prod": {"vendor": "netshot", "url": "u", "user": "me"}}}
 
 
@@ -508,7 +511,7 @@ def test_symlinked_config_is_written_through(isolated_env, tmp_path):
     real.write_text(ONESHOT)
     link = isolated_env / "config.toml"
     link.symlink_to(real)
-    cfg.update_config(link, [("prod", "host", "10.0.0.7")])
+    config_write.update_config(link, [("prod", "host", "10.0.0.7")])
     assert link.is_symlink() and cfg.read_config(real)["profiles"]["prod"]["host"] == "10.0.0.7"
 
 
@@ -530,7 +533,7 @@ def test_close_match_is_difflibs_with_the_length_bound_first() -> None:
     import difflib
     import itertools
 
-    from smscli.config import _all_known_keys, _close_match
+    from smscli.config_keys import _all_known_keys, _close_match
 
     keys = sorted(_all_known_keys())
     words = [*keys, "", "x", "pasword", "passwd", "aes_ky", "aesiv", "prot", "passwordd", "hots"]

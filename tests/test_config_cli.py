@@ -13,6 +13,7 @@ import pytest
 
 from smscli import config as cfg
 from smscli.cli.app import program
+from smscli.masking import MASK
 from tests.conftest import run_cli
 from tests.test_config import ONESHOT, toml_profile, write
 
@@ -55,7 +56,7 @@ def test_show_reports_sources_and_masks_secrets(isolated_env, capsys, monkeypatc
     assert shown["host"] | {} == {"profile": "prod", "key": "host", "value": "10.0.0.2",
                                   "source": "env", "origin": "SMSCLI_HOST"}
     assert shown["port"]["source"] == "file" and shown["encrypt"]["source"] == "default"
-    assert shown["password"]["value"] == cfg.MASK
+    assert shown["password"]["value"] == MASK
     code, text, _ = run(capsys, "config", "show")
     assert code == 0
     assert "# profile prod (from default_profile in" in text
@@ -83,11 +84,11 @@ def test_get_masks_unless_show_secrets(isolated_env, capsys, monkeypatch):
     assert run(capsys, "config", "get", "host")[1] == "127.0.0.1\n"
     assert run(capsys, "config", "get", "port", "--json")[1].startswith('{"profile": "prod", "key": "port", "value": 9000')
     code, out, err = run(capsys, "config", "get", "password")
-    assert (code, out) == (0, cfg.MASK + "\n") and "hunter2" not in err
+    assert (code, out) == (0, MASK + "\n") and "hunter2" not in err
     assert run(capsys, "config", "get", "password", "--show-secrets")[1] == "hunter2-secret\n"
     monkeypatch.setenv("BIZ_PW", "biz-secret")
     code, out, _ = run(capsys, "-p", "biz", "config", "get", "password")
-    assert (code, out) == (0, cfg.MASK + "\n")
+    assert (code, out) == (0, MASK + "\n")
     assert run(capsys, "-p", "biz", "config", "get", "password", "--show-secrets")[1] == "biz-secret\n"
     assert run(capsys, "config", "get", "default_profile")[1] == "prod\n"
 
@@ -95,7 +96,7 @@ def test_get_masks_unless_show_secrets(isolated_env, capsys, monkeypatch):
 def test_get_password_from_command(isolated_env, capsys):
     write(isolated_env, '[profiles.n]\nvendor = "netshot"\nurl = "u"\nuser = "me"\n'
           f"password_command = [{json.dumps(sys.executable)}, \"-c\", \"print('cmd-pw')\"]\n")
-    assert run(capsys, "config", "get", "password", "-p", "n")[1] == cfg.MASK + "\n"
+    assert run(capsys, "config", "get", "password", "-p", "n")[1] == MASK + "\n"
     assert run(capsys, "config", "get", "password", "-p", "n", "--show-secrets")[1] == "cmd-pw\n"
 
 

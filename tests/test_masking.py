@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from smscli import config as cfg
+from smscli import config_keys
 from smscli.masking import MASK, is_secret_name, mask_target, mask_text, mask_tree, words
 from smscli.protocol.oneshot import BodyCipher, encode_frame
 from tests.conftest import run_cli
@@ -98,10 +98,10 @@ def test_mask_target_masks_query_parameters():
 
 def test_config_uses_the_same_predicate():
     for name in ("bindpwd", "access_token", "pin", "PrivateKey"):
-        assert cfg.is_secret_key(name) and cfg.mask(name, "v") == MASK
+        assert config_keys.is_secret_key(name) and config_keys.mask(name, "v") == MASK
     for name in ("refkey", "password_env", "KeyId"):
-        assert not cfg.is_secret_key(name)
-    assert cfg.is_secret_key("pasword")  # a typo of a config secret is still masked there
+        assert not config_keys.is_secret_key(name)
+    assert config_keys.is_secret_key("pasword")  # a typo of a config secret is still masked there
 
 
 # --------------------------------------------------------------------------- packet decode

@@ -94,7 +94,8 @@ def show(
 ) -> None:
     """Show the active profile: every value and where it comes from (secrets masked)."""
     from smscli.cli.output import Output
-    from smscli.config import load_profile, mask
+    from smscli.config import load_profile
+    from smscli.config_keys import mask
 
     name, path = choose(profile, config)
     prof = load_profile(name, config=path, validate=False)
@@ -131,14 +132,9 @@ def get(
     json_: JsonOpt = False,
 ) -> None:
     """Print one value of the active profile (secrets masked unless --show-secrets)."""
-    from smscli.config import (
-        ConfigError,
-        load_profile,
-        mask,
-        no_key_error,
-        read_config,
-        resolve_paths,
-    )
+    from smscli.config import ConfigError, load_profile, read_config, resolve_paths
+    from smscli.config_checks import no_key_error
+    from smscli.config_keys import mask
 
     name, path = choose(profile, config)
     if key == "default_profile":
@@ -196,6 +192,9 @@ def set_(
     import os
 
     from smscli import config as cfg
+    from smscli import config_checks as checks
+    from smscli import config_keys as keys
+    from smscli import config_write
     from smscli.errors import UsageError
 
     name, path = choose(profile, config)
@@ -208,17 +207,17 @@ def set_(
     data = cfg.read_config(paths.config_file, check_permissions=False)  # the write leaves it 0600
     target, _, how = cfg.active_name(data, name, paths.config_file)
     tables = data.get("profiles", {})
-    if target not in tables and target != cfg.SANDBOX:
-        raise cfg.unknown_profile(target, data, paths.config_file, "" if name else f" (from {how})")
+    if target not in tables and target != keys.SANDBOX:
+        raise checks.unknown_profile(target, data, paths.config_file, "" if name else f" (from {how})")
     table = tables.get(target, {})
     where = f"profile '{target}'"
-    vendor = str(table.get("vendor", cfg.SANDBOX if target == cfg.SANDBOX else ""))
-    unknown = None if key == "vendor" else cfg.unknown_key_error(vendor, key, where)
+    vendor = str(table.get("vendor", keys.SANDBOX if target == keys.SANDBOX else ""))
+    unknown = None if key == "vendor" else checks.unknown_key_error(vendor, key, where)
     if unknown is not None:
         if not force:
             raise unknown
         cfg.warn(f"{unknown.message}; storing it anyway (--force)")
-    secret = cfg.is_secret_key(key)
+    secret = keys.is_secret_key(key)
     if value is None or value == "-":
         if value is None and not secret:
             raise UsageError(f"missing VALUE for {key}", hint=f"smscli config set {key} VALUE")
@@ -231,15 +230,15 @@ def set_(
     elif secret:
         cfg.warn(f"if {key} is a secret, the command line shows it in `ps` and your shell history; "
                  f"give it as '-' to read it from stdin")
-    typed = cfg.coerce(key, value, like=table.get(key), where=where)
+    typed = keys.coerce(key, value, like=table.get(key), where=where)
     _check_value(key, typed, where)
-    group = cfg._reference_group(key)
+    group = keys._reference_group(key)
     replaced: list[str] = []
-    if cfg._is_reference_base(group):
+    if keys._is_reference_base(group):
         replaced = [k for k in (group, f"{group}_env", f"{group}_command") if k != key and k in table]
     edits: list[tuple[str | None, str, Any]] = [(target, key, typed), *((target, k, None) for k in replaced)]
-    cfg.update_config(paths.config_file, edits)
-    shown = _display(cfg.mask(key, typed))
+    config_write.update_config(paths.config_file, edits)
+    shown = _display(keys.mask(key, typed))
     if secret and unknown is not None:
         shown += " (masked: the name looks like a secret's)"
     _info(f"set {key} = {shown} in {where} ({paths.config_file})")
@@ -254,14 +253,16 @@ def set_(
 
 def _check_value(key: str, value: Any, where: str) -> None:
     from smscli import config as cfg
+    from smscli import config_checks as checks
+    from smscli import config_keys as keys
 
     if key == "vendor" and not cfg._vendor_is_known(str(value)):
-        hint = cfg._close_match(str(value), cfg.VENDORS)
+        hint = keys._close_match(str(value), keys.VENDORS)
         raise cfg.ConfigError(f"{where}: unknown vendor '{value}'" + (f" (did you mean '{hint}'?)" if hint else ""),
-                              hint=f"known vendors: {', '.join(cfg.VENDORS)}")
-    if key in cfg.KEY_MATERIAL:
+                              hint=f"known vendors: {', '.join(keys.VENDORS)}")
+    if key in keys.KEY_MATERIAL:
         try:
-            cfg.check_key_material(key, str(value))
+            checks.check_key_material(key, str(value))
         except cfg.ConfigError as exc:
             raise cfg.ConfigError(f"{where}: {exc}") from None
 
@@ -274,6 +275,8 @@ def unset(
 ) -> None:
     """Remove KEY from the active profile (or --profile); default_profile at top level."""
     from smscli import config as cfg
+    from smscli import config_checks as checks
+    from smscli import config_write
 
     name, path = choose(profile, config)
     paths = cfg.resolve_paths(path)
@@ -284,12 +287,12 @@ def unset(
     else:
         target, _, how = cfg.active_name(data, name, paths.config_file)
         if target not in data.get("profiles", {}):
-            raise cfg.unknown_profile(target, data, paths.config_file, "" if name else f" (from {how})")
+            raise checks.unknown_profile(target, data, paths.config_file, "" if name else f" (from {how})")
         present = key in data["profiles"][target]
     if not present:
         cfg.warn(f"'{key}' is not set" + (f" in profile '{target}'" if target else "") + "; nothing to do")
         return
-    cfg.update_config(paths.config_file, [(target, key, None)])
+    config_write.update_config(paths.config_file, [(target, key, None)])
     _info(f"removed {key}" + (f" from profile '{target}'" if target else "") + f" ({paths.config_file})")
 
 
@@ -309,11 +312,13 @@ def _use(name: str, paths: Any) -> None:
     import os
 
     from smscli import config as cfg
+    from smscli import config_checks as checks
+    from smscli import config_write
 
     data = cfg.read_config(paths.config_file, check_permissions=False)
     if name not in cfg.profile_names(data):
-        raise cfg.unknown_profile(name, data, paths.config_file)
-    cfg.update_config(paths.config_file, [(None, "default_profile", name)])
+        raise checks.unknown_profile(name, data, paths.config_file)
+    config_write.update_config(paths.config_file, [(None, "default_profile", name)])
     _info(f"default profile is now '{name}' ({paths.config_file})")
     if os.environ.get("SMSCLI_PROFILE") and os.environ["SMSCLI_PROFILE"] != name:
         cfg.warn(f"SMSCLI_PROFILE={os.environ['SMSCLI_PROFILE']} is set and still takes precedence")
@@ -324,6 +329,7 @@ def _use(name: str, paths: Any) -> None:
 def profiles(profile: ProfileOpt = None, config: ConfigOpt = None, json_: JsonOpt = False) -> None:
     """List the profiles; '*' marks the active one and says what chose it."""
     from smscli import config as cfg
+    from smscli import config_checks as checks
 
     name, path = choose(profile, config)
     paths = cfg.resolve_paths(path)
@@ -348,7 +354,7 @@ def profiles(profile: ProfileOpt = None, config: ConfigOpt = None, json_: JsonOp
             for r in rows
         ])
     if active not in cfg.profile_names(data):
-        raise cfg.unknown_profile(active, data, paths.config_file, "" if name else f" (from {how})")
+        raise checks.unknown_profile(active, data, paths.config_file, "" if name else f" (from {how})")
 
 
 @config_commands.command("path", epilog=_examples("smscli config path", "smscli config path --data-dir",
@@ -400,6 +406,9 @@ def init(
 ) -> None:
     """Create a profile, by asking on a terminal or from flags; never needs a password on argv."""
     from smscli import config as cfg
+    from smscli import config_checks as checks
+    from smscli import config_keys as keys
+    from smscli import config_write
     from smscli.errors import UsageError
 
     _, path = choose(None, config)
@@ -422,9 +431,9 @@ def init(
 
     if vendor is None and not ask:
         raise UsageError("--vendor is required when stdin is not a terminal",
-                         hint=f"one of {', '.join(cfg.VENDORS)}; or pass --interactive")
+                         hint=f"one of {', '.join(keys.VENDORS)}; or pass --interactive")
     if ask:
-        vendor = vendor or _ask_valid("Vendor (" + ", ".join(cfg.VENDORS) + ")",
+        vendor = vendor or _ask_valid("Vendor (" + ", ".join(keys.VENDORS) + ")",
                                       lambda v: _checked_vendor(v), default="oneshot")
     assert vendor is not None
     _checked_vendor(vendor)
@@ -438,12 +447,12 @@ def init(
                              hint="pass --force to replace it, or use `smscli config set`")
     table: dict[str, Any] = {"vendor": vendor}
     for key, raw in values.items():
-        unknown = cfg.unknown_key_error(vendor, key, f"--set {key}")
+        unknown = checks.unknown_key_error(vendor, key, f"--set {key}")
         if unknown is not None and not force:
             raise unknown
         if unknown is not None:
             cfg.warn(f"{unknown.message}; storing it anyway (--force)")
-        typed = cfg.coerce(key, raw, where=f"--set {key}")
+        typed = keys.coerce(key, raw, where=f"--set {key}")
         _check_value(key, typed, f"profile '{name}'")
         table[key] = typed
     if ask:
@@ -456,7 +465,7 @@ def init(
     if missing := prof.missing():
         raise _missing_error(name, vendor, missing)
     prof.check()
-    cfg.replace_profile(paths.config_file, name, table, default=default)
+    config_write.replace_profile(paths.config_file, name, table, default=default)
     _info(f"wrote profile '{name}' ({vendor}) to {paths.config_file}"
           + (" and made it the default" if default else f"; use it with -p {name}"))
     _info("check it with: smscli config show" + ("" if default else f" -p {name}"))
@@ -508,18 +517,18 @@ def _ask_valid(label: str, check: Any, **kwargs: Any) -> Any:
 
 def _ask_missing(vendor: str, table: dict[str, Any]) -> None:
     """Ask for each required key not given yet, then the optional sender."""
-    from smscli import config as cfg
+    from smscli import config_keys as keys
 
-    for key in cfg.REQUIRED.get(vendor, ()):
+    for key in keys.REQUIRED.get(vendor, ()):
         if key in table or f"{key}_env" in table or f"{key}_command" in table:
             continue
         if key == "password":
             _ask_password(table)
             continue
-        hide = cfg.is_secret_key(key)
+        hide = keys.is_secret_key(key)
 
         def check(raw: str, key: str = key) -> Any:
-            typed = cfg.coerce(key, raw, where=key)
+            typed = keys.coerce(key, raw, where=key)
             _check_value(key, typed, "init")
             return typed
 
