@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from smscli import phone, rcs_suggestions, text
-from smscli.content import MAAPFILE, RCS_BASES, RCS_BUTTON_FIELDS, Button, Channel, Kakao, Rcs, Text
+from smscli.content import (
+    BUTTON_FIELDS,
+    MAAPFILE,
+    RCS_BASES,
+    RCS_BUTTON_FIELDS,
+    Button,
+    Channel,
+    Kakao,
+    Rcs,
+    Text,
+)
 from smscli.errors import UsageError
 
 MAX_KAKAO_CHARS = 1000  # AlimTalk / FriendTalk text, characters (not bytes)
@@ -39,6 +49,7 @@ BUTTON_TYPES = frozenset({"WL", "AL", "DS", "BK", "MD", "BC", "BT", "AC", "P1", 
 ALIMTALK_ONLY = frozenset({"DS", "AC", "P1", "P2", "P3"})
 RCS_BUTTON_TYPES = rcs_suggestions.TYPES  # WL opens a URL; dial, map, location, copy, compose, calendar
 FALLBACK_TYPES = ("auto", "sms", "lms", "mms", "none")
+MAX_BUTTONS_FILE = 1024 * 1024  # bytes: five buttons and ten quick replies take a few KiB
 
 
 def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ...]]:
@@ -48,9 +59,12 @@ def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ..
     is a UsageError."""
     where = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as f:
+            raw = f.read(MAX_BUTTONS_FILE + 1)
     except OSError as exc:
         raise UsageError(f"cannot read buttons file {where}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BUTTONS_FILE:
+        raise UsageError(f"buttons file {where} is over {MAX_BUTTONS_FILE // 1024} KiB: not a buttons file?")
     for encoding in ("utf-8-sig", "cp949"):
         try:
             source = raw.decode(encoding)
@@ -63,6 +77,8 @@ def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ..
         data: Any = json.loads(source)
     except ValueError as exc:
         raise UsageError(f"buttons file {where} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"buttons file {where} nests too deep to be buttons") from None
     quick: Any = []
     if isinstance(data, dict) and {"button", "quickreply"} & data.keys():
         data, quick = data.get("button", []), data.get("quickreply", [])
@@ -70,6 +86,12 @@ def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ..
         if not isinstance(part, list) or not all(isinstance(b, dict) for b in part):
             raise UsageError(f"buttons file {where} must hold a list of buttons or "
                              f"{{\"button\": [...], \"quickreply\": [...]}}")
+    for what, part in (("button", data), ("quick reply", quick)):
+        for n, entry in enumerate(part, start=1):
+            wrong = next((k for k in BUTTON_FIELDS if entry.get(k) is not None and not _text_field(k, entry[k])), None)
+            if wrong is not None:
+                raise UsageError(f"buttons file {where}: {what} {n}'s {wrong} must be text, "
+                                 f"not {type(entry[wrong]).__name__}", hint='write it in quotes, e.g. "1"')
     if sum(1 for b in data if "suggestions" in b) > 1:
         raise UsageError(f"buttons file {where} holds several cards of suggestions; smscli sends "
                          "one card (an RCS carousel is not supported)")
@@ -80,6 +102,14 @@ def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ..
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return buttons, tuple(Button.from_json(b) for b in quick)
+
+
+def _text_field(key: str, value: Any) -> bool:
+    """Whether a button's ``key`` holds what it may: text (a number for a location's
+    latitude and longitude)."""
+    if key in ("latitude", "longitude") and isinstance(value, int | float) and not isinstance(value, bool):
+        return True
+    return isinstance(value, str)
 
 
 def check_buttons(buttons: Sequence[Button], *, kind: str, quick: bool = False, base: str = "") -> None:

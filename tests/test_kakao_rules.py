@@ -96,6 +96,11 @@ def test_bad_input_is_exit_2_with_its_reason(home, capsys, args, said):
     ({"quickreply": [{"name": "a", "type": "AC"}]}, "quick reply 1 has unknown type 'AC'"),
     ({"quickreply": [{"name": "a", "type": "WL"}]}, "quick reply 1 (WL) needs url_mobile"),
     ("not json", "is not valid JSON"),
+    ("[" * 100_000 + "]" * 100_000, "nests too deep to be buttons"),
+    (" " * (1024 * 1024) + "[]", "is over 1024 KiB: not a buttons file?"),
+    ([{"name": "a", "type": "WL", "url_mobile": 5}], "button 1's url_mobile must be text, not int"),
+    ([{"name": ["a"], "type": "WL", "url_mobile": "https://e"}], "button 1's name must be text, not list"),
+    ({"button": [OK_BUTTON], "quickreply": [{"name": "a", "type": True}]}, "quick reply 1's type must be text, not bool"),
 ])
 def test_bad_buttons_are_exit_2(home, capsys, data, said):
     path = home / "b.json"
