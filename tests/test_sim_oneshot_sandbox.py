@@ -130,3 +130,20 @@ def test_cli_send_wait_shows_delivery():
     (line,) = proc.stdout.decode().splitlines()
     result = json.loads(line)
     assert result["status"] == "delivered" and result["vendor"] == "sandbox"
+
+
+def test_a_named_config_file_that_is_missing_is_said_first(isolated_env: Path, tmp_path: Path):
+    """A typo in --config or SMSCLI_CONFIG falls back to the sandbox, as no config file
+    does; the notice names the file, so that a cron job's log says why nothing arrived."""
+    typo = tmp_path / "typo.toml"
+    env_typo = run_cli("send", "--to", "01012345678", "-m", "hi", env={"SMSCLI_CONFIG": str(typo)})
+    assert env_typo.returncode == 0, env_typo.stderr
+    assert env_typo.stderr.decode().startswith(
+        f"smscli: sandbox: the config file {typo} (SMSCLI_CONFIG) does not exist, so the built-in "
+        "sandbox profile is used; messages go to a OneShot simulator")
+    flag_typo = run_cli("--config", str(typo), "send", "--to", "01012345678", "-m", "hi")
+    assert f"the config file {typo} (--config) does not exist" in flag_typo.stderr.decode()
+    default = run_cli("send", "--to", "01012345678", "-m", "hi",
+                      env={"SMSCLI_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    assert default.returncode == 0, default.stderr
+    assert default.stderr.decode().startswith("smscli: sandbox: messages go to a OneShot simulator")

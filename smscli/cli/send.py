@@ -3,7 +3,7 @@
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
@@ -350,15 +350,27 @@ def _read_message(path: str | None, *, stdin_taken: bool) -> str:
     if path == "-" or (path is None and not stdin_taken and not sys.stdin.isatty()):
         if stdin_taken:
             raise UsageError("stdin is already the CSV; pass the text with --message or --message-file FILE")
-        data = sys.stdin.buffer.read()
-        return _decode_text(data, "stdin")
+        return _decode_text(_at_most(sys.stdin.buffer, "stdin"), "stdin")
     if path is None:
         raise UsageError("no message text", hint="pass --message TEXT, --message-file FILE, or pipe it on stdin")
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as f:
+            data = _at_most(f, f"message file {path}")
     except OSError as exc:
         raise UsageError(f"cannot read message file {path}: {exc.strerror}") from None
     return _decode_text(data, path)
+
+
+MAX_MESSAGE_FILE = 64 * 1024  # bytes: far more than any message takes (an LMS: 2000)
+
+
+def _at_most(stream: BinaryIO, where: str) -> bytes:
+    """The message text's bytes; a UsageError past MAX_MESSAGE_FILE, read no further."""
+    data = stream.read(MAX_MESSAGE_FILE + 1)
+    if len(data) > MAX_MESSAGE_FILE:
+        raise UsageError(f"{where} is over {MAX_MESSAGE_FILE // 1024} KiB: no message is that long",
+                         hint="an LMS takes 2000 bytes, a Kakao text 1000 characters")
+    return data
 
 
 def _decode_text(data: bytes, where: str) -> str:

@@ -90,12 +90,9 @@ class SandboxVendor(Vendor):
                 self._sim = sim
                 if not _announced.is_set():
                     _announced.set()
-                    print(
-                        f"smscli: sandbox: messages go to a OneShot simulator on this machine "
-                        f"({host}:{port}); nothing is delivered. Set up a real vendor with "
-                        "`smscli config init`.",
-                        file=sys.stderr,
-                    )
+                    print(f"smscli: sandbox: {_why(self.profile)}messages go to a OneShot simulator on "
+                          f"this machine ({host}:{port}); nothing is delivered. Set up a real vendor "
+                          "with `smscli config init`.", file=sys.stderr)
                 overlay = {
                     "vendor": "oneshot",
                     "host": host,
@@ -194,6 +191,16 @@ def _kakao_rules(profile: Profile) -> KakaoRules:
 
     misses = str(profile.get("kakao_misses") or "")
     return KakaoRules(misses=[n for n in misses.replace(" ", ",").split(",") if n])
+
+
+def _why(profile: Any) -> str:
+    """What to say first when a config file was named (``--config``, ``SMSCLI_CONFIG``)
+    and is not there: a typo in a cron job would otherwise only show as nothing delivered."""
+    paths = getattr(profile, "paths", None)
+    if paths is None or paths.config_source == "default" or paths.config_file.exists():
+        return ""
+    how = "--config" if paths.config_source == "flag" else "SMSCLI_CONFIG"
+    return f"the config file {paths.config_file} ({how}) does not exist, so the built-in sandbox profile is used; "
 
 
 def _state_file(profile: Profile) -> Path | None:
