@@ -611,12 +611,14 @@ class Handout:
                 previous = journal.claim(batch, vendor, self.profile_name, run=self.run_id,
                                          queued=self.step > 0, hold_unsure=self.hold_unsure)
             sendable = [m for m, prev in zip(batch, previous, strict=True) if _to_send(prev)]
+            taken = [m.id for m, prev in zip(batch, previous, strict=True) if _taken(prev)]
+            stored = journal.recipients_of(taken) if taken else {}
             not_handed = {m.id: m for m in sendable}
             k = marked = 0  # sendable[k] is the next to go; sendable[:marked] are marked handed
             try:
                 for msg, prev in zip(batch, previous, strict=True):
                     if not _to_send(prev):
-                        self._settle(msg, prev)
+                        self._settle(msg, prev, stored.get(msg.id))
                         continue
                     if self.local_schedule:
                         not_handed.pop(msg.id, None)
@@ -642,8 +644,9 @@ class Handout:
                     self.left += len(not_handed)
         self.complete = True
 
-    def _settle(self, msg: Message, prev: str | None) -> None:
-        """Report a message that is not sent, as the claim found it."""
+    def _settle(self, msg: Message, prev: str | None, stored: tuple[str, str, str] | None = None) -> None:
+        """Report a message that is not sent, as the claim found it (``stored``: the
+        recipient, text and vendor of the message that holds its id)."""
         from smscli.journal import HELD, OWNED
 
         def result(status: str, detail: str, *, record: bool = False) -> None:
@@ -661,7 +664,12 @@ class Handout:
             result(DUPLICATE, f"being sent by another smscli process{who} under this id")
         else:
             why = "earlier in this input" if prev == DUPLICATE else f"already {prev}"
-            result(DUPLICATE, f"{why} under this id")
+            other = _other_message(msg, stored, self.vendor_name)
+            if other:  # an id is one message: the same id for another one is a mistake
+                result(INVALID, f"not sent: its id {msg.id} is taken by a message {why} {other}; "
+                       "give this one an id of its own")
+            else:
+                result(DUPLICATE, f"{why} under this id")
 
 
 def _unsent(msg: Message, vendor: str, why: str) -> SendResult:
@@ -673,6 +681,30 @@ def _held_note(closed: OutsideHours, count: int) -> str:
     return (f"{closed.message}: {count} message(s) held until {closed.opens_at:%Y-%m-%d %H:%M} "
             "(Korea time); `smscli reserve flush` (e.g. every minute from cron) sends them then; "
             "--wait-window waits instead")
+
+
+def _taken(prev: str | None) -> bool:
+    """Whether a claim found its id taken by a settled message (or one earlier in the
+    input), which is then compared with it (:func:`_other_message`)."""
+    from smscli.journal import HELD, OWNED
+
+    return not _to_send(prev) and prev not in (HELD, OWNED)
+
+
+def _other_message(msg: Message, stored: tuple[str, str, str] | None, vendor: str) -> str:
+    """How the message holding ``msg``'s id differs from it ("" when it is the same
+    message: a re-run, a duplicate row): another recipient, another text, or the sandbox
+    (which delivered nothing, so a real send under its id would be lost)."""
+    if stored is None:
+        return ""
+    to, body, by = stored
+    if to != msg.to:
+        return "to another recipient"
+    if body != msg.text:
+        return "with another text"
+    if by == "sandbox" and vendor != "sandbox":
+        return "on the sandbox (which delivers nothing)"
+    return ""
 
 
 def _to_send(prev: str | None) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from smscli.journal_base import _filters, _message_dict
+from smscli.journal_base import _chunks, _filters, _message_dict
 from smscli.journal_sql import _MESSAGE_COLUMNS
 
 if TYPE_CHECKING:
@@ -166,6 +166,16 @@ class ReadersMixin:
             if len(rows) < page:
                 return
             last = (rows[-1][8], rows[-1][9])
+
+    def recipients_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """For the ids the journal holds: id → (recipient, text, vendor), as claimed."""
+        found: dict[str, tuple[str, str, str]] = {}
+        for part in _chunks(list(dict.fromkeys(ids))):
+            marks = ",".join("?" * len(part))
+            for mid, to, body, vendor in self._query(
+                    f'SELECT id, "to", text, vendor FROM messages WHERE id IN ({marks})', part):
+                found[mid] = (to, body, vendor)
+        return found
 
     def get(self, message_id: str) -> dict[str, Any] | None:
         """The stored message as a dict (see :meth:`list_messages`), or None."""

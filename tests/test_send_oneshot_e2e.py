@@ -103,6 +103,37 @@ def test_same_id_twice_sends_once(sim):
     assert accepted_ids(sim) == ["job-1121"]
 
 
+def test_an_id_taken_by_another_message_is_invalid_not_a_silent_duplicate(sim, tmp_path):
+    """An id is one message (CONTRACT: duplicate = already accepted under the same id).
+    The same id for another recipient or text, or for a message the sandbox took (and
+    delivered nothing), is a mistake: that row is invalid, says why, and nothing is lost
+    silently; the very same message again is still a duplicate."""
+    csv = tmp_path / "ids.csv"
+    csv.write_text("id,phone,name\na1,01012345678,x\na1,01099998888,y\na2,01011112222,z\n"
+                   "a2,01011112222,z\n", encoding="utf-8")
+    proc = run_cli("send", "--csv", str(csv), "-m", "{name}", "--json")
+    assert proc.returncode == 1, proc.stderr
+    assert [(x["to"], x["status"], x["detail"]) for x in lines(proc) if x["status"] != "accepted"] == [
+        ("01099998888", "invalid", "not sent: its id a1 is taken by a message earlier in this input to "
+                                   "another recipient; give this one an id of its own"),
+        ("01011112222", "duplicate", "earlier in this input under this id")]
+    assert sorted(accepted_ids(sim)) == ["a1", "a2"]
+
+    edited = run_cli("send", "--to", "01012345678", "-m", "y", "--id", "a1", "--json")
+    assert edited.returncode == 1 and lines(edited)[0]["detail"].endswith(
+        "a message already accepted with another text; give this one an id of its own")
+    again = run_cli("send", "--to", "01012345678", "-m", "x", "--id", "a1", "--json")
+    assert again.returncode == 0 and lines(again)[0]["status"] == "duplicate"
+
+    tried = run_cli("-p", "sandbox", "send", "--to", "01012345678", "-m", "daily", "--id", "due-1", "--json")
+    assert tried.returncode == 0 and lines(tried)[0]["vendor"] == "sandbox"
+    real = run_cli("send", "--to", "01012345678", "-m", "daily", "--id", "due-1", "--json")
+    assert real.returncode == 1
+    assert lines(real)[0]["detail"] == ("not sent: its id due-1 is taken by a message already accepted on the "
+                                        "sandbox (which delivers nothing); give this one an id of its own")
+    assert "due-1" not in accepted_ids(sim)
+
+
 def test_sigkill_mid_batch_then_rerun_sends_each_once(isolated_env, tmp_path):
     n = 1500
     csv = write_csv(tmp_path / "big.csv", n)
