@@ -437,3 +437,29 @@ def test_fast_tsv_csv_and_json_pages_equal_the_slow_way(pages):
         else:
             assert out.getvalue() == "".join(json.dumps(dict(zip(fields, r, strict=True)), ensure_ascii=False) + "\n"
                                              for r in rows)
+
+
+def test_show_in_a_pipe_is_a_fact_per_line_and_on_a_terminal_a_table(filled, capsys):
+    import io
+
+    from smscli.cli.result_show import render
+
+    with Client("sandbox") as client:
+        story = client.story("run1-a2")
+    piped = io.StringIO()
+    render(story, json_mode=False, stream=piped)
+    lines = piped.getvalue().splitlines()
+    assert lines[:3] == ["message_id\trun1-a2", "status\tfailed", "code\t7"]
+    at = lines.index("history")
+    assert lines[at + 1] == "at\tevent\tstate\tcode\tmeaning\tdetail"
+    assert lines[at + 2].split("\t")[:4] == ["2026-11-20T10:00:00+09:00", "journaled", "queued", ""]
+    assert lines[at + 6].split("\t")[1] == "fallback run1-a2-fb (sms)"
+    assert all("┃" not in x and "│" not in x for x in lines)  # no box drawing in a pipe
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = Terminal()
+    render(story, json_mode=False, stream=shown)
+    assert "history" in shown.getvalue() and "┏" in shown.getvalue() and "fallback run1-a2-fb" in shown.getvalue()
