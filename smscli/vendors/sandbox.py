@@ -90,9 +90,9 @@ class SandboxVendor(Vendor):
                 self._sim = sim
                 if not _announced.is_set():
                     _announced.set()
-                    print(f"smscli: sandbox: {_why(self.profile)}messages go to a OneShot simulator on "
-                          f"this machine ({host}:{port}); nothing is delivered. Set up a real vendor "
-                          "with `smscli config init`.", file=sys.stderr)
+                    print(f"smscli: sandbox: messages go to a OneShot simulator on this machine "
+                          f"({host}:{port}); nothing is delivered{_why(self.profile)}. Set up a real "
+                          "vendor with `smscli config init`.", file=sys.stderr)
                 overlay = {
                     "vendor": "oneshot",
                     "host": host,
@@ -200,7 +200,7 @@ def _why(profile: Any) -> str:
     if paths is None or paths.config_source == "default" or paths.config_file.exists():
         return ""
     how = "--config" if paths.config_source == "flag" else "SMSCLI_CONFIG"
-    return f"the config file {paths.config_file} ({how}) does not exist, so the built-in sandbox profile is used; "
+    return f" (the config file {paths.config_file} that {how} names does not exist)"
 
 
 def _state_file(profile: Profile) -> Path | None:
