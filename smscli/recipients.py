@@ -337,7 +337,7 @@ class CsvInput:
             except StopIteration:
                 return
             except csv.Error as exc:
-                if not _loses_place(exc):  # a NUL: that line only
+                if not _loses_place(exc):  # that line only
                     for n in range(start, reader.line_num + 1):
                         bad.pop(n, None)
                     yield Row(start, "", {}, None, f"line {start}: {exc}")
@@ -382,10 +382,15 @@ class CsvInput:
             yield new_tuple(Row, (start, phone, values, row_id, error))
 
 
+# csv.Error messages after which the reader cannot tell where the next rows start: a
+# quote left open (to the end, or past the field limit), or text after a closing quote.
+_LOST_PLACE = ("unexpected end of data", "field larger than field limit", "expected after")
+
+
 def _loses_place(exc: csv.Error) -> bool:
-    """Whether the reader cannot tell where the rows after this error start: a quote
-    left open (to the end, or past the field limit) or misplaced. A NUL spoils one line."""
-    return "NUL" not in str(exc)
+    """Whether ``exc`` leaves the rows after it unknown (else, as a NUL or a bare carriage
+    return, it spoils its own line only)."""
+    return any(part in str(exc) for part in _LOST_PLACE)
 
 
 def quoting_error(name: str, line: int, exc: csv.Error, *, then: str = "nothing after it was read") -> UsageError:

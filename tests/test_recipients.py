@@ -205,6 +205,16 @@ def test_a_misplaced_quote_is_an_error():
         rows_of(b'phone,name\n01012345678,"a"b\n01099998888,c\n')
 
 
+def test_a_bare_carriage_return_spoils_its_own_line_only():
+    from smscli.recipients import check_quoting
+
+    data = b"phone,name\n01012345678,x\r01099998888,y\n01011112222,z\n"
+    rows = rows_of(data)
+    assert [(r.line_no, r.phone, (r.error or "")[:40]) for r in rows] == [
+        (2, "", "line 2: new-line character seen in unquo"), (3, "01011112222", "")]
+    check_quoting(io.BytesIO(data), "cr.csv")  # the quoting is fine: a send goes on, that row invalid
+
+
 def test_quoted_fields_may_hold_line_breaks_commas_and_quotes():
     data = 'phone,text\n01012345678,"첫 줄\n둘째 줄, ""인용"""\n01099998888,끝\n'.encode()
     rows = rows_of(data)
