@@ -1,6 +1,7 @@
 """Every ``@record`` class behaves as the ``@dataclass`` it stands for (smscli.records): its
-hand-written ``__init__`` takes every field with its default, and equality, hash, repr,
-frozenness and ``dataclasses.replace`` are those of a real dataclass of the same fields."""
+``__init__`` (hand-written, or the shared ``fields_init``) takes every field with its default,
+and equality, hash, repr, frozenness and ``dataclasses.replace`` are those of a real dataclass
+of the same fields. A ``fields_init`` class is also built, and refused, as the dataclass is."""
 
 from __future__ import annotations
 
@@ -13,7 +14,27 @@ import pkgutil
 import pytest
 
 import smscli
-from smscli.records import RECORDS, record
+from smscli.records import RECORDS, fields_init, record
+
+
+@record
+class _Shaped:
+    """fields_init beyond the messages' shape: a required field, a factory before the last,
+    a field out of eq, one out of hash and repr."""
+
+    __init__ = fields_init
+    a: str
+    b: str = "x"
+    c: list[str] = dataclasses.field(default_factory=list, hash=False)
+    d: int = dataclasses.field(default=0, compare=False)
+    e: tuple[str, ...] = dataclasses.field(default=(), hash=False, repr=False)
+
+
+@record(frozen=False)
+class _Loose:
+    __init__ = fields_init
+    a: str = ""
+    b: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _all_records() -> list[type]:
@@ -26,6 +47,7 @@ def _all_records() -> list[type]:
 
 
 CLASSES = _all_records()
+SHARED = [cls for cls in CLASSES if cls.__init__ is fields_init]
 SENTINEL = "zz-changed"
 
 
@@ -43,7 +65,8 @@ def _reference(cls: type) -> type:
         elif f.default is not dataclasses.MISSING:
             kw["default"] = f.default
         specs.append((f.name, f.type, dataclasses.field(**kw)))
-    ref = dataclasses.make_dataclass(cls.__name__, specs, frozen=_frozen(cls))
+    own = {name: cls.__dict__[name] for name in ("__repr__",) if name in cls.__dict__}  # kept, as by dataclass
+    ref = dataclasses.make_dataclass(cls.__name__, specs, frozen=_frozen(cls), namespace=own)
     ref.__qualname__ = cls.__qualname__
     return ref
 
@@ -64,20 +87,91 @@ def test_the_records_are_found() -> None:
     names = {cls.__name__ for cls in CLASSES}
     assert {"Message", "SendResult", "Report", "Text", "Kakao", "Rcs", "Fax", "Voice", "Button",
             "SendJob", "Paths"} <= names
+    assert {"_Shaped", "_Loose"} <= {c.__name__ for c in SHARED}
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
 def test_init_takes_every_field_with_its_default(cls: type) -> None:
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    params = list(inspect.signature(cls).parameters.values())  # (the class's: no self)
     fields = dataclasses.fields(cls)
     assert [p.name for p in params] == [f.name for f in fields]
     for p, f in zip(params, fields, strict=True):
         assert p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY), f.name
-        if f.default_factory is not dataclasses.MISSING:  # None stands for a fresh default
-            want = None
+        if f.default_factory is not dataclasses.MISSING:
+            if cls in SHARED:  # shown as a dataclass shows it
+                assert repr(p.default) == "<factory>", f.name
+                continue
+            want = None  # a hand-written __init__'s None stands for a fresh default
         else:
             want = inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
         assert p.default == want, f.name
+    if cls in SHARED:  # the very signature and class doc of the dataclass
+        ref_cls = _reference(cls)
+        assert str(inspect.signature(cls)) == str(inspect.signature(ref_cls))
+        doc = cls.__doc__ or ""
+        assert doc == ref_cls.__doc__ or len(doc.split()) > 2, doc  # its own (a sentence) or the dataclass's
+
+
+def _made(cls: type, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+    try:
+        return cls(*args, **kwargs)
+    except TypeError as exc:
+        return exc
+
+
+def _calls(cls: type) -> list[tuple[tuple[object, ...], dict[str, object]]]:
+    """Arguments to build ``cls`` with: every field by position, by keyword, split between the
+    two, the defaults; and each mistake (one too many, unknown, given twice, missing, several)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    given = {name: f"p-{name}" for name in names}
+    every = tuple(given.values())
+    half = len(names) // 2
+    calls: list[tuple[tuple[object, ...], dict[str, object]]] = [
+        ((), _required(cls)), (every, {}), ((), given),
+        (every[:half], {name: given[name] for name in names[half:]}),
+        ((), {name: given[name] for name in names if name in _required(cls) or name == names[-1]}),
+        ((*every, "one too many"), {}), ((*every, "x", "y"), {}), ((), {**given, "unknown": 1}),
+        ((), {"self": 1}), ((), {}), ((*every, "x"), {"unknown": 1}), (("x",), {"unknown": 1, **given}),
+    ]
+    if names:
+        calls += [(every[:1], {names[0]: "twice"}), (every[:1], {"unknown": 1, names[0]: "twice"})]
+    return calls
+
+
+@pytest.mark.parametrize("cls", SHARED, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_fields_init_builds_and_refuses_as_the_dataclass(cls: type) -> None:
+    ref_cls = _reference(cls)
+    for args, kwargs in _calls(cls):
+        obj, ref = _made(cls, args, kwargs), _made(ref_cls, args, kwargs)
+        if isinstance(ref, TypeError):
+            assert isinstance(obj, TypeError) and str(obj) == str(ref), (args, kwargs)
+            continue
+        assert list(vars(obj).items()) == list(vars(ref).items()), (args, kwargs)  # order too
+        assert repr(obj) == repr(ref) and obj == _made(cls, args, kwargs) and obj != ref
+        if _frozen(cls):
+            assert hash(obj) == hash(ref)
+            for name in vars(obj):
+                with pytest.raises(dataclasses.FrozenInstanceError):
+                    setattr(obj, name, 1)
+    for f in dataclasses.fields(cls):  # a factory's value is fresh for each object
+        if f.default_factory is not dataclasses.MISSING:
+            one, two = cls(**_required(cls) | {f.name: f.default_factory()}), cls(**{
+                k: v for k, v in _required(cls).items() if k != f.name})
+            three = cls(**{k: v for k, v in _required(cls).items() if k != f.name})
+            assert getattr(two, f.name) == getattr(one, f.name) and getattr(two, f.name) is not getattr(three, f.name)
+
+
+def test_fields_init_refuses_what_it_does_not_do() -> None:
+    @record
+    class Later:
+        __init__ = fields_init
+        a: int = 0
+
+        def __post_init__(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="__post_init__"):
+        Later()
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
