@@ -86,8 +86,8 @@ def _required(cls: type) -> dict[str, object]:
 def test_the_records_are_found() -> None:
     names = {cls.__name__ for cls in CLASSES}
     assert {"Message", "SendResult", "Report", "Text", "Kakao", "Rcs", "Fax", "Voice", "Button",
-            "SendJob", "Paths"} <= names
-    assert {"_Shaped", "_Loose"} <= {c.__name__ for c in SHARED}
+            "SendJob", "Paths", "OneShotMessage", "MsgSendReq", "BindReq", "GenericMessage"} <= names
+    assert {"OneShotMessage", "MsgSendReq", "MsgSendRes", "BindReq", "_Shaped"} <= {c.__name__ for c in SHARED}
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: f"{c.__module__}.{c.__qualname__}")

@@ -1,5 +1,9 @@
 """One frozen dataclass per OneShot method, to and from JSON bodies.
 
+Each is a ``@record`` (smscli.records) sharing ``fields_init``: defining the classes compiles
+no method (``@dataclass(frozen=True)`` compiled six per class, most of this module's import
+time), and they behave as the frozen dataclasses they stand for (tests/test_records.py).
+
 Attributes are snake_case; each field's JSON key is in its metadata, fields are
 declared in the document's key order, and keys we do not know are kept in ``extra``
 (written back after the known ones). ``parse_message`` of a method we do not know
@@ -9,12 +13,13 @@ returns a ``GenericMessage``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from functools import cache
 from operator import itemgetter
 from typing import Any, ClassVar
 
 from smscli.protocol.oneshot.errors import OneShotError
+from smscli.records import fields_init, record
 
 
 def _s(key: str, *, optional: bool = False) -> Any:
@@ -36,12 +41,14 @@ def _extra() -> Any:
     return field(default_factory=dict, hash=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class OneShotMessage:
     """Base: ``method`` is the frame's Header.Method; ``to_body()`` its Body."""
 
     METHOD: ClassVar[str] = ""
     HAS_BODY: ClassVar[bool] = True
+
+    __init__ = fields_init  # every field by position or keyword, as the dataclass's
 
     @property
     def method(self) -> str:
@@ -155,10 +162,13 @@ def _defaults(cls: type) -> dict[str, Any]:
     return {name: default for name, _key, _kind, _optional, default in _layout(cls)}
 
 
-@dataclass(frozen=True)
 class _Plan:
     """How ``to_body`` writes a class: the fields before the first optional one are
-    always written (one ``zip``); from there on, optional ones only when not default."""
+    always written (one ``zip``); from there on, optional ones only when not default.
+    (A plain class: one per message class, made on its first use, read per message.)"""
+
+    __slots__ = ("head_keys", "head_values", "tail_keys", "tail_values", "tail_defaults", "head_defaults",
+                 "head_key_of", "tail_default_of", "sparse", "keys", "names", "kinds", "body_values")
 
     head_keys: tuple[str, ...]
     head_values: Callable[[dict[str, Any]], Any]  # instance __dict__ -> the head's values
@@ -173,6 +183,10 @@ class _Plan:
     names: tuple[str, ...]  # every field, in order, and for reading a body:
     kinds: tuple[type, ...]  # its type
     body_values: Callable[[dict[str, Any]], Any]  # body -> every field's value
+
+    def __init__(self, *values: Any) -> None:  # each attribute's, in the order above
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
 
 
 _ALWAYS = object()  # compares unequal to every value: a required field in the tail
@@ -227,14 +241,14 @@ def _coerce(method: str, key: str, value: Any, kind: type) -> Any:
     raise OneShotError(f"{method}.{key} must be text, not {type(value).__name__}")
 
 
-@dataclass(frozen=True)
+@record
 class PrivateKeyReq(OneShotMessage):
     METHOD: ClassVar[str] = "PrivateKeyReq"
     HAS_BODY: ClassVar[bool] = False
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class PrivateKeyRes(OneShotMessage):
     METHOD: ClassVar[str] = "PrivateKeyRes"
     result: int = _n("Result")
@@ -245,7 +259,7 @@ class PrivateKeyRes(OneShotMessage):
         return f"PrivateKeyRes(result={self.result}, private_key=<secret>)"
 
 
-@dataclass(frozen=True)
+@record
 class BindReq(OneShotMessage):
     METHOD: ClassVar[str] = "BindReq"
     bind_id: str = _s("BindId")
@@ -257,7 +271,7 @@ class BindReq(OneShotMessage):
         return f"BindReq(bind_id={self.bind_id!r}, bind_pwd=<secret>, version={self.version})"
 
 
-@dataclass(frozen=True)
+@record
 class BindRes(OneShotMessage):
     METHOD: ClassVar[str] = "BindRes"
     result: int = _n("Result")
@@ -269,21 +283,21 @@ class BindRes(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class AliveReq(OneShotMessage):
     METHOD: ClassVar[str] = "AliveReq"
     HAS_BODY: ClassVar[bool] = False
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class AliveRes(OneShotMessage):
     METHOD: ClassVar[str] = "AliveRes"
     HAS_BODY: ClassVar[bool] = False
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class MsgSendReq(OneShotMessage):
     """Every field of the document's table (§3.3.6), in its order. The example's keys
     (UserMsgId … UserData) are always written ("" / 0 when unused), so the document's SMS
@@ -336,7 +350,7 @@ class MsgSendReq(OneShotMessage):
         return (self.user_msg_id, self.user_msg_sub_id, self.phone_no)
 
 
-@dataclass(frozen=True)
+@record
 class MsgSendRes(OneShotMessage):
     METHOD: ClassVar[str] = "MsgSendRes"
     user_msg_id: str = _s("UserMsgId")
@@ -352,14 +366,14 @@ class MsgSendRes(OneShotMessage):
         return (self.user_msg_id, self.user_msg_sub_id, self.phone_no)
 
 
-@dataclass(frozen=True)
+@record
 class UploadFileNameReq(OneShotMessage):
     METHOD: ClassVar[str] = "UploadFileNameReq"
     file_extension: str = _s("FileExtension")
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class UploadFileNameRes(OneShotMessage):
     METHOD: ClassVar[str] = "UploadFileNameRes"
     result: int = _n("Result")
@@ -367,7 +381,7 @@ class UploadFileNameRes(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class UploadFileReq(OneShotMessage):
     """A chunk of file data (Base64); what we send (the example's method name)."""
 
@@ -376,7 +390,7 @@ class UploadFileReq(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class UploadFileDataReq(OneShotMessage):
     """The method table's name for a chunk of file data; accepted when decoding."""
 
@@ -385,7 +399,7 @@ class UploadFileDataReq(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class UploadFileRes(OneShotMessage):
     """Not in the document; tolerated if a server answers data chunks."""
 
@@ -394,7 +408,7 @@ class UploadFileRes(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class UploadFileFinishReq(OneShotMessage):
     METHOD: ClassVar[str] = "UploadFileFinishReq"
     file_name: str = _s("FileName")
@@ -402,14 +416,14 @@ class UploadFileFinishReq(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class UploadFileFinishRes(OneShotMessage):
     METHOD: ClassVar[str] = "UploadFileFinishRes"
     result: int = _n("Result")
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class ReportReq(OneShotMessage):
     METHOD: ClassVar[str] = "ReportReq"
     user_msg_id: str = _s("UserMsgId")
@@ -427,7 +441,7 @@ class ReportReq(OneShotMessage):
         return ReportRes(self.user_msg_id, self.user_msg_sub_id, self.server_msg_id, result)
 
 
-@dataclass(frozen=True)
+@record
 class ReportRes(OneShotMessage):
     METHOD: ClassVar[str] = "ReportRes"
     user_msg_id: str = _s("UserMsgId")
@@ -437,7 +451,7 @@ class ReportRes(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class SpamReq(OneShotMessage):
     METHOD: ClassVar[str] = "SpamReq"
     spam_id: str = _s("SpamId")
@@ -449,7 +463,7 @@ class SpamReq(OneShotMessage):
         return SpamRes(self.spam_id, self.phone_no, self.deny_no, result)
 
 
-@dataclass(frozen=True)
+@record
 class SpamRes(OneShotMessage):
     METHOD: ClassVar[str] = "SpamRes"
     spam_id: str = _s("SpamId")
@@ -459,7 +473,7 @@ class SpamRes(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class ChangePhoneReq(OneShotMessage):
     METHOD: ClassVar[str] = "ChangePhoneReq"
     server_msg_id: str = _s("ServerMsgId")
@@ -471,7 +485,7 @@ class ChangePhoneReq(OneShotMessage):
         return ChangePhoneRes(self.server_msg_id, self.phone_no, self.change_phone_no, result)
 
 
-@dataclass(frozen=True)
+@record
 class ChangePhoneRes(OneShotMessage):
     METHOD: ClassVar[str] = "ChangePhoneRes"
     server_msg_id: str = _s("ServerMsgId")
@@ -481,26 +495,29 @@ class ChangePhoneRes(OneShotMessage):
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class UnBindReq(OneShotMessage):
     METHOD: ClassVar[str] = "UnBindReq"
     bind_id: str = _s("BindId")
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class UnBindRes(OneShotMessage):
     METHOD: ClassVar[str] = "UnBindRes"
     result: int = _n("Result")
     extra: dict[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@record
 class GenericMessage:
     """A method this codec does not know: its body is kept as is."""
 
     method: str
     body: dict[str, Any] | str | None = None
+
+    def __init__(self, method: str, body: dict[str, Any] | str | None = None) -> None:
+        self.__dict__.update(method=method, body=body)
 
     def to_body(self) -> dict[str, Any] | str | None:
         return self.body
