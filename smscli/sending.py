@@ -233,6 +233,9 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         raise UsageError(refused, hint="nothing was sent")
     if isinstance(channel, Kakao):
         channel = replace(channel, sender_key=_sender_key(prof, channel))
+    if job.dry_run and not sender_no:  # a send would stop here (ensure_sender): the dry run says so
+        hooks.warn("smscli: warning: no sender number (pass --from NUMBER or set `sender` in the "
+                   "profile): a send would be refused")
     if text.attachments:
         from smscli.fax_voice_rules import MEDIA_WARNING
 

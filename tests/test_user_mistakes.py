@@ -236,3 +236,17 @@ def test_password_command_that_hangs_times_out(isolated_env):
     assert time.monotonic() - started < 20
     assert proc.returncode == 3
     assert "password_command (sleep) timed out after 0.5 s" in one_line(proc)
+
+
+def test_a_dry_run_without_a_sender_says_a_send_would_be_refused(isolated_env):
+    write_config(isolated_env, 'default_profile = "net"\n[profiles.net]\nvendor = "netshot"\n'
+                               'url = "http://127.0.0.1:9/"\nuser = "u"\npassword = "p"\n')
+    dry = run_cli("send", "--to", "01012345678", "-m", "hi", "--dry-run")
+    assert dry.returncode == 0
+    assert dry.stderr.decode().splitlines()[0] == (
+        "smscli: warning: no sender number (pass --from NUMBER or set `sender` in the profile): "
+        "a send would be refused")
+    sent = run_cli("send", "--to", "01012345678", "-m", "hi")
+    assert sent.returncode == 2 and one_line(sent).startswith("smscli: no sender number")
+    with_from = run_cli("send", "--to", "01012345678", "-m", "hi", "--dry-run", "--from", "0212345678")
+    assert with_from.returncode == 0 and "no sender" not in with_from.stderr.decode()
