@@ -28,12 +28,12 @@ from smscli.config_keys import (
     REQUIRED,
     SANDBOX,
     VENDORS,
-    _close_match,
-    _is_reference_base,
     _known_keys,
-    _reference_group,
+    close_match,
     coerce,
+    is_reference_base,
     mask,
+    reference_group,
 )
 from smscli.errors import ConfigError
 from smscli.records import record
@@ -132,7 +132,7 @@ def read_config(path: Path, *, check_permissions: bool = True) -> dict[str, Any]
     from smscli.config_parse import parse_config  # here: most commands run without a config file
 
     return parse_config(path, raw, check_permissions=check_permissions)
-def _vendor_is_known(vendor: str) -> bool:
+def vendor_is_known(vendor: str) -> bool:
     if vendor in REQUIRED:
         return True
     from importlib.metadata import entry_points
@@ -240,7 +240,7 @@ class Profile:
         known = _known_keys(self.vendor)
 
         def rank(key: str) -> tuple[int, int]:
-            group = _reference_group(key)
+            group = reference_group(key)
             return known.index(group if group in known else key), known.index(key)
 
         ordered = sorted((k for k in self._values if k in known), key=rank)
@@ -290,8 +290,8 @@ class Profile:
                                  where=f"{where}: {config_journal.where(self)}")
         except ConfigError as exc:
             found.append(exc)
-        if not _vendor_is_known(self.vendor):
-            hint = _close_match(self.vendor, VENDORS, cutoff=0.7)
+        if not vendor_is_known(self.vendor):
+            hint = close_match(self.vendor, VENDORS, cutoff=0.7)
             found.append(ConfigError(
                 f"{where}: unknown vendor '{self.vendor}'"
                 + (f" (did you mean '{hint}'?)" if hint else ""),
@@ -300,7 +300,7 @@ class Profile:
         for key in self.missing():
             from smscli.config_checks import how_to_set
 
-            typo = next((k for k in self._values if _close_match(k, [key])), None)
+            typo = next((k for k in self._values if close_match(k, [key])), None)
             found.append(ConfigError(
                 f"{where} ({self.vendor}) is missing required key '{key}'"
                 + (f" (is '{typo}' a typo?)" if typo else ""),
@@ -428,7 +428,7 @@ def resolve_profile(
     if vendor in REQUIRED:
         known = _known_keys(vendor)
         for key in file_layer:
-            hint = None if key in known else _close_match(key, known)
+            hint = None if key in known else close_match(key, known)
             if hint:
                 warn(f"{where}: unknown key '{key}' (did you mean '{hint}'?)")
     return Profile(name, vendor, values, sources, origins, paths)
@@ -442,7 +442,7 @@ def _merge(
     for source, layer, _ in layers:
         groups: dict[str, list[str]] = {}
         for key in layer:
-            groups.setdefault(_reference_group(key), []).append(key)
+            groups.setdefault(reference_group(key), []).append(key)
         for base, members in groups.items():
             if len(members) > 1:
                 raise ConfigError(f"{where} sets {' and '.join(repr(m) for m in members)} ({source}); keep one",
@@ -454,8 +454,8 @@ def _merge(
     for source, layer, origin in layers:
         given: set[str] = set()
         for key, value in layer.items():
-            group = _reference_group(key)
-            secretish = _is_reference_base(group)
+            group = reference_group(key)
+            secretish = is_reference_base(group)
             if key in values or (secretish and group in decided):
                 continue
             values[key], sources[key] = value, source

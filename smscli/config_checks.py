@@ -16,10 +16,10 @@ from smscli.config import env_name, profile_names
 from smscli.config_keys import (
     REQUIRED,
     VENDORS,
-    _close_match,
-    _is_reference_base,
     _known_keys,
-    _reference_group,
+    close_match,
+    is_reference_base,
+    reference_group,
 )
 from smscli.errors import ConfigError, UsageError
 
@@ -128,18 +128,18 @@ def _unknown_key(vendor: str, key: str) -> tuple[str, str | None, str] | None:
     if key in known:
         return None
     what = f"'{key}' is not a {vendor} key"
-    guess = _close_match(key, known)
+    guess = close_match(key, known)
     others = [v for v in VENDORS if key in _known_keys(v)]
     if others and not guess:
         what += f" (only {', '.join(others)} read it)"
-    base = [k for k in known if _reference_group(k) == k or _reference_group(k) not in known]
-    refs = [k for k in base if _is_reference_base(k)]
+    base = [k for k in known if reference_group(k) == k or reference_group(k) not in known]
+    refs = [k for k in base if is_reference_base(k)]
     also = f"; {', '.join(refs)} also as KEY_env or KEY_command" if refs else ""
     return what, guess, f"known keys: {', '.join(base)}{also}"
 
 
 def how_to_set(key: str, profile: str) -> str:
-    if _is_reference_base(key):
+    if is_reference_base(key):
         return (f"set {key}_env or {key}_command with `smscli config set -p {profile}`, "
                 f"type it with `smscli config set {key} -p {profile}`, or export {env_name(key)}")
     return f"run `smscli config set {key} VALUE -p {profile}` or export {env_name(key)}"
@@ -147,7 +147,7 @@ def how_to_set(key: str, profile: str) -> str:
 
 def unknown_profile(name: str, data: Mapping[str, Any], path: Path, how: str = "") -> ConfigError:
     known = profile_names(data)
-    guess = _close_match(name, known, cutoff=0.7)
+    guess = close_match(name, known, cutoff=0.7)
     where = f"in {path}" if data else f"(no config file at {path})"
     hint = f"did you mean '{guess}'? Or create" if guess else "create"
     return ConfigError(

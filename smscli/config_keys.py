@@ -1,7 +1,7 @@
 """The keys a profile may have: per vendor, which are required and which optional
 (``REQUIRED``, ``OPTIONAL``, ``COMMON_KEYS``), their types (``coerce``), which are secrets
 and how a value is masked for display (``is_secret_key``, ``mask``), and which may be given
-as a reference, ``<key>_env`` or ``<key>_command`` (``_reference_group``). Pure data and
+as a reference, ``<key>_env`` or ``<key>_command`` (``reference_group``). Pure data and
 rules: no file and no environment is read here.
 """
 
@@ -71,7 +71,7 @@ def is_secret_key(key: str) -> bool:
     k = key.lower()
     if k.endswith((*_REFERENCE_SUFFIXES, "_timeout")):
         return False
-    return is_secret_name(key) or _close_match(k, ("password", "aes_key", "aes_iv")) is not None
+    return is_secret_name(key) or close_match(k, ("password", "aes_key", "aes_iv")) is not None
 
 
 # (patterns as strings: ``re`` compiles them on first use, not in every command's start-up)
@@ -102,7 +102,7 @@ def holds_inline_secret(key: str, value: Any) -> bool:
         return False
     return mask(key, value) != value
 
-def _close_match(word: str, candidates: Any, cutoff: float = 0.75) -> str | None:
+def close_match(word: str, candidates: Any, cutoff: float = 0.75) -> str | None:
     # Only the candidates whose lengths allow the ratio (difflib's own first bound,
     # real_quick_ratio): the secret-key rule asks this of every known key of a profile.
     possible = [c for c in candidates if _length_bound(len(word), len(c)) >= cutoff]
@@ -130,7 +130,7 @@ def coerce(key: str, value: Any, *, like: Any = None, where: str = "") -> Any:
     want = KEY_TYPES.get(key) or (type(like) if isinstance(like, (bool, int, float)) else None)
     where = f"{where}: " if where else ""
     if want is None:
-        known = key in _all_known_keys()
+        known = key in all_known_keys()
         return str(value) if known and isinstance(value, (int, float)) and not isinstance(value, bool) else value
     if want is bool:
         if isinstance(value, bool):
@@ -161,21 +161,21 @@ def coerce(key: str, value: Any, *, like: Any = None, where: str = "") -> Any:
 
 def _known_keys(vendor: str) -> tuple[str, ...]:
     base = ("vendor", *REQUIRED.get(vendor, ()), *OPTIONAL.get(vendor, ()), *COMMON_KEYS)
-    refs = tuple(f"{k}{s}" for k in base if _is_reference_base(k) for s in _REFERENCE_SUFFIXES)
+    refs = tuple(f"{k}{s}" for k in base if is_reference_base(k) for s in _REFERENCE_SUFFIXES)
     return base + refs
 
 
-def _all_known_keys() -> set[str]:
+def all_known_keys() -> set[str]:
     return {k for v in VENDORS for k in _known_keys(v)}
 
 
-def _is_reference_base(key: str) -> bool:
+def is_reference_base(key: str) -> bool:
     return is_secret_key(key) or key == "database_url"
 
 
-def _reference_group(key: str) -> str:
+def reference_group(key: str) -> str:
     """``password_env`` -> ``password``; keys that are not references map to themselves."""
     for suffix in _REFERENCE_SUFFIXES:
-        if key.endswith(suffix) and _is_reference_base(key[: -len(suffix)]):
+        if key.endswith(suffix) and is_reference_base(key[: -len(suffix)]):
             return key[: -len(suffix)]
     return key

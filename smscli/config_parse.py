@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from smscli.config import MAX_CONFIG_BYTES, warn
-from smscli.config_keys import INHERITED_KEYS, TOP_LEVEL_KEYS, _close_match, holds_inline_secret
+from smscli.config_keys import INHERITED_KEYS, TOP_LEVEL_KEYS, close_match, holds_inline_secret
 from smscli.errors import ConfigError
 
 MAX_DEPTH = 8  # nesting of tables and arrays in the config file (profiles.NAME.key[...] is 3)
@@ -98,7 +98,7 @@ def _check_shape(path: Path, data: dict[str, Any]) -> None:
             raise ConfigError(f"{path}: {key} must be a {'number (seconds)' if key == 'journal_lease' else 'string'}")
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            hint = _close_match(key, TOP_LEVEL_KEYS)
+            hint = close_match(key, TOP_LEVEL_KEYS)
             warn(f"{path}: unknown top-level key '{key}' is ignored"
                  + (f" (did you mean '{hint}'?)" if hint else ""))
 

@@ -528,18 +528,18 @@ def test_env_values_take_the_type_of_the_file_value(isolated_env, monkeypatch):
 
 
 def test_close_match_is_difflibs_with_the_length_bound_first() -> None:
-    """``_close_match`` skips candidates whose lengths cannot reach the cutoff (start-up:
+    """``close_match`` skips candidates whose lengths cannot reach the cutoff (start-up:
     the secret-key rule asks it of every known key); the answers stay difflib's."""
     import difflib
     import itertools
 
-    from smscli.config_keys import _all_known_keys, _close_match
+    from smscli.config_keys import all_known_keys, close_match
 
-    keys = sorted(_all_known_keys())
+    keys = sorted(all_known_keys())
     words = [*keys, "", "x", "pasword", "passwd", "aes_ky", "aesiv", "prot", "passwordd", "hots"]
     words += ["".join(p) for p in itertools.product("asw_", repeat=3)]
     for word in words:
         for candidates in (("password", "aes_key", "aes_iv"), keys, ("",), ("", "a")):
             for cutoff in (0.75, 0.6):
                 found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
-                assert _close_match(word, candidates, cutoff) == (found[0] if found else None), word
+                assert close_match(word, candidates, cutoff) == (found[0] if found else None), word

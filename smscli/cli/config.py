@@ -232,9 +232,9 @@ def set_(
                  f"give it as '-' to read it from stdin")
     typed = keys.coerce(key, value, like=table.get(key), where=where)
     _check_value(key, typed, where)
-    group = keys._reference_group(key)
+    group = keys.reference_group(key)
     replaced: list[str] = []
-    if keys._is_reference_base(group):
+    if keys.is_reference_base(group):
         replaced = [k for k in (group, f"{group}_env", f"{group}_command") if k != key and k in table]
     edits: list[tuple[str | None, str, Any]] = [(target, key, typed), *((target, k, None) for k in replaced)]
     config_write.update_config(paths.config_file, edits)
@@ -256,8 +256,8 @@ def _check_value(key: str, value: Any, where: str) -> None:
     from smscli import config_checks as checks
     from smscli import config_keys as keys
 
-    if key == "vendor" and not cfg._vendor_is_known(str(value)):
-        hint = keys._close_match(str(value), keys.VENDORS)
+    if key == "vendor" and not cfg.vendor_is_known(str(value)):
+        hint = keys.close_match(str(value), keys.VENDORS)
         raise cfg.ConfigError(f"{where}: unknown vendor '{value}'" + (f" (did you mean '{hint}'?)" if hint else ""),
                               hint=f"known vendors: {', '.join(keys.VENDORS)}")
     if key in keys.KEY_MATERIAL:
