@@ -37,12 +37,6 @@ class FallbackMixin:
 
     def parents_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """For the ids that are fallbacks: id → (parent id, its type)."""
-        from smscli.journal import _chunks
-
-        found: dict[str, tuple[str, str]] = {}
-        for part in _chunks(list(dict.fromkeys(ids))):
-            marks = ",".join("?" * len(part))
-            for mid, parent, mtype in self._query(  # type: ignore[attr-defined]
-                    f"SELECT id, parent, type FROM messages WHERE id IN ({marks}) AND parent != ''", part):
-                found[mid] = (parent, mtype)
-        return found
+        rows = self._query_ids(  # type: ignore[attr-defined]
+            "SELECT id, parent, type FROM messages WHERE id IN ({marks}) AND parent != ''", ids)
+        return {mid: (parent, mtype) for mid, parent, mtype in rows}

@@ -10,7 +10,7 @@ so a send in another thread (or process) may write meanwhile. Mixed into
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,13 @@ class ReadersMixin:
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # Journal provides it
+
+    def _query_ids(self, sql: str, ids: Iterable[str], *, after: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` (``{marks}`` stands for the ``IN`` list) for ``ids`` (each
+        once), 500 at a time, ``after`` the parameters that follow the list: the reading
+        twin of :func:`smscli.journal_base._by_ids`."""
+        for part in _chunks(list(dict.fromkeys(ids))):
+            yield from self._query(sql.format(marks=",".join("?" * len(part))), [*part, *after])
 
     def _by_created(self, columns: str, where: list[str], params: list[Any],
                     page: int) -> Iterator[tuple[Any, ...]]:
@@ -110,19 +117,12 @@ class ReadersMixin:
     def among(self, ids: Sequence[str], status: Collection[str], *,
               vendor: str | None = None) -> set[str]:
         """Which of ``ids`` are messages in ``status`` (primary-key lookups, 500 at a time)."""
-        from smscli.journal import _chunks
-
-        found: set[str] = set()
         states = list(status)
-        for part in _chunks(list(ids)):
-            sql = (f"SELECT id FROM messages WHERE id IN ({','.join('?' * len(part))}) "
-                   f"AND status IN ({','.join('?' * len(states))})")
-            params: list[Any] = [*part, *states]
-            if vendor is not None:
-                sql += " AND vendor = ?"
-                params.append(vendor)
-            found.update(mid for (mid,) in self._query(sql, params))
-        return found
+        sql = "SELECT id FROM messages WHERE id IN ({marks}) AND status IN (" + ",".join("?" * len(states)) + ")"
+        if vendor is not None:
+            sql += " AND vendor = ?"
+            states.append(vendor)
+        return {mid for (mid,) in self._query_ids(sql, ids, after=states)}
 
     def iter_due(self, now: datetime, *, profile: str | None = None,
                  page: int = PAGE) -> Iterator[list[Message]]:
@@ -169,13 +169,8 @@ class ReadersMixin:
 
     def recipients_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """For the ids the journal holds: id → (recipient, text, vendor), as claimed."""
-        found: dict[str, tuple[str, str, str]] = {}
-        for part in _chunks(list(dict.fromkeys(ids))):
-            marks = ",".join("?" * len(part))
-            for mid, to, body, vendor in self._query(
-                    f'SELECT id, "to", text, vendor FROM messages WHERE id IN ({marks})', part):
-                found[mid] = (to, body, vendor)
-        return found
+        rows = self._query_ids('SELECT id, "to", text, vendor FROM messages WHERE id IN ({marks})', ids)
+        return {mid: (to, body, vendor) for mid, to, body, vendor in rows}
 
     def get(self, message_id: str) -> dict[str, Any] | None:
         """The stored message as a dict (see :meth:`list_messages`), or None."""
