@@ -90,8 +90,7 @@ class CsvInput:
         self._started = False
         try:
             self._first_chunk()
-            if csv.field_size_limit() < MAX_LINE:  # process-wide; only ever raised
-                csv.field_size_limit(MAX_LINE)
+            _allow_long_fields()
             self._reader = csv.reader(self._decoded_lines(), strict=True)
             self._read_header()
         except BaseException:
@@ -382,6 +381,12 @@ class CsvInput:
             yield new_tuple(Row, (start, phone, values, row_id, error))
 
 
+def _allow_long_fields() -> None:
+    """Let the csv module read fields up to MAX_LINE (a process-wide limit, only ever raised)."""
+    if csv.field_size_limit() < MAX_LINE:
+        csv.field_size_limit(MAX_LINE)
+
+
 # csv.Error messages after which the reader cannot tell where the next rows start: a
 # quote left open (to the end, or past the field limit), or text after a closing quote.
 _LOST_PLACE = ("unexpected end of data", "field larger than field limit", "expected after")
@@ -415,8 +420,7 @@ def check_quoting(stream: BinaryIO, name: str) -> None:
     bytes are read as Latin-1."""
     import io
 
-    if csv.field_size_limit() < MAX_LINE:
-        csv.field_size_limit(MAX_LINE)
+    _allow_long_fields()
     text = io.TextIOWrapper(stream, encoding="latin-1", newline="")
     try:
         reader = csv.reader(text, strict=True)

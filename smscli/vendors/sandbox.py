@@ -194,7 +194,7 @@ def _kakao_rules(profile: Profile) -> KakaoRules:
 
 
 def _why(profile: Any) -> str:
-    """What to say first when a config file was named (``--config``, ``SMSCLI_CONFIG``)
+    """What the notice adds when a config file was named (``--config``, ``SMSCLI_CONFIG``)
     and is not there: a typo in a cron job would otherwise only show as nothing delivered."""
     paths = getattr(profile, "paths", None)
     if paths is None or paths.config_source == "default" or paths.config_file.exists():
