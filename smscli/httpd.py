@@ -400,12 +400,12 @@ class BoundedHTTPServer:
     async def _main(self, poll_interval: float) -> None:
         import asyncio
 
-        tasks: set[asyncio.Task[None]] = set()
+        tasks: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
         def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.ensure_future(self._connection(reader, writer))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            tasks[task] = writer
+            task.add_done_callback(tasks.pop)
 
         if self._shutdown_request:
             return
@@ -416,10 +416,22 @@ class BoundedHTTPServer:
                 await asyncio.sleep(poll_interval)
         finally:
             server.close()
-            for task in list(tasks):
+            await self._end_connections(tasks)
+
+    @staticmethod
+    async def _end_connections(tasks: dict[Any, Any]) -> None:
+        """End every connection's task before the loop closes (none is left pending, to be
+        destroyed later): each connection is aborted and its task cancelled, again while it
+        runs on (``asyncio.wait_for`` can swallow a cancellation that meets a completed
+        read), for at most 2 s."""
+        import asyncio
+
+        deadline = time.monotonic() + 2
+        while tasks and (left := deadline - time.monotonic()) > 0:
+            for task, writer in list(tasks.items()):
+                writer.transport.abort()
                 task.cancel()
-            if tasks:
-                await asyncio.wait(tasks, timeout=2)
+            await asyncio.wait(list(tasks), timeout=min(left, 0.05))
 
     def _count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1

@@ -392,3 +392,44 @@ def test_netshot_sim_log_masks_a_password_in_the_query():
                   headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert lines and all("in-the-query" not in line for line in lines)
     assert "m_pw=********" in lines[0]
+
+
+@pytest.mark.parametrize("name", ["listener", "netshot", "bizppurio"])
+def test_stopping_amid_keep_alive_traffic_ends_every_connection_at_once(name, caplog):
+    """Stopping while 20 keep-alive clients keep sending ends each connection's task (none
+    is left pending, to be destroyed after its loop closed), without waiting them out."""
+    import gc
+
+    servers = {"listener": _listener_target, "netshot": _netshot_target, "bizppurio": _bizppurio_target}
+    running = servers[name]()
+    t = next(running)
+    socks = [connect(t) for _ in range(20)]
+    stop = threading.Event()
+
+    def hammer() -> None:
+        for sock in socks:
+            sock.setblocking(False)
+        while not stop.is_set():
+            for sock in socks:
+                try:
+                    sock.send(t.good)
+                    sock.recv(65536)
+                except OSError:
+                    pass
+
+    client = threading.Thread(target=hammer, daemon=True)
+    client.start()
+    time.sleep(0.2)
+    try:
+        with caplog.at_level("ERROR", logger="asyncio"):
+            started = time.monotonic()
+            running.close()  # the server's with-block ends: it stops
+            took = time.monotonic() - started
+            gc.collect()
+    finally:
+        stop.set()
+        client.join(5)
+        for sock in socks:
+            sock.close()
+    assert took < 1.0
+    assert not [r.getMessage() for r in caplog.records if "destroyed" in r.getMessage()]

@@ -946,9 +946,11 @@ class BizppurioSim:
             for conn in list(self.connections):
                 if conn.transport is not None:
                     conn.transport.abort()
-            for task in asyncio.all_tasks(loop):
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
                 task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
+            if tasks:  # each ended, none left pending to be destroyed after the loop closes
+                loop.run_until_complete(asyncio.wait(tasks, timeout=2))
             loop.close()
 
     # -- push --------------------------------------------------------------------------
