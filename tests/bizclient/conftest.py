@@ -82,7 +82,32 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The backend's URL; SQLite: a file that does not exist yet."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'biz.db'}"
-    return mysql_url_or_skip()
+    url = mysql_url_or_skip()
+    request.addfinalizer(_hold_mysql(url))
+    return url
+
+
+def _hold_mysql(url: str) -> Callable[[], None]:
+    """Take the test database for this test (returns its release): the MariaDB cases share
+    its tables, which each drops, so the test processes (pytest-xdist's workers) take
+    turns: an exclusive lock on a file named after the URL, held until the test ends. The
+    file names the process that had it last; after another one, no table is known clean."""
+    import fcntl
+    import hashlib
+    import tempfile
+
+    name = hashlib.sha256(url.encode()).hexdigest()[:16]
+    lock = open(Path(tempfile.gettempdir()) / f"smscli-test-mariadb-{name}.lock", "a+")  # noqa: SIM115
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    lock.seek(0)
+    me = str(os.getpid())
+    if lock.read() != me:
+        _clean.clear()
+        lock.seek(0)
+        lock.truncate()
+        lock.write(me)
+        lock.flush()
+    return lock.close
 
 
 @pytest.fixture
