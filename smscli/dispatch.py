@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smscli import phone, text
-from smscli.dispatch_dry_run import _dry_run_object, dry_run_valid
+from smscli.dispatch_dry_run import dry_run_json, dry_run_valid
 from smscli.dispatch_prepare import (
     CLAIM_CHUNK,
     Prepared,
-    _fits_abroad,
-    _prepared_chunks,
-    _type_notes,
+    fits_abroad,
+    prepared_chunks,
+    type_notes,
 )
 from smscli.dispatch_results import RECORD_EVERY, ResultSink, Summary
 from smscli.errors import UsageError
@@ -110,9 +110,9 @@ def run_send(
         try:
             prepare.choose_type(opts.template)
         except text.InvalidInput as exc:
-            if not _fits_abroad(prepare, opts.template):
+            if not fits_abroad(prepare, opts.template):
                 raise Refused(f"message: {exc}", hint="nothing was sent") from None
-    chunks = _prepared_chunks(prepare, rows, journal, opts.ignore_optout)
+    chunks = prepared_chunks(prepare, rows, journal, opts.ignore_optout)
     if opts.images:
         from smscli.images import check_for_vendor
 
@@ -134,11 +134,11 @@ def run_send(
                     if abroad is None and item.channel is None and not item.images and item.size >= 0:
                         emit(dry_run_valid(item.to, item.id, name, item.type, item.size))  # (most rows)
                     else:
-                        emit(_dry_run_object(item, name, abroad))
+                        emit(dry_run_json(item, name, abroad))
         finally:
             if valid:
                 counts["valid"] += valid
-        summary.notes.extend(_type_notes(prepare, opts, vendor))
+        summary.notes.extend(type_notes(prepare, opts, vendor))
         return summary
 
     from smscli import advertising
@@ -214,7 +214,7 @@ def run_send(
                 journal.update_run(opts.run_id, rows=prepare.position, counts=sink.seen,
                                    state="finished" if handout.complete else state)
             journal.release()
-    summary.notes.extend(_type_notes(prepare, opts, vendor))
+    summary.notes.extend(type_notes(prepare, opts, vendor))
     if summary.held:
         summary.notes.append(
             f"{summary.held} message(s) were handed to {vendor.name} before without a journaled "

@@ -1,5 +1,5 @@
 """What a dry run emits per valid message: :func:`dry_run_valid` (a text message in Korea,
-with its JSON line) and ``_dry_run_object`` (abroad, Kakao/RCS, fax/voice, MMS media)."""
+with its JSON line) and ``dry_run_json`` (abroad, Kakao/RCS, fax/voice, MMS media)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from smscli.models import Encoded, Message
 if TYPE_CHECKING:
     from smscli.abroad import AbroadLimits
 
-def _dry_run_object(msg: Message, vendor: str, abroad: AbroadLimits | None = None) -> dict[str, object]:
+def dry_run_json(msg: Message, vendor: str, abroad: AbroadLimits | None = None) -> dict[str, object]:
     size = msg.size if msg.size >= 0 else text.byte_length(msg.text)
     if abroad is not None and phone.is_international(msg.to):
         from smscli.abroad import dry_run_object

@@ -1,6 +1,6 @@
 """Input rows → validated Messages (or ``invalid`` results) for the send pipeline, no
 I/O but the 080 opt-out lookup: :class:`Prepared`, the chunks the pipeline claims
-(:func:`_prepared_chunks`) and the notes on message types (``smscli.dispatch``)."""
+(:func:`prepared_chunks`) and the notes on message types (``smscli.dispatch``)."""
 
 from __future__ import annotations
 
@@ -177,7 +177,7 @@ def _abroad_said(exc: phone.Abroad) -> phone.Abroad:
     return exc
 
 
-def _type_notes(prepare: Prepared, opts: SendOptions, vendor: Vendor) -> list[str]:
+def type_notes(prepare: Prepared, opts: SendOptions, vendor: Vendor) -> list[str]:
     """What the user should know when the server, not smscli, picks SMS or LMS."""
     if not vendor.limits.server_decides_type:
         return []
@@ -191,7 +191,7 @@ def _type_notes(prepare: Prepared, opts: SendOptions, vendor: Vendor) -> list[st
     return notes
 
 
-def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
+def prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
                      ignore_optout: bool) -> Iterator[list[Message | SendResult]]:
     """Prepared rows in chunks, with numbers on the 080 opt-out list made ``invalid``; the
     results of rows that are not sent are filed under ``prepare.profile`` (and their tag)."""
@@ -219,7 +219,7 @@ def _prepared_chunks(prepare: Prepared, rows: Iterable[Row], journal: Journal,
         yield optout(chunk)
 
 
-def _fits_abroad(prepare: Prepared, body: str) -> bool:
+def fits_abroad(prepare: Prepared, body: str) -> bool:
     """Whether a text too long (or else wrong) at home may still go to numbers outside
     Korea, by the vendor's international table (each row then says which it is)."""
     if prepare.abroad is None:

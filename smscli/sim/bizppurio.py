@@ -69,7 +69,7 @@ from smscli.sim.bizppurio_base import (
     euckr_len,
     is_jpeg,
 )
-from smscli.sim.bizppurio_http import _HttpConnection
+from smscli.sim.bizppurio_http import HttpConnection
 from smscli.sim.bizppurio_tls import make_self_signed
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class BizppurioSim:
     def __init__(self, config: SimConfig | None = None, **options: Any) -> None:
         self.config = config or SimConfig(**options)
         self.api = BizppurioApi(self.config)
-        self.connections: set[_HttpConnection] = set()
+        self.connections: set[HttpConnection] = set()
         self.buffered = 0  # bytes of requests held by all connections
         self.port = 0
         self.ca_file: Path | None = None
@@ -183,7 +183,7 @@ class BizppurioSim:
         try:
             context = self._ssl_context() if self.config.tls else None
             server = loop.run_until_complete(
-                loop.create_server(lambda: _HttpConnection(self), self.config.host, self.config.port,
+                loop.create_server(lambda: HttpConnection(self), self.config.host, self.config.port,
                                    ssl=context, backlog=1024, reuse_address=True)
             )
             self.port = server.sockets[0].getsockname()[1]

@@ -31,13 +31,13 @@ from smscli.sim.bizppurio_base import (
     OK,
     SERVER_ERROR,
     TOO_MANY_REQUESTS,
+    ApiAnswer,
+    ApiError,
+    ApiRequest,
     SimConfig,
-    _Answer,
-    _ApiError,
-    _multipart,
-    _refkey_of,
-    _Request,
     is_jpeg,
+    multipart_fields,
+    refkey_of,
 )
 from smscli.sim.bizppurio_message import MessageHandlers
 from smscli.sim.bizppurio_reports import ReportHandlers
@@ -74,7 +74,7 @@ class BizppurioApi(MessageHandlers, ReportHandlers):
 
     # -- dispatch ----------------------------------------------------------------------
 
-    def handle(self, req: _Request) -> _Answer:
+    def handle(self, req: ApiRequest) -> ApiAnswer:
         routes = {
             "/v1/token": self.token,
             "/v3/message": self.message,
@@ -87,7 +87,7 @@ class BizppurioApi(MessageHandlers, ReportHandlers):
         if handler is None or req.method != "POST":
             what = f"no such resource {req.path}" if handler is None else f"{req.path} takes POST only"
             status = 200 if self.config.errors_in_200 else 400
-            return _Answer(status, {"code": NO_RESOURCE, "description": what})
+            return ApiAnswer(status, {"code": NO_RESOURCE, "description": what})
         with self.lock:
             self.stats["requests"] += 1
             limited = self._rate_limited()
@@ -97,20 +97,20 @@ class BizppurioApi(MessageHandlers, ReportHandlers):
             self._served += 1
             if self._served <= self.config.fail_5xx:
                 self.stats["failed_5xx"] += 1
-                return _Answer(503, {"code": SERVER_ERROR, "description": "temporary server error"})
+                return ApiAnswer(503, {"code": SERVER_ERROR, "description": "temporary server error"})
         try:
             answer = handler(req)
-        except _ApiError as err:
+        except ApiError as err:
             with self.lock:
                 self.stats[f"code_{err.code}"] += 1
             status = 200 if self.config.errors_in_200 else err.status
             payload: dict[str, Any] = {"code": err.code, "description": err.description}
             if req.path == "/v3/message":
-                payload["refkey"] = _refkey_of(req.body)
-            answer = _Answer(status, payload)
+                payload["refkey"] = refkey_of(req.body)
+            answer = ApiAnswer(status, payload)
         return answer
 
-    def _rate_limited(self) -> _Answer | None:
+    def _rate_limited(self) -> ApiAnswer | None:
         if self.config.rate <= 0:
             return None
         now = time.monotonic()
@@ -130,8 +130,8 @@ class BizppurioApi(MessageHandlers, ReportHandlers):
                     header = ("RateLimit-Reset", f"{reset:.3f}")
                     reset = float(header[1])
                 self._come_back_at = max(self._come_back_at, now + reset)
-                return _Answer(429, None, [header])
-            return _Answer(
+                return ApiAnswer(429, None, [header])
+            return ApiAnswer(
                 429,
                 {"code": TOO_MANY_REQUESTS, "description": "too many requests"},
                 [
@@ -145,32 +145,32 @@ class BizppurioApi(MessageHandlers, ReportHandlers):
 
     # -- auth --------------------------------------------------------------------------
 
-    def token(self, req: _Request) -> _Answer:
+    def token(self, req: ApiRequest) -> ApiAnswer:
         scheme, _, value = req.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "basic":
-            raise _ApiError(AUTH_FAILED, "Basic authorization required")
+            raise ApiError(AUTH_FAILED, "Basic authorization required")
         try:
             account, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise _ApiError(AUTH_FAILED, "malformed Basic authorization") from None
+            raise ApiError(AUTH_FAILED, "malformed Basic authorization") from None
         if account != self.config.account or not secrets.compare_digest(password, self.config.password):
-            raise _ApiError(AUTH_FAILED, "authentication failed: wrong account or password")
+            raise ApiError(AUTH_FAILED, "authentication failed: wrong account or password")
         token = secrets.token_urlsafe(32)
         expires = wall_clock.time() + self.config.token_ttl
         with self.lock:
             self.tokens[token] = (account, expires)
             self.stats["tokens_issued"] += 1
         expired = datetime.fromtimestamp(expires, KST).strftime("%Y%m%d%H%M%S")
-        return _Answer(200, {"accesstoken": token, "type": "Bearer", "expired": expired})
+        return ApiAnswer(200, {"accesstoken": token, "type": "Bearer", "expired": expired})
 
-    def _bearer(self, req: _Request) -> str:
+    def _bearer(self, req: ApiRequest) -> str:
         scheme, _, token = req.headers.get("authorization", "").partition(" ")
         entry = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
         if entry is None:
-            raise _ApiError(INVALID_TOKEN, "jwt must be provided")
+            raise ApiError(INVALID_TOKEN, "jwt must be provided")
         account, expires = entry
         if wall_clock.time() >= expires:
-            raise _ApiError(EXPIRED_TOKEN, "token expired")
+            raise ApiError(EXPIRED_TOKEN, "token expired")
         return account
 
     def expire_tokens(self) -> None:
@@ -180,20 +180,20 @@ class BizppurioApi(MessageHandlers, ReportHandlers):
 
     # -- files -------------------------------------------------------------------------
 
-    def file(self, req: _Request) -> _Answer:
-        fields = _multipart(req.headers.get("content-type", ""), req.body)
+    def file(self, req: ApiRequest) -> ApiAnswer:
+        fields = multipart_fields(req.headers.get("content-type", ""), req.body)
         account = fields.get("account")  # optional (the document's table); if given, ours
         if account is not None and account[1].decode("utf-8", "replace").strip() != self.config.account:
-            raise _ApiError(INVALID_ACCOUNT, "unknown account")
+            raise ApiError(INVALID_ACCOUNT, "unknown account")
         name, data = fields.get("file", (None, b""))
         if name is None or not data:
-            raise _ApiError(INVALID_MESSAGE, "file is required")
+            raise ApiError(INVALID_MESSAGE, "file is required")
         if not is_jpeg(data):
-            raise _ApiError(INVALID_MESSAGE, "file is not a JPEG image")
+            raise ApiError(INVALID_MESSAGE, "file is not a JPEG image")
         if len(data) > self.config.max_file_bytes:
-            raise _ApiError(INVALID_MESSAGE, f"file is {len(data)} bytes, at most {self.config.max_file_bytes}")
+            raise ApiError(INVALID_MESSAGE, f"file is {len(data)} bytes, at most {self.config.max_file_bytes}")
         key = f"{secrets.token_hex(8)}.jpg"
         with self.lock:
             self.files[key] = len(data)
             self.stats["files"] += 1
-        return _Answer(200, {"code": OK, "description": "success", "filekey": key})
+        return ApiAnswer(200, {"code": OK, "description": "success", "filekey": key})

@@ -30,7 +30,7 @@ SERVER_ERROR = 5003
 
 DELIVERED = {"sms": "4100", "lms": "6600", "mms": "6600"}
 # A fallback's result and time keys in a report, by its type (RESEND_FLAG).
-_FALLBACK_KEYS = {"sms": ("telres", "teltime"), "lms": ("telres", "teltime"), "mms": ("telres", "teltime"),
+FALLBACK_KEYS = {"sms": ("telres", "teltime"), "lms": ("telres", "teltime"), "mms": ("telres", "teltime"),
                   "at": ("kaores", "kaotime"), "ft": ("kaores", "kaotime"), "rcs": ("rcsres", "rcstime")}
 FAILURES = {"sms": ("4401", "4410", "4414"), "lms": ("6604", "6606", "6613"), "mms": ("6604", "6606", "6613")}
 
@@ -69,7 +69,7 @@ class SimConfig:
     kakao: Any = None
 
 
-class _ApiError(Exception):
+class ApiError(Exception):
     def __init__(self, code: int, description: str, status: int = 400) -> None:
         super().__init__(description)
         self.code = code
@@ -78,7 +78,7 @@ class _ApiError(Exception):
 
 
 @dataclass
-class _Answer:
+class ApiAnswer:
     status: int
     payload: dict[str, Any] | None  # None: no body at all
     headers: list[tuple[str, str]] = field(default_factory=list)
@@ -87,7 +87,7 @@ class _Answer:
 
 
 @dataclass
-class _Request:
+class ApiRequest:
     method: str
     path: str
     headers: dict[str, str]
@@ -95,7 +95,7 @@ class _Request:
     keep_alive: bool
 
 
-class _BadHttp(Exception):
+class BadHttp(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
@@ -115,23 +115,23 @@ def is_jpeg(data: bytes) -> bool:
     return data[:3] == b"\xff\xd8\xff" and b"\xff\xd9" in data[3:]
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def json_object(body: bytes) -> dict[str, Any]:
     from smscli.httpd import loads_json
 
     try:
         data = loads_json(body or b"{}", MAX_DEPTH)
     except json.JSONDecodeError:
-        raise _ApiError(INVALID_MESSAGE, "body is not JSON") from None
+        raise ApiError(INVALID_MESSAGE, "body is not JSON") from None
     except UnicodeDecodeError:
-        raise _ApiError(INVALID_MESSAGE, "body is not UTF-8 JSON") from None
+        raise ApiError(INVALID_MESSAGE, "body is not UTF-8 JSON") from None
     except ValueError as exc:  # nested too deeply
-        raise _ApiError(INVALID_MESSAGE, str(exc)) from None
+        raise ApiError(INVALID_MESSAGE, str(exc)) from None
     if not isinstance(data, dict):
-        raise _ApiError(INVALID_MESSAGE, "body must be a JSON object")
+        raise ApiError(INVALID_MESSAGE, "body must be a JSON object")
     return data
 
 
-def _refkey_of(body: bytes) -> str:
+def refkey_of(body: bytes) -> str:
     from smscli.httpd import loads_json
 
     try:
@@ -142,17 +142,17 @@ def _refkey_of(body: bytes) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+def multipart_fields(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
     """Form fields of a multipart/form-data body: name → (filename or None, bytes)."""
     from email import policy
     from email.parser import BytesParser
 
     if not content_type.lower().startswith("multipart/form-data"):
-        raise _ApiError(INVALID_MESSAGE, "multipart/form-data required")
+        raise ApiError(INVALID_MESSAGE, "multipart/form-data required")
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
-        raise _ApiError(INVALID_MESSAGE, "malformed multipart body")
+        raise ApiError(INVALID_MESSAGE, "malformed multipart body")
     fields: dict[str, tuple[str | None, bytes]] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")

@@ -1,4 +1,4 @@
-"""The Bizppurio simulator's HTTP/1.1 over asyncio: one :class:`_HttpConnection` per client
+"""The Bizppurio simulator's HTTP/1.1 over asyncio: one :class:`HttpConnection` per client
 (keep-alive, chunked bodies, timeouts and bounds), handing each request to
 :meth:`smscli.sim.bizppurio_api.BizppurioApi.handle` and writing its answer.
 """
@@ -13,9 +13,9 @@ from smscli.sim.bizppurio_base import (
     INVALID_MESSAGE,
     MAX_HEAD,
     SERVER_ERROR,
-    _Answer,
-    _BadHttp,
-    _Request,
+    ApiAnswer,
+    ApiRequest,
+    BadHttp,
 )
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from smscli.sim.bizppurio import BizppurioSim
 
 
-class _HttpConnection:
+class HttpConnection:
     """One client connection: parses requests (Content-Length or chunked), answers them in
     order, keeps the connection alive unless asked to close. Within bounds: a request must
     be complete ``request_timeout`` seconds after its first byte (408), an idle connection
@@ -110,7 +110,7 @@ class _HttpConnection:
         while not self.busy and not self.closing:
             try:
                 req = self._parse()
-            except _BadHttp as err:
+            except BadHttp as err:
                 self._reject(err.status, err.reason)
                 return
             if req is None:
@@ -133,7 +133,7 @@ class _HttpConnection:
             cfg = self.server.config
             self._arm(cfg.request_timeout if self.buffer else cfg.idle_timeout)
 
-    def _finish(self, answer: _Answer, keep_alive: bool) -> None:
+    def _finish(self, answer: ApiAnswer, keep_alive: bool) -> None:
         self.busy = False
         if self.closing:
             return
@@ -192,7 +192,7 @@ class _HttpConnection:
         else:
             transport.close()
 
-    def _parse(self) -> _Request | None:
+    def _parse(self) -> ApiRequest | None:
         from smscli.httpd import Framing, Reject, dechunk, frame_request, strip_empty_lines
 
         buf = self.buffer
@@ -204,7 +204,7 @@ class _HttpConnection:
         try:
             end = frame_request(buf, framing, max_head=MAX_HEAD, max_body=cfg.max_body)
         except Reject as exc:
-            raise _BadHttp(exc.status, str(exc)) from None
+            raise BadHttp(exc.status, str(exc)) from None
         if end < 0:
             if framing.expect and self.transport is not None:
                 framing.expect = False
@@ -224,4 +224,4 @@ class _HttpConnection:
         body = dechunk(raw_body) if framing.chunked else raw_body
         connection = headers.get("connection", "").lower()
         keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-        return _Request(method, target.split("?", 1)[0], headers, body, keep_alive)
+        return ApiRequest(method, target.split("?", 1)[0], headers, body, keep_alive)

@@ -20,11 +20,11 @@ from smscli.sim.bizppurio_base import (
     KST,
     OK,
     RESERVATION_WINDOW,
-    _Answer,
-    _ApiError,
-    _json_object,
-    _Request,
+    ApiAnswer,
+    ApiError,
+    ApiRequest,
     euckr_len,
+    json_object,
 )
 from smscli.sim.bizppurio_channel import CHANNELS, BadChannel
 from smscli.sim.bizppurio_channel import check as check_channel
@@ -49,28 +49,28 @@ class MessageHandlers:
     stats: Counter[str]
     _seq: int
     _record: Any
-    _bearer: Callable[[_Request], str]
+    _bearer: Callable[[ApiRequest], str]
     _make_report: Callable[..., str]
 
     # -- sending -----------------------------------------------------------------------
 
-    def message(self, req: _Request) -> _Answer:
+    def message(self, req: ApiRequest) -> ApiAnswer:
         account = self._bearer(req)
-        body = _json_object(req.body)
+        body = json_object(req.body)
         if body.get("account") != account:
-            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
+            raise ApiError(INVALID_ACCOUNT, "account does not match the token")
         kind = body.get("type")
         if isinstance(kind, str) and kind.lower() in CHANNELS:  # the document writes AT, FT, RCS too
             kind = kind.lower()
         if kind not in ("sms", "lms", "mms", *CHANNELS):
-            raise _ApiError(INVALID_MESSAGE, "type must be sms, lms, mms, at, ai, ft or rcs")
+            raise ApiError(INVALID_MESSAGE, "type must be sms, lms, mms, at, ai, ft or rcs")
         for key in ("from", "to"):
             value = body.get(key)
             if not isinstance(value, str) or not value.isdigit() or not 3 <= len(value) <= 20:
-                raise _ApiError(INVALID_MESSAGE, f"{key} must be 3-20 digits")
+                raise ApiError(INVALID_MESSAGE, f"{key} must be 3-20 digits")
         refkey = body.get("refkey", "")
         if not isinstance(refkey, str) or not refkey or len(refkey.encode()) > 32:
-            raise _ApiError(INVALID_MESSAGE, "refkey must be 1-32 bytes")
+            raise ApiError(INVALID_MESSAGE, "refkey must be 1-32 bytes")
         outcome = None
         media = ""  # the report's MEDIA when not the type's own (ISM/ILM abroad)
         abroad = "country" in body
@@ -78,7 +78,7 @@ class MessageHandlers:
             try:
                 media = check_abroad(kind, body)
             except BadAbroad as exc:
-                raise _ApiError(INVALID_MESSAGE, str(exc)) from None
+                raise ApiError(INVALID_MESSAGE, str(exc)) from None
         if kind in CHANNELS:
             content = body.get("content")
             try:
@@ -86,7 +86,7 @@ class MessageHandlers:
                     outcome = check_channel(kind, content.get(kind) if isinstance(content, dict) else None,
                                             body, self.kakao, euckr_len, abroad=abroad)
             except BadChannel as exc:
-                raise _ApiError(INVALID_MESSAGE, str(exc)) from None
+                raise ApiError(INVALID_MESSAGE, str(exc)) from None
         elif not abroad:  # abroad: counted in characters by check_abroad
             self._check_content(kind, body.get("content"), account)
         sendtime = self._check_sendtime(body.get("sendtime"))
@@ -123,7 +123,7 @@ class MessageHandlers:
                 self._record.write(json.dumps(line, ensure_ascii=False) + "\n")
                 self._record.flush()
         self._make_report(kind, body["to"], refkey, messagekey, seq, now, sendtime, outcome=outcome, media=media)
-        return _Answer(200, {"code": OK, "description": "success", "refkey": refkey,
+        return ApiAnswer(200, {"code": OK, "description": "success", "refkey": refkey,
                              "messagekey": messagekey}, delay=self.config.delay, drop=drop)
 
     def _drops(self, refkey: str, times: int) -> bool:
@@ -141,29 +141,29 @@ class MessageHandlers:
     def _check_content(self, kind: str, content: Any, account: str) -> None:
         part = content.get(kind) if isinstance(content, dict) else None
         if not isinstance(part, dict):
-            raise _ApiError(INVALID_MESSAGE, f"content.{kind} is required")
+            raise ApiError(INVALID_MESSAGE, f"content.{kind} is required")
         message = part.get("message")
         if kind == "mms" and message is None:
             message = ""  # optional for MMS (the document's table): the images alone
         elif not isinstance(message, str) or (not message and kind != "mms"):
-            raise _ApiError(INVALID_MESSAGE, f"content.{kind}.message is required")
+            raise ApiError(INVALID_MESSAGE, f"content.{kind}.message is required")
         limit = 90 if kind == "sms" else 2000
         size = euckr_len(message)
         if size < 0:
-            raise _ApiError(INVALID_MESSAGE, "message has characters EUC-KR cannot carry")
+            raise ApiError(INVALID_MESSAGE, "message has characters EUC-KR cannot carry")
         if size > limit:
-            raise _ApiError(INVALID_MESSAGE, f"message is {size} bytes, {kind} allows {limit}")
+            raise ApiError(INVALID_MESSAGE, f"message is {size} bytes, {kind} allows {limit}")
         subject = part.get("subject", "")
         if kind != "sms" and subject and (not isinstance(subject, str) or not 0 <= euckr_len(subject) <= 64):
-            raise _ApiError(INVALID_MESSAGE, "subject must be at most 64 EUC-KR bytes")
+            raise ApiError(INVALID_MESSAGE, "subject must be at most 64 EUC-KR bytes")
         if kind == "mms":
             files = part.get("file")
             if not isinstance(files, list) or not 1 <= len(files) <= 3:
-                raise _ApiError(INVALID_MESSAGE, "content.mms.file must list 1-3 files")
+                raise ApiError(INVALID_MESSAGE, "content.mms.file must list 1-3 files")
             for item in files:
                 key = item.get("key") if isinstance(item, dict) else None
                 if not isinstance(item, dict) or item.get("type") != "IMG" or key not in self.files:
-                    raise _ApiError(INVALID_MESSAGE, f"unknown file key {key!r}")
+                    raise ApiError(INVALID_MESSAGE, f"unknown file key {key!r}")
 
     @staticmethod
     def _check_sendtime(value: Any) -> int | None:
@@ -172,10 +172,10 @@ class MessageHandlers:
         try:
             when = int(value)
         except (TypeError, ValueError):
-            raise _ApiError(INVALID_MESSAGE, "sendtime must be unix seconds") from None
+            raise ApiError(INVALID_MESSAGE, "sendtime must be unix seconds") from None
         now = wall_clock.time()
         if when <= now:
-            raise _ApiError(INVALID_MESSAGE, "sendtime is in the past")
+            raise ApiError(INVALID_MESSAGE, "sendtime is in the past")
         if when > now + RESERVATION_WINDOW:
-            raise _ApiError(INVALID_MESSAGE, "sendtime is more than 30 days ahead")
+            raise ApiError(INVALID_MESSAGE, "sendtime is more than 30 days ahead")
         return when

@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 from smscli import clock as wall_clock
 from smscli.sim.bizppurio_base import (
-    _FALLBACK_KEYS,
     DELIVERED,
     FAILURES,
+    FALLBACK_KEYS,
     INVALID_ACCOUNT,
     INVALID_MESSAGE,
     KST,
     OK,
     REPORT_PAGE,
-    _Answer,
-    _ApiError,
-    _json_object,
-    _Request,
+    ApiAnswer,
+    ApiError,
+    ApiRequest,
+    json_object,
 )
 from smscli.sim.bizppurio_channel import KAKAO
 from smscli.sim.bizppurio_channel import Outcome as ChannelOutcome
@@ -47,7 +47,7 @@ class ReportHandlers:
     reports: dict[str, tuple[float, dict[str, str]]]
     _seq: int
     on_report_ready: Any
-    _bearer: Callable[[_Request], str]
+    _bearer: Callable[[ApiRequest], str]
 
     # -- reports -----------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ class ReportHandlers:
         if outcome is not None:
             report.update(media=outcome.media, wapinfo="KAO" if kind in KAKAO else carrier)
             if outcome.fallback:
-                res, when = _FALLBACK_KEYS[outcome.fallback]
+                res, when = FALLBACK_KEYS[outcome.fallback]
                 report.update({"resend_flag": outcome.fallback.upper(), res: fb_result,
                                when: str(int(ready) + 1)})
         with self.lock:
@@ -92,11 +92,11 @@ class ReportHandlers:
             self.on_report_ready(msgid, ready)
         return msgid
 
-    def result_request(self, req: _Request) -> _Answer:
+    def result_request(self, req: ApiRequest) -> ApiAnswer:
         account = self._bearer(req)
-        body = _json_object(req.body)
+        body = json_object(req.body)
         if body.get("account") != account:
-            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
+            raise ApiError(INVALID_ACCOUNT, "account does not match the token")
         now = wall_clock.time()
         page: list[dict[str, str]] = []
         with self.lock:
@@ -106,22 +106,22 @@ class ReportHandlers:
                     if len(page) >= REPORT_PAGE:
                         break
             self.stats["result_requests"] += 1
-        return _Answer(200, {"code": "1000", "description": "success", "report": page})
+        return ApiAnswer(200, {"code": "1000", "description": "success", "report": page})
 
-    def result_confirm(self, req: _Request) -> _Answer:
+    def result_confirm(self, req: ApiRequest) -> ApiAnswer:
         account = self._bearer(req)
-        body = _json_object(req.body)
+        body = json_object(req.body)
         if body.get("account") != account:
-            raise _ApiError(INVALID_ACCOUNT, "account does not match the token")
+            raise ApiError(INVALID_ACCOUNT, "account does not match the token")
         items = body.get("msgid")
         if not isinstance(items, list) or len(items) > REPORT_PAGE:
-            raise _ApiError(INVALID_MESSAGE, "msgid must be a list of at most 1000")
+            raise ApiError(INVALID_MESSAGE, "msgid must be a list of at most 1000")
         with self.lock:
             for item in items:
                 msgid = item.get("msgid") if isinstance(item, dict) else None
                 if isinstance(msgid, str) and self.reports.pop(msgid, None) is not None:
                     self.stats["confirmed"] += 1
-        return _Answer(200, {"code": OK, "description": "Success"})
+        return ApiAnswer(200, {"code": OK, "description": "Success"})
 
     def pending_reports(self) -> int:
         with self.lock:

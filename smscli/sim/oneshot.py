@@ -65,14 +65,14 @@ from smscli.sim.oneshot_config import (
     BAD_DATA,
     KST,
     AcceptedMessage,
+    HeldReport,
     Log,
     OneShotSimConfig,
-    _ProtocolError,
-    _Report,
+    ProtocolError,
 )
 from smscli.sim.oneshot_login import LoginMixin
 from smscli.sim.oneshot_messages import MessagesMixin
-from smscli.sim.oneshot_session import _Session
+from smscli.sim.oneshot_session import SimSession
 from smscli.sim.oneshot_store import StoreMixin
 from smscli.sim.oneshot_uploads import UploadsMixin
 
@@ -109,7 +109,7 @@ class OneShotSimulator(StoreMixin, LoginMixin, MessagesMixin, UploadsMixin):
         self._accepted: dict[tuple[str, str, str], AcceptedMessage] = {}
         # (UserMsgId, UserMsgSubId, PhoneNo) accepted by earlier runs (state_file)
         self._earlier_keys: dict[tuple[str, ...], None] = {}
-        self._reports: dict[str, _Report] = {}  # ServerMsgId → report not yet acknowledged
+        self._reports: dict[str, HeldReport] = {}  # ServerMsgId → report not yet acknowledged
         self._files: dict[str, bytes] = {}
         self._acks: list[tuple[str, dict[str, Any]]] = []
         self._queued_pushes: list[tuple[str, dict[str, Any]]] = []
@@ -117,7 +117,7 @@ class OneShotSimulator(StoreMixin, LoginMixin, MessagesMixin, UploadsMixin):
         self._window: deque[float] = deque()
         self._due: deque[tuple[float, str]] = deque()  # (loop time, ServerMsgId) of reports to come
         self._due_timer: asyncio.TimerHandle | None = None
-        self._sessions: dict[int, _Session] = {}
+        self._sessions: dict[int, SimSession] = {}
         self._next_conn = 0
         self._next_msg = 0
         self._next_spam = 0
@@ -140,7 +140,7 @@ class OneShotSimulator(StoreMixin, LoginMixin, MessagesMixin, UploadsMixin):
         if cfg.state_file is not None:
             self._load_state(cfg.state_file)
         self._server = await self._loop.create_server(
-            lambda: _Session(self), cfg.host, cfg.port, reuse_address=True
+            lambda: SimSession(self), cfg.host, cfg.port, reuse_address=True
         )
         if cfg.record is not None:
             # A large buffer flushed after each batch: readers never see half a line.
@@ -255,7 +255,7 @@ class OneShotSimulator(StoreMixin, LoginMixin, MessagesMixin, UploadsMixin):
         self._loop.call_soon_threadsafe(fn, *args)
 
     # wire ----------------------------------------------------------------------------
-    def _send(self, session: _Session, method: str, body: dict[str, Any] | None) -> None:
+    def _send(self, session: SimSession, method: str, body: dict[str, Any] | None) -> None:
         if session.closed:
             return
         wire_body: dict[str, Any] | str | None = body
@@ -266,27 +266,27 @@ class OneShotSimulator(StoreMixin, LoginMixin, MessagesMixin, UploadsMixin):
                 wire_body = self._base_cipher.encrypt(body)
         session.write(encode_frame(method, wire_body))
 
-    def _open_body(self, session: _Session, frame: Frame) -> dict[str, Any]:
+    def _open_body(self, session: SimSession, frame: Frame) -> dict[str, Any]:
         body = frame.body
         if body is None:
             return {}
         if session.cipher is not None:
             if not isinstance(body, str):
-                raise _ProtocolError(f"{frame.method} body is not encrypted (encrypt mode)")
+                raise ProtocolError(f"{frame.method} body is not encrypted (encrypt mode)")
             return session.cipher.decrypt(body)
         if frame.method in _BASE_KEY_METHODS:
             if not isinstance(body, str):
-                raise _ProtocolError(
+                raise ProtocolError(
                     f"{frame.method} body must be encrypted with the configured key"
                 )
             return self._base_cipher.decrypt(body)
         if isinstance(body, str):
-            raise _ProtocolError(
+            raise ProtocolError(
                 f"{frame.method} body is encrypted but this server runs without encrypt"
             )
         return body
 
-    def _dispatch(self, session: _Session, frame: Frame) -> None:
+    def _dispatch(self, session: SimSession, frame: Frame) -> None:
         handler = _HANDLERS.get(frame.method)
         if handler is None:
             self._count("unknown_methods")
@@ -299,11 +299,11 @@ class OneShotSimulator(StoreMixin, LoginMixin, MessagesMixin, UploadsMixin):
                 self._emit(f"{session.tag} BindReq body unreadable ({exc}): wrong key or IV?")
                 self._finish_bind(session, "", BAD_DATA)
                 return
-            raise _ProtocolError(f"{frame.method} body unreadable: {exc}") from None
+            raise ProtocolError(f"{frame.method} body unreadable: {exc}") from None
         handler(self, session, frame, body)
 
 
-_Handler = Callable[[OneShotSimulator, "_Session", Frame, dict[str, Any]], None]
+_Handler = Callable[[OneShotSimulator, "SimSession", Frame, dict[str, Any]], None]
 _HANDLERS: dict[str, _Handler] = {
     "PrivateKeyReq": OneShotSimulator._on_private_key,
     "BindReq": OneShotSimulator._on_bind,

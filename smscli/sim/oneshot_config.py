@@ -144,19 +144,19 @@ class AcceptedMessage:
 
 
 @dataclass
-class _Report:
+class HeldReport:
     body: dict[str, Any]
     origin: int  # connection that sent the message
     due: bool = False
 
 
 @dataclass
-class _Upload:
+class HeldUpload:
     name: str
     data: bytearray = field(default_factory=bytearray)
     error: int = OK
     reason: str = ""
 
 
-class _ProtocolError(Exception):
+class ProtocolError(Exception):
     """The peer broke the protocol: log it and close the connection."""

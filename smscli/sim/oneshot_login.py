@@ -20,9 +20,9 @@ from smscli.sim.oneshot_config import (
     NOT_BOUND,
     OK,
     OTHER,
-    _ProtocolError,
+    ProtocolError,
 )
-from smscli.sim.oneshot_session import _Session
+from smscli.sim.oneshot_session import SimSession
 
 _SESSION_KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -31,13 +31,13 @@ class LoginMixin:
     """Key exchange, bind, alive and unbind (see the module docstring)."""
 
     # handlers ------------------------------------------------------------------------
-    def _on_private_key(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_private_key(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         if not self.config.encrypt:
             self._emit(f"{session.tag} PrivateKeyReq on a server without encrypt: Result {OTHER}")
             self._send(session, "PrivateKeyRes", {"Result": OTHER, "PrivateKey": ""})
             return
         if session.cipher is not None:
-            raise _ProtocolError("PrivateKeyReq sent twice")
+            raise ProtocolError("PrivateKeyReq sent twice")
         session_key = "".join(secrets.choice(_SESSION_KEY_ALPHABET) for _ in range(16))
         res: dict[str, Any] = {"Result": OK, "PrivateKey": session_key}
         wire: dict[str, Any] | str = (
@@ -48,7 +48,7 @@ class LoginMixin:
         self._count("key_exchanges")
         self._emit(f"{session.tag} PrivateKeyReq: session key issued")
 
-    def _on_bind(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_bind(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         cfg = self.config
         bind_id = str(body.get("BindId", ""))
         password = str(body.get("BindPwd", ""))
@@ -67,13 +67,13 @@ class LoginMixin:
             code = OK
         self._finish_bind(session, bind_id, code)
 
-    def _bound_elsewhere(self, session: _Session) -> int:
+    def _bound_elsewhere(self, session: SimSession) -> int:
         with self._lock:
             return sum(
                 1 for s in self._sessions.values() if s.bound and not s.closed and s is not session
             )
 
-    def _finish_bind(self, session: _Session, bind_id: str, code: int) -> None:
+    def _finish_bind(self, session: SimSession, bind_id: str, code: int) -> None:
         cfg = self.config
         res = {
             "Result": code,
@@ -110,10 +110,10 @@ class LoginMixin:
             change = {"ServerMsgId": ids[-1] if ids else "", "PhoneNo": old, "ChangePhoneNo": new}
             self._send(session, "ChangePhoneReq", change)
 
-    def _on_alive(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_alive(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         self._count("alives")
         self._send(session, "AliveRes", None)
 
-    def _on_unbind(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_unbind(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         self._send(session, "UnBindRes", {"Result": OK if session.bound else NOT_BOUND})
         session.close("UnBindReq")

@@ -31,9 +31,9 @@ from smscli.sim.oneshot_config import (
     TOO_FAST,
     TOO_LONG,
     AcceptedMessage,
-    _Report,
+    HeldReport,
 )
-from smscli.sim.oneshot_session import _Session
+from smscli.sim.oneshot_session import SimSession
 
 _TELECOMS = ("SKT", "KTF", "LGT")
 
@@ -61,7 +61,7 @@ class MessagesMixin:
         window.append(now)
         return True
 
-    def _on_msg_send(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_msg_send(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         cfg = self.config
         uid = str(body.get("UserMsgId", ""))
         sub = str(body.get("UserMsgSubId", ""))
@@ -108,7 +108,7 @@ class MessagesMixin:
         self._send(session, "MsgSendRes", res)
 
     def _judge(
-        self, session: _Session, body: dict[str, Any], key: tuple[str, str, str]
+        self, session: SimSession, body: dict[str, Any], key: tuple[str, str, str]
     ) -> tuple[int, str]:
         """Decide one MsgSendReq; accept it (record + schedule its report) when Result 0."""
         cfg = self.config
@@ -161,7 +161,7 @@ class MessagesMixin:
             return NO_FILE
         return FILE_SIZE if total > MAX_IMAGE_BYTES else OK
 
-    def _accept(self, session: _Session, body: dict[str, Any], key: tuple[str, str, str]) -> str:
+    def _accept(self, session: SimSession, body: dict[str, Any], key: tuple[str, str, str]) -> str:
         cfg = self.config
         now = self._clock()
         with self._lock:
@@ -217,7 +217,7 @@ class MessagesMixin:
             "UserData": body.get("UserData", ""),
         }
         with self._lock:
-            self._reports[server_msg_id] = _Report(report, session.id)
+            self._reports[server_msg_id] = HeldReport(report, session.id)
         assert self._loop is not None
         due_at = self._loop.time() + cfg.report_delay
         self._due.append((due_at, server_msg_id))
@@ -259,11 +259,11 @@ class MessagesMixin:
         stamp = datetime.fromtimestamp(self._clock(), KST)
         return stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
 
-    def _send_report(self, session: _Session, report: _Report) -> None:
+    def _send_report(self, session: SimSession, report: HeldReport) -> None:
         self._count("reports_pushed")
         self._send(session, "ReportReq", report.body)
 
-    def _on_ack(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_ack(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         with self._lock:
             self._acks.append((frame.method, body))
             self._stats[f"acks_{frame.method}"] = self._stats.get(f"acks_{frame.method}", 0) + 1

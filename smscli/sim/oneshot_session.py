@@ -1,4 +1,4 @@
-"""OneShot simulator: one client connection (:class:`_Session`, an asyncio protocol):
+"""OneShot simulator: one client connection (:class:`SimSession`, an asyncio protocol):
 framing, the idle watchdog, writes batched per loop turn and write back-pressure. What a
 frame means is the simulator's business (``OneShotSimulator._dispatch``)."""
 
@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 from smscli.protocol.oneshot.crypto import BodyCipher
 from smscli.protocol.oneshot.errors import OneShotError
 from smscli.protocol.oneshot.frames import Damaged, FrameDecoder
-from smscli.sim.oneshot_config import FEED_OUTPUT, _ProtocolError, _Upload
+from smscli.sim.oneshot_config import FEED_OUTPUT, HeldUpload, ProtocolError
 
 if TYPE_CHECKING:
     from smscli.sim.oneshot import OneShotSimulator
 
 
-class _Session(asyncio.Protocol):
+class SimSession(asyncio.Protocol):
     """One client connection: framing, idle watchdog, write back-pressure."""
 
     def __init__(self, sim: OneShotSimulator) -> None:
@@ -32,7 +32,7 @@ class _Session(asyncio.Protocol):
         self.bound = False
         self.closed = False
         self.msg_count = 0
-        self.upload: _Upload | None = None
+        self.upload: HeldUpload | None = None
         self.last_rx = time.monotonic()
         self._idle: asyncio.TimerHandle | None = None
         self._out: list[bytes] = []  # frames written in this loop turn, sent together
@@ -59,13 +59,13 @@ class _Session(asyncio.Protocol):
                     if self.closed:
                         break
                     if isinstance(item, Damaged):
-                        raise _ProtocolError(f"damaged frame at offset {item.offset}: {item.reason}")
+                        raise ProtocolError(f"damaged frame at offset {item.offset}: {item.reason}")
                     sim._dispatch(self, item)
                 if self.closed or not self.decoder.backlog:
                     break
                 items = self.decoder.feed(b"")
             self.flush()
-        except (_ProtocolError, OneShotError) as exc:
+        except (ProtocolError, OneShotError) as exc:
             sim._count("protocol_errors")
             self.close(f"protocol error: {exc}")
         except Exception as exc:  # noqa: BLE001 - a simulator bug must not kill the server

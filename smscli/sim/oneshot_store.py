@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from smscli.sim.oneshot_config import STATE_MAX_IDS, AcceptedMessage, _Report
+from smscli.sim.oneshot_config import STATE_MAX_IDS, AcceptedMessage, HeldReport
 
 
 class StoreMixin:
@@ -40,7 +40,7 @@ class StoreMixin:
             for body in reports:
                 if not body.get("DeliveryTime"):  # was not due yet when the last run stopped
                     body["DeliveryTime"] = self._delivery_time()
-                self._reports[str(body["ServerMsgId"])] = _Report(body, 0, due=True)
+                self._reports[str(body["ServerMsgId"])] = HeldReport(body, 0, due=True)
             self._next_msg = max(self._next_msg, next_msg)
         self._emit(f"state: {len(keys)} earlier message id(s), {len(reports)} report(s) to push")
 

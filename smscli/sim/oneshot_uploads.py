@@ -18,17 +18,17 @@ from smscli.sim.oneshot_config import (
     NO_FILE,
     NOT_BOUND,
     OK,
-    _ProtocolError,
-    _Upload,
+    HeldUpload,
+    ProtocolError,
 )
-from smscli.sim.oneshot_session import _Session
+from smscli.sim.oneshot_session import SimSession
 
 
 class UploadsMixin:
     """The upload requests (see the module docstring)."""
 
     # uploads -------------------------------------------------------------------------
-    def _on_upload_name(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_upload_name(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         ext = str(body.get("FileExtension", "")).lower().lstrip(".")
         if not session.bound:
             self._send(session, "UploadFileNameRes", {"Result": NOT_BOUND, "FileName": ""})
@@ -38,13 +38,13 @@ class UploadsMixin:
             self._send(session, "UploadFileNameRes", {"Result": BAD_DATA, "FileName": ""})
             return
         name = uuid.uuid4().hex + ".jpg"
-        session.upload = _Upload(name)
+        session.upload = HeldUpload(name)
         self._send(session, "UploadFileNameRes", {"Result": OK, "FileName": name})
 
-    def _on_upload_data(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_upload_data(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         upload = session.upload
         if upload is None:
-            raise _ProtocolError(f"{frame.method} without UploadFileNameReq")
+            raise ProtocolError(f"{frame.method} without UploadFileNameReq")
         cfg = self.config
         data = body.get("Data", "")
         wire = _wire_size(frame)
@@ -69,7 +69,7 @@ class UploadsMixin:
         if cfg.upload_ack:
             self._send(session, "UploadFileRes", {"Result": upload.error})
 
-    def _on_upload_finish(self, session: _Session, frame: Frame, body: dict[str, Any]) -> None:
+    def _on_upload_finish(self, session: SimSession, frame: Frame, body: dict[str, Any]) -> None:
         upload = session.upload
         name = str(body.get("FileName", ""))
         if upload is None or upload.name != name:
