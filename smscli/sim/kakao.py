@@ -45,9 +45,16 @@ class Template:
     text: str
     buttons: tuple[Button, ...] | None = None  # None: buttons are not checked
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    # Per approved button: its name, type, and a pattern for each other field it sets.
+    _checks: tuple[tuple[str, str, tuple[tuple[str, re.Pattern[str]], ...]], ...] = field(
+        init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pattern", pattern(self.text))
+        object.__setattr__(self, "_checks", tuple(
+            (b.name, b.type, tuple((key, pattern(value)) for key, value in b.to_json().items()
+                                   if key not in ("name", "type")))
+            for b in self.buttons or ()))
 
     def matches(self, text: str) -> bool:
         return self._pattern.fullmatch(text) is not None
@@ -57,13 +64,13 @@ class Template:
         approved ones with their ``#{...}`` filled."""
         if self.buttons is None:
             return True
-        if len(buttons) != len(self.buttons):
+        if len(buttons) != len(self._checks):
             return False
-        for want, got in zip(self.buttons, buttons, strict=True):
-            if (want.name, want.type) != (got.name, got.type):
+        for (name, kind, fields), got in zip(self._checks, buttons, strict=True):
+            if (name, kind) != (got.name, got.type):
                 return False
-            for key, value in want.to_json().items():
-                if key not in ("name", "type") and not pattern(value).fullmatch(getattr(got, key)):
+            for key, allowed in fields:
+                if not allowed.fullmatch(getattr(got, key)):
                     return False
         return True
 
@@ -137,7 +144,7 @@ class KakaoRules:
 
     def missed(self, to: str) -> bool:
         """Whether ``to`` does not get it on Kakao (not a Kakao user, or the draw says so)."""
-        if _digits(to) in self.misses:
+        if self.misses and _digits(to) in self.misses:
             return True
         return self.miss_rate > 0 and self._random.random() < self.miss_rate
 
