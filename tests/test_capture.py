@@ -206,7 +206,7 @@ def test_ipv6_extension_headers_and_fragments() -> None:
 
 
 def _seg(src: str, dst: str, seq: int, payload: bytes = b"", flags: int = TCP_ACK) -> cap.TcpSegment:
-    (sa, sp), (da, dp) = cap._endpoint(src), cap._endpoint(dst)
+    (sa, sp), (da, dp) = cap.parse_endpoint(src), cap.parse_endpoint(dst)
     return cap.TcpSegment(sa, da, sp, dp, seq % (1 << 32), flags, payload)
 
 
@@ -327,7 +327,7 @@ C1 = "10.0.0.1:40000"
 
 
 def _ends(src: str, dst: str) -> tuple[bytes, int, bytes, int]:
-    (sa, sp), (da, dp) = cap._endpoint(src), cap._endpoint(dst)
+    (sa, sp), (da, dp) = cap.parse_endpoint(src), cap.parse_endpoint(dst)
     return sa, sp, da, dp
 
 
