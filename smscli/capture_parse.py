@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from socket import AF_INET, AF_INET6, inet_ntop
 
 from smscli.capture_base import (
     LINKTYPE_ETHERNET,
@@ -123,5 +122,7 @@ def parse_tcp(linktype: int, data: bytes) -> TcpSegment | None:
 def format_endpoint(addr: bytes, port: int) -> str:
     """``192.0.2.1:9000`` or ``[2001:db8::1]:9000``."""
     if len(addr) == 4:
-        return f"{inet_ntop(AF_INET, addr)}:{port}"
+        return f"{'.'.join(map(str, addr))}:{port}"
+    from socket import AF_INET6, inet_ntop  # here: IPv4 needs no socket module (2 ms)
+
     return f"[{inet_ntop(AF_INET6, addr)}]:{port}"

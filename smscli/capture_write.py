@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from socket import AF_INET, AF_INET6, inet_pton
 from typing import BinaryIO
 
 from smscli.capture_base import (
@@ -94,6 +93,8 @@ def _opt(code: int, value: bytes) -> bytes:
 def parse_endpoint(text: str) -> tuple[bytes, int]:
     host, _, port = text.rpartition(":")
     host = host.strip("[]")
+    from socket import AF_INET, AF_INET6, inet_pton  # here: only writing a capture needs it
+
     family = AF_INET6 if ":" in host else AF_INET
     return inet_pton(family, host), int(port)
 

@@ -350,3 +350,14 @@ def test_a_record_over_the_packet_limit_is_passed_over_with_a_note() -> None:
         pkts = list(reader)
         assert len(pkts) == 2 and reader.truncated is None
         assert reader.notes == ["1 record of more than 4 MiB skipped (their bytes are reported missing)"]
+
+
+@pytest.mark.parametrize("addr", ["0.0.0.0", "127.0.0.1", "192.0.2.255", "2001:db8::1", "::ffff:192.0.2.1", "::"])
+def test_endpoints_are_written_as_inet_ntop_writes_them(addr):
+    import socket
+
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    raw = socket.inet_pton(family, addr)
+    shown = socket.inet_ntop(family, raw)
+    assert cap.format_endpoint(raw, 9000) == (f"{shown}:9000" if family == socket.AF_INET else f"[{shown}]:9000")
+    assert cap.parse_endpoint(cap.format_endpoint(raw, 9000)) == (raw, 9000)
