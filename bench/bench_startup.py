@@ -14,6 +14,10 @@ on the machine drifts evenly over all of them. Two baselines run in the same rou
 - ``python -c pass``: the lean entry point's own invocations (``smscli --help``, ``smscli
   code lookup 4100``), answered without Typer. Goal: at most 2.0x its median.
 
+smscli runs the way an installed one does: a script like the ``smscli`` that pip writes
+(``from smscli.cli.main import main``), as the hello world is a script; ``--via module``
+runs ``python -m smscli`` instead, which adds runpy's imports (about 2.5 ms).
+
 ``--root`` and ``--python`` measure another tree with another interpreter, e.g. the tree
 before a change with the Typer version it pinned::
 
@@ -63,6 +67,15 @@ if __name__ == "__main__":
 '''
 
 
+# What pip writes as the ``smscli`` console script (project.scripts), minus its shebang.
+LAUNCHER = '''import sys
+from smscli.cli.main import main
+if __name__ == '__main__':
+    sys.argv[0] = sys.argv[0].removesuffix('.exe')
+    sys.exit(main())
+'''
+
+
 @dataclass
 class Case:
     label: str
@@ -87,8 +100,9 @@ class Case:
         self.cpu.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
 
 
-def build_cases(python: str, hello: Path, root: Path) -> list[Case]:
-    smscli = [python, "-m", "smscli"]
+def build_cases(python: str, hello: Path, root: Path, launcher: Path | None) -> list[Case]:
+    """Every case; smscli runs as ``python LAUNCHER`` (None: ``python -m smscli``)."""
+    smscli = [python, str(launcher)] if launcher else [python, "-m", "smscli"]
     typer_path = {"SMSCLI_NO_FAST_PATH": "1"}
     cases = [
         Case("python -c pass", [python, "-c", "pass"]),
@@ -133,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs per case first (default 2)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the smscli tree to measure (default: this one)")
     parser.add_argument("--python", default=sys.executable, help="interpreter (default: this one)")
+    parser.add_argument("--via", choices=("script", "module"), default="script",
+                        help="run smscli as pip's console script (default) or as python -m smscli")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -142,13 +158,15 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         hello = tmp / "hello.py"
         hello.write_text(HELLO, encoding="utf-8")
+        launcher = tmp / "smscli"
+        launcher.write_text(LAUNCHER, encoding="utf-8")
         dropped = ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPATH", "COLUMNS")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCLI_") and k not in dropped}
         env["PYTHONPATH"] = str(root)
         env["SMSCLI_CONFIG"] = str(tmp / "config.toml")
         env["SMSCLI_DATA_DIR"] = str(tmp / "data")
         _seed(args.python, env, tmp)
-        cases = build_cases(args.python, hello, root)
+        cases = build_cases(args.python, hello, root, launcher if args.via == "script" else None)
         for _ in range(args.warmup):
             for case in cases:
                 case.run(env, tmp)
@@ -161,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         versions = _version(args.python, env)
 
     by_label = {case.label: case for case in cases}
-    print(f"{versions}; tree {root}; {args.runs} runs after {args.warmup} warm-ups, interleaved; "
+    print(f"{versions}; tree {root}; smscli as {'a console script' if args.via == 'script' else 'python -m smscli'}; "
+          f"{args.runs} runs after {args.warmup} warm-ups, interleaved; "
           f"load average {os.getloadavg()[0]:.2f}")
     width = max(len(c.label) for c in cases)
     print(f"{'case':<{width}}  {'median ms':>9}  {'min ms':>7}  {'cpu ms':>7}  {'ratio':>5}  "
