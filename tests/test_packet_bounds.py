@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from smscli import packet_input as pin
+from smscli import packet_input_capture as pin_capture
 from smscli.capture import LINKTYPE_ETHERNET, TCP_ACK, TCP_SYN, PcapWriter
 from smscli.protocol.oneshot import encode_frame
 
@@ -190,7 +191,7 @@ def test_hex_length_with_thousands_of_digits(tmp_path: Path) -> None:
 def test_capture_connections_share_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many connections, each leaving a frame unfinished: past the budget, the one that
     waited longest gives up its frame (damaged, with the reason); memory stays put."""
-    monkeypatch.setattr(pin, "CAPTURE_BUDGET", 1024 * 1024)
+    monkeypatch.setattr(pin_capture, "CAPTURE_BUDGET", 1024 * 1024)
     out = io.BytesIO()
     w = PcapWriter(out, LINKTYPE_ETHERNET)
     stream = b"Content-Length:4000000\r\n" + b"\x78\x01\x00\xff\xff\x00\x00" + bytes(60_000)
@@ -201,13 +202,13 @@ def test_capture_connections_share_one_budget(monkeypatch: pytest.MonkeyPatch) -
             w.write_tcp(1.0, c, s, stream[i:i + 1400], seq=1000 + i, ack=1)
     w.write_tcp(2.0, "10.0.0.1:40000", "10.1.0.1:9000", GOOD, seq=1000 + len(stream), ack=1)
     held = []
-    real_account = pin._Tracker._account
+    real_account = pin_capture._Tracker._account
 
-    def account(self: pin._Tracker, stream: object, n: int) -> None:
+    def account(self: pin_capture._Tracker, stream: object, n: int) -> None:
         real_account(self, stream, n)
         held.append(self._total)
 
-    monkeypatch.setattr(pin._Tracker, "_account", account)
+    monkeypatch.setattr(pin_capture._Tracker, "_account", account)
     records = list(pin.decode_records([out.getvalue()], "pcap"))
     assert max(held) <= 1024 * 1024
     dropped = [r for r in records if r.get("error", "").startswith("dropped:")]
