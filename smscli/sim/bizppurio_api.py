@@ -36,6 +36,7 @@ from smscli.sim.bizppurio_base import (
     ApiRequest,
     SimConfig,
     is_jpeg,
+    json_object,
     multipart_fields,
     refkey_of,
 )
@@ -162,6 +163,14 @@ class BizppurioApi(MessageHandlers, ReportHandlers):
             self.stats["tokens_issued"] += 1
         expired = datetime.fromtimestamp(expires, KST).strftime("%Y%m%d%H%M%S")
         return ApiAnswer(200, {"accesstoken": token, "type": "Bearer", "expired": expired})
+
+    def _account_body(self, req: ApiRequest) -> dict[str, Any]:
+        """The JSON body of a request made with a valid token for the account it names."""
+        account = self._bearer(req)
+        body = json_object(req.body)
+        if body.get("account") != account:
+            raise ApiError(INVALID_ACCOUNT, "account does not match the token")
+        return body
 
     def _bearer(self, req: ApiRequest) -> str:
         scheme, _, token = req.headers.get("authorization", "").partition(" ")

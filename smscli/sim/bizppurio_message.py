@@ -15,7 +15,6 @@ from smscli import clock as wall_clock
 from smscli.sim.bizppurio_abroad import BadAbroad
 from smscli.sim.bizppurio_abroad import check as check_abroad
 from smscli.sim.bizppurio_base import (
-    INVALID_ACCOUNT,
     INVALID_MESSAGE,
     KST,
     OK,
@@ -24,7 +23,6 @@ from smscli.sim.bizppurio_base import (
     ApiError,
     ApiRequest,
     euckr_len,
-    json_object,
 )
 from smscli.sim.bizppurio_channel import CHANNELS, BadChannel
 from smscli.sim.bizppurio_channel import check as check_channel
@@ -49,16 +47,13 @@ class MessageHandlers:
     stats: Counter[str]
     _seq: int
     _record: Any
-    _bearer: Callable[[ApiRequest], str]
+    _account_body: Callable[[ApiRequest], dict[str, Any]]
     _make_report: Callable[..., str]
 
     # -- sending -----------------------------------------------------------------------
 
     def message(self, req: ApiRequest) -> ApiAnswer:
-        account = self._bearer(req)
-        body = json_object(req.body)
-        if body.get("account") != account:
-            raise ApiError(INVALID_ACCOUNT, "account does not match the token")
+        body = self._account_body(req)
         kind = body.get("type")
         if isinstance(kind, str) and kind.lower() in CHANNELS:  # the document writes AT, FT, RCS too
             kind = kind.lower()
@@ -88,7 +83,7 @@ class MessageHandlers:
             except BadChannel as exc:
                 raise ApiError(INVALID_MESSAGE, str(exc)) from None
         elif not abroad:  # abroad: counted in characters by check_abroad
-            self._check_content(kind, body.get("content"), account)
+            self._check_content(kind, body.get("content"), body["account"])
         sendtime = self._check_sendtime(body.get("sendtime"))
         now = wall_clock.time()
         with self.lock:

@@ -14,7 +14,6 @@ from smscli.sim.bizppurio_base import (
     DELIVERED,
     FAILURES,
     FALLBACK_KEYS,
-    INVALID_ACCOUNT,
     INVALID_MESSAGE,
     KST,
     OK,
@@ -22,7 +21,6 @@ from smscli.sim.bizppurio_base import (
     ApiAnswer,
     ApiError,
     ApiRequest,
-    json_object,
 )
 from smscli.sim.bizppurio_channel import KAKAO
 from smscli.sim.bizppurio_channel import Outcome as ChannelOutcome
@@ -47,7 +45,7 @@ class ReportHandlers:
     reports: dict[str, tuple[float, dict[str, str]]]
     _seq: int
     on_report_ready: Any
-    _bearer: Callable[[ApiRequest], str]
+    _account_body: Callable[[ApiRequest], dict[str, Any]]
 
     # -- reports -----------------------------------------------------------------------
 
@@ -93,10 +91,7 @@ class ReportHandlers:
         return msgid
 
     def result_request(self, req: ApiRequest) -> ApiAnswer:
-        account = self._bearer(req)
-        body = json_object(req.body)
-        if body.get("account") != account:
-            raise ApiError(INVALID_ACCOUNT, "account does not match the token")
+        self._account_body(req)
         now = wall_clock.time()
         page: list[dict[str, str]] = []
         with self.lock:
@@ -109,10 +104,7 @@ class ReportHandlers:
         return ApiAnswer(200, {"code": "1000", "description": "success", "report": page})
 
     def result_confirm(self, req: ApiRequest) -> ApiAnswer:
-        account = self._bearer(req)
-        body = json_object(req.body)
-        if body.get("account") != account:
-            raise ApiError(INVALID_ACCOUNT, "account does not match the token")
+        body = self._account_body(req)
         items = body.get("msgid")
         if not isinstance(items, list) or len(items) > REPORT_PAGE:
             raise ApiError(INVALID_MESSAGE, "msgid must be a list of at most 1000")
