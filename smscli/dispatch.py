@@ -141,6 +141,7 @@ def run_send(
         summary.notes.extend(type_notes(prepare, opts, vendor))
         return summary
 
+    # Only a send needs these (a dry run has returned above): not imported by `--dry-run`.
     from smscli import advertising
     from smscli.dispatch_handout import Handout
     from smscli.fallback import Fallback
