@@ -35,6 +35,7 @@ IN_CHUNK = 1000  # ids per IN (...) list and rows per insert transaction
 # STATUS values (§3.2 / §5.2).
 WAITING, SENDING, DONE, ERROR = 0, 1, 2, 3
 FINISHED = (DONE, ERROR)
+STATUS_WORDS = {0: "waiting", 1: "being sent", 2: "done", 3: "error", 7: "being sent", 11: "fallback send"}
 
 # (name, kind, length, nullable, default) in the manual's order. kind: str / num / time.
 COLUMNS: tuple[tuple[str, str, int, bool, str | None], ...] = (

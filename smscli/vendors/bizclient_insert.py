@@ -7,13 +7,21 @@ insert). The statement and the processors are worked out once per table and set 
 columns (:class:`Inserter`); values are converted a column at a time, each distinct
 object once (a batch's rows share their times). Other drivers get
 ``conn.execute(table.insert(), rows)``.
+
+:class:`InsertMixin` (mixed into :class:`smscli.vendors.bizclient.BizclientVendor`)
+inserts a send's batch in one transaction: a CMID already in BIZ_MSG or in a recent log
+is reported, never overwritten; a batch whose commit fails is :class:`CommitLost`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from collections.abc import Callable
 from typing import Any
+
+from smscli.errors import VendorError
+from smscli.vendors.bizclient_db import STATUS_WORDS, WAITING, BizDatabase, FinishedLookup, chunks
 
 Processor = Callable[[Any], Any]
 
@@ -75,3 +83,83 @@ def _converted(column: tuple[Any, ...], proc: Processor) -> list[Any]:
 def insert_rows(conn: Any, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
     """One batch through a fresh :class:`Inserter` (callers with many batches keep one)."""
     Inserter().insert(conn, table, keys, rows)
+
+
+class CommitLost(Exception):
+    """The connection failed while committing: the batch may or may not be stored."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class InsertMixin:
+    """A batch of rows into BIZ_MSG (see the module docstring)."""
+
+    # -- inserting ---------------------------------------------------------------------
+
+    def _insert(self, db: BizDatabase, conn: Any, finished: FinishedLookup,
+                rows: list[dict[str, Any]]) -> dict[str, str]:
+        """Insert ``rows`` in one transaction; returns ``{cmid: why}`` for those that were
+        already there (BIZ_MSG or a recent log) and so were not inserted."""
+        sa = db.sa
+        table = db.table(finished.msg)
+        finished.before_batch(conn)
+        try:
+            return self._transaction(db, conn, lambda: self._insert_new(db, conn, table, finished, rows, {}))
+        except sa.exc.IntegrityError:
+            pass
+        for _ in range(5):  # someone else inserted one of our CMIDs meanwhile: look again
+            try:
+                return self._transaction(db, conn, lambda: self._insert_missing(db, conn, table, finished, rows))
+            except sa.exc.IntegrityError:
+                continue
+        raise VendorError(f"could not queue {len(rows)} messages: their CMIDs keep colliding in {table.name}",
+                          hint="another program inserts the same CMIDs; retry the command")
+
+    def _transaction(self, db: BizDatabase, conn: Any, work: Callable[[], dict[str, str]]) -> dict[str, str]:
+        sa = db.sa
+        trans = db.begin(conn)
+        try:
+            found = work()
+        except BaseException as exc:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                trans.rollback()
+            if isinstance(exc, sa.exc.IntegrityError):
+                raise
+            if isinstance(exc, sa.exc.DBAPIError):
+                raise db.error(exc) from None
+            raise
+        try:
+            trans.commit()
+        except sa.exc.DBAPIError as exc:
+            raise CommitLost(exc) from None
+        return found
+
+    def _insert_missing(self, db: BizDatabase, conn: Any, table: Any, finished: FinishedLookup,
+                        rows: list[dict[str, Any]]) -> dict[str, str]:
+        sa = db.sa
+        ids = [r["CMID"] for r in rows]
+        existing = dict(conn.execute(sa.select(table.c.CMID, table.c.STATUS).where(table.c.CMID.in_(ids))).all())
+        found = {cmid: f"already queued in {table.name} (STATUS {status}: {STATUS_WORDS.get(status, '?')}); "
+                       "not overwritten" for cmid, status in existing.items()}
+        new = [r for r in rows if r["CMID"] not in existing]
+        return self._insert_new(db, conn, table, finished, new, found)
+
+    def _insert_new(self, db: BizDatabase, conn: Any, table: Any, finished: FinishedLookup,
+                    rows: list[dict[str, Any]], found: dict[str, str]) -> dict[str, str]:
+        if not rows:
+            return found
+        sa = db.sa
+        first = rows[0].keys()
+        if all(map(first.__eq__, map(dict.keys, rows))):  # one shape (the usual case)
+            keys = list(first)
+        else:  # Kakao and FAX / PHONE rows set more columns
+            keys = list(dict.fromkeys(k for row in rows for k in row))
+        self._inserter.insert(conn, table, keys, rows)
+        # A CMID the agent already finished would be sent twice: take it back out.
+        done = finished.find(conn, [r["CMID"] for r in rows])
+        if done:
+            for part in chunks(sorted(done)):
+                conn.execute(sa.delete(table).where(table.c.CMID.in_(part), table.c.STATUS == WAITING))
+        return {**found, **done}

@@ -271,9 +271,9 @@ def test_cancel_races_the_agent_safely(vendor_factory, agent_factory, database):
 def test_poll_reads_the_journal_a_page_at_a_time(vendor_factory, agent_factory, journal, monkeypatch):
     """Each page of unfinished ids is reported (and stored) before the next is read: poll's
     memory does not grow with the journal."""
-    from smscli.vendors import bizclient
+    from smscli.vendors import bizclient_poll
 
-    monkeypatch.setattr(bizclient, "PAGE", 100)
+    monkeypatch.setattr(bizclient_poll, "PAGE", 100)  # read by PollMixin.poll, where it lives
     vendor = vendor_factory()
     queue(vendor, [sms(i) for i in range(250)], journal)
     agent = agent_factory(move_delay=3600)
