@@ -1,5 +1,5 @@
 """The SQLite side of :class:`smscli.journal.Journal`: opening the file (through
-:mod:`smscli.journal_files`), WAL mode and the schema's migrations, ``BEGIN IMMEDIATE``
+:mod:`smscli.journal_open`), WAL mode and the schema's migrations, ``BEGIN IMMEDIATE``
 transactions, and what SQLite's errors mean. :mod:`smscli.journal_pg` is the other side."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from smscli.journal_sql import _Cursor
 if TYPE_CHECKING:
     import sqlite3
 
-    from smscli.journal_files import JournalFiles
+    from smscli.journal_open import JournalFiles
 
 
 class SqliteMixin:
@@ -39,7 +39,7 @@ class SqliteMixin:
         for a command that only reads, the writer's setup (marker, WAL switch, a write
         transaction for the version) is left to the first write (:meth:`_tx`) when the file
         is already in WAL mode at the current schema."""
-        from smscli.journal_files import JournalFiles
+        from smscli.journal_open import JournalFiles
 
         files = JournalFiles.open(data_dir, busy_timeout=busy_timeout, create=create,
                                   readonly=readonly, path=path)  # refuses a lost WAL
@@ -77,7 +77,7 @@ class SqliteMixin:
     def _setup(self, busy_timeout: float, *, reading: bool = False) -> None:
         import sqlite3
 
-        from smscli import journal_files
+        from smscli import journal_file_errors, journal_open
 
         conn = self._conn
         files = self._files
@@ -86,7 +86,7 @@ class SqliteMixin:
             if reading and not files.readonly and files.before.get("wal_mode"):
                 # A read needs no marker (nothing is written), no WAL switch (the header says
                 # WAL) and no write transaction: the version read is enough. The last closer
-                # still checkpoints and removes a marker another process left (journal_files).
+                # still checkpoints and removes a marker another process left (journal_open).
                 files.prepare(mark=False)  # reads the file: a damaged one raises here
                 if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
                     self._deferred = busy_timeout
@@ -95,12 +95,12 @@ class SqliteMixin:
             if files.readonly:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version != SCHEMA_VERSION:
-                    raise journal_files.readonly_error(self.path, version, SCHEMA_VERSION)
+                    raise journal_file_errors.readonly_error(self.path, version, SCHEMA_VERSION)
                 return
             mode = self._switch_to_wal(busy_timeout)
             if str(mode).lower() != "wal":
                 raise JournalError(f"journal {self.path}: cannot switch to WAL mode (got {mode})")
-            conn.execute(f"PRAGMA synchronous = {journal_files.SYNCHRONOUS}")
+            conn.execute(f"PRAGMA synchronous = {journal_open.SYNCHRONOUS}")
             with self._tx() as cur:
                 version = cur.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
@@ -137,11 +137,11 @@ class SqliteMixin:
                 delay = min(delay * 2, 0.1)
 
     def _error(self, exc: Exception) -> JournalError:
-        from smscli import journal_files
+        from smscli import journal_file_errors
 
         text = str(exc)
         if "not a database" in text or "malformed" in text:
-            return journal_files.damaged_error(self.path, text)
+            return journal_file_errors.damaged_error(self.path, text)
         from smscli import disk
 
         if disk.full(exc, self.data_dir):
