@@ -24,77 +24,78 @@ gets no answer: the connection is closed; a hash of ``seed`` and the corpfrcode 
 Send codes (document section 2.4): 201/202/203/204 account, 300 OK, 301 no credit,
 302 reservation time, 303 no valid number, 304/307 no content, 305 duplicate number,
 306 more than 1500 numbers, 313/314 corpfrcode missing/duplicate, 401/402/403 file.
+
+The parts: :mod:`smscli.sim.netshot_rules` (constants, records, the form's checks),
+:mod:`smscli.sim.netshot_form` (EUC-KR urlencoded/multipart forms, the query encoding),
+:mod:`smscli.sim.netshot_handler` (the HTTP server and request handler) and the mixin
+:mod:`smscli.sim.netshot_callbacks` (the result callbacks); this module keeps the
+simulator, its lifecycle and the judging of a send.
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import random
-import re
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
 from smscli import clock as wall_clock
-from smscli.httpd import MAX_BODY, REQUEST_TIMEOUT, BoundedHTTPServer, BufferedHandler
-from smscli.listen import BadPush, read_body, send_text
-from smscli.masking import mask_target
+from smscli.httpd import MAX_BODY, REQUEST_TIMEOUT
+from smscli.sim.netshot_callbacks import Callback, CallbacksMixin
+from smscli.sim.netshot_form import FormError, parse_multipart, parse_urlencoded
+from smscli.sim.netshot_handler import NetshotHandler, NetshotServer
+from smscli.sim.netshot_rules import (
+    ACCOUNT_STATES,
+    ANSWER_KEYS,
+    CORPFRCODE_MAX,
+    FAILURE_CODES,
+    KST,
+    MAX_AHEAD,
+    MAX_FILE_BYTES,
+    MAX_RECIPIENTS,
+    MIN_AHEAD,
+    SEND_PATH,
+    SMS_BYTES,
+    TARIFF,
+    Accepted,
+    Account,
+    check_content,
+    check_numbers,
+    digits,
+    reservation,
+)
 
-KST = timezone(timedelta(hours=9), "KST")
-SEND_PATH = "/corp/send_message.php"
-MAX_RECIPIENTS = 1500
-MAX_FILE_BYTES = 100_000
-CORPFRCODE_MAX = 20
-SMS_BYTES = 80
-MIN_AHEAD = timedelta(minutes=30)
-MAX_AHEAD = timedelta(days=30)
-# resultCode values used for simulated failures (document section 3.2)
-FAILURE_CODES = ("101", "103", "104", "106", "109", "110", "117")
-# the simulator's own tariff: (page, price) per message type
-TARIFF = {"sms": ("1", "1"), "lms": ("3", "3"), "mms": ("6", "6")}
-ANSWER_KEYS = ("sendCode", "corpfrcode", "reserveTime", "mergeUse", "fromNumber", "toNumber",
-               "subject", "etc1", "etc2", "etc3")
-ACCOUNT_STATES = {"active": "300", "suspended": "203", "waiting": "204"}
+__all__ = [
+    "ACCOUNT_STATES",
+    "ANSWER_KEYS",
+    "CORPFRCODE_MAX",
+    "FAILURE_CODES",
+    "KST",
+    "MAX_AHEAD",
+    "MAX_FILE_BYTES",
+    "MAX_RECIPIENTS",
+    "MIN_AHEAD",
+    "SEND_PATH",
+    "SMS_BYTES",
+    "TARIFF",
+    "Accepted",
+    "Account",
+    "FormError",
+    "NetshotSim",
+    "main_log",
+    "parse_multipart",
+    "parse_urlencoded",
+]
 
 
-@dataclass(frozen=True)
-class Accepted:
-    """One accepted (corpfrcode, number) pair."""
-
-    corpfrcode: str
-    number: str
-    type: str
-    reserve_at: datetime | None
-
-
-@dataclass
-class Account:
-    password: str
-    state: str = "active"  # active | suspended (203) | waiting (204)
-
-
-@dataclass(order=True)
-class _Callback:
-    due: float
-    seq: int
-    params: dict[str, str] = field(compare=False)
-    attempt: int = field(default=0, compare=False)
-
-
-class FormError(Exception):
-    """The request body is not a readable form (HTTP 400)."""
-
-
-class NetshotSim:
+class NetshotSim(CallbacksMixin):
     """The simulator. ``start()``/``stop()`` (or ``with``) run it on background threads.
 
     ``clock`` returns the server's aware "now" (default: :func:`smscli.clock.now`), so tests
@@ -147,13 +148,13 @@ class NetshotSim:
         self._lock = threading.Lock()
         self._next_slot = 0.0
         self._record: IO[str] | None = record.open("a", encoding="utf-8") if record else None
-        self._callbacks: list[_Callback] = []
+        self._callbacks: list[Callback] = []
         self._cond = threading.Condition()
         self._seq = 0
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self._workers = callback_workers
-        self.httpd = _Server((host, port), _Handler, max_body=max_body, request_timeout=request_timeout,
+        self.httpd = NetshotServer((host, port), NetshotHandler, max_body=max_body, request_timeout=request_timeout,
                              max_workers=max_workers, **limits)
         self.httpd.sim = self
         self.httpd.log_line = self.log
@@ -209,19 +210,6 @@ class NetshotSim:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def pending_callbacks(self) -> int:
-        with self._cond:
-            return len(self._callbacks)
-
-    def wait_callbacks(self, count: int, timeout: float = 10.0) -> bool:
-        """Wait until ``count`` callbacks were answered 2xx (or failed for good)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.counts["callbacks_sent"] + self.counts["callbacks_failed"] >= count:
-                return True
-            time.sleep(0.01)
-        return False
-
     # ------------------------------------------------------------------ requests
     def throttle(self) -> None:
         """Keep to ``rate`` requests per second (before the request is judged)."""
@@ -274,13 +262,13 @@ class NetshotSim:
         corpfrcode = form.get("m_corpfrcode", "").strip()
         if code == "300" and (not corpfrcode or len(corpfrcode) > CORPFRCODE_MAX):
             code = "313"
-        valid = [n for n in numbers if _digits(n)]
+        valid = [n for n in numbers if digits(n)]
         if code == "300":
-            code = _check_numbers(numbers, valid)
+            code = check_numbers(numbers, valid)
         if code == "300":
-            code = _check_content(form, file)
+            code = check_content(form, file)
         if code == "300" and form.get("reserveSend", "") == "Y":
-            reserve_at = _reservation(form, now)
+            reserve_at = reservation(form, now)
             if reserve_at is None:
                 code = "302"
             else:
@@ -300,7 +288,7 @@ class NetshotSim:
                 self._corpfrcodes.add(corpfrcode)
                 self.counts["accepted_requests"] += 1
                 self.counts["accepted_pairs"] += len(valid)
-                pairs = [Accepted(corpfrcode, _digits(n), kind, reserve_at) for n in valid]
+                pairs = [Accepted(corpfrcode, digits(n), kind, reserve_at) for n in valid]
                 self.accepted += pairs
                 self.requests.append({k: v for k, v in form.items() if k != "m_pw"})
                 self._write_record(pairs, form, file)
@@ -330,256 +318,6 @@ class NetshotSim:
                 "reserve_at": pair.reserve_at.isoformat() if pair.reserve_at else "",
             }, ensure_ascii=False) + "\n")
         self._record.flush()
-
-    # ------------------------------------------------------------------ callbacks
-    def _queue_callbacks(self, corpfrcode: str, numbers: list[str], kind: str, accepted: datetime,
-                         reserve_at: datetime | None) -> None:
-        start = reserve_at or accepted
-        wait = max(0.0, (start - self.clock()).total_seconds()) + self.report_delay
-        page, price = TARIFF[kind]
-        with self._cond:
-            due = time.monotonic() + wait
-            for number in numbers:
-                failed = self.fail_rate > 0 and self._random.random() < self.fail_rate
-                params = {
-                    "resultCode": self._random.choice(FAILURE_CODES) if failed else "1",
-                    "corpfrcode": corpfrcode,
-                    "sendNumber": _hyphenate(_digits(number)),
-                    "sdate": start.strftime("%Y-%m-%d"),
-                    "stime": start.strftime("%H:%M:%S"),
-                    "page": page,
-                    "price": price,
-                }
-                self._seq += 1
-                heapq.heappush(self._callbacks, _Callback(due, self._seq, params))
-            self._cond.notify_all()
-
-    def _callback_worker(self) -> None:
-        import http.client
-
-        assert self.callback
-        target = urlsplit(self.callback)
-        conn: http.client.HTTPConnection | None = None
-        while True:
-            with self._cond:
-                while not self._stopping:
-                    now = time.monotonic()
-                    if self._callbacks and self._callbacks[0].due <= now:
-                        break
-                    self._cond.wait(self._callbacks[0].due - now if self._callbacks else None)
-                if self._stopping:
-                    break
-                job = heapq.heappop(self._callbacks)
-            done = self.clock()
-            params = dict(job.params, edate=done.strftime("%Y-%m-%d"), etime=done.strftime("%H:%M:%S"))
-            sep = "&" if target.query else "?"
-            path = (target.path or "/") + (f"?{target.query}" if target.query else "") + sep + _encode(params)
-            try:
-                if conn is None:
-                    cls = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
-                    conn = cls(target.netloc, timeout=10)
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                ok = 200 <= response.status < 300
-                if response.will_close:
-                    conn.close()
-                    conn = None
-            except (OSError, http.client.HTTPException):
-                ok = False
-                if conn is not None:
-                    conn.close()
-                conn = None
-            self._callback_done(job, ok)
-        if conn is not None:
-            conn.close()
-
-    def _callback_done(self, job: _Callback, ok: bool) -> None:
-        with self._cond:
-            if ok:
-                self.counts["callbacks_sent"] += 1
-            elif job.attempt < self.callback_retries:
-                job.attempt += 1
-                job.due = time.monotonic() + 0.2 * 2 ** (job.attempt - 1)
-                heapq.heappush(self._callbacks, job)
-                self._cond.notify_all()
-            else:
-                self.counts["callbacks_failed"] += 1
-                self.log(f"gave up a callback for {job.params['corpfrcode']} after "
-                         f"{job.attempt + 1} attempts")
-
-
-# ---------------------------------------------------------------------- checks
-
-
-def _digits(number: str) -> str:
-    """The number without hyphens/spaces if it looks like a phone number, else ""."""
-    compact = number.replace("-", "").replace(" ", "")
-    return compact if compact.isdigit() and 8 <= len(compact) <= 12 else ""
-
-
-def _hyphenate(number: str) -> str:
-    """``01012345678`` → ``010-1234-5678`` (the document's format for sendNumber)."""
-    if len(number) == 11:
-        return f"{number[:3]}-{number[3:7]}-{number[7:]}"
-    if len(number) == 10:
-        return f"{number[:3]}-{number[3:6]}-{number[6:]}"
-    return number
-
-
-def _check_numbers(numbers: list[str], valid: list[str]) -> str:
-    if len(numbers) > MAX_RECIPIENTS:
-        return "306"
-    if not valid:
-        return "303"
-    if len({_digits(n) for n in valid}) != len(valid):
-        return "305"
-    return "300"
-
-
-def _check_content(form: dict[str, str], file: tuple[str, bytes] | None) -> str:
-    if "contents" not in form and file is None:
-        return "304"
-    if not form.get("contents", "").strip():
-        return "307"
-    if file is None:
-        return "300"
-    name, data = file
-    if not name.lower().endswith((".jpg", ".jpeg")):
-        return "401"
-    if len(data) > MAX_FILE_BYTES:
-        return "402"
-    if not data.startswith(b"\xff\xd8\xff"):
-        return "403"
-    return "300"
-
-
-def _reservation(form: dict[str, str], now: datetime) -> datetime | None:
-    """The reservation time in KST if the fields are valid and 30 min – 30 days ahead."""
-    try:
-        when = datetime(*(int(form.get(k, "")) for k in ("ryear", "rmonth", "rday", "rhour", "rmin")),
-                        tzinfo=KST)
-    except (TypeError, ValueError):
-        return None
-    if not now + MIN_AHEAD <= when <= now + MAX_AHEAD:
-        return None
-    return when
-
-
-# ---------------------------------------------------------------------- wire
-
-
-def _encode(params: dict[str, str]) -> str:
-    """A query string in EUC-KR/CP949 percent-encoding."""
-    return "&".join(f"{k}={quote_from_bytes(v.encode('cp949', 'replace'), safe='')}"
-                    for k, v in params.items())
-
-
-def parse_urlencoded(body: bytes) -> dict[str, str]:
-    """Decode an EUC-KR/CP949 urlencoded form strictly (FormError on bad bytes)."""
-    form: dict[str, str] = {}
-    for part in body.split(b"&"):
-        if not part:
-            continue
-        key, _, value = part.partition(b"=")
-        try:
-            name = unquote_to_bytes(key.replace(b"+", b" ")).decode("cp949")
-            form[name] = unquote_to_bytes(value.replace(b"+", b" ")).decode("cp949")
-        except UnicodeDecodeError:
-            raise FormError("form field is not valid EUC-KR/CP949") from None
-    return form
-
-
-_PARAM = re.compile(rb';\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
-
-
-def _params(header: bytes) -> dict[str, bytes]:
-    return {m.group(1).lower().decode("ascii"): m.group(2) if m.group(2) is not None else m.group(3)
-            for m in _PARAM.finditer(header)}
-
-
-def parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], tuple[str, bytes] | None]:
-    """Split multipart/form-data: (fields decoded as CP949, the ``file`` part as (name, bytes))."""
-    boundary = _params(content_type.encode("latin-1")).get("boundary")
-    if not boundary:
-        raise FormError("multipart body without a boundary")
-    delimiter = b"--" + boundary
-    start = body.find(delimiter)
-    if start < 0:
-        raise FormError("multipart boundary not found")
-    form: dict[str, str] = {}
-    file: tuple[str, bytes] | None = None
-    sections = body[start + len(delimiter):].split(b"\r\n" + delimiter)
-    for section in sections:
-        if section.startswith(b"--"):
-            break
-        head, sep, data = section.partition(b"\r\n\r\n")
-        if not sep:
-            raise FormError("multipart part without headers")
-        disposition = next((line for line in head.split(b"\r\n")
-                            if line.lower().startswith(b"content-disposition:")), b"")
-        params = _params(disposition)
-        name = params.get("name", b"").decode("cp949", "replace")
-        if "filename" in params:
-            if name == "file":
-                file = (params["filename"].decode("cp949", "replace"), data)
-            continue
-        try:
-            form[name] = data.decode("cp949")
-        except UnicodeDecodeError:
-            raise FormError(f"form field {name!r} is not valid EUC-KR/CP949") from None
-    else:
-        raise FormError("multipart body without a closing boundary")
-    return form, file
-
-
-class _Server(BoundedHTTPServer):
-    sim: NetshotSim
-
-
-class _Handler(BufferedHandler):
-    server: _Server
-
-    def do_POST(self) -> None:
-        sim = self.server.sim
-        if not urlsplit(self.path).path.endswith(SEND_PATH):
-            send_text(self, 404, f"not found: POST .{SEND_PATH}\n")
-            return
-        try:
-            body = read_body(self, limit=self.server.max_body)
-            ctype = self.headers.get("Content-Type", "")
-            if ctype.lower().startswith("multipart/form-data"):
-                form, file = parse_multipart(body, ctype)
-            else:
-                form, file = parse_urlencoded(body), None
-        except (BadPush, FormError) as exc:
-            status = getattr(exc, "status", 400)
-            sim.log(f"POST {mask_target(self.path)} -> {status} {exc}")
-            send_text(self, status, f"{exc}\n", "text/plain; charset=euc-kr")
-            return
-        sim.throttle()
-        answer = sim.handle_send(form, file)
-        dropped = sim.drops(answer)
-        sim.log(f"POST {mask_target(self.path)} -> sendCode {answer['sendCode']} "
-                f"corpfrcode {answer['corpfrcode']!r} ({len(answer['toNumber'].split(',')) if answer['toNumber'] else 0} numbers)"
-                + (" (answer dropped)" if dropped else ""))
-        sim.linger()
-        if dropped:
-            self.close_connection = True  # no answer: the server closes the connection
-            return
-        return_url = form.get("returnURL", "")
-        if return_url:
-            sep = "&" if "?" in return_url else "?"
-            self.send_response(302)
-            self.send_header("Location", return_url + sep + _encode(answer))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        text = "".join(f"{k}: {answer.get(k, '')}\n" for k in ANSWER_KEYS)
-        send_text(self, 200, "", "text/plain; charset=euc-kr", body=text.encode("cp949", "replace"))
-
-    def do_GET(self) -> None:
-        send_text(self, 405, f"BizNetShot simulator: POST the send form to {SEND_PATH}\n")
 
 
 def main_log(line: str) -> None:
