@@ -632,7 +632,7 @@ def test_truncated_failed_frame_after_many_bytes_says_how_much_came() -> None:
 
 def test_the_collector_is_paused_only_for_frames_past_many_containers() -> None:
     """Pausing the cyclic GC is a process-wide side effect: only a frame of more than
-    _MANY_CONTAINERS arrays and objects gets it; an ordinary one leaves it running."""
+    MANY_CONTAINERS arrays and objects gets it; an ordinary one leaves it running."""
     import gc
 
     runs: list[str] = []
@@ -653,7 +653,7 @@ def test_the_collector_is_paused_only_for_frames_past_many_containers() -> None:
     gc.callbacks.append(count)
     gc.set_threshold(1)  # a young collection at about every container made
     try:
-        many = fr._MANY_CONTAINERS
+        many = fr.MANY_CONTAINERS
         for containers in (20, many // 2, many):
             assert collections_while_parsing(containers) > containers // 4, containers
         assert collections_while_parsing(many + 1) < 20
