@@ -1,4 +1,5 @@
-"""Option types shared by every command, and the active profile for a command.
+"""Option types shared by every command, the active profile for a command, and the two print
+helpers the ``smscli config`` modules share (``info``, ``display``).
 
 ``--profile/-p`` and ``--config`` exist both on the root (``smscli -p prod send ...``) and
 on each command (``smscli send -p prod ...``); the command's own flag wins.
@@ -134,3 +135,19 @@ def current_profile(
 
     name, path = choose(profile, config)
     return load_profile(name, config=path, overrides=overrides)
+
+
+def info(message: str) -> None:
+    """One line on stderr (the ``smscli config`` commands' notes)."""
+    sys.stderr.write(message + "\n")
+
+
+def display(value: Any) -> str:
+    """A config value as ``smscli config`` prints it: booleans as true/false, lists as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
