@@ -163,7 +163,7 @@ def run_send(
         vendor.stop_requested = stop.is_set
     handout = Handout(chunks, journal, vendor, profile.name, sink, local_schedule=local_schedule,
                       run_id=opts.run_id, hold_unsure=not (vendor.dedupes or opts.resend_unknown),
-                      stop=stop)
+                      stop=stop, other_id=_other_id(opts) if opts.id_key else None)
     state = "failed"  # unless it ends normally, or by a stop
     with journal.send_lock(profile.name):
         stream: Iterator[Message] = iter(handout)
@@ -222,6 +222,24 @@ def run_send(
             f"answer and {vendor.name} cannot tell whether it has them: reported unknown, not sent "
             "again; --resend-unknown sends them again (at the risk of a duplicate)")
     return summary
+
+
+def _other_id(opts: SendOptions) -> Callable[[Message], str | None]:
+    """For ``--id KEY``: a message's id in the other form of KEY (KEY alone for one
+    recipient, KEY plus the recipient for several); None for an id not made from KEY (a
+    CSV ``id`` column)."""
+    from smscli import ids
+
+    key = opts.id_key
+    assert key is not None
+
+    def other(msg: Message) -> str | None:
+        several = ids.derive_id(key, phone.normalize(msg.to))
+        if opts.single_recipient:
+            return several if msg.id == key else None
+        return key if msg.id == several else None
+
+    return other
 
 
 def _unsent(msg: Message, vendor: str, why: str) -> SendResult:

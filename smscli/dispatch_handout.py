@@ -5,7 +5,7 @@ accepted, held by another process, a duplicate, held as unknown) (``smscli.dispa
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,7 +25,8 @@ class Handout:
 
     def __init__(self, chunks: Iterable[list[Message | SendResult]], journal: Journal,
                  vendor: Vendor, profile_name: str, sink: ResultSink, *, local_schedule: bool,
-                 run_id: str, hold_unsure: bool, stop: threading.Event | None) -> None:
+                 run_id: str, hold_unsure: bool, stop: threading.Event | None,
+                 other_id: Callable[[Message], str | None] | None = None) -> None:
         self.chunks = chunks
         self.journal = journal
         self.vendor_name = vendor.name
@@ -38,6 +39,9 @@ class Handout:
         # before the messages leave, so a kill leaves the rest known as never sent.
         self.step = 0 if vendor.dedupes or local_schedule else max(1, vendor.handoff_batch)
         self.stop = stop
+        # ``--id KEY``: the other id the same message would have had (KEY alone for one
+        # recipient, KEY plus the recipient for several), looked up before each claim.
+        self.other_id = other_id
         self.complete = False
         self.held = 0
         self.left = 0  # claimed, then given back unsent
@@ -93,6 +97,8 @@ class Handout:
                     batch.append(replace(item, send_at=self.hold_at))
                 else:
                     batch.append(item)
+            if batch and self.other_id is not None:
+                batch = self._not_journaled_otherwise(batch)
             if not batch:
                 continue
             if self.local_schedule:
@@ -134,7 +140,37 @@ class Handout:
                     self.left += len(not_handed)
         self.complete = True
 
-    def _settle(self, msg: Message, prev: str | None, stored: tuple[str, str, str] | None = None) -> None:
+    def _not_journaled_otherwise(self, batch: list[Message]) -> list[Message]:
+        """``batch`` less the messages journaled under their other ``--id`` form (the same
+        recipient and text): ``--id alert --to A`` and then ``--id alert --to A,B`` send A
+        one message. Settled there: a duplicate; handed over without an answer: held
+        (another id cannot be de-duplicated by the vendor). Never handed over, or refused:
+        sent under this id (a re-run under the other id finds this one the same way)."""
+        from smscli.journal import MAYBE_SENT, RECLAIMABLE
+
+        assert self.other_id is not None
+        others = {m.id: other for m in batch if (other := self.other_id(m)) and other != m.id}
+        stored = self.journal.recipients_of(sorted(set(others.values()))) if others else {}
+        keep = []
+        for msg in batch:
+            other = others.get(msg.id, "")
+            found = stored.get(other)
+            if found is None or _other_message(msg, found, self.vendor_name) or found[3] in RECLAIMABLE - MAYBE_SENT:
+                keep.append(msg)
+                continue
+            status = found[3]
+            if status in MAYBE_SENT:
+                self.held += 1
+                detail = (f"handed over before under the id {other} without a journaled answer; not sent "
+                          f"under this id too (the command that used {other}, with --resend-unknown, sends it)")
+            else:
+                detail = f"already {status} under the id {other} (the same --id, another recipient list)"
+            self.sink(SendResult(to=msg.to, status=UNKNOWN if status in MAYBE_SENT else DUPLICATE,
+                                 message_id=msg.id, vendor=self.vendor_name, type=msg.type, code="",
+                                 detail=detail), record=False)
+        return keep
+
+    def _settle(self, msg: Message, prev: str | None, stored: tuple[str, str, str, str] | None = None) -> None:
         """Report a message that is not sent, as the claim found it (``stored``: the
         recipient, text and vendor of the message that holds its id)."""
         from smscli.journal import HELD, OWNED
@@ -170,13 +206,13 @@ def _taken(prev: str | None) -> bool:
     return not _to_send(prev) and prev not in (HELD, OWNED)
 
 
-def _other_message(msg: Message, stored: tuple[str, str, str] | None, vendor: str) -> str:
+def _other_message(msg: Message, stored: tuple[str, str, str, str] | None, vendor: str) -> str:
     """How the message holding ``msg``'s id differs from it ("" when it is the same
     message: a re-run, a duplicate row): another recipient, another text, or the sandbox
     (which delivered nothing, so a real send under its id would be lost)."""
     if stored is None:
         return ""
-    to, body, by = stored
+    to, body, by, _ = stored
     if to != msg.to:
         return "to another recipient"
     if body != msg.text:

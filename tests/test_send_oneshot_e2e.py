@@ -134,6 +134,41 @@ def test_an_id_taken_by_another_message_is_invalid_not_a_silent_duplicate(sim, t
     assert "due-1" not in accepted_ids(sim)
 
 
+def test_the_same_id_with_another_recipient_list_sends_each_recipient_once(sim):
+    """``--id KEY`` is KEY for one recipient and KEY-recipient for several (CONTRACT), so
+    the same alert to A, then to A and B, would give A a second id: the other form is
+    looked up, and A's message is a duplicate there, in both directions."""
+    first = run_cli("send", "--to", "01088880001", "-m", "장애 알림 A", "--id", "alert-42", "--json")
+    assert first.returncode == 0 and lines(first)[0]["status"] == "accepted"
+    both = run_cli("send", "--to", "01088880001,01088880002", "-m", "장애 알림 A", "--id", "alert-42", "--json")
+    assert both.returncode == 0, both.stderr
+    assert [(x["to"], x["status"], x["detail"]) for x in lines(both)] == [
+        ("01088880001", "duplicate", "already accepted under the id alert-42 (the same --id, another recipient list)"),
+        ("01088880002", "accepted", "성공")]
+    alone = run_cli("send", "--to", "01088880002", "-m", "장애 알림 A", "--id", "alert-42", "--json")
+    assert [(x["status"], x["detail"]) for x in lines(alone)] == [
+        ("duplicate", "already accepted under the id alert-42-01088880002 (the same --id, another recipient list)")]
+    other_text = run_cli("send", "--to", "01088880001,01088880003", "-m", "장애 알림 B", "--id", "alert-42", "--json")
+    assert [x["status"] for x in lines(other_text)] == ["accepted", "accepted"]  # another message: sent
+    assert Counter(accepted_ids(sim)) == Counter(
+        ["alert-42", "alert-42-01088880002", "alert-42-01088880001", "alert-42-01088880003"])
+
+
+def test_the_other_form_of_an_id_handed_over_without_an_answer_is_held(sim, isolated_env):
+    """The other form of ``--id`` was handed over and never answered (killed): it may have
+    been sent, and the vendor cannot tell two ids apart, so it is held, not sent again."""
+    from smscli.journal import Journal
+    from smscli.models import Message
+
+    with Journal.open(isolated_env / "data") as journal:
+        journal.claim([Message(id="alert-7", to="01088880001", text="점검", sender="15666639")], "oneshot", "t")
+    proc = run_cli("send", "--to", "01088880001,01088880002", "-m", "점검", "--id", "alert-7", "--json")
+    assert proc.returncode == 1, proc.stderr  # something was not sent: it says so
+    assert [(x["to"], x["status"]) for x in lines(proc)] == [("01088880001", "unknown"), ("01088880002", "accepted")]
+    assert "handed over before under the id alert-7 without a journaled answer" in lines(proc)[0]["detail"]
+    assert accepted_ids(sim) == ["alert-7-01088880002"]
+
+
 def test_sigkill_mid_batch_then_rerun_sends_each_once(isolated_env, tmp_path):
     n = 1500
     csv = write_csv(tmp_path / "big.csv", n)
