@@ -477,3 +477,15 @@ def test_init_interactive_reasks_bad_answers(isolated_env):
 def test_every_command_help_has_summary_and_examples(capsys, command):
     code, out, _ = run(capsys, "config", command, "--help")
     assert code == 0 and "Examples:" in out and f"smscli config {command}" in out
+
+
+def test_init_interactive_with_piped_answers_that_run_out_is_a_usage_error(isolated_env):
+    """Answers piped in that end before the questions do: one line, exit 2, nothing
+    written (not "interrupted", which would send the user to resume a send)."""
+    from tests.conftest import run_cli
+
+    proc = run_cli("config", "init", "--interactive", "--name", "x9", input="oneshot\n")
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.decode().splitlines()[-1]
+    assert "standard input ended before 'host' was answered; nothing was written" in last
+    assert "interrupted" not in proc.stderr.decode() and not (isolated_env / "config.toml").exists()

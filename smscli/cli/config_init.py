@@ -61,10 +61,10 @@ def init_profile(
     assert vendor is not None
     _checked_vendor(vendor)
     if name is None:
-        name = typer.prompt("Profile name", default=vendor, err=True) if ask else vendor
+        name = _answer(typer.prompt, "Profile name", default=vendor) if ask else vendor
     exists = name in data.get("profiles", {})
     if exists and not force and not (
-        ask and typer.confirm(f"Profile '{name}' exists in {paths.config_file}; replace it?", default=False, err=True)
+        ask and _answer(typer.confirm, f"Profile '{name}' exists in {paths.config_file}; replace it?", default=False)
     ):
         raise UsageError(f"profile '{name}' already exists in {paths.config_file}",
                              hint="pass --force to replace it, or use `smscli config set`")
@@ -82,7 +82,7 @@ def init_profile(
         _ask_missing(vendor, table)
     if default is None:
         current = data.get("default_profile")
-        default = (typer.confirm(f"Make '{name}' the default profile?", default=True, err=True) if ask
+        default = (_answer(typer.confirm, f"Make '{name}' the default profile?", default=True) if ask
                    else current is None or current not in cfg.profile_names(data))
     prof = cfg.resolve_profile(name, table, paths)
     if missing := prof.missing():
@@ -131,7 +131,7 @@ def _ask_valid(label: str, check: Any, **kwargs: Any) -> Any:
     from smscli.errors import SmscliError
 
     while True:
-        answer = typer.prompt(label, err=True, **kwargs)
+        answer = _answer(typer.prompt, label, **kwargs)
         try:
             return check(answer)
         except SmscliError as exc:
@@ -157,10 +157,10 @@ def _ask_missing(vendor: str, table: dict[str, Any]) -> None:
 
         table[key] = _ask_valid(key, check, hide_input=hide)
     if vendor == "oneshot" and "encrypt" not in table:
-        table["encrypt"] = typer.confirm("Encrypt every body (encrypt = true; needs the encrypted port)?",
-                                         default=False, err=True)
+        table["encrypt"] = _answer(typer.confirm, "Encrypt every body (encrypt = true; needs the encrypted port)?",
+                                   default=False)
     if "sender" not in table:
-        sender = typer.prompt("Default sender number (empty: none)", default="", show_default=False, err=True)
+        sender = _answer(typer.prompt, "Default sender number (empty: none)", default="", show_default=False)
         if sender.strip():
             table["sender"] = sender.strip()
 
@@ -169,11 +169,11 @@ def _ask_password(table: dict[str, Any]) -> None:
     how = _ask_valid("Password from: file (stored in the config, mode 0600), env (a variable), "
                      "command (e.g. 'pass show sms')", _choice(("file", "env", "command")), default="file")
     if how == "env":
-        table["password_env"] = typer.prompt("Environment variable name", err=True)
+        table["password_env"] = _answer(typer.prompt, "Environment variable name")
     elif how == "command":
-        table["password_command"] = typer.prompt("Command", err=True)
+        table["password_command"] = _answer(typer.prompt, "Command")
     else:
-        table["password"] = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        table["password"] = _answer(typer.prompt, "Password", hide_input=True, confirmation_prompt=True)
 
 
 def _choice(options: tuple[str, ...]) -> Any:
@@ -186,3 +186,25 @@ def _choice(options: tuple[str, ...]) -> Any:
         return picked[0]
 
     return check
+
+
+def _answer(ask: Any, label: str, **kwargs: Any) -> Any:
+    """``typer.prompt`` or ``typer.confirm`` on stderr. Answers piped in that run out end
+    the command as a usage error (exit 2), not as an interrupt; a hidden answer piped in is
+    read without getpass's warning that there is no terminal to hide it on."""
+    import getpass
+    import warnings
+
+    piped = not is_tty(sys.stdin)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            return ask(label, err=True, **kwargs)
+    except typer.Abort:
+        if not piped:
+            raise  # Ctrl-C at the terminal
+        from smscli.errors import UsageError
+
+        raise UsageError(f"standard input ended before {label!r} was answered; nothing was written",
+                         hint="give each answer on a line of its own, or pass the values as flags: "
+                              "--set KEY=VALUE, --password-stdin") from None
