@@ -382,3 +382,36 @@ def test_a_table_with_the_older_30_character_template_code_is_still_used(isolate
     assert json.loads(sent.stdout)["status"] == "accepted"
     with sqlite3.connect(path) as conn:
         assert conn.execute(f"SELECT count(*) FROM {MSG_TABLE}").fetchone() == (1,)
+
+
+def _commands(cmd, ctx, path=()):
+    """Every command of the click tree as (its words after smscli, the command); the
+    groups load their commands as they are asked for them."""
+    yield path, cmd
+    if hasattr(cmd, "list_commands"):
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            if sub is not None:
+                yield from _commands(sub, sub.context_class(sub, info_name=name, parent=ctx), (*path, name))
+
+
+def test_every_help_example_is_printed_whole_at_80_columns():
+    """An example is copied from --help as it stands: none is re-wrapped onto two lines
+    (an epilog paragraph of examples starts with click's \\b)."""
+    import typer.main
+    from typer.testing import CliRunner
+
+    from smscli.cli.app import app
+
+    root = typer.main.get_command(app)
+    checked = 0
+    for path, cmd in _commands(root, root.context_class(root, info_name="smscli")):
+        examples = [line.strip() for line in (cmd.epilog or "").replace("\b", "").splitlines()
+                    if line.startswith("  ") and "smscli " in line]
+        if not examples:
+            continue
+        shown = CliRunner().invoke(app, [*path, "--help"], terminal_width=80, env={"COLUMNS": "80"}).output
+        lines = {line.strip() for line in shown.splitlines()}
+        assert [e for e in examples if e not in lines] == [], " ".join(path)
+        checked += len(examples)
+    assert checked > 50

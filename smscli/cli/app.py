@@ -18,9 +18,9 @@ app = typer.Typer(
     help="Send Korean SMS/LMS/MMS through OneShot, Bizppurio, BizNetShot and BIZCLIENT, and debug them.",
     epilog=(
         "Examples:\n\n"
-        "  smscli send --to 01012345678 --message 'hello'\n\n"
+        "\b\n  smscli send --to 01012345678 --message 'hello'\n\n"
         "  smscli code lookup 4100\n\n"
-        "  smscli packet decode capture.pcap\n\n"
+        "\b\n  smscli packet decode capture.pcap\n\n"
         "Exit codes: 0 done, 1 rejected/partial, 2 usage or input error, 3 config or auth error, "
         "4 vendor unreachable, 70 internal error, 130 interrupted, 141 output pipe closed."
     ),

@@ -22,8 +22,8 @@ def register(app: typer.Typer) -> None:
     "init-db",
     epilog=(
         "Examples:\n\n"
-        "  smscli bizclient init-db -p agent\n\n"
-        "  SMSCLI_DATABASE_URL=sqlite:///biz.db smscli bizclient init-db -p agent --json\n\n"
+        "\b\n  smscli bizclient init-db -p agent\n\n"
+        "\b\n  SMSCLI_DATABASE_URL=sqlite:///biz.db smscli bizclient init-db -p agent --json\n\n"
         "Creates BIZ_MSG (CMID primary key) and this month's BIZ_LOG_YYYYMM (no primary key, "
         "an index on CMID) with the manual's columns, where they do not exist yet. Tables "
         "that exist are left alone. A SQLite file is created if missing."

@@ -55,9 +55,9 @@ code_app = typer.Typer(
     "lookup",
     epilog=(
         "Examples:\n\n"
-        "  smscli code lookup 4100\n\n"
+        "\b\n  smscli code lookup 4100\n\n"
         "  smscli code lookup 320 --vendor oneshot\n\n"
-        "  smscli code lookup 4401 --json\n\n"
+        "\b\n  smscli code lookup 4401 --json\n\n"
         "Exit status: 0 found, 1 unknown code (the nearest known codes go to stderr), "
         "2 unknown vendor."
     ),
@@ -78,9 +78,9 @@ def lookup_command(
     "search",
     epilog=(
         "Examples:\n\n"
-        "  smscli code search 음영\n\n"
+        "\b\n  smscli code search 음영\n\n"
         "  smscli code search 'powered off' --vendor bizppurio\n\n"
-        "  smscli code search spam --json\n\n"
+        "\b\n  smscli code search spam --json\n\n"
         "Exit status: 0 found, 1 nothing matched, 2 unknown vendor."
     ),
 )
@@ -100,7 +100,7 @@ def search_command(
     "list",
     epilog=(
         "Examples:\n\n"
-        "  smscli code list --vendor netshot\n\n"
+        "\b\n  smscli code list --vendor netshot\n\n"
         "  smscli code list --json | grep '\"retryable\": true'\n\n"
         "Exit status: 0 listed, 2 unknown vendor."
     ),

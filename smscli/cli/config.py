@@ -34,7 +34,7 @@ ShowSecretsOpt = Annotated[bool, typer.Option("--show-secrets", help="Print secr
 
 
 def _examples(*lines: str) -> str:
-    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in lines)
+    return "Examples:\n\n" + "\n\n".join(f"\b\n  {line}" for line in lines)  # \b: not re-wrapped
 
 
 def register(app: typer.Typer) -> None:

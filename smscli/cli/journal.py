@@ -50,9 +50,9 @@ def _target(profile: str | None, config: Any) -> Any:
     "init",
     epilog=(
         "Examples:\n\n"
-        "  smscli journal init\n\n"
+        "\b\n  smscli journal init\n\n"
         "  SMSCLI_DATA_DIR=/tmp/smscli-demo smscli journal init --json\n\n"
-        "  SMSCLI_JOURNAL_URL=sqlite:///tmp/smscli-demo/j.db smscli journal init\n\n"
+        "\b\n  SMSCLI_JOURNAL_URL=sqlite:///tmp/smscli-demo/j.db smscli journal init\n\n"
         "Creates journal.db (SQLite, WAL mode, mode 0600) in the data dir "
         "($SMSCLI_DATA_DIR), or upgrades it; an existing journal is kept as it is. "
         "With journal_url (or $SMSCLI_JOURNAL_URL) it creates that journal instead: "
@@ -85,9 +85,9 @@ def init(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt =
     "check",
     epilog=(
         "Examples:\n\n"
-        "  smscli journal check\n\n"
+        "\b\n  smscli journal check\n\n"
         "  smscli journal check --json\n\n"
-        "  smscli journal check --accept-loss   # read what it means first\n\n"
+        "\b\n  smscli journal check --accept-loss   # read what it means first\n\n"
         "Runs PRAGMA integrity_check and reports the schema version, the write-ahead log "
         "(journal.db-wal) and the in-use marker (journal.db-inuse), and counts per message "
         "status, reports and runs. pending and unknown messages may have been handed to a "
@@ -257,9 +257,9 @@ def _human(r: dict[str, Any]) -> list[str]:
     "copy",
     epilog=(
         "Examples:\n\n"
-        "  smscli journal copy --to sqlite:///tmp/smscli-demo/c.db\n\n"
+        "\b\n  smscli journal copy --to sqlite:///tmp/smscli-demo/c.db\n\n"
         "  smscli journal copy --from sqlite:///tmp/smscli-demo/c.db --json\n\n"
-        "  (to PostgreSQL: smscli journal copy --to postgresql://smscli@db.example:5432/smscli)\n\n"
+        "\b\n  (to PostgreSQL: smscli journal copy --to postgresql://smscli@db.example:5432/smscli)\n\n"
         "Copies every message (with its content, tag, parent and history), report, opt-out, "
         "number change, run and cached token from the current journal (journal_url, else "
         "journal.db in the data dir) to URL (--to), or from URL into the current journal "

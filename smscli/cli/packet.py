@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _examples(*lines: str) -> str:
-    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in lines)
+    return "Examples:\n\n" + "\n\n".join(f"\b\n  {line}" for line in lines)  # \b: not re-wrapped
 
 
 class EncodeFormat(enum.StrEnum):

@@ -170,7 +170,7 @@ def cancel(
 @reserve_commands.command(
     "flush",
     epilog="Examples:\n\n  smscli reserve flush                 # every profile with due reservations\n\n"
-    "  smscli -p prod reserve flush         # only profile prod\n\n"
+    "\b\n  smscli -p prod reserve flush         # only profile prod\n\n"
     "  * * * * * smscli reserve flush --json >> sent.jsonl   # crontab",
 )
 def flush(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:

@@ -27,7 +27,7 @@ result_app = typer.Typer(
     name="result",
     help="Collect, confirm, list and receive delivery reports.",
     epilog="Examples:\n\n  smscli result poll --json\n\n  smscli result list --since 1h --status failed\n\n"
-    "  smscli result listen --port 8080",
+    "\b\n  smscli result listen --port 8080",
     no_args_is_help=True,
     cls=ResultGroup,
 )
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 @result_commands.command(
     "poll",
     epilog="Examples:\n\n  smscli result poll\n\n  smscli result poll --timeout 30 --json\n\n"
-    "  smscli result poll --no-confirm     # look without acknowledging",
+    "\b\n  smscli result poll --no-confirm     # look without acknowledging",
 )
 def poll(
     confirm: Annotated[bool, typer.Option("--confirm/--no-confirm", help="Acknowledge reports once stored.")] = True,
@@ -96,9 +96,9 @@ def confirm_(
 @result_commands.command(
     "list",
     epilog="Examples:\n\n  smscli result list --since 1h\n\n  smscli result list --status failed --json\n\n"
-    "  smscli result list --to 01012345678 --limit 20\n\n"
+    "\b\n  smscli result list --to 01012345678 --limit 20\n\n"
     "  smscli result list --tag spring-sale --output csv > spring-sale.csv\n\n"
-    "  smscli result list --id 'run42*' --code 4401\n\n"
+    "\b\n  smscli result list --id 'run42*' --code 4401\n\n"
     "On a terminal: the newest 100 as a table (--limit N for more, --limit 0 for all);\n"
     "piped: every row, as TSV unless --output says otherwise (CSV has a header row).",
 )
@@ -169,7 +169,7 @@ def show(
 @result_commands.command(
     "stats",
     epilog="Examples:\n\n  smscli result stats --since 1d\n\n  smscli result stats --by code --tag spring-sale\n\n"
-    "  smscli result stats --by day --since 2026-11-01 --until 2026-12-01 --json\n\n"
+    "\b\n  smscli result stats --by day --since 2026-11-01 --until 2026-12-01 --json\n\n"
     "rate = delivered / count. --by hour groups by the hour of each day (YYYY-MM-DD HH:00).",
 )
 def stats(
@@ -200,7 +200,7 @@ def stats(
 @result_commands.command(
     "listen",
     epilog="Examples:\n\n  smscli result listen --port 8080\n\n"
-    "  smscli result listen --host 0.0.0.0 --port 8080 --json >> reports.jsonl\n\n"
+    "\b\n  smscli result listen --host 0.0.0.0 --port 8080 --json >> reports.jsonl\n\n"
     "Register http://YOUR-HOST:8080/ (any path) with the vendor: Bizppurio POSTs JSON,\n"
     "BizNetShot calls it with GET. Binds to 127.0.0.1 unless --host says otherwise.\n\n"
     "Every request gets a status and a one-line reason: 400 for a push it cannot read (JSON\n"

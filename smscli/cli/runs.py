@@ -8,10 +8,9 @@ from smscli.cli.common import ConfigOpt, JsonOpt
 
 EXAMPLES = """Examples:
 
+\b
   smscli runs
-
   smscli runs --unfinished --json
-
   smscli -p prod send --csv list.csv -m "{name}님 안녕하세요" --resume   # continue the latest unfinished one
 """
 

@@ -37,9 +37,9 @@ sim_app = typer.Typer(
     help="Run a local vendor simulator (for tests and CI; nothing is delivered).",
     epilog=(
         "Examples:\n\n"
-        "  smscli sim oneshot --port 9000\n\n"
+        "\b\n  smscli sim oneshot --port 9000\n\n"
         "  smscli sim oneshot --port 0 --speed 10 --fail-rate 0.2 --seed 7 -v\n\n"
-        "  smscli sim bizppurio --tls --port 0 --rate 50\n\n"
+        "\b\n  smscli sim bizppurio --tls --port 0 --rate 50\n\n"
         "  smscli sim bizclient -p agent --fail-rate 0.1 -v\n\n"
         "Each simulator prints its address and a profile to paste into the config on stderr, "
         "and runs until Ctrl-C (exit 0)."
