@@ -30,6 +30,12 @@ def test_usage_errors_are_one_line_with_a_pointer_to_help():
         (["send", "--frobnicate"], "smscli: No such option: --frobnicate (see `smscli send --help`)"),
         (["sendd"], "smscli: No such command 'sendd'. Did you mean 'send'?"),
         (["send", "--to", "01012345678", "-m", "x", "--wait", "-1"], "Invalid value for '--wait'"),
+        # options given where they are not: what to do instead
+        (["send", "--to", "01012345678", "-m", "x", "--debug"],
+         "smscli: no such option: --debug; it goes before the command: smscli --debug COMMAND ..."),
+        (["send", "--at", "2099-01-01 09:00", "--to", "01012345678", "-m", "x"],
+         "smscli: no such option: --at; to send at a later time, use: smscli reserve --at WHEN ..."),
+        (["result", "list", "--at", "x"], "smscli: No such option: --at"),
     ):
         proc = run_cli(*args)
         err = proc.stderr.decode().strip().splitlines()

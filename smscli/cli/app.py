@@ -99,8 +99,19 @@ def _usage_error(exc: typer.TyperException) -> int:
     ctx = getattr(exc, "ctx", None)  # set on usage errors
     where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
     message = " ".join(exc.format_message().split())
+    option = getattr(exc, "option_name", None)  # an option the command does not have
+    hint = (_MISPLACED.get((ctx.info_name, option)) or _MISPLACED.get((None, option))) if ctx else None
+    if hint:
+        message = f"no such option: {option}; {hint}"
     to_stderr(f"smscli: {message}{where}")
     return int(ExitStatus.USAGE)
+
+
+# Options users give to a command (None: any) that has them elsewhere: what to do instead.
+_MISPLACED = {
+    (None, "--debug"): "it goes before the command: smscli --debug COMMAND ...",
+    ("send", "--at"): "to send at a later time, use: smscli reserve --at WHEN ...",
+}
 
 
 def main() -> None:
