@@ -167,3 +167,13 @@ def choose_run(journal: Journal, resume: str, *, profile: str, command: str,
         raise UsageError(f"--resume: run {run['id']} is still running{who}",
                          hint="wait for it to end; `smscli runs` shows it")
     return run
+
+
+def unfinished_like(journal: Journal, *, profile: str, command: str,
+                    fingerprint: Fingerprint) -> dict[str, Any] | None:
+    """The newest run with this input that did not finish, and is not running, if any: a
+    new run sends all its rows again, where ``--resume`` would send only the rest."""
+    for run in journal.list_runs(profile=profile, command=command, limit=20):
+        if run["fingerprint"] == fingerprint.digest:
+            return None if run["finished"] or run["state"] == "running" else run
+    return None

@@ -279,6 +279,11 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
             before = ", ".join(f"{n} {k}" for k, n in sorted(earlier["counts"].items())) or "no answers"
             hooks.info(f"smscli: resuming run {earlier['id']} of {earlier['started_at']} ({before} before)")
         else:
+            earlier = runs.unfinished_like(journal, profile=prof.name, command=command, fingerprint=fingerprint)
+            if earlier is not None:
+                hooks.warn(f"smscli: warning: run {earlier['id']} of {earlier['started_at']} with this same "
+                           "input did not finish; this new run sends every row again (the same command "
+                           "with --resume sends only the rest of that run)")
             journal.start_run(opts.run_id, command=command, profile=prof.name, vendor=vendor.name,
                               fingerprint=fingerprint.digest, parts=fingerprint.parts)
     try:

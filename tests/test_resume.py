@@ -179,3 +179,22 @@ def test_second_ctrl_c_aborts_at_once(world):
     tally = w.tally()
     assert tally.doubled == 0 and tally.lost == 0, tally.summary()
     assert tally.held >= in_flight and code == 1, (tally.summary(), again.stderr())
+
+
+def test_the_same_command_again_without_resume_says_it_sends_every_row(world):
+    """A plain re-run of a cut-short send is a new run, which sends every row again (a
+    cron job may mean it): it says so, and that --resume sends only the rest; once a run
+    of that input finished, no more."""
+    w = world("oneshot")
+    child = w.start()
+    w.when_handed_over(moment(w), child)
+    child.signal(signal.SIGINT)
+    assert child.wait(30) == 130
+    first = only_run(w)
+    assert not first["finished"]
+    code, again = w.send()
+    assert code == 0, again.stderr()
+    assert (f"smscli: warning: run {run_id_of(first)} of {first['started_at']} with this same input did not "
+            "finish; this new run sends every row again") in again.stderr()
+    code, third = w.send()
+    assert code == 0 and "warning: run" not in third.stderr()
