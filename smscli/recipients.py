@@ -303,10 +303,7 @@ class CsvInput:
             shown = ", ".join(repr(n) for n in names[:12])
             if len(shown) > 200:
                 shown = shown[:200] + "..."
-            raise UsageError(
-                f"no phone column in header: {shown}",
-                hint="name the number column phone, to, number or 수신번호",
-            )
+            raise UsageError(f"no phone column in header: {shown}", hint=_header_hint(names))
         self._phone_index = phone_index
         self.phone_column = names[phone_index]
         self._id_index = folded.index(ID_COLUMN) if ID_COLUMN in folded else None
@@ -410,6 +407,19 @@ def quoting_error(name: str, line: int, exc: csv.Error, *, then: str = "nothing 
         what = f"line {line}: {reason}"
     return UsageError(f"CSV input {name}: {what}; {then}",
                       hint='a field that starts with " must end with "; write "" for a quote inside it')
+
+
+def _header_hint(names: list[str]) -> str:
+    """What to do about a header without a phone column: the usual hint, or what the
+    first line looks like instead (fields split by another character, or no header)."""
+    line = ",".join(names)
+    for sep, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if len(names) == 1 and sep in line:
+            return (f"the fields seem to be split by {called}; smscli reads comma-separated "
+                    "CSV, e.g. a header phone,name")
+    if names and sum(c.isdigit() for c in names[0]) >= 8:
+        return "the first line looks like a number, not a header: add a first line such as phone,name"
+    return "name the number column phone, to, number or 수신번호"
 
 
 def check_quoting(stream: BinaryIO, name: str) -> None:

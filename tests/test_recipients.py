@@ -324,6 +324,15 @@ def test_no_phone_column():
     )
 
 
+@pytest.mark.parametrize(("data", "hint"), [
+    (b"phone;name\n01012345678;kim\n", "the fields seem to be split by semicolons; smscli reads comma-separated CSV"),
+    (b"phone\tname\n01012345678\tkim\n", "the fields seem to be split by tabs"),
+    (b"01012345678\n01099998888\n", "the first line looks like a number, not a header: add a first line such as phone,name"),
+])
+def test_a_header_without_a_phone_column_says_what_the_first_line_looks_like(data, hint):
+    assert hint in str(usage_error(data))
+
+
 def test_no_phone_column_shows_twelve_names_in_at_most_200_characters():
     names = [f"c{i}" for i in range(1, 14)]
     err = usage_error(",".join(names).encode() + b"\n")
