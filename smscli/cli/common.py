@@ -151,3 +151,11 @@ def display(value: Any) -> str:
 
         return json.dumps(value, ensure_ascii=False)
     return "" if value is None else str(value)
+
+
+def is_tty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for a closed or fake one)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False

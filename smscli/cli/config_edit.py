@@ -8,17 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from smscli.cli.common import choose, display, info
+from smscli.cli.common import choose, display, info, is_tty
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def is_tty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def read_secret_stdin(what: str) -> str:

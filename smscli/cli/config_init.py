@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from smscli.cli.common import choose, info
-from smscli.cli.config_edit import check_value, is_tty, read_secret_stdin, warn_argv_secret
+from smscli.cli.common import choose, info, is_tty
+from smscli.cli.config_edit import check_value, read_secret_stdin, warn_argv_secret
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -10,7 +10,7 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from smscli.cli.commands import CommandsOf
-from smscli.cli.common import ConfigOpt, JsonOpt, MetavarCommand, ProfileOpt, choose
+from smscli.cli.common import ConfigOpt, JsonOpt, MetavarCommand, ProfileOpt, choose, is_tty
 from smscli.cli.output import json_line
 from smscli.errors import ConfigError, RejectedError, UsageError
 
@@ -160,7 +160,7 @@ def encode(
     from smscli.protocol.oneshot.frames import PREFIX, encode_frame
     from smscli.protocol.oneshot.messages import ALWAYS_ENCRYPTED, MESSAGE_TYPES
 
-    if fmt is EncodeFormat.raw and _isatty(sys.stdout):
+    if fmt is EncodeFormat.raw and is_tty(sys.stdout):
         raise UsageError("refusing to write binary frame bytes to a terminal",
                          hint="use --format hex or --format base64, or redirect: > frame.bin")
     frames = list(_frames_from_json(_encode_input(json_text, method), method))
@@ -194,7 +194,7 @@ def encode(
 
 def _encode_input(text: str | None, method: str | None) -> str:
     if text is None:
-        if method is not None or _isatty(sys.stdin):
+        if method is not None or is_tty(sys.stdin):
             if method is None:
                 raise UsageError("no JSON given", hint="pass the frame as an argument, '-' for stdin, "
                                  "or --method M for a frame without a body")
@@ -360,7 +360,7 @@ def _frames(n: int) -> str:
 
 def _open_input(file: str | None) -> tuple[BinaryIO, str]:
     if file is None or file == "-":
-        if file is None and _isatty(sys.stdin):
+        if file is None and is_tty(sys.stdin):
             raise UsageError("no input", hint="give a FILE, or pipe frames on stdin (use - for stdin)")
         return os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0) if _has_fd(sys.stdin) \
             else sys.stdin.buffer, "stdin"
@@ -429,13 +429,6 @@ def _block(rec: dict[str, Any], n: int) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def _has_fd(stream: Any) -> bool:
     try:
         stream.fileno()
