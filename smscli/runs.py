@@ -171,9 +171,11 @@ def choose_run(journal: Journal, resume: str, *, profile: str, command: str,
 
 def unfinished_like(journal: Journal, *, profile: str, command: str,
                     fingerprint: Fingerprint) -> dict[str, Any] | None:
-    """The newest run with this input that did not finish, and is not running, if any: a
-    new run sends all its rows again, where ``--resume`` would send only the rest."""
+    """The newest run with this input, if it did not finish (and is not running) after
+    the vendor took some of its rows: a new run sends those again, where ``--resume``
+    would send only the rest."""
     for run in journal.list_runs(profile=profile, command=command, limit=20):
         if run["fingerprint"] == fingerprint.digest:
-            return None if run["finished"] or run["state"] == "running" else run
+            taken = any(n for status, n in run["counts"].items() if status not in ("invalid", "rejected"))
+            return None if run["finished"] or run["state"] == "running" or not taken else run
     return None
