@@ -151,28 +151,30 @@ class Handout:
         assert self.other_id is not None
         others = {m.id: other for m in batch if (other := self.other_id(m)) and other != m.id}
         stored = self.journal.recipients_of(sorted(set(others.values()))) if others else {}
+        never_sent = RECLAIMABLE - MAYBE_SENT
         keep = []
         for msg in batch:
             other = others.get(msg.id, "")
             found = stored.get(other)
-            if found is None or _other_message(msg, found, self.vendor_name) or found[3] in RECLAIMABLE - MAYBE_SENT:
+            if found is None or _other_message(msg, found, self.vendor_name) or found[3] in never_sent:
                 keep.append(msg)
                 continue
             status = found[3]
-            if status in MAYBE_SENT:
+            maybe_sent = status in MAYBE_SENT
+            if maybe_sent:
                 self.held += 1
                 detail = (f"handed over before under the id {other} without a journaled answer; not sent "
                           f"under this id too (the command that used {other}, with --resend-unknown, sends it)")
             else:
                 detail = f"already {status} under the id {other} (the same --id, another recipient list)"
-            self.sink(SendResult(to=msg.to, status=UNKNOWN if status in MAYBE_SENT else DUPLICATE,
+            self.sink(SendResult(to=msg.to, status=UNKNOWN if maybe_sent else DUPLICATE,
                                  message_id=msg.id, vendor=self.vendor_name, type=msg.type, code="",
                                  detail=detail), record=False)
         return keep
 
     def _settle(self, msg: Message, prev: str | None, stored: tuple[str, str, str, str] | None = None) -> None:
         """Report a message that is not sent, as the claim found it (``stored``: the
-        recipient, text and vendor of the message that holds its id)."""
+        recipient, text, vendor and status of the message that holds its id)."""
         from smscli.journal import HELD, OWNED
 
         def result(status: str, detail: str, *, record: bool = False) -> None:

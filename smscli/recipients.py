@@ -412,11 +412,11 @@ def quoting_error(name: str, line: int, exc: csv.Error, *, then: str = "nothing 
 def _header_hint(names: list[str]) -> str:
     """What to do about a header without a phone column: the usual hint, or what the
     first line looks like instead (fields split by another character, or no header)."""
-    line = ",".join(names)
-    for sep, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
-        if len(names) == 1 and sep in line:
-            return (f"the fields seem to be split by {called}; smscli reads comma-separated "
-                    "CSV, e.g. a header phone,name")
+    if len(names) == 1:  # no comma: maybe another separator
+        for sep, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+            if sep in names[0]:
+                return (f"the fields seem to be split by {called}; smscli reads comma-separated "
+                        "CSV, e.g. a header phone,name")
     if names and sum(c.isdigit() for c in names[0]) >= 8:
         return "the first line looks like a number, not a header: add a first line such as phone,name"
     return "name the number column phone, to, number or 수신번호"
