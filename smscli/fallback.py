@@ -25,8 +25,6 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from smscli import content as content_json
-from smscli.content import Text
 from smscli.ids import fallback_id
 from smscli.journal_fallback import UNSETTLED
 from smscli.models import DELIVERED, FAILED, QUEUED, REJECTED, Message, Report, SendResult
@@ -46,12 +44,18 @@ def applies(vendor: Vendor) -> bool:
     return bool({"kakao", "rcs"} & set(carries)) and not getattr(vendor, "falls_back", True)
 
 
-def fallback_message(parent: dict[str, Any], text: Text) -> Message:
-    """The fallback of a journaled parent (a row of :meth:`Journal.fallbacks_owed`)."""
-    return Message(id=fallback_id(parent["id"]), to=parent["to"], text=text.body,
-                   sender=parent["sender"], type=text.type, subject=text.subject,
-                   images=tuple(str(p) for p in text.images), tag=parent["tag"],
-                   name=parent["name"], parent=parent["id"])
+def fallback_message(parent: Sequence[Any], text: dict[str, Any]) -> Message | None:
+    """The fallback of a journaled parent (a row of :meth:`Journal.fallbacks_owed`), from
+    the fallback's part of its content JSON (a :class:`~smscli.content.Text` as
+    :func:`smscli.content.to_json` writes it); None when that is not a text of a known
+    type (not content smscli wrote: nothing to fall back to)."""
+    mid, to, sender, _content, tag, name = parent[:6]
+    kind, mtype, body = text.get("kind", "text"), text.get("type"), text.get("body")
+    if kind != "text" or not isinstance(mtype, str) or mtype == "auto" or not isinstance(body, str):
+        return None
+    return Message(id=fallback_id(mid), to=to, text=body, sender=sender, type=mtype,
+                   subject=text.get("subject", ""), images=tuple(map(str, text.get("images", ()))),
+                   tag=tag, name=name, parent=mid)
 
 
 def refused_report(parent: str, result: SendResult) -> Report:
@@ -120,12 +124,12 @@ class Fallback:
         rows = self.journal.fallbacks_owed(self.profile, after=after, limit=limit)
         for row in rows:
             try:  # only the fallback's part of the channel's JSON (smscli.content.dumps)
-                text = content_json.from_json(json.loads(row["content"])["fallback"])
+                message = fallback_message(row, json.loads(row[3])["fallback"])
             except (ValueError, TypeError, KeyError, AttributeError):
                 continue  # not content we wrote: nothing to fall back to
-            if isinstance(text, Text) and text.type != "auto":
-                out.append(fallback_message(row, text))
-        return out, (rows[-1]["rowid"] if len(rows) == limit else 0)
+            if message is not None:
+                out.append(message)
+        return out, (rows[-1][-1] if len(rows) == limit else 0)
 
     def send(self, *, wait: float = 0.0, on_reports: OnReports | None = None,
              on_result: Callable[[SendResult], None] | None = None) -> int:

@@ -26,14 +26,12 @@ _OWED = (
 class FallbackMixin:
     """Fallback queries (see the module docstring)."""
 
-    def fallbacks_owed(self, profile: str, *, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
+    def fallbacks_owed(self, profile: str, *, after: int = 0, limit: int = 10_000) -> list[tuple[Any, ...]]:
         """Failed Kakao/RCS messages of ``profile`` that carry a fallback and have no
         settled fallback message yet, oldest first, a page at a time: ``limit`` of them
-        past row ``after`` (each row's ``rowid``; indexed: ``messages_failed_channel``,
-        ``messages_parent``)."""
-        rows = self._query(_OWED, (profile, after, limit))  # type: ignore[attr-defined]
-        keys = ("id", "to", "sender", "content", "tag", "name", "vendor", "rowid")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        past row ``after``, each as (id, to, sender, content, tag, name, vendor, rowid)
+        (indexed: ``messages_failed_channel``, ``messages_parent``)."""
+        return self._query(_OWED, (profile, after, limit))  # type: ignore[attr-defined]
 
     def parents_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """For the ids that are fallbacks: id → (parent id, its type)."""

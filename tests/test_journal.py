@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -587,7 +588,8 @@ def test_fallbacks_owed_and_report_fields_on_each_backend(journal):
     journal.claim([parent, plain], "oneshot", "p")
     journal.record([result(parent, "failed", code="K1"), result(plain, "failed", code="K1")])
     owed = journal.fallbacks_owed("p")
-    assert [row["id"] for row in owed] == ["kp1"] and owed[0]["rowid"] > 0
+    assert [row[:3] for row in owed] == [("kp1", "01012345678", "0212345678")] and owed[0][-1] > 0
+    assert json.loads(owed[0][3])["fallback"] == {"kind": "text", "body": "안녕"}
     child = msg("kp1-fb", parent="kp1")
     journal.claim([child], "oneshot", "p")
     assert journal.parents_of(["kp1-fb", "kp2"]) == {"kp1-fb": ("kp1", "sms")}

@@ -347,6 +347,22 @@ def test_fallback_ids_are_deterministic_and_fit() -> None:
     assert len(ids.fallback_id(long)) == 32 and ids.id_problem(ids.fallback_id(long)) is None
 
 
+def test_a_fallback_is_made_from_its_parents_row_only_when_it_is_a_text_of_a_known_type() -> None:
+    from smscli.content import Text, to_json
+    from smscli.fallback import fallback_message
+
+    row = ("k1", "01012345678", "0212345678", "{}", "order", "홍길동", "oneshot", 7)
+    lms = to_json(Text("긴 안내", subject="안내", type="lms"))
+    message = fallback_message(row, lms)
+    assert message is not None and (message.id, message.parent, message.type, message.text) == (
+        ids.fallback_id("k1"), "k1", "lms", "긴 안내")
+    assert (message.to, message.sender, message.subject, message.tag, message.name) == (
+        "01012345678", "0212345678", "안내", "order", "홍길동")
+    for broken in (to_json(Text("auto picks nothing")), {"kind": "kakao", "body": "x", "type": "sms"},
+                   {"type": "sms", "body": 5}, {"type": 3, "body": "x"}):
+        assert fallback_message(row, broken) is None
+
+
 def test_a_report_that_arrives_twice_over_the_wire_falls_back_once(isolated_env: Path) -> None:
     rules = KakaoRules(sender_key=SENDER_KEY, misses=[MISS])
     with OneShotSimulator(speed=0, report_delay=0.3, kakao=rules) as server:
