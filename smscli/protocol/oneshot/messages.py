@@ -184,20 +184,21 @@ def _sparse_json(plan: _Plan, values: dict[str, Any], given: tuple[str, ...]) ->
     text with the given head fields written over it, then the given tail fields that are
     not default, in the class's order."""
     parts = plan.head_json.copy()
-    index = plan.head_index_of
-    key_json = plan.key_json_of
+    head = plan.head_of
     tail = plan.tail_default_of
     later: list[str] | None = None
     for name in given:
-        at = index.get(name)
-        if at is not None:
-            parts[at] = key_json[name] + _value_json(values[name])
+        place = head.get(name)
+        if place is not None:
+            value = values[name]
+            parts[place[0]] = place[1] + (_STR(value) if value.__class__ is str else _value_json(value))
         elif name in tail and values[name] != tail[name]:
             if later is None:
                 later = []
             later.append(name)
     if later is not None:
         later.sort(key=plan.tail_index_of.__getitem__)
+        key_json = plan.key_json_of
         parts += [key_json[name] + _value_json(values[name]) for name in later]
     return "{" + ",".join(parts) + "}"
 
@@ -223,7 +224,7 @@ class _Plan:
 
     __slots__ = ("head_keys", "head_values", "tail_keys", "tail_values", "tail_defaults", "head_defaults",
                  "head_key_of", "tail_default_of", "sparse", "keys", "names", "kinds", "body_values",
-                 "head_json", "head_index_of", "tail_index_of", "key_json_of")
+                 "head_json", "head_of", "tail_index_of", "key_json_of")
 
     head_keys: tuple[str, ...]
     head_values: Callable[[dict[str, Any]], Any]  # instance __dict__ -> the head's values
@@ -240,7 +241,7 @@ class _Plan:
     body_values: Callable[[dict[str, Any]], Any]  # body -> every field's value
     # For ``body_json``:
     head_json: list[str]  # the head's fields with their defaults, each as '"Key":value'
-    head_index_of: dict[str, int]  # field name -> its place in the head
+    head_of: dict[str, tuple[int, str]]  # field name -> its place in the head, '"Key":'
     tail_index_of: dict[str, int]  # field name -> its place in the tail
     key_json_of: dict[str, str]  # field name -> '"Key":'
 
@@ -271,7 +272,7 @@ def _plan(cls: type) -> _Plan:
         tuple(f[2] for f in layout),
         _getter(tuple(f[1] for f in layout)),
         [_STR(key) + ":" + _value_json(default) for _name, key, _kind, _optional, default in layout[:cut]],
-        {f[0]: i for i, f in enumerate(layout[:cut])},
+        {name: (i, _STR(key) + ":") for i, (name, key, _kind, _optional, _default) in enumerate(layout[:cut])},
         {f[0]: i for i, f in enumerate(layout[cut:])},
         {name: _STR(key) + ":" for name, key, _kind, _optional, _default in layout},
     )
