@@ -14,7 +14,7 @@ from smscli.protocol.oneshot import messages as m
 from smscli.protocol.oneshot.connection import Connection, LocalProtocolError
 from smscli.protocol.oneshot.errors import OneShotError
 from smscli.protocol.oneshot.frames import encode_frame, encode_frame_json, encode_json
-from tests.protocol.test_connection import IV, KEY, bind_res, req
+from tests.protocol.test_connection import CONFIGURED, IV, KEY, SESSION, SESSION_KEY, bind_res, req
 
 VALUES = [
     {},
@@ -172,3 +172,20 @@ def test_take_events_is_next_event_until_need_data():
     events = conn.take_events()
     assert [e.request for e in events if isinstance(e, Answered)] == [second, first]
     assert conn.take_events() == [] and conn.next_event() is NEED_DATA
+
+
+@pytest.mark.parametrize("encrypt", [False, True])
+def test_connection_sends_the_spliced_body_as_the_encoded_one(encrypt):
+    """A MsgSendReq made by ``of`` goes out as the frame of its ``to_body()``, byte for
+    byte, plain or encrypted with the session key."""
+    conn = Connection(key=KEY, iv=IV, encrypt=encrypt)
+    if encrypt:
+        conn.send(m.PrivateKeyReq())
+        conn.receive_data(encode_frame("PrivateKeyRes", {"Result": 0, "PrivateKey": SESSION_KEY}))
+    conn.send(m.BindReq("test001", "pw"))
+    conn.receive_data(bind_res(cipher=SESSION if encrypt else CONFIGURED))
+    conn.take_events()
+    for i, values in enumerate(VALUES):
+        quick = m.MsgSendReq.of({**values, "user_msg_id": f"u{i}"})
+        body = quick.to_body()
+        assert conn.send(quick) == encode_frame("MsgSendReq", SESSION.encrypt(body) if encrypt else body)
