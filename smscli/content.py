@@ -111,7 +111,7 @@ class Button:
 
     def to_json(self) -> dict[str, str]:
         """The vendors' JSON object: the fields that are set, in the vendors' order."""
-        return {k: v for k, v in self.__dict__.items() if v}  # fields in BUTTON_FIELDS order
+        return {k: v for k, v in self.__dict__.items() if v and k != _TEXT}  # fields in BUTTON_FIELDS order
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Button:
@@ -341,12 +341,22 @@ def buttons_text(content: Content, name: str = "buttons") -> str:
     return text
 
 
+_TEXT = "_text"  # a Button's JSON text, kept beside its fields once written (not a field)
+
+
 def button_text(button: Button) -> str:
-    """``button.to_json()`` as compact JSON text."""
-    try:
-        return "{" + ",".join([_KEY[k] + _STR(v) for k, v in filter(_second, button.__dict__.items())]) + "}"
-    except (KeyError, TypeError):  # not a field, or not a str: as the encoder writes it
-        return _ENCODE(button.to_json())
+    """``button.to_json()`` as compact JSON text, written once per button (kept beside its
+    fields, as :func:`buttons_text` keeps a content's): a button with no variable to fill is
+    the same object in every message of a send."""
+    values = button.__dict__
+    text = values.get(_TEXT)
+    if text is None:
+        try:
+            text = "{" + ",".join([_KEY[k] + _STR(v) for k, v in filter(_second, values.items())]) + "}"
+        except (KeyError, TypeError):  # not a field, or not a str: as the encoder writes it
+            text = _ENCODE(button.to_json())
+        values[_TEXT] = text
+    return text
 
 
 # How to_json and json_text write a field (by its name): buttons, paths, one path, content, as is.

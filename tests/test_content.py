@@ -93,6 +93,20 @@ def test_the_spliced_json_text_is_the_encoders_text_of_to_json(value: content.Co
     assert content.json_text(value, leave_out="sender_key") == encode(unkeyed)
 
 
+def test_a_buttons_text_is_written_once_and_changes_nothing_else() -> None:
+    """A button shared by the messages of a send (no variable to fill) is written once;
+    what it keeps of its text shows in none of its values, its equality, hash or repr."""
+    shared = Button("배송 조회", "WL", url_mobile="https://s.example/track")
+    same = Button("배송 조회", "WL", url_mobile="https://s.example/track")
+    first, second = Kakao("a", buttons=(shared,)), Kakao("b", buttons=(shared,))
+    text = content.button_text(shared)
+    assert text == compact()(shared.to_json()) and content.button_text(shared) is text
+    assert content.buttons_text(first) == text and content.buttons_text(second) == text
+    assert shared.to_json() == same.to_json() and list(shared.to_json()) == ["name", "type", "url_mobile"]
+    assert shared == same and hash(shared) == hash(same) and repr(shared) == repr(same)
+    assert content.dumps(second) == compact()(content.to_json(second))
+
+
 def test_values_of_another_type_are_written_as_the_encoder_writes_them() -> None:
     odd = Kakao("hi", template=7, buttons=(Button("n", "WL", url_mobile=3),), timeout=30)  # type: ignore[arg-type]
     assert content.dumps(odd) == compact()(content.to_json(odd))

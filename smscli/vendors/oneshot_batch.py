@@ -86,7 +86,8 @@ class Batch:
         self.reported: set[str] = set()
         self.uploads: dict[str, str] = {}
         # Per batch, not per message: what every plain request and acceptance shares.
-        self._reseller = vendor.channel_settings.reseller_code
+        self._channel_settings = vendor.channel_settings
+        self._reseller = self._channel_settings.reseller_code
         self._new_request = protocol_messages().MsgSendReq.of
         self._accepted = describe(0) or "accepted"
         session.on_answer = self._on_answer
@@ -225,7 +226,7 @@ class Batch:
 
     def _request(self, msg: Message) -> MsgSendReq:
         if msg.channel is not None:
-            return self._new_request(request_fields(msg, self.vendor.channel_settings, msg.sender or self.s.sender))
+            return self._new_request(request_fields(msg, self._channel_settings, msg.sender or self.s.sender))
         fields = message_fields(msg, msg.sender or self.s.sender, self._reseller)
         sms = msg.type == "sms"  # an MMS has files (none before its upload)
         fields["msg_type"] = 4 if sms and not msg.file_keys else 6

@@ -86,7 +86,8 @@ def message_fields(msg: Message, callback: str, reseller_code: str) -> dict[str,
         out["user_data"] = msg.tag  # the campaign tag; the server echoes it in the report
     if reseller_code:
         out["reseller_code"] = reseller_code
-    if msg.file_keys or msg.channel is not None:
+    ch = msg.channel
+    if msg.file_keys or (ch is not None and isinstance(ch, Kakao) and ch.image_url):
         names = image_names(msg)
         if names:
             out["file_count"] = len(names)

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from smscli.protocol.oneshot import messages as m
 from smscli.protocol.oneshot.connection import Connection, LocalProtocolError
-from tests.protocol.test_connection import IV, KEY, bind_res, req
+from smscli.protocol.oneshot.errors import OneShotError
+from smscli.protocol.oneshot.frames import encode_frame, encode_frame_json, encode_json
+from tests.protocol.test_connection import CONFIGURED, IV, KEY, SESSION, SESSION_KEY, bind_res, req
 
 VALUES = [
     {},
@@ -54,6 +56,32 @@ def test_of_writes_the_body_the_constructor_writes(cls, data):
     assert quick == made
     assert list((quick.to_body() or {}).items()) == list((made.to_body() or {}).items())
     assert quick.to_body() is not quick.to_body() or quick.to_body() is None  # a fresh dict each time
+    for message in (quick, made):  # the body's text, spliced or encoded, is the encoder's
+        body = message.to_body()
+        assert message.body_json() == (None if body is None else encode_json(body).decode())
+
+
+@pytest.mark.parametrize("values", [
+    *VALUES,
+    {"message": "a\"b\\c\n\x00\u2028", "kakao_button": '{"button":[{"name":"가"}]}', "msg_type": 71},
+    {"kakao_timeout": True, "file_count": 2.5, "subject": None, "rcs_header": 0},  # not of their type
+    {"reseller_code": "123456789", "rcs_footer": "080", "kakao_wide": "Y", "user_data": "t"},  # tail given out of order
+    {"reseller_code": "", "rcs_header": None, "message": "x"},  # tail given at its default
+])
+def test_body_json_is_the_encoded_body(values):
+    quick = m.MsgSendReq.of(values)
+    assert quick.body_json() == encode_json(quick.to_body()).decode()
+    body = quick.to_body()
+    assert encode_frame_json("MsgSendReq", quick.body_json()) == encode_frame("MsgSendReq", body)
+
+
+@pytest.mark.parametrize("value", [object(), "\ud800"])
+def test_body_json_refuses_what_the_encoder_refuses(value):
+    quick = m.MsgSendReq.of({"message": value})
+    with pytest.raises(OneShotError):
+        encode_json(quick.to_body())
+    with pytest.raises(OneShotError):
+        encode_frame_json("MsgSendReq", quick.body_json())
 
 
 def slow_from_body(cls, body):
@@ -144,3 +172,20 @@ def test_take_events_is_next_event_until_need_data():
     events = conn.take_events()
     assert [e.request for e in events if isinstance(e, Answered)] == [second, first]
     assert conn.take_events() == [] and conn.next_event() is NEED_DATA
+
+
+@pytest.mark.parametrize("encrypt", [False, True])
+def test_connection_sends_the_spliced_body_as_the_encoded_one(encrypt):
+    """A MsgSendReq made by ``of`` goes out as the frame of its ``to_body()``, byte for
+    byte, plain or encrypted with the session key."""
+    conn = Connection(key=KEY, iv=IV, encrypt=encrypt)
+    if encrypt:
+        conn.send(m.PrivateKeyReq())
+        conn.receive_data(encode_frame("PrivateKeyRes", {"Result": 0, "PrivateKey": SESSION_KEY}))
+    conn.send(m.BindReq("test001", "pw"))
+    conn.receive_data(bind_res(cipher=SESSION if encrypt else CONFIGURED))
+    conn.take_events()
+    for i, values in enumerate(VALUES):
+        quick = m.MsgSendReq.of({**values, "user_msg_id": f"u{i}"})
+        body = quick.to_body()
+        assert conn.send(quick) == encode_frame("MsgSendReq", SESSION.encrypt(body) if encrypt else body)

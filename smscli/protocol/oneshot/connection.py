@@ -30,7 +30,13 @@ from typing import Any, NamedTuple
 
 from smscli.protocol.oneshot.crypto import BodyCipher, parse_key_material
 from smscli.protocol.oneshot.errors import OneShotError
-from smscli.protocol.oneshot.frames import Damaged, Frame, FrameDecoder, encode_frame
+from smscli.protocol.oneshot.frames import (
+    Damaged,
+    Frame,
+    FrameDecoder,
+    encode_frame,
+    encode_frame_json,
+)
 from smscli.protocol.oneshot.messages import (
     ALWAYS_ENCRYPTED,
     AliveReq,
@@ -150,10 +156,15 @@ class Connection:
                 raise LocalProtocolError(f"MsgSendReq {message.user_msg_id!r} is already outstanding")
             if len(self.outstanding) >= self.window:
                 raise LocalProtocolError(f"window full ({self.window} outstanding)")
-            body = message.to_body()
-            if self.encrypt:  # (a MsgSendReq is encrypted only with the session key)
-                body = self._encrypt(self._session, message.method, body)
-            data = encode_frame("MsgSendReq", body)
+            # The body's JSON text (spliced: no dict to build and encode), encrypted only
+            # with the session key (None only before the key exchange, when not bound).
+            text = message.body_json()
+            assert text is not None
+            cipher = self._session
+            if self.encrypt and cipher is not None:
+                data = encode_frame("MsgSendReq", cipher.encrypt_json(text))
+            else:
+                data = encode_frame_json("MsgSendReq", text)
             now = self.clock()
             if now < self.last_sent_at:  # (``_stamp``, inline)
                 self._in_order = False

@@ -92,6 +92,14 @@ class BodyCipher:
         """Base64 of the encrypted compact JSON of ``obj``."""
         return self.encrypt_bytes(encode_json(obj))
 
+    def encrypt_json(self, text: str) -> str:
+        """``encrypt`` from the JSON text of the object (e.g. ``OneShotMessage.body_json()``)."""
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate, as encode_json says it
+            raise OneShotError(f"cannot encode as JSON: {exc}") from None
+        return self.encrypt_bytes(data)
+
     def decrypt(self, text: str) -> dict[str, Any]:
         """The JSON object inside an encrypted body."""
         data = self.decrypt_bytes(text)

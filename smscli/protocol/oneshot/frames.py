@@ -24,6 +24,7 @@ the one to import from.
 
 from __future__ import annotations
 
+import json.encoder
 import zlib
 from typing import Any
 
@@ -100,6 +101,7 @@ __all__ = [
     "ZLIB_STATE",
     "decode_payload",
     "encode_frame",
+    "encode_frame_json",
     "encode_json",
     "frame_from_text",
     "inflate",
@@ -134,6 +136,23 @@ def encode_frame(method: str, body: dict[str, Any] | str | None) -> bytes:
         obj["Body"] = body
     data = zlib.compress(encode_json(obj), 9)
     return b"Content-Length:%d\r\n%b" % (len(data), data)
+
+
+def encode_frame_json(method: str, body_json: str) -> bytes:
+    """``encode_frame(method, body)`` from ``body_json``, the body's compact JSON text
+    (``encode_json(body)`` decoded, e.g. ``OneShotMessage.body_json()``): the same bytes."""
+    if not isinstance(method, str) or not method:
+        raise OneShotError("frame method must be a non-empty string")
+    text = '{"Header":{"Method":' + _STR(method) + '},"Body":' + body_json + "}"
+    try:
+        payload = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, as encode_json says it
+        raise OneShotError(f"cannot encode as JSON: {exc}") from None
+    data = zlib.compress(payload, 9)
+    return b"Content-Length:%d\r\n%b" % (len(data), data)
+
+
+_STR = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (C)
 
 
 def decode_payload(data: bytes, max_size: int = MAX_DECOMPRESSED) -> dict[str, Any]:

@@ -12,12 +12,14 @@ returns a ``GenericMessage``.
 
 from __future__ import annotations
 
+import json.encoder
 from collections.abc import Callable
 from dataclasses import field, fields
 from functools import cache
 from operator import itemgetter
 from typing import Any, ClassVar
 
+from smscli.fastjson import compact
 from smscli.protocol.oneshot.errors import OneShotError
 from smscli.records import fields_init, record
 
@@ -73,6 +75,21 @@ class OneShotMessage:
         if not body and not self.HAS_BODY:
             return None
         return body
+
+    def body_json(self) -> str | None:
+        """``to_body()`` as compact JSON text (non-ASCII kept, key order kept; None for no
+        body). An instance made by ``of`` is written from the names it was given, spliced
+        into its class's default text, without building the body dict (one per message on
+        the send path); OneShotError when a value is not JSON."""
+        values = self.__dict__
+        given = values.get(_GIVEN)
+        try:
+            if given is not None and self.HAS_BODY and not values.get("extra"):
+                return _sparse_json(_plan(type(self)), values, given)
+            body = self.to_body()
+            return None if body is None else _ENCODE(body)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise OneShotError(f"cannot encode as JSON: {exc}") from None
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> Any:
@@ -148,6 +165,44 @@ def _sparse_body(plan: _Plan, values: dict[str, Any], given: tuple[str, ...]) ->
     return body
 
 
+_ENCODE = compact()  # json.dumps(separators=(",", ":"), ensure_ascii=False), one C call
+_STR = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (C)
+
+
+def _value_json(value: Any) -> str:
+    """``value`` as the encoder writes it inside an object."""
+    kind = type(value)
+    if kind is str:
+        return _STR(value)
+    if kind is int:
+        return int.__repr__(value)
+    return _ENCODE(value)
+
+
+def _sparse_json(plan: _Plan, values: dict[str, Any], given: tuple[str, ...]) -> str:
+    """``body_json`` of an instance made by ``of`` (and no ``extra``): the head's default
+    text with the given head fields written over it, then the given tail fields that are
+    not default, in the class's order."""
+    parts = plan.head_json.copy()
+    head = plan.head_of
+    tail = plan.tail_default_of
+    later: list[str] | None = None
+    for name in given:
+        place = head.get(name)
+        if place is not None:
+            value = values[name]
+            parts[place[0]] = place[1] + (_STR(value) if value.__class__ is str else _value_json(value))
+        elif name in tail and values[name] != tail[name]:
+            if later is None:
+                later = []
+            later.append(name)
+    if later is not None:
+        later.sort(key=plan.tail_index_of.__getitem__)
+        key_json = plan.key_json_of
+        parts += [key_json[name] + _value_json(values[name]) for name in later]
+    return "{" + ",".join(parts) + "}"
+
+
 @cache
 def _layout(cls: type) -> tuple[tuple[str, str, type, bool, Any], ...]:
     return tuple(
@@ -168,7 +223,8 @@ class _Plan:
     (A plain class: one per message class, made on its first use, read per message.)"""
 
     __slots__ = ("head_keys", "head_values", "tail_keys", "tail_values", "tail_defaults", "head_defaults",
-                 "head_key_of", "tail_default_of", "sparse", "keys", "names", "kinds", "body_values")
+                 "head_key_of", "tail_default_of", "sparse", "keys", "names", "kinds", "body_values",
+                 "head_json", "head_of", "tail_index_of", "key_json_of")
 
     head_keys: tuple[str, ...]
     head_values: Callable[[dict[str, Any]], Any]  # instance __dict__ -> the head's values
@@ -183,6 +239,11 @@ class _Plan:
     names: tuple[str, ...]  # every field, in order, and for reading a body:
     kinds: tuple[type, ...]  # its type
     body_values: Callable[[dict[str, Any]], Any]  # body -> every field's value
+    # For ``body_json``:
+    head_json: list[str]  # the head's fields with their defaults, each as '"Key":value'
+    head_of: dict[str, tuple[int, str]]  # field name -> its place in the head, '"Key":'
+    tail_index_of: dict[str, int]  # field name -> its place in the tail
+    key_json_of: dict[str, str]  # field name -> '"Key":'
 
     def __init__(self, *values: Any) -> None:  # each attribute's, in the order above
         for name, value in zip(self.__slots__, values, strict=True):
@@ -210,6 +271,10 @@ def _plan(cls: type) -> _Plan:
         tuple(f[0] for f in layout),
         tuple(f[2] for f in layout),
         _getter(tuple(f[1] for f in layout)),
+        [_STR(key) + ":" + _value_json(default) for _name, key, _kind, _optional, default in layout[:cut]],
+        {name: (i, _STR(key) + ":") for i, (name, key, _kind, _optional, _default) in enumerate(layout[:cut])},
+        {f[0]: i for i, f in enumerate(layout[cut:])},
+        {name: _STR(key) + ":" for name, key, _kind, _optional, _default in layout},
     )
 
 

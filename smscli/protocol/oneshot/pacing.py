@@ -29,8 +29,11 @@ class Pacer:
         return max(0.0, self._next - now)
 
     def take(self, now: float) -> None:
-        """Record a send at ``now`` (call it when the send goes out)."""
-        self._next = max(now - self.slack, self._next) + self.interval
+        """Record a send at ``now`` (call it when the send goes out). Without a pace
+        nothing is kept: the next send may go at once, and a ``back_off`` starts the
+        schedule from its pause."""
+        if self.interval:
+            self._next = max(now - self.slack, self._next) + self.interval
 
     def back_off(self, now: float) -> None:
         """The server said too fast: pause, then send a third slower. Complaints about
