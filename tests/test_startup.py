@@ -181,3 +181,26 @@ def test_no_private_typer_api() -> None:
             if private.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+_GC_PROBE = ("import atexit, gc, sys\n"
+             "import smscli.cli.common as common\n"
+             "from smscli.cli import main\n"
+             "seen, set_global_options = [], common.set_global_options\n"
+             "def spy(*args):\n"
+             "    seen.append(f'{gc.isenabled()}/{gc.get_freeze_count() > 0}')\n"
+             "    set_global_options(*args)\n"
+             "common.set_global_options = spy\n"
+             "atexit.register(lambda: print('\\nGC', *seen, file=sys.stderr))\n"
+             "sys.argv = ['smscli', *sys.argv[1:]]\n"
+             "main.main()\n")
+
+
+def test_the_console_script_collects_garbage_again_when_the_command_runs() -> None:
+    """main() pauses the collector for the start-up; the root callback (before any command
+    runs) turns it back on, what the start-up built frozen out of its reach."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SMSCLI_NO_FAST_PATH": "1"}
+    proc = subprocess.run([sys.executable, "-c", _GC_PROBE, "code", "lookup", "4100"], capture_output=True,
+                          env=env, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr.decode().split()[-2:] == ["GC", "True/True"]
