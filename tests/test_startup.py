@@ -102,6 +102,19 @@ def test_a_bare_listing_loads_only_what_it_reads(isolated_env) -> None:
     assert status == 0 and {"smscli.phone", "smscli.timeutil", "json"} <= modules  # the options' own
 
 
+# What a dry run to --to numbers leaves alone: the csv module (only a CSV is read with it),
+# json (only --json prints it; the journal's JSON is not written) and time parsing (--at).
+DRY_RUN_LEAVES = {"csv", "json", "smscli.timeutil"}
+
+
+def test_a_dry_run_to_numbers_loads_only_what_it_uses() -> None:
+    status, modules, _ = _modules_after(["send", "--dry-run", "--to", "01012345678", "-m", "hi"])
+    assert status == 0
+    assert modules & DRY_RUN_LEAVES == set()
+    status, modules, _ = _modules_after(["send", "--dry-run", "--to", "01012345678", "-m", "hi", "--json"])
+    assert status == 0 and "json" in modules
+
+
 def _commands_listed(text: str) -> list[str]:
     section = text.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
     return re.findall(r"^  (\S+)", section, re.M)
