@@ -94,9 +94,12 @@ LISTING_LEAVES = {"smscli.phone", "smscli.text", "unicodedata", "json", "smscli.
 
 def test_a_bare_listing_loads_only_what_it_reads(isolated_env) -> None:
     assert run_cli("send", "--to", "01012345678", "-m", "hi").returncode == 0  # a journal to read
+    assert run_cli("reserve", "--at", "2099-01-01 09:00", "--to", "01012345678", "-m", "later").returncode == 0
     status, modules, _ = _modules_after(["result", "list"])
     assert status == 0
     assert modules & LISTING_LEAVES == set()
+    status, modules, _ = _modules_after(["reserve", "list"])  # no images: their "[]" read without json
+    assert status == 0 and "json" not in modules
     assert "journal.db-inuse" not in {p.name for p in (isolated_env / "data").iterdir()}  # no marker
     status, modules, _ = _modules_after(["result", "list", "--to", "01012345678", "--since", "1h", "--json"])
     assert status == 0 and {"smscli.phone", "smscli.timeutil", "json"} <= modules  # the options' own
