@@ -11,14 +11,12 @@ is the one place that says no.
 from __future__ import annotations
 
 import functools
-import json
-import json.encoder
+from collections.abc import Callable
 from dataclasses import fields
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from smscli import fastjson
 from smscli.records import record
 
 if TYPE_CHECKING:
@@ -300,15 +298,31 @@ def dumps(content: Content | None) -> str:
 # exactly (tests/test_content.py holds them equal), and where a value is not of the usual
 # type it is that, literally.
 
-_ENCODE = fastjson.compact()
-_STR = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (C)
-_KEY = {name: _STR(name) + ":" for name in BUTTON_FIELDS}
+# The encoders are made on the first text written (_load_json): json takes about 1 ms to
+# import, and a dry run or a listing writes none. _KEY (each button field's key) is empty
+# until then.
+_ENCODE: Callable[[Any], str]
+_STR: Callable[[str], str]  # a str as JSON, non-ASCII kept (C)
+_KEY: dict[str, str] = {}
 _second = itemgetter(1)
+
+
+def _load_json() -> None:
+    global _ENCODE, _STR, _KEY
+    import json.encoder
+
+    from smscli import fastjson
+
+    _STR = json.encoder.encode_basestring
+    _KEY = {name: _STR(name) + ":" for name in BUTTON_FIELDS}
+    _ENCODE = fastjson.compact()
 
 
 def json_text(content: Content, *, leave_out: str = "") -> str:
     """``to_json(content)`` as compact JSON text (non-ASCII kept, key order kept), without
     the field ``leave_out`` (the journal leaves out the sender key)."""
+    if not _KEY:
+        _load_json()
     values = content.__dict__
     parts = ['{"kind":' + _STR(content.kind)]
     for name, key, default, how in _plan(type(content)):
@@ -351,6 +365,8 @@ def button_text(button: Button) -> str:
     values = button.__dict__
     text = values.get(_TEXT)
     if text is None:
+        if not _KEY:
+            _load_json()
         try:
             text = "{" + ",".join([_KEY[k] + _STR(v) for k, v in filter(_second, values.items())]) + "}"
         except (KeyError, TypeError):  # not a field, or not a str: as the encoder writes it
@@ -369,11 +385,15 @@ _HOW = {"buttons": _BUTTONS, "quick_replies": _BUTTONS, "images": _PATHS, "attac
 def _plan(cls: type) -> tuple[tuple[str, str, Any, int], ...]:
     """Per field of ``cls``: name, its key as JSON with the colon, default, how written
     (``fields()`` is slow enough to show per message)."""
+    if not _KEY:
+        _load_json()
     return tuple((f.name, _STR(f.name) + ":", f.default, _HOW.get(f.name, _AS_IS)) for f in fields(cls))
 
 
 def loads(raw: str) -> Content | None:
     """What :func:`dumps` wrote."""
+    import json
+
     return from_json(json.loads(raw)) if raw else None
 
 

@@ -3,7 +3,6 @@ with its JSON line) and ``dry_run_json`` (abroad, Kakao/RCS, fax/voice, MMS medi
 
 from __future__ import annotations
 
-from json.encoder import encode_basestring  # json.dumps(ensure_ascii=False)'s: a JSON string
 from typing import TYPE_CHECKING
 
 from smscli import phone, text
@@ -43,16 +42,25 @@ def dry_run_json(msg: Message, vendor: str, abroad: AbroadLimits | None = None) 
 
 def dry_run_valid(to: str, message_id: str, vendor: str, type: str, size: int) -> Encoded:
     """The dry run's object of a text message in Korea (CONTRACT's send object, status
-    ``valid``, plus ``bytes``), with its JSON line written here: the keys are known, ``size``
-    is an int and the strings go through json's own ``encode_basestring``."""
-    detail = f"{size} bytes"
-    obj = Encoded({"to": to, "status": "valid", "message_id": message_id, "vendor": vendor, "type": type,
-                   "code": "", "detail": detail, "bytes": size})
-    quote = encode_basestring
-    obj.json_line = (f'{{"to": {quote(to)}, "status": "valid", "message_id": {quote(message_id)}, '
-                     f'"vendor": {quote(vendor)}, "type": {quote(type)}, "code": "", "detail": "{detail}", '
-                     f'"bytes": {size:d}}}\n')
-    return obj
+    ``valid``, plus ``bytes``), with its JSON line written here (:class:`ValidObject`)."""
+    return ValidObject({"to": to, "status": "valid", "message_id": message_id, "vendor": vendor, "type": type,
+                        "code": "", "detail": f"{size} bytes", "bytes": size})
+
+
+class ValidObject(Encoded):
+    """:func:`dry_run_valid`'s object, whose JSON line is written when read: the keys are
+    known, ``bytes`` is an int and the strings go through json's own ``encode_basestring``.
+    Only ``--json`` output reads it, so a dry run that prints a table imports no json."""
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def json_line(self) -> str:
+        from json.encoder import encode_basestring as quote  # json.dumps(ensure_ascii=False)'s
+
+        return (f'{{"to": {quote(self["to"])}, "status": "valid", "message_id": {quote(self["message_id"])}, '
+                f'"vendor": {quote(self["vendor"])}, "type": {quote(self["type"])}, "code": "", '
+                f'"detail": "{self["detail"]}", "bytes": {self["bytes"]:d}}}\n')
 
 
 def _fax_voice_detail(shown: dict[str, object]) -> str:

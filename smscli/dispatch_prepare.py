@@ -145,7 +145,7 @@ class Prepared:
             raise text.InvalidInput("empty message")
         if self._by_size:
             try:
-                size = len(body.encode("cp949"))
+                size = len(body) if body.isascii() else len(body.encode("cp949"))  # (text.byte_length)
             except UnicodeEncodeError:
                 pass  # choose_type_sized says which characters
             else:

@@ -118,15 +118,23 @@ def _filters(
     return where, params
 
 
-def _message_dict(row: Sequence[Any]) -> dict[str, Any]:
+def _from_json_list(text: str) -> list[str]:
+    """What :func:`_json_list` wrote; an empty list (most messages have no images or file
+    keys) without importing json, as it was written."""
+    if text == "[]":
+        return []
     import json
 
+    return json.loads(text)
+
+
+def _message_dict(row: Sequence[Any]) -> dict[str, Any]:
     (mid, vendor, profile, to, mtype, text, subject, sender, images, keys, send_at, status, code,
      detail, server_id, attempts, held, created_at, updated_at, delivered_at) = row  # fmt: skip
     return {
         "id": mid, "vendor": vendor, "profile": profile, "to": to, "type": mtype, "text": text,
-        "subject": subject, "sender": sender, "images": json.loads(images),
-        "file_keys": json.loads(keys), "send_at": send_at, "status": status, "code": code,
+        "subject": subject, "sender": sender, "images": _from_json_list(images),
+        "file_keys": _from_json_list(keys), "send_at": send_at, "status": status, "code": code,
         "detail": detail, "server_id": server_id, "attempts": attempts, "held": bool(held),
         "created_at": created_at, "updated_at": updated_at, "delivered_at": delivered_at or "",
     }  # fmt: skip

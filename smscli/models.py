@@ -81,10 +81,10 @@ class Message:
 class Encoded(dict[str, object]):
     """A JSON object that carries its own JSON line, ``json_line``: byte for byte
     ``json.dumps(obj, ensure_ascii=False) + "\\n"``, written by its maker, which knows the
-    object's keys and the types of its values (``smscli.dispatch.dry_run_valid``). Output
-    prints that line instead of encoding the dict again (the C encoder takes ~3 times as long
-    for an object of eight keys). Not to be changed once made; a copy (``dict(obj)``) is a
-    plain dict."""
+    object's keys and the types of its values (``smscli.dispatch_dry_run.ValidObject``
+    writes it when it is read). Output prints that line instead of encoding the dict again
+    (the C encoder takes ~3 times as long for an object of eight keys). Not to be changed
+    once made; a copy (``dict(obj)``) is a plain dict."""
 
     __slots__ = ("json_line",)
 

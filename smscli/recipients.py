@@ -22,18 +22,20 @@ Usage::
 from __future__ import annotations
 
 import codecs
-import csv
 import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from smscli.errors import UsageError
 from smscli.ids import id_problem
 from smscli.phone import normalize
+
+if TYPE_CHECKING:
+    import csv
 
 PHONE_COLUMNS = ("phone", "to", "number", "수신번호")
 ID_COLUMN = "id"
@@ -88,6 +90,8 @@ class CsvInput:
         self._bad: dict[int, str] = {}
         self.encoding: str | None = None
         self._started = False
+        import csv  # here: a send to --to numbers reads no CSV
+
         try:
             self._first_chunk()
             _allow_long_fields()
@@ -275,6 +279,8 @@ class CsvInput:
     # --- header -----------------------------------------------------------------------
 
     def _read_header(self) -> None:
+        import csv
+
         try:
             header = next(self._reader)
         except StopIteration:
@@ -316,6 +322,8 @@ class CsvInput:
     def __iter__(self) -> Iterator[Row]:
         if self._started:
             raise RuntimeError("a CsvInput can be iterated only once")
+        import csv
+
         self._started = True
         reader = self._reader
         new_tuple = tuple.__new__  # a Row per line, without Row.__new__'s or Row._make's Python frame
@@ -380,6 +388,8 @@ class CsvInput:
 
 def _allow_long_fields() -> None:
     """Let the csv module read fields up to MAX_LINE (a process-wide limit, only ever raised)."""
+    import csv
+
     if csv.field_size_limit() < MAX_LINE:
         csv.field_size_limit(MAX_LINE)
 
@@ -428,6 +438,7 @@ def check_quoting(stream: BinaryIO, name: str) -> None:
     are otherwise read as they are sent). The structure is the same in UTF-8 and CP949
     (quotes, commas and line breaks are never part of a multi-byte character), so the
     bytes are read as Latin-1."""
+    import csv
     import io
 
     _allow_long_fields()

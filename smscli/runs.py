@@ -9,7 +9,6 @@ accepted before is sent. A resume whose input differs from the run's is refused.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -46,6 +45,8 @@ class Fingerprint:
 
     @property
     def digest(self) -> str:
+        import json  # here: a dry run fingerprints nothing
+
         text = json.dumps(dict(self.parts), sort_keys=True, ensure_ascii=False)
         return _sha256(text.encode()).hexdigest()
 

@@ -165,11 +165,12 @@ def check_job(job: SendJob) -> None:
 
 
 def _check_common(job: SendJob) -> None:
-    from smscli import timeutil
+    if job.at is not None:
+        from smscli import timeutil
 
-    if job.at is not None and job.at <= timeutil.now_kst():
-        raise UsageError(f"--at {timeutil.format_kst(job.at)!r} is in the past "
-                         f"(Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
+        if job.at <= timeutil.now_kst():
+            raise UsageError(f"--at {timeutil.format_kst(job.at)!r} is in the past "
+                             f"(Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
     if job.resume is not None and job.dry_run:
         raise UsageError("--resume and --dry-run do not go together", hint="a dry run sends nothing to resume")
     if job.ad:

@@ -47,7 +47,10 @@ def normalize_text(text: str) -> str:
 
 def byte_length(text: str) -> int:
     """CP949 bytes of ``text`` (what vendors count). A character CP949 cannot encode
-    counts as one byte (the ``?`` a vendor would substitute); see :func:`unencodable`."""
+    counts as one byte (the ``?`` a vendor would substitute); see :func:`unencodable`.
+    CP949 keeps ASCII as it is, one byte a character: ASCII text is counted without the codec."""
+    if text.isascii():
+        return len(text)
     try:
         return len(text.encode("cp949"))
     except UnicodeEncodeError:

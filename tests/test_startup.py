@@ -94,12 +94,29 @@ LISTING_LEAVES = {"smscli.phone", "smscli.text", "unicodedata", "json", "smscli.
 
 def test_a_bare_listing_loads_only_what_it_reads(isolated_env) -> None:
     assert run_cli("send", "--to", "01012345678", "-m", "hi").returncode == 0  # a journal to read
+    assert run_cli("reserve", "--at", "2099-01-01 09:00", "--to", "01012345678", "-m", "later").returncode == 0
     status, modules, _ = _modules_after(["result", "list"])
     assert status == 0
     assert modules & LISTING_LEAVES == set()
+    status, modules, _ = _modules_after(["reserve", "list"])  # no images: their "[]" read without json
+    assert status == 0 and "json" not in modules
     assert "journal.db-inuse" not in {p.name for p in (isolated_env / "data").iterdir()}  # no marker
     status, modules, _ = _modules_after(["result", "list", "--to", "01012345678", "--since", "1h", "--json"])
     assert status == 0 and {"smscli.phone", "smscli.timeutil", "json"} <= modules  # the options' own
+
+
+# What a dry run to --to numbers leaves alone: the csv module (only a CSV is read with it),
+# json (only --json prints it; the journal's JSON is not written), time parsing (--at) and,
+# for ASCII text, the CP949 codec (ASCII is one byte a character in CP949).
+DRY_RUN_LEAVES = {"csv", "json", "smscli.timeutil", "encodings.cp949"}
+
+
+def test_a_dry_run_to_numbers_loads_only_what_it_uses() -> None:
+    status, modules, _ = _modules_after(["send", "--dry-run", "--to", "01012345678", "-m", "hi"])
+    assert status == 0
+    assert modules & DRY_RUN_LEAVES == set()
+    status, modules, _ = _modules_after(["send", "--dry-run", "--to", "01012345678", "-m", "hi", "--json"])
+    assert status == 0 and "json" in modules
 
 
 def _commands_listed(text: str) -> list[str]:
@@ -181,3 +198,26 @@ def test_no_private_typer_api() -> None:
             if private.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+_GC_PROBE = ("import atexit, gc, sys\n"
+             "import smscli.cli.common as common\n"
+             "from smscli.cli import main\n"
+             "seen, set_global_options = [], common.set_global_options\n"
+             "def spy(*args):\n"
+             "    seen.append(f'{gc.isenabled()}/{gc.get_freeze_count() > 0}')\n"
+             "    set_global_options(*args)\n"
+             "common.set_global_options = spy\n"
+             "atexit.register(lambda: print('\\nGC', *seen, file=sys.stderr))\n"
+             "sys.argv = ['smscli', *sys.argv[1:]]\n"
+             "main.main()\n")
+
+
+def test_the_console_script_collects_garbage_again_when_the_command_runs() -> None:
+    """main() pauses the collector for the start-up; the root callback (before any command
+    runs) turns it back on, what the start-up built frozen out of its reach."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SMSCLI_NO_FAST_PATH": "1"}
+    proc = subprocess.run([sys.executable, "-c", _GC_PROBE, "code", "lookup", "4100"], capture_output=True,
+                          env=env, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr.decode().split()[-2:] == ["GC", "True/True"]

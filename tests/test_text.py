@@ -47,6 +47,12 @@ def test_byte_length_counts_unencodable_as_one_byte(text):
             ch.encode("cp949")
 
 
+def test_ascii_is_counted_without_the_codec_as_cp949_keeps_it() -> None:
+    ascii_text = "".join(map(chr, range(128)))
+    assert ascii_text.encode("cp949") == ascii_text.encode("ascii")  # what byte_length relies on
+    assert byte_length(ascii_text) == 128
+
+
 def test_byte_length_examples():
     assert byte_length("hello") == 5
     assert byte_length("안녕하세요") == 10

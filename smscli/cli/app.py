@@ -10,7 +10,7 @@ import typer
 from smscli import __version__
 from smscli.cli.commands import RootGroup
 from smscli.cli.common import ConfigOpt, ProfileOpt, resume_argv, set_global_options
-from smscli.cli.main import broken_pipe, report_error
+from smscli.cli.main import broken_pipe, report_error, resume_gc
 from smscli.errors import ExitStatus, SmscliError
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ def _root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
+    resume_gc()  # the command is found and built: the start-up is over (smscli.cli.main.pause_gc)
     _state["debug"] = debug or os.environ.get("SMSCLI_DEBUG", "") not in ("", "0")
     set_global_options(profile, config)
 

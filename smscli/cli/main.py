@@ -21,6 +21,7 @@ keeps Python's default (ignored): a signal could kill a send between two journal
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -61,6 +62,7 @@ COVERS = {
 
 def main() -> None:
     """Console script: run on ``sys.argv`` and exit with the status."""
+    pause_gc()  # until the command runs (resume_gc in smscli.cli.app._root)
     sys.exit(finish(run(sys.argv[1:])))
 
 
@@ -80,6 +82,33 @@ def run(argv: list[str]) -> int:
         if not _no_space(exc):
             raise
         return report_error(exc)
+
+
+_gc_paused = [False]  # pause_gc turned the cyclic garbage collector off
+
+
+def pause_gc() -> None:
+    """Turn the cyclic garbage collector off for the start-up of a process that runs one
+    command (``main``). Importing Typer and the command's modules and building its click
+    command allocate tens of thousands of objects that live as long as the process
+    (modules, classes, functions, parameters) and make no garbage: the collector would
+    walk them some 40 times during the start-up and once more at exit, for nothing."""
+    if gc.isenabled():
+        gc.disable()
+        _gc_paused[0] = True
+
+
+def resume_gc() -> None:
+    """The command is about to run: turn the collector back on if pause_gc turned it off,
+    after moving what the start-up made out of its reach (``gc.freeze``; it is freed, if
+    ever, by reference counting). The command itself (a send of a large CSV, ``result
+    listen``) runs with the collector as any Python program does. About 9 ms less CPU for
+    ``send --dry-run``, 5 ms for ``send --help`` (bench/bench_startup.py), most of it the
+    collection at exit."""
+    if _gc_paused[0]:
+        _gc_paused[0] = False
+        gc.freeze()
+        gc.enable()
 
 
 def finish(status: int) -> int:

@@ -218,7 +218,7 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         verbose=False, quiet=False, flags: "ChannelFlags | None" = None) -> int:
     """Shared by `send` and `reserve`: the flags → :meth:`smscli.Client.submit` → output;
     returns the exit code."""
-    from smscli import interrupts, send_view, sending, timeutil
+    from smscli import interrupts, send_view, sending
     from smscli.cli.common import choose
     from smscli.cli.output import Output
     from smscli.client import Client
@@ -248,6 +248,8 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
     send_at = None
     # --at is read after the text and image checks (check_job), which say what is wrong first
     if at is not None and (message.strip() or type_ in ("fax", "voice")) and not (type_ == "mms" and not image):
+        from smscli import timeutil
+
         send_at = timeutil.parse_time(at, option="--at")
         if send_at <= timeutil.now_kst():
             raise UsageError(f"--at {at!r} is in the past (Korea time now: {timeutil.now_kst():%Y-%m-%d %H:%M})")
