@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smscli import phone, text
+from smscli.content import Kakao
 from smscli.dispatch_dry_run import dry_run_json, dry_run_valid
 from smscli.dispatch_prepare import (
     CLAIM_CHUNK,
@@ -281,6 +282,7 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
         # A page of due reservations at a time: claimed (scheduled → pending) just before it
         # is handed out, so memory stays flat and a stop leaves the later pages held.
         pages = journal.iter_due(now, profile=profile.name)
+        keyed = sender_keyed(profile)
         page: list[Message] = []  # claimed, not all handed over yet
         handed: set[str] = set()  # of this page
         night: list[Message] = []  # advertising due between 21:00 and 08:00: held until 08:00
@@ -289,7 +291,7 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
             nonlocal page
             for due in pages:
                 moved = set(journal.claim_scheduled([m.id for m in due]))
-                page = [m for m in due if m.id in moved]  # one cancelled meanwhile is not sent
+                page = [keyed(m) for m in due if m.id in moved]  # one cancelled meanwhile is not sent
                 handed.clear()
                 for msg in page:
                     if stop is not None and stop.is_set():
@@ -326,6 +328,21 @@ def send_due(profile: Profile, journal: Journal, vendor: Vendor, now: datetime,
                 summary.notes.append(advertising.night_note(len(night), morning))
             journal.release()
     return summary
+
+
+def sender_keyed(profile: Profile) -> Callable[[Message], Message]:
+    """What gives a due Kakao message its sender key again: the journal keeps none
+    (:func:`smscli.channel_render.without_secrets`), so it is the profile's
+    ``kakao_sender_key`` now, as a send takes it. Other messages pass as they are."""
+    key = str(profile.get("kakao_sender_key", "") or "")
+
+    def keyed(msg: Message) -> Message:
+        channel = msg.channel
+        if key and isinstance(channel, Kakao) and not channel.sender_key:
+            return replace(msg, channel=replace(channel, sender_key=key))
+        return msg
+
+    return keyed
 
 
 class Refused(UsageError):

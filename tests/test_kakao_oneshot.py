@@ -533,3 +533,26 @@ def test_a_refused_alimtalk_does_not_promise_a_fallback(smscli_oneshot_sim, monk
     assert "no fallback of its own" not in captured.err
     assert program([*base, "--template", "ORDER1"]) == 0
     assert "no fallback of its own" in capsys.readouterr().err
+
+
+@pytest.mark.smscli_sim(kakao=KakaoRules(sender_key="resv-key"))
+def test_a_reserved_alimtalk_goes_out_at_flush_with_the_profiles_sender_key(smscli_oneshot_sim, clock_at,
+                                                                             capsys) -> None:
+    """The journal keeps no sender key: `reserve flush` takes the profile's again (the
+    simulator answers 22 to a missing or other key)."""
+    from datetime import datetime, timedelta
+
+    from smscli.cli.app import program
+
+    now = datetime(2026, 11, 23, 10, 0)
+    clock_at(now)
+    at = now + timedelta(hours=1)
+    assert program(["reserve", "--at", f"{at:%Y-%m-%d %H:%M}", "--to", "01012345678", "--type", "alimtalk",
+                    "--template", "T1", "-m", "예약 알림톡", "--id", "resv-1", "--json"]) == 0
+    capsys.readouterr()
+    clock_at(at + timedelta(minutes=1))
+    assert program(["reserve", "flush", "--json"]) == 0
+    [flushed] = map(json.loads, capsys.readouterr().out.splitlines())
+    assert (flushed["message_id"], flushed["status"], flushed["type"]) == ("resv-1", "accepted", "alimtalk")
+    [got] = smscli_oneshot_sim.wait_accepted(1)
+    assert (got.id, got.raw["channel"]["KakaoTemplateCode"]) == ("resv-1", "T1")
