@@ -199,7 +199,8 @@ class OneShotSim(SimHandle):
         return {"vendor": "oneshot", "host": host, "port": port, "bind_id": cfg.bind_id,
                 "password": cfg.password, "aes_key": cfg.key, "aes_iv": cfg.iv,
                 "encrypt": cfg.encrypt, "sender": "15666639", "reconnect_backoff": 0.05,
-                "poll_silence": 0.3}
+                "poll_silence": 0.3,
+                "kakao_sender_key": getattr(cfg.kakao, "sender_key", None) or "sim-sender-key"}
 
     def _accepted(self, data: dict[str, Any]) -> Accepted | None:
         if data.get("event") != "accepted":
@@ -310,7 +311,8 @@ class BizclientSim(SimHandle):
 
     def _values(self) -> dict[str, Any]:
         return {"vendor": "bizclient", "database_url": self._url(),
-                "file_path": str(self.workdir / "files"), "sender": "0212341234"}
+                "file_path": str(self.workdir / "files"), "sender": "0212341234",
+                "kakao_sender_key": getattr(self.obj.config.kakao, "sender_key", None) or "sim-sender-key"}
 
     def _accepted(self, data: dict[str, Any]) -> Accepted | None:
         if data.get("event") != "taken":

@@ -43,6 +43,15 @@ def test_fault_knob(smscli_oneshot_sim):
     assert signup("01012345678").status == "rejected"
 
 
+@pytest.mark.parametrize("fixture", ["smscli_oneshot_sim", "smscli_bizppurio_sim", "smscli_bizclient_sim"])
+def test_alimtalk_with_the_fixtures_profile(fixture, request):
+    sim = request.getfixturevalue(fixture)
+    with sim.client() as sms:
+        sent = sms.send("010-1234-5678", smscli.Kakao("주문이 발송되었습니다", template="T1"), id="at-1")
+        assert (sent.status, sent.type) == ("accepted", "alimtalk")
+        assert sim.wait_accepted(1)[-1].to == "01012345678"
+
+
 def test_session_variant(smscli_bizppurio_sim_session):
     with smscli_bizppurio_sim_session.client() as sms:
         assert sms.send("01099998888", "hi").status == "accepted"
@@ -57,5 +66,5 @@ def test_user_suite_with_the_installed_plugin(tmp_path: Path) -> None:
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error::pytest.PytestUnknownMarkWarning"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "7 passed" in done.stdout, done.stdout[-1000:]
+    assert "10 passed" in done.stdout, done.stdout[-1000:]
     assert "tests/conftest.py" not in done.stdout
