@@ -447,7 +447,7 @@ complete -c smscli -n '__smscli_at "result"' -a poll -d 'Fetch delivery reports 
 complete -c smscli -n '__smscli_at "result"' -a confirm -d 'Acknowledge reports by the vendor\'s message id (Bizppurio), so they are not sent again.'
 complete -c smscli -n '__smscli_at "result"' -a list -d 'List messages and their latest state from the journal.'
 complete -c smscli -n '__smscli_at "result"' -a show -d 'One message\'s whole story: the row, each state change with its time, every report.'
-complete -c smscli -n '__smscli_at "result"' -a stats -d 'Counts and delivery rate per group of the journal\'s messages.'
+complete -c smscli -n '__smscli_at "result"' -a stats -d 'Counts and delivery rate per group of the journal\'s messages (a fallback smscli sent for a Kakao/RCS message counts in that message\'s row, not as one more).'
 complete -c smscli -n '__smscli_at "result"' -a listen -d 'Receive pushed reports (Bizppurio POST, BizNetShot GET), store them, print them.'
 complete -c smscli -n '__smscli_at "result"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "result poll"' -l confirm -l no-confirm -d 'Acknowledge reports once stored.'

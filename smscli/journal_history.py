@@ -282,9 +282,13 @@ class HistoryMixin:
         """Counts per group of the messages ``flt`` selects: ``{by: value, "count",
         "delivered", "failed", "waiting"}`` (``--by code`` adds ``vendor``: codes are a
         vendor's), largest group first (``day``/``hour`` in time order). One ``GROUP BY``
-        (group, state) query; what is added up after it is one row per group and state."""
+        (group, state) query; what is added up after it is one row per group and state.
+        A fallback smscli sent itself (``parent`` set) is not a message of its own here:
+        its Kakao/RCS message's row already holds its outcome, as one row does where the
+        vendor falls back itself."""
         expr = GROUPS[by]
         where, params = flt.terms()
+        where.append("parent = ''")
         heads = ["vendor", expr] if by == "code" else [expr]
         group = ", ".join(heads) if by == "status" else ", ".join([*heads, "status"])
         sql = (f"SELECT {group}, COUNT(*) FROM messages"

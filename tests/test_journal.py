@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from smscli import clock
+from smscli import clock, ids
 from smscli.errors import UsageError
 from smscli.ids import new_id
 from smscli.journal import SCHEMA_VERSION, Journal, JournalError
@@ -598,6 +598,30 @@ def test_fallbacks_owed_and_report_fields_on_each_backend(journal):
     journal.add_reports([Report("kp2", "01012345678", "failed", "K1", "", "oneshot",
                                 extra={"server_id": "S9", "msgid": "M-77"})])
     assert journal.report_values("oneshot", "msgid", ["M-77", "M-78"]) == {"M-77"}
+
+
+def test_stats_count_a_fallback_in_its_kakao_messages_row_on_each_backend(journal):
+    """smscli's own fallback is a message of its own in the journal, but not in the
+    statistics: the Kakao message's row holds its outcome, one row per recipient as where
+    the vendor falls back itself."""
+    from smscli.content import Kakao, Text
+    from smscli.journal_history import build_filter
+
+    parent = Message(id="kf1", to="01012345678", text="안녕", sender="0212345678", type="alimtalk",
+                     channel=Kakao("안녕", template="T1", fallback=Text("안녕", type="sms")))
+    journal.claim([parent, msg("kf2")], "oneshot", "p")
+    journal.record([result(parent, "failed", code="29"), result(msg("kf2"), "accepted")])
+    child = msg(ids.fallback_id("kf1"), parent="kf1")
+    journal.claim([child], "oneshot", "p")
+    journal.record([result(child, "accepted")])
+    journal.add_reports([Report(child.id, child.to, "delivered", "0", "", "oneshot", extra={"server_id": "S1"}),
+                         Report("kf1", child.to, "delivered", "0", "", "oneshot",
+                                extra={"server_id": "S1", "fallback_id": child.id}, channel="sms",
+                                fallback={"type": "sms", "status": "delivered"})])
+    by_status = {g["status"]: g["count"] for g in journal.stats(build_filter(), by="status")}
+    assert by_status == {"delivered": 1, "accepted": 1}
+    assert {g["type"]: g["count"] for g in journal.stats(build_filter(), by="type")} == {"alimtalk": 1, "sms": 1}
+    assert journal.count_messages(build_filter()) == 3  # listed, it is there
 
 
 def test_opt_outs_reservation_moves_and_run_listing_on_each_backend(journal):

@@ -183,7 +183,8 @@ def stats(
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Counts and delivery rate per group of the journal's messages."""
+    """Counts and delivery rate per group of the journal's messages (a fallback smscli
+    sent for a Kakao/RCS message counts in that message's row, not as one more)."""
     import sys
 
     from smscli.cli.common import choose
