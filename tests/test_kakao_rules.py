@@ -180,14 +180,19 @@ def test_dry_run_shows_type_characters_buttons_and_the_fallback(home, capsys):
     assert code == 0, err
     assert {k: obj[k] for k in ("status", "type", "characters", "buttons", "fallback", "detail")} == {
         "status": "valid", "type": "alimtalk", "characters": 11, "buttons": 2,
-        "fallback": {"type": "sms", "bytes": 21}, "detail": "11 characters, 2 button(s), fallback sms 21 bytes"}
+        "fallback": {"type": "sms", "bytes": 21}, "detail": "11 characters, 2 buttons, fallback sms 21 bytes"}
     long = "안내 " * 40
     code = program(["send", "--to", "01011112222", *AT, "-m", long.strip(), "--dry-run", "--json"])
     out, _ = capsys.readouterr()
     assert json.loads(out)["fallback"] == {"type": "lms", "bytes": 199}
     code = program(["send", "--to", "01011112222", *AT, "-m", "x", "--fallback", "none", "--dry-run"])
     out, _ = capsys.readouterr()
-    assert code == 0 and "1 characters, 0 button(s), no fallback" in out
+    assert code == 0 and "1 character, 0 buttons, no fallback" in out
+    one = buttons(home, {"button": [dict(OK_BUTTON, url_mobile="https://e.example")]}, "one.json")
+    code = program(["send", "--to", "01011112222", *AT, "-m", "xy", "--buttons", one, "--fallback", "none",
+                    "--dry-run"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "2 characters, 1 button, no fallback" in out
     assert not (home / "data" / "journal.db").exists() or _messages(home) == 0
 
 
@@ -196,3 +201,11 @@ def _messages(home: Path) -> int:
 
     with sqlite3.connect(home / "data" / "journal.db") as db:
         return db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+
+
+def test_a_fax_or_call_dry_run_counts_in_the_singular_and_the_plural():
+    from smscli.dispatch_dry_run import _fax_voice_detail
+
+    assert _fax_voice_detail({"attachments": ["a.pdf"], "pages": 1, "cover": False}) == "1 page, no cover, files: a.pdf"
+    assert _fax_voice_detail({"attachments": ["a.pdf"], "pages": 3, "cover": True}).startswith("3 pages, with")
+    assert _fax_voice_detail({"attachments": [], "characters": 1}) == "1 character (TTS), files: no files"
