@@ -209,3 +209,24 @@ def test_a_fax_or_call_dry_run_counts_in_the_singular_and_the_plural():
     assert _fax_voice_detail({"attachments": ["a.pdf"], "pages": 1, "cover": False}) == "1 page, no cover, files: a.pdf"
     assert _fax_voice_detail({"attachments": ["a.pdf"], "pages": 3, "cover": True}).startswith("3 pages, with")
     assert _fax_voice_detail({"attachments": [], "characters": 1}) == "1 character (TTS), files: no files"
+
+
+@pytest.mark.parametrize(("message", "said"), [
+    ("#{missing} 님", "the message uses #{missing} but the CSV's columns are name"),
+    ("#{ missing } 님", "the message uses #{ missing } but the CSV's columns are name"),
+    ("{missing} 님", "the message uses {missing} but the CSV's columns are name"),
+])
+def test_a_missing_column_is_named_as_the_message_writes_it(home, capsys, message, said):
+    csv = home / "list.csv"
+    csv.write_text("phone,name\n01011112222,길동\n", encoding="utf-8")
+    code = program(["send", *AT, "--csv", str(csv), "-m", message, "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and said in err, err
+
+
+def test_an_sms_names_a_missing_column_as_written_too(home, capsys):
+    csv = home / "list.csv"
+    csv.write_text("phone,name\n01011112222,길동\n", encoding="utf-8")
+    code = program(["send", "--csv", str(csv), "-m", "#{missing}", "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and "uses #{missing} but" in err, err
