@@ -73,7 +73,8 @@ AT = ("--type", "alimtalk", "--template", "T1")
     ((*AT, "--title", "t" * 51, "-m", "x"), "--title is 51 characters; at most 50"),
     ((*AT, "-m", "가" * 1001), "message: Kakao text is 1001 characters; at most 1000"),
     (("--type", "rcs-sms", "-m", "가" * 101), "message: rcs-sms text is 101 characters; at most 100"),
-    ((*AT, "--fallback", "sms", "-m", "가" * 46), "the fallback SMS is 92 bytes; an SMS carries at most 90"),
+    ((*AT, "--fallback", "sms", "-m", "가" * 46), "the fallback SMS is 92 bytes; an SMS carries at most 90 "
+     "(use --fallback lms, or --fallback auto to pick by length)"),
     ((*AT, "-m", "주문 😀"), "the fallback text has '😀' (U+1F600), which CP949 (SMS/LMS) cannot carry"),
     ((*AT, "-m", "x", "--fallback-message", "y" * 2001), "the fallback text is 2001 bytes; an LMS carries at most 2000"),
     ((*AT, "-m", "x", "--kakao-timeout", "0"), "Invalid value for '--kakao-timeout'"),
