@@ -43,9 +43,10 @@ def script(body: str) -> str:
 
 
 def choose(limits: AbroadLimits, body: str, *, requested: str = "auto", subject: str = "",
-           images: tuple[Any, ...] = (), what: str = "message") -> str:
+           images: tuple[Any, ...] = (), what: str = "message", longer: str = "use type auto or lms") -> str:
     """The type (sms/lms) of ``body`` sent abroad: ``auto`` is an SMS when it fits the SMS
-    limit and there is no subject, else an LMS; InvalidInput when it cannot go abroad."""
+    limit and there is no subject, else an LMS; InvalidInput when it cannot go abroad
+    (``longer``: what to do about an SMS that is too long)."""
     kind = (requested or "auto").strip().lower()
     if images or kind == "mms":
         raise InvalidInput(f"an MMS cannot be sent to a number outside Korea (send {' or '.join(sorted(limits.fallbacks))})")
@@ -60,7 +61,7 @@ def choose(limits: AbroadLimits, body: str, *, requested: str = "auto", subject:
         raise InvalidInput("an SMS has no subject (drop the subject or use type lms)")
     top = limits.limit(kind, body)
     if size > top:
-        hint = " (use type auto or lms)" if kind == "sms" else ""
+        hint = f" ({longer})" if kind == "sms" else ""
         raise InvalidInput(f"{what} is {size} characters; an {kind.upper()} abroad carries at most {top} "
                            f"{script(body)} characters{hint}")
     return kind
@@ -89,7 +90,8 @@ def channel_abroad(limits: AbroadLimits, channel: Any, content: Any) -> Any:
     if asked not in ("auto", *limits.fallbacks):
         raise InvalidInput(f"a {asked} fallback cannot be sent to a number outside Korea "
                            f"(abroad: {', '.join(sorted(limits.fallbacks))})")
-    kind = choose(limits, fallback.body, requested=asked, subject=fallback.subject, what="the fallback text")
+    kind = choose(limits, fallback.body, requested=asked, subject=fallback.subject, what="the fallback text",
+                  longer="use --fallback lms, or --fallback auto to pick by length")
     return replace(channel, fallback=replace(fallback, type=kind, subject=fallback.subject if kind != "sms" else "",
                                              images=()))
 

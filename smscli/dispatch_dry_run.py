@@ -31,7 +31,8 @@ def dry_run_json(msg: Message, vendor: str, abroad: AbroadLimits | None = None) 
         image = f"image {shown['image']}, " if shown.get("image") else ""
         return {"to": msg.to, "status": "valid", "message_id": msg.id, "vendor": vendor,
                 "type": msg.type, "code": "",
-                "detail": f"{shown['characters']} characters, {image}{shown['buttons']} button(s), {said}",
+                "detail": f"{counted(shown['characters'], 'character')}, {image}"
+                          f"{counted(shown['buttons'], 'button')}, {said}",
                 "bytes": size, **shown}
     if msg.images and any(i.lower().endswith((".ma3", ".k3g")) for i in msg.images):  # MMS audio / video
         return {"to": msg.to, "status": "valid", "message_id": msg.id, "vendor": vendor, "type": msg.type,
@@ -68,6 +69,11 @@ def _fax_voice_detail(shown: dict[str, object]) -> str:
     named = ", ".join(str(f) for f in files) if isinstance(files, list) and files else "no files"
     if "pages" in shown:
         cover = "with a cover" if shown.get("cover") else "no cover"
-        return f"{shown['pages']} page(s), {cover}, files: {named}"
+        return f"{counted(shown['pages'], 'page')}, {cover}, files: {named}"
     secs = f", {shown['seconds']} s" if "seconds" in shown else ""
-    return f"{shown['characters']} characters (TTS), files: {named}{secs}"
+    return f"{counted(shown['characters'], 'character')} (TTS), files: {named}{secs}"
+
+
+def counted(n: object, noun: str) -> str:
+    """``1 character``, ``2 characters``, ``0 characters``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -260,7 +260,8 @@ def fallback_for(fallback: Text, *, allow_unicode: bool = False) -> Text:
     if kind == "auto":
         kind = "sms" if size <= SMS_BYTES and not subject else "lms"
     if kind == "sms" and size > SMS_BYTES:
-        raise text.InvalidInput(f"the fallback SMS is {size} bytes; an SMS carries at most {SMS_BYTES}")
+        raise text.InvalidInput(f"the fallback SMS is {size} bytes; an SMS carries at most {SMS_BYTES} "
+                                "(use --fallback lms, or --fallback auto to pick by length)")
     if size > LMS_BYTES:
         raise text.InvalidInput(f"the fallback text is {size} bytes; an LMS carries at most {LMS_BYTES}")
     if subject and text.byte_length(subject) > SUBJECT_BYTES:

@@ -219,7 +219,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
 
         render = ChannelRender(channel, allow_unicode=job.allow_unicode)
         for source, what in zip(render.sources, render.source_names, strict=True):
-            _check_template(as_template(source), columns, job.recipients, what=what)
+            _check_template(as_template(source), columns, job.recipients, what=what, written=source)
         if not render.names:  # the same content for everyone: one error now, not one per row
             try:
                 render.render({}, "")  # "": the recipient is checked per row
@@ -455,8 +455,9 @@ def _rows_digest(items: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _check_template(message: str, columns: list[str], source: Recipients, *,
-                    what: str = "the message") -> None:
-    """Fail before sending anything when the text names a {column} the input lacks."""
+                    what: str = "the message", written: str | None = None) -> None:
+    """Fail before sending anything when the text names a {column} the input lacks;
+    ``written``: the text as the user wrote it (Kakao's ``#{column}`` before it became ``{column}``)."""
     from smscli.text import TemplateError, compile_template
 
     try:
@@ -471,8 +472,16 @@ def _check_template(message: str, columns: list[str], source: Recipients, *,
             where = f"the rows' keys are {', '.join(columns) or 'none'}"
         else:
             where = "there is no --csv"
-        raise UsageError(f"{what} uses {{{missing[0]}}} but {where}",
+        raise UsageError(f"{what} uses {_as_written(missing[0], written or message)} but {where}",
                          hint="write {{ and }} for literal braces")
+
+
+def _as_written(name: str, text: str) -> str:
+    """``#{name}`` when the text writes the variable so (Kakao's form), else ``{name}``."""
+    import re
+
+    hashed = re.search(r"#\{\s*" + re.escape(name) + r"\s*\}", text)
+    return hashed[0] if hashed else f"{{{name}}}"
 
 
 def dry_run_result(item: dict[str, Any]) -> SendResult:

@@ -209,3 +209,12 @@ def test_a_reservation_abroad_is_kept_by_bizppurio_with_its_country(isolated_env
         assert (result["to"], result["status"], result["type"]) == ("+819012345678", "scheduled", "sms")
     (line,) = recorded(record).values()
     assert (line["country"], line["to"], line["type"]) == ("81", "9012345678", "sms") and line["sendtime"]
+
+
+def test_a_fallback_sms_too_long_abroad_suggests_another_fallback():
+    from smscli.abroad import AbroadLimits, channel_abroad
+    from smscli.text import InvalidInput
+
+    kakao = Kakao(body="Hi", type="friendtalk", fallback=Text(body="x" * 151, type="sms"))
+    with pytest.raises(InvalidInput, match=r"at most 150 Latin characters \(use --fallback lms, or --fallback auto"):
+        channel_abroad(AbroadLimits(), kakao, kakao)

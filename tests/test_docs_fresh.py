@@ -192,3 +192,12 @@ def test_man_pages_render_without_warnings() -> None:
         assert proc.returncode == 0 and proc.stderr == b"", (page.name, proc.stderr)
         text = re.sub(".\b", "", proc.stdout.decode("utf-8"))  # drop overstrike bold
         assert "\nNAME\n" in text and "\nSYNOPSIS\n" in text and "SEE ALSO" in text
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/LIBRARY.md", "docs/TESTING.md"])
+def test_a_user_facing_doc_names_only_files_in_the_repository(doc: str) -> None:
+    """A user has the repository, not the files beside it (CONTRACT.md lives outside)."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    named = set(re.findall(r"[\w./-]+\.md\b", text))
+    missing = [n for n in named if not any((base / n).exists() for base in (ROOT, (ROOT / doc).parent))]
+    assert missing == [], missing

@@ -73,7 +73,8 @@ AT = ("--type", "alimtalk", "--template", "T1")
     ((*AT, "--title", "t" * 51, "-m", "x"), "--title is 51 characters; at most 50"),
     ((*AT, "-m", "가" * 1001), "message: Kakao text is 1001 characters; at most 1000"),
     (("--type", "rcs-sms", "-m", "가" * 101), "message: rcs-sms text is 101 characters; at most 100"),
-    ((*AT, "--fallback", "sms", "-m", "가" * 46), "the fallback SMS is 92 bytes; an SMS carries at most 90"),
+    ((*AT, "--fallback", "sms", "-m", "가" * 46), "the fallback SMS is 92 bytes; an SMS carries at most 90 "
+     "(use --fallback lms, or --fallback auto to pick by length)"),
     ((*AT, "-m", "주문 😀"), "the fallback text has '😀' (U+1F600), which CP949 (SMS/LMS) cannot carry"),
     ((*AT, "-m", "x", "--fallback-message", "y" * 2001), "the fallback text is 2001 bytes; an LMS carries at most 2000"),
     ((*AT, "-m", "x", "--kakao-timeout", "0"), "Invalid value for '--kakao-timeout'"),
@@ -180,14 +181,19 @@ def test_dry_run_shows_type_characters_buttons_and_the_fallback(home, capsys):
     assert code == 0, err
     assert {k: obj[k] for k in ("status", "type", "characters", "buttons", "fallback", "detail")} == {
         "status": "valid", "type": "alimtalk", "characters": 11, "buttons": 2,
-        "fallback": {"type": "sms", "bytes": 21}, "detail": "11 characters, 2 button(s), fallback sms 21 bytes"}
+        "fallback": {"type": "sms", "bytes": 21}, "detail": "11 characters, 2 buttons, fallback sms 21 bytes"}
     long = "안내 " * 40
     code = program(["send", "--to", "01011112222", *AT, "-m", long.strip(), "--dry-run", "--json"])
     out, _ = capsys.readouterr()
     assert json.loads(out)["fallback"] == {"type": "lms", "bytes": 199}
     code = program(["send", "--to", "01011112222", *AT, "-m", "x", "--fallback", "none", "--dry-run"])
     out, _ = capsys.readouterr()
-    assert code == 0 and "1 characters, 0 button(s), no fallback" in out
+    assert code == 0 and "1 character, 0 buttons, no fallback" in out
+    one = buttons(home, {"button": [dict(OK_BUTTON, url_mobile="https://e.example")]}, "one.json")
+    code = program(["send", "--to", "01011112222", *AT, "-m", "xy", "--buttons", one, "--fallback", "none",
+                    "--dry-run"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "2 characters, 1 button, no fallback" in out
     assert not (home / "data" / "journal.db").exists() or _messages(home) == 0
 
 
@@ -196,3 +202,32 @@ def _messages(home: Path) -> int:
 
     with sqlite3.connect(home / "data" / "journal.db") as db:
         return db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+
+
+def test_a_fax_or_call_dry_run_counts_in_the_singular_and_the_plural():
+    from smscli.dispatch_dry_run import _fax_voice_detail
+
+    assert _fax_voice_detail({"attachments": ["a.pdf"], "pages": 1, "cover": False}) == "1 page, no cover, files: a.pdf"
+    assert _fax_voice_detail({"attachments": ["a.pdf"], "pages": 3, "cover": True}).startswith("3 pages, with")
+    assert _fax_voice_detail({"attachments": [], "characters": 1}) == "1 character (TTS), files: no files"
+
+
+@pytest.mark.parametrize(("message", "said"), [
+    ("#{missing} 님", "the message uses #{missing} but the CSV's columns are name"),
+    ("#{ missing } 님", "the message uses #{ missing } but the CSV's columns are name"),
+    ("{missing} 님", "the message uses {missing} but the CSV's columns are name"),
+])
+def test_a_missing_column_is_named_as_the_message_writes_it(home, capsys, message, said):
+    csv = home / "list.csv"
+    csv.write_text("phone,name\n01011112222,길동\n", encoding="utf-8")
+    code = program(["send", *AT, "--csv", str(csv), "-m", message, "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and said in err, err
+
+
+def test_an_sms_names_a_missing_column_as_written_too(home, capsys):
+    csv = home / "list.csv"
+    csv.write_text("phone,name\n01011112222,길동\n", encoding="utf-8")
+    code = program(["send", "--csv", str(csv), "-m", "#{missing}", "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and "uses #{missing} but" in err, err

@@ -82,3 +82,23 @@ def test_send_warns_that_biznetshot_picks_sms_or_lms_at_80_bytes(isolated_env, m
     err = proc.stderr.decode()
     assert "netshot picks SMS or LMS itself (LMS over 80 bytes); --type lms is not sent" in err
     assert "1 message(s) are over 80 bytes: netshot sends them as LMS" in err
+
+
+def test_unreachable_netshot_names_its_url_key(isolated_env):
+    """netshot's config key is `url`, not bizppurio's `base_url`: the hint says the one to fix."""
+    import socket
+
+    from tests.conftest import run_cli
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (isolated_env / "config.toml").write_text(
+        f'default_profile = "net"\n[profiles.net]\nvendor = "netshot"\nurl = "http://127.0.0.1:{port}/send"\n'
+        'user = "member"\npassword = "s3cret"\nsender = "0212341234"\nbackoff = 0.01\n', encoding="utf-8")
+    (isolated_env / "config.toml").chmod(0o600)
+    proc = run_cli("send", "--to", "01012345678", "-m", "hi")
+    err = proc.stderr.decode()
+    assert proc.returncode == 4, err
+    assert f"cannot reach 127.0.0.1:{port}" in err
+    assert "check url and the network" in err and "base_url" not in err

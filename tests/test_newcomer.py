@@ -174,6 +174,38 @@ def test_every_send_and_reserve_help_example_runs_as_written(isolated_env, tmp_p
         assert "Traceback" not in proc.stderr.decode()
 
 
+def test_every_config_init_help_example_runs_as_written(isolated_env, tmp_path):
+    """`config init --help` examples are run too (send and reserve's were, these were not,
+    so a placeholder URL `http://...` went unnoticed); `pass show sms` stands in as `echo`."""
+    examples = _examples("config", "init")
+    assert len(examples) >= 3, examples
+    smscli = f"{shlex.quote(sys.executable)} -m smscli"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BIZ_PASSWORD": "pw"}
+    ran = 0
+    for example in examples:
+        line = example.split("  #", 1)[0].strip()
+        if line == "smscli config init":  # asks, on a terminal: not run here
+            continue
+        line = line.replace("pass show sms |", "echo secret |")
+        line = re.sub(r"(^|\| )smscli ", lambda m: m.group(1) + smscli + " ", line)
+        proc = subprocess.run(["sh", "-c", line], env=env, cwd=tmp_path, capture_output=True, timeout=60)
+        assert proc.returncode == 0, (example, proc.stderr.decode())
+        assert "Traceback" not in proc.stderr.decode()
+        ran += 1
+    assert ran >= 2
+
+
+def test_config_init_with_a_bad_url_says_to_run_init_again(isolated_env):
+    """Nothing was written, so `config set url VALUE -p netshot` cannot fix it."""
+    proc = run_cli("config", "init", "--vendor", "netshot", "--set", "url=http://...", "--set", "user=me",
+                   "--password-stdin", input="secret\n")
+    err = proc.stderr.decode()
+    assert proc.returncode == 3, err
+    assert "url has an empty label" in err and "nothing was written" in err
+    assert "config init" in err and "--set url=" in err
+    assert "config set" not in err
+
+
 def test_reserve_help_and_readme_show_no_fixed_date():
     text = run_cli("reserve", "--help").stdout.decode()
     assert not re.search(r"--at \"?20\d\d-", text) and "a time in the future" in text

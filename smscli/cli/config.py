@@ -244,7 +244,7 @@ def path_(
     "smscli config init                       # asks, on a terminal",
     "smscli config init --vendor bizppurio --name biz --set base_url=https://api.bizppurio.com "
     "--set account=me --password-env BIZ_PASSWORD",
-    "pass show sms | smscli config init --vendor netshot --set url=http://... --set user=me --password-stdin",
+    "pass show sms | smscli config init --vendor netshot --set url=https://sms.example.com/send --set user=me --password-stdin",
 ))
 def init(
     vendor: Annotated[str | None, typer.Option("--vendor", help="oneshot, bizppurio, netshot, bizclient or sandbox.",

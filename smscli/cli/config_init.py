@@ -84,6 +84,7 @@ def init_profile(
         current = data.get("default_profile")
         default = (_answer(typer.confirm, f"Make '{name}' the default profile?", default=True) if ask
                    else current is None or current not in cfg.profile_names(data))
+    _check_hosts(name, table)
     prof = cfg.resolve_profile(name, table, paths)
     if missing := prof.missing():
         raise _missing_error(name, vendor, missing)
@@ -107,6 +108,19 @@ def _missing_error(name: str, vendor: str, missing: list[str]) -> Exception:
         "nothing was written",
         hint=f"re-run `smscli config init` with your flags plus {flags}, "
              "or with --interactive to be asked for them")
+
+
+def _check_hosts(name: str, table: dict[str, Any]) -> None:
+    """A bad host or URL: nothing was written, so `config set` cannot help; say to run init again."""
+    from smscli.config import HOST_KEYS
+    from smscli.config_checks import host_problem
+    from smscli.errors import ConfigError
+
+    for key in HOST_KEYS:
+        value = table.get(key)
+        if isinstance(value, str) and (problem := host_problem(value, url=key != "host")):
+            raise ConfigError(f"profile '{name}': {key} {problem}; nothing was written",
+                              hint=f"run `smscli config init` again with a fixed --set {key}=VALUE")
 
 
 def _parse_sets(items: list[str]) -> dict[str, str]:

@@ -206,13 +206,18 @@ class Output:
         from rich.console import Console
         from rich.table import Table
 
+        from smscli.cli.table_columns import cell, column_options, whole_columns
+
         cols = self.columns or list(self._rows[0])
+        rows = [[cell(c, _cell(row.get(c, ""))) for c in cols] for row in self._rows]
+        console = Console(file=self.stdout)
+        whole = whole_columns(cols, rows, console.width)  # ids stay whole: users copy them
         table = Table(title=self.title, show_lines=False)
-        for c in cols:  # ids must stay whole (users copy them): wrap, never cut
-            table.add_column(c, overflow="fold")
-        for row in self._rows:
-            table.add_row(*(_cell(row.get(c, "")) for c in cols))
-        Console(file=self.stdout).print(table)
+        for c in cols:
+            table.add_column(c, **column_options(c, whole))
+        for values in rows:
+            table.add_row(*values)
+        console.print(table)
         self._rows.clear()
 
     def text(self, line: str = "") -> None:

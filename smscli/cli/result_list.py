@@ -100,16 +100,21 @@ def _tables(pages: Iterable[list[Sequence[Any]]], fields: Sequence[str],
     from rich.markup import escape
     from rich.table import Table
 
+    from smscli.cli.table_columns import cell, column_options, whole_columns
+
     at = [fields.index(f) for f in table_fields]
     console = Console(file=out, highlight=False)
     shown = 0
     for page in pages:
         for start in range(0, len(page), _TABLE_PAGE):  # a table per 500 rows: memory stays flat
+            rows = [[cell(name, str(row[i])) for name, i in zip(table_fields, at, strict=True)]
+                    for row in page[start:start + _TABLE_PAGE]]
+            whole = whole_columns(table_fields, rows, console.width)  # ids stay whole: users copy them
             table = Table(show_lines=False)
-            for name in table_fields:  # ids must stay whole (users copy them): wrap, never cut
-                table.add_column(name, overflow="fold")
-            for row in page[start:start + _TABLE_PAGE]:
-                table.add_row(*(escape(str(row[i])) for i in at))
+            for name in table_fields:
+                table.add_column(name, **column_options(name, whole))
+            for values in rows:
+                table.add_row(*map(escape, values))
             console.print(table)
         shown += len(page)
     return shown

@@ -41,6 +41,8 @@ def render(story: dict[str, Any], *, json_mode: bool, stream: Any) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from smscli.cli.table_columns import column_options, whole_columns
+
     console = Console(file=stream, highlight=False)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -49,8 +51,9 @@ def render(story: dict[str, Any], *, json_mode: bool, stream: Any) -> None:
         grid.add_row(key, escape(value))
     console.print(grid)
     table = Table(title="history", title_justify="left", show_lines=False)
+    whole = whole_columns(_STEP_COLUMNS, steps, console.width)
     for name in _STEP_COLUMNS:
-        table.add_column(name, overflow="fold", no_wrap=name in ("at", "state", "code"))
+        table.add_column(name, **column_options(name, whole))
     for row in steps:
         table.add_row(*map(escape, row))
     console.print(table)

@@ -31,20 +31,27 @@ def render(groups: list[dict[str, Any]], by: str, *, json_mode: bool, stream: An
     from rich.markup import escape
     from rich.table import Table
 
+    from smscli.cli.table_columns import column_options, whole_columns
+
     top = max(g["count"] for g in groups)
     total = sum(g["count"] for g in groups)
     delivered = sum(g["delivered"] for g in groups)
     table = Table(caption=f"{total:,} messages, {delivered:,} delivered "
                           f"({delivered / total:.1%})" if total else None)
-    for h in heads:
-        table.add_column(h, justify="right" if h in ("count", "delivered", "failed", "waiting", "rate")
-                         else "left", overflow="fold")
-    table.add_column("", no_wrap=True)
+    rows = []
     for g in groups:
         cells = [escape(_cell(g, h)) or ("(none)" if h == by else "") for h in heads]
         cells[-1] = f"{g['rate']:.1%}"
+        rows.append(cells)
+    console = Console(file=stream, highlight=False)
+    whole = whole_columns([*heads, ""], [[*cells, ""] for cells in rows], console.width)
+    for h in heads:
+        table.add_column(h, justify="right" if h in ("count", "delivered", "failed", "waiting", "rate")
+                         else "left", **column_options(h, whole))
+    table.add_column("", overflow="crop")  # the bar gives way first: it is cut short, never wrapped
+    for g, cells in zip(groups, rows, strict=True):
         table.add_row(*cells, _bar(g, top))
-    Console(file=stream, highlight=False).print(table)
+    console.print(table)
     stream.flush()
 
 

@@ -73,6 +73,7 @@ class HttpSettings:
     ca_file: str | None = None
     headers: Mapping[str, str] | None = None
     user_agent: str = "smscli"
+    config_key: str = "base_url"  # the profile key that holds base_url, named in hints
 
     @property
     def host(self) -> str:
@@ -261,12 +262,12 @@ def _final_error(exc: BaseException, settings: HttpSettings, tries: int, lost: b
     if lost:
         return AnswerLost(f"no answer from {host}: {_reason(exc)}{times}", hint="the request may have arrived")
     return UnreachableError(
-        f"cannot reach {host}: {_reason(exc)}{times}", hint="check base_url and the network"
+        f"cannot reach {host}: {_reason(exc)}{times}", hint=f"check {settings.config_key} and the network"
     )
 
 
 def _invalid_url(settings: HttpSettings) -> ConfigError:
-    return ConfigError(f"invalid base_url for host {settings.host!r}", hint="use https://host[:port]")
+    return ConfigError(f"invalid {settings.config_key} for host {settings.host!r}", hint="use https://host[:port]")
 
 
 # ---------------------------------------------------------------------------------------

@@ -340,6 +340,7 @@ class NetshotVendor(Vendor):
             connect_timeout=profile_number(self.profile, "connect_timeout", 5.0),
             read_timeout=profile_number(self.profile, "timeout", 30.0),
             max_connections=concurrency,
+            config_key="url",
         )
         return HttpClient(settings, self.policy or RetryPolicy(attempts=3))
 
