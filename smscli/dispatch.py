@@ -213,7 +213,7 @@ def run_send(
             if not handout.complete and stop is not None and stop.is_set():
                 summary.left += sum(1 for _ in rows)  # the rest of the input, never read (fast)
             if opts.run_id:
-                journal.update_run(opts.run_id, rows=prepare.position, counts=sink.seen,
+                journal.update_run(opts.run_id, rows=prepare.position, counts=sink.counts,
                                    state="finished" if handout.complete else state)
             journal.release()
     summary.notes.extend(type_notes(prepare, opts, vendor))

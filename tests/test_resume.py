@@ -198,3 +198,22 @@ def test_the_same_command_again_without_resume_says_it_sends_every_row(world):
             "finish; this new run sends every row again") in again.stderr()
     code, third = w.send()
     assert code == 0 and "warning: run" not in third.stderr()
+
+
+@pytest.mark.parametrize("vendor", ["oneshot", "bizppurio"])
+def test_a_runs_counts_cover_all_its_attempts_not_the_last_resume(world, vendor):
+    """A resume reports what the run had accepted before as duplicate; the run's counts
+    still say what became of its messages (each counted once, as accepted), and a second
+    resume, which sends nothing, does not turn them into duplicates."""
+    w = world(vendor)
+    child = w.start()
+    w.when_handed_over(moment(w), child)
+    child.signal(signal.SIGINT)
+    assert child.wait(30) == 130
+    for _ in range(2):
+        code, resumed = w.send("--resume")
+        assert code == 0, resumed.stderr()
+    assert_each_once(w, w.tally(), held_allowed=False)
+    run = only_run(w)
+    assert run["finished"] is True
+    assert run["counts"] == {"accepted": w.rows}, run
