@@ -191,7 +191,8 @@ def run_send(
                     summary.notes.append(advertising.night_note(sink.seen[SCHEDULED], daytime.resumes_at))
                 if sink.fallback is not None and not (stop is not None and stop.is_set()):
                     sink.flush()  # the failed parents are journaled before their fallbacks
-                    if sink.fallback.send(wait=opts.wait, on_reports=sink.reports):
+                    if sink.fallback.send(wait=opts.wait, on_reports=sink.reports,
+                                          on_result=sink.fallback_result):
                         summary.notes.append(f"sent {sink.fallback.sent} fallback message(s) for "
                                              "Kakao/RCS messages that were not delivered")
                     if (opts.wait <= 0 and getattr(opts.channel, "fallback", None) is not None

@@ -127,6 +127,15 @@ class ResultSink:
                                                     detail=rep.detail, channel=rep.channel or held.channel,
                                                     fallback=rep.fallback or held.fallback)
 
+    def fallback_result(self, result: SendResult) -> None:
+        """A fallback's answer (accepted, refused...): its held parent says it fell back
+        (``fallback``: the type and this status) until a report of the fallback says more;
+        shown so when the wait ends first (a Ctrl-C, the --wait deadline)."""
+        hit = self.fallback.parent_of(result.message_id) if self.fallback is not None else None
+        held = self.held.get(hit[0]) if hit is not None else None
+        if hit is not None and held is not None and not held.fallback:
+            self.held[hit[0]] = replace(held, fallback={"type": hit[1], "status": result.status})
+
     def release(self) -> None:
         """Emit held results (after --wait)."""
         for result in self.held.values():
