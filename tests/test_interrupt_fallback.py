@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -50,3 +51,20 @@ def test_ctrl_c_while_waiting_for_the_fallbacks_report_prints_the_parent_with_it
     stderr = child.stderr()
     assert "finished, nothing is left to resume" in stderr and "unfinished" not in stderr, stderr
 
+
+def test_an_abort_after_every_row_was_handed_over_says_the_run_finished(world):
+    """A second Ctrl-C while the answer of the last message is in flight: the run handed
+    every row over, so `runs` calls it finished; stderr must not call it unfinished."""
+    w = world("oneshot", pace=False, knobs={"delay": 5.0}, profile={"kakao_sender_key": "k" * 40})
+    child = start_alimtalk(w)  # its answer comes 5 s after the simulator took it
+    assert wait_for(lambda: w.sim.handed_over() >= 1 or not child.running(), timeout=20)
+    child.signal(signal.SIGINT)
+    assert wait_for(lambda: "stopping" in child.stderr() or not child.running(), timeout=5)
+    time.sleep(0.3)  # a second Ctrl-C, as a person presses it
+    child.signal(signal.SIGINT)
+    assert child.wait(4) == 130
+    stderr = child.stderr()
+    assert "interrupted at once after every row was handed over" in stderr, stderr
+    assert "unfinished" not in stderr, stderr
+    [run] = [json.loads(line) for line in w.cli("-p", "a", "runs", "--json").stdout.splitlines()]
+    assert run["finished"] is True, run
