@@ -191,7 +191,8 @@ def run_send(
                     summary.notes.append(advertising.night_note(sink.seen[SCHEDULED], daytime.resumes_at))
                 if sink.fallback is not None and not (stop is not None and stop.is_set()):
                     sink.flush()  # the failed parents are journaled before their fallbacks
-                    if sink.fallback.send(wait=opts.wait, on_reports=sink.reports):
+                    if sink.fallback.send(wait=opts.wait, on_reports=sink.reports,
+                                          on_result=sink.fallback_result):
                         summary.notes.append(f"sent {sink.fallback.sent} fallback message(s) for "
                                              "Kakao/RCS messages that were not delivered")
                     if (opts.wait <= 0 and getattr(opts.channel, "fallback", None) is not None
@@ -213,7 +214,7 @@ def run_send(
             if not handout.complete and stop is not None and stop.is_set():
                 summary.left += sum(1 for _ in rows)  # the rest of the input, never read (fast)
             if opts.run_id:
-                journal.update_run(opts.run_id, rows=prepare.position, counts=sink.seen,
+                journal.update_run(opts.run_id, rows=prepare.position, counts=sink.counts,
                                    state="finished" if handout.complete else state)
             journal.release()
     summary.notes.extend(type_notes(prepare, opts, vendor))

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from smscli.journal import Journal
     from smscli.vendors.base import Vendor
 
+# What the journal holds for a taken id: recipient, text, vendor, status, run (Journal.recipients_of).
+Stored = tuple[str, str, str, str, str]
+
+
 class Handout:
     """The messages for the vendor, each yielded only after it is journaled; what needs no
     sending (already accepted, held by another process, duplicates, held as unknown) is
@@ -172,15 +176,15 @@ class Handout:
                                  detail=detail), record=False)
         return keep
 
-    def _settle(self, msg: Message, prev: str | None, stored: tuple[str, str, str, str] | None = None) -> None:
+    def _settle(self, msg: Message, prev: str | None, stored: Stored | None = None) -> None:
         """Report a message that is not sent, as the claim found it (``stored``: the
-        recipient, text, vendor and status of the message that holds its id)."""
+        recipient, text, vendor, status and run of the message that holds its id)."""
         from smscli.journal import HELD, OWNED
 
-        def result(status: str, detail: str, *, record: bool = False) -> None:
+        def result(status: str, detail: str, *, record: bool = False, counted: str | None = None) -> None:
             self.sink(SendResult(to=msg.to, status=status, message_id=msg.id,
                                  vendor=self.vendor_name, type=msg.type, code="", detail=detail),
-                      record=record)
+                      record=record, counted=counted)
 
         if prev == HELD:
             self.held += 1
@@ -197,7 +201,9 @@ class Handout:
                 result(INVALID, f"not sent: its id {msg.id} is taken by a message {why} {other}; "
                        "give this one an id of its own")
             else:
-                result(DUPLICATE, f"{why} under this id")
+                # settled by an earlier attempt of this run (a resume): the run counts it as then
+                mine = prev != DUPLICATE and stored is not None and stored[4] == self.run_id != ""
+                result(DUPLICATE, f"{why} under this id", counted=prev if mine else None)
 
 
 def _taken(prev: str | None) -> bool:
@@ -208,13 +214,13 @@ def _taken(prev: str | None) -> bool:
     return not _to_send(prev) and prev not in (HELD, OWNED)
 
 
-def _other_message(msg: Message, stored: tuple[str, str, str, str] | None, vendor: str) -> str:
+def _other_message(msg: Message, stored: Stored | None, vendor: str) -> str:
     """How the message holding ``msg``'s id differs from it ("" when it is the same
     message: a re-run, a duplicate row): another recipient, another text, or the sandbox
     (which delivered nothing, so a real send under its id would be lost)."""
     if stored is None:
         return ""
-    to, body, by, _ = stored
+    to, body, by, _, _ = stored
     if to != msg.to:
         return "to another recipient"
     if body != msg.text:

@@ -71,21 +71,26 @@ class ResultSink:
         self.emit = emit
         self.hold = hold  # --wait: keep results to update them with reports
         self.held: dict[str, SendResult] = {}
-        self.seen: Counter[str] = Counter()  # results so far, for the run's progress
+        self.seen: Counter[str] = Counter()  # results so far
+        # The run's counts (its progress): ``seen``, but what an earlier attempt of the run
+        # settled (a resume's duplicate of the run's own message) under its status then.
+        self.counts: Counter[str] = Counter()
         self.progress = progress
         self._pending: list[SendResult] = []
         self._unsent: list[str] = []
         self._last = time.monotonic()
         self.fallback: Fallback | None = None  # smscli's own fallback (smscli.fallback)
 
-    def __call__(self, result: SendResult, *, record: bool = True) -> None:
+    def __call__(self, result: SendResult, *, record: bool = True, counted: str | None = None) -> None:
         """Take one result; ``record`` false for what the pipeline settled itself (an id
-        already accepted, held by another process...): the journal has it right already."""
+        already accepted, held by another process...): the journal has it right already.
+        ``counted``: the status the run's counts give it, when not its own (see ``counts``)."""
         if result.status == QUEUED:  # the vendor gave it back unsent: forget the claim
             self._unsent.append(result.message_id)
             self.summary.left += 1
             return
         self.seen[result.status] += 1
+        self.counts[counted or result.status] += 1
         if record:
             self._pending.append(result)
         if self.hold:
@@ -103,7 +108,7 @@ class ResultSink:
             self.journal.record(self._pending, server_ids or None)
             self._pending = []
             if self.progress is not None:
-                self.progress(self.seen)
+                self.progress(self.counts)
         if self._unsent:
             self.give_back(self._unsent)
             self._unsent = []
@@ -121,6 +126,15 @@ class ResultSink:
                 self.held[rep.message_id] = replace(held, status=rep.status, code=rep.code,
                                                     detail=rep.detail, channel=rep.channel or held.channel,
                                                     fallback=rep.fallback or held.fallback)
+
+    def fallback_result(self, result: SendResult) -> None:
+        """A fallback's answer (accepted, refused...): its held parent says it fell back
+        (``fallback``: the type and this status) until a report of the fallback says more;
+        shown so when the wait ends first (a Ctrl-C, the --wait deadline)."""
+        hit = self.fallback.parent_of(result.message_id) if self.fallback is not None else None
+        held = self.held.get(hit[0]) if hit is not None else None
+        if hit is not None and held is not None and not held.fallback:
+            self.held[hit[0]] = replace(held, fallback={"type": hit[1], "status": result.status})
 
     def release(self) -> None:
         """Emit held results (after --wait)."""

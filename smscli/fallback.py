@@ -84,6 +84,10 @@ class Fallback:
         """A Fallback when smscli falls back for ``vendor`` (:func:`applies`), else None."""
         return cls(journal, vendor, profile) if applies(vendor) else None
 
+    def parent_of(self, message_id: str) -> tuple[str, str] | None:
+        """(parent id, fallback type) of a fallback of the page being sent, else None."""
+        return self._page.get(message_id)
+
     # --- reports ------------------------------------------------------------------
 
     def expand(self, reports: Sequence[Report]) -> list[Report]:

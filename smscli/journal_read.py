@@ -167,10 +167,10 @@ class ReadersMixin:
                 return
             last = (rows[-1][8], rows[-1][9])
 
-    def recipients_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str, str]]:
-        """For the ids the journal holds: id → (recipient, text, vendor, status), as claimed."""
-        rows = self._query_ids('SELECT id, "to", text, vendor, status FROM messages WHERE id IN ({marks})', ids)
-        return {mid: (to, body, vendor, status) for mid, to, body, vendor, status in rows}
+    def recipients_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str, str, str]]:
+        """For the ids the journal holds: id → (recipient, text, vendor, status, run), as claimed."""
+        rows = self._query_ids('SELECT id, "to", text, vendor, status, run FROM messages WHERE id IN ({marks})', ids)
+        return {mid: (to, body, vendor, status, run) for mid, to, body, vendor, status, run in rows}
 
     def get(self, message_id: str) -> dict[str, Any] | None:
         """The stored message as a dict (see :meth:`list_messages`), or None."""

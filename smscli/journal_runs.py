@@ -21,6 +21,14 @@ _RUN_COLUMNS = (
     "r.counts, r.note, r.started_at, r.updated_at, o.pid, o.host"
 )
 
+# A run is superseded when a run of the same command, profile and input (fingerprint) that
+# started after the run's last attempt finished: that one sent every row, so resuming the
+# run would send its rest a second time.
+_NOT_SUPERSEDED = (
+    "NOT EXISTS (SELECT 1 FROM runs s WHERE s.fingerprint = r.fingerprint AND s.profile = r.profile "
+    "AND s.command = r.command AND s.state = 'finished' AND s.id != r.id AND s.started_at >= r.updated_at)"
+)
+
 
 class RunsMixin:
     """Run records (see the module docstring)."""
@@ -89,7 +97,8 @@ class RunsMixin:
 
     def list_runs(self, *, profile: str | None = None, command: str | None = None,
                   unfinished: bool = False, limit: int | None = 20) -> list[dict[str, Any]]:
-        """Runs, newest first. Each: ``id, command, profile, vendor, fingerprint, parts``
+        """Runs, newest first (``unfinished``: only those not finished and not superseded by
+        a later finished run of the same input). Each: ``id, command, profile, vendor, fingerprint, parts``
         (dict), ``state`` (``running``, ``finished``, ``interrupted``, ``failed``, or
         ``killed``: marked running, its process gone), ``finished`` (bool), ``rows``,
         ``counts`` (dict), ``note, started_at, updated_at, pid, host``."""
@@ -100,8 +109,9 @@ class RunsMixin:
         if command is not None:
             where.append("r.command = ?")
             params.append(command)
-        if unfinished:
+        if unfinished:  # and not superseded: a later run of the same input finished
             where.append("r.state != 'finished'")
+            where.append(_NOT_SUPERSEDED)
         sql = (f"SELECT {_RUN_COLUMNS} FROM runs r LEFT JOIN owners o ON o.token = r.owner"
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY r.started_at DESC, r.rowid DESC"

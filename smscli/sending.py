@@ -290,8 +290,8 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
     try:
         summary = dispatch.run_send(prof, rows, opts, emit=hooks.emit, journal=journal,
                                     vendor=vendor, on_progress=hooks.progress, stop=hooks.stop)
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted at once; {unfinished(opts.run_id)}") from None
+    except KeyboardInterrupt:  # a second Ctrl-C (smscli.interrupts): in-flight answers not waited for
+        raise Interrupted(_at_once(journal, opts.run_id, dry_run=job.dry_run)) from None
     except SmscliError as exc:
         # A refusal before the first message (dispatch.Refused, a bad image, a wrong
         # password): nothing to resume. A stop or an unreachable vendor keeps its run:
@@ -328,6 +328,23 @@ def _forget_if_unused(journal: Journal, run_id: str) -> bool:
         return journal.forget_run(run_id)
     except SmscliError:
         return False
+
+
+def _at_once(journal: Journal, run_id: str, *, dry_run: bool) -> str:
+    """What an abort left, as the journal's run says (dispatch.run_send recorded its state):
+    a run that had handed every row over finished (`smscli runs` says so); only one that
+    had not is unfinished, and ``--resume`` sends the rest."""
+    if dry_run:
+        return "interrupted at once"
+    try:
+        run = journal.get_run(run_id)
+    except SmscliError:
+        run = None
+    if run is not None and run["finished"]:
+        return (f"interrupted at once after every row was handed over: run {run_id} finished; what "
+                "was still in flight was not waited for (`smscli result list --status pending` shows "
+                "any message left without an answer)")
+    return f"interrupted at once; {unfinished(run_id)}"
 
 
 def unfinished(run_id: str) -> str:

@@ -669,10 +669,13 @@ def test_results_naming_one_id_twice_apply_in_order_on_each_backend(journal):
 
 
 def test_recipients_of_on_each_backend(journal):
-    """What the claim compares a taken id with (smscli.dispatch): recipient, text, vendor, status."""
+    """What the claim compares a taken id with (smscli.dispatch): recipient, text, vendor,
+    status, and the run that claimed it."""
     journal.claim([Message(id="r1", to="01012345678", text="안녕", sender="0212345678"),
-                   Message(id="r2", to="01099998888", text="hi", sender="0212345678")], "oneshot", "p")
+                   Message(id="r2", to="01099998888", text="hi", sender="0212345678")], "oneshot", "p",
+                  run="R1")
     ids = [f"r{i}" for i in range(3, 1200)]  # more than one IN list: the unknown ones are left out
     assert journal.recipients_of(["r2", "r1", "r2", *ids]) == {
-        "r1": ("01012345678", "안녕", "oneshot", "pending"), "r2": ("01099998888", "hi", "oneshot", "pending")}
+        "r1": ("01012345678", "안녕", "oneshot", "pending", "R1"),
+        "r2": ("01099998888", "hi", "oneshot", "pending", "R1")}
     assert journal.recipients_of([]) == {}

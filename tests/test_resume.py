@@ -6,6 +6,7 @@ simulator's record; every fault at a condition (N messages accepted by the simul
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -198,3 +199,42 @@ def test_the_same_command_again_without_resume_says_it_sends_every_row(world):
             "finish; this new run sends every row again") in again.stderr()
     code, third = w.send()
     assert code == 0 and "warning: run" not in third.stderr()
+
+
+@pytest.mark.parametrize("vendor", ["oneshot", "bizppurio"])
+def test_a_runs_counts_cover_all_its_attempts_not_the_last_resume(world, vendor):
+    """A resume reports what the run had accepted before as duplicate; the run's counts
+    still say what became of its messages (each counted once, as accepted), and a second
+    resume, which sends nothing, does not turn them into duplicates."""
+    w = world(vendor)
+    child = w.start()
+    w.when_handed_over(moment(w), child)
+    child.signal(signal.SIGINT)
+    assert child.wait(30) == 130
+    for _ in range(2):
+        code, resumed = w.send("--resume")
+        assert code == 0, resumed.stderr()
+    assert_each_once(w, w.tally(), held_allowed=False)
+    run = only_run(w)
+    assert run["finished"] is True
+    assert run["counts"] == {"accepted": w.rows}, run
+
+
+def test_a_run_that_a_later_run_of_the_same_input_finished_is_not_listed_unfinished(world):
+    """Run 1 cut short, run 2 (the same command without --resume) sends every row and
+    finishes: run 1 is history (resuming it would send its rest a second time), not a run
+    `runs --unfinished` offers to continue; `runs` still lists it, interrupted."""
+    w = world("oneshot")
+    child = w.start()
+    w.when_handed_over(moment(w), child)
+    child.signal(signal.SIGINT)
+    assert child.wait(30) == 130
+    first = only_run(w)
+    assert not first["finished"]
+    done = w.cli("-p", "a", "runs", "--unfinished", "--json")
+    assert [json.loads(x)["run_id"] for x in done.stdout.splitlines() if x] == [run_id_of(first)]
+    code, again = w.send()
+    assert code == 0, again.stderr()
+    done = w.cli("-p", "a", "runs", "--unfinished", "--json")
+    assert done.returncode == 0 and done.stdout.strip() == "", done.stdout
+    assert [r["state"] for r in w.runs()] == ["finished", "interrupted"]

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
 
 
 def runs(
-    unfinished: Annotated[bool, typer.Option("--unfinished", help="Only runs that did not finish (resumable).")] = False,
+    unfinished: Annotated[bool, typer.Option("--unfinished", help="Only runs that did not finish (resumable), less those a later run of the same input finished.")] = False,
     limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, help="At most N runs, newest first.")] = 20,
     profile: Annotated[str | None, typer.Option("--profile", "-p", help="Only this profile's runs (default: all).", show_default=False)] = None,
     json_: JsonOpt = False,
@@ -34,6 +34,8 @@ def runs(
 
     A run is unfinished when it ended before every row was handed to the vendor (Ctrl-C,
     a lost connection, a kill: `killed`); the same command with `--resume` continues it.
+    `--unfinished` leaves out one that a later run of the same input finished (that run
+    sent every row: resuming the older one would send its rest again).
     """
     from smscli import config_journal
     from smscli.cli.common import choose
