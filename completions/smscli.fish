@@ -370,7 +370,7 @@ complete -c smscli -n '__smscli_at "send"' -l attach -r -F -d 'MMS audio (ma3) o
 complete -c smscli -n '__smscli_at "send"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "send"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "send"' -s h -l help -d 'Show this message and exit.'
-complete -c smscli -n '__smscli_at "runs"' -l unfinished -d 'Only runs that did not finish (resumable).'
+complete -c smscli -n '__smscli_at "runs"' -l unfinished -d 'Only runs that did not finish (resumable), less those a later run of the same...'
 complete -c smscli -n '__smscli_at "runs"' -l limit -x -d 'At most N runs, newest first.'
 complete -c smscli -n '__smscli_at "runs"' -s p -l profile -x -d 'Only this profile\'s runs (default: all).'
 complete -c smscli -n '__smscli_at "runs"' -l json -d 'Print JSON Lines on stdout.'
