@@ -10,7 +10,7 @@ and reaches the job through :class:`Hooks`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from smscli.content import TEXT_TYPES, Content, Fax, Kakao, Rcs, Text, Voice, refusal
 from smscli.errors import Interrupted, SmscliError, UsageError
+from smscli.job_rows import check_template, job_rows
 from smscli.models import SendResult
 from smscli.records import record
 from smscli.text import InvalidInput
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from smscli.config import Profile
     from smscli.dispatch import Summary
     from smscli.journal import Journal
-    from smscli.recipients import Row
 
 RESUME_LATEST = "latest"  # resume the newest run with the same input
 
@@ -210,7 +210,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         text = replace(text, body=profile_template(text.body, prof))
         if job.dry_run:
             hooks.info("smscli: the advertisement as it will be sent:\n" + text.body)
-    rows, count, columns, has_id_column, input_part = _rows(job.recipients, hooks,
+    rows, count, columns, has_id_column, input_part = job_rows(job.recipients, hooks,
                                                             fingerprint=not job.dry_run)
     if job.id and has_id_column:
         hooks.warn("smscli: warning: the CSV's id column gives each row its key; --id is not used")
@@ -219,14 +219,14 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
 
         render = ChannelRender(channel, allow_unicode=job.allow_unicode)
         for source, what in zip(render.sources, render.source_names, strict=True):
-            _check_template(as_template(source), columns, job.recipients, what=what, written=source)
+            check_template(as_template(source), columns, job.recipients, what=what, written=source)
         if not render.names:  # the same content for everyone: one error now, not one per row
             try:
                 render.render({}, "")  # "": the recipient is checked per row
             except InvalidInput as exc:
                 raise UsageError(f"message: {exc}", hint="nothing was sent") from None
     else:
-        _check_template(text.body, columns, job.recipients)
+        check_template(text.body, columns, job.recipients)
     sender_no = job.sender or prof.get("sender")
     vendor = create_vendor(prof, EventsShown(journal, hooks.info))
     refused = refusal(vendor, content)
@@ -370,135 +370,6 @@ def _fingerprint_parts(command: str, prof: Profile, opts: Any, message: str, inp
         **({"tag": opts.tag} if opts.tag else {}),  # only when set: older runs' digests stay
         **({"content": runs.digest(content_dumps(without_secrets(opts.channel)))} if opts.channel else {}),
     }  # fmt: skip
-
-
-def _rows(source: Recipients, hooks: Hooks, *, fingerprint: bool):
-    """(rows iterator, number of rows if known, template columns, has an id column, the
-    input's fingerprint part ("" unless ``fingerprint``))."""
-    from smscli import recipients, runs
-
-    if source.numbers:
-        numbers = recipients.parse_to_options(source.numbers)
-        given = len(recipients.split_to_options(source.numbers))
-        if given > len(numbers):
-            hooks.warn(f"smscli: warning: {given - len(numbers)} number(s) given more than once; "
-                       "each recipient gets the message once")
-        part = runs.numbers_part(numbers) if fingerprint else ""
-        return (recipients.Row(line_no=0, phone=n) for n in numbers), len(numbers), [], False, part
-    if source.rows is not None:
-        return _mapping_rows(source.rows, fingerprint=fingerprint)
-    if source.csv is None:
-        raise UsageError("no recipients", hint="pass --to NUMBER or --csv FILE")
-    part, spool = runs.csv_part(source.csv) if fingerprint else ("", None)
-    csv = recipients.open_csv(source.csv, stdin=spool)  # reads and checks the header now
-    if fingerprint:  # a send: its quoting is checked to the end before a row goes out
-        _check_quoting(source.csv, spool, csv)
-    return iter(csv), None, csv.variables, csv.id_column is not None, part
-
-
-def _check_quoting(source: str, spool: Any, csv: Any) -> None:
-    """:func:`smscli.recipients.check_quoting` of the file, or of stdin's spooled copy
-    (read from the start and put back where the open CSV input goes on reading)."""
-    from smscli import recipients
-
-    try:
-        if spool is None:
-            with open(source, "rb") as stream:
-                recipients.check_quoting(stream, csv.name)
-            return
-        at = spool.tell()
-        spool.seek(0)
-        try:
-            recipients.check_quoting(spool, csv.name)
-        finally:
-            spool.seek(at)
-    except BaseException:
-        csv.close()
-        raise
-
-
-PHONE_KEYS = ("phone", "to")
-
-
-def _mapping_rows(items: Iterable[Mapping[str, Any]], *, fingerprint: bool):
-    """Rows from mappings (``Client.send_many``): the first row's keys are the template's
-    columns. A sequence is fingerprinted whole (so ``resume`` can tell it is the same
-    input); another iterable is read lazily and its fingerprint says only that."""
-    from smscli import recipients
-
-    count = len(items) if isinstance(items, Sequence) else None
-    part = ""
-    if fingerprint:
-        part = (f"rows, {count}, sha256 {_rows_digest(items)}" if isinstance(items, Sequence)
-                else "rows from an iterator (not fingerprinted)")
-    stream = iter(items)
-    first = next(stream, None)
-    if first is None:
-        raise UsageError("no recipients", hint="send_many needs at least one row")
-    columns = [str(k) for k in first if k not in PHONE_KEYS and k != "id"]
-    has_id = "id" in first
-
-    def convert() -> Iterator[Row]:
-        for n, item in enumerate(_chain(first, stream), start=1):
-            if not isinstance(item, Mapping):
-                yield recipients.Row(line_no=n, phone="", error=f"row {n} is not a mapping")
-                continue
-            number = item.get("phone", item.get("to"))
-            given = item.get("id")
-            yield recipients.Row(
-                line_no=n, phone=str(number or "").strip(),
-                vars={str(k): "" if v is None else str(v) for k, v in item.items()
-                      if k not in PHONE_KEYS and k != "id"},
-                id=str(given) if given not in (None, "") else None,
-                error=None if number else f"row {n} has no phone")
-
-    return convert(), count, columns, has_id, part
-
-
-def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-    yield first
-    yield from rest
-
-
-def _rows_digest(items: Sequence[Mapping[str, Any]]) -> str:
-    import hashlib  # here: a send of a CSV file does not need it (nor its start-up)
-    import json
-
-    h = hashlib.sha256()
-    for item in items:
-        h.update(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode())
-        h.update(b"\n")
-    return h.hexdigest()[:16]
-
-
-def _check_template(message: str, columns: list[str], source: Recipients, *,
-                    what: str = "the message", written: str | None = None) -> None:
-    """Fail before sending anything when the text names a {column} the input lacks;
-    ``written``: the text as the user wrote it (Kakao's ``#{column}`` before it became ``{column}``)."""
-    from smscli.text import TemplateError, compile_template
-
-    try:
-        template = compile_template(message)
-    except TemplateError as exc:  # bad braces: a usage error, nothing was sent
-        raise UsageError(exc.reason) from None
-    missing = template.missing(columns)
-    if missing:
-        if source.csv:
-            where = f"the CSV's columns are {', '.join(columns) or 'none'}"
-        elif source.rows is not None:
-            where = f"the rows' keys are {', '.join(columns) or 'none'}"
-        else:
-            where = "there is no --csv"
-        raise UsageError(f"{what} uses {_as_written(missing[0], written or message)} but {where}",
-                         hint="write {{ and }} for literal braces")
-
-
-def _as_written(name: str, text: str) -> str:
-    """``#{name}`` when the text writes the variable so (Kakao's form), else ``{name}``."""
-    import re
-
-    hashed = re.search(r"#\{\s*" + re.escape(name) + r"\s*\}", text)
-    return hashed[0] if hashed else f"{{{name}}}"
 
 
 def dry_run_result(item: dict[str, Any]) -> SendResult:
