@@ -101,6 +101,8 @@ TARGETS: dict[str, Target] = {
     "frames-decoder": Target("smscli/protocol/oneshot/frames_decoder.py", FRAMES_TESTS),
     "crypto": Target("smscli/protocol/oneshot/crypto.py", ("tests/protocol/test_crypto.py",)),
     "messages": Target("smscli/protocol/oneshot/messages.py", ("tests/protocol/test_messages.py",)),
+    "message-plan": Target("smscli/protocol/oneshot/message_plan.py", ("tests/protocol/test_messages.py",
+                                                                          "tests/protocol/test_fast_paths.py")),
     "connection": Target("smscli/protocol/oneshot/connection.py", ("tests/protocol/test_connection.py",)),
     "recipients": Target(
         "smscli/recipients.py", ("tests/test_recipients.py", "tests/test_recipients_blocks.py")

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smscli.protocol.oneshot import message_plan as plan
 from smscli.protocol.oneshot import messages as m
 from smscli.protocol.oneshot.connection import Connection, LocalProtocolError
 from smscli.protocol.oneshot.errors import OneShotError
@@ -40,7 +41,7 @@ def _field_values(cls):
     def value(name, kind, default):
         other = st.integers(-5, 5) if kind is int else st.sampled_from(["", "x", "안녕", "0"])
         return st.one_of(st.just(default), other)
-    fields = {name: value(name, kind, default) for name, _key, kind, _opt, default in m._layout(cls)}
+    fields = {name: value(name, kind, default) for name, _key, kind, _opt, default in plan.layout_of(cls)}
     return st.fixed_dictionaries({}, optional=fields)
 
 
@@ -87,12 +88,12 @@ def test_body_json_refuses_what_the_encoder_refuses(value):
 def slow_from_body(cls, body):
     """The per-key loop alone (what from_body did before its shortcut)."""
     values, known = {}, set()
-    for name, key, kind, optional, default in m._layout(cls):
+    for name, key, kind, optional, default in plan.layout_of(cls):
         known.add(key)
         if key in body:
             if optional and default is None and body[key] in (None, ""):
                 continue
-            values[name] = m._coerce(cls.METHOD, key, body[key], kind)
+            values[name] = plan.coerce(cls.METHOD, key, body[key], kind)
     return cls(**values, extra={k: v for k, v in body.items() if k not in known})
 
 
