@@ -182,17 +182,23 @@ def test_second_ctrl_c_aborts_at_once(world):
     assert tally.held >= in_flight and code == 1, (tally.summary(), again.stderr())
 
 
-def test_the_same_command_again_without_resume_says_it_sends_every_row(world):
-    """A plain re-run of a cut-short send is a new run, which sends every row again (a
-    cron job may mean it): it says so, and that --resume sends only the rest; once a run
-    of that input finished, no more."""
-    w = world("oneshot")
+def cut_short(w) -> dict:
+    """A send of ``w`` stopped by one Ctrl-C once rows were handed over: its run, unfinished."""
     child = w.start()
     w.when_handed_over(moment(w), child)
     child.signal(signal.SIGINT)
     assert child.wait(30) == 130
     first = only_run(w)
     assert not first["finished"]
+    return first
+
+
+def test_the_same_command_again_without_resume_says_it_sends_every_row(world):
+    """A plain re-run of a cut-short send is a new run, which sends every row again (a
+    cron job may mean it): it says so, and that --resume sends only the rest; once a run
+    of that input finished, no more."""
+    w = world("oneshot")
+    first = cut_short(w)
     code, again = w.send()
     assert code == 0, again.stderr()
     assert (f"smscli: warning: run {run_id_of(first)} of {first['started_at']} with this same input did not "
@@ -207,10 +213,7 @@ def test_a_runs_counts_cover_all_its_attempts_not_the_last_resume(world, vendor)
     still say what became of its messages (each counted once, as accepted), and a second
     resume, which sends nothing, does not turn them into duplicates."""
     w = world(vendor)
-    child = w.start()
-    w.when_handed_over(moment(w), child)
-    child.signal(signal.SIGINT)
-    assert child.wait(30) == 130
+    cut_short(w)
     for _ in range(2):
         code, resumed = w.send("--resume")
         assert code == 0, resumed.stderr()
@@ -225,12 +228,7 @@ def test_a_run_that_a_later_run_of_the_same_input_finished_is_not_listed_unfinis
     finishes: run 1 is history (resuming it would send its rest a second time), not a run
     `runs --unfinished` offers to continue; `runs` still lists it, interrupted."""
     w = world("oneshot")
-    child = w.start()
-    w.when_handed_over(moment(w), child)
-    child.signal(signal.SIGINT)
-    assert child.wait(30) == 130
-    first = only_run(w)
-    assert not first["finished"]
+    first = cut_short(w)
     done = w.cli("-p", "a", "runs", "--unfinished", "--json")
     assert [json.loads(x)["run_id"] for x in done.stdout.splitlines() if x] == [run_id_of(first)]
     code, again = w.send()
