@@ -118,7 +118,7 @@ def _filters(
     return where, params
 
 
-def _from_json_list(text: str) -> list[str]:
+def from_json_list(text: str) -> list[str]:
     """What :func:`_json_list` wrote; an empty list (most messages have no images or file
     keys) without importing json, as it was written."""
     if text == "[]":
@@ -133,8 +133,8 @@ def _message_dict(row: Sequence[Any]) -> dict[str, Any]:
      detail, server_id, attempts, held, created_at, updated_at, delivered_at) = row  # fmt: skip
     return {
         "id": mid, "vendor": vendor, "profile": profile, "to": to, "type": mtype, "text": text,
-        "subject": subject, "sender": sender, "images": _from_json_list(images),
-        "file_keys": _from_json_list(keys), "send_at": send_at, "status": status, "code": code,
+        "subject": subject, "sender": sender, "images": from_json_list(images),
+        "file_keys": from_json_list(keys), "send_at": send_at, "status": status, "code": code,
         "detail": detail, "server_id": server_id, "attempts": attempts, "held": bool(held),
         "created_at": created_at, "updated_at": updated_at, "delivered_at": delivered_at or "",
     }  # fmt: skip

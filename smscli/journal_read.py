@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from smscli.journal_base import _chunks, _filters, _message_dict
+from smscli.journal_base import _chunks, _filters, _message_dict, from_json_list
 from smscli.journal_sql import _MESSAGE_COLUMNS
 
 if TYPE_CHECKING:
@@ -129,8 +129,6 @@ class ReadersMixin:
         """:meth:`Journal.due` a page at a time (earliest first, ``messages_due`` index).
         The keyset is ``(send_at, rowid)``, so a page claimed (or held again) meanwhile is
         not read twice."""
-        import json
-
         from smscli import content as content_json
         from smscli.journal import _iso
         from smscli.models import Message
@@ -154,8 +152,8 @@ class ReadersMixin:
                     Message(
                         id=mid, to=to, text=text, sender=sender, type=mtype or "sms",
                         subject=subject,
-                        images=tuple(json.loads(images)) if images != "[]" else (),
-                        file_keys=tuple(json.loads(keys)) if keys != "[]" else (),
+                        images=tuple(from_json_list(images)),
+                        file_keys=tuple(from_json_list(keys)),
                         send_at=datetime.fromisoformat(send_at).astimezone(KST) if send_at else None,
                         channel=content_json.loads(content),  # type: ignore[arg-type]
                         tag=tag, name=name, parent=parent, ad=ad,
