@@ -6,6 +6,7 @@ text names no column the input lacks (:func:`check_template`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from smscli.errors import UsageError
@@ -82,7 +83,7 @@ def mapping_rows(items: Iterable[Mapping[str, Any]], *, fingerprint: bool):
     has_id = "id" in first
 
     def convert() -> Iterator[Row]:
-        for n, item in enumerate(_chain(first, stream), start=1):
+        for n, item in enumerate(chain((first,), stream), start=1):
             if not isinstance(item, Mapping):
                 yield recipients.Row(line_no=n, phone="", error=f"row {n} is not a mapping")
                 continue
@@ -96,11 +97,6 @@ def mapping_rows(items: Iterable[Mapping[str, Any]], *, fingerprint: bool):
                 error=None if number else f"row {n} has no phone")
 
     return convert(), count, columns, has_id, part
-
-
-def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-    yield first
-    yield from rest
 
 
 def _rows_digest(items: Sequence[Mapping[str, Any]]) -> str:

@@ -10,8 +10,8 @@ that cannot stay whole folds, as before: nothing is cut off.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
