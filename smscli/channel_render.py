@@ -140,8 +140,9 @@ class ChannelRender:
 
 
 def without_secrets(channel: Channel) -> Channel:
-    """The channel as the journal keeps it: no sender key (the vendor reads it from the
-    profile again)."""
+    """The channel as the journal keeps it: no sender key. A send takes it from the profile
+    (smscli.sending), and so does ``reserve flush`` for a journaled one
+    (:func:`smscli.dispatch.sender_keyed`)."""
     if isinstance(channel, Kakao) and channel.sender_key:
         return replace(channel, sender_key="")
     return channel
