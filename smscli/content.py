@@ -65,6 +65,7 @@ KAKAO_BUTTON_FIELDS: tuple[str, ...] = ("name", "type", "url_mobile", "url_pc", 
 RCS_BUTTON_FIELDS: tuple[str, ...] = ("phone_number", "text", "latitude", "longitude", "label",
                                       "fallback_url", "start_time", "end_time", "title", "description")
 BUTTON_FIELDS: tuple[str, ...] = KAKAO_BUTTON_FIELDS + RCS_BUTTON_FIELDS
+_BUTTON_FIELD_SET = frozenset(BUTTON_FIELDS)
 
 
 @record
@@ -114,7 +115,7 @@ class Button:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Button:
         """A button from the vendors' JSON object (unknown keys are ignored; values as str)."""
-        known = {k: str(obj[k]) for k in BUTTON_FIELDS if obj.get(k) not in (None, "")}
+        known = {k: str(v) for k, v in obj.items() if k in _BUTTON_FIELD_SET and v not in (None, "")}
         return cls(name=known.pop("name", ""), type=known.pop("type", ""), **known)
 
 

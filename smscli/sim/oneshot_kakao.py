@@ -131,8 +131,8 @@ def recorded_fields(body: dict[str, Any]) -> dict[str, Any]:
     for ``--record`` lines; the sender key is left out, as ``sim bizppurio`` leaves out
     ``senderkey``."""
     return {k: v for k, v in body.items()
-            if v not in ("", None) and k != "KakaoSenderKey"
-            and (k.startswith(("Kakao", "kakao", "rcs")) or k == "ResellerCode")}
+            if k[:1] in "KkrR" and (k.startswith(("Kakao", "kakao", "rcs")) or k == "ResellerCode")
+            and k != "KakaoSenderKey" and v not in ("", None)}
 
 
 def report_code(rules: KakaoRules, body: dict[str, Any]) -> int | None:
