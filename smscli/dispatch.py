@@ -176,7 +176,9 @@ def run_send(
                 file_keys = _upload_once(vendor, opts.images)
                 if file_keys:
                     stream = (replace(m, file_keys=file_keys) for m in stream)
-                daytime = advertising.Daytime(stream) if opts.ad == 1 else None
+                # an advertisement sent now stops at 21:00; one reserved on the vendor's
+                # server goes out at its time, checked by check_night (smscli.sending)
+                daytime = advertising.Daytime(stream) if opts.ad == 1 and opts.send_at is None else None
                 try:
                     vendor.send(iter(daytime) if daytime else stream, sink, on_reports=sink.reports, wait=opts.wait)
                 except OutsideHours as closed:

@@ -155,3 +155,25 @@ def test_reserve_flush_holds_an_advertisement_that_is_due_at_night(clock_at, sms
         assert any("1 advertisement(s) held until 2026-11-24 08:00" in n for n in batch.notes), batch.notes
         clock.set_offset(clock.offset_to((TODAY + timedelta(days=1)).replace(hour=8)))
         assert sms.flush().counts == {"accepted": 1}
+
+
+@pytest.mark.parametrize("vendor", ["bizppurio", "bizclient"])
+def test_a_reservation_made_at_night_for_the_day_keeps_its_time(vendor, clock_at, request, monkeypatch) -> None:
+    """Reserving on the vendor's server is not sending: made at 23:00 for noon two days on,
+    an advertisement stays reserved for noon (it was moved to 08:00 the next morning)."""
+    import os
+    from pathlib import Path
+
+    from smscli.journal import Journal
+
+    sim = request.getfixturevalue(f"smscli_{vendor}_sim")
+    clock_at(TODAY.replace(hour=23))
+    for key, value in AD.items():
+        monkeypatch.setenv(key, value)
+    noon = (TODAY + timedelta(days=2)).replace(hour=12, tzinfo=KST)
+    with sim.client() as sms:
+        result = sms.reserve("01012345678", "주말 세일", at=noon, ad=True, id="weekend")
+    assert result.status == "scheduled" and "21:00" not in result.detail, result
+    with Journal.open(Path(os.environ["SMSCLI_DATA_DIR"])) as journal:
+        row = journal.get("weekend")
+    assert row is not None and datetime.fromisoformat(row["send_at"]) == noon, row
