@@ -88,9 +88,9 @@ class AsyncClient:
         """:meth:`smscli.Client.upload` as a coroutine."""
         return await asyncio.to_thread(self.sync.upload, files)
 
-    async def reservations(self) -> list[MessageRecord]:
+    async def reservations(self, *, profile: str | None = None) -> list[MessageRecord]:
         """:meth:`smscli.Client.reservations` as a coroutine (a list)."""
-        return await asyncio.to_thread(lambda: list(self.sync.reservations()))
+        return await asyncio.to_thread(lambda: list(self.sync.reservations(profile=profile)))
 
     async def result(self, message_id: str) -> MessageRecord | None:
         """:meth:`smscli.Client.result` as a coroutine."""

@@ -343,10 +343,11 @@ class Client:
         return [Upload(str(i.path), key, i.size, i.width, i.height, vendor.name)
                 for i, key in zip(infos, keys, strict=True)]
 
-    def reservations(self) -> Iterator[MessageRecord]:
-        """Scheduled messages of every profile of this data dir's journal, soonest created
-        first, a page at a time (``send_at``, ``type``, ``profile`` and ``text`` are set)."""
-        for row in self._reader().iter_messages(status="scheduled"):
+    def reservations(self, *, profile: str | None = None) -> Iterator[MessageRecord]:
+        """Scheduled messages of this data dir's journal (every profile's, or ``profile``'s),
+        soonest created first, a page at a time (``send_at``, ``type``, ``profile`` and
+        ``text`` are set)."""
+        for row in self._reader().iter_messages(status="scheduled", profile=profile):
             yield _record(row, ())
 
     def result(self, message_id: str) -> MessageRecord | None:

@@ -245,3 +245,39 @@ def test_a_send_that_fails_before_its_first_message_leaves_no_run_to_resume(tmp_
     sent = run_cli("send", "--to", "01012345678", "-m", "x")
     assert sent.returncode == 0
     assert b'"finished"' in run_cli("runs", "--json").stdout
+
+
+def test_p_filters_runs_and_reservations_before_or_after_the_command(isolated_env) -> None:
+    """README: ``-p NAME`` goes before or after the command; for ``runs`` and ``reserve
+    list`` (every profile by default) it keeps that profile's (it was ignored before)."""
+    import json
+    from datetime import datetime
+
+    from smscli.clock import KST
+    from smscli.journal import Journal
+    from smscli.models import Message
+    from tests.conftest import run_cli
+
+    profile = ('vendor = "oneshot"\nhost = "127.0.0.1"\nport = 9\nbind_id = "x"\npassword = "p"\n'
+               'aes_key = "0123456789abcdef"\naes_iv = "fedcba9876543210"\n')
+    config = isolated_env / "config.toml"
+    config.write_text(f"[profiles.a]\n{profile}[profiles.b]\n{profile}")
+    config.chmod(0o600)
+    later = datetime(2099, 1, 1, 9, tzinfo=KST)
+    with Journal.open(isolated_env / "data") as j:
+        for name in ("a", "b"):
+            j.start_run(f"RUN-{name}", command="send", profile=name, vendor="oneshot",
+                        fingerprint="f", parts={})
+            j.schedule([Message(id=f"r-{name}", to="01012345678", text="x", sender="15666639",
+                                send_at=later)], "oneshot", name)
+
+    def listed(*args: str, key: str) -> list[str]:
+        done = run_cli(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return [json.loads(line)[key] for line in done.stdout.splitlines()]
+
+    assert sorted(listed("runs", key="run_id")) == ["RUN-a", "RUN-b"]
+    assert listed("runs", "-p", "a", key="run_id") == listed("-p", "a", "runs", key="run_id") == ["RUN-a"]
+    assert sorted(listed("reserve", "list", key="message_id")) == ["r-a", "r-b"]
+    assert (listed("reserve", "list", "-p", "b", key="message_id")
+            == listed("-p", "b", "reserve", "list", key="message_id") == ["r-b"])

@@ -126,9 +126,15 @@ def reserve(
     raise typer.Exit(code)
 
 
-@reserve_commands.command("list", epilog="Examples:\n\n  smscli reserve list\n\n  smscli reserve list --json")
-def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None) -> None:
-    """List scheduled messages of every profile (this machine's journal)."""
+@reserve_commands.command("list", epilog="Examples:\n\n  smscli reserve list\n\n  smscli reserve list --json\n\n"
+                                         "  smscli reserve list -p sandbox")
+def list_(
+    json_: JsonOpt = False,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", show_default=False,
+                                                help="Only this profile's reservations (default: all).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List scheduled messages of every profile, or of one (this machine's journal)."""
     from smscli.cli.common import choose
     from smscli.cli.output import Output
     from smscli.client import Client
@@ -137,13 +143,13 @@ def list_(json_: JsonOpt = False, profile: ProfileOpt = None, config: ConfigOpt 
     out = Output(json_, columns=["message_id", "to", "send_at", "type", "profile", "vendor", "status",
                                  "text"])
     shown = 0
-    for rec in Client(name, config=path).reservations():  # every profile, a page at a time
+    for rec in Client(name, config=path).reservations(profile=name):  # a page at a time
         out.emit({"message_id": rec.message_id, "to": rec.to, "send_at": rec.send_at, "type": rec.type,
                   "profile": rec.profile, "vendor": rec.vendor, "status": rec.status, "text": rec.text})
         shown += 1
     out.flush()
     if not shown and out.is_tty(out.stdout):  # a person looking: say so (stdout stays empty)
-        out.info("smscli: no scheduled messages in the journal")
+        out.info("smscli: no scheduled messages in the journal" + (f" for profile '{name}'" if name else ""))
 
 
 @reserve_commands.command("cancel", cls=MetavarCommand, epilog="Examples:\n\n  smscli reserve cancel 01JD3K8Q2W7M4X")

@@ -42,7 +42,7 @@ def runs(
     from smscli.cli.output import Output
     from smscli.config import resolve_paths
 
-    _, path = choose(None, config)
+    profile, path = choose(profile, config)  # -p before the command filters too
     target = config_journal.active(path)
     journal = target.open_for_reading(resolve_paths(path).data_dir)  # read-only will do
     out = Output(json_, columns=COLUMNS)
