@@ -57,6 +57,10 @@ def test_a_server_started_with_sigint_ignored_stops_on_a_signal(name: str, sig: 
         _wait_for(proc, banner)
         proc.send_signal(sig)
         assert proc.wait(timeout=20) == status
+        assert proc.stderr is not None
+        rest = proc.stderr.read().decode(errors="replace")
+        if status == 130:  # a listener has nothing to resume: the line does not say so
+            assert "smscli: interrupted; the journal is consistent." in rest and "resume" not in rest, rest
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -173,7 +173,7 @@ def report_error(exc: BaseException) -> int:
         line = f"smscli: cannot write {where or 'the output (stdout)'}: no space left on the device"
         status = int(ExitStatus.CONFIG)
     elif isinstance(exc, KeyboardInterrupt):
-        line = "smscli: interrupted; the journal is consistent, re-run to resume."
+        line = "smscli: interrupted; the journal is consistent."  # (a send says what to resume itself)
         status = int(ExitStatus.INTERRUPTED)
     else:
         line = (f"smscli: internal error: {type(exc).__name__}: {exc} "
