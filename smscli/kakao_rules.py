@@ -169,6 +169,9 @@ def check_content(content: Channel) -> None:
             raise UsageError(f"--title is {len(content.title)} characters; at most {MAX_TITLE}")
         if content.sender_key and len(content.sender_key) > MAX_SENDER_KEY:
             raise UsageError(f"sender key is {len(content.sender_key)} characters; at most {MAX_SENDER_KEY}")
+        for flag, url in (("--image-url", content.image_url), ("--image-link", content.image_link)):
+            if url and not url.startswith(("https://", "http://")):
+                raise UsageError(f"{flag} must be an http(s) URL (Kakao fetches the image by it), not {url!r}")
         if content.type == "alimtalk-image" and not content.image_url:
             raise UsageError("--type alimtalk-image needs its image: --image-url URL")
         if content.type == "friendtalk" and (content.wide or content.image_link) and not content.image_url:

@@ -57,6 +57,9 @@ AT = ("--type", "alimtalk", "--template", "T1")
 @pytest.mark.parametrize(("args", "said"), [
     (("--type", "alimtalk", "-m", "x"), "--type alimtalk needs --template CODE"),
     (("--type", "alimtalk-image", "--template", "T1", "-m", "x"), "--type alimtalk-image needs its image: --image-url URL"),
+    (("--type", "friendtalk", "--image-url", "notaurl", "-m", "x"), "--image-url must be an http(s) URL (Kakao fetches"),
+    (("--type", "friendtalk", "--image-url", "https://i/a.jpg", "--image-link", "a.jpg", "-m", "x"),
+     "--image-link must be an http(s) URL"),
     (("--type", "friendtalk", "--wide", "-m", "x"), "a FriendTalk image needs --image-url URL"),
     (("--type", "friendtalk", "--template", "T1", "-m", "x"), "--template does not go with --type friendtalk"),
     (("--type", "rcs-template", "-m", "x"), "--type rcs-template needs --rcs-base ID"),
