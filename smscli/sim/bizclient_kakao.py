@@ -137,22 +137,29 @@ def buttons_shown(buttons: list[Button]) -> bool:
 
 
 def answer(row: Any, file_path: Path, rules: KakaoRules, *, missed: bool) -> Plan:
-    """Kakao's answer for a checked row; ``missed``: the recipient is not on Kakao."""
-    msg_type = int(row.MSG_TYPE)
+    """Kakao's answer for a checked row (``missed``: the recipient is not on Kakao) and,
+    when it is a failure of any kind, the fallback the row asks for (manual 5.1.8: "알림톡/
+    친구톡 발송결과 실패 시" the RE_TYPE message is sent), as Bizppurio's simulator does."""
     body = row.MSG_BODY or ""
-    if len(body) > MAX_CHARS:
-        return Plan(TOO_LONG)
-    buttons = buttons_of(row, file_path)
-    if not buttons_shown(buttons):
-        return Plan(BAD_FORMAT)
-    refusal = rules.refusal(sender_key=row.SENDER_KEY or "", template=row.TEMPLATE_CODE or "", text=body,
-                            buttons=buttons, alimtalk=msg_type == 6)
-    if refusal is not None:
-        return Plan(REFUSED[refusal])
-    if not missed:
+    code = _failure(row, body, file_path, rules, missed=missed)
+    if code == DELIVERED:
         return Plan(DELIVERED)
     fallback = FALLBACK_TYPES.get((row.RE_TYPE or "").strip().upper())
     text = row.RE_BODY or body  # the manual: an empty RE_BODY sends MSG_BODY
     if fallback is None or len(text.encode("cp949")) > FALLBACK_BYTES[fallback]:
-        return Plan(MISSED[msg_type])  # the manual: an SMS fallback too long is not sent
-    return Plan(MISSED[msg_type], fallback, text)
+        return Plan(code)  # the manual: an SMS fallback too long is not sent
+    return Plan(code, fallback, text)
+
+
+def _failure(row: Any, body: str, file_path: Path, rules: KakaoRules, *, missed: bool) -> str:
+    """Kakao's result code for a checked row: DELIVERED, or why it was not."""
+    if len(body) > MAX_CHARS:
+        return TOO_LONG
+    buttons = buttons_of(row, file_path)
+    if not buttons_shown(buttons):
+        return BAD_FORMAT
+    refusal = rules.refusal(sender_key=row.SENDER_KEY or "", template=row.TEMPLATE_CODE or "", text=body,
+                            buttons=buttons, alimtalk=int(row.MSG_TYPE) == 6)
+    if refusal is not None:
+        return REFUSED[refusal]
+    return MISSED[int(row.MSG_TYPE)] if missed else DELIVERED

@@ -317,19 +317,24 @@ def test_a_fallback_that_fails_and_a_miss_without_fallback(vendor_factory, agent
     ({"template": "unknown"}, "7315"),
     ({"sender_key": "f" * 40}, "7103"),
 ])
-def test_refusals_get_daous_codes_and_no_fallback(vendor_factory, agent_factory, database, journal, change, code):
-    vendor = vendor_factory()
-    fields = {"text": TEXT, **change}
-    send(vendor, [alimtalk("bad", fallback=Text("짧은 안내", type="sms"), **fields)], journal)
-    agent = agent_factory(kakao=rules(), move_delay=3600)
-    agent.prepare()
-    settle(agent, database, ["bad"])
-    (report,) = poll(vendor)
-    assert (report.status, report.code, report.channel, report.fallback) == ("failed", code, "alimtalk", {})
-    assert agent.fallbacks == {}
+def test_refusals_get_daous_codes_and_the_fallback(vendor_factory, agent_factory, database, journal, change, code):
+    """A refused AlimTalk is a failed one: without a fallback its report has Daou's code;
+    with one, the agent sends it (manual 5.1.8, "발송결과 실패 시"), as Bizppurio does."""
     from smscli.codes import describe
 
-    assert report.detail == describe("bizclient", code).meaning
+    vendor = vendor_factory()
+    fields = {"text": TEXT, **change}
+    send(vendor, [alimtalk("bad", **fields), alimtalk("bad-fb", fallback=Text("짧은 안내", type="sms"), **fields)],
+         journal)
+    agent = agent_factory(kakao=rules(), move_delay=3600)
+    agent.prepare()
+    settle(agent, database, ["bad", "bad-fb"])
+    reports = {r.message_id: r for r in poll(vendor)}
+    plain, fell = reports["bad"], reports["bad-fb"]
+    assert (plain.status, plain.code, plain.channel, plain.fallback) == ("failed", code, "alimtalk", {})
+    assert plain.detail == describe("bizclient", code).meaning
+    assert (fell.status, fell.channel, fell.fallback) == ("delivered", "sms", {"type": "sms", "status": "delivered"})
+    assert agent.fallbacks == {"bad-fb": 1}
 
 
 def test_poll_treats_status_11_as_not_final(vendor_factory, database, journal):
