@@ -110,10 +110,12 @@ class ChannelRender:
 
     def _buttons_of(self, row: Mapping[str, str]) -> tuple[tuple[Button, ...], tuple[Button, ...]]:
         """The row's buttons and quick replies: from the file its ``buttons`` column names
-        (read once), else the send's."""
+        (read once), else the send's. ``-`` there is not stdin (only ``--buttons -`` is)."""
         path = (row.get(BUTTONS_COLUMN) or "").strip()
         if not path:
             return self.channel.buttons, self._quick
+        if path == "-":
+            raise text.InvalidInput("the buttons column names a file; '-' (stdin) is for --buttons - only")
         if path not in self._button_files:
             from smscli.errors import UsageError
 

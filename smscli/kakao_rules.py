@@ -11,6 +11,7 @@ recipient, the fallback) and raises :class:`~smscli.text.InvalidInput` (that row
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -53,18 +54,21 @@ MAX_BUTTONS_FILE = 1024 * 1024  # bytes: five buttons and ten quick replies take
 
 
 def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ...]]:
-    """(buttons, quick replies) from a JSON file: a list of button objects, or
-    ``{"button": [...]}`` as in the BIZCLIENT manual, with AlimTalk's quick replies under
-    ``"quickreply"`` as Bizppurio names them. UTF-8 or CP949. A file that cannot be read
-    is a UsageError."""
-    where = str(path)
+    """(buttons, quick replies) from a JSON file (``"-"``: stdin, for ``--buttons -``): a
+    list of button objects, or ``{"button": [...]}`` as in the BIZCLIENT manual, with
+    AlimTalk's quick replies under ``"quickreply"`` as Bizppurio names them. UTF-8 or
+    CP949, at most MAX_BUTTONS_FILE bytes read. A file that cannot be read is a UsageError."""
+    where = "--buttons - (stdin)" if path == "-" else f"buttons file {path}"
     try:
-        with Path(path).open("rb") as f:
-            raw = f.read(MAX_BUTTONS_FILE + 1)
+        if path == "-":
+            raw = sys.stdin.buffer.read(MAX_BUTTONS_FILE + 1)
+        else:
+            with Path(path).open("rb") as f:
+                raw = f.read(MAX_BUTTONS_FILE + 1)
     except OSError as exc:
-        raise UsageError(f"cannot read buttons file {where}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
     if len(raw) > MAX_BUTTONS_FILE:
-        raise UsageError(f"buttons file {where} is over {MAX_BUTTONS_FILE // 1024} KiB: not a buttons file?")
+        raise UsageError(f"{where} is over {MAX_BUTTONS_FILE // 1024} KiB: not a buttons file?")
     for encoding in ("utf-8-sig", "cp949"):
         try:
             source = raw.decode(encoding)
@@ -72,32 +76,32 @@ def load_buttons(path: str | Path) -> tuple[tuple[Button, ...], tuple[Button, ..
         except UnicodeDecodeError:
             continue
     else:
-        raise UsageError(f"buttons file {where} is neither UTF-8 nor CP949 text")
+        raise UsageError(f"{where} is neither UTF-8 nor CP949 text")
     try:
         data: Any = json.loads(source)
     except ValueError as exc:
-        raise UsageError(f"buttons file {where} is not valid JSON: {exc}") from None
+        raise UsageError(f"{where} is not valid JSON: {exc}") from None
     except RecursionError:
-        raise UsageError(f"buttons file {where} nests too deep to be buttons") from None
+        raise UsageError(f"{where} nests too deep to be buttons") from None
     quick: Any = []
     if isinstance(data, dict) and {"button", "quickreply"} & data.keys():
         data, quick = data.get("button", []), data.get("quickreply", [])
     for part in (data, quick):
         if not isinstance(part, list) or not all(isinstance(b, dict) for b in part):
-            raise UsageError(f"buttons file {where} must hold a list of buttons or "
+            raise UsageError(f"{where} must hold a list of buttons or "
                              f"{{\"button\": [...], \"quickreply\": [...]}}")
     for what, part in (("button", data), ("quick reply", quick)):
         for n, entry in enumerate(part, start=1):
             wrong = next((k for k in BUTTON_FIELDS if entry.get(k) is not None and not _text_field(k, entry[k])), None)
             if wrong is not None:
-                raise UsageError(f"buttons file {where}: {what} {n}'s {wrong} must be text, "
+                raise UsageError(f"{where}: {what} {n}'s {wrong} must be text, "
                                  f"not {type(entry[wrong]).__name__}", hint='write it in quotes, e.g. "1"')
     if sum(1 for b in data if "suggestions" in b) > 1:
-        raise UsageError(f"buttons file {where} holds several cards of suggestions; smscli sends "
+        raise UsageError(f"{where} holds several cards of suggestions; smscli sends "
                          "one card (an RCS carousel is not supported)")
     try:
         buttons = tuple(b for entry in data for b in (
-            rcs_suggestions.from_document([entry], f"buttons file {where}")
+            rcs_suggestions.from_document([entry], where)
             if rcs_suggestions.is_document_form(entry) else [Button.from_json(entry)]))
     except ValueError as exc:
         raise UsageError(str(exc)) from None

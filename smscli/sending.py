@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from smscli.config import Profile
     from smscli.dispatch import Summary
     from smscli.journal import Journal
+    from smscli.vendors.base import Vendor
 
 RESUME_LATEST = "latest"  # resume the newest run with the same input
 
@@ -234,6 +235,8 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         raise UsageError(refused, hint="nothing was sent")
     if isinstance(channel, Kakao):
         channel = replace(channel, sender_key=_sender_key(prof, channel))
+    elif isinstance(channel, Rcs):
+        _check_rcs_keys(prof, vendor)
     if job.dry_run and not sender_no:  # a send would stop here (ensure_sender): the dry run says so
         hooks.warn("smscli: warning: no sender number (pass --from NUMBER or set `sender` in the "
                    "profile): a send would be refused")
@@ -319,6 +322,18 @@ def _sender_key(prof: Profile, channel: Kakao) -> str:
         raise ConfigError(f"kakao_sender_key of profile {prof.name!r} is {len(key)} characters; "
                           f"at most {kakao_rules.MAX_SENDER_KEY}")
     return key
+
+
+def _check_rcs_keys(prof: Profile, vendor: Vendor) -> None:
+    """The profile keys RCS needs on ``vendor`` (``Vendor.rcs_keys``); one unset:
+    ConfigError (exit 3) naming it, before anything is journaled."""
+    from smscli.errors import ConfigError
+
+    for key in vendor.rcs_keys:
+        if not str(prof.get(key, "") or "").strip():
+            raise ConfigError(f"profile {prof.name!r} has no {key} ({vendor.name} needs it for RCS)",
+                              hint=f"smscli config set {key} VALUE -p {prof.name}, "
+                                   f"or set SMSCLI_{key.upper()}")
 
 
 def _forget_if_unused(journal: Journal, run_id: str) -> bool:

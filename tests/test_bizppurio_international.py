@@ -108,7 +108,8 @@ def test_an_international_alimtalk_falls_back_to_an_sms_counted_by_the_internati
         out = lines(sent.stdout)
         assert [(r["type"], r["status"], r["code"]) for r in out] == [
             ("alimtalk", "delivered", "7000"), ("alimtalk", "delivered", "4100")]
-        rcs = run_cli("send", "--to", US, "--type", "rcs-sms", "-m", "hi", "--json", env=ENV)
+        rcs = run_cli("send", "--to", US, "--type", "rcs-sms", "-m", "hi", "--json",
+                      env={**ENV, "SMSCLI_RCS_CHATBOT_ID": "15880000"})  # RCS on Bizppurio needs one
         assert rcs.returncode == 1
         assert "rcs-sms cannot be sent to a number outside Korea" in lines(rcs.stdout)[0]["detail"]
     lines_ = sorted(recorded(record).values(), key=lambda x: x["to"])

@@ -138,6 +138,24 @@ def test_sender_key_missing_or_too_long_is_exit_3_naming_the_key(home, capsys):
     assert not (home / "data" / "journal.db").exists() or _messages(home) == 0
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_rcs_without_the_chatbot_id_bizppurio_needs_is_exit_3_naming_the_key(home, capsys, dry_run):
+    extra = ("--dry-run",) if dry_run else ()
+    code, line = refused(capsys, "--type", "rcs-lms", "--title", "t", "-m", "안내", *extra)
+    assert code == 3 and line == ("smscli: profile 'biz' has no rcs_chatbot_id (bizppurio needs it for RCS) "
+                                  "(smscli config set rcs_chatbot_id VALUE -p biz, or set SMSCLI_RCS_CHATBOT_ID)")
+    code = program(["reserve", "--at", "2099-01-01 10:00", "--to", "01011112222", "--type", "rcs-sms",
+                    "-m", "x", *extra])
+    assert code == 3 and "has no rcs_chatbot_id" in capsys.readouterr().err
+    assert not (home / "data" / "journal.db").exists() or _messages(home) == 0
+
+
+def test_rcs_with_the_chatbot_id_passes_the_dry_run(home, capsys, monkeypatch):
+    monkeypatch.setenv("SMSCLI_RCS_CHATBOT_ID", "15880000")
+    code, out, err = run(capsys, "--type", "rcs-lms", "--title", "t", "-m", "안내", "--dry-run")
+    assert code == 0 and "\tvalid\trcs-lms\t" in out, err
+
+
 def test_biznetshot_refuses_kakao_and_rcs_naming_what_it_carries(home, capsys):
     code, line = refused(capsys, "-p", "net", *AT, "-m", "x")
     assert code == 2 and line == ("smscli: netshot does not carry Kakao (AlimTalk/FriendTalk) messages "

@@ -116,7 +116,8 @@ TitleOpt = Annotated[str, typer.Option(
     "--title", metavar="TEXT", help="AlimTalk emphasised title (RCS: the title); {column} fills from the CSV.")]
 ButtonsOpt = Annotated[str | None, typer.Option(
     "--buttons", metavar="FILE", show_default=False,
-    help='Buttons, JSON: a list, or {"button": [...]}; URLs take {column}. A CSV `buttons` column names a file per row.')]
+    help='Buttons, JSON (\'-\' = stdin): a list, or {"button": [...]}; URLs take {column}. '
+         'A CSV `buttons` column names a file per row.')]
 ImageUrlOpt = Annotated[str | None, typer.Option(
     "--image-url", metavar="URL", show_default=False, help="FriendTalk image (alimtalk-image: the template's image).")]
 ImageLinkOpt = Annotated[str | None, typer.Option(
@@ -240,9 +241,15 @@ def run(*, to, csv, message, message_file, sender, subject, type_, image, id_, d
         raise UsageError("give the text with --message or --message-file, not both")
     media.check_flags(type_, flags.media, other=flags.given(), subject=subject, images=image,
                       message_given=message is not None or message_file is not None)
+    stdin_for = "the CSV" if csv == "-" else ""  # one reader of stdin at most
+    if flags.buttons == "-":
+        if stdin_for or message_file == "-":
+            raise UsageError(f"stdin is already {stdin_for or 'the message (--message-file -)'}; "
+                             "pass the buttons with --buttons FILE")
+        stdin_for = "the buttons (--buttons -)"
     if message is None:
         if media.needs_message(type_, message, flags.media) or message_file is not None:
-            message = _read_message(message_file, stdin_taken=(csv == "-"))
+            message = _read_message(message_file, stdin_taken=stdin_for)
         else:
             message = ""
     send_at = None
@@ -348,13 +355,17 @@ class _Countdown:
         self.said = True
 
 
-def _read_message(path: str | None, *, stdin_taken: bool) -> str:
+def _read_message(path: str | None, *, stdin_taken: str) -> str:
+    """The text of ``--message-file`` (``-``, or nothing with stdin piped: stdin);
+    ``stdin_taken`` names what already reads stdin ("": nothing)."""
     if path == "-" or (path is None and not stdin_taken and not sys.stdin.isatty()):
         if stdin_taken:
-            raise UsageError("stdin is already the CSV; pass the text with --message or --message-file FILE")
+            raise UsageError(f"stdin is already {stdin_taken}; pass the text with --message or --message-file FILE")
         return _decode_text(_at_most(sys.stdin.buffer, "stdin"), "stdin")
     if path is None:
-        raise UsageError("no message text", hint="pass --message TEXT, --message-file FILE, or pipe it on stdin")
+        hint = f"pass --message TEXT or --message-file FILE: stdin is {stdin_taken}" if stdin_taken \
+            else "pass --message TEXT, --message-file FILE, or pipe it on stdin"
+        raise UsageError("no message text", hint=hint)
     try:
         with Path(path).open("rb") as f:
             data = _at_most(f, f"message file {path}")

@@ -142,6 +142,9 @@ class Vendor:
     # no field for it and smscli sends it when the report says the first failed
     # (smscli.fallback; OneShot).
     falls_back: ClassVar[bool] = True
+    # The profile keys an RCS message needs on this vendor (Bizppurio: ``rcs_chatbot_id``);
+    # ``run_job`` stops with a ConfigError (exit 3) when one is unset, the dry run too.
+    rcs_keys: ClassVar[tuple[str, ...]] = ()
     # What the vendor sends to numbers outside Korea (+CC...), None: nothing; asked by the
     # send pipeline only (smscli.dispatch.Prepared, smscli.abroad).
     abroad: ClassVar[AbroadLimits | None] = None

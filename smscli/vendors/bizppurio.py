@@ -107,6 +107,7 @@ class BizppurioVendor(Vendor):
     can_upload = True
     dedupes = False  # a refkey sent twice is two messages
     carries = frozenset({"text", "kakao", "rcs"})
+    rcs_keys = ("rcs_chatbot_id",)  # content.rcs.chatbotid: required by the document
     abroad = AbroadLimits()  # "국제 메시지 발송": country + the national number
 
     def __init__(self, profile: Any, events: Any) -> None:
