@@ -710,7 +710,7 @@ complete -c smscli -n '__smscli_at "sim netshot"' -l max-body -x -d 'Largest req
 complete -c smscli -n '__smscli_at "sim netshot"' -l request-timeout -x -d 'Time a client has to send a whole request (408 after).'
 complete -c smscli -n '__smscli_at "sim netshot"' -s h -l help -d 'Show this message and exit.'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l database-url -x -d 'SQLAlchemy URL of the agent\'s database (default: the profile\'s database_url).'
-complete -c smscli -n '__smscli_at "sim bizclient"' -l file-path -r -F -d 'The agent\'s FILE_PATH (default: the profile\'s file_path).'
+complete -c smscli -n '__smscli_at "sim bizclient"' -l file-path -r -F -d 'The agent\'s FILE_PATH, an existing directory (default: the profile\'s file_path).'
 complete -c smscli -n '__smscli_at "sim bizclient"' -s p -l profile -x -d 'Profile to use (default: $SMSCLI_PROFILE, then default_profile, then sandbox).'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l config -r -F -d 'Config file (default: $SMSCLI_CONFIG, then the platform config dir).'
 complete -c smscli -n '__smscli_at "sim bizclient"' -l interval -x -d 'Seconds between passes over BIZ_MSG.'
