@@ -70,7 +70,8 @@ def bizclient(
     ] = None,
     file_path: Annotated[
         Path | None,
-        typer.Option(show_default=False, help="The agent's FILE_PATH (default: the profile's file_path)."),
+        typer.Option(show_default=False,
+                     help="The agent's FILE_PATH, an existing directory (default: the profile's file_path)."),
     ] = None,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
@@ -121,7 +122,7 @@ def _target(database_url: str | None, file_path: Path | None, profile: str | Non
     from smscli.errors import UsageError
 
     if database_url and file_path:
-        return database_url, file_path
+        return database_url, _files(file_path, "--file-path")
     from smscli.cli.common import choose
     from smscli.config import load_profile
 
@@ -132,7 +133,18 @@ def _target(database_url: str | None, file_path: Path | None, profile: str | Non
                          hint="give --database-url and --file-path, or -p with a bizclient profile")
     url = database_url or str(active.require("database_url"))
     files = file_path or Path(str(active.require("file_path"))).expanduser()
-    return url, files
+    return url, _files(files, "--file-path" if file_path else f"profile '{active.name}' file_path")
+
+
+def _files(path: Path, where: str) -> Path:
+    """``path`` if it is a directory: the agent reads attachments from its FILE_PATH, which
+    smscli writes to and does not create, so a missing one is a typo to report, not to make."""
+    from smscli.errors import UsageError
+
+    if not path.expanduser().is_dir():
+        what = "is not a directory" if path.expanduser().exists() else "does not exist"
+        raise UsageError(f"{where} {path} {what}", hint="the agent's FILE_PATH must be an existing directory")
+    return path
 
 
 def _log(line: str) -> None:

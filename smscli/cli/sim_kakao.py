@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 KakaoTemplates = Annotated[list[str] | None, typer.Option(
     "--kakao-template", metavar="CODE=FILE", show_default=False,
     help="An approved AlimTalk template (repeatable): FILE holds its text with #{...} "
-         "placeholders, or JSON {\"text\": ..., \"buttons\": [...]}. None given: any template is approved.")]
+         "placeholders, or (a *.json FILE always) JSON {\"text\": ..., \"buttons\": [...]}. "
+         "None given: any template is approved.")]
 KakaoSenderKey = Annotated[str | None, typer.Option(
     "--kakao-sender-key", metavar="KEY", show_default=False,
     help="The only sender (profile) key accepted (default: any).")]
@@ -21,7 +22,7 @@ KakaoMissRate = Annotated[float, typer.Option(
     help="Fraction of Kakao recipients who are not on Kakao (reported failed, then fallen back).")]
 KakaoMisses = Annotated[list[str] | None, typer.Option(
     "--kakao-miss", metavar="NUMBER", show_default=False,
-    help="A recipient who is not on Kakao (repeatable).")]
+    help="A recipient who is not on Kakao (repeatable): a phone number, e.g. 010-1234-5678.")]
 
 
 def kakao_key_line(rules: KakaoRules | None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from smscli.content import Button
 
 _PLACEHOLDER = re.compile(r"#\{[^{}]*\}")
+_PHONE = re.compile(r"\d+(?:[- ]+\d+)*")  # --kakao-miss: 010-1234-5678, 010 1234 5678
 
 
 class Refusal(Enum):
@@ -77,7 +78,9 @@ class Template:
     @classmethod
     def load(cls, spec: str) -> Template:
         """``CODE=FILE``: FILE is the approved text (UTF-8), or a JSON object
-        ``{"text": ..., "buttons": [...]}`` (``buttons`` may also be ``{"button": [...]}``)."""
+        ``{"text": ..., "buttons": [...]}`` (``buttons`` may also be ``{"button": [...]}``):
+        JSON when its name ends in ``.json`` or its text starts with ``{``. ValueError when
+        the JSON is broken or not such an object, or the text is empty."""
         code, sep, path = spec.partition("=")
         if not sep or not code or not path:
             raise ValueError(f"--kakao-template takes CODE=FILE, not {spec!r}")
@@ -85,21 +88,28 @@ class Template:
             raw = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"cannot read template file {path}: {exc}") from exc
-        obj: Any = None
-        if raw.lstrip().startswith("{"):
-            try:
-                obj = json.loads(raw)
-            except ValueError as exc:
-                raise ValueError(f"template file {path} is not valid JSON: {exc}") from exc
-        if not isinstance(obj, dict):
+        if not path.lower().endswith(".json") and not raw.lstrip().startswith("{"):
+            if not raw.strip():
+                raise ValueError(f"template file {path} is empty (an approved template has text)")
             return cls(code=code, text=raw.rstrip("\r\n"))
+        try:
+            obj: Any = json.loads(raw)
+        except ValueError as exc:
+            raise ValueError(f"template file {path} is not valid JSON: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise ValueError(f'template file {path} must hold a JSON object {{"text": ...}}, '
+                             f"not {type(obj).__name__}")
+        text = obj.get("text")
+        if not isinstance(text, str) or not text.strip():
+            what = "missing" if text is None else "empty" if isinstance(text, str) else type(text).__name__
+            raise ValueError(f'template file {path}: "text" must be the approved text (a string), not {what}')
         buttons = obj.get("buttons")
         if isinstance(buttons, dict):
             buttons = buttons.get("button")
         if buttons is not None and not (isinstance(buttons, list)
                                         and all(isinstance(b, dict) for b in buttons)):
             raise ValueError(f"template file {path}: buttons must be a list of objects")
-        return cls(code=code, text=str(obj.get("text", "")),
+        return cls(code=code, text=text,
                    buttons=None if buttons is None else tuple(Button.from_json(b) for b in buttons))
 
 
@@ -121,7 +131,11 @@ class KakaoRules:
     def from_options(cls, templates: Sequence[str] | None, *, sender_key: str | None = None,
                      miss_rate: float = 0.0, misses: Sequence[str] | None = None,
                      seed: int | None = None) -> KakaoRules:
-        """From the simulators' ``--kakao-*`` options (ValueError on a bad one)."""
+        """From the simulators' ``--kakao-*`` options (ValueError on a bad one: each
+        ``--kakao-miss`` a phone number, digits with optional hyphens or spaces)."""
+        for number in misses or ():
+            if not _PHONE.fullmatch(number.strip()):
+                raise ValueError(f"--kakao-miss takes a phone number (e.g. 010-1234-5678), not {number!r}")
         return cls((Template.load(s) for s in templates or ()), sender_key=sender_key,
                    miss_rate=miss_rate, misses=misses or (), seed=seed)
 

@@ -120,6 +120,21 @@ def test_sim_bizclient_needs_a_database(isolated_env, capsys):
     assert "sandbox profile, not bizclient" in capsys.readouterr().err
 
 
+def test_sim_bizclient_refuses_a_file_path_that_is_not_a_directory(tmp_path, isolated_env, capsys):
+    """FILE_PATH is where smscli puts attachments for the agent to read; smscli does not
+    create it, so neither does the simulator: a missing one is most likely a typo."""
+    url = f"sqlite:///{tmp_path / 'sim.db'}"
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    for path, why in ((tmp_path / "files", "does not exist"), (tmp_path / "a-file", "is not a directory")):
+        assert program(["sim", "bizclient", "--database-url", url, "--file-path", str(path), "--duration", "0"]) == 2
+        err = capsys.readouterr().err
+        assert f"--file-path {path} {why}" in err and len(err.splitlines()) == 1, err
+    write_config(isolated_env, url, tmp_path / "files")
+    assert program(["sim", "bizclient", "--duration", "0"]) == 2
+    assert f"profile 'agent' file_path {tmp_path / 'files'} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "files").exists()
+
+
 def test_sim_bizclient_with_flags_and_no_profile(tmp_path, files):
     url = f"sqlite:///{tmp_path / 'sim.db'}"
     proc = subprocess.Popen([sys.executable, "-m", "smscli", "sim", "bizclient", "--database-url", url,
