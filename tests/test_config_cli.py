@@ -489,3 +489,20 @@ def test_init_interactive_with_piped_answers_that_run_out_is_a_usage_error(isola
     last = proc.stderr.decode().splitlines()[-1]
     assert "standard input ended before 'host' was answered; nothing was written" in last
     assert "interrupted" not in proc.stderr.decode() and not (isolated_env / "config.toml").exists()
+
+
+def test_show_lines_up_columns_past_a_hangul_value(isolated_env, capsys, monkeypatch):
+    """A Hangul value takes two cells a character: the columns after it still line up."""
+    from unicodedata import east_asian_width
+
+    write(isolated_env, ONESHOT)
+    monkeypatch.setenv("SMSCLI_AD_NAME", "테스트상점")
+    code, text, _ = run(capsys, "config", "show")
+    assert code == 0
+
+    def cells(s: str) -> int:
+        return sum(2 if east_asian_width(c) in "WF" else 1 for c in s)
+
+    lines = {line.split()[0]: line for line in text.splitlines() if line and not line.startswith("#")}
+    ad, host = lines["ad_name"], lines["host"]
+    assert cells(ad[:ad.index(" env")]) == cells(host[:host.index(" file")]), (ad, host)

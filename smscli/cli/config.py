@@ -43,10 +43,20 @@ def register(app: typer.Typer) -> None:
 
 # --------------------------------------------------------------------------- helpers
 def _print_columns(rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    """``rows`` in columns lined up on a terminal: Hangul and other wide characters take two cells."""
+    widths = [max(_cells(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
+        cells = [c + " " * (w - _cells(c)) for c, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
         sys.stdout.write("  ".join(cells).rstrip() + "\n")
+
+
+def _cells(text: str) -> int:
+    """How many terminal cells ``text`` takes (East Asian wide and full-width characters: two)."""
+    if text.isascii():
+        return len(text)
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
 
 
 # --------------------------------------------------------------------------- show / get
