@@ -42,23 +42,34 @@ def job_rows(source: Recipients, hooks: Hooks, *, fingerprint: bool):
 
 def check_quoting_to_end(source: str, spool: Any, csv: Any) -> None:
     """:func:`smscli.recipients.check_quoting` of the file, or of stdin's spooled copy
-    (read from the start and put back where the open CSV input goes on reading)."""
-    from smscli import recipients
-
+    (read from the start and put back where the open CSV input goes on reading); and,
+    when the input opens with a block of ASCII, its encoding
+    (:func:`smscli.csv_encoding.check_late_text`), decided otherwise as rows go out."""
     try:
         if spool is None:
             with open(source, "rb") as stream:
-                recipients.check_quoting(stream, csv.name)
+                _check_to_end(stream, csv)
             return
         at = spool.tell()
         spool.seek(0)
         try:
-            recipients.check_quoting(spool, csv.name)
+            _check_to_end(spool, csv)
         finally:
             spool.seek(at)
     except BaseException:
         csv.close()
         raise
+
+
+def _check_to_end(stream: Any, csv: Any) -> None:
+    from smscli import recipients
+
+    recipients.check_quoting(stream, csv.name)
+    if csv.encoding is None:
+        from smscli.csv_encoding import check_late_text
+
+        stream.seek(0)
+        check_late_text(stream, csv.name, window=recipients.CHUNK)
 
 
 PHONE_KEYS = ("phone", "to")

@@ -5,7 +5,8 @@ CSV (CONTRACT "CSV input"): a header row; the number column is ``phone`` (also `
 template variable; an optional ``id`` column is each row's idempotency key. UTF-8 (with
 or without BOM) and CP949 are read: lines stay undecided while they are ASCII, and the
 first non-ASCII text (with up to 64 KiB after it) decides: valid UTF-8 → UTF-8, else
-CP949. A line that does not decode later makes only that row invalid.
+CP949, and UTF-8 text mixed with CP949 there is refused (``smscli.csv_encoding``). A
+line that does not decode later makes only that row invalid.
 
 The file is read in 64 KiB chunks and never held whole, so memory stays flat for any
 number of rows. Garbage input (binary data, NUL bytes, UTF-16, no phone column) raises
@@ -21,7 +22,6 @@ Usage::
 
 from __future__ import annotations
 
-import codecs
 import os
 import sys
 import unicodedata
@@ -191,19 +191,13 @@ class CsvInput:
 
     # --- decoding ---------------------------------------------------------------------
 
-    def _decide(self, data: bytes) -> None:
-        """Pick UTF-8 or CP949 from ``data`` and up to 64 KiB read after it."""
-        window = data + self._buf[:CHUNK]
-        errors = {}
-        for enc in ("utf-8", "cp949"):
-            try:
-                codecs.getincrementaldecoder(enc)().decode(window, final=self._eof)
-                self.encoding = enc
-                return
-            except UnicodeDecodeError as exc:
-                errors[enc] = exc.start
-        # Neither decodes the whole window: take the one that reads further.
-        self.encoding = "utf-8" if errors["utf-8"] >= errors["cp949"] else "cp949"
+    def _decide(self, data: bytes, first_line: int) -> None:
+        """Pick UTF-8 or CP949 from ``data`` (from line ``first_line``) and up to 64 KiB
+        read after it (:func:`smscli.csv_encoding.decide`)."""
+        from smscli.csv_encoding import decide
+
+        self.encoding = decide(data + self._buf[:CHUNK], final=self._eof, name=self.name,
+                               first_line=first_line, started=self._started)
 
     def _decoded_lines(self) -> Iterator[str]:
         """Text lines for the csv reader, one per physical line (so ``line_num`` counts
@@ -224,7 +218,7 @@ class CsvInput:
                     text = block.decode("ascii")
                 else:
                     if self.encoding is None:
-                        self._decide(block)
+                        self._decide(block, line_no + 1)
                     try:
                         text = block.decode(self.encoding or "utf-8")
                     except UnicodeDecodeError:
@@ -263,7 +257,7 @@ class CsvInput:
                 yield raw.decode("ascii")
                 continue
             if self.encoding is None:
-                self._decide(block[line_start - start :])
+                self._decide(block[line_start - start :], line_no)
             enc = self.encoding or "utf-8"
             try:
                 yield raw.decode(enc)
