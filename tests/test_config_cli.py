@@ -86,6 +86,9 @@ def test_get_masks_unless_show_secrets(isolated_env, capsys, monkeypatch):
     code, out, err = run(capsys, "config", "get", "password")
     assert (code, out) == (0, MASK + "\n") and "hunter2" not in err
     assert run(capsys, "config", "get", "password", "--show-secrets")[1] == "hunter2-secret\n"
+    monkeypatch.delenv("BIZ_PW", raising=False)
+    code, out, err = run(capsys, "-p", "biz", "config", "get", "password")  # not masked as if it were set
+    assert (code, out) == (3, "") and "password_env names $BIZ_PW, which is not set" in err
     monkeypatch.setenv("BIZ_PW", "biz-secret")
     code, out, _ = run(capsys, "-p", "biz", "config", "get", "password")
     assert (code, out) == (0, MASK + "\n")

@@ -135,6 +135,8 @@ def get(
         if show_secrets:
             value = prof.secret(key) if given != key else prof.get(key)
         else:
+            if given == f"{key}_env":
+                prof.secret(key)  # its variable unset: exit 3 saying so (the value stays masked)
             value = mask(key, prof.get(key)) if given == key else mask(key, "x")
     _emit_value(json_, {"profile": prof.name, "key": key, "value": value,
                         "source": prof.source(given), "origin": prof.origin(given)})
