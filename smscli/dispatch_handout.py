@@ -10,7 +10,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from smscli.models import DUPLICATE, INVALID, SCHEDULED, UNKNOWN, Message, SendResult
+from smscli.models import (
+    ACCEPTED,
+    DELIVERED,
+    DUPLICATE,
+    FAILED,
+    INVALID,
+    SCHEDULED,
+    UNKNOWN,
+    Message,
+    SendResult,
+)
 from smscli.timeutil import to_iso
 
 if TYPE_CHECKING:
@@ -201,9 +211,14 @@ class Handout:
                 result(INVALID, f"not sent: its id {msg.id} is taken by a message {why} {other}; "
                        "give this one an id of its own")
             else:
-                # settled by an earlier attempt of this run (a resume): the run counts it as then
+                # settled by an earlier attempt of this run (a resume): the run counts it as
+                # that attempt's hand-off went (a report since, delivered or failed, was accepted)
                 mine = prev != DUPLICATE and stored is not None and stored[4] == self.run_id != ""
-                result(DUPLICATE, f"{why} under this id", counted=prev if mine else None)
+                result(DUPLICATE, f"{why} under this id", counted=_HANDED.get(prev, prev) if mine else None)
+
+
+# What a report made of an accepted message, as a run counts it: how its hand-off went.
+_HANDED = {DELIVERED: ACCEPTED, FAILED: ACCEPTED}
 
 
 def _taken(prev: str | None) -> bool:

@@ -223,6 +223,22 @@ def test_a_runs_counts_cover_all_its_attempts_not_the_last_resume(world, vendor)
     assert run["counts"] == {"accepted": w.rows}, run
 
 
+def test_a_runs_counts_say_accepted_for_what_reports_settled_before_the_resume(world, isolated_env):
+    """Reports that came in between (delivered, failed) do not put the earlier attempt's
+    messages under `other`: the run counts how each was handed over, accepted."""
+    import sqlite3
+
+    w = world("oneshot")
+    cut_short(w)
+    with sqlite3.connect(isolated_env / "data" / "journal.db") as db:  # what `result poll` would write
+        settled = db.execute("UPDATE messages SET status = CASE WHEN rowid % 2 THEN 'delivered' "
+                             "ELSE 'failed' END WHERE status = 'accepted'").rowcount
+    assert settled > 0
+    code, resumed = w.send("--resume")
+    assert code == 0, resumed.stderr()
+    assert only_run(w)["counts"] == {"accepted": w.rows}
+
+
 def test_a_run_that_a_later_run_of_the_same_input_finished_is_not_listed_unfinished(world):
     """Run 1 cut short, run 2 (the same command without --resume) sends every row and
     finishes: run 1 is history (resuming it would send its rest a second time), not a run

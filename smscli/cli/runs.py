@@ -35,7 +35,9 @@ def runs(
     A run is unfinished when it ended before every row was handed to the vendor (Ctrl-C,
     a lost connection, a kill: `killed`); the same command with `--resume` continues it.
     `--unfinished` leaves out one that a later run of the same input finished (that run
-    sent every row: resuming the older one would send its rest again).
+    sent every row: resuming the older one would send its rest again). The counts say how
+    the vendor took each row (accepted, duplicate, scheduled, unknown; `other`: invalid,
+    rejected), not whether it was delivered: `smscli result stats` tells that.
     """
     from smscli import config_journal
     from smscli.cli.common import choose
