@@ -19,11 +19,11 @@ from smscli.models import Message, Report, SendResult
 from smscli.sim.bizppurio import BizppurioSim, SimConfig
 from smscli.vendors.bizppurio import (
     BizppurioVendor,
-    credential_fingerprint,
     parse_report,
     reservation_time,
 )
 from smscli.vendors.bizppurio import _Invalid as InvalidMessage  # what reservation_time raises
+from smscli.vendors.bizppurio_tokens import Credentials, credential_fingerprint
 
 KST = timezone(timedelta(hours=9))
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
@@ -278,6 +278,24 @@ def test_token_is_cached_through_events_and_reused(sim_factory, tmp_path):
     send_all(second, messages(2, "b"))
     assert sim.stats()["tokens_issued"] == 1
     assert second.profile.secret_reads == 1  # read once, for the cache key's fingerprint
+
+
+def test_the_cached_token_is_sealed_and_one_that_does_not_open_is_not_used(sim_factory, tmp_path):
+    """The journal never holds the bearer token in the clear: it is encrypted with a key
+    from the password. A cached value that does not open (an older smscli's plain token,
+    another password's) is replaced by a new token."""
+    sim = sim_factory()
+    events = FakeEvents()
+    send_all(vendor_for(sim, tmp_path, events=events), messages(1, "a"))
+    ((key, (sealed, until)),) = events.tokens.items()
+    issued = set(sim.api.tokens)
+    assert sealed.startswith("v1:") and not any(t in sealed for t in issued)
+    assert Credentials.of(sim.base_url, "test", "test").open(sealed) in issued
+    assert Credentials.of(sim.base_url, "test", "other").open(sealed) is None
+    events.tokens[key] = (next(iter(issued)), until)  # as an older smscli cached it
+    send_all(vendor_for(sim, tmp_path, events=events), messages(1, "b"))
+    assert sim.stats()["tokens_issued"] == 2 and events.tokens[key][0].startswith("v1:")
+    assert repr(Credentials.of("u", "a", "p")).endswith("key=...)")
 
 
 def test_changed_password_never_reuses_a_token_got_with_another(sim_factory, tmp_path):

@@ -2,7 +2,8 @@
 
 Token: ``POST /v1/token`` (Basic), reused until shortly before it expires (cached through
 ``events.token_get/token_put`` under a key that includes a one-way fingerprint of base URL,
-account and password, so a changed password never reuses a token got with another); a
+account and password, so a changed password never reuses a token got with another, and
+encrypted with a key from the same password: :mod:`smscli.vendors.bizppurio_tokens`); a
 3002/3005 answer gets a new token and a retry (``TOKEN_TRIES`` tries in all).
 Send: one ``POST /v3/message`` per recipient with ``refkey`` = the message id, from a
 bounded pool of concurrent requests over keep-alive. Results: ``/v1/result/request`` +
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     import httpx
 
     from smscli.transports.http import AsyncHttpClient
+    from smscli.vendors.bizppurio_tokens import Credentials
 
 DEFAULT_BASE_URL = "https://api.bizppurio.com"
 SUCCESS = "1000"
@@ -58,16 +60,6 @@ MAX_FILE = 300 * 1024
 def _code(data: Mapping[str, Any]) -> str:
     value = data.get("code", "")
     return "" if value is None else str(value).strip()
-
-
-def credential_fingerprint(base_url: str, account: str, password: str) -> str:
-    """16 hex characters that change with any of the three and do not reveal the password
-    (scrypt, salted with base URL and account; costly enough to make guessing slow)."""
-    import hashlib
-
-    salt = f"smscli-token:{base_url}:{account}".encode()
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
-    return digest.hex()[:16]
 
 
 def retryable(response: httpx.Response) -> bool:
@@ -125,16 +117,21 @@ class BizppurioVendor(Vendor):
         self.verify_tls = profile_flag(profile, "verify_tls", True)
         ca_file = profile.get("ca_file")
         self.ca_file = str(Path(str(ca_file)).expanduser()) if ca_file else None
-        self._token_key: str | None = None
+        self._credentials: Credentials | None = None
+
+    @property
+    def credentials(self) -> Credentials:
+        """What the token cache derives from the password (read once, on first use)."""
+        if self._credentials is None:
+            from smscli.vendors.bizppurio_tokens import Credentials
+
+            self._credentials = Credentials.of(self.base_url, self.account, self.profile.secret("password"))
+        return self._credentials
 
     @property
     def token_key(self) -> str:
-        """The token cache key: vendor, base URL, account and :func:`credential_fingerprint`
-        (reads the password once, on first use)."""
-        if self._token_key is None:
-            fingerprint = credential_fingerprint(self.base_url, self.account, self.profile.secret("password"))
-            self._token_key = f"{NAME}|{self.base_url}|{self.account}|{fingerprint}"
-        return self._token_key
+        """The token cache key: vendor, base URL, account and the credentials' fingerprint."""
+        return f"{NAME}|{self.base_url}|{self.account}|{self.credentials.fingerprint}"
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -480,7 +477,8 @@ class _Session:
         getter = getattr(self.vendor.events, "token_get", None)
         entry = getter(self.vendor.token_key) if getter else None
         if entry and entry[0] and clock.time() < float(entry[1]):
-            return str(entry[0]), float(entry[1])
+            token = self.vendor.credentials.open(str(entry[0]))  # None: not one this password sealed
+            return None if token is None else (token, float(entry[1]))
         return None
 
     async def _fetch(self) -> str:
@@ -502,7 +500,7 @@ class _Session:
             self.current, self.use_until = token, use_until
             putter = getattr(vendor.events, "token_put", None)
             if putter:
-                putter(vendor.token_key, token, use_until)
+                putter(vendor.token_key, vendor.credentials.seal(token), use_until)  # never in the clear
             return token
         meaning = code_meaning(NAME, code, str(data.get("description") or "no description"))
         if response.status_code in (401, 403) or code.startswith("30"):
