@@ -72,18 +72,19 @@ class SendOptions:
     ad: int = 0  # Message.ad: 1 advertising (not at night), 2 with the recipients' night consent
     channel: Channel | None = None  # Kakao/RCS content (sender key resolved); None: SMS/LMS/MMS
     attachments: tuple[Path, ...] = ()  # MMS audio/video (ma3/k3g): sent after the images
+    ids_given: bool = False  # ids from the input (a CSV id column) or --id: a dry run checks them
 
     def __init__(self, template: str, sender: str, subject: str = "", type: str = "auto",
                  images: tuple[Path, ...] = (), id_key: str | None = None, single_recipient: bool = False,
                  send_at: datetime | None = None, dry_run: bool = False, wait: float = 0.0,
                  allow_unicode: bool = False, ignore_optout: bool = False, run_id: str = "",
                  resend_unknown: bool = False, tag: str = "", ad: int = 0, channel: Channel | None = None,
-                 attachments: tuple[Path, ...] = ()) -> None:
+                 attachments: tuple[Path, ...] = (), ids_given: bool = False) -> None:
         self.__dict__.update(template=template, sender=sender, subject=subject, type=type, images=images,
                              id_key=id_key, single_recipient=single_recipient, send_at=send_at,
                              dry_run=dry_run, wait=wait, allow_unicode=allow_unicode,
                              ignore_optout=ignore_optout, run_id=run_id, resend_unknown=resend_unknown,
-                             tag=tag, ad=ad, channel=channel, attachments=attachments)
+                             tag=tag, ad=ad, channel=channel, attachments=attachments, ids_given=ids_given)
 
 
 def run_send(
@@ -122,8 +123,15 @@ def run_send(
     if opts.dry_run:
         counts, name, abroad = summary.counts, vendor.name, prepare.abroad
         valid = 0  # counted here, added once
+        ids = None
+        if opts.ids_given:  # what a send would make of ids given before (or twice in the input)
+            from smscli.dry_run_ids import IdCheck
+
+            ids = IdCheck(journal, name, profile.name, hold_unsure=not (vendor.dedupes or opts.resend_unknown))
         try:
             for chunk in chunks:
+                if ids is not None:  # a message a send would not send as new: what it would say
+                    chunk = [verdict or item for item, verdict in zip(chunk, ids.verdicts(chunk), strict=True)]
                 for item in chunk:
                     if isinstance(item, SendResult):
                         counts[item.status] += 1
@@ -139,6 +147,8 @@ def run_send(
         finally:
             if valid:
                 counts["valid"] += valid
+            if ids is not None:
+                ids.close()
         summary.notes.extend(type_notes(prepare, opts, vendor))
         return summary
 

@@ -170,7 +170,7 @@ class Handout:
         for msg in batch:
             other = others.get(msg.id, "")
             found = stored.get(other)
-            if found is None or _other_message(msg, found, self.vendor_name) or found[3] in never_sent:
+            if found is None or other_message(msg, found, self.vendor_name) or found[3] in never_sent:
                 keep.append(msg)
                 continue
             status = found[3]
@@ -206,7 +206,7 @@ class Handout:
             result(DUPLICATE, f"being sent by another smscli process{who} under this id")
         else:
             why = "earlier in this input" if prev == DUPLICATE else f"already {prev}"
-            other = _other_message(msg, stored, self.vendor_name)
+            other = other_message(msg, stored, self.vendor_name)
             if other:  # an id is one message: the same id for another one is a mistake
                 result(INVALID, f"not sent: its id {msg.id} is taken by a message {why} {other}; "
                        "give this one an id of its own")
@@ -223,13 +223,13 @@ _HANDED = {DELIVERED: ACCEPTED, FAILED: ACCEPTED}
 
 def _taken(prev: str | None) -> bool:
     """Whether a claim found its id taken by a settled message (or one earlier in the
-    input), which is then compared with it (:func:`_other_message`)."""
+    input), which is then compared with it (:func:`other_message`)."""
     from smscli.journal import HELD, OWNED
 
     return not _to_send(prev) and prev not in (HELD, OWNED)
 
 
-def _other_message(msg: Message, stored: Stored | None, vendor: str) -> str:
+def other_message(msg: Message, stored: Stored | None, vendor: str) -> str:
     """How the message holding ``msg``'s id differs from it ("" when it is the same
     message: a re-run, a duplicate row): another recipient, another text, or the sandbox
     (which delivered nothing, so a real send under its id would be lost)."""

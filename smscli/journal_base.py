@@ -176,6 +176,9 @@ class EmptyJournal:
     def get(self, message_id: str) -> None:
         return None
 
+    def recipients_of(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str, str, str]]:
+        return {}
+
     def suppressed(self, phones: Iterable[str]) -> set[str]:
         return set()
 

@@ -260,6 +260,7 @@ def run_job(prof: Profile, journal: Journal, job: SendJob, hooks: Hooks) -> Outc
         attachments=text.attachments,
         channel=channel,
         id_key=job.id,
+        ids_given=bool(job.id) or has_id_column,
         single_recipient=count == 1,
         send_at=job.at,
         dry_run=job.dry_run,
