@@ -103,6 +103,7 @@ def reserve(
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"profile": profile, "config": config, "json": json_}
         return
+    from smscli.cli.send_content import ChannelFlags
     from smscli.errors import UsageError
 
     if at is None:
@@ -113,7 +114,7 @@ def reserve(
         allow_unicode=allow_unicode, ignore_optout=ignore_optout, wait_window=None,
         profile=profile, config=config, at=at, resume=resume, resend_unknown=resend_unknown,
         tag=tag, ad=ad, night_consent=night_consent, verbose=verbose, quiet=quiet,
-        flags=send_cli.ChannelFlags(template=template, title=title, buttons=buttons, ad=ad,
+        flags=ChannelFlags(template=template, title=title, buttons=buttons, ad=ad,
                                     image_url=image_url, image_link=image_link, wide=wide,
                                     rcs_base=rcs_base, kakao_timeout=kakao_timeout, user_key=user_key,
                                     fallback=fallback,
