@@ -127,7 +127,8 @@ def run_send(
         if opts.ids_given:  # what a send would make of ids given before (or twice in the input)
             from smscli.dry_run_ids import IdCheck
 
-            ids = IdCheck(journal, name, profile.name, hold_unsure=not (vendor.dedupes or opts.resend_unknown))
+            ids = IdCheck(journal, name, profile.name, hold_unsure=not (vendor.dedupes or opts.resend_unknown),
+                          other_id=_other_id(opts) if opts.id_key else None)
         try:
             for chunk in chunks:
                 if ids is not None:  # a message a send would not send as new: what it would say

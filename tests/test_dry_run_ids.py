@@ -39,6 +39,11 @@ def test_the_dry_run_of_an_id_already_sent(tmp_path: Path) -> None:
     done = run_cli("send", "--to", "01012345678", "-m", "other", "--id", "k1", "--dry-run")
     assert done.returncode == 1 and b"taken by a message already accepted with another text" in done.stdout
     assert statuses("--to", "01012345678", "-m", "hi", "--dry-run") == (0, [("01012345678", "valid")])
+    # --id KEY's other form (KEY plus the recipient, for several): the send's check, in the dry run
+    args = ("--to", "01012345678,01099998888", "-m", "hi", "--id", "k1")
+    code, dry = statuses(*args, "--dry-run")
+    assert dry == [("01012345678", "duplicate"), ("01099998888", "valid")]
+    assert statuses(*args) == (0, [("01012345678", "duplicate"), ("01099998888", "accepted")])
 
 
 def test_maybe_sent_ids_are_held_only_where_the_vendor_cannot_tell(tmp_path: Path) -> None:
