@@ -56,19 +56,22 @@ ONESHOT_ANSWER_TESTS = (
     "or accepted or too_fast or duplicate or rejections or 901 or report or spam or confirm or lms_goes "
     "or keeps_no_ids or waited or delivery_time or result_0)")
 
+BIZPPURIO_TESTS = (
+    "tests/test_bizppurio_vendor.py", "-k", "parse_report or rejections or 429 or 5xx or slower or "
+    "local_checks or send_accepts or reservation_inside or errors_in_200 or with_wait or mms or "
+    "refuses or without_a_code")
+
 FRAMES_TESTS = ("tests/protocol/test_frames.py", "tests/protocol/test_frames_bounds.py")
 
 TARGETS: dict[str, Target] = {
     "pacing": Target("smscli/protocol/oneshot/pacing.py", ("tests/protocol/test_pacing.py",)),
     "phone": Target("smscli/phone.py", ("tests/test_phone.py",)),
     "text": Target("smscli/text.py", ("tests/test_text.py",)),
-    "bizppurio-answers": Target(
-        "smscli/vendors/bizppurio.py",
-        ("tests/test_bizppurio_vendor.py", "-k", "parse_report or rejections or 429 or 5xx or slower or "
-         "local_checks or send_accepts or reservation_inside or errors_in_200 or with_wait or mms or "
-         "refuses or without_a_code"),
-        ("_code", "retryable", "kst_iso", "parse_report", "_send_one"),
-    ),
+    # Bizppurio's answers: one target (vendors/bizppurio.py) until the module was split.
+    "bizppurio-answers": Target("smscli/vendors/bizppurio.py", BIZPPURIO_TESTS, ("_send_one",)),
+    "bizppurio-reports": Target("smscli/vendors/bizppurio_reports.py", BIZPPURIO_TESTS, ("kst_iso", "parse_report")),
+    "bizppurio-requests": Target("smscli/vendors/bizppurio_session.py", BIZPPURIO_TESTS,
+                                 ("result_code", "retryable")),
     # The other vendors' answer-to-status mapping: a send answer to accepted / scheduled /
     # duplicate / rejected / unknown (or a retry), a report to delivered / failed.
     "netshot-answers": Target(

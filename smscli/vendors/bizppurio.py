@@ -4,7 +4,7 @@ Token: ``POST /v1/token`` (Basic), reused until shortly before it expires (cache
 ``events.token_get/token_put`` under a key that includes a one-way fingerprint of base URL,
 account and password, so a changed password never reuses a token got with another, and
 encrypted with a key from the same password: :mod:`smscli.vendors.bizppurio_tokens`); a
-3002/3005 answer gets a new token and a retry (``TOKEN_TRIES`` tries in all).
+3002/3005 answer gets a new token and a retry (:mod:`smscli.vendors.bizppurio_session`).
 Send: one ``POST /v3/message`` per recipient with ``refkey`` = the message id, from a
 bounded pool of concurrent requests over keep-alive. Results: ``/v1/result/request`` +
 ``/v1/result/confirm`` (polling), or pushed to ``result listen`` (see :func:`parse_report`).
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from smscli import clock, phone
 from smscli.abroad import AbroadLimits
-from smscli.errors import AuthError, UnreachableError, UsageError, VendorError
+from smscli.errors import UnreachableError, UsageError, VendorError
 from smscli.models import (
     ACCEPTED,
     INVALID,
@@ -37,39 +37,20 @@ from smscli.vendors.bizppurio_reports import DELIVERED_CODES as DELIVERED_CODES
 from smscli.vendors.bizppurio_reports import KST, NAME
 from smscli.vendors.bizppurio_reports import kst_iso as kst_iso
 from smscli.vendors.bizppurio_reports import parse_report as parse_report
+from smscli.vendors.bizppurio_session import RETRY_CODES, Session, result_code, retryable
 
 if TYPE_CHECKING:
     import asyncio
-
-    import httpx
 
     from smscli.transports.http import AsyncHttpClient
     from smscli.vendors.bizppurio_tokens import Credentials
 
 DEFAULT_BASE_URL = "https://api.bizppurio.com"
 SUCCESS = "1000"
-TOKEN_CODES = frozenset({"3002", "3005"})  # invalid / expired token: get a new one, retry
-TOKEN_TRIES = 3  # tries of one request with a token the server refuses as invalid or expired
-RETRY_CODES = frozenset({"5002", "5003", "5004", "5005"})  # rate limited / temporary
 REPORT_PAGE = 1000
 RESERVATION_WINDOW = timedelta(days=30)
 MAX_REFKEY = 32
 MAX_FILE = 300 * 1024
-
-
-def _code(data: Mapping[str, Any]) -> str:
-    value = data.get("code", "")
-    return "" if value is None else str(value).strip()
-
-
-def retryable(response: httpx.Response) -> bool:
-    """Worth repeating: HTTP 429, codes 5002–5005, or a bare 503 (nothing processed)."""
-    from smscli.transports.http import json_body
-
-    if response.status_code == 429:
-        return True
-    code = _code(json_body(response))
-    return code in RETRY_CODES or (not code and response.status_code == 503)
 
 
 def check_jpeg(path: Path) -> bytes:
@@ -181,7 +162,7 @@ class BizppurioVendor(Vendor):
         from smscli.transports.http import AnswerLost
 
         async with self._client() as client:
-            session = _Session(self, client)
+            session = Session(self, client)
             await session.token()
             uploads: dict[tuple[str, ...], asyncio.Future[tuple[str, ...]]] = {}
             accepted: set[str] = set()
@@ -216,7 +197,7 @@ class BizppurioVendor(Vendor):
             if wait > 0 and on_reports is not None and accepted:
                 await self._await_reports(session, accepted, on_reports, wait)
 
-    async def _send_one(self, session: _Session, message: Message,
+    async def _send_one(self, session: Session, message: Message,
                         uploads: dict[tuple[str, ...], asyncio.Future[tuple[str, ...]]]) -> SendResult:
         from smscli.transports.http import AnswerLost, code_meaning, rejected_result
 
@@ -248,7 +229,7 @@ class BizppurioVendor(Vendor):
             response, data = await session.call("/v3/message", body, idempotent=False)
         except AnswerLost:
             return result(UNKNOWN, detail=f"no answer within {self.timeout:g} s; it may have been sent")
-        code = _code(data)
+        code = result_code(data)
         if code == SUCCESS:
             status = SCHEDULED if "sendtime" in body else ACCEPTED
             return result(status, code, code_meaning(NAME, code, str(data.get("description") or "success")))
@@ -304,7 +285,7 @@ class BizppurioVendor(Vendor):
             body["sendtime"] = reservation_time(message.send_at)
         return body
 
-    async def _await_reports(self, session: _Session, expected: set[str], on_reports: OnReports,
+    async def _await_reports(self, session: Session, expected: set[str], on_reports: OnReports,
                              wait: float) -> None:
         import asyncio
 
@@ -357,7 +338,7 @@ class BizppurioVendor(Vendor):
         key = body.get("filekey")
         if response.status_code < 300 and isinstance(key, str) and key:
             return key
-        code = _code(body) or f"HTTP {response.status_code}"
+        code = result_code(body) or f"HTTP {response.status_code}"
         meaning = code_meaning(NAME, code, str(body.get("description") or "upload refused"))
         raise VendorError(f"bizppurio refused {path.name}: {code} {meaning}", code=code,
                           retryable=code in RETRY_CODES)
@@ -371,7 +352,7 @@ class BizppurioVendor(Vendor):
         async def run() -> None:
             deadline = time.monotonic() + timeout
             async with self._client(read_timeout=min(self.timeout, timeout)) as client:
-                session = _Session(self, client)
+                session = Session(self, client)
                 while True:
                     _, full = await self._poll_page(session, on_reports, confirm=confirm)
                     if not (full and confirm) or time.monotonic() >= deadline:
@@ -379,7 +360,7 @@ class BizppurioVendor(Vendor):
 
         self._run(run())
 
-    async def _poll_page(self, session: _Session, on_reports: OnReports, *,
+    async def _poll_page(self, session: Session, on_reports: OnReports, *,
                          confirm: bool) -> tuple[list[Report], bool]:
         _, data = await session.call("/v1/result/request", {"account": self.account}, idempotent=True)
         self._expect_success(data, "result request")
@@ -395,11 +376,11 @@ class BizppurioVendor(Vendor):
     def confirm(self, server_ids: Sequence[str]) -> None:
         async def run() -> None:
             async with self._client() as client:
-                await self._confirm(_Session(self, client), list(server_ids))
+                await self._confirm(Session(self, client), list(server_ids))
 
         self._run(run())
 
-    async def _confirm(self, session: _Session, msgids: list[str]) -> None:
+    async def _confirm(self, session: Session, msgids: list[str]) -> None:
         for start in range(0, len(msgids), REPORT_PAGE):
             chunk = msgids[start : start + REPORT_PAGE]
             body = {"account": self.account, "msgid": [{"msgid": m} for m in chunk]}
@@ -410,7 +391,7 @@ class BizppurioVendor(Vendor):
     def _expect_success(data: Mapping[str, Any], what: str) -> None:
         from smscli.transports.http import code_meaning
 
-        code = _code(data)
+        code = result_code(data)
         if code != SUCCESS:
             meaning = code_meaning(NAME, code, str(data.get("description") or "no description"))
             raise VendorError(f"bizppurio {what} failed: {code or 'no code'} {meaning}", code=code or None,
@@ -437,108 +418,6 @@ def reservation_time(send_at: datetime, *, now: float | None = None) -> int:
     if when > now + RESERVATION_WINDOW.total_seconds():
         raise _Invalid(f"reservation time {shown} is more than 30 days ahead (Bizppurio's limit)")
     return math.ceil(when)
-
-
-class _Session:
-    """One operation's client plus the bearer token its concurrent requests share."""
-
-    def __init__(self, vendor: BizppurioVendor, client: AsyncHttpClient) -> None:
-        import asyncio
-
-        self.vendor = vendor
-        self.client = client
-        self.current: str | None = None
-        self.use_until = 0.0
-        self.lock = asyncio.Lock()
-
-    async def token(self) -> str:
-        if self.current and clock.time() < self.use_until:
-            return self.current
-        async with self.lock:
-            if self.current and clock.time() < self.use_until:
-                return self.current
-            cached = self._cached()
-            if cached is not None:
-                self.current, self.use_until = cached
-                return self.current
-            return await self._fetch()
-
-    async def refresh(self, stale: str) -> str:
-        async with self.lock:
-            if self.current and self.current != stale and clock.time() < self.use_until:
-                return self.current
-            forget = getattr(self.vendor.events, "token_delete", None)
-            if forget:
-                forget(self.vendor.token_key)
-            self.current = None
-            return await self._fetch()
-
-    def _cached(self) -> tuple[str, float] | None:
-        getter = getattr(self.vendor.events, "token_get", None)
-        entry = getter(self.vendor.token_key) if getter else None
-        if entry and entry[0] and clock.time() < float(entry[1]):
-            token = self.vendor.credentials.open(str(entry[0]))  # None: not one this password sealed
-            return None if token is None else (token, float(entry[1]))
-        return None
-
-    async def _fetch(self) -> str:
-        from smscli.transports.http import code_meaning, json_body
-
-        vendor = self.vendor
-        password = vendor.profile.secret("password")
-        response = await self.client.request(
-            "POST", "/v1/token", auth=(vendor.account, password), retry_on=retryable, idempotent=True,
-        )
-        data = json_body(response)
-        token = data.get("accesstoken")
-        code = _code(data)
-        if response.status_code < 300 and isinstance(token, str) and token and not code:
-            expires = _expiry(data.get("expired"))
-            now = clock.time()
-            lifetime = max(0.0, expires - now)
-            use_until = expires - min(3600.0, 0.05 * lifetime)
-            self.current, self.use_until = token, use_until
-            putter = getattr(vendor.events, "token_put", None)
-            if putter:
-                putter(vendor.token_key, vendor.credentials.seal(token), use_until)  # never in the clear
-            return token
-        meaning = code_meaning(NAME, code, str(data.get("description") or "no description"))
-        if response.status_code in (401, 403) or code.startswith("30"):
-            raise AuthError(
-                f"bizppurio refused account {vendor.account!r}: {code or response.status_code} {meaning}",
-                hint=f"check account and password of profile {getattr(vendor.profile, 'name', '?')!r}",
-            )
-        shown = f"{code or 'HTTP ' + str(response.status_code)} {meaning}"
-        if code in RETRY_CODES or (not code and response.status_code >= 500):
-            raise UnreachableError(f"bizppurio at {self.client.settings.host} keeps failing: {shown}",
-                                   hint="try again later")
-        raise VendorError(f"bizppurio token request failed: {shown}", code=code or None)
-
-    async def call(self, path: str, body: dict[str, Any], *, idempotent: bool) -> tuple[httpx.Response, dict[str, Any]]:
-        """POST JSON with the bearer token; on 3002/3005 a new token and a retry, at most
-        ``TOKEN_TRIES`` tries in all (the token another request renewed a moment ago may
-        itself run out on its way, when the machine is slow and the token short-lived)."""
-        from smscli.transports.http import json_body
-
-        token = await self.token()
-        for tried in range(1, TOKEN_TRIES + 1):
-            response = await self.client.request(
-                "POST", path, json=body, headers={"Authorization": f"Bearer {token}"},
-                retry_on=retryable, idempotent=idempotent,
-            )
-            data = json_body(response)
-            if _code(data) not in TOKEN_CODES or tried == TOKEN_TRIES:
-                return response, data
-            token = await self.refresh(token)
-        raise AssertionError("unreachable")
-
-
-def _expiry(value: Any) -> float:
-    """``yyyyMMddHHmmss`` in Korea time → Unix seconds; 24 h from now if unreadable."""
-    try:
-        return datetime.strptime(str(value), "%Y%m%d%H%M%S").replace(tzinfo=KST).timestamp()
-    except ValueError:
-        return clock.time() + 86400.0
 
 
 def _digits(number: str) -> str:
