@@ -240,7 +240,12 @@ class PgJournal(Journal):
     def _error(self, exc: Exception) -> JournalError:
         text = _first_line(exc, self._password, _url_password(self._url))
         state = str(getattr(exc, "sqlstate", "") or "")
-        if self._conn.closed or state.startswith("08") or state in _SHUTDOWN:
+        # Lost: the server said so, or the client did (an OperationalError without a state,
+        # e.g. "connection socket closed", raised before psycopg marks the connection closed).
+        lost = state.startswith("08") or state in _SHUTDOWN or (not state and isinstance(exc, _driver().OperationalError))
+        if self._conn.closed or self._conn.broken or lost:
+            if not self._conn.closed:
+                self._conn.close()  # so the next operation connects again (_reconnect)
             return JournalGone(f"the journal at {self._where} went away ({text})",
                                hint="nothing more was sent; re-run once the server is back: "
                                     "only what was not accepted is sent")
