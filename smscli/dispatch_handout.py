@@ -160,30 +160,21 @@ class Handout:
         one message. Settled there: a duplicate; handed over without an answer: held
         (another id cannot be de-duplicated by the vendor). Never handed over, or refused:
         sent under this id (a re-run under the other id finds this one the same way)."""
-        from smscli.journal import MAYBE_SENT, RECLAIMABLE
-
         assert self.other_id is not None
         others = {m.id: other for m in batch if (other := self.other_id(m)) and other != m.id}
         stored = self.journal.recipients_of(sorted(set(others.values()))) if others else {}
-        never_sent = RECLAIMABLE - MAYBE_SENT
         keep = []
         for msg in batch:
             other = others.get(msg.id, "")
-            found = stored.get(other)
-            if found is None or other_message(msg, found, self.vendor_name) or found[3] in never_sent:
+            said = under_other_id(msg, other, stored.get(other), self.vendor_name)
+            if said is None:
                 keep.append(msg)
                 continue
-            status = found[3]
-            maybe_sent = status in MAYBE_SENT
-            if maybe_sent:
+            status, detail = said
+            if status == UNKNOWN:
                 self.held += 1
-                detail = (f"handed over before under the id {other} without a journaled answer; not sent "
-                          f"under this id too (the command that used {other}, with --resend-unknown, sends it)")
-            else:
-                detail = f"already {status} under the id {other} (the same --id, another recipient list)"
-            self.sink(SendResult(to=msg.to, status=UNKNOWN if maybe_sent else DUPLICATE,
-                                 message_id=msg.id, vendor=self.vendor_name, type=msg.type, code="",
-                                 detail=detail), record=False)
+            self.sink(SendResult(to=msg.to, status=status, message_id=msg.id, vendor=self.vendor_name,
+                                 type=msg.type, code="", detail=detail), record=False)
         return keep
 
     def _settle(self, msg: Message, prev: str | None, stored: Stored | None = None) -> None:
@@ -198,23 +189,47 @@ class Handout:
 
         if prev == HELD:
             self.held += 1
-            result(UNKNOWN, "handed over before without a journaled answer; not sent again "
-                   "(--resend-unknown sends it)", record=True)
+            result(UNKNOWN, HELD_DETAIL, record=True)
         elif prev == OWNED:
             owner = self.journal.owner_of(msg.id) or {}
             who = f" (pid {owner['pid']})" if owner.get("pid") else ""
             result(DUPLICATE, f"being sent by another smscli process{who} under this id")
         else:
             why = "earlier in this input" if prev == DUPLICATE else f"already {prev}"
-            other = other_message(msg, stored, self.vendor_name)
-            if other:  # an id is one message: the same id for another one is a mistake
-                result(INVALID, f"not sent: its id {msg.id} is taken by a message {why} {other}; "
-                       "give this one an id of its own")
-            else:
-                # settled by an earlier attempt of this run (a resume): the run counts it as
-                # that attempt's hand-off went (a report since, delivered or failed, was accepted)
-                mine = prev != DUPLICATE and stored is not None and stored[4] == self.run_id != ""
-                result(DUPLICATE, f"{why} under this id", counted=_HANDED.get(prev, prev) if mine else None)
+            status, detail = taken(msg.id, why, other_message(msg, stored, self.vendor_name))
+            # settled by an earlier attempt of this run (a resume): the run counts it as
+            # that attempt's hand-off went (a report since, delivered or failed, was accepted)
+            mine = (status == DUPLICATE and prev != DUPLICATE and stored is not None
+                    and stored[4] == self.run_id != "")
+            result(status, detail, counted=_HANDED.get(prev, prev) if mine else None)
+
+
+# A message that may have reached a vendor that cannot tell, without a journaled answer.
+HELD_DETAIL = "handed over before without a journaled answer; not sent again (--resend-unknown sends it)"
+
+
+def taken(message_id: str, why: str, other: str) -> tuple[str, str]:
+    """(status, detail) of a message whose id a settled message holds (``why``: where it
+    was found), ``other`` how that one differs (:func:`other_message`): an id is one
+    message, so another message under it is a mistake, and the same one a duplicate."""
+    if other:
+        return INVALID, (f"not sent: its id {message_id} is taken by a message {why} {other}; "
+                         "give this one an id of its own")
+    return DUPLICATE, f"{why} under this id"
+
+
+def under_other_id(msg: Message, other: str, found: Stored | None, vendor: str) -> tuple[str, str] | None:
+    """For ``--id KEY``: (status, detail) of ``msg`` when the id ``other`` (KEY's other form)
+    holds the same message, handed over; None when ``msg`` is to be sent under its own id
+    (no such message, another one, or one never handed over)."""
+    from smscli.journal import MAYBE_SENT, RECLAIMABLE
+
+    if found is None or other_message(msg, found, vendor) or found[3] in RECLAIMABLE - MAYBE_SENT:
+        return None
+    if found[3] in MAYBE_SENT:
+        return UNKNOWN, (f"handed over before under the id {other} without a journaled answer; not sent "
+                         f"under this id too (the command that used {other}, with --resend-unknown, sends it)")
+    return DUPLICATE, f"already {found[3]} under the id {other} (the same --id, another recipient list)"
 
 
 # What a report made of an accepted message, as a run counts it: how its hand-off went.

@@ -1,15 +1,16 @@
 """What a send would make of the ids a dry run's rows were given (a CSV ``id`` column,
 ``--id``), so that ``--dry-run`` says before a re-run what it will not send again.
 
-As the send decides (:meth:`smscli.journal.Journal.claim`, :mod:`smscli.dispatch_handout`):
-an id the journal holds in a settled state is ``duplicate`` (the same message) or
-``invalid`` (another recipient or text under it); one that may have reached a vendor that
-cannot tell (``pending``/``unknown``) is ``unknown`` (held; ``--resend-unknown`` sends it);
-any other (never handed over, refused) is sent again, so stays ``valid``. An id given
-earlier in the same input is a ``duplicate`` of that row, or ``invalid`` when the row
-differs; with ``--id KEY`` the same message already handed over under KEY's other form
-(KEY alone, KEY plus the recipient) is a ``duplicate`` (or ``unknown``) too. The ids seen so far are kept in a temporary SQLite file, not in memory, so a dry
-run of any size stays flat.
+As the send decides (:meth:`smscli.journal.Journal.claim`, :mod:`smscli.dispatch_handout`,
+whose words it uses): an id the journal holds in a settled state is ``duplicate`` (the
+same message) or ``invalid`` (another recipient or text under it); one that may have
+reached a vendor that cannot tell (``pending``/``unknown``) is ``unknown`` (held;
+``--resend-unknown`` sends it); any other (never handed over, refused) is sent again, so
+stays ``valid``. An id given earlier in the same input is a ``duplicate`` of that row, or
+``invalid`` when the row differs; with ``--id KEY`` the same message already handed over
+under KEY's other form (KEY alone, KEY plus the recipient) is a ``duplicate`` (or
+``unknown``) too. The ids seen so far are kept in a temporary SQLite file, not in memory,
+so a dry run of any size stays flat.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from smscli.dispatch_handout import other_message
+from smscli.dispatch_handout import HELD_DETAIL, other_message, taken, under_other_id
 from smscli.journal_base import MAYBE_SENT, RECLAIMABLE, _chunks
-from smscli.models import DUPLICATE, INVALID, UNKNOWN, Message, SendResult
+from smscli.models import DUPLICATE, UNKNOWN, Message, SendResult
+
+NOT_AGAIN = ": a send would not send it again"  # what a dry run adds to a duplicate's detail
 
 
 class IdCheck:
@@ -34,8 +37,7 @@ class IdCheck:
         self.other_id = other_id  # --id KEY: a message's id in KEY's other form (smscli.dispatch)
         self._seen = sqlite3.connect("")  # "": a private temporary file, deleted on close
         self._seen.execute("PRAGMA journal_mode = OFF")  # scratch: nothing to recover
-        # the text as its hash (this process's: the table lives as long as the dry run)
-        self._seen.execute('CREATE TABLE seen (id TEXT PRIMARY KEY, "to" TEXT, text INTEGER) WITHOUT ROWID')
+        self._seen.execute('CREATE TABLE seen (id TEXT PRIMARY KEY, "to" TEXT, text TEXT) WITHOUT ROWID')
 
     def close(self) -> None:
         self._seen.close()
@@ -50,55 +52,39 @@ class IdCheck:
         others = {m.id: other for m in chunk if isinstance(m, Message) and self.other_id is not None
                   and (other := self.other_id(m)) and other != m.id}
         stored = self.journal.recipients_of([*wanted, *others.values()])
-        earlier: dict[str, tuple[str, int]] = {}
+        earlier: dict[str, tuple[str, str]] = {}
         for part in _chunks(wanted):
             marks = ",".join("?" * len(part))
             earlier.update((mid, (to, body)) for mid, to, body in self._seen.execute(
                 f'SELECT id, "to", text FROM seen WHERE id IN ({marks})', part))
-        new: list[tuple[str, str, int]] = []
+        new: list[tuple[str, str, str]] = []
         for i, msg in enumerate(chunk):
             if not isinstance(msg, Message):
                 continue
             before = earlier.get(msg.id)
-            text = hash(msg.text)
-            if before is not None:
-                other = ("to another recipient" if before[0] != msg.to
-                         else "with another text" if before[1] != text else "")
-                out[i] = self._result(msg, "earlier in this input", other)
+            if before is not None:  # compared, as the send does, with what the journal holds under the id
+                held = stored.get(msg.id) or (*before, self.vendor, "", "")  # (the earlier row, once claimed)
+                out[i] = self._as(msg, *taken(msg.id, "earlier in this input", other_message(msg, held, self.vendor)))
                 continue
-            earlier[msg.id] = (msg.to, text)
-            new.append((msg.id, msg.to, text))
+            earlier[msg.id] = (msg.to, msg.text)
+            new.append((msg.id, msg.to, msg.text))
             found = stored.get(msg.id)
             if found is None:
-                out[i] = self._other_form(msg, others.get(msg.id, ""), stored)
+                other = others.get(msg.id, "")
+                said = under_other_id(msg, other, stored.get(other), self.vendor)
+                out[i] = None if said is None else self._as(msg, *said)
                 continue
             status = found[3]
             if status not in RECLAIMABLE:
-                out[i] = self._result(msg, f"already {status}", other_message(msg, found, self.vendor))
+                out[i] = self._as(msg, *taken(msg.id, f"already {status}", other_message(msg, found, self.vendor)))
             elif self.hold_unsure and status in MAYBE_SENT:
-                out[i] = self._as(msg, UNKNOWN, "handed over before without a journaled answer; a send "
-                                  "would not send it again (--resend-unknown sends it)")
+                out[i] = self._as(msg, UNKNOWN, HELD_DETAIL)
         self._seen.executemany("INSERT INTO seen VALUES (?, ?, ?)", new)
         return out
 
-    def _other_form(self, msg: Message, other: str, stored: dict[str, Any]) -> SendResult | None:
-        """As :meth:`smscli.dispatch_handout.Handout` decides for ``--id KEY``: the same
-        message under KEY's other form, handed over, is not sent under this id too."""
-        found = stored.get(other) if other else None
-        if found is None or other_message(msg, found, self.vendor) or found[3] in RECLAIMABLE - MAYBE_SENT:
-            return None
-        if found[3] in MAYBE_SENT:
-            return self._as(msg, UNKNOWN, f"handed over before under the id {other} without a journaled "
-                                          "answer; a send would not send it under this id too")
-        return self._as(msg, DUPLICATE, f"already {found[3]} under the id {other} (the same --id, another "
-                                        "recipient list): a send would not send it again")
-
-    def _result(self, msg: Message, why: str, other: str) -> SendResult:
-        if other:
-            return self._as(msg, INVALID, f"not sent: its id {msg.id} is taken by a message {why} {other}; "
-                                          "give this one an id of its own")
-        return self._as(msg, DUPLICATE, f"{why} under this id: a send would not send it again")
-
     def _as(self, msg: Message, status: str, detail: str) -> SendResult:
+        """What the send would say, as a result of this dry run."""
+        if status == DUPLICATE:
+            detail += NOT_AGAIN
         return SendResult(to=msg.to, status=status, message_id=msg.id, vendor=self.vendor, type=msg.type,
                           code="", detail=detail, profile=self.profile, tag=msg.tag)
