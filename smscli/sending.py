@@ -328,13 +328,13 @@ def _sender_key(prof: Profile, channel: Kakao) -> str:
 def _check_rcs_keys(prof: Profile, vendor: Vendor) -> None:
     """The profile keys RCS needs on ``vendor`` (``Vendor.rcs_keys``); one unset:
     ConfigError (exit 3) naming it, before anything is journaled."""
+    from smscli.config import env_name
     from smscli.errors import ConfigError
 
     for key in vendor.rcs_keys:
         if not str(prof.get(key, "") or "").strip():
             raise ConfigError(f"profile {prof.name!r} has no {key} ({vendor.name} needs it for RCS)",
-                              hint=f"smscli config set {key} VALUE -p {prof.name}, "
-                                   f"or set SMSCLI_{key.upper()}")
+                              hint=f"smscli config set {key} VALUE -p {prof.name}, or set {env_name(key)}")
 
 
 def _forget_if_unused(journal: Journal, run_id: str) -> bool:

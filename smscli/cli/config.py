@@ -51,12 +51,13 @@ def _print_columns(rows: list[list[str]]) -> None:
 
 
 def _cells(text: str) -> int:
-    """How many terminal cells ``text`` takes (East Asian wide and full-width characters: two)."""
+    """How many terminal cells ``text`` takes, as the tables count them (rich's, imported
+    only for text that is not ASCII)."""
     if text.isascii():
         return len(text)
-    from unicodedata import east_asian_width
+    from rich.cells import cell_len
 
-    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+    return cell_len(text)
 
 
 # --------------------------------------------------------------------------- show / get
